@@ -1,0 +1,243 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/acgen/acgen/internal/diag"
+	"github.com/acgen/acgen/spec"
+)
+
+// geometry is a convolution's shape without weights, as the spec gives it.
+func geometry(l *spec.Layer, in Shape) Conv {
+	return Conv{
+		In: in.C, Out: l.Out,
+		KH: l.Kernel, KW: l.Kernel,
+		StrideH: l.Stride, StrideW: l.Stride,
+		PadH: l.Padding, PadW: l.Padding,
+		DilH: l.Dilation, DilW: l.Dilation,
+		Groups: l.Groups,
+	}
+}
+
+// checkConv checks that a convolution fits its input and sets the node's
+// output shape.
+func checkConv(n *Node, c *Conv, in Shape) error {
+	l := n.Layer
+	if c.In%c.Groups != 0 {
+		return diag.Tag(l.FieldErrorf("groups", "the input has %d channels, not a multiple of groups %d", c.In, c.Groups), ErrShape)
+	}
+	h, w := c.OutSize(in.H, in.W)
+	if h < 1 || w < 1 {
+		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d kernel (dilation %d, padding %d) does not fit the %dx%d input",
+			c.KH, c.KW, c.DilH, c.PadH, in.H, in.W), ErrShape)
+	}
+	n.Shape = Shape{c.Out, h, w}
+	return nil
+}
+
+func (b *builder) conv(n *Node, in Shape) error {
+	c := geometry(n.Layer, in)
+	if err := checkConv(n, &c, in); err != nil {
+		return err
+	}
+	w := b.weights(n.Layer, "")
+	c.Weight = w.tensor("weight", c.WeightShape())
+	c.Bias = w.optional("bias", []int{c.Out})
+	n.Conv = &c
+	return w.err()
+}
+
+func (b *builder) acblock(n *Node, in Shape) error {
+	sq := geometry(n.Layer, in)
+	if err := checkConv(n, &sq, in); err != nil {
+		return err
+	}
+	k, p := sq.KH, sq.PadH
+	ac := &ACBlock{Square: sq, Hor: sq, Ver: sq}
+	// The official block pads the 1xK branch by [p-K/2, p] and the Kx1 by
+	// [p, p-K/2], so both slide along the KxK window's centre row and
+	// column; a negative pad there is a crop of the input instead.
+	ac.Hor.KH, ac.Ver.KW = 1, 1
+	if p >= k/2 {
+		ac.Hor.PadH, ac.Ver.PadW = p-k/2, p-k/2
+	} else {
+		ac.Crop = k/2 - p
+		ac.Hor.PadH, ac.Ver.PadW = 0, 0
+	}
+	w := b.weights(n.Layer, "")
+	for _, br := range []struct {
+		name string
+		conv *Conv
+		bn   *BatchNorm
+	}{{"square", &ac.Square, &ac.SquareBN}, {"ver", &ac.Ver, &ac.VerBN}, {"hor", &ac.Hor, &ac.HorBN}} {
+		br.conv.Weight = w.tensor(br.name+"_conv.weight", br.conv.WeightShape())
+		br.conv.Bias = w.optional(br.name+"_conv.bias", []int{sq.Out})
+		*br.bn = w.batchNorm(br.name+"_bn.", sq.Out, n.Layer.Eps)
+	}
+	n.AC = ac
+	return w.err()
+}
+
+func (b *builder) bn(n *Node, in Shape) error {
+	w := b.weights(n.Layer, "")
+	bn := w.batchNorm("", in.C, n.Layer.Eps)
+	n.BN = &bn
+	n.Shape = in
+	return w.err()
+}
+
+func (b *builder) linear(n *Node, in Shape) error {
+	lin := &Linear{In: in.Len(), Out: n.Layer.Out}
+	w := b.weights(n.Layer, "")
+	lin.Weight = w.tensor("weight", []int{lin.Out, lin.In})
+	lin.Bias = w.optional("bias", []int{lin.Out})
+	n.Linear = lin
+	n.Shape = Shape{lin.Out, 1, 1}
+	return w.err()
+}
+
+// layerWeights looks up one layer's checkpoint keys, collecting problems.
+type layerWeights struct {
+	b      *builder
+	layer  *spec.Layer
+	prefix string
+	errs   diag.List
+}
+
+func (b *builder) weights(l *spec.Layer, sub string) *layerWeights {
+	return &layerWeights{b: b, layer: l, prefix: l.Prefix + "." + sub}
+}
+
+func (w *layerWeights) err() error { return w.errs.Err() }
+
+func (w *layerWeights) fail(key, format string, args ...any) {
+	w.errs.Add(diag.Tag(w.layer.Errorf("checkpoint key %q: "+format, append([]any{key}, args...)...), ErrWeights))
+}
+
+// tensor returns the data of the required key prefix+name, checking shape
+// and values; nil after reporting a problem.
+func (w *layerWeights) tensor(name string, shape []int) []float64 {
+	key := w.prefix + name
+	if _, ok := w.b.ck.Tensors[key]; !ok {
+		w.fail(key, "missing from %s%s", w.b.ck.Path, w.b.suggest(key))
+		return nil
+	}
+	return w.check(key, shape)
+}
+
+// optional is tensor for a key that may be absent (nil then).
+func (w *layerWeights) optional(name string, shape []int) []float64 {
+	key := w.prefix + name
+	if _, ok := w.b.ck.Tensors[key]; !ok {
+		return nil
+	}
+	return w.check(key, shape)
+}
+
+func (w *layerWeights) check(key string, shape []int) []float64 {
+	t := w.b.ck.Tensors[key]
+	w.b.used[key] = true
+	if !equalShape(t.Shape, shape) {
+		w.fail(key, "shape %v, want %v", t.Shape, shape)
+		return nil
+	}
+	if t.Data == nil {
+		w.fail(key, "dtype %s; acgen reads float16, bfloat16, float32 and float64 weights", t.DType)
+		return nil
+	}
+	for i, v := range t.Data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			w.fail(key, "value at %v is %v", unravel(i, shape), v)
+			return nil
+		}
+	}
+	return t.Data
+}
+
+// batchNorm reads the four tensors of a BatchNorm2d under prefix+sub.
+// weight and bias are absent together when the BN was not affine.
+func (w *layerWeights) batchNorm(sub string, c int, eps float64) BatchNorm {
+	bn := BatchNorm{C: c, Eps: eps}
+	bn.Mean = w.tensor(sub+"running_mean", []int{c})
+	bn.Var = w.tensor(sub+"running_var", []int{c})
+	bn.Gamma = w.optional(sub+"weight", []int{c})
+	bn.Beta = w.optional(sub+"bias", []int{c})
+	_, hasGamma := w.b.ck.Tensors[w.prefix+sub+"weight"]
+	_, hasBeta := w.b.ck.Tensors[w.prefix+sub+"bias"]
+	if hasGamma != hasBeta {
+		missing := w.prefix + sub + "bias"
+		if !hasGamma {
+			missing = w.prefix + sub + "weight"
+		}
+		w.fail(missing, "missing, though the other affine parameter of the BatchNorm is present")
+	}
+	for i, v := range bn.Var {
+		if v < 0 {
+			w.fail(w.prefix+sub+"running_var", "variance at [%d] is negative (%g)", i, v)
+			break
+		}
+	}
+	return bn
+}
+
+// suggest names checkpoint keys near a missing one.
+func (b *builder) suggest(key string) string {
+	keys := b.keys()
+	// The whole network may sit under a wrapper module's name.
+	for _, k := range keys {
+		if strings.HasSuffix(k, "."+key) {
+			return fmt.Sprintf("; it has %q (set the layer's `prefix`?)", k)
+		}
+	}
+	if near := diag.Closest(key, keys); near != "" {
+		return fmt.Sprintf("; did you mean %q?", near)
+	}
+	return ""
+}
+
+func (b *builder) keys() []string {
+	if b.sortedKeys == nil {
+		b.sortedKeys = b.ck.Keys()
+	}
+	return b.sortedKeys
+}
+
+// unusedKeys reports checkpoint tensors that no layer read.
+func (b *builder) unusedKeys() {
+	var unused []string
+	for _, k := range b.keys() {
+		if !b.used[k] {
+			unused = append(unused, k)
+		}
+	}
+	for _, k := range unused {
+		b.errs.Add(diag.Tag(fmt.Errorf("%s: key %q %v is not read by any layer of %s (allow unused keys to ignore it)",
+			b.ck.Path, k, b.ck.Tensors[k].Shape, b.net.File), ErrWeights))
+	}
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// unravel turns a flat row-major index into a multi-index.
+func unravel(i int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 0 {
+			idx[d] = i % shape[d]
+			i /= shape[d]
+		}
+	}
+	return idx
+}

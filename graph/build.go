@@ -1,0 +1,171 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/acgen/acgen/checkpoint"
+	"github.com/acgen/acgen/internal/diag"
+	"github.com/acgen/acgen/spec"
+)
+
+// DefaultMaxActivationBytes bounds the float32 activations of one sample
+// summed over all layers, so that a mistaken spec (input: [3, 100000,
+// 100000]) is refused before anything is allocated for it.
+const DefaultMaxActivationBytes = 1 << 30
+
+// Options tune Build.
+type Options struct {
+	// AllowUnusedKeys accepts checkpoint keys that no layer reads.
+	AllowUnusedKeys bool
+	// MaxActivationBytes overrides DefaultMaxActivationBytes when > 0.
+	MaxActivationBytes int64
+}
+
+// Errors that Build wraps, for callers that branch on the kind of problem.
+var (
+	ErrShape   = errors.New("shapes do not agree")
+	ErrWeights = errors.New("checkpoint does not match the spec")
+	ErrTooBig  = errors.New("network too large")
+)
+
+// Build infers every shape of net, binds each layer's weights from ck, and
+// checks them. All problems found are returned together.
+func Build(net *spec.Net, ck *checkpoint.File, opt Options) (*Graph, error) {
+	limit := opt.MaxActivationBytes
+	if limit <= 0 {
+		limit = DefaultMaxActivationBytes
+	}
+	b := &builder{
+		net:   net,
+		ck:    ck,
+		used:  map[string]bool{},
+		nodes: map[*spec.Layer]*Node{},
+	}
+	g := &Graph{
+		Name:  net.Name,
+		Input: Shape{net.Input[0], net.Input[1], net.Input[2]},
+		Spec:  net,
+	}
+	total := int64(g.Input.Len()) * 4
+	for _, l := range net.Layers {
+		n := b.layer(g, l)
+		if n == nil {
+			continue // reported; readers of it are skipped
+		}
+		total += int64(n.Shape.Len()) * 4
+		if total > limit {
+			b.errs.Add(diag.Tag(l.Errorf("activations of one sample reach %d MiB by this layer, more than the limit of %d MiB (raise it if this is meant)",
+				total>>20, limit>>20), ErrTooBig))
+			return nil, b.errs.Err()
+		}
+		g.Nodes = append(g.Nodes, n)
+	}
+	if net.Output != nil {
+		g.Output = b.nodes[net.Output]
+	}
+	if b.errs.Len() == 0 && !opt.AllowUnusedKeys {
+		b.unusedKeys()
+	}
+	if err := b.errs.Err(); err != nil {
+		return nil, err
+	}
+	if g.Output == nil {
+		return nil, fmt.Errorf("%s: the spec has no output layer", net.File)
+	}
+	return g, nil
+}
+
+type builder struct {
+	net   *spec.Net
+	ck    *checkpoint.File
+	used  map[string]bool
+	nodes map[*spec.Layer]*Node
+	errs  diag.List
+
+	sortedKeys []string // of ck, computed once
+}
+
+// layer builds the node for l, or returns nil after reporting why not.
+func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
+	n := &Node{Name: l.Name, Op: l.Op, Layer: l}
+	if n.Name == "" {
+		n.Name = fmt.Sprintf("%s_%d", l.Op, l.Index)
+	}
+	for _, in := range l.Inputs {
+		inNode := b.nodes[in]
+		if inNode == nil {
+			return nil // its problem is already reported
+		}
+		n.Inputs = append(n.Inputs, inNode)
+	}
+	in := g.InputShapes(n)
+	var err error
+	switch l.Op {
+	case spec.ACBlock:
+		err = b.acblock(n, in[0])
+	case spec.Conv:
+		err = b.conv(n, in[0])
+	case spec.BN:
+		err = b.bn(n, in[0])
+	case spec.Linear:
+		err = b.linear(n, in[0])
+	case spec.ReLU, spec.ReLU6:
+		n.Shape = in[0]
+	case spec.MaxPool, spec.AvgPool:
+		err = b.pool(n, in[0])
+	case spec.GlobalAvgPool:
+		n.Shape = Shape{in[0].C, 1, 1}
+	case spec.Flatten:
+		n.Shape = Shape{in[0].Len(), 1, 1}
+	case spec.Add:
+		err = b.add(n, in)
+	case spec.Concat:
+		err = b.concat(n, in)
+	default:
+		err = l.FieldErrorf("op", "op %q is not supported by this version of acgen", l.Op)
+	}
+	if err != nil {
+		b.errs.Add(err)
+		return nil
+	}
+	b.nodes[l] = n
+	return n
+}
+
+func (b *builder) add(n *Node, in []Shape) error {
+	for i, s := range in[1:] {
+		if s != in[0] {
+			return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot add %s (%s) to %s (%s)",
+				n.Inputs[i+1].Name, s, n.Inputs[0].Name, in[0]), ErrShape)
+		}
+	}
+	n.Shape = in[0]
+	return nil
+}
+
+func (b *builder) concat(n *Node, in []Shape) error {
+	out := Shape{0, in[0].H, in[0].W}
+	for i, s := range in {
+		if s.H != out.H || s.W != out.W {
+			return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot concatenate %s (%s) with %s (%s): heights and widths differ",
+				n.Inputs[i].Name, s, n.Inputs[0].Name, in[0]), ErrShape)
+		}
+		out.C += s.C
+	}
+	n.Shape = out
+	return nil
+}
+
+func (b *builder) pool(n *Node, in Shape) error {
+	l := n.Layer
+	p := &Pool{K: l.Kernel, Stride: l.Stride, Pad: l.Padding}
+	h, w := p.OutSize(in.H, in.W)
+	if h < 1 || w < 1 {
+		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d window with padding %d does not fit the %dx%d input",
+			p.K, p.K, p.Pad, in.H, in.W), ErrShape)
+	}
+	n.Pool = p
+	n.Shape = Shape{in.C, h, w}
+	return nil
+}

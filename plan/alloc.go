@@ -1,0 +1,73 @@
+package plan
+
+// setHalos gives each value a zero border as wide as the widest padding
+// of the steps that read it, so that those kernels never test bounds.
+func (p *planner) setHalos() {
+	for _, s := range p.prog.Steps {
+		need := 0
+		switch s.Kind {
+		case Conv:
+			need = max(s.Conv.PadH, s.Conv.PadW)
+		case AvgPool:
+			need = s.Pool.Pad // padding counts as zeros
+		}
+		if len(s.In) > 0 && need > s.In[0].Layout.Halo {
+			s.In[0].Layout.Halo = need
+		}
+	}
+}
+
+// allocate assigns buffers: a value takes a free buffer of the same
+// layout if one is dead by the time the value is written, else a new one.
+// Sharing only between equal layouts keeps the halo invariant: a halo is
+// never written, so it stays zero whatever the buffer held before.
+func (p *planner) allocate() {
+	steps := p.prog.Steps
+	for _, v := range p.prog.Values {
+		v.first, v.last = -1, -1
+	}
+	for i, s := range steps {
+		for _, v := range s.In {
+			v.last = i
+		}
+		if s.Out != nil {
+			v := s.Out
+			v.first = i
+			if v.last < i {
+				v.last = i
+			}
+		}
+	}
+	var free []*Buffer
+	busyUntil := map[*Buffer]int{}
+	for i, s := range steps {
+		// Buffers whose value was last read before step i are free again.
+		for _, b := range p.prog.Buffers { // in ID order, so plans are reproducible
+			if last, busy := busyUntil[b]; busy && last < i {
+				free = append(free, b)
+				delete(busyUntil, b)
+			}
+		}
+		v := s.Out
+		if v == nil {
+			continue
+		}
+		var buf *Buffer
+		for j, b := range free {
+			if b.Layout == v.Layout {
+				buf = b
+				free = append(free[:j], free[j+1:]...)
+				break
+			}
+		}
+		if buf == nil {
+			buf = &Buffer{ID: len(p.prog.Buffers), Layout: v.Layout, Offset: p.prog.WorkspaceLen}
+			p.prog.Buffers = append(p.prog.Buffers, buf)
+			p.prog.WorkspaceLen += align16(v.Layout.Len())
+		}
+		v.Buf = buf
+		busyUntil[buf] = v.last
+	}
+}
+
+func align16(n int) int { return (n + 15) &^ 15 }

@@ -1,0 +1,121 @@
+package plan
+
+// pack chooses each step's kernel and lays its parameters out in the
+// weight blob in the order the kernel reads them.
+func (p *planner) pack() {
+	for _, s := range p.prog.Steps {
+		switch s.Kind {
+		case Conv:
+			p.packConv(s)
+		case Linear:
+			p.packLinear(s)
+		case Affine:
+			a := s.Nodes[0].Affine
+			s.Affine.ScaleOff = p.appendPadded(a.Scale)
+			s.Affine.ShiftOff = p.appendPadded(a.Shift)
+		}
+	}
+}
+
+// section starts a 64-byte aligned section of n floats and returns its
+// offset and storage.
+func (p *planner) section(n int) (int, []float32) {
+	w := &p.prog.Weights
+	off := align16(len(*w))
+	*w = append(*w, make([]float32, off-len(*w)+n)...)
+	return off, (*w)[off : off+n]
+}
+
+// appendPadded stores v padded with zeros to whole blocks.
+func (p *planner) appendPadded(v []float64) int {
+	off, dst := p.section((len(v) + Block - 1) / Block * Block)
+	for i, x := range v {
+		dst[i] = float32(x)
+	}
+	return off
+}
+
+func (p *planner) packConv(s *Step) {
+	c := s.Conv
+	n := s.Nodes[0].Conv
+	switch {
+	case c.Groups == c.In && c.Groups == c.Out:
+		c.Algo = Depthwise
+		chooseDepthwise(c)
+	default:
+		c.Algo = Direct
+		chooseDirect(c)
+	}
+	c.BiasOff = p.appendPadded(biasOrZero(n.Bias, c.Out))
+	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
+	taps := c.KH * c.KW
+	for i := range c.Tiles {
+		t := &c.Tiles[i]
+		switch c.Algo {
+		case Depthwise:
+			// [ky][kx][8 lanes]
+			off, dst := p.section(taps * Block)
+			t.WeightOff = off
+			for k := 0; k < taps; k++ {
+				for l := 0; l < Block; l++ {
+					if oc := t.Block0*Block + l; oc < c.Out {
+						dst[k*Block+l] = float32(n.Weight[oc*taps+k])
+					}
+				}
+			}
+		case Direct:
+			// [ic in ICLo..ICHi][ky][kx][Blocks*8 lanes]; lanes of output
+			// channels outside ic's group, or beyond Out, hold zeros.
+			lanes := t.Blocks * Block
+			off, dst := p.section((t.ICHi - t.ICLo) * taps * lanes)
+			t.WeightOff = off
+			for ic := t.ICLo; ic < t.ICHi; ic++ {
+				for k := 0; k < taps; k++ {
+					row := dst[((ic-t.ICLo)*taps+k)*lanes:]
+					for l := 0; l < lanes; l++ {
+						oc := t.Block0*Block + l
+						if oc >= c.Out || ic/inPer != oc/outPer {
+							continue
+						}
+						row[l] = float32(n.Weight[(oc*inPer+ic%inPer)*taps+k])
+					}
+				}
+			}
+		}
+	}
+}
+
+// packLinear permutes the weights into the blocked order of the input
+// layout ([CB][H][W][8], halo excluded), with zeros for padded lanes.
+func (p *planner) packLinear(s *Step) {
+	l := s.Linear
+	n := s.Nodes[0]
+	in := s.In[0].Layout
+	l.K = in.CB() * in.H * in.W * Block
+	l.BiasOff = p.appendPadded(biasOrZero(n.Linear.Bias, l.Out))
+	off, dst := p.section(l.Out * l.K)
+	l.WeightOff = off
+	for o := 0; o < l.Out; o++ {
+		row := dst[o*l.K : (o+1)*l.K]
+		k := 0
+		for cb := 0; cb < in.CB(); cb++ {
+			for y := 0; y < in.H; y++ {
+				for x := 0; x < in.W; x++ {
+					for lane := 0; lane < Block; lane++ {
+						if c := cb*Block + lane; c < in.C {
+							row[k] = float32(n.Linear.Weight[o*l.In+(c*in.H+y)*in.W+x])
+						}
+						k++
+					}
+				}
+			}
+		}
+	}
+}
+
+func biasOrZero(b []float64, n int) []float64 {
+	if b == nil {
+		return make([]float64, n)
+	}
+	return b
+}

@@ -1,0 +1,211 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/spec"
+)
+
+// Options steer the planner; the zero value plans for speed.
+type Options struct {
+	// NoWinograd computes every convolution directly.
+	NoWinograd bool
+	// ForceWinograd uses Winograd wherever it applies, even where the
+	// planner would not (for tests).
+	ForceWinograd bool
+	// WinogradM forces the Winograd tile size (2 or 4) when non-zero.
+	WinogradM int
+}
+
+// Build plans the fused graph g.
+func Build(g *graph.Graph, opt Options) (*Program, error) {
+	for _, n := range g.Nodes {
+		if n.Op == spec.ACBlock || n.Op == spec.BN {
+			return nil, fmt.Errorf("plan: node %s: the graph is not fused", n)
+		}
+	}
+	p := &planner{
+		g:       g,
+		opt:     opt,
+		prog:    &Program{Name: g.Name, Graph: g, Input: g.Input, Output: g.Output.Shape},
+		valueOf: map[*graph.Node]*Value{},
+		readers: g.Readers(),
+		index:   map[*graph.Node]int{},
+	}
+	for i, n := range g.Nodes {
+		p.index[n] = i
+	}
+	p.lower()
+	p.setHalos()
+	p.allocate()
+	p.pack()
+	return p.prog, nil
+}
+
+type planner struct {
+	g       *graph.Graph
+	opt     Options
+	prog    *Program
+	valueOf map[*graph.Node]*Value // each node's output (shared by fused nodes)
+	readers map[*graph.Node]int
+	index   map[*graph.Node]int
+	done    map[*graph.Node]bool // nodes computed by an earlier step
+	input   *Value
+}
+
+func (p *planner) newValue(name string, s graph.Shape) *Value {
+	v := &Value{Name: name, Layout: Layout{C: s.C, H: s.H, W: s.W}}
+	p.prog.Values = append(p.prog.Values, v)
+	return v
+}
+
+func (p *planner) emit(s *Step) {
+	names := make([]string, len(s.Nodes))
+	for i, n := range s.Nodes {
+		names[i] = n.Name
+	}
+	if s.Name == "" {
+		s.Name = strings.Join(names, "+")
+	}
+	p.prog.Steps = append(p.prog.Steps, s)
+}
+
+// args returns the values a node reads.
+func (p *planner) args(n *graph.Node) []*Value {
+	if len(n.Inputs) == 0 {
+		return []*Value{p.input}
+	}
+	vs := make([]*Value, len(n.Inputs))
+	for i, in := range n.Inputs {
+		vs[i] = p.valueOf[in]
+	}
+	return vs
+}
+
+// soleReader returns the one node that reads n, if n has exactly one
+// reader and is not the network output.
+func (p *planner) soleReader(n *graph.Node) *graph.Node {
+	if p.readers[n] != 1 || n == p.g.Output {
+		return nil
+	}
+	for _, m := range p.g.Nodes[p.index[n]+1:] {
+		for _, in := range m.Inputs {
+			if in == n {
+				return m
+			}
+		}
+	}
+	return nil
+}
+
+// absorbAct extends step s, whose last node is n, with a ReLU or ReLU6
+// that alone reads n.
+func (p *planner) absorbAct(s *Step, n *graph.Node) *graph.Node {
+	r := p.soleReader(n)
+	if r == nil || s.Act != ActNone {
+		return n
+	}
+	switch r.Op {
+	case spec.ReLU:
+		s.Act = ActReLU
+	case spec.ReLU6:
+		s.Act = ActReLU6
+	default:
+		return n
+	}
+	s.Nodes = append(s.Nodes, r)
+	p.done[r] = true
+	return r
+}
+
+// lower turns nodes into steps, fusing as it goes.
+func (p *planner) lower() {
+	p.done = map[*graph.Node]bool{}
+	p.input = p.newValue("input", p.g.Input)
+	p.input.first = -1
+	p.emit(&Step{Name: "input", Kind: Pack, Out: p.input})
+	for _, n := range p.g.Nodes {
+		if p.done[n] {
+			continue
+		}
+		s := &Step{Nodes: []*graph.Node{n}, In: p.args(n)}
+		last := n
+		switch n.Op {
+		case spec.Conv:
+			s.Kind = Conv
+			s.Conv = &ConvStep{Conv: *n.Conv, OutH: n.Shape.H, OutW: n.Shape.W}
+			s.Conv.Weight, s.Conv.Bias = nil, nil
+			s.FLOPs = 2 * int64(n.Shape.Len()) * int64(n.Conv.In/n.Conv.Groups*n.Conv.KH*n.Conv.KW)
+			last = p.absorbResidual(s, n)
+			last = p.absorbAct(s, last)
+		case spec.Linear:
+			s.Kind = Linear
+			s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
+			s.FLOPs = 2 * int64(n.Linear.In) * int64(n.Linear.Out)
+			if in := n.Inputs; len(in) == 1 && in[0].Op == spec.Flatten && p.elided(in[0]) {
+				s.In = p.args(in[0]) // read the unflattened value; weights are permuted to match
+			}
+			last = p.absorbAct(s, n)
+		case spec.Flatten:
+			if p.elided(n) {
+				continue // its reader, a linear layer, reads its input
+			}
+			s.Kind = Flatten
+		case spec.ReLU, spec.ReLU6:
+			s.Kind = Activation
+			s.Act = map[spec.Op]Act{spec.ReLU: ActReLU, spec.ReLU6: ActReLU6}[n.Op]
+		case spec.MaxPool, spec.AvgPool:
+			s.Kind = map[spec.Op]Kind{spec.MaxPool: MaxPool, spec.AvgPool: AvgPool}[n.Op]
+			s.Pool = n.Pool
+		case spec.GlobalAvgPool:
+			s.Kind = GlobalAvgPool
+		case spec.Add:
+			s.Kind = Add
+			last = p.absorbAct(s, n)
+		case spec.Concat:
+			s.Kind = Concat
+		case graph.OpAffine:
+			s.Kind = Affine
+			s.Affine = &AffineStep{}
+			last = p.absorbAct(s, n)
+		default:
+			panic(fmt.Sprintf("plan: no lowering for op %q", n.Op)) // graph.Build admits only the ops above
+		}
+		s.Out = p.newValue(last.Name, last.Shape)
+		for _, m := range s.Nodes {
+			p.valueOf[m] = s.Out
+		}
+		p.emit(s)
+	}
+	out := p.valueOf[p.g.Output]
+	p.emit(&Step{Name: "output", Kind: Unpack, In: []*Value{out}})
+}
+
+// elided reports whether a flatten needs no step: its only reader is a
+// linear layer, which can read the unflattened layout directly.
+func (p *planner) elided(flatten *graph.Node) bool {
+	r := p.soleReader(flatten)
+	return r != nil && r.Op == spec.Linear
+}
+
+// absorbResidual fuses into conv step s an add that alone reads the conv,
+// when the add's other operand is ready before the conv runs.
+func (p *planner) absorbResidual(s *Step, conv *graph.Node) *graph.Node {
+	add := p.soleReader(conv)
+	if add == nil || add.Op != spec.Add || len(add.Inputs) != 2 {
+		return conv
+	}
+	other := add.Inputs[0]
+	if other == conv {
+		other = add.Inputs[1]
+	}
+	if other == conv || p.valueOf[other] == nil {
+		return conv // x+x, or the other operand is computed later
+	}
+	s.In = append(s.In, p.valueOf[other])
+	s.Nodes = append(s.Nodes, add)
+	p.done[add] = true
+	return add
+}

@@ -1,0 +1,135 @@
+package plan
+
+import (
+	"github.com/acgen/acgen/graph"
+)
+
+// Program is what the emitters generate: run Steps in order over one
+// workspace of WorkspaceLen floats, reading weights from Weights.
+type Program struct {
+	Name   string
+	Graph  *graph.Graph // the fused graph it implements
+	Input  graph.Shape
+	Output graph.Shape
+
+	Values       []*Value
+	Buffers      []*Buffer
+	Steps        []*Step
+	WorkspaceLen int // floats
+
+	Weights []float32 // packed; every section starts 64-byte aligned
+}
+
+// Kind is what a step does.
+type Kind int
+
+const (
+	Pack          Kind = iota // the caller's C,H,W input -> Out
+	Unpack                    // In[0] -> the caller's C,H,W output
+	Conv                      // convolution with bias, optional residual add and activation
+	Linear                    // fully connected layer with bias and optional activation
+	MaxPool                   // max over windows; padding is -inf
+	AvgPool                   // mean over windows, padding counted
+	GlobalAvgPool             // mean of each channel
+	Add                       // elementwise sum of In, then Act
+	Concat                    // In joined along channels
+	Affine                    // per-channel scale and shift (an unfoldable BatchNorm), then Act
+	Activation                // Act alone
+	Flatten                   // C,H,W -> C*H*W channels of 1x1
+)
+
+var kindNames = [...]string{"pack", "unpack", "conv", "linear", "maxpool", "avgpool", "global_avgpool", "add", "concat", "affine", "activation", "flatten"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// Act is an activation applied as a step writes its output.
+type Act int
+
+const (
+	ActNone Act = iota
+	ActReLU
+	ActReLU6
+)
+
+func (a Act) String() string { return [...]string{"", "relu", "relu6"}[a] }
+
+// Step is one kernel call.
+type Step struct {
+	Name  string // names of the graph nodes it computes, joined by "+"
+	Kind  Kind
+	Nodes []*graph.Node // the fused-graph nodes it computes, first the main one
+	In    []*Value
+	Out   *Value
+	Act   Act
+
+	Conv   *ConvStep   // Kind Conv
+	Linear *LinearStep // Kind Linear
+	Pool   *graph.Pool // Kind MaxPool, AvgPool
+	Affine *AffineStep // Kind Affine
+
+	FLOPs int64 // multiply-adds count two
+}
+
+// Residual is the value a Conv step adds before its activation, or nil.
+func (s *Step) Residual() *Value {
+	if s.Kind == Conv && len(s.In) == 2 {
+		return s.In[1]
+	}
+	return nil
+}
+
+// Algo is how a convolution is computed.
+type Algo int
+
+const (
+	// Direct broadcasts one input value against a vector of 8 output
+	// channels' weights; it serves every dense or grouped convolution.
+	Direct Algo = iota
+	// Depthwise multiplies input and weight vectors lane by lane; for
+	// convolutions whose every output channel reads one input channel.
+	Depthwise
+	// Winograd computes 3x3 stride-1 convolutions as F(m x m, 3 x 3)
+	// (WinogradM output pixels per tile side).
+	Winograd
+)
+
+func (a Algo) String() string { return [...]string{"direct", "depthwise", "winograd"}[a] }
+
+// ConvStep is a convolution's geometry and kernel plan. Weight is nil:
+// the packed weights are in the program's blob.
+type ConvStep struct {
+	graph.Conv
+	OutH, OutW int
+	Algo       Algo
+	WinogradM  int // 2 or 4 when Algo is Winograd
+
+	// Tiles cover the output channels: each computes Blocks channel
+	// blocks for Pixels adjacent output pixels per kernel iteration.
+	Tiles  []OCTile
+	Pixels int
+
+	BiasOff int // Out rounded up to Block floats
+}
+
+// OCTile is a group of output channel blocks computed together, and the
+// contiguous range of input channels they read.
+type OCTile struct {
+	Block0, Blocks int // first output channel block, how many
+	ICLo, ICHi     int // input channels read: [ICLo, ICHi)
+	WeightOff      int // where the tile's packed weights start in the blob
+}
+
+// LinearStep is a fully connected layer over the interior of its input,
+// in the input's blocked order (the weights are permuted to match).
+type LinearStep struct {
+	In, Out   int // logical sizes
+	K         int // padded input length: the input layout's CB*H*W*Block
+	WeightOff int // [Out][K]
+	BiasOff   int // [Out]
+}
+
+// AffineStep locates the scale and shift of an Affine step, each padded
+// to a whole block with zeros.
+type AffineStep struct {
+	ScaleOff, ShiftOff int
+}

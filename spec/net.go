@@ -1,0 +1,188 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+var topFields = []string{"name", "input", "layers", "output"}
+
+// net reads the top-level mapping. Layer references are resolved by link.
+func (p *parseState) net(m *ast.MappingNode) *Net {
+	net := &Net{File: p.file}
+	seen := map[string]bool{}
+	var layers, output ast.Node
+	for _, mv := range p.entries(m) {
+		key := keyName(mv)
+		if seen[key] {
+			p.errorf(mv.Key, "%q is given twice", key)
+			continue
+		}
+		seen[key] = true
+		switch key {
+		case "name":
+			net.NamePos = p.pos(mv.Value)
+			net.Name, _ = p.stringValue(mv.Value, "name")
+		case "input":
+			net.InputPos = p.pos(mv.Value)
+			net.Input = p.input(mv.Value)
+		case "layers":
+			layers = mv.Value
+		case "output":
+			output = mv.Value
+			net.OutputPos = p.pos(mv.Value)
+		default:
+			p.errorf(mv.Key, "unknown field %q; a spec has %s", key, strings.Join(topFields, ", "))
+		}
+	}
+	if !seen["input"] {
+		p.errorf(m, "the spec has no `input: [C, H, W]`")
+	}
+	if layers == nil {
+		p.errorf(m, "the spec has no `layers` list")
+		return net
+	}
+	seq, ok := layers.(*ast.SequenceNode)
+	if !ok || len(seq.Values) == 0 {
+		p.errorf(layers, "`layers` must be a non-empty list, not %s", describe(layers))
+		return net
+	}
+	if len(seq.Values) > MaxLayers {
+		p.errorf(layers, "%d layers is more than acgen takes (%d)", len(seq.Values), MaxLayers)
+		return net
+	}
+	for i, n := range seq.Values {
+		if l := p.layer(i, n); l != nil {
+			net.Layers = append(net.Layers, l)
+		}
+	}
+	if output != nil {
+		if name, ok := p.stringValue(output, "output"); ok {
+			net.Output = &Layer{Name: name} // resolved by link
+		}
+	}
+	return net
+}
+
+func (p *parseState) input(n ast.Node) [3]int {
+	var in [3]int
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		p.errorf(n, "input must be [C, H, W], three whole numbers, not %s", describe(n))
+		return in
+	}
+	if len(seq.Values) != 3 {
+		p.errorf(n, "input must be [C, H, W], three whole numbers, not %d", len(seq.Values))
+		return in
+	}
+	for i, v := range seq.Values {
+		x, ok := p.intValue(v, "input "+[]string{"C", "H", "W"}[i])
+		if ok && x == 0 {
+			p.errorf(v, "input %s must be at least 1", []string{"C", "H", "W"}[i])
+		}
+		in[i] = x
+	}
+	return in
+}
+
+// layer reads one entry of the layer list.
+func (p *parseState) layer(index int, n ast.Node) *Layer {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		p.errorf(n, "layer %d must be a mapping such as {name: relu1, op: relu}, not %s", index, describe(n))
+		return nil
+	}
+	l := &Layer{Index: index, Pos: p.pos(m), fields: map[string]Pos{}}
+	entries := p.entries(m)
+	values := map[string]ast.Node{}
+	for _, mv := range entries {
+		key := keyName(mv)
+		if _, dup := values[key]; dup {
+			p.errs.Add(specError(p.pos(mv.Key), l, "%q is given twice", key))
+			continue
+		}
+		values[key] = mv.Value
+		l.fields[key] = p.pos(mv.Value)
+	}
+	if v, ok := values["name"]; ok {
+		l.Name, _ = p.stringValue(v, "name")
+	}
+	opNode, ok := values["op"]
+	if !ok {
+		p.errs.Add(specError(l.Pos, l, "no op; known ops: %s", strings.Join(KnownOps(), ", ")))
+		return nil
+	}
+	opName, ok := p.stringValue(opNode, "op")
+	if !ok {
+		return nil
+	}
+	l.Op = Op(opName)
+	info, known := ops[l.Op]
+	if !known {
+		p.errs.Add(specError(p.pos(opNode), l, "unknown op %q; known ops: %s", opName, strings.Join(KnownOps(), ", ")))
+		return nil
+	}
+	for _, mv := range entries {
+		key := keyName(mv)
+		v := mv.Value
+		switch {
+		case key == "name" || key == "op":
+		case key == "inputs":
+			l.inputsNode = v // resolved by link
+		case key == "prefix":
+			if !info.weights {
+				p.errs.Add(specError(p.pos(mv.Key), l, "op %s has no weights, so `prefix` means nothing", l.Op))
+				continue
+			}
+			l.Prefix, _ = p.stringValue(v, "prefix")
+		case key == "eps" && info.takes(key):
+			l.Eps, _ = p.floatValue(v, "eps")
+		case info.takes(key):
+			x, ok := p.intValue(v, key)
+			if !ok {
+				continue
+			}
+			*l.intField(key) = x
+		default:
+			takes := append([]string{"name", "inputs"}, info.fields...)
+			if info.weights {
+				takes = append(takes, "prefix")
+			}
+			p.errs.Add(specError(p.pos(mv.Key), l, "op %s has no field %q; it takes %s", l.Op, key, strings.Join(takes, ", ")))
+		}
+	}
+	for _, f := range info.required {
+		if _, ok := values[f]; !ok {
+			p.errs.Add(specError(l.Pos, l, "op %s needs `%s`", l.Op, f))
+		}
+	}
+	applyDefaults(l)
+	p.checkValues(l)
+	if info.weights && l.Name == "" && l.Prefix == "" {
+		p.errs.Add(specError(l.Pos, l, "op %s has weights, so it needs a `name` to find them in the checkpoint", l.Op))
+	}
+	if l.Prefix == "" {
+		l.Prefix = l.Name
+	}
+	return l
+}
+
+func (l *Layer) intField(name string) *int {
+	switch name {
+	case "out":
+		return &l.Out
+	case "kernel":
+		return &l.Kernel
+	case "stride":
+		return &l.Stride
+	case "padding":
+		return &l.Padding
+	case "groups":
+		return &l.Groups
+	case "dilation":
+		return &l.Dilation
+	}
+	panic(fmt.Sprintf("spec: no int field %q", name)) // ops table and this switch disagree: a bug in acgen
+}

@@ -1,0 +1,108 @@
+package spec
+
+import "sort"
+
+// Op is a layer's operation, as written in the spec.
+type Op string
+
+// The ops a spec may use. Defaults follow PyTorch.
+const (
+	// ACBlock is an ACNet asymmetric convolution block: KxK, 1xK and Kx1
+	// convolutions, each with its own BatchNorm, summed. Fields: out,
+	// kernel (odd, 3), stride (1), padding (kernel/2), groups (1),
+	// dilation (1; nothing else is equivalent to one conv), eps (1e-5).
+	ACBlock Op = "acblock"
+	// Conv is nn.Conv2d: out, kernel, stride (1), padding (0), groups (1),
+	// dilation (1).
+	Conv Op = "conv"
+	// BN is nn.BatchNorm2d in eval mode: eps (1e-5).
+	BN Op = "bn"
+	// Linear is nn.Linear on the input flattened in C,H,W order: out.
+	Linear Op = "linear"
+	// ReLU and ReLU6 are the activations of the same names.
+	ReLU  Op = "relu"
+	ReLU6 Op = "relu6"
+	// MaxPool and AvgPool take kernel, stride (kernel) and padding (0);
+	// AvgPool counts padded zeros like PyTorch's default.
+	MaxPool Op = "maxpool"
+	AvgPool Op = "avgpool"
+	// GlobalAvgPool averages each channel to one value.
+	GlobalAvgPool Op = "global_avgpool"
+	// Flatten reshapes C,H,W to C*H*W channels of 1x1.
+	Flatten Op = "flatten"
+	// Add sums two or more inputs of one shape.
+	Add Op = "add"
+	// Concat joins two or more inputs along channels.
+	Concat Op = "concat"
+)
+
+// opInfo is what the parser knows about an op.
+type opInfo struct {
+	fields    []string // hyper-parameters it takes, besides name/op/inputs/prefix
+	required  []string // of those, the ones without a default
+	weights   bool     // reads checkpoint keys under its prefix
+	minInputs int
+	maxInputs int // 0: no limit
+}
+
+var ops = map[Op]opInfo{
+	ACBlock:       {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	Conv:          {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation"}, required: []string{"out", "kernel"}, weights: true, minInputs: 1, maxInputs: 1},
+	BN:            {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
+	Linear:        {fields: []string{"out"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	ReLU:          {minInputs: 1, maxInputs: 1},
+	ReLU6:         {minInputs: 1, maxInputs: 1},
+	MaxPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	AvgPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	GlobalAvgPool: {minInputs: 1, maxInputs: 1},
+	Flatten:       {minInputs: 1, maxInputs: 1},
+	Add:           {minInputs: 2},
+	Concat:        {minInputs: 2},
+}
+
+// HasWeights reports whether the op reads weights from the checkpoint.
+func (o Op) HasWeights() bool { return ops[o].weights }
+
+// Known reports whether o is an op acgen knows.
+func (o Op) Known() bool { _, ok := ops[o]; return ok }
+
+// KnownOps lists the ops a spec may use, sorted.
+func KnownOps() []string {
+	var names []string
+	for o := range ops {
+		names = append(names, string(o))
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (o opInfo) takes(field string) bool {
+	for _, f := range o.fields {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// applyDefaults fills the fields the spec left out with PyTorch's defaults.
+func applyDefaults(l *Layer) {
+	def := func(field string, v *int, d int) {
+		if !l.Has(field) {
+			*v = d
+		}
+	}
+	def("stride", &l.Stride, 1)
+	def("groups", &l.Groups, 1)
+	def("dilation", &l.Dilation, 1)
+	if !l.Has("eps") {
+		l.Eps = 1e-5
+	}
+	switch l.Op {
+	case ACBlock:
+		def("kernel", &l.Kernel, 3)
+		def("padding", &l.Padding, l.Kernel/2)
+	case MaxPool, AvgPool:
+		def("stride", &l.Stride, l.Kernel)
+	}
+}

@@ -1,0 +1,93 @@
+package spec
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// Pos is a position in a spec file.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return p.File + ":" + strconv.Itoa(p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Net is a parsed spec with every default resolved.
+type Net struct {
+	File string // as given to Parse; used in positions
+
+	Name    string // Go package name wanted by the spec author; may be empty
+	NamePos Pos
+
+	Input    [3]int // C, H, W of one sample
+	InputPos Pos
+
+	Layers []*Layer
+
+	// Output is the layer whose result the network returns: the spec's
+	// `output`, or the last layer.
+	Output    *Layer
+	OutputPos Pos
+}
+
+// Layer is one entry of the spec's layer list.
+type Layer struct {
+	Index int // position in Net.Layers
+	Pos   Pos // where the layer's entry starts
+
+	Name   string // may be empty for layers without weights
+	Prefix string // checkpoint key prefix; Name unless the spec says `prefix:`
+	Op     Op
+
+	// Inputs are the layers this one reads, in order. Empty only for the
+	// first layer, which reads the network input.
+	Inputs []*Layer
+
+	// Hyper-parameters; only those that Op takes are meaningful, and each
+	// holds its PyTorch default when the spec leaves it out.
+	Out      int
+	Kernel   int
+	Stride   int
+	Padding  int
+	Groups   int
+	Dilation int
+	Eps      float64
+
+	fields     map[string]Pos // where each field was written
+	inputsNode ast.Node       // `inputs` as written, resolved by link
+}
+
+// FieldPos is the position of the named field, or of the layer when the
+// field was left to its default.
+func (l *Layer) FieldPos(field string) Pos {
+	if p, ok := l.fields[field]; ok {
+		return p
+	}
+	return l.Pos
+}
+
+// Has reports whether the spec wrote the field (rather than defaulting it).
+func (l *Layer) Has(field string) bool {
+	_, ok := l.fields[field]
+	return ok
+}
+
+// String names the layer for messages: `layer "conv1"`, or for an unnamed
+// layer its index and op: `layer 3 (relu)`.
+func (l *Layer) String() string {
+	if l.Name != "" {
+		return strconv.Quote(l.Name)
+	}
+	return fmt.Sprintf("#%d (%s)", l.Index, l.Op)
+}
