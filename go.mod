@@ -2,4 +2,8 @@ module github.com/acgen/acgen
 
 go 1.24
 
-require github.com/goccy/go-yaml v1.19.2 // indirect
+require (
+	github.com/dave/jennifer v1.7.1 // indirect
+	github.com/goccy/go-yaml v1.19.2 // indirect
+	github.com/spf13/pflag v1.1.0 // indirect
+)

@@ -9,7 +9,7 @@ import (
 type Report struct {
 	ACBlocks    int // ACBlocks turned into one convolution each
 	FoldedBNs   int // standalone BatchNorms folded into a convolution
-	ParamsIn    int // parameters (weights, biases, BN statistics) before
+	ParamsIn    int // learnable parameters (as PyTorch counts them) before
 	ParamsOut   int // and after
 	KeptBNs     []string
 	NodesBefore int
@@ -85,11 +85,13 @@ func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph
 	return prev
 }
 
-// Params counts the parameters a graph holds, BN statistics included.
+// Params counts the learnable parameters of a graph, as PyTorch's
+// model.parameters() would: weights, biases, BN gammas and betas, but not
+// BN running statistics (buffers).
 func Params(g *graph.Graph) int {
 	n := 0
 	conv := func(c *graph.Conv) { n += len(c.Weight) + len(c.Bias) }
-	bn := func(b *graph.BatchNorm) { n += len(b.Gamma) + len(b.Beta) + len(b.Mean) + len(b.Var) }
+	bn := func(b *graph.BatchNorm) { n += len(b.Gamma) + len(b.Beta) }
 	for _, node := range g.Nodes {
 		switch {
 		case node.AC != nil:

@@ -1,0 +1,6 @@
+package main
+
+import "github.com/acgen/acgen/gen"
+
+// assembler returns the amd64 kernel generator.
+func assembler() gen.Assembler { return nil }

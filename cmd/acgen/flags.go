@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/acgen/acgen/driver"
+)
+
+// options are the command line, parsed.
+type options struct {
+	spec, weights, out, pkg, gomod string
+	verify                         bool
+	runInput                       string
+	fused                          bool
+	allowUnused                    bool
+	maxActivationMB                int64
+	noAsm, noWinograd              bool
+	dump                           string
+	quiet                          bool
+	version                        bool
+	help                           bool
+}
+
+func newFlagSet(o *options) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("acgen", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.StringVar(&o.spec, "spec", "", "the network's spec `FILE` (net.yaml)")
+	fs.StringVar(&o.weights, "weights", "", "the trained checkpoint `FILE`: PyTorch .pth/.pt (zip format) or .safetensors")
+	fs.StringVar(&o.out, "out", "", "the package `DIR` to write; acgen replaces only files it generated")
+	fs.StringVar(&o.pkg, "pkg", "", "Go package `NAME` (default: the spec's name, else DIR's base name)")
+	fs.StringVar(&o.gomod, "gomod", "", "also write a go.mod declaring `MODULE`, making DIR a module of its own")
+	fs.BoolVar(&o.verify, "verify", false, "after writing, run the package's tests (go vet, go test, and go test -tags purego) in a scratch module; with no -spec, verify DIR as it is")
+	fs.StringVar(&o.runInput, "run", "", "run the reference runtime on the samples in `FILE` (.safetensors tensor \"input\", raw little-endian float32, or text numbers) and print the outputs, one sample a line; generates nothing")
+	fs.BoolVar(&o.fused, "fused", false, "with -run: run the fused network instead of the training form")
+	fs.BoolVar(&o.allowUnused, "allow-unused-keys", false, "accept checkpoint tensors that no layer reads")
+	fs.Int64Var(&o.maxActivationMB, "max-activation-mb", 1024, "refuse specs whose activations for one sample exceed `MB` megabytes")
+	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 assembly")
+	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly")
+	fs.StringVar(&o.dump, "dump", "", "print what `STAGE` produced: "+strings.Join(driver.StageNames(), ", "))
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
+	fs.BoolVar(&o.version, "version", false, "print acgen's version and exit")
+	fs.BoolVarP(&o.help, "help", "h", false, "show this help")
+	return fs
+}
+
+// normalizeArgs lets Go-style single-dash long flags (-spec x) mean what
+// they mean to the flag package, by rewriting them to pflag's --spec x.
+// Only names of defined long flags are rewritten, so shorthand flags
+// (-q) and values that start with a dash are left alone.
+func normalizeArgs(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name := a[1:]
+			if eq := strings.IndexByte(name, '='); eq >= 0 {
+				name = name[:eq]
+			}
+			if len(name) > 1 && fs.Lookup(name) != nil {
+				a = "-" + a
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func usage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprint(w, `acgen turns a CNN trained with ACNet (asymmetric convolution blocks) into a
+standalone Go package with the weights baked in.
+
+Usage:
+  acgen -spec net.yaml -weights model.pth -out DIR [-pkg NAME]   generate a package
+  acgen -spec net.yaml -weights model.pth -out DIR -verify       ...and test it
+  acgen -verify -out DIR                                         test a generated package
+  acgen -spec net.yaml -weights model.pth -run input.bin         run the reference runtime
+
+Flags (one dash or two):
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
+Exit status: 0 on success, 1 when an input is wrong or a check fails, 2 on
+bad usage.
+`)
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/plan"
+)
+
+// errUsage is returned after a usage problem has been printed.
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if err == errUsage {
+		return 2
+	}
+	return 1
+}
+
+// indent puts every line after the first of a multi-line error under the
+// "acgen: " prefix, so a list of problems reads as one block.
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n       ") }
+
+func run(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := newFlagSet(&o)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	if err := fs.Parse(normalizeArgs(fs, args)); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			usage(stdout, fs)
+			return nil
+		}
+		fmt.Fprintf(stderr, "acgen: %v\nRun acgen -h for usage.\n", err)
+		return errUsage
+	}
+	if o.help {
+		usage(stdout, fs)
+		return nil
+	}
+	if o.version {
+		fmt.Fprintln(stdout, "acgen", version())
+		return nil
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "acgen: unexpected argument %q (flags take one dash or two: -spec net.yaml)\nRun acgen -h for usage.\n", fs.Arg(0))
+		return errUsage
+	}
+	if err := o.check(); err != nil {
+		fmt.Fprintf(stderr, "acgen: %v\nRun acgen -h for usage.\n", err)
+		return errUsage
+	}
+	if o.verify && o.spec == "" {
+		return verifyDir(o.out, o.quiet, stdout)
+	}
+
+	cfg := &driver.Config{
+		Spec:               o.spec,
+		Weights:            o.weights,
+		Out:                o.out,
+		Package:            o.pkg,
+		GoMod:              o.gomod,
+		AllowUnusedKeys:    o.allowUnused,
+		MaxActivationBytes: o.maxActivationMB << 20,
+		Plan:               plan.Options{NoWinograd: o.noWinograd},
+		Dump:               o.dump,
+		Log:                stdout,
+	}
+	if !o.noAsm {
+		cfg.Asm = assembler()
+	}
+	if o.runInput != "" {
+		cfg.Out = ""
+		return runReference(cfg, o.runInput, o.fused, stdout)
+	}
+	res, err := driver.Run(cfg)
+	if err != nil {
+		return err
+	}
+	if !o.quiet {
+		printSummary(stdout, cfg, res)
+	}
+	if o.verify {
+		return verifyDir(o.out, o.quiet, stdout)
+	}
+	return nil
+}
+
+func (o *options) check() error {
+	switch {
+	case o.verify && o.spec == "" && o.weights == "":
+		if o.out == "" {
+			return errors.New("-verify needs -out DIR")
+		}
+		return nil
+	case o.spec == "" || o.weights == "":
+		return errors.New("need -spec and -weights")
+	case o.runInput == "" && o.out == "" && o.dump == "":
+		return errors.New("need -out DIR (or -run FILE, or -dump STAGE)")
+	case o.runInput != "" && o.out != "":
+		return errors.New("-run generates nothing; drop -out")
+	case o.fused && o.runInput == "":
+		return errors.New("-fused goes with -run")
+	case o.maxActivationMB <= 0:
+		return errors.New("-max-activation-mb must be positive")
+	}
+	return nil
+}

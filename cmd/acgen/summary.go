@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/acgen/acgen/driver"
+)
+
+func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
+	f := r.Fusion
+	var flops int64
+	for _, s := range r.Program.Steps {
+		flops += s.FLOPs
+	}
+	fmt.Fprintf(w, "acgen: fused %d ACBlocks and %d BatchNorms: %s -> %s parameters, %.1f MFLOP per sample\n",
+		f.ACBlocks, f.FoldedBNs+3*f.ACBlocks, thousands(f.ParamsIn), thousands(f.ParamsOut), float64(flops)/1e6)
+	fmt.Fprintf(w, "acgen: fused vs unfused on %d random inputs: max relative difference %.2g\n", len(r.Golden), r.MaxFuseErr)
+	wr := r.Write
+	fmt.Fprintf(w, "acgen: %s: %d files written, %d unchanged", wr.Dir, len(wr.Written), len(wr.Unchanged))
+	if len(wr.Removed) > 0 {
+		fmt.Fprintf(w, ", %d stale removed", len(wr.Removed))
+	}
+	fmt.Fprintln(w)
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// version is the module version acgen was built from: a tag for
+// `go install ...@v1.2.3`, else the VCS revision of a checkout.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		return "devel " + rev + dirty
+	}
+	if v == "" {
+		return "(devel)"
+	}
+	return v
+}

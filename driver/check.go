@@ -1,0 +1,65 @@
+package driver
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/runtime/ref"
+)
+
+// checkFusion runs the unfused network (the oracle) and the fused one on
+// a few random inputs. The unfused outputs become the golden vectors of
+// the generated package's test; the largest difference between the two
+// is reported, and a difference beyond float32 rounding is a bug in
+// acgen, so it fails the run.
+func checkFusion(cfg *Config, r *Result) error {
+	n := cfg.GoldenSamples
+	if n <= 0 {
+		n = 2
+	}
+	// Seeded from the inputs, so that regenerating gives the same files.
+	seed := binary.LittleEndian.Uint64([]byte(r.specSum[:8] + r.weightsSum[:8]))
+	rng := rand.New(rand.NewPCG(seed, uint64(n)))
+	r.Golden = nil
+	r.MaxFuseErr = 0
+	for i := 0; i < n; i++ {
+		in := make([]float64, r.Unfused.Input.Len())
+		in32 := make([]float32, len(in))
+		for j := range in {
+			in32[j] = float32(rng.NormFloat64())
+			in[j] = float64(in32[j])
+		}
+		want, err := ref.Run(r.Unfused, in)
+		if err != nil {
+			return fmt.Errorf("reference run: %w", err)
+		}
+		got, err := ref.Run(r.Fused, in)
+		if err != nil {
+			return fmt.Errorf("reference run of the fused network: %w", err)
+		}
+		r.MaxFuseErr = math.Max(r.MaxFuseErr, maxRelErr(got, want))
+		out32 := make([]float32, len(want))
+		for j, v := range want {
+			out32[j] = float32(v)
+		}
+		r.Golden = append(r.Golden, gen.Sample{Input: in32, Output: out32})
+	}
+	if !(r.MaxFuseErr <= 1e-4) {
+		return fmt.Errorf("internal error: the fused network differs from the unfused one by %.3g (relative); please report this with the spec", r.MaxFuseErr)
+	}
+	return nil
+}
+
+func maxRelErr(got, want []float64) float64 {
+	var worst float64
+	for i := range want {
+		d := math.Abs(got[i]-want[i]) / math.Max(1, math.Abs(want[i]))
+		if d > worst || d != d {
+			worst = d
+		}
+	}
+	return worst
+}

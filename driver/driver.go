@@ -1,0 +1,219 @@
+package driver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/acgen/acgen/checkpoint"
+	"github.com/acgen/acgen/fuse"
+	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/spec"
+)
+
+// Config is one run of acgen.
+type Config struct {
+	Spec    string // path of net.yaml
+	Weights string // path of the checkpoint
+	Out     string // package directory; empty: stop after the last stage that needs none
+	Package string // Go package name; empty: from the spec's name
+
+	GoMod string // when set, also write a go.mod declaring this module path
+
+	AllowUnusedKeys    bool
+	MaxActivationBytes int64
+	Plan               plan.Options
+	Asm                gen.Assembler // nil: Go kernels only
+	GoldenSamples      int           // samples in the package's test; 0 means 2
+
+	Dump   string    // stage whose result to print to Log
+	Log    io.Writer // progress and dumps; nil: io.Discard
+	Status func(stage string, done bool, elapsed time.Duration)
+}
+
+// Result is what a run produced.
+type Result struct {
+	Net        *spec.Net
+	Checkpoint *checkpoint.File
+	Unfused    *graph.Graph
+	Fused      *graph.Graph
+	Fusion     fuse.Report
+	Golden     []gen.Sample
+	MaxFuseErr float64 // fused vs unfused on the golden inputs, relative
+	Program    *plan.Program
+	Files      []gen.File
+	Write      WriteReport
+
+	specSum, weightsSum string
+}
+
+type stage struct {
+	name string
+	what string
+	run  func(*Config, *Result) error
+}
+
+// stages is the pipeline, in order.
+var stages = []stage{
+	{"spec", "parse the spec", parseSpec},
+	{"weights", "load the checkpoint", loadWeights},
+	{"graph", "bind weights, infer shapes", buildGraph},
+	{"fuse", "fold ACBlocks and BatchNorms", fuseGraph},
+	{"check", "run fused and unfused networks", checkFusion},
+	{"plan", "choose layouts, kernels, buffers", planProgram},
+	{"emit", "generate Go and assembly", emit},
+	{"write", "write the package", writePackage},
+}
+
+// StageNames lists the stages, for -dump's help.
+func StageNames() []string {
+	names := make([]string, len(stages))
+	for i, s := range stages {
+		names[i] = s.name
+	}
+	return names
+}
+
+// Run runs the pipeline. With cfg.Out empty it stops before "emit".
+func Run(cfg *Config) (*Result, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Dump != "" && !validStage(cfg.Dump) {
+		return nil, fmt.Errorf("-dump: no stage %q; stages are %v", cfg.Dump, StageNames())
+	}
+	res := &Result{}
+	for _, s := range stages {
+		if cfg.Out == "" && (s.name == "emit" || s.name == "write") {
+			break
+		}
+		start := time.Now()
+		if cfg.Status != nil {
+			cfg.Status(s.what, false, 0)
+		}
+		if err := s.run(cfg, res); err != nil {
+			return res, err
+		}
+		if cfg.Status != nil {
+			cfg.Status(s.what, true, time.Since(start))
+		}
+		if cfg.Dump == s.name {
+			dump(cfg.Log, s.name, res)
+		}
+	}
+	return res, nil
+}
+
+func validStage(name string) bool {
+	for _, s := range stages {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func parseSpec(cfg *Config, r *Result) error {
+	data, err := os.ReadFile(cfg.Spec)
+	if err != nil {
+		return err
+	}
+	if len(data) > spec.MaxFileBytes {
+		return fmt.Errorf("%s: %d bytes is larger than a spec can be", cfg.Spec, len(data))
+	}
+	r.specSum = sha(data)
+	r.Net, err = spec.Parse(cfg.Spec, data)
+	return err
+}
+
+func loadWeights(cfg *Config, r *Result) error {
+	var err error
+	r.Checkpoint, err = checkpoint.Load(cfg.Weights, checkpoint.Options{})
+	if err != nil {
+		return err
+	}
+	r.weightsSum, err = fileSHA(cfg.Weights)
+	return err
+}
+
+func buildGraph(cfg *Config, r *Result) error {
+	var err error
+	r.Unfused, err = graph.Build(r.Net, r.Checkpoint, graph.Options{
+		AllowUnusedKeys:    cfg.AllowUnusedKeys,
+		MaxActivationBytes: cfg.MaxActivationBytes,
+	})
+	return err
+}
+
+func fuseGraph(cfg *Config, r *Result) error {
+	r.Fused, r.Fusion = fuse.Fuse(r.Unfused)
+	return nil
+}
+
+func planProgram(cfg *Config, r *Result) error {
+	var err error
+	r.Program, err = plan.Build(r.Fused, cfg.Plan)
+	return err
+}
+
+func emit(cfg *Config, r *Result) error {
+	pkg := cfg.Package
+	if pkg == "" {
+		pkg = r.Net.Name
+		if pkg == "" {
+			pkg = filepath.Base(filepath.Clean(cfg.Out))
+		}
+		pkg = gen.PackageName(pkg)
+	}
+	var err error
+	r.Files, err = gen.Generate(&gen.Input{
+		Package: pkg,
+		Program: r.Program,
+		Unfused: r.Unfused,
+		Spec:    gen.Source{Name: filepath.Base(cfg.Spec), SHA256: r.specSum},
+		Weights: gen.Source{Name: filepath.Base(cfg.Weights), SHA256: r.weightsSum},
+		Golden:  r.Golden,
+		Asm:     cfg.Asm,
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.GoMod != "" {
+		r.Files = append(r.Files, gen.File{Name: "go.mod", Data: goMod(cfg.GoMod)})
+	}
+	return nil
+}
+
+func writePackage(cfg *Config, r *Result) error {
+	var err error
+	r.Write, err = WriteDir(cfg.Out, r.Files)
+	return err
+}
+
+func goMod(module string) []byte {
+	return []byte(gen.Header + "\n\nmodule " + module + "\n\ngo 1.22\n")
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func fileSHA(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

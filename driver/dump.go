@@ -1,0 +1,82 @@
+package driver
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/acgen/acgen/graph"
+)
+
+// dump prints what a stage produced, for -dump.
+func dump(w io.Writer, stage string, r *Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	defer tw.Flush()
+	switch stage {
+	case "spec":
+		fmt.Fprintf(tw, "input\t%v\n", r.Net.Input)
+		for _, l := range r.Net.Layers {
+			var ins []string
+			for _, in := range l.Inputs {
+				ins = append(ins, in.String())
+			}
+			fmt.Fprintf(tw, "%s\t%s\tout=%d k=%d s=%d p=%d g=%d d=%d\tinputs=%v\t%s\n",
+				l, l.Op, l.Out, l.Kernel, l.Stride, l.Padding, l.Groups, l.Dilation, ins, l.Pos)
+		}
+	case "weights":
+		for _, k := range r.Checkpoint.Keys() {
+			t := r.Checkpoint.Tensors[k]
+			fmt.Fprintf(tw, "%s\t%s\t%v\n", k, t.DType, t.Shape)
+		}
+	case "graph":
+		dumpGraph(tw, r.Unfused)
+	case "fuse":
+		dumpGraph(tw, r.Fused)
+		fmt.Fprintf(tw, "ACBlocks fused\t%d\nBNs folded\t%d\nBNs kept\t%v\nparameters\t%d -> %d\n",
+			r.Fusion.ACBlocks, r.Fusion.FoldedBNs, r.Fusion.KeptBNs, r.Fusion.ParamsIn, r.Fusion.ParamsOut)
+	case "check":
+		fmt.Fprintf(tw, "samples\t%d\nmax relative difference fused vs unfused\t%.3g\n", len(r.Golden), r.MaxFuseErr)
+	case "plan":
+		p := r.Program
+		for i, s := range p.Steps {
+			var ins []string
+			for _, v := range s.In {
+				ins = append(ins, fmt.Sprintf("b%d:%s", v.Buf.ID, v.Layout))
+			}
+			out := "dst"
+			if s.Out != nil {
+				out = fmt.Sprintf("b%d:%s", s.Out.Buf.ID, s.Out.Layout)
+			}
+			extra := ""
+			if s.Conv != nil {
+				extra = fmt.Sprintf("%s tiles=%d pixels=%d", s.Conv.Algo, len(s.Conv.Tiles), s.Conv.Pixels)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%v -> %s\t%s\t%.2f MFLOP\n", i, s.Name, s.Kind, ins, out, extra, float64(s.FLOPs)/1e6)
+		}
+		for _, b := range p.Buffers {
+			fmt.Fprintf(tw, "buffer b%d\t%s\toffset %d\t%d floats\n", b.ID, b.Layout, b.Offset, b.Layout.Len())
+		}
+		fmt.Fprintf(tw, "workspace\t%d floats\nweights\t%d floats\n", p.WorkspaceLen, len(p.Weights))
+	case "emit":
+		for _, f := range r.Files {
+			fmt.Fprintf(tw, "%s\t%d bytes\n", f.Name, len(f.Data))
+		}
+	case "write":
+		fmt.Fprintf(tw, "written\t%v\nunchanged\t%v\nremoved\t%v\n", r.Write.Written, r.Write.Unchanged, r.Write.Removed)
+	}
+}
+
+func dumpGraph(w io.Writer, g *graph.Graph) {
+	fmt.Fprintf(w, "input\t%s\n", g.Input)
+	for _, n := range g.Nodes {
+		var ins []string
+		for _, in := range n.Inputs {
+			ins = append(ins, in.Name)
+		}
+		if len(ins) == 0 {
+			ins = []string{"input"}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%v\t-> %s\n", n.Name, n.Op, ins, n.Shape)
+	}
+	fmt.Fprintf(w, "output\t%s\n", g.Output.Name)
+}

@@ -1,0 +1,8 @@
+// Package gen writes the Go side of a generated package: its API
+// constants and doc comment, the forward pass that calls each planned
+// step, the per-layer Go kernels (shapes, strides and offsets as
+// constants, kernel taps unrolled), the embedded weight blob, and a test
+// holding golden vectors from the reference runtime. Go source is built
+// with jennifer, which gofmts it; every file starts with Header and the
+// output depends only on the input, so regenerating gives the same bytes.
+package gen

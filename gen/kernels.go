@@ -1,0 +1,191 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/acgen/acgen/plan"
+)
+
+// kernelsFile holds one Go function per convolution step. They are the
+// portable kernels (and the reference the assembly is tested against):
+// every shape, stride and offset is a constant, and the taps of the
+// kernel window are unrolled.
+func (g *generator) kernelsFile() *jen.File {
+	f := g.newFile()
+	for i, s := range g.p.Steps {
+		if s.Kind != plan.Conv {
+			continue
+		}
+		name := kernelName(i)
+		c := s.Conv
+		f.Comment(fmt.Sprintf("%s computes %s: %s, %s -> %s, stride %d, padding %d.",
+			name, s.Name, describeStep(s), s.In[0].Layout, s.Out.Layout, c.StrideH, c.PadH))
+		f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Index().Float32()).BlockFunc(func(body *jen.Group) {
+			switch c.Algo {
+			case plan.Depthwise:
+				depthwiseKernel(body, name, s)
+			default:
+				directKernel(body, name, s)
+			}
+		})
+		f.Line()
+		f.Var().Id(name + "Tiles").Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
+			for _, t := range c.Tiles {
+				vals.Values(jen.Lit(t.Block0), jen.Lit(t.Blocks), jen.Lit(t.ICLo), jen.Lit(t.ICHi), jen.Lit(t.WeightOff))
+			}
+		})
+		f.Line()
+	}
+	return f
+}
+
+// convConsts declares the geometry a conv kernel needs as constants: for
+// the input, the index of the first window's top-left tap (which lies in
+// the halo when there is padding); for the output and the residual, the
+// index of pixel (0, 0).
+func convConsts(body *jen.Group, s *plan.Step) {
+	c := s.Conv
+	in, out := s.In[0], s.Out
+	il := in.Layout
+	inBase := in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*plan.Block
+	defs := []jen.Code{
+		jen.Id("inBase").Op("=").Lit(inBase),
+		jen.Id("inRow").Op("=").Lit(il.Row()),
+		jen.Id("inPlane").Op("=").Lit(il.Plane()),
+		jen.Id("outBase").Op("=").Lit(out.Buf.Offset + out.Layout.Origin()),
+		jen.Id("outRow").Op("=").Lit(out.Layout.Row()),
+		jen.Id("outPlane").Op("=").Lit(out.Layout.Plane()),
+		jen.Id("bias").Op("=").Lit(c.BiasOff),
+	}
+	if r := s.Residual(); r != nil {
+		defs = append(defs,
+			jen.Id("resBase").Op("=").Lit(r.Buf.Offset+r.Layout.Origin()),
+			jen.Id("resRow").Op("=").Lit(r.Layout.Row()),
+			jen.Id("resPlane").Op("=").Lit(r.Layout.Plane()),
+		)
+	}
+	body.Const().Defs(defs...)
+}
+
+// tapOffsets are the input offsets of the kernel window's taps, row by
+// row, relative to its top-left tap.
+func tapOffsets(s *plan.Step) []int {
+	c := s.Conv
+	row := s.In[0].Layout.Row()
+	var offs []int
+	for ky := 0; ky < c.KH; ky++ {
+		for kx := 0; kx < c.KW; kx++ {
+			offs = append(offs, ky*c.DilH*row+kx*c.DilW*plan.Block)
+		}
+	}
+	return offs
+}
+
+// epilogue is the value stored for accumulator acc: plus the residual at
+// index r+l, then the activation.
+func epilogue(s *plan.Step, acc *jen.Statement) *jen.Statement {
+	v := acc
+	if s.Residual() != nil {
+		v = v.Op("+").Id("ws").Index(jen.Id("r").Op("+").Id("l"))
+	}
+	switch s.Act {
+	case plan.ActReLU:
+		return jen.Max(v, jen.Lit(0))
+	case plan.ActReLU6:
+		return jen.Min(jen.Max(v, jen.Lit(0)), jen.Lit(6))
+	}
+	return v
+}
+
+func pixelLoops(s *plan.Step, inner func(g *jen.Group)) *jen.Statement {
+	c := s.Conv
+	return jen.For(jen.Id("oy").Op(":=").Lit(0), jen.Id("oy").Op("<").Lit(c.OutH), jen.Id("oy").Op("++")).Block(
+		jen.For(jen.Id("ox").Op(":=").Lit(0), jen.Id("ox").Op("<").Lit(c.OutW), jen.Id("ox").Op("++")).BlockFunc(inner),
+	)
+}
+
+// directKernel: for each tile, pixel and input channel, the window's
+// input values times the tile's weight vectors.
+func directKernel(body *jen.Group, name string, s *plan.Step) {
+	c := s.Conv
+	convConsts(body, s)
+	taps := tapOffsets(s)
+	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name + "Tiles")).Block(
+		jen.Id("lanes").Op(":=").Id("t").Dot("blocks").Op("*").Lit(plan.Block),
+		pixelLoops(s, func(px *jen.Group) {
+			px.Var().Id("acc").Index(jen.Lit(4 * plan.Block)).Float32()
+			px.Copy(jen.Id("acc").Index(jen.Op(":").Id("lanes")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op(":")))
+			px.Id("wi").Op(":=").Id("t").Dot("wOff")
+			px.For(jen.Id("ic").Op(":=").Id("t").Dot("icLo"), jen.Id("ic").Op("<").Id("t").Dot("icHi"), jen.Id("ic").Op("++")).BlockFunc(func(ic *jen.Group) {
+				ic.Id("p").Op(":=").Id("inBase").Op("+").Parens(jen.Id("ic").Op(">>").Lit(3)).Op("*").Id("inPlane").
+					Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").
+					Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block).
+					Op("+").Id("ic").Op("&").Lit(7)
+				for j, off := range taps {
+					ic.Id(fmt.Sprintf("x%d", j)).Op(":=").Id("ws").Index(jen.Id("p").Op("+").Lit(off))
+				}
+				ic.Id("k").Op(":=").Id("w").Index(jen.Id("wi").Op(":").Id("wi").Op("+").Lit(len(taps)).Op("*").Id("lanes"))
+				ic.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Id("lanes"), jen.Id("l").Op("++")).Block(
+					jen.Id("acc").Index(jen.Id("l")).Op("+=").Add(sum(len(taps), func(j int) *jen.Statement {
+						k := jen.Id("k").Index(jen.Lit(j).Op("*").Id("lanes").Op("+").Id("l"))
+						if j == 0 {
+							k = jen.Id("k").Index(jen.Id("l"))
+						}
+						return k.Op("*").Id(fmt.Sprintf("x%d", j))
+					})),
+				)
+				ic.Id("wi").Op("+=").Lit(len(taps)).Op("*").Id("lanes")
+			})
+			px.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Id("t").Dot("blocks"), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
+				b.Id("o").Op(":=").Id("outBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("outPlane").
+					Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+				if s.Residual() != nil {
+					b.Id("r").Op(":=").Id("resBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("resPlane").
+						Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+				}
+				b.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
+					jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("acc").Index(jen.Id("b").Op("*").Lit(plan.Block).Op("+").Id("l")))),
+				)
+			})
+		}),
+	)
+}
+
+// depthwiseKernel: each output channel reads its own input channel, so
+// input and weight vectors multiply lane by lane.
+func depthwiseKernel(body *jen.Group, name string, s *plan.Step) {
+	c := s.Conv
+	convConsts(body, s)
+	taps := tapOffsets(s)
+	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name + "Tiles")).Block(
+		jen.Id("k").Op(":=").Id("w").Index(jen.Id("t").Dot("wOff").Op(":").Id("t").Dot("wOff").Op("+").Lit(len(taps)*plan.Block)),
+		pixelLoops(s, func(px *jen.Group) {
+			px.Id("p").Op(":=").Id("inBase").Op("+").Id("t").Dot("block0").Op("*").Id("inPlane").
+				Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block)
+			px.Id("o").Op(":=").Id("outBase").Op("+").Id("t").Dot("block0").Op("*").Id("outPlane").
+				Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+			if s.Residual() != nil {
+				px.Id("r").Op(":=").Id("resBase").Op("+").Id("t").Dot("block0").Op("*").Id("resPlane").
+					Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+			}
+			px.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
+				jen.Id("v").Op(":=").Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op("+").Id("l")).
+					Op("+").Add(sum(len(taps), func(j int) *jen.Statement {
+					return jen.Id("k").Index(jen.Lit(j*plan.Block).Op("+").Id("l")).Op("*").Id("ws").Index(jen.Id("p").Op("+").Lit(taps[j]).Op("+").Id("l"))
+				})),
+				jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("v"))),
+			)
+		}),
+	)
+}
+
+// sum is term(0) + term(1) + ... + term(n-1).
+func sum(n int, term func(j int) *jen.Statement) *jen.Statement {
+	s := term(0)
+	for j := 1; j < n; j++ {
+		s = s.Op("+").Add(term(j))
+	}
+	return s
+}

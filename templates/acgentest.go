@@ -1,0 +1,180 @@
+package templates
+
+import (
+	_ "embed"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+)
+
+// This file is copied into every generated package as acgen_test.go:
+// `go test` in the user's repository keeps checking the generated code
+// against outputs of the reference runtime, which ran the network exactly
+// as it was trained (unfused, in float64).
+
+// goldenRaw holds samples and their reference outputs: float32,
+// little-endian, after the 64-byte header; all inputs, then all outputs.
+//
+//go:embed testdata/golden.bin
+var goldenRaw string
+
+// goldenTolerance bounds |got-want| / max(1, |want|) for every output.
+const goldenTolerance = 1e-4
+
+func goldenSamples(t testing.TB) (inputs, outputs [][]float32) {
+	raw := goldenRaw[64:]
+	var all []float32
+	for i := 0; i+4 <= len(raw); i += 4 {
+		all = append(all, math.Float32frombits(uint32(raw[i])|uint32(raw[i+1])<<8|uint32(raw[i+2])<<16|uint32(raw[i+3])<<24))
+	}
+	n := len(all) / (InputLen + OutputLen)
+	if n == 0 || n*(InputLen+OutputLen) != len(all) {
+		t.Fatalf("testdata/golden.bin holds %d floats, not whole samples", len(all))
+	}
+	for i := 0; i < n; i++ {
+		inputs = append(inputs, all[i*InputLen:(i+1)*InputLen])
+		outputs = append(outputs, all[n*InputLen+i*OutputLen:n*InputLen+(i+1)*OutputLen])
+	}
+	return inputs, outputs
+}
+
+func maxRelErr(got, want []float32) float64 {
+	var worst float64
+	for i := range want {
+		d := math.Abs(float64(got[i])-float64(want[i])) / math.Max(1, math.Abs(float64(want[i])))
+		if d > worst || d != d {
+			worst = d
+		}
+	}
+	return worst
+}
+
+func TestGolden(t *testing.T) {
+	inputs, outputs := goldenSamples(t)
+	got := make([]float32, OutputLen)
+	for i := range inputs {
+		if err := Infer(got, inputs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if e := maxRelErr(got, outputs[i]); !(e <= goldenTolerance) {
+			t.Errorf("sample %d: max relative error %.3g, want <= %g", i, e, goldenTolerance)
+		}
+	}
+}
+
+func TestInferArrayAndBatchAgree(t *testing.T) {
+	inputs, _ := goldenSamples(t)
+	var src []float32
+	var want []float32
+	for _, in := range inputs {
+		out := make([]float32, OutputLen)
+		if err := Infer(out, in); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, out...)
+		src = append(src, in...)
+
+		var a Input
+		var b Output
+		copy(a[:], in)
+		InferArray(&b, &a)
+		if e := maxRelErr(b[:], out); e != 0 {
+			t.Errorf("InferArray differs from Infer by %g", e)
+		}
+	}
+	got := make([]float32, len(want))
+	if err := InferBatch(got, src); err != nil {
+		t.Fatal(err)
+	}
+	if e := maxRelErr(got, want); e != 0 {
+		t.Errorf("InferBatch differs from Infer by %g", e)
+	}
+}
+
+func TestNoAllocations(t *testing.T) {
+	inputs, _ := goldenSamples(t)
+	dst := make([]float32, OutputLen)
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := Infer(dst, inputs[0]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Infer allocates %v times per call, want 0", allocs)
+	}
+}
+
+// TestConcurrent runs Infer from many goroutines at once; every result
+// must equal the serial one bit for bit (run it with -race too).
+func TestConcurrent(t *testing.T) {
+	inputs, _ := goldenSamples(t)
+	want := make([][]float32, len(inputs))
+	for i, in := range inputs {
+		want[i] = make([]float32, OutputLen)
+		if err := Infer(want[i], in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			got := make([]float32, OutputLen)
+			for r := 0; r < 4; r++ {
+				i := (g + r) % len(inputs)
+				if err := Infer(got, inputs[i]); err != nil {
+					errs <- err
+					return
+				}
+				if maxRelErr(got, want[i]) != 0 {
+					errs <- errors.New("a concurrent call gave a different result")
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestWrongLengths(t *testing.T) {
+	for _, c := range []struct {
+		dst, src int
+	}{{OutputLen, 0}, {OutputLen, InputLen - 1}, {OutputLen, InputLen + 1}, {0, InputLen}, {OutputLen + 1, InputLen}} {
+		err := Infer(make([]float32, c.dst), make([]float32, c.src))
+		var le *LengthError
+		if !errors.As(err, &le) {
+			t.Errorf("Infer(dst[%d], src[%d]) = %v, want a *LengthError", c.dst, c.src, err)
+		}
+	}
+	if err := Infer(nil, nil); err == nil {
+		t.Error("Infer(nil, nil) succeeded")
+	}
+	if err := InferBatch(make([]float32, OutputLen), make([]float32, InputLen+1)); err == nil {
+		t.Error("InferBatch with a partial sample succeeded")
+	}
+	if err := InferBatch(make([]float32, OutputLen), make([]float32, 2*InputLen)); err == nil {
+		t.Error("InferBatch with a short dst succeeded")
+	}
+	if err := InferBatch(nil, nil); err != nil {
+		t.Errorf("InferBatch of no samples: %v", err)
+	}
+}
+
+func BenchmarkInfer(b *testing.B) {
+	inputs, _ := goldenSamples(b)
+	dst := make([]float32, OutputLen)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := Infer(dst, inputs[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(FLOPs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -1,0 +1,41 @@
+package templates
+
+import (
+	_ "embed"
+	"strings"
+)
+
+var (
+	//go:embed support.go
+	support string
+	//go:embed api.go
+	api string
+	//go:embed acgentest.go
+	acgenTest string
+)
+
+// File is a template file to copy into a generated package.
+type File struct {
+	Name   string
+	Source string // with the package clause and everything before it removed
+}
+
+// Files returns the files every generated package gets.
+func Files() []File {
+	return []File{
+		{Name: "api.go", Source: body(api)},
+		{Name: "support.go", Source: body(support)},
+		{Name: "acgen_test.go", Source: body(acgenTest)},
+	}
+}
+
+// body strips everything up to and including the package clause, so that
+// the generator can write its own header and package name.
+func body(src string) string {
+	const clause = "package templates\n"
+	i := strings.Index(src, clause)
+	if i < 0 {
+		panic("templates: a template file lacks its package clause") // caught by TestFiles
+	}
+	return src[i+len(clause):]
+}

@@ -1,0 +1,301 @@
+package templates
+
+import (
+	"math"
+	"sync"
+)
+
+// convTile is one tile of a convolution's output channels: blocks
+// channel blocks from block0, reading input channels icLo..icHi-1, with
+// packed weights from wOff (see package plan).
+type convTile struct {
+	block0, blocks, icLo, icHi, wOff int
+}
+
+// layout describes a buffer in the workspace: channels in blocks of 8,
+// [ceil(c/8)][h+2*halo][w+2*halo][8] floats starting at off.
+type layout struct {
+	off, c, h, w, halo int
+}
+
+func (l layout) cb() int    { return (l.c + 7) / 8 }
+func (l layout) row() int   { return (l.w + 2*l.halo) * 8 }
+func (l layout) plane() int { return (l.h + 2*l.halo) * l.row() }
+
+// at is the index of logical element (c, y, x).
+func (l layout) at(c, y, x int) int {
+	return l.off + (c/8)*l.plane() + (y+l.halo)*l.row() + (x+l.halo)*8 + c%8
+}
+
+// pixel is the index of lane 0 of channel block cb at (y, x).
+func (l layout) pixel(cb, y, x int) int {
+	return l.off + cb*l.plane() + (y+l.halo)*l.row() + (x+l.halo)*8
+}
+
+var (
+	weightsOnce sync.Once
+	weights     []float32
+)
+
+// loadWeights decodes the embedded blob once, on first use, so that
+// importing the package costs nothing.
+func loadWeights() []float32 {
+	weightsOnce.Do(func() {
+		raw := weightsRaw[weightsHeader:]
+		weights = make([]float32, len(raw)/4)
+		for i := range weights {
+			b := raw[4*i : 4*i+4]
+			weights[i] = math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+		}
+	})
+	return weights
+}
+
+// workspaces is a free list of zeroed-once workspaces. Unlike a
+// sync.Pool it never drops them, so steady-state calls allocate nothing;
+// it holds at most as many as were ever in use at once.
+var workspaces struct {
+	sync.Mutex
+	free [][]float32
+}
+
+func getWorkspace() []float32 {
+	workspaces.Lock()
+	if n := len(workspaces.free); n > 0 {
+		ws := workspaces.free[n-1]
+		workspaces.free = workspaces.free[:n-1]
+		workspaces.Unlock()
+		return ws
+	}
+	workspaces.Unlock()
+	// Halos and padded channel lanes must be zero; kernels never write
+	// them, so zeroing once at allocation is enough.
+	return make([]float32, workspaceLen)
+}
+
+func putWorkspace(ws []float32) {
+	workspaces.Lock()
+	workspaces.free = append(workspaces.free, ws)
+	workspaces.Unlock()
+}
+
+// packInput copies a C,H,W sample into the interior of layout l.
+func packInput(ws []float32, l layout, src []float32) {
+	for c := 0; c < l.c; c++ {
+		for y := 0; y < l.h; y++ {
+			row := src[(c*l.h+y)*l.w : (c*l.h+y+1)*l.w]
+			i := l.at(c, y, 0)
+			for x, v := range row {
+				ws[i+8*x] = v
+			}
+		}
+	}
+}
+
+// unpackOutput copies the interior of layout l to dst in C,H,W order.
+func unpackOutput(dst []float32, ws []float32, l layout) {
+	for c := 0; c < l.c; c++ {
+		for y := 0; y < l.h; y++ {
+			row := dst[(c*l.h+y)*l.w : (c*l.h+y+1)*l.w]
+			i := l.at(c, y, 0)
+			for x := range row {
+				row[x] = ws[i+8*x]
+			}
+		}
+	}
+}
+
+// act applies an activation: 0 none, 1 relu, 2 relu6.
+func act(v float32, kind int) float32 {
+	switch kind {
+	case 1:
+		return max(v, 0)
+	case 2:
+		return min(max(v, 0), 6)
+	}
+	return v
+}
+
+// forPixels calls f with the index of lane 0 of every interior pixel of
+// in and out, two layouts of the same shape.
+func forPixels(in, out layout, f func(i, o int)) {
+	for cb := 0; cb < out.cb(); cb++ {
+		for y := 0; y < out.h; y++ {
+			i, o := in.pixel(cb, y, 0), out.pixel(cb, y, 0)
+			for x := 0; x < out.w; x++ {
+				f(i+8*x, o+8*x)
+			}
+		}
+	}
+}
+
+// activation applies kind to every value of in, writing out.
+func activation(ws []float32, in, out layout, kind int) {
+	forPixels(in, out, func(i, o int) {
+		for l := 0; l < 8; l++ {
+			ws[o+l] = act(ws[i+l], kind)
+		}
+	})
+}
+
+// add sums the inputs into out, then applies kind.
+func add(ws []float32, ins []layout, out layout, kind int) {
+	for cb := 0; cb < out.cb(); cb++ {
+		for y := 0; y < out.h; y++ {
+			for x := 0; x < out.w; x++ {
+				o := out.pixel(cb, y, x)
+				for l := 0; l < 8; l++ {
+					var s float32
+					for _, in := range ins {
+						s += ws[in.pixel(cb, y, x)+l]
+					}
+					ws[o+l] = act(s, kind)
+				}
+			}
+		}
+	}
+}
+
+// affine computes x*scale[c]+shift[c], then kind. Padded lanes have
+// scale and shift 0, so they stay 0.
+func affine(ws []float32, in, out layout, scale, shift []float32, kind int) {
+	for cb := 0; cb < out.cb(); cb++ {
+		for y := 0; y < out.h; y++ {
+			for x := 0; x < out.w; x++ {
+				i, o := in.pixel(cb, y, x), out.pixel(cb, y, x)
+				for l := 0; l < 8; l++ {
+					ws[o+l] = act(ws[i+l]*scale[cb*8+l]+shift[cb*8+l], kind)
+				}
+			}
+		}
+	}
+}
+
+// concat copies each input's channels after the previous ones'.
+func concat(ws []float32, ins []layout, out layout) {
+	c0 := 0
+	for _, in := range ins {
+		for c := 0; c < in.c; c++ {
+			for y := 0; y < in.h; y++ {
+				for x := 0; x < in.w; x++ {
+					ws[out.at(c0+c, y, x)] = ws[in.at(c, y, x)]
+				}
+			}
+		}
+		c0 += in.c
+	}
+}
+
+// flatten reorders C,H,W into C*H*W channels of 1x1.
+func flatten(ws []float32, in, out layout) {
+	for c := 0; c < in.c; c++ {
+		for y := 0; y < in.h; y++ {
+			for x := 0; x < in.w; x++ {
+				ws[out.at((c*in.h+y)*in.w+x, 0, 0)] = ws[in.at(c, y, x)]
+			}
+		}
+	}
+}
+
+// globalAvgPool averages each channel's interior.
+func globalAvgPool(ws []float32, in, out layout) {
+	inv := 1 / float32(in.h*in.w)
+	for cb := 0; cb < in.cb(); cb++ {
+		var s [8]float32
+		for y := 0; y < in.h; y++ {
+			for x := 0; x < in.w; x++ {
+				i := in.pixel(cb, y, x)
+				for l := range s {
+					s[l] += ws[i+l]
+				}
+			}
+		}
+		o := out.pixel(cb, 0, 0)
+		for l := range s {
+			ws[o+l] = s[l] * inv
+		}
+	}
+}
+
+// maxPool takes the maximum over each window, skipping padding (which
+// PyTorch fills with -inf).
+func maxPool(ws []float32, in, out layout, k, stride, pad int) {
+	for cb := 0; cb < out.cb(); cb++ {
+		for oy := 0; oy < out.h; oy++ {
+			for ox := 0; ox < out.w; ox++ {
+				var m [8]float32
+				for l := range m {
+					m[l] = float32(math.Inf(-1))
+				}
+				for ky := 0; ky < k; ky++ {
+					iy := oy*stride - pad + ky
+					if iy < 0 || iy >= in.h {
+						continue
+					}
+					for kx := 0; kx < k; kx++ {
+						ix := ox*stride - pad + kx
+						if ix < 0 || ix >= in.w {
+							continue
+						}
+						i := in.pixel(cb, iy, ix)
+						for l := range m {
+							m[l] = max(m[l], ws[i+l])
+						}
+					}
+				}
+				o := out.pixel(cb, oy, ox)
+				for l := range m {
+					if cb*8+l < out.c {
+						ws[o+l] = m[l]
+					}
+				}
+			}
+		}
+	}
+}
+
+// avgPool averages each window, counting padding as zeros: the input's
+// halo is at least pad wide and zero.
+func avgPool(ws []float32, in, out layout, k, stride, pad int) {
+	inv := 1 / float32(k*k)
+	for cb := 0; cb < out.cb(); cb++ {
+		for oy := 0; oy < out.h; oy++ {
+			for ox := 0; ox < out.w; ox++ {
+				var s [8]float32
+				for ky := 0; ky < k; ky++ {
+					for kx := 0; kx < k; kx++ {
+						i := in.pixel(cb, oy*stride-pad+ky, ox*stride-pad+kx)
+						for l := range s {
+							s[l] += ws[i+l]
+						}
+					}
+				}
+				o := out.pixel(cb, oy, ox)
+				for l := range s {
+					ws[o+l] = s[l] * inv
+				}
+			}
+		}
+	}
+}
+
+// linear computes out = W x + b over the interior of in, in blocked
+// order; w holds one row of k floats per output, matching that order.
+func linear(ws []float32, in, out layout, w, bias []float32, k, kind int) {
+	for o := 0; o < out.c; o++ {
+		row := w[o*k : (o+1)*k]
+		s := bias[o]
+		j := 0
+		for cb := 0; cb < in.cb(); cb++ {
+			for y := 0; y < in.h; y++ {
+				x := ws[in.pixel(cb, y, 0) : in.pixel(cb, y, 0)+in.w*8]
+				r := row[j : j+len(x)]
+				for i, v := range x {
+					s += r[i] * v
+				}
+				j += len(x)
+			}
+		}
+		ws[out.at(o, 0, 0)] = act(s, kind)
+	}
+}
