@@ -112,7 +112,7 @@ func directKernel(body *jen.Group, name string, s *plan.Step) {
 	c := s.Conv
 	convConsts(body, s)
 	taps := tapOffsets(s)
-	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name + "Tiles")).Block(
+	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name+"Tiles")).Block(
 		jen.Id("lanes").Op(":=").Id("t").Dot("blocks").Op("*").Lit(plan.Block),
 		pixelLoops(s, func(px *jen.Group) {
 			px.Var().Id("acc").Index(jen.Lit(4 * plan.Block)).Float32()
@@ -159,7 +159,7 @@ func depthwiseKernel(body *jen.Group, name string, s *plan.Step) {
 	c := s.Conv
 	convConsts(body, s)
 	taps := tapOffsets(s)
-	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name + "Tiles")).Block(
+	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name+"Tiles")).Block(
 		jen.Id("k").Op(":=").Id("w").Index(jen.Id("t").Dot("wOff").Op(":").Id("t").Dot("wOff").Op("+").Lit(len(taps)*plan.Block)),
 		pixelLoops(s, func(px *jen.Group) {
 			px.Id("p").Op(":=").Id("inBase").Op("+").Id("t").Dot("block0").Op("*").Id("inPlane").
@@ -173,7 +173,7 @@ func depthwiseKernel(body *jen.Group, name string, s *plan.Step) {
 			px.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
 				jen.Id("v").Op(":=").Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op("+").Id("l")).
 					Op("+").Add(sum(len(taps), func(j int) *jen.Statement {
-					return jen.Id("k").Index(jen.Lit(j*plan.Block).Op("+").Id("l")).Op("*").Id("ws").Index(jen.Id("p").Op("+").Lit(taps[j]).Op("+").Id("l"))
+					return jen.Id("k").Index(jen.Lit(j * plan.Block).Op("+").Id("l")).Op("*").Id("ws").Index(jen.Id("p").Op("+").Lit(taps[j]).Op("+").Id("l"))
 				})),
 				jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("v"))),
 			)
