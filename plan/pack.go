@@ -49,13 +49,23 @@ func (p *planner) packConv(s *Step) {
 	c.BiasOff = p.appendPadded(biasOrZero(n.Bias, c.Out))
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
 	taps := c.KH * c.KW
+	// One section for all tiles, each tile's weights right after the
+	// previous one's (a multiple of 8 floats, so 32-byte aligned), so that
+	// a kernel looping over similar tiles just walks on.
+	total := 0
+	for _, t := range c.Tiles {
+		total += tileWeights(c, t)
+	}
+	off, blob := p.section(total)
 	for i := range c.Tiles {
 		t := &c.Tiles[i]
+		t.WeightOff = off
+		dst := blob[:tileWeights(c, *t)]
+		blob = blob[len(dst):]
+		off += len(dst)
 		switch c.Algo {
 		case Depthwise:
 			// [ky][kx][8 lanes]
-			off, dst := p.section(taps * Block)
-			t.WeightOff = off
 			for k := 0; k < taps; k++ {
 				for l := 0; l < Block; l++ {
 					if oc := t.Block0*Block + l; oc < c.Out {
@@ -67,8 +77,6 @@ func (p *planner) packConv(s *Step) {
 			// [ic in ICLo..ICHi][ky][kx][Blocks*8 lanes]; lanes of output
 			// channels outside ic's group, or beyond Out, hold zeros.
 			lanes := t.Blocks * Block
-			off, dst := p.section((t.ICHi - t.ICLo) * taps * lanes)
-			t.WeightOff = off
 			for ic := t.ICLo; ic < t.ICHi; ic++ {
 				for k := 0; k < taps; k++ {
 					row := dst[((ic-t.ICLo)*taps+k)*lanes:]
@@ -83,6 +91,15 @@ func (p *planner) packConv(s *Step) {
 			}
 		}
 	}
+}
+
+// tileWeights is the number of packed weights of one tile.
+func tileWeights(c *ConvStep, t OCTile) int {
+	taps := c.KH * c.KW
+	if c.Algo == Depthwise {
+		return taps * Block
+	}
+	return (t.ICHi - t.ICLo) * taps * t.Blocks * Block
 }
 
 // packLinear permutes the weights into the blocked order of the input

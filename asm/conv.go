@@ -1,0 +1,217 @@
+package asm
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/acgen/acgen/plan"
+)
+
+// General-purpose registers of a convolution kernel. ABI0 assembly may
+// use all of them but SP and BP (R14 and R15 included: the ABI wrapper
+// restores the goroutine register after the call).
+var (
+	wsBase = reg.RAX // workspace base, fixed
+	wBase  = reg.RBX // weight blob base, fixed
+	rowIn  = reg.R8  // input window origin of the current output row
+	rowOut = reg.R9  // output pixel 0 of the current row
+	rowRes = reg.R10 // residual pixel 0 of the current row
+	rowCnt = reg.R11
+	pxIn   = reg.R12 // input window origin of the current pixel tile
+	pxOut  = reg.R13
+	pxRes  = reg.R14
+	pxCnt  = reg.R15
+	icIn   = reg.RSI // input of the current channel chunk
+	icW    = reg.RDX // weights of the current channel chunk
+	icCnt  = reg.RCX
+	biasP  = reg.RDI
+)
+
+// convKernel builds one convolution step's kernel.
+type convKernel struct {
+	ctx  *build.Context
+	name string
+	s    *plan.Step
+	c    *plan.ConvStep
+
+	// Byte geometry.
+	inRow, inPlane   int
+	outRow, outPlane int
+	resRow, resPlane int
+	inBase           int // ws offset of the window origin of output (0,0), block 0
+	outBase, resBase int // ws offset of pixel (0,0), block 0
+
+	// Tile-level pointers, kept on the stack: they change once per tile.
+	tIn, tOut, tRes, tW, tBias, tCnt operand.Mem
+
+	labels int
+}
+
+func newConvKernel(ctx *build.Context, name string, s *plan.Step) *convKernel {
+	c := s.Conv
+	in, out := s.In[0], s.Out
+	k := &convKernel{ctx: ctx, name: name, s: s, c: c}
+	il, ol := in.Layout, out.Layout
+	k.inRow, k.inPlane = il.Row()*f32, il.Plane()*f32
+	k.outRow, k.outPlane = ol.Row()*f32, ol.Plane()*f32
+	k.inBase = (in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*plan.Block) * f32
+	k.outBase = (out.Buf.Offset + ol.Origin()) * f32
+	if r := s.Residual(); r != nil {
+		k.resRow, k.resPlane = r.Layout.Row()*f32, r.Layout.Plane()*f32
+		k.resBase = (r.Buf.Offset + r.Layout.Origin()) * f32
+	}
+	return k
+}
+
+func (k *convKernel) label(what string) string {
+	k.labels++
+	return fmt.Sprintf("%s_%s%d", k.name, what, k.labels)
+}
+
+// tileGroup is a run of consecutive tiles the same loop can walk: the
+// same number of blocks and input channel pattern, the input moving by a
+// whole number of channel blocks from one tile to the next.
+type tileGroup struct {
+	first  plan.OCTile
+	count  int
+	inStep int // input channel blocks from one tile to the next
+}
+
+func groupTiles(tiles []plan.OCTile) []tileGroup {
+	var groups []tileGroup
+	for _, t := range tiles {
+		if n := len(groups); n > 0 {
+			g := &groups[n-1]
+			f := g.first
+			d := t.ICLo - f.ICLo
+			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%plan.Block == 0 {
+				if g.count == 1 {
+					g.inStep = d / plan.Block
+				}
+				if d/plan.Block == g.inStep*g.count {
+					g.count++
+					continue
+				}
+			}
+		}
+		groups = append(groups, tileGroup{first: t, count: 1})
+	}
+	return groups
+}
+
+// build writes the kernel: for each tile group, for each tile, for each
+// output row, for each pixel tile, body computes the tile's blocks for
+// npx pixels.
+func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
+	ctx := k.ctx
+	ctx.Function(k.name)
+	ctx.Attributes(0)
+	ctx.SignatureExpr("func(ws, w *float32)")
+	ctx.Doc(fmt.Sprintf("%s is the AVX2 kernel of step %s (see the Go kernel of the same step for the loop it computes).", k.name, k.s.Name))
+	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	ctx.Load(ctx.Param("ws"), wsBase)
+	ctx.Load(ctx.Param("w"), wBase)
+	c := k.c
+	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
+	for _, g := range groupTiles(c.Tiles) {
+		t := g.first
+		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/plan.Block)*k.inPlane)
+		k.store(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane)
+		k.store(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane)
+		k.store(k.tW, wBase, t.WeightOff*f32)
+		k.store(k.tBias, wBase, (c.BiasOff+t.Block0*plan.Block)*f32)
+		ctx.MOVQ(imm(g.count), k.tCnt)
+		tileLoop := k.label("tile")
+		ctx.Label(tileLoop)
+		ctx.MOVQ(k.tIn, rowIn)
+		ctx.MOVQ(k.tOut, rowOut)
+		ctx.MOVQ(k.tRes, rowRes)
+		ctx.MOVQ(imm(c.OutH), rowCnt)
+		rowLoop := k.label("row")
+		ctx.Label(rowLoop)
+		ctx.MOVQ(rowIn, pxIn)
+		ctx.MOVQ(rowOut, pxOut)
+		ctx.MOVQ(rowRes, pxRes)
+		if full > 0 {
+			ctx.MOVQ(imm(full), pxCnt)
+			pxLoop := k.label("px")
+			ctx.Label(pxLoop)
+			body(t, c.Pixels)
+			ctx.ADDQ(imm(c.Pixels*c.StrideW*plan.Block*f32), pxIn)
+			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), pxOut)
+			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), pxRes)
+			ctx.DECQ(pxCnt)
+			ctx.JNZ(operand.LabelRef(pxLoop))
+		}
+		if rem > 0 {
+			body(t, rem)
+		}
+		ctx.ADDQ(imm(c.StrideH*k.inRow), rowIn)
+		ctx.ADDQ(imm(k.outRow), rowOut)
+		ctx.ADDQ(imm(k.resRow), rowRes)
+		ctx.DECQ(rowCnt)
+		ctx.JNZ(operand.LabelRef(rowLoop))
+		if g.count > 1 {
+			ctx.ADDQ(imm(g.inStep*k.inPlane), k.tIn)
+			ctx.ADDQ(imm(t.Blocks*k.outPlane), k.tOut)
+			ctx.ADDQ(imm(t.Blocks*k.resPlane), k.tRes)
+			ctx.ADDQ(imm(tileWeightBytes(c, t)), k.tW)
+			ctx.ADDQ(imm(t.Blocks*plan.Block*f32), k.tBias)
+			ctx.DECQ(k.tCnt)
+			ctx.JNZ(operand.LabelRef(tileLoop))
+		}
+	}
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// store puts base+disp in a stack slot.
+func (k *convKernel) store(slot operand.Mem, base reg.Register, disp int) {
+	k.ctx.LEAQ(mem(base, disp), icIn) // icIn is free between bodies
+	k.ctx.MOVQ(icIn, slot)
+}
+
+func tileWeightBytes(c *plan.ConvStep, t plan.OCTile) int {
+	taps := c.KH * c.KW
+	if c.Algo == plan.Depthwise {
+		return taps * plan.Block * f32
+	}
+	return (t.ICHi - t.ICLo) * taps * t.Blocks * plan.Block * f32
+}
+
+// epilogue adds the residual, applies the activation and stores the
+// accumulators acc(o, p) for blocks o and pixels p. spare are two YMM
+// registers free at this point.
+func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysical, spare [2]reg.VecPhysical) {
+	ctx := k.ctx
+	zero, six := spare[0], spare[1]
+	switch k.s.Act {
+	case plan.ActReLU:
+		ctx.VXORPS(zero, zero, zero)
+	case plan.ActReLU6:
+		ctx.VXORPS(zero, zero, zero)
+		ctx.MOVL(operand.U32(0x40c00000), icCnt.As32()) // 6.0f
+		ctx.VMOVD(icCnt.As32(), six.AsX())
+		ctx.VBROADCASTSS(six.AsX(), six)
+	}
+	for o := 0; o < blocks; o++ {
+		for p := 0; p < npx; p++ {
+			a := acc(o, p)
+			if k.s.Residual() != nil {
+				ctx.VADDPS(mem(pxRes, o*k.resPlane+p*plan.Block*f32), a, a)
+			}
+			switch k.s.Act {
+			case plan.ActReLU:
+				ctx.VMAXPS(zero, a, a)
+			case plan.ActReLU6:
+				ctx.VMAXPS(zero, a, a)
+				ctx.VMINPS(six, a, a)
+			}
+			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+p*plan.Block*f32))
+		}
+	}
+}
