@@ -41,6 +41,8 @@ func (Generator) Generate(p *plan.Program, pkg string) ([]gen.File, map[int]stri
 			direct(ctx, name, s)
 		case plan.Depthwise:
 			depthwise(ctx, name, s)
+		case plan.Winograd:
+			winograd(ctx, name, s)
 		default:
 			continue // the Go kernel runs it
 		}

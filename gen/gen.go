@@ -91,6 +91,7 @@ func Generate(in *Input) ([]File, error) {
 		{"forward.go", func() *jen.File { return g.forwardFile(asmCalls) }},
 		{"kernels.go", g.kernelsFile},
 		{"weights.go", g.weightsFile},
+		{"layers_test.go", func() *jen.File { return g.layersTestFile(asmCalls) }},
 	} {
 		if err := add(part.name, part.make()); err != nil {
 			return nil, err

@@ -24,6 +24,8 @@ func (g *generator) kernelsFile() *jen.File {
 			name, s.Name, describeStep(s), s.In[0].Layout, s.Out.Layout, c.StrideH, c.PadH))
 		f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Index().Float32()).BlockFunc(func(body *jen.Group) {
 			switch c.Algo {
+			case plan.Winograd:
+				body.Id(name+"Winograd").Dot("run").Call(jen.Id("ws"), jen.Id("w"))
 			case plan.Depthwise:
 				depthwiseKernel(body, name, s)
 			default:
@@ -31,6 +33,10 @@ func (g *generator) kernelsFile() *jen.File {
 			}
 		})
 		f.Line()
+		if c.Algo == plan.Winograd {
+			f.Var().Id(name+"Winograd").Op("=").Add(winogradParams(name, s))
+			f.Line()
+		}
 		f.Var().Id(name + "Tiles").Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
 			for _, t := range c.Tiles {
 				vals.Values(jen.Lit(t.Block0), jen.Lit(t.Blocks), jen.Lit(t.ICLo), jen.Lit(t.ICHi), jen.Lit(t.WeightOff))
@@ -188,4 +194,33 @@ func sum(n int, term func(j int) *jen.Statement) *jen.Statement {
 		s = s.Op("+").Add(term(j))
 	}
 	return s
+}
+
+// winogradParams is the constant description of a Winograd step that the
+// shared kernel of winograd.go runs.
+func winogradParams(name string, s *plan.Step) *jen.Statement {
+	c := s.Conv
+	in := s.In[0]
+	il := in.Layout
+	m := c.WinogradM
+	d := jen.Dict{
+		jen.Id("m"):       jen.Lit(m),
+		jen.Id("bt"):      jen.Id(fmt.Sprintf("winogradBT%d", m)),
+		jen.Id("at"):      jen.Id(fmt.Sprintf("winogradAT%d", m)),
+		jen.Id("in"):      lay(in),
+		jen.Id("inBase"):  jen.Lit(in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*plan.Block),
+		jen.Id("out"):     lay(s.Out),
+		jen.Id("act"):     jen.Lit(int(s.Act)),
+		jen.Id("bias"):    jen.Lit(c.BiasOff),
+		jen.Id("xi"):      jen.Lit(c.XiStride),
+		jen.Id("tiles"):   jen.Id(name + "Tiles").Index(jen.Op(":")),
+		jen.Id("tilesY"):  jen.Lit(c.TilesY),
+		jen.Id("tilesX"):  jen.Lit(c.TilesX),
+		jen.Id("scratch"): jen.Lit(c.ScratchOff),
+	}
+	if r := s.Residual(); r != nil {
+		d[jen.Id("res")] = lay(r)
+		d[jen.Id("hasRes")] = jen.True()
+	}
+	return jen.Id("winogradConv").Values(d)
 }

@@ -68,6 +68,17 @@ func (p *planner) allocate() {
 		v.Buf = buf
 		busyUntil[buf] = v.last
 	}
+	// One scratch region serves every Winograd step: steps run one at a
+	// time.
+	scratch := 0
+	for _, s := range steps {
+		if s.Kind == Conv && s.Conv.Algo == Winograd {
+			v, m, t := s.Conv.WinogradScratch()
+			scratch = max(scratch, v+m+t)
+			s.Conv.ScratchOff = p.prog.WorkspaceLen
+		}
+	}
+	p.prog.WorkspaceLen += align16(scratch)
 }
 
 func align16(n int) int { return (n + 15) &^ 15 }

@@ -1,7 +1,27 @@
 package plan
 
-// pack chooses each step's kernel and lays its parameters out in the
-// weight blob in the order the kernel reads them.
+// chooseKernels picks each convolution's algorithm and register tiles.
+func (p *planner) chooseKernels() {
+	for _, s := range p.prog.Steps {
+		if s.Kind != Conv {
+			continue
+		}
+		c := s.Conv
+		switch m := p.winogradM(c); {
+		case m > 0:
+			planWinograd(c, m)
+		case c.Groups == c.In && c.Groups == c.Out:
+			c.Algo = Depthwise
+			chooseDepthwise(c)
+		default:
+			c.Algo = Direct
+			chooseDirect(c)
+		}
+	}
+}
+
+// pack lays each step's parameters out in the weight blob in the order
+// its kernel reads them.
 func (p *planner) pack() {
 	for _, s := range p.prog.Steps {
 		switch s.Kind {
@@ -38,15 +58,11 @@ func (p *planner) appendPadded(v []float64) int {
 func (p *planner) packConv(s *Step) {
 	c := s.Conv
 	n := s.Nodes[0].Conv
-	switch {
-	case c.Groups == c.In && c.Groups == c.Out:
-		c.Algo = Depthwise
-		chooseDepthwise(c)
-	default:
-		c.Algo = Direct
-		chooseDirect(c)
-	}
 	c.BiasOff = p.appendPadded(biasOrZero(n.Bias, c.Out))
+	if c.Algo == Winograd {
+		p.packWinograd(c, n.Weight)
+		return
+	}
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
 	taps := c.KH * c.KW
 	// One section for all tiles, each tile's weights right after the

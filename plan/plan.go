@@ -38,6 +38,7 @@ func Build(g *graph.Graph, opt Options) (*Program, error) {
 		p.index[n] = i
 	}
 	p.lower()
+	p.chooseKernels()
 	p.setHalos()
 	p.allocate()
 	p.pack()

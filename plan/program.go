@@ -104,9 +104,20 @@ type ConvStep struct {
 	WinogradM  int // 2 or 4 when Algo is Winograd
 
 	// Tiles cover the output channels: each computes Blocks channel
-	// blocks for Pixels adjacent output pixels per kernel iteration.
+	// blocks for Pixels adjacent output pixels per kernel iteration (for
+	// Winograd: Pixels output tiles in the products of one transform
+	// element).
 	Tiles  []OCTile
 	Pixels int
+
+	// Winograd: the output is TilesY x TilesX tiles of WinogradM x
+	// WinogradM pixels, processed BlockRows rows of tiles at a time;
+	// the packed weights hold XiStride floats per transform element;
+	// ScratchOff is where in the workspace the step keeps V, M and a
+	// transform temporary (see WinogradScratch).
+	TilesY, TilesX, BlockRows int
+	XiStride                  int
+	ScratchOff                int
 
 	BiasOff int // Out rounded up to Block floats
 }

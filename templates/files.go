@@ -12,6 +12,8 @@ var (
 	api string
 	//go:embed acgentest.go
 	acgenTest string
+	//go:embed winograd.go
+	winograd string
 )
 
 // File is a template file to copy into a generated package.
@@ -25,6 +27,7 @@ func Files() []File {
 	return []File{
 		{Name: "api.go", Source: body(api)},
 		{Name: "support.go", Source: body(support)},
+		{Name: "winograd.go", Source: body(winograd)},
 		{Name: "acgen_test.go", Source: body(acgenTest)},
 	}
 }

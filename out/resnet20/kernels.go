@@ -52,303 +52,147 @@ var step1Tiles = [...]convTile{{0, 2, 0, 3, 16}}
 
 // step2 computes stage1.0.conv1+stage1.0.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step2(ws, w []float32) {
-	const (
-		inBase   = 9248
-		inRow    = 272
-		inPlane  = 9248
-		outBase  = 28024
-		outRow   = 272
-		outPlane = 9248
-		bias     = 448
-	)
-	for _, t := range &step2Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 32; oy++ {
-			for ox := 0; ox < 32; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step2Winograd.run(ws, w)
+}
+
+var step2Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    448,
+	bt:      winogradBT4,
+	in:      layout{9248, 16, 32, 32, 1},
+	inBase:  9248,
+	m:       4,
+	out:     layout{27744, 16, 32, 32, 1},
+	scratch: 127408,
+	tiles:   step2Tiles[:],
+	tilesX:  8,
+	tilesY:  8,
+	xi:      256,
 }
 
 var step2Tiles = [...]convTile{{0, 2, 0, 16, 464}}
 
 // step3 computes stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step3(ws, w []float32) {
-	const (
-		inBase   = 27744
-		inRow    = 272
-		inPlane  = 9248
-		outBase  = 46520
-		outRow   = 272
-		outPlane = 9248
-		bias     = 2768
-		resBase  = 9528
-		resRow   = 272
-		resPlane = 9248
-	)
-	for _, t := range &step3Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 32; oy++ {
-			for ox := 0; ox < 32; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step3Winograd.run(ws, w)
 }
 
-var step3Tiles = [...]convTile{{0, 2, 0, 16, 2784}}
+var step3Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    9680,
+	bt:      winogradBT4,
+	hasRes:  true,
+	in:      layout{27744, 16, 32, 32, 1},
+	inBase:  27744,
+	m:       4,
+	out:     layout{46240, 16, 32, 32, 1},
+	res:     layout{9248, 16, 32, 32, 1},
+	scratch: 127408,
+	tiles:   step3Tiles[:],
+	tilesX:  8,
+	tilesY:  8,
+	xi:      256,
+}
+
+var step3Tiles = [...]convTile{{0, 2, 0, 16, 9696}}
 
 // step4 computes stage1.1.conv1+stage1.1.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step4(ws, w []float32) {
-	const (
-		inBase   = 46240
-		inRow    = 272
-		inPlane  = 9248
-		outBase  = 9528
-		outRow   = 272
-		outPlane = 9248
-		bias     = 5088
-	)
-	for _, t := range &step4Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 32; oy++ {
-			for ox := 0; ox < 32; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step4Winograd.run(ws, w)
 }
 
-var step4Tiles = [...]convTile{{0, 2, 0, 16, 5104}}
+var step4Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    18912,
+	bt:      winogradBT4,
+	in:      layout{46240, 16, 32, 32, 1},
+	inBase:  46240,
+	m:       4,
+	out:     layout{9248, 16, 32, 32, 1},
+	scratch: 127408,
+	tiles:   step4Tiles[:],
+	tilesX:  8,
+	tilesY:  8,
+	xi:      256,
+}
+
+var step4Tiles = [...]convTile{{0, 2, 0, 16, 18928}}
 
 // step5 computes stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step5(ws, w []float32) {
-	const (
-		inBase   = 9248
-		inRow    = 272
-		inPlane  = 9248
-		outBase  = 28024
-		outRow   = 272
-		outPlane = 9248
-		bias     = 7408
-		resBase  = 46520
-		resRow   = 272
-		resPlane = 9248
-	)
-	for _, t := range &step5Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 32; oy++ {
-			for ox := 0; ox < 32; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step5Winograd.run(ws, w)
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 16, 7424}}
+var step5Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    28144,
+	bt:      winogradBT4,
+	hasRes:  true,
+	in:      layout{9248, 16, 32, 32, 1},
+	inBase:  9248,
+	m:       4,
+	out:     layout{27744, 16, 32, 32, 1},
+	res:     layout{46240, 16, 32, 32, 1},
+	scratch: 127408,
+	tiles:   step5Tiles[:],
+	tilesX:  8,
+	tilesY:  8,
+	xi:      256,
+}
+
+var step5Tiles = [...]convTile{{0, 2, 0, 16, 28160}}
 
 // step6 computes stage1.2.conv1+stage1.2.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step6(ws, w []float32) {
-	const (
-		inBase   = 27744
-		inRow    = 272
-		inPlane  = 9248
-		outBase  = 9528
-		outRow   = 272
-		outPlane = 9248
-		bias     = 9728
-	)
-	for _, t := range &step6Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 32; oy++ {
-			for ox := 0; ox < 32; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step6Winograd.run(ws, w)
 }
 
-var step6Tiles = [...]convTile{{0, 2, 0, 16, 9744}}
+var step6Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    37376,
+	bt:      winogradBT4,
+	in:      layout{27744, 16, 32, 32, 1},
+	inBase:  27744,
+	m:       4,
+	out:     layout{9248, 16, 32, 32, 1},
+	scratch: 127408,
+	tiles:   step6Tiles[:],
+	tilesX:  8,
+	tilesY:  8,
+	xi:      256,
+}
+
+var step6Tiles = [...]convTile{{0, 2, 0, 16, 37392}}
 
 // step7 computes stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step7(ws, w []float32) {
-	const (
-		inBase   = 9248
-		inRow    = 272
-		inPlane  = 9248
-		outBase  = 46520
-		outRow   = 272
-		outPlane = 9248
-		bias     = 12048
-		resBase  = 28024
-		resRow   = 272
-		resPlane = 9248
-	)
-	for _, t := range &step7Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 32; oy++ {
-			for ox := 0; ox < 32; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step7Winograd.run(ws, w)
 }
 
-var step7Tiles = [...]convTile{{0, 2, 0, 16, 12064}}
+var step7Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    46608,
+	bt:      winogradBT4,
+	hasRes:  true,
+	in:      layout{9248, 16, 32, 32, 1},
+	inBase:  9248,
+	m:       4,
+	out:     layout{46240, 16, 32, 32, 1},
+	res:     layout{27744, 16, 32, 32, 1},
+	scratch: 127408,
+	tiles:   step7Tiles[:],
+	tilesX:  8,
+	tilesY:  8,
+	xi:      256,
+}
+
+var step7Tiles = [...]convTile{{0, 2, 0, 16, 46624}}
 
 // step8 computes stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 1.
 func step8(ws, w []float32) {
@@ -359,7 +203,7 @@ func step8(ws, w []float32) {
 		outBase  = 64888
 		outRow   = 144
 		outPlane = 2592
-		bias     = 14368
+		bias     = 55840
 	)
 	for _, t := range &step8Tiles {
 		lanes := t.blocks * 8
@@ -396,55 +240,30 @@ func step8(ws, w []float32) {
 	}
 }
 
-var step8Tiles = [...]convTile{{0, 2, 0, 16, 14400}, {2, 2, 0, 16, 16704}}
+var step8Tiles = [...]convTile{{0, 2, 0, 16, 55872}, {2, 2, 0, 16, 58176}}
 
 // step9 computes stage2.0.conv2: conv3x3, 32x16x16+1 -> 32x16x16+0, stride 1, padding 1.
 func step9(ws, w []float32) {
-	const (
-		inBase   = 64736
-		inRow    = 144
-		inPlane  = 2592
-		outBase  = 75104
-		outRow   = 128
-		outPlane = 2048
-		bias     = 19008
-	)
-	for _, t := range &step9Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 16; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+144]
-					x4 := ws[p+152]
-					x5 := ws[p+160]
-					x6 := ws[p+288]
-					x7 := ws[p+296]
-					x8 := ws[p+304]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = acc[b*8+l]
-					}
-				}
-			}
-		}
-	}
+	step9Winograd.run(ws, w)
 }
 
-var step9Tiles = [...]convTile{{0, 2, 0, 32, 19040}, {2, 2, 0, 32, 23648}}
+var step9Winograd = winogradConv{
+	act:     0,
+	at:      winogradAT4,
+	bias:    60480,
+	bt:      winogradBT4,
+	in:      layout{64736, 32, 16, 16, 1},
+	inBase:  64736,
+	m:       4,
+	out:     layout{75104, 32, 16, 16, 0},
+	scratch: 127408,
+	tiles:   step9Tiles[:],
+	tilesX:  4,
+	tilesY:  4,
+	xi:      1024,
+}
+
+var step9Tiles = [...]convTile{{0, 2, 0, 32, 60512}, {2, 2, 0, 32, 61024}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32) {
@@ -455,7 +274,7 @@ func step10(ws, w []float32) {
 		outBase  = 64888
 		outRow   = 144
 		outPlane = 2592
-		bias     = 28256
+		bias     = 97376
 		resBase  = 75104
 		resRow   = 128
 		resPlane = 2048
@@ -488,207 +307,103 @@ func step10(ws, w []float32) {
 	}
 }
 
-var step10Tiles = [...]convTile{{0, 2, 0, 16, 28288}, {2, 2, 0, 16, 28544}}
+var step10Tiles = [...]convTile{{0, 2, 0, 16, 97408}, {2, 2, 0, 16, 97664}}
 
 // step11 computes stage2.1.conv1+stage2.1.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step11(ws, w []float32) {
-	const (
-		inBase   = 64736
-		inRow    = 144
-		inPlane  = 2592
-		outBase  = 83448
-		outRow   = 144
-		outPlane = 2592
-		bias     = 28800
-	)
-	for _, t := range &step11Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 16; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+144]
-					x4 := ws[p+152]
-					x5 := ws[p+160]
-					x6 := ws[p+288]
-					x7 := ws[p+296]
-					x8 := ws[p+304]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step11Winograd.run(ws, w)
 }
 
-var step11Tiles = [...]convTile{{0, 2, 0, 32, 28832}, {2, 2, 0, 32, 33440}}
+var step11Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    97920,
+	bt:      winogradBT4,
+	in:      layout{64736, 32, 16, 16, 1},
+	inBase:  64736,
+	m:       4,
+	out:     layout{83296, 32, 16, 16, 1},
+	scratch: 127408,
+	tiles:   step11Tiles[:],
+	tilesX:  4,
+	tilesY:  4,
+	xi:      1024,
+}
+
+var step11Tiles = [...]convTile{{0, 2, 0, 32, 97952}, {2, 2, 0, 32, 98464}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32) {
-	const (
-		inBase   = 83296
-		inRow    = 144
-		inPlane  = 2592
-		outBase  = 93816
-		outRow   = 144
-		outPlane = 2592
-		bias     = 38048
-		resBase  = 64888
-		resRow   = 144
-		resPlane = 2592
-	)
-	for _, t := range &step12Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 16; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+144]
-					x4 := ws[p+152]
-					x5 := ws[p+160]
-					x6 := ws[p+288]
-					x7 := ws[p+296]
-					x8 := ws[p+304]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step12Winograd.run(ws, w)
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 38080}, {2, 2, 0, 32, 42688}}
+var step12Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    134816,
+	bt:      winogradBT4,
+	hasRes:  true,
+	in:      layout{83296, 32, 16, 16, 1},
+	inBase:  83296,
+	m:       4,
+	out:     layout{93664, 32, 16, 16, 1},
+	res:     layout{64736, 32, 16, 16, 1},
+	scratch: 127408,
+	tiles:   step12Tiles[:],
+	tilesX:  4,
+	tilesY:  4,
+	xi:      1024,
+}
+
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 134848}, {2, 2, 0, 32, 135360}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32) {
-	const (
-		inBase   = 93664
-		inRow    = 144
-		inPlane  = 2592
-		outBase  = 64888
-		outRow   = 144
-		outPlane = 2592
-		bias     = 47296
-	)
-	for _, t := range &step13Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 16; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+144]
-					x4 := ws[p+152]
-					x5 := ws[p+160]
-					x6 := ws[p+288]
-					x7 := ws[p+296]
-					x8 := ws[p+304]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step13Winograd.run(ws, w)
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 47328}, {2, 2, 0, 32, 51936}}
+var step13Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    171712,
+	bt:      winogradBT4,
+	in:      layout{93664, 32, 16, 16, 1},
+	inBase:  93664,
+	m:       4,
+	out:     layout{64736, 32, 16, 16, 1},
+	scratch: 127408,
+	tiles:   step13Tiles[:],
+	tilesX:  4,
+	tilesY:  4,
+	xi:      1024,
+}
+
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 171744}, {2, 2, 0, 32, 172256}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32) {
-	const (
-		inBase   = 64736
-		inRow    = 144
-		inPlane  = 2592
-		outBase  = 83448
-		outRow   = 144
-		outPlane = 2592
-		bias     = 56544
-		resBase  = 93816
-		resRow   = 144
-		resPlane = 2592
-	)
-	for _, t := range &step14Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 16; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+144]
-					x4 := ws[p+152]
-					x5 := ws[p+160]
-					x6 := ws[p+288]
-					x7 := ws[p+296]
-					x8 := ws[p+304]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step14Winograd.run(ws, w)
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 56576}, {2, 2, 0, 32, 61184}}
+var step14Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    208608,
+	bt:      winogradBT4,
+	hasRes:  true,
+	in:      layout{64736, 32, 16, 16, 1},
+	inBase:  64736,
+	m:       4,
+	out:     layout{83296, 32, 16, 16, 1},
+	res:     layout{93664, 32, 16, 16, 1},
+	scratch: 127408,
+	tiles:   step14Tiles[:],
+	tilesX:  4,
+	tilesY:  4,
+	xi:      1024,
+}
+
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 208640}, {2, 2, 0, 32, 209152}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32) {
@@ -699,7 +414,7 @@ func step15(ws, w []float32) {
 		outBase  = 104120
 		outRow   = 80
 		outPlane = 800
-		bias     = 65792
+		bias     = 245504
 	)
 	for _, t := range &step15Tiles {
 		lanes := t.blocks * 8
@@ -736,55 +451,30 @@ func step15(ws, w []float32) {
 	}
 }
 
-var step15Tiles = [...]convTile{{0, 3, 0, 32, 65856}, {3, 3, 0, 32, 72768}, {6, 2, 0, 32, 79680}}
+var step15Tiles = [...]convTile{{0, 3, 0, 32, 245568}, {3, 3, 0, 32, 252480}, {6, 2, 0, 32, 259392}}
 
 // step16 computes stage3.0.conv2: conv3x3, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step16(ws, w []float32) {
-	const (
-		inBase   = 104032
-		inRow    = 80
-		inPlane  = 800
-		outBase  = 110432
-		outRow   = 64
-		outPlane = 512
-		bias     = 84288
-	)
-	for _, t := range &step16Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+80]
-					x4 := ws[p+88]
-					x5 := ws[p+96]
-					x6 := ws[p+160]
-					x7 := ws[p+168]
-					x8 := ws[p+176]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = acc[b*8+l]
-					}
-				}
-			}
-		}
-	}
+	step16Winograd.run(ws, w)
 }
 
-var step16Tiles = [...]convTile{{0, 3, 0, 64, 84352}, {3, 3, 0, 64, 98176}, {6, 2, 0, 64, 112000}}
+var step16Winograd = winogradConv{
+	act:     0,
+	at:      winogradAT4,
+	bias:    264000,
+	bt:      winogradBT4,
+	in:      layout{104032, 64, 8, 8, 1},
+	inBase:  104032,
+	m:       4,
+	out:     layout{110432, 64, 8, 8, 0},
+	scratch: 127408,
+	tiles:   step16Tiles[:],
+	tilesX:  2,
+	tilesY:  2,
+	xi:      4096,
+}
+
+var step16Tiles = [...]convTile{{0, 3, 0, 64, 264064}, {3, 3, 0, 64, 265600}, {6, 2, 0, 64, 267136}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32) {
@@ -795,7 +485,7 @@ func step17(ws, w []float32) {
 		outBase  = 104120
 		outRow   = 80
 		outPlane = 800
-		bias     = 121216
+		bias     = 411520
 		resBase  = 110432
 		resRow   = 64
 		resPlane = 512
@@ -828,204 +518,100 @@ func step17(ws, w []float32) {
 	}
 }
 
-var step17Tiles = [...]convTile{{0, 3, 0, 32, 121280}, {3, 3, 0, 32, 122048}, {6, 2, 0, 32, 122816}}
+var step17Tiles = [...]convTile{{0, 3, 0, 32, 411584}, {3, 3, 0, 32, 412352}, {6, 2, 0, 32, 413120}}
 
 // step18 computes stage3.1.conv1+stage3.1.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step18(ws, w []float32) {
-	const (
-		inBase   = 104032
-		inRow    = 80
-		inPlane  = 800
-		outBase  = 114616
-		outRow   = 80
-		outPlane = 800
-		bias     = 123328
-	)
-	for _, t := range &step18Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+80]
-					x4 := ws[p+88]
-					x5 := ws[p+96]
-					x6 := ws[p+160]
-					x7 := ws[p+168]
-					x8 := ws[p+176]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step18Winograd.run(ws, w)
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 123392}, {3, 3, 0, 64, 137216}, {6, 2, 0, 64, 151040}}
+var step18Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    413632,
+	bt:      winogradBT4,
+	in:      layout{104032, 64, 8, 8, 1},
+	inBase:  104032,
+	m:       4,
+	out:     layout{114528, 64, 8, 8, 1},
+	scratch: 127408,
+	tiles:   step18Tiles[:],
+	tilesX:  2,
+	tilesY:  2,
+	xi:      4096,
+}
+
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 413696}, {3, 3, 0, 64, 415232}, {6, 2, 0, 64, 416768}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32) {
-	const (
-		inBase   = 114528
-		inRow    = 80
-		inPlane  = 800
-		outBase  = 121016
-		outRow   = 80
-		outPlane = 800
-		bias     = 160256
-		resBase  = 104120
-		resRow   = 80
-		resPlane = 800
-	)
-	for _, t := range &step19Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+80]
-					x4 := ws[p+88]
-					x5 := ws[p+96]
-					x6 := ws[p+160]
-					x7 := ws[p+168]
-					x8 := ws[p+176]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step19Winograd.run(ws, w)
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 160320}, {3, 3, 0, 64, 174144}, {6, 2, 0, 64, 187968}}
+var step19Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    561152,
+	bt:      winogradBT4,
+	hasRes:  true,
+	in:      layout{114528, 64, 8, 8, 1},
+	inBase:  114528,
+	m:       4,
+	out:     layout{120928, 64, 8, 8, 1},
+	res:     layout{104032, 64, 8, 8, 1},
+	scratch: 127408,
+	tiles:   step19Tiles[:],
+	tilesX:  2,
+	tilesY:  2,
+	xi:      4096,
+}
+
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 561216}, {3, 3, 0, 64, 562752}, {6, 2, 0, 64, 564288}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32) {
-	const (
-		inBase   = 120928
-		inRow    = 80
-		inPlane  = 800
-		outBase  = 104120
-		outRow   = 80
-		outPlane = 800
-		bias     = 197184
-	)
-	for _, t := range &step20Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+80]
-					x4 := ws[p+88]
-					x5 := ws[p+96]
-					x6 := ws[p+160]
-					x7 := ws[p+168]
-					x8 := ws[p+176]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step20Winograd.run(ws, w)
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 197248}, {3, 3, 0, 64, 211072}, {6, 2, 0, 64, 224896}}
+var step20Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    708672,
+	bt:      winogradBT4,
+	in:      layout{120928, 64, 8, 8, 1},
+	inBase:  120928,
+	m:       4,
+	out:     layout{104032, 64, 8, 8, 1},
+	scratch: 127408,
+	tiles:   step20Tiles[:],
+	tilesX:  2,
+	tilesY:  2,
+	xi:      4096,
+}
+
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 708736}, {3, 3, 0, 64, 710272}, {6, 2, 0, 64, 711808}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32) {
-	const (
-		inBase   = 104032
-		inRow    = 80
-		inPlane  = 800
-		outBase  = 110432
-		outRow   = 64
-		outPlane = 512
-		bias     = 234112
-		resBase  = 121016
-		resRow   = 80
-		resPlane = 800
-	)
-	for _, t := range &step21Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+80]
-					x4 := ws[p+88]
-					x5 := ws[p+96]
-					x6 := ws[p+160]
-					x7 := ws[p+168]
-					x8 := ws[p+176]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
-					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step21Winograd.run(ws, w)
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 234176}, {3, 3, 0, 64, 248000}, {6, 2, 0, 64, 261824}}
+var step21Winograd = winogradConv{
+	act:     1,
+	at:      winogradAT4,
+	bias:    856192,
+	bt:      winogradBT4,
+	hasRes:  true,
+	in:      layout{104032, 64, 8, 8, 1},
+	inBase:  104032,
+	m:       4,
+	out:     layout{110432, 64, 8, 8, 0},
+	res:     layout{120928, 64, 8, 8, 1},
+	scratch: 127408,
+	tiles:   step21Tiles[:],
+	tilesX:  2,
+	tilesY:  2,
+	xi:      4096,
+}
+
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 856256}, {3, 3, 0, 64, 857792}, {6, 2, 0, 64, 859328}}

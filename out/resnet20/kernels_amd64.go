@@ -7,64 +7,64 @@ package resnet20
 // step1AVX2 is the AVX2 kernel of step conv1+relu1 (see the Go kernel of the same step for the loop it computes).
 func step1AVX2(ws *float32, w *float32)
 
-// step2AVX2 is the AVX2 kernel of step stage1.0.conv1+stage1.0.relu1 (see the Go kernel of the same step for the loop it computes).
+// step2AVX2 is the AVX2 kernel of step stage1.0.conv1+stage1.0.relu1: Winograd F(4x4, 3x3).
 func step2AVX2(ws *float32, w *float32)
 
-// step3AVX2 is the AVX2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2 (see the Go kernel of the same step for the loop it computes).
+// step3AVX2 is the AVX2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2: Winograd F(4x4, 3x3).
 func step3AVX2(ws *float32, w *float32)
 
-// step4AVX2 is the AVX2 kernel of step stage1.1.conv1+stage1.1.relu1 (see the Go kernel of the same step for the loop it computes).
+// step4AVX2 is the AVX2 kernel of step stage1.1.conv1+stage1.1.relu1: Winograd F(4x4, 3x3).
 func step4AVX2(ws *float32, w *float32)
 
-// step5AVX2 is the AVX2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2 (see the Go kernel of the same step for the loop it computes).
+// step5AVX2 is the AVX2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2: Winograd F(4x4, 3x3).
 func step5AVX2(ws *float32, w *float32)
 
-// step6AVX2 is the AVX2 kernel of step stage1.2.conv1+stage1.2.relu1 (see the Go kernel of the same step for the loop it computes).
+// step6AVX2 is the AVX2 kernel of step stage1.2.conv1+stage1.2.relu1: Winograd F(4x4, 3x3).
 func step6AVX2(ws *float32, w *float32)
 
-// step7AVX2 is the AVX2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2 (see the Go kernel of the same step for the loop it computes).
+// step7AVX2 is the AVX2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2: Winograd F(4x4, 3x3).
 func step7AVX2(ws *float32, w *float32)
 
 // step8AVX2 is the AVX2 kernel of step stage2.0.conv1+stage2.0.relu1 (see the Go kernel of the same step for the loop it computes).
 func step8AVX2(ws *float32, w *float32)
 
-// step9AVX2 is the AVX2 kernel of step stage2.0.conv2 (see the Go kernel of the same step for the loop it computes).
+// step9AVX2 is the AVX2 kernel of step stage2.0.conv2: Winograd F(4x4, 3x3).
 func step9AVX2(ws *float32, w *float32)
 
 // step10AVX2 is the AVX2 kernel of step stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2 (see the Go kernel of the same step for the loop it computes).
 func step10AVX2(ws *float32, w *float32)
 
-// step11AVX2 is the AVX2 kernel of step stage2.1.conv1+stage2.1.relu1 (see the Go kernel of the same step for the loop it computes).
+// step11AVX2 is the AVX2 kernel of step stage2.1.conv1+stage2.1.relu1: Winograd F(4x4, 3x3).
 func step11AVX2(ws *float32, w *float32)
 
-// step12AVX2 is the AVX2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2 (see the Go kernel of the same step for the loop it computes).
+// step12AVX2 is the AVX2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2: Winograd F(4x4, 3x3).
 func step12AVX2(ws *float32, w *float32)
 
-// step13AVX2 is the AVX2 kernel of step stage2.2.conv1+stage2.2.relu1 (see the Go kernel of the same step for the loop it computes).
+// step13AVX2 is the AVX2 kernel of step stage2.2.conv1+stage2.2.relu1: Winograd F(4x4, 3x3).
 func step13AVX2(ws *float32, w *float32)
 
-// step14AVX2 is the AVX2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2 (see the Go kernel of the same step for the loop it computes).
+// step14AVX2 is the AVX2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2: Winograd F(4x4, 3x3).
 func step14AVX2(ws *float32, w *float32)
 
 // step15AVX2 is the AVX2 kernel of step stage3.0.conv1+stage3.0.relu1 (see the Go kernel of the same step for the loop it computes).
 func step15AVX2(ws *float32, w *float32)
 
-// step16AVX2 is the AVX2 kernel of step stage3.0.conv2 (see the Go kernel of the same step for the loop it computes).
+// step16AVX2 is the AVX2 kernel of step stage3.0.conv2: Winograd F(4x4, 3x3).
 func step16AVX2(ws *float32, w *float32)
 
 // step17AVX2 is the AVX2 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2 (see the Go kernel of the same step for the loop it computes).
 func step17AVX2(ws *float32, w *float32)
 
-// step18AVX2 is the AVX2 kernel of step stage3.1.conv1+stage3.1.relu1 (see the Go kernel of the same step for the loop it computes).
+// step18AVX2 is the AVX2 kernel of step stage3.1.conv1+stage3.1.relu1: Winograd F(4x4, 3x3).
 func step18AVX2(ws *float32, w *float32)
 
-// step19AVX2 is the AVX2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2 (see the Go kernel of the same step for the loop it computes).
+// step19AVX2 is the AVX2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2: Winograd F(4x4, 3x3).
 func step19AVX2(ws *float32, w *float32)
 
-// step20AVX2 is the AVX2 kernel of step stage3.2.conv1+stage3.2.relu1 (see the Go kernel of the same step for the loop it computes).
+// step20AVX2 is the AVX2 kernel of step stage3.2.conv1+stage3.2.relu1: Winograd F(4x4, 3x3).
 func step20AVX2(ws *float32, w *float32)
 
-// step21AVX2 is the AVX2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2 (see the Go kernel of the same step for the loop it computes).
+// step21AVX2 is the AVX2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2: Winograd F(4x4, 3x3).
 func step21AVX2(ws *float32, w *float32)
 
 // cpuid executes CPUID for leaf eaxArg, subleaf ecxArg.

@@ -1,0 +1,345 @@
+package asm
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/acgen/acgen/plan"
+)
+
+// winogradKernel builds the kernel of a Winograd step. For each block of
+// output tile rows it runs three phases over the step's scratch space:
+//
+//  1. input transform: every (channel block, tile) of the input becomes
+//     (m+2)^2 vectors V[xi][icb][tile];
+//  2. products: for each transform element xi, M[xi] = U[xi] V[xi], a
+//     matrix product over input channels with the direct kernel's
+//     register tile (output channel blocks x tiles, V broadcast);
+//  3. output transform: M[xi][ocb][tile] back to m x m pixels, plus bias,
+//     residual and activation, stored.
+type winogradKernel struct {
+	*convKernel
+	tr       transforms
+	m, a     int
+	t        int // tiles per block
+	icb, ocb int
+	// Scratch layout, bytes from the workspace base.
+	vOff, mOff, tmpOff int
+	vXi, mXi           int // bytes between transform elements in V and M
+	// Stack slots.
+	bIn, bOut, bRes, bCnt, xiCnt, ocbCnt, ocbOut, ocbRes operand.Mem
+}
+
+func winograd(ctx *build.Context, name string, s *plan.Step) {
+	c := s.Conv
+	k := &winogradKernel{convKernel: newConvKernel(ctx, name, s)}
+	k.m, k.a = c.WinogradM, c.WinogradM+2
+	k.tr = transformsFor(k.m)
+	k.t = c.BlockRows * c.TilesX
+	k.icb, k.ocb = (c.In+plan.Block-1)/plan.Block, (c.Out+plan.Block-1)/plan.Block
+	vLen, mLen, _ := c.WinogradScratch()
+	k.vOff = c.ScratchOff * f32
+	k.mOff = k.vOff + vLen*f32
+	k.tmpOff = k.mOff + mLen*f32
+	k.vXi = k.icb * k.t * plan.Block * f32
+	k.mXi = k.ocb * k.t * plan.Block * f32
+
+	ctx.Function(name)
+	ctx.Attributes(0)
+	ctx.SignatureExpr("func(ws, w *float32)")
+	ctx.Doc(fmt.Sprintf("%s is the AVX2 kernel of step %s: Winograd F(%dx%d, 3x3).", name, s.Name, k.m, k.m))
+	k.bIn, k.bOut, k.bRes, k.bCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	ctx.Load(ctx.Param("ws"), wsBase)
+	ctx.Load(ctx.Param("w"), wBase)
+
+	k.store(k.bIn, wsBase, k.inBase)
+	k.store(k.bOut, wsBase, k.outBase)
+	k.store(k.bRes, wsBase, k.resBase)
+	ctx.MOVQ(imm(c.TilesY/c.BlockRows), k.bCnt)
+	block := k.label("block")
+	ctx.Label(block)
+	k.inputPhase()
+	k.productPhase()
+	k.outputPhase()
+	rows := c.BlockRows * k.m
+	ctx.ADDQ(imm(rows*k.inRow), k.bIn)
+	ctx.ADDQ(imm(rows*k.outRow), k.bOut)
+	ctx.ADDQ(imm(rows*k.resRow), k.bRes)
+	ctx.DECQ(k.bCnt)
+	ctx.JNZ(operand.LabelRef(block))
+	ctx.VZEROUPPER()
+	ctx.RET()
+}
+
+// consts broadcasts float constants into registers.
+func (k *winogradKernel) consts(vals []float32, regs vecs) {
+	for i, v := range vals {
+		k.ctx.MOVL(operand.U32(math.Float32bits(v)), icCnt.As32())
+		k.ctx.VMOVD(icCnt.As32(), regs[i].AsX())
+		k.ctx.VBROADCASTSS(regs[i].AsX(), regs[i])
+	}
+}
+
+// tileLoops runs body for every tile of the block, row by row: body gets
+// the tile's index t in the block. ptrs advance by step bytes per tile
+// and by rowStep more at the end of a row of tiles.
+func (k *winogradKernel) tileLoops(ptrs []reg.GPPhysical, steps, rowSteps []int, body func()) {
+	ctx := k.ctx
+	c := k.c
+	ctx.MOVQ(imm(c.BlockRows), rowCnt)
+	row := k.label("trow")
+	ctx.Label(row)
+	ctx.MOVQ(imm(c.TilesX), pxCnt)
+	col := k.label("tcol")
+	ctx.Label(col)
+	body()
+	for i, p := range ptrs {
+		if steps[i] != 0 {
+			ctx.ADDQ(imm(steps[i]), p)
+		}
+	}
+	ctx.DECQ(pxCnt)
+	ctx.JNZ(operand.LabelRef(col))
+	for i, p := range ptrs {
+		if rowSteps[i] != 0 {
+			ctx.ADDQ(imm(rowSteps[i]), p)
+		}
+	}
+	ctx.DECQ(rowCnt)
+	ctx.JNZ(operand.LabelRef(row))
+}
+
+// inputPhase: V[xi][icb][t] = (B^T d B)[xi] for each channel block and
+// tile of the block.
+func (k *winogradKernel) inputPhase() {
+	ctx := k.ctx
+	a, m := k.a, k.m
+	x, t, kc := ymm[0:a], ymm[a:a+3], ymm[13:16]
+	k.consts(k.tr.inConsts, kc)
+	ctx.MOVQ(k.bIn, rowIn)                 // channel block's window origin
+	ctx.LEAQ(mem(wsBase, k.vOff), icW)     // V of (icb, t)
+	ctx.LEAQ(mem(wsBase, k.tmpOff), biasP) // transform temporary
+	ctx.MOVQ(imm(k.icb), icCnt)
+	icLoop := k.label("vic")
+	ctx.Label(icLoop)
+	ctx.MOVQ(rowIn, pxIn)
+	tileStep := m * plan.Block * f32
+	k.tileLoops([]reg.GPPhysical{pxIn, icW}, []int{tileStep, plan.Block * f32},
+		[]int{m*k.inRow - k.c.TilesX*tileStep, 0}, func() {
+			// Rows: tmp[i][j] = (d B)[i][j].
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
+					ctx.VMOVUPS(mem(pxIn, i*k.inRow+j*plan.Block*f32), x[j])
+				}
+				y := k.tr.input(ctx, x, t, kc)
+				for j := 0; j < a; j++ {
+					ctx.VMOVUPS(y[j], mem(biasP, (i*a+j)*plan.Block*f32))
+				}
+			}
+			// Columns: V[i*a+j] = (B^T tmp)[i][j].
+			for j := 0; j < a; j++ {
+				for i := 0; i < a; i++ {
+					ctx.VMOVUPS(mem(biasP, (i*a+j)*plan.Block*f32), x[i])
+				}
+				y := k.tr.input(ctx, x, t, kc)
+				for i := 0; i < a; i++ {
+					ctx.VMOVUPS(y[i], mem(icW, (i*a+j)*k.vXi))
+				}
+			}
+		})
+	ctx.ADDQ(imm(k.inPlane), rowIn)
+	ctx.DECQ(icCnt)
+	ctx.JNZ(operand.LabelRef(icLoop))
+}
+
+// productPhase: M[xi][ocb][t] = sum over ic of U[xi][ic][oc] V[xi][ic][t].
+func (k *winogradKernel) productPhase() {
+	ctx := k.ctx
+	c := k.c
+	// Per transform element: rowIn = V[xi], rowOut = M[xi], rowRes = U[xi].
+	ctx.LEAQ(mem(wsBase, k.vOff), rowIn)
+	ctx.LEAQ(mem(wsBase, k.mOff), rowOut)
+	ctx.LEAQ(mem(wBase, c.Tiles[0].WeightOff*f32), rowRes)
+	ctx.MOVQ(imm(k.a*k.a), k.xiCnt)
+	xiLoop := k.label("xi")
+	ctx.Label(xiLoop)
+	uOff := 0
+	for _, g := range groupTiles(c.Tiles) {
+		t := g.first
+		// pxIn = U of the tile, pxOut = M of the tile's first block.
+		ctx.LEAQ(mem(rowRes, uOff), pxIn)
+		ctx.LEAQ(mem(rowOut, t.Block0*k.t*plan.Block*f32), pxOut)
+		ctx.MOVQ(imm(g.count), k.tCnt)
+		tileLoop := k.label("ptile")
+		ctx.Label(tileLoop)
+		full, rem := k.t/c.Pixels, k.t%c.Pixels
+		ctx.MOVQ(rowIn, pxRes)  // V of the current tiles
+		ctx.MOVQ(pxOut, rowCnt) // M of the current tiles
+		if full > 0 {
+			ctx.MOVQ(imm(full), pxCnt)
+			loop := k.label("pcol")
+			ctx.Label(loop)
+			k.product(t, c.Pixels)
+			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), pxRes)
+			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), rowCnt)
+			ctx.DECQ(pxCnt)
+			ctx.JNZ(operand.LabelRef(loop))
+		}
+		if rem > 0 {
+			k.product(t, rem)
+		}
+		tileU := c.In * t.Blocks * plan.Block * f32
+		ctx.ADDQ(imm(tileU), pxIn)
+		ctx.ADDQ(imm(t.Blocks*k.t*plan.Block*f32), pxOut)
+		ctx.DECQ(k.tCnt)
+		ctx.JNZ(operand.LabelRef(tileLoop))
+		uOff += g.count * tileU
+	}
+	ctx.ADDQ(imm(k.vXi), rowIn)
+	ctx.ADDQ(imm(k.mXi), rowOut)
+	ctx.ADDQ(imm(c.XiStride*f32), rowRes)
+	ctx.DECQ(k.xiCnt)
+	ctx.JNZ(operand.LabelRef(xiLoop))
+}
+
+// product computes one register tile: blocks output channel blocks of
+// tile t by nt block tiles, V at pxRes, U at pxIn, M written at rowCnt.
+func (k *winogradKernel) product(t plan.OCTile, nt int) {
+	ctx := k.ctx
+	blocks := t.Blocks
+	acc := func(o, p int) reg.VecPhysical { return ymm[o*nt+p] }
+	wv := ymm[blocks*nt : blocks*nt+blocks]
+	bc := ymm[blocks*nt+blocks]
+	for o := 0; o < blocks; o++ {
+		for p := 0; p < nt; p++ {
+			ctx.VXORPS(acc(o, p), acc(o, p), acc(o, p))
+		}
+	}
+	ctx.MOVQ(pxRes, icIn)
+	ctx.MOVQ(pxIn, icW)
+	vBlock := k.t * plan.Block * f32 // V: next channel block
+	chunk := func(cs []int) {
+		woff := 0
+		for _, ch := range cs {
+			for o := 0; o < blocks; o++ {
+				ctx.VMOVUPS(mem(icW, woff+o*plan.Block*f32), wv[o])
+			}
+			woff += blocks * plan.Block * f32
+			for p := 0; p < nt; p++ {
+				ctx.VBROADCASTSS(mem(icIn, p*plan.Block*f32+ch*f32), bc)
+				for o := 0; o < blocks; o++ {
+					ctx.VFMADD231PS(wv[o], bc, acc(o, p))
+				}
+			}
+		}
+	}
+	for _, run := range chunkRuns(plan.OCTile{ICLo: 0, ICHi: k.c.In}) {
+		step := len(run.channels) * blocks * plan.Block * f32
+		if run.count > 1 {
+			ctx.MOVQ(imm(run.count), icCnt)
+			loop := k.label("pic")
+			ctx.Label(loop)
+			chunk(run.channels)
+			ctx.ADDQ(imm(vBlock), icIn)
+			ctx.ADDQ(imm(step), icW)
+			ctx.DECQ(icCnt)
+			ctx.JNZ(operand.LabelRef(loop))
+			continue
+		}
+		chunk(run.channels)
+		ctx.ADDQ(imm(vBlock), icIn)
+		ctx.ADDQ(imm(step), icW)
+	}
+	for o := 0; o < blocks; o++ {
+		for p := 0; p < nt; p++ {
+			ctx.VMOVUPS(acc(o, p), mem(rowCnt, (o*k.t+p)*plan.Block*f32))
+		}
+	}
+}
+
+// outputPhase: for each output channel block and tile, A^T M A plus bias,
+// residual and activation, stored as m x m pixels.
+func (k *winogradKernel) outputPhase() {
+	ctx := k.ctx
+	a, m := k.a, k.m
+	x, t, kc := ymm[0:a], ymm[a:a+2], ymm[8:11]
+	bias, zero, six := ymm[11], ymm[12], ymm[13]
+	k.consts(k.tr.outConsts, kc)
+	switch k.s.Act {
+	case plan.ActReLU6:
+		k.consts([]float32{6}, vecs{six})
+		fallthrough
+	case plan.ActReLU:
+		ctx.VXORPS(zero, zero, zero)
+	}
+	ctx.LEAQ(mem(wsBase, k.mOff), rowIn)       // M of (ocb, t)
+	ctx.LEAQ(mem(wBase, k.c.BiasOff*f32), icW) // bias of ocb
+	ctx.MOVQ(icW, k.tW)
+	ctx.LEAQ(mem(wsBase, k.tmpOff), biasP) // transform temporary
+	ctx.MOVQ(k.bOut, icIn)
+	ctx.MOVQ(icIn, k.ocbOut)
+	ctx.MOVQ(k.bRes, icIn)
+	ctx.MOVQ(icIn, k.ocbRes)
+	ctx.MOVQ(imm(k.ocb), k.ocbCnt)
+	ocbLoop := k.label("ocb")
+	ctx.Label(ocbLoop)
+	ctx.MOVQ(k.tW, icW)
+	ctx.VMOVUPS(mem(icW, 0), bias)
+	ctx.MOVQ(k.ocbOut, pxOut)
+	ctx.MOVQ(k.ocbRes, pxRes)
+	tileStep := m * plan.Block * f32
+	ptrs := []reg.GPPhysical{rowIn, pxOut}
+	steps := []int{plan.Block * f32, tileStep}
+	rowSteps := []int{0, m*k.outRow - k.c.TilesX*tileStep}
+	if k.s.Residual() != nil {
+		ptrs = append(ptrs, pxRes)
+		steps = append(steps, tileStep)
+		rowSteps = append(rowSteps, m*k.resRow-k.c.TilesX*tileStep)
+	}
+	k.tileLoops(ptrs, steps, rowSteps, func() {
+		// Columns: tmp[r][j] = (A^T M)[r][j].
+		for j := 0; j < a; j++ {
+			for i := 0; i < a; i++ {
+				ctx.VMOVUPS(mem(rowIn, (i*a+j)*k.mXi), x[i])
+			}
+			y := k.tr.output(ctx, x, t, kc)
+			for r := 0; r < m; r++ {
+				ctx.VMOVUPS(y[r], mem(biasP, (r*a+j)*plan.Block*f32))
+			}
+		}
+		// Rows: pixel (r, col) = (tmp A)[r][col] + bias (+ residual), activated.
+		for r := 0; r < m; r++ {
+			for j := 0; j < a; j++ {
+				ctx.VMOVUPS(mem(biasP, (r*a+j)*plan.Block*f32), x[j])
+			}
+			y := k.tr.output(ctx, x, t, kc)
+			for col := 0; col < m; col++ {
+				v := y[col]
+				ctx.VADDPS(bias, v, v)
+				if k.s.Residual() != nil {
+					ctx.VADDPS(mem(pxRes, r*k.resRow+col*plan.Block*f32), v, v)
+				}
+				switch k.s.Act {
+				case plan.ActReLU:
+					ctx.VMAXPS(zero, v, v)
+				case plan.ActReLU6:
+					ctx.VMAXPS(zero, v, v)
+					ctx.VMINPS(six, v, v)
+				}
+				ctx.VMOVUPS(v, mem(pxOut, r*k.outRow+col*plan.Block*f32))
+			}
+		}
+	})
+	ctx.ADDQ(imm(plan.Block*f32), k.tW)
+	ctx.ADDQ(imm(k.outPlane), k.ocbOut)
+	ctx.ADDQ(imm(k.resPlane), k.ocbRes)
+	ctx.DECQ(k.ocbCnt)
+	ctx.JNZ(operand.LabelRef(ocbLoop))
+}

@@ -1,0 +1,192 @@
+package plan
+
+// Winograd minimal filtering F(m x m, 3 x 3) (Lavin and Gray, 2015): an
+// m x m tile of outputs from an (m+2) x (m+2) tile of inputs as
+//
+//	Y = A^T [ (G g G^T) .* (B^T d B) ] A
+//
+// so the (m+2)^2 elementwise products, summed over input channels, are
+// a batch of (m+2)^2 small matrix products: (m+2)^2/m^2 multiplies per
+// output instead of 9. F(2x2) needs 16/4 = 4, F(4x4) 36/16 = 2.25.
+
+// WinogradMatrices are the transforms of F(M x M, 3 x 3); A = M + 2.
+type WinogradMatrices struct {
+	M, A int
+	BT   [][]float64 // A x A, input transform
+	G    [][]float64 // A x 3, weight transform
+	AT   [][]float64 // M x A, output transform
+}
+
+// WinogradTransforms returns the matrices of F(m x m, 3 x 3), m 2 or 4, with the
+// interpolation points 0, 1, -1 (and 2, -2 for m = 4) and infinity.
+func WinogradTransforms(m int) WinogradMatrices {
+	switch m {
+	case 2:
+		return WinogradMatrices{M: 2, A: 4,
+			BT: [][]float64{
+				{1, 0, -1, 0},
+				{0, 1, 1, 0},
+				{0, -1, 1, 0},
+				{0, 1, 0, -1},
+			},
+			G: [][]float64{
+				{1, 0, 0},
+				{0.5, 0.5, 0.5},
+				{0.5, -0.5, 0.5},
+				{0, 0, 1},
+			},
+			AT: [][]float64{
+				{1, 1, 1, 0},
+				{0, 1, -1, -1},
+			},
+		}
+	case 4:
+		return WinogradMatrices{M: 4, A: 6,
+			BT: [][]float64{
+				{4, 0, -5, 0, 1, 0},
+				{0, -4, -4, 1, 1, 0},
+				{0, 4, -4, -1, 1, 0},
+				{0, -2, -1, 2, 1, 0},
+				{0, 2, -1, -2, 1, 0},
+				{0, 4, 0, -5, 0, 1},
+			},
+			G: [][]float64{
+				{1.0 / 4, 0, 0},
+				{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+				{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+				{1.0 / 24, 1.0 / 12, 1.0 / 6},
+				{1.0 / 24, -1.0 / 12, 1.0 / 6},
+				{0, 0, 1},
+			},
+			AT: [][]float64{
+				{1, 1, 1, 1, 1, 0},
+				{0, 1, -1, 2, -2, 0},
+				{0, 1, 1, 4, 4, 0},
+				{0, 1, -1, 8, -8, 1},
+			},
+		}
+	}
+	panic("plan: Winograd tile size must be 2 or 4")
+}
+
+// winogradM returns the tile size to use for c, or 0 when c should run
+// directly: Winograd needs a dense 3x3 stride-1 undilated convolution
+// whose output tiles evenly, and pays for its transforms only with enough
+// channels on both sides.
+func (p *planner) winogradM(c *ConvStep) int {
+	if p.opt.NoWinograd || c.KH != 3 || c.KW != 3 || c.StrideH != 1 || c.StrideW != 1 ||
+		c.DilH != 1 || c.DilW != 1 || c.Groups != 1 {
+		return 0
+	}
+	if !p.opt.ForceWinograd && (c.In < 8 || c.Out < 8) {
+		return 0
+	}
+	for _, m := range []int{4, 2} {
+		if p.opt.WinogradM != 0 && m != p.opt.WinogradM {
+			continue
+		}
+		if c.OutH%m == 0 && c.OutW%m == 0 {
+			return m
+		}
+	}
+	return 0
+}
+
+// planWinograd sets the tiling of a Winograd step: blocks of whole rows
+// of output tiles go through the three phases together, sized so that
+// the GEMM has a dozen or more tiles to work across while the transformed
+// data stays near the cache (about 64 KiB).
+func planWinograd(c *ConvStep, m int) {
+	c.Algo, c.WinogradM = Winograd, m
+	a := m + 2
+	c.TilesY, c.TilesX = c.OutH/m, c.OutW/m
+	icb, ocb := (c.In+Block-1)/Block, (c.Out+Block-1)/Block
+	perRow := a * a * (icb + ocb) * c.TilesX * Block * 4 // bytes of V and M per tile row
+	c.BlockRows = 1
+	for r := 2; r <= c.TilesY; r++ {
+		if c.TilesY%r != 0 {
+			continue
+		}
+		if r*perRow > 64<<10 && c.BlockRows*c.TilesX >= 12 {
+			break
+		}
+		c.BlockRows = r
+		if r*c.TilesX >= 16 {
+			break
+		}
+	}
+	// The GEMM of each transform element is a 1x1 convolution over the
+	// block's tiles: tile it like one.
+	gemm := &ConvStep{Conv: c.Conv, OutH: 1, OutW: c.BlockRows * c.TilesX}
+	gemm.KH, gemm.KW, gemm.Groups = 1, 1, 1
+	chooseDirect(gemm)
+	c.Tiles, c.Pixels = gemm.Tiles, gemm.Pixels
+}
+
+// WinogradScratch is the workspace a Winograd step uses between its
+// phases, in floats: V (transformed inputs), M (products), and one
+// (m+2) x (m+2) tile of vectors for the transforms.
+func (c *ConvStep) WinogradScratch() (v, m, tmp int) {
+	a := c.WinogradM + 2
+	t := c.BlockRows * c.TilesX
+	icb, ocb := (c.In+Block-1)/Block, (c.Out+Block-1)/Block
+	return a * a * icb * t * Block, a * a * ocb * t * Block, a * a * Block
+}
+
+// packWinograd transforms the weights (U = G g G^T, in float64, rounded
+// once) and lays them out as [xi][tile][ic][Blocks*8 lanes].
+func (p *planner) packWinograd(c *ConvStep, weight []float64) {
+	wm := WinogradTransforms(c.WinogradM)
+	a := wm.A
+	per := 0
+	for _, t := range c.Tiles {
+		per += c.In * t.Blocks * Block
+	}
+	c.XiStride = per
+	off, dst := p.section(a * a * per)
+	u := make([]float64, a*a)
+	tileOff := 0
+	for ti := range c.Tiles {
+		t := &c.Tiles[ti]
+		t.WeightOff = off + tileOff
+		lanes := t.Blocks * Block
+		for ic := 0; ic < c.In; ic++ {
+			for l := 0; l < lanes; l++ {
+				oc := t.Block0*Block + l
+				if oc >= c.Out {
+					continue
+				}
+				g := weight[(oc*c.In+ic)*9 : (oc*c.In+ic+1)*9]
+				transformKernel(wm, g, u)
+				for xi := 0; xi < a*a; xi++ {
+					dst[xi*per+tileOff+ic*lanes+l] = float32(u[xi])
+				}
+			}
+		}
+		tileOff += c.In * lanes
+	}
+}
+
+// transformKernel computes u = G g G^T for one 3x3 kernel g.
+func transformKernel(wm WinogradMatrices, g, u []float64) {
+	a := wm.A
+	var tmp [6][3]float64
+	for i := 0; i < a; i++ {
+		for j := 0; j < 3; j++ {
+			var s float64
+			for k := 0; k < 3; k++ {
+				s += wm.G[i][k] * g[k*3+j]
+			}
+			tmp[i][j] = s
+		}
+	}
+	for i := 0; i < a; i++ {
+		for j := 0; j < a; j++ {
+			var s float64
+			for k := 0; k < 3; k++ {
+				s += tmp[i][k] * wm.G[j][k]
+			}
+			u[i*a+j] = s
+		}
+	}
+}
