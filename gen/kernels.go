@@ -34,7 +34,7 @@ func (g *generator) kernelsFile() *jen.File {
 		})
 		f.Line()
 		if c.Algo == plan.Winograd {
-			f.Var().Id(name+"Winograd").Op("=").Add(winogradParams(name, s))
+			f.Var().Id(name + "Winograd").Op("=").Add(winogradParams(name, s))
 			f.Line()
 		}
 		f.Var().Id(name + "Tiles").Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
