@@ -1,0 +1,102 @@
+package checkpoint
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Tensor is one named tensor from a checkpoint, converted to float64.
+type Tensor struct {
+	Key   string // key after normalisation (see the package doc)
+	DType string // "float32", "float16", "bfloat16", "float64", or for others their torch name ("int64", ...)
+	Shape []int
+	Data  []float64 // row-major, len == product(Shape); nil when DType is not a float type
+}
+
+// File is a loaded checkpoint.
+type File struct {
+	Path    string
+	Format  string // "pth" or "safetensors"
+	Tensors map[string]*Tensor
+}
+
+// Keys returns the tensor keys sorted.
+func (f *File) Keys() []string {
+	keys := make([]string, 0, len(f.Tensors))
+	for k := range f.Tensors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Options tunes loading.
+type Options struct {
+	// MaxBytes bounds the total tensor bytes accepted (default 4 GiB when 0).
+	// It counts each kept tensor's elements times its element size, and
+	// separately the storage bytes read from a .pth archive. The float64
+	// Data built from them is up to 8/size times larger (4x for float16).
+	MaxBytes int64
+}
+
+// defaultMaxBytes is the MaxBytes used when Options.MaxBytes is 0 or less.
+const defaultMaxBytes = 4 << 30
+
+func (o Options) maxBytes() int64 {
+	if o.MaxBytes <= 0 {
+		return defaultMaxBytes
+	}
+	return o.MaxBytes
+}
+
+// Read is Load from bytes already in memory; name is used in errors and as
+// File.Path. data is only read, never kept: nothing in the returned File
+// aliases it.
+func Read(name string, data []byte, opt Options) (*File, error) {
+	format, err := sniff(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var raws []rawTensor
+	switch format {
+	case "pth":
+		raws, err = readPth(data, opt.maxBytes())
+	case "safetensors":
+		raws, err = readSafetensors(data, opt.maxBytes())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	tensors, err := finish(raws, opt.maxBytes())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &File{Path: name, Format: format, Tensors: tensors}, nil
+}
+
+// errFormat is wrapped by every "this is not a file we read" error.
+var errFormat = errors.New("acgen reads PyTorch .pth files (the zip format of torch >= 1.6) and .safetensors files")
+
+// pickleMagic starts the legacy (torch < 1.6) format: a pickled magic
+// number 0x1950a86a20f9469cfc6c, written as protocol 2 LONG1.
+var pickleMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
+
+// sniff tells the format from the content, never from the file name.
+func sniff(data []byte) (string, error) {
+	switch {
+	case len(data) == 0:
+		return "", fmt.Errorf("empty file: %w", errFormat)
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")), bytes.HasPrefix(data, []byte("PK\x05\x06")):
+		return "pth", nil
+	case len(data) > 8 && data[8] == '{':
+		return "safetensors", nil
+	case bytes.HasPrefix(data, pickleMagic), len(data) > 262 && string(data[257:262]) == "ustar":
+		return "", fmt.Errorf("legacy PyTorch format (torch < 1.6, or _use_new_zipfile_serialization=False): " +
+			"re-save it with torch >= 1.6: torch.save(torch.load(path), new_path)")
+	case data[0] == 0x80:
+		return "", fmt.Errorf("a bare pickle, not a checkpoint: %w", errFormat)
+	}
+	return "", fmt.Errorf("unknown format: %w", errFormat)
+}

@@ -1,0 +1,23 @@
+//go:build unix
+
+package checkpoint
+
+import (
+	"errors"
+	"math"
+	"os"
+	"syscall"
+)
+
+// mapFile maps the file read-only; release unmaps it. Nothing returned by
+// Read aliases the mapping, so unmapping after Read is safe.
+func mapFile(f *os.File, size int64) ([]byte, func(), error) {
+	if size > math.MaxInt {
+		return nil, nil, errors.New("file too large to map")
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return readFile(f, size)
+	}
+	return b, func() { _ = syscall.Munmap(b) }, nil
+}

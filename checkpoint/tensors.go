@@ -1,0 +1,92 @@
+package checkpoint
+
+import (
+	"fmt"
+	"strings"
+)
+
+// rawTensor is a tensor as a file declares it, before normalisation and
+// before any of its data is read. Both formats reduce to a list of these,
+// so the checks and the conversion below are shared.
+type rawTensor struct {
+	key          string // as in the file
+	dt           *dtype
+	layout       layout
+	storageNumel int64
+	// storage returns the storage's bytes, little-endian, exactly
+	// storageNumel*dt.size of them; it is only called for kept tensors,
+	// after every layout and the byte budget have been checked.
+	storage func() ([]byte, error)
+}
+
+const dataParallelPrefix = "module."
+
+// finish normalises the keys (drops num_batches_tracked, strips the
+// nn.DataParallel prefix when every key has it), checks every tensor's
+// layout against its storage and the total against maxBytes, and only then
+// converts the float tensors to float64.
+func finish(raws []rawTensor, maxBytes int64) (map[string]*Tensor, error) {
+	strip := len(raws) > 0
+	for _, r := range raws {
+		strip = strip && strings.HasPrefix(r.key, dataParallelPrefix)
+	}
+	type kept struct {
+		raw   *rawTensor
+		numel int64
+	}
+	var keep []kept
+	var total int64
+	for i := range raws {
+		r := &raws[i]
+		if strings.HasSuffix(r.key, "num_batches_tracked") {
+			continue
+		}
+		numel, err := r.layout.check(r.storageNumel)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", clip(r.key), err)
+		}
+		n, ok := mul64(numel, r.dt.size)
+		if ok {
+			total, ok = add64(total, n)
+		}
+		if !ok || total > maxBytes {
+			return nil, fmt.Errorf("key %q: tensors total more than %d bytes, the limit set by Options.MaxBytes", clip(r.key), maxBytes)
+		}
+		keep = append(keep, kept{r, numel})
+	}
+
+	out := make(map[string]*Tensor, len(keep))
+	for _, k := range keep {
+		r := k.raw
+		key := r.key
+		if strip {
+			key = strings.TrimPrefix(key, dataParallelPrefix)
+		}
+		t := &Tensor{Key: key, DType: r.dt.name, Shape: make([]int, len(r.layout.shape))}
+		for i, n := range r.layout.shape {
+			if int64(int(n)) != n {
+				return nil, fmt.Errorf("key %q: dimension %d does not fit in an int", clip(r.key), n)
+			}
+			t.Shape[i] = int(n)
+		}
+		// Every kept tensor's storage is fetched, so a missing or corrupt
+		// entry is found even for the tensors that keep Data nil.
+		buf, err := r.storage()
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", clip(r.key), err)
+		}
+		if int64(len(buf)) != r.storageNumel*r.dt.size {
+			return nil, fmt.Errorf("key %q: storage holds %d bytes, want %d", clip(r.key), len(buf), r.storageNumel*r.dt.size)
+		}
+		if r.dt.float {
+			if t.Data, err = gather(r.dt, buf, r.layout, k.numel); err != nil {
+				return nil, fmt.Errorf("key %q: %w", clip(r.key), err)
+			}
+		}
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("key %q: appears twice", clip(r.key))
+		}
+		out[key] = t
+	}
+	return out, nil
+}
