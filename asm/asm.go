@@ -80,6 +80,7 @@ func (Generator) Generate(p *plan.Program, pkg string) ([]gen.File, map[int]stri
 		{Name: "kernels_amd64.go", Data: stubs},
 		{Name: "cpu_amd64.go", Data: check},
 		{Name: "noasm.go", Data: noAsmFile(pkg, calls)},
+		asmTestFile(pkg),
 	}, calls, nil
 }
 

@@ -120,6 +120,10 @@ func (w *layerWeights) fail(key, format string, args ...any) {
 // and values; nil after reporting a problem.
 func (w *layerWeights) tensor(name string, shape []int) []float64 {
 	key := w.prefix + name
+	if w.b.ck == nil {
+		w.b.wants = append(w.b.wants, Want{Key: key, Shape: shape})
+		return nil
+	}
 	if _, ok := w.b.ck.Tensors[key]; !ok {
 		w.fail(key, "missing from %s%s", w.b.ck.Path, w.b.suggest(key))
 		return nil
@@ -130,6 +134,10 @@ func (w *layerWeights) tensor(name string, shape []int) []float64 {
 // optional is tensor for a key that may be absent (nil then).
 func (w *layerWeights) optional(name string, shape []int) []float64 {
 	key := w.prefix + name
+	if w.b.ck == nil {
+		w.b.wants = append(w.b.wants, Want{Key: key, Shape: shape, Optional: true})
+		return nil
+	}
 	if _, ok := w.b.ck.Tensors[key]; !ok {
 		return nil
 	}
@@ -164,6 +172,9 @@ func (w *layerWeights) batchNorm(sub string, c int, eps float64) BatchNorm {
 	bn.Var = w.tensor(sub+"running_var", []int{c})
 	bn.Gamma = w.optional(sub+"weight", []int{c})
 	bn.Beta = w.optional(sub+"bias", []int{c})
+	if w.b.ck == nil {
+		return bn
+	}
 	_, hasGamma := w.b.ck.Tensors[w.prefix+sub+"weight"]
 	_, hasBeta := w.b.ck.Tensors[w.prefix+sub+"bias"]
 	if hasGamma != hasBeta {

@@ -32,6 +32,16 @@ var (
 // Build infers every shape of net, binds each layer's weights from ck, and
 // checks them. All problems found are returned together.
 func Build(net *spec.Net, ck *checkpoint.File, opt Options) (*Graph, error) {
+	if ck == nil {
+		return nil, fmt.Errorf("%s: no checkpoint", net.File)
+	}
+	g, _, err := build(net, ck, opt)
+	return g, err
+}
+
+// build is Build, or with a nil ck the shape inference alone, collecting
+// the tensors a checkpoint would need.
+func build(net *spec.Net, ck *checkpoint.File, opt Options) (*Graph, []Want, error) {
 	limit := opt.MaxActivationBytes
 	if limit <= 0 {
 		limit = DefaultMaxActivationBytes
@@ -57,23 +67,23 @@ func Build(net *spec.Net, ck *checkpoint.File, opt Options) (*Graph, error) {
 		if total > limit {
 			b.errs.Add(diag.Tag(l.Errorf("activations of one sample reach %d MiB by this layer, more than the limit of %d MiB (raise it if this is meant)",
 				total>>20, limit>>20), ErrTooBig))
-			return nil, b.errs.Err()
+			return nil, nil, b.errs.Err()
 		}
 		g.Nodes = append(g.Nodes, n)
 	}
 	if net.Output != nil {
 		g.Output = b.nodes[net.Output]
 	}
-	if b.errs.Len() == 0 && !opt.AllowUnusedKeys {
+	if b.errs.Len() == 0 && !opt.AllowUnusedKeys && ck != nil {
 		b.unusedKeys()
 	}
 	if err := b.errs.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if g.Output == nil {
-		return nil, fmt.Errorf("%s: the spec has no output layer", net.File)
+		return nil, nil, fmt.Errorf("%s: the spec has no output layer", net.File)
 	}
-	return g, nil
+	return g, b.wants, nil
 }
 
 type builder struct {
@@ -84,6 +94,21 @@ type builder struct {
 	errs  diag.List
 
 	sortedKeys []string // of ck, computed once
+	wants      []Want   // with no checkpoint: what it would need
+}
+
+// Want is a checkpoint tensor a spec reads.
+type Want struct {
+	Key      string
+	Shape    []int
+	Optional bool // a bias, or a BatchNorm's affine parameters
+}
+
+// Wants lists, in spec order, every checkpoint tensor net reads and its
+// shape: what a checkpoint for it must hold.
+func Wants(net *spec.Net, opt Options) ([]Want, error) {
+	_, wants, err := build(net, nil, opt)
+	return wants, err
 }
 
 // layer builds the node for l, or returns nil after reporting why not.

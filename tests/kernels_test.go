@@ -1,0 +1,213 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/internal/synth"
+	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/spec"
+)
+
+// kernelNets exercise every kernel variant at awkward sizes: channel
+// counts of 1, 7, 9, 13 (not multiples of the 8-lane block), odd and
+// non-square images, kernels 1 to 7, strides 1 and 2, dilation, groups
+// that do and do not align with blocks, depthwise with and without a
+// channel multiplier, residual adds, ReLU and ReLU6, Winograd F(2x2)
+// and F(4x4) forced where they apply.
+var kernelNets = []struct {
+	name string
+	plan plan.Options
+	spec string
+}{
+	{"odd", plan.Options{}, `
+input: [7, 13, 11]
+layers:
+  - {name: c1, op: conv, out: 9, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: c2, op: conv, out: 13, kernel: 5, stride: 2, padding: 2}
+  - {name: c3, op: conv, out: 13, kernel: 1}
+  - {name: a1, op: add, inputs: [c3, c2]}
+  - {name: r2, op: relu6}
+  - {name: c4, op: conv, out: 8, kernel: 7, padding: 3}
+  - {name: c5, op: conv, out: 1, kernel: 3}
+  - {name: c6, op: conv, out: 3, kernel: 1, stride: 2}
+  - {name: fc, op: linear, out: 5}
+`},
+	{"groups", plan.Options{}, `
+input: [16, 9, 9]
+layers:
+  - {name: g1, op: conv, out: 16, kernel: 3, padding: 1, groups: 2}
+  - {name: g2, op: conv, out: 12, kernel: 3, padding: 1, groups: 4}
+  - {name: d1, op: conv, out: 12, kernel: 3, padding: 1, groups: 12}
+  - {name: r, op: relu}
+  - {name: d2, op: conv, out: 12, kernel: 5, stride: 2, padding: 2, groups: 12}
+  - {name: d3, op: conv, out: 24, kernel: 3, padding: 1, groups: 12}
+  - {name: dil, op: conv, out: 9, kernel: 3, padding: 2, dilation: 2}
+  - {name: r6, op: relu6}
+`},
+	{"winograd4", plan.Options{ForceWinograd: true, WinogradM: 4}, `
+input: [9, 16, 12]
+layers:
+  - {name: w1, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: w2, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: add, op: add, inputs: [w2, r1]}
+  - {name: r2, op: relu6}
+  - {name: w3, op: conv, out: 24, kernel: 3, padding: 1}
+  - {name: w4, op: conv, out: 1, kernel: 3, padding: 1}
+  - {name: w5, op: conv, out: 8, kernel: 3, padding: 2}
+`},
+	{"winograd2", plan.Options{ForceWinograd: true, WinogradM: 2}, `
+input: [3, 10, 6]
+layers:
+  - {name: w1, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: w2, op: conv, out: 7, kernel: 3, padding: 1}
+  - {name: w3, op: conv, out: 16, kernel: 3, padding: 2}
+  - {name: w4, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: add, op: add, inputs: [w4, w3]}
+`},
+	{"tiny", plan.Options{}, `
+input: [1, 1, 1]
+layers:
+  - {name: c, op: conv, out: 3, kernel: 1}
+  - {name: r, op: relu6}
+  - {name: fc, op: linear, out: 2}
+`},
+}
+
+// harnessTest runs forward on a workspace with guard bands on both
+// sides, once with the Go kernels and once with the assembly ones, and
+// checks the guards, every buffer's halo and padded lanes, and the
+// outputs against each other and the reference runtime's.
+const harnessTest = `//go:build amd64 && !purego
+
+package PKG
+
+import (
+	"math"
+	"testing"
+)
+
+const guard = 1024
+
+var sentinel = math.Float32frombits(0x7fc0dead)
+
+func runGuarded(t *testing.T, asm bool, src []float32) ([]float32, []float32) {
+	useAsm = asm
+	defer func() { useAsm = cpuSupports() }()
+	buf := make([]float32, guard+workspaceLen+guard)
+	for i := range buf {
+		if i < guard || i >= guard+workspaceLen {
+			buf[i] = sentinel
+		}
+	}
+	ws := buf[guard : guard+workspaceLen : guard+workspaceLen]
+	dst := make([]float32, OutputLen)
+	forward(ws, loadWeights(), dst, src)
+	for i := range buf {
+		if (i < guard || i >= guard+workspaceLen) && math.Float32bits(buf[i]) != 0x7fc0dead {
+			t.Fatalf("asm=%v: write outside the workspace at %d", asm, i-guard)
+		}
+	}
+	for _, b := range harnessBuffers {
+		for cb := 0; cb < b.cb(); cb++ {
+			for y := -b.halo; y < b.h+b.halo; y++ {
+				for x := -b.halo; x < b.w+b.halo; x++ {
+					for l := 0; l < 8; l++ {
+						inside := y >= 0 && y < b.h && x >= 0 && x < b.w && cb*8+l < b.c
+						if v := ws[b.pixel(cb, y, x)+l]; !inside && v != 0 {
+							t.Fatalf("asm=%v: buffer at %d (%dx%dx%d+%d): halo or padded lane (block %d, y %d, x %d, lane %d) holds %v",
+								asm, b.off, b.c, b.h, b.w, b.halo, cb, y, x, l, v)
+						}
+					}
+				}
+			}
+		}
+	}
+	return dst, ws
+}
+
+func TestKernelsDifferential(t *testing.T) {
+	if !cpuSupports() {
+		t.Skip("no AVX2/FMA")
+	}
+	inputs, outputs := goldenSamples(t)
+	for i, in := range inputs {
+		goOut, goWS := runGuarded(t, false, in)
+		asmOut, asmWS := runGuarded(t, true, in)
+		if e := maxRelErr(goOut, outputs[i]); !(e <= goldenTolerance) {
+			t.Errorf("sample %d: Go kernels vs reference: %.3g", i, e)
+		}
+		if e := maxRelErr(asmOut, outputs[i]); !(e <= goldenTolerance) {
+			t.Errorf("sample %d: assembly vs reference: %.3g", i, e)
+		}
+		if e := maxRelErr(asmOut, goOut); !(e <= 1e-5) {
+			t.Errorf("sample %d: assembly vs Go kernels: %.3g", i, e)
+		}
+		for _, b := range harnessBuffers {
+			n := b.cb() * b.plane()
+			if e := maxRelErr(asmWS[b.off:b.off+n], goWS[b.off:b.off+n]); !(e <= 1e-5) {
+				t.Errorf("sample %d: buffer at %d differs between assembly and Go by %.3g", i, b.off, e)
+			}
+		}
+	}
+}
+`
+
+func TestKernelVariants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a package per kernel network")
+	}
+	mod := t.TempDir()
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module kernels\n\ngo 1.22\n"))
+	for i, kn := range kernelNets {
+		dir := filepath.Join(mod, kn.name)
+		specPath := filepath.Join(mod, kn.name+".yaml")
+		writeFile(t, specPath, []byte(strings.TrimSpace(kn.spec)+"\n"))
+		net, err := spec.Load(specPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tensors, err := synth.Checkpoint(net, uint64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ck bytes.Buffer
+		if err := synth.WriteSafetensors(&ck, tensors); err != nil {
+			t.Fatal(err)
+		}
+		weights := filepath.Join(mod, kn.name+".safetensors")
+		writeFile(t, weights, ck.Bytes())
+		res, err := driver.Run(&driver.Config{
+			Spec: specPath, Weights: weights, Out: dir, Package: kn.name,
+			Plan: kn.plan, Asm: assembler(), GoldenSamples: 3,
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", kn.name, err)
+		}
+		var lays []string
+		for _, b := range res.Program.Buffers {
+			l := b.Layout
+			lays = append(lays, fmt.Sprintf("{%d, %d, %d, %d, %d}", b.Offset, l.C, l.H, l.W, l.Halo))
+		}
+		h := strings.Replace(harnessTest, "PKG", kn.name, 1) +
+			"\nvar harnessBuffers = []layout{" + strings.Join(lays, ", ") + "}\n"
+		writeFile(t, filepath.Join(dir, "harness_test.go"), []byte(h))
+		var algos []string
+		for _, s := range res.Program.Steps {
+			if s.Conv != nil {
+				algos = append(algos, fmt.Sprintf("%s:%s/%d", s.Name, s.Conv.Algo, s.Conv.WinogradM))
+			}
+		}
+		t.Logf("%s: %v", kn.name, algos)
+	}
+	goCmd(t, mod, "vet", "./...")
+	goCmd(t, mod, "test", "-count=1", "./...")
+	goCmd(t, mod, "test", "-count=1", "-tags", "purego", "./...")
+}
