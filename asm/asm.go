@@ -32,10 +32,15 @@ func (Generator) Generate(p *plan.Program, pkg string) ([]gen.File, map[int]stri
 	ctx := build.NewContext()
 	calls := map[int]string{}
 	for i, s := range p.Steps {
+		name := fmt.Sprintf("step%dAVX2", i)
+		if s.Kind == plan.MaxPool && s.Conv != nil {
+			maxPool(ctx, name, s)
+			calls[i] = name
+			continue
+		}
 		if s.Kind != plan.Conv {
 			continue
 		}
-		name := fmt.Sprintf("step%dAVX2", i)
 		switch s.Conv.Algo {
 		case plan.Direct:
 			direct(ctx, name, s)

@@ -94,12 +94,19 @@ func describeStep(s *plan.Step) string {
 	switch s.Kind {
 	case plan.Conv:
 		c := s.Conv
-		d = fmt.Sprintf("conv%dx%d", c.KH, c.KW)
-		if c.StrideH > 1 {
-			d += fmt.Sprintf("/%d", c.StrideH)
-		}
-		if c.Groups > 1 {
-			d += fmt.Sprintf(" g%d", c.Groups)
+		switch op := s.Nodes[0].Op; op {
+		case spec.Linear:
+			d = "linear"
+		case spec.AvgPool:
+			d = fmt.Sprintf("avgpool%dx%d/%d", c.KH, c.KW, c.StrideH)
+		default:
+			d = fmt.Sprintf("conv%dx%d", c.KH, c.KW)
+			if c.StrideH > 1 {
+				d += fmt.Sprintf("/%d", c.StrideH)
+			}
+			if c.Groups > 1 {
+				d += fmt.Sprintf(" g%d", c.Groups)
+			}
 		}
 		if s.Residual() != nil {
 			d += "+add"

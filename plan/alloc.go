@@ -8,6 +8,10 @@ func (p *planner) setHalos() {
 		switch s.Kind {
 		case Conv:
 			need = max(s.Conv.PadH, s.Conv.PadW)
+		case MaxPool:
+			if s.Conv != nil { // the assembly kernel reads the halo
+				need = s.Conv.PadH
+			}
 		case AvgPool:
 			need = s.Pool.Pad // padding counts as zeros
 		}

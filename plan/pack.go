@@ -3,6 +3,10 @@ package plan
 // chooseKernels picks each convolution's algorithm and register tiles.
 func (p *planner) chooseKernels() {
 	for _, s := range p.prog.Steps {
+		if s.Kind == MaxPool {
+			p.windowedMaxPool(s)
+			continue
+		}
 		if s.Kind != Conv {
 			continue
 		}
@@ -18,6 +22,44 @@ func (p *planner) chooseKernels() {
 			chooseDirect(c)
 		}
 	}
+}
+
+// windowedMaxPool gives a max pooling step a window geometry, so that an
+// assembly kernel can run it over a halo, when that halo can be zero: with
+// no padding, or when the input cannot be negative (it comes out of a
+// ReLU), so that zeros lose every max to a real value as PyTorch's -inf
+// padding does.
+func (p *planner) windowedMaxPool(s *Step) {
+	pl := s.Pool
+	if pl.Pad > 0 && !p.nonNegative(s.In[0]) {
+		return
+	}
+	x := s.In[0].Layout
+	s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, nil, nil)
+	s.Conv.Algo = Depthwise
+	chooseDepthwise(s.Conv)
+}
+
+// nonNegative reports whether every value of v is >= 0 by construction.
+func (p *planner) nonNegative(v *Value) bool {
+	for _, s := range p.prog.Steps {
+		if s.Out != v {
+			continue
+		}
+		switch {
+		case s.Act == ActReLU || s.Act == ActReLU6:
+			return true
+		case s.Kind == MaxPool || s.Kind == Concat:
+			for _, in := range s.In {
+				if !p.nonNegative(in) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // pack lays each step's parameters out in the weight blob in the order
@@ -57,7 +99,7 @@ func (p *planner) appendPadded(v []float64) int {
 
 func (p *planner) packConv(s *Step) {
 	c := s.Conv
-	n := s.Nodes[0].Conv
+	n := &c.Conv // weights as lowered
 	c.BiasOff = p.appendPadded(biasOrZero(n.Bias, c.Out))
 	if c.Algo == Winograd {
 		p.packWinograd(c, n.Weight)

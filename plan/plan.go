@@ -137,18 +137,39 @@ func (p *planner) lower() {
 		case spec.Conv:
 			s.Kind = Conv
 			s.Conv = &ConvStep{Conv: *n.Conv, OutH: n.Shape.H, OutW: n.Shape.W}
-			s.Conv.Weight, s.Conv.Bias = nil, nil
 			s.FLOPs = 2 * int64(n.Shape.Len()) * int64(n.Conv.In/n.Conv.Groups*n.Conv.KH*n.Conv.KW)
 			last = p.absorbResidual(s, n)
 			last = p.absorbAct(s, last)
 		case spec.Linear:
-			s.Kind = Linear
-			s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
-			s.FLOPs = 2 * int64(n.Linear.In) * int64(n.Linear.Out)
 			if in := n.Inputs; len(in) == 1 && in[0].Op == spec.Flatten && p.elided(in[0]) {
-				s.In = p.args(in[0]) // read the unflattened value; weights are permuted to match
+				s.In = p.args(in[0]) // read the unflattened value
+			}
+			s.FLOPs = 2 * int64(n.Linear.In) * int64(n.Linear.Out)
+			if x := s.In[0].Layout; x.H*x.W <= maxLoweredTaps {
+				// A linear layer is a convolution whose kernel covers its
+				// whole input: the weight [out][C*H*W] is [out][C][H][W].
+				s.Kind = Conv
+				s.Conv = lowered(x, n.Linear.Out, x.H, x.W, 1, 0, 1, n.Linear.Weight, n.Linear.Bias)
+			} else {
+				s.Kind = Linear
+				s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
 			}
 			last = p.absorbAct(s, n)
+		case spec.GlobalAvgPool:
+			s.Kind = GlobalAvgPool
+		case spec.AvgPool:
+			x, pl := s.In[0].Layout, n.Pool
+			s.FLOPs = 2 * int64(n.Shape.Len()*pl.K*pl.K)
+			if pl.K*pl.K <= maxLoweredTaps {
+				// Counting padding, as PyTorch's default does, average
+				// pooling is a depthwise convolution with weights 1/K^2
+				// over the zero halo.
+				s.Kind = Conv
+				s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, constant(x.C*pl.K*pl.K, 1/float64(pl.K*pl.K)), nil)
+			} else {
+				s.Kind = AvgPool
+				s.Pool = pl
+			}
 		case spec.Flatten:
 			if p.elided(n) {
 				continue // its reader, a linear layer, reads its input
@@ -157,11 +178,9 @@ func (p *planner) lower() {
 		case spec.ReLU, spec.ReLU6:
 			s.Kind = Activation
 			s.Act = map[spec.Op]Act{spec.ReLU: ActReLU, spec.ReLU6: ActReLU6}[n.Op]
-		case spec.MaxPool, spec.AvgPool:
-			s.Kind = map[spec.Op]Kind{spec.MaxPool: MaxPool, spec.AvgPool: AvgPool}[n.Op]
+		case spec.MaxPool:
+			s.Kind = MaxPool
 			s.Pool = n.Pool
-		case spec.GlobalAvgPool:
-			s.Kind = GlobalAvgPool
 		case spec.Add:
 			s.Kind = Add
 			last = p.absorbAct(s, n)
@@ -209,4 +228,28 @@ func (p *planner) absorbResidual(s *Step, conv *graph.Node) *graph.Node {
 	s.Nodes = append(s.Nodes, add)
 	p.done[add] = true
 	return add
+}
+
+// maxLoweredTaps bounds the kernel window of an op computed as a
+// convolution: kernels unroll their taps.
+const maxLoweredTaps = 64
+
+// lowered is the convolution another op is computed as.
+func lowered(in Layout, out, kh, kw, stride, pad, groups int, weight, bias []float64) *ConvStep {
+	c := &ConvStep{Conv: graph.Conv{
+		In: in.C, Out: out, KH: kh, KW: kw,
+		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad,
+		DilH: 1, DilW: 1, Groups: groups,
+		Weight: weight, Bias: bias,
+	}}
+	c.OutH, c.OutW = c.Conv.OutSize(in.H, in.W)
+	return c
+}
+
+func constant(n int, v float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
 }

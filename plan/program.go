@@ -62,7 +62,7 @@ type Step struct {
 	Out   *Value
 	Act   Act
 
-	Conv   *ConvStep   // Kind Conv
+	Conv   *ConvStep   // Kind Conv; for MaxPool, the window's geometry when an assembly kernel may run it
 	Linear *LinearStep // Kind Linear
 	Pool   *graph.Pool // Kind MaxPool, AvgPool
 	Affine *AffineStep // Kind Affine

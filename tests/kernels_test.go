@@ -49,6 +49,10 @@ layers:
   - {name: d3, op: conv, out: 24, kernel: 3, padding: 1, groups: 12}
   - {name: dil, op: conv, out: 9, kernel: 3, padding: 2, dilation: 2}
   - {name: r6, op: relu6}
+  - {name: mp1, op: maxpool, kernel: 3, stride: 2, padding: 1}
+  - {name: mp2, op: maxpool, kernel: 2}
+  - {name: ap, op: avgpool, kernel: 3, stride: 1, padding: 1}
+  - {name: mp3, op: maxpool, kernel: 3, stride: 1, padding: 1}
 `},
 	{"winograd4", plan.Options{ForceWinograd: true, WinogradM: 4}, `
 input: [9, 16, 12]

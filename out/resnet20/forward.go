@@ -136,7 +136,11 @@ func forward(ws, w, dst, src []float32) {
 	// gap: global_avgpool -> 64x1x1+0
 	globalAvgPool(ws, layout{110432, 64, 8, 8, 0}, layout{127328, 64, 1, 1, 0})
 	// linear: linear -> 10x1x1+0
-	linear(ws, layout{127328, 64, 1, 1, 0}, layout{127392, 10, 1, 1, 0}, w[1003728:1004368], w[1003712:1003722], 64, 0)
+	if useAsm {
+		step23AVX2(&ws[0], &w[0])
+	} else {
+		step23(ws, w)
+	}
 	// output: unpack -> dst
 	unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
 }

@@ -615,3 +615,43 @@ var step21Winograd = winogradConv{
 }
 
 var step21Tiles = [...]convTile{{0, 3, 0, 64, 856256}, {3, 3, 0, 64, 857792}, {6, 2, 0, 64, 859328}}
+
+// step23 computes linear: linear, 64x1x1+0 -> 10x1x1+0, stride 1, padding 0.
+func step23(ws, w []float32) {
+	const (
+		inBase   = 127328
+		inRow    = 8
+		inPlane  = 8
+		outBase  = 127392
+		outRow   = 8
+		outPlane = 8
+		bias     = 1003712
+	)
+	for _, t := range &step23Tiles {
+		lanes := t.blocks * 8
+		for oy := 0; oy < 1; oy++ {
+			for ox := 0; ox < 1; ox++ {
+				var acc [32]float32
+				copy(acc[:lanes], w[bias+t.block0*8:])
+				wi := t.wOff
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
+					x0 := ws[p+0]
+					k := w[wi : wi+1*lanes]
+					for l := 0; l < lanes; l++ {
+						acc[l] += k[l] * x0
+					}
+					wi += 1 * lanes
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = acc[b*8+l]
+					}
+				}
+			}
+		}
+	}
+}
+
+var step23Tiles = [...]convTile{{0, 2, 0, 64, 1003728}}

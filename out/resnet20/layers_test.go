@@ -148,7 +148,11 @@ func BenchmarkLayers(b *testing.B) {
 	}}, {"22_gap", 0.0, func() {
 		globalAvgPool(ws, layout{110432, 64, 8, 8, 0}, layout{127328, 64, 1, 1, 0})
 	}}, {"23_linear", 1280.0, func() {
-		linear(ws, layout{127328, 64, 1, 1, 0}, layout{127392, 10, 1, 1, 0}, w[1003728:1004368], w[1003712:1003722], 64, 0)
+		if useAsm {
+			step23AVX2(&ws[0], &w[0])
+		} else {
+			step23(ws, w)
+		}
 	}}, {"24_output", 0.0, func() {
 		unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
 	}}}

@@ -90,3 +90,7 @@ func step20AVX2(ws, w *float32) {
 func step21AVX2(ws, w *float32) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
+
+func step23AVX2(ws, w *float32) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
