@@ -1,0 +1,133 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acgen/acgen/fixtures"
+)
+
+// TestDownstreamModule does what the README tells a user to do, in a
+// throwaway module: go get -tool acgen (replaced by this checkout), a
+// //go:generate line running `go tool acgen`, go generate, go test, a
+// second go generate that must touch nothing, and go mod vendor.
+func TestDownstreamModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds acgen and a downstream module")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := t.TempDir()
+	f := fixtures.Get("cifar_small")
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module example.com/app\n\ngo 1.24\n\nrequire github.com/acgen/acgen v0.0.0\n\nreplace github.com/acgen/acgen => "+root+"\n"))
+	for _, c := range []struct{ src, dst string }{{f.Spec, "net.yaml"}, {f.Pth, "model.pth"}} {
+		data, err := os.ReadFile(c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(mod, "classifier", c.dst), data)
+	}
+	writeFile(t, filepath.Join(mod, "classifier", "gen.go"), []byte(`// Package classifier wraps the generated network.
+package classifier
+
+//go:generate go tool acgen -q -spec net.yaml -weights model.pth -out model -pkg model
+
+import "example.com/app/classifier/model"
+
+// Classify returns the index of the largest output.
+func Classify(img []float32) (int, error) {
+	out := make([]float32, model.OutputLen)
+	if err := model.Infer(out, img); err != nil {
+		return 0, err
+	}
+	best := 0
+	for i, v := range out {
+		if v > out[best] {
+			best = i
+		}
+	}
+	return best, nil
+}
+`))
+	writeFile(t, filepath.Join(mod, "classifier", "classifier_test.go"), []byte(`package classifier
+
+import (
+	"testing"
+
+	"example.com/app/classifier/model"
+)
+
+func TestClassify(t *testing.T) {
+	c, err := Classify(make([]float32, model.InputLen))
+	if err != nil || c < 0 || c >= model.OutputLen {
+		t.Fatalf("Classify = %d, %v", c, err)
+	}
+	if _, err := Classify(nil); err == nil {
+		t.Fatal("a nil image was accepted")
+	}
+}
+`))
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = mod
+		// This checkout is not on the module proxy: the replace directive
+		// stands in for it, and acgen's own dependencies are already in
+		// the module cache (building this test needed them).
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY=off")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run("get", "-tool", "github.com/acgen/acgen/cmd/acgen")
+	if v := run("tool", "acgen", "-version"); !strings.HasPrefix(v, "acgen ") {
+		t.Errorf("acgen -version printed %q", v)
+	}
+	run("generate", "./...")
+	run("test", "-count=1", "./...")
+
+	// Unchanged inputs: nothing is rewritten.
+	stamps := mtimes(t, filepath.Join(mod, "classifier", "model"))
+	time.Sleep(10 * time.Millisecond)
+	run("generate", "./...")
+	for name, before := range stamps {
+		if after := mtimes(t, filepath.Join(mod, "classifier", "model"))[name]; !after.Equal(before) {
+			t.Errorf("regenerating touched %s", name)
+		}
+	}
+
+	run("mod", "vendor")
+	run("build", "-mod=vendor", "./...")
+	if _, err := os.Stat(filepath.Join(mod, "vendor", "modules.txt")); err != nil {
+		t.Errorf("go mod vendor wrote no vendor/modules.txt: %v", err)
+	}
+}
+
+func mtimes(t *testing.T, dir string) map[string]time.Time {
+	t.Helper()
+	m := map[string]time.Time{}
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if !info.IsDir() {
+			m[p] = info.ModTime()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) == 0 {
+		t.Fatalf("%s holds no files", dir)
+	}
+	return m
+}
