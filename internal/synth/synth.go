@@ -47,6 +47,7 @@ func Checkpoint(net *spec.Net, seed uint64) (map[string]Tensor, error) {
 			fanIn = n / w.Shape[0]
 		}
 		bound := 1 / math.Sqrt(float64(fanIn))
+		bnWeight := strings.HasSuffix(w.Key, "_bn.weight") || isBNWeight(net, w.Key)
 		uniform := func(lo, hi float64) float32 { return float32(lo + (hi-lo)*rng.Float64()) }
 		for i := range data {
 			switch {
@@ -54,7 +55,7 @@ func Checkpoint(net *spec.Net, seed uint64) (map[string]Tensor, error) {
 				data[i] = uniform(0.5, 2)
 			case strings.HasSuffix(w.Key, "running_mean"):
 				data[i] = float32(0.3 * rng.NormFloat64())
-			case strings.HasSuffix(w.Key, "_bn.weight") || isBNWeight(net, w.Key):
+			case bnWeight:
 				data[i] = uniform(0.5, 1.5)
 			default: // weights and biases
 				data[i] = uniform(-bound, bound)

@@ -23,20 +23,32 @@ func conv(x Tensor, c *graph.Conv) Tensor {
 		for ic := 0; ic < inPer; ic++ {
 			src := x.Data[(g*inPer+ic)*x.H*x.W:]
 			for ky := 0; ky < c.KH; ky++ {
-				for kx := 0; kx < c.KW; kx++ {
-					w := c.Weight[((o*inPer+ic)*c.KH+ky)*c.KW+kx]
-					for oy := 0; oy < oh; oy++ {
-						iy := oy*c.StrideH - c.PadH + ky*c.DilH
-						if iy < 0 || iy >= x.H {
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*c.StrideH - c.PadH + ky*c.DilH
+					if iy < 0 || iy >= x.H {
+						continue
+					}
+					row := src[iy*x.W : (iy+1)*x.W]
+					d := dst[oy*ow : (oy+1)*ow]
+					for kx := 0; kx < c.KW; kx++ {
+						w := c.Weight[((o*inPer+ic)*c.KH+ky)*c.KW+kx]
+						// Output columns whose tap lands inside the row:
+						// ix = ox*stride + off in [0, W).
+						off := kx*c.DilW - c.PadW
+						lo := max(0, ceilDiv(-off, c.StrideW))
+						hi := min(ow, ceilDiv(x.W-off, c.StrideW))
+						if hi <= lo {
 							continue
 						}
-						row := src[iy*x.W : (iy+1)*x.W]
-						d := dst[oy*ow : (oy+1)*ow]
-						for ox := range d {
-							ix := ox*c.StrideW - c.PadW + kx*c.DilW
-							if ix >= 0 && ix < x.W {
-								d[ox] += w * row[ix]
+						if c.StrideW == 1 {
+							dd, rr := d[lo:hi], row[lo+off:hi+off]
+							for i := range dd {
+								dd[i] += w * rr[i]
 							}
+							continue
+						}
+						for ox := lo; ox < hi; ox++ {
+							d[ox] += w * row[ox*c.StrideW+off]
 						}
 					}
 				}
@@ -102,4 +114,12 @@ func parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// ceilDiv is ceil(a/b) for b > 0.
+func ceilDiv(a, b int) int {
+	if a >= 0 {
+		return (a + b - 1) / b
+	}
+	return -((-a) / b)
 }
