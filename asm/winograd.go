@@ -74,8 +74,47 @@ func winograd(ctx *build.Context, name string, s *plan.Step) {
 	ctx.ADDQ(imm(rows*k.resRow), k.bRes)
 	ctx.DECQ(k.bCnt)
 	ctx.JNZ(operand.LabelRef(block))
+	k.clearOverhang()
 	ctx.VZEROUPPER()
 	ctx.RET()
+}
+
+// clearOverhang zeroes what tiles reaching past the output wrote into
+// its halo, which every reader expects to be zero.
+func (k *winogradKernel) clearOverhang() {
+	ctx := k.ctx
+	c := k.c
+	rows, cols := c.TilesY*k.m-c.OutH, c.TilesX*k.m-c.OutW
+	if rows == 0 && cols == 0 {
+		return
+	}
+	zero := ymm[0]
+	ctx.VXORPS(zero, zero, zero)
+	ctx.LEAQ(mem(wsBase, k.outBase), rowOut)
+	ctx.MOVQ(imm(k.ocb), icCnt)
+	loop := k.label("clear")
+	ctx.Label(loop)
+	clear := func(firstRow, nrows, firstCol, ncols int) {
+		ctx.LEAQ(mem(rowOut, firstRow*k.outRow), pxOut)
+		ctx.MOVQ(imm(nrows), rowCnt)
+		l := k.label("clearrow")
+		ctx.Label(l)
+		for x := firstCol; x < firstCol+ncols; x++ {
+			ctx.VMOVUPS(zero, mem(pxOut, x*plan.Block*f32))
+		}
+		ctx.ADDQ(imm(k.outRow), pxOut)
+		ctx.DECQ(rowCnt)
+		ctx.JNZ(operand.LabelRef(l))
+	}
+	if cols > 0 {
+		clear(0, c.OutH, c.OutW, cols)
+	}
+	if rows > 0 {
+		clear(c.OutH, rows, 0, c.TilesX*k.m)
+	}
+	ctx.ADDQ(imm(k.outPlane), rowOut)
+	ctx.DECQ(icCnt)
+	ctx.JNZ(operand.LabelRef(loop))
 }
 
 // consts broadcasts float constants into registers.

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/plan"
 )
 
 // dump prints what a stage produced, for -dump.
@@ -50,6 +51,9 @@ func dump(w io.Writer, stage string, r *Result) {
 			extra := ""
 			if s.Conv != nil {
 				extra = fmt.Sprintf("%s tiles=%d pixels=%d", s.Conv.Algo, len(s.Conv.Tiles), s.Conv.Pixels)
+				if s.Conv.Algo == plan.Winograd {
+					extra = fmt.Sprintf("winograd F%d tiles=%d pixels=%d rows=%d", s.Conv.WinogradM, len(s.Conv.Tiles), s.Conv.Pixels, s.Conv.BlockRows)
+				}
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%v -> %s\t%s\t%.2f MFLOP\n", i, s.Name, s.Kind, ins, out, extra, float64(s.FLOPs)/1e6)
 		}

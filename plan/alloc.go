@@ -18,6 +18,16 @@ func (p *planner) setHalos() {
 		if len(s.In) > 0 && need > s.In[0].Layout.Halo {
 			s.In[0].Layout.Halo = need
 		}
+		if s.Kind == Conv && s.Conv.Algo == Winograd {
+			// Tiles that overhang the output read that much further into
+			// the input and residual, and write into the output's halo
+			// (which the kernel clears again).
+			over := s.Conv.WinogradOverhang()
+			s.In[0].Layout.Halo = max(s.In[0].Layout.Halo, need+over)
+			for _, v := range append(s.In[1:], s.Out) {
+				v.Layout.Halo = max(v.Layout.Halo, over)
+			}
+		}
 	}
 }
 

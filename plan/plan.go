@@ -38,6 +38,7 @@ func Build(g *graph.Graph, opt Options) (*Program, error) {
 		p.index[n] = i
 	}
 	p.lower()
+	p.streamsWeights = p.directWeightBytes() > 16<<20
 	p.chooseKernels()
 	p.setHalos()
 	p.allocate()
@@ -54,6 +55,11 @@ type planner struct {
 	index   map[*graph.Node]int
 	done    map[*graph.Node]bool // nodes computed by an earlier step
 	input   *Value
+
+	// streamsWeights: the network's weights exceed what the last-level
+	// cache keeps between inferences, so every inference reads them from
+	// memory.
+	streamsWeights bool
 }
 
 func (p *planner) newValue(name string, s graph.Shape) *Value {
@@ -252,4 +258,15 @@ func constant(n int, v float64) []float64 {
 		s[i] = v
 	}
 	return s
+}
+
+// directWeightBytes is the size of the network's weights as float32.
+func (p *planner) directWeightBytes() int {
+	n := 0
+	for _, s := range p.prog.Steps {
+		if s.Conv != nil {
+			n += len(s.Conv.Weight)
+		}
+	}
+	return 4 * n
 }

@@ -70,9 +70,10 @@ func WinogradTransforms(m int) WinogradMatrices {
 }
 
 // winogradM returns the tile size to use for c, or 0 when c should run
-// directly: Winograd needs a dense 3x3 stride-1 undilated convolution
-// whose output tiles evenly, and pays for its transforms only with enough
-// channels on both sides.
+// directly. Winograd needs a dense 3x3 stride-1 undilated convolution;
+// whether it pays is up to convCycles' estimate. When the output does not
+// tile evenly, the last row and column of tiles reach past it (into the
+// halo, cleared afterwards), wasted work the estimate counts.
 func (p *planner) winogradM(c *ConvStep) int {
 	if p.opt.NoWinograd || c.KH != 3 || c.KW != 3 || c.StrideH != 1 || c.StrideW != 1 ||
 		c.DilH != 1 || c.DilW != 1 || c.Groups != 1 {
@@ -81,15 +82,61 @@ func (p *planner) winogradM(c *ConvStep) int {
 	if !p.opt.ForceWinograd && (c.In < 8 || c.Out < 8) {
 		return 0
 	}
+	direct := convCycles(c, 0, p.streamsWeights)
+	best, bestCost := 0, direct
+	if p.opt.ForceWinograd {
+		bestCost = 1e300
+	}
 	for _, m := range []int{4, 2} {
 		if p.opt.WinogradM != 0 && m != p.opt.WinogradM {
 			continue
 		}
-		if c.OutH%m == 0 && c.OutW%m == 0 {
-			return m
+		if cost := convCycles(c, m, p.streamsWeights); cost < bestCost {
+			best, bestCost = m, cost
 		}
 	}
-	return 0
+	return best
+}
+
+// convCycles estimates a convolution's cycles on one core, directly (m
+// = 0) or by Winograd F(m x m, 3 x 3): the larger of its arithmetic (two
+// 8-wide FMAs a cycle at 85%, plus the Winograd transforms) and the time
+// to read its weights, which Winograd makes (m+2)^2/9 times larger. When
+// the whole network's weights do not fit in the last-level cache
+// (streaming), every inference reads them from memory, at about 6 bytes a
+// cycle; else from cache, at about 24. The constants come from this
+// planner's own BenchmarkLayers runs on an AMD EPYC (Zen 4).
+func convCycles(c *ConvStep, m int, streaming bool) float64 {
+	ic, oc := float64(c.In), float64(c.Out)
+	ocb := float64((c.Out + Block - 1) / Block)
+	icb := float64((c.In + Block - 1) / Block)
+	bw := 24.0
+	if streaming {
+		bw = 6
+	}
+	const fmaPerCycle = 2 * 0.85
+	if m == 0 {
+		fmas := float64(c.OutH*c.OutW) * ic * ocb * float64(c.KH*c.KW)
+		return max(fmas/fmaPerCycle, oc*ic*float64(c.KH*c.KW)*4/bw)
+	}
+	a := float64(m + 2)
+	tiles := float64(ceilDiv(c.OutH, m) * ceilDiv(c.OutW, m))
+	gemm := a * a * tiles * ic * ocb / fmaPerCycle
+	inCost, outCost := 30.0, 25.0 // cycles per tile and channel block
+	if m == 4 {
+		inCost, outCost = 100, 90
+	}
+	transforms := tiles * (icb*inCost + ocb*outCost)
+	return max(gemm+transforms, oc*ic*a*a*4/bw)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// WinogradOverhang is how many rows and columns the tiles cover beyond
+// the output: the output and residual halos must be at least that wide,
+// and the input halo that much wider than the padding.
+func (c *ConvStep) WinogradOverhang() int {
+	return max(c.TilesY*c.WinogradM-c.OutH, c.TilesX*c.WinogradM-c.OutW)
 }
 
 // planWinograd sets the tiling of a Winograd step: blocks of whole rows
@@ -99,7 +146,7 @@ func (p *planner) winogradM(c *ConvStep) int {
 func planWinograd(c *ConvStep, m int) {
 	c.Algo, c.WinogradM = Winograd, m
 	a := m + 2
-	c.TilesY, c.TilesX = c.OutH/m, c.OutW/m
+	c.TilesY, c.TilesX = ceilDiv(c.OutH, m), ceilDiv(c.OutW, m)
 	icb, ocb := (c.In+Block-1)/Block, (c.Out+Block-1)/Block
 	perRow := a * a * (icb + ocb) * c.TilesX * Block * 4 // bytes of V and M per tile row
 	c.BlockRows = 1

@@ -66,6 +66,25 @@ layers:
   - {name: w4, op: conv, out: 1, kernel: 3, padding: 1}
   - {name: w5, op: conv, out: 8, kernel: 3, padding: 2}
 `},
+	{"winograd_uneven", plan.Options{}, `
+input: [16, 14, 7]
+layers:
+  - {name: w1, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: w2, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: add, op: add, inputs: [w2, r1]}
+  - {name: r2, op: relu}
+  - {name: w3, op: conv, out: 24, kernel: 3, padding: 1}
+  - {name: w4, op: conv, out: 9, kernel: 3}
+`},
+	{"winograd_uneven2", plan.Options{ForceWinograd: true, WinogradM: 2}, `
+input: [8, 9, 5]
+layers:
+  - {name: w1, op: conv, out: 8, kernel: 3, padding: 1}
+  - {name: r1, op: relu6}
+  - {name: w2, op: conv, out: 8, kernel: 3, padding: 1}
+  - {name: add, op: add, inputs: [w2, r1]}
+`},
 	{"winograd2", plan.Options{ForceWinograd: true, WinogradM: 2}, `
 input: [3, 10, 6]
 layers:

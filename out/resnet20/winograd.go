@@ -62,6 +62,9 @@ func (c *winogradConv) run(ws, w []float32) {
 					for i := 0; i < c.m; i++ {
 						for j := 0; j < c.m; j++ {
 							y, x := ty*c.m+i, tx*c.m+j
+							if y >= c.out.h || x >= c.out.w {
+								continue // a tile reaching past the output
+							}
 							s := d[i*c.m+j] + w[c.bias+oc]
 							if c.hasRes {
 								s += ws[c.res.at(oc, y, x)]

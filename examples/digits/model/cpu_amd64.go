@@ -7,7 +7,7 @@ package model
 // useAsm reports whether this CPU runs the assembly kernels.
 var useAsm = cpuSupports()
 
-// cpuSupports checks the extensions the kernels use ([AVX AVX2 FMA3], as avo
+// cpuSupports checks the extensions the kernels use ([AVX FMA3], as avo
 // recorded them) and that the OS saves YMM registers across context switches.
 func cpuSupports() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -15,7 +15,6 @@ func cpuSupports() bool {
 		return false
 	}
 	_, _, ecx1, _ := cpuid(1, 0)
-	_, ebx7, _, _ := cpuid(7, 0)
 	if ecx1&(1<<27) == 0 {
 		// no OSXSAVE: XGETBV is not available
 		return false
@@ -26,10 +25,6 @@ func cpuSupports() bool {
 	}
 	if ecx1&(1<<28) == 0 {
 		// no AVX
-		return false
-	}
-	if ebx7&(1<<5) == 0 {
-		// no AVX2
 		return false
 	}
 	if ecx1&(1<<12) == 0 {

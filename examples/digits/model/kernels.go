@@ -105,17 +105,17 @@ func step3(ws, w []float32) {
 
 var step3Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
+	at:      winogradAT2,
 	bias:    4800,
-	bt:      winogradBT4,
+	bt:      winogradBT2,
 	in:      layout{2400, 32, 4, 4, 1},
 	inBase:  2400,
-	m:       4,
+	m:       2,
 	out:     layout{3552, 32, 4, 4, 0},
 	scratch: 4112,
 	tiles:   step3Tiles[:],
-	tilesX:  1,
-	tilesY:  1,
+	tilesX:  2,
+	tilesY:  2,
 	xi:      1024,
 }
 
@@ -130,7 +130,7 @@ func step5(ws, w []float32) {
 		outBase  = 4096
 		outRow   = 8
 		outPlane = 8
-		bias     = 41696
+		bias     = 21216
 	)
 	for _, t := range &step5Tiles {
 		lanes := t.blocks * 8
@@ -159,4 +159,4 @@ func step5(ws, w []float32) {
 	}
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 32, 41712}}
+var step5Tiles = [...]convTile{{0, 2, 0, 32, 21232}}

@@ -10,7 +10,7 @@ func step1AVX2(ws *float32, w *float32)
 // step2AVX2 is the AVX2 kernel of step conv2+relu2 (see the Go kernel of the same step for the loop it computes).
 func step2AVX2(ws *float32, w *float32)
 
-// step3AVX2 is the AVX2 kernel of step conv3+relu3: Winograd F(4x4, 3x3).
+// step3AVX2 is the AVX2 kernel of step conv3+relu3: Winograd F(2x2, 3x3).
 func step3AVX2(ws *float32, w *float32)
 
 // step5AVX2 is the AVX2 kernel of step fc (see the Go kernel of the same step for the loop it computes).

@@ -13,5 +13,5 @@ var weightsRaw string
 const (
 	weightsHeader = 64
 	// workspaceLen is the floats of scratch one inference uses.
-	workspaceLen = 6704
+	workspaceLen = 8336
 )
