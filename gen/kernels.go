@@ -113,48 +113,64 @@ func pixelLoops(s *plan.Step, inner func(g *jen.Group)) *jen.Statement {
 }
 
 // directKernel: for each tile, pixel and input channel, the window's
-// input values times the tile's weight vectors.
+// input values times the tile's weight vectors. The loops are emitted once
+// per tile width (so the lane count is a constant), and inputs and
+// weights are read through array pointers of constant length, so that
+// the compiler can drop the bounds checks of the inner loops.
 func directKernel(body *jen.Group, name string, s *plan.Step) {
 	c := s.Conv
 	convConsts(body, s)
 	taps := tapOffsets(s)
-	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name+"Tiles")).Block(
-		jen.Id("lanes").Op(":=").Id("t").Dot("blocks").Op("*").Lit(plan.Block),
-		pixelLoops(s, func(px *jen.Group) {
-			px.Var().Id("acc").Index(jen.Lit(4 * plan.Block)).Float32()
-			px.Copy(jen.Id("acc").Index(jen.Op(":").Id("lanes")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op(":")))
-			px.Id("wi").Op(":=").Id("t").Dot("wOff")
-			px.For(jen.Id("ic").Op(":=").Id("t").Dot("icLo"), jen.Id("ic").Op("<").Id("t").Dot("icHi"), jen.Id("ic").Op("++")).BlockFunc(func(ic *jen.Group) {
-				ic.Id("p").Op(":=").Id("inBase").Op("+").Parens(jen.Id("ic").Op(">>").Lit(3)).Op("*").Id("inPlane").
-					Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").
-					Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block).
-					Op("+").Id("ic").Op("&").Lit(7)
-				for j, off := range taps {
-					ic.Id(fmt.Sprintf("x%d", j)).Op(":=").Id("ws").Index(jen.Id("p").Op("+").Lit(off))
-				}
-				ic.Id("k").Op(":=").Id("w").Index(jen.Id("wi").Op(":").Id("wi").Op("+").Lit(len(taps)).Op("*").Id("lanes"))
-				ic.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Id("lanes"), jen.Id("l").Op("++")).Block(
-					jen.Id("acc").Index(jen.Id("l")).Op("+=").Add(sum(len(taps), func(j int) *jen.Statement {
-						k := jen.Id("k").Index(jen.Lit(j).Op("*").Id("lanes").Op("+").Id("l"))
-						if j == 0 {
-							k = jen.Id("k").Index(jen.Id("l"))
+	span := taps[len(taps)-1] + 1
+	widths := map[int]bool{}
+	var order []int
+	for _, t := range c.Tiles {
+		if !widths[t.Blocks] {
+			widths[t.Blocks] = true
+			order = append(order, t.Blocks)
+		}
+	}
+	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name + "Tiles")).Block(
+		jen.Switch(jen.Id("t").Dot("blocks")).BlockFunc(func(sw *jen.Group) {
+			for _, blocks := range order {
+				lanes := blocks * plan.Block
+				sw.Case(jen.Lit(blocks)).Add(pixelLoops(s, func(px *jen.Group) {
+					px.Var().Id("acc").Index(jen.Lit(lanes)).Float32()
+					px.Copy(jen.Id("acc").Index(jen.Op(":")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op(":")))
+					px.Id("wi").Op(":=").Id("t").Dot("wOff")
+					px.Id("p0").Op(":=").Id("inBase").Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").
+						Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block)
+					px.For(jen.Id("ic").Op(":=").Id("t").Dot("icLo"), jen.Id("ic").Op("<").Id("t").Dot("icHi"), jen.Id("ic").Op("++")).BlockFunc(func(ic *jen.Group) {
+						ic.Id("x").Op(":=").Parens(jen.Op("*").Index(jen.Lit(span)).Float32()).Parens(
+							jen.Id("ws").Index(jen.Id("p0").Op("+").Parens(jen.Id("ic").Op(">>").Lit(3)).Op("*").Id("inPlane").Op("+").Id("ic").Op("&").Lit(7).Op(":")))
+						for j, off := range taps {
+							ic.Id(fmt.Sprintf("x%d", j)).Op(":=").Id("x").Index(jen.Lit(off))
 						}
-						return k.Op("*").Id(fmt.Sprintf("x%d", j))
-					})),
-				)
-				ic.Id("wi").Op("+=").Lit(len(taps)).Op("*").Id("lanes")
-			})
-			px.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Id("t").Dot("blocks"), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
-				b.Id("o").Op(":=").Id("outBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("outPlane").
-					Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
-				if s.Residual() != nil {
-					b.Id("r").Op(":=").Id("resBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("resPlane").
-						Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
-				}
-				b.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
-					jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("acc").Index(jen.Id("b").Op("*").Lit(plan.Block).Op("+").Id("l")))),
-				)
-			})
+						ic.Id("k").Op(":=").Parens(jen.Op("*").Index(jen.Lit(len(taps) * lanes)).Float32()).Parens(jen.Id("w").Index(jen.Id("wi").Op(":")))
+						ic.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(lanes), jen.Id("l").Op("++")).Block(
+							jen.Id("acc").Index(jen.Id("l")).Op("+=").Add(sum(len(taps), func(j int) *jen.Statement {
+								k := jen.Id("k").Index(jen.Lit(j * lanes).Op("+").Id("l"))
+								if j == 0 {
+									k = jen.Id("k").Index(jen.Id("l"))
+								}
+								return k.Op("*").Id(fmt.Sprintf("x%d", j))
+							})),
+						)
+						ic.Id("wi").Op("+=").Lit(len(taps) * lanes)
+					})
+					px.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Lit(blocks), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
+						b.Id("o").Op(":=").Id("outBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("outPlane").
+							Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+						if s.Residual() != nil {
+							b.Id("r").Op(":=").Id("resBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("resPlane").
+								Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+						}
+						b.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
+							jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("acc").Index(jen.Id("b").Op("*").Lit(plan.Block).Op("+").Id("l")))),
+						)
+					})
+				}))
+			}
 		}),
 	)
 }
@@ -205,8 +221,6 @@ func winogradParams(name string, s *plan.Step) *jen.Statement {
 	m := c.WinogradM
 	d := jen.Dict{
 		jen.Id("m"):       jen.Lit(m),
-		jen.Id("bt"):      jen.Id(fmt.Sprintf("winogradBT%d", m)),
-		jen.Id("at"):      jen.Id(fmt.Sprintf("winogradAT%d", m)),
 		jen.Id("in"):      lay(in),
 		jen.Id("inBase"):  jen.Lit(in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*plan.Block),
 		jen.Id("out"):     lay(s.Out),

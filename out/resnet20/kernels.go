@@ -14,33 +14,36 @@ func step1(ws, w []float32) {
 		bias     = 0
 	)
 	for _, t := range &step1Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 32; oy++ {
-			for ox := 0; ox < 32; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
+		switch t.blocks {
+		case 2:
+			for oy := 0; oy < 32; oy++ {
+				for ox := 0; ox < 32; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*1*inRow + ox*8
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						x1 := x[8]
+						x2 := x[16]
+						x3 := x[272]
+						x4 := x[280]
+						x5 := x[288]
+						x6 := x[544]
+						x7 := x[552]
+						x8 := x[560]
+						k := (*[144]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+						}
+						wi += 144
 					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l], 0)
+						}
 					}
 				}
 			}
@@ -57,9 +60,7 @@ func step2(ws, w []float32) {
 
 var step2Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    448,
-	bt:      winogradBT4,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
 	m:       4,
@@ -80,9 +81,7 @@ func step3(ws, w []float32) {
 
 var step3Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    9680,
-	bt:      winogradBT4,
 	hasRes:  true,
 	in:      layout{27744, 16, 32, 32, 1},
 	inBase:  27744,
@@ -105,9 +104,7 @@ func step4(ws, w []float32) {
 
 var step4Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    18912,
-	bt:      winogradBT4,
 	in:      layout{46240, 16, 32, 32, 1},
 	inBase:  46240,
 	m:       4,
@@ -128,9 +125,7 @@ func step5(ws, w []float32) {
 
 var step5Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    28144,
-	bt:      winogradBT4,
 	hasRes:  true,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
@@ -153,9 +148,7 @@ func step6(ws, w []float32) {
 
 var step6Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    37376,
-	bt:      winogradBT4,
 	in:      layout{27744, 16, 32, 32, 1},
 	inBase:  27744,
 	m:       4,
@@ -176,9 +169,7 @@ func step7(ws, w []float32) {
 
 var step7Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    46608,
-	bt:      winogradBT4,
 	hasRes:  true,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
@@ -206,33 +197,36 @@ func step8(ws, w []float32) {
 		bias     = 55840
 	)
 	for _, t := range &step8Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 16; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*2*inRow + ox*16 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+272]
-					x4 := ws[p+280]
-					x5 := ws[p+288]
-					x6 := ws[p+544]
-					x7 := ws[p+552]
-					x8 := ws[p+560]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
+		switch t.blocks {
+		case 2:
+			for oy := 0; oy < 16; oy++ {
+				for ox := 0; ox < 16; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						x1 := x[8]
+						x2 := x[16]
+						x3 := x[272]
+						x4 := x[280]
+						x5 := x[288]
+						x6 := x[544]
+						x7 := x[552]
+						x8 := x[560]
+						k := (*[144]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+						}
+						wi += 144
 					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l], 0)
+						}
 					}
 				}
 			}
@@ -249,9 +243,7 @@ func step9(ws, w []float32) {
 
 var step9Winograd = winogradConv{
 	act:     0,
-	at:      winogradAT4,
 	bias:    60480,
-	bt:      winogradBT4,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
 	m:       4,
@@ -280,26 +272,29 @@ func step10(ws, w []float32) {
 		resPlane = 2048
 	)
 	for _, t := range &step10Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 16; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*2*inRow + ox*16 + ic&7
-					x0 := ws[p+0]
-					k := w[wi : wi+1*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l] * x0
+		switch t.blocks {
+		case 2:
+			for oy := 0; oy < 16; oy++ {
+				for ox := 0; ox < 16; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						k := (*[16]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l] * x0
+						}
+						wi += 16
 					}
-					wi += 1 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+						}
 					}
 				}
 			}
@@ -316,9 +311,7 @@ func step11(ws, w []float32) {
 
 var step11Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    97920,
-	bt:      winogradBT4,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
 	m:       4,
@@ -339,9 +332,7 @@ func step12(ws, w []float32) {
 
 var step12Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    134816,
-	bt:      winogradBT4,
 	hasRes:  true,
 	in:      layout{83296, 32, 16, 16, 1},
 	inBase:  83296,
@@ -364,9 +355,7 @@ func step13(ws, w []float32) {
 
 var step13Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    171712,
-	bt:      winogradBT4,
 	in:      layout{93664, 32, 16, 16, 1},
 	inBase:  93664,
 	m:       4,
@@ -387,9 +376,7 @@ func step14(ws, w []float32) {
 
 var step14Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    208608,
-	bt:      winogradBT4,
 	hasRes:  true,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
@@ -417,33 +404,68 @@ func step15(ws, w []float32) {
 		bias     = 245504
 	)
 	for _, t := range &step15Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*2*inRow + ox*16 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+144]
-					x4 := ws[p+152]
-					x5 := ws[p+160]
-					x6 := ws[p+288]
-					x7 := ws[p+296]
-					x8 := ws[p+304]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
+		switch t.blocks {
+		case 3:
+			for oy := 0; oy < 8; oy++ {
+				for ox := 0; ox < 8; ox++ {
+					var acc [24]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						x1 := x[8]
+						x2 := x[16]
+						x3 := x[144]
+						x4 := x[152]
+						x5 := x[160]
+						x6 := x[288]
+						x7 := x[296]
+						x8 := x[304]
+						k := (*[216]float32)(w[wi:])
+						for l := 0; l < 24; l++ {
+							acc[l] += k[l]*x0 + k[24+l]*x1 + k[48+l]*x2 + k[72+l]*x3 + k[96+l]*x4 + k[120+l]*x5 + k[144+l]*x6 + k[168+l]*x7 + k[192+l]*x8
+						}
+						wi += 216
 					}
-					wi += 9 * lanes
+					for b := 0; b < 3; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l], 0)
+						}
+					}
 				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
+			}
+		case 2:
+			for oy := 0; oy < 8; oy++ {
+				for ox := 0; ox < 8; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						x1 := x[8]
+						x2 := x[16]
+						x3 := x[144]
+						x4 := x[152]
+						x5 := x[160]
+						x6 := x[288]
+						x7 := x[296]
+						x8 := x[304]
+						k := (*[144]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+						}
+						wi += 144
+					}
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l], 0)
+						}
 					}
 				}
 			}
@@ -460,9 +482,7 @@ func step16(ws, w []float32) {
 
 var step16Winograd = winogradConv{
 	act:     0,
-	at:      winogradAT4,
 	bias:    264000,
-	bt:      winogradBT4,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
 	m:       4,
@@ -491,26 +511,54 @@ func step17(ws, w []float32) {
 		resPlane = 512
 	)
 	for _, t := range &step17Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*2*inRow + ox*16 + ic&7
-					x0 := ws[p+0]
-					k := w[wi : wi+1*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l] * x0
+		switch t.blocks {
+		case 3:
+			for oy := 0; oy < 8; oy++ {
+				for ox := 0; ox < 8; ox++ {
+					var acc [24]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						k := (*[24]float32)(w[wi:])
+						for l := 0; l < 24; l++ {
+							acc[l] += k[l] * x0
+						}
+						wi += 24
 					}
-					wi += 1 * lanes
+					for b := 0; b < 3; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+						}
+					}
 				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+			}
+		case 2:
+			for oy := 0; oy < 8; oy++ {
+				for ox := 0; ox < 8; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						k := (*[16]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l] * x0
+						}
+						wi += 16
+					}
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+						}
 					}
 				}
 			}
@@ -527,9 +575,7 @@ func step18(ws, w []float32) {
 
 var step18Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    413632,
-	bt:      winogradBT4,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
 	m:       4,
@@ -550,9 +596,7 @@ func step19(ws, w []float32) {
 
 var step19Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    561152,
-	bt:      winogradBT4,
 	hasRes:  true,
 	in:      layout{114528, 64, 8, 8, 1},
 	inBase:  114528,
@@ -575,9 +619,7 @@ func step20(ws, w []float32) {
 
 var step20Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    708672,
-	bt:      winogradBT4,
 	in:      layout{120928, 64, 8, 8, 1},
 	inBase:  120928,
 	m:       4,
@@ -598,9 +640,7 @@ func step21(ws, w []float32) {
 
 var step21Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT4,
 	bias:    856192,
-	bt:      winogradBT4,
 	hasRes:  true,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
@@ -628,25 +668,28 @@ func step23(ws, w []float32) {
 		bias     = 1003712
 	)
 	for _, t := range &step23Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 1; oy++ {
-			for ox := 0; ox < 1; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					k := w[wi : wi+1*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l] * x0
+		switch t.blocks {
+		case 2:
+			for oy := 0; oy < 1; oy++ {
+				for ox := 0; ox < 1; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*1*inRow + ox*8
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						k := (*[16]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l] * x0
+						}
+						wi += 16
 					}
-					wi += 1 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = acc[b*8+l]
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = acc[b*8+l]
+						}
 					}
 				}
 			}

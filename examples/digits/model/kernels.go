@@ -14,33 +14,36 @@ func step1(ws, w []float32) {
 		bias     = 0
 	)
 	for _, t := range &step1Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 8; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+80]
-					x4 := ws[p+88]
-					x5 := ws[p+96]
-					x6 := ws[p+160]
-					x7 := ws[p+168]
-					x8 := ws[p+176]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
+		switch t.blocks {
+		case 2:
+			for oy := 0; oy < 8; oy++ {
+				for ox := 0; ox < 8; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*1*inRow + ox*8
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[177]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						x1 := x[8]
+						x2 := x[16]
+						x3 := x[80]
+						x4 := x[88]
+						x5 := x[96]
+						x6 := x[160]
+						x7 := x[168]
+						x8 := x[176]
+						k := (*[144]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+						}
+						wi += 144
 					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l], 0)
+						}
 					}
 				}
 			}
@@ -62,33 +65,36 @@ func step2(ws, w []float32) {
 		bias     = 160
 	)
 	for _, t := range &step2Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 4; oy++ {
-			for ox := 0; ox < 4; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*2*inRow + ox*16 + ic&7
-					x0 := ws[p+0]
-					x1 := ws[p+8]
-					x2 := ws[p+16]
-					x3 := ws[p+80]
-					x4 := ws[p+88]
-					x5 := ws[p+96]
-					x6 := ws[p+160]
-					x7 := ws[p+168]
-					x8 := ws[p+176]
-					k := w[wi : wi+9*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l]*x0 + k[1*lanes+l]*x1 + k[2*lanes+l]*x2 + k[3*lanes+l]*x3 + k[4*lanes+l]*x4 + k[5*lanes+l]*x5 + k[6*lanes+l]*x6 + k[7*lanes+l]*x7 + k[8*lanes+l]*x8
+		switch t.blocks {
+		case 4:
+			for oy := 0; oy < 4; oy++ {
+				for ox := 0; ox < 4; ox++ {
+					var acc [32]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[177]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						x1 := x[8]
+						x2 := x[16]
+						x3 := x[80]
+						x4 := x[88]
+						x5 := x[96]
+						x6 := x[160]
+						x7 := x[168]
+						x8 := x[176]
+						k := (*[288]float32)(w[wi:])
+						for l := 0; l < 32; l++ {
+							acc[l] += k[l]*x0 + k[32+l]*x1 + k[64+l]*x2 + k[96+l]*x3 + k[128+l]*x4 + k[160+l]*x5 + k[192+l]*x6 + k[224+l]*x7 + k[256+l]*x8
+						}
+						wi += 288
 					}
-					wi += 9 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
+					for b := 0; b < 4; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l], 0)
+						}
 					}
 				}
 			}
@@ -105,9 +111,7 @@ func step3(ws, w []float32) {
 
 var step3Winograd = winogradConv{
 	act:     1,
-	at:      winogradAT2,
 	bias:    4800,
-	bt:      winogradBT2,
 	in:      layout{2400, 32, 4, 4, 1},
 	inBase:  2400,
 	m:       2,
@@ -133,25 +137,28 @@ func step5(ws, w []float32) {
 		bias     = 21216
 	)
 	for _, t := range &step5Tiles {
-		lanes := t.blocks * 8
-		for oy := 0; oy < 1; oy++ {
-			for ox := 0; ox < 1; ox++ {
-				var acc [32]float32
-				copy(acc[:lanes], w[bias+t.block0*8:])
-				wi := t.wOff
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					p := inBase + (ic>>3)*inPlane + oy*1*inRow + ox*8 + ic&7
-					x0 := ws[p+0]
-					k := w[wi : wi+1*lanes]
-					for l := 0; l < lanes; l++ {
-						acc[l] += k[l] * x0
+		switch t.blocks {
+		case 2:
+			for oy := 0; oy < 1; oy++ {
+				for ox := 0; ox < 1; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*1*inRow + ox*8
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						k := (*[16]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l] * x0
+						}
+						wi += 16
 					}
-					wi += 1 * lanes
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = acc[b*8+l]
+					for b := 0; b < 2; b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = acc[b*8+l]
+						}
 					}
 				}
 			}

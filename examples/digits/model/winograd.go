@@ -3,14 +3,15 @@
 package model
 
 // winogradConv is the portable kernel of a Winograd step (see package
-// plan for the algorithm and the weight layout): tile by tile, it
-// transforms every input channel, multiplies by the transformed weights
-// summing over channels, and transforms back.
+// plan for the algorithm and the weight layout). Tile by tile, it
+// transforms every input channel, accumulates the products with the
+// transformed weights over input channels (weights contiguous in output
+// channels, as the assembly reads them), and transforms back. Tiles may
+// reach past the output; their extra pixels are not stored.
 type winogradConv struct {
 	m              int // output tile side: 2 or 4
-	bt, at         [][]float32
-	in             layout // input; inBase is the index of output tile (0,0)'s window origin
-	inBase         int
+	in             layout
+	inBase         int // index of output tile (0,0)'s input window origin, channel 0
 	out            layout
 	res            layout // residual added before act when hasRes
 	hasRes         bool
@@ -19,57 +20,76 @@ type winogradConv struct {
 	xi             int // weight floats per transform element
 	tiles          []convTile
 	tilesY, tilesX int
-	scratch        int // workspace offset of a*a*(in.c+2) floats of scratch
+	scratch        int // workspace offset of room for V and M
 }
 
 func (c *winogradConv) run(ws, w []float32) {
 	a := c.m + 2
 	aa := a * a
-	v := ws[c.scratch : c.scratch+aa*c.in.c]               // V[xi][ic]
-	d := ws[c.scratch+aa*c.in.c : c.scratch+aa*(c.in.c+1)] // one tile, then its transform
-	t := ws[c.scratch+aa*(c.in.c+1) : c.scratch+aa*(c.in.c+2)]
+	ic := c.in.c
+	v := ws[c.scratch : c.scratch+aa*ic] // V[xi][ic], then M[xi][lane]
+	var d [36]float32
+	var y [16]float32
 	for ty := 0; ty < c.tilesY; ty++ {
 		for tx := 0; tx < c.tilesX; tx++ {
 			origin := c.inBase + ty*c.m*c.in.row() + tx*c.m*8
-			for ic := 0; ic < c.in.c; ic++ {
-				p := origin + (ic/8)*c.in.plane() + ic%8
+			for ch := 0; ch < ic; ch++ {
+				p := origin + (ch/8)*c.in.plane() + ch%8
 				for i := 0; i < a; i++ {
+					row := ws[p+i*c.in.row():]
 					for j := 0; j < a; j++ {
-						d[i*a+j] = ws[p+i*c.in.row()+j*8]
+						d[i*a+j] = row[j*8]
 					}
 				}
-				transform2D(c.bt, d, t, a, a) // B^T d B
+				if c.m == 4 {
+					inputF4(&d)
+				} else {
+					inputF2(&d)
+				}
 				for xi := 0; xi < aa; xi++ {
-					v[xi*c.in.c+ic] = d[xi]
+					v[xi*ic+ch] = d[xi]
 				}
 			}
-			for _, tile := range c.tiles {
-				lanes := tile.blocks * 8
-				for l := 0; l < lanes; l++ {
-					oc := tile.block0*8 + l
-					for xi := 0; xi < aa; xi++ {
-						u := w[tile.wOff+xi*c.xi : tile.wOff+xi*c.xi+c.in.c*lanes]
-						var s float32
-						for ic, x := range v[xi*c.in.c : (xi+1)*c.in.c] {
-							s += u[ic*lanes+l] * x
+			for _, t := range c.tiles {
+				lanes := t.blocks * 8
+				acc := ws[c.scratch+aa*ic : c.scratch+aa*(ic+lanes)]
+				for i := range acc {
+					acc[i] = 0
+				}
+				for xi := 0; xi < aa; xi++ {
+					u := w[t.wOff+xi*c.xi : t.wOff+xi*c.xi+ic*lanes]
+					m := acc[xi*lanes : (xi+1)*lanes]
+					for ch, x := range v[xi*ic : (xi+1)*ic] {
+						for l, k := range u[ch*lanes : (ch+1)*lanes] {
+							m[l] += k * x
 						}
-						d[xi] = s
 					}
-					transform2D(c.at, d, t, c.m, a) // A^T M A
+				}
+				for l := 0; l < lanes; l++ {
+					oc := t.block0*8 + l
 					if oc >= c.out.c {
-						continue
+						break
 					}
+					for xi := 0; xi < aa; xi++ {
+						d[xi] = acc[xi*lanes+l]
+					}
+					if c.m == 4 {
+						outputF4(&d, &y)
+					} else {
+						outputF2(&d, &y)
+					}
+					b := w[c.bias+oc]
 					for i := 0; i < c.m; i++ {
 						for j := 0; j < c.m; j++ {
-							y, x := ty*c.m+i, tx*c.m+j
-							if y >= c.out.h || x >= c.out.w {
+							py, px := ty*c.m+i, tx*c.m+j
+							if py >= c.out.h || px >= c.out.w {
 								continue // a tile reaching past the output
 							}
-							s := d[i*c.m+j] + w[c.bias+oc]
+							s := y[i*c.m+j] + b
 							if c.hasRes {
-								s += ws[c.res.at(oc, y, x)]
+								s += ws[c.res.at(oc, py, px)]
 							}
-							ws[c.out.at(oc, y, x)] = act(s, c.kind())
+							ws[c.out.at(oc, py, px)] = act(s, c.act)
 						}
 					}
 				}
@@ -78,47 +98,68 @@ func (c *winogradConv) run(ws, w []float32) {
 	}
 }
 
-func (c *winogradConv) kind() int { return c.act }
+// The transforms below are the rows of package plan's matrices with
+// common subexpressions shared, applied to the rows and then the columns
+// of a tile (the assembly kernels use the same schedules).
 
-// transform2D replaces the a x a matrix x with T x T^T, T being r x a;
-// the result (r x r) is left in x's first r*r entries. tmp has a*a room.
-func transform2D(T [][]float32, x, tmp []float32, r, a int) {
-	for i := 0; i < r; i++ { // tmp = T x (r x a)
-		for j := 0; j < a; j++ {
-			var s float32
-			for k := 0; k < a; k++ {
-				s += T[i][k] * x[k*a+j]
-			}
-			tmp[i*a+j] = s
-		}
+// inputF4 replaces the 6x6 tile d with B^T d B for F(4x4, 3x3).
+func inputF4(d *[36]float32) {
+	t := func(x0, x1, x2, x3, x4, x5 float32) (y0, y1, y2, y3, y4, y5 float32) {
+		y0 = 4*x0 - 5*x2 + x4
+		y1 = (x3 + x4) - 4*(x1+x2)
+		y2 = 4*(x1-x2) + (x4 - x3)
+		y3 = 2*(x3-x1) + (x4 - x2)
+		y4 = 2*(x1-x3) + (x4 - x2)
+		y5 = 4*x1 - 5*x3 + x5
+		return
 	}
-	for i := 0; i < r; i++ { // x = tmp T^T (r x r)
-		for j := 0; j < r; j++ {
-			var s float32
-			for k := 0; k < a; k++ {
-				s += tmp[i*a+k] * T[j][k]
-			}
-			x[i*r+j] = s
-		}
+	for i := 0; i < 36; i += 6 {
+		d[i], d[i+1], d[i+2], d[i+3], d[i+4], d[i+5] = t(d[i], d[i+1], d[i+2], d[i+3], d[i+4], d[i+5])
+	}
+	for j := 0; j < 6; j++ {
+		d[j], d[6+j], d[12+j], d[18+j], d[24+j], d[30+j] = t(d[j], d[6+j], d[12+j], d[18+j], d[24+j], d[30+j])
 	}
 }
 
-// The transforms of F(2x2, 3x3) and F(4x4, 3x3); they match package plan.
-var (
-	winogradBT2 = [][]float32{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	winogradAT2 = [][]float32{{1, 1, 1, 0}, {0, 1, -1, -1}}
-	winogradBT4 = [][]float32{
-		{4, 0, -5, 0, 1, 0},
-		{0, -4, -4, 1, 1, 0},
-		{0, 4, -4, -1, 1, 0},
-		{0, -2, -1, 2, 1, 0},
-		{0, 2, -1, -2, 1, 0},
-		{0, 4, 0, -5, 0, 1},
+// outputF4 computes y = A^T m A for F(4x4, 3x3); m (6x6) is clobbered.
+func outputF4(m *[36]float32, y *[16]float32) {
+	t := func(x0, x1, x2, x3, x4, x5 float32) (y0, y1, y2, y3 float32) {
+		p, q, r, s := x1+x2, x1-x2, x3+x4, x3-x4
+		return x0 + p + r, q + 2*s, p + 4*r, q + 8*s + x5
 	}
-	winogradAT4 = [][]float32{
-		{1, 1, 1, 1, 1, 0},
-		{0, 1, -1, 2, -2, 0},
-		{0, 1, 1, 4, 4, 0},
-		{0, 1, -1, 8, -8, 1},
+	for j := 0; j < 6; j++ { // columns: rows 0..3 of m hold A^T m
+		m[j], m[6+j], m[12+j], m[18+j] = t(m[j], m[6+j], m[12+j], m[18+j], m[24+j], m[30+j])
 	}
-)
+	for i := 0; i < 4; i++ {
+		r := m[i*6:]
+		y[i*4], y[i*4+1], y[i*4+2], y[i*4+3] = t(r[0], r[1], r[2], r[3], r[4], r[5])
+	}
+}
+
+// inputF2 replaces the 4x4 tile (the first 16 of d) with B^T d B for
+// F(2x2, 3x3).
+func inputF2(d *[36]float32) {
+	t := func(x0, x1, x2, x3 float32) (float32, float32, float32, float32) {
+		return x0 - x2, x1 + x2, x2 - x1, x1 - x3
+	}
+	for i := 0; i < 16; i += 4 {
+		d[i], d[i+1], d[i+2], d[i+3] = t(d[i], d[i+1], d[i+2], d[i+3])
+	}
+	for j := 0; j < 4; j++ {
+		d[j], d[4+j], d[8+j], d[12+j] = t(d[j], d[4+j], d[8+j], d[12+j])
+	}
+}
+
+// outputF2 computes y = A^T m A for F(2x2, 3x3); m (4x4) is clobbered.
+func outputF2(m *[36]float32, y *[16]float32) {
+	t := func(x0, x1, x2, x3 float32) (float32, float32) {
+		return x0 + x1 + x2, x1 - x2 - x3
+	}
+	for j := 0; j < 4; j++ {
+		m[j], m[4+j] = t(m[j], m[4+j], m[8+j], m[12+j])
+	}
+	for i := 0; i < 2; i++ {
+		r := m[i*4:]
+		y[i*2], y[i*2+1] = t(r[0], r[1], r[2], r[3])
+	}
+}
