@@ -1,0 +1,95 @@
+package templates
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/acgen/acgen/plan"
+)
+
+func TestFiles(t *testing.T) {
+	for _, f := range Files() {
+		if strings.Contains(f.Source, "package templates") {
+			t.Errorf("%s: the package clause was not stripped", f.Name)
+		}
+		if strings.TrimSpace(f.Source) == "" {
+			t.Errorf("%s: empty", f.Name)
+		}
+	}
+}
+
+// TestTransformsMatchPlan checks the scheduled Winograd transforms
+// against the matrices the planner transforms the weights with.
+func TestTransformsMatchPlan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, m := range []int{2, 4} {
+		wm := plan.WinogradTransforms(m)
+		a := wm.A
+		for trial := 0; trial < 20; trial++ {
+			var d, orig [36]float32
+			for i := 0; i < a*a; i++ {
+				d[i] = float32(rng.NormFloat64())
+			}
+			orig = d
+			// Input: B^T d B.
+			if m == 4 {
+				inputF4(&d)
+			} else {
+				inputF2(&d)
+			}
+			want := sandwich(wm.BT, orig[:a*a], a, a)
+			for i := range want {
+				if math.Abs(float64(d[i])-want[i]) > 1e-4*math.Max(1, math.Abs(want[i])) {
+					t.Fatalf("F(%d) input transform element %d: %v, want %v", m, i, d[i], want[i])
+				}
+			}
+			// Output: A^T m A.
+			var y [16]float32
+			d = orig
+			if m == 4 {
+				outputF4(&d, &y)
+			} else {
+				outputF2(&d, &y)
+			}
+			want = sandwich(wm.AT, orig[:a*a], m, a)
+			for i := range want {
+				if math.Abs(float64(y[i])-want[i]) > 1e-4*math.Max(1, math.Abs(want[i])) {
+					t.Fatalf("F(%d) output transform element %d: %v, want %v", m, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// sandwich computes T x T^T for T r x a and x a x a, in float64.
+func sandwich(T [][]float64, x []float32, r, a int) []float64 {
+	out := make([]float64, r*r)
+	for i := 0; i < r; i++ {
+		for j := 0; j < r; j++ {
+			var s float64
+			for k := 0; k < a; k++ {
+				for l := 0; l < a; l++ {
+					s += T[i][k] * float64(x[k*a+l]) * T[j][l]
+				}
+			}
+			out[i*r+j] = s
+		}
+	}
+	return out
+}
+
+func TestLayout(t *testing.T) {
+	l := layout{off: 100, c: 11, h: 3, w: 5, halo: 2}
+	if l.cb() != 2 || l.row() != (5+4)*8 || l.plane() != (3+4)*l.row() {
+		t.Fatalf("layout geometry: cb %d row %d plane %d", l.cb(), l.row(), l.plane())
+	}
+	if got, want := l.at(10, 1, 2), 100+1*l.plane()+(1+2)*l.row()+(2+2)*8+2; got != want {
+		t.Errorf("at(10,1,2) = %d, want %d", got, want)
+	}
+	p := plan.Layout{C: 11, H: 3, W: 5, Halo: 2}
+	if got, want := l.at(10, 1, 2)-100, p.Index(10, 1, 2); got != want {
+		t.Errorf("templates and plan disagree on the layout: %d vs %d", got, want)
+	}
+}
