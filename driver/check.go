@@ -36,6 +36,14 @@ func checkFusion(cfg *Config, r *Result) error {
 		if err != nil {
 			return fmt.Errorf("reference run: %w", err)
 		}
+		for _, v := range want {
+			if !(math.Abs(v) <= math.MaxFloat32) {
+				// Not acgen's fault: the trained network itself leaves
+				// float32's range (PyTorch's float32 model would too).
+				return fmt.Errorf("%s: the network's output for a random input holds %g, beyond float32's range; check the weights (a BatchNorm's running_var + eps near 0?)",
+					cfg.Weights, v)
+			}
+		}
 		got, err := ref.Run(r.Fused, in)
 		if err != nil {
 			return fmt.Errorf("reference run of the fused network: %w", err)

@@ -32,6 +32,11 @@ type Config struct {
 	Asm                gen.Assembler // nil: Go kernels only
 	GoldenSamples      int           // samples in the package's test; 0 means 2
 
+	// Verify, when set, tests the generated files before they are
+	// written (after WriteDir's checks pass): a package that fails it
+	// leaves Out as it was.
+	Verify func(files []gen.File) error
+
 	Dump   string    // stage whose result to print to Log
 	Log    io.Writer // progress and dumps; nil: io.Discard
 	Status func(stage string, done bool, elapsed time.Duration)
@@ -120,15 +125,19 @@ func validStage(name string) bool {
 }
 
 func parseSpec(cfg *Config, r *Result) error {
-	data, err := os.ReadFile(cfg.Spec)
+	data, err := readAtMost(cfg.Spec, spec.MaxFileBytes+1) // Parse refuses the +1
 	if err != nil {
 		return err
 	}
-	if len(data) > spec.MaxFileBytes {
-		return fmt.Errorf("%s: %d bytes is larger than a spec can be", cfg.Spec, len(data))
-	}
 	r.specSum = sha(data)
 	r.Net, err = spec.Parse(cfg.Spec, data)
+	if err != nil {
+		return err
+	}
+	// Infer the shapes now, before a possibly large checkpoint is read:
+	// shape errors and a network too big for the activation limit need
+	// no weights to find.
+	_, err = graph.Wants(r.Net, graph.Options{MaxActivationBytes: cfg.MaxActivationBytes})
 	return err
 }
 
@@ -153,7 +162,7 @@ func buildGraph(cfg *Config, r *Result) error {
 
 func fuseGraph(cfg *Config, r *Result) error {
 	r.Fused, r.Fusion = fuse.Fuse(r.Unfused)
-	return nil
+	return fuse.Finite(r.Fused)
 }
 
 func planProgram(cfg *Config, r *Result) error {
@@ -191,6 +200,15 @@ func emit(cfg *Config, r *Result) error {
 }
 
 func writePackage(cfg *Config, r *Result) error {
+	if cfg.Verify != nil {
+		// Refuse a conflicting Out before the slow tests, not after.
+		if err := CheckDir(cfg.Out, r.Files); err != nil {
+			return err
+		}
+		if err := cfg.Verify(r.Files); err != nil {
+			return err
+		}
+	}
 	var err error
 	r.Write, err = WriteDir(cfg.Out, r.Files)
 	return err
@@ -198,6 +216,21 @@ func writePackage(cfg *Config, r *Result) error {
 
 func goMod(module string) []byte {
 	return []byte(gen.Header + "\n\nmodule " + module + "\n\ngo 1.22\n")
+}
+
+// readAtMost reads a file, or its first n bytes: a spec that is by mistake
+// a large file is refused without being read whole.
+func readAtMost(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, n))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
 }
 
 func sha(b []byte) string {

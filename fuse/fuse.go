@@ -17,7 +17,11 @@ type Report struct {
 }
 
 // Fuse returns the inference form of g. g is not modified.
-func Fuse(g *graph.Graph) (*graph.Graph, Report) {
+func Fuse(g *graph.Graph) (*graph.Graph, Report) { return fuse(g, true) }
+
+// fuse is Fuse; with round false it leaves the parameters in float64, so
+// that tests can tell a mistake of fusion's from float32's rounding.
+func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 	rep := Report{ParamsIn: Params(g), NodesBefore: len(g.Nodes)}
 	out := &graph.Graph{Name: g.Name, Input: g.Input, Spec: g.Spec}
 	// replaced maps each node of g to the node of out that produces its
@@ -61,7 +65,9 @@ func Fuse(g *graph.Graph) (*graph.Graph, Report) {
 	}
 	out.Output = replaced[g.Output]
 	for _, n := range out.Nodes {
-		roundParams(n)
+		if round {
+			roundParams(n)
+		}
 	}
 	rep.ParamsOut = Params(out)
 	rep.NodesAfter = len(out.Nodes)

@@ -104,13 +104,34 @@ type layerWeights struct {
 	layer  *spec.Layer
 	prefix string
 	errs   diag.List
+
+	missing []string // required keys not in the checkpoint
+	found   int      // keys that are
 }
 
 func (b *builder) weights(l *spec.Layer, sub string) *layerWeights {
 	return &layerWeights{b: b, layer: l, prefix: l.Prefix + "." + sub}
 }
 
-func (w *layerWeights) err() error { return w.errs.Err() }
+// err returns the problems found. A layer none of whose keys is in the
+// checkpoint (a renamed module, a wrong prefix) is one problem, reported
+// once rather than once per key.
+func (w *layerWeights) err() error {
+	path := ""
+	if w.b.ck != nil {
+		path = w.b.ck.Path
+	}
+	if len(w.missing) > 1 && w.found == 0 {
+		w.fail(w.missing[0], "missing from %s, as are the layer's %d other keys under %q%s",
+			path, len(w.missing)-1, w.prefix, w.b.suggest(w.missing[0]))
+	} else {
+		for _, key := range w.missing {
+			w.fail(key, "missing from %s%s", path, w.b.suggest(key))
+		}
+	}
+	w.missing = nil
+	return w.errs.Err()
+}
 
 func (w *layerWeights) fail(key, format string, args ...any) {
 	w.errs.Add(diag.Tag(w.layer.Errorf("checkpoint key %q: "+format, append([]any{key}, args...)...), ErrWeights))
@@ -125,7 +146,7 @@ func (w *layerWeights) tensor(name string, shape []int) []float64 {
 		return nil
 	}
 	if _, ok := w.b.ck.Tensors[key]; !ok {
-		w.fail(key, "missing from %s%s", w.b.ck.Path, w.b.suggest(key))
+		w.missing = append(w.missing, key)
 		return nil
 	}
 	return w.check(key, shape)
@@ -147,6 +168,7 @@ func (w *layerWeights) optional(name string, shape []int) []float64 {
 func (w *layerWeights) check(key string, shape []int) []float64 {
 	t := w.b.ck.Tensors[key]
 	w.b.used[key] = true
+	w.found++
 	if !equalShape(t.Shape, shape) {
 		w.fail(key, "shape %v, want %v", t.Shape, shape)
 		return nil
@@ -193,9 +215,19 @@ func (w *layerWeights) batchNorm(sub string, c int, eps float64) BatchNorm {
 	return bn
 }
 
-// suggest names checkpoint keys near a missing one.
+// suggest names a checkpoint key that a missing one may have been meant
+// as. Only keys no layer of the spec reads are candidates: a key another
+// layer reads is not the missing one, however near its name.
 func (b *builder) suggest(key string) string {
-	keys := b.keys()
+	if b.errs.Len() >= diag.MaxShown {
+		return "" // it would not be shown, and costs a scan of every key
+	}
+	var keys []string
+	for _, k := range b.keys() {
+		if !b.wanted[k] {
+			keys = append(keys, k)
+		}
+	}
 	// The whole network may sit under a wrapper module's name.
 	for _, k := range keys {
 		if strings.HasSuffix(k, "."+key) {
@@ -215,7 +247,9 @@ func (b *builder) keys() []string {
 	return b.sortedKeys
 }
 
-// unusedKeys reports checkpoint tensors that no layer read.
+// unusedKeys reports checkpoint tensors that no layer read: each on its
+// own line when there are a few, else one line that counts them (a
+// checkpoint of the wrong network has dozens).
 func (b *builder) unusedKeys() {
 	var unused []string
 	for _, k := range b.keys() {
@@ -223,10 +257,21 @@ func (b *builder) unusedKeys() {
 			unused = append(unused, k)
 		}
 	}
-	for _, k := range unused {
-		b.errs.Add(diag.Tag(fmt.Errorf("%s: key %q %v is not read by any layer of %s (allow unused keys to ignore it)",
-			b.ck.Path, k, b.ck.Tensors[k].Shape, b.net.File), ErrWeights))
+	const each = 3
+	describe := func(k string) string { return fmt.Sprintf("%q %v", k, b.ck.Tensors[k].Shape) }
+	if len(unused) <= each {
+		for _, k := range unused {
+			b.errs.Add(diag.Tag(fmt.Errorf("%s: key %s is not read by any layer of %s (-allow-unused-keys accepts it)",
+				b.ck.Path, describe(k), b.net.File), ErrWeights))
+		}
+		return
 	}
+	var some []string
+	for _, k := range unused[:each] {
+		some = append(some, describe(k))
+	}
+	b.errs.Add(diag.Tag(fmt.Errorf("%s: %d keys are not read by any layer of %s: %s, ... (-allow-unused-keys accepts them)",
+		b.ck.Path, len(unused), b.net.File, strings.Join(some, ", ")), ErrWeights))
 }
 
 func equalShape(a, b []int) bool {

@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/acgen/acgen/checkpoint"
 	"github.com/acgen/acgen/internal/diag"
@@ -35,41 +36,63 @@ func Build(net *spec.Net, ck *checkpoint.File, opt Options) (*Graph, error) {
 	if ck == nil {
 		return nil, fmt.Errorf("%s: no checkpoint", net.File)
 	}
-	g, _, err := build(net, ck, opt)
+	// What the spec reads, to leave those keys out of suggestions for
+	// missing ones; its shape errors are reported by the build below.
+	wants, _ := Wants(net, opt)
+	wanted := map[string]bool{}
+	for _, w := range wants {
+		wanted[w.Key] = true
+	}
+	g, _, err := build(net, ck, wanted, opt)
 	return g, err
 }
 
 // build is Build, or with a nil ck the shape inference alone, collecting
 // the tensors a checkpoint would need.
-func build(net *spec.Net, ck *checkpoint.File, opt Options) (*Graph, []Want, error) {
+func build(net *spec.Net, ck *checkpoint.File, wanted map[string]bool, opt Options) (*Graph, []Want, error) {
 	limit := opt.MaxActivationBytes
 	if limit <= 0 {
 		limit = DefaultMaxActivationBytes
 	}
+	// Sizes saturate at MaxInt64 (see shapeBytes), so that value must
+	// exceed even the highest limit.
+	limit = min(limit, math.MaxInt64-1)
 	b := &builder{
-		net:   net,
-		ck:    ck,
-		used:  map[string]bool{},
-		nodes: map[*spec.Layer]*Node{},
+		net:    net,
+		ck:     ck,
+		wanted: wanted,
+		used:   map[string]bool{},
+		nodes:  map[*spec.Layer]*Node{},
 	}
 	g := &Graph{
 		Name:  net.Name,
 		Input: Shape{net.Input[0], net.Input[1], net.Input[2]},
 		Spec:  net,
 	}
-	total := int64(g.Input.Len()) * 4
+	// Sizes are summed with saturating arithmetic: a raised limit must
+	// not let a product or a sum wrap around to a small number.
+	total := shapeBytes(g.Input)
+	if total > limit {
+		err := &spec.Error{Pos: net.InputPos, Err: fmt.Errorf("input %v is %s for one sample, more than the limit of %s%s",
+			net.Input, mib(total), mib(limit), raiseLimit)}
+		return nil, nil, diag.Tag(err, ErrTooBig)
+	}
 	for _, l := range net.Layers {
-		n := b.layer(g, l)
+		if n := b.layer(g, l); n != nil {
+			g.Nodes = append(g.Nodes, n)
+		}
+		// Count the layer if its shape is known, even if its weights
+		// were wrong.
+		n := b.nodes[l]
 		if n == nil {
 			continue // reported; readers of it are skipped
 		}
-		total += int64(n.Shape.Len()) * 4
+		total = addSat(total, shapeBytes(n.Shape))
 		if total > limit {
-			b.errs.Add(diag.Tag(l.Errorf("activations of one sample reach %d MiB by this layer, more than the limit of %d MiB (raise it if this is meant)",
-				total>>20, limit>>20), ErrTooBig))
+			b.errs.Add(diag.Tag(l.Errorf("the activations of one sample reach %s by this layer (%s), more than the limit of %s%s",
+				mib(total), n.Shape, mib(limit), raiseLimit), ErrTooBig))
 			return nil, nil, b.errs.Err()
 		}
-		g.Nodes = append(g.Nodes, n)
 	}
 	if net.Output != nil {
 		g.Output = b.nodes[net.Output]
@@ -87,11 +110,12 @@ func build(net *spec.Net, ck *checkpoint.File, opt Options) (*Graph, []Want, err
 }
 
 type builder struct {
-	net   *spec.Net
-	ck    *checkpoint.File
-	used  map[string]bool
-	nodes map[*spec.Layer]*Node
-	errs  diag.List
+	net    *spec.Net
+	ck     *checkpoint.File
+	wanted map[string]bool // keys the spec reads, when known
+	used   map[string]bool
+	nodes  map[*spec.Layer]*Node
+	errs   diag.List
 
 	sortedKeys []string // of ck, computed once
 	wants      []Want   // with no checkpoint: what it would need
@@ -107,7 +131,7 @@ type Want struct {
 // Wants lists, in spec order, every checkpoint tensor net reads and its
 // shape: what a checkpoint for it must hold.
 func Wants(net *spec.Net, opt Options) ([]Want, error) {
-	_, wants, err := build(net, nil, opt)
+	_, wants, err := build(net, nil, nil, opt)
 	return wants, err
 }
 
@@ -152,6 +176,12 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 	}
 	if err != nil {
 		b.errs.Add(err)
+		if n.Shape.Len() > 0 && !errors.Is(err, ErrShape) {
+			// Its weights are wrong but its shape is known: the layers
+			// that read it can still be checked, so that one run
+			// reports every layer's problems.
+			b.nodes[l] = n
+		}
 		return nil
 	}
 	b.nodes[l] = n
@@ -176,7 +206,7 @@ func (b *builder) concat(n *Node, in []Shape) error {
 			return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot concatenate %s (%s) with %s (%s): heights and widths differ",
 				n.Inputs[i].Name, s, n.Inputs[0].Name, in[0]), ErrShape)
 		}
-		out.C += s.C
+		out.C = int(addSat(int64(out.C), int64(s.C))) // too big is caught by the caller
 	}
 	n.Shape = out
 	return nil

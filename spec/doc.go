@@ -6,8 +6,10 @@
 // Parse resolves every default the way PyTorch does, checks everything
 // that can be checked without shapes or weights (unknown ops and fields,
 // value ranges, duplicate names, inputs that name later or missing
-// layers), and remembers the file position of every layer and field so
-// that later stages can point at the line a problem comes from.
+// layers, names that could break out of a comment in the generated Go,
+// YAML nested deep enough to make the parser itself a problem), and
+// remembers the file position of every layer and field so that later
+// stages can point at the line a problem comes from.
 //
 // The format:
 //

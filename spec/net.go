@@ -14,7 +14,11 @@ func (p *parseState) net(m *ast.MappingNode) *Net {
 	net := &Net{File: p.file}
 	seen := map[string]bool{}
 	var layers, output ast.Node
-	for _, mv := range p.entries(m) {
+	entries, rejected := p.entries(m)
+	for key := range rejected {
+		seen[key] = true // reported; not also "missing"
+	}
+	for _, mv := range entries {
 		key := keyName(mv)
 		if seen[key] {
 			p.errorf(mv.Key, "%q is given twice", key)
@@ -24,7 +28,7 @@ func (p *parseState) net(m *ast.MappingNode) *Net {
 		switch key {
 		case "name":
 			net.NamePos = p.pos(mv.Value)
-			net.Name, _ = p.stringValue(mv.Value, "name")
+			net.Name, _ = p.nameValue(mv.Value, "name")
 		case "input":
 			net.InputPos = p.pos(mv.Value)
 			net.Input = p.input(mv.Value)
@@ -37,16 +41,22 @@ func (p *parseState) net(m *ast.MappingNode) *Net {
 			p.errorf(mv.Key, "unknown field %q; a spec has %s", key, strings.Join(topFields, ", "))
 		}
 	}
-	if !seen["input"] {
+	if !seen["input"] && !rejected[mergeKey] {
 		p.errorf(m, "the spec has no `input: [C, H, W]`")
 	}
 	if layers == nil {
-		p.errorf(m, "the spec has no `layers` list")
+		if !rejected["layers"] && !rejected[mergeKey] {
+			p.errorf(m, "the spec has no `layers` list")
+		}
 		return net
 	}
 	seq, ok := layers.(*ast.SequenceNode)
-	if !ok || len(seq.Values) == 0 {
-		p.errorf(layers, "`layers` must be a non-empty list, not %s", describe(layers))
+	if !ok {
+		p.errorf(layers, "`layers` must be a list of layers, not %s", describe(layers))
+		return net
+	}
+	if len(seq.Values) == 0 {
+		p.errorf(layers, "`layers` is empty; a spec needs at least one layer")
 		return net
 	}
 	if len(seq.Values) > MaxLayers {
@@ -59,7 +69,7 @@ func (p *parseState) net(m *ast.MappingNode) *Net {
 		}
 	}
 	if output != nil {
-		if name, ok := p.stringValue(output, "output"); ok {
+		if name, ok := p.nameValue(output, "output"); ok {
 			net.Output = &Layer{Name: name} // resolved by link
 		}
 	}
@@ -74,7 +84,7 @@ func (p *parseState) input(n ast.Node) [3]int {
 		return in
 	}
 	if len(seq.Values) != 3 {
-		p.errorf(n, "input must be [C, H, W], three whole numbers, not %d", len(seq.Values))
+		p.errorf(n, "input must be [C, H, W], three whole numbers, not %d of them", len(seq.Values))
 		return in
 	}
 	for i, v := range seq.Values {
@@ -89,13 +99,18 @@ func (p *parseState) input(n ast.Node) [3]int {
 
 // layer reads one entry of the layer list.
 func (p *parseState) layer(index int, n ast.Node) *Layer {
+	if p.unsupported(n) {
+		return nil
+	}
 	m, ok := n.(*ast.MappingNode)
 	if !ok {
 		p.errorf(n, "layer %d must be a mapping such as {name: relu1, op: relu}, not %s", index, describe(n))
 		return nil
 	}
 	l := &Layer{Index: index, Pos: p.pos(m), fields: map[string]Pos{}}
-	entries := p.entries(m)
+	p.cur = l // errors about the values below name the layer
+	defer func() { p.cur = nil }()
+	entries, rejected := p.entries(m)
 	values := map[string]ast.Node{}
 	for _, mv := range entries {
 		key := keyName(mv)
@@ -106,12 +121,23 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 		values[key] = mv.Value
 		l.fields[key] = p.pos(mv.Value)
 	}
+	// reported holds the fields already reported as wrong or missing, so
+	// that their zero values cause no second message.
+	reported := map[string]bool{}
+	for key := range rejected {
+		reported[key] = true
+	}
 	if v, ok := values["name"]; ok {
-		l.Name, _ = p.stringValue(v, "name")
+		var ok bool
+		if l.Name, ok = p.nameValue(v, "name"); !ok {
+			reported["name"] = true
+		}
 	}
 	opNode, ok := values["op"]
 	if !ok {
-		p.errs.Add(specError(l.Pos, l, "no op; known ops: %s", strings.Join(KnownOps(), ", ")))
+		if !reported["op"] && !rejected[mergeKey] {
+			p.errs.Add(specError(l.Pos, l, "no op; known ops: %s", strings.Join(KnownOps(), ", ")))
+		}
 		return nil
 	}
 	opName, ok := p.stringValue(opNode, "op")
@@ -121,7 +147,7 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 	l.Op = Op(opName)
 	info, known := ops[l.Op]
 	if !known {
-		p.errs.Add(specError(p.pos(opNode), l, "unknown op %q; known ops: %s", opName, strings.Join(KnownOps(), ", ")))
+		p.errs.Add(specError(p.pos(opNode), l, "unknown op %q%s; known ops: %s", opName, didYouMean(opName, KnownOps()), strings.Join(KnownOps(), ", ")))
 		return nil
 	}
 	for _, mv := range entries {
@@ -136,12 +162,19 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 				p.errs.Add(specError(p.pos(mv.Key), l, "op %s has no weights, so `prefix` means nothing", l.Op))
 				continue
 			}
-			l.Prefix, _ = p.stringValue(v, "prefix")
+			var ok bool
+			if l.Prefix, ok = p.nameValue(v, "prefix"); !ok {
+				reported["prefix"] = true
+			}
 		case key == "eps" && info.takes(key):
-			l.Eps, _ = p.floatValue(v, "eps")
+			var ok bool
+			if l.Eps, ok = p.floatValue(v, "eps"); !ok {
+				reported[key] = true
+			}
 		case info.takes(key):
 			x, ok := p.intValue(v, key)
 			if !ok {
+				reported[key] = true
 				continue
 			}
 			*l.intField(key) = x
@@ -150,17 +183,18 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 			if info.weights {
 				takes = append(takes, "prefix")
 			}
-			p.errs.Add(specError(p.pos(mv.Key), l, "op %s has no field %q; it takes %s", l.Op, key, strings.Join(takes, ", ")))
+			p.errs.Add(specError(p.pos(mv.Key), l, "op %s has no field %q%s; it takes %s", l.Op, key, didYouMean(key, takes), strings.Join(takes, ", ")))
 		}
 	}
 	for _, f := range info.required {
-		if _, ok := values[f]; !ok {
+		if _, ok := values[f]; !ok && !reported[f] {
 			p.errs.Add(specError(l.Pos, l, "op %s needs `%s`", l.Op, f))
+			reported[f] = true
 		}
 	}
 	applyDefaults(l)
-	p.checkValues(l)
-	if info.weights && l.Name == "" && l.Prefix == "" {
+	p.checkValues(l, reported)
+	if info.weights && l.Name == "" && l.Prefix == "" && !reported["name"] && !reported["prefix"] {
 		p.errs.Add(specError(l.Pos, l, "op %s has weights, so it needs a `name` to find them in the checkpoint", l.Op))
 	}
 	if l.Prefix == "" {

@@ -7,10 +7,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	yaml "github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/acgen/acgen/internal/diag"
 )
@@ -49,7 +53,9 @@ func Load(path string) (*Net, error) {
 // are printed), one a line, each with its file:line:col.
 func Parse(file string, data []byte) (*Net, error) {
 	if len(data) > MaxFileBytes {
-		return nil, specError(Pos{File: file}, nil, "%d bytes is larger than a spec can be (%d)", len(data), MaxFileBytes)
+		// data may be a file's first MaxFileBytes+1 bytes (see Load's
+		// callers), so its length is not the file's.
+		return nil, specError(Pos{File: file}, nil, "is larger than a spec can be (%d bytes)", MaxFileBytes)
 	}
 	p := &parseState{file: file}
 	root, err := p.document(data)
@@ -69,6 +75,7 @@ func Parse(file string, data []byte) (*Net, error) {
 type parseState struct {
 	file string
 	errs diag.List
+	cur  *Layer // the layer being read, named by errorf's messages
 }
 
 func (p *parseState) pos(n ast.Node) Pos {
@@ -85,19 +92,24 @@ func (p *parseState) pos(n ast.Node) Pos {
 }
 
 func (p *parseState) errorf(n ast.Node, format string, args ...any) {
-	p.errs.Add(specError(p.pos(n), nil, format, args...))
+	p.errs.Add(specError(p.pos(n), p.cur, format, args...))
 }
 
 // document parses the YAML and returns the top-level mapping.
 func (p *parseState) document(data []byte) (*ast.MappingNode, error) {
-	f, err := parseYAML(data)
+	tokens := lexer.Tokenize(string(data))
+	if tk := deepToken(tokens); tk != nil {
+		return nil, specError(Pos{p.file, tk.Position.Line, tk.Position.Column}, nil,
+			"nested more than %d levels deep; a spec needs three or four", MaxNesting)
+	}
+	f, err := parseYAML(tokens)
 	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
 			tp := ye.GetToken().Position
-			return nil, specError(Pos{p.file, tp.Line, tp.Column}, nil, "%s", ye.GetMessage())
+			return nil, specError(Pos{p.file, tp.Line, tp.Column}, nil, "%s", oneLine(ye.GetMessage()))
 		}
-		return nil, specError(Pos{File: p.file}, nil, "%v", err)
+		return nil, specError(Pos{File: p.file}, nil, "%s", oneLine(err.Error()))
 	}
 	var body ast.Node
 	docs := 0
@@ -120,56 +132,66 @@ func (p *parseState) document(data []byte) (*ast.MappingNode, error) {
 	return m, nil
 }
 
+// oneLine keeps the first line of a message (the YAML parser's longer
+// errors go on to quote the source).
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
 // parseYAML wraps the YAML parser so that a bug in it surfaces as an
 // error about the file rather than a crash of the user's run.
-func parseYAML(data []byte) (f *ast.File, err error) {
+func parseYAML(tokens token.Tokens) (f *ast.File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = nil, fmt.Errorf("YAML parser failed: %v", r)
 		}
 	}()
-	return parser.ParseBytes(data, 0)
+	return parser.Parse(tokens, 0)
 }
 
 // entries returns the key/value pairs of a mapping, reporting keys that are
-// not plain strings, and aliases (which the spec format does not use and
-// which could otherwise expand without bound).
-func (p *parseState) entries(m *ast.MappingNode) []*ast.MappingValueNode {
-	var out []*ast.MappingValueNode
+// not plain strings, and values that are anchors, aliases or tags (which
+// the spec format does not use; an alias would also let a small file name
+// a large tree). rejected holds the names of the keys reported, so that
+// callers do not report them missing as well.
+func (p *parseState) entries(m *ast.MappingNode) (out []*ast.MappingValueNode, rejected map[string]bool) {
+	rejected = map[string]bool{}
 	for _, mv := range m.Values {
-		if _, ok := mv.Key.(*ast.StringNode); !ok {
-			p.errorf(mv.Key, "key %s is not a name", mv.Key)
+		if _, ok := mv.Key.(*ast.MergeKeyNode); ok {
+			p.unsupported(mv.Key)
+			rejected[mergeKey] = true // it could have given any field
 			continue
 		}
-		if usesAlias(mv.Value) {
-			p.errorf(mv.Value, "anchors and aliases are not supported in a spec")
+		if _, ok := mv.Key.(*ast.StringNode); !ok {
+			p.errorf(mv.Key, "key %s is not a name", describe(mv.Key))
+			continue
+		}
+		if p.unsupported(mv.Value) {
+			rejected[keyName(mv)] = true
 			continue
 		}
 		out = append(out, mv)
 	}
-	return out
+	return out, rejected
 }
 
-func usesAlias(n ast.Node) bool {
-	switch v := n.(type) {
-	case *ast.AliasNode, *ast.AnchorNode, *ast.MergeKeyNode:
-		return true
-	case *ast.MappingNode:
-		for _, mv := range v.Values {
-			if usesAlias(mv.Key) || usesAlias(mv.Value) {
-				return true
-			}
-		}
-	case *ast.SequenceNode:
-		for _, e := range v.Values {
-			if usesAlias(e) {
-				return true
-			}
-		}
+// mergeKey in entries' rejected set means a merge key was refused.
+const mergeKey = "<<"
+
+// unsupported reports n if it is an anchor, an alias, a merge key or a
+// tag. Values below n need no check: each is read by a function that
+// takes only the node types it expects.
+func (p *parseState) unsupported(n ast.Node) bool {
+	switch n.(type) {
 	case *ast.TagNode:
-		return true
+		p.errorf(n, "YAML tags (%s) are not supported in a spec", n.GetToken().Value)
+	case *ast.AliasNode, *ast.AnchorNode, *ast.MergeKeyNode:
+		p.errorf(n, "YAML anchors, aliases and merge keys are not supported in a spec")
+	default:
+		return false
 	}
-	return false
+	return true
 }
 
 func keyName(mv *ast.MappingValueNode) string {
@@ -211,7 +233,8 @@ func (p *parseState) intValue(n ast.Node, what string) (int, bool) {
 		return 0, false
 	}
 	if v < 0 || v > MaxDim {
-		p.errorf(n, "%s is %d; it must be between 0 and %d", what, v, MaxDim)
+		// The value as written: a uint64 beyond int64 was clamped above.
+		p.errorf(n, "%s is %s; it must be between 0 and %d", what, n.GetToken().Value, MaxDim)
 		return 0, false
 	}
 	return int(v), true
@@ -233,7 +256,7 @@ func (p *parseState) floatValue(n ast.Node, what string) (float64, bool) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || !(f > 0) {
 		p.errorf(n, "%s must be a positive number, not %q", what, s)
 		return 0, false
 	}
@@ -255,4 +278,48 @@ func (p *parseState) stringValue(n ast.Node, what string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// nameValue is stringValue for names that reach the generated Go: layer
+// names, prefixes and the network's name appear in its comments, so a
+// newline or a "*/" in one would end the comment and let the spec inject
+// code. Real module paths never hold those; they are refused.
+func (p *parseState) nameValue(n ast.Node, what string) (string, bool) {
+	v, ok := p.stringValue(n, what)
+	if !ok {
+		return "", false
+	}
+	if why := badName(v); why != "" {
+		p.errorf(n, "%s %s %s; names are printable text", what, strconv.Quote(v), why)
+		return "", false
+	}
+	return v, true
+}
+
+func badName(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Sprintf("holds the control character %U", r)
+		}
+	}
+	if strings.Contains(s, "*/") || strings.Contains(s, "/*") {
+		return "holds a comment marker (\"/*\" or \"*/\")"
+	}
+	return ""
+}
+
+// didYouMean suggests the candidate name is probably a typo of, or "".
+func didYouMean(name string, candidates []string) string {
+	for _, c := range candidates {
+		if strings.EqualFold(c, name) {
+			return fmt.Sprintf(" (did you mean %q?)", c)
+		}
+	}
+	if near := diag.Closest(name, candidates); near != "" {
+		return fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return ""
 }

@@ -83,11 +83,14 @@ func (l *Layer) Has(field string) bool {
 	return ok
 }
 
-// String names the layer for messages: `layer "conv1"`, or for an unnamed
-// layer its index and op: `layer 3 (relu)`.
+// String names the layer for messages: "conv1" (quoted), or for an
+// unnamed layer its index and op: #3 (relu).
 func (l *Layer) String() string {
-	if l.Name != "" {
+	switch {
+	case l.Name != "":
 		return strconv.Quote(l.Name)
+	case l.Op == "":
+		return fmt.Sprintf("#%d", l.Index)
 	}
 	return fmt.Sprintf("#%d (%s)", l.Index, l.Op)
 }

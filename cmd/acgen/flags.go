@@ -33,7 +33,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.out, "out", "", "the package `DIR` to write; acgen replaces only files it generated")
 	fs.StringVar(&o.pkg, "pkg", "", "Go package `NAME` (default: the spec's name, else DIR's base name)")
 	fs.StringVar(&o.gomod, "gomod", "", "also write a go.mod declaring `MODULE`, making DIR a module of its own")
-	fs.BoolVar(&o.verify, "verify", false, "after writing, run the package's tests (go vet, go test, and go test -tags purego) in a scratch module; with no -spec, verify DIR as it is")
+	fs.BoolVar(&o.verify, "verify", false, "run the new package's tests (go vet, go test, and go test -tags purego) in a scratch module before it replaces DIR's; with no -spec, verify DIR as it is")
 	fs.StringVar(&o.runInput, "run", "", "run the reference runtime on the samples in `FILE` (.safetensors tensor \"input\", raw little-endian float32, or text numbers) and print the outputs, one sample a line; generates nothing")
 	fs.BoolVar(&o.fused, "fused", false, "with -run: run the fused network instead of the training form")
 	fs.BoolVar(&o.allowUnused, "allow-unused-keys", false, "accept checkpoint tensors that no layer reads")
@@ -77,7 +77,7 @@ standalone Go package with the weights baked in.
 
 Usage:
   acgen -spec net.yaml -weights model.pth -out DIR [-pkg NAME]   generate a package
-  acgen -spec net.yaml -weights model.pth -out DIR -verify       ...and test it
+  acgen -spec net.yaml -weights model.pth -out DIR -verify       ...tested before it is written
   acgen -verify -out DIR                                         test a generated package
   acgen -spec net.yaml -weights model.pth -run input.bin         run the reference runtime
 

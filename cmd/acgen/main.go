@@ -11,14 +11,23 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if err != errUsage {
-			fmt.Fprintln(os.Stderr, "acgen:", indent(err.Error()))
-		}
-		os.Exit(exitCode(err))
+	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// runMain is the whole command but for os.Exit: it runs, prints any error
+// to stderr, and returns the exit status.
+func runMain(args []string, stdout, stderr io.Writer) int {
+	err := run(args, stdout, stderr)
+	if err == nil {
+		return 0
 	}
+	if err != errUsage {
+		fmt.Fprintln(stderr, "acgen:", indent(err.Error()))
+	}
+	return exitCode(err)
 }

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
 )
 
@@ -66,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Package:            o.pkg,
 		GoMod:              o.gomod,
 		AllowUnusedKeys:    o.allowUnused,
-		MaxActivationBytes: o.maxActivationMB << 20,
+		MaxActivationBytes: mbToBytes(o.maxActivationMB),
 		Plan:               plan.Options{NoWinograd: o.noWinograd},
 		Dump:               o.dump,
 		Log:                stdout,
@@ -78,17 +80,31 @@ func run(args []string, stdout, stderr io.Writer) error {
 		cfg.Out = ""
 		return runReference(cfg, o.runInput, o.fused, stdout)
 	}
+	if o.verify {
+		// Test the package before it replaces the one in -out, so that
+		// a package that fails leaves the previous one in place.
+		cfg.Verify = func(files []gen.File) error { return verifyFiles(o.out, files) }
+	}
 	res, err := driver.Run(cfg)
 	if err != nil {
 		return err
 	}
 	if !o.quiet {
 		printSummary(stdout, cfg, res)
-	}
-	if o.verify {
-		return verifyDir(o.out, o.quiet, stdout)
+		if o.verify {
+			fmt.Fprintf(stdout, "acgen: %s: verified before writing (go vet, go test, go test -tags purego)\n", o.out)
+		}
 	}
 	return nil
+}
+
+// mbToBytes converts -max-activation-mb to bytes, saturating rather than
+// wrapping around (a wrapped limit would be negative, read as "default").
+func mbToBytes(mb int64) int64 {
+	if mb > math.MaxInt64>>20 {
+		return math.MaxInt64
+	}
+	return mb << 20
 }
 
 func (o *options) check() error {

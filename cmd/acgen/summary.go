@@ -17,6 +17,9 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 	fmt.Fprintf(w, "acgen: fused %d ACBlocks and %d BatchNorms: %s -> %s parameters, %.1f MFLOP per sample\n",
 		f.ACBlocks, f.FoldedBNs+3*f.ACBlocks, thousands(f.ParamsIn), thousands(f.ParamsOut), float64(flops)/1e6)
 	fmt.Fprintf(w, "acgen: fused vs unfused on %d random inputs: max relative difference %.2g\n", len(r.Golden), r.MaxFuseErr)
+	if cfg.Out == "" {
+		return // -dump without -out: nothing was written
+	}
 	wr := r.Write
 	fmt.Fprintf(w, "acgen: %s: %d files written, %d unchanged", wr.Dir, len(wr.Written), len(wr.Unchanged))
 	if len(wr.Removed) > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,12 +9,50 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/acgen/acgen/gen"
 )
 
 // verifyDir tests a generated package where it stands: it copies the
 // package into a scratch module (so it need not be inside one) and runs
 // go vet, go test, and go test -tags purego (the portable kernels).
 func verifyDir(dir string, quiet bool, stdout io.Writer) error {
+	err := verifyIn(dir, func(pkgDir string) error { return copyPackage(dir, pkgDir, false) })
+	if err == nil && !quiet {
+		fmt.Fprintf(stdout, "acgen: %s: verified (go vet, go test, go test -tags purego)\n", dir)
+	}
+	return err
+}
+
+// verifyFiles tests the package that dir will hold once files are written
+// into it: the files of dir that acgen did not generate (a user's own
+// tests, say), with files over them.
+func verifyFiles(dir string, files []gen.File) error {
+	return verifyIn(dir, func(pkgDir string) error {
+		if _, err := os.Stat(dir); err == nil {
+			if err := copyPackage(dir, pkgDir, true); err != nil {
+				return err
+			}
+		}
+		for _, f := range files {
+			if f.Name == "go.mod" || f.Name == "go.sum" {
+				continue
+			}
+			p := filepath.Join(pkgDir, filepath.FromSlash(f.Name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// verifyIn makes a scratch module, lets fill put the package in its pkg
+// directory, and runs the checks there.
+func verifyIn(dir string, fill func(pkgDir string) error) error {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		return errors.New("-verify needs the go command on PATH")
@@ -24,7 +63,10 @@ func verifyDir(dir string, quiet bool, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 	pkgDir := filepath.Join(tmp, "pkg")
-	if err := copyPackage(dir, pkgDir); err != nil {
+	if err := os.MkdirAll(pkgDir, 0o755); err != nil {
+		return err
+	}
+	if err := fill(pkgDir); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenverify\n\ngo 1.22\n"), 0o644); err != nil {
@@ -43,14 +85,12 @@ func verifyDir(dir string, quiet bool, stdout io.Writer) error {
 			return fmt.Errorf("verify %s: go %s failed:\n%s", dir, strings.Join(args, " "), strings.TrimSpace(string(out)))
 		}
 	}
-	if !quiet {
-		fmt.Fprintf(stdout, "acgen: %s: verified (go vet, go test, go test -tags purego)\n", dir)
-	}
 	return nil
 }
 
-// copyPackage copies the regular files of dir and dir/testdata.
-func copyPackage(src, dst string) error {
+// copyPackage copies the regular files of dir and dir/testdata, leaving
+// out those acgen generated when skipGenerated is set.
+func copyPackage(src, dst string, skipGenerated bool) error {
 	for _, sub := range []string{"", "testdata"} {
 		entries, err := os.ReadDir(filepath.Join(src, sub))
 		if errors.Is(err, os.ErrNotExist) && sub != "" {
@@ -69,6 +109,9 @@ func copyPackage(src, dst string) error {
 			data, err := os.ReadFile(filepath.Join(src, sub, e.Name()))
 			if err != nil {
 				return err
+			}
+			if skipGenerated && bytes.HasPrefix(data, []byte(gen.Header)) {
+				continue
 			}
 			if err := os.WriteFile(filepath.Join(dst, sub, e.Name()), data, 0o644); err != nil {
 				return err

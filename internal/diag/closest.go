@@ -10,6 +10,9 @@ func Closest(name string, candidates []string) string {
 	sort.Strings(sorted)
 	best, bestD := "", len(name)/3+1
 	for _, c := range sorted {
+		if abs(len(c)-len(name)) >= bestD {
+			continue // the distance is at least the difference in length
+		}
 		if d := editDistance(name, c); d < bestD {
 			best, bestD = c, d
 		}
@@ -17,9 +20,12 @@ func Closest(name string, candidates []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the number of one-byte insertions, deletions,
+// substitutions and transpositions of neighbours that turn a into b (the
+// optimal string alignment distance): "rleu1" is one edit from "relu1".
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
+	prev2 := make([]int, len(b)+1) // row i-2
+	prev := make([]int, len(b)+1)  // row i-1
 	cur := make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j
@@ -32,8 +38,18 @@ func editDistance(a, b string) int {
 				c++
 			}
 			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -1,6 +1,7 @@
 package ref_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/acgen/acgen/checkpoint"
@@ -54,4 +55,15 @@ func load(t testing.TB, f fixtures.Fixture, weights string) *graph.Graph {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// TestWrongInputLength: a wrong-length input is an error, not a panic.
+func TestWrongInputLength(t *testing.T) {
+	f := fixtures.Get("cifar_small")
+	g := load(t, f, f.Pth)
+	for _, n := range []int{0, 1, g.Input.Len() - 1, g.Input.Len() + 1} {
+		if _, err := ref.Run(g, make([]float64, n)); err == nil || !strings.Contains(err.Error(), "want 3072 (3x32x32)") {
+			t.Errorf("%d values: %v", n, err)
+		}
+	}
 }

@@ -1,0 +1,153 @@
+package driver
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/acgen/acgen/fixtures"
+	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/internal/synth"
+	"github.com/acgen/acgen/spec"
+)
+
+func writeSpec(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "net.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestShapesBeforeWeights checks that what the spec alone shows wrong is
+// reported before the checkpoint is read (here, it does not exist).
+func TestShapesBeforeWeights(t *testing.T) {
+	for _, c := range []struct {
+		src, want string
+		kind      error
+	}{
+		{"input: [3, 100000, 100000]\nlayers:\n  - {op: relu}\n", "net.yaml:1:8: input [3 100000 100000] is 114441 MiB for one sample", graph.ErrTooBig},
+		{"input: [3, 8, 8]\nlayers:\n  - {name: c, op: conv, out: 4, kernel: 9}\n", `net.yaml:3:41: layer "c": a 9x9 kernel (dilation 1, padding 0) does not fit the 8x8 input`, graph.ErrShape},
+	} {
+		_, err := Run(&Config{Spec: writeSpec(t, c.src), Weights: filepath.Join(t.TempDir(), "none.pth"), Out: filepath.Join(t.TempDir(), "pkg")})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, c.kind) {
+			t.Errorf("Run: %v, want %q", err, c.want)
+		}
+	}
+}
+
+// TestVerifyBeforeWrite checks Config.Verify: a package that fails it is
+// not written, and a conflicting -out is refused before it runs.
+func TestVerifyBeforeWrite(t *testing.T) {
+	f := fixtures.Get("cifar_small")
+	dir := filepath.Join(t.TempDir(), "pkg")
+	cfg := &Config{Spec: f.Spec, Weights: f.Pth, Out: dir}
+	var verified []gen.File
+	cfg.Verify = func(files []gen.File) error {
+		verified = files
+		return errors.New("go test failed")
+	}
+	if _, err := Run(cfg); err == nil || err.Error() != "go test failed" {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(verified) == 0 {
+		t.Error("Verify saw no files")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a package that failed Verify was written: %v", err)
+	}
+
+	// A conflict is found first.
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "net.go"), []byte("package mine\n"), 0o644)
+	verified = nil
+	if _, err := Run(cfg); !errors.Is(err, ErrNotGenerated) {
+		t.Fatalf("Run: %v, want ErrNotGenerated", err)
+	}
+	if verified != nil {
+		t.Error("Verify ran although -out was refused")
+	}
+
+	// And a package that passes is written.
+	os.Remove(filepath.Join(dir, "net.go"))
+	cfg.Verify = func([]gen.File) error { return nil }
+	res, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Write.Written) != len(res.Files) {
+		t.Errorf("wrote %d of %d files", len(res.Write.Written), len(res.Files))
+	}
+}
+
+func TestBadDump(t *testing.T) {
+	if _, err := Run(&Config{Dump: "parse"}); err == nil || !strings.Contains(err.Error(), `-dump: no stage "parse"; stages are [spec weights graph fuse check plan emit write]`) {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// cifarWith writes the cifar_small spec with old replaced by new, and a
+// synthesized checkpoint for it changed by change.
+func cifarWith(t *testing.T, old, new string, change func(map[string]synth.Tensor)) (specPath, weights string) {
+	t.Helper()
+	src, err := os.ReadFile(fixtures.Get("cifar_small").Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath = writeSpec(t, strings.Replace(string(src), old, new, 1))
+	net, err := spec.Load(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := synth.Checkpoint(net, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(ts)
+	var b bytes.Buffer
+	if err := synth.WriteSafetensors(&b, ts); err != nil {
+		t.Fatal(err)
+	}
+	weights = filepath.Join(t.TempDir(), "model.safetensors")
+	if err := os.WriteFile(weights, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return specPath, weights
+}
+
+// TestBeyondFloat32 covers weights that are each finite but make a
+// network float32 cannot run: folding overflows, or the outputs do. Both
+// are the checkpoint's problem, not an internal error of acgen's.
+func TestBeyondFloat32(t *testing.T) {
+	fill := func(ts map[string]synth.Tensor, key string, v float32) {
+		for i := range ts[key].Data {
+			ts[key].Data[i] = v
+		}
+	}
+	specPath, weights := cifarWith(t, "prefix: stage2.0.shortcut.1}", "prefix: stage2.0.shortcut.1, eps: 1e-300}", func(ts map[string]synth.Tensor) {
+		fill(ts, "stage2.0.shortcut.1.running_var", 0)
+	})
+	out := filepath.Join(t.TempDir(), "pkg")
+	_, err := Run(&Config{Spec: specPath, Weights: weights, Out: out})
+	if err == nil || !strings.Contains(err.Error(), `net.yaml:16:5: layer "stage2.0.shortcut.conv": with its BatchNorm folded in, weight at [0 0 0 0] is +Inf`) ||
+		!strings.Contains(err.Error(), "beyond float32's range: a BatchNorm's running_var + eps near 0") {
+		t.Errorf("folding past float32: %v", err)
+	}
+
+	specPath, weights = cifarWith(t, "", "", func(ts map[string]synth.Tensor) {
+		fill(ts, "stage2.0.shortcut.1.weight", 1e30)
+		fill(ts, "linear.weight", 1e30)
+	})
+	_, err = Run(&Config{Spec: specPath, Weights: weights, Out: out})
+	if err == nil || !strings.Contains(err.Error(), "model.safetensors: the network's output for a random input holds") {
+		t.Errorf("outputs past float32: %v", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("-out was written")
+	}
+}

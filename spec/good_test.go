@@ -1,0 +1,169 @@
+package spec_test
+
+import (
+	"testing"
+
+	"github.com/acgen/acgen/fixtures"
+	"github.com/acgen/acgen/spec"
+)
+
+func TestFixturesParse(t *testing.T) {
+	for _, f := range fixtures.All() {
+		net, err := spec.Load(f.Spec)
+		if err != nil {
+			t.Errorf("%s: %v", f.Name, err)
+			continue
+		}
+		if err := invariants(net); err != "" {
+			t.Errorf("%s: %s", f.Name, err)
+		}
+	}
+}
+
+// TestDefaults checks that what a spec leaves out is what PyTorch's
+// constructors default to.
+func TestDefaults(t *testing.T) {
+	net := parse(t, head+`  - {name: a3, op: acblock, out: 8}
+  - {name: a5, op: acblock, out: 8, kernel: 5}
+  - {name: a5p0, op: acblock, out: 8, kernel: 5, padding: 0, stride: 2, groups: 2, eps: 0.001}
+  - {name: c, op: conv, out: 8, kernel: 3}
+  - {name: mp, op: maxpool, kernel: 2}
+  - {name: ap, op: avgpool, kernel: 3, stride: 1, padding: 1}
+  - {name: bn, op: bn}
+  - {name: bn2, op: bn, eps: "1e-3"}
+  - {name: bn3, op: bn, eps: 1e-3}
+  - {name: fc, op: linear, out: 10}
+`)
+	type hp struct {
+		kernel, stride, padding, groups, dilation int
+		eps                                       float64
+	}
+	want := map[string]hp{
+		"a3":   {3, 1, 1, 1, 1, 1e-5}, // ACBlock: padding kernel/2 (same size), as ACNet builds it
+		"a5":   {5, 1, 2, 1, 1, 1e-5},
+		"a5p0": {5, 2, 0, 2, 1, 0.001},
+		"c":    {3, 1, 0, 1, 1, 1e-5}, // nn.Conv2d: padding 0
+		"mp":   {2, 2, 0, 1, 1, 1e-5}, // nn.MaxPool2d: stride = kernel
+		"ap":   {3, 1, 1, 1, 1, 1e-5},
+		"bn":   {0, 1, 0, 1, 1, 1e-5}, // nn.BatchNorm2d: eps 1e-5
+		"bn2":  {0, 1, 0, 1, 1, 1e-3}, // YAML 1.2 reads 1e-3 as a string; it is taken
+		"bn3":  {0, 1, 0, 1, 1, 1e-3},
+		"fc":   {0, 1, 0, 1, 1, 1e-5},
+	}
+	for _, l := range net.Layers {
+		got := hp{l.Kernel, l.Stride, l.Padding, l.Groups, l.Dilation, l.Eps}
+		if got != want[l.Name] {
+			t.Errorf("layer %s: %+v, want %+v", l.Name, got, want[l.Name])
+		}
+		if l.Prefix != l.Name {
+			t.Errorf("layer %s: prefix %q, want its name", l.Name, l.Prefix)
+		}
+	}
+	if net.Output != net.Layers[len(net.Layers)-1] {
+		t.Errorf("output %v, want the last layer", net.Output)
+	}
+	if net.Layers[0].Has("padding") || !net.Layers[2].Has("padding") {
+		t.Errorf("Has does not tell written fields from defaults")
+	}
+	if p := net.Layers[0].FieldPos("padding"); p != net.Layers[0].Pos {
+		t.Errorf("a defaulted field is at %v, want the layer's %v", p, net.Layers[0].Pos)
+	}
+	if p := net.Layers[2].FieldPos("padding").String(); p != "s.yaml:5:59" {
+		t.Errorf("padding of a5p0 at %s", p)
+	}
+}
+
+func TestPrefixAndNames(t *testing.T) {
+	net := parse(t, `name: my-net
+input: [1, 4, 4]
+layers:
+  - {name: 0, op: conv, out: 2, kernel: 1}
+  - {name: 1, op: bn}
+  - {name: 2.0, op: relu, inputs: [1]}
+  - {op: conv, out: 2, kernel: 1, prefix: features.3}
+  - {name: head, op: conv, out: 2, kernel: 1, prefix: module.classifier.0, inputs: 0}
+  - {op: relu6}
+  - {name: "a\"b", op: add, inputs: ["2.0", head]}
+  - name: block
+    op: concat
+    inputs:
+      - "a\"b"
+      - 0
+output: 2.0
+`)
+	l := net.Layers
+	if net.Name != "my-net" {
+		t.Errorf("name %q", net.Name)
+	}
+	for i, want := range []struct{ name, prefix string }{
+		{"0", "0"}, {"1", "1"}, {"2.0", ""}, {"", "features.3"}, {"head", "module.classifier.0"}, {"", ""}, {`a"b`, ""}, {"block", ""},
+	} {
+		if l[i].Name != want.name || (want.prefix != "" && l[i].Prefix != want.prefix) {
+			t.Errorf("layer %d: name %q prefix %q, want %q %q", i, l[i].Name, l[i].Prefix, want.name, want.prefix)
+		}
+	}
+	if len(l[0].Inputs) != 0 || l[1].Inputs[0] != l[0] || l[2].Inputs[0] != l[1] || l[3].Inputs[0] != l[2] || l[4].Inputs[0] != l[0] {
+		t.Errorf("inputs not linked as written")
+	}
+	if in := l[6].Inputs; len(in) != 2 || in[0] != l[2] || in[1] != l[4] {
+		t.Errorf("add inputs %v", in)
+	}
+	if in := l[7].Inputs; len(in) != 2 || in[0] != l[6] || in[1] != l[0] {
+		t.Errorf("concat inputs %v", in)
+	}
+	if net.Output != l[2] || net.OutputPos.String() != "s.yaml:16:9" {
+		t.Errorf("output %v at %v, want layer \"2.0\" at s.yaml:16:9", net.Output, net.OutputPos)
+	}
+	if s := l[3].String(); s != "#3 (conv)" {
+		t.Errorf("an unnamed layer prints as %q", s)
+	}
+	if s := l[6].String(); s != `"a\"b"` {
+		t.Errorf("a named layer prints as %s", s)
+	}
+	if l[7].Pos.String() != "s.yaml:11:5" {
+		t.Errorf("a block-style layer is at %v, want its first key", l[7].Pos)
+	}
+	if err := invariants(net); err != "" {
+		t.Error(err)
+	}
+}
+
+func TestKnownOps(t *testing.T) {
+	for _, o := range spec.KnownOps() {
+		if !spec.Op(o).Known() {
+			t.Errorf("%s is listed but not known", o)
+		}
+	}
+	if spec.Op("conv2d").Known() {
+		t.Error("conv2d is known")
+	}
+	if !spec.ACBlock.HasWeights() || spec.ReLU.HasWeights() {
+		t.Error("HasWeights")
+	}
+}
+
+// TestLayerErrorf checks the errors later stages position in the spec:
+// not ErrSpec (the spec is well-formed), but with the layer's position.
+func TestLayerErrorf(t *testing.T) {
+	net := parse(t, head+"  - {name: c, op: conv, out: 4, kernel: 3}\n")
+	l := net.Layers[0]
+	if err := l.FieldErrorf("kernel", "too big for %s", "it"); err.Error() != `s.yaml:3:41: layer "c": too big for it` {
+		t.Errorf("FieldErrorf: %v", err)
+	}
+	err := l.Errorf("no weights")
+	if err.Error() != `s.yaml:3:5: layer "c": no weights` {
+		t.Errorf("Errorf: %v", err)
+	}
+	if isSpec(err) {
+		t.Errorf("a later stage's error is ErrSpec")
+	}
+}
+
+func parse(t *testing.T, src string) *spec.Net {
+	t.Helper()
+	net, err := spec.Parse("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
