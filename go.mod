@@ -1,6 +1,6 @@
 module github.com/acgen/acgen
 
-go 1.24
+go 1.26.0
 
 require (
 	github.com/dave/jennifer v1.7.1
@@ -10,7 +10,11 @@ require (
 )
 
 require (
+	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
+	github.com/rivo/uniseg v0.4.7 // indirect
+	github.com/schollz/progressbar/v3 v3.19.1 // indirect
 	golang.org/x/mod v0.6.0 // indirect
-	golang.org/x/sys v0.1.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.48.0 // indirect
 	golang.org/x/tools v0.2.0 // indirect
 )

@@ -46,7 +46,7 @@ func (g *generator) docFile() *jen.File {
 		for _, n := range s.Nodes {
 			params += nodeParams(n)
 		}
-		fmt.Fprintf(tw, "\t%s\t%s\t%s\t%d\t%.2f\n", s.Name, describeStep(s), shape(outShape(s)), params, float64(s.FLOPs)/1e6)
+		fmt.Fprintf(tw, "\t%s\t%s\t%s\t%d\t%.2f\n", s.Name, DescribeStep(s), shape(outShape(s)), params, float64(s.FLOPs)/1e6)
 	}
 	tw.Flush()
 	f.PackageComment(strings.TrimRight(b.String(), "\n"))
@@ -88,8 +88,8 @@ func (g *generator) unfusedParams() int64 {
 	return n
 }
 
-// describeStep is a short description of what a step computes.
-func describeStep(s *plan.Step) string {
+// DescribeStep is a short description of what a step computes.
+func DescribeStep(s *plan.Step) string {
 	var d string
 	switch s.Kind {
 	case plan.Conv:

@@ -18,7 +18,7 @@ func (g *generator) forwardFile(asmCalls map[int]string) *jen.File {
 	f.Comment("the packed weights.")
 	f.Func().Id("forward").Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("dst"), jen.Id("src")).Index().Float32()).BlockFunc(func(body *jen.Group) {
 		for i, s := range g.p.Steps {
-			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, describeStep(s), stepOutput(s)))
+			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
 			call := g.stepCall(i, s)
 			if name, ok := asmCalls[i]; ok {
 				body.If(jen.Id("useAsm")).Block(

@@ -21,7 +21,7 @@ func (g *generator) kernelsFile() *jen.File {
 		name := kernelName(i)
 		c := s.Conv
 		f.Comment(fmt.Sprintf("%s computes %s: %s, %s -> %s, stride %d, padding %d.",
-			name, s.Name, describeStep(s), s.In[0].Layout, s.Out.Layout, c.StrideH, c.PadH))
+			name, s.Name, DescribeStep(s), s.In[0].Layout, s.Out.Layout, c.StrideH, c.PadH))
 		f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Index().Float32()).BlockFunc(func(body *jen.Group) {
 			switch c.Algo {
 			case plan.Winograd:

@@ -22,6 +22,7 @@ type options struct {
 	dump                           string
 	quiet                          bool
 	version                        bool
+	report                         string
 	help                           bool
 }
 
@@ -41,7 +42,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 assembly")
 	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly")
 	fs.StringVar(&o.dump, "dump", "", "print what `STAGE` produced: "+strings.Join(driver.StageNames(), ", "))
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
+	fs.StringVar(&o.report, "report", "", "after writing, time every layer of the package on this machine (its BenchmarkLayers), print a table and draw it to `FILE` (.html or .svg; else text)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only; no progress on a terminal")
 	fs.BoolVar(&o.version, "version", false, "print acgen's version and exit")
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help")
 	return fs

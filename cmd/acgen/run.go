@@ -72,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Plan:               plan.Options{NoWinograd: o.noWinograd},
 		Dump:               o.dump,
 		Log:                stdout,
+		Status:             newProgress(stderr, o.quiet).status,
 	}
 	if !o.noAsm {
 		cfg.Asm = assembler()
@@ -94,6 +95,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if o.verify {
 			fmt.Fprintf(stdout, "acgen: %s: verified before writing (go vet, go test, go test -tags purego)\n", o.out)
 		}
+	}
+	if o.report != "" {
+		return writeReport(o.report, res, stdout)
 	}
 	return nil
 }
@@ -122,6 +126,8 @@ func (o *options) check() error {
 		return errors.New("-run generates nothing; drop -out")
 	case o.fused && o.runInput == "":
 		return errors.New("-fused goes with -run")
+	case o.report != "" && o.out == "":
+		return errors.New("-report needs -out: it times the package it writes")
 	case o.maxActivationMB <= 0:
 		return errors.New("-max-activation-mb must be positive")
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/internal/layerreport"
+)
+
+// writeReport measures the generated package layer by layer (its
+// BenchmarkLayers, in a scratch module), prints the table and, for a
+// file ending in .svg or .html, draws it there too.
+func writeReport(path string, res *driver.Result, stdout io.Writer) error {
+	rows, err := layerreport.Measure(res.Program, res.Files, "200ms", 3)
+	if err != nil {
+		return err
+	}
+	name := res.Program.Name
+	if name == "" {
+		name = "network"
+	}
+	fmt.Fprintf(stdout, "acgen: %s, per layer on this machine (median of 3):\n", name)
+	if err := layerreport.WriteText(stdout, rows, 0); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	title := fmt.Sprintf("%s: time and FLOPs per layer", name)
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".svg":
+		err = layerreport.WriteSVG(&buf, title, rows)
+	case ".html", ".htm":
+		err = layerreport.WriteHTML(&buf, title, rows)
+	default:
+		err = layerreport.WriteText(&buf, rows, 0)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "acgen: report written to %s\n", path)
+	return nil
+}

@@ -1,0 +1,145 @@
+package layerreport
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/plan"
+)
+
+// Row is one step of the network with its measured time.
+type Row struct {
+	Step      string // the step's name (its graph nodes, joined by "+")
+	Op        string // what it computes, e.g. "conv3x3+add+relu"
+	Shape     string // input -> output
+	Algorithm string // "winograd F(4,3)", "direct 3x3/2 16x6", ...
+	FLOPs     int64
+	NS        float64 // median ns per call; 0 if not measured
+}
+
+// GFLOPs is the step's speed.
+func (r Row) GFLOPs() float64 {
+	if r.NS == 0 {
+		return 0
+	}
+	return float64(r.FLOPs) / r.NS
+}
+
+// Rows describes every step of p, without times.
+func Rows(p *plan.Program) []Row {
+	var rows []Row
+	for _, s := range p.Steps {
+		rows = append(rows, Row{Step: s.Name, Op: gen.DescribeStep(s), Shape: shape(s), Algorithm: Algorithm(s), FLOPs: s.FLOPs})
+	}
+	return rows
+}
+
+// Measure runs the generated package's BenchmarkLayers (files, as the
+// generator produced them) count times in a scratch module and fills in
+// the median time of every step.
+func Measure(p *plan.Program, files []gen.File, benchtime string, count int) ([]Row, error) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("measuring layers needs the go command on PATH")
+	}
+	tmp, err := os.MkdirTemp("", "acgen-report-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenreport\n\ngo 1.22\n"), 0o644); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.Name == "go.mod" {
+			continue
+		}
+		path := filepath.Join(tmp, "pkg", filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.Command(goCmd, "test", "-run", "^$", "-bench", "^BenchmarkLayers$", "-benchtime", benchtime,
+		"-count", strconv.Itoa(count), "./pkg")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench BenchmarkLayers: %v\n%s", err, out)
+	}
+	return Fill(Rows(p), string(out)), nil
+}
+
+var layerLine = regexp.MustCompile(`^BenchmarkLayers/(\d+)_\S*?(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+
+// Fill sets the rows' times from go test -bench output (lines
+// BenchmarkLayers/NN_step ... ns/op, possibly several per step).
+func Fill(rows []Row, benchOutput string) []Row {
+	times := map[int][]float64{}
+	sc := bufio.NewScanner(strings.NewReader(benchOutput))
+	for sc.Scan() {
+		m := layerLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+		if m == nil {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		v, _ := strconv.ParseFloat(m[2], 64)
+		times[i] = append(times[i], v)
+	}
+	for i := range rows {
+		rows[i].NS = Median(times[i])
+	}
+	return rows
+}
+
+// Median of v, 0 when empty.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func shape(s *plan.Step) string {
+	if s.Out == nil {
+		l := s.In[0].Layout
+		return fmt.Sprintf("%dx%dx%d->dst", l.C, l.H, l.W)
+	}
+	l := s.Out.Layout
+	if len(s.In) == 0 {
+		return fmt.Sprintf("src->%dx%dx%d", l.C, l.H, l.W)
+	}
+	in := s.In[0].Layout
+	return fmt.Sprintf("%dx%dx%d->%dx%dx%d", in.C, in.H, in.W, l.C, l.H, l.W)
+}
+
+// Algorithm names how a step is computed.
+func Algorithm(s *plan.Step) string {
+	if s.Conv == nil {
+		return "go"
+	}
+	c := s.Conv
+	switch c.Algo {
+	case plan.Winograd:
+		return fmt.Sprintf("winograd F(%d,3)", c.WinogradM)
+	case plan.Direct:
+		return fmt.Sprintf("direct %dx%d/%d tile %dx%d", c.KH, c.KW, c.StrideH, c.Tiles[0].Blocks*plan.Block, c.Pixels)
+	}
+	return fmt.Sprintf("%s %dx%d/%d", c.Algo, c.KH, c.KW, c.StrideH)
+}
