@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -109,12 +108,8 @@ func cifarWith(t *testing.T, old, new string, change func(map[string]synth.Tenso
 		t.Fatal(err)
 	}
 	change(ts)
-	var b bytes.Buffer
-	if err := synth.WriteSafetensors(&b, ts); err != nil {
-		t.Fatal(err)
-	}
 	weights = filepath.Join(t.TempDir(), "model.safetensors")
-	if err := os.WriteFile(weights, b.Bytes(), 0o644); err != nil {
+	if err := synth.WriteFile(weights, ts); err != nil {
 		t.Fatal(err)
 	}
 	return specPath, weights

@@ -400,15 +400,7 @@ func synthFile(t *testing.T, net *spec.Net) *checkpoint.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck := &checkpoint.File{Path: "model.pth", Format: "pth", Tensors: map[string]*checkpoint.Tensor{}}
-	for k, v := range ts {
-		data := make([]float64, len(v.Data))
-		for i, x := range v.Data {
-			data[i] = float64(x)
-		}
-		ck.Tensors[k] = &checkpoint.Tensor{Key: k, DType: "float32", Shape: v.Shape, Data: data}
-	}
-	return ck
+	return synth.File("model.pth", ts)
 }
 
 func rename(ck *checkpoint.File, from, to string) {

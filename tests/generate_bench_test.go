@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -29,12 +27,8 @@ func BenchmarkGenerate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var buf bytes.Buffer
-		if err := synth.WriteSafetensors(&buf, tensors); err != nil {
-			b.Fatal(err)
-		}
 		weights := filepath.Join(b.TempDir(), "resnet18.safetensors")
-		if err := os.WriteFile(weights, buf.Bytes(), 0o644); err != nil {
+		if err := synth.WriteFile(weights, tensors); err != nil {
 			b.Fatal(err)
 		}
 		benchGenerate(b, specPath, weights)

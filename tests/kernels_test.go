@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -201,12 +200,10 @@ func TestKernelVariants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ck bytes.Buffer
-		if err := synth.WriteSafetensors(&ck, tensors); err != nil {
+		weights := filepath.Join(mod, kn.name+".safetensors")
+		if err := synth.WriteFile(weights, tensors); err != nil {
 			t.Fatal(err)
 		}
-		weights := filepath.Join(mod, kn.name+".safetensors")
-		writeFile(t, weights, ck.Bytes())
 		res, err := driver.Run(&driver.Config{
 			Spec: specPath, Weights: weights, Out: dir, Package: kn.name,
 			Plan: kn.plan, Asm: assembler(), GoldenSamples: 3,

@@ -137,15 +137,11 @@ func prepare(root, work, mod, name string) (*network, error) {
 		if err != nil {
 			return nil, err
 		}
-		var buf bytes.Buffer
-		if err := synth.WriteSafetensors(&buf, tensors); err != nil {
-			return nil, err
-		}
 		n.weights = filepath.Join(work, name+".safetensors")
 		if err := os.MkdirAll(work, 0o755); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(n.weights, buf.Bytes(), 0o644); err != nil {
+		if err := synth.WriteFile(n.weights, tensors); err != nil {
 			return nil, err
 		}
 	}

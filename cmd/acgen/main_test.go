@@ -65,11 +65,11 @@ func nanCheckpoint(t *testing.T) string {
 		t.Fatal(err)
 	}
 	ts["stage1.0.conv2.square_conv.weight"].Data[(3*8+2)*9+4] = float32(math.NaN())
-	var b bytes.Buffer
-	if err := synth.WriteSafetensors(&b, ts); err != nil {
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := synth.WriteFile(path, ts); err != nil {
 		t.Fatal(err)
 	}
-	return tmpFile(t, "model.safetensors", b.Bytes())
+	return path
 }
 
 func firstHalf(t *testing.T, path string) string {

@@ -6,15 +6,18 @@
 package synth
 
 import (
+	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 
+	"github.com/acgen/acgen/checkpoint"
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/spec"
 )
@@ -127,4 +130,36 @@ func WriteSafetensors(w io.Writer, tensors map[string]Tensor) error {
 		return fmt.Errorf("writing safetensors: %w", err)
 	}
 	return nil
+}
+
+// WriteFile writes tensors as a safetensors file at path.
+func WriteFile(path string, tensors map[string]Tensor) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := WriteSafetensors(w, tensors); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// File is tensors as checkpoint.Load returns a checkpoint holding them,
+// for tests that need no file.
+func File(path string, tensors map[string]Tensor) *checkpoint.File {
+	ck := &checkpoint.File{Path: path, Format: "safetensors", Tensors: map[string]*checkpoint.Tensor{}}
+	for k, v := range tensors {
+		data := make([]float64, len(v.Data))
+		for i, x := range v.Data {
+			data[i] = float64(x)
+		}
+		ck.Tensors[k] = &checkpoint.Tensor{Key: k, DType: "float32", Shape: v.Shape, Data: data}
+	}
+	return ck
 }
