@@ -10,9 +10,11 @@ var directShapes = []struct{ blocks, pixels int }{
 
 // chooseDirect picks the tile shape that a simple cycle model says is
 // fastest, and splits the output channels into tiles. The model counts,
-// for each (input channel, tap), max(FMAs/2, loads/3) cycles: two FMA
-// pipes and three load ports, as on AMD Zen 3/4 (Intel cores with two
-// load ports are close enough for the choice it makes).
+// for each (input channel, tap), max(FMAs/2, loads/2, 4) cycles: two FMA
+// pipes, two 256-bit loads a cycle (AMD Zen 3/4, and recent Intel cores),
+// and FMA latency (4 cycles) on each accumulator. A broadcast is a load,
+// so tiles with few output blocks and many pixels are load-bound; tiles
+// with fewer than 8 accumulators (remainders) are latency-bound.
 func chooseDirect(c *ConvStep) {
 	best := -1.0
 	for _, sh := range directShapes {
@@ -29,8 +31,10 @@ func chooseDirect(c *ConvStep) {
 					continue
 				}
 				fma := float64(t.Blocks*px.n) / 2
-				loads := float64(t.Blocks+px.n) / 3
-				inner := float64((t.ICHi-t.ICLo)*c.KH*c.KW) * max(fma, loads)
+				loads := float64(t.Blocks+px.n) / 2
+				// Each accumulator takes one FMA an iteration, and an FMA
+				// waits for the last one on its accumulator: 4 cycles.
+				inner := float64((t.ICHi-t.ICLo)*c.KH*c.KW) * max(fma, loads, 4)
 				perRow += float64(px.count) * (inner + float64(2*t.Blocks*px.n) + 8)
 			}
 			cost += perRow * float64(c.OutH)

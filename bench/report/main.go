@@ -43,10 +43,14 @@ func main() {
 	layers := fs.Bool("layers", true, "run BenchmarkLayers too")
 	peers := fs.Bool("peers", true, "time ONNX Runtime and PyTorch too, where bench/peers has exported the network")
 	work := fs.String("work", filepath.Join(repoRoot(), "bench", "work"), "scratch directory")
+	reuse := fs.Bool("reuse", false, "skip the benchmarks: report from the lines already in -out")
 	out := fs.String("out", "", "file for the raw benchmark lines (default WORK/results.txt)")
 	fs.Parse(os.Args[1:])
 	if *out == "" {
 		*out = filepath.Join(*work, "results.txt")
+	}
+	if *reuse {
+		*rounds = 0
 	}
 	if err := run(strings.Split(*nets, ","), *rounds, *benchtime, *layers, *peers, *work, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
@@ -108,7 +112,13 @@ func run(names []string, rounds int, benchtime string, layers, peers bool, work,
 			}
 		}
 	}
-	if err := os.WriteFile(outFile, raw.Bytes(), 0o644); err != nil {
+	if rounds == 0 {
+		old, err := os.ReadFile(outFile)
+		if err != nil {
+			return err
+		}
+		raw.Write(old)
+	} else if err := os.WriteFile(outFile, raw.Bytes(), 0o644); err != nil {
 		return err
 	}
 	report(os.Stdout, nets, raw.String())

@@ -48,7 +48,8 @@ func report(w io.Writer, nets []*network, raw string) {
 		own := strings.ReplaceAll(raw, "BenchmarkLayers/"+n.name+"/", "BenchmarkLayers/")
 		var lines []string
 		for _, l := range strings.Split(own, "\n") {
-			if strings.HasPrefix(l, "BenchmarkLayers/") && !strings.Contains(l[len("BenchmarkLayers/"):], "/") {
+			f := strings.Fields(l)
+			if len(f) > 0 && strings.HasPrefix(f[0], "BenchmarkLayers/") && !strings.Contains(f[0][len("BenchmarkLayers/"):], "/") {
 				lines = append(lines, l)
 			}
 		}
