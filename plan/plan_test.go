@@ -1,0 +1,158 @@
+package plan_test
+
+import (
+	"testing"
+
+	"github.com/acgen/acgen/checkpoint"
+	"github.com/acgen/acgen/fixtures"
+	"github.com/acgen/acgen/fuse"
+	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/spec"
+)
+
+func program(t *testing.T, name string, opt plan.Options) *plan.Program {
+	t.Helper()
+	f := fixtures.Get(name)
+	net, err := spec.Load(f.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := checkpoint.Load(f.Pth, checkpoint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.Build(net, ck, graph.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, _ := fuse.Fuse(g)
+	p, err := plan.Build(fused, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestFusion: ResNet-20's residual adds and ReLUs run inside the
+// convolutions, so the program is the 21 convolutions (each with its
+// add/relu), the pooling, the linear layer, packing and unpacking.
+func TestFusion(t *testing.T) {
+	p := program(t, "resnet20", plan.Options{})
+	counts := map[plan.Kind]int{}
+	residuals := 0
+	for _, s := range p.Steps {
+		counts[s.Kind]++
+		if s.Residual() != nil {
+			residuals++
+		}
+	}
+	if counts[plan.Conv] != 22 || counts[plan.Add] != 0 || counts[plan.Activation] != 0 {
+		t.Errorf("steps by kind %v: want 22 conv (21 + the linear layer), no separate add or activation", counts)
+	}
+	if residuals != 9 {
+		t.Errorf("%d convolutions add a residual, want 9", residuals)
+	}
+}
+
+// TestBuffers checks the allocation: no step writes a buffer it reads, a
+// value is not overwritten while a later step still needs it, buffers
+// are 64-byte aligned and inside the workspace, and halos are wide enough
+// for every reader's padding.
+func TestBuffers(t *testing.T) {
+	for _, name := range []string{"resnet20", "misc", "groups", "crop"} {
+		p := program(t, name, plan.Options{})
+		holder := map[*plan.Buffer]*plan.Value{}
+		lastRead := map[*plan.Value]int{}
+		for i, s := range p.Steps {
+			for _, v := range s.In {
+				lastRead[v] = i
+			}
+		}
+		for i, s := range p.Steps {
+			for _, v := range s.In {
+				if holder[v.Buf] != v {
+					t.Fatalf("%s: step %d (%s) reads %s, but its buffer now holds %v", name, i, s.Name, v.Name, holder[v.Buf])
+				}
+				if s.Out != nil && v.Buf == s.Out.Buf {
+					t.Fatalf("%s: step %d (%s) writes the buffer it reads", name, i, s.Name)
+				}
+				if s.Conv != nil && v == s.In[0] && v.Layout.Halo < s.Conv.PadH {
+					t.Fatalf("%s: step %d (%s) pads by %d but its input's halo is %d", name, i, s.Name, s.Conv.PadH, v.Layout.Halo)
+				}
+			}
+			if s.Out == nil {
+				continue
+			}
+			if old := holder[s.Out.Buf]; old != nil && lastRead[old] > i {
+				t.Fatalf("%s: step %d (%s) overwrites %s, which step %d still reads", name, i, s.Name, old.Name, lastRead[old])
+			}
+			holder[s.Out.Buf] = s.Out
+			b := s.Out.Buf
+			if b.Offset%16 != 0 || b.Offset+b.Layout.Len() > p.WorkspaceLen || b.Layout != s.Out.Layout {
+				t.Fatalf("%s: buffer %d at %d (%v) for %v: misaligned, out of the workspace or of another layout", name, b.ID, b.Offset, b.Layout, s.Out.Layout)
+			}
+		}
+	}
+}
+
+// TestAlgorithms: the planner's choices on ResNet-20, and the options
+// that override them.
+func TestAlgorithms(t *testing.T) {
+	count := func(p *plan.Program) map[string]int {
+		c := map[string]int{}
+		for _, s := range p.Steps {
+			if s.Kind == plan.Conv {
+				c[s.Conv.Algo.String()]++
+				if s.Conv.Algo == plan.Winograd && s.Conv.WinogradM != 4 {
+					c["winograd2"]++
+				}
+			}
+		}
+		return c
+	}
+	// 16 stride-1 3x3 layers with 16+ channels; the stem (3 channels),
+	// two stride-2 layers, two shortcuts and the linear layer are direct.
+	if c := count(program(t, "resnet20", plan.Options{})); c["winograd"] != 16 || c["direct"] != 6 || c["winograd2"] != 0 {
+		t.Errorf("resnet20: %v, want 16 Winograd F(4x4) and 6 direct", c)
+	}
+	if c := count(program(t, "resnet20", plan.Options{NoWinograd: true})); c["winograd"] != 0 {
+		t.Errorf("NoWinograd: %v", c)
+	}
+	if c := count(program(t, "resnet20", plan.Options{ForceWinograd: true, WinogradM: 2})); c["winograd"] != 17 || c["winograd2"] != 17 {
+		t.Errorf("ForceWinograd F(2): %v, want every stride-1 3x3 layer, the stem too", c)
+	}
+	if c := count(program(t, "groups", plan.Options{})); c["depthwise"] != 2 {
+		t.Errorf("groups: %v, want the two depthwise layers depthwise", c)
+	}
+}
+
+// TestTiles: direct tiles cover every output block once, within the
+// register budget, and read only their group's input channels.
+func TestTiles(t *testing.T) {
+	for _, name := range []string{"resnet20", "groups", "misc", "crop"} {
+		p := program(t, name, plan.Options{NoWinograd: true})
+		for _, s := range p.Steps {
+			if s.Kind != plan.Conv || s.Conv.Algo != plan.Direct {
+				continue
+			}
+			c := s.Conv
+			next := 0
+			for _, tile := range c.Tiles {
+				if tile.Block0 != next {
+					t.Fatalf("%s %s: tiles do not cover the blocks in order: %+v", name, s.Name, c.Tiles)
+				}
+				next += tile.Blocks
+				if regs := tile.Blocks*c.Pixels + tile.Blocks + 1; regs > 16 {
+					t.Fatalf("%s %s: tile %+v x %d pixels needs %d YMM registers", name, s.Name, tile, c.Pixels, regs)
+				}
+				if tile.ICLo < 0 || tile.ICHi > c.In || tile.ICLo >= tile.ICHi {
+					t.Fatalf("%s %s: tile input range %d..%d of %d", name, s.Name, tile.ICLo, tile.ICHi, c.In)
+				}
+			}
+			if next != (c.Out+7)/8 {
+				t.Fatalf("%s %s: tiles cover %d blocks of %d", name, s.Name, next, (c.Out+7)/8)
+			}
+		}
+	}
+}
