@@ -200,7 +200,7 @@ func keyName(mv *ast.MappingValueNode) string {
 
 // describe names a node's kind for messages.
 func describe(n ast.Node) string {
-	switch n.(type) {
+	switch x := n.(type) {
 	case *ast.MappingNode, *ast.MappingValueNode:
 		return "a mapping"
 	case *ast.SequenceNode:
@@ -208,7 +208,7 @@ func describe(n ast.Node) string {
 	case *ast.NullNode:
 		return "nothing"
 	case *ast.StringNode:
-		return fmt.Sprintf("the string %q", n.(*ast.StringNode).Value)
+		return fmt.Sprintf("the string %q", x.Value)
 	}
 	return strconv.Quote(n.String())
 }

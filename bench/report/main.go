@@ -64,7 +64,6 @@ type network struct {
 	spec, weights string
 	onnx          string // fused ONNX model exported by bench/peers, if any
 	prog          *plan.Program
-	peak          float64
 }
 
 func run(names []string, rounds int, benchtime string, layers, peers bool, work, outFile string) error {
