@@ -1,3 +1,5 @@
+//lint:file-ignore U1000 the helpers are used by the generated packages this file is copied into
+
 package templates
 
 import (
