@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
@@ -85,10 +86,34 @@ Usage:
 
 Flags (one dash or two):
 `)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	printFlags(w, fs)
 	fmt.Fprint(w, `
 Exit status: 0 on success, 1 when an input is wrong or a check fails, 2 on
 bad usage.
 `)
+}
+
+// printFlags lists the flags the way the usage lines above spell them,
+// with one dash (pflag's own listing shows two dashes and, for booleans,
+// "[=true|false]").
+func printFlags(w io.Writer, fs *pflag.FlagSet) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fs.VisitAll(func(f *pflag.Flag) {
+		arg, usage := pflag.UnquoteUsage(f)
+		if f.Value.Type() == "bool" {
+			arg = ""
+		}
+		name := "-" + f.Name
+		if f.Shorthand != "" {
+			name = "-" + f.Shorthand + ", " + name
+		}
+		if arg != "" {
+			name += " " + arg
+		}
+		if f.Value.Type() != "bool" && f.DefValue != "" && f.DefValue != "0" {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, usage)
+	})
+	tw.Flush()
 }
