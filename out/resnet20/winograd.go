@@ -58,11 +58,24 @@ func (c *winogradConv) run(ws, w []float32) {
 				}
 				for xi := 0; xi < aa; xi++ {
 					u := w[t.wOff+xi*c.xi : t.wOff+xi*c.xi+ic*lanes]
-					m := acc[xi*lanes : (xi+1)*lanes]
-					for ch, x := range v[xi*ic : (xi+1)*ic] {
-						for l, k := range u[ch*lanes : (ch+1)*lanes] {
-							m[l] += k * x
+					vx := v[xi*ic : (xi+1)*ic]
+					// Eight lanes at a time through array pointers, so
+					// the compiler checks no bounds in the loop.
+					for b := 0; b < lanes; b += 8 {
+						m := (*[8]float32)(acc[xi*lanes+b:])
+						m0, m1, m2, m3, m4, m5, m6, m7 := m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
+						for ch, x := range vx {
+							k := (*[8]float32)(u[ch*lanes+b:])
+							m0 += k[0] * x
+							m1 += k[1] * x
+							m2 += k[2] * x
+							m3 += k[3] * x
+							m4 += k[4] * x
+							m5 += k[5] * x
+							m6 += k[6] * x
+							m7 += k[7] * x
 						}
+						m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7] = m0, m1, m2, m3, m4, m5, m6, m7
 					}
 				}
 				for l := 0; l < lanes; l++ {
