@@ -49,7 +49,7 @@ func WriteSVG(w io.Writer, title string, rows []Row) error {
 		maxF = max(maxF, r.FLOPs)
 	}
 	height := pad*2 + rowH*(len(rows)+2)
-	width := labelW + 2*barW + 3*pad + 120
+	width := labelW + 2*barW + 3*pad + 170
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-weight="bold">%s</text>`+"\n", pad, pad+14, html.EscapeString(title))
@@ -70,9 +70,12 @@ func WriteSVG(w io.Writer, title string, rows []Row) error {
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="#5b8def"><title>%.2f MFLOP</title></rect>`+"\n",
 				labelW+barW+2*pad, y+3, fw, rowH-6, float64(r.FLOPs)/1e6)
 		}
-		if r.NS > 0 {
+		switch {
+		case r.NS > 0 && r.FLOPs > 0:
 			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#444">%.1f µs, %.0f GFLOP/s</text>`+"\n",
 				labelW+2*barW+3*pad, y+14, r.NS/1e3, r.GFLOPs())
+		case r.NS > 0:
+			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#444">%.1f µs</text>`+"\n", labelW+2*barW+3*pad, y+14, r.NS/1e3)
 		}
 	}
 	b.WriteString("</svg>\n")

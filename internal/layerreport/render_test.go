@@ -1,0 +1,60 @@
+package layerreport
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+)
+
+var rows = []Row{
+	{Step: "conv1+relu1", Op: "conv3x3+relu", Shape: "3x32x32->16x32x32", Algorithm: "direct", FLOPs: 884736, NS: 9000},
+	{Step: "gap", Op: "global_avgpool", Shape: "64x8x8->64x1x1", Algorithm: "go", NS: 6000},
+	{Step: "a<b&c", Op: "conv", FLOPs: 1, NS: 0},
+}
+
+func TestFill(t *testing.T) {
+	out := "BenchmarkLayers/00_conv1+relu1-2   1000   9100 ns/op   97 GFLOP/s\n" +
+		"BenchmarkLayers/00_conv1+relu1-2   1000   8900 ns/op\n" +
+		"BenchmarkLayers/00_conv1+relu1-2   1000   9000 ns/op\n" +
+		"BenchmarkLayers/01_gap-2   1000   6000 ns/op\n"
+	got := Fill(append([]Row(nil), rows...), out)
+	if got[0].NS != 9000 || got[1].NS != 6000 || got[2].NS != 0 {
+		t.Errorf("times %v %v %v: want medians 9000, 6000 and none", got[0].NS, got[1].NS, got[2].NS)
+	}
+}
+
+// TestSVG: the chart is well-formed XML, escapes step names, and labels
+// a step without FLOPs with its time only.
+func TestSVG(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteSVG(&b, "net & co", rows); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	d := xml.NewDecoder(strings.NewReader(s))
+	for {
+		if _, err := d.Token(); err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("not well-formed XML: %v", err)
+			}
+			break
+		}
+	}
+	if strings.Contains(s, "a<b") || !strings.Contains(s, "a&lt;b&amp;c") {
+		t.Error("step names are not escaped")
+	}
+	if !strings.Contains(s, "6.0 µs</text>") || strings.Contains(s, "6.0 µs, ") {
+		t.Error("a step without FLOPs should show its time only")
+	}
+}
+
+func TestText(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteText(&b, rows, 100); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "98%") { // 884736 flops in 9 µs = 98 GFLOP/s of 100
+		t.Errorf("no %% of peak in:\n%s", b.String())
+	}
+}
