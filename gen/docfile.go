@@ -99,6 +99,8 @@ func DescribeStep(s *plan.Step) string {
 			d = "linear"
 		case spec.AvgPool:
 			d = fmt.Sprintf("avgpool%dx%d/%d", c.KH, c.KW, c.StrideH)
+		case spec.GlobalAvgPool:
+			d = "global_avgpool"
 		default:
 			d = fmt.Sprintf("conv%dx%d", c.KH, c.KW)
 			if c.StrideH > 1 {

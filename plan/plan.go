@@ -162,7 +162,16 @@ func (p *planner) lower() {
 			}
 			last = p.absorbAct(s, n)
 		case spec.GlobalAvgPool:
-			s.Kind = GlobalAvgPool
+			x := s.In[0].Layout
+			s.FLOPs = 2 * int64(x.C*x.H*x.W)
+			if x.H*x.W <= maxLoweredTaps {
+				// A depthwise convolution whose kernel covers the image,
+				// with weights 1/(H*W).
+				s.Kind = Conv
+				s.Conv = lowered(x, x.C, x.H, x.W, 1, 0, x.C, constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
+			} else {
+				s.Kind = GlobalAvgPool
+			}
 		case spec.AvgPool:
 			x, pl := s.In[0].Layout, n.Pool
 			s.FLOPs = 2 * int64(n.Shape.Len()*pl.K*pl.K)

@@ -36,7 +36,8 @@ func program(t *testing.T, name string, opt plan.Options) *plan.Program {
 
 // TestFusion: ResNet-20's residual adds and ReLUs run inside the
 // convolutions, so the program is the 21 convolutions (each with its
-// add/relu), the pooling, the linear layer, packing and unpacking.
+// add/relu), the pooling and the linear layer (both computed as
+// convolutions), packing and unpacking.
 func TestFusion(t *testing.T) {
 	p := program(t, "resnet20", plan.Options{})
 	counts := map[plan.Kind]int{}
@@ -47,8 +48,8 @@ func TestFusion(t *testing.T) {
 			residuals++
 		}
 	}
-	if counts[plan.Conv] != 22 || counts[plan.Add] != 0 || counts[plan.Activation] != 0 {
-		t.Errorf("steps by kind %v: want 22 conv (21 + the linear layer), no separate add or activation", counts)
+	if counts[plan.Conv] != 23 || counts[plan.Add] != 0 || counts[plan.Activation] != 0 || len(p.Steps) != 25 {
+		t.Errorf("steps by kind %v: want 23 conv (21 + pooling + linear), pack, unpack, no separate add or activation", counts)
 	}
 	if residuals != 9 {
 		t.Errorf("%d convolutions add a residual, want 9", residuals)
@@ -122,8 +123,8 @@ func TestAlgorithms(t *testing.T) {
 	if c := count(program(t, "resnet20", plan.Options{ForceWinograd: true, WinogradM: 2})); c["winograd"] != 17 || c["winograd2"] != 17 {
 		t.Errorf("ForceWinograd F(2): %v, want every stride-1 3x3 layer, the stem too", c)
 	}
-	if c := count(program(t, "groups", plan.Options{})); c["depthwise"] != 2 {
-		t.Errorf("groups: %v, want the two depthwise layers depthwise", c)
+	if c := count(program(t, "groups", plan.Options{})); c["depthwise"] != 3 {
+		t.Errorf("groups: %v, want the two depthwise layers and the global pooling depthwise", c)
 	}
 }
 

@@ -36,7 +36,7 @@ The network as it runs, one step per line:
 	stage3.1.conv2+stage3.1.add+stage3.1.relu2          conv3x3+add+relu    64x8x8    36928   4.72
 	stage3.2.conv1+stage3.2.relu1                       conv3x3+relu        64x8x8    36928   4.72
 	stage3.2.conv2+stage3.2.add+stage3.2.relu2          conv3x3+add+relu    64x8x8    36928   4.72
-	gap                                                 global_avgpool      64x1x1    0       0.00
+	gap                                                 global_avgpool      64x1x1    0       0.01
 	linear                                              linear              10x1x1    650     0.00
 */
 package resnet20

@@ -134,7 +134,11 @@ func forward(ws, w, dst, src []float32) {
 		step21(ws, w)
 	}
 	// gap: global_avgpool -> 64x1x1+0
-	globalAvgPool(ws, layout{110432, 64, 8, 8, 0}, layout{127328, 64, 1, 1, 0})
+	if useAsm {
+		step22AVX2(&ws[0], &w[0])
+	} else {
+		step22(ws, w)
+	}
 	// linear: linear -> 10x1x1+0
 	if useAsm {
 		step23AVX2(&ws[0], &w[0])

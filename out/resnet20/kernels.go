@@ -656,6 +656,34 @@ var step21Winograd = winogradConv{
 
 var step21Tiles = [...]convTile{{0, 3, 0, 64, 856256}, {3, 3, 0, 64, 857792}, {6, 2, 0, 64, 859328}}
 
+// step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
+func step22(ws, w []float32) {
+	const (
+		inBase   = 110432
+		inRow    = 64
+		inPlane  = 512
+		outBase  = 127328
+		outRow   = 8
+		outPlane = 8
+		bias     = 1003712
+	)
+	for _, t := range &step22Tiles {
+		k := w[t.wOff : t.wOff+512]
+		for oy := 0; oy < 1; oy++ {
+			for ox := 0; ox < 1; ox++ {
+				p := inBase + t.block0*inPlane + oy*1*inRow + ox*8
+				o := outBase + t.block0*outPlane + oy*outRow + ox*8
+				for l := 0; l < 8; l++ {
+					v := w[bias+t.block0*8+l] + k[0+l]*ws[p+0+l] + k[8+l]*ws[p+8+l] + k[16+l]*ws[p+16+l] + k[24+l]*ws[p+24+l] + k[32+l]*ws[p+32+l] + k[40+l]*ws[p+40+l] + k[48+l]*ws[p+48+l] + k[56+l]*ws[p+56+l] + k[64+l]*ws[p+64+l] + k[72+l]*ws[p+72+l] + k[80+l]*ws[p+80+l] + k[88+l]*ws[p+88+l] + k[96+l]*ws[p+96+l] + k[104+l]*ws[p+104+l] + k[112+l]*ws[p+112+l] + k[120+l]*ws[p+120+l] + k[128+l]*ws[p+128+l] + k[136+l]*ws[p+136+l] + k[144+l]*ws[p+144+l] + k[152+l]*ws[p+152+l] + k[160+l]*ws[p+160+l] + k[168+l]*ws[p+168+l] + k[176+l]*ws[p+176+l] + k[184+l]*ws[p+184+l] + k[192+l]*ws[p+192+l] + k[200+l]*ws[p+200+l] + k[208+l]*ws[p+208+l] + k[216+l]*ws[p+216+l] + k[224+l]*ws[p+224+l] + k[232+l]*ws[p+232+l] + k[240+l]*ws[p+240+l] + k[248+l]*ws[p+248+l] + k[256+l]*ws[p+256+l] + k[264+l]*ws[p+264+l] + k[272+l]*ws[p+272+l] + k[280+l]*ws[p+280+l] + k[288+l]*ws[p+288+l] + k[296+l]*ws[p+296+l] + k[304+l]*ws[p+304+l] + k[312+l]*ws[p+312+l] + k[320+l]*ws[p+320+l] + k[328+l]*ws[p+328+l] + k[336+l]*ws[p+336+l] + k[344+l]*ws[p+344+l] + k[352+l]*ws[p+352+l] + k[360+l]*ws[p+360+l] + k[368+l]*ws[p+368+l] + k[376+l]*ws[p+376+l] + k[384+l]*ws[p+384+l] + k[392+l]*ws[p+392+l] + k[400+l]*ws[p+400+l] + k[408+l]*ws[p+408+l] + k[416+l]*ws[p+416+l] + k[424+l]*ws[p+424+l] + k[432+l]*ws[p+432+l] + k[440+l]*ws[p+440+l] + k[448+l]*ws[p+448+l] + k[456+l]*ws[p+456+l] + k[464+l]*ws[p+464+l] + k[472+l]*ws[p+472+l] + k[480+l]*ws[p+480+l] + k[488+l]*ws[p+488+l] + k[496+l]*ws[p+496+l] + k[504+l]*ws[p+504+l]
+					ws[o+l] = v
+				}
+			}
+		}
+	}
+}
+
+var step22Tiles = [...]convTile{{0, 1, 0, 8, 1003776}, {1, 1, 8, 16, 1004288}, {2, 1, 16, 24, 1004800}, {3, 1, 24, 32, 1005312}, {4, 1, 32, 40, 1005824}, {5, 1, 40, 48, 1006336}, {6, 1, 48, 56, 1006848}, {7, 1, 56, 64, 1007360}}
+
 // step23 computes linear: linear, 64x1x1+0 -> 10x1x1+0, stride 1, padding 0.
 func step23(ws, w []float32) {
 	const (
@@ -665,7 +693,7 @@ func step23(ws, w []float32) {
 		outBase  = 127392
 		outRow   = 8
 		outPlane = 8
-		bias     = 1003712
+		bias     = 1007872
 	)
 	for _, t := range &step23Tiles {
 		switch t.blocks {
@@ -697,4 +725,4 @@ func step23(ws, w []float32) {
 	}
 }
 
-var step23Tiles = [...]convTile{{0, 2, 0, 64, 1003728}}
+var step23Tiles = [...]convTile{{0, 2, 0, 64, 1007888}}

@@ -67,6 +67,9 @@ func step20AVX2(ws *float32, w *float32)
 // step21AVX2 is the AVX2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2: Winograd F(4x4, 3x3).
 func step21AVX2(ws *float32, w *float32)
 
+// step22AVX2 is the AVX2 kernel of step gap (see the Go kernel of the same step for the loop it computes).
+func step22AVX2(ws *float32, w *float32)
+
 // step23AVX2 is the AVX2 kernel of step linear (see the Go kernel of the same step for the loop it computes).
 func step23AVX2(ws *float32, w *float32)
 

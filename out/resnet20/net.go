@@ -24,7 +24,7 @@ type (
 // FLOPs is the floating-point operations one sample takes (a multiply-add
 // counts two); Params is the number of parameters after fusion.
 const (
-	FLOPs  = int64(81626368)
+	FLOPs  = int64(81634560)
 	Params = int64(271690)
 )
 

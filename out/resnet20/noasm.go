@@ -91,6 +91,10 @@ func step21AVX2(ws, w *float32) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
+func step22AVX2(ws, w *float32) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+
 func step23AVX2(ws, w *float32) {
 	panic("acgen: assembly kernel called where it does not exist")
 }

@@ -26,7 +26,11 @@ func forward(ws, w, dst, src []float32) {
 		step3(ws, w)
 	}
 	// gap: global_avgpool -> 32x1x1+0
-	globalAvgPool(ws, layout{3552, 32, 4, 4, 0}, layout{4064, 32, 1, 1, 0})
+	if useAsm {
+		step4AVX2(&ws[0], &w[0])
+	} else {
+		step4(ws, w)
+	}
 	// fc: linear -> 10x1x1+0
 	if useAsm {
 		step5AVX2(&ws[0], &w[0])

@@ -125,6 +125,34 @@ var step3Winograd = winogradConv{
 
 var step3Tiles = [...]convTile{{0, 4, 0, 32, 4832}}
 
+// step4 computes gap: global_avgpool, 32x4x4+0 -> 32x1x1+0, stride 1, padding 0.
+func step4(ws, w []float32) {
+	const (
+		inBase   = 3552
+		inRow    = 32
+		inPlane  = 128
+		outBase  = 4064
+		outRow   = 8
+		outPlane = 8
+		bias     = 21216
+	)
+	for _, t := range &step4Tiles {
+		k := w[t.wOff : t.wOff+128]
+		for oy := 0; oy < 1; oy++ {
+			for ox := 0; ox < 1; ox++ {
+				p := inBase + t.block0*inPlane + oy*1*inRow + ox*8
+				o := outBase + t.block0*outPlane + oy*outRow + ox*8
+				for l := 0; l < 8; l++ {
+					v := w[bias+t.block0*8+l] + k[0+l]*ws[p+0+l] + k[8+l]*ws[p+8+l] + k[16+l]*ws[p+16+l] + k[24+l]*ws[p+24+l] + k[32+l]*ws[p+32+l] + k[40+l]*ws[p+40+l] + k[48+l]*ws[p+48+l] + k[56+l]*ws[p+56+l] + k[64+l]*ws[p+64+l] + k[72+l]*ws[p+72+l] + k[80+l]*ws[p+80+l] + k[88+l]*ws[p+88+l] + k[96+l]*ws[p+96+l] + k[104+l]*ws[p+104+l] + k[112+l]*ws[p+112+l] + k[120+l]*ws[p+120+l]
+					ws[o+l] = v
+				}
+			}
+		}
+	}
+}
+
+var step4Tiles = [...]convTile{{0, 1, 0, 8, 21248}, {1, 1, 8, 16, 21376}, {2, 1, 16, 24, 21504}, {3, 1, 24, 32, 21632}}
+
 // step5 computes fc: linear, 32x1x1+0 -> 10x1x1+0, stride 1, padding 0.
 func step5(ws, w []float32) {
 	const (
@@ -134,7 +162,7 @@ func step5(ws, w []float32) {
 		outBase  = 4096
 		outRow   = 8
 		outPlane = 8
-		bias     = 21216
+		bias     = 21760
 	)
 	for _, t := range &step5Tiles {
 		switch t.blocks {
@@ -166,4 +194,4 @@ func step5(ws, w []float32) {
 	}
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 32, 21232}}
+var step5Tiles = [...]convTile{{0, 2, 0, 32, 21776}}

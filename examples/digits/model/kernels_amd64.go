@@ -13,6 +13,9 @@ func step2AVX2(ws *float32, w *float32)
 // step3AVX2 is the AVX2 kernel of step conv3+relu3: Winograd F(2x2, 3x3).
 func step3AVX2(ws *float32, w *float32)
 
+// step4AVX2 is the AVX2 kernel of step gap (see the Go kernel of the same step for the loop it computes).
+func step4AVX2(ws *float32, w *float32)
+
 // step5AVX2 is the AVX2 kernel of step fc (see the Go kernel of the same step for the loop it computes).
 func step5AVX2(ws *float32, w *float32)
 

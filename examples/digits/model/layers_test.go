@@ -37,8 +37,12 @@ func BenchmarkLayers(b *testing.B) {
 		} else {
 			step3(ws, w)
 		}
-	}}, {"04_gap", 0.0, func() {
-		globalAvgPool(ws, layout{3552, 32, 4, 4, 0}, layout{4064, 32, 1, 1, 0})
+	}}, {"04_gap", 1024.0, func() {
+		if useAsm {
+			step4AVX2(&ws[0], &w[0])
+		} else {
+			step4(ws, w)
+		}
 	}}, {"05_fc", 640.0, func() {
 		if useAsm {
 			step5AVX2(&ws[0], &w[0])

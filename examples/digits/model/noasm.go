@@ -19,6 +19,10 @@ func step3AVX2(ws, w *float32) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
+func step4AVX2(ws, w *float32) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+
 func step5AVX2(ws, w *float32) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
