@@ -14,16 +14,14 @@ import (
 // shared helpers of support.go with constant arguments.
 func (g *generator) forwardFile(asmCalls map[int]string) *jen.File {
 	f := g.newFile()
-	f.Comment("forward runs one sample from src to dst, using ws as scratch and w as")
-	f.Comment("the packed weights.")
-	f.Func().Id("forward").Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("dst"), jen.Id("src")).Index().Float32()).BlockFunc(func(body *jen.Group) {
+	f.Comment("forward runs one sample from src to dst, using ws as scratch, w as")
+	f.Comment("the packed weights and u as the transformed Winograd weights.")
+	f.Func().Id("forward").Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()).BlockFunc(func(body *jen.Group) {
 		for i, s := range g.p.Steps {
 			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
 			call := g.stepCall(i, s)
 			if name, ok := asmCalls[i]; ok {
-				body.If(jen.Id("useAsm")).Block(
-					jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id("w").Index(jen.Lit(0))),
-				).Else().Block(call)
+				body.If(jen.Id("useAsm")).Block(asmCall(name, s)).Else().Block(call)
 			} else {
 				body.Add(call)
 			}
@@ -54,6 +52,20 @@ func lays(vs []*plan.Value) *jen.Statement {
 	})
 }
 
+// asmCall calls step s's assembly kernel name.
+func asmCall(name string, s *plan.Step) *jen.Statement {
+	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)))
+}
+
+// weightsOf names the weights a conv step's kernel reads: u, the
+// transformed weights, for a Winograd step; else w.
+func weightsOf(s *plan.Step) string {
+	if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+		return "u"
+	}
+	return "w"
+}
+
 // weightSlice is w[off : off+n].
 func weightSlice(off, n int) *jen.Statement {
 	return jen.Id("w").Index(jen.Lit(off).Op(":").Lit(off + n))
@@ -68,7 +80,7 @@ func (g *generator) stepCall(i int, s *plan.Step) jen.Code {
 	case plan.Unpack:
 		return jen.Id("unpackOutput").Call(jen.Id("dst"), ws, lay(s.In[0]))
 	case plan.Conv:
-		return jen.Id(kernelName(i)).Call(ws, jen.Id("w"))
+		return jen.Id(kernelName(i)).Call(ws, jen.Id(weightsOf(s)))
 	case plan.Linear:
 		l := s.Linear
 		return jen.Id("linear").Call(ws, lay(s.In[0]), lay(s.Out),

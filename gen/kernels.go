@@ -226,6 +226,8 @@ func winogradParams(name string, s *plan.Step) *jen.Statement {
 		jen.Id("out"):     lay(s.Out),
 		jen.Id("act"):     jen.Lit(int(s.Act)),
 		jen.Id("bias"):    jen.Lit(c.BiasOff),
+		jen.Id("biasSrc"): jen.Lit(c.RawBiasOff),
+		jen.Id("kernels"): jen.Lit(c.KernelsOff),
 		jen.Id("xi"):      jen.Lit(c.XiStride),
 		jen.Id("tiles"):   jen.Id(name + "Tiles").Index(jen.Op(":")),
 		jen.Id("tilesY"):  jen.Lit(c.TilesY),

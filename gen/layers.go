@@ -17,11 +17,11 @@ func (g *generator) layersTestFile(asmCalls map[int]string) *jen.File {
 	f.Comment("holding the activations of a real input.")
 	f.Func().Id("BenchmarkLayers").Params(jen.Id("b").Op("*").Qual("testing", "B")).BlockFunc(func(body *jen.Group) {
 		body.List(jen.Id("inputs"), jen.Id("_")).Op(":=").Id("goldenSamples").Call(jen.Id("b"))
-		body.Id("w").Op(":=").Id("loadWeights").Call()
+		body.List(jen.Id("w"), jen.Id("u")).Op(":=").Id("loadWeights").Call()
 		body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("workspaceLen"))
 		body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))
 		body.Id("src").Op(":=").Id("inputs").Index(jen.Lit(0))
-		body.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("dst"), jen.Id("src"))
+		body.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"))
 		body.Id("steps").Op(":=").Index().Struct(
 			jen.Id("name").String(),
 			jen.Id("flops").Float64(),
@@ -31,9 +31,7 @@ func (g *generator) layersTestFile(asmCalls map[int]string) *jen.File {
 				call := g.stepCall(i, s)
 				var run jen.Code = call
 				if name, ok := asmCalls[i]; ok {
-					run = jen.If(jen.Id("useAsm")).Block(
-						jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id("w").Index(jen.Lit(0))),
-					).Else().Block(call)
+					run = jen.If(jen.Id("useAsm")).Block(asmCall(name, s)).Else().Block(call)
 				}
 				vals.Values(
 					jen.Lit(fmt.Sprintf("%02d_%s", i, s.Name)),

@@ -18,6 +18,12 @@ type Program struct {
 	WorkspaceLen int // floats
 
 	Weights []float32 // packed; every section starts 64-byte aligned
+
+	// WinogradLen is the floats of transformed Winograd weights: the
+	// package computes them from Weights when it loads (see
+	// ConvStep.KernelsOff), so that they cost no space in the binary,
+	// where they would be (m+2)^2/9 times the size of the 3x3 kernels.
+	WinogradLen int
 }
 
 // Kind is what a step does.
@@ -120,6 +126,12 @@ type ConvStep struct {
 	ScratchOff                int
 
 	BiasOff int // Out rounded up to Block floats
+
+	// Winograd: the tiles' WeightOff and BiasOff index the transformed
+	// weights, not Weights. Weights holds, at KernelsOff, the fused 3x3
+	// kernels as [Out][In][3][3] float32 and, at RawBiasOff, the bias the
+	// package copies to BiasOff when it transforms them.
+	KernelsOff, RawBiasOff int
 }
 
 // OCTile is a group of output channel blocks computed together, and the

@@ -83,7 +83,8 @@ func (p *planner) winogradM(c *ConvStep) int {
 		return 0
 	}
 	// Winograd must win clearly: its weights are larger (they cost memory
-	// in the binary and in every process) and the estimate is rough.
+	// in every process, and time to transform when the package loads) and
+	// the estimate is rough.
 	const margin = 1.2
 	direct := convCycles(c, 0, p.streamsWeights) / margin
 	best, bestCost := 0, direct
@@ -112,9 +113,9 @@ func (p *planner) winogradM(c *ConvStep) int {
 // (Zen 4): ResNet-18's last stage (512 channels, 7x7) runs F(2) from
 // 16.8 MB of transformed weights about 15% faster than directly from
 // 9.4 MB, and the whole network 8% faster than with Winograd limited to
-// its first two stages. The price is size: Winograd's weights are
-// (m+2)^2/9 as large, so ResNet-18's weights.bin is 97 MB against 47 MB
-// with -no-winograd.
+// its first two stages. The price is memory: Winograd's weights are
+// (m+2)^2/9 as large (ResNet-18 holds 88 MB of them, computed when the
+// package loads, besides its 47 MB of 3x3 kernels), and time at load.
 func convCycles(c *ConvStep, m int, streaming bool) float64 {
 	ic, oc := float64(c.In), float64(c.Out)
 	ocb := float64((c.Out + Block - 1) / Block)
@@ -189,60 +190,37 @@ func (c *ConvStep) WinogradScratch() (v, m, tmp int) {
 	return a * a * icb * t * Block, a * a * ocb * t * Block, a * a * Block
 }
 
-// packWinograd transforms the weights (U = G g G^T, in float64, rounded
-// once) and lays them out as [xi][tile][ic][Blocks*8 lanes].
+// packWinograd stores the fused 3x3 kernels and the bias in Weights and
+// lays out the transformed weights the package computes from them when
+// it loads (U = G g G^T, in float64 from the float32 kernels, rounded
+// once): [xi][tile][ic][Blocks*8 lanes], after the bias, in their own
+// region.
 func (p *planner) packWinograd(c *ConvStep, weight []float64) {
-	wm := WinogradTransforms(c.WinogradM)
-	a := wm.A
+	a := c.WinogradM + 2
+	off, kernels := p.section(len(weight))
+	c.KernelsOff = off
+	for i, v := range weight {
+		kernels[i] = float32(v)
+	}
+	c.RawBiasOff = c.BiasOff
+	c.BiasOff = p.winogradSection((c.Out + Block - 1) / Block * Block)
 	per := 0
 	for _, t := range c.Tiles {
 		per += c.In * t.Blocks * Block
 	}
 	c.XiStride = per
-	off, dst := p.section(a * a * per)
-	u := make([]float64, a*a)
-	tileOff := 0
+	off = p.winogradSection(a * a * per)
 	for ti := range c.Tiles {
 		t := &c.Tiles[ti]
-		t.WeightOff = off + tileOff
-		lanes := t.Blocks * Block
-		for ic := 0; ic < c.In; ic++ {
-			for l := 0; l < lanes; l++ {
-				oc := t.Block0*Block + l
-				if oc >= c.Out {
-					continue
-				}
-				g := weight[(oc*c.In+ic)*9 : (oc*c.In+ic+1)*9]
-				transformKernel(wm, g, u)
-				for xi := 0; xi < a*a; xi++ {
-					dst[xi*per+tileOff+ic*lanes+l] = float32(u[xi])
-				}
-			}
-		}
-		tileOff += c.In * lanes
+		t.WeightOff = off
+		off += c.In * t.Blocks * Block
 	}
 }
 
-// transformKernel computes u = G g G^T for one 3x3 kernel g.
-func transformKernel(wm WinogradMatrices, g, u []float64) {
-	a := wm.A
-	var tmp [6][3]float64
-	for i := 0; i < a; i++ {
-		for j := 0; j < 3; j++ {
-			var s float64
-			for k := 0; k < 3; k++ {
-				s += wm.G[i][k] * g[k*3+j]
-			}
-			tmp[i][j] = s
-		}
-	}
-	for i := 0; i < a; i++ {
-		for j := 0; j < a; j++ {
-			var s float64
-			for k := 0; k < 3; k++ {
-				s += tmp[i][k] * wm.G[j][k]
-			}
-			u[i*a+j] = s
-		}
-	}
+// winogradSection reserves a 64-byte aligned section of n floats of
+// transformed Winograd weights and returns its offset.
+func (p *planner) winogradSection(n int) int {
+	off := align16(p.prog.WinogradLen)
+	p.prog.WinogradLen = off + n
+	return off
 }

@@ -13,6 +13,12 @@ const weightsHeader = 64
 // workspaceLen is the number of floats one inference needs.
 const workspaceLen = 1024
 
+// winogradLen is the floats of transformed Winograd weights, computed
+// when loading from the kernels of winogradSteps.
+const winogradLen = 0
+
+var winogradSteps []*winogradConv
+
 // The shapes of one sample, and the package's name for messages.
 const (
 	InputLen    = 3
@@ -28,4 +34,4 @@ type (
 )
 
 // forward runs the network's steps.
-func forward(ws, w, dst, src []float32) {}
+func forward(ws, w, u, dst, src []float32) {}

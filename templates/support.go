@@ -36,31 +36,42 @@ func (l layout) pixel(cb, y, x int) int {
 }
 
 var (
-	weightsOnce sync.Once
-	weights     []float32
+	weightsOnce     sync.Once
+	weights         []float32
+	winogradWeights []float32
 )
 
-// loadWeights returns the weights, on first use, so that importing the
-// package costs nothing. On little-endian machines, where the embedded
-// bytes already are the float32s, it uses them in place when they are
-// suitably aligned (the linker aligns large embedded files; this is
-// checked, not assumed): no copy, no decoding, half the memory. The
-// kernels only read weights, and the embedded bytes are read-only.
-// Elsewhere it decodes a copy.
-func loadWeights() []float32 {
+// loadWeights returns the packed weights and the transformed Winograd
+// weights, on first use, so that importing the package costs nothing. On
+// little-endian machines, where the embedded bytes already are the
+// float32s, it uses them in place when they are suitably aligned (the
+// linker aligns large embedded files; this is checked, not assumed): no
+// copy, no decoding, half the memory. The kernels only read weights, and
+// the embedded bytes are read-only. Elsewhere it decodes a copy. The
+// Winograd weights are computed from the 3x3 kernels, once.
+func loadWeights() (w, u []float32) {
 	weightsOnce.Do(func() {
-		raw := weightsRaw[weightsHeader:]
-		if p := unsafe.StringData(raw); nativeLittleEndian() && uintptr(unsafe.Pointer(p))%4 == 0 {
-			weights = unsafe.Slice((*float32)(unsafe.Pointer(p)), len(raw)/4)
-			return
-		}
-		weights = make([]float32, len(raw)/4)
-		for i := range weights {
-			b := raw[4*i : 4*i+4]
-			weights[i] = math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+		weights = decodeWeights(weightsRaw[weightsHeader:])
+		if winogradLen > 0 {
+			winogradWeights = make([]float32, winogradLen)
+			for _, c := range winogradSteps {
+				c.transformWeights(winogradWeights, weights)
+			}
 		}
 	})
-	return weights
+	return weights, winogradWeights
+}
+
+func decodeWeights(raw string) []float32 {
+	if p := unsafe.StringData(raw); nativeLittleEndian() && uintptr(unsafe.Pointer(p))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(p)), len(raw)/4)
+	}
+	w := make([]float32, len(raw)/4)
+	for i := range w {
+		b := raw[4*i : 4*i+4]
+		w[i] = math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	}
+	return w
 }
 
 func nativeLittleEndian() bool {

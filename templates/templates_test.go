@@ -63,6 +63,36 @@ func TestTransformsMatchPlan(t *testing.T) {
 	}
 }
 
+// TestKernelTransformsMatchPlan checks the weight transforms the
+// packages run when they load against the planner's G: G g G^T.
+func TestKernelTransformsMatchPlan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, m := range []int{2, 4} {
+		wm := plan.WinogradTransforms(m)
+		a := wm.A
+		for trial := 0; trial < 20; trial++ {
+			var g [9]float64
+			var g32 [9]float32
+			for i := range g {
+				g32[i] = float32(rng.NormFloat64())
+				g[i] = float64(g32[i])
+			}
+			var u [36]float64
+			if m == 4 {
+				kernelF4(&g, &u)
+			} else {
+				kernelF2(&g, &u)
+			}
+			want := sandwich(wm.G, g32[:], a, 3)
+			for i := range want {
+				if math.Abs(u[i]-want[i]) > 1e-12*math.Max(1, math.Abs(want[i])) {
+					t.Fatalf("F(%d) kernel transform element %d: %v, want %v", m, i, u[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // sandwich computes T x T^T for T r x a and x a x a, in float64.
 func sandwich(T [][]float64, x []float32, r, a int) []float64 {
 	out := make([]float64, r*r)
@@ -91,5 +121,57 @@ func TestLayout(t *testing.T) {
 	p := plan.Layout{C: 11, H: 3, W: 5, Halo: 2}
 	if got, want := l.at(10, 1, 2)-100, p.Index(10, 1, 2); got != want {
 		t.Errorf("templates and plan disagree on the layout: %d vs %d", got, want)
+	}
+}
+
+// TestTransformWeights checks transformWeights' layout,
+// [xi][tile][ic][lanes], with tiles of uneven channel counts, and that the
+// lanes past the last output channel stay zero.
+func TestTransformWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const in, out = 11, 21
+	for _, m := range []int{2, 4} {
+		wm := plan.WinogradTransforms(m)
+		aa := wm.A * wm.A
+		tiles := []convTile{{block0: 0, blocks: 2}, {block0: 2, blocks: 1}}
+		w := make([]float32, 32+out*in*9)
+		for i := range w {
+			w[i] = float32(rng.NormFloat64())
+		}
+		c := &winogradConv{m: m, in: layout{c: in}, out: layout{c: out}, bias: 0, biasSrc: 0, kernels: 32, tiles: tiles}
+		off := 24 // after the bias, padded
+		for i := range tiles {
+			tiles[i].wOff = off
+			off += in * tiles[i].blocks * 8
+		}
+		c.xi = off - 24
+		u := make([]float32, 24+aa*c.xi)
+		c.transformWeights(u, w)
+		for oc := 0; oc < out; oc++ {
+			if u[oc] != w[oc] {
+				t.Fatalf("F(%d) bias %d: %v, want %v", m, oc, u[oc], w[oc])
+			}
+		}
+		for _, tile := range tiles {
+			lanes := tile.blocks * 8
+			for ch := 0; ch < in; ch++ {
+				for l := 0; l < lanes; l++ {
+					oc := tile.block0*8 + l
+					var want []float64
+					if oc < out {
+						want = sandwich(wm.G, w[32+(oc*in+ch)*9:][:9], wm.A, 3)
+					}
+					for xi := 0; xi < aa; xi++ {
+						got := u[tile.wOff+xi*c.xi+ch*lanes+l]
+						switch {
+						case oc >= out && got != 0:
+							t.Fatalf("F(%d) padded lane %d (tile %d, ic %d, xi %d) holds %v", m, l, tile.block0, ch, xi, got)
+						case oc < out && math.Abs(float64(got)-want[xi]) > 1e-6*math.Max(1, math.Abs(want[xi])):
+							t.Fatalf("F(%d) oc %d ic %d xi %d: %v, want %v", m, oc, ch, xi, got, want[xi])
+						}
+					}
+				}
+			}
+		}
 	}
 }

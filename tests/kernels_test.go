@@ -131,7 +131,8 @@ func runGuarded(t *testing.T, asm bool, src []float32) ([]float32, []float32) {
 	}
 	ws := buf[guard : guard+workspaceLen : guard+workspaceLen]
 	dst := make([]float32, OutputLen)
-	forward(ws, loadWeights(), dst, src)
+	w, u := loadWeights()
+	forward(ws, w, u, dst, src)
 	for i := range buf {
 		if (i < guard || i >= guard+workspaceLen) && math.Float32bits(buf[i]) != 0x7fc0dead {
 			t.Fatalf("asm=%v: write outside the workspace at %d", asm, i-guard)

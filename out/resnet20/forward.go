@@ -2,9 +2,9 @@
 
 package resnet20
 
-// forward runs one sample from src to dst, using ws as scratch and w as
-// the packed weights.
-func forward(ws, w, dst, src []float32) {
+// forward runs one sample from src to dst, using ws as scratch, w as
+// the packed weights and u as the transformed Winograd weights.
+func forward(ws, w, u, dst, src []float32) {
 	// input: pack -> 3x32x32+1
 	packInput(ws, layout{0, 3, 32, 32, 1}, src)
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
@@ -15,39 +15,39 @@ func forward(ws, w, dst, src []float32) {
 	}
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
 	if useAsm {
-		step2AVX2(&ws[0], &w[0])
+		step2AVX2(&ws[0], &u[0])
 	} else {
-		step2(ws, w)
+		step2(ws, u)
 	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
 	if useAsm {
-		step3AVX2(&ws[0], &w[0])
+		step3AVX2(&ws[0], &u[0])
 	} else {
-		step3(ws, w)
+		step3(ws, u)
 	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
 	if useAsm {
-		step4AVX2(&ws[0], &w[0])
+		step4AVX2(&ws[0], &u[0])
 	} else {
-		step4(ws, w)
+		step4(ws, u)
 	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
 	if useAsm {
-		step5AVX2(&ws[0], &w[0])
+		step5AVX2(&ws[0], &u[0])
 	} else {
-		step5(ws, w)
+		step5(ws, u)
 	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
 	if useAsm {
-		step6AVX2(&ws[0], &w[0])
+		step6AVX2(&ws[0], &u[0])
 	} else {
-		step6(ws, w)
+		step6(ws, u)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
 	if useAsm {
-		step7AVX2(&ws[0], &w[0])
+		step7AVX2(&ws[0], &u[0])
 	} else {
-		step7(ws, w)
+		step7(ws, u)
 	}
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
 	if useAsm {
@@ -57,9 +57,9 @@ func forward(ws, w, dst, src []float32) {
 	}
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
 	if useAsm {
-		step9AVX2(&ws[0], &w[0])
+		step9AVX2(&ws[0], &u[0])
 	} else {
-		step9(ws, w)
+		step9(ws, u)
 	}
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
 	if useAsm {
@@ -69,27 +69,27 @@ func forward(ws, w, dst, src []float32) {
 	}
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
 	if useAsm {
-		step11AVX2(&ws[0], &w[0])
+		step11AVX2(&ws[0], &u[0])
 	} else {
-		step11(ws, w)
+		step11(ws, u)
 	}
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
 	if useAsm {
-		step12AVX2(&ws[0], &w[0])
+		step12AVX2(&ws[0], &u[0])
 	} else {
-		step12(ws, w)
+		step12(ws, u)
 	}
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
 	if useAsm {
-		step13AVX2(&ws[0], &w[0])
+		step13AVX2(&ws[0], &u[0])
 	} else {
-		step13(ws, w)
+		step13(ws, u)
 	}
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
 	if useAsm {
-		step14AVX2(&ws[0], &w[0])
+		step14AVX2(&ws[0], &u[0])
 	} else {
-		step14(ws, w)
+		step14(ws, u)
 	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
 	if useAsm {
@@ -99,9 +99,9 @@ func forward(ws, w, dst, src []float32) {
 	}
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	if useAsm {
-		step16AVX2(&ws[0], &w[0])
+		step16AVX2(&ws[0], &u[0])
 	} else {
-		step16(ws, w)
+		step16(ws, u)
 	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
 	if useAsm {
@@ -111,27 +111,27 @@ func forward(ws, w, dst, src []float32) {
 	}
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	if useAsm {
-		step18AVX2(&ws[0], &w[0])
+		step18AVX2(&ws[0], &u[0])
 	} else {
-		step18(ws, w)
+		step18(ws, u)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	if useAsm {
-		step19AVX2(&ws[0], &w[0])
+		step19AVX2(&ws[0], &u[0])
 	} else {
-		step19(ws, w)
+		step19(ws, u)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	if useAsm {
-		step20AVX2(&ws[0], &w[0])
+		step20AVX2(&ws[0], &u[0])
 	} else {
-		step20(ws, w)
+		step20(ws, u)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	if useAsm {
-		step21AVX2(&ws[0], &w[0])
+		step21AVX2(&ws[0], &u[0])
 	} else {
-		step21(ws, w)
+		step21(ws, u)
 	}
 	// gap: global_avgpool -> 64x1x1+0
 	if useAsm {

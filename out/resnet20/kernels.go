@@ -60,9 +60,11 @@ func step2(ws, w []float32) {
 
 var step2Winograd = winogradConv{
 	act:     1,
-	bias:    448,
+	bias:    0,
+	biasSrc: 448,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
+	kernels: 464,
 	m:       4,
 	out:     layout{27744, 16, 32, 32, 1},
 	scratch: 127408,
@@ -72,7 +74,7 @@ var step2Winograd = winogradConv{
 	xi:      256,
 }
 
-var step2Tiles = [...]convTile{{0, 2, 0, 16, 464}}
+var step2Tiles = [...]convTile{{0, 2, 0, 16, 16}}
 
 // step3 computes stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step3(ws, w []float32) {
@@ -81,10 +83,12 @@ func step3(ws, w []float32) {
 
 var step3Winograd = winogradConv{
 	act:     1,
-	bias:    9680,
+	bias:    9232,
+	biasSrc: 2768,
 	hasRes:  true,
 	in:      layout{27744, 16, 32, 32, 1},
 	inBase:  27744,
+	kernels: 2784,
 	m:       4,
 	out:     layout{46240, 16, 32, 32, 1},
 	res:     layout{9248, 16, 32, 32, 1},
@@ -95,7 +99,7 @@ var step3Winograd = winogradConv{
 	xi:      256,
 }
 
-var step3Tiles = [...]convTile{{0, 2, 0, 16, 9696}}
+var step3Tiles = [...]convTile{{0, 2, 0, 16, 9248}}
 
 // step4 computes stage1.1.conv1+stage1.1.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step4(ws, w []float32) {
@@ -104,9 +108,11 @@ func step4(ws, w []float32) {
 
 var step4Winograd = winogradConv{
 	act:     1,
-	bias:    18912,
+	bias:    18464,
+	biasSrc: 5088,
 	in:      layout{46240, 16, 32, 32, 1},
 	inBase:  46240,
+	kernels: 5104,
 	m:       4,
 	out:     layout{9248, 16, 32, 32, 1},
 	scratch: 127408,
@@ -116,7 +122,7 @@ var step4Winograd = winogradConv{
 	xi:      256,
 }
 
-var step4Tiles = [...]convTile{{0, 2, 0, 16, 18928}}
+var step4Tiles = [...]convTile{{0, 2, 0, 16, 18480}}
 
 // step5 computes stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step5(ws, w []float32) {
@@ -125,10 +131,12 @@ func step5(ws, w []float32) {
 
 var step5Winograd = winogradConv{
 	act:     1,
-	bias:    28144,
+	bias:    27696,
+	biasSrc: 7408,
 	hasRes:  true,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
+	kernels: 7424,
 	m:       4,
 	out:     layout{27744, 16, 32, 32, 1},
 	res:     layout{46240, 16, 32, 32, 1},
@@ -139,7 +147,7 @@ var step5Winograd = winogradConv{
 	xi:      256,
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 16, 28160}}
+var step5Tiles = [...]convTile{{0, 2, 0, 16, 27712}}
 
 // step6 computes stage1.2.conv1+stage1.2.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step6(ws, w []float32) {
@@ -148,9 +156,11 @@ func step6(ws, w []float32) {
 
 var step6Winograd = winogradConv{
 	act:     1,
-	bias:    37376,
+	bias:    36928,
+	biasSrc: 9728,
 	in:      layout{27744, 16, 32, 32, 1},
 	inBase:  27744,
+	kernels: 9744,
 	m:       4,
 	out:     layout{9248, 16, 32, 32, 1},
 	scratch: 127408,
@@ -160,7 +170,7 @@ var step6Winograd = winogradConv{
 	xi:      256,
 }
 
-var step6Tiles = [...]convTile{{0, 2, 0, 16, 37392}}
+var step6Tiles = [...]convTile{{0, 2, 0, 16, 36944}}
 
 // step7 computes stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step7(ws, w []float32) {
@@ -169,10 +179,12 @@ func step7(ws, w []float32) {
 
 var step7Winograd = winogradConv{
 	act:     1,
-	bias:    46608,
+	bias:    46160,
+	biasSrc: 12048,
 	hasRes:  true,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
+	kernels: 12064,
 	m:       4,
 	out:     layout{46240, 16, 32, 32, 1},
 	res:     layout{27744, 16, 32, 32, 1},
@@ -183,7 +195,7 @@ var step7Winograd = winogradConv{
 	xi:      256,
 }
 
-var step7Tiles = [...]convTile{{0, 2, 0, 16, 46624}}
+var step7Tiles = [...]convTile{{0, 2, 0, 16, 46176}}
 
 // step8 computes stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 1.
 func step8(ws, w []float32) {
@@ -194,7 +206,7 @@ func step8(ws, w []float32) {
 		outBase  = 64888
 		outRow   = 144
 		outPlane = 2592
-		bias     = 55840
+		bias     = 14368
 	)
 	for _, t := range &step8Tiles {
 		switch t.blocks {
@@ -234,7 +246,7 @@ func step8(ws, w []float32) {
 	}
 }
 
-var step8Tiles = [...]convTile{{0, 2, 0, 16, 55872}, {2, 2, 0, 16, 58176}}
+var step8Tiles = [...]convTile{{0, 2, 0, 16, 14400}, {2, 2, 0, 16, 16704}}
 
 // step9 computes stage2.0.conv2: conv3x3, 32x16x16+1 -> 32x16x16+0, stride 1, padding 1.
 func step9(ws, w []float32) {
@@ -243,9 +255,11 @@ func step9(ws, w []float32) {
 
 var step9Winograd = winogradConv{
 	act:     0,
-	bias:    60480,
+	bias:    55392,
+	biasSrc: 19008,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
+	kernels: 19040,
 	m:       4,
 	out:     layout{75104, 32, 16, 16, 0},
 	scratch: 127408,
@@ -255,7 +269,7 @@ var step9Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step9Tiles = [...]convTile{{0, 2, 0, 32, 60512}, {2, 2, 0, 32, 61024}}
+var step9Tiles = [...]convTile{{0, 2, 0, 32, 55424}, {2, 2, 0, 32, 55936}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32) {
@@ -266,7 +280,7 @@ func step10(ws, w []float32) {
 		outBase  = 64888
 		outRow   = 144
 		outPlane = 2592
-		bias     = 97376
+		bias     = 28256
 		resBase  = 75104
 		resRow   = 128
 		resPlane = 2048
@@ -302,7 +316,7 @@ func step10(ws, w []float32) {
 	}
 }
 
-var step10Tiles = [...]convTile{{0, 2, 0, 16, 97408}, {2, 2, 0, 16, 97664}}
+var step10Tiles = [...]convTile{{0, 2, 0, 16, 28288}, {2, 2, 0, 16, 28544}}
 
 // step11 computes stage2.1.conv1+stage2.1.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step11(ws, w []float32) {
@@ -311,9 +325,11 @@ func step11(ws, w []float32) {
 
 var step11Winograd = winogradConv{
 	act:     1,
-	bias:    97920,
+	bias:    92288,
+	biasSrc: 28800,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
+	kernels: 28832,
 	m:       4,
 	out:     layout{83296, 32, 16, 16, 1},
 	scratch: 127408,
@@ -323,7 +339,7 @@ var step11Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step11Tiles = [...]convTile{{0, 2, 0, 32, 97952}, {2, 2, 0, 32, 98464}}
+var step11Tiles = [...]convTile{{0, 2, 0, 32, 92320}, {2, 2, 0, 32, 92832}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32) {
@@ -332,10 +348,12 @@ func step12(ws, w []float32) {
 
 var step12Winograd = winogradConv{
 	act:     1,
-	bias:    134816,
+	bias:    129184,
+	biasSrc: 38048,
 	hasRes:  true,
 	in:      layout{83296, 32, 16, 16, 1},
 	inBase:  83296,
+	kernels: 38080,
 	m:       4,
 	out:     layout{93664, 32, 16, 16, 1},
 	res:     layout{64736, 32, 16, 16, 1},
@@ -346,7 +364,7 @@ var step12Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 134848}, {2, 2, 0, 32, 135360}}
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 129216}, {2, 2, 0, 32, 129728}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32) {
@@ -355,9 +373,11 @@ func step13(ws, w []float32) {
 
 var step13Winograd = winogradConv{
 	act:     1,
-	bias:    171712,
+	bias:    166080,
+	biasSrc: 47296,
 	in:      layout{93664, 32, 16, 16, 1},
 	inBase:  93664,
+	kernels: 47328,
 	m:       4,
 	out:     layout{64736, 32, 16, 16, 1},
 	scratch: 127408,
@@ -367,7 +387,7 @@ var step13Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 171744}, {2, 2, 0, 32, 172256}}
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 166112}, {2, 2, 0, 32, 166624}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32) {
@@ -376,10 +396,12 @@ func step14(ws, w []float32) {
 
 var step14Winograd = winogradConv{
 	act:     1,
-	bias:    208608,
+	bias:    202976,
+	biasSrc: 56544,
 	hasRes:  true,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
+	kernels: 56576,
 	m:       4,
 	out:     layout{83296, 32, 16, 16, 1},
 	res:     layout{93664, 32, 16, 16, 1},
@@ -390,7 +412,7 @@ var step14Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 208640}, {2, 2, 0, 32, 209152}}
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 203008}, {2, 2, 0, 32, 203520}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32) {
@@ -401,7 +423,7 @@ func step15(ws, w []float32) {
 		outBase  = 104120
 		outRow   = 80
 		outPlane = 800
-		bias     = 245504
+		bias     = 65792
 	)
 	for _, t := range &step15Tiles {
 		switch t.blocks {
@@ -473,7 +495,7 @@ func step15(ws, w []float32) {
 	}
 }
 
-var step15Tiles = [...]convTile{{0, 3, 0, 32, 245568}, {3, 3, 0, 32, 252480}, {6, 2, 0, 32, 259392}}
+var step15Tiles = [...]convTile{{0, 3, 0, 32, 65856}, {3, 3, 0, 32, 72768}, {6, 2, 0, 32, 79680}}
 
 // step16 computes stage3.0.conv2: conv3x3, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step16(ws, w []float32) {
@@ -482,9 +504,11 @@ func step16(ws, w []float32) {
 
 var step16Winograd = winogradConv{
 	act:     0,
-	bias:    264000,
+	bias:    239872,
+	biasSrc: 84288,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
+	kernels: 84352,
 	m:       4,
 	out:     layout{110432, 64, 8, 8, 0},
 	scratch: 127408,
@@ -494,7 +518,7 @@ var step16Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step16Tiles = [...]convTile{{0, 3, 0, 64, 264064}, {3, 3, 0, 64, 265600}, {6, 2, 0, 64, 267136}}
+var step16Tiles = [...]convTile{{0, 3, 0, 64, 239936}, {3, 3, 0, 64, 241472}, {6, 2, 0, 64, 243008}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32) {
@@ -505,7 +529,7 @@ func step17(ws, w []float32) {
 		outBase  = 104120
 		outRow   = 80
 		outPlane = 800
-		bias     = 411520
+		bias     = 121216
 		resBase  = 110432
 		resRow   = 64
 		resPlane = 512
@@ -566,7 +590,7 @@ func step17(ws, w []float32) {
 	}
 }
 
-var step17Tiles = [...]convTile{{0, 3, 0, 32, 411584}, {3, 3, 0, 32, 412352}, {6, 2, 0, 32, 413120}}
+var step17Tiles = [...]convTile{{0, 3, 0, 32, 121280}, {3, 3, 0, 32, 122048}, {6, 2, 0, 32, 122816}}
 
 // step18 computes stage3.1.conv1+stage3.1.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step18(ws, w []float32) {
@@ -575,9 +599,11 @@ func step18(ws, w []float32) {
 
 var step18Winograd = winogradConv{
 	act:     1,
-	bias:    413632,
+	bias:    387392,
+	biasSrc: 123328,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
+	kernels: 123392,
 	m:       4,
 	out:     layout{114528, 64, 8, 8, 1},
 	scratch: 127408,
@@ -587,7 +613,7 @@ var step18Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 413696}, {3, 3, 0, 64, 415232}, {6, 2, 0, 64, 416768}}
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 387456}, {3, 3, 0, 64, 388992}, {6, 2, 0, 64, 390528}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32) {
@@ -596,10 +622,12 @@ func step19(ws, w []float32) {
 
 var step19Winograd = winogradConv{
 	act:     1,
-	bias:    561152,
+	bias:    534912,
+	biasSrc: 160256,
 	hasRes:  true,
 	in:      layout{114528, 64, 8, 8, 1},
 	inBase:  114528,
+	kernels: 160320,
 	m:       4,
 	out:     layout{120928, 64, 8, 8, 1},
 	res:     layout{104032, 64, 8, 8, 1},
@@ -610,7 +638,7 @@ var step19Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 561216}, {3, 3, 0, 64, 562752}, {6, 2, 0, 64, 564288}}
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 534976}, {3, 3, 0, 64, 536512}, {6, 2, 0, 64, 538048}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32) {
@@ -619,9 +647,11 @@ func step20(ws, w []float32) {
 
 var step20Winograd = winogradConv{
 	act:     1,
-	bias:    708672,
+	bias:    682432,
+	biasSrc: 197184,
 	in:      layout{120928, 64, 8, 8, 1},
 	inBase:  120928,
+	kernels: 197248,
 	m:       4,
 	out:     layout{104032, 64, 8, 8, 1},
 	scratch: 127408,
@@ -631,7 +661,7 @@ var step20Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 708736}, {3, 3, 0, 64, 710272}, {6, 2, 0, 64, 711808}}
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 682496}, {3, 3, 0, 64, 684032}, {6, 2, 0, 64, 685568}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32) {
@@ -640,10 +670,12 @@ func step21(ws, w []float32) {
 
 var step21Winograd = winogradConv{
 	act:     1,
-	bias:    856192,
+	bias:    829952,
+	biasSrc: 234112,
 	hasRes:  true,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
+	kernels: 234176,
 	m:       4,
 	out:     layout{110432, 64, 8, 8, 0},
 	res:     layout{120928, 64, 8, 8, 1},
@@ -654,7 +686,7 @@ var step21Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 856256}, {3, 3, 0, 64, 857792}, {6, 2, 0, 64, 859328}}
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 830016}, {3, 3, 0, 64, 831552}, {6, 2, 0, 64, 833088}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32) {
@@ -665,7 +697,7 @@ func step22(ws, w []float32) {
 		outBase  = 127328
 		outRow   = 8
 		outPlane = 8
-		bias     = 1003712
+		bias     = 271040
 	)
 	for _, t := range &step22Tiles {
 		k := w[t.wOff : t.wOff+512]
@@ -682,7 +714,7 @@ func step22(ws, w []float32) {
 	}
 }
 
-var step22Tiles = [...]convTile{{0, 1, 0, 8, 1003776}, {1, 1, 8, 16, 1004288}, {2, 1, 16, 24, 1004800}, {3, 1, 24, 32, 1005312}, {4, 1, 32, 40, 1005824}, {5, 1, 40, 48, 1006336}, {6, 1, 48, 56, 1006848}, {7, 1, 56, 64, 1007360}}
+var step22Tiles = [...]convTile{{0, 1, 0, 8, 271104}, {1, 1, 8, 16, 271616}, {2, 1, 16, 24, 272128}, {3, 1, 24, 32, 272640}, {4, 1, 32, 40, 273152}, {5, 1, 40, 48, 273664}, {6, 1, 48, 56, 274176}, {7, 1, 56, 64, 274688}}
 
 // step23 computes linear: linear, 64x1x1+0 -> 10x1x1+0, stride 1, padding 0.
 func step23(ws, w []float32) {
@@ -693,7 +725,7 @@ func step23(ws, w []float32) {
 		outBase  = 127392
 		outRow   = 8
 		outPlane = 8
-		bias     = 1007872
+		bias     = 275200
 	)
 	for _, t := range &step23Tiles {
 		switch t.blocks {
@@ -725,4 +757,4 @@ func step23(ws, w []float32) {
 	}
 }
 
-var step23Tiles = [...]convTile{{0, 2, 0, 64, 1007888}}
+var step23Tiles = [...]convTile{{0, 2, 0, 64, 275216}}

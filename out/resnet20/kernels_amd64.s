@@ -835,7 +835,7 @@ step2AVX2_tcol4:
 	JNZ          step2AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         1856(BX), R10
+	LEAQ         64(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step2AVX2_xi5:
@@ -1203,7 +1203,7 @@ step2AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         1792(BX), DX
+	LEAQ         (BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -1869,7 +1869,7 @@ step3AVX2_tcol4:
 	JNZ          step3AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         38784(BX), R10
+	LEAQ         36992(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step3AVX2_xi5:
@@ -2237,7 +2237,7 @@ step3AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         38720(BX), DX
+	LEAQ         36928(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -2921,7 +2921,7 @@ step4AVX2_tcol4:
 	JNZ          step4AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         75712(BX), R10
+	LEAQ         73920(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step4AVX2_xi5:
@@ -3289,7 +3289,7 @@ step4AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         75648(BX), DX
+	LEAQ         73856(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -3955,7 +3955,7 @@ step5AVX2_tcol4:
 	JNZ          step5AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         112640(BX), R10
+	LEAQ         110848(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step5AVX2_xi5:
@@ -4323,7 +4323,7 @@ step5AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         112576(BX), DX
+	LEAQ         110784(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -5007,7 +5007,7 @@ step6AVX2_tcol4:
 	JNZ          step6AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         149568(BX), R10
+	LEAQ         147776(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step6AVX2_xi5:
@@ -5375,7 +5375,7 @@ step6AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         149504(BX), DX
+	LEAQ         147712(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -6041,7 +6041,7 @@ step7AVX2_tcol4:
 	JNZ          step7AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         186496(BX), R10
+	LEAQ         184704(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step7AVX2_xi5:
@@ -6409,7 +6409,7 @@ step7AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         186432(BX), DX
+	LEAQ         184640(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -6720,9 +6720,9 @@ TEXT ·step8AVX2(SB), $48-16
 	MOVQ SI, 8(SP)
 	LEAQ (AX), SI
 	MOVQ SI, 16(SP)
-	LEAQ 223488(BX), SI
+	LEAQ 57600(BX), SI
 	MOVQ SI, 24(SP)
-	LEAQ 223360(BX), SI
+	LEAQ 57472(BX), SI
 	MOVQ SI, 32(SP)
 	MOVQ $0x00000002, 40(SP)
 
@@ -9673,7 +9673,7 @@ step9AVX2_tcol4:
 	JNZ          step9AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         583360(AX), R9
-	LEAQ         242048(BX), R10
+	LEAQ         221696(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step9AVX2_xi5:
@@ -10040,7 +10040,7 @@ step9AVX2_pic9:
 	VMOVD        CX, X10
 	VBROADCASTSS X10, Y10
 	LEAQ         583360(AX), R8
-	LEAQ         241920(BX), DX
+	LEAQ         221568(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         657088(AX), DI
 	MOVQ         8(SP), SI
@@ -10317,9 +10317,9 @@ TEXT ·step10AVX2(SB), $48-16
 	MOVQ SI, 8(SP)
 	LEAQ 300416(AX), SI
 	MOVQ SI, 16(SP)
-	LEAQ 389632(BX), SI
+	LEAQ 113152(BX), SI
 	MOVQ SI, 24(SP)
-	LEAQ 389504(BX), SI
+	LEAQ 113024(BX), SI
 	MOVQ SI, 32(SP)
 	MOVQ $0x00000002, 40(SP)
 
@@ -11114,7 +11114,7 @@ step11AVX2_tcol4:
 	JNZ          step11AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         583360(AX), R9
-	LEAQ         391808(BX), R10
+	LEAQ         369280(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step11AVX2_xi5:
@@ -11482,7 +11482,7 @@ step11AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	LEAQ         391680(BX), DX
+	LEAQ         369152(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         657088(AX), DI
 	MOVQ         8(SP), SI
@@ -12148,7 +12148,7 @@ step12AVX2_tcol4:
 	JNZ          step12AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         583360(AX), R9
-	LEAQ         539392(BX), R10
+	LEAQ         516864(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step12AVX2_xi5:
@@ -12516,7 +12516,7 @@ step12AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	LEAQ         539264(BX), DX
+	LEAQ         516736(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         657088(AX), DI
 	MOVQ         8(SP), SI
@@ -13200,7 +13200,7 @@ step13AVX2_tcol4:
 	JNZ          step13AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         583360(AX), R9
-	LEAQ         686976(BX), R10
+	LEAQ         664448(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step13AVX2_xi5:
@@ -13568,7 +13568,7 @@ step13AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	LEAQ         686848(BX), DX
+	LEAQ         664320(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         657088(AX), DI
 	MOVQ         8(SP), SI
@@ -14234,7 +14234,7 @@ step14AVX2_tcol4:
 	JNZ          step14AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         583360(AX), R9
-	LEAQ         834560(BX), R10
+	LEAQ         812032(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step14AVX2_xi5:
@@ -14602,7 +14602,7 @@ step14AVX2_pic9:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	LEAQ         834432(BX), DX
+	LEAQ         811904(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         657088(AX), DI
 	MOVQ         8(SP), SI
@@ -14913,9 +14913,9 @@ TEXT ·step15AVX2(SB), $48-16
 	MOVQ SI, 8(SP)
 	LEAQ (AX), SI
 	MOVQ SI, 16(SP)
-	LEAQ 982272(BX), SI
+	LEAQ 263424(BX), SI
 	MOVQ SI, 24(SP)
-	LEAQ 982016(BX), SI
+	LEAQ 263168(BX), SI
 	MOVQ SI, 32(SP)
 	MOVQ $0x00000002, 40(SP)
 
@@ -16370,9 +16370,9 @@ step15AVX2_ic4:
 	MOVQ         SI, 8(SP)
 	LEAQ         (AX), SI
 	MOVQ         SI, 16(SP)
-	LEAQ         1037568(BX), SI
+	LEAQ         318720(BX), SI
 	MOVQ         SI, 24(SP)
-	LEAQ         982208(BX), SI
+	LEAQ         263360(BX), SI
 	MOVQ         SI, 32(SP)
 	MOVQ         $0x00000001, 40(SP)
 	MOVQ         (SP), R8
@@ -17827,7 +17827,7 @@ step16AVX2_tcol4:
 	JNZ          step16AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         1056256(BX), R10
+	LEAQ         959744(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step16AVX2_xi5:
@@ -18204,7 +18204,7 @@ step16AVX2_pic11:
 	VMOVD        CX, X10
 	VBROADCASTSS X10, Y10
 	LEAQ         546496(AX), R8
-	LEAQ         1056000(BX), DX
+	LEAQ         959488(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -18481,9 +18481,9 @@ TEXT ·step17AVX2(SB), $48-16
 	MOVQ SI, 8(SP)
 	LEAQ 441728(AX), SI
 	MOVQ SI, 16(SP)
-	LEAQ 1646336(BX), SI
+	LEAQ 485120(BX), SI
 	MOVQ SI, 24(SP)
-	LEAQ 1646080(BX), SI
+	LEAQ 484864(BX), SI
 	MOVQ SI, 32(SP)
 	MOVQ $0x00000002, 40(SP)
 
@@ -18734,9 +18734,9 @@ step17AVX2_ic4:
 	MOVQ         SI, 8(SP)
 	LEAQ         454016(AX), SI
 	MOVQ         SI, 16(SP)
-	LEAQ         1652480(BX), SI
+	LEAQ         491264(BX), SI
 	MOVQ         SI, 24(SP)
-	LEAQ         1646272(BX), SI
+	LEAQ         485056(BX), SI
 	MOVQ         SI, 32(SP)
 	MOVQ         $0x00000001, 40(SP)
 	MOVQ         (SP), R8
@@ -19303,7 +19303,7 @@ step18AVX2_tcol4:
 	JNZ          step18AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         1654784(BX), R10
+	LEAQ         1549824(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step18AVX2_xi5:
@@ -19681,7 +19681,7 @@ step18AVX2_pic11:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         1654528(BX), DX
+	LEAQ         1549568(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -20347,7 +20347,7 @@ step19AVX2_tcol4:
 	JNZ          step19AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         2244864(BX), R10
+	LEAQ         2139904(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step19AVX2_xi5:
@@ -20725,7 +20725,7 @@ step19AVX2_pic11:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         2244608(BX), DX
+	LEAQ         2139648(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -21409,7 +21409,7 @@ step20AVX2_tcol4:
 	JNZ          step20AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         2834944(BX), R10
+	LEAQ         2729984(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step20AVX2_xi5:
@@ -21787,7 +21787,7 @@ step20AVX2_pic11:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         2834688(BX), DX
+	LEAQ         2729728(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -22453,7 +22453,7 @@ step21AVX2_tcol4:
 	JNZ          step21AVX2_vic2
 	LEAQ         509632(AX), R8
 	LEAQ         546496(AX), R9
-	LEAQ         3425024(BX), R10
+	LEAQ         3320064(BX), R10
 	MOVQ         $0x00000024, 32(SP)
 
 step21AVX2_xi5:
@@ -22831,7 +22831,7 @@ step21AVX2_pic11:
 	VBROADCASTSS X10, Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	LEAQ         3424768(BX), DX
+	LEAQ         3319808(BX), DX
 	MOVQ         DX, 88(SP)
 	LEAQ         583360(AX), DI
 	MOVQ         8(SP), SI
@@ -23142,9 +23142,9 @@ TEXT ·step22AVX2(SB), $48-16
 	MOVQ SI, 8(SP)
 	LEAQ (AX), SI
 	MOVQ SI, 16(SP)
-	LEAQ 4015104(BX), SI
+	LEAQ 1084416(BX), SI
 	MOVQ SI, 24(SP)
-	LEAQ 4014848(BX), SI
+	LEAQ 1084160(BX), SI
 	MOVQ SI, 32(SP)
 	MOVQ $0x00000008, 40(SP)
 
@@ -23324,9 +23324,9 @@ TEXT ·step23AVX2(SB), $48-16
 	MOVQ SI, 8(SP)
 	LEAQ (AX), SI
 	MOVQ SI, 16(SP)
-	LEAQ 4031552(BX), SI
+	LEAQ 1100864(BX), SI
 	MOVQ SI, 24(SP)
-	LEAQ 4031488(BX), SI
+	LEAQ 1100800(BX), SI
 	MOVQ SI, 32(SP)
 	MOVQ $0x00000001, 40(SP)
 	MOVQ (SP), R8

@@ -8,11 +8,11 @@ import "testing"
 // holding the activations of a real input.
 func BenchmarkLayers(b *testing.B) {
 	inputs, _ := goldenSamples(b)
-	w := loadWeights()
+	w, u := loadWeights()
 	ws := make([]float32, workspaceLen)
 	dst := make([]float32, OutputLen)
 	src := inputs[0]
-	forward(ws, w, dst, src)
+	forward(ws, w, u, dst, src)
 	steps := []struct {
 		name  string
 		flops float64
@@ -27,39 +27,39 @@ func BenchmarkLayers(b *testing.B) {
 		}
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
 		if useAsm {
-			step2AVX2(&ws[0], &w[0])
+			step2AVX2(&ws[0], &u[0])
 		} else {
-			step2(ws, w)
+			step2(ws, u)
 		}
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
 		if useAsm {
-			step3AVX2(&ws[0], &w[0])
+			step3AVX2(&ws[0], &u[0])
 		} else {
-			step3(ws, w)
+			step3(ws, u)
 		}
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
 		if useAsm {
-			step4AVX2(&ws[0], &w[0])
+			step4AVX2(&ws[0], &u[0])
 		} else {
-			step4(ws, w)
+			step4(ws, u)
 		}
 	}}, {"05_stage1.1.conv2+stage1.1.add+stage1.1.relu2", 4.718592e+06, func() {
 		if useAsm {
-			step5AVX2(&ws[0], &w[0])
+			step5AVX2(&ws[0], &u[0])
 		} else {
-			step5(ws, w)
+			step5(ws, u)
 		}
 	}}, {"06_stage1.2.conv1+stage1.2.relu1", 4.718592e+06, func() {
 		if useAsm {
-			step6AVX2(&ws[0], &w[0])
+			step6AVX2(&ws[0], &u[0])
 		} else {
-			step6(ws, w)
+			step6(ws, u)
 		}
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
 		if useAsm {
-			step7AVX2(&ws[0], &w[0])
+			step7AVX2(&ws[0], &u[0])
 		} else {
-			step7(ws, w)
+			step7(ws, u)
 		}
 	}}, {"08_stage2.0.conv1+stage2.0.relu1", 2.359296e+06, func() {
 		if useAsm {
@@ -69,9 +69,9 @@ func BenchmarkLayers(b *testing.B) {
 		}
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
 		if useAsm {
-			step9AVX2(&ws[0], &w[0])
+			step9AVX2(&ws[0], &u[0])
 		} else {
-			step9(ws, w)
+			step9(ws, u)
 		}
 	}}, {"10_stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2", 262144.0, func() {
 		if useAsm {
@@ -81,27 +81,27 @@ func BenchmarkLayers(b *testing.B) {
 		}
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
 		if useAsm {
-			step11AVX2(&ws[0], &w[0])
+			step11AVX2(&ws[0], &u[0])
 		} else {
-			step11(ws, w)
+			step11(ws, u)
 		}
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
 		if useAsm {
-			step12AVX2(&ws[0], &w[0])
+			step12AVX2(&ws[0], &u[0])
 		} else {
-			step12(ws, w)
+			step12(ws, u)
 		}
 	}}, {"13_stage2.2.conv1+stage2.2.relu1", 4.718592e+06, func() {
 		if useAsm {
-			step13AVX2(&ws[0], &w[0])
+			step13AVX2(&ws[0], &u[0])
 		} else {
-			step13(ws, w)
+			step13(ws, u)
 		}
 	}}, {"14_stage2.2.conv2+stage2.2.add+stage2.2.relu2", 4.718592e+06, func() {
 		if useAsm {
-			step14AVX2(&ws[0], &w[0])
+			step14AVX2(&ws[0], &u[0])
 		} else {
-			step14(ws, w)
+			step14(ws, u)
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		if useAsm {
@@ -111,9 +111,9 @@ func BenchmarkLayers(b *testing.B) {
 		}
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		if useAsm {
-			step16AVX2(&ws[0], &w[0])
+			step16AVX2(&ws[0], &u[0])
 		} else {
-			step16(ws, w)
+			step16(ws, u)
 		}
 	}}, {"17_stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2", 262144.0, func() {
 		if useAsm {
@@ -123,27 +123,27 @@ func BenchmarkLayers(b *testing.B) {
 		}
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		if useAsm {
-			step18AVX2(&ws[0], &w[0])
+			step18AVX2(&ws[0], &u[0])
 		} else {
-			step18(ws, w)
+			step18(ws, u)
 		}
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		if useAsm {
-			step19AVX2(&ws[0], &w[0])
+			step19AVX2(&ws[0], &u[0])
 		} else {
-			step19(ws, w)
+			step19(ws, u)
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		if useAsm {
-			step20AVX2(&ws[0], &w[0])
+			step20AVX2(&ws[0], &u[0])
 		} else {
-			step20(ws, w)
+			step20(ws, u)
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		if useAsm {
-			step21AVX2(&ws[0], &w[0])
+			step21AVX2(&ws[0], &u[0])
 		} else {
-			step21(ws, w)
+			step21(ws, u)
 		}
 	}}, {"22_gap", 8192.0, func() {
 		if useAsm {

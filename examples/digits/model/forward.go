@@ -2,9 +2,9 @@
 
 package model
 
-// forward runs one sample from src to dst, using ws as scratch and w as
-// the packed weights.
-func forward(ws, w, dst, src []float32) {
+// forward runs one sample from src to dst, using ws as scratch, w as
+// the packed weights and u as the transformed Winograd weights.
+func forward(ws, w, u, dst, src []float32) {
 	// input: pack -> 1x8x8+1
 	packInput(ws, layout{0, 1, 8, 8, 1}, src)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
@@ -21,9 +21,9 @@ func forward(ws, w, dst, src []float32) {
 	}
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
 	if useAsm {
-		step3AVX2(&ws[0], &w[0])
+		step3AVX2(&ws[0], &u[0])
 	} else {
-		step3(ws, w)
+		step3(ws, u)
 	}
 	// gap: global_avgpool -> 32x1x1+0
 	if useAsm {

@@ -111,9 +111,11 @@ func step3(ws, w []float32) {
 
 var step3Winograd = winogradConv{
 	act:     1,
-	bias:    4800,
+	bias:    0,
+	biasSrc: 4800,
 	in:      layout{2400, 32, 4, 4, 1},
 	inBase:  2400,
+	kernels: 4832,
 	m:       2,
 	out:     layout{3552, 32, 4, 4, 0},
 	scratch: 4112,
@@ -123,7 +125,7 @@ var step3Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step3Tiles = [...]convTile{{0, 4, 0, 32, 4832}}
+var step3Tiles = [...]convTile{{0, 4, 0, 32, 32}}
 
 // step4 computes gap: global_avgpool, 32x4x4+0 -> 32x1x1+0, stride 1, padding 0.
 func step4(ws, w []float32) {
@@ -134,7 +136,7 @@ func step4(ws, w []float32) {
 		outBase  = 4064
 		outRow   = 8
 		outPlane = 8
-		bias     = 21216
+		bias     = 14048
 	)
 	for _, t := range &step4Tiles {
 		k := w[t.wOff : t.wOff+128]
@@ -151,7 +153,7 @@ func step4(ws, w []float32) {
 	}
 }
 
-var step4Tiles = [...]convTile{{0, 1, 0, 8, 21248}, {1, 1, 8, 16, 21376}, {2, 1, 16, 24, 21504}, {3, 1, 24, 32, 21632}}
+var step4Tiles = [...]convTile{{0, 1, 0, 8, 14080}, {1, 1, 8, 16, 14208}, {2, 1, 16, 24, 14336}, {3, 1, 24, 32, 14464}}
 
 // step5 computes fc: linear, 32x1x1+0 -> 10x1x1+0, stride 1, padding 0.
 func step5(ws, w []float32) {
@@ -162,7 +164,7 @@ func step5(ws, w []float32) {
 		outBase  = 4096
 		outRow   = 8
 		outPlane = 8
-		bias     = 21760
+		bias     = 14592
 	)
 	for _, t := range &step5Tiles {
 		switch t.blocks {
@@ -194,4 +196,4 @@ func step5(ws, w []float32) {
 	}
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 32, 21776}}
+var step5Tiles = [...]convTile{{0, 2, 0, 32, 14608}}

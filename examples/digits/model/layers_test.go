@@ -8,11 +8,11 @@ import "testing"
 // holding the activations of a real input.
 func BenchmarkLayers(b *testing.B) {
 	inputs, _ := goldenSamples(b)
-	w := loadWeights()
+	w, u := loadWeights()
 	ws := make([]float32, workspaceLen)
 	dst := make([]float32, OutputLen)
 	src := inputs[0]
-	forward(ws, w, dst, src)
+	forward(ws, w, u, dst, src)
 	steps := []struct {
 		name  string
 		flops float64
@@ -33,9 +33,9 @@ func BenchmarkLayers(b *testing.B) {
 		}
 	}}, {"03_conv3+relu3", 294912.0, func() {
 		if useAsm {
-			step3AVX2(&ws[0], &w[0])
+			step3AVX2(&ws[0], &u[0])
 		} else {
-			step3(ws, w)
+			step3(ws, u)
 		}
 	}}, {"04_gap", 1024.0, func() {
 		if useAsm {

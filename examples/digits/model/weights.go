@@ -14,4 +14,9 @@ const (
 	weightsHeader = 64
 	// workspaceLen is the floats of scratch one inference uses.
 	workspaceLen = 8336
+	// winogradLen is the floats of transformed Winograd weights.
+	winogradLen = 16416
 )
+
+// winogradSteps are the steps whose weights loadWeights transforms.
+var winogradSteps = []*winogradConv{&step3Winograd}

@@ -18,6 +18,8 @@ type winogradConv struct {
 	act            int
 	bias           int // weight offset of the bias
 	xi             int // weight floats per transform element
+	kernels        int // offset of the 3x3 kernels, [out][in][3][3], in the packed weights
+	biasSrc        int // offset of the bias in the packed weights
 	tiles          []convTile
 	tilesY, tilesX int
 	scratch        int // workspace offset of room for V and M
@@ -108,6 +110,91 @@ func (c *winogradConv) run(ws, w []float32) {
 				}
 			}
 		}
+	}
+}
+
+// transformWeights writes the step's bias and transformed weights
+// (G g G^T for every 3x3 kernel g) into u, reading the kernels and the
+// bias from the packed weights w. It computes in float64 and rounds once.
+// Its products are by powers of two, which are exact, or explicitly
+// rounded (a conversion keeps compilers from fusing them into a
+// multiply-add), so every architecture gets the same bits.
+func (c *winogradConv) transformWeights(u, w []float32) {
+	copy(u[c.bias:c.bias+c.out.c], w[c.biasSrc:c.biasSrc+c.out.c])
+	aa := (c.m + 2) * (c.m + 2)
+	ic := c.in.c
+	var g [9]float64
+	var t [36]float64
+	// Eight input channels at a time: eight adjacent kernels of each
+	// output channel are read together, and each transform element's
+	// values for them are stored as one run, as the layout has them.
+	const chunk = 8
+	var buf []float32 // [aa][chunk][lanes]
+	for _, tile := range c.tiles {
+		lanes := tile.blocks * 8
+		oc0 := tile.block0 * 8
+		if len(buf) < aa*chunk*lanes {
+			buf = make([]float32, aa*chunk*lanes)
+		}
+		clear(buf) // lanes past the last channel stay zero
+		for ch0 := 0; ch0 < ic; ch0 += chunk {
+			n := min(chunk, ic-ch0)
+			for oc := oc0; oc < min(oc0+lanes, c.out.c); oc++ {
+				k := w[c.kernels+(oc*ic+ch0)*9:][:n*9]
+				for j := 0; j < n; j++ {
+					for i, v := range k[j*9 : j*9+9] {
+						g[i] = float64(v)
+					}
+					if c.m == 4 {
+						kernelF4(&g, &t)
+					} else {
+						kernelF2(&g, &t)
+					}
+					at := j*lanes + oc - oc0
+					for xi := 0; xi < aa; xi++ {
+						buf[xi*chunk*lanes+at] = float32(t[xi])
+					}
+				}
+			}
+			for xi := 0; xi < aa; xi++ {
+				at := tile.wOff + xi*c.xi + ch0*lanes
+				copy(u[at:at+n*lanes], buf[xi*chunk*lanes:])
+			}
+		}
+	}
+}
+
+// kernelF4 computes the 6x6 t = G g G^T for F(4x4, 3x3).
+func kernelF4(g *[9]float64, t *[36]float64) {
+	const sixth, twentyFourth = 1.0 / 6, 1.0 / 24
+	f := func(x0, x1, x2 float64) (y0, y1, y2, y3, y4, y5 float64) {
+		p, q := x0+x2, x0+x2*4
+		return x0 / 4, float64(-(p + x1) * sixth), float64((x1 - p) * sixth),
+			float64((q + x1*2) * twentyFourth), float64((q - x1*2) * twentyFourth), x2
+	}
+	var h [18]float64 // G g: 6 rows of 3
+	for j := 0; j < 3; j++ {
+		h[j], h[3+j], h[6+j], h[9+j], h[12+j], h[15+j] = f(g[j], g[3+j], g[6+j])
+	}
+	for i := 0; i < 6; i++ {
+		r := (*[6]float64)(t[i*6:])
+		r[0], r[1], r[2], r[3], r[4], r[5] = f(h[i*3], h[i*3+1], h[i*3+2])
+	}
+}
+
+// kernelF2 computes the 4x4 t = G g G^T for F(2x2, 3x3) (the first 16 of t).
+func kernelF2(g *[9]float64, t *[36]float64) {
+	f := func(x0, x1, x2 float64) (y0, y1, y2, y3 float64) {
+		p := x0 + x2
+		return x0, (p + x1) / 2, (p - x1) / 2, x2
+	}
+	var h [12]float64 // G g: 4 rows of 3
+	for j := 0; j < 3; j++ {
+		h[j], h[3+j], h[6+j], h[9+j] = f(g[j], g[3+j], g[6+j])
+	}
+	for i := 0; i < 4; i++ {
+		r := (*[4]float64)(t[i*4:])
+		r[0], r[1], r[2], r[3] = f(h[i*3], h[i*3+1], h[i*3+2])
 	}
 }
 
