@@ -5,34 +5,57 @@ import (
 	"html"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 )
 
-// WriteText prints the rows as a table; with peak > 0 (GFLOP/s) it adds
-// each step's share of it.
+// WriteText prints the rows as a table, names left-aligned and numbers
+// right-aligned; with peak > 0 (GFLOP/s) it adds each step's share of it.
 func WriteText(w io.Writer, rows []Row, peak float64) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "step\top\tshape\talgorithm\tMFLOP\ttime µs\tGFLOP/s\t"
+	head := []string{"step", "op", "shape", "algorithm", "MFLOP", "time µs", "GFLOP/s"}
 	if peak > 0 {
-		head += "% peak\t"
+		head = append(head, "% peak")
 	}
-	fmt.Fprintln(tw, head)
+	table := [][]string{head}
 	var total float64
 	for _, r := range rows {
 		total += r.NS
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%.2f\t%.1f\t%.1f\t", short(r.Step), r.Op, r.Shape, r.Algorithm,
-			float64(r.FLOPs)/1e6, r.NS/1e3, r.GFLOPs())
+		line := []string{short(r.Step), r.Op, r.Shape, r.Algorithm,
+			fmt.Sprintf("%.2f", float64(r.FLOPs)/1e6), fmt.Sprintf("%.1f", r.NS/1e3), fmt.Sprintf("%.1f", r.GFLOPs())}
 		if peak > 0 {
+			pct := ""
 			if r.FLOPs > 0 && r.NS > 0 {
-				line += fmt.Sprintf("%.0f%%\t", 100*r.GFLOPs()/peak)
+				pct = fmt.Sprintf("%.0f%%", 100*r.GFLOPs()/peak)
+			}
+			line = append(line, pct)
+		}
+		table = append(table, line)
+	}
+	table = append(table, []string{"total", "", "", "", "", fmt.Sprintf("%.1f", total/1e3), ""})
+	const textColumns = 4 // then numbers
+	width := make([]int, len(head))
+	for _, line := range table {
+		for i, cell := range line {
+			width[i] = max(width[i], utf8.RuneCountInString(cell))
+		}
+	}
+	var b strings.Builder
+	for _, line := range table {
+		var l strings.Builder
+		for i, cell := range line {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
+			if i > 0 {
+				l.WriteString("  ")
+			}
+			if i < textColumns {
+				l.WriteString(cell + pad)
 			} else {
-				line += "\t"
+				l.WriteString(pad + cell)
 			}
 		}
-		fmt.Fprintln(tw, line)
+		b.WriteString(strings.TrimRight(l.String(), " ") + "\n")
 	}
-	fmt.Fprintf(tw, "total\t\t\t\t\t%.1f\t\t\n", total/1e3)
-	return tw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // WriteSVG draws, per step, a bar of its time and a bar of its FLOPs
