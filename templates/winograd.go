@@ -94,17 +94,20 @@ func (c *winogradConv) run(ws, w []float32) {
 						outputF2(&d, &y)
 					}
 					b := w[c.bias+oc]
-					for i := 0; i < c.m; i++ {
-						for j := 0; j < c.m; j++ {
-							py, px := ty*c.m+i, tx*c.m+j
-							if py >= c.out.h || px >= c.out.w {
-								continue // a tile reaching past the output
-							}
+					// The part of the tile inside the output.
+					rows, cols := min(c.m, c.out.h-ty*c.m), min(c.m, c.out.w-tx*c.m)
+					o, orow := c.out.at(oc, ty*c.m, tx*c.m), c.out.row()
+					r, rrow := 0, 0
+					if c.hasRes {
+						r, rrow = c.res.at(oc, ty*c.m, tx*c.m), c.res.row()
+					}
+					for i := 0; i < rows; i++ {
+						for j := 0; j < cols; j++ {
 							s := y[i*c.m+j] + b
 							if c.hasRes {
-								s += ws[c.res.at(oc, py, px)]
+								s += ws[r+i*rrow+j*8]
 							}
-							ws[c.out.at(oc, py, px)] = act(s, c.act)
+							ws[o+i*orow+j*8] = act(s, c.act)
 						}
 					}
 				}
