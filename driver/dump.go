@@ -60,7 +60,8 @@ func dump(w io.Writer, stage string, r *Result) {
 		for _, b := range p.Buffers {
 			fmt.Fprintf(tw, "buffer b%d\t%s\toffset %d\t%d floats\n", b.ID, b.Layout, b.Offset, b.Layout.Len())
 		}
-		fmt.Fprintf(tw, "workspace\t%d floats\nweights\t%d floats\n", p.WorkspaceLen, len(p.Weights))
+		fmt.Fprintf(tw, "workspace\t%d floats\nweights\t%d floats\nwinograd weights\t%d floats, computed when the package loads\n",
+			p.WorkspaceLen, len(p.Weights), p.WinogradLen)
 	case "emit":
 		for _, f := range r.Files {
 			fmt.Fprintf(tw, "%s\t%d bytes\n", f.Name, len(f.Data))
