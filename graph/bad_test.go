@@ -62,6 +62,22 @@ var badWeights = []struct {
 		want: []string{`s.yaml:3:5: layer "conv1": checkpoint key "conv1.square_conv.weight": missing from model.pth, as are the layer's 8 other keys under "conv1."`},
 	},
 	{
+		name: "an ACBlock saved after switch_to_deploy",
+		change: func(ck *checkpoint.File) {
+			for _, k := range ck.Keys() {
+				if strings.HasPrefix(k, "conv1.") {
+					delete(ck.Tensors, k)
+				}
+			}
+			add(ck, "conv1.fused_conv.weight", []int{4, 3, 3, 3}, 0.1)
+			add(ck, "conv1.fused_conv.bias", []int{4}, 0)
+		},
+		kind: graph.ErrWeights,
+		want: []string{
+			`s.yaml:3:5: layer "conv1": checkpoint key "conv1.square_conv.weight": missing from model.pth, as are the layer's 8 other keys under "conv1."; it has "conv1.fused_conv.weight", a block already fused for deployment (switch_to_deploy): declare the layer ` + "`op: conv` with `prefix: conv1.fused_conv`$",
+		},
+	},
+	{
 		name: "the whole network under a wrapper's name",
 		change: func(ck *checkpoint.File) {
 			for _, k := range ck.Keys() {
@@ -72,7 +88,7 @@ var badWeights = []struct {
 		want: []string{
 			`s.yaml:3:5: layer "conv1": checkpoint key "conv1.square_conv.weight": missing from model.pth, as are the layer's 8 other keys under "conv1."; it has "model.conv1.square_conv.weight" (set the layer's ` + "`prefix`?)",
 			`s.yaml:4:5: layer "c": checkpoint key "c.weight": missing from model.pth; it has "model.c.weight"`,
-			`s.yaml:5:5: layer "b": checkpoint key "b.running_mean": missing from model.pth, as are the layer's 1 other keys under "b."; it has "model.b.running_mean"`,
+			`s.yaml:5:5: layer "b": checkpoint key "b.running_mean": missing from model.pth, as is the layer's other key under "b."; it has "model.b.running_mean"`,
 			`s.yaml:8:5: layer "fc": checkpoint key "fc.weight": missing from model.pth; it has "model.fc.weight"`,
 		},
 	},

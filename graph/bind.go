@@ -122,8 +122,12 @@ func (w *layerWeights) err() error {
 		path = w.b.ck.Path
 	}
 	if len(w.missing) > 1 && w.found == 0 {
-		w.fail(w.missing[0], "missing from %s, as are the layer's %d other keys under %q%s",
-			path, len(w.missing)-1, w.prefix, w.b.suggest(w.missing[0]))
+		others := fmt.Sprintf("are the layer's %d other keys", len(w.missing)-1)
+		if len(w.missing) == 2 {
+			others = "is the layer's other key"
+		}
+		w.fail(w.missing[0], "missing from %s, as %s under %q%s",
+			path, others, w.prefix, w.deployHint())
 	} else {
 		for _, key := range w.missing {
 			w.fail(key, "missing from %s%s", path, w.b.suggest(key))
@@ -131,6 +135,18 @@ func (w *layerWeights) err() error {
 	}
 	w.missing = nil
 	return w.errs.Err()
+}
+
+// deployHint explains an ACBlock none of whose keys is in the checkpoint
+// when the block was saved after the official code's switch_to_deploy,
+// which leaves one fused conv; else it is suggest's guess.
+func (w *layerWeights) deployHint() string {
+	fused := w.layer.Prefix + ".fused_conv.weight"
+	if _, ok := w.b.ck.Tensors[fused]; ok && w.layer.Op == spec.ACBlock {
+		return fmt.Sprintf("; it has %q, a block already fused for deployment (switch_to_deploy): declare the layer `op: conv` with `prefix: %s.fused_conv`",
+			fused, w.layer.Prefix)
+	}
+	return w.b.suggest(w.missing[0])
 }
 
 func (w *layerWeights) fail(key, format string, args ...any) {
