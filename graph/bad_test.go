@@ -74,7 +74,7 @@ var badWeights = []struct {
 		},
 		kind: graph.ErrWeights,
 		want: []string{
-			`s.yaml:3:5: layer "conv1": checkpoint key "conv1.square_conv.weight": missing from model.pth, as are the layer's 8 other keys under "conv1."; it has "conv1.fused_conv.weight", a block already fused for deployment (switch_to_deploy): declare the layer ` + "`op: conv` with `prefix: conv1.fused_conv`$",
+			`s.yaml:3:5: layer "conv1": checkpoint key "conv1.square_conv.weight": missing from model.pth, as are the layer's 8 other keys under "conv1."; it has "conv1.fused_conv.weight", a block already fused for deployment (switch_to_deploy): declare the layer ` + "`op: conv` with `prefix: conv1.fused_conv` and an explicit padding$",
 		},
 	},
 	{

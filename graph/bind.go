@@ -143,7 +143,7 @@ func (w *layerWeights) err() error {
 func (w *layerWeights) deployHint() string {
 	fused := w.layer.Prefix + ".fused_conv.weight"
 	if _, ok := w.b.ck.Tensors[fused]; ok && w.layer.Op == spec.ACBlock {
-		return fmt.Sprintf("; it has %q, a block already fused for deployment (switch_to_deploy): declare the layer `op: conv` with `prefix: %s.fused_conv`",
+		return fmt.Sprintf("; it has %q, a block already fused for deployment (switch_to_deploy): declare the layer `op: conv` with `prefix: %s.fused_conv` and an explicit padding",
 			fused, w.layer.Prefix)
 	}
 	return w.b.suggest(w.missing[0])
