@@ -14,8 +14,8 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 	for _, s := range r.Program.Steps {
 		flops += s.FLOPs
 	}
-	fmt.Fprintf(w, "acgen: fused %d ACBlocks and %d BatchNorms: %s -> %s parameters, %.1f MFLOP per sample\n",
-		f.ACBlocks, f.FoldedBNs+3*f.ACBlocks, thousands(f.ParamsIn), thousands(f.ParamsOut), float64(flops)/1e6)
+	fmt.Fprintf(w, "acgen: fused %d ACBlocks and %d BatchNorms: %s -> %s parameters, %s MFLOP per sample\n",
+		f.ACBlocks, f.FoldedBNs+3*f.ACBlocks, thousands(f.ParamsIn), thousands(f.ParamsOut), mflop(flops))
 	fmt.Fprintf(w, "acgen: fused vs unfused on %d random inputs: max relative difference %.2g\n", len(r.Golden), r.MaxFuseErr)
 	if cfg.Out == "" {
 		return // -dump without -out: nothing was written
@@ -26,6 +26,16 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 		fmt.Fprintf(w, ", %d stale removed", len(wr.Removed))
 	}
 	fmt.Fprintln(w)
+}
+
+// mflop shows FLOPs in millions: one decimal, or two significant digits
+// for a network too small for that to show anything.
+func mflop(flops int64) string {
+	m := float64(flops) / 1e6
+	if m < 1 {
+		return fmt.Sprintf("%.2g", m)
+	}
+	return fmt.Sprintf("%.1f", m)
 }
 
 func thousands(n int) string {
