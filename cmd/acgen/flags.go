@@ -41,7 +41,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.allowUnused, "allow-unused-keys", false, "accept checkpoint tensors that no layer reads")
 	fs.Int64Var(&o.maxActivationMB, "max-activation-mb", 1024, "refuse specs whose activations for one sample exceed `MB` megabytes")
 	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 assembly")
-	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly")
+	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly: about 25% slower, but less memory and no Winograd weights to compute on the package's first call")
 	fs.StringVar(&o.dump, "dump", "", "print what `STAGE` produced: "+strings.Join(driver.StageNames(), ", "))
 	fs.StringVar(&o.report, "report", "", "after writing, time every layer of the package on this machine (its BenchmarkLayers), print a table and draw it to `FILE` (.html or .svg; else text)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only; no progress on a terminal")
@@ -88,6 +88,9 @@ Flags (one dash or two):
 `)
 	printFlags(w, fs)
 	fmt.Fprint(w, `
+The spec format is in acgen's README; tools/torch2spec.py in acgen's
+repository writes one from a PyTorch model.
+
 Exit status: 0 on success, 1 when an input is wrong or a check fails, 2 on
 bad usage.
 `)
