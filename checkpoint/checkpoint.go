@@ -63,6 +63,9 @@ func Read(name string, data []byte, opt Options) (*File, error) {
 	switch format {
 	case "pth":
 		raws, err = readPth(data, opt.maxBytes())
+	case "pth-legacy":
+		raws, err = readLegacyPth(data, opt.maxBytes())
+		format = "pth"
 	case "safetensors":
 		raws, err = readSafetensors(data, opt.maxBytes())
 	}
@@ -77,10 +80,10 @@ func Read(name string, data []byte, opt Options) (*File, error) {
 }
 
 // errFormat is wrapped by every "this is not a file we read" error.
-var errFormat = errors.New("acgen reads PyTorch .pth files (the zip format of torch >= 1.6) and .safetensors files")
+var errFormat = errors.New("acgen reads PyTorch .pth files (torch.save's zip format, or the legacy one of torch < 1.6) and .safetensors files")
 
-// pickleMagic starts the legacy (torch < 1.6) format: a pickled magic
-// number 0x1950a86a20f9469cfc6c, written as protocol 2 LONG1.
+// pickleMagic starts the legacy (torch < 1.6) format (see legacy.go): a
+// pickled magic number 0x1950a86a20f9469cfc6c, written as protocol 2 LONG1.
 var pickleMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
 
 // sniff tells the format from the content, never from the file name.
@@ -92,9 +95,11 @@ func sniff(data []byte) (string, error) {
 		return "pth", nil
 	case len(data) > 8 && data[8] == '{':
 		return "safetensors", nil
-	case bytes.HasPrefix(data, pickleMagic), len(data) > 262 && string(data[257:262]) == "ustar":
-		return "", fmt.Errorf("legacy PyTorch format (torch < 1.6, or _use_new_zipfile_serialization=False): " +
-			"re-save it with torch >= 1.6: torch.save(torch.load(path), new_path)")
+	case bytes.HasPrefix(data, pickleMagic):
+		return "pth-legacy", nil
+	case len(data) > 262 && string(data[257:262]) == "ustar":
+		return "", fmt.Errorf("the tar format of the earliest torch versions: " +
+			"re-save it with a newer torch: torch.save(torch.load(path), new_path)")
 	case data[0] == 0x80:
 		return "", fmt.Errorf("a bare pickle, not a checkpoint: %w", errFormat)
 	}

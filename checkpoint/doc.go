@@ -1,6 +1,7 @@
 // Package checkpoint reads the weights of a trained network: the "load
 // weights" stage of acgen's pipeline. It reads PyTorch .pth files (the zip
-// format torch.save writes since torch 1.6) and safetensors files, and
+// format torch.save writes since torch 1.6, and the legacy format before
+// it, in which many ACNet checkpoints are) and safetensors files, and
 // returns every tensor converted to float64 under a normalised key.
 //
 // # Normalisation

@@ -32,7 +32,6 @@ func TestPthArchiveShape(t *testing.T) {
 	expectErr(t, "script.pt", makeZip(t,
 		zipEntry{name: "a/data.pkl", data: pkl}, zipEntry{name: "a/constants.pkl", data: pkl}), "TorchScript")
 	expectErr(t, "nostorage.pth", makePth(t, pkl, nil), `key "w": storage "0": zip entry "archive/data/0" is missing`)
-	expectErr(t, "legacy.pth", append(append([]byte{}, pickleMagic...), '.'), "legacy PyTorch format")
 	expectErr(t, "pickle.pkl", []byte("\x80\x04N."), "a bare pickle")
 	expectErr(t, "empty.pth", nil, "empty file")
 	expectErr(t, "random.bin", []byte("\x13\x37 not anything at all"), "unknown format")

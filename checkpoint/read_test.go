@@ -117,7 +117,7 @@ func TestContainers(t *testing.T) {
 	if want.Format != "safetensors" {
 		t.Errorf("format %q", want.Format)
 	}
-	for _, name := range []string{"tiny", "wrapped_model", "wrapped_state_dict", "dataparallel", "parameters", "deflated"} {
+	for _, name := range []string{"tiny", "wrapped_model", "wrapped_state_dict", "dataparallel", "parameters", "deflated", "legacy"} {
 		t.Run(name, func(t *testing.T) {
 			f := load(t, "testdata/"+name+".pth")
 			if f.Format != "pth" || f.Path != "testdata/"+name+".pth" {
@@ -132,7 +132,6 @@ func TestContainers(t *testing.T) {
 // line that names the file and says what to do.
 func TestRefusedFiles(t *testing.T) {
 	for _, c := range []struct{ path, want string }{
-		{"testdata/legacy.pth", "re-save it with torch >= 1.6"},
 		{"testdata/torchscript.pt", "TorchScript archive"},
 		{"testdata/whole_model.pth", `data.pkl: pickle names "__main__.Tiny": refused; a state_dict needs only tensors and dicts`},
 		{"testdata/make.py", "acgen reads PyTorch .pth files"},

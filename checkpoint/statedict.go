@@ -43,16 +43,26 @@ func loadPickle(pkl []byte, src storageSource) ([]rawTensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
 	}
-	sd, err := stateDict(top)
+	raws, err := stateDictTensors(top, src)
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
+	}
+	return raws, nil
+}
+
+// stateDictTensors lists the tensors of the state_dict in a decoded
+// checkpoint pickle.
+func stateDictTensors(top any, src storageSource) ([]rawTensor, error) {
+	sd, err := stateDict(top)
+	if err != nil {
+		return nil, err
 	}
 	cache := map[*storageRef][]byte{}
 	raws := make([]rawTensor, 0, sd.Len())
 	for i := 0; i < sd.Len(); i++ {
 		key, ok := sd.Key(i).(string)
 		if !ok {
-			return nil, fmt.Errorf("data.pkl: state_dict key %d is a %s, not a str", i, pickle.TypeName(sd.Key(i)))
+			return nil, fmt.Errorf("state_dict key %d is a %s, not a str", i, pickle.TypeName(sd.Key(i)))
 		}
 		t, ok := sd.Value(i).(*tensorRef)
 		if !ok {

@@ -143,9 +143,14 @@ func (h *torchHooks) Build(obj, state any) (any, error) {
 	return nil, fmt.Errorf("pickle sets the state of a %s to a %s: %w", pickle.TypeName(obj), pickle.TypeName(state), errRefused)
 }
 
-// Persistent resolves ('storage', torch.FloatStorage, key, location, numel).
+// Persistent resolves ('storage', torch.FloatStorage, key, location,
+// numel), and the legacy format's same tuple with a sixth element, the
+// view metadata, which torch leaves None for a whole storage.
 func (h *torchHooks) Persistent(id any) (any, error) {
 	t, ok := id.(pickle.Tuple)
+	if ok && len(t) == 6 && t[5] == nil {
+		t = t[:5]
+	}
 	if !ok || len(t) != 5 || t[0] != "storage" {
 		what := pickle.TypeName(id)
 		if ok {

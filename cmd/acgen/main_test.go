@@ -136,13 +136,13 @@ var badInputs = []struct {
 	}, "model.pth: not a readable zip archive (truncated or corrupt?)", 0},
 	{"text file as checkpoint", func(t *testing.T) (string, string) {
 		return cifar.Spec, tmpFile(t, "model.pth", []byte("these are not weights\n"))
-	}, "model.pth: unknown format: acgen reads PyTorch .pth files (the zip format of torch >= 1.6) and .safetensors files", 0},
+	}, "model.pth: unknown format: acgen reads PyTorch .pth files (torch.save's zip format, or the legacy one of torch < 1.6) and .safetensors files", 0},
 	{"empty checkpoint", func(t *testing.T) (string, string) {
 		return cifar.Spec, tmpFile(t, "model.pth", nil)
 	}, "model.pth: empty file: acgen reads PyTorch .pth files", 0},
-	{"legacy checkpoint", func(t *testing.T) (string, string) {
+	{"malformed legacy checkpoint", func(t *testing.T) (string, string) {
 		return cifar.Spec, tmpFile(t, "model.pth", []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19rest"))
-	}, "model.pth: legacy PyTorch format (torch < 1.6, or _use_new_zipfile_serialization=False)", 0},
+	}, "model.pth: legacy format: the magic number pickle does not end where it should", 0},
 	{"spec as checkpoint", func(t *testing.T) (string, string) {
 		return cifar.Spec, cifar.Spec
 	}, "net.yaml: unknown format", 0},

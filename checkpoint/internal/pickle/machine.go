@@ -63,11 +63,19 @@ func ErrTruncated(err error) bool { return errors.Is(err, errTruncated) }
 // Unpickle decodes one pickle from data; bytes after its STOP are ignored,
 // as Python does.
 func Unpickle(data []byte, h Hooks) (any, error) {
+	v, _, err := UnpickleNext(data, h)
+	return v, err
+}
+
+// UnpickleNext decodes the pickle at the start of data and also returns
+// its length (the offset after its STOP), for files that hold several
+// pickles one after another.
+func UnpickleNext(data []byte, h Hooks) (any, int, error) {
 	m := &machine{data: data, hooks: h, memo: map[uint64]any{}, maxWork: WorkPerByte*len(data) + 1<<20}
 	for {
 		if m.pos >= len(m.data) {
 			m.op = m.pos
-			return nil, &Error{Offset: m.pos, Op: "end", Err: fmt.Errorf("no STOP opcode: %w", errTruncated)}
+			return nil, 0, &Error{Offset: m.pos, Op: "end", Err: fmt.Errorf("no STOP opcode: %w", errTruncated)}
 		}
 		m.op = m.pos
 		code := m.data[m.pos]
@@ -76,12 +84,12 @@ func Unpickle(data []byte, h Hooks) (any, error) {
 		if err != nil {
 			var hook hookError
 			if errors.As(err, &hook) {
-				return nil, hook.err
+				return nil, 0, hook.err
 			}
-			return nil, &Error{Offset: m.op, Op: opName(code), Err: err}
+			return nil, 0, &Error{Offset: m.op, Op: opName(code), Err: err}
 		}
 		if done {
-			return m.result, nil
+			return m.result, m.pos, nil
 		}
 	}
 }
