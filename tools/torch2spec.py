@@ -41,6 +41,10 @@ class Unsupported(Exception):
     """A part of the model that acgen's spec cannot express."""
 
 
+SPEC_OPS = ("(acgen's spec has acblock, conv, bn, linear, relu, relu6, maxpool, avgpool, "
+            "global_avgpool, flatten, add and concat)")
+
+
 def is_acblock(m):
     return all(hasattr(m, a) for a in ("square_conv", "ver_conv", "hor_conv")) or (
         hasattr(m, "fused_conv") and isinstance(m.fused_conv, nn.Conv2d))
@@ -123,7 +127,7 @@ def module_layer(m, where):
         return "flatten", {}, None
     if isinstance(m, (nn.Identity, nn.Dropout, nn.Dropout2d)):
         return None
-    raise Unsupported(f"{where}: {type(m).__name__} is not an op acgen's spec has")
+    raise Unsupported(f"{where}: {type(m).__name__} is not an op acgen's spec has {SPEC_OPS}")
 
 
 def pool_fields(k, stride, pad, where):
@@ -159,7 +163,7 @@ def function_layer(n, where):
             return "global_avgpool", {}
         if t in ("contiguous",):
             return "alias", {}
-        raise Unsupported(f"{where}: method .{t}() is not an op acgen's spec has")
+        raise Unsupported(f"{where}: method .{t}() is not an op acgen's spec has {SPEC_OPS}")
     if t in RELU:
         return "relu", {}
     if t is F.relu6 or (t is F.hardtanh and tuple(args[1:3]) == (0.0, 6.0)):
@@ -180,7 +184,7 @@ def function_layer(n, where):
                                       args[3] if len(args) > 3 else kw.get("padding", 0), where)
     if t is getattr:
         return "skip", {}
-    raise Unsupported(f"{where}: {getattr(t, '__name__', t)} is not an op acgen's spec has")
+    raise Unsupported(f"{where}: {getattr(t, '__name__', t)} is not an op acgen's spec has {SPEC_OPS}")
 
 
 def trace_layers(model):
