@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"errors"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -179,4 +180,24 @@ func BenchmarkInfer(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(FLOPs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkInferBatch runs batches of 8 samples per GOMAXPROCS through
+// InferBatch; compare its samples/s across -cpu values to see how the
+// batch call scales.
+func BenchmarkInferBatch(b *testing.B) {
+	inputs, _ := goldenSamples(b)
+	n := 8 * runtime.GOMAXPROCS(0)
+	src := make([]float32, 0, n*InputLen)
+	for i := 0; i < n; i++ {
+		src = append(src, inputs[i%len(inputs)]...)
+	}
+	dst := make([]float32, n*OutputLen)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := InferBatch(dst, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
