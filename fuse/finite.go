@@ -31,26 +31,10 @@ func Finite(g *graph.Graph) error {
 			for i, v := range p.v {
 				if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(v) > math.MaxFloat32 {
 					return n.Layer.Errorf("with its BatchNorm folded in, %s at %v is %g, beyond float32's range: "+
-						"a BatchNorm's running_var + eps near 0, or a huge BatchNorm weight, scales it too far", p.what, unravel(i, p.shape), v)
+						"a BatchNorm's running_var + eps near 0, or a huge BatchNorm weight, scales it too far", p.what, graph.Unravel(i, p.shape), v)
 				}
 			}
 		}
 	}
 	return nil
-}
-
-// unravel turns a flat row-major index into a multi-index ([i] for a
-// vector).
-func unravel(i int, shape []int) []int {
-	if len(shape) == 0 {
-		return []int{i}
-	}
-	idx := make([]int, len(shape))
-	for d := len(shape) - 1; d >= 0; d-- {
-		if shape[d] > 0 {
-			idx[d] = i % shape[d]
-			i /= shape[d]
-		}
-	}
-	return idx
 }

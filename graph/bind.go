@@ -195,7 +195,7 @@ func (w *layerWeights) check(key string, shape []int) []float64 {
 	}
 	for i, v := range t.Data {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			w.fail(key, "value at %v is %v", unravel(i, shape), v)
+			w.fail(key, "value at %v is %v", Unravel(i, shape), v)
 			return nil
 		}
 	}
@@ -302,8 +302,12 @@ func equalShape(a, b []int) bool {
 	return true
 }
 
-// unravel turns a flat row-major index into a multi-index.
-func unravel(i int, shape []int) []int {
+// Unravel turns a flat row-major index into a multi-index ([i] for a
+// vector), for errors that point at one value of a tensor.
+func Unravel(i int, shape []int) []int {
+	if len(shape) == 0 {
+		return []int{i}
+	}
 	idx := make([]int, len(shape))
 	for d := len(shape) - 1; d >= 0; d-- {
 		if shape[d] > 0 {
