@@ -18,7 +18,6 @@ const legacyProtocol = 1001
 // legacyStorages holds the storages of a legacy file, by key.
 type legacyStorages struct {
 	data     map[string][]byte // each numel*size bytes, sliced from the file
-	numel    map[string]int64
 	maxBytes int64
 	read     int64
 }
@@ -71,7 +70,7 @@ func readLegacyPth(data []byte, maxBytes int64) ([]rawTensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("legacy format: the storage keys are a %s, not a list", pickle.TypeName(keysValue))
 	}
-	src := &legacyStorages{data: map[string][]byte{}, numel: map[string]int64{}, maxBytes: maxBytes}
+	src := &legacyStorages{data: map[string][]byte{}, maxBytes: maxBytes}
 	for i, k := range keys.Items {
 		key, ok := k.(string)
 		if !ok {
@@ -96,7 +95,9 @@ func readLegacyPth(data []byte, maxBytes int64) ([]rawTensor, error) {
 			return nil, fmt.Errorf("legacy format: storage %q declares %d elements, more than the %d bytes left hold (truncated?)",
 				clip(key), numel, len(data)-pos)
 		}
-		src.numel[key] = numel
+		if numel != ref.numel {
+			return nil, fmt.Errorf("legacy format: storage %q: the pickle says %d elements, the data %d", clip(key), ref.numel, numel)
+		}
 		src.data[key] = data[pos : pos+int(n)]
 		pos += int(n)
 	}
@@ -107,9 +108,6 @@ func (l *legacyStorages) storage(key string, dt *dtype, numel int64) ([]byte, er
 	b, ok := l.data[key]
 	if !ok {
 		return nil, fmt.Errorf("not among the file's storages")
-	}
-	if l.numel[key] != numel {
-		return nil, fmt.Errorf("the pickle says %d elements, the data %d", numel, l.numel[key])
 	}
 	var fits bool
 	if l.read, fits = add64(l.read, int64(len(b))); !fits || l.read > l.maxBytes {
