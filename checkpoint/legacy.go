@@ -45,8 +45,11 @@ func readLegacyPth(data []byte, maxBytes int64) ([]rawTensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if version != int64(legacyProtocol) {
-		return nil, fmt.Errorf("legacy format: protocol version %v, want %d", version, legacyProtocol)
+	if v, ok := version.(int64); !ok {
+		// Never the value itself: a string could hold a newline.
+		return nil, fmt.Errorf("legacy format: protocol version is a %s, want the int %d", pickle.TypeName(version), legacyProtocol)
+	} else if v != legacyProtocol {
+		return nil, fmt.Errorf("legacy format: protocol version %d, want %d", v, legacyProtocol)
 	}
 	info, err := next("system info", plain)
 	if err != nil {
