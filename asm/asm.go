@@ -12,46 +12,60 @@ import (
 
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
-// Generator writes AVX2 kernels for a program's convolutions; it
+// Generator writes the assembly kernels of a package's programs; it
 // implements gen.Assembler.
 type Generator struct{}
 
-// buildTag selects the assembly: amd64, unless the portable kernels are
-// asked for with -tags purego (as Go's own crypto packages do). avoTag is
-// the same in the syntax avo's build tag parser takes.
+// buildTag selects the assembly (see gen.AsmBuildTag). avoTag is the
+// same in the syntax avo's build tag parser takes.
 const (
-	buildTag = "amd64 && !purego"
+	buildTag = gen.AsmBuildTag
 	avoTag   = "amd64,!purego"
 )
 
-// Generate returns kernels_amd64.s, the Go declarations of its functions,
-// the CPU check, and the stand-ins other builds compile instead.
-func (Generator) Generate(p *plan.Program, pkg string) ([]gen.File, map[int]string, error) {
+// builder writes the kernel of one step for one target; kernel is the
+// table of them. A step without a row runs its Go code in every program.
+type builder func(ctx *build.Context, name string, t *target.Target, s *plan.Step)
+
+func kernel(s *plan.Step) builder {
+	switch {
+	case s.Kind == plan.MaxPool && s.Conv != nil:
+		return maxPool
+	case s.Kind != plan.Conv:
+		return nil
+	}
+	return map[plan.Algo]builder{
+		plan.Direct:    direct,
+		plan.Depthwise: depthwise,
+		plan.Winograd:  winograd,
+	}[s.Conv.Algo]
+}
+
+// Generate returns kernels_amd64.s with the kernels of every assembly
+// program, their Go declarations, the CPU checks and the levels they
+// enable, and the stand-ins other builds compile instead.
+func (Generator) Generate(pk *plan.Package, pkg string) ([]gen.File, gen.Calls, error) {
 	ctx := build.NewContext()
-	calls := map[int]string{}
-	for i, s := range p.Steps {
-		name := fmt.Sprintf("step%dAVX2", i)
-		if s.Kind == plan.MaxPool && s.Conv != nil {
-			maxPool(ctx, name, s)
-			calls[i] = name
+	calls := gen.Calls{}
+	var progs []*plan.Program
+	for _, p := range pk.Programs {
+		if !p.Target.Asm {
 			continue
 		}
-		if s.Kind != plan.Conv {
-			continue
+		progs = append(progs, p)
+		calls[p] = map[int]string{}
+		for i, s := range p.Steps {
+			b := kernel(s)
+			if b == nil {
+				continue
+			}
+			name := gen.AsmKernelName(p, i)
+			b(ctx, name, p.Target, s)
+			calls[p][i] = name
 		}
-		switch s.Conv.Algo {
-		case plan.Direct:
-			direct(ctx, name, s)
-		case plan.Depthwise:
-			depthwise(ctx, name, s)
-		case plan.Winograd:
-			winograd(ctx, name, s)
-		default:
-			continue // the Go kernel runs it
-		}
-		calls[i] = name
 	}
 	cpuFunctions(ctx)
 	f, err := ctx.Result()
@@ -75,8 +89,11 @@ func (Generator) Generate(p *plan.Program, pkg string) ([]gen.File, map[int]stri
 	if err != nil {
 		return nil, nil, err
 	}
-	isa := requiredISA(f)
-	check, err := cpuCheckFile(pkg, isa)
+	var levels []asmLevel
+	for _, p := range progs {
+		levels = append(levels, asmLevel{prog: p, portable: p == pk.Portable(), isa: requiredISA(f, calls[p])})
+	}
+	check, err := cpuCheckFile(pkg, levels)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -84,16 +101,21 @@ func (Generator) Generate(p *plan.Program, pkg string) ([]gen.File, map[int]stri
 		{Name: "kernels_amd64.s", Data: asmSrc},
 		{Name: "kernels_amd64.go", Data: stubs},
 		{Name: "cpu_amd64.go", Data: check},
-		{Name: "noasm.go", Data: noAsmFile(pkg, calls)},
-		asmTestFile(pkg),
+		{Name: "noasm.go", Data: noAsmFile(pkg, calls[pk.Portable()])},
+		asmTestFile(pkg, progs),
 	}, calls, nil
 }
 
-// requiredISA is the union of the extensions avo found each kernel uses.
-func requiredISA(f *ir.File) []string {
+// requiredISA is the union of the extensions avo found the named
+// kernels use.
+func requiredISA(f *ir.File, names map[int]string) []string {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
 	set := map[string]bool{}
 	for _, fn := range f.Functions() {
-		if fn.Name == "cpuid" || fn.Name == "xgetbv" {
+		if !want[fn.Name] {
 			continue
 		}
 		for _, x := range fn.ISA {

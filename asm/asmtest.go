@@ -1,12 +1,23 @@
 package asm
 
-import "github.com/acgen/acgen/gen"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/plan"
+)
 
 // asmTestFile is the generated package's check that the fast path runs
 // where it can: on a Linux machine whose CPU flags (read from
-// /proc/cpuinfo, independently of the package's own CPUID check) include
-// AVX2 and FMA, the assembly kernels must be in use.
-func asmTestFile(pkg string) gen.File {
+// /proc/cpuinfo, independently of the package's own CPUID checks) show
+// what a level the package holds needs, the package must run that level
+// or a better one, unless ACGEN_ISA asked for less.
+func asmTestFile(pkg string, progs []*plan.Program) gen.File {
+	var rows []string
+	for _, p := range progs {
+		rows = append(rows, fmt.Sprintf("\t\t{%q, %q},", p.Target.Name, strings.Join(p.Target.Features, " ")))
+	}
 	return gen.File{Name: "kernels_amd64_test.go", Data: []byte(gen.Header + `
 
 //go:build ` + buildTag + `
@@ -20,6 +31,9 @@ import (
 )
 
 func TestRequireAssembly(t *testing.T) {
+	if isa := os.Getenv("ACGEN_ISA"); isa != "" {
+		t.Skipf("ACGEN_ISA=%s chooses the level", isa)
+	}
 	info, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		t.Skip("no /proc/cpuinfo to check the CPU against")
@@ -39,8 +53,24 @@ func TestRequireAssembly(t *testing.T) {
 		}
 		return false
 	}
-	if has("avx2") && has("fma") && !useAsm {
-		t.Fatal("the CPU has AVX2 and FMA but the package runs its portable Go kernels")
+	// The package's assembly levels, best first, and the flags each needs.
+	levels := []struct{ name, flags string }{
+` + strings.Join(rows, "\n") + `
+	}
+	for _, l := range levels {
+		ok := true
+		for _, f := range strings.Fields(l.flags) {
+			ok = ok && has(f)
+		}
+		if ok {
+			if got := ISA(); got != l.name {
+				t.Fatalf("the CPU has %s but the package runs %q, not %q", l.flags, got, l.name)
+			}
+			return
+		}
+	}
+	if got := ISA(); got != "go" {
+		t.Fatalf("the CPU lacks every assembly level's flags, but the package runs %q", got)
 	}
 }
 `)}

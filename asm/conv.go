@@ -2,12 +2,14 @@ package asm
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
 // General-purpose registers of a convolution kernel. ABI0 assembly may
@@ -34,8 +36,10 @@ var (
 type convKernel struct {
 	ctx  *build.Context
 	name string
+	tg   *target.Target
 	s    *plan.Step
 	c    *plan.ConvStep
+	vec  []reg.VecPhysical // the target's product registers
 
 	// Byte geometry.
 	inRow, inPlane   int
@@ -47,13 +51,14 @@ type convKernel struct {
 	// Tile-level pointers, kept on the stack: they change once per tile.
 	tIn, tOut, tRes, tW, tBias, tCnt operand.Mem
 
-	labels int
+	labels   int
+	constMem *operand.Mem
 }
 
-func newConvKernel(ctx *build.Context, name string, s *plan.Step) *convKernel {
+func newConvKernel(ctx *build.Context, name string, t *target.Target, s *plan.Step) *convKernel {
 	c := s.Conv
 	in, out := s.In[0], s.Out
-	k := &convKernel{ctx: ctx, name: name, s: s, c: c}
+	k := &convKernel{ctx: ctx, name: name, tg: t, s: s, c: c, vec: vectorRegs(t)}
 	il, ol := in.Layout, out.Layout
 	k.inRow, k.inPlane = il.Row()*f32, il.Plane()*f32
 	k.outRow, k.outPlane = ol.Row()*f32, ol.Plane()*f32
@@ -73,25 +78,50 @@ func (k *convKernel) label(what string) string {
 
 // tileGroup is a run of consecutive tiles the same loop can walk: the
 // same number of blocks and input channel pattern, the input moving by a
-// whole number of channel blocks from one tile to the next.
+// whole number of channel blocks and the weights by a fixed step from one
+// tile to the next, and (for a direct convolution) each tile's blocks
+// finding their weights at the same distances from its first block's.
 type tileGroup struct {
 	first  plan.OCTile
 	count  int
 	inStep int // input channel blocks from one tile to the next
+	wStep  int // weight floats from one tile to the next
 }
 
-func groupTiles(tiles []plan.OCTile) []tileGroup {
+func groupTiles(c *plan.ConvStep) []tileGroup {
+	pattern := func(t plan.OCTile) []int {
+		if c.Algo != plan.Direct {
+			return nil
+		}
+		var d []int
+		for o := 0; o < t.Blocks; o++ {
+			d = append(d, c.BlockWeights(t.Block0+o, t.ICLo)-t.WeightOff)
+		}
+		return d
+	}
+	same := func(a, b []int) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if a[i] != b[i] {
+				return false
+			}
+		}
+		return true
+	}
 	var groups []tileGroup
-	for _, t := range tiles {
+	for _, t := range c.Tiles {
 		if n := len(groups); n > 0 {
 			g := &groups[n-1]
 			f := g.first
 			d := t.ICLo - f.ICLo
-			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%plan.Block == 0 {
+			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%plan.Block == 0 && same(pattern(t), pattern(f)) {
 				if g.count == 1 {
 					g.inStep = d / plan.Block
+					g.wStep = t.WeightOff - f.WeightOff
 				}
-				if d/plan.Block == g.inStep*g.count {
+				if d/plan.Block == g.inStep*g.count && t.WeightOff-f.WeightOff == g.wStep*g.count && g.wStep >= 0 {
 					g.count++
 					continue
 				}
@@ -110,14 +140,14 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 	ctx.Function(k.name)
 	ctx.Attributes(0)
 	ctx.SignatureExpr("func(ws, w *float32)")
-	ctx.Doc(fmt.Sprintf("%s is the AVX2 kernel of step %s (see the Go kernel of the same step for the loop it computes).", k.name, k.s.Name))
+	ctx.Doc(fmt.Sprintf("%s is the %s kernel of step %s (see the portable Go kernel of the same step for the loop it computes).", k.name, k.tg.Name, k.s.Name))
 	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	ctx.Load(ctx.Param("ws"), wsBase)
 	ctx.Load(ctx.Param("w"), wBase)
 	c := k.c
 	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
-	for _, g := range groupTiles(c.Tiles) {
+	for _, g := range groupTiles(c) {
 		t := g.first
 		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/plan.Block)*k.inPlane)
 		k.store(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane)
@@ -159,7 +189,7 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 			ctx.ADDQ(imm(g.inStep*k.inPlane), k.tIn)
 			ctx.ADDQ(imm(t.Blocks*k.outPlane), k.tOut)
 			ctx.ADDQ(imm(t.Blocks*k.resPlane), k.tRes)
-			ctx.ADDQ(imm(tileWeightBytes(c, t)), k.tW)
+			ctx.ADDQ(imm(g.wStep*f32), k.tW)
 			ctx.ADDQ(imm(t.Blocks*plan.Block*f32), k.tBias)
 			ctx.DECQ(k.tCnt)
 			ctx.JNZ(operand.LabelRef(tileLoop))
@@ -173,14 +203,6 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 func (k *convKernel) store(slot operand.Mem, base reg.Register, disp int) {
 	k.ctx.LEAQ(mem(base, disp), icIn) // icIn is free between bodies
 	k.ctx.MOVQ(icIn, slot)
-}
-
-func tileWeightBytes(c *plan.ConvStep, t plan.OCTile) int {
-	taps := c.KH * c.KW
-	if c.Algo == plan.Depthwise {
-		return taps * plan.Block * f32
-	}
-	return (t.ICHi - t.ICLo) * taps * t.Blocks * plan.Block * f32
 }
 
 // epilogue adds the residual, applies the activation and stores the
@@ -214,4 +236,62 @@ func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysica
 			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+p*plan.Block*f32))
 		}
 	}
+}
+
+// wideEpilogue is epilogue for 16-lane accumulators: vector v holds
+// channel blocks 2v and 2v+1 (the second only when blocks has it), which
+// live in different planes of the output and residual. tmp, zero and six
+// are free registers.
+func (k *convKernel) wideEpilogue(blocks, npx int, acc func(v, p int) reg.VecPhysical, tmp, zero, six reg.VecPhysical) {
+	ctx := k.ctx
+	switch k.s.Act {
+	case plan.ActReLU:
+		ctx.VPXORD(zero, zero, zero)
+	case plan.ActReLU6:
+		ctx.VPXORD(zero, zero, zero)
+		k.broadcastConst(6, six)
+	}
+	for v := 0; 2*v < blocks; v++ {
+		hi := 2*v+1 < blocks
+		for p := 0; p < npx; p++ {
+			a := acc(v, p)
+			if k.s.Residual() != nil {
+				lo := mem(pxRes, 2*v*k.resPlane+p*plan.Block*f32)
+				ctx.VBROADCASTF64X4(lo, tmp)
+				if hi {
+					ctx.VINSERTF64X4(operand.U8(1), mem(pxRes, (2*v+1)*k.resPlane+p*plan.Block*f32), tmp, tmp)
+				}
+				ctx.VADDPS(tmp, a, a)
+			}
+			switch k.s.Act {
+			case plan.ActReLU:
+				ctx.VMAXPS(zero, a, a)
+			case plan.ActReLU6:
+				ctx.VMAXPS(zero, a, a)
+				ctx.VMINPS(six, a, a)
+			}
+			ctx.VEXTRACTF64X4(operand.U8(0), a, mem(pxOut, 2*v*k.outPlane+p*plan.Block*f32))
+			if hi {
+				ctx.VEXTRACTF64X4(operand.U8(1), a, mem(pxOut, (2*v+1)*k.outPlane+p*plan.Block*f32))
+			}
+		}
+	}
+}
+
+// broadcastConst sets every lane of r to x, through the stack (the
+// register may be one only EVEX encodings reach).
+func (k *convKernel) broadcastConst(x float32, r reg.VecPhysical) {
+	slot := k.constSlot()
+	k.ctx.MOVL(operand.U32(math.Float32bits(x)), icCnt.As32())
+	k.ctx.MOVL(icCnt.As32(), slot)
+	k.ctx.VBROADCASTSS(slot, r)
+}
+
+// constSlot is a 4-byte stack slot for broadcasting constants.
+func (k *convKernel) constSlot() operand.Mem {
+	if k.constMem == nil {
+		m := k.ctx.AllocLocal(8)
+		k.constMem = &m
+	}
+	return *k.constMem
 }

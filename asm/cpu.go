@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/plan"
 )
 
 // cpuFunctions adds cpuid and xgetbv, which the CPU check calls; the
@@ -49,37 +51,95 @@ type feature struct {
 // features maps avo's names for extensions to their CPUID bits. An
 // extension missing here fails generation rather than a run.
 var features = map[string]feature{
-	"AVX":  {1, "ecx", 28},
-	"FMA3": {1, "ecx", 12},
-	"AVX2": {7, "ebx", 5},
+	"AVX":      {1, "ecx", 28},
+	"FMA3":     {1, "ecx", 12},
+	"AVX2":     {7, "ebx", 5},
+	"AVX512F":  {7, "ebx", 16},
+	"AVX512DQ": {7, "ebx", 17},
+	"AVX512BW": {7, "ebx", 30},
+	"AVX512VL": {7, "ebx", 31},
 }
 
-// cpuCheckFile writes useAsm: true when the CPU has every extension the
-// kernels use (isa, as avo recorded it) and the OS saves the YMM state.
-func cpuCheckFile(pkg string, isa []string) ([]byte, error) {
-	for _, x := range isa {
-		if _, ok := features[x]; !ok && x != "SSE" && x != "SSE2" {
-			return nil, fmt.Errorf("asm: the kernels use %s, which the CPU check does not know", x)
-		}
-	}
+// XCR0 bits the OS sets when it saves a register file across context
+// switches: XMM and YMM state; and for AVX-512, the opmask registers and
+// both halves of the ZMM state.
+const (
+	xcr0YMM    = 1<<1 | 1<<2
+	xcr0AVX512 = xcr0YMM | 1<<5 | 1<<6 | 1<<7
+)
+
+// asmLevel is one assembly program and what its kernels use.
+type asmLevel struct {
+	prog     *plan.Program
+	portable bool     // the portable program run with its assembly
+	isa      []string // as avo recorded it
+}
+
+// checkName is the function that says whether this CPU runs level l.
+func (l asmLevel) checkName() string { return "supports" + l.prog.Target.Suffix }
+
+// cpuCheckFile writes, for each level, a check that the CPU has every
+// extension its kernels use (as avo recorded them) and that the OS saves
+// the registers they use; and asmLevels, the levels best first.
+func cpuCheckFile(pkg string, levels []asmLevel) ([]byte, error) {
 	f := jen.NewFile(pkg)
 	f.HeaderComment(gen.Header)
 	f.HeaderComment("")
 	f.HeaderComment("//go:build " + buildTag)
-	f.Comment("useAsm reports whether this CPU runs the assembly kernels.")
-	f.Var().Id("useAsm").Op("=").Id("cpuSupports").Call()
-	f.Line()
-	f.Comment(fmt.Sprintf("cpuSupports checks the extensions the kernels use (%v, as avo", isa))
-	f.Comment("recorded them) and that the OS saves YMM registers across context switches.")
-	var needed []string
-	leaves := map[uint32]bool{}
-	for _, x := range isa {
-		if ft, ok := features[x]; ok {
-			needed = append(needed, x)
-			leaves[ft.leaf] = true
+	f.Comment("asmLevels are the package's assembly levels, best first; each")
+	f.Comment("runs where its check says the CPU can.")
+	f.Func().Id("asmLevels").Params().Index().Op("*").Id("level").Block(
+		jen.Return(jen.Index().Op("*").Id("level").ValuesFunc(func(vals *jen.Group) {
+			for _, l := range levels {
+				p := l.prog
+				var run jen.Code = jen.Id(gen.ForwardName(p, false))
+				if l.portable {
+					run = jen.Func().Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()).Block(
+						jen.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.True()))
+				}
+				vals.Values(jen.Dict{
+					jen.Id("name"):      jen.Lit(p.Target.Name),
+					jen.Id("prog"):      jen.Op("&").Id(gen.ProgramVar(p, l.portable)),
+					jen.Id("run"):       run,
+					jen.Id("supported"): jen.Id(l.checkName()).Call(),
+				})
+			}
+		})),
+	)
+	for _, l := range levels {
+		if err := cpuCheck(f, l); err != nil {
+			return nil, err
 		}
 	}
-	f.Func().Id("cpuSupports").Params().Bool().BlockFunc(func(g *jen.Group) {
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func cpuCheck(f *jen.File, l asmLevel) error {
+	var needed []string
+	leaves := map[uint32]bool{}
+	xcr0 := xcr0YMM
+	for _, x := range l.isa {
+		ft, ok := features[x]
+		if !ok {
+			if x == "SSE" || x == "SSE2" {
+				continue
+			}
+			return fmt.Errorf("asm: the %s kernels use %s, which the CPU check does not know", l.prog.Target.Name, x)
+		}
+		needed = append(needed, x)
+		leaves[ft.leaf] = true
+		if strings.HasPrefix(x, "AVX512") {
+			xcr0 = xcr0AVX512
+		}
+	}
+	f.Line()
+	f.Comment(fmt.Sprintf("%s checks the extensions the %s kernels use (%v, as", l.checkName(), l.prog.Target.Name, l.isa))
+	f.Comment("avo recorded them) and that the OS saves their registers across context switches.")
+	f.Func().Id(l.checkName()).Params().Bool().BlockFunc(func(g *jen.Group) {
 		g.List(jen.Id("maxLeaf"), jen.Id("_"), jen.Id("_"), jen.Id("_")).Op(":=").Id("cpuid").Call(jen.Lit(0), jen.Lit(0))
 		g.If(jen.Id("maxLeaf").Op("<").Lit(7)).Block(jen.Return(jen.False()))
 		g.List(jen.Id("_"), jen.Id("_"), jen.Id("ecx1"), jen.Id("_")).Op(":=").Id("cpuid").Call(jen.Lit(1), jen.Lit(0))
@@ -90,8 +150,8 @@ func cpuCheckFile(pkg string, isa []string) ([]byte, error) {
 			jen.Comment("no OSXSAVE: XGETBV is not available"),
 			jen.Return(jen.False()),
 		)
-		g.If(jen.List(jen.Id("xcr0"), jen.Id("_")).Op(":=").Id("xgetbv").Call(), jen.Id("xcr0").Op("&").Lit(6).Op("!=").Lit(6)).Block(
-			jen.Comment("the OS does not save XMM and YMM state"),
+		g.If(jen.List(jen.Id("xcr0"), jen.Id("_")).Op(":=").Id("xgetbv").Call(), jen.Id("xcr0").Op("&").Lit(xcr0).Op("!=").Lit(xcr0)).Block(
+			jen.Comment("the OS does not save the registers the kernels use"),
 			jen.Return(jen.False()),
 		)
 		for _, x := range needed {
@@ -104,22 +164,19 @@ func cpuCheckFile(pkg string, isa []string) ([]byte, error) {
 		}
 		g.Return(jen.True())
 	})
-	var buf bytes.Buffer
-	if err := f.Render(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return nil
 }
 
-// noAsmFile is compiled where the assembly is not: useAsm is constant
-// false, so the compiler drops every call of the stand-ins below.
+// noAsmFile is compiled where the assembly is not: there are no assembly
+// levels, so forward never takes its asm branches and the stand-ins below
+// (which it names) are never called.
 func noAsmFile(pkg string, calls map[int]string) []byte {
 	f := jen.NewFile(pkg)
 	f.HeaderComment(gen.Header)
 	f.HeaderComment("")
 	f.HeaderComment("//go:build !amd64 || purego")
-	f.Comment("useAsm is false where there are no assembly kernels.")
-	f.Const().Id("useAsm").Op("=").False()
+	f.Comment("asmLevels is empty where there are no assembly kernels.")
+	f.Func().Id("asmLevels").Params().Index().Op("*").Id("level").Block(jen.Return(jen.Nil()))
 	var steps []int
 	for i := range calls {
 		steps = append(steps, i)

@@ -5,14 +5,15 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
 // depthwise builds the kernel of a Depthwise convolution step: each lane
 // is its own channel, so per tap one weight vector multiplies the input
 // vectors of npx pixels lane by lane (the input is the FMA's memory
 // operand).
-func depthwise(ctx *build.Context, name string, s *plan.Step) {
-	k := newConvKernel(ctx, name, s)
+func depthwise(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
+	k := newConvKernel(ctx, name, t, s)
 	c := s.Conv
 	k.build(func(t plan.OCTile, npx int) {
 		acc := func(_, p int) reg.VecPhysical { return ymm[p] }
@@ -27,7 +28,7 @@ func depthwise(ctx *build.Context, name string, s *plan.Step) {
 		ctx.MOVQ(k.tW, icW)
 		for ky := 0; ky < c.KH; ky++ {
 			for kx := 0; kx < c.KW; kx++ {
-				ctx.VMOVUPS(mem(icW, (ky*c.KW+kx)*plan.Block*f32), wv)
+				ctx.VMOVUPS(mem(icW, (ky*c.KW+kx)*c.DepthwiseRow()*f32), wv)
 				tap := ky*c.DilH*k.inRow + kx*c.DilW*plan.Block*f32
 				for p := 0; p < npx; p++ {
 					ctx.VFMADD231PS(mem(pxIn, tap+p*c.StrideW*plan.Block*f32), wv, acc(0, p))

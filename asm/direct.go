@@ -6,43 +6,51 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
 // direct builds the kernel of a Direct convolution step. For each input
-// channel and tap, it loads the tile's weight vectors (8 output channels
-// each) and, for each pixel, broadcasts the input value and multiplies it
-// into the pixel's accumulators: blocks*npx FMAs per blocks+npx loads.
-func direct(ctx *build.Context, name string, s *plan.Step) {
-	k := newConvKernel(ctx, name, s)
+// channel and tap, it loads the tile's weight vectors (Lanes output
+// channels each: one channel block in YMM, two in ZMM) and, for each
+// pixel, broadcasts the input value and multiplies it into the pixel's
+// accumulators: vectors*npx FMAs per vectors+npx loads.
+func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
+	k := newConvKernel(ctx, name, t, s)
 	c := s.Conv
-	k.build(func(t plan.OCTile, npx int) {
-		blocks := t.Blocks
-		acc := func(o, p int) reg.VecPhysical { return ymm[o*npx+p] }
-		wv := ymm[blocks*npx : blocks*npx+blocks]
-		bc := ymm[blocks*npx+blocks]
+	per := t.VectorBlocks()
+	k.build(func(tile plan.OCTile, npx int) {
+		vectors := (tile.Blocks + per - 1) / per
+		acc := func(o, p int) reg.VecPhysical { return k.vec[o*npx+p] }
+		wv := k.vec[vectors*npx : vectors*npx+vectors]
+		bc := k.vec[vectors*npx+vectors]
+		// Distance of each weight vector from the tile's first, in bytes.
+		disp := make([]int, vectors)
+		for o := range disp {
+			disp[o] = (c.BlockWeights(tile.Block0+o*per, tile.ICLo) - tile.WeightOff) * f32
+		}
 		ctx.MOVQ(k.tBias, biasP)
-		for o := 0; o < blocks; o++ {
+		for o := 0; o < vectors; o++ {
 			for p := 0; p < npx; p++ {
-				ctx.VMOVUPS(mem(biasP, o*plan.Block*f32), acc(o, p))
+				ctx.VMOVUPS(mem(biasP, o*t.Lanes*f32), acc(o, p))
 			}
 		}
 		ctx.MOVQ(pxIn, icIn)
 		ctx.MOVQ(k.tW, icW)
-		chunkBytes := func(n int) int { return n * c.KH * c.KW * blocks * plan.Block * f32 }
+		taps := c.KH * c.KW
+		chunkBytes := func(n int) int { return n * taps * plan.Group * f32 }
 		// One unrolled chunk: channels cs of the block at icIn.
 		chunk := func(cs []int) {
-			woff := 0
-			for _, ch := range cs {
+			for j, ch := range cs {
 				for ky := 0; ky < c.KH; ky++ {
 					for kx := 0; kx < c.KW; kx++ {
-						for o := 0; o < blocks; o++ {
-							ctx.VMOVUPS(mem(icW, woff+o*plan.Block*f32), wv[o])
+						woff := (j*taps + ky*c.KW + kx) * plan.Group * f32
+						for o := 0; o < vectors; o++ {
+							ctx.VMOVUPS(mem(icW, woff+disp[o]), wv[o])
 						}
-						woff += blocks * plan.Block * f32
 						tap := ky*c.DilH*k.inRow + kx*c.DilW*plan.Block*f32 + ch*f32
 						for p := 0; p < npx; p++ {
 							ctx.VBROADCASTSS(mem(icIn, tap+p*c.StrideW*plan.Block*f32), bc)
-							for o := 0; o < blocks; o++ {
+							for o := 0; o < vectors; o++ {
 								ctx.VFMADD231PS(wv[o], bc, acc(o, p))
 							}
 						}
@@ -50,7 +58,7 @@ func direct(ctx *build.Context, name string, s *plan.Step) {
 				}
 			}
 		}
-		for _, run := range chunkRuns(t) {
+		for _, run := range chunkRuns(tile) {
 			if run.count > 1 {
 				ctx.MOVQ(imm(run.count), icCnt)
 				loop := k.label("ic")
@@ -66,7 +74,19 @@ func direct(ctx *build.Context, name string, s *plan.Step) {
 			ctx.ADDQ(imm(k.inPlane), icIn)
 			ctx.ADDQ(imm(chunkBytes(len(run.channels))), icW)
 		}
-		k.epilogue(blocks, npx, acc, [2]reg.VecPhysical{wv[0], bc})
+		if per == 1 {
+			k.epilogue(vectors, npx, acc, [2]reg.VecPhysical{wv[0], bc})
+			return
+		}
+		spare := k.vec[vectors*npx+vectors+1:]
+		tmp := bc
+		zero, six := wv[0], wv[0]
+		if vectors > 1 {
+			six = wv[1]
+		} else if len(spare) > 0 {
+			six = spare[0]
+		}
+		k.wideEpilogue(tile.Blocks, npx, acc, tmp, zero, six)
 	})
 }
 

@@ -5,13 +5,14 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
 // maxPool builds the kernel of a max pooling step that has a window
 // geometry (see plan: its halo may be zero). Each pixel's accumulator
 // starts at the window's first tap and takes the maximum with the rest.
-func maxPool(ctx *build.Context, name string, s *plan.Step) {
-	k := newConvKernel(ctx, name, s)
+func maxPool(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
+	k := newConvKernel(ctx, name, t, s)
 	c := s.Conv
 	k.build(func(t plan.OCTile, npx int) {
 		for p := 0; p < npx; p++ {

@@ -9,6 +9,7 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
 // winogradKernel builds the kernel of a Winograd step. For each block of
@@ -34,9 +35,9 @@ type winogradKernel struct {
 	bIn, bOut, bRes, bCnt, xiCnt, ocbCnt, ocbOut, ocbRes operand.Mem
 }
 
-func winograd(ctx *build.Context, name string, s *plan.Step) {
+func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	c := s.Conv
-	k := &winogradKernel{convKernel: newConvKernel(ctx, name, s)}
+	k := &winogradKernel{convKernel: newConvKernel(ctx, name, t, s)}
 	k.m, k.a = c.WinogradM, c.WinogradM+2
 	k.tr = transformsFor(k.m)
 	k.t = c.BlockRows * c.TilesX
@@ -51,7 +52,7 @@ func winograd(ctx *build.Context, name string, s *plan.Step) {
 	ctx.Function(name)
 	ctx.Attributes(0)
 	ctx.SignatureExpr("func(ws, w *float32)")
-	ctx.Doc(fmt.Sprintf("%s is the AVX2 kernel of step %s: Winograd F(%dx%d, 3x3).", name, s.Name, k.m, k.m))
+	ctx.Doc(fmt.Sprintf("%s is the %s kernel of step %s: Winograd F(%dx%d, 3x3).", name, t.Name, s.Name, k.m, k.m))
 	k.bIn, k.bOut, k.bRes, k.bCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
@@ -210,7 +211,7 @@ func (k *winogradKernel) productPhase() {
 	xiLoop := k.label("xi")
 	ctx.Label(xiLoop)
 	uOff := 0
-	for _, g := range groupTiles(c.Tiles) {
+	for _, g := range groupTiles(c) {
 		t := g.first
 		// pxIn = U of the tile, pxOut = M of the tile's first block.
 		ctx.LEAQ(mem(rowRes, uOff), pxIn)
@@ -250,15 +251,23 @@ func (k *winogradKernel) productPhase() {
 
 // product computes one register tile: blocks output channel blocks of
 // tile t by nt block tiles, V at pxRes, U at pxIn, M written at rowCnt.
+// With 16-lane vectors each accumulator holds two channel blocks, whose
+// halves go to their own rows of M.
 func (k *winogradKernel) product(t plan.OCTile, nt int) {
 	ctx := k.ctx
 	blocks := t.Blocks
-	acc := func(o, p int) reg.VecPhysical { return ymm[o*nt+p] }
-	wv := ymm[blocks*nt : blocks*nt+blocks]
-	bc := ymm[blocks*nt+blocks]
-	for o := 0; o < blocks; o++ {
+	per := k.tg.VectorBlocks()
+	vectors := (blocks + per - 1) / per
+	acc := func(o, p int) reg.VecPhysical { return k.vec[o*nt+p] }
+	wv := k.vec[vectors*nt : vectors*nt+vectors]
+	bc := k.vec[vectors*nt+vectors]
+	for o := 0; o < vectors; o++ {
 		for p := 0; p < nt; p++ {
-			ctx.VXORPS(acc(o, p), acc(o, p), acc(o, p))
+			if per == 1 {
+				ctx.VXORPS(acc(o, p), acc(o, p), acc(o, p))
+			} else {
+				ctx.VPXORD(acc(o, p), acc(o, p), acc(o, p))
+			}
 		}
 	}
 	ctx.MOVQ(pxRes, icIn)
@@ -267,13 +276,13 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 	chunk := func(cs []int) {
 		woff := 0
 		for _, ch := range cs {
-			for o := 0; o < blocks; o++ {
-				ctx.VMOVUPS(mem(icW, woff+o*plan.Block*f32), wv[o])
+			for o := 0; o < vectors; o++ {
+				ctx.VMOVUPS(mem(icW, woff+o*k.tg.Lanes*f32), wv[o])
 			}
 			woff += blocks * plan.Block * f32
 			for p := 0; p < nt; p++ {
 				ctx.VBROADCASTSS(mem(icIn, p*plan.Block*f32+ch*f32), bc)
-				for o := 0; o < blocks; o++ {
+				for o := 0; o < vectors; o++ {
 					ctx.VFMADD231PS(wv[o], bc, acc(o, p))
 				}
 			}
@@ -296,9 +305,16 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 		ctx.ADDQ(imm(vBlock), icIn)
 		ctx.ADDQ(imm(step), icW)
 	}
-	for o := 0; o < blocks; o++ {
+	for o := 0; o < vectors; o++ {
 		for p := 0; p < nt; p++ {
-			ctx.VMOVUPS(acc(o, p), mem(rowCnt, (o*k.t+p)*plan.Block*f32))
+			if per == 1 {
+				ctx.VMOVUPS(acc(o, p), mem(rowCnt, (o*k.t+p)*plan.Block*f32))
+				continue
+			}
+			ctx.VEXTRACTF64X4(operand.U8(0), acc(o, p), mem(rowCnt, (2*o*k.t+p)*plan.Block*f32))
+			if 2*o+1 < blocks {
+				ctx.VEXTRACTF64X4(operand.U8(1), acc(o, p), mem(rowCnt, ((2*o+1)*k.t+p)*plan.Block*f32))
+			}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/spec"
+	"github.com/acgen/acgen/target"
 )
 
 // Config is one run of acgen.
@@ -30,7 +31,10 @@ type Config struct {
 	MaxActivationBytes int64
 	Plan               plan.Options
 	Asm                gen.Assembler // nil: Go kernels only
-	GoldenSamples      int           // samples in the package's test; 0 means 2
+	// Targets are the instruction sets to emit programs for; nil means
+	// target.Default (every one). Without Asm only the portable one is.
+	Targets       []*target.Target
+	GoldenSamples int // samples in the package's test; 0 means 2
 
 	// Verify, when set, tests the generated files before they are
 	// written (after WriteDir's checks pass): a package that fails it
@@ -50,8 +54,9 @@ type Result struct {
 	Fused      *graph.Graph
 	Fusion     fuse.Report
 	Golden     []gen.Sample
-	MaxFuseErr float64 // fused vs unfused on the golden inputs, relative
-	Program    *plan.Program
+	MaxFuseErr float64       // fused vs unfused on the golden inputs, relative
+	Plan       *plan.Package // every program, best target first
+	Program    *plan.Program // the portable one (Plan.Portable())
 	Files      []gen.File
 	Write      WriteReport
 
@@ -167,8 +172,19 @@ func fuseGraph(cfg *Config, r *Result) error {
 
 func planProgram(cfg *Config, r *Result) error {
 	var err error
-	r.Program, err = plan.Build(r.Fused, cfg.Plan)
-	return err
+	targets := cfg.Targets
+	if targets == nil {
+		targets = target.Default
+	}
+	if cfg.Asm == nil {
+		targets = []*target.Target{target.Go}
+	}
+	r.Plan, err = plan.BuildPackage(r.Fused, targets, cfg.Plan)
+	if err != nil {
+		return err
+	}
+	r.Program = r.Plan.Portable()
+	return nil
 }
 
 func emit(cfg *Config, r *Result) error {
@@ -183,7 +199,7 @@ func emit(cfg *Config, r *Result) error {
 	var err error
 	r.Files, err = gen.Generate(&gen.Input{
 		Package: pkg,
-		Program: r.Program,
+		Plan:    r.Plan,
 		Unfused: r.Unfused,
 		Spec:    gen.Source{Name: filepath.Base(cfg.Spec), SHA256: r.specSum},
 		Weights: gen.Source{Name: filepath.Base(cfg.Weights), SHA256: r.weightsSum},

@@ -38,30 +38,10 @@ func dump(w io.Writer, stage string, r *Result) {
 	case "check":
 		fmt.Fprintf(tw, "samples\t%d\nmax relative difference fused vs unfused\t%.3g\n", len(r.Golden), r.MaxFuseErr)
 	case "plan":
-		p := r.Program
-		for i, s := range p.Steps {
-			var ins []string
-			for _, v := range s.In {
-				ins = append(ins, fmt.Sprintf("b%d:%s", v.Buf.ID, v.Layout))
-			}
-			out := "dst"
-			if s.Out != nil {
-				out = fmt.Sprintf("b%d:%s", s.Out.Buf.ID, s.Out.Layout)
-			}
-			extra := ""
-			if s.Conv != nil {
-				extra = fmt.Sprintf("%s tiles=%d pixels=%d", s.Conv.Algo, len(s.Conv.Tiles), s.Conv.Pixels)
-				if s.Conv.Algo == plan.Winograd {
-					extra = fmt.Sprintf("winograd F%d tiles=%d pixels=%d rows=%d", s.Conv.WinogradM, len(s.Conv.Tiles), s.Conv.Pixels, s.Conv.BlockRows)
-				}
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%v -> %s\t%s\t%.2f MFLOP\n", i, s.Name, s.Kind, ins, out, extra, float64(s.FLOPs)/1e6)
+		for _, p := range r.Plan.Programs {
+			dumpProgram(tw, p)
 		}
-		for _, b := range p.Buffers {
-			fmt.Fprintf(tw, "buffer b%d\t%s\toffset %d\t%d floats\n", b.ID, b.Layout, b.Offset, b.Layout.Len())
-		}
-		fmt.Fprintf(tw, "workspace\t%d floats\nweights\t%d floats\nwinograd weights\t%d floats, computed when the package loads\n",
-			p.WorkspaceLen, len(p.Weights), p.WinogradLen)
+		fmt.Fprintf(tw, "weights\t%d floats, shared by every program\n", len(r.Plan.Weights))
 	case "emit":
 		for _, f := range r.Files {
 			fmt.Fprintf(tw, "%s\t%d bytes\n", f.Name, len(f.Data))
@@ -84,4 +64,31 @@ func dumpGraph(w io.Writer, g *graph.Graph) {
 		fmt.Fprintf(w, "%s\t%s\t%v\t-> %s\n", n.Name, n.Op, ins, n.Shape)
 	}
 	fmt.Fprintf(w, "output\t%s\n", g.Output.Name)
+}
+
+// dumpProgram prints one program's steps and buffers.
+func dumpProgram(tw io.Writer, p *plan.Program) {
+	fmt.Fprintf(tw, "program %s\n", p.Target.Name)
+	for i, s := range p.Steps {
+		var ins []string
+		for _, v := range s.In {
+			ins = append(ins, fmt.Sprintf("b%d:%s", v.Buf.ID, v.Layout))
+		}
+		out := "dst"
+		if s.Out != nil {
+			out = fmt.Sprintf("b%d:%s", s.Out.Buf.ID, s.Out.Layout)
+		}
+		extra := ""
+		if s.Conv != nil {
+			extra = fmt.Sprintf("%s tiles=%d pixels=%d", s.Conv.Algo, len(s.Conv.Tiles), s.Conv.Pixels)
+			if s.Conv.Algo == plan.Winograd {
+				extra = fmt.Sprintf("winograd F%d tiles=%d pixels=%d rows=%d", s.Conv.WinogradM, len(s.Conv.Tiles), s.Conv.Pixels, s.Conv.BlockRows)
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v -> %s\t%s\t%.2f MFLOP\n", i, s.Name, s.Kind, ins, out, extra, float64(s.FLOPs)/1e6)
+	}
+	for _, b := range p.Buffers {
+		fmt.Fprintf(tw, "buffer b%d\t%s\toffset %d\t%d floats\n", b.ID, b.Layout, b.Offset, b.Layout.Len())
+	}
+	fmt.Fprintf(tw, "workspace\t%d floats\nwinograd weights\t%d floats, computed on first use\n", p.WorkspaceLen, p.WinogradLen)
 }

@@ -8,26 +8,90 @@ import (
 	"github.com/acgen/acgen/plan"
 )
 
-// forwardFile writes forward, which runs the steps in order. Convolutions
-// call their own specialised function (an assembly kernel when the CPU
-// has one, else the Go kernel of kernels.go); the cheap ops call the
-// shared helpers of support.go with constant arguments.
-func (g *generator) forwardFile(asmCalls map[int]string) *jen.File {
+// forwardFile writes the portable program: forward, which runs the steps
+// in order (each convolution calls its own specialised function: the
+// assembly kernel when asm is set and the program has one, else the Go
+// kernel of kernels.go; the cheap ops call the shared helpers of
+// support.go with constant arguments), the program's run-time state,
+// and its level.
+func (g *generator) forwardFile() *jen.File {
 	f := g.newFile()
-	f.Comment("forward runs one sample from src to dst, using ws as scratch, w as")
-	f.Comment("the packed weights and u as the transformed Winograd weights.")
-	f.Func().Id("forward").Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()).BlockFunc(func(body *jen.Group) {
-		for i, s := range g.p.Steps {
+	p := g.p
+	calls := g.calls[p]
+	f.Comment("forward runs one sample of the portable program from src to dst, using")
+	f.Comment("ws as scratch, w as the packed weights and u as the transformed Winograd")
+	f.Comment("weights; asm selects the program's assembly kernels.")
+	params := jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()
+	f.Func().Id("forward").Params(params, jen.Id("asm").Bool()).BlockFunc(func(body *jen.Group) {
+		if len(calls) == 0 {
+			body.Id("_").Op("=").Id("asm")
+		}
+		for i, s := range p.Steps {
 			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
-			call := g.stepCall(i, s)
-			if name, ok := asmCalls[i]; ok {
-				body.If(jen.Id("useAsm")).Block(asmCall(name, s)).Else().Block(call)
+			call := g.stepCall(p, i, s)
+			if name, ok := calls[i]; ok {
+				body.If(jen.Id("asm")).Block(asmCall(name, s)).Else().Block(call)
 			} else {
 				body.Add(call)
 			}
 		}
 	})
+	f.Line()
+	g.programState(f, p)
+	f.Comment("portableLevel runs the portable Go kernels, everywhere.")
+	f.Var().Id("portableLevel").Op("=").Op("&").Id("level").Values(jen.Dict{
+		jen.Id("name"):      jen.Lit("go"),
+		jen.Id("prog"):      jen.Op("&").Id("portableProgram"),
+		jen.Id("run"):       jen.Func().Params(params).Block(jen.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False())),
+		jen.Id("supported"): jen.True(),
+	})
 	return f
+}
+
+// programFile writes a program that runs only with its own assembly
+// kernels (the AVX-512 one): its forward, tables and state, built only
+// where the assembly is.
+func (g *generator) programFile(p *plan.Program, buildTag string) *jen.File {
+	f := g.newFile()
+	f.HeaderComment("")
+	f.HeaderComment("//go:build " + buildTag)
+	calls := g.calls[p]
+	name := ForwardName(p, false)
+	f.Comment(fmt.Sprintf("%s runs one sample of the %s program (see forward).", name, p.Target.Name))
+	f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()).BlockFunc(func(body *jen.Group) {
+		for i, s := range p.Steps {
+			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
+			if name, ok := calls[i]; ok {
+				body.Add(asmCall(name, s))
+			} else {
+				body.Add(g.stepCall(p, i, s))
+			}
+		}
+	})
+	f.Line()
+	g.programState(f, p)
+	g.winogradTables(f, p)
+	return f
+}
+
+// programState declares the program's run-time state: workspace size and
+// Winograd steps.
+func (g *generator) programState(f *jen.File, p *plan.Program) {
+	v := g.programVar(p)
+	f.Comment(fmt.Sprintf("%s is the %s program's state: %d floats of workspace per", v, p.Target.Name, p.WorkspaceLen))
+	f.Comment(fmt.Sprintf("inference, %d floats of transformed Winograd weights.", p.WinogradLen))
+	f.Var().Id(v).Op("=").Id("program").Values(jen.Dict{
+		jen.Id("workspaceLen"): jen.Lit(p.WorkspaceLen),
+		jen.Id("winogradLen"):  jen.Lit(p.WinogradLen),
+		jen.Id("winogradSteps"): jen.Index().Op("*").Id("winogradConv").ValuesFunc(func(vals *jen.Group) {
+			for i, s := range p.Steps {
+				if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+					vals.Op("&").Id(g.winogradVar(p, i))
+				}
+			}
+		}),
+	})
+	f.Line()
 }
 
 func stepOutput(s *plan.Step) string {
@@ -71,7 +135,9 @@ func weightSlice(off, n int) *jen.Statement {
 	return jen.Id("w").Index(jen.Lit(off).Op(":").Lit(off + n))
 }
 
-func (g *generator) stepCall(i int, s *plan.Step) jen.Code {
+// stepCall is the Go call that runs step i of program p: its Go kernel
+// for a convolution (the portable program's only), else a helper.
+func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step) jen.Code {
 	ws := jen.Id("ws")
 	act := jen.Lit(int(s.Act))
 	switch s.Kind {
@@ -80,6 +146,9 @@ func (g *generator) stepCall(i int, s *plan.Step) jen.Code {
 	case plan.Unpack:
 		return jen.Id("unpackOutput").Call(jen.Id("dst"), ws, lay(s.In[0]))
 	case plan.Conv:
+		if !g.portable(p) {
+			panic(fmt.Sprintf("gen: step %d of the %s program has no assembly kernel", i, p.Target.Name)) // asm implements every convolution
+		}
 		return jen.Id(kernelName(i)).Call(ws, jen.Id(weightsOf(s)))
 	case plan.Linear:
 		l := s.Linear

@@ -8,13 +8,14 @@ import (
 	"github.com/acgen/acgen/plan"
 )
 
-// kernelsFile holds one Go function per convolution step. They are the
-// portable kernels (and the reference the assembly is tested against):
-// every shape, stride and offset is a constant, and the taps of the
-// kernel window are unrolled.
+// kernelsFile holds one Go function per convolution step of the
+// portable program. They are the portable kernels (and the reference the
+// assembly is tested against): every shape, stride and offset is a
+// constant, and the taps of the kernel window are unrolled.
 func (g *generator) kernelsFile() *jen.File {
 	f := g.newFile()
-	for i, s := range g.p.Steps {
+	p := g.p
+	for i, s := range p.Steps {
 		if s.Kind != plan.Conv {
 			continue
 		}
@@ -25,26 +26,54 @@ func (g *generator) kernelsFile() *jen.File {
 		f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Index().Float32()).BlockFunc(func(body *jen.Group) {
 			switch c.Algo {
 			case plan.Winograd:
-				body.Id(name+"Winograd").Dot("run").Call(jen.Id("ws"), jen.Id("w"))
+				body.Id(g.winogradVar(p, i)).Dot("run").Call(jen.Id("ws"), jen.Id("w"))
 			case plan.Depthwise:
-				depthwiseKernel(body, name, s)
+				depthwiseKernel(body, g.tilesVar(p, i), s)
 			default:
-				directKernel(body, name, s)
+				directKernel(body, name+"Groups", s)
 			}
 		})
 		f.Line()
-		if c.Algo == plan.Winograd {
-			f.Var().Id(name + "Winograd").Op("=").Add(winogradParams(name, s))
+		if c.Algo == plan.Direct {
+			// The Go kernel walks the weight groups: whole vectors of
+			// Group channels, whatever tiles the assembly uses.
+			f.Var().Id(name + "Groups").Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
+				ocb := (c.Out + plan.Block - 1) / plan.Block
+				per := plan.Group / plan.Block
+				for j, r := range c.WeightGroups {
+					vals.Values(jen.Lit(j*per), jen.Lit(min(per, ocb-j*per)), jen.Lit(r.ICLo), jen.Lit(r.ICHi), jen.Lit(r.Off))
+				}
+			})
 			f.Line()
+			continue
 		}
-		f.Var().Id(name + "Tiles").Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
-			for _, t := range c.Tiles {
-				vals.Values(jen.Lit(t.Block0), jen.Lit(t.Blocks), jen.Lit(t.ICLo), jen.Lit(t.ICHi), jen.Lit(t.WeightOff))
-			}
-		})
-		f.Line()
+		g.stepTables(f, p, i, s)
 	}
 	return f
+}
+
+// winogradTables writes the tile tables and Winograd descriptions of
+// program p's Winograd steps, which its load-time transform reads.
+func (g *generator) winogradTables(f *jen.File, p *plan.Program) {
+	for i, s := range p.Steps {
+		if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+			g.stepTables(f, p, i, s)
+		}
+	}
+}
+
+func (g *generator) stepTables(f *jen.File, p *plan.Program, i int, s *plan.Step) {
+	c := s.Conv
+	if c.Algo == plan.Winograd {
+		f.Var().Id(g.winogradVar(p, i)).Op("=").Add(winogradParams(g.tilesVar(p, i), s))
+		f.Line()
+	}
+	f.Var().Id(g.tilesVar(p, i)).Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
+		for _, t := range c.Tiles {
+			vals.Values(jen.Lit(t.Block0), jen.Lit(t.Blocks), jen.Lit(t.ICLo), jen.Lit(t.ICHi), jen.Lit(t.WeightOff))
+		}
+	})
+	f.Line()
 }
 
 // convConsts declares the geometry a conv kernel needs as constants: for
@@ -112,77 +141,66 @@ func pixelLoops(s *plan.Step, inner func(g *jen.Group)) *jen.Statement {
 	)
 }
 
-// directKernel: for each tile, pixel and input channel, the window's
-// input values times the tile's weight vectors. The loops are emitted once
-// per tile width (so the lane count is a constant), and inputs and
-// weights are read through array pointers of constant length, so that
-// the compiler can drop the bounds checks of the inner loops.
-func directKernel(body *jen.Group, name string, s *plan.Step) {
+// directKernel: for each weight group, pixel and input channel, the
+// window's input values times the group's weights (Group lanes, the last
+// group's padded with zeros; only its real blocks are stored). Inputs
+// and weights are read through array pointers of constant length, so
+// that the compiler can drop the bounds checks of the inner loops.
+func directKernel(body *jen.Group, groups string, s *plan.Step) {
 	c := s.Conv
 	convConsts(body, s)
 	taps := tapOffsets(s)
 	span := taps[len(taps)-1] + 1
-	widths := map[int]bool{}
-	var order []int
-	for _, t := range c.Tiles {
-		if !widths[t.Blocks] {
-			widths[t.Blocks] = true
-			order = append(order, t.Blocks)
-		}
-	}
-	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name + "Tiles")).Block(
-		jen.Switch(jen.Id("t").Dot("blocks")).BlockFunc(func(sw *jen.Group) {
-			for _, blocks := range order {
-				lanes := blocks * plan.Block
-				sw.Case(jen.Lit(blocks)).Add(pixelLoops(s, func(px *jen.Group) {
-					px.Var().Id("acc").Index(jen.Lit(lanes)).Float32()
-					px.Copy(jen.Id("acc").Index(jen.Op(":")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op(":")))
-					px.Id("wi").Op(":=").Id("t").Dot("wOff")
-					px.Id("p0").Op(":=").Id("inBase").Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").
-						Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block)
-					px.For(jen.Id("ic").Op(":=").Id("t").Dot("icLo"), jen.Id("ic").Op("<").Id("t").Dot("icHi"), jen.Id("ic").Op("++")).BlockFunc(func(ic *jen.Group) {
-						ic.Id("x").Op(":=").Parens(jen.Op("*").Index(jen.Lit(span)).Float32()).Parens(
-							jen.Id("ws").Index(jen.Id("p0").Op("+").Parens(jen.Id("ic").Op(">>").Lit(3)).Op("*").Id("inPlane").Op("+").Id("ic").Op("&").Lit(7).Op(":")))
-						for j, off := range taps {
-							ic.Id(fmt.Sprintf("x%d", j)).Op(":=").Id("x").Index(jen.Lit(off))
+	lanes := plan.Group
+	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(groups)).Block(
+		pixelLoops(s, func(px *jen.Group) {
+			px.Var().Id("acc").Index(jen.Lit(lanes)).Float32()
+			px.Copy(jen.Id("acc").Index(jen.Op(":")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op(":")))
+			px.Id("wi").Op(":=").Id("t").Dot("wOff")
+			px.Id("p0").Op(":=").Id("inBase").Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").
+				Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block)
+			px.For(jen.Id("ic").Op(":=").Id("t").Dot("icLo"), jen.Id("ic").Op("<").Id("t").Dot("icHi"), jen.Id("ic").Op("++")).BlockFunc(func(ic *jen.Group) {
+				ic.Id("x").Op(":=").Parens(jen.Op("*").Index(jen.Lit(span)).Float32()).Parens(
+					jen.Id("ws").Index(jen.Id("p0").Op("+").Parens(jen.Id("ic").Op(">>").Lit(3)).Op("*").Id("inPlane").Op("+").Id("ic").Op("&").Lit(7).Op(":")))
+				for j, off := range taps {
+					ic.Id(fmt.Sprintf("x%d", j)).Op(":=").Id("x").Index(jen.Lit(off))
+				}
+				ic.Id("k").Op(":=").Parens(jen.Op("*").Index(jen.Lit(len(taps) * lanes)).Float32()).Parens(jen.Id("w").Index(jen.Id("wi").Op(":")))
+				ic.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(lanes), jen.Id("l").Op("++")).Block(
+					jen.Id("acc").Index(jen.Id("l")).Op("+=").Add(sum(len(taps), func(j int) *jen.Statement {
+						k := jen.Id("k").Index(jen.Lit(j * lanes).Op("+").Id("l"))
+						if j == 0 {
+							k = jen.Id("k").Index(jen.Id("l"))
 						}
-						ic.Id("k").Op(":=").Parens(jen.Op("*").Index(jen.Lit(len(taps) * lanes)).Float32()).Parens(jen.Id("w").Index(jen.Id("wi").Op(":")))
-						ic.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(lanes), jen.Id("l").Op("++")).Block(
-							jen.Id("acc").Index(jen.Id("l")).Op("+=").Add(sum(len(taps), func(j int) *jen.Statement {
-								k := jen.Id("k").Index(jen.Lit(j * lanes).Op("+").Id("l"))
-								if j == 0 {
-									k = jen.Id("k").Index(jen.Id("l"))
-								}
-								return k.Op("*").Id(fmt.Sprintf("x%d", j))
-							})),
-						)
-						ic.Id("wi").Op("+=").Lit(len(taps) * lanes)
-					})
-					px.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Lit(blocks), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
-						b.Id("o").Op(":=").Id("outBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("outPlane").
-							Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
-						if s.Residual() != nil {
-							b.Id("r").Op(":=").Id("resBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("resPlane").
-								Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
-						}
-						b.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
-							jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("acc").Index(jen.Id("b").Op("*").Lit(plan.Block).Op("+").Id("l")))),
-						)
-					})
-				}))
-			}
+						return k.Op("*").Id(fmt.Sprintf("x%d", j))
+					})),
+				)
+				ic.Id("wi").Op("+=").Lit(len(taps) * lanes)
+			})
+			px.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Id("t").Dot("blocks"), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
+				b.Id("o").Op(":=").Id("outBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("outPlane").
+					Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+				if s.Residual() != nil {
+					b.Id("r").Op(":=").Id("resBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("resPlane").
+						Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+				}
+				b.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
+					jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("acc").Index(jen.Id("b").Op("*").Lit(plan.Block).Op("+").Id("l")))),
+				)
+			})
 		}),
 	)
 }
 
 // depthwiseKernel: each output channel reads its own input channel, so
 // input and weight vectors multiply lane by lane.
-func depthwiseKernel(body *jen.Group, name string, s *plan.Step) {
+func depthwiseKernel(body *jen.Group, tiles string, s *plan.Step) {
 	c := s.Conv
 	convConsts(body, s)
 	taps := tapOffsets(s)
-	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(name+"Tiles")).Block(
-		jen.Id("k").Op(":=").Id("w").Index(jen.Id("t").Dot("wOff").Op(":").Id("t").Dot("wOff").Op("+").Lit(len(taps)*plan.Block)),
+	cp := c.DepthwiseRow()
+	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(tiles)).Block(
+		jen.Id("k").Op(":=").Id("w").Index(jen.Id("t").Dot("wOff").Op(":").Id("t").Dot("wOff").Op("+").Lit((len(taps)-1)*cp+plan.Block)),
 		pixelLoops(s, func(px *jen.Group) {
 			px.Id("p").Op(":=").Id("inBase").Op("+").Id("t").Dot("block0").Op("*").Id("inPlane").
 				Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block)
@@ -195,7 +213,7 @@ func depthwiseKernel(body *jen.Group, name string, s *plan.Step) {
 			px.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
 				jen.Id("v").Op(":=").Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op("+").Id("l")).
 					Op("+").Add(sum(len(taps), func(j int) *jen.Statement {
-					return jen.Id("k").Index(jen.Lit(j * plan.Block).Op("+").Id("l")).Op("*").Id("ws").Index(jen.Id("p").Op("+").Lit(taps[j]).Op("+").Id("l"))
+					return jen.Id("k").Index(jen.Lit(j * cp).Op("+").Id("l")).Op("*").Id("ws").Index(jen.Id("p").Op("+").Lit(taps[j]).Op("+").Id("l"))
 				})),
 				jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("v"))),
 			)
@@ -214,7 +232,7 @@ func sum(n int, term func(j int) *jen.Statement) *jen.Statement {
 
 // winogradParams is the constant description of a Winograd step that the
 // shared kernel of winograd.go runs.
-func winogradParams(name string, s *plan.Step) *jen.Statement {
+func winogradParams(tiles string, s *plan.Step) *jen.Statement {
 	c := s.Conv
 	in := s.In[0]
 	il := in.Layout
@@ -229,7 +247,8 @@ func winogradParams(name string, s *plan.Step) *jen.Statement {
 		jen.Id("biasSrc"): jen.Lit(c.RawBiasOff),
 		jen.Id("kernels"): jen.Lit(c.KernelsOff),
 		jen.Id("xi"):      jen.Lit(c.XiStride),
-		jen.Id("tiles"):   jen.Id(name + "Tiles").Index(jen.Op(":")),
+		jen.Id("tiles"):   jen.Id(tiles).Index(jen.Op(":")),
+		jen.Id("group"):   jen.Lit(plan.Group),
 		jen.Id("tilesY"):  jen.Lit(c.TilesY),
 		jen.Id("tilesX"):  jen.Lit(c.TilesX),
 		jen.Id("scratch"): jen.Lit(c.ScratchOff),

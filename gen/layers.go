@@ -4,43 +4,43 @@ import (
 	"fmt"
 
 	"github.com/dave/jennifer/jen"
+
+	"github.com/acgen/acgen/plan"
 )
 
-// layersTestFile writes BenchmarkLayers, which times every step of
-// forward on its own (sub-benchmarks named after the steps, so benchstat
-// can compare them) and reports each one's GFLOP/s: the per-layer view
-// of where the time goes, on the user's own machine.
-func (g *generator) layersTestFile(asmCalls map[int]string) *jen.File {
+// layersTestFile writes BenchmarkLayers, which times every step of the
+// level Infer runs on its own (sub-benchmarks named after the steps, so
+// benchstat can compare them) and reports each one's GFLOP/s: the
+// per-layer view of where the time goes, on the user's own machine.
+func (g *generator) layersTestFile() *jen.File {
 	f := g.newFile()
 	f.ImportName("testing", "testing")
-	f.Comment("BenchmarkLayers times each step of forward alone, on a workspace")
-	f.Comment("holding the activations of a real input.")
+	f.Comment("layerStep is one step of a program, to time alone.")
+	f.Type().Id("layerStep").Struct(
+		jen.Id("name").String(),
+		jen.Id("flops").Float64(),
+		jen.Id("run").Func().Params(),
+	)
+	f.Line()
+	f.Comment("levelLayers lists each level's steps over a workspace.")
+	f.Var().Id("levelLayers").Op("=").Map(jen.String()).Func().Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u")).Index().Float32()).Index().Id("layerStep").Values(jen.Dict{
+		jen.Lit("go"): jen.Func().Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u")).Index().Float32()).Index().Id("layerStep").Block(
+			jen.Return(jen.Id("portableLayers").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.False())),
+		),
+	})
+	f.Line()
+	g.layerList(f, g.p, "portableLayers", true)
+	f.Comment("BenchmarkLayers times each step of the current level alone, on a")
+	f.Comment("workspace holding the activations of a real input.")
 	f.Func().Id("BenchmarkLayers").Params(jen.Id("b").Op("*").Qual("testing", "B")).BlockFunc(func(body *jen.Group) {
 		body.List(jen.Id("inputs"), jen.Id("_")).Op(":=").Id("goldenSamples").Call(jen.Id("b"))
-		body.List(jen.Id("w"), jen.Id("u")).Op(":=").Id("loadWeights").Call()
-		body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("workspaceLen"))
+		body.Id("l").Op(":=").Id("current").Call()
+		body.Id("w").Op(":=").Id("packedWeights").Call()
+		body.Id("u").Op(":=").Id("l").Dot("prog").Dot("transformed").Call(jen.Id("w"))
+		body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("l").Dot("prog").Dot("workspaceLen"))
 		body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))
-		body.Id("src").Op(":=").Id("inputs").Index(jen.Lit(0))
-		body.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"))
-		body.Id("steps").Op(":=").Index().Struct(
-			jen.Id("name").String(),
-			jen.Id("flops").Float64(),
-			jen.Id("run").Func().Params(),
-		).ValuesFunc(func(vals *jen.Group) {
-			for i, s := range g.p.Steps {
-				call := g.stepCall(i, s)
-				var run jen.Code = call
-				if name, ok := asmCalls[i]; ok {
-					run = jen.If(jen.Id("useAsm")).Block(asmCall(name, s)).Else().Block(call)
-				}
-				vals.Values(
-					jen.Lit(fmt.Sprintf("%02d_%s", i, s.Name)),
-					jen.Lit(float64(s.FLOPs)),
-					jen.Func().Params().Block(run),
-				)
-			}
-		})
-		body.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("steps")).Block(
+		body.Id("l").Dot("run").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("inputs").Index(jen.Lit(0)))
+		body.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("levelLayers").Index(jen.Id("l").Dot("name")).Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"))).Block(
 			jen.Id("b").Dot("Run").Call(jen.Id("s").Dot("name"), jen.Func().Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(
 				jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("b").Dot("N"), jen.Id("i").Op("++")).Block(
 					jen.Id("s").Dot("run").Call(),
@@ -55,4 +55,75 @@ func (g *generator) layersTestFile(asmCalls map[int]string) *jen.File {
 		)
 	})
 	return f
+}
+
+// asmLayersTestFile registers the assembly levels' step lists.
+func (g *generator) asmLayersTestFile() *jen.File {
+	f := g.newFile()
+	f.HeaderComment("")
+	f.HeaderComment("//go:build " + AsmBuildTag)
+	wsArgs := jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u")).Index().Float32()
+	f.Func().Id("init").Params().BlockFunc(func(body *jen.Group) {
+		for _, p := range g.in.Plan.Programs {
+			if !p.Target.Asm {
+				continue
+			}
+			var list jen.Code
+			if p == g.p {
+				list = jen.Id("portableLayers").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.True())
+			} else {
+				list = jen.Id("layers"+p.Target.Suffix).Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"))
+			}
+			body.Id("levelLayers").Index(jen.Lit(p.Target.Name)).Op("=").Func().Params(wsArgs).Index().Id("layerStep").Block(jen.Return(list))
+		}
+	})
+	f.Line()
+	for _, p := range g.in.Plan.Programs {
+		if p != g.p && p.Target.Asm {
+			g.layerList(f, p, "layers"+p.Target.Suffix, false)
+		}
+	}
+	return f
+}
+
+// layerList writes the function listing program p's steps as closures
+// over a workspace.
+func (g *generator) layerList(f *jen.File, p *plan.Program, name string, portable bool) {
+	params := []jen.Code{jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u")).Index().Float32()}
+	if portable {
+		params = append(params, jen.Id("asm").Bool())
+	}
+	f.Func().Id(name).Params(params...).Index().Id("layerStep").BlockFunc(func(body *jen.Group) {
+		body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))
+		body.Id("src").Op(":=").Make(jen.Index().Float32(), jen.Id("InputLen"))
+		if portable && len(g.calls[p]) == 0 {
+			body.Id("_").Op("=").Id("asm")
+		}
+		body.Return(jen.Index().Id("layerStep").ValuesFunc(func(vals *jen.Group) {
+			for i, s := range p.Steps {
+				var run jen.Code = g.stepCallOrNil(p, i, s)
+				if name, ok := g.calls[p][i]; ok {
+					if portable {
+						run = jen.If(jen.Id("asm")).Block(asmCall(name, s)).Else().Block(g.stepCall(p, i, s))
+					} else {
+						run = asmCall(name, s)
+					}
+				}
+				vals.Values(
+					jen.Lit(fmt.Sprintf("%02d_%s", i, s.Name)),
+					jen.Lit(float64(s.FLOPs)),
+					jen.Func().Params().Block(run),
+				)
+			}
+		}))
+	})
+	f.Line()
+}
+
+// stepCallOrNil is stepCall for steps that have a Go call in program p.
+func (g *generator) stepCallOrNil(p *plan.Program, i int, s *plan.Step) jen.Code {
+	if s.Kind == plan.Conv && !g.portable(p) {
+		return jen.Null()
+	}
+	return g.stepCall(p, i, s)
 }

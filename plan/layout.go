@@ -1,10 +1,14 @@
 package plan
 
-import "fmt"
+import (
+	"fmt"
 
-// Block is the number of channels stored together: one AVX2 register of
-// float32.
-const Block = 8
+	"github.com/acgen/acgen/target"
+)
+
+// Block is the number of channels stored together, the same for every
+// target (see package target): one YMM register of float32, half a ZMM.
+const Block = target.Block
 
 // Layout is how one activation is stored: [CB][H+2*Halo][W+2*Halo][Block]
 // floats, CB = ceil(C/Block).

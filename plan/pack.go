@@ -1,5 +1,7 @@
 package plan
 
+import "github.com/acgen/acgen/target"
+
 // chooseKernels picks each convolution's algorithm and register tiles.
 func (p *planner) chooseKernels() {
 	for _, s := range p.prog.Steps {
@@ -13,13 +15,13 @@ func (p *planner) chooseKernels() {
 		c := s.Conv
 		switch m := p.winogradM(c); {
 		case m > 0:
-			planWinograd(c, m)
+			p.planWinograd(c, m)
 		case c.Groups == c.In && c.Groups == c.Out:
 			c.Algo = Depthwise
 			chooseDepthwise(c)
 		default:
 			c.Algo = Direct
-			chooseDirect(c)
+			p.chooseDirect(c)
 		}
 	}
 }
@@ -79,86 +81,114 @@ func (p *planner) pack() {
 	}
 }
 
-// section starts a 64-byte aligned section of n floats and returns its
-// offset and storage.
-func (p *planner) section(n int) (int, []float32) {
-	w := &p.prog.Weights
-	off := align16(len(*w))
-	*w = append(*w, make([]float32, off-len(*w)+n)...)
-	return off, (*w)[off : off+n]
-}
+// Group is the output channels the packed weights keep together (see
+// target.WeightGroup).
+const Group = target.WeightGroup
 
-// appendPadded stores v padded with zeros to whole blocks.
+// appendPadded stores v padded with zeros to whole weight groups, so
+// that a kernel may read a whole vector for the last channels.
 func (p *planner) appendPadded(v []float64) int {
-	off, dst := p.section((len(v) + Block - 1) / Block * Block)
+	dst := make([]float32, (len(v)+Group-1)/Group*Group)
 	for i, x := range v {
 		dst[i] = float32(x)
 	}
-	return off
+	return p.blob.intern(dst)
+}
+
+// WeightGroupRange is one group of Group output channels of a direct
+// convolution's packed weights: [ICHi-ICLo][KH*KW][Group] floats from
+// Off, the input channels any of the group's channels reads.
+type WeightGroupRange struct {
+	Off        int
+	ICLo, ICHi int
 }
 
 func (p *planner) packConv(s *Step) {
 	c := s.Conv
 	n := &c.Conv // weights as lowered
 	c.BiasOff = p.appendPadded(biasOrZero(n.Bias, c.Out))
-	if c.Algo == Winograd {
-		p.packWinograd(c, n.Weight)
-		return
-	}
-	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
-	taps := c.KH * c.KW
-	// One section for all tiles, each tile's weights right after the
-	// previous one's (a multiple of 8 floats, so 32-byte aligned), so that
-	// a kernel looping over similar tiles just walks on.
-	total := 0
-	for _, t := range c.Tiles {
-		total += tileWeights(c, t)
-	}
-	off, blob := p.section(total)
-	for i := range c.Tiles {
-		t := &c.Tiles[i]
-		t.WeightOff = off
-		dst := blob[:tileWeights(c, *t)]
-		blob = blob[len(dst):]
-		off += len(dst)
-		switch c.Algo {
-		case Depthwise:
-			// [ky][kx][8 lanes]
+	if c.Algo == Depthwise {
+		// [ky][kx][Out rounded up to Group]: one tap's weights of every
+		// channel in a row, so that a kernel walking the channel blocks
+		// finds them one block apart.
+		taps := c.KH * c.KW
+		cp := c.DepthwiseRow()
+		dst := make([]float32, taps*cp)
+		for oc := 0; oc < c.Out && n.Weight != nil; oc++ {
 			for k := 0; k < taps; k++ {
-				for l := 0; l < Block; l++ {
-					if oc := t.Block0*Block + l; oc < c.Out {
-						dst[k*Block+l] = float32(n.Weight[oc*taps+k])
-					}
-				}
-			}
-		case Direct:
-			// [ic in ICLo..ICHi][ky][kx][Blocks*8 lanes]; lanes of output
-			// channels outside ic's group, or beyond Out, hold zeros.
-			lanes := t.Blocks * Block
-			for ic := t.ICLo; ic < t.ICHi; ic++ {
-				for k := 0; k < taps; k++ {
-					row := dst[((ic-t.ICLo)*taps+k)*lanes:]
-					for l := 0; l < lanes; l++ {
-						oc := t.Block0*Block + l
-						if oc >= c.Out || ic/inPer != oc/outPer {
-							continue
-						}
-						row[l] = float32(n.Weight[(oc*inPer+ic%inPer)*taps+k])
-					}
-				}
+				dst[k*cp+oc] = float32(n.Weight[oc*taps+k])
 			}
 		}
+		c.WeightOff = p.blob.intern(dst)
+		for i := range c.Tiles {
+			c.Tiles[i].WeightOff = c.WeightOff + c.Tiles[i].Block0*Block
+		}
+		return
+	}
+	p.packGroups(c)
+	if c.Algo == Winograd {
+		p.layoutWinograd(c)
+		return
+	}
+	for i := range c.Tiles {
+		t := &c.Tiles[i]
+		t.WeightOff = c.BlockWeights(t.Block0, t.ICLo)
 	}
 }
 
-// tileWeights is the number of packed weights of one tile.
-func tileWeights(c *ConvStep, t OCTile) int {
+// packGroups stores a dense or grouped convolution's weights group by
+// group of Group output channels: [group][ic][ky][kx][Group lanes]. Lanes
+// of channels outside ic's convolution group, or beyond Out, hold zeros.
+// Every target reads this one layout, whatever its tiles; Winograd's
+// transformed weights are computed from it when the package loads.
+func (p *planner) packGroups(c *ConvStep) {
+	n := &c.Conv
+	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
 	taps := c.KH * c.KW
-	if c.Algo == Depthwise {
-		return taps * Block
+	ngroups := (c.Out + Group - 1) / Group
+	c.WeightGroups = make([]WeightGroupRange, ngroups)
+	var all []float32
+	for j := range c.WeightGroups {
+		lastOC := min((j+1)*Group, c.Out) - 1
+		r := WeightGroupRange{ICLo: (j * Group / outPer) * inPer, ICHi: (lastOC/outPer + 1) * inPer}
+		r.Off = len(all)
+		region := make([]float32, (r.ICHi-r.ICLo)*taps*Group)
+		for ic := r.ICLo; ic < r.ICHi; ic++ {
+			for k := 0; k < taps; k++ {
+				row := region[((ic-r.ICLo)*taps+k)*Group:]
+				for l := 0; l < Group; l++ {
+					oc := j*Group + l
+					if oc > lastOC || ic/inPer != oc/outPer {
+						continue
+					}
+					row[l] = float32(n.Weight[(oc*inPer+ic%inPer)*taps+k])
+				}
+			}
+		}
+		all = append(all, region...)
+		c.WeightGroups[j] = r
 	}
-	return (t.ICHi - t.ICLo) * taps * t.Blocks * Block
+	c.WeightOff = p.blob.intern(all)
+	for j := range c.WeightGroups {
+		c.WeightGroups[j].Off += c.WeightOff
+	}
 }
+
+// BlockWeights is where, in the packed weights of a direct convolution,
+// channel block b's weights for input channel ic and the window's first
+// tap start; the next tap is Group floats on, the next input channel
+// KH*KW*Group.
+func (c *ConvStep) BlockWeights(b, ic int) int {
+	g := c.WeightGroups[b*Block/Group]
+	if ic < g.ICLo || ic > g.ICHi {
+		panic("plan: input channel outside the weight group") // directTiles keeps tiles inside their groups' ranges
+	}
+	return g.Off + (ic-g.ICLo)*c.KH*c.KW*Group + (b*Block)%Group
+}
+
+// DepthwiseRow is the floats between the taps of a depthwise
+// convolution's packed weights: Out rounded up to whole weight groups.
+func (c *ConvStep) DepthwiseRow() int { return (c.Out + Group - 1) / Group * Group }
 
 // packLinear permutes the weights into the blocked order of the input
 // layout ([CB][H][W][8], halo excluded), with zeros for padded lanes.
@@ -168,8 +198,7 @@ func (p *planner) packLinear(s *Step) {
 	in := s.In[0].Layout
 	l.K = in.CB() * in.H * in.W * Block
 	l.BiasOff = p.appendPadded(biasOrZero(n.Linear.Bias, l.Out))
-	off, dst := p.section(l.Out * l.K)
-	l.WeightOff = off
+	dst := make([]float32, l.Out*l.K)
 	for o := 0; o < l.Out; o++ {
 		row := dst[o*l.K : (o+1)*l.K]
 		k := 0
@@ -186,6 +215,7 @@ func (p *planner) packLinear(s *Step) {
 			}
 		}
 	}
+	l.WeightOff = p.blob.intern(dst)
 }
 
 func biasOrZero(b []float64, n int) []float64 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/spec"
+	"github.com/acgen/acgen/target"
 )
 
 // Options steer the planner; the zero value plans for speed.
@@ -19,8 +20,66 @@ type Options struct {
 	WinogradM int
 }
 
-// Build plans the fused graph g.
-func Build(g *graph.Graph, opt Options) (*Program, error) {
+// Package is the programs of one generated package, best target first,
+// over one set of packed weights. The last program is the portable one:
+// its Go kernels run where no assembly target does.
+type Package struct {
+	Programs []*Program
+	Weights  []float32
+}
+
+// Portable is the program the Go kernels run.
+func (pk *Package) Portable() *Program { return pk.Programs[len(pk.Programs)-1] }
+
+// BuildPackage plans the fused graph g for each target (best first, as
+// target.All orders them). The portable Go kernels run the AVX2 program
+// when there is one, else a program planned for target.Go.
+func BuildPackage(g *graph.Graph, targets []*target.Target, opt Options) (*Package, error) {
+	var ts []*target.Target
+	hasAVX2 := false
+	for _, t := range target.All {
+		for _, u := range targets {
+			if u == t && t != target.Go {
+				ts = append(ts, t)
+				hasAVX2 = hasAVX2 || t == target.AVX2
+			}
+		}
+	}
+	if !hasAVX2 {
+		ts = append(ts, target.Go)
+	}
+	b := newBlob()
+	pk := &Package{}
+	for _, t := range ts {
+		p, err := build(g, t, b, opt)
+		if err != nil {
+			return nil, err
+		}
+		pk.Programs = append(pk.Programs, p)
+	}
+	pk.Weights = b.data
+	for _, p := range pk.Programs {
+		p.Weights = b.data
+	}
+	return pk, nil
+}
+
+// Build plans g for one target (AVX2 when t is nil), with weights of its
+// own.
+func Build(g *graph.Graph, t *target.Target, opt Options) (*Program, error) {
+	if t == nil {
+		t = target.AVX2
+	}
+	b := newBlob()
+	p, err := build(g, t, b, opt)
+	if err != nil {
+		return nil, err
+	}
+	p.Weights = b.data
+	return p, nil
+}
+
+func build(g *graph.Graph, t *target.Target, b *blob, opt Options) (*Program, error) {
 	for _, n := range g.Nodes {
 		if n.Op == spec.ACBlock || n.Op == spec.BN {
 			return nil, fmt.Errorf("plan: node %s: the graph is not fused", n)
@@ -29,7 +88,9 @@ func Build(g *graph.Graph, opt Options) (*Program, error) {
 	p := &planner{
 		g:       g,
 		opt:     opt,
-		prog:    &Program{Name: g.Name, Graph: g, Input: g.Input, Output: g.Output.Shape},
+		target:  t,
+		blob:    b,
+		prog:    &Program{Name: g.Name, Target: t, Graph: g, Input: g.Input, Output: g.Output.Shape},
 		valueOf: map[*graph.Node]*Value{},
 		readers: g.Readers(),
 		index:   map[*graph.Node]int{},
@@ -49,6 +110,8 @@ func Build(g *graph.Graph, opt Options) (*Program, error) {
 type planner struct {
 	g       *graph.Graph
 	opt     Options
+	target  *target.Target
+	blob    *blob
 	prog    *Program
 	valueOf map[*graph.Node]*Value // each node's output (shared by fused nodes)
 	readers map[*graph.Node]int

@@ -9,9 +9,15 @@ import (
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/spec"
+	"github.com/acgen/acgen/target"
 )
 
 func program(t *testing.T, name string, opt plan.Options) *plan.Program {
+	t.Helper()
+	return programFor(t, name, target.AVX2, opt)
+}
+
+func programFor(t *testing.T, name string, tg *target.Target, opt plan.Options) *plan.Program {
 	t.Helper()
 	f := fixtures.Get(name)
 	net, err := spec.Load(f.Spec)
@@ -27,7 +33,7 @@ func program(t *testing.T, name string, opt plan.Options) *plan.Program {
 		t.Fatal(err)
 	}
 	fused, _ := fuse.Fuse(g)
-	p, err := plan.Build(fused, opt)
+	p, err := plan.Build(fused, tg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +134,20 @@ func TestAlgorithms(t *testing.T) {
 	}
 }
 
-// TestTiles: direct tiles cover every output block once, within the
-// register budget, and read only their group's input channels.
+// TestTiles: on every target, direct tiles cover every output block
+// once, within the target's register budget, read only input channels
+// their weight groups hold, and tiles of one shape read their weights
+// with one pattern.
 func TestTiles(t *testing.T) {
-	for _, name := range []string{"resnet20", "groups", "misc", "crop"} {
-		p := program(t, name, plan.Options{NoWinograd: true})
+	for _, tg := range target.All {
+		for _, name := range []string{"resnet20", "groups", "misc", "crop"} {
+			checkTiles(t, tg, name, programFor(t, name, tg, plan.Options{NoWinograd: true}))
+		}
+	}
+}
+
+func checkTiles(t *testing.T, tg *target.Target, name string, p *plan.Program) {
+	{
 		for _, s := range p.Steps {
 			if s.Kind != plan.Conv || s.Conv.Algo != plan.Direct {
 				continue
@@ -144,11 +159,18 @@ func TestTiles(t *testing.T) {
 					t.Fatalf("%s %s: tiles do not cover the blocks in order: %+v", name, s.Name, c.Tiles)
 				}
 				next += tile.Blocks
-				if regs := tile.Blocks*c.Pixels + tile.Blocks + 1; regs > 16 {
-					t.Fatalf("%s %s: tile %+v x %d pixels needs %d YMM registers", name, s.Name, tile, c.Pixels, regs)
+				vectors := (tile.Blocks + tg.VectorBlocks() - 1) / tg.VectorBlocks()
+				if regs := vectors*c.Pixels + vectors + 1; regs > tg.Regs {
+					t.Fatalf("%s %s %s: tile %+v x %d pixels needs %d registers", tg, name, s.Name, tile, c.Pixels, regs)
 				}
 				if tile.ICLo < 0 || tile.ICHi > c.In || tile.ICLo >= tile.ICHi {
 					t.Fatalf("%s %s: tile input range %d..%d of %d", name, s.Name, tile.ICLo, tile.ICHi, c.In)
+				}
+				for b := tile.Block0; b < tile.Block0+tile.Blocks; b++ {
+					g := c.WeightGroups[b*plan.Block/plan.Group]
+					if tile.ICLo < g.ICLo || tile.ICHi > g.ICHi {
+						t.Fatalf("%s %s %s: tile %+v reads input channels its block %d's weight group %+v lacks", tg, name, s.Name, tile, b, g)
+					}
 				}
 			}
 			if next != (c.Out+7)/8 {

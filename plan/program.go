@@ -2,12 +2,14 @@ package plan
 
 import (
 	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/target"
 )
 
 // Program is what the emitters generate: run Steps in order over one
 // workspace of WorkspaceLen floats, reading weights from Weights.
 type Program struct {
 	Name   string
+	Target *target.Target // what the program is planned for
 	Graph  *graph.Graph // the fused graph it implements
 	Input  graph.Shape
 	Output graph.Shape
@@ -17,7 +19,9 @@ type Program struct {
 	Steps        []*Step
 	WorkspaceLen int // floats
 
-	Weights []float32 // packed; every section starts 64-byte aligned
+	// Weights is the packed weights, shared with the other programs of
+	// the package; every section starts 64-byte aligned.
+	Weights []float32
 
 	// WinogradLen is the floats of transformed Winograd weights: the
 	// package computes them from Weights when it loads (see
@@ -125,12 +129,18 @@ type ConvStep struct {
 	XiStride                  int
 	ScratchOff                int
 
-	BiasOff int // Out rounded up to Block floats
+	BiasOff int // Out rounded up to Group floats
+
+	// WeightOff is where the packed weights start: for Direct and
+	// Winograd, in WeightGroups (see BlockWeights); for Depthwise,
+	// [KH*KW][DepthwiseRow()].
+	WeightOff    int
+	WeightGroups []WeightGroupRange
 
 	// Winograd: the tiles' WeightOff and BiasOff index the transformed
-	// weights, not Weights. Weights holds, at KernelsOff, the fused 3x3
-	// kernels as [Out][In][3][3] float32 and, at RawBiasOff, the bias the
-	// package copies to BiasOff when it transforms them.
+	// weights, not Weights. Weights holds, at KernelsOff (= WeightOff),
+	// the fused 3x3 kernels in WeightGroups and, at RawBiasOff, the bias
+	// the package copies to BiasOff when it transforms them.
 	KernelsOff, RawBiasOff int
 }
 
@@ -139,7 +149,10 @@ type ConvStep struct {
 type OCTile struct {
 	Block0, Blocks int // first output channel block, how many
 	ICLo, ICHi     int // input channels read: [ICLo, ICHi)
-	WeightOff      int // where the tile's packed weights start in the blob
+	// WeightOff is where the tile's packed weights start: for Direct,
+	// BlockWeights(Block0, ICLo); for Depthwise, block Block0's first
+	// tap; for Winograd, its transformed weights.
+	WeightOff int
 }
 
 // LinearStep is a fully connected layer over the interior of its input,

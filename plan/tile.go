@@ -1,63 +1,77 @@
 package plan
 
-// The register tile of a direct convolution: Blocks output channel
-// blocks (8 channels each) by Pixels adjacent output pixels, all held in
-// the 16 YMM registers with the Blocks weight vectors and one broadcast:
-// Blocks*Pixels + Blocks + 1 <= 16.
-var directShapes = []struct{ blocks, pixels int }{
-	{4, 2}, {3, 4}, {2, 6}, {2, 5}, {2, 4}, {1, 14}, {1, 12}, {1, 8}, {1, 6}, {1, 4},
-}
-
-// chooseDirect picks the tile shape that a simple cycle model says is
-// fastest, and splits the output channels into tiles. The model counts,
-// for each (input channel, tap), max(FMAs/2, loads/2, 4) cycles: two FMA
-// pipes, two 256-bit loads a cycle (AMD Zen 3/4, and recent Intel cores),
-// and FMA latency (4 cycles) on each accumulator. A broadcast is a load,
-// so tiles with few output blocks and many pixels are load-bound; tiles
-// with fewer than 8 accumulators (remainders) are latency-bound.
-func chooseDirect(c *ConvStep) {
+// chooseDirect picks the register tile (from the target's DirectShapes)
+// that the target's cycle model says is fastest, and splits the output
+// channels into tiles. For each (input channel, tap) the model counts
+// max(FMAs/FMAsPerCycle, loads/LoadsPerCycle, FMALatency) cycles: a
+// broadcast is a load, so tiles with few weight vectors and many pixels
+// are load-bound, and tiles with few accumulators are latency-bound.
+func (p *planner) chooseDirect(c *ConvStep) {
+	t := p.target
+	cost := t.Cost
+	ocb := (c.Out + Block - 1) / Block
 	best := -1.0
-	for _, sh := range directShapes {
-		if sh.pixels > c.OutW && sh.pixels > 4 {
+	for _, sh := range t.DirectShapes {
+		blocks := sh.Vectors * t.VectorBlocks()
+		if sh.Pixels > c.OutW && sh.Pixels > 4 {
 			continue
 		}
-		tiles := directTiles(c, sh.blocks)
-		cost := 0.0
-		for _, t := range tiles {
+		if blocks*Block%Group != 0 && ocb > blocks {
+			// Tiles of part of a weight group would read their weights
+			// with a different pattern each; only a single tile may.
+			continue
+		}
+		tiles := directTiles(c, blocks)
+		total := 0.0
+		for _, tl := range tiles {
+			vectors := float64((tl.Blocks + t.VectorBlocks() - 1) / t.VectorBlocks())
 			perRow := 0.0
-			full, rem := c.OutW/sh.pixels, c.OutW%sh.pixels
-			for _, px := range []struct{ n, count int }{{sh.pixels, full}, {rem, 1}} {
+			full, rem := c.OutW/sh.Pixels, c.OutW%sh.Pixels
+			for _, px := range []struct{ n, count int }{{sh.Pixels, full}, {rem, 1}} {
 				if px.n == 0 || px.count == 0 {
 					continue
 				}
-				fma := float64(t.Blocks*px.n) / 2
-				loads := float64(t.Blocks+px.n) / 2
-				// Each accumulator takes one FMA an iteration, and an FMA
-				// waits for the last one on its accumulator: 4 cycles.
-				inner := float64((t.ICHi-t.ICLo)*c.KH*c.KW) * max(fma, loads, 4)
-				perRow += float64(px.count) * (inner + float64(2*t.Blocks*px.n) + 8)
+				n := float64(px.n)
+				fma := vectors * n / cost.FMAsPerCycle
+				loads := (vectors + n) / cost.LoadsPerCycle
+				inner := float64((tl.ICHi-tl.ICLo)*c.KH*c.KW) * max(fma, loads, cost.FMALatency)
+				perRow += float64(px.count) * (inner + 2*vectors*n + 8)
 			}
-			cost += perRow * float64(c.OutH)
+			total += perRow * float64(c.OutH)
 		}
-		if best < 0 || cost < best {
-			best = cost
-			c.Tiles, c.Pixels = tiles, sh.pixels
+		if best < 0 || total < best {
+			best = total
+			c.Tiles, c.Pixels = tiles, sh.Pixels
 		}
 	}
 }
 
 // directTiles splits the output channel blocks into tiles of up to
 // blocks blocks. When each group of a grouped convolution spans whole
-// blocks, tiles stay within a group, so they read only that group's
-// input channels.
+// weight groups, tiles stay within a group, so they read only that
+// group's input channels; when it does not, each tile stays within one
+// weight group and reads that weight group's input channels (the packed
+// weights hold zeros where a channel's group does not read one).
 func directTiles(c *ConvStep, blocks int) []OCTile {
 	ocb := (c.Out + Block - 1) / Block
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
+	var tiles []OCTile
+	if c.Groups > 1 && outPer%Group != 0 {
+		per := Group / Block
+		for j := 0; j*per < ocb; j++ {
+			lastOC := min((j+1)*Group, c.Out) - 1
+			lo, hi := (j*Group/outPer)*inPer, (lastOC/outPer+1)*inPer
+			end := min((j+1)*per, ocb)
+			for b := j * per; b < end; b += blocks {
+				tiles = append(tiles, OCTile{Block0: b, Blocks: min(blocks, end-b), ICLo: lo, ICHi: hi})
+			}
+		}
+		return tiles
+	}
 	span := ocb // blocks a tile may not cross
-	if c.Groups > 1 && outPer%Block == 0 {
+	if c.Groups > 1 {
 		span = outPer / Block
 	}
-	var tiles []OCTile
 	for b := 0; b < ocb; {
 		end := min(b+blocks, (b/span+1)*span, ocb)
 		lastOC := min(end*Block, c.Out) - 1

@@ -86,7 +86,7 @@ func (p *planner) winogradM(c *ConvStep) int {
 	// in every process, and time to transform when the package loads) and
 	// the estimate is rough.
 	const margin = 1.2
-	direct := convCycles(c, 0, p.streamsWeights) / margin
+	direct := p.convCycles(c, 0) / margin
 	best, bestCost := 0, direct
 	if p.opt.ForceWinograd {
 		bestCost = 1e300
@@ -95,46 +95,46 @@ func (p *planner) winogradM(c *ConvStep) int {
 		if p.opt.WinogradM != 0 && m != p.opt.WinogradM {
 			continue
 		}
-		if cost := convCycles(c, m, p.streamsWeights); cost < bestCost {
+		if cost := p.convCycles(c, m); cost < bestCost {
 			best, bestCost = m, cost
 		}
 	}
 	return best
 }
 
-// convCycles estimates a convolution's cycles on one core, directly (m
-// = 0) or by Winograd F(m x m, 3 x 3): the larger of its arithmetic (two
-// 8-wide FMAs a cycle at 85%, plus the Winograd transforms) and the time
-// to read its weights, which Winograd makes (m+2)^2/9 times larger. When
-// the whole network's weights do not fit in the last-level cache
-// (streaming), every inference reads them from memory, at about 6 bytes a
-// cycle; else from cache, at about 24. The constants come from this
-// planner's own BenchmarkLayers and BenchmarkInfer runs on an AMD EPYC
-// (Zen 4): ResNet-18's last stage (512 channels, 7x7) runs F(2) from
-// 16.8 MB of transformed weights about 15% faster than directly from
-// 9.4 MB, and the whole network 8% faster than with Winograd limited to
-// its first two stages. The price is memory: Winograd's weights are
-// (m+2)^2/9 as large (ResNet-18 holds 88 MB of them, computed when the
-// package loads, besides its 47 MB of 3x3 kernels), and time at load.
-func convCycles(c *ConvStep, m int, streaming bool) float64 {
+// convCycles estimates a convolution's cycles on one core of the target,
+// directly (m = 0) or by Winograd F(m x m, 3 x 3): the larger of its
+// arithmetic (the target's vector FMAs a cycle at its efficiency, plus
+// the Winograd transforms) and the time to read its weights, which
+// Winograd makes (m+2)^2/9 times larger. When the whole network's
+// weights do not fit in the last-level cache (streaming), every
+// inference reads them from memory; else from cache. On an AMD EPYC
+// (Zen 4) these constants have ResNet-18's last stage (512 channels,
+// 7x7) run F(2) from 16.8 MB of transformed weights about 15% faster
+// than directly from 9.4 MB. The price is memory: Winograd's weights are
+// (m+2)^2/9 as large, computed when the package loads.
+func (p *planner) convCycles(c *ConvStep, m int) float64 {
+	cost := p.target.Cost
 	ic, oc := float64(c.In), float64(c.Out)
-	ocb := float64((c.Out + Block - 1) / Block)
+	lanes := p.target.Lanes
+	ocv := float64((c.Out + lanes - 1) / lanes) // output vectors
 	icb := float64((c.In + Block - 1) / Block)
-	bw := 24.0
-	if streaming {
-		bw = 6
+	ocb := float64((c.Out + Block - 1) / Block)
+	bw := cost.CacheBytesPerCycle
+	if p.streamsWeights {
+		bw = cost.MemoryBytesPerCycle
 	}
-	const fmaPerCycle = 2 * 0.85
+	fmaPerCycle := cost.FMAsPerCycle * cost.Efficiency
 	if m == 0 {
-		fmas := float64(c.OutH*c.OutW) * ic * ocb * float64(c.KH*c.KW)
+		fmas := float64(c.OutH*c.OutW) * ic * ocv * float64(c.KH*c.KW)
 		return max(fmas/fmaPerCycle, oc*ic*float64(c.KH*c.KW)*4/bw)
 	}
 	a := float64(m + 2)
 	tiles := float64(ceilDiv(c.OutH, m) * ceilDiv(c.OutW, m))
-	gemm := a * a * tiles * ic * ocb / fmaPerCycle
-	inCost, outCost := 30.0, 25.0 // cycles per tile and channel block
+	gemm := a * a * tiles * ic * ocv / fmaPerCycle
+	inCost, outCost := cost.WinogradIn2, cost.WinogradOut2
 	if m == 4 {
-		inCost, outCost = 100, 90
+		inCost, outCost = cost.WinogradIn4, cost.WinogradOut4
 	}
 	transforms := tiles * (icb*inCost + ocb*outCost)
 	return max(gemm+transforms, oc*ic*a*a*4/bw)
@@ -153,7 +153,7 @@ func (c *ConvStep) WinogradOverhang() int {
 // of output tiles go through the three phases together, sized so that
 // the GEMM has a dozen or more tiles to work across while the transformed
 // data stays near the cache (about 64 KiB).
-func planWinograd(c *ConvStep, m int) {
+func (p *planner) planWinograd(c *ConvStep, m int) {
 	c.Algo, c.WinogradM = Winograd, m
 	a := m + 2
 	c.TilesY, c.TilesX = ceilDiv(c.OutH, m), ceilDiv(c.OutW, m)
@@ -176,7 +176,7 @@ func planWinograd(c *ConvStep, m int) {
 	// block's tiles: tile it like one.
 	gemm := &ConvStep{Conv: c.Conv, OutH: 1, OutW: c.BlockRows * c.TilesX}
 	gemm.KH, gemm.KW, gemm.Groups = 1, 1, 1
-	chooseDirect(gemm)
+	p.chooseDirect(gemm)
 	c.Tiles, c.Pixels = gemm.Tiles, gemm.Pixels
 }
 
@@ -190,26 +190,23 @@ func (c *ConvStep) WinogradScratch() (v, m, tmp int) {
 	return a * a * icb * t * Block, a * a * ocb * t * Block, a * a * Block
 }
 
-// packWinograd stores the fused 3x3 kernels and the bias in Weights and
-// lays out the transformed weights the package computes from them when
-// it loads (U = G g G^T, in float64 from the float32 kernels, rounded
-// once): [xi][tile][ic][Blocks*8 lanes], after the bias, in their own
-// region.
-func (p *planner) packWinograd(c *ConvStep, weight []float64) {
+// layoutWinograd lays out the transformed weights the package computes
+// when it loads, from the weights packGroups stored (U = G g G^T, in
+// float64 from the float32 kernels, rounded once): the bias, then
+// [xi][tile][ic][Blocks*8 lanes], in the program's own region, with a
+// vector's worth of slack at the end for a kernel reading a whole
+// vector of a tile's last, half-used one.
+func (p *planner) layoutWinograd(c *ConvStep) {
 	a := c.WinogradM + 2
-	off, kernels := p.section(len(weight))
-	c.KernelsOff = off
-	for i, v := range weight {
-		kernels[i] = float32(v)
-	}
+	c.KernelsOff = c.WeightOff
 	c.RawBiasOff = c.BiasOff
-	c.BiasOff = p.winogradSection((c.Out + Block - 1) / Block * Block)
+	c.BiasOff = p.winogradSection((c.Out + Group - 1) / Group * Group)
 	per := 0
 	for _, t := range c.Tiles {
 		per += c.In * t.Blocks * Block
 	}
 	c.XiStride = per
-	off = p.winogradSection(a * a * per)
+	off := p.winogradSection(a*a*per + p.target.Lanes)
 	for ti := range c.Tiles {
 		t := &c.Tiles[ti]
 		t.WeightOff = off

@@ -14,6 +14,8 @@ var (
 	acgenTest string
 	//go:embed winograd.go
 	winograd string
+	//go:embed dispatch.go
+	dispatch string
 )
 
 // File is a template file to copy into a generated package.
@@ -28,6 +30,7 @@ func Files() []File {
 		{Name: "api.go", Source: body(api)},
 		{Name: "support.go", Source: body(support)},
 		{Name: "winograd.go", Source: body(winograd)},
+		{Name: "dispatch.go", Source: body(dispatch)},
 		{Name: "acgen_test.go", Source: body(acgenTest)},
 	}
 }

@@ -10,14 +10,11 @@ var weightsRaw string
 // weights.bin, skipped when decoding.
 const weightsHeader = 64
 
-// workspaceLen is the number of floats one inference needs.
-const workspaceLen = 1024
+// asmLevels are the levels of the assembly kernels this build holds.
+func asmLevels() []*level { return nil }
 
-// winogradLen is the floats of transformed Winograd weights, computed
-// when loading from the kernels of winogradSteps.
-const winogradLen = 0
-
-var winogradSteps []*winogradConv
+// portableLevel runs the portable Go kernels.
+var portableLevel = &level{name: "go", prog: &program{workspaceLen: 1024}, run: func(ws, w, u, dst, src []float32) {}, supported: true}
 
 // The shapes of one sample, and the package's name for messages.
 const (
@@ -32,6 +29,3 @@ type (
 	Input  [InputLen]float32
 	Output [OutputLen]float32
 )
-
-// forward runs the network's steps.
-func forward(ws, w, u, dst, src []float32) {}

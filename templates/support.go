@@ -36,30 +36,23 @@ func (l layout) pixel(cb, y, x int) int {
 }
 
 var (
-	weightsOnce     sync.Once
-	weights         []float32
-	winogradWeights []float32
+	weightsOnce sync.Once
+	weights     []float32
 )
 
-// loadWeights returns the packed weights and the transformed Winograd
-// weights, on first use, so that importing the package costs nothing. On
-// little-endian machines, where the embedded bytes already are the
-// float32s, it uses them in place when they are suitably aligned (the
-// linker aligns large embedded files; this is checked, not assumed): no
-// copy, no decoding, half the memory. The kernels only read weights, and
-// the embedded bytes are read-only. Elsewhere it decodes a copy. The
-// Winograd weights are computed from the 3x3 kernels, once.
-func loadWeights() (w, u []float32) {
+// packedWeights returns the packed weights, on first use, so that
+// importing the package costs nothing. On little-endian machines, where
+// the embedded bytes already are the float32s, it uses them in place
+// when they are suitably aligned (the linker aligns large embedded
+// files; this is checked, not assumed): no copy, no decoding, half the
+// memory. The kernels only read weights, and the embedded bytes are
+// read-only. Elsewhere it decodes a copy. Every program reads these;
+// each computes its Winograd weights from them (program.transformed).
+func packedWeights() []float32 {
 	weightsOnce.Do(func() {
 		weights = decodeWeights(weightsRaw[weightsHeader:])
-		if winogradLen > 0 {
-			winogradWeights = make([]float32, winogradLen)
-			for _, c := range winogradSteps {
-				c.transformWeights(winogradWeights, weights)
-			}
-		}
 	})
-	return weights, winogradWeights
+	return weights
 }
 
 func decodeWeights(raw string) []float32 {
@@ -77,34 +70,6 @@ func decodeWeights(raw string) []float32 {
 func nativeLittleEndian() bool {
 	x := uint16(1)
 	return *(*byte)(unsafe.Pointer(&x)) == 1
-}
-
-// workspaces is a free list of zeroed-once workspaces. Unlike a
-// sync.Pool it never drops them, so steady-state calls allocate nothing;
-// it holds at most as many as were ever in use at once.
-var workspaces struct {
-	sync.Mutex
-	free [][]float32
-}
-
-func getWorkspace() []float32 {
-	workspaces.Lock()
-	if n := len(workspaces.free); n > 0 {
-		ws := workspaces.free[n-1]
-		workspaces.free = workspaces.free[:n-1]
-		workspaces.Unlock()
-		return ws
-	}
-	workspaces.Unlock()
-	// Halos and padded channel lanes must be zero; kernels never write
-	// them, so zeroing once at allocation is enough.
-	return make([]float32, workspaceLen)
-}
-
-func putWorkspace(ws []float32) {
-	workspaces.Lock()
-	workspaces.free = append(workspaces.free, ws)
-	workspaces.Unlock()
 }
 
 // packInput copies a C,H,W sample into the interior of layout l.

@@ -134,11 +134,22 @@ func TestTransformWeights(t *testing.T) {
 		wm := plan.WinogradTransforms(m)
 		aa := wm.A * wm.A
 		tiles := []convTile{{block0: 0, blocks: 2}, {block0: 2, blocks: 1}}
-		w := make([]float32, 32+out*in*9)
+		const group = 16
+		groups := (out + group - 1) / group
+		w := make([]float32, 32+groups*in*9*group)
 		for i := range w {
 			w[i] = float32(rng.NormFloat64())
 		}
-		c := &winogradConv{m: m, in: layout{c: in}, out: layout{c: out}, bias: 0, biasSrc: 0, kernels: 32, tiles: tiles}
+		c := &winogradConv{m: m, in: layout{c: in}, out: layout{c: out}, bias: 0, biasSrc: 0, kernels: 32, group: group, tiles: tiles}
+		// The kernel of (oc, ic) as the packed weights hold it:
+		// [oc/group][ic][3][3][group].
+		kernel := func(oc, ic int) []float32 {
+			k := make([]float32, 9)
+			for i := range k {
+				k[i] = w[32+(oc/group)*in*9*group+(ic*9+i)*group+oc%group]
+			}
+			return k
+		}
 		off := 24 // after the bias, padded
 		for i := range tiles {
 			tiles[i].wOff = off
@@ -159,7 +170,7 @@ func TestTransformWeights(t *testing.T) {
 					oc := tile.block0*8 + l
 					var want []float64
 					if oc < out {
-						want = sandwich(wm.G, w[32+(oc*in+ch)*9:][:9], wm.A, 3)
+						want = sandwich(wm.G, kernel(oc, ch), wm.A, 3)
 					}
 					for xi := 0; xi < aa; xi++ {
 						got := u[tile.wOff+xi*c.xi+ch*lanes+l]

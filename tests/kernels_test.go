@@ -103,10 +103,12 @@ layers:
 `},
 }
 
-// harnessTest runs forward on a workspace with guard bands on both
-// sides, once with the Go kernels and once with the assembly ones, and
-// checks the guards, every buffer's halo and padded lanes, and the
-// outputs against each other and the reference runtime's.
+// harnessTest runs every level the CPU supports (each assembly target
+// and the portable Go kernels) on a workspace with guard bands on both
+// sides, and checks the guards, every buffer's halo and padded lanes,
+// and the outputs against each other and the reference runtime's; the
+// levels that share the portable program's layout must also agree with
+// the Go kernels buffer by buffer.
 const harnessTest = `//go:build amd64 && !purego
 
 package PKG
@@ -120,38 +122,38 @@ const guard = 1024
 
 var sentinel = math.Float32frombits(0x7fc0dead)
 
-// runGuarded runs forward with the workspace and the weights shift
+// runGuarded runs level l with the workspace and the weights shift
 // floats past a 4 KiB boundary, so that a kernel relying on alignment
 // it was not promised fails.
-func runGuarded(t *testing.T, asm bool, src []float32, shift int) ([]float32, []float32) {
-	useAsm = asm
-	defer func() { useAsm = cpuSupports() }()
+func runGuarded(t *testing.T, l *level, src []float32, shift int) ([]float32, []float32) {
+	n := l.prog.workspaceLen
 	lo := guard + shift
-	buf := make([]float32, lo+workspaceLen+guard)
+	buf := make([]float32, lo+n+guard)
 	for i := range buf {
-		if i < lo || i >= lo+workspaceLen {
+		if i < lo || i >= lo+n {
 			buf[i] = sentinel
 		}
 	}
-	ws := buf[lo : lo+workspaceLen : lo+workspaceLen]
+	ws := buf[lo : lo+n : lo+n]
 	dst := make([]float32, OutputLen)
-	w, u := loadWeights()
+	w := packedWeights()
+	u := l.prog.transformed(w)
 	w, u = shifted(w, shift), shifted(u, shift)
-	forward(ws, w, u, dst, src)
+	l.run(ws, w, u, dst, src)
 	for i := range buf {
-		if (i < lo || i >= lo+workspaceLen) && math.Float32bits(buf[i]) != 0x7fc0dead {
-			t.Fatalf("asm=%v shift=%d: write outside the workspace at %d", asm, shift, i-lo)
+		if (i < lo || i >= lo+n) && math.Float32bits(buf[i]) != 0x7fc0dead {
+			t.Fatalf("%s shift=%d: write outside the workspace at %d", l.name, shift, i-lo)
 		}
 	}
-	for _, b := range harnessBuffers {
+	for _, b := range harnessBuffers[l.name] {
 		for cb := 0; cb < b.cb(); cb++ {
 			for y := -b.halo; y < b.h+b.halo; y++ {
 				for x := -b.halo; x < b.w+b.halo; x++ {
-					for l := 0; l < 8; l++ {
-						inside := y >= 0 && y < b.h && x >= 0 && x < b.w && cb*8+l < b.c
-						if v := ws[b.pixel(cb, y, x)+l]; !inside && v != 0 {
-							t.Fatalf("asm=%v: buffer at %d (%dx%dx%d+%d): halo or padded lane (block %d, y %d, x %d, lane %d) holds %v",
-								asm, b.off, b.c, b.h, b.w, b.halo, cb, y, x, l, v)
+					for k := 0; k < 8; k++ {
+						inside := y >= 0 && y < b.h && x >= 0 && x < b.w && cb*8+k < b.c
+						if v := ws[b.pixel(cb, y, x)+k]; !inside && v != 0 {
+							t.Fatalf("%s: buffer at %d (%dx%dx%d+%d): halo or padded lane (block %d, y %d, x %d, lane %d) holds %v",
+								l.name, b.off, b.c, b.h, b.w, b.halo, cb, y, x, k, v)
 						}
 					}
 				}
@@ -171,29 +173,40 @@ func shifted(w []float32, shift int) []float32 {
 }
 
 func TestKernelsDifferential(t *testing.T) {
-	if !cpuSupports() {
-		t.Skip("no AVX2/FMA")
-	}
+	portable := levels[len(levels)-1]
+	ran := 0
 	inputs, outputs := goldenSamples(t)
 	for i, in := range inputs {
-		shift := []int{0, 1, 3, 7}[i%4] // the assembly's loads and stores are unaligned ones
-		goOut, goWS := runGuarded(t, false, in, 0)
-		asmOut, asmWS := runGuarded(t, true, in, shift)
+		goOut, goWS := runGuarded(t, portable, in, 0)
 		if e := maxRelErr(goOut, outputs[i]); !(e <= goldenTolerance) {
 			t.Errorf("sample %d: Go kernels vs reference: %.3g", i, e)
 		}
-		if e := maxRelErr(asmOut, outputs[i]); !(e <= goldenTolerance) {
-			t.Errorf("sample %d: assembly vs reference: %.3g", i, e)
-		}
-		if e := maxRelErr(asmOut, goOut); !(e <= 1e-5) {
-			t.Errorf("sample %d: assembly vs Go kernels: %.3g", i, e)
-		}
-		for _, b := range harnessBuffers {
-			n := b.cb() * b.plane()
-			if e := maxRelErr(asmWS[b.off:b.off+n], goWS[b.off:b.off+n]); !(e <= 1e-5) {
-				t.Errorf("sample %d: buffer at %d differs between assembly and Go by %.3g", i, b.off, e)
+		for _, l := range levels[:len(levels)-1] {
+			if !l.supported {
+				continue
+			}
+			ran++
+			shift := []int{0, 1, 3, 7}[i%4] // the assembly's loads and stores are unaligned ones
+			out, ws := runGuarded(t, l, in, shift)
+			if e := maxRelErr(out, outputs[i]); !(e <= goldenTolerance) {
+				t.Errorf("sample %d: %s vs reference: %.3g", i, l.name, e)
+			}
+			if e := maxRelErr(out, goOut); !(e <= 1e-5) {
+				t.Errorf("sample %d: %s vs Go kernels: %.3g", i, l.name, e)
+			}
+			if l.prog != portable.prog {
+				continue
+			}
+			for _, b := range harnessBuffers[l.name] {
+				n := b.cb() * b.plane()
+				if e := maxRelErr(ws[b.off:b.off+n], goWS[b.off:b.off+n]); !(e <= 1e-5) {
+					t.Errorf("sample %d: %s: buffer at %d differs from Go's by %.3g", i, l.name, b.off, e)
+				}
 			}
 		}
+	}
+	if ran == 0 {
+		t.Skip("this CPU runs none of the assembly levels")
 	}
 }
 `
@@ -227,18 +240,30 @@ func TestKernelVariants(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", kn.name, err)
 		}
-		var lays []string
-		for _, b := range res.Program.Buffers {
-			l := b.Layout
-			lays = append(lays, fmt.Sprintf("{%d, %d, %d, %d, %d}", b.Offset, l.C, l.H, l.W, l.Halo))
+		var progs []string
+		for _, p := range res.Plan.Programs {
+			var lays []string
+			for _, b := range p.Buffers {
+				l := b.Layout
+				lays = append(lays, fmt.Sprintf("{%d, %d, %d, %d, %d}", b.Offset, l.C, l.H, l.W, l.Halo))
+			}
+			names := []string{p.Target.Name}
+			if p == res.Plan.Portable() && p.Target.Name != "go" {
+				names = append(names, "go")
+			}
+			for _, n := range names {
+				progs = append(progs, fmt.Sprintf("%q: {%s}", n, strings.Join(lays, ", ")))
+			}
 		}
 		h := strings.Replace(harnessTest, "PKG", kn.name, 1) +
-			"\nvar harnessBuffers = []layout{" + strings.Join(lays, ", ") + "}\n"
+			"\nvar harnessBuffers = map[string][]layout{" + strings.Join(progs, ", ") + "}\n"
 		writeFile(t, filepath.Join(dir, "harness_test.go"), []byte(h))
 		var algos []string
-		for _, s := range res.Program.Steps {
-			if s.Conv != nil {
-				algos = append(algos, fmt.Sprintf("%s:%s/%d", s.Name, s.Conv.Algo, s.Conv.WinogradM))
+		for _, p := range res.Plan.Programs {
+			for _, s := range p.Steps {
+				if s.Conv != nil {
+					algos = append(algos, fmt.Sprintf("%s %s:%s/%d", p.Target.Name, s.Name, s.Conv.Algo, s.Conv.WinogradM))
+				}
 			}
 		}
 		t.Logf("%s: %v", kn.name, algos)

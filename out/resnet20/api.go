@@ -14,9 +14,10 @@ import (
 // OutputLen values, also in C,H,W order.
 //
 // Infer is safe for concurrent use, runs on the calling goroutine only,
-// and allocates nothing once warm. The first call loads the weights and
-// computes Winograd's transformed weights from them (for a ResNet-18,
-// about 0.1 s): call Infer once at startup to pay that there.
+// and allocates nothing once warm. It runs the kernels of the best
+// instruction set this CPU supports (see ISA). The first call loads the
+// weights and computes Winograd's transformed weights from them: call
+// Infer once at startup to pay that there.
 // A src or dst of the wrong length is reported as a *LengthError.
 func Infer(dst, src []float32) error {
 	if len(src) != InputLen {
@@ -25,20 +26,24 @@ func Infer(dst, src []float32) error {
 	if len(dst) != OutputLen {
 		return &LengthError{Arg: "dst", Got: len(dst), Want: OutputLen}
 	}
-	w, u := loadWeights()
-	ws := getWorkspace()
-	forward(ws, w, u, dst, src)
-	putWorkspace(ws)
+	run(dst, src)
 	return nil
+}
+
+// run runs one sample on the current level.
+func run(dst, src []float32) {
+	l := current()
+	w := packedWeights()
+	u := l.prog.transformed(w)
+	ws := l.prog.getWorkspace()
+	l.run(ws, w, u, dst, src)
+	l.prog.putWorkspace(ws)
 }
 
 // InferArray is Infer on fixed-size arrays, which cannot have the wrong
 // length.
 func InferArray(dst *Output, src *Input) {
-	w, u := loadWeights()
-	ws := getWorkspace()
-	forward(ws, w, u, dst[:], src[:])
-	putWorkspace(ws)
+	run(dst[:], src[:])
 }
 
 // InferBatch runs len(src)/InputLen samples stored one after another,
@@ -53,22 +58,24 @@ func InferBatch(dst, src []float32) error {
 	if len(dst) != n*OutputLen {
 		return &LengthError{Arg: "dst", Got: len(dst), Want: n * OutputLen, Batch: true}
 	}
-	w, u := loadWeights()
+	l := current()
+	w := packedWeights()
+	u := l.prog.transformed(w)
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
-	run := func() {
-		ws := getWorkspace()
+	work := func() {
+		ws := l.prog.getWorkspace()
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= n {
 				break
 			}
-			forward(ws, w, u, dst[i*OutputLen:(i+1)*OutputLen], src[i*InputLen:(i+1)*InputLen])
+			l.run(ws, w, u, dst[i*OutputLen:(i+1)*OutputLen], src[i*InputLen:(i+1)*InputLen])
 		}
-		putWorkspace(ws)
+		l.prog.putWorkspace(ws)
 	}
 	if workers <= 1 {
-		run()
+		work()
 		return nil
 	}
 	var wg sync.WaitGroup
@@ -76,7 +83,7 @@ func InferBatch(dst, src []float32) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run()
+			work()
 		}()
 	}
 	wg.Wait()

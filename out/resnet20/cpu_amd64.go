@@ -4,12 +4,63 @@
 
 package resnet20
 
-// useAsm reports whether this CPU runs the assembly kernels.
-var useAsm = cpuSupports()
+// asmLevels are the package's assembly levels, best first; each
+// runs where its check says the CPU can.
+func asmLevels() []*level {
+	return []*level{{
+		name:      "avx512",
+		prog:      &programAVX512,
+		run:       forwardAVX512,
+		supported: supportsAVX512(),
+	}, {
+		name: "avx2",
+		prog: &portableProgram,
+		run: func(ws, w, u, dst, src []float32) {
+			forward(ws, w, u, dst, src, true)
+		},
+		supported: supportsAVX2(),
+	}}
+}
 
-// cpuSupports checks the extensions the kernels use ([AVX AVX2 FMA3], as avo
-// recorded them) and that the OS saves YMM registers across context switches.
-func cpuSupports() bool {
+// supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX2 AVX512F FMA3], as
+// avo recorded them) and that the OS saves their registers across context switches.
+func supportsAVX512() bool {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	_, ebx7, _, _ := cpuid(7, 0)
+	if ecx1&(1<<27) == 0 {
+		// no OSXSAVE: XGETBV is not available
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&230 != 230 {
+		// the OS does not save the registers the kernels use
+		return false
+	}
+	if ecx1&(1<<28) == 0 {
+		// no AVX
+		return false
+	}
+	if ebx7&(1<<5) == 0 {
+		// no AVX2
+		return false
+	}
+	if ebx7&(1<<16) == 0 {
+		// no AVX512F
+		return false
+	}
+	if ecx1&(1<<12) == 0 {
+		// no FMA3
+		return false
+	}
+	return true
+}
+
+// supportsAVX2 checks the extensions the avx2 kernels use ([AVX AVX2 FMA3], as
+// avo recorded them) and that the OS saves their registers across context switches.
+func supportsAVX2() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
 	if maxLeaf < 7 {
 		return false
@@ -21,7 +72,7 @@ func cpuSupports() bool {
 		return false
 	}
 	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		// the OS does not save XMM and YMM state
+		// the OS does not save the registers the kernels use
 		return false
 	}
 	if ecx1&(1<<28) == 0 {

@@ -2,149 +2,168 @@
 
 package resnet20
 
-// forward runs one sample from src to dst, using ws as scratch, w as
-// the packed weights and u as the transformed Winograd weights.
-func forward(ws, w, u, dst, src []float32) {
+// forward runs one sample of the portable program from src to dst, using
+// ws as scratch, w as the packed weights and u as the transformed Winograd
+// weights; asm selects the program's assembly kernels.
+func forward(ws, w, u, dst, src []float32, asm bool) {
 	// input: pack -> 3x32x32+1
 	packInput(ws, layout{0, 3, 32, 32, 1}, src)
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
-	if useAsm {
+	if asm {
 		step1AVX2(&ws[0], &w[0])
 	} else {
 		step1(ws, w)
 	}
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
-	if useAsm {
+	if asm {
 		step2AVX2(&ws[0], &u[0])
 	} else {
 		step2(ws, u)
 	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
-	if useAsm {
+	if asm {
 		step3AVX2(&ws[0], &u[0])
 	} else {
 		step3(ws, u)
 	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
-	if useAsm {
+	if asm {
 		step4AVX2(&ws[0], &u[0])
 	} else {
 		step4(ws, u)
 	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
-	if useAsm {
+	if asm {
 		step5AVX2(&ws[0], &u[0])
 	} else {
 		step5(ws, u)
 	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
-	if useAsm {
+	if asm {
 		step6AVX2(&ws[0], &u[0])
 	} else {
 		step6(ws, u)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
-	if useAsm {
+	if asm {
 		step7AVX2(&ws[0], &u[0])
 	} else {
 		step7(ws, u)
 	}
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
-	if useAsm {
+	if asm {
 		step8AVX2(&ws[0], &w[0])
 	} else {
 		step8(ws, w)
 	}
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
-	if useAsm {
+	if asm {
 		step9AVX2(&ws[0], &u[0])
 	} else {
 		step9(ws, u)
 	}
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
-	if useAsm {
+	if asm {
 		step10AVX2(&ws[0], &w[0])
 	} else {
 		step10(ws, w)
 	}
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
-	if useAsm {
+	if asm {
 		step11AVX2(&ws[0], &u[0])
 	} else {
 		step11(ws, u)
 	}
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
-	if useAsm {
+	if asm {
 		step12AVX2(&ws[0], &u[0])
 	} else {
 		step12(ws, u)
 	}
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
-	if useAsm {
+	if asm {
 		step13AVX2(&ws[0], &u[0])
 	} else {
 		step13(ws, u)
 	}
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
-	if useAsm {
+	if asm {
 		step14AVX2(&ws[0], &u[0])
 	} else {
 		step14(ws, u)
 	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
-	if useAsm {
+	if asm {
 		step15AVX2(&ws[0], &w[0])
 	} else {
 		step15(ws, w)
 	}
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
-	if useAsm {
+	if asm {
 		step16AVX2(&ws[0], &u[0])
 	} else {
 		step16(ws, u)
 	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
-	if useAsm {
+	if asm {
 		step17AVX2(&ws[0], &w[0])
 	} else {
 		step17(ws, w)
 	}
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
-	if useAsm {
+	if asm {
 		step18AVX2(&ws[0], &u[0])
 	} else {
 		step18(ws, u)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
-	if useAsm {
+	if asm {
 		step19AVX2(&ws[0], &u[0])
 	} else {
 		step19(ws, u)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
-	if useAsm {
+	if asm {
 		step20AVX2(&ws[0], &u[0])
 	} else {
 		step20(ws, u)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
-	if useAsm {
+	if asm {
 		step21AVX2(&ws[0], &u[0])
 	} else {
 		step21(ws, u)
 	}
 	// gap: global_avgpool -> 64x1x1+0
-	if useAsm {
+	if asm {
 		step22AVX2(&ws[0], &w[0])
 	} else {
 		step22(ws, w)
 	}
 	// linear: linear -> 10x1x1+0
-	if useAsm {
+	if asm {
 		step23AVX2(&ws[0], &w[0])
 	} else {
 		step23(ws, w)
 	}
 	// output: unpack -> dst
 	unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
+}
+
+// portableProgram is the avx2 program's state: 164560 floats of workspace per
+// inference, 977720 floats of transformed Winograd weights.
+var portableProgram = program{
+	winogradLen:   977720,
+	winogradSteps: []*winogradConv{&step2Winograd, &step3Winograd, &step4Winograd, &step5Winograd, &step6Winograd, &step7Winograd, &step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd},
+	workspaceLen:  164560,
+}
+
+// portableLevel runs the portable Go kernels, everywhere.
+var portableLevel = &level{
+	name: "go",
+	prog: &portableProgram,
+	run: func(ws, w, u, dst, src []float32) {
+		forward(ws, w, u, dst, src, false)
+	},
+	supported: true,
 }

@@ -13,37 +13,34 @@ func step1(ws, w []float32) {
 		outPlane = 9248
 		bias     = 0
 	)
-	for _, t := range &step1Tiles {
-		switch t.blocks {
-		case 2:
-			for oy := 0; oy < 32; oy++ {
-				for ox := 0; ox < 32; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*1*inRow + ox*8
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						x1 := x[8]
-						x2 := x[16]
-						x3 := x[272]
-						x4 := x[280]
-						x5 := x[288]
-						x6 := x[544]
-						x7 := x[552]
-						x8 := x[560]
-						k := (*[144]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
-						}
-						wi += 144
+	for _, t := range &step1Groups {
+		for oy := 0; oy < 32; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
 					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l], 0)
-						}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
 					}
 				}
 			}
@@ -51,7 +48,7 @@ func step1(ws, w []float32) {
 	}
 }
 
-var step1Tiles = [...]convTile{{0, 2, 0, 3, 16}}
+var step1Groups = [...]convTile{{0, 2, 0, 3, 16}}
 
 // step2 computes stage1.0.conv1+stage1.0.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step2(ws, w []float32) {
@@ -62,6 +59,7 @@ var step2Winograd = winogradConv{
 	act:     1,
 	bias:    0,
 	biasSrc: 448,
+	group:   16,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
 	kernels: 464,
@@ -83,8 +81,9 @@ func step3(ws, w []float32) {
 
 var step3Winograd = winogradConv{
 	act:     1,
-	bias:    9232,
+	bias:    9248,
 	biasSrc: 2768,
+	group:   16,
 	hasRes:  true,
 	in:      layout{27744, 16, 32, 32, 1},
 	inBase:  27744,
@@ -99,7 +98,7 @@ var step3Winograd = winogradConv{
 	xi:      256,
 }
 
-var step3Tiles = [...]convTile{{0, 2, 0, 16, 9248}}
+var step3Tiles = [...]convTile{{0, 2, 0, 16, 9264}}
 
 // step4 computes stage1.1.conv1+stage1.1.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step4(ws, w []float32) {
@@ -108,8 +107,9 @@ func step4(ws, w []float32) {
 
 var step4Winograd = winogradConv{
 	act:     1,
-	bias:    18464,
+	bias:    18496,
 	biasSrc: 5088,
+	group:   16,
 	in:      layout{46240, 16, 32, 32, 1},
 	inBase:  46240,
 	kernels: 5104,
@@ -122,7 +122,7 @@ var step4Winograd = winogradConv{
 	xi:      256,
 }
 
-var step4Tiles = [...]convTile{{0, 2, 0, 16, 18480}}
+var step4Tiles = [...]convTile{{0, 2, 0, 16, 18512}}
 
 // step5 computes stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step5(ws, w []float32) {
@@ -131,8 +131,9 @@ func step5(ws, w []float32) {
 
 var step5Winograd = winogradConv{
 	act:     1,
-	bias:    27696,
+	bias:    27744,
 	biasSrc: 7408,
+	group:   16,
 	hasRes:  true,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
@@ -147,7 +148,7 @@ var step5Winograd = winogradConv{
 	xi:      256,
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 16, 27712}}
+var step5Tiles = [...]convTile{{0, 2, 0, 16, 27760}}
 
 // step6 computes stage1.2.conv1+stage1.2.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step6(ws, w []float32) {
@@ -156,8 +157,9 @@ func step6(ws, w []float32) {
 
 var step6Winograd = winogradConv{
 	act:     1,
-	bias:    36928,
+	bias:    36992,
 	biasSrc: 9728,
+	group:   16,
 	in:      layout{27744, 16, 32, 32, 1},
 	inBase:  27744,
 	kernels: 9744,
@@ -170,7 +172,7 @@ var step6Winograd = winogradConv{
 	xi:      256,
 }
 
-var step6Tiles = [...]convTile{{0, 2, 0, 16, 36944}}
+var step6Tiles = [...]convTile{{0, 2, 0, 16, 37008}}
 
 // step7 computes stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step7(ws, w []float32) {
@@ -179,8 +181,9 @@ func step7(ws, w []float32) {
 
 var step7Winograd = winogradConv{
 	act:     1,
-	bias:    46160,
+	bias:    46240,
 	biasSrc: 12048,
+	group:   16,
 	hasRes:  true,
 	in:      layout{9248, 16, 32, 32, 1},
 	inBase:  9248,
@@ -195,7 +198,7 @@ var step7Winograd = winogradConv{
 	xi:      256,
 }
 
-var step7Tiles = [...]convTile{{0, 2, 0, 16, 46176}}
+var step7Tiles = [...]convTile{{0, 2, 0, 16, 46256}}
 
 // step8 computes stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 1.
 func step8(ws, w []float32) {
@@ -208,37 +211,34 @@ func step8(ws, w []float32) {
 		outPlane = 2592
 		bias     = 14368
 	)
-	for _, t := range &step8Tiles {
-		switch t.blocks {
-		case 2:
-			for oy := 0; oy < 16; oy++ {
-				for ox := 0; ox < 16; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*2*inRow + ox*16
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						x1 := x[8]
-						x2 := x[16]
-						x3 := x[272]
-						x4 := x[280]
-						x5 := x[288]
-						x6 := x[544]
-						x7 := x[552]
-						x8 := x[560]
-						k := (*[144]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
-						}
-						wi += 144
+	for _, t := range &step8Groups {
+		for oy := 0; oy < 16; oy++ {
+			for ox := 0; ox < 16; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*2*inRow + ox*16
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
 					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l], 0)
-						}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
 					}
 				}
 			}
@@ -246,7 +246,7 @@ func step8(ws, w []float32) {
 	}
 }
 
-var step8Tiles = [...]convTile{{0, 2, 0, 16, 14400}, {2, 2, 0, 16, 16704}}
+var step8Groups = [...]convTile{{0, 2, 0, 16, 14400}, {2, 2, 0, 16, 16704}}
 
 // step9 computes stage2.0.conv2: conv3x3, 32x16x16+1 -> 32x16x16+0, stride 1, padding 1.
 func step9(ws, w []float32) {
@@ -255,8 +255,9 @@ func step9(ws, w []float32) {
 
 var step9Winograd = winogradConv{
 	act:     0,
-	bias:    55392,
+	bias:    55488,
 	biasSrc: 19008,
+	group:   16,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
 	kernels: 19040,
@@ -269,7 +270,7 @@ var step9Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step9Tiles = [...]convTile{{0, 2, 0, 32, 55424}, {2, 2, 0, 32, 55936}}
+var step9Tiles = [...]convTile{{0, 2, 0, 32, 55520}, {2, 2, 0, 32, 56032}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32) {
@@ -285,30 +286,27 @@ func step10(ws, w []float32) {
 		resRow   = 128
 		resPlane = 2048
 	)
-	for _, t := range &step10Tiles {
-		switch t.blocks {
-		case 2:
-			for oy := 0; oy < 16; oy++ {
-				for ox := 0; ox < 16; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*2*inRow + ox*16
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						k := (*[16]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l] * x0
-						}
-						wi += 16
+	for _, t := range &step10Groups {
+		for oy := 0; oy < 16; oy++ {
+			for ox := 0; ox < 16; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*2*inRow + ox*16
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					k := (*[16]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l] * x0
 					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-						}
+					wi += 16
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
 					}
 				}
 			}
@@ -316,7 +314,7 @@ func step10(ws, w []float32) {
 	}
 }
 
-var step10Tiles = [...]convTile{{0, 2, 0, 16, 28288}, {2, 2, 0, 16, 28544}}
+var step10Groups = [...]convTile{{0, 2, 0, 16, 28288}, {2, 2, 0, 16, 28544}}
 
 // step11 computes stage2.1.conv1+stage2.1.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step11(ws, w []float32) {
@@ -325,8 +323,9 @@ func step11(ws, w []float32) {
 
 var step11Winograd = winogradConv{
 	act:     1,
-	bias:    92288,
+	bias:    92400,
 	biasSrc: 28800,
+	group:   16,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
 	kernels: 28832,
@@ -339,7 +338,7 @@ var step11Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step11Tiles = [...]convTile{{0, 2, 0, 32, 92320}, {2, 2, 0, 32, 92832}}
+var step11Tiles = [...]convTile{{0, 2, 0, 32, 92432}, {2, 2, 0, 32, 92944}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32) {
@@ -348,8 +347,9 @@ func step12(ws, w []float32) {
 
 var step12Winograd = winogradConv{
 	act:     1,
-	bias:    129184,
+	bias:    129312,
 	biasSrc: 38048,
+	group:   16,
 	hasRes:  true,
 	in:      layout{83296, 32, 16, 16, 1},
 	inBase:  83296,
@@ -364,7 +364,7 @@ var step12Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 129216}, {2, 2, 0, 32, 129728}}
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 129344}, {2, 2, 0, 32, 129856}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32) {
@@ -373,8 +373,9 @@ func step13(ws, w []float32) {
 
 var step13Winograd = winogradConv{
 	act:     1,
-	bias:    166080,
+	bias:    166224,
 	biasSrc: 47296,
+	group:   16,
 	in:      layout{93664, 32, 16, 16, 1},
 	inBase:  93664,
 	kernels: 47328,
@@ -387,7 +388,7 @@ var step13Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 166112}, {2, 2, 0, 32, 166624}}
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 166256}, {2, 2, 0, 32, 166768}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32) {
@@ -396,8 +397,9 @@ func step14(ws, w []float32) {
 
 var step14Winograd = winogradConv{
 	act:     1,
-	bias:    202976,
+	bias:    203136,
 	biasSrc: 56544,
+	group:   16,
 	hasRes:  true,
 	in:      layout{64736, 32, 16, 16, 1},
 	inBase:  64736,
@@ -412,7 +414,7 @@ var step14Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 203008}, {2, 2, 0, 32, 203520}}
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 203168}, {2, 2, 0, 32, 203680}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32) {
@@ -425,69 +427,34 @@ func step15(ws, w []float32) {
 		outPlane = 800
 		bias     = 65792
 	)
-	for _, t := range &step15Tiles {
-		switch t.blocks {
-		case 3:
-			for oy := 0; oy < 8; oy++ {
-				for ox := 0; ox < 8; ox++ {
-					var acc [24]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*2*inRow + ox*16
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						x1 := x[8]
-						x2 := x[16]
-						x3 := x[144]
-						x4 := x[152]
-						x5 := x[160]
-						x6 := x[288]
-						x7 := x[296]
-						x8 := x[304]
-						k := (*[216]float32)(w[wi:])
-						for l := 0; l < 24; l++ {
-							acc[l] += k[l]*x0 + k[24+l]*x1 + k[48+l]*x2 + k[72+l]*x3 + k[96+l]*x4 + k[120+l]*x5 + k[144+l]*x6 + k[168+l]*x7 + k[192+l]*x8
-						}
-						wi += 216
+	for _, t := range &step15Groups {
+		for oy := 0; oy < 8; oy++ {
+			for ox := 0; ox < 8; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*2*inRow + ox*16
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[144]
+					x4 := x[152]
+					x5 := x[160]
+					x6 := x[288]
+					x7 := x[296]
+					x8 := x[304]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
 					}
-					for b := 0; b < 3; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l], 0)
-						}
-					}
+					wi += 144
 				}
-			}
-		case 2:
-			for oy := 0; oy < 8; oy++ {
-				for ox := 0; ox < 8; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*2*inRow + ox*16
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						x1 := x[8]
-						x2 := x[16]
-						x3 := x[144]
-						x4 := x[152]
-						x5 := x[160]
-						x6 := x[288]
-						x7 := x[296]
-						x8 := x[304]
-						k := (*[144]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
-						}
-						wi += 144
-					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l], 0)
-						}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
 					}
 				}
 			}
@@ -495,7 +462,7 @@ func step15(ws, w []float32) {
 	}
 }
 
-var step15Tiles = [...]convTile{{0, 3, 0, 32, 65856}, {3, 3, 0, 32, 72768}, {6, 2, 0, 32, 79680}}
+var step15Groups = [...]convTile{{0, 2, 0, 32, 65856}, {2, 2, 0, 32, 70464}, {4, 2, 0, 32, 75072}, {6, 2, 0, 32, 79680}}
 
 // step16 computes stage3.0.conv2: conv3x3, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step16(ws, w []float32) {
@@ -504,8 +471,9 @@ func step16(ws, w []float32) {
 
 var step16Winograd = winogradConv{
 	act:     0,
-	bias:    239872,
+	bias:    240048,
 	biasSrc: 84288,
+	group:   16,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
 	kernels: 84352,
@@ -518,7 +486,7 @@ var step16Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step16Tiles = [...]convTile{{0, 3, 0, 64, 239936}, {3, 3, 0, 64, 241472}, {6, 2, 0, 64, 243008}}
+var step16Tiles = [...]convTile{{0, 4, 0, 64, 240112}, {4, 4, 0, 64, 242160}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32) {
@@ -534,55 +502,27 @@ func step17(ws, w []float32) {
 		resRow   = 64
 		resPlane = 512
 	)
-	for _, t := range &step17Tiles {
-		switch t.blocks {
-		case 3:
-			for oy := 0; oy < 8; oy++ {
-				for ox := 0; ox < 8; ox++ {
-					var acc [24]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*2*inRow + ox*16
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						k := (*[24]float32)(w[wi:])
-						for l := 0; l < 24; l++ {
-							acc[l] += k[l] * x0
-						}
-						wi += 24
+	for _, t := range &step17Groups {
+		for oy := 0; oy < 8; oy++ {
+			for ox := 0; ox < 8; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*2*inRow + ox*16
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					k := (*[16]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l] * x0
 					}
-					for b := 0; b < 3; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-						}
-					}
+					wi += 16
 				}
-			}
-		case 2:
-			for oy := 0; oy < 8; oy++ {
-				for ox := 0; ox < 8; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*2*inRow + ox*16
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						k := (*[16]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l] * x0
-						}
-						wi += 16
-					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
-						}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
 					}
 				}
 			}
@@ -590,7 +530,7 @@ func step17(ws, w []float32) {
 	}
 }
 
-var step17Tiles = [...]convTile{{0, 3, 0, 32, 121280}, {3, 3, 0, 32, 122048}, {6, 2, 0, 32, 122816}}
+var step17Groups = [...]convTile{{0, 2, 0, 32, 121280}, {2, 2, 0, 32, 121792}, {4, 2, 0, 32, 122304}, {6, 2, 0, 32, 122816}}
 
 // step18 computes stage3.1.conv1+stage3.1.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step18(ws, w []float32) {
@@ -599,8 +539,9 @@ func step18(ws, w []float32) {
 
 var step18Winograd = winogradConv{
 	act:     1,
-	bias:    387392,
+	bias:    387584,
 	biasSrc: 123328,
+	group:   16,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
 	kernels: 123392,
@@ -613,7 +554,7 @@ var step18Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 387456}, {3, 3, 0, 64, 388992}, {6, 2, 0, 64, 390528}}
+var step18Tiles = [...]convTile{{0, 4, 0, 64, 387648}, {4, 4, 0, 64, 389696}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32) {
@@ -622,8 +563,9 @@ func step19(ws, w []float32) {
 
 var step19Winograd = winogradConv{
 	act:     1,
-	bias:    534912,
+	bias:    535120,
 	biasSrc: 160256,
+	group:   16,
 	hasRes:  true,
 	in:      layout{114528, 64, 8, 8, 1},
 	inBase:  114528,
@@ -638,7 +580,7 @@ var step19Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 534976}, {3, 3, 0, 64, 536512}, {6, 2, 0, 64, 538048}}
+var step19Tiles = [...]convTile{{0, 4, 0, 64, 535184}, {4, 4, 0, 64, 537232}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32) {
@@ -647,8 +589,9 @@ func step20(ws, w []float32) {
 
 var step20Winograd = winogradConv{
 	act:     1,
-	bias:    682432,
+	bias:    682656,
 	biasSrc: 197184,
+	group:   16,
 	in:      layout{120928, 64, 8, 8, 1},
 	inBase:  120928,
 	kernels: 197248,
@@ -661,7 +604,7 @@ var step20Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 682496}, {3, 3, 0, 64, 684032}, {6, 2, 0, 64, 685568}}
+var step20Tiles = [...]convTile{{0, 4, 0, 64, 682720}, {4, 4, 0, 64, 684768}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32) {
@@ -670,8 +613,9 @@ func step21(ws, w []float32) {
 
 var step21Winograd = winogradConv{
 	act:     1,
-	bias:    829952,
+	bias:    830192,
 	biasSrc: 234112,
+	group:   16,
 	hasRes:  true,
 	in:      layout{104032, 64, 8, 8, 1},
 	inBase:  104032,
@@ -686,7 +630,7 @@ var step21Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 830016}, {3, 3, 0, 64, 831552}, {6, 2, 0, 64, 833088}}
+var step21Tiles = [...]convTile{{0, 4, 0, 64, 830256}, {4, 4, 0, 64, 832304}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32) {
@@ -700,13 +644,13 @@ func step22(ws, w []float32) {
 		bias     = 271040
 	)
 	for _, t := range &step22Tiles {
-		k := w[t.wOff : t.wOff+512]
+		k := w[t.wOff : t.wOff+4040]
 		for oy := 0; oy < 1; oy++ {
 			for ox := 0; ox < 1; ox++ {
 				p := inBase + t.block0*inPlane + oy*1*inRow + ox*8
 				o := outBase + t.block0*outPlane + oy*outRow + ox*8
 				for l := 0; l < 8; l++ {
-					v := w[bias+t.block0*8+l] + k[0+l]*ws[p+0+l] + k[8+l]*ws[p+8+l] + k[16+l]*ws[p+16+l] + k[24+l]*ws[p+24+l] + k[32+l]*ws[p+32+l] + k[40+l]*ws[p+40+l] + k[48+l]*ws[p+48+l] + k[56+l]*ws[p+56+l] + k[64+l]*ws[p+64+l] + k[72+l]*ws[p+72+l] + k[80+l]*ws[p+80+l] + k[88+l]*ws[p+88+l] + k[96+l]*ws[p+96+l] + k[104+l]*ws[p+104+l] + k[112+l]*ws[p+112+l] + k[120+l]*ws[p+120+l] + k[128+l]*ws[p+128+l] + k[136+l]*ws[p+136+l] + k[144+l]*ws[p+144+l] + k[152+l]*ws[p+152+l] + k[160+l]*ws[p+160+l] + k[168+l]*ws[p+168+l] + k[176+l]*ws[p+176+l] + k[184+l]*ws[p+184+l] + k[192+l]*ws[p+192+l] + k[200+l]*ws[p+200+l] + k[208+l]*ws[p+208+l] + k[216+l]*ws[p+216+l] + k[224+l]*ws[p+224+l] + k[232+l]*ws[p+232+l] + k[240+l]*ws[p+240+l] + k[248+l]*ws[p+248+l] + k[256+l]*ws[p+256+l] + k[264+l]*ws[p+264+l] + k[272+l]*ws[p+272+l] + k[280+l]*ws[p+280+l] + k[288+l]*ws[p+288+l] + k[296+l]*ws[p+296+l] + k[304+l]*ws[p+304+l] + k[312+l]*ws[p+312+l] + k[320+l]*ws[p+320+l] + k[328+l]*ws[p+328+l] + k[336+l]*ws[p+336+l] + k[344+l]*ws[p+344+l] + k[352+l]*ws[p+352+l] + k[360+l]*ws[p+360+l] + k[368+l]*ws[p+368+l] + k[376+l]*ws[p+376+l] + k[384+l]*ws[p+384+l] + k[392+l]*ws[p+392+l] + k[400+l]*ws[p+400+l] + k[408+l]*ws[p+408+l] + k[416+l]*ws[p+416+l] + k[424+l]*ws[p+424+l] + k[432+l]*ws[p+432+l] + k[440+l]*ws[p+440+l] + k[448+l]*ws[p+448+l] + k[456+l]*ws[p+456+l] + k[464+l]*ws[p+464+l] + k[472+l]*ws[p+472+l] + k[480+l]*ws[p+480+l] + k[488+l]*ws[p+488+l] + k[496+l]*ws[p+496+l] + k[504+l]*ws[p+504+l]
+					v := w[bias+t.block0*8+l] + k[0+l]*ws[p+0+l] + k[64+l]*ws[p+8+l] + k[128+l]*ws[p+16+l] + k[192+l]*ws[p+24+l] + k[256+l]*ws[p+32+l] + k[320+l]*ws[p+40+l] + k[384+l]*ws[p+48+l] + k[448+l]*ws[p+56+l] + k[512+l]*ws[p+64+l] + k[576+l]*ws[p+72+l] + k[640+l]*ws[p+80+l] + k[704+l]*ws[p+88+l] + k[768+l]*ws[p+96+l] + k[832+l]*ws[p+104+l] + k[896+l]*ws[p+112+l] + k[960+l]*ws[p+120+l] + k[1024+l]*ws[p+128+l] + k[1088+l]*ws[p+136+l] + k[1152+l]*ws[p+144+l] + k[1216+l]*ws[p+152+l] + k[1280+l]*ws[p+160+l] + k[1344+l]*ws[p+168+l] + k[1408+l]*ws[p+176+l] + k[1472+l]*ws[p+184+l] + k[1536+l]*ws[p+192+l] + k[1600+l]*ws[p+200+l] + k[1664+l]*ws[p+208+l] + k[1728+l]*ws[p+216+l] + k[1792+l]*ws[p+224+l] + k[1856+l]*ws[p+232+l] + k[1920+l]*ws[p+240+l] + k[1984+l]*ws[p+248+l] + k[2048+l]*ws[p+256+l] + k[2112+l]*ws[p+264+l] + k[2176+l]*ws[p+272+l] + k[2240+l]*ws[p+280+l] + k[2304+l]*ws[p+288+l] + k[2368+l]*ws[p+296+l] + k[2432+l]*ws[p+304+l] + k[2496+l]*ws[p+312+l] + k[2560+l]*ws[p+320+l] + k[2624+l]*ws[p+328+l] + k[2688+l]*ws[p+336+l] + k[2752+l]*ws[p+344+l] + k[2816+l]*ws[p+352+l] + k[2880+l]*ws[p+360+l] + k[2944+l]*ws[p+368+l] + k[3008+l]*ws[p+376+l] + k[3072+l]*ws[p+384+l] + k[3136+l]*ws[p+392+l] + k[3200+l]*ws[p+400+l] + k[3264+l]*ws[p+408+l] + k[3328+l]*ws[p+416+l] + k[3392+l]*ws[p+424+l] + k[3456+l]*ws[p+432+l] + k[3520+l]*ws[p+440+l] + k[3584+l]*ws[p+448+l] + k[3648+l]*ws[p+456+l] + k[3712+l]*ws[p+464+l] + k[3776+l]*ws[p+472+l] + k[3840+l]*ws[p+480+l] + k[3904+l]*ws[p+488+l] + k[3968+l]*ws[p+496+l] + k[4032+l]*ws[p+504+l]
 					ws[o+l] = v
 				}
 			}
@@ -714,7 +658,7 @@ func step22(ws, w []float32) {
 	}
 }
 
-var step22Tiles = [...]convTile{{0, 1, 0, 8, 271104}, {1, 1, 8, 16, 271616}, {2, 1, 16, 24, 272128}, {3, 1, 24, 32, 272640}, {4, 1, 32, 40, 273152}, {5, 1, 40, 48, 273664}, {6, 1, 48, 56, 274176}, {7, 1, 56, 64, 274688}}
+var step22Tiles = [...]convTile{{0, 1, 0, 8, 271104}, {1, 1, 8, 16, 271112}, {2, 1, 16, 24, 271120}, {3, 1, 24, 32, 271128}, {4, 1, 32, 40, 271136}, {5, 1, 40, 48, 271144}, {6, 1, 48, 56, 271152}, {7, 1, 56, 64, 271160}}
 
 // step23 computes linear: linear, 64x1x1+0 -> 10x1x1+0, stride 1, padding 0.
 func step23(ws, w []float32) {
@@ -727,29 +671,26 @@ func step23(ws, w []float32) {
 		outPlane = 8
 		bias     = 275200
 	)
-	for _, t := range &step23Tiles {
-		switch t.blocks {
-		case 2:
-			for oy := 0; oy < 1; oy++ {
-				for ox := 0; ox < 1; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*1*inRow + ox*8
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						k := (*[16]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l] * x0
-						}
-						wi += 16
+	for _, t := range &step23Groups {
+		for oy := 0; oy < 1; oy++ {
+			for ox := 0; ox < 1; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					k := (*[16]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l] * x0
 					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = acc[b*8+l]
-						}
+					wi += 16
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = acc[b*8+l]
 					}
 				}
 			}
@@ -757,4 +698,4 @@ func step23(ws, w []float32) {
 	}
 }
 
-var step23Tiles = [...]convTile{{0, 2, 0, 64, 275216}}
+var step23Groups = [...]convTile{{0, 2, 0, 64, 275216}}

@@ -4,155 +4,157 @@ package resnet20
 
 import "testing"
 
-// BenchmarkLayers times each step of forward alone, on a workspace
-// holding the activations of a real input.
-func BenchmarkLayers(b *testing.B) {
-	inputs, _ := goldenSamples(b)
-	w, u := loadWeights()
-	ws := make([]float32, workspaceLen)
+// layerStep is one step of a program, to time alone.
+type layerStep struct {
+	name  string
+	flops float64
+	run   func()
+}
+
+// levelLayers lists each level's steps over a workspace.
+var levelLayers = map[string]func(ws, w, u []float32) []layerStep{"go": func(ws, w, u []float32) []layerStep {
+	return portableLayers(ws, w, u, false)
+}}
+
+func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	dst := make([]float32, OutputLen)
-	src := inputs[0]
-	forward(ws, w, u, dst, src)
-	steps := []struct {
-		name  string
-		flops float64
-		run   func()
-	}{{"00_input", 0.0, func() {
+	src := make([]float32, InputLen)
+	return []layerStep{{"00_input", 0.0, func() {
 		packInput(ws, layout{0, 3, 32, 32, 1}, src)
 	}}, {"01_conv1+relu1", 884736.0, func() {
-		if useAsm {
+		if asm {
 			step1AVX2(&ws[0], &w[0])
 		} else {
 			step1(ws, w)
 		}
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step2AVX2(&ws[0], &u[0])
 		} else {
 			step2(ws, u)
 		}
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step3AVX2(&ws[0], &u[0])
 		} else {
 			step3(ws, u)
 		}
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step4AVX2(&ws[0], &u[0])
 		} else {
 			step4(ws, u)
 		}
 	}}, {"05_stage1.1.conv2+stage1.1.add+stage1.1.relu2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step5AVX2(&ws[0], &u[0])
 		} else {
 			step5(ws, u)
 		}
 	}}, {"06_stage1.2.conv1+stage1.2.relu1", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step6AVX2(&ws[0], &u[0])
 		} else {
 			step6(ws, u)
 		}
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step7AVX2(&ws[0], &u[0])
 		} else {
 			step7(ws, u)
 		}
 	}}, {"08_stage2.0.conv1+stage2.0.relu1", 2.359296e+06, func() {
-		if useAsm {
+		if asm {
 			step8AVX2(&ws[0], &w[0])
 		} else {
 			step8(ws, w)
 		}
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step9AVX2(&ws[0], &u[0])
 		} else {
 			step9(ws, u)
 		}
 	}}, {"10_stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2", 262144.0, func() {
-		if useAsm {
+		if asm {
 			step10AVX2(&ws[0], &w[0])
 		} else {
 			step10(ws, w)
 		}
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step11AVX2(&ws[0], &u[0])
 		} else {
 			step11(ws, u)
 		}
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step12AVX2(&ws[0], &u[0])
 		} else {
 			step12(ws, u)
 		}
 	}}, {"13_stage2.2.conv1+stage2.2.relu1", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step13AVX2(&ws[0], &u[0])
 		} else {
 			step13(ws, u)
 		}
 	}}, {"14_stage2.2.conv2+stage2.2.add+stage2.2.relu2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step14AVX2(&ws[0], &u[0])
 		} else {
 			step14(ws, u)
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
-		if useAsm {
+		if asm {
 			step15AVX2(&ws[0], &w[0])
 		} else {
 			step15(ws, w)
 		}
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step16AVX2(&ws[0], &u[0])
 		} else {
 			step16(ws, u)
 		}
 	}}, {"17_stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2", 262144.0, func() {
-		if useAsm {
+		if asm {
 			step17AVX2(&ws[0], &w[0])
 		} else {
 			step17(ws, w)
 		}
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step18AVX2(&ws[0], &u[0])
 		} else {
 			step18(ws, u)
 		}
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step19AVX2(&ws[0], &u[0])
 		} else {
 			step19(ws, u)
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step20AVX2(&ws[0], &u[0])
 		} else {
 			step20(ws, u)
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
-		if useAsm {
+		if asm {
 			step21AVX2(&ws[0], &u[0])
 		} else {
 			step21(ws, u)
 		}
 	}}, {"22_gap", 8192.0, func() {
-		if useAsm {
+		if asm {
 			step22AVX2(&ws[0], &w[0])
 		} else {
 			step22(ws, w)
 		}
 	}}, {"23_linear", 1280.0, func() {
-		if useAsm {
+		if asm {
 			step23AVX2(&ws[0], &w[0])
 		} else {
 			step23(ws, w)
@@ -160,7 +162,19 @@ func BenchmarkLayers(b *testing.B) {
 	}}, {"24_output", 0.0, func() {
 		unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
 	}}}
-	for _, s := range steps {
+}
+
+// BenchmarkLayers times each step of the current level alone, on a
+// workspace holding the activations of a real input.
+func BenchmarkLayers(b *testing.B) {
+	inputs, _ := goldenSamples(b)
+	l := current()
+	w := packedWeights()
+	u := l.prog.transformed(w)
+	ws := make([]float32, l.prog.workspaceLen)
+	dst := make([]float32, OutputLen)
+	l.run(ws, w, u, dst, inputs[0])
+	for _, s := range levelLayers[l.name](ws, w, u) {
 		b.Run(s.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				s.run()

@@ -10,13 +10,4 @@ import _ "embed"
 //go:embed weights.bin
 var weightsRaw string
 
-const (
-	weightsHeader = 64
-	// workspaceLen is the floats of scratch one inference uses.
-	workspaceLen = 164560
-	// winogradLen is the floats of transformed Winograd weights.
-	winogradLen = 977472
-)
-
-// winogradSteps are the steps whose weights loadWeights transforms.
-var winogradSteps = []*winogradConv{&step2Winograd, &step3Winograd, &step4Winograd, &step5Winograd, &step6Winograd, &step7Winograd, &step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd}
+const weightsHeader = 64

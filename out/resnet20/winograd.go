@@ -18,7 +18,8 @@ type winogradConv struct {
 	act            int
 	bias           int // weight offset of the bias
 	xi             int // weight floats per transform element
-	kernels        int // offset of the 3x3 kernels, [out][in][3][3], in the packed weights
+	kernels        int // offset of the 3x3 kernels in the packed weights: [out/group][in][3][3][group]
+	group          int // output channels per group of the packed kernels
 	biasSrc        int // offset of the bias in the packed weights
 	tiles          []convTile
 	tilesY, tilesX int
@@ -143,10 +144,10 @@ func (c *winogradConv) transformWeights(u, w []float32) {
 		for ch0 := 0; ch0 < ic; ch0 += chunk {
 			n := min(chunk, ic-ch0)
 			for oc := oc0; oc < min(oc0+lanes, c.out.c); oc++ {
-				k := w[c.kernels+(oc*ic+ch0)*9:][:n*9]
+				k := w[c.kernels+(oc/c.group)*ic*9*c.group+oc%c.group:]
 				for j := 0; j < n; j++ {
-					for i, v := range k[j*9 : j*9+9] {
-						g[i] = float64(v)
+					for i := range g {
+						g[i] = float64(k[((ch0+j)*9+i)*c.group])
 					}
 					if c.m == 4 {
 						kernelF4(&g, &t)

@@ -66,6 +66,46 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestEveryISA runs the golden samples through every instruction set
+// this CPU supports (the assembly levels and the portable Go kernels):
+// each must match the reference outputs, and the others' answers to
+// within float32 rounding of different summation orders.
+func TestEveryISA(t *testing.T) {
+	inputs, outputs := goldenSamples(t)
+	was := ISA()
+	defer SetISA(was)
+	results := map[string][][]float32{}
+	for _, isa := range ISAs() {
+		if err := SetISA(isa); err != nil {
+			t.Fatal(err)
+		}
+		if got := ISA(); got != isa {
+			t.Fatalf("after SetISA(%q), ISA() = %q", isa, got)
+		}
+		for i, in := range inputs {
+			got := make([]float32, OutputLen)
+			if err := Infer(got, in); err != nil {
+				t.Fatal(err)
+			}
+			if e := maxRelErr(got, outputs[i]); !(e <= goldenTolerance) {
+				t.Errorf("%s: sample %d: max relative error %.3g, want <= %g", isa, i, e, goldenTolerance)
+			}
+			results[isa] = append(results[isa], got)
+		}
+	}
+	base := ISAs()[len(ISAs())-1]
+	for isa, outs := range results {
+		for i := range outs {
+			if e := maxRelErr(outs[i], results[base][i]); !(e <= 1e-5) {
+				t.Errorf("sample %d: %s and %s differ by %.3g", i, isa, base, e)
+			}
+		}
+	}
+	if err := SetISA("no-such-isa"); err == nil {
+		t.Error("SetISA of an unknown name succeeded")
+	}
+}
+
 func TestInferArrayAndBatchAgree(t *testing.T) {
 	inputs, _ := goldenSamples(t)
 	var src []float32

@@ -2,41 +2,60 @@
 
 package model
 
-// forward runs one sample from src to dst, using ws as scratch, w as
-// the packed weights and u as the transformed Winograd weights.
-func forward(ws, w, u, dst, src []float32) {
+// forward runs one sample of the portable program from src to dst, using
+// ws as scratch, w as the packed weights and u as the transformed Winograd
+// weights; asm selects the program's assembly kernels.
+func forward(ws, w, u, dst, src []float32, asm bool) {
 	// input: pack -> 1x8x8+1
 	packInput(ws, layout{0, 1, 8, 8, 1}, src)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
-	if useAsm {
+	if asm {
 		step1AVX2(&ws[0], &w[0])
 	} else {
 		step1(ws, w)
 	}
 	// conv2+relu2: conv3x3/2+relu -> 32x4x4+1
-	if useAsm {
+	if asm {
 		step2AVX2(&ws[0], &w[0])
 	} else {
 		step2(ws, w)
 	}
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
-	if useAsm {
+	if asm {
 		step3AVX2(&ws[0], &u[0])
 	} else {
 		step3(ws, u)
 	}
 	// gap: global_avgpool -> 32x1x1+0
-	if useAsm {
+	if asm {
 		step4AVX2(&ws[0], &w[0])
 	} else {
 		step4(ws, w)
 	}
 	// fc: linear -> 10x1x1+0
-	if useAsm {
+	if asm {
 		step5AVX2(&ws[0], &w[0])
 	} else {
 		step5(ws, w)
 	}
 	// output: unpack -> dst
 	unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0})
+}
+
+// portableProgram is the avx2 program's state: 8336 floats of workspace per
+// inference, 16424 floats of transformed Winograd weights.
+var portableProgram = program{
+	winogradLen:   16424,
+	winogradSteps: []*winogradConv{&step3Winograd},
+	workspaceLen:  8336,
+}
+
+// portableLevel runs the portable Go kernels, everywhere.
+var portableLevel = &level{
+	name: "go",
+	prog: &portableProgram,
+	run: func(ws, w, u, dst, src []float32) {
+		forward(ws, w, u, dst, src, false)
+	},
+	supported: true,
 }

@@ -13,37 +13,34 @@ func step1(ws, w []float32) {
 		outPlane = 800
 		bias     = 0
 	)
-	for _, t := range &step1Tiles {
-		switch t.blocks {
-		case 2:
-			for oy := 0; oy < 8; oy++ {
-				for ox := 0; ox < 8; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*1*inRow + ox*8
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[177]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						x1 := x[8]
-						x2 := x[16]
-						x3 := x[80]
-						x4 := x[88]
-						x5 := x[96]
-						x6 := x[160]
-						x7 := x[168]
-						x8 := x[176]
-						k := (*[144]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
-						}
-						wi += 144
+	for _, t := range &step1Groups {
+		for oy := 0; oy < 8; oy++ {
+			for ox := 0; ox < 8; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[177]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[80]
+					x4 := x[88]
+					x5 := x[96]
+					x6 := x[160]
+					x7 := x[168]
+					x8 := x[176]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
 					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l], 0)
-						}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
 					}
 				}
 			}
@@ -51,7 +48,7 @@ func step1(ws, w []float32) {
 	}
 }
 
-var step1Tiles = [...]convTile{{0, 2, 0, 1, 16}}
+var step1Groups = [...]convTile{{0, 2, 0, 1, 16}}
 
 // step2 computes conv2+relu2: conv3x3/2+relu, 16x8x8+1 -> 32x4x4+1, stride 2, padding 1.
 func step2(ws, w []float32) {
@@ -64,37 +61,34 @@ func step2(ws, w []float32) {
 		outPlane = 288
 		bias     = 160
 	)
-	for _, t := range &step2Tiles {
-		switch t.blocks {
-		case 4:
-			for oy := 0; oy < 4; oy++ {
-				for ox := 0; ox < 4; ox++ {
-					var acc [32]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*2*inRow + ox*16
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[177]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						x1 := x[8]
-						x2 := x[16]
-						x3 := x[80]
-						x4 := x[88]
-						x5 := x[96]
-						x6 := x[160]
-						x7 := x[168]
-						x8 := x[176]
-						k := (*[288]float32)(w[wi:])
-						for l := 0; l < 32; l++ {
-							acc[l] += k[l]*x0 + k[32+l]*x1 + k[64+l]*x2 + k[96+l]*x3 + k[128+l]*x4 + k[160+l]*x5 + k[192+l]*x6 + k[224+l]*x7 + k[256+l]*x8
-						}
-						wi += 288
+	for _, t := range &step2Groups {
+		for oy := 0; oy < 4; oy++ {
+			for ox := 0; ox < 4; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*2*inRow + ox*16
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[177]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[80]
+					x4 := x[88]
+					x5 := x[96]
+					x6 := x[160]
+					x7 := x[168]
+					x8 := x[176]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
 					}
-					for b := 0; b < 4; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = max(acc[b*8+l], 0)
-						}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
 					}
 				}
 			}
@@ -102,7 +96,7 @@ func step2(ws, w []float32) {
 	}
 }
 
-var step2Tiles = [...]convTile{{0, 4, 0, 16, 192}}
+var step2Groups = [...]convTile{{0, 2, 0, 16, 192}, {2, 2, 0, 16, 2496}}
 
 // step3 computes conv3+relu3: conv3x3+relu, 32x4x4+1 -> 32x4x4+0, stride 1, padding 1.
 func step3(ws, w []float32) {
@@ -113,6 +107,7 @@ var step3Winograd = winogradConv{
 	act:     1,
 	bias:    0,
 	biasSrc: 4800,
+	group:   16,
 	in:      layout{2400, 32, 4, 4, 1},
 	inBase:  2400,
 	kernels: 4832,
@@ -139,13 +134,13 @@ func step4(ws, w []float32) {
 		bias     = 14048
 	)
 	for _, t := range &step4Tiles {
-		k := w[t.wOff : t.wOff+128]
+		k := w[t.wOff : t.wOff+488]
 		for oy := 0; oy < 1; oy++ {
 			for ox := 0; ox < 1; ox++ {
 				p := inBase + t.block0*inPlane + oy*1*inRow + ox*8
 				o := outBase + t.block0*outPlane + oy*outRow + ox*8
 				for l := 0; l < 8; l++ {
-					v := w[bias+t.block0*8+l] + k[0+l]*ws[p+0+l] + k[8+l]*ws[p+8+l] + k[16+l]*ws[p+16+l] + k[24+l]*ws[p+24+l] + k[32+l]*ws[p+32+l] + k[40+l]*ws[p+40+l] + k[48+l]*ws[p+48+l] + k[56+l]*ws[p+56+l] + k[64+l]*ws[p+64+l] + k[72+l]*ws[p+72+l] + k[80+l]*ws[p+80+l] + k[88+l]*ws[p+88+l] + k[96+l]*ws[p+96+l] + k[104+l]*ws[p+104+l] + k[112+l]*ws[p+112+l] + k[120+l]*ws[p+120+l]
+					v := w[bias+t.block0*8+l] + k[0+l]*ws[p+0+l] + k[32+l]*ws[p+8+l] + k[64+l]*ws[p+16+l] + k[96+l]*ws[p+24+l] + k[128+l]*ws[p+32+l] + k[160+l]*ws[p+40+l] + k[192+l]*ws[p+48+l] + k[224+l]*ws[p+56+l] + k[256+l]*ws[p+64+l] + k[288+l]*ws[p+72+l] + k[320+l]*ws[p+80+l] + k[352+l]*ws[p+88+l] + k[384+l]*ws[p+96+l] + k[416+l]*ws[p+104+l] + k[448+l]*ws[p+112+l] + k[480+l]*ws[p+120+l]
 					ws[o+l] = v
 				}
 			}
@@ -153,7 +148,7 @@ func step4(ws, w []float32) {
 	}
 }
 
-var step4Tiles = [...]convTile{{0, 1, 0, 8, 14080}, {1, 1, 8, 16, 14208}, {2, 1, 16, 24, 14336}, {3, 1, 24, 32, 14464}}
+var step4Tiles = [...]convTile{{0, 1, 0, 8, 14080}, {1, 1, 8, 16, 14088}, {2, 1, 16, 24, 14096}, {3, 1, 24, 32, 14104}}
 
 // step5 computes fc: linear, 32x1x1+0 -> 10x1x1+0, stride 1, padding 0.
 func step5(ws, w []float32) {
@@ -166,29 +161,26 @@ func step5(ws, w []float32) {
 		outPlane = 8
 		bias     = 14592
 	)
-	for _, t := range &step5Tiles {
-		switch t.blocks {
-		case 2:
-			for oy := 0; oy < 1; oy++ {
-				for ox := 0; ox < 1; ox++ {
-					var acc [16]float32
-					copy(acc[:], w[bias+t.block0*8:])
-					wi := t.wOff
-					p0 := inBase + oy*1*inRow + ox*8
-					for ic := t.icLo; ic < t.icHi; ic++ {
-						x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-						x0 := x[0]
-						k := (*[16]float32)(w[wi:])
-						for l := 0; l < 16; l++ {
-							acc[l] += k[l] * x0
-						}
-						wi += 16
+	for _, t := range &step5Groups {
+		for oy := 0; oy < 1; oy++ {
+			for ox := 0; ox < 1; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[1]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					k := (*[16]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l] * x0
 					}
-					for b := 0; b < 2; b++ {
-						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-						for l := 0; l < 8; l++ {
-							ws[o+l] = acc[b*8+l]
-						}
+					wi += 16
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = acc[b*8+l]
 					}
 				}
 			}
@@ -196,4 +188,4 @@ func step5(ws, w []float32) {
 	}
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 32, 14608}}
+var step5Groups = [...]convTile{{0, 2, 0, 32, 14608}}

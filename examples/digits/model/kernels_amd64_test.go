@@ -11,6 +11,9 @@ import (
 )
 
 func TestRequireAssembly(t *testing.T) {
+	if isa := os.Getenv("ACGEN_ISA"); isa != "" {
+		t.Skipf("ACGEN_ISA=%s chooses the level", isa)
+	}
 	info, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		t.Skip("no /proc/cpuinfo to check the CPU against")
@@ -30,7 +33,24 @@ func TestRequireAssembly(t *testing.T) {
 		}
 		return false
 	}
-	if has("avx2") && has("fma") && !useAsm {
-		t.Fatal("the CPU has AVX2 and FMA but the package runs its portable Go kernels")
+	// The package's assembly levels, best first, and the flags each needs.
+	levels := []struct{ name, flags string }{
+		{"avx512", "avx512f avx2 fma"},
+		{"avx2", "avx2 fma"},
+	}
+	for _, l := range levels {
+		ok := true
+		for _, f := range strings.Fields(l.flags) {
+			ok = ok && has(f)
+		}
+		if ok {
+			if got := ISA(); got != l.name {
+				t.Fatalf("the CPU has %s but the package runs %q, not %q", l.flags, got, l.name)
+			}
+			return
+		}
+	}
+	if got := ISA(); got != "go" {
+		t.Fatalf("the CPU lacks every assembly level's flags, but the package runs %q", got)
 	}
 }

@@ -4,47 +4,49 @@ package model
 
 import "testing"
 
-// BenchmarkLayers times each step of forward alone, on a workspace
-// holding the activations of a real input.
-func BenchmarkLayers(b *testing.B) {
-	inputs, _ := goldenSamples(b)
-	w, u := loadWeights()
-	ws := make([]float32, workspaceLen)
+// layerStep is one step of a program, to time alone.
+type layerStep struct {
+	name  string
+	flops float64
+	run   func()
+}
+
+// levelLayers lists each level's steps over a workspace.
+var levelLayers = map[string]func(ws, w, u []float32) []layerStep{"go": func(ws, w, u []float32) []layerStep {
+	return portableLayers(ws, w, u, false)
+}}
+
+func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	dst := make([]float32, OutputLen)
-	src := inputs[0]
-	forward(ws, w, u, dst, src)
-	steps := []struct {
-		name  string
-		flops float64
-		run   func()
-	}{{"00_input", 0.0, func() {
+	src := make([]float32, InputLen)
+	return []layerStep{{"00_input", 0.0, func() {
 		packInput(ws, layout{0, 1, 8, 8, 1}, src)
 	}}, {"01_conv1+relu1", 18432.0, func() {
-		if useAsm {
+		if asm {
 			step1AVX2(&ws[0], &w[0])
 		} else {
 			step1(ws, w)
 		}
 	}}, {"02_conv2+relu2", 147456.0, func() {
-		if useAsm {
+		if asm {
 			step2AVX2(&ws[0], &w[0])
 		} else {
 			step2(ws, w)
 		}
 	}}, {"03_conv3+relu3", 294912.0, func() {
-		if useAsm {
+		if asm {
 			step3AVX2(&ws[0], &u[0])
 		} else {
 			step3(ws, u)
 		}
 	}}, {"04_gap", 1024.0, func() {
-		if useAsm {
+		if asm {
 			step4AVX2(&ws[0], &w[0])
 		} else {
 			step4(ws, w)
 		}
 	}}, {"05_fc", 640.0, func() {
-		if useAsm {
+		if asm {
 			step5AVX2(&ws[0], &w[0])
 		} else {
 			step5(ws, w)
@@ -52,7 +54,19 @@ func BenchmarkLayers(b *testing.B) {
 	}}, {"06_output", 0.0, func() {
 		unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0})
 	}}}
-	for _, s := range steps {
+}
+
+// BenchmarkLayers times each step of the current level alone, on a
+// workspace holding the activations of a real input.
+func BenchmarkLayers(b *testing.B) {
+	inputs, _ := goldenSamples(b)
+	l := current()
+	w := packedWeights()
+	u := l.prog.transformed(w)
+	ws := make([]float32, l.prog.workspaceLen)
+	dst := make([]float32, OutputLen)
+	l.run(ws, w, u, dst, inputs[0])
+	for _, s := range levelLayers[l.name](ws, w, u) {
 		b.Run(s.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				s.run()

@@ -10,13 +10,4 @@ import _ "embed"
 //go:embed weights.bin
 var weightsRaw string
 
-const (
-	weightsHeader = 64
-	// workspaceLen is the floats of scratch one inference uses.
-	workspaceLen = 8336
-	// winogradLen is the floats of transformed Winograd weights.
-	winogradLen = 16416
-)
-
-// winogradSteps are the steps whose weights loadWeights transforms.
-var winogradSteps = []*winogradConv{&step3Winograd}
+const weightsHeader = 64

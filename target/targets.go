@@ -1,0 +1,59 @@
+package target
+
+// The targets, best first: the order in which a generated package tries
+// them at run time. Adding a backend is a row here plus its kernels.
+var (
+	// AVX512 runs the direct convolutions and Winograd's products in
+	// ZMM registers (16 floats, two channel blocks each) with 32
+	// registers for larger tiles; transforms, depthwise and pooling stay
+	// in YMM (they are bound by memory, not arithmetic). The constants
+	// are those of a core with two 512-bit FMA units (Intel Xeon since
+	// Skylake-SP); AMD Zen 4 issues one 512-bit FMA a cycle (as two
+	// 256-bit halves), so there the tiles are no slower than AVX2's but
+	// the arithmetic is not twice as fast.
+	AVX512 = &Target{
+		Name: "avx512", Suffix: "AVX512", Asm: true,
+		Lanes: 16, Regs: 32,
+		DirectShapes: []Shape{
+			{4, 6}, {3, 8}, {2, 12}, {2, 8}, {2, 6}, {2, 4}, {1, 24}, {1, 16}, {1, 12}, {1, 8}, {1, 4},
+		},
+		Cost: Cost{
+			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
+			CacheBytesPerCycle: 32, MemoryBytesPerCycle: 6,
+			WinogradIn2: 30, WinogradOut2: 25, WinogradIn4: 100, WinogradOut4: 90,
+		},
+		Features: []string{"avx512f", "avx2", "fma"},
+	}
+	// AVX2 is AVX2 + FMA in the 16 YMM registers (AMD Zen 3/4, Intel
+	// since Haswell): two 8-wide FMAs and two loads a cycle.
+	AVX2 = &Target{
+		Name: "avx2", Suffix: "AVX2", Asm: true,
+		Lanes: 8, Regs: 16,
+		// Tiles hold whole weight groups (an even number of blocks) or a
+		// last single block, so that every tile of a layer reads its
+		// weights with the same pattern.
+		DirectShapes: []Shape{{4, 2}, {2, 6}, {2, 5}, {2, 4}, {1, 14}, {1, 12}, {1, 8}, {1, 6}, {1, 4}},
+		Cost: Cost{
+			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
+			CacheBytesPerCycle: 24, MemoryBytesPerCycle: 6,
+			WinogradIn2: 30, WinogradOut2: 25, WinogradIn4: 100, WinogradOut4: 90,
+		},
+		Features: []string{"avx2", "fma"},
+	}
+	// Go is the portable kernels: plain Go, every architecture. Its
+	// program is the AVX2 one when the package holds AVX2 (the Go
+	// kernels are then also the reference the assembly is tested
+	// against); planned alone, it uses AVX2's tiles and costs.
+	Go = &Target{
+		Name: "go", Suffix: "Go",
+		Lanes: 8, Regs: 16,
+		DirectShapes: AVX2.DirectShapes,
+		Cost:         AVX2.Cost,
+	}
+)
+
+// All is every target, best first.
+var All = []*Target{AVX512, AVX2, Go}
+
+// Default is what acgen emits unless told otherwise: every target.
+var Default = All
