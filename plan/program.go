@@ -10,7 +10,7 @@ import (
 type Program struct {
 	Name   string
 	Target *target.Target // what the program is planned for
-	Graph  *graph.Graph // the fused graph it implements
+	Graph  *graph.Graph   // the fused graph it implements
 	Input  graph.Shape
 	Output graph.Shape
 
