@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/target"
 )
 
 // options are the command line, parsed.
@@ -20,6 +21,7 @@ type options struct {
 	allowUnused                    bool
 	maxActivationMB                int64
 	noAsm, noWinograd              bool
+	isa                            string
 	dump                           string
 	quiet                          bool
 	version                        bool
@@ -31,7 +33,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("acgen", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.StringVar(&o.spec, "spec", "", "the network's spec `FILE` (net.yaml)")
-	fs.StringVar(&o.weights, "weights", "", "the trained checkpoint `FILE`: PyTorch .pth/.pt (zip format) or .safetensors")
+	fs.StringVar(&o.weights, "weights", "", "the trained checkpoint `FILE`: PyTorch .pth/.pt (torch.save's zip format or the legacy one of torch < 1.6) or .safetensors")
 	fs.StringVar(&o.out, "out", "", "the package `DIR` to write; acgen replaces only files it generated")
 	fs.StringVar(&o.pkg, "pkg", "", "Go package `NAME` (default: the spec's name, else DIR's base name)")
 	fs.StringVar(&o.gomod, "gomod", "", "also write a go.mod declaring `MODULE`, making DIR a module of its own")
@@ -40,7 +42,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.fused, "fused", false, "with -run: run the fused network instead of the training form")
 	fs.BoolVar(&o.allowUnused, "allow-unused-keys", false, "accept checkpoint tensors that no layer reads")
 	fs.Int64Var(&o.maxActivationMB, "max-activation-mb", 1024, "refuse specs whose activations for one sample exceed `MB` megabytes")
-	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 assembly")
+	fs.StringVar(&o.isa, "isa", strings.Join(target.Names(), ","), "the instruction sets to hold kernels for, best first at run time: `LIST` of "+strings.Join(target.Names(), ", ")+" (the portable Go kernels are always there)")
+	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 assembly (the same as -isa go)")
 	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly: about 25% slower, but less memory and no Winograd weights to compute on the package's first call")
 	fs.StringVar(&o.dump, "dump", "", "print what `STAGE` produced: "+strings.Join(driver.StageNames(), ", "))
 	fs.StringVar(&o.report, "report", "", "after writing, time every layer of the package on this machine (its BenchmarkLayers), print a table and draw it to `FILE` (.html or .svg; else text)")

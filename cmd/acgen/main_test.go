@@ -482,3 +482,42 @@ func TestVerifyBeforeWrite(t *testing.T) {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
+
+// TestISAFlag: -isa chooses which assembly programs the package holds;
+// an unknown name is bad usage.
+func TestISAFlag(t *testing.T) {
+	for _, c := range []struct {
+		isa       string
+		has, lack []string
+	}{
+		{"avx2", []string{"kernels_amd64.s", "cpu_amd64.go"}, []string{"program_avx512_amd64.go"}},
+		{"avx512", []string{"kernels_amd64.s", "program_avx512_amd64.go"}, nil},
+		{"go", []string{"levels.go"}, []string{"kernels_amd64.s", "cpu_amd64.go", "program_avx512_amd64.go"}},
+	} {
+		out := filepath.Join(t.TempDir(), "pkg")
+		code, _, stderr := acgen(t, "-q", "-isa", c.isa, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out)
+		if code != 0 {
+			t.Fatalf("-isa %s: exit %d: %s", c.isa, code, stderr)
+		}
+		for _, f := range c.has {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+				t.Errorf("-isa %s: %v", c.isa, err)
+			}
+		}
+		for _, f := range c.lack {
+			if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+				t.Errorf("-isa %s wrote %s", c.isa, f)
+			}
+		}
+		if c.isa == "avx2" {
+			cpu, _ := os.ReadFile(filepath.Join(out, "cpu_amd64.go"))
+			if strings.Contains(string(cpu), "AVX512") {
+				t.Errorf("-isa avx2: cpu_amd64.go checks for AVX-512")
+			}
+		}
+	}
+	code, _, stderr := acgen(t, "-isa", "avx3", "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, `unknown ISA "avx3" (known: avx512, avx2, go)`) {
+		t.Errorf("-isa avx3: exit %d: %s", code, stderr)
+	}
+}

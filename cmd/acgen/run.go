@@ -12,6 +12,7 @@ import (
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
 // errUsage is returned after a usage problem has been printed.
@@ -74,7 +75,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Log:                stdout,
 		Status:             newProgress(stderr, o.quiet).status,
 	}
-	if !o.noAsm {
+	targets, err := target.ByName(o.isa)
+	if err != nil {
+		fmt.Fprintf(stderr, "acgen: -isa: %v\nRun acgen -h for usage.\n", err)
+		return errUsage
+	}
+	cfg.Targets = targets
+	if !o.noAsm && (len(targets) > 1 || targets[0] != target.Go) {
 		cfg.Asm = assembler()
 	}
 	if o.runInput != "" {
