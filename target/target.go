@@ -3,6 +3,8 @@ package target
 import (
 	"fmt"
 	"strings"
+
+	"golang.org/x/sys/cpu"
 )
 
 // Target is one backend.
@@ -111,4 +113,16 @@ func Names() []string {
 		n = append(n, t.Name)
 	}
 	return n
+}
+
+// OnHost reports whether the machine running acgen can run t's kernels
+// (for timing a package here; the generated code does its own check).
+func (t *Target) OnHost() bool {
+	switch t {
+	case AVX512:
+		return cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	case AVX2:
+		return cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	}
+	return !t.Asm
 }

@@ -4,6 +4,10 @@
 
 package peak
 
-// fmaLoop runs n iterations of 48 VFMADD231PS on 12 independent accumulators:
+// fmaLoop runs n iterations of 48 FMAs on 12 independent accumulators:
 // 768 flops an iteration.
 func fmaLoop(n int)
+
+// fmaLoopZMM runs n iterations of 96 FMAs on 24 independent accumulators:
+// 3072 flops an iteration.
+func fmaLoopZMM(n int)

@@ -7,11 +7,13 @@
 //
 // It generates each network's package into a scratch module together with
 // a copy of bench/peak, then runs ROUNDS rounds; each round runs the Go
-// benchmarks (BenchmarkPeak, BenchmarkInfer, BenchmarkLayers) once and
-// each peer once, so slow phases of this shared machine spread over all
-// of them. It prints the per-layer report (layer, shape, algorithm, MFLOP,
-// time, GFLOP/s, % of the FMA peak), the per-network comparison, and
-// writes every raw benchmark line to -out for benchstat.
+// benchmarks (BenchmarkPeak and BenchmarkPeakZMM, and BenchmarkInfer and
+// BenchmarkLayers once per instruction set the CPU runs, chosen with
+// ACGEN_ISA) once and each peer once, so slow phases of this shared
+// machine spread over all of them. It prints the per-layer report
+// (layer, shape, algorithm, MFLOP, time, GFLOP/s, % of the peak of the
+// instruction set that ran), the per-network comparison, and writes every
+// raw benchmark line to -out for benchstat.
 package main
 
 import (
@@ -24,6 +26,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"golang.org/x/sys/cpu"
 
 	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/driver"
@@ -63,7 +67,29 @@ type network struct {
 	name          string
 	spec, weights string
 	onnx          string // fused ONNX model exported by bench/peers, if any
-	prog          *plan.Program
+	plan          *plan.Package
+}
+
+// program is the program the package runs for isa.
+func (n *network) program(isa string) *plan.Program {
+	for _, p := range n.plan.Programs {
+		if p.Target.Name == isa {
+			return p
+		}
+	}
+	return n.plan.Portable()
+}
+
+// hostISAs are the assembly instruction sets this CPU runs, best first.
+func hostISAs() []string {
+	var isas []string
+	if cpu.X86.HasAVX512F {
+		isas = append(isas, "avx512")
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		isas = append(isas, "avx2")
+	}
+	return isas
 }
 
 func run(names []string, rounds int, benchtime string, layers, peers bool, work, outFile string) error {
@@ -94,13 +120,15 @@ func run(names []string, rounds int, benchtime string, layers, peers bool, work,
 	for r := 1; r <= rounds; r++ {
 		fmt.Fprintf(os.Stderr, "round %d/%d: go benchmarks\n", r, rounds)
 		for _, n := range nets {
-			lines, err := goBench(mod, n.name, pattern, benchtime)
-			if err != nil {
-				return err
+			for _, isa := range hostISAs() {
+				lines, err := goBench(mod, n.name, isa, pattern, benchtime)
+				if err != nil {
+					return err
+				}
+				raw.WriteString(lines)
 			}
-			raw.WriteString(lines)
 		}
-		lines, err := goBench(mod, "peak", "BenchmarkPeak", "1s")
+		lines, err := goBench(mod, "peak", "", "BenchmarkPeak", "1s")
 		if err != nil {
 			return err
 		}
@@ -165,15 +193,16 @@ func prepare(root, work, mod, name string) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.prog = res.Program
+	n.plan = res.Plan
 	return n, nil
 }
 
-// goBench runs one package's benchmarks once.
-func goBench(mod, pkg, pattern, benchtime string) (string, error) {
+// goBench runs one package's benchmarks once, with the instruction set
+// isa (none for the peak).
+func goBench(mod, pkg, isa, pattern, benchtime string) (string, error) {
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", "1", "./"+pkg)
 	cmd.Dir = mod
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "ACGEN_ISA="+isa)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go test -bench in %s: %v\n%s", pkg, err, out)
@@ -182,8 +211,8 @@ func goBench(mod, pkg, pattern, benchtime string) (string, error) {
 	// the network, as the peers do (BenchmarkORT/resnet20).
 	lines := benchLines(string(out))
 	if pkg != "peak" {
-		lines = strings.ReplaceAll(lines, "BenchmarkInfer-", "BenchmarkInfer/"+pkg+"-")
-		lines = strings.ReplaceAll(lines, "BenchmarkLayers/", "BenchmarkLayers/"+pkg+"/")
+		lines = strings.ReplaceAll(lines, "BenchmarkInfer-", "BenchmarkInfer/"+pkg+"/"+isa+"-")
+		lines = strings.ReplaceAll(lines, "BenchmarkLayers/", "BenchmarkLayers/"+pkg+"/"+isa+"/")
 	}
 	return lines, nil
 }

@@ -38,36 +38,52 @@ func parse(raw string) results {
 	return r
 }
 
+// peakOf is the FMA peak benchmark of an instruction set's registers.
+var peakOf = map[string]string{"avx512": "BenchmarkPeakZMM", "avx2": "BenchmarkPeak"}
+
 func report(w io.Writer, nets []*network, raw string) {
 	r := parse(raw)
-	peak := layerreport.Median(r.gflops["BenchmarkPeak"])
-	fmt.Fprintf(w, "FMA peak (one core, this run): %.1f GFLOP/s\n", peak)
-	for _, n := range nets {
-		fmt.Fprintf(w, "\n== %s: per layer (medians over %d rounds)\n", n.name, len(r.ns["BenchmarkInfer/"+n.name]))
-		// This network's layer lines, named as the package prints them.
-		own := strings.ReplaceAll(raw, "BenchmarkLayers/"+n.name+"/", "BenchmarkLayers/")
-		var lines []string
-		for _, l := range strings.Split(own, "\n") {
-			f := strings.Fields(l)
-			if len(f) > 0 && strings.HasPrefix(f[0], "BenchmarkLayers/") && !strings.Contains(f[0][len("BenchmarkLayers/"):], "/") {
-				lines = append(lines, l)
-			}
-		}
-		layerreport.WriteText(w, layerreport.Fill(layerreport.Rows(n.prog), strings.Join(lines, "\n")), peak)
+	isas := hostISAs()
+	for _, isa := range isas {
+		fmt.Fprintf(w, "FMA peak (one core, this run, %s registers): %.1f GFLOP/s\n", isa, layerreport.Median(r.gflops[peakOf[isa]]))
 	}
-	fmt.Fprintf(w, "\n== per network (median ms; ratio = peer / acgen)\n")
+	for _, n := range nets {
+		for _, isa := range isas {
+			peak := layerreport.Median(r.gflops[peakOf[isa]])
+			key := n.name + "/" + isa
+			fmt.Fprintf(w, "\n== %s, %s: per layer (medians over %d rounds; %% of the %s peak)\n", n.name, isa, len(r.ns["BenchmarkInfer/"+key]), isa)
+			// This network's layer lines, named as the package prints them.
+			own := strings.ReplaceAll(raw, "BenchmarkLayers/"+key+"/", "BenchmarkLayers/")
+			var lines []string
+			for _, l := range strings.Split(own, "\n") {
+				f := strings.Fields(l)
+				if len(f) > 0 && strings.HasPrefix(f[0], "BenchmarkLayers/") && !strings.Contains(f[0][len("BenchmarkLayers/"):], "/") {
+					lines = append(lines, l)
+				}
+			}
+			layerreport.WriteText(w, layerreport.Fill(layerreport.Rows(n.program(isa)), strings.Join(lines, "\n")), peak)
+		}
+	}
+	fmt.Fprintf(w, "\n== per network (median ms; ratio = acgen / ONNX Runtime, lower is better)\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "network\tMFLOP\tacgen\tONNX Runtime\tratio\tPyTorch\tratio\t\n")
+	fmt.Fprintf(tw, "network\tMFLOP\t")
+	for _, isa := range isas {
+		fmt.Fprintf(tw, "acgen %s\tvs ORT\t", isa)
+	}
+	fmt.Fprintf(tw, "ONNX Runtime\tPyTorch\t\n")
 	for _, n := range nets {
 		var flops int64
-		for _, s := range n.prog.Steps {
+		for _, s := range n.plan.Portable().Steps {
 			flops += s.FLOPs
 		}
-		ours := layerreport.Median(r.ns["BenchmarkInfer/"+n.name])
 		ort := layerreport.Median(r.ns["BenchmarkORT/"+n.name])
 		torch := layerreport.Median(r.ns["BenchmarkTorch/"+n.name+"/ofi-fused"])
-		fmt.Fprintf(tw, "%s\t%.1f\t%.3f\t%s\t%s\t%s\t%s\t\n", n.name, float64(flops)/1e6, ours/1e6,
-			ms(ort), ratio(ort, ours), ms(torch), ratio(torch, ours))
+		fmt.Fprintf(tw, "%s\t%.1f\t", n.name, float64(flops)/1e6)
+		for _, isa := range isas {
+			ours := layerreport.Median(r.ns["BenchmarkInfer/"+n.name+"/"+isa])
+			fmt.Fprintf(tw, "%.3f\t%s\t", ours/1e6, ratio(ours, ort))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t\n", ms(ort), ms(torch))
 	}
 	tw.Flush()
 }
@@ -79,9 +95,9 @@ func ms(ns float64) string {
 	return fmt.Sprintf("%.3f", ns/1e6)
 }
 
-func ratio(peer, ours float64) string {
+func ratio(ours, peer float64) string {
 	if peer == 0 || ours == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2fx", peer/ours)
+	return fmt.Sprintf("%.2f", ours/peer)
 }

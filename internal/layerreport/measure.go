@@ -43,8 +43,9 @@ func Rows(p *plan.Program) []Row {
 }
 
 // Measure runs the generated package's BenchmarkLayers (files, as the
-// generator produced them) count times in a scratch module and fills in
-// the median time of every step.
+// generator produced them) count times in a scratch module, on program
+// p's instruction set (ACGEN_ISA), and fills in the median time of every
+// step.
 func Measure(p *plan.Program, files []gen.File, benchtime string, count int) ([]Row, error) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
@@ -73,7 +74,7 @@ func Measure(p *plan.Program, files []gen.File, benchtime string, count int) ([]
 	cmd := exec.Command(goCmd, "test", "-run", "^$", "-bench", "^BenchmarkLayers$", "-benchtime", benchtime,
 		"-count", strconv.Itoa(count), "./pkg")
 	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "ACGEN_ISA="+p.Target.Name)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("go test -bench BenchmarkLayers: %v\n%s", err, out)
