@@ -39,7 +39,8 @@ type convKernel struct {
 	tg   *target.Target
 	s    *plan.Step
 	c    *plan.ConvStep
-	vec  []reg.VecPhysical // the target's product registers
+	vec  []reg.VecPhysical // the target's registers
+	blk  int               // floats of a channel block: the target's lanes
 
 	// Byte geometry.
 	inRow, inPlane   int
@@ -58,11 +59,11 @@ type convKernel struct {
 func newConvKernel(ctx *build.Context, name string, t *target.Target, s *plan.Step) *convKernel {
 	c := s.Conv
 	in, out := s.In[0], s.Out
-	k := &convKernel{ctx: ctx, name: name, tg: t, s: s, c: c, vec: vectorRegs(t)}
+	k := &convKernel{ctx: ctx, name: name, tg: t, s: s, c: c, vec: vectorRegs(t), blk: c.Block}
 	il, ol := in.Layout, out.Layout
 	k.inRow, k.inPlane = il.Row()*f32, il.Plane()*f32
 	k.outRow, k.outPlane = ol.Row()*f32, ol.Plane()*f32
-	k.inBase = (in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*plan.Block) * f32
+	k.inBase = (in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*k.blk) * f32
 	k.outBase = (out.Buf.Offset + ol.Origin()) * f32
 	if r := s.Residual(); r != nil {
 		k.resRow, k.resPlane = r.Layout.Row()*f32, r.Layout.Plane()*f32
@@ -89,6 +90,7 @@ type tileGroup struct {
 }
 
 func groupTiles(c *plan.ConvStep) []tileGroup {
+	blk := c.Block
 	pattern := func(t plan.OCTile) []int {
 		if c.Algo != plan.Direct {
 			return nil
@@ -116,12 +118,12 @@ func groupTiles(c *plan.ConvStep) []tileGroup {
 			g := &groups[n-1]
 			f := g.first
 			d := t.ICLo - f.ICLo
-			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%plan.Block == 0 && same(pattern(t), pattern(f)) {
+			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%blk == 0 && same(pattern(t), pattern(f)) {
 				if g.count == 1 {
-					g.inStep = d / plan.Block
+					g.inStep = d / blk
 					g.wStep = t.WeightOff - f.WeightOff
 				}
-				if d/plan.Block == g.inStep*g.count && t.WeightOff-f.WeightOff == g.wStep*g.count && g.wStep >= 0 {
+				if d/blk == g.inStep*g.count && t.WeightOff-f.WeightOff == g.wStep*g.count && g.wStep >= 0 {
 					g.count++
 					continue
 				}
@@ -149,11 +151,11 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
 	for _, g := range groupTiles(c) {
 		t := g.first
-		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/plan.Block)*k.inPlane)
+		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane)
 		k.store(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane)
 		k.store(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane)
 		k.store(k.tW, wBase, t.WeightOff*f32)
-		k.store(k.tBias, wBase, (c.BiasOff+t.Block0*plan.Block)*f32)
+		k.store(k.tBias, wBase, (c.BiasOff+t.Block0*k.blk)*f32)
 		ctx.MOVQ(imm(g.count), k.tCnt)
 		tileLoop := k.label("tile")
 		ctx.Label(tileLoop)
@@ -171,9 +173,9 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 			pxLoop := k.label("px")
 			ctx.Label(pxLoop)
 			body(t, c.Pixels)
-			ctx.ADDQ(imm(c.Pixels*c.StrideW*plan.Block*f32), pxIn)
-			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), pxOut)
-			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), pxRes)
+			ctx.ADDQ(imm(c.Pixels*c.StrideW*k.blk*f32), pxIn)
+			ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxOut)
+			ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxRes)
 			ctx.DECQ(pxCnt)
 			ctx.JNZ(operand.LabelRef(pxLoop))
 		}
@@ -190,7 +192,7 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 			ctx.ADDQ(imm(t.Blocks*k.outPlane), k.tOut)
 			ctx.ADDQ(imm(t.Blocks*k.resPlane), k.tRes)
 			ctx.ADDQ(imm(g.wStep*f32), k.tW)
-			ctx.ADDQ(imm(t.Blocks*plan.Block*f32), k.tBias)
+			ctx.ADDQ(imm(t.Blocks*k.blk*f32), k.tBias)
 			ctx.DECQ(k.tCnt)
 			ctx.JNZ(operand.LabelRef(tileLoop))
 		}
@@ -213,18 +215,16 @@ func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysica
 	zero, six := spare[0], spare[1]
 	switch k.s.Act {
 	case plan.ActReLU:
-		ctx.VXORPS(zero, zero, zero)
+		k.zero(zero)
 	case plan.ActReLU6:
-		ctx.VXORPS(zero, zero, zero)
-		ctx.MOVL(operand.U32(0x40c00000), icCnt.As32()) // 6.0f
-		ctx.VMOVD(icCnt.As32(), six.AsX())
-		ctx.VBROADCASTSS(six.AsX(), six)
+		k.zero(zero)
+		k.broadcastConst(6, six)
 	}
 	for o := 0; o < blocks; o++ {
 		for p := 0; p < npx; p++ {
 			a := acc(o, p)
 			if k.s.Residual() != nil {
-				ctx.VADDPS(mem(pxRes, o*k.resPlane+p*plan.Block*f32), a, a)
+				ctx.VADDPS(mem(pxRes, o*k.resPlane+p*k.blk*f32), a, a)
 			}
 			switch k.s.Act {
 			case plan.ActReLU:
@@ -233,49 +233,19 @@ func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysica
 				ctx.VMAXPS(zero, a, a)
 				ctx.VMINPS(six, a, a)
 			}
-			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+p*plan.Block*f32))
+			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+p*k.blk*f32))
 		}
 	}
 }
 
-// wideEpilogue is epilogue for 16-lane accumulators: vector v holds
-// channel blocks 2v and 2v+1 (the second only when blocks has it), which
-// live in different planes of the output and residual. tmp, zero and six
-// are free registers.
-func (k *convKernel) wideEpilogue(blocks, npx int, acc func(v, p int) reg.VecPhysical, tmp, zero, six reg.VecPhysical) {
-	ctx := k.ctx
-	switch k.s.Act {
-	case plan.ActReLU:
-		ctx.VPXORD(zero, zero, zero)
-	case plan.ActReLU6:
-		ctx.VPXORD(zero, zero, zero)
-		k.broadcastConst(6, six)
+// zero clears r (VPXORD for ZMM: a VEX VXORPS cannot name Z16-Z31, and
+// an EVEX one needs AVX512DQ).
+func (k *convKernel) zero(r reg.VecPhysical) {
+	if r.Size() == 64 {
+		k.ctx.VPXORD(r, r, r)
+		return
 	}
-	for v := 0; 2*v < blocks; v++ {
-		hi := 2*v+1 < blocks
-		for p := 0; p < npx; p++ {
-			a := acc(v, p)
-			if k.s.Residual() != nil {
-				lo := mem(pxRes, 2*v*k.resPlane+p*plan.Block*f32)
-				ctx.VBROADCASTF64X4(lo, tmp)
-				if hi {
-					ctx.VINSERTF64X4(operand.U8(1), mem(pxRes, (2*v+1)*k.resPlane+p*plan.Block*f32), tmp, tmp)
-				}
-				ctx.VADDPS(tmp, a, a)
-			}
-			switch k.s.Act {
-			case plan.ActReLU:
-				ctx.VMAXPS(zero, a, a)
-			case plan.ActReLU6:
-				ctx.VMAXPS(zero, a, a)
-				ctx.VMINPS(six, a, a)
-			}
-			ctx.VEXTRACTF64X4(operand.U8(0), a, mem(pxOut, 2*v*k.outPlane+p*plan.Block*f32))
-			if hi {
-				ctx.VEXTRACTF64X4(operand.U8(1), a, mem(pxOut, (2*v+1)*k.outPlane+p*plan.Block*f32))
-			}
-		}
-	}
+	k.ctx.VXORPS(r, r, r)
 }
 
 // broadcastConst sets every lane of r to x, through the stack (the

@@ -16,8 +16,8 @@ func depthwise(ctx *build.Context, name string, t *target.Target, s *plan.Step) 
 	k := newConvKernel(ctx, name, t, s)
 	c := s.Conv
 	k.build(func(t plan.OCTile, npx int) {
-		acc := func(_, p int) reg.VecPhysical { return ymm[p] }
-		wv, spare := ymm[npx], ymm[npx+1]
+		acc := func(_, p int) reg.VecPhysical { return k.vec[p] }
+		wv, spare := k.vec[npx], k.vec[npx+1]
 		if npx+2 > len(ymm) {
 			panic("asm: depthwise tile too wide") // plan keeps Pixels <= 12
 		}
@@ -29,9 +29,9 @@ func depthwise(ctx *build.Context, name string, t *target.Target, s *plan.Step) 
 		for ky := 0; ky < c.KH; ky++ {
 			for kx := 0; kx < c.KW; kx++ {
 				ctx.VMOVUPS(mem(icW, (ky*c.KW+kx)*c.DepthwiseRow()*f32), wv)
-				tap := ky*c.DilH*k.inRow + kx*c.DilW*plan.Block*f32
+				tap := ky*c.DilH*k.inRow + kx*c.DilW*k.blk*f32
 				for p := 0; p < npx; p++ {
-					ctx.VFMADD231PS(mem(pxIn, tap+p*c.StrideW*plan.Block*f32), wv, acc(0, p))
+					ctx.VFMADD231PS(mem(pxIn, tap+p*c.StrideW*k.blk*f32), wv, acc(0, p))
 				}
 			}
 		}

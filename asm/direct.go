@@ -10,28 +10,27 @@ import (
 )
 
 // direct builds the kernel of a Direct convolution step. For each input
-// channel and tap, it loads the tile's weight vectors (Lanes output
-// channels each: one channel block in YMM, two in ZMM) and, for each
-// pixel, broadcasts the input value and multiplies it into the pixel's
-// accumulators: vectors*npx FMAs per vectors+npx loads.
+// channel and tap, it loads the tile's weight vectors (one channel block
+// of output channels each) and, for each pixel, broadcasts the input
+// value and multiplies it into the pixel's accumulators: vectors*npx
+// FMAs per vectors+npx loads.
 func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	k := newConvKernel(ctx, name, t, s)
 	c := s.Conv
-	per := t.VectorBlocks()
 	k.build(func(tile plan.OCTile, npx int) {
-		vectors := (tile.Blocks + per - 1) / per
+		vectors := tile.Blocks
 		acc := func(o, p int) reg.VecPhysical { return k.vec[o*npx+p] }
 		wv := k.vec[vectors*npx : vectors*npx+vectors]
 		bc := k.vec[vectors*npx+vectors]
 		// Distance of each weight vector from the tile's first, in bytes.
 		disp := make([]int, vectors)
 		for o := range disp {
-			disp[o] = (c.BlockWeights(tile.Block0+o*per, tile.ICLo) - tile.WeightOff) * f32
+			disp[o] = (c.BlockWeights(tile.Block0+o, tile.ICLo) - tile.WeightOff) * f32
 		}
 		ctx.MOVQ(k.tBias, biasP)
 		for o := 0; o < vectors; o++ {
 			for p := 0; p < npx; p++ {
-				ctx.VMOVUPS(mem(biasP, o*t.Lanes*f32), acc(o, p))
+				ctx.VMOVUPS(mem(biasP, o*k.blk*f32), acc(o, p))
 			}
 		}
 		ctx.MOVQ(pxIn, icIn)
@@ -47,9 +46,9 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 						for o := 0; o < vectors; o++ {
 							ctx.VMOVUPS(mem(icW, woff+disp[o]), wv[o])
 						}
-						tap := ky*c.DilH*k.inRow + kx*c.DilW*plan.Block*f32 + ch*f32
+						tap := ky*c.DilH*k.inRow + kx*c.DilW*k.blk*f32 + ch*f32
 						for p := 0; p < npx; p++ {
-							ctx.VBROADCASTSS(mem(icIn, tap+p*c.StrideW*plan.Block*f32), bc)
+							ctx.VBROADCASTSS(mem(icIn, tap+p*c.StrideW*k.blk*f32), bc)
 							for o := 0; o < vectors; o++ {
 								ctx.VFMADD231PS(wv[o], bc, acc(o, p))
 							}
@@ -58,7 +57,7 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 				}
 			}
 		}
-		for _, run := range chunkRuns(tile) {
+		for _, run := range chunkRuns(tile, k.blk) {
 			if run.count > 1 {
 				ctx.MOVQ(imm(run.count), icCnt)
 				loop := k.label("ic")
@@ -74,19 +73,7 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 			ctx.ADDQ(imm(k.inPlane), icIn)
 			ctx.ADDQ(imm(chunkBytes(len(run.channels))), icW)
 		}
-		if per == 1 {
-			k.epilogue(vectors, npx, acc, [2]reg.VecPhysical{wv[0], bc})
-			return
-		}
-		spare := k.vec[vectors*npx+vectors+1:]
-		tmp := bc
-		zero, six := wv[0], wv[0]
-		if vectors > 1 {
-			six = wv[1]
-		} else if len(spare) > 0 {
-			six = spare[0]
-		}
-		k.wideEpilogue(tile.Blocks, npx, acc, tmp, zero, six)
+		k.epilogue(vectors, npx, acc, [2]reg.VecPhysical{wv[0], bc})
 	})
 }
 
@@ -99,16 +86,16 @@ type chunkRun struct {
 
 // chunkRuns splits a tile's input channels into runs of channel blocks:
 // whole blocks, and partial ones at either end of the range.
-func chunkRuns(t plan.OCTile) []chunkRun {
+func chunkRuns(t plan.OCTile, blk int) []chunkRun {
 	var runs []chunkRun
-	for b := t.ICLo / plan.Block; b*plan.Block < t.ICHi; b++ {
+	for b := t.ICLo / blk; b*blk < t.ICHi; b++ {
 		var cs []int
-		for ch := 0; ch < plan.Block; ch++ {
-			if ic := b*plan.Block + ch; ic >= t.ICLo && ic < t.ICHi {
+		for ch := 0; ch < blk; ch++ {
+			if ic := b*blk + ch; ic >= t.ICLo && ic < t.ICHi {
 				cs = append(cs, ch)
 			}
 		}
-		if n := len(runs); n > 0 && len(runs[n-1].channels) == plan.Block && len(cs) == plan.Block {
+		if n := len(runs); n > 0 && len(runs[n-1].channels) == blk && len(cs) == blk {
 			runs[n-1].count++
 			continue
 		}

@@ -16,10 +16,10 @@ func maxPool(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	c := s.Conv
 	k.build(func(t plan.OCTile, npx int) {
 		for p := 0; p < npx; p++ {
-			acc := ymm[p]
+			acc := k.vec[p]
 			for ky := 0; ky < c.KH; ky++ {
 				for kx := 0; kx < c.KW; kx++ {
-					src := mem(pxIn, ky*k.inRow+kx*plan.Block*f32+p*c.StrideW*plan.Block*f32)
+					src := mem(pxIn, ky*k.inRow+kx*k.blk*f32+p*c.StrideW*k.blk*f32)
 					if ky == 0 && kx == 0 {
 						ctx.VMOVUPS(src, acc)
 					} else {
@@ -28,6 +28,6 @@ func maxPool(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 				}
 			}
 		}
-		k.epilogue(1, npx, func(_, p int) reg.VecPhysical { return ymm[p] }, [2]reg.VecPhysical{ymm[14], ymm[15]})
+		k.epilogue(1, npx, func(_, p int) reg.VecPhysical { return k.vec[p] }, [2]reg.VecPhysical{k.vec[14], k.vec[15]})
 	})
 }

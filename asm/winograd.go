@@ -2,7 +2,6 @@ package asm
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
@@ -41,13 +40,13 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	k.m, k.a = c.WinogradM, c.WinogradM+2
 	k.tr = transformsFor(k.m)
 	k.t = c.BlockRows * c.TilesX
-	k.icb, k.ocb = (c.In+plan.Block-1)/plan.Block, (c.Out+plan.Block-1)/plan.Block
+	k.icb, k.ocb = (c.In+k.blk-1)/k.blk, (c.Out+k.blk-1)/k.blk
 	vLen, mLen, _ := c.WinogradScratch()
 	k.vOff = c.ScratchOff * f32
 	k.mOff = k.vOff + vLen*f32
 	k.tmpOff = k.mOff + mLen*f32
-	k.vXi = k.icb * k.t * plan.Block * f32
-	k.mXi = k.ocb * k.t * plan.Block * f32
+	k.vXi = k.icb * k.t * k.blk * f32
+	k.mXi = k.ocb * k.t * k.blk * f32
 
 	ctx.Function(name)
 	ctx.Attributes(0)
@@ -89,8 +88,8 @@ func (k *winogradKernel) clearOverhang() {
 	if rows == 0 && cols == 0 {
 		return
 	}
-	zero := ymm[0]
-	ctx.VXORPS(zero, zero, zero)
+	zero := k.vec[0]
+	k.zero(zero)
 	ctx.LEAQ(mem(wsBase, k.outBase), rowOut)
 	ctx.MOVQ(imm(k.ocb), icCnt)
 	loop := k.label("clear")
@@ -101,7 +100,7 @@ func (k *winogradKernel) clearOverhang() {
 		l := k.label("clearrow")
 		ctx.Label(l)
 		for x := firstCol; x < firstCol+ncols; x++ {
-			ctx.VMOVUPS(zero, mem(pxOut, x*plan.Block*f32))
+			ctx.VMOVUPS(zero, mem(pxOut, x*k.blk*f32))
 		}
 		ctx.ADDQ(imm(k.outRow), pxOut)
 		ctx.DECQ(rowCnt)
@@ -121,9 +120,7 @@ func (k *winogradKernel) clearOverhang() {
 // consts broadcasts float constants into registers.
 func (k *winogradKernel) consts(vals []float32, regs vecs) {
 	for i, v := range vals {
-		k.ctx.MOVL(operand.U32(math.Float32bits(v)), icCnt.As32())
-		k.ctx.VMOVD(icCnt.As32(), regs[i].AsX())
-		k.ctx.VBROADCASTSS(regs[i].AsX(), regs[i])
+		k.broadcastConst(v, regs[i])
 	}
 }
 
@@ -161,7 +158,7 @@ func (k *winogradKernel) tileLoops(ptrs []reg.GPPhysical, steps, rowSteps []int,
 func (k *winogradKernel) inputPhase() {
 	ctx := k.ctx
 	a, m := k.a, k.m
-	x, t, kc := ymm[0:a], ymm[a:a+3], ymm[13:16]
+	x, t, kc := k.vec[0:a], k.vec[a:a+3], k.vec[13:16]
 	k.consts(k.tr.inConsts, kc)
 	ctx.MOVQ(k.bIn, rowIn)                 // channel block's window origin
 	ctx.LEAQ(mem(wsBase, k.vOff), icW)     // V of (icb, t)
@@ -170,23 +167,23 @@ func (k *winogradKernel) inputPhase() {
 	icLoop := k.label("vic")
 	ctx.Label(icLoop)
 	ctx.MOVQ(rowIn, pxIn)
-	tileStep := m * plan.Block * f32
-	k.tileLoops([]reg.GPPhysical{pxIn, icW}, []int{tileStep, plan.Block * f32},
+	tileStep := m * k.blk * f32
+	k.tileLoops([]reg.GPPhysical{pxIn, icW}, []int{tileStep, k.blk * f32},
 		[]int{m*k.inRow - k.c.TilesX*tileStep, 0}, func() {
 			// Rows: tmp[i][j] = (d B)[i][j].
 			for i := 0; i < a; i++ {
 				for j := 0; j < a; j++ {
-					ctx.VMOVUPS(mem(pxIn, i*k.inRow+j*plan.Block*f32), x[j])
+					ctx.VMOVUPS(mem(pxIn, i*k.inRow+j*k.blk*f32), x[j])
 				}
 				y := k.tr.input(ctx, x, t, kc)
 				for j := 0; j < a; j++ {
-					ctx.VMOVUPS(y[j], mem(biasP, (i*a+j)*plan.Block*f32))
+					ctx.VMOVUPS(y[j], mem(biasP, (i*a+j)*k.blk*f32))
 				}
 			}
 			// Columns: V[i*a+j] = (B^T tmp)[i][j].
 			for j := 0; j < a; j++ {
 				for i := 0; i < a; i++ {
-					ctx.VMOVUPS(mem(biasP, (i*a+j)*plan.Block*f32), x[i])
+					ctx.VMOVUPS(mem(biasP, (i*a+j)*k.blk*f32), x[i])
 				}
 				y := k.tr.input(ctx, x, t, kc)
 				for i := 0; i < a; i++ {
@@ -215,7 +212,7 @@ func (k *winogradKernel) productPhase() {
 		t := g.first
 		// pxIn = U of the tile, pxOut = M of the tile's first block.
 		ctx.LEAQ(mem(rowRes, uOff), pxIn)
-		ctx.LEAQ(mem(rowOut, t.Block0*k.t*plan.Block*f32), pxOut)
+		ctx.LEAQ(mem(rowOut, t.Block0*k.t*k.blk*f32), pxOut)
 		ctx.MOVQ(imm(g.count), k.tCnt)
 		tileLoop := k.label("ptile")
 		ctx.Label(tileLoop)
@@ -227,17 +224,17 @@ func (k *winogradKernel) productPhase() {
 			loop := k.label("pcol")
 			ctx.Label(loop)
 			k.product(t, c.Pixels)
-			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), pxRes)
-			ctx.ADDQ(imm(c.Pixels*plan.Block*f32), rowCnt)
+			ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxRes)
+			ctx.ADDQ(imm(c.Pixels*k.blk*f32), rowCnt)
 			ctx.DECQ(pxCnt)
 			ctx.JNZ(operand.LabelRef(loop))
 		}
 		if rem > 0 {
 			k.product(t, rem)
 		}
-		tileU := c.In * t.Blocks * plan.Block * f32
+		tileU := c.In * t.Blocks * k.blk * f32
 		ctx.ADDQ(imm(tileU), pxIn)
-		ctx.ADDQ(imm(t.Blocks*k.t*plan.Block*f32), pxOut)
+		ctx.ADDQ(imm(t.Blocks*k.t*k.blk*f32), pxOut)
 		ctx.DECQ(k.tCnt)
 		ctx.JNZ(operand.LabelRef(tileLoop))
 		uOff += g.count * tileU
@@ -251,45 +248,38 @@ func (k *winogradKernel) productPhase() {
 
 // product computes one register tile: blocks output channel blocks of
 // tile t by nt block tiles, V at pxRes, U at pxIn, M written at rowCnt.
-// With 16-lane vectors each accumulator holds two channel blocks, whose
-// halves go to their own rows of M.
 func (k *winogradKernel) product(t plan.OCTile, nt int) {
 	ctx := k.ctx
 	blocks := t.Blocks
-	per := k.tg.VectorBlocks()
-	vectors := (blocks + per - 1) / per
+	vectors := blocks
 	acc := func(o, p int) reg.VecPhysical { return k.vec[o*nt+p] }
 	wv := k.vec[vectors*nt : vectors*nt+vectors]
 	bc := k.vec[vectors*nt+vectors]
 	for o := 0; o < vectors; o++ {
 		for p := 0; p < nt; p++ {
-			if per == 1 {
-				ctx.VXORPS(acc(o, p), acc(o, p), acc(o, p))
-			} else {
-				ctx.VPXORD(acc(o, p), acc(o, p), acc(o, p))
-			}
+			k.zero(acc(o, p))
 		}
 	}
 	ctx.MOVQ(pxRes, icIn)
 	ctx.MOVQ(pxIn, icW)
-	vBlock := k.t * plan.Block * f32 // V: next channel block
+	vBlock := k.t * k.blk * f32 // V: next channel block
 	chunk := func(cs []int) {
 		woff := 0
 		for _, ch := range cs {
 			for o := 0; o < vectors; o++ {
-				ctx.VMOVUPS(mem(icW, woff+o*k.tg.Lanes*f32), wv[o])
+				ctx.VMOVUPS(mem(icW, woff+o*k.blk*f32), wv[o])
 			}
-			woff += blocks * plan.Block * f32
+			woff += blocks * k.blk * f32
 			for p := 0; p < nt; p++ {
-				ctx.VBROADCASTSS(mem(icIn, p*plan.Block*f32+ch*f32), bc)
+				ctx.VBROADCASTSS(mem(icIn, p*k.blk*f32+ch*f32), bc)
 				for o := 0; o < vectors; o++ {
 					ctx.VFMADD231PS(wv[o], bc, acc(o, p))
 				}
 			}
 		}
 	}
-	for _, run := range chunkRuns(plan.OCTile{ICLo: 0, ICHi: k.c.In}) {
-		step := len(run.channels) * blocks * plan.Block * f32
+	for _, run := range chunkRuns(plan.OCTile{ICLo: 0, ICHi: k.c.In}, k.blk) {
+		step := len(run.channels) * blocks * k.blk * f32
 		if run.count > 1 {
 			ctx.MOVQ(imm(run.count), icCnt)
 			loop := k.label("pic")
@@ -307,14 +297,7 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 	}
 	for o := 0; o < vectors; o++ {
 		for p := 0; p < nt; p++ {
-			if per == 1 {
-				ctx.VMOVUPS(acc(o, p), mem(rowCnt, (o*k.t+p)*plan.Block*f32))
-				continue
-			}
-			ctx.VEXTRACTF64X4(operand.U8(0), acc(o, p), mem(rowCnt, (2*o*k.t+p)*plan.Block*f32))
-			if 2*o+1 < blocks {
-				ctx.VEXTRACTF64X4(operand.U8(1), acc(o, p), mem(rowCnt, ((2*o+1)*k.t+p)*plan.Block*f32))
-			}
+			ctx.VMOVUPS(acc(o, p), mem(rowCnt, (o*k.t+p)*k.blk*f32))
 		}
 	}
 }
@@ -324,15 +307,15 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 func (k *winogradKernel) outputPhase() {
 	ctx := k.ctx
 	a, m := k.a, k.m
-	x, t, kc := ymm[0:a], ymm[a:a+2], ymm[8:11]
-	bias, zero, six := ymm[11], ymm[12], ymm[13]
+	x, t, kc := k.vec[0:a], k.vec[a:a+2], k.vec[8:11]
+	bias, zero, six := k.vec[11], k.vec[12], k.vec[13]
 	k.consts(k.tr.outConsts, kc)
 	switch k.s.Act {
 	case plan.ActReLU6:
 		k.consts([]float32{6}, vecs{six})
 		fallthrough
 	case plan.ActReLU:
-		ctx.VXORPS(zero, zero, zero)
+		k.zero(zero)
 	}
 	ctx.LEAQ(mem(wsBase, k.mOff), rowIn)       // M of (ocb, t)
 	ctx.LEAQ(mem(wBase, k.c.BiasOff*f32), icW) // bias of ocb
@@ -349,9 +332,9 @@ func (k *winogradKernel) outputPhase() {
 	ctx.VMOVUPS(mem(icW, 0), bias)
 	ctx.MOVQ(k.ocbOut, pxOut)
 	ctx.MOVQ(k.ocbRes, pxRes)
-	tileStep := m * plan.Block * f32
+	tileStep := m * k.blk * f32
 	ptrs := []reg.GPPhysical{rowIn, pxOut}
-	steps := []int{plan.Block * f32, tileStep}
+	steps := []int{k.blk * f32, tileStep}
 	rowSteps := []int{0, m*k.outRow - k.c.TilesX*tileStep}
 	if k.s.Residual() != nil {
 		ptrs = append(ptrs, pxRes)
@@ -366,20 +349,20 @@ func (k *winogradKernel) outputPhase() {
 			}
 			y := k.tr.output(ctx, x, t, kc)
 			for r := 0; r < m; r++ {
-				ctx.VMOVUPS(y[r], mem(biasP, (r*a+j)*plan.Block*f32))
+				ctx.VMOVUPS(y[r], mem(biasP, (r*a+j)*k.blk*f32))
 			}
 		}
 		// Rows: pixel (r, col) = (tmp A)[r][col] + bias (+ residual), activated.
 		for r := 0; r < m; r++ {
 			for j := 0; j < a; j++ {
-				ctx.VMOVUPS(mem(biasP, (r*a+j)*plan.Block*f32), x[j])
+				ctx.VMOVUPS(mem(biasP, (r*a+j)*k.blk*f32), x[j])
 			}
 			y := k.tr.output(ctx, x, t, kc)
 			for col := 0; col < m; col++ {
 				v := y[col]
 				ctx.VADDPS(bias, v, v)
 				if k.s.Residual() != nil {
-					ctx.VADDPS(mem(pxRes, r*k.resRow+col*plan.Block*f32), v, v)
+					ctx.VADDPS(mem(pxRes, r*k.resRow+col*k.blk*f32), v, v)
 				}
 				switch k.s.Act {
 				case plan.ActReLU:
@@ -388,11 +371,11 @@ func (k *winogradKernel) outputPhase() {
 					ctx.VMAXPS(zero, v, v)
 					ctx.VMINPS(six, v, v)
 				}
-				ctx.VMOVUPS(v, mem(pxOut, r*k.outRow+col*plan.Block*f32))
+				ctx.VMOVUPS(v, mem(pxOut, r*k.outRow+col*k.blk*f32))
 			}
 		}
 	})
-	ctx.ADDQ(imm(plan.Block*f32), k.tW)
+	ctx.ADDQ(imm(k.blk*f32), k.tW)
 	ctx.ADDQ(imm(k.outPlane), k.ocbOut)
 	ctx.ADDQ(imm(k.resPlane), k.ocbRes)
 	ctx.DECQ(k.ocbCnt)

@@ -104,14 +104,14 @@ func stepOutput(s *plan.Step) string {
 // lay is the layout literal of a value, as support.go defines it.
 func lay(v *plan.Value) *jen.Statement {
 	l := v.Layout
-	return jen.Id("layout").Values(jen.Lit(v.Buf.Offset), jen.Lit(l.C), jen.Lit(l.H), jen.Lit(l.W), jen.Lit(l.Halo))
+	return jen.Id("layout").Values(jen.Lit(v.Buf.Offset), jen.Lit(l.C), jen.Lit(l.H), jen.Lit(l.W), jen.Lit(l.Halo), jen.Lit(l.Block))
 }
 
 func lays(vs []*plan.Value) *jen.Statement {
 	return jen.Index().Id("layout").ValuesFunc(func(g *jen.Group) {
 		for _, v := range vs {
 			l := v.Layout
-			g.Values(jen.Lit(v.Buf.Offset), jen.Lit(l.C), jen.Lit(l.H), jen.Lit(l.W), jen.Lit(l.Halo))
+			g.Values(jen.Lit(v.Buf.Offset), jen.Lit(l.C), jen.Lit(l.H), jen.Lit(l.W), jen.Lit(l.Halo), jen.Lit(l.Block))
 		}
 	})
 }
@@ -164,7 +164,7 @@ func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step) jen.Code {
 	case plan.Concat:
 		return jen.Id("concat").Call(ws, lays(s.In), lay(s.Out))
 	case plan.Affine:
-		n := s.Out.Layout.CB() * plan.Block
+		n := s.Out.Layout.CB() * s.Out.Layout.Block
 		return jen.Id("affine").Call(ws, lay(s.In[0]), lay(s.Out),
 			weightSlice(s.Affine.ScaleOff, n), weightSlice(s.Affine.ShiftOff, n), act)
 	case plan.Activation:

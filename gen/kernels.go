@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/dave/jennifer/jen"
 
@@ -38,8 +39,8 @@ func (g *generator) kernelsFile() *jen.File {
 			// The Go kernel walks the weight groups: whole vectors of
 			// Group channels, whatever tiles the assembly uses.
 			f.Var().Id(name + "Groups").Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
-				ocb := (c.Out + plan.Block - 1) / plan.Block
-				per := plan.Group / plan.Block
+				ocb := (c.Out + c.Block - 1) / c.Block
+				per := plan.Group / c.Block
 				for j, r := range c.WeightGroups {
 					vals.Values(jen.Lit(j*per), jen.Lit(min(per, ocb-j*per)), jen.Lit(r.ICLo), jen.Lit(r.ICHi), jen.Lit(r.Off))
 				}
@@ -84,7 +85,7 @@ func convConsts(body *jen.Group, s *plan.Step) {
 	c := s.Conv
 	in, out := s.In[0], s.Out
 	il := in.Layout
-	inBase := in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*plan.Block
+	inBase := in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*c.Block
 	defs := []jen.Code{
 		jen.Id("inBase").Op("=").Lit(inBase),
 		jen.Id("inRow").Op("=").Lit(il.Row()),
@@ -112,7 +113,7 @@ func tapOffsets(s *plan.Step) []int {
 	var offs []int
 	for ky := 0; ky < c.KH; ky++ {
 		for kx := 0; kx < c.KW; kx++ {
-			offs = append(offs, ky*c.DilH*row+kx*c.DilW*plan.Block)
+			offs = append(offs, ky*c.DilH*row+kx*c.DilW*c.Block)
 		}
 	}
 	return offs
@@ -155,13 +156,13 @@ func directKernel(body *jen.Group, groups string, s *plan.Step) {
 	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(groups)).Block(
 		pixelLoops(s, func(px *jen.Group) {
 			px.Var().Id("acc").Index(jen.Lit(lanes)).Float32()
-			px.Copy(jen.Id("acc").Index(jen.Op(":")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op(":")))
+			px.Copy(jen.Id("acc").Index(jen.Op(":")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(c.Block).Op(":")))
 			px.Id("wi").Op(":=").Id("t").Dot("wOff")
 			px.Id("p0").Op(":=").Id("inBase").Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").
-				Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block)
+				Op("+").Id("ox").Op("*").Lit(c.StrideW * c.Block)
 			px.For(jen.Id("ic").Op(":=").Id("t").Dot("icLo"), jen.Id("ic").Op("<").Id("t").Dot("icHi"), jen.Id("ic").Op("++")).BlockFunc(func(ic *jen.Group) {
 				ic.Id("x").Op(":=").Parens(jen.Op("*").Index(jen.Lit(span)).Float32()).Parens(
-					jen.Id("ws").Index(jen.Id("p0").Op("+").Parens(jen.Id("ic").Op(">>").Lit(3)).Op("*").Id("inPlane").Op("+").Id("ic").Op("&").Lit(7).Op(":")))
+					jen.Id("ws").Index(jen.Id("p0").Op("+").Parens(jen.Id("ic").Op(">>").Lit(bits.TrailingZeros(uint(c.Block)))).Op("*").Id("inPlane").Op("+").Id("ic").Op("&").Lit(c.Block-1).Op(":")))
 				for j, off := range taps {
 					ic.Id(fmt.Sprintf("x%d", j)).Op(":=").Id("x").Index(jen.Lit(off))
 				}
@@ -179,13 +180,13 @@ func directKernel(body *jen.Group, groups string, s *plan.Step) {
 			})
 			px.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Id("t").Dot("blocks"), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
 				b.Id("o").Op(":=").Id("outBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("outPlane").
-					Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+					Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(c.Block)
 				if s.Residual() != nil {
 					b.Id("r").Op(":=").Id("resBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("resPlane").
-						Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+						Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(c.Block)
 				}
-				b.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
-					jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("acc").Index(jen.Id("b").Op("*").Lit(plan.Block).Op("+").Id("l")))),
+				b.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(c.Block), jen.Id("l").Op("++")).Block(
+					jen.Id("ws").Index(jen.Id("o").Op("+").Id("l")).Op("=").Add(epilogue(s, jen.Id("acc").Index(jen.Id("b").Op("*").Lit(c.Block).Op("+").Id("l")))),
 				)
 			})
 		}),
@@ -200,18 +201,18 @@ func depthwiseKernel(body *jen.Group, tiles string, s *plan.Step) {
 	taps := tapOffsets(s)
 	cp := c.DepthwiseRow()
 	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(tiles)).Block(
-		jen.Id("k").Op(":=").Id("w").Index(jen.Id("t").Dot("wOff").Op(":").Id("t").Dot("wOff").Op("+").Lit((len(taps)-1)*cp+plan.Block)),
+		jen.Id("k").Op(":=").Id("w").Index(jen.Id("t").Dot("wOff").Op(":").Id("t").Dot("wOff").Op("+").Lit((len(taps)-1)*cp+c.Block)),
 		pixelLoops(s, func(px *jen.Group) {
 			px.Id("p").Op(":=").Id("inBase").Op("+").Id("t").Dot("block0").Op("*").Id("inPlane").
-				Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").Op("+").Id("ox").Op("*").Lit(c.StrideW * plan.Block)
+				Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").Op("+").Id("ox").Op("*").Lit(c.StrideW * c.Block)
 			px.Id("o").Op(":=").Id("outBase").Op("+").Id("t").Dot("block0").Op("*").Id("outPlane").
-				Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+				Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(c.Block)
 			if s.Residual() != nil {
 				px.Id("r").Op(":=").Id("resBase").Op("+").Id("t").Dot("block0").Op("*").Id("resPlane").
-					Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(plan.Block)
+					Op("+").Id("oy").Op("*").Id("resRow").Op("+").Id("ox").Op("*").Lit(c.Block)
 			}
-			px.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(plan.Block), jen.Id("l").Op("++")).Block(
-				jen.Id("v").Op(":=").Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(plan.Block).Op("+").Id("l")).
+			px.For(jen.Id("l").Op(":=").Lit(0), jen.Id("l").Op("<").Lit(c.Block), jen.Id("l").Op("++")).Block(
+				jen.Id("v").Op(":=").Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(c.Block).Op("+").Id("l")).
 					Op("+").Add(sum(len(taps), func(j int) *jen.Statement {
 					return jen.Id("k").Index(jen.Lit(j * cp).Op("+").Id("l")).Op("*").Id("ws").Index(jen.Id("p").Op("+").Lit(taps[j]).Op("+").Id("l"))
 				})),
@@ -240,7 +241,7 @@ func winogradParams(tiles string, s *plan.Step) *jen.Statement {
 	d := jen.Dict{
 		jen.Id("m"):       jen.Lit(m),
 		jen.Id("in"):      lay(in),
-		jen.Id("inBase"):  jen.Lit(in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*plan.Block),
+		jen.Id("inBase"):  jen.Lit(in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*c.Block),
 		jen.Id("out"):     lay(s.Out),
 		jen.Id("act"):     jen.Lit(int(s.Act)),
 		jen.Id("bias"):    jen.Lit(c.BiasOff),

@@ -1,27 +1,21 @@
 package plan
 
-import (
-	"fmt"
-
-	"github.com/acgen/acgen/target"
-)
-
-// Block is the number of channels stored together, the same for every
-// target (see package target): one YMM register of float32, half a ZMM.
-const Block = target.Block
+import "fmt"
 
 // Layout is how one activation is stored: [CB][H+2*Halo][W+2*Halo][Block]
-// floats, CB = ceil(C/Block).
+// floats, CB = ceil(C/Block). Block is the program's channel block, one
+// vector register of its target (8 floats for AVX2, 16 for AVX-512).
 type Layout struct {
 	C, H, W int
 	Halo    int
+	Block   int
 }
 
 // CB is the number of channel blocks.
-func (l Layout) CB() int { return (l.C + Block - 1) / Block }
+func (l Layout) CB() int { return (l.C + l.Block - 1) / l.Block }
 
 // Row is the distance in floats between vertically adjacent pixels.
-func (l Layout) Row() int { return (l.W + 2*l.Halo) * Block }
+func (l Layout) Row() int { return (l.W + 2*l.Halo) * l.Block }
 
 // Plane is the distance in floats between channel blocks.
 func (l Layout) Plane() int { return (l.H + 2*l.Halo) * l.Row() }
@@ -30,12 +24,12 @@ func (l Layout) Plane() int { return (l.H + 2*l.Halo) * l.Row() }
 func (l Layout) Len() int { return l.CB() * l.Plane() }
 
 // Origin is the index of channel block 0's pixel (0, 0).
-func (l Layout) Origin() int { return l.Halo*l.Row() + l.Halo*Block }
+func (l Layout) Origin() int { return l.Halo*l.Row() + l.Halo*l.Block }
 
 // Index is where logical element (c, y, x) lives. y and x may reach into
 // the halo (down to -Halo).
 func (l Layout) Index(c, y, x int) int {
-	return (c/Block)*l.Plane() + (y+l.Halo)*l.Row() + (x+l.Halo)*Block + c%Block
+	return (c/l.Block)*l.Plane() + (y+l.Halo)*l.Row() + (x+l.Halo)*l.Block + c%l.Block
 }
 
 func (l Layout) String() string {

@@ -121,7 +121,7 @@ func (p *planner) packConv(s *Step) {
 		}
 		c.WeightOff = p.blob.intern(dst)
 		for i := range c.Tiles {
-			c.Tiles[i].WeightOff = c.WeightOff + c.Tiles[i].Block0*Block
+			c.Tiles[i].WeightOff = c.WeightOff + c.Tiles[i].Block0*c.Block
 		}
 		return
 	}
@@ -179,11 +179,11 @@ func (p *planner) packGroups(c *ConvStep) {
 // tap start; the next tap is Group floats on, the next input channel
 // KH*KW*Group.
 func (c *ConvStep) BlockWeights(b, ic int) int {
-	g := c.WeightGroups[b*Block/Group]
+	g := c.WeightGroups[b*c.Block/Group]
 	if ic < g.ICLo || ic > g.ICHi {
 		panic("plan: input channel outside the weight group") // directTiles keeps tiles inside their groups' ranges
 	}
-	return g.Off + (ic-g.ICLo)*c.KH*c.KW*Group + (b*Block)%Group
+	return g.Off + (ic-g.ICLo)*c.KH*c.KW*Group + (b*c.Block)%Group
 }
 
 // DepthwiseRow is the floats between the taps of a depthwise
@@ -191,12 +191,12 @@ func (c *ConvStep) BlockWeights(b, ic int) int {
 func (c *ConvStep) DepthwiseRow() int { return (c.Out + Group - 1) / Group * Group }
 
 // packLinear permutes the weights into the blocked order of the input
-// layout ([CB][H][W][8], halo excluded), with zeros for padded lanes.
+// layout ([CB][H][W][Block], halo excluded), with zeros for padded lanes.
 func (p *planner) packLinear(s *Step) {
 	l := s.Linear
 	n := s.Nodes[0]
 	in := s.In[0].Layout
-	l.K = in.CB() * in.H * in.W * Block
+	l.K = in.CB() * in.H * in.W * in.Block
 	l.BiasOff = p.appendPadded(biasOrZero(n.Linear.Bias, l.Out))
 	dst := make([]float32, l.Out*l.K)
 	for o := 0; o < l.Out; o++ {
@@ -205,8 +205,8 @@ func (p *planner) packLinear(s *Step) {
 		for cb := 0; cb < in.CB(); cb++ {
 			for y := 0; y < in.H; y++ {
 				for x := 0; x < in.W; x++ {
-					for lane := 0; lane < Block; lane++ {
-						if c := cb*Block + lane; c < in.C {
+					for lane := 0; lane < in.Block; lane++ {
+						if c := cb*in.Block + lane; c < in.C {
 							row[k] = float32(n.Linear.Weight[o*l.In+(c*in.H+y)*in.W+x])
 						}
 						k++

@@ -126,7 +126,7 @@ type planner struct {
 }
 
 func (p *planner) newValue(name string, s graph.Shape) *Value {
-	v := &Value{Name: name, Layout: Layout{C: s.C, H: s.H, W: s.W}}
+	v := &Value{Name: name, Layout: Layout{C: s.C, H: s.H, W: s.W, Block: p.target.Lanes}}
 	p.prog.Values = append(p.prog.Values, v)
 	return v
 }
@@ -205,7 +205,7 @@ func (p *planner) lower() {
 		switch n.Op {
 		case spec.Conv:
 			s.Kind = Conv
-			s.Conv = &ConvStep{Conv: *n.Conv, OutH: n.Shape.H, OutW: n.Shape.W}
+			s.Conv = &ConvStep{Conv: *n.Conv, OutH: n.Shape.H, OutW: n.Shape.W, Block: p.target.Lanes}
 			s.FLOPs = 2 * int64(n.Shape.Len()) * int64(n.Conv.In/n.Conv.Groups*n.Conv.KH*n.Conv.KW)
 			last = p.absorbResidual(s, n)
 			last = p.absorbAct(s, last)
@@ -319,7 +319,7 @@ func lowered(in Layout, out, kh, kw, stride, pad, groups int, weight, bias []flo
 		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad,
 		DilH: 1, DilW: 1, Groups: groups,
 		Weight: weight, Bias: bias,
-	}}
+	}, Block: in.Block}
 	c.OutH, c.OutW = c.Conv.OutSize(in.H, in.W)
 	return c
 }

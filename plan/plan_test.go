@@ -159,7 +159,7 @@ func checkTiles(t *testing.T, tg *target.Target, name string, p *plan.Program) {
 					t.Fatalf("%s %s: tiles do not cover the blocks in order: %+v", name, s.Name, c.Tiles)
 				}
 				next += tile.Blocks
-				vectors := (tile.Blocks + tg.VectorBlocks() - 1) / tg.VectorBlocks()
+				vectors := tile.Blocks
 				if regs := vectors*c.Pixels + vectors + 1; regs > tg.Regs {
 					t.Fatalf("%s %s %s: tile %+v x %d pixels needs %d registers", tg, name, s.Name, tile, c.Pixels, regs)
 				}
@@ -167,14 +167,14 @@ func checkTiles(t *testing.T, tg *target.Target, name string, p *plan.Program) {
 					t.Fatalf("%s %s: tile input range %d..%d of %d", name, s.Name, tile.ICLo, tile.ICHi, c.In)
 				}
 				for b := tile.Block0; b < tile.Block0+tile.Blocks; b++ {
-					g := c.WeightGroups[b*plan.Block/plan.Group]
+					g := c.WeightGroups[b*c.Block/plan.Group]
 					if tile.ICLo < g.ICLo || tile.ICHi > g.ICHi {
 						t.Fatalf("%s %s %s: tile %+v reads input channels its block %d's weight group %+v lacks", tg, name, s.Name, tile, b, g)
 					}
 				}
 			}
-			if next != (c.Out+7)/8 {
-				t.Fatalf("%s %s: tiles cover %d blocks of %d", name, s.Name, next, (c.Out+7)/8)
+			if ocb := (c.Out + c.Block - 1) / c.Block; next != ocb {
+				t.Fatalf("%s %s %s: tiles cover %d blocks of %d", tg, name, s.Name, next, ocb)
 			}
 		}
 	}

@@ -110,6 +110,7 @@ func (a Algo) String() string { return [...]string{"direct", "depthwise", "winog
 type ConvStep struct {
 	graph.Conv
 	OutH, OutW int
+	Block      int // the program's channel block
 	Algo       Algo
 	WinogradM  int // 2 or 4 when Algo is Winograd
 

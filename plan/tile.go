@@ -9,14 +9,14 @@ package plan
 func (p *planner) chooseDirect(c *ConvStep) {
 	t := p.target
 	cost := t.Cost
-	ocb := (c.Out + Block - 1) / Block
+	ocb := (c.Out + c.Block - 1) / c.Block
 	best := -1.0
 	for _, sh := range t.DirectShapes {
-		blocks := sh.Vectors * t.VectorBlocks()
+		blocks := sh.Vectors
 		if sh.Pixels > c.OutW && sh.Pixels > 4 {
 			continue
 		}
-		if blocks*Block%Group != 0 && ocb > blocks {
+		if blocks*c.Block%Group != 0 && ocb > blocks {
 			// Tiles of part of a weight group would read their weights
 			// with a different pattern each; only a single tile may.
 			continue
@@ -24,7 +24,7 @@ func (p *planner) chooseDirect(c *ConvStep) {
 		tiles := directTiles(c, blocks)
 		total := 0.0
 		for _, tl := range tiles {
-			vectors := float64((tl.Blocks + t.VectorBlocks() - 1) / t.VectorBlocks())
+			vectors := float64(tl.Blocks)
 			perRow := 0.0
 			full, rem := c.OutW/sh.Pixels, c.OutW%sh.Pixels
 			for _, px := range []struct{ n, count int }{{sh.Pixels, full}, {rem, 1}} {
@@ -53,11 +53,11 @@ func (p *planner) chooseDirect(c *ConvStep) {
 // weight group and reads that weight group's input channels (the packed
 // weights hold zeros where a channel's group does not read one).
 func directTiles(c *ConvStep, blocks int) []OCTile {
-	ocb := (c.Out + Block - 1) / Block
+	ocb := (c.Out + c.Block - 1) / c.Block
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
 	var tiles []OCTile
 	if c.Groups > 1 && outPer%Group != 0 {
-		per := Group / Block
+		per := max(1, Group/c.Block)
 		for j := 0; j*per < ocb; j++ {
 			lastOC := min((j+1)*Group, c.Out) - 1
 			lo, hi := (j*Group/outPer)*inPer, (lastOC/outPer+1)*inPer
@@ -70,14 +70,14 @@ func directTiles(c *ConvStep, blocks int) []OCTile {
 	}
 	span := ocb // blocks a tile may not cross
 	if c.Groups > 1 {
-		span = outPer / Block
+		span = outPer / c.Block
 	}
 	for b := 0; b < ocb; {
 		end := min(b+blocks, (b/span+1)*span, ocb)
-		lastOC := min(end*Block, c.Out) - 1
+		lastOC := min(end*c.Block, c.Out) - 1
 		tiles = append(tiles, OCTile{
 			Block0: b, Blocks: end - b,
-			ICLo: (b * Block / outPer) * inPer,
+			ICLo: (b * c.Block / outPer) * inPer,
 			ICHi: (lastOC/outPer + 1) * inPer,
 		})
 		b = end
@@ -89,8 +89,8 @@ func directTiles(c *ConvStep, blocks int) []OCTile {
 // at a time, as many pixels as fit.
 func chooseDepthwise(c *ConvStep) {
 	c.Pixels = min(12, max(c.OutW, 1))
-	ocb := (c.Out + Block - 1) / Block
+	ocb := (c.Out + c.Block - 1) / c.Block
 	for b := 0; b < ocb; b++ {
-		c.Tiles = append(c.Tiles, OCTile{Block0: b, Blocks: 1, ICLo: b * Block, ICHi: min((b+1)*Block, c.In)})
+		c.Tiles = append(c.Tiles, OCTile{Block0: b, Blocks: 1, ICLo: b * c.Block, ICHi: min((b+1)*c.Block, c.In)})
 	}
 }

@@ -116,10 +116,9 @@ func (p *planner) winogradM(c *ConvStep) int {
 func (p *planner) convCycles(c *ConvStep, m int) float64 {
 	cost := p.target.Cost
 	ic, oc := float64(c.In), float64(c.Out)
-	lanes := p.target.Lanes
-	ocv := float64((c.Out + lanes - 1) / lanes) // output vectors
-	icb := float64((c.In + Block - 1) / Block)
-	ocb := float64((c.Out + Block - 1) / Block)
+	ocv := float64((c.Out + c.Block - 1) / c.Block) // output vectors
+	icb := float64((c.In + c.Block - 1) / c.Block)
+	ocb := float64((c.Out + c.Block - 1) / c.Block)
 	bw := cost.CacheBytesPerCycle
 	if p.streamsWeights {
 		bw = cost.MemoryBytesPerCycle
@@ -157,8 +156,8 @@ func (p *planner) planWinograd(c *ConvStep, m int) {
 	c.Algo, c.WinogradM = Winograd, m
 	a := m + 2
 	c.TilesY, c.TilesX = ceilDiv(c.OutH, m), ceilDiv(c.OutW, m)
-	icb, ocb := (c.In+Block-1)/Block, (c.Out+Block-1)/Block
-	perRow := a * a * (icb + ocb) * c.TilesX * Block * 4 // bytes of V and M per tile row
+	icb, ocb := (c.In+c.Block-1)/c.Block, (c.Out+c.Block-1)/c.Block
+	perRow := a * a * (icb + ocb) * c.TilesX * c.Block * 4 // bytes of V and M per tile row
 	c.BlockRows = 1
 	for r := 2; r <= c.TilesY; r++ {
 		if c.TilesY%r != 0 {
@@ -174,7 +173,7 @@ func (p *planner) planWinograd(c *ConvStep, m int) {
 	}
 	// The GEMM of each transform element is a 1x1 convolution over the
 	// block's tiles: tile it like one.
-	gemm := &ConvStep{Conv: c.Conv, OutH: 1, OutW: c.BlockRows * c.TilesX}
+	gemm := &ConvStep{Conv: c.Conv, OutH: 1, OutW: c.BlockRows * c.TilesX, Block: c.Block}
 	gemm.KH, gemm.KW, gemm.Groups = 1, 1, 1
 	p.chooseDirect(gemm)
 	c.Tiles, c.Pixels = gemm.Tiles, gemm.Pixels
@@ -186,16 +185,14 @@ func (p *planner) planWinograd(c *ConvStep, m int) {
 func (c *ConvStep) WinogradScratch() (v, m, tmp int) {
 	a := c.WinogradM + 2
 	t := c.BlockRows * c.TilesX
-	icb, ocb := (c.In+Block-1)/Block, (c.Out+Block-1)/Block
-	return a * a * icb * t * Block, a * a * ocb * t * Block, a * a * Block
+	icb, ocb := (c.In+c.Block-1)/c.Block, (c.Out+c.Block-1)/c.Block
+	return a * a * icb * t * c.Block, a * a * ocb * t * c.Block, a * a * c.Block
 }
 
 // layoutWinograd lays out the transformed weights the package computes
 // when it loads, from the weights packGroups stored (U = G g G^T, in
 // float64 from the float32 kernels, rounded once): the bias, then
-// [xi][tile][ic][Blocks*8 lanes], in the program's own region, with a
-// vector's worth of slack at the end for a kernel reading a whole
-// vector of a tile's last, half-used one.
+// [xi][tile][ic][Blocks*Block lanes], in the program's own region.
 func (p *planner) layoutWinograd(c *ConvStep) {
 	a := c.WinogradM + 2
 	c.KernelsOff = c.WeightOff
@@ -203,14 +200,14 @@ func (p *planner) layoutWinograd(c *ConvStep) {
 	c.BiasOff = p.winogradSection((c.Out + Group - 1) / Group * Group)
 	per := 0
 	for _, t := range c.Tiles {
-		per += c.In * t.Blocks * Block
+		per += c.In * t.Blocks * c.Block
 	}
 	c.XiStride = per
-	off := p.winogradSection(a*a*per + p.target.Lanes)
+	off := p.winogradSection(a * a * per)
 	for ti := range c.Tiles {
 		t := &c.Tiles[ti]
 		t.WeightOff = off
-		off += c.In * t.Blocks * Block
+		off += c.In * t.Blocks * c.Block
 	}
 }
 

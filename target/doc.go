@@ -10,9 +10,8 @@
 // program per target and the run-time dispatch that picks the best one
 // the CPU supports, best first (AVX-512, then AVX2, then portable Go).
 //
-// Every target shares the activation layout (channels in blocks of
-// Block = 8, see package plan) and the packed weight layout (output
-// channels in groups of WeightGroup), so one weights.bin serves all of
-// them and the portable helpers serve every program: an AVX-512 kernel
-// computes two channel blocks per ZMM register.
+// Each program lays its activations out in channel blocks of its
+// target's vector width (see package plan), but every target reads the
+// same packed weights (output channels in groups of WeightGroup), so one
+// weights.bin serves all of them.
 package target

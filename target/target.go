@@ -16,15 +16,15 @@ type Target struct {
 	Suffix string
 	// Asm: the target's kernels are amd64 assembly (else portable Go).
 	Asm bool
-	// Lanes is the floats per vector register the kernels compute with:
-	// a multiple of the activation block (a register holds Lanes/Block
-	// channel blocks of one pixel).
+	// Lanes is the floats per vector register the kernels compute with,
+	// and the channel block of the program's activation layout: one
+	// register holds one block of one pixel.
 	Lanes int
 	// Regs is the number of vector registers the direct and Winograd
 	// product kernels may use.
 	Regs int
 	// DirectShapes are the register tiles the direct convolution may
-	// use: Vectors weight vectors (Vectors*Lanes output channels) by
+	// use: Vectors weight vectors (Vectors channel blocks) by
 	// Pixels adjacent output pixels, with Vectors*Pixels accumulators,
 	// Vectors weight registers and one broadcast within Regs.
 	DirectShapes []Shape
@@ -57,18 +57,13 @@ type Cost struct {
 	WinogradIn2, WinogradOut2, WinogradIn4, WinogradOut4 float64
 }
 
-// Block is the channels of one activation block, shared by every target.
-const Block = 8
-
 // WeightGroup is how many output channels the packed weights keep
 // together: the widest vector of any target, so that every target reads
-// the same packed weights (narrower ones read part of a group).
+// the same packed weights (narrower ones read part of a group) and a
+// package holding several targets carries its weights once.
 const WeightGroup = 16
 
 func (t *Target) String() string { return t.Name }
-
-// VectorBlocks is the channel blocks one vector register holds.
-func (t *Target) VectorBlocks() int { return t.Lanes / Block }
 
 // ByName returns the targets named in a comma-separated list, in the
 // order of All (best first).

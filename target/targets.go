@@ -3,10 +3,8 @@ package target
 // The targets, best first: the order in which a generated package tries
 // them at run time. Adding a backend is a row here plus its kernels.
 var (
-	// AVX512 runs the direct convolutions and Winograd's products in
-	// ZMM registers (16 floats, two channel blocks each) with 32
-	// registers for larger tiles; transforms, depthwise and pooling stay
-	// in YMM (they are bound by memory, not arithmetic). The constants
+	// AVX512 runs every kernel in ZMM registers: channel blocks of 16
+	// floats, and 32 registers for larger tiles. The constants
 	// are those of a core with two 512-bit FMA units (Intel Xeon since
 	// Skylake-SP); AMD Zen 4 issues one 512-bit FMA a cycle (as two
 	// 256-bit halves), so there the tiles are no slower than AVX2's but

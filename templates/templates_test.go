@@ -111,16 +111,21 @@ func sandwich(T [][]float64, x []float32, r, a int) []float64 {
 }
 
 func TestLayout(t *testing.T) {
-	l := layout{off: 100, c: 11, h: 3, w: 5, halo: 2}
+	l := layout{off: 100, c: 11, h: 3, w: 5, halo: 2, b: 8}
 	if l.cb() != 2 || l.row() != (5+4)*8 || l.plane() != (3+4)*l.row() {
 		t.Fatalf("layout geometry: cb %d row %d plane %d", l.cb(), l.row(), l.plane())
 	}
 	if got, want := l.at(10, 1, 2), 100+1*l.plane()+(1+2)*l.row()+(2+2)*8+2; got != want {
 		t.Errorf("at(10,1,2) = %d, want %d", got, want)
 	}
-	p := plan.Layout{C: 11, H: 3, W: 5, Halo: 2}
-	if got, want := l.at(10, 1, 2)-100, p.Index(10, 1, 2); got != want {
-		t.Errorf("templates and plan disagree on the layout: %d vs %d", got, want)
+	for _, b := range []int{8, 16} {
+		l.b = b
+		p := plan.Layout{C: 11, H: 3, W: 5, Halo: 2, Block: b}
+		for _, c := range [][3]int{{10, 1, 2}, {0, -2, -2}, {3, 2, 4}} {
+			if got, want := l.at(c[0], c[1], c[2])-100, p.Index(c[0], c[1], c[2]); got != want {
+				t.Errorf("block %d: templates and plan disagree on the layout at %v: %d vs %d", b, c, got, want)
+			}
+		}
 	}
 }
 
@@ -140,7 +145,7 @@ func TestTransformWeights(t *testing.T) {
 		for i := range w {
 			w[i] = float32(rng.NormFloat64())
 		}
-		c := &winogradConv{m: m, in: layout{c: in}, out: layout{c: out}, bias: 0, biasSrc: 0, kernels: 32, group: group, tiles: tiles}
+		c := &winogradConv{m: m, in: layout{c: in, b: 8}, out: layout{c: out, b: 8}, bias: 0, biasSrc: 0, kernels: 32, group: group, tiles: tiles}
 		// The kernel of (oc, ic) as the packed weights hold it:
 		// [oc/group][ic][3][3][group].
 		kernel := func(oc, ic int) []float32 {

@@ -149,8 +149,8 @@ func runGuarded(t *testing.T, l *level, src []float32, shift int) ([]float32, []
 		for cb := 0; cb < b.cb(); cb++ {
 			for y := -b.halo; y < b.h+b.halo; y++ {
 				for x := -b.halo; x < b.w+b.halo; x++ {
-					for k := 0; k < 8; k++ {
-						inside := y >= 0 && y < b.h && x >= 0 && x < b.w && cb*8+k < b.c
+					for k := 0; k < b.b; k++ {
+						inside := y >= 0 && y < b.h && x >= 0 && x < b.w && cb*b.b+k < b.c
 						if v := ws[b.pixel(cb, y, x)+k]; !inside && v != 0 {
 							t.Fatalf("%s: buffer at %d (%dx%dx%d+%d): halo or padded lane (block %d, y %d, x %d, lane %d) holds %v",
 								l.name, b.off, b.c, b.h, b.w, b.halo, cb, y, x, k, v)
@@ -245,7 +245,7 @@ func TestKernelVariants(t *testing.T) {
 			var lays []string
 			for _, b := range p.Buffers {
 				l := b.Layout
-				lays = append(lays, fmt.Sprintf("{%d, %d, %d, %d, %d}", b.Offset, l.C, l.H, l.W, l.Halo))
+				lays = append(lays, fmt.Sprintf("{%d, %d, %d, %d, %d, %d}", b.Offset, l.C, l.H, l.W, l.Halo, l.Block))
 			}
 			names := []string{p.Target.Name}
 			if p == res.Plan.Portable() && p.Target.Name != "go" {

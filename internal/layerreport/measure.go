@@ -140,7 +140,7 @@ func Algorithm(s *plan.Step) string {
 	case plan.Winograd:
 		return fmt.Sprintf("winograd F(%d,3)", c.WinogradM)
 	case plan.Direct:
-		return fmt.Sprintf("direct %dx%d/%d tile %dx%d", c.KH, c.KW, c.StrideH, c.Tiles[0].Blocks*plan.Block, c.Pixels)
+		return fmt.Sprintf("direct %dx%d/%d tile %dx%d", c.KH, c.KW, c.StrideH, c.Tiles[0].Blocks*c.Block, c.Pixels)
 	}
 	return fmt.Sprintf("%s %dx%d/%d", c.Algo, c.KH, c.KW, c.StrideH)
 }

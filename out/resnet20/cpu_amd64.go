@@ -22,7 +22,7 @@ func asmLevels() []*level {
 	}}
 }
 
-// supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX2 AVX512F FMA3], as
+// supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX512F], as
 // avo recorded them) and that the OS saves their registers across context switches.
 func supportsAVX512() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -43,22 +43,14 @@ func supportsAVX512() bool {
 		// no AVX
 		return false
 	}
-	if ebx7&(1<<5) == 0 {
-		// no AVX2
-		return false
-	}
 	if ebx7&(1<<16) == 0 {
 		// no AVX512F
-		return false
-	}
-	if ecx1&(1<<12) == 0 {
-		// no FMA3
 		return false
 	}
 	return true
 }
 
-// supportsAVX2 checks the extensions the avx2 kernels use ([AVX AVX2 FMA3], as
+// supportsAVX2 checks the extensions the avx2 kernels use ([AVX FMA3], as
 // avo recorded them) and that the OS saves their registers across context switches.
 func supportsAVX2() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -66,7 +58,6 @@ func supportsAVX2() bool {
 		return false
 	}
 	_, _, ecx1, _ := cpuid(1, 0)
-	_, ebx7, _, _ := cpuid(7, 0)
 	if ecx1&(1<<27) == 0 {
 		// no OSXSAVE: XGETBV is not available
 		return false
@@ -77,10 +68,6 @@ func supportsAVX2() bool {
 	}
 	if ecx1&(1<<28) == 0 {
 		// no AVX
-		return false
-	}
-	if ebx7&(1<<5) == 0 {
-		// no AVX2
 		return false
 	}
 	if ecx1&(1<<12) == 0 {

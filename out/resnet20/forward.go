@@ -7,7 +7,7 @@ package resnet20
 // weights; asm selects the program's assembly kernels.
 func forward(ws, w, u, dst, src []float32, asm bool) {
 	// input: pack -> 3x32x32+1
-	packInput(ws, layout{0, 3, 32, 32, 1}, src)
+	packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
 		step1AVX2(&ws[0], &w[0])
@@ -147,13 +147,13 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 		step23(ws, w)
 	}
 	// output: unpack -> dst
-	unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
+	unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0, 8})
 }
 
 // portableProgram is the avx2 program's state: 164560 floats of workspace per
-// inference, 977720 floats of transformed Winograd weights.
+// inference, 977472 floats of transformed Winograd weights.
 var portableProgram = program{
-	winogradLen:   977720,
+	winogradLen:   977472,
 	winogradSteps: []*winogradConv{&step2Winograd, &step3Winograd, &step4Winograd, &step5Winograd, &step6Winograd, &step7Winograd, &step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd},
 	workspaceLen:  164560,
 }

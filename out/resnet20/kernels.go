@@ -60,11 +60,11 @@ var step2Winograd = winogradConv{
 	bias:    0,
 	biasSrc: 448,
 	group:   16,
-	in:      layout{9248, 16, 32, 32, 1},
+	in:      layout{9248, 16, 32, 32, 1, 8},
 	inBase:  9248,
 	kernels: 464,
 	m:       4,
-	out:     layout{27744, 16, 32, 32, 1},
+	out:     layout{27744, 16, 32, 32, 1, 8},
 	scratch: 127408,
 	tiles:   step2Tiles[:],
 	tilesX:  8,
@@ -81,16 +81,16 @@ func step3(ws, w []float32) {
 
 var step3Winograd = winogradConv{
 	act:     1,
-	bias:    9248,
+	bias:    9232,
 	biasSrc: 2768,
 	group:   16,
 	hasRes:  true,
-	in:      layout{27744, 16, 32, 32, 1},
+	in:      layout{27744, 16, 32, 32, 1, 8},
 	inBase:  27744,
 	kernels: 2784,
 	m:       4,
-	out:     layout{46240, 16, 32, 32, 1},
-	res:     layout{9248, 16, 32, 32, 1},
+	out:     layout{46240, 16, 32, 32, 1, 8},
+	res:     layout{9248, 16, 32, 32, 1, 8},
 	scratch: 127408,
 	tiles:   step3Tiles[:],
 	tilesX:  8,
@@ -98,7 +98,7 @@ var step3Winograd = winogradConv{
 	xi:      256,
 }
 
-var step3Tiles = [...]convTile{{0, 2, 0, 16, 9264}}
+var step3Tiles = [...]convTile{{0, 2, 0, 16, 9248}}
 
 // step4 computes stage1.1.conv1+stage1.1.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step4(ws, w []float32) {
@@ -107,14 +107,14 @@ func step4(ws, w []float32) {
 
 var step4Winograd = winogradConv{
 	act:     1,
-	bias:    18496,
+	bias:    18464,
 	biasSrc: 5088,
 	group:   16,
-	in:      layout{46240, 16, 32, 32, 1},
+	in:      layout{46240, 16, 32, 32, 1, 8},
 	inBase:  46240,
 	kernels: 5104,
 	m:       4,
-	out:     layout{9248, 16, 32, 32, 1},
+	out:     layout{9248, 16, 32, 32, 1, 8},
 	scratch: 127408,
 	tiles:   step4Tiles[:],
 	tilesX:  8,
@@ -122,7 +122,7 @@ var step4Winograd = winogradConv{
 	xi:      256,
 }
 
-var step4Tiles = [...]convTile{{0, 2, 0, 16, 18512}}
+var step4Tiles = [...]convTile{{0, 2, 0, 16, 18480}}
 
 // step5 computes stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step5(ws, w []float32) {
@@ -131,16 +131,16 @@ func step5(ws, w []float32) {
 
 var step5Winograd = winogradConv{
 	act:     1,
-	bias:    27744,
+	bias:    27696,
 	biasSrc: 7408,
 	group:   16,
 	hasRes:  true,
-	in:      layout{9248, 16, 32, 32, 1},
+	in:      layout{9248, 16, 32, 32, 1, 8},
 	inBase:  9248,
 	kernels: 7424,
 	m:       4,
-	out:     layout{27744, 16, 32, 32, 1},
-	res:     layout{46240, 16, 32, 32, 1},
+	out:     layout{27744, 16, 32, 32, 1, 8},
+	res:     layout{46240, 16, 32, 32, 1, 8},
 	scratch: 127408,
 	tiles:   step5Tiles[:],
 	tilesX:  8,
@@ -148,7 +148,7 @@ var step5Winograd = winogradConv{
 	xi:      256,
 }
 
-var step5Tiles = [...]convTile{{0, 2, 0, 16, 27760}}
+var step5Tiles = [...]convTile{{0, 2, 0, 16, 27712}}
 
 // step6 computes stage1.2.conv1+stage1.2.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step6(ws, w []float32) {
@@ -157,14 +157,14 @@ func step6(ws, w []float32) {
 
 var step6Winograd = winogradConv{
 	act:     1,
-	bias:    36992,
+	bias:    36928,
 	biasSrc: 9728,
 	group:   16,
-	in:      layout{27744, 16, 32, 32, 1},
+	in:      layout{27744, 16, 32, 32, 1, 8},
 	inBase:  27744,
 	kernels: 9744,
 	m:       4,
-	out:     layout{9248, 16, 32, 32, 1},
+	out:     layout{9248, 16, 32, 32, 1, 8},
 	scratch: 127408,
 	tiles:   step6Tiles[:],
 	tilesX:  8,
@@ -172,7 +172,7 @@ var step6Winograd = winogradConv{
 	xi:      256,
 }
 
-var step6Tiles = [...]convTile{{0, 2, 0, 16, 37008}}
+var step6Tiles = [...]convTile{{0, 2, 0, 16, 36944}}
 
 // step7 computes stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step7(ws, w []float32) {
@@ -181,16 +181,16 @@ func step7(ws, w []float32) {
 
 var step7Winograd = winogradConv{
 	act:     1,
-	bias:    46240,
+	bias:    46160,
 	biasSrc: 12048,
 	group:   16,
 	hasRes:  true,
-	in:      layout{9248, 16, 32, 32, 1},
+	in:      layout{9248, 16, 32, 32, 1, 8},
 	inBase:  9248,
 	kernels: 12064,
 	m:       4,
-	out:     layout{46240, 16, 32, 32, 1},
-	res:     layout{27744, 16, 32, 32, 1},
+	out:     layout{46240, 16, 32, 32, 1, 8},
+	res:     layout{27744, 16, 32, 32, 1, 8},
 	scratch: 127408,
 	tiles:   step7Tiles[:],
 	tilesX:  8,
@@ -198,7 +198,7 @@ var step7Winograd = winogradConv{
 	xi:      256,
 }
 
-var step7Tiles = [...]convTile{{0, 2, 0, 16, 46256}}
+var step7Tiles = [...]convTile{{0, 2, 0, 16, 46176}}
 
 // step8 computes stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 1.
 func step8(ws, w []float32) {
@@ -255,14 +255,14 @@ func step9(ws, w []float32) {
 
 var step9Winograd = winogradConv{
 	act:     0,
-	bias:    55488,
+	bias:    55392,
 	biasSrc: 19008,
 	group:   16,
-	in:      layout{64736, 32, 16, 16, 1},
+	in:      layout{64736, 32, 16, 16, 1, 8},
 	inBase:  64736,
 	kernels: 19040,
 	m:       4,
-	out:     layout{75104, 32, 16, 16, 0},
+	out:     layout{75104, 32, 16, 16, 0, 8},
 	scratch: 127408,
 	tiles:   step9Tiles[:],
 	tilesX:  4,
@@ -270,7 +270,7 @@ var step9Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step9Tiles = [...]convTile{{0, 2, 0, 32, 55520}, {2, 2, 0, 32, 56032}}
+var step9Tiles = [...]convTile{{0, 2, 0, 32, 55424}, {2, 2, 0, 32, 55936}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32) {
@@ -323,14 +323,14 @@ func step11(ws, w []float32) {
 
 var step11Winograd = winogradConv{
 	act:     1,
-	bias:    92400,
+	bias:    92288,
 	biasSrc: 28800,
 	group:   16,
-	in:      layout{64736, 32, 16, 16, 1},
+	in:      layout{64736, 32, 16, 16, 1, 8},
 	inBase:  64736,
 	kernels: 28832,
 	m:       4,
-	out:     layout{83296, 32, 16, 16, 1},
+	out:     layout{83296, 32, 16, 16, 1, 8},
 	scratch: 127408,
 	tiles:   step11Tiles[:],
 	tilesX:  4,
@@ -338,7 +338,7 @@ var step11Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step11Tiles = [...]convTile{{0, 2, 0, 32, 92432}, {2, 2, 0, 32, 92944}}
+var step11Tiles = [...]convTile{{0, 2, 0, 32, 92320}, {2, 2, 0, 32, 92832}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32) {
@@ -347,16 +347,16 @@ func step12(ws, w []float32) {
 
 var step12Winograd = winogradConv{
 	act:     1,
-	bias:    129312,
+	bias:    129184,
 	biasSrc: 38048,
 	group:   16,
 	hasRes:  true,
-	in:      layout{83296, 32, 16, 16, 1},
+	in:      layout{83296, 32, 16, 16, 1, 8},
 	inBase:  83296,
 	kernels: 38080,
 	m:       4,
-	out:     layout{93664, 32, 16, 16, 1},
-	res:     layout{64736, 32, 16, 16, 1},
+	out:     layout{93664, 32, 16, 16, 1, 8},
+	res:     layout{64736, 32, 16, 16, 1, 8},
 	scratch: 127408,
 	tiles:   step12Tiles[:],
 	tilesX:  4,
@@ -364,7 +364,7 @@ var step12Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 129344}, {2, 2, 0, 32, 129856}}
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 129216}, {2, 2, 0, 32, 129728}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32) {
@@ -373,14 +373,14 @@ func step13(ws, w []float32) {
 
 var step13Winograd = winogradConv{
 	act:     1,
-	bias:    166224,
+	bias:    166080,
 	biasSrc: 47296,
 	group:   16,
-	in:      layout{93664, 32, 16, 16, 1},
+	in:      layout{93664, 32, 16, 16, 1, 8},
 	inBase:  93664,
 	kernels: 47328,
 	m:       4,
-	out:     layout{64736, 32, 16, 16, 1},
+	out:     layout{64736, 32, 16, 16, 1, 8},
 	scratch: 127408,
 	tiles:   step13Tiles[:],
 	tilesX:  4,
@@ -388,7 +388,7 @@ var step13Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 166256}, {2, 2, 0, 32, 166768}}
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 166112}, {2, 2, 0, 32, 166624}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32) {
@@ -397,16 +397,16 @@ func step14(ws, w []float32) {
 
 var step14Winograd = winogradConv{
 	act:     1,
-	bias:    203136,
+	bias:    202976,
 	biasSrc: 56544,
 	group:   16,
 	hasRes:  true,
-	in:      layout{64736, 32, 16, 16, 1},
+	in:      layout{64736, 32, 16, 16, 1, 8},
 	inBase:  64736,
 	kernels: 56576,
 	m:       4,
-	out:     layout{83296, 32, 16, 16, 1},
-	res:     layout{93664, 32, 16, 16, 1},
+	out:     layout{83296, 32, 16, 16, 1, 8},
+	res:     layout{93664, 32, 16, 16, 1, 8},
 	scratch: 127408,
 	tiles:   step14Tiles[:],
 	tilesX:  4,
@@ -414,7 +414,7 @@ var step14Winograd = winogradConv{
 	xi:      1024,
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 203168}, {2, 2, 0, 32, 203680}}
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 203008}, {2, 2, 0, 32, 203520}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32) {
@@ -471,14 +471,14 @@ func step16(ws, w []float32) {
 
 var step16Winograd = winogradConv{
 	act:     0,
-	bias:    240048,
+	bias:    239872,
 	biasSrc: 84288,
 	group:   16,
-	in:      layout{104032, 64, 8, 8, 1},
+	in:      layout{104032, 64, 8, 8, 1, 8},
 	inBase:  104032,
 	kernels: 84352,
 	m:       4,
-	out:     layout{110432, 64, 8, 8, 0},
+	out:     layout{110432, 64, 8, 8, 0, 8},
 	scratch: 127408,
 	tiles:   step16Tiles[:],
 	tilesX:  2,
@@ -486,7 +486,7 @@ var step16Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step16Tiles = [...]convTile{{0, 4, 0, 64, 240112}, {4, 4, 0, 64, 242160}}
+var step16Tiles = [...]convTile{{0, 4, 0, 64, 239936}, {4, 4, 0, 64, 241984}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32) {
@@ -539,14 +539,14 @@ func step18(ws, w []float32) {
 
 var step18Winograd = winogradConv{
 	act:     1,
-	bias:    387584,
+	bias:    387392,
 	biasSrc: 123328,
 	group:   16,
-	in:      layout{104032, 64, 8, 8, 1},
+	in:      layout{104032, 64, 8, 8, 1, 8},
 	inBase:  104032,
 	kernels: 123392,
 	m:       4,
-	out:     layout{114528, 64, 8, 8, 1},
+	out:     layout{114528, 64, 8, 8, 1, 8},
 	scratch: 127408,
 	tiles:   step18Tiles[:],
 	tilesX:  2,
@@ -554,7 +554,7 @@ var step18Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step18Tiles = [...]convTile{{0, 4, 0, 64, 387648}, {4, 4, 0, 64, 389696}}
+var step18Tiles = [...]convTile{{0, 4, 0, 64, 387456}, {4, 4, 0, 64, 389504}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32) {
@@ -563,16 +563,16 @@ func step19(ws, w []float32) {
 
 var step19Winograd = winogradConv{
 	act:     1,
-	bias:    535120,
+	bias:    534912,
 	biasSrc: 160256,
 	group:   16,
 	hasRes:  true,
-	in:      layout{114528, 64, 8, 8, 1},
+	in:      layout{114528, 64, 8, 8, 1, 8},
 	inBase:  114528,
 	kernels: 160320,
 	m:       4,
-	out:     layout{120928, 64, 8, 8, 1},
-	res:     layout{104032, 64, 8, 8, 1},
+	out:     layout{120928, 64, 8, 8, 1, 8},
+	res:     layout{104032, 64, 8, 8, 1, 8},
 	scratch: 127408,
 	tiles:   step19Tiles[:],
 	tilesX:  2,
@@ -580,7 +580,7 @@ var step19Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step19Tiles = [...]convTile{{0, 4, 0, 64, 535184}, {4, 4, 0, 64, 537232}}
+var step19Tiles = [...]convTile{{0, 4, 0, 64, 534976}, {4, 4, 0, 64, 537024}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32) {
@@ -589,14 +589,14 @@ func step20(ws, w []float32) {
 
 var step20Winograd = winogradConv{
 	act:     1,
-	bias:    682656,
+	bias:    682432,
 	biasSrc: 197184,
 	group:   16,
-	in:      layout{120928, 64, 8, 8, 1},
+	in:      layout{120928, 64, 8, 8, 1, 8},
 	inBase:  120928,
 	kernels: 197248,
 	m:       4,
-	out:     layout{104032, 64, 8, 8, 1},
+	out:     layout{104032, 64, 8, 8, 1, 8},
 	scratch: 127408,
 	tiles:   step20Tiles[:],
 	tilesX:  2,
@@ -604,7 +604,7 @@ var step20Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step20Tiles = [...]convTile{{0, 4, 0, 64, 682720}, {4, 4, 0, 64, 684768}}
+var step20Tiles = [...]convTile{{0, 4, 0, 64, 682496}, {4, 4, 0, 64, 684544}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32) {
@@ -613,16 +613,16 @@ func step21(ws, w []float32) {
 
 var step21Winograd = winogradConv{
 	act:     1,
-	bias:    830192,
+	bias:    829952,
 	biasSrc: 234112,
 	group:   16,
 	hasRes:  true,
-	in:      layout{104032, 64, 8, 8, 1},
+	in:      layout{104032, 64, 8, 8, 1, 8},
 	inBase:  104032,
 	kernels: 234176,
 	m:       4,
-	out:     layout{110432, 64, 8, 8, 0},
-	res:     layout{120928, 64, 8, 8, 1},
+	out:     layout{110432, 64, 8, 8, 0, 8},
+	res:     layout{120928, 64, 8, 8, 1, 8},
 	scratch: 127408,
 	tiles:   step21Tiles[:],
 	tilesX:  2,
@@ -630,7 +630,7 @@ var step21Winograd = winogradConv{
 	xi:      4096,
 }
 
-var step21Tiles = [...]convTile{{0, 4, 0, 64, 830256}, {4, 4, 0, 64, 832304}}
+var step21Tiles = [...]convTile{{0, 4, 0, 64, 830016}, {4, 4, 0, 64, 832064}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32) {

@@ -17,7 +17,7 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	dst := make([]float32, OutputLen)
 	src := make([]float32, InputLen)
 	return []layerStep{{"00_input", 0.0, func() {
-		packInput(ws, layout{0, 3, 32, 32, 1}, src)
+		packInput(ws, layout{0, 3, 32, 32, 1, 16}, src)
 	}}, {"01_conv1+relu1", 884736.0, func() {
 		step1AVX512(&ws[0], &w[0])
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
@@ -65,6 +65,6 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	}}, {"23_linear", 1280.0, func() {
 		step23AVX512(&ws[0], &w[0])
 	}}, {"24_output", 0.0, func() {
-		unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
+		unpackOutput(dst, ws, layout{136640, 10, 1, 1, 0, 16})
 	}}}
 }

@@ -20,7 +20,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	dst := make([]float32, OutputLen)
 	src := make([]float32, InputLen)
 	return []layerStep{{"00_input", 0.0, func() {
-		packInput(ws, layout{0, 3, 32, 32, 1}, src)
+		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
 	}}, {"01_conv1+relu1", 884736.0, func() {
 		if asm {
 			step1AVX2(&ws[0], &w[0])
@@ -160,7 +160,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 			step23(ws, w)
 		}
 	}}, {"24_output", 0.0, func() {
-		unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
+		unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0, 8})
 	}}}
 }
 

@@ -7,7 +7,7 @@ package resnet20
 // forwardAVX512 runs one sample of the avx512 program (see forward).
 func forwardAVX512(ws, w, u, dst, src []float32) {
 	// input: pack -> 3x32x32+1
-	packInput(ws, layout{0, 3, 32, 32, 1}, src)
+	packInput(ws, layout{0, 3, 32, 32, 1, 16}, src)
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	step1AVX512(&ws[0], &w[0])
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
@@ -55,15 +55,15 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// linear: linear -> 10x1x1+0
 	step23AVX512(&ws[0], &w[0])
 	// output: unpack -> dst
-	unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0})
+	unpackOutput(dst, ws, layout{136640, 10, 1, 1, 0, 16})
 }
 
-// programAVX512 is the avx512 program's state: 164560 floats of workspace per
-// inference, 977728 floats of transformed Winograd weights.
+// programAVX512 is the avx512 program's state: 174096 floats of workspace per
+// inference, 977472 floats of transformed Winograd weights.
 var programAVX512 = program{
-	winogradLen:   977728,
+	winogradLen:   977472,
 	winogradSteps: []*winogradConv{&step2WinogradAVX512, &step3WinogradAVX512, &step4WinogradAVX512, &step5WinogradAVX512, &step6WinogradAVX512, &step7WinogradAVX512, &step9WinogradAVX512, &step11WinogradAVX512, &step12WinogradAVX512, &step13WinogradAVX512, &step14WinogradAVX512, &step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
-	workspaceLen:  164560,
+	workspaceLen:  174096,
 }
 
 var step2WinogradAVX512 = winogradConv{
@@ -71,315 +71,315 @@ var step2WinogradAVX512 = winogradConv{
 	bias:    0,
 	biasSrc: 448,
 	group:   16,
-	in:      layout{9248, 16, 32, 32, 1},
-	inBase:  9248,
+	in:      layout{18496, 16, 32, 32, 1, 16},
+	inBase:  18496,
 	kernels: 464,
 	m:       4,
-	out:     layout{27744, 16, 32, 32, 1},
-	scratch: 127408,
+	out:     layout{36992, 16, 32, 32, 1, 16},
+	scratch: 136656,
 	tiles:   step2TilesAVX512[:],
 	tilesX:  8,
 	tilesY:  8,
 	xi:      256,
 }
 
-var step2TilesAVX512 = [...]convTile{{0, 2, 0, 16, 16}}
+var step2TilesAVX512 = [...]convTile{{0, 1, 0, 16, 16}}
 
 var step3WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    9248,
+	bias:    9232,
 	biasSrc: 2768,
 	group:   16,
 	hasRes:  true,
-	in:      layout{27744, 16, 32, 32, 1},
-	inBase:  27744,
+	in:      layout{36992, 16, 32, 32, 1, 16},
+	inBase:  36992,
 	kernels: 2784,
 	m:       4,
-	out:     layout{46240, 16, 32, 32, 1},
-	res:     layout{9248, 16, 32, 32, 1},
-	scratch: 127408,
+	out:     layout{55488, 16, 32, 32, 1, 16},
+	res:     layout{18496, 16, 32, 32, 1, 16},
+	scratch: 136656,
 	tiles:   step3TilesAVX512[:],
 	tilesX:  8,
 	tilesY:  8,
 	xi:      256,
 }
 
-var step3TilesAVX512 = [...]convTile{{0, 2, 0, 16, 9264}}
+var step3TilesAVX512 = [...]convTile{{0, 1, 0, 16, 9248}}
 
 var step4WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    18496,
+	bias:    18464,
 	biasSrc: 5088,
 	group:   16,
-	in:      layout{46240, 16, 32, 32, 1},
-	inBase:  46240,
+	in:      layout{55488, 16, 32, 32, 1, 16},
+	inBase:  55488,
 	kernels: 5104,
 	m:       4,
-	out:     layout{9248, 16, 32, 32, 1},
-	scratch: 127408,
+	out:     layout{18496, 16, 32, 32, 1, 16},
+	scratch: 136656,
 	tiles:   step4TilesAVX512[:],
 	tilesX:  8,
 	tilesY:  8,
 	xi:      256,
 }
 
-var step4TilesAVX512 = [...]convTile{{0, 2, 0, 16, 18512}}
+var step4TilesAVX512 = [...]convTile{{0, 1, 0, 16, 18480}}
 
 var step5WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    27744,
+	bias:    27696,
 	biasSrc: 7408,
 	group:   16,
 	hasRes:  true,
-	in:      layout{9248, 16, 32, 32, 1},
-	inBase:  9248,
+	in:      layout{18496, 16, 32, 32, 1, 16},
+	inBase:  18496,
 	kernels: 7424,
 	m:       4,
-	out:     layout{27744, 16, 32, 32, 1},
-	res:     layout{46240, 16, 32, 32, 1},
-	scratch: 127408,
+	out:     layout{36992, 16, 32, 32, 1, 16},
+	res:     layout{55488, 16, 32, 32, 1, 16},
+	scratch: 136656,
 	tiles:   step5TilesAVX512[:],
 	tilesX:  8,
 	tilesY:  8,
 	xi:      256,
 }
 
-var step5TilesAVX512 = [...]convTile{{0, 2, 0, 16, 27760}}
+var step5TilesAVX512 = [...]convTile{{0, 1, 0, 16, 27712}}
 
 var step6WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    36992,
+	bias:    36928,
 	biasSrc: 9728,
 	group:   16,
-	in:      layout{27744, 16, 32, 32, 1},
-	inBase:  27744,
+	in:      layout{36992, 16, 32, 32, 1, 16},
+	inBase:  36992,
 	kernels: 9744,
 	m:       4,
-	out:     layout{9248, 16, 32, 32, 1},
-	scratch: 127408,
+	out:     layout{18496, 16, 32, 32, 1, 16},
+	scratch: 136656,
 	tiles:   step6TilesAVX512[:],
 	tilesX:  8,
 	tilesY:  8,
 	xi:      256,
 }
 
-var step6TilesAVX512 = [...]convTile{{0, 2, 0, 16, 37008}}
+var step6TilesAVX512 = [...]convTile{{0, 1, 0, 16, 36944}}
 
 var step7WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    46240,
+	bias:    46160,
 	biasSrc: 12048,
 	group:   16,
 	hasRes:  true,
-	in:      layout{9248, 16, 32, 32, 1},
-	inBase:  9248,
+	in:      layout{18496, 16, 32, 32, 1, 16},
+	inBase:  18496,
 	kernels: 12064,
 	m:       4,
-	out:     layout{46240, 16, 32, 32, 1},
-	res:     layout{27744, 16, 32, 32, 1},
-	scratch: 127408,
+	out:     layout{55488, 16, 32, 32, 1, 16},
+	res:     layout{36992, 16, 32, 32, 1, 16},
+	scratch: 136656,
 	tiles:   step7TilesAVX512[:],
 	tilesX:  8,
 	tilesY:  8,
 	xi:      256,
 }
 
-var step7TilesAVX512 = [...]convTile{{0, 2, 0, 16, 46256}}
+var step7TilesAVX512 = [...]convTile{{0, 1, 0, 16, 46176}}
 
 var step9WinogradAVX512 = winogradConv{
 	act:     0,
-	bias:    55488,
+	bias:    55392,
 	biasSrc: 19008,
 	group:   16,
-	in:      layout{64736, 32, 16, 16, 1},
-	inBase:  64736,
+	in:      layout{73984, 32, 16, 16, 1, 16},
+	inBase:  73984,
 	kernels: 19040,
 	m:       4,
-	out:     layout{75104, 32, 16, 16, 0},
-	scratch: 127408,
+	out:     layout{84352, 32, 16, 16, 0, 16},
+	scratch: 136656,
 	tiles:   step9TilesAVX512[:],
 	tilesX:  4,
 	tilesY:  4,
 	xi:      1024,
 }
 
-var step9TilesAVX512 = [...]convTile{{0, 4, 0, 32, 55520}}
+var step9TilesAVX512 = [...]convTile{{0, 2, 0, 32, 55424}}
 
 var step11WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    92400,
+	bias:    92288,
 	biasSrc: 28800,
 	group:   16,
-	in:      layout{64736, 32, 16, 16, 1},
-	inBase:  64736,
+	in:      layout{73984, 32, 16, 16, 1, 16},
+	inBase:  73984,
 	kernels: 28832,
 	m:       4,
-	out:     layout{83296, 32, 16, 16, 1},
-	scratch: 127408,
+	out:     layout{92544, 32, 16, 16, 1, 16},
+	scratch: 136656,
 	tiles:   step11TilesAVX512[:],
 	tilesX:  4,
 	tilesY:  4,
 	xi:      1024,
 }
 
-var step11TilesAVX512 = [...]convTile{{0, 4, 0, 32, 92432}}
+var step11TilesAVX512 = [...]convTile{{0, 2, 0, 32, 92320}}
 
 var step12WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    129312,
+	bias:    129184,
 	biasSrc: 38048,
 	group:   16,
 	hasRes:  true,
-	in:      layout{83296, 32, 16, 16, 1},
-	inBase:  83296,
+	in:      layout{92544, 32, 16, 16, 1, 16},
+	inBase:  92544,
 	kernels: 38080,
 	m:       4,
-	out:     layout{93664, 32, 16, 16, 1},
-	res:     layout{64736, 32, 16, 16, 1},
-	scratch: 127408,
+	out:     layout{102912, 32, 16, 16, 1, 16},
+	res:     layout{73984, 32, 16, 16, 1, 16},
+	scratch: 136656,
 	tiles:   step12TilesAVX512[:],
 	tilesX:  4,
 	tilesY:  4,
 	xi:      1024,
 }
 
-var step12TilesAVX512 = [...]convTile{{0, 4, 0, 32, 129344}}
+var step12TilesAVX512 = [...]convTile{{0, 2, 0, 32, 129216}}
 
 var step13WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    166224,
+	bias:    166080,
 	biasSrc: 47296,
 	group:   16,
-	in:      layout{93664, 32, 16, 16, 1},
-	inBase:  93664,
+	in:      layout{102912, 32, 16, 16, 1, 16},
+	inBase:  102912,
 	kernels: 47328,
 	m:       4,
-	out:     layout{64736, 32, 16, 16, 1},
-	scratch: 127408,
+	out:     layout{73984, 32, 16, 16, 1, 16},
+	scratch: 136656,
 	tiles:   step13TilesAVX512[:],
 	tilesX:  4,
 	tilesY:  4,
 	xi:      1024,
 }
 
-var step13TilesAVX512 = [...]convTile{{0, 4, 0, 32, 166256}}
+var step13TilesAVX512 = [...]convTile{{0, 2, 0, 32, 166112}}
 
 var step14WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    203136,
+	bias:    202976,
 	biasSrc: 56544,
 	group:   16,
 	hasRes:  true,
-	in:      layout{64736, 32, 16, 16, 1},
-	inBase:  64736,
+	in:      layout{73984, 32, 16, 16, 1, 16},
+	inBase:  73984,
 	kernels: 56576,
 	m:       4,
-	out:     layout{83296, 32, 16, 16, 1},
-	res:     layout{93664, 32, 16, 16, 1},
-	scratch: 127408,
+	out:     layout{92544, 32, 16, 16, 1, 16},
+	res:     layout{102912, 32, 16, 16, 1, 16},
+	scratch: 136656,
 	tiles:   step14TilesAVX512[:],
 	tilesX:  4,
 	tilesY:  4,
 	xi:      1024,
 }
 
-var step14TilesAVX512 = [...]convTile{{0, 4, 0, 32, 203168}}
+var step14TilesAVX512 = [...]convTile{{0, 2, 0, 32, 203008}}
 
 var step16WinogradAVX512 = winogradConv{
 	act:     0,
-	bias:    240048,
+	bias:    239872,
 	biasSrc: 84288,
 	group:   16,
-	in:      layout{104032, 64, 8, 8, 1},
-	inBase:  104032,
+	in:      layout{113280, 64, 8, 8, 1, 16},
+	inBase:  113280,
 	kernels: 84352,
 	m:       4,
-	out:     layout{110432, 64, 8, 8, 0},
-	scratch: 127408,
+	out:     layout{119680, 64, 8, 8, 0, 16},
+	scratch: 136656,
 	tiles:   step16TilesAVX512[:],
 	tilesX:  2,
 	tilesY:  2,
 	xi:      4096,
 }
 
-var step16TilesAVX512 = [...]convTile{{0, 4, 0, 64, 240112}, {4, 4, 0, 64, 242160}}
+var step16TilesAVX512 = [...]convTile{{0, 2, 0, 64, 239936}, {2, 2, 0, 64, 241984}}
 
 var step18WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    387584,
+	bias:    387392,
 	biasSrc: 123328,
 	group:   16,
-	in:      layout{104032, 64, 8, 8, 1},
-	inBase:  104032,
+	in:      layout{113280, 64, 8, 8, 1, 16},
+	inBase:  113280,
 	kernels: 123392,
 	m:       4,
-	out:     layout{114528, 64, 8, 8, 1},
-	scratch: 127408,
+	out:     layout{123776, 64, 8, 8, 1, 16},
+	scratch: 136656,
 	tiles:   step18TilesAVX512[:],
 	tilesX:  2,
 	tilesY:  2,
 	xi:      4096,
 }
 
-var step18TilesAVX512 = [...]convTile{{0, 4, 0, 64, 387648}, {4, 4, 0, 64, 389696}}
+var step18TilesAVX512 = [...]convTile{{0, 2, 0, 64, 387456}, {2, 2, 0, 64, 389504}}
 
 var step19WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    535120,
+	bias:    534912,
 	biasSrc: 160256,
 	group:   16,
 	hasRes:  true,
-	in:      layout{114528, 64, 8, 8, 1},
-	inBase:  114528,
+	in:      layout{123776, 64, 8, 8, 1, 16},
+	inBase:  123776,
 	kernels: 160320,
 	m:       4,
-	out:     layout{120928, 64, 8, 8, 1},
-	res:     layout{104032, 64, 8, 8, 1},
-	scratch: 127408,
+	out:     layout{130176, 64, 8, 8, 1, 16},
+	res:     layout{113280, 64, 8, 8, 1, 16},
+	scratch: 136656,
 	tiles:   step19TilesAVX512[:],
 	tilesX:  2,
 	tilesY:  2,
 	xi:      4096,
 }
 
-var step19TilesAVX512 = [...]convTile{{0, 4, 0, 64, 535184}, {4, 4, 0, 64, 537232}}
+var step19TilesAVX512 = [...]convTile{{0, 2, 0, 64, 534976}, {2, 2, 0, 64, 537024}}
 
 var step20WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    682656,
+	bias:    682432,
 	biasSrc: 197184,
 	group:   16,
-	in:      layout{120928, 64, 8, 8, 1},
-	inBase:  120928,
+	in:      layout{130176, 64, 8, 8, 1, 16},
+	inBase:  130176,
 	kernels: 197248,
 	m:       4,
-	out:     layout{104032, 64, 8, 8, 1},
-	scratch: 127408,
+	out:     layout{113280, 64, 8, 8, 1, 16},
+	scratch: 136656,
 	tiles:   step20TilesAVX512[:],
 	tilesX:  2,
 	tilesY:  2,
 	xi:      4096,
 }
 
-var step20TilesAVX512 = [...]convTile{{0, 4, 0, 64, 682720}, {4, 4, 0, 64, 684768}}
+var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 682496}, {2, 2, 0, 64, 684544}}
 
 var step21WinogradAVX512 = winogradConv{
 	act:     1,
-	bias:    830192,
+	bias:    829952,
 	biasSrc: 234112,
 	group:   16,
 	hasRes:  true,
-	in:      layout{104032, 64, 8, 8, 1},
-	inBase:  104032,
+	in:      layout{113280, 64, 8, 8, 1, 16},
+	inBase:  113280,
 	kernels: 234176,
 	m:       4,
-	out:     layout{110432, 64, 8, 8, 0},
-	res:     layout{120928, 64, 8, 8, 1},
-	scratch: 127408,
+	out:     layout{119680, 64, 8, 8, 0, 16},
+	res:     layout{130176, 64, 8, 8, 1, 16},
+	scratch: 136656,
 	tiles:   step21TilesAVX512[:],
 	tilesX:  2,
 	tilesY:  2,
 	xi:      4096,
 }
 
-var step21TilesAVX512 = [...]convTile{{0, 4, 0, 64, 830256}, {4, 4, 0, 64, 832304}}
+var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 830016}, {2, 2, 0, 64, 832064}}

@@ -35,13 +35,13 @@ func (c *winogradConv) run(ws, w []float32) {
 	var y [16]float32
 	for ty := 0; ty < c.tilesY; ty++ {
 		for tx := 0; tx < c.tilesX; tx++ {
-			origin := c.inBase + ty*c.m*c.in.row() + tx*c.m*8
+			origin := c.inBase + ty*c.m*c.in.row() + tx*c.m*c.in.b
 			for ch := 0; ch < ic; ch++ {
-				p := origin + (ch/8)*c.in.plane() + ch%8
+				p := origin + (ch/c.in.b)*c.in.plane() + ch%c.in.b
 				for i := 0; i < a; i++ {
 					row := ws[p+i*c.in.row():]
 					for j := 0; j < a; j++ {
-						d[i*a+j] = row[j*8]
+						d[i*a+j] = row[j*c.in.b]
 					}
 				}
 				if c.m == 4 {
@@ -54,7 +54,7 @@ func (c *winogradConv) run(ws, w []float32) {
 				}
 			}
 			for _, t := range c.tiles {
-				lanes := t.blocks * 8
+				lanes := t.blocks * c.out.b
 				acc := ws[c.scratch+aa*ic : c.scratch+aa*(ic+lanes)]
 				for i := range acc {
 					acc[i] = 0
@@ -82,7 +82,7 @@ func (c *winogradConv) run(ws, w []float32) {
 					}
 				}
 				for l := 0; l < lanes; l++ {
-					oc := t.block0*8 + l
+					oc := t.block0*c.out.b + l
 					if oc >= c.out.c {
 						break
 					}
@@ -106,9 +106,9 @@ func (c *winogradConv) run(ws, w []float32) {
 						for j := 0; j < cols; j++ {
 							s := y[i*c.m+j] + b
 							if c.hasRes {
-								s += ws[r+i*rrow+j*8]
+								s += ws[r+i*rrow+j*c.res.b]
 							}
-							ws[o+i*orow+j*8] = act(s, c.act)
+							ws[o+i*orow+j*c.out.b] = act(s, c.act)
 						}
 					}
 				}
@@ -135,8 +135,8 @@ func (c *winogradConv) transformWeights(u, w []float32) {
 	const chunk = 8
 	var buf []float32 // [aa][chunk][lanes]
 	for _, tile := range c.tiles {
-		lanes := tile.blocks * 8
-		oc0 := tile.block0 * 8
+		lanes := tile.blocks * c.out.b
+		oc0 := tile.block0 * c.out.b
 		if len(buf) < aa*chunk*lanes {
 			buf = make([]float32, aa*chunk*lanes)
 		}

@@ -22,7 +22,7 @@ func asmLevels() []*level {
 	}}
 }
 
-// supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX512F FMA3], as
+// supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX512F], as
 // avo recorded them) and that the OS saves their registers across context switches.
 func supportsAVX512() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -45,10 +45,6 @@ func supportsAVX512() bool {
 	}
 	if ebx7&(1<<16) == 0 {
 		// no AVX512F
-		return false
-	}
-	if ecx1&(1<<12) == 0 {
-		// no FMA3
 		return false
 	}
 	return true

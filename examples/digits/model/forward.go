@@ -7,7 +7,7 @@ package model
 // weights; asm selects the program's assembly kernels.
 func forward(ws, w, u, dst, src []float32, asm bool) {
 	// input: pack -> 1x8x8+1
-	packInput(ws, layout{0, 1, 8, 8, 1}, src)
+	packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
 	if asm {
 		step1AVX2(&ws[0], &w[0])
@@ -39,13 +39,13 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 		step5(ws, w)
 	}
 	// output: unpack -> dst
-	unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0})
+	unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0, 8})
 }
 
 // portableProgram is the avx2 program's state: 8336 floats of workspace per
-// inference, 16424 floats of transformed Winograd weights.
+// inference, 16416 floats of transformed Winograd weights.
 var portableProgram = program{
-	winogradLen:   16424,
+	winogradLen:   16416,
 	winogradSteps: []*winogradConv{&step3Winograd},
 	workspaceLen:  8336,
 }

@@ -17,7 +17,7 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	dst := make([]float32, OutputLen)
 	src := make([]float32, InputLen)
 	return []layerStep{{"00_input", 0.0, func() {
-		packInput(ws, layout{0, 1, 8, 8, 1}, src)
+		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
 	}}, {"01_conv1+relu1", 18432.0, func() {
 		step1AVX512(&ws[0], &w[0])
 	}}, {"02_conv2+relu2", 147456.0, func() {
@@ -29,6 +29,6 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	}}, {"05_fc", 640.0, func() {
 		step5AVX512(&ws[0], &w[0])
 	}}, {"06_output", 0.0, func() {
-		unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0})
+		unpackOutput(dst, ws, layout{4896, 10, 1, 1, 0, 16})
 	}}}
 }

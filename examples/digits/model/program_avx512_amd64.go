@@ -7,7 +7,7 @@ package model
 // forwardAVX512 runs one sample of the avx512 program (see forward).
 func forwardAVX512(ws, w, u, dst, src []float32) {
 	// input: pack -> 1x8x8+1
-	packInput(ws, layout{0, 1, 8, 8, 1}, src)
+	packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
 	step1AVX512(&ws[0], &w[0])
 	// conv2+relu2: conv3x3/2+relu -> 32x4x4+1
@@ -19,15 +19,15 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// fc: linear -> 10x1x1+0
 	step5AVX512(&ws[0], &w[0])
 	// output: unpack -> dst
-	unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0})
+	unpackOutput(dst, ws, layout{4896, 10, 1, 1, 0, 16})
 }
 
-// programAVX512 is the avx512 program's state: 8336 floats of workspace per
-// inference, 16432 floats of transformed Winograd weights.
+// programAVX512 is the avx512 program's state: 9264 floats of workspace per
+// inference, 16416 floats of transformed Winograd weights.
 var programAVX512 = program{
-	winogradLen:   16432,
+	winogradLen:   16416,
 	winogradSteps: []*winogradConv{&step3WinogradAVX512},
-	workspaceLen:  8336,
+	workspaceLen:  9264,
 }
 
 var step3WinogradAVX512 = winogradConv{
@@ -35,16 +35,16 @@ var step3WinogradAVX512 = winogradConv{
 	bias:    0,
 	biasSrc: 4800,
 	group:   16,
-	in:      layout{2400, 32, 4, 4, 1},
-	inBase:  2400,
+	in:      layout{3200, 32, 4, 4, 1, 16},
+	inBase:  3200,
 	kernels: 4832,
 	m:       2,
-	out:     layout{3552, 32, 4, 4, 0},
-	scratch: 4112,
+	out:     layout{4352, 32, 4, 4, 0, 16},
+	scratch: 4912,
 	tiles:   step3TilesAVX512[:],
 	tilesX:  2,
 	tilesY:  2,
 	xi:      1024,
 }
 
-var step3TilesAVX512 = [...]convTile{{0, 4, 0, 32, 32}}
+var step3TilesAVX512 = [...]convTile{{0, 2, 0, 32, 32}}

@@ -15,24 +15,28 @@ type convTile struct {
 	block0, blocks, icLo, icHi, wOff int
 }
 
-// layout describes a buffer in the workspace: channels in blocks of 8,
-// [ceil(c/8)][h+2*halo][w+2*halo][8] floats starting at off.
+// layout describes a buffer in the workspace: channels in blocks of b
+// (the program's vector width: 8 or 16),
+// [ceil(c/b)][h+2*halo][w+2*halo][b] floats starting at off.
 type layout struct {
-	off, c, h, w, halo int
+	off, c, h, w, halo, b int
 }
 
-func (l layout) cb() int    { return (l.c + 7) / 8 }
-func (l layout) row() int   { return (l.w + 2*l.halo) * 8 }
+// maxBlock bounds every program's channel block.
+const maxBlock = 16
+
+func (l layout) cb() int    { return (l.c + l.b - 1) / l.b }
+func (l layout) row() int   { return (l.w + 2*l.halo) * l.b }
 func (l layout) plane() int { return (l.h + 2*l.halo) * l.row() }
 
 // at is the index of logical element (c, y, x).
 func (l layout) at(c, y, x int) int {
-	return l.off + (c/8)*l.plane() + (y+l.halo)*l.row() + (x+l.halo)*8 + c%8
+	return l.off + (c/l.b)*l.plane() + (y+l.halo)*l.row() + (x+l.halo)*l.b + c%l.b
 }
 
 // pixel is the index of lane 0 of channel block cb at (y, x).
 func (l layout) pixel(cb, y, x int) int {
-	return l.off + cb*l.plane() + (y+l.halo)*l.row() + (x+l.halo)*8
+	return l.off + cb*l.plane() + (y+l.halo)*l.row() + (x+l.halo)*l.b
 }
 
 var (
@@ -79,7 +83,7 @@ func packInput(ws []float32, l layout, src []float32) {
 			row := src[(c*l.h+y)*l.w : (c*l.h+y+1)*l.w]
 			i := l.at(c, y, 0)
 			for x, v := range row {
-				ws[i+8*x] = v
+				ws[i+l.b*x] = v
 			}
 		}
 	}
@@ -92,7 +96,7 @@ func unpackOutput(dst []float32, ws []float32, l layout) {
 			row := dst[(c*l.h+y)*l.w : (c*l.h+y+1)*l.w]
 			i := l.at(c, y, 0)
 			for x := range row {
-				row[x] = ws[i+8*x]
+				row[x] = ws[i+l.b*x]
 			}
 		}
 	}
@@ -116,7 +120,7 @@ func forPixels(in, out layout, f func(i, o int)) {
 		for y := 0; y < out.h; y++ {
 			i, o := in.pixel(cb, y, 0), out.pixel(cb, y, 0)
 			for x := 0; x < out.w; x++ {
-				f(i+8*x, o+8*x)
+				f(i+out.b*x, o+out.b*x)
 			}
 		}
 	}
@@ -125,7 +129,7 @@ func forPixels(in, out layout, f func(i, o int)) {
 // activation applies kind to every value of in, writing out.
 func activation(ws []float32, in, out layout, kind int) {
 	forPixels(in, out, func(i, o int) {
-		for l := 0; l < 8; l++ {
+		for l := 0; l < out.b; l++ {
 			ws[o+l] = act(ws[i+l], kind)
 		}
 	})
@@ -137,7 +141,7 @@ func add(ws []float32, ins []layout, out layout, kind int) {
 		for y := 0; y < out.h; y++ {
 			for x := 0; x < out.w; x++ {
 				o := out.pixel(cb, y, x)
-				for l := 0; l < 8; l++ {
+				for l := 0; l < out.b; l++ {
 					var s float32
 					for _, in := range ins {
 						s += ws[in.pixel(cb, y, x)+l]
@@ -156,8 +160,8 @@ func affine(ws []float32, in, out layout, scale, shift []float32, kind int) {
 		for y := 0; y < out.h; y++ {
 			for x := 0; x < out.w; x++ {
 				i, o := in.pixel(cb, y, x), out.pixel(cb, y, x)
-				for l := 0; l < 8; l++ {
-					ws[o+l] = act(ws[i+l]*scale[cb*8+l]+shift[cb*8+l], kind)
+				for l := 0; l < out.b; l++ {
+					ws[o+l] = act(ws[i+l]*scale[cb*out.b+l]+shift[cb*out.b+l], kind)
 				}
 			}
 		}
@@ -194,7 +198,8 @@ func flatten(ws []float32, in, out layout) {
 func globalAvgPool(ws []float32, in, out layout) {
 	inv := 1 / float32(in.h*in.w)
 	for cb := 0; cb < in.cb(); cb++ {
-		var s [8]float32
+		var buf [maxBlock]float32
+		s := buf[:in.b]
 		for y := 0; y < in.h; y++ {
 			for x := 0; x < in.w; x++ {
 				i := in.pixel(cb, y, x)
@@ -216,7 +221,8 @@ func maxPool(ws []float32, in, out layout, k, stride, pad int) {
 	for cb := 0; cb < out.cb(); cb++ {
 		for oy := 0; oy < out.h; oy++ {
 			for ox := 0; ox < out.w; ox++ {
-				var m [8]float32
+				var buf [maxBlock]float32
+				m := buf[:out.b]
 				for l := range m {
 					m[l] = float32(math.Inf(-1))
 				}
@@ -238,7 +244,7 @@ func maxPool(ws []float32, in, out layout, k, stride, pad int) {
 				}
 				o := out.pixel(cb, oy, ox)
 				for l := range m {
-					if cb*8+l < out.c {
+					if cb*out.b+l < out.c {
 						ws[o+l] = m[l]
 					}
 				}
@@ -254,7 +260,8 @@ func avgPool(ws []float32, in, out layout, k, stride, pad int) {
 	for cb := 0; cb < out.cb(); cb++ {
 		for oy := 0; oy < out.h; oy++ {
 			for ox := 0; ox < out.w; ox++ {
-				var s [8]float32
+				var buf [maxBlock]float32
+				s := buf[:out.b]
 				for ky := 0; ky < k; ky++ {
 					for kx := 0; kx < k; kx++ {
 						i := in.pixel(cb, oy*stride-pad+ky, ox*stride-pad+kx)
@@ -281,7 +288,7 @@ func linear(ws []float32, in, out layout, w, bias []float32, k, kind int) {
 		j := 0
 		for cb := 0; cb < in.cb(); cb++ {
 			for y := 0; y < in.h; y++ {
-				x := ws[in.pixel(cb, y, 0) : in.pixel(cb, y, 0)+in.w*8]
+				x := ws[in.pixel(cb, y, 0) : in.pixel(cb, y, 0)+in.w*in.b]
 				r := row[j : j+len(x)]
 				for i, v := range x {
 					s += r[i] * v
