@@ -162,7 +162,7 @@ func directKernel(body *jen.Group, groups string, s *plan.Step) {
 				Op("+").Id("ox").Op("*").Lit(c.StrideW * c.Block)
 			px.For(jen.Id("ic").Op(":=").Id("t").Dot("icLo"), jen.Id("ic").Op("<").Id("t").Dot("icHi"), jen.Id("ic").Op("++")).BlockFunc(func(ic *jen.Group) {
 				ic.Id("x").Op(":=").Parens(jen.Op("*").Index(jen.Lit(span)).Float32()).Parens(
-					jen.Id("ws").Index(jen.Id("p0").Op("+").Parens(jen.Id("ic").Op(">>").Lit(bits.TrailingZeros(uint(c.Block)))).Op("*").Id("inPlane").Op("+").Id("ic").Op("&").Lit(c.Block-1).Op(":")))
+					jen.Id("ws").Index(jen.Id("p0").Op("+").Parens(jen.Id("ic").Op(">>").Lit(bits.TrailingZeros(uint(c.Block)))).Op("*").Id("inPlane").Op("+").Id("ic").Op("&").Lit(c.Block - 1).Op(":")))
 				for j, off := range taps {
 					ic.Id(fmt.Sprintf("x%d", j)).Op(":=").Id("x").Index(jen.Lit(off))
 				}
