@@ -52,6 +52,11 @@ type convKernel struct {
 	// Tile-level pointers, kept on the stack: they change once per tile.
 	tIn, tOut, tRes, tW, tBias, tCnt operand.Mem
 
+	// The part of the output this call computes (see Signature): bytes
+	// from row 0 to row lo of the input, output and residual, and the
+	// number of rows (or Winograd row blocks), on the stack.
+	loIn, loOut, loRes, rows, scratch operand.Mem
+
 	labels   int
 	constMem *operand.Mem
 }
@@ -134,26 +139,64 @@ func groupTiles(c *plan.ConvStep) []tileGroup {
 	return groups
 }
 
-// build writes the kernel: for each tile group, for each tile, for each
-// output row, for each pixel tile, body computes the tile's blocks for
-// npx pixels.
-func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
+// Signature is every kernel's: ws and w are the workspace and the
+// weights; the kernel computes output rows lo to hi-1 (for Winograd,
+// blocks of tile rows), so that several goroutines can share a step;
+// scratch is the byte offset of the caller's own scratch space from the
+// step's (Winograd only).
+const Signature = "func(ws, w *float32, lo, hi, scratch int)"
+
+// prologue starts a kernel: the fixed registers, and the part of the
+// output it computes. Rows are rowBytes{In,Out,Res} apart.
+func (k *convKernel) prologue(doc string, rowIn, rowOut, rowRes int) {
 	ctx := k.ctx
 	ctx.Function(k.name)
 	ctx.Attributes(0)
-	ctx.SignatureExpr("func(ws, w *float32)")
-	ctx.Doc(fmt.Sprintf("%s is the %s kernel of step %s (see the portable Go kernel of the same step for the loop it computes).", k.name, k.tg.Name, k.s.Name))
+	ctx.SignatureExpr(Signature)
+	ctx.Doc(doc)
 	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.loIn, k.loOut, k.loRes, k.rows, k.scratch = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	ctx.Load(ctx.Param("ws"), wsBase)
 	ctx.Load(ctx.Param("w"), wBase)
+	ctx.Load(ctx.Param("lo"), rowCnt)
+	ctx.Load(ctx.Param("hi"), icIn)
+	ctx.SUBQ(rowCnt, icIn)
+	ctx.MOVQ(icIn, k.rows)
+	for _, r := range []struct {
+		slot  operand.Mem
+		bytes int
+	}{{k.loIn, rowIn}, {k.loOut, rowOut}, {k.loRes, rowRes}} {
+		ctx.IMUL3Q(imm(r.bytes), rowCnt, icIn)
+		ctx.MOVQ(icIn, r.slot)
+	}
+	ctx.Load(ctx.Param("scratch"), icIn)
+	ctx.SHLQ(operand.U8(2), icIn) // floats to bytes
+	ctx.MOVQ(icIn, k.scratch)
+}
+
+// storeFrom puts base+disp, moved on by the bytes in the stack slot
+// from, in a stack slot.
+func (k *convKernel) storeFrom(slot operand.Mem, base reg.Register, disp int, from operand.Mem) {
+	k.ctx.LEAQ(mem(base, disp), icIn) // icIn is free between bodies
+	k.ctx.ADDQ(from, icIn)
+	k.ctx.MOVQ(icIn, slot)
+}
+
+// build writes the kernel: for each tile group, for each tile, for each
+// output row from lo to hi, for each pixel tile, body computes the tile's
+// blocks for npx pixels.
+func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
+	ctx := k.ctx
 	c := k.c
+	k.prologue(fmt.Sprintf("%s is the %s kernel of step %s, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).", k.name, k.tg.Name, k.s.Name),
+		c.StrideH*k.inRow, k.outRow, k.resRow)
 	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
 	for _, g := range groupTiles(c) {
 		t := g.first
-		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane)
-		k.store(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane)
-		k.store(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane)
+		k.storeFrom(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane, k.loIn)
+		k.storeFrom(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane, k.loOut)
+		k.storeFrom(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane, k.loRes)
 		k.store(k.tW, wBase, t.WeightOff*f32)
 		k.store(k.tBias, wBase, (c.BiasOff+t.Block0*k.blk)*f32)
 		ctx.MOVQ(imm(g.count), k.tCnt)
@@ -162,7 +205,7 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 		ctx.MOVQ(k.tIn, rowIn)
 		ctx.MOVQ(k.tOut, rowOut)
 		ctx.MOVQ(k.tRes, rowRes)
-		ctx.MOVQ(imm(c.OutH), rowCnt)
+		ctx.MOVQ(k.rows, rowCnt)
 		rowLoop := k.label("row")
 		ctx.Label(rowLoop)
 		ctx.MOVQ(rowIn, pxIn)
@@ -226,16 +269,32 @@ func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysica
 			if k.s.Residual() != nil {
 				ctx.VADDPS(mem(pxRes, o*k.resPlane+p*k.blk*f32), a, a)
 			}
-			switch k.s.Act {
-			case plan.ActReLU:
-				ctx.VMAXPS(zero, a, a)
-			case plan.ActReLU6:
-				ctx.VMAXPS(zero, a, a)
-				ctx.VMINPS(six, a, a)
-			}
+			k.activate(a, zero, six)
 			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+p*k.blk*f32))
 		}
 	}
+}
+
+// activate applies the step's activation to a, propagating NaN as Go's
+// max and min (and PyTorch) do: VMAXPS returns its first Go operand when
+// either input is NaN, so a goes first.
+func (k *convKernel) activate(a, zero, six reg.VecPhysical) {
+	switch k.s.Act {
+	case plan.ActReLU:
+		k.ctx.VMAXPS(a, zero, a)
+	case plan.ActReLU6:
+		k.ctx.VMAXPS(a, zero, a)
+		k.ctx.VMINPS(a, six, a)
+	}
+}
+
+// or sets a |= b bitwise.
+func (k *convKernel) or(b, a reg.VecPhysical) {
+	if a.Size() == 64 {
+		k.ctx.VPORD(b, a, a)
+		return
+	}
+	k.ctx.VORPS(b, a, a)
 }
 
 // zero clears r (VPXORD for ZMM: a VEX VXORPS cannot name Z16-Z31, and

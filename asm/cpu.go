@@ -93,14 +93,19 @@ func cpuCheckFile(pkg string, levels []asmLevel) ([]byte, error) {
 			for _, l := range levels {
 				p := l.prog
 				var run jen.Code = jen.Id(gen.ForwardName(p, false))
+				var part jen.Code = jen.Id("forwardPart" + p.Target.Suffix)
+				bufs := jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()
+				args := []jen.Code{jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.True()}
 				if l.portable {
-					run = jen.Func().Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()).Block(
-						jen.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.True()))
+					run = jen.Func().Params(bufs).Block(jen.Id("forward").Call(args...))
+					part = jen.Func().Params(bufs, jen.List(jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
+						jen.Id("forwardPart").Call(append(args, jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))...))
 				}
 				vals.Values(jen.Dict{
 					jen.Id("name"):      jen.Lit(p.Target.Name),
 					jen.Id("prog"):      jen.Op("&").Id(gen.ProgramVar(p, l.portable)),
 					jen.Id("run"):       run,
+					jen.Id("part"):      part,
 					jen.Id("supported"): jen.Id(l.checkName()).Call(),
 				})
 			}
@@ -184,7 +189,7 @@ func noAsmFile(pkg string, calls map[int]string) []byte {
 	sort.Ints(steps)
 	for _, i := range steps {
 		f.Line()
-		f.Func().Id(calls[i]).Params(jen.List(jen.Id("ws"), jen.Id("w")).Op("*").Float32()).Block(
+		f.Func().Id(calls[i]).Params(jen.List(jen.Id("ws"), jen.Id("w")).Op("*").Float32(), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
 			jen.Panic(jen.Lit("acgen: assembly kernel called where it does not exist")),
 		)
 	}

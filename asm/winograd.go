@@ -48,27 +48,22 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	k.vXi = k.icb * k.t * k.blk * f32
 	k.mXi = k.ocb * k.t * k.blk * f32
 
-	ctx.Function(name)
-	ctx.Attributes(0)
-	ctx.SignatureExpr("func(ws, w *float32)")
-	ctx.Doc(fmt.Sprintf("%s is the %s kernel of step %s: Winograd F(%dx%d, 3x3).", name, t.Name, s.Name, k.m, k.m))
+	rows := c.BlockRows * k.m
+	k.prologue(fmt.Sprintf("%s is the %s kernel of step %s: Winograd F(%dx%d, 3x3), blocks lo to hi-1 of %d rows of tiles, with its scratch space scratch bytes past the step's.", name, t.Name, s.Name, k.m, k.m, c.BlockRows),
+		rows*k.inRow, rows*k.outRow, rows*k.resRow)
 	k.bIn, k.bOut, k.bRes, k.bCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	ctx.Load(ctx.Param("ws"), wsBase)
-	ctx.Load(ctx.Param("w"), wBase)
 
-	k.store(k.bIn, wsBase, k.inBase)
-	k.store(k.bOut, wsBase, k.outBase)
-	k.store(k.bRes, wsBase, k.resBase)
-	ctx.MOVQ(imm(c.TilesY/c.BlockRows), k.bCnt)
+	k.storeFrom(k.bIn, wsBase, k.inBase, k.loIn)
+	k.storeFrom(k.bOut, wsBase, k.outBase, k.loOut)
+	k.storeFrom(k.bRes, wsBase, k.resBase, k.loRes)
+	ctx.MOVQ(k.rows, icIn)
+	ctx.MOVQ(icIn, k.bCnt)
 	block := k.label("block")
 	ctx.Label(block)
 	k.inputPhase()
 	k.productPhase()
 	k.outputPhase()
-	rows := c.BlockRows * k.m
 	ctx.ADDQ(imm(rows*k.inRow), k.bIn)
 	ctx.ADDQ(imm(rows*k.outRow), k.bOut)
 	ctx.ADDQ(imm(rows*k.resRow), k.bRes)
@@ -79,24 +74,47 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	ctx.RET()
 }
 
+// scratchPtr sets r to the caller's scratch space at disp.
+func (k *winogradKernel) scratchPtr(disp int, r reg.GPPhysical) {
+	k.ctx.LEAQ(mem(wsBase, disp), r)
+	k.ctx.ADDQ(k.scratch, r)
+}
+
 // clearOverhang zeroes what tiles reaching past the output wrote into
-// its halo, which every reader expects to be zero.
+// its halo, which every reader expects to be zero: the columns right of
+// the output in this call's rows, and, when it has the last block, the
+// rows below. Calls for other blocks touch other rows.
 func (k *winogradKernel) clearOverhang() {
 	ctx := k.ctx
 	c := k.c
-	rows, cols := c.TilesY*k.m-c.OutH, c.TilesX*k.m-c.OutW
-	if rows == 0 && cols == 0 {
+	over, cols := c.TilesY*k.m-c.OutH, c.TilesX*k.m-c.OutW
+	if over == 0 && cols == 0 {
 		return
 	}
+	blockRows := c.BlockRows * k.m
+	last := c.TilesY / c.BlockRows
+	// k.tCnt: this call's rows inside the output.
+	ctx.MOVQ(k.rows, icIn)
+	ctx.IMUL3Q(imm(blockRows), icIn, icIn)
+	ctx.Load(ctx.Param("hi"), rowCnt)
+	ctx.CMPQ(rowCnt, imm(last))
+	notLast := k.label("notlast")
+	ctx.JNE(operand.LabelRef(notLast))
+	ctx.SUBQ(imm(over), icIn)
+	ctx.Label(notLast)
+	ctx.MOVQ(icIn, k.tCnt)
 	zero := k.vec[0]
 	k.zero(zero)
-	ctx.LEAQ(mem(wsBase, k.outBase), rowOut)
-	ctx.MOVQ(imm(k.ocb), icCnt)
-	loop := k.label("clear")
-	ctx.Label(loop)
-	clear := func(firstRow, nrows, firstCol, ncols int) {
-		ctx.LEAQ(mem(rowOut, firstRow*k.outRow), pxOut)
-		ctx.MOVQ(imm(nrows), rowCnt)
+	clear := func(rows operand.Op, firstRow, firstCol, ncols int, from *operand.Mem) {
+		ctx.LEAQ(mem(wsBase, k.outBase+firstRow*k.outRow), rowOut)
+		if from != nil {
+			ctx.ADDQ(*from, rowOut)
+		}
+		ctx.MOVQ(imm(k.ocb), icCnt)
+		plane := k.label("clear")
+		ctx.Label(plane)
+		ctx.MOVQ(rowOut, pxOut)
+		ctx.MOVQ(rows, rowCnt)
 		l := k.label("clearrow")
 		ctx.Label(l)
 		for x := firstCol; x < firstCol+ncols; x++ {
@@ -105,16 +123,22 @@ func (k *winogradKernel) clearOverhang() {
 		ctx.ADDQ(imm(k.outRow), pxOut)
 		ctx.DECQ(rowCnt)
 		ctx.JNZ(operand.LabelRef(l))
+		ctx.ADDQ(imm(k.outPlane), rowOut)
+		ctx.DECQ(icCnt)
+		ctx.JNZ(operand.LabelRef(plane))
 	}
 	if cols > 0 {
-		clear(0, c.OutH, c.OutW, cols)
+		clear(k.tCnt, 0, c.OutW, cols, &k.loOut)
 	}
-	if rows > 0 {
-		clear(c.OutH, rows, 0, c.TilesX*k.m)
+	if over > 0 {
+		done := k.label("cleardone")
+		ctx.Load(ctx.Param("hi"), rowCnt)
+		ctx.CMPQ(rowCnt, imm(last))
+		ctx.JNE(operand.LabelRef(done))
+		ctx.MOVQ(imm(over), k.tCnt)
+		clear(k.tCnt, c.OutH, 0, c.TilesX*k.m, nil)
+		ctx.Label(done)
 	}
-	ctx.ADDQ(imm(k.outPlane), rowOut)
-	ctx.DECQ(icCnt)
-	ctx.JNZ(operand.LabelRef(loop))
 }
 
 // consts broadcasts float constants into registers.
@@ -160,9 +184,9 @@ func (k *winogradKernel) inputPhase() {
 	a, m := k.a, k.m
 	x, t, kc := k.vec[0:a], k.vec[a:a+3], k.vec[13:16]
 	k.consts(k.tr.inConsts, kc)
-	ctx.MOVQ(k.bIn, rowIn)                 // channel block's window origin
-	ctx.LEAQ(mem(wsBase, k.vOff), icW)     // V of (icb, t)
-	ctx.LEAQ(mem(wsBase, k.tmpOff), biasP) // transform temporary
+	ctx.MOVQ(k.bIn, rowIn)        // channel block's window origin
+	k.scratchPtr(k.vOff, icW)     // V of (icb, t)
+	k.scratchPtr(k.tmpOff, biasP) // transform temporary
 	ctx.MOVQ(imm(k.icb), icCnt)
 	icLoop := k.label("vic")
 	ctx.Label(icLoop)
@@ -201,8 +225,8 @@ func (k *winogradKernel) productPhase() {
 	ctx := k.ctx
 	c := k.c
 	// Per transform element: rowIn = V[xi], rowOut = M[xi], rowRes = U[xi].
-	ctx.LEAQ(mem(wsBase, k.vOff), rowIn)
-	ctx.LEAQ(mem(wsBase, k.mOff), rowOut)
+	k.scratchPtr(k.vOff, rowIn)
+	k.scratchPtr(k.mOff, rowOut)
 	ctx.LEAQ(mem(wBase, c.Tiles[0].WeightOff*f32), rowRes)
 	ctx.MOVQ(imm(k.a*k.a), k.xiCnt)
 	xiLoop := k.label("xi")
@@ -317,10 +341,10 @@ func (k *winogradKernel) outputPhase() {
 	case plan.ActReLU:
 		k.zero(zero)
 	}
-	ctx.LEAQ(mem(wsBase, k.mOff), rowIn)       // M of (ocb, t)
+	k.scratchPtr(k.mOff, rowIn)                // M of (ocb, t)
 	ctx.LEAQ(mem(wBase, k.c.BiasOff*f32), icW) // bias of ocb
 	ctx.MOVQ(icW, k.tW)
-	ctx.LEAQ(mem(wsBase, k.tmpOff), biasP) // transform temporary
+	k.scratchPtr(k.tmpOff, biasP) // transform temporary
 	ctx.MOVQ(k.bOut, icIn)
 	ctx.MOVQ(icIn, k.ocbOut)
 	ctx.MOVQ(k.bRes, icIn)
@@ -364,13 +388,7 @@ func (k *winogradKernel) outputPhase() {
 				if k.s.Residual() != nil {
 					ctx.VADDPS(mem(pxRes, r*k.resRow+col*k.blk*f32), v, v)
 				}
-				switch k.s.Act {
-				case plan.ActReLU:
-					ctx.VMAXPS(zero, v, v)
-				case plan.ActReLU6:
-					ctx.VMAXPS(zero, v, v)
-					ctx.VMINPS(six, v, v)
-				}
+				k.activate(v, zero, six)
 				ctx.VMOVUPS(v, mem(pxOut, r*k.outRow+col*k.blk*f32))
 			}
 		}

@@ -26,9 +26,16 @@ func (g *generator) docFile() *jen.File {
 		g.in.Package, name, shape(g.p.Input), shape(g.p.Output), float64(st.flops)/1e6, count(st.params))
 	fmt.Fprintf(&b, "parameters per sample, with no dependencies beyond the standard library and\n")
 	if g.in.Asm != nil {
-		fmt.Fprintf(&b, "no cgo: AVX2/FMA assembly on amd64 CPUs that have it, portable Go elsewhere\n")
-		fmt.Fprintf(&b, "(and under the purego build tag). Call Infer (or InferArray, or InferBatch\n")
-		fmt.Fprintf(&b, "for many samples).\n\n")
+		var isas []string
+		for _, p := range g.in.Plan.Programs {
+			if p.Target.Asm {
+				isas = append(isas, p.Target.Title)
+			}
+		}
+		fmt.Fprintf(&b, "no cgo: %s assembly on amd64 CPUs that have it (the best one the CPU\n", strings.Join(isas, " or "))
+		fmt.Fprintf(&b, "supports, chosen once; see ISA), portable Go elsewhere (and under the\n")
+		fmt.Fprintf(&b, "purego build tag). Call Infer (or InferArray, or InferBatch for many\n")
+		fmt.Fprintf(&b, "samples).\n\n")
 	} else {
 		fmt.Fprintf(&b, "no cgo, in portable Go. Call Infer (or InferArray, or InferBatch for many\n")
 		fmt.Fprintf(&b, "samples).\n\n")

@@ -28,21 +28,24 @@ func (g *generator) forwardFile() *jen.File {
 		}
 		for i, s := range p.Steps {
 			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
-			call := g.stepCall(p, i, s)
+			call := g.stepCall(p, i, s, whole(s))
 			if name, ok := calls[i]; ok {
-				body.If(jen.Id("asm")).Block(asmCall(name, s)).Else().Block(call)
+				body.If(jen.Id("asm")).Block(asmCall(name, s, whole(s))).Else().Block(call)
 			} else {
 				body.Add(call)
 			}
 		}
 	})
 	f.Line()
+	g.partFunc(f, p, true)
 	g.programState(f, p)
 	f.Comment("portableLevel runs the portable Go kernels, everywhere.")
 	f.Var().Id("portableLevel").Op("=").Op("&").Id("level").Values(jen.Dict{
-		jen.Id("name"):      jen.Lit("go"),
-		jen.Id("prog"):      jen.Op("&").Id("portableProgram"),
-		jen.Id("run"):       jen.Func().Params(params).Block(jen.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False())),
+		jen.Id("name"): jen.Lit("go"),
+		jen.Id("prog"): jen.Op("&").Id("portableProgram"),
+		jen.Id("run"):  jen.Func().Params(params).Block(jen.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False())),
+		jen.Id("part"): jen.Func().Params(params, jen.List(jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
+			jen.Id("forwardPart").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False(), jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))),
 		jen.Id("supported"): jen.True(),
 	})
 	return f
@@ -62,13 +65,14 @@ func (g *generator) programFile(p *plan.Program, buildTag string) *jen.File {
 		for i, s := range p.Steps {
 			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
 			if name, ok := calls[i]; ok {
-				body.Add(asmCall(name, s))
+				body.Add(asmCall(name, s, whole(s)))
 			} else {
-				body.Add(g.stepCall(p, i, s))
+				body.Add(g.stepCall(p, i, s, whole(s)))
 			}
 		}
 	})
 	f.Line()
+	g.partFunc(f, p, false)
 	g.programState(f, p)
 	g.winogradTables(f, p)
 	return f
@@ -82,7 +86,13 @@ func (g *generator) programState(f *jen.File, p *plan.Program) {
 	f.Comment(fmt.Sprintf("inference, %d floats of transformed Winograd weights.", p.WinogradLen))
 	f.Var().Id(v).Op("=").Id("program").Values(jen.Dict{
 		jen.Id("workspaceLen"): jen.Lit(p.WorkspaceLen),
+		jen.Id("scratchLen"):   jen.Lit(p.ScratchLen),
 		jen.Id("winogradLen"):  jen.Lit(p.WinogradLen),
+		jen.Id("split"): jen.Index().Id("stepSplit").ValuesFunc(func(vals *jen.Group) {
+			for _, s := range p.Steps {
+				vals.Values(jen.Lit(s.Units()), jen.Lit(s.MaxParts(p.Target)))
+			}
+		}),
 		jen.Id("winogradSteps"): jen.Index().Op("*").Id("winogradConv").ValuesFunc(func(vals *jen.Group) {
 			for i, s := range p.Steps {
 				if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
@@ -116,9 +126,61 @@ func lays(vs []*plan.Value) *jen.Statement {
 	})
 }
 
-// asmCall calls step s's assembly kernel name.
-func asmCall(name string, s *plan.Step) *jen.Statement {
-	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)))
+// span is the part of a step a call computes: units lo to hi-1 (see
+// plan.Step.Units), with Winograd scratch space scratch floats past the
+// step's.
+type span struct{ lo, hi, scratch jen.Code }
+
+// whole is all of step s.
+func whole(s *plan.Step) span { return span{jen.Lit(0), jen.Lit(s.Units()), jen.Lit(0)} }
+
+// partSpan is the part named by forwardPart's parameters.
+var partSpan = span{jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")}
+
+// asmCall calls step s's assembly kernel name on part sp.
+func asmCall(name string, s *plan.Step, sp span) *jen.Statement {
+	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), sp.lo, sp.hi, sp.scratch)
+}
+
+// partFunc writes forwardPart, which runs part of one step of program p
+// (for calls sharing each step between goroutines; see parallel.go).
+func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
+	name := "forwardPart"
+	if !portable {
+		name += p.Target.Suffix
+	}
+	calls := g.calls[p]
+	params := []jen.Code{jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()}
+	if portable {
+		params = append(params, jen.Id("asm").Bool())
+	}
+	params = append(params, jen.List(jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int())
+	f.Comment(fmt.Sprintf("%s runs units lo to hi-1 of one step of the %s program.", name, p.Target.Name))
+	f.Func().Id(name).Params(params...).BlockFunc(func(body *jen.Group) {
+		if portable && len(calls) == 0 {
+			body.Id("_").Op("=").Id("asm")
+		}
+		body.Switch(jen.Id("step")).BlockFunc(func(sw *jen.Group) {
+			for i, s := range p.Steps {
+				var code jen.Code
+				sp := partSpan
+				if s.Units() == 1 {
+					sp = whole(s) // runs whole; lo, hi are 0, 1
+				}
+				name, ok := calls[i]
+				switch {
+				case ok && portable:
+					code = jen.If(jen.Id("asm")).Block(asmCall(name, s, sp)).Else().Block(g.stepCall(p, i, s, sp))
+				case ok:
+					code = asmCall(name, s, sp)
+				default:
+					code = g.stepCall(p, i, s, sp)
+				}
+				sw.Case(jen.Lit(i)).Add(code)
+			}
+		})
+	})
+	f.Line()
 }
 
 // weightsOf names the weights a conv step's kernel reads: u, the
@@ -137,7 +199,7 @@ func weightSlice(off, n int) *jen.Statement {
 
 // stepCall is the Go call that runs step i of program p: its Go kernel
 // for a convolution (the portable program's only), else a helper.
-func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step) jen.Code {
+func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 	ws := jen.Id("ws")
 	act := jen.Lit(int(s.Act))
 	switch s.Kind {
@@ -149,14 +211,19 @@ func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step) jen.Code {
 		if !g.portable(p) {
 			panic(fmt.Sprintf("gen: step %d of the %s program has no assembly kernel", i, p.Target.Name)) // asm implements every convolution
 		}
-		return jen.Id(kernelName(i)).Call(ws, jen.Id(weightsOf(s)))
+		return jen.Id(kernelName(i)).Call(ws, jen.Id(weightsOf(s)), sp.lo, sp.hi, sp.scratch)
 	case plan.Linear:
 		l := s.Linear
 		return jen.Id("linear").Call(ws, lay(s.In[0]), lay(s.Out),
 			weightSlice(l.WeightOff, l.Out*l.K), weightSlice(l.BiasOff, l.Out), jen.Lit(l.K), act)
-	case plan.MaxPool, plan.AvgPool:
-		fn := map[plan.Kind]string{plan.MaxPool: "maxPool", plan.AvgPool: "avgPool"}[s.Kind]
-		return jen.Id(fn).Call(ws, lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad))
+	case plan.MaxPool:
+		lo, hi := sp.lo, sp.hi
+		if s.Units() == 1 {
+			lo, hi = jen.Lit(0), jen.Lit(s.Out.Layout.H)
+		}
+		return jen.Id("maxPool").Call(ws, lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad), lo, hi)
+	case plan.AvgPool:
+		return jen.Id("avgPool").Call(ws, lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad))
 	case plan.GlobalAvgPool:
 		return jen.Id("globalAvgPool").Call(ws, lay(s.In[0]), lay(s.Out))
 	case plan.Add:

@@ -24,10 +24,15 @@ func (g *generator) kernelsFile() *jen.File {
 		c := s.Conv
 		f.Comment(fmt.Sprintf("%s computes %s: %s, %s -> %s, stride %d, padding %d.",
 			name, s.Name, DescribeStep(s), s.In[0].Layout, s.Out.Layout, c.StrideH, c.PadH))
-		f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Index().Float32()).BlockFunc(func(body *jen.Group) {
+		f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Index().Float32(), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).BlockFunc(func(body *jen.Group) {
 			switch c.Algo {
 			case plan.Winograd:
-				body.Id(g.winogradVar(p, i)).Dot("run").Call(jen.Id("ws"), jen.Id("w"))
+				body.Id(g.winogradVar(p, i)).Dot("run").Call(jen.Id("ws"), jen.Id("w"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))
+			default:
+				body.Id("_").Op("=").Id("scratch")
+			}
+			switch c.Algo {
+			case plan.Winograd:
 			case plan.Depthwise:
 				depthwiseKernel(body, g.tilesVar(p, i), s)
 			default:
@@ -137,7 +142,7 @@ func epilogue(s *plan.Step, acc *jen.Statement) *jen.Statement {
 
 func pixelLoops(s *plan.Step, inner func(g *jen.Group)) *jen.Statement {
 	c := s.Conv
-	return jen.For(jen.Id("oy").Op(":=").Lit(0), jen.Id("oy").Op("<").Lit(c.OutH), jen.Id("oy").Op("++")).Block(
+	return jen.For(jen.Id("oy").Op(":=").Id("lo"), jen.Id("oy").Op("<").Id("hi"), jen.Id("oy").Op("++")).Block(
 		jen.For(jen.Id("ox").Op(":=").Lit(0), jen.Id("ox").Op("<").Lit(c.OutW), jen.Id("ox").Op("++")).BlockFunc(inner),
 	)
 }
@@ -239,20 +244,21 @@ func winogradParams(tiles string, s *plan.Step) *jen.Statement {
 	il := in.Layout
 	m := c.WinogradM
 	d := jen.Dict{
-		jen.Id("m"):       jen.Lit(m),
-		jen.Id("in"):      lay(in),
-		jen.Id("inBase"):  jen.Lit(in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*c.Block),
-		jen.Id("out"):     lay(s.Out),
-		jen.Id("act"):     jen.Lit(int(s.Act)),
-		jen.Id("bias"):    jen.Lit(c.BiasOff),
-		jen.Id("biasSrc"): jen.Lit(c.RawBiasOff),
-		jen.Id("kernels"): jen.Lit(c.KernelsOff),
-		jen.Id("xi"):      jen.Lit(c.XiStride),
-		jen.Id("tiles"):   jen.Id(tiles).Index(jen.Op(":")),
-		jen.Id("group"):   jen.Lit(plan.Group),
-		jen.Id("tilesY"):  jen.Lit(c.TilesY),
-		jen.Id("tilesX"):  jen.Lit(c.TilesX),
-		jen.Id("scratch"): jen.Lit(c.ScratchOff),
+		jen.Id("m"):         jen.Lit(m),
+		jen.Id("in"):        lay(in),
+		jen.Id("inBase"):    jen.Lit(in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*c.Block),
+		jen.Id("out"):       lay(s.Out),
+		jen.Id("act"):       jen.Lit(int(s.Act)),
+		jen.Id("bias"):      jen.Lit(c.BiasOff),
+		jen.Id("biasSrc"):   jen.Lit(c.RawBiasOff),
+		jen.Id("kernels"):   jen.Lit(c.KernelsOff),
+		jen.Id("xi"):        jen.Lit(c.XiStride),
+		jen.Id("tiles"):     jen.Id(tiles).Index(jen.Op(":")),
+		jen.Id("group"):     jen.Lit(plan.Group),
+		jen.Id("tilesY"):    jen.Lit(c.TilesY),
+		jen.Id("tilesX"):    jen.Lit(c.TilesX),
+		jen.Id("blockRows"): jen.Lit(c.BlockRows),
+		jen.Id("scratch"):   jen.Lit(c.ScratchOff),
 	}
 	if r := s.Residual(); r != nil {
 		d[jen.Id("res")] = lay(r)

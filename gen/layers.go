@@ -104,9 +104,9 @@ func (g *generator) layerList(f *jen.File, p *plan.Program, name string, portabl
 				var run jen.Code = g.stepCallOrNil(p, i, s)
 				if name, ok := g.calls[p][i]; ok {
 					if portable {
-						run = jen.If(jen.Id("asm")).Block(asmCall(name, s)).Else().Block(g.stepCall(p, i, s))
+						run = jen.If(jen.Id("asm")).Block(asmCall(name, s, whole(s))).Else().Block(g.stepCall(p, i, s, whole(s)))
 					} else {
-						run = asmCall(name, s)
+						run = asmCall(name, s, whole(s))
 					}
 				}
 				vals.Values(
@@ -125,5 +125,5 @@ func (g *generator) stepCallOrNil(p *plan.Program, i int, s *plan.Step) jen.Code
 	if s.Kind == plan.Conv && !g.portable(p) {
 		return jen.Null()
 	}
-	return g.stepCall(p, i, s)
+	return g.stepCall(p, i, s, whole(s))
 }

@@ -92,7 +92,8 @@ func (p *planner) allocate() {
 			s.Conv.ScratchOff = p.prog.WorkspaceLen
 		}
 	}
-	p.prog.WorkspaceLen += align16(scratch)
+	p.prog.ScratchLen = align16(scratch)
+	p.prog.WorkspaceLen += p.prog.ScratchLen
 }
 
 func align16(n int) int { return (n + 15) &^ 15 }

@@ -13,7 +13,8 @@ func (p *planner) chooseKernels() {
 			continue
 		}
 		c := s.Conv
-		switch m := p.winogradM(c); {
+		m := p.winogradM(c)
+		switch {
 		case m > 0:
 			p.planWinograd(c, m)
 		case c.Groups == c.In && c.Groups == c.Out:
@@ -23,6 +24,7 @@ func (p *planner) chooseKernels() {
 			c.Algo = Direct
 			p.chooseDirect(c)
 		}
+		c.Cycles = p.convCycles(c, m)
 	}
 }
 

@@ -18,6 +18,10 @@ type Program struct {
 	Buffers      []*Buffer
 	Steps        []*Step
 	WorkspaceLen int // floats
+	// ScratchLen is the floats of Winograd scratch space at the end of
+	// the workspace; each further goroutine sharing a step needs as much
+	// again.
+	ScratchLen int
 
 	// Weights is the packed weights, shared with the other programs of
 	// the package; every section starts 64-byte aligned.
@@ -132,6 +136,9 @@ type ConvStep struct {
 
 	BiasOff int // Out rounded up to Group floats
 
+	// Cycles is the cost model's estimate for the chosen algorithm.
+	Cycles float64
+
 	// WeightOff is where the packed weights start: for Direct and
 	// Winograd, in WeightGroups (see BlockWeights); for Depthwise,
 	// [KH*KW][DepthwiseRow()].
@@ -169,4 +176,28 @@ type LinearStep struct {
 // to a whole block with zeros.
 type AffineStep struct {
 	ScaleOff, ShiftOff int
+}
+
+// Units is how many independent parts a step's kernel can be run in: its
+// output rows, Winograd's blocks of tile rows, or 1 for the steps that
+// run whole.
+func (s *Step) Units() int {
+	switch {
+	case s.Kind == Conv && s.Conv.Algo == Winograd:
+		return s.Conv.TilesY / s.Conv.BlockRows
+	case s.Kind == Conv, s.Kind == MaxPool && s.Conv != nil:
+		return s.Conv.OutH
+	}
+	return 1
+}
+
+// MaxParts is how many goroutines may share the step on target t: as
+// many as have each at least SyncCycles of work by the cost model's
+// estimate (its units at most).
+func (s *Step) MaxParts(t *target.Target) int {
+	cycles := float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
+	if s.Kind == Conv && s.Conv.Cycles > 0 {
+		cycles = s.Conv.Cycles
+	}
+	return max(1, min(s.Units(), int(cycles/t.Cost.SyncCycles)))
 }

@@ -14,6 +14,8 @@ type Target struct {
 	Name string
 	// Suffix is appended to the Go identifiers of the target's program.
 	Suffix string
+	// Title is how documentation names it.
+	Title string
 	// Asm: the target's kernels are amd64 assembly (else portable Go).
 	Asm bool
 	// Lanes is the floats per vector register the kernels compute with,
@@ -55,6 +57,10 @@ type Cost struct {
 	// Cycles per tile and channel block of Winograd's input and output
 	// transforms, for F(2x2) and F(4x4).
 	WinogradIn2, WinogradOut2, WinogradIn4, WinogradOut4 float64
+	// SyncCycles is what sharing a step between goroutines costs (a
+	// spinning barrier, and the parts' imbalance): each goroutine's share
+	// of a step must be worth at least this much for the step to be split.
+	SyncCycles float64
 }
 
 // WeightGroup is how many output channels the packed weights keep

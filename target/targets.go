@@ -10,7 +10,7 @@ var (
 	// 256-bit halves), so there the tiles are no slower than AVX2's but
 	// the arithmetic is not twice as fast.
 	AVX512 = &Target{
-		Name: "avx512", Suffix: "AVX512", Asm: true,
+		Name: "avx512", Suffix: "AVX512", Title: "AVX-512", Asm: true,
 		Lanes: 16, Regs: 32,
 		DirectShapes: []Shape{
 			{4, 6}, {3, 8}, {2, 12}, {2, 8}, {2, 6}, {2, 4}, {1, 24}, {1, 16}, {1, 12}, {1, 8}, {1, 4},
@@ -19,13 +19,14 @@ var (
 			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
 			CacheBytesPerCycle: 32, MemoryBytesPerCycle: 6,
 			WinogradIn2: 30, WinogradOut2: 25, WinogradIn4: 100, WinogradOut4: 90,
+			SyncCycles: 3000,
 		},
 		Features: []string{"avx512f", "avx2", "fma"},
 	}
 	// AVX2 is AVX2 + FMA in the 16 YMM registers (AMD Zen 3/4, Intel
 	// since Haswell): two 8-wide FMAs and two loads a cycle.
 	AVX2 = &Target{
-		Name: "avx2", Suffix: "AVX2", Asm: true,
+		Name: "avx2", Suffix: "AVX2", Title: "AVX2/FMA", Asm: true,
 		Lanes: 8, Regs: 16,
 		// Tiles hold whole weight groups (an even number of blocks) or a
 		// last single block, so that every tile of a layer reads its
@@ -35,6 +36,7 @@ var (
 			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
 			CacheBytesPerCycle: 24, MemoryBytesPerCycle: 6,
 			WinogradIn2: 30, WinogradOut2: 25, WinogradIn4: 100, WinogradOut4: 90,
+			SyncCycles: 3000,
 		},
 		Features: []string{"avx2", "fma"},
 	}
@@ -43,7 +45,7 @@ var (
 	// kernels are then also the reference the assembly is tested
 	// against); planned alone, it uses AVX2's tiles and costs.
 	Go = &Target{
-		Name: "go", Suffix: "Go",
+		Name: "go", Suffix: "Go", Title: "portable Go",
 		Lanes: 8, Regs: 16,
 		DirectShapes: AVX2.DirectShapes,
 		Cost:         AVX2.Cost,

@@ -104,6 +104,77 @@ func TestEveryISA(t *testing.T) {
 	}
 }
 
+// TestThreads: on every instruction set, a call shared between
+// goroutines (SetThreads) gives bit for bit what one goroutine gives,
+// also with more goroutines than cores, and many such calls at once do
+// too.
+func TestThreads(t *testing.T) {
+	inputs, _ := goldenSamples(t)
+	was, threadsWas := ISA(), SetThreads(1)
+	defer SetISA(was)
+	defer SetThreads(threadsWas)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(4, runtime.GOMAXPROCS(0))))
+	for _, isa := range ISAs() {
+		SetISA(isa)
+		SetThreads(1)
+		want := make([][]float32, len(inputs))
+		for i, in := range inputs {
+			want[i] = make([]float32, OutputLen)
+			if err := Infer(want[i], in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		same := func(a, b []float32) bool {
+			for i := range a {
+				if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+					return false
+				}
+			}
+			return true
+		}
+		for _, n := range []int{2, 3, 4} {
+			SetThreads(n)
+			got := make([]float32, OutputLen)
+			for i, in := range inputs {
+				if err := Infer(got, in); err != nil {
+					t.Fatal(err)
+				}
+				if !same(got, want[i]) {
+					t.Errorf("%s, %d threads: sample %d differs from one thread's", isa, n, i)
+				}
+			}
+		}
+		SetThreads(3)
+		var wg sync.WaitGroup
+		bad := make(chan int, 8)
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				got := make([]float32, OutputLen)
+				for r := 0; r < 3; r++ {
+					i := (g + r) % len(inputs)
+					if err := Infer(got, inputs[i]); err != nil || !same(got, want[i]) {
+						bad <- i
+						return
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		close(bad)
+		for i := range bad {
+			t.Errorf("%s: concurrent calls over 3 threads: sample %d differs", isa, i)
+		}
+		SetThreads(2)
+		dst := make([]float32, OutputLen)
+		Infer(dst, inputs[0])
+		if allocs := testing.AllocsPerRun(10, func() { Infer(dst, inputs[0]) }); allocs != 0 {
+			t.Errorf("%s: Infer over 2 threads allocates %v times per call", isa, allocs)
+		}
+	}
+}
+
 func TestInferArrayAndBatchAgree(t *testing.T) {
 	inputs, _ := goldenSamples(t)
 	var src []float32
@@ -184,6 +255,38 @@ func TestConcurrent(t *testing.T) {
 	}
 }
 
+// TestNonFiniteInput: a NaN or infinite input value is an *InputError
+// naming it, on every instruction set, and dst is left alone.
+func TestNonFiniteInput(t *testing.T) {
+	inputs, _ := goldenSamples(t)
+	was := ISA()
+	defer SetISA(was)
+	for _, isa := range ISAs() {
+		SetISA(isa)
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+			src := append([]float32(nil), inputs[0]...)
+			i := len(src) / 3
+			src[i] = bad
+			dst := make([]float32, OutputLen)
+			dst[0] = 42
+			var ie *InputError
+			if err := Infer(dst, src); !errors.As(err, &ie) || ie.Index != i || dst[0] != 42 {
+				t.Errorf("%s: Infer with src[%d] = %v: %v (dst[0] %v)", isa, i, bad, err, dst[0])
+			}
+			var a Input
+			var b Output
+			copy(a[:], src)
+			if err := InferArray(&b, &a); !errors.As(err, &ie) || ie.Index != i {
+				t.Errorf("%s: InferArray with src[%d] = %v: %v", isa, i, bad, err)
+			}
+			batch := append(append([]float32(nil), inputs[0]...), src...)
+			if err := InferBatch(make([]float32, 2*OutputLen), batch); !errors.As(err, &ie) || ie.Sample != 1 || ie.Index != i {
+				t.Errorf("%s: InferBatch with sample 1's value %d = %v: %v", isa, i, bad, err)
+			}
+		}
+	}
+}
+
 func TestWrongLengths(t *testing.T) {
 	for _, c := range []struct {
 		dst, src int
@@ -212,6 +315,26 @@ func BenchmarkInfer(b *testing.B) {
 	inputs, _ := goldenSamples(b)
 	dst := make([]float32, OutputLen)
 	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := Infer(dst, inputs[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(FLOPs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkInferThreads runs one sample at a time over GOMAXPROCS
+// goroutines (SetThreads(0)): compare its ns/op across -cpu 1,2,... for
+// how one call's latency scales with cores.
+func BenchmarkInferThreads(b *testing.B) {
+	defer SetThreads(SetThreads(0))
+	inputs, _ := goldenSamples(b)
+	dst := make([]float32, OutputLen)
+	if err := Infer(dst, inputs[0]); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := Infer(dst, inputs[0]); err != nil {
 			b.Fatal(err)

@@ -16,13 +16,19 @@ import (
 // instruction set this CPU supports (see ISA). The first call loads the
 // weights and computes Winograd's transformed weights from them: call
 // Infer once at startup to pay that there.
-// A src or dst of the wrong length is reported as a *LengthError.
+// A src or dst of the wrong length is reported as a *LengthError, and a
+// NaN or infinite input value as an *InputError (dst is then untouched):
+// on every instruction set, a corrupt value is an error rather than a
+// confident answer.
 func Infer(dst, src []float32) error {
 	if len(src) != InputLen {
 		return &LengthError{Arg: "src", Got: len(src), Want: InputLen}
 	}
 	if len(dst) != OutputLen {
 		return &LengthError{Arg: "dst", Got: len(dst), Want: OutputLen}
+	}
+	if i := firstNonFinite(src); i >= 0 {
+		return &InputError{Index: i, Value: src[i]}
 	}
 	run(dst, src)
 	return nil
@@ -31,6 +37,10 @@ func Infer(dst, src []float32) error {
 // run runs one sample on the current level.
 func run(dst, src []float32) {
 	l := current()
+	if n := parallelism(); n > 1 {
+		runParallel(l, dst, src, n)
+		return
+	}
 	w := packedWeights()
 	u := l.prog.transformed(w)
 	ws := l.prog.getWorkspace()
@@ -39,9 +49,13 @@ func run(dst, src []float32) {
 }
 
 // InferArray is Infer on fixed-size arrays, which cannot have the wrong
-// length.
-func InferArray(dst *Output, src *Input) {
+// length; a NaN or infinite input is an *InputError.
+func InferArray(dst *Output, src *Input) error {
+	if i := firstNonFinite(src[:]); i >= 0 {
+		return &InputError{Index: i, Value: src[i]}
+	}
 	run(dst[:], src[:])
+	return nil
 }
 
 // InferBatch runs len(src)/InputLen samples stored one after another,
@@ -55,6 +69,9 @@ func InferBatch(dst, src []float32) error {
 	}
 	if len(dst) != n*OutputLen {
 		return &LengthError{Arg: "dst", Got: len(dst), Want: n * OutputLen, Batch: true}
+	}
+	if i := firstNonFinite(src); i >= 0 {
+		return &InputError{Sample: i / InputLen, Index: i % InputLen, Value: src[i], Batch: true}
 	}
 	l := current()
 	w := packedWeights()
@@ -105,4 +122,34 @@ func (e *LengthError) Error() string {
 		return fmt.Sprintf("%s: InferBatch: dst has %d values, want %d for the samples in src", packageName, e.Got, e.Want)
 	}
 	return fmt.Sprintf("%s: Infer: %s has %d values, want %d", packageName, e.Arg, e.Got, e.Want)
+}
+
+// InputError reports an input value that is NaN or infinite. Networks
+// turn such a value into NaN outputs at best and into a plausible but
+// wrong answer at worst, so the package refuses it.
+type InputError struct {
+	Sample int // the sample, for InferBatch
+	Index  int // the value's index within the sample, in C,H,W order
+	Value  float32
+	Batch  bool // from InferBatch
+}
+
+func (e *InputError) Error() string {
+	c, y, x := e.Index/(InputHeight*InputWidth), e.Index/InputWidth%InputHeight, e.Index%InputWidth
+	where := fmt.Sprintf("Infer: src[%d]", e.Index)
+	if e.Batch {
+		where = fmt.Sprintf("InferBatch: sample %d, value %d", e.Sample, e.Index)
+	}
+	return fmt.Sprintf("%s: %s (channel %d, y %d, x %d) is %v; inputs must be finite", packageName, where, c, y, x, e.Value)
+}
+
+// firstNonFinite is the index of the first NaN or infinite value of v, or
+// -1: x-x is 0 for every finite x and NaN otherwise.
+func firstNonFinite(v []float32) int {
+	for i, x := range v {
+		if x-x != 0 {
+			return i
+		}
+	}
+	return -1
 }

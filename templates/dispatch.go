@@ -17,6 +17,8 @@ type program struct {
 	workspaceLen  int
 	winogradLen   int
 	winogradSteps []*winogradConv
+	split         []stepSplit // each step's units and how far to split them
+	scratchLen    int         // floats of Winograd scratch space per goroutine
 
 	uOnce sync.Once
 	u     []float32
@@ -24,8 +26,9 @@ type program struct {
 	// A free list of zeroed-once workspaces. Unlike a sync.Pool it never
 	// drops them, so steady-state calls allocate nothing; it holds at
 	// most as many as were ever in use at once.
-	mu   sync.Mutex
-	free [][]float32
+	mu      sync.Mutex
+	free    [][]float32
+	runners []*runner // for calls over several goroutines
 }
 
 // transformed returns the program's Winograd weights, computed from the
@@ -68,7 +71,8 @@ type level struct {
 	name      string // what ISA reports
 	prog      *program
 	run       func(ws, w, u, dst, src []float32)
-	supported bool // this CPU can run it
+	part      func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) // units lo to hi-1 of one step
+	supported bool                                                          // this CPU can run it
 }
 
 // levels are the package's levels, best first; the last is the

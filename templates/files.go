@@ -16,6 +16,8 @@ var (
 	winograd string
 	//go:embed dispatch.go
 	dispatch string
+	//go:embed parallel.go
+	parallel string
 )
 
 // File is a template file to copy into a generated package.
@@ -31,6 +33,7 @@ func Files() []File {
 		{Name: "support.go", Source: body(support)},
 		{Name: "winograd.go", Source: body(winograd)},
 		{Name: "dispatch.go", Source: body(dispatch)},
+		{Name: "parallel.go", Source: body(parallel)},
 		{Name: "acgen_test.go", Source: body(acgenTest)},
 	}
 }

@@ -14,10 +14,17 @@ const weightsHeader = 64
 func asmLevels() []*level { return nil }
 
 // portableLevel runs the portable Go kernels.
-var portableLevel = &level{name: "go", prog: &program{workspaceLen: 1024}, run: func(ws, w, u, dst, src []float32) {}, supported: true}
+var portableLevel = &level{
+	name: "go", prog: &program{workspaceLen: 1024},
+	run:       func(ws, w, u, dst, src []float32) {},
+	part:      func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {},
+	supported: true,
+}
 
 // The shapes of one sample, and the package's name for messages.
 const (
+	InputChannels, InputHeight, InputWidth = 1, 1, 3
+
 	InputLen    = 3
 	OutputLen   = 1
 	packageName = "templates"

@@ -10,149 +10,299 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		step1AVX2(&ws[0], &w[0])
+		step1AVX2(&ws[0], &w[0], 0, 32, 0)
 	} else {
-		step1(ws, w)
+		step1(ws, w, 0, 32, 0)
 	}
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		step2AVX2(&ws[0], &u[0])
+		step2AVX2(&ws[0], &u[0], 0, 4, 0)
 	} else {
-		step2(ws, u)
+		step2(ws, u, 0, 4, 0)
 	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		step3AVX2(&ws[0], &u[0])
+		step3AVX2(&ws[0], &u[0], 0, 4, 0)
 	} else {
-		step3(ws, u)
+		step3(ws, u, 0, 4, 0)
 	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		step4AVX2(&ws[0], &u[0])
+		step4AVX2(&ws[0], &u[0], 0, 4, 0)
 	} else {
-		step4(ws, u)
+		step4(ws, u, 0, 4, 0)
 	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		step5AVX2(&ws[0], &u[0])
+		step5AVX2(&ws[0], &u[0], 0, 4, 0)
 	} else {
-		step5(ws, u)
+		step5(ws, u, 0, 4, 0)
 	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		step6AVX2(&ws[0], &u[0])
+		step6AVX2(&ws[0], &u[0], 0, 4, 0)
 	} else {
-		step6(ws, u)
+		step6(ws, u, 0, 4, 0)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		step7AVX2(&ws[0], &u[0])
+		step7AVX2(&ws[0], &u[0], 0, 4, 0)
 	} else {
-		step7(ws, u)
+		step7(ws, u, 0, 4, 0)
 	}
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
 	if asm {
-		step8AVX2(&ws[0], &w[0])
+		step8AVX2(&ws[0], &w[0], 0, 16, 0)
 	} else {
-		step8(ws, w)
+		step8(ws, w, 0, 16, 0)
 	}
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
 	if asm {
-		step9AVX2(&ws[0], &u[0])
+		step9AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step9(ws, u)
+		step9(ws, u, 0, 1, 0)
 	}
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
 	if asm {
-		step10AVX2(&ws[0], &w[0])
+		step10AVX2(&ws[0], &w[0], 0, 16, 0)
 	} else {
-		step10(ws, w)
+		step10(ws, w, 0, 16, 0)
 	}
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
 	if asm {
-		step11AVX2(&ws[0], &u[0])
+		step11AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step11(ws, u)
+		step11(ws, u, 0, 1, 0)
 	}
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
 	if asm {
-		step12AVX2(&ws[0], &u[0])
+		step12AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step12(ws, u)
+		step12(ws, u, 0, 1, 0)
 	}
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
 	if asm {
-		step13AVX2(&ws[0], &u[0])
+		step13AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step13(ws, u)
+		step13(ws, u, 0, 1, 0)
 	}
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
 	if asm {
-		step14AVX2(&ws[0], &u[0])
+		step14AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step14(ws, u)
+		step14(ws, u, 0, 1, 0)
 	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
 	if asm {
-		step15AVX2(&ws[0], &w[0])
+		step15AVX2(&ws[0], &w[0], 0, 8, 0)
 	} else {
-		step15(ws, w)
+		step15(ws, w, 0, 8, 0)
 	}
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	if asm {
-		step16AVX2(&ws[0], &u[0])
+		step16AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step16(ws, u)
+		step16(ws, u, 0, 1, 0)
 	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
 	if asm {
-		step17AVX2(&ws[0], &w[0])
+		step17AVX2(&ws[0], &w[0], 0, 8, 0)
 	} else {
-		step17(ws, w)
+		step17(ws, w, 0, 8, 0)
 	}
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
-		step18AVX2(&ws[0], &u[0])
+		step18AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step18(ws, u)
+		step18(ws, u, 0, 1, 0)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	if asm {
-		step19AVX2(&ws[0], &u[0])
+		step19AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step19(ws, u)
+		step19(ws, u, 0, 1, 0)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
-		step20AVX2(&ws[0], &u[0])
+		step20AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step20(ws, u)
+		step20(ws, u, 0, 1, 0)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	if asm {
-		step21AVX2(&ws[0], &u[0])
+		step21AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step21(ws, u)
+		step21(ws, u, 0, 1, 0)
 	}
 	// gap: global_avgpool -> 64x1x1+0
 	if asm {
-		step22AVX2(&ws[0], &w[0])
+		step22AVX2(&ws[0], &w[0], 0, 1, 0)
 	} else {
-		step22(ws, w)
+		step22(ws, w, 0, 1, 0)
 	}
 	// linear: linear -> 10x1x1+0
 	if asm {
-		step23AVX2(&ws[0], &w[0])
+		step23AVX2(&ws[0], &w[0], 0, 1, 0)
 	} else {
-		step23(ws, w)
+		step23(ws, w, 0, 1, 0)
 	}
 	// output: unpack -> dst
 	unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0, 8})
 }
 
+// forwardPart runs units lo to hi-1 of one step of the avx2 program.
+func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch int) {
+	switch step {
+	case 0:
+		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
+	case 1:
+		if asm {
+			step1AVX2(&ws[0], &w[0], lo, hi, scratch)
+		} else {
+			step1(ws, w, lo, hi, scratch)
+		}
+	case 2:
+		if asm {
+			step2AVX2(&ws[0], &u[0], lo, hi, scratch)
+		} else {
+			step2(ws, u, lo, hi, scratch)
+		}
+	case 3:
+		if asm {
+			step3AVX2(&ws[0], &u[0], lo, hi, scratch)
+		} else {
+			step3(ws, u, lo, hi, scratch)
+		}
+	case 4:
+		if asm {
+			step4AVX2(&ws[0], &u[0], lo, hi, scratch)
+		} else {
+			step4(ws, u, lo, hi, scratch)
+		}
+	case 5:
+		if asm {
+			step5AVX2(&ws[0], &u[0], lo, hi, scratch)
+		} else {
+			step5(ws, u, lo, hi, scratch)
+		}
+	case 6:
+		if asm {
+			step6AVX2(&ws[0], &u[0], lo, hi, scratch)
+		} else {
+			step6(ws, u, lo, hi, scratch)
+		}
+	case 7:
+		if asm {
+			step7AVX2(&ws[0], &u[0], lo, hi, scratch)
+		} else {
+			step7(ws, u, lo, hi, scratch)
+		}
+	case 8:
+		if asm {
+			step8AVX2(&ws[0], &w[0], lo, hi, scratch)
+		} else {
+			step8(ws, w, lo, hi, scratch)
+		}
+	case 9:
+		if asm {
+			step9AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step9(ws, u, 0, 1, 0)
+		}
+	case 10:
+		if asm {
+			step10AVX2(&ws[0], &w[0], lo, hi, scratch)
+		} else {
+			step10(ws, w, lo, hi, scratch)
+		}
+	case 11:
+		if asm {
+			step11AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step11(ws, u, 0, 1, 0)
+		}
+	case 12:
+		if asm {
+			step12AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step12(ws, u, 0, 1, 0)
+		}
+	case 13:
+		if asm {
+			step13AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step13(ws, u, 0, 1, 0)
+		}
+	case 14:
+		if asm {
+			step14AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step14(ws, u, 0, 1, 0)
+		}
+	case 15:
+		if asm {
+			step15AVX2(&ws[0], &w[0], lo, hi, scratch)
+		} else {
+			step15(ws, w, lo, hi, scratch)
+		}
+	case 16:
+		if asm {
+			step16AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step16(ws, u, 0, 1, 0)
+		}
+	case 17:
+		if asm {
+			step17AVX2(&ws[0], &w[0], lo, hi, scratch)
+		} else {
+			step17(ws, w, lo, hi, scratch)
+		}
+	case 18:
+		if asm {
+			step18AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step18(ws, u, 0, 1, 0)
+		}
+	case 19:
+		if asm {
+			step19AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step19(ws, u, 0, 1, 0)
+		}
+	case 20:
+		if asm {
+			step20AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step20(ws, u, 0, 1, 0)
+		}
+	case 21:
+		if asm {
+			step21AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step21(ws, u, 0, 1, 0)
+		}
+	case 22:
+		if asm {
+			step22AVX2(&ws[0], &w[0], 0, 1, 0)
+		} else {
+			step22(ws, w, 0, 1, 0)
+		}
+	case 23:
+		if asm {
+			step23AVX2(&ws[0], &w[0], 0, 1, 0)
+		} else {
+			step23(ws, w, 0, 1, 0)
+		}
+	case 24:
+		unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0, 8})
+	}
+}
+
 // portableProgram is the avx2 program's state: 164560 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.
 var portableProgram = program{
+	scratchLen:    37152,
+	split:         []stepSplit{{1, 1}, {32, 10}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {16, 16}, {1, 1}, {16, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {8, 8}, {1, 1}, {8, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   977472,
 	winogradSteps: []*winogradConv{&step2Winograd, &step3Winograd, &step4Winograd, &step5Winograd, &step6Winograd, &step7Winograd, &step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd},
 	workspaceLen:  164560,
@@ -161,6 +311,9 @@ var portableProgram = program{
 // portableLevel runs the portable Go kernels, everywhere.
 var portableLevel = &level{
 	name: "go",
+	part: func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
+		forwardPart(ws, w, u, dst, src, false, step, lo, hi, scratch)
+	},
 	prog: &portableProgram,
 	run: func(ws, w, u, dst, src []float32) {
 		forward(ws, w, u, dst, src, false)

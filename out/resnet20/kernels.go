@@ -3,7 +3,8 @@
 package resnet20
 
 // step1 computes conv1+relu1: conv3x3+relu, 3x32x32+1 -> 16x32x32+1, stride 1, padding 1.
-func step1(ws, w []float32) {
+func step1(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 0
 		inRow    = 272
@@ -14,7 +15,7 @@ func step1(ws, w []float32) {
 		bias     = 0
 	)
 	for _, t := range &step1Groups {
-		for oy := 0; oy < 32; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 32; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])
@@ -51,157 +52,164 @@ func step1(ws, w []float32) {
 var step1Groups = [...]convTile{{0, 2, 0, 3, 16}}
 
 // step2 computes stage1.0.conv1+stage1.0.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
-func step2(ws, w []float32) {
-	step2Winograd.run(ws, w)
+func step2(ws, w []float32, lo, hi, scratch int) {
+	step2Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step2Winograd = winogradConv{
-	act:     1,
-	bias:    0,
-	biasSrc: 448,
-	group:   16,
-	in:      layout{9248, 16, 32, 32, 1, 8},
-	inBase:  9248,
-	kernels: 464,
-	m:       4,
-	out:     layout{27744, 16, 32, 32, 1, 8},
-	scratch: 127408,
-	tiles:   step2Tiles[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      0,
+	biasSrc:   448,
+	blockRows: 2,
+	group:     16,
+	in:        layout{9248, 16, 32, 32, 1, 8},
+	inBase:    9248,
+	kernels:   464,
+	m:         4,
+	out:       layout{27744, 16, 32, 32, 1, 8},
+	scratch:   127408,
+	tiles:     step2Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step2Tiles = [...]convTile{{0, 2, 0, 16, 16}}
 
 // step3 computes stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
-func step3(ws, w []float32) {
-	step3Winograd.run(ws, w)
+func step3(ws, w []float32, lo, hi, scratch int) {
+	step3Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step3Winograd = winogradConv{
-	act:     1,
-	bias:    9232,
-	biasSrc: 2768,
-	group:   16,
-	hasRes:  true,
-	in:      layout{27744, 16, 32, 32, 1, 8},
-	inBase:  27744,
-	kernels: 2784,
-	m:       4,
-	out:     layout{46240, 16, 32, 32, 1, 8},
-	res:     layout{9248, 16, 32, 32, 1, 8},
-	scratch: 127408,
-	tiles:   step3Tiles[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      9232,
+	biasSrc:   2768,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{27744, 16, 32, 32, 1, 8},
+	inBase:    27744,
+	kernels:   2784,
+	m:         4,
+	out:       layout{46240, 16, 32, 32, 1, 8},
+	res:       layout{9248, 16, 32, 32, 1, 8},
+	scratch:   127408,
+	tiles:     step3Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step3Tiles = [...]convTile{{0, 2, 0, 16, 9248}}
 
 // step4 computes stage1.1.conv1+stage1.1.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
-func step4(ws, w []float32) {
-	step4Winograd.run(ws, w)
+func step4(ws, w []float32, lo, hi, scratch int) {
+	step4Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step4Winograd = winogradConv{
-	act:     1,
-	bias:    18464,
-	biasSrc: 5088,
-	group:   16,
-	in:      layout{46240, 16, 32, 32, 1, 8},
-	inBase:  46240,
-	kernels: 5104,
-	m:       4,
-	out:     layout{9248, 16, 32, 32, 1, 8},
-	scratch: 127408,
-	tiles:   step4Tiles[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      18464,
+	biasSrc:   5088,
+	blockRows: 2,
+	group:     16,
+	in:        layout{46240, 16, 32, 32, 1, 8},
+	inBase:    46240,
+	kernels:   5104,
+	m:         4,
+	out:       layout{9248, 16, 32, 32, 1, 8},
+	scratch:   127408,
+	tiles:     step4Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step4Tiles = [...]convTile{{0, 2, 0, 16, 18480}}
 
 // step5 computes stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
-func step5(ws, w []float32) {
-	step5Winograd.run(ws, w)
+func step5(ws, w []float32, lo, hi, scratch int) {
+	step5Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step5Winograd = winogradConv{
-	act:     1,
-	bias:    27696,
-	biasSrc: 7408,
-	group:   16,
-	hasRes:  true,
-	in:      layout{9248, 16, 32, 32, 1, 8},
-	inBase:  9248,
-	kernels: 7424,
-	m:       4,
-	out:     layout{27744, 16, 32, 32, 1, 8},
-	res:     layout{46240, 16, 32, 32, 1, 8},
-	scratch: 127408,
-	tiles:   step5Tiles[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      27696,
+	biasSrc:   7408,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{9248, 16, 32, 32, 1, 8},
+	inBase:    9248,
+	kernels:   7424,
+	m:         4,
+	out:       layout{27744, 16, 32, 32, 1, 8},
+	res:       layout{46240, 16, 32, 32, 1, 8},
+	scratch:   127408,
+	tiles:     step5Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step5Tiles = [...]convTile{{0, 2, 0, 16, 27712}}
 
 // step6 computes stage1.2.conv1+stage1.2.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
-func step6(ws, w []float32) {
-	step6Winograd.run(ws, w)
+func step6(ws, w []float32, lo, hi, scratch int) {
+	step6Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step6Winograd = winogradConv{
-	act:     1,
-	bias:    36928,
-	biasSrc: 9728,
-	group:   16,
-	in:      layout{27744, 16, 32, 32, 1, 8},
-	inBase:  27744,
-	kernels: 9744,
-	m:       4,
-	out:     layout{9248, 16, 32, 32, 1, 8},
-	scratch: 127408,
-	tiles:   step6Tiles[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      36928,
+	biasSrc:   9728,
+	blockRows: 2,
+	group:     16,
+	in:        layout{27744, 16, 32, 32, 1, 8},
+	inBase:    27744,
+	kernels:   9744,
+	m:         4,
+	out:       layout{9248, 16, 32, 32, 1, 8},
+	scratch:   127408,
+	tiles:     step6Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step6Tiles = [...]convTile{{0, 2, 0, 16, 36944}}
 
 // step7 computes stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
-func step7(ws, w []float32) {
-	step7Winograd.run(ws, w)
+func step7(ws, w []float32, lo, hi, scratch int) {
+	step7Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step7Winograd = winogradConv{
-	act:     1,
-	bias:    46160,
-	biasSrc: 12048,
-	group:   16,
-	hasRes:  true,
-	in:      layout{9248, 16, 32, 32, 1, 8},
-	inBase:  9248,
-	kernels: 12064,
-	m:       4,
-	out:     layout{46240, 16, 32, 32, 1, 8},
-	res:     layout{27744, 16, 32, 32, 1, 8},
-	scratch: 127408,
-	tiles:   step7Tiles[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      46160,
+	biasSrc:   12048,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{9248, 16, 32, 32, 1, 8},
+	inBase:    9248,
+	kernels:   12064,
+	m:         4,
+	out:       layout{46240, 16, 32, 32, 1, 8},
+	res:       layout{27744, 16, 32, 32, 1, 8},
+	scratch:   127408,
+	tiles:     step7Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step7Tiles = [...]convTile{{0, 2, 0, 16, 46176}}
 
 // step8 computes stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 1.
-func step8(ws, w []float32) {
+func step8(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 46240
 		inRow    = 272
@@ -212,7 +220,7 @@ func step8(ws, w []float32) {
 		bias     = 14368
 	)
 	for _, t := range &step8Groups {
-		for oy := 0; oy < 16; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 16; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])
@@ -249,31 +257,33 @@ func step8(ws, w []float32) {
 var step8Groups = [...]convTile{{0, 2, 0, 16, 14400}, {2, 2, 0, 16, 16704}}
 
 // step9 computes stage2.0.conv2: conv3x3, 32x16x16+1 -> 32x16x16+0, stride 1, padding 1.
-func step9(ws, w []float32) {
-	step9Winograd.run(ws, w)
+func step9(ws, w []float32, lo, hi, scratch int) {
+	step9Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step9Winograd = winogradConv{
-	act:     0,
-	bias:    55392,
-	biasSrc: 19008,
-	group:   16,
-	in:      layout{64736, 32, 16, 16, 1, 8},
-	inBase:  64736,
-	kernels: 19040,
-	m:       4,
-	out:     layout{75104, 32, 16, 16, 0, 8},
-	scratch: 127408,
-	tiles:   step9Tiles[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       0,
+	bias:      55392,
+	biasSrc:   19008,
+	blockRows: 4,
+	group:     16,
+	in:        layout{64736, 32, 16, 16, 1, 8},
+	inBase:    64736,
+	kernels:   19040,
+	m:         4,
+	out:       layout{75104, 32, 16, 16, 0, 8},
+	scratch:   127408,
+	tiles:     step9Tiles[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step9Tiles = [...]convTile{{0, 2, 0, 32, 55424}, {2, 2, 0, 32, 55936}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
-func step10(ws, w []float32) {
+func step10(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 46520
 		inRow    = 272
@@ -287,7 +297,7 @@ func step10(ws, w []float32) {
 		resPlane = 2048
 	)
 	for _, t := range &step10Groups {
-		for oy := 0; oy < 16; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 16; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])
@@ -317,107 +327,112 @@ func step10(ws, w []float32) {
 var step10Groups = [...]convTile{{0, 2, 0, 16, 28288}, {2, 2, 0, 16, 28544}}
 
 // step11 computes stage2.1.conv1+stage2.1.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
-func step11(ws, w []float32) {
-	step11Winograd.run(ws, w)
+func step11(ws, w []float32, lo, hi, scratch int) {
+	step11Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step11Winograd = winogradConv{
-	act:     1,
-	bias:    92288,
-	biasSrc: 28800,
-	group:   16,
-	in:      layout{64736, 32, 16, 16, 1, 8},
-	inBase:  64736,
-	kernels: 28832,
-	m:       4,
-	out:     layout{83296, 32, 16, 16, 1, 8},
-	scratch: 127408,
-	tiles:   step11Tiles[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      92288,
+	biasSrc:   28800,
+	blockRows: 4,
+	group:     16,
+	in:        layout{64736, 32, 16, 16, 1, 8},
+	inBase:    64736,
+	kernels:   28832,
+	m:         4,
+	out:       layout{83296, 32, 16, 16, 1, 8},
+	scratch:   127408,
+	tiles:     step11Tiles[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step11Tiles = [...]convTile{{0, 2, 0, 32, 92320}, {2, 2, 0, 32, 92832}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
-func step12(ws, w []float32) {
-	step12Winograd.run(ws, w)
+func step12(ws, w []float32, lo, hi, scratch int) {
+	step12Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step12Winograd = winogradConv{
-	act:     1,
-	bias:    129184,
-	biasSrc: 38048,
-	group:   16,
-	hasRes:  true,
-	in:      layout{83296, 32, 16, 16, 1, 8},
-	inBase:  83296,
-	kernels: 38080,
-	m:       4,
-	out:     layout{93664, 32, 16, 16, 1, 8},
-	res:     layout{64736, 32, 16, 16, 1, 8},
-	scratch: 127408,
-	tiles:   step12Tiles[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      129184,
+	biasSrc:   38048,
+	blockRows: 4,
+	group:     16,
+	hasRes:    true,
+	in:        layout{83296, 32, 16, 16, 1, 8},
+	inBase:    83296,
+	kernels:   38080,
+	m:         4,
+	out:       layout{93664, 32, 16, 16, 1, 8},
+	res:       layout{64736, 32, 16, 16, 1, 8},
+	scratch:   127408,
+	tiles:     step12Tiles[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step12Tiles = [...]convTile{{0, 2, 0, 32, 129216}, {2, 2, 0, 32, 129728}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
-func step13(ws, w []float32) {
-	step13Winograd.run(ws, w)
+func step13(ws, w []float32, lo, hi, scratch int) {
+	step13Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step13Winograd = winogradConv{
-	act:     1,
-	bias:    166080,
-	biasSrc: 47296,
-	group:   16,
-	in:      layout{93664, 32, 16, 16, 1, 8},
-	inBase:  93664,
-	kernels: 47328,
-	m:       4,
-	out:     layout{64736, 32, 16, 16, 1, 8},
-	scratch: 127408,
-	tiles:   step13Tiles[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      166080,
+	biasSrc:   47296,
+	blockRows: 4,
+	group:     16,
+	in:        layout{93664, 32, 16, 16, 1, 8},
+	inBase:    93664,
+	kernels:   47328,
+	m:         4,
+	out:       layout{64736, 32, 16, 16, 1, 8},
+	scratch:   127408,
+	tiles:     step13Tiles[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step13Tiles = [...]convTile{{0, 2, 0, 32, 166112}, {2, 2, 0, 32, 166624}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
-func step14(ws, w []float32) {
-	step14Winograd.run(ws, w)
+func step14(ws, w []float32, lo, hi, scratch int) {
+	step14Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step14Winograd = winogradConv{
-	act:     1,
-	bias:    202976,
-	biasSrc: 56544,
-	group:   16,
-	hasRes:  true,
-	in:      layout{64736, 32, 16, 16, 1, 8},
-	inBase:  64736,
-	kernels: 56576,
-	m:       4,
-	out:     layout{83296, 32, 16, 16, 1, 8},
-	res:     layout{93664, 32, 16, 16, 1, 8},
-	scratch: 127408,
-	tiles:   step14Tiles[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      202976,
+	biasSrc:   56544,
+	blockRows: 4,
+	group:     16,
+	hasRes:    true,
+	in:        layout{64736, 32, 16, 16, 1, 8},
+	inBase:    64736,
+	kernels:   56576,
+	m:         4,
+	out:       layout{83296, 32, 16, 16, 1, 8},
+	res:       layout{93664, 32, 16, 16, 1, 8},
+	scratch:   127408,
+	tiles:     step14Tiles[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step14Tiles = [...]convTile{{0, 2, 0, 32, 203008}, {2, 2, 0, 32, 203520}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
-func step15(ws, w []float32) {
+func step15(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 83296
 		inRow    = 144
@@ -428,7 +443,7 @@ func step15(ws, w []float32) {
 		bias     = 65792
 	)
 	for _, t := range &step15Groups {
-		for oy := 0; oy < 8; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 8; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])
@@ -465,31 +480,33 @@ func step15(ws, w []float32) {
 var step15Groups = [...]convTile{{0, 2, 0, 32, 65856}, {2, 2, 0, 32, 70464}, {4, 2, 0, 32, 75072}, {6, 2, 0, 32, 79680}}
 
 // step16 computes stage3.0.conv2: conv3x3, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
-func step16(ws, w []float32) {
-	step16Winograd.run(ws, w)
+func step16(ws, w []float32, lo, hi, scratch int) {
+	step16Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step16Winograd = winogradConv{
-	act:     0,
-	bias:    239872,
-	biasSrc: 84288,
-	group:   16,
-	in:      layout{104032, 64, 8, 8, 1, 8},
-	inBase:  104032,
-	kernels: 84352,
-	m:       4,
-	out:     layout{110432, 64, 8, 8, 0, 8},
-	scratch: 127408,
-	tiles:   step16Tiles[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       0,
+	bias:      239872,
+	biasSrc:   84288,
+	blockRows: 2,
+	group:     16,
+	in:        layout{104032, 64, 8, 8, 1, 8},
+	inBase:    104032,
+	kernels:   84352,
+	m:         4,
+	out:       layout{110432, 64, 8, 8, 0, 8},
+	scratch:   127408,
+	tiles:     step16Tiles[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step16Tiles = [...]convTile{{0, 4, 0, 64, 239936}, {4, 4, 0, 64, 241984}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
-func step17(ws, w []float32) {
+func step17(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 83448
 		inRow    = 144
@@ -503,7 +520,7 @@ func step17(ws, w []float32) {
 		resPlane = 512
 	)
 	for _, t := range &step17Groups {
-		for oy := 0; oy < 8; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 8; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])
@@ -533,107 +550,112 @@ func step17(ws, w []float32) {
 var step17Groups = [...]convTile{{0, 2, 0, 32, 121280}, {2, 2, 0, 32, 121792}, {4, 2, 0, 32, 122304}, {6, 2, 0, 32, 122816}}
 
 // step18 computes stage3.1.conv1+stage3.1.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
-func step18(ws, w []float32) {
-	step18Winograd.run(ws, w)
+func step18(ws, w []float32, lo, hi, scratch int) {
+	step18Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step18Winograd = winogradConv{
-	act:     1,
-	bias:    387392,
-	biasSrc: 123328,
-	group:   16,
-	in:      layout{104032, 64, 8, 8, 1, 8},
-	inBase:  104032,
-	kernels: 123392,
-	m:       4,
-	out:     layout{114528, 64, 8, 8, 1, 8},
-	scratch: 127408,
-	tiles:   step18Tiles[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      387392,
+	biasSrc:   123328,
+	blockRows: 2,
+	group:     16,
+	in:        layout{104032, 64, 8, 8, 1, 8},
+	inBase:    104032,
+	kernels:   123392,
+	m:         4,
+	out:       layout{114528, 64, 8, 8, 1, 8},
+	scratch:   127408,
+	tiles:     step18Tiles[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step18Tiles = [...]convTile{{0, 4, 0, 64, 387456}, {4, 4, 0, 64, 389504}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
-func step19(ws, w []float32) {
-	step19Winograd.run(ws, w)
+func step19(ws, w []float32, lo, hi, scratch int) {
+	step19Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step19Winograd = winogradConv{
-	act:     1,
-	bias:    534912,
-	biasSrc: 160256,
-	group:   16,
-	hasRes:  true,
-	in:      layout{114528, 64, 8, 8, 1, 8},
-	inBase:  114528,
-	kernels: 160320,
-	m:       4,
-	out:     layout{120928, 64, 8, 8, 1, 8},
-	res:     layout{104032, 64, 8, 8, 1, 8},
-	scratch: 127408,
-	tiles:   step19Tiles[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      534912,
+	biasSrc:   160256,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{114528, 64, 8, 8, 1, 8},
+	inBase:    114528,
+	kernels:   160320,
+	m:         4,
+	out:       layout{120928, 64, 8, 8, 1, 8},
+	res:       layout{104032, 64, 8, 8, 1, 8},
+	scratch:   127408,
+	tiles:     step19Tiles[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step19Tiles = [...]convTile{{0, 4, 0, 64, 534976}, {4, 4, 0, 64, 537024}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
-func step20(ws, w []float32) {
-	step20Winograd.run(ws, w)
+func step20(ws, w []float32, lo, hi, scratch int) {
+	step20Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step20Winograd = winogradConv{
-	act:     1,
-	bias:    682432,
-	biasSrc: 197184,
-	group:   16,
-	in:      layout{120928, 64, 8, 8, 1, 8},
-	inBase:  120928,
-	kernels: 197248,
-	m:       4,
-	out:     layout{104032, 64, 8, 8, 1, 8},
-	scratch: 127408,
-	tiles:   step20Tiles[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      682432,
+	biasSrc:   197184,
+	blockRows: 2,
+	group:     16,
+	in:        layout{120928, 64, 8, 8, 1, 8},
+	inBase:    120928,
+	kernels:   197248,
+	m:         4,
+	out:       layout{104032, 64, 8, 8, 1, 8},
+	scratch:   127408,
+	tiles:     step20Tiles[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step20Tiles = [...]convTile{{0, 4, 0, 64, 682496}, {4, 4, 0, 64, 684544}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
-func step21(ws, w []float32) {
-	step21Winograd.run(ws, w)
+func step21(ws, w []float32, lo, hi, scratch int) {
+	step21Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step21Winograd = winogradConv{
-	act:     1,
-	bias:    829952,
-	biasSrc: 234112,
-	group:   16,
-	hasRes:  true,
-	in:      layout{104032, 64, 8, 8, 1, 8},
-	inBase:  104032,
-	kernels: 234176,
-	m:       4,
-	out:     layout{110432, 64, 8, 8, 0, 8},
-	res:     layout{120928, 64, 8, 8, 1, 8},
-	scratch: 127408,
-	tiles:   step21Tiles[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      829952,
+	biasSrc:   234112,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{104032, 64, 8, 8, 1, 8},
+	inBase:    104032,
+	kernels:   234176,
+	m:         4,
+	out:       layout{110432, 64, 8, 8, 0, 8},
+	res:       layout{120928, 64, 8, 8, 1, 8},
+	scratch:   127408,
+	tiles:     step21Tiles[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step21Tiles = [...]convTile{{0, 4, 0, 64, 830016}, {4, 4, 0, 64, 832064}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
-func step22(ws, w []float32) {
+func step22(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 110432
 		inRow    = 64
@@ -645,7 +667,7 @@ func step22(ws, w []float32) {
 	)
 	for _, t := range &step22Tiles {
 		k := w[t.wOff : t.wOff+4040]
-		for oy := 0; oy < 1; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 1; ox++ {
 				p := inBase + t.block0*inPlane + oy*1*inRow + ox*8
 				o := outBase + t.block0*outPlane + oy*outRow + ox*8
@@ -661,7 +683,8 @@ func step22(ws, w []float32) {
 var step22Tiles = [...]convTile{{0, 1, 0, 8, 271104}, {1, 1, 8, 16, 271112}, {2, 1, 16, 24, 271120}, {3, 1, 24, 32, 271128}, {4, 1, 32, 40, 271136}, {5, 1, 40, 48, 271144}, {6, 1, 48, 56, 271152}, {7, 1, 56, 64, 271160}}
 
 // step23 computes linear: linear, 64x1x1+0 -> 10x1x1+0, stride 1, padding 0.
-func step23(ws, w []float32) {
+func step23(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 127328
 		inRow    = 8
@@ -672,7 +695,7 @@ func step23(ws, w []float32) {
 		bias     = 275200
 	)
 	for _, t := range &step23Groups {
-		for oy := 0; oy < 1; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 1; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])

@@ -4,143 +4,143 @@
 
 package resnet20
 
-// step1AVX512 is the avx512 kernel of step conv1+relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step1AVX512(ws *float32, w *float32)
+// step1AVX512 is the avx512 kernel of step conv1+relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX512 is the avx512 kernel of step stage1.0.conv1+stage1.0.relu1: Winograd F(4x4, 3x3).
-func step2AVX512(ws *float32, w *float32)
+// step2AVX512 is the avx512 kernel of step stage1.0.conv1+stage1.0.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step2AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX512 is the avx512 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2: Winograd F(4x4, 3x3).
-func step3AVX512(ws *float32, w *float32)
+// step3AVX512 is the avx512 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step4AVX512 is the avx512 kernel of step stage1.1.conv1+stage1.1.relu1: Winograd F(4x4, 3x3).
-func step4AVX512(ws *float32, w *float32)
+// step4AVX512 is the avx512 kernel of step stage1.1.conv1+stage1.1.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step4AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step5AVX512 is the avx512 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2: Winograd F(4x4, 3x3).
-func step5AVX512(ws *float32, w *float32)
+// step5AVX512 is the avx512 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step6AVX512 is the avx512 kernel of step stage1.2.conv1+stage1.2.relu1: Winograd F(4x4, 3x3).
-func step6AVX512(ws *float32, w *float32)
+// step6AVX512 is the avx512 kernel of step stage1.2.conv1+stage1.2.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step6AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step7AVX512 is the avx512 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2: Winograd F(4x4, 3x3).
-func step7AVX512(ws *float32, w *float32)
+// step7AVX512 is the avx512 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step7AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step8AVX512 is the avx512 kernel of step stage2.0.conv1+stage2.0.relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step8AVX512(ws *float32, w *float32)
+// step8AVX512 is the avx512 kernel of step stage2.0.conv1+stage2.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step8AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step9AVX512 is the avx512 kernel of step stage2.0.conv2: Winograd F(4x4, 3x3).
-func step9AVX512(ws *float32, w *float32)
+// step9AVX512 is the avx512 kernel of step stage2.0.conv2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step9AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step10AVX512 is the avx512 kernel of step stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2 (see the portable Go kernel of the same step for the loop it computes).
-func step10AVX512(ws *float32, w *float32)
+// step10AVX512 is the avx512 kernel of step stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step10AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step11AVX512 is the avx512 kernel of step stage2.1.conv1+stage2.1.relu1: Winograd F(4x4, 3x3).
-func step11AVX512(ws *float32, w *float32)
+// step11AVX512 is the avx512 kernel of step stage2.1.conv1+stage2.1.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step11AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step12AVX512 is the avx512 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2: Winograd F(4x4, 3x3).
-func step12AVX512(ws *float32, w *float32)
+// step12AVX512 is the avx512 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step12AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step13AVX512 is the avx512 kernel of step stage2.2.conv1+stage2.2.relu1: Winograd F(4x4, 3x3).
-func step13AVX512(ws *float32, w *float32)
+// step13AVX512 is the avx512 kernel of step stage2.2.conv1+stage2.2.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step13AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step14AVX512 is the avx512 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2: Winograd F(4x4, 3x3).
-func step14AVX512(ws *float32, w *float32)
+// step14AVX512 is the avx512 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step14AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step15AVX512 is the avx512 kernel of step stage3.0.conv1+stage3.0.relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step15AVX512(ws *float32, w *float32)
+// step15AVX512 is the avx512 kernel of step stage3.0.conv1+stage3.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step15AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step16AVX512 is the avx512 kernel of step stage3.0.conv2: Winograd F(4x4, 3x3).
-func step16AVX512(ws *float32, w *float32)
+// step16AVX512 is the avx512 kernel of step stage3.0.conv2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step16AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step17AVX512 is the avx512 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2 (see the portable Go kernel of the same step for the loop it computes).
-func step17AVX512(ws *float32, w *float32)
+// step17AVX512 is the avx512 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step17AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step18AVX512 is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1: Winograd F(4x4, 3x3).
-func step18AVX512(ws *float32, w *float32)
+// step18AVX512 is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step18AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step19AVX512 is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2: Winograd F(4x4, 3x3).
-func step19AVX512(ws *float32, w *float32)
+// step19AVX512 is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step19AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step20AVX512 is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1: Winograd F(4x4, 3x3).
-func step20AVX512(ws *float32, w *float32)
+// step20AVX512 is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step20AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step21AVX512 is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2: Winograd F(4x4, 3x3).
-func step21AVX512(ws *float32, w *float32)
+// step21AVX512 is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step21AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step22AVX512 is the avx512 kernel of step gap (see the portable Go kernel of the same step for the loop it computes).
-func step22AVX512(ws *float32, w *float32)
+// step22AVX512 is the avx512 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step22AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step23AVX512 is the avx512 kernel of step linear (see the portable Go kernel of the same step for the loop it computes).
-func step23AVX512(ws *float32, w *float32)
+// step23AVX512 is the avx512 kernel of step linear, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step23AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step1AVX2 is the avx2 kernel of step conv1+relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step1AVX2(ws *float32, w *float32)
+// step1AVX2 is the avx2 kernel of step conv1+relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX2 is the avx2 kernel of step stage1.0.conv1+stage1.0.relu1: Winograd F(4x4, 3x3).
-func step2AVX2(ws *float32, w *float32)
+// step2AVX2 is the avx2 kernel of step stage1.0.conv1+stage1.0.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX2 is the avx2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2: Winograd F(4x4, 3x3).
-func step3AVX2(ws *float32, w *float32)
+// step3AVX2 is the avx2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step4AVX2 is the avx2 kernel of step stage1.1.conv1+stage1.1.relu1: Winograd F(4x4, 3x3).
-func step4AVX2(ws *float32, w *float32)
+// step4AVX2 is the avx2 kernel of step stage1.1.conv1+stage1.1.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step5AVX2 is the avx2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2: Winograd F(4x4, 3x3).
-func step5AVX2(ws *float32, w *float32)
+// step5AVX2 is the avx2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step6AVX2 is the avx2 kernel of step stage1.2.conv1+stage1.2.relu1: Winograd F(4x4, 3x3).
-func step6AVX2(ws *float32, w *float32)
+// step6AVX2 is the avx2 kernel of step stage1.2.conv1+stage1.2.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step6AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step7AVX2 is the avx2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2: Winograd F(4x4, 3x3).
-func step7AVX2(ws *float32, w *float32)
+// step7AVX2 is the avx2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step7AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step8AVX2 is the avx2 kernel of step stage2.0.conv1+stage2.0.relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step8AVX2(ws *float32, w *float32)
+// step8AVX2 is the avx2 kernel of step stage2.0.conv1+stage2.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step8AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step9AVX2 is the avx2 kernel of step stage2.0.conv2: Winograd F(4x4, 3x3).
-func step9AVX2(ws *float32, w *float32)
+// step9AVX2 is the avx2 kernel of step stage2.0.conv2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step9AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step10AVX2 is the avx2 kernel of step stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2 (see the portable Go kernel of the same step for the loop it computes).
-func step10AVX2(ws *float32, w *float32)
+// step10AVX2 is the avx2 kernel of step stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step10AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step11AVX2 is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1: Winograd F(4x4, 3x3).
-func step11AVX2(ws *float32, w *float32)
+// step11AVX2 is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step11AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step12AVX2 is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2: Winograd F(4x4, 3x3).
-func step12AVX2(ws *float32, w *float32)
+// step12AVX2 is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step12AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step13AVX2 is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1: Winograd F(4x4, 3x3).
-func step13AVX2(ws *float32, w *float32)
+// step13AVX2 is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step13AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step14AVX2 is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2: Winograd F(4x4, 3x3).
-func step14AVX2(ws *float32, w *float32)
+// step14AVX2 is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 4 rows of tiles, with its scratch space scratch bytes past the step's.
+func step14AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step15AVX2 is the avx2 kernel of step stage3.0.conv1+stage3.0.relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step15AVX2(ws *float32, w *float32)
+// step15AVX2 is the avx2 kernel of step stage3.0.conv1+stage3.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step15AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step16AVX2 is the avx2 kernel of step stage3.0.conv2: Winograd F(4x4, 3x3).
-func step16AVX2(ws *float32, w *float32)
+// step16AVX2 is the avx2 kernel of step stage3.0.conv2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step16AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step17AVX2 is the avx2 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2 (see the portable Go kernel of the same step for the loop it computes).
-func step17AVX2(ws *float32, w *float32)
+// step17AVX2 is the avx2 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step17AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step18AVX2 is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1: Winograd F(4x4, 3x3).
-func step18AVX2(ws *float32, w *float32)
+// step18AVX2 is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step18AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step19AVX2 is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2: Winograd F(4x4, 3x3).
-func step19AVX2(ws *float32, w *float32)
+// step19AVX2 is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step19AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step20AVX2 is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1: Winograd F(4x4, 3x3).
-func step20AVX2(ws *float32, w *float32)
+// step20AVX2 is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step20AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step21AVX2 is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2: Winograd F(4x4, 3x3).
-func step21AVX2(ws *float32, w *float32)
+// step21AVX2 is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2: Winograd F(4x4, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step21AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step22AVX2 is the avx2 kernel of step gap (see the portable Go kernel of the same step for the loop it computes).
-func step22AVX2(ws *float32, w *float32)
+// step22AVX2 is the avx2 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step22AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step23AVX2 is the avx2 kernel of step linear (see the portable Go kernel of the same step for the loop it computes).
-func step23AVX2(ws *float32, w *float32)
+// step23AVX2 is the avx2 kernel of step linear, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step23AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // cpuid executes CPUID for leaf eaxArg, subleaf ecxArg.
 func cpuid(eaxArg uint32, ecxArg uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

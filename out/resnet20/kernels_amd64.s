@@ -2,26 +2,42 @@
 
 //go:build amd64 && !purego
 
-// func step1AVX512(ws *float32, w *float32)
+// func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step1AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ (AX), SI
-	MOVQ SI, (SP)
-	LEAQ 76224(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 64(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ (BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000020, R11
+TEXT ·step1AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   (AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   76224(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   64(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   (BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step1AVX512_row2:
 	MOVQ R8, R12
@@ -1383,53 +1399,53 @@ step1AVX512_px3:
 	ADDQ         $0x00012100, SI
 	ADDQ         $0x000006c0, DX
 	VPXORD       Z24, Z24, Z24
-	VMAXPS       Z24, Z0, Z0
+	VMAXPS       Z0, Z24, Z0
 	VMOVUPS      Z0, (R13)
-	VMAXPS       Z24, Z1, Z1
+	VMAXPS       Z1, Z24, Z1
 	VMOVUPS      Z1, 64(R13)
-	VMAXPS       Z24, Z2, Z2
+	VMAXPS       Z2, Z24, Z2
 	VMOVUPS      Z2, 128(R13)
-	VMAXPS       Z24, Z3, Z3
+	VMAXPS       Z3, Z24, Z3
 	VMOVUPS      Z3, 192(R13)
-	VMAXPS       Z24, Z4, Z4
+	VMAXPS       Z4, Z24, Z4
 	VMOVUPS      Z4, 256(R13)
-	VMAXPS       Z24, Z5, Z5
+	VMAXPS       Z5, Z24, Z5
 	VMOVUPS      Z5, 320(R13)
-	VMAXPS       Z24, Z6, Z6
+	VMAXPS       Z6, Z24, Z6
 	VMOVUPS      Z6, 384(R13)
-	VMAXPS       Z24, Z7, Z7
+	VMAXPS       Z7, Z24, Z7
 	VMOVUPS      Z7, 448(R13)
-	VMAXPS       Z24, Z8, Z8
+	VMAXPS       Z8, Z24, Z8
 	VMOVUPS      Z8, 512(R13)
-	VMAXPS       Z24, Z9, Z9
+	VMAXPS       Z9, Z24, Z9
 	VMOVUPS      Z9, 576(R13)
-	VMAXPS       Z24, Z10, Z10
+	VMAXPS       Z10, Z24, Z10
 	VMOVUPS      Z10, 640(R13)
-	VMAXPS       Z24, Z11, Z11
+	VMAXPS       Z11, Z24, Z11
 	VMOVUPS      Z11, 704(R13)
-	VMAXPS       Z24, Z12, Z12
+	VMAXPS       Z12, Z24, Z12
 	VMOVUPS      Z12, 768(R13)
-	VMAXPS       Z24, Z13, Z13
+	VMAXPS       Z13, Z24, Z13
 	VMOVUPS      Z13, 832(R13)
-	VMAXPS       Z24, Z14, Z14
+	VMAXPS       Z14, Z24, Z14
 	VMOVUPS      Z14, 896(R13)
-	VMAXPS       Z24, Z15, Z15
+	VMAXPS       Z15, Z24, Z15
 	VMOVUPS      Z15, 960(R13)
-	VMAXPS       Z24, Z16, Z16
+	VMAXPS       Z16, Z24, Z16
 	VMOVUPS      Z16, 1024(R13)
-	VMAXPS       Z24, Z17, Z17
+	VMAXPS       Z17, Z24, Z17
 	VMOVUPS      Z17, 1088(R13)
-	VMAXPS       Z24, Z18, Z18
+	VMAXPS       Z18, Z24, Z18
 	VMOVUPS      Z18, 1152(R13)
-	VMAXPS       Z24, Z19, Z19
+	VMAXPS       Z19, Z24, Z19
 	VMOVUPS      Z19, 1216(R13)
-	VMAXPS       Z24, Z20, Z20
+	VMAXPS       Z20, Z24, Z20
 	VMOVUPS      Z20, 1280(R13)
-	VMAXPS       Z24, Z21, Z21
+	VMAXPS       Z21, Z24, Z21
 	VMOVUPS      Z21, 1344(R13)
-	VMAXPS       Z24, Z22, Z22
+	VMAXPS       Z22, Z24, Z22
 	VMOVUPS      Z22, 1408(R13)
-	VMAXPS       Z24, Z23, Z23
+	VMAXPS       Z23, Z24, Z23
 	VMOVUPS      Z23, 1472(R13)
 	ADDQ         $0x00000600, R12
 	ADDQ         $0x00000600, R13
@@ -1909,21 +1925,21 @@ step1AVX512_px3:
 	ADDQ         $0x00012100, SI
 	ADDQ         $0x000006c0, DX
 	VPXORD       Z8, Z8, Z8
-	VMAXPS       Z8, Z0, Z0
+	VMAXPS       Z0, Z8, Z0
 	VMOVUPS      Z0, (R13)
-	VMAXPS       Z8, Z1, Z1
+	VMAXPS       Z1, Z8, Z1
 	VMOVUPS      Z1, 64(R13)
-	VMAXPS       Z8, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
 	VMOVUPS      Z2, 128(R13)
-	VMAXPS       Z8, Z3, Z3
+	VMAXPS       Z3, Z8, Z3
 	VMOVUPS      Z3, 192(R13)
-	VMAXPS       Z8, Z4, Z4
+	VMAXPS       Z4, Z8, Z4
 	VMOVUPS      Z4, 256(R13)
-	VMAXPS       Z8, Z5, Z5
+	VMAXPS       Z5, Z8, Z5
 	VMOVUPS      Z5, 320(R13)
-	VMAXPS       Z8, Z6, Z6
+	VMAXPS       Z6, Z8, Z6
 	VMOVUPS      Z6, 384(R13)
-	VMAXPS       Z8, Z7, Z7
+	VMAXPS       Z7, Z8, Z7
 	VMOVUPS      Z7, 448(R13)
 	ADDQ         $0x00000880, R8
 	ADDQ         $0x00000880, R9
@@ -1933,32 +1949,51 @@ step1AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step2AVX512(ws *float32, w *float32)
+// func step2AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 73984(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 150208(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step2AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   73984(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   150208(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step2AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000001, CX
 
 step2AVX512_vic2:
@@ -2316,14 +2351,16 @@ step2AVX512_tcol4:
 	DECQ         CX
 	JNZ          step2AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         64(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step2AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step2AVX512_ptile6:
 	MOVQ R8, R14
@@ -2901,38 +2938,40 @@ step2AVX512_pcol7:
 	JNZ          step2AVX512_pcol7
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step2AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step2AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         (BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000001, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000001, 128(SP)
 
 step2AVX512_ocb8:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step2AVX512_trow9:
@@ -3083,16 +3122,16 @@ step2AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -3112,16 +3151,16 @@ step2AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2176(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2240(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2304(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2368(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -3141,16 +3180,16 @@ step2AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 4352(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 4416(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 4480(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 4544(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -3170,16 +3209,16 @@ step2AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 6528(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 6592(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 6656(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 6720(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -3188,45 +3227,64 @@ step2AVX512_tcol10:
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
 	JNZ         step2AVX512_trow9
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00012100, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00012100, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step2AVX512_ocb8
-	ADDQ        $0x00004400, (SP)
-	ADDQ        $0x00004400, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004400, 88(SP)
+	ADDQ        $0x00004400, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step2AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step3AVX512(ws *float32, w *float32)
+// func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 147968(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 224192(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 76224(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step3AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   147968(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   224192(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   76224(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step3AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000001, CX
 
 step3AVX512_vic2:
@@ -3584,14 +3642,16 @@ step3AVX512_tcol4:
 	DECQ         CX
 	JNZ          step3AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         36992(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step3AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step3AVX512_ptile6:
 	MOVQ R8, R14
@@ -4169,38 +4229,40 @@ step3AVX512_pcol7:
 	JNZ          step3AVX512_pcol7
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step3AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step3AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         36928(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000001, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000001, 128(SP)
 
 step3AVX512_ocb8:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step3AVX512_trow9:
@@ -4352,19 +4414,19 @@ step3AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      (R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      64(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      128(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      192(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -4385,19 +4447,19 @@ step3AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      2176(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2176(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      2240(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2240(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      2304(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2304(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      2368(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2368(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -4418,19 +4480,19 @@ step3AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      4352(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 4352(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      4416(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 4416(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      4480(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 4480(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      4544(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 4544(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -4451,19 +4513,19 @@ step3AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      6528(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 6528(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      6592(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 6592(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      6656(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 6656(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      6720(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 6720(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -4474,45 +4536,64 @@ step3AVX512_tcol10:
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
 	JNZ         step3AVX512_trow9
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00012100, 48(SP)
-	ADDQ        $0x00012100, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00012100, 136(SP)
+	ADDQ        $0x00012100, 144(SP)
+	DECQ        128(SP)
 	JNZ         step3AVX512_ocb8
-	ADDQ        $0x00004400, (SP)
-	ADDQ        $0x00004400, 8(SP)
-	ADDQ        $0x00004400, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004400, 88(SP)
+	ADDQ        $0x00004400, 96(SP)
+	ADDQ        $0x00004400, 104(SP)
+	DECQ        112(SP)
 	JNZ         step3AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step4AVX512(ws *float32, w *float32)
+// func step4AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 221952(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 76224(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step4AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   221952(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   76224(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step4AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000001, CX
 
 step4AVX512_vic2:
@@ -4870,14 +4951,16 @@ step4AVX512_tcol4:
 	DECQ         CX
 	JNZ          step4AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         73920(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step4AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step4AVX512_ptile6:
 	MOVQ R8, R14
@@ -5455,38 +5538,40 @@ step4AVX512_pcol7:
 	JNZ          step4AVX512_pcol7
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step4AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step4AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         73856(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000001, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000001, 128(SP)
 
 step4AVX512_ocb8:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step4AVX512_trow9:
@@ -5637,16 +5722,16 @@ step4AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -5666,16 +5751,16 @@ step4AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2176(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2240(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2304(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2368(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -5695,16 +5780,16 @@ step4AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 4352(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 4416(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 4480(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 4544(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -5724,16 +5809,16 @@ step4AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 6528(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 6592(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 6656(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 6720(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -5742,45 +5827,64 @@ step4AVX512_tcol10:
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
 	JNZ         step4AVX512_trow9
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00012100, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00012100, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step4AVX512_ocb8
-	ADDQ        $0x00004400, (SP)
-	ADDQ        $0x00004400, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004400, 88(SP)
+	ADDQ        $0x00004400, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step4AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step5AVX512(ws *float32, w *float32)
+// func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 73984(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 150208(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 224192(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step5AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   73984(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   150208(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   224192(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step5AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000001, CX
 
 step5AVX512_vic2:
@@ -6138,14 +6242,16 @@ step5AVX512_tcol4:
 	DECQ         CX
 	JNZ          step5AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         110848(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step5AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step5AVX512_ptile6:
 	MOVQ R8, R14
@@ -6723,38 +6829,40 @@ step5AVX512_pcol7:
 	JNZ          step5AVX512_pcol7
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step5AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step5AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         110784(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000001, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000001, 128(SP)
 
 step5AVX512_ocb8:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step5AVX512_trow9:
@@ -6906,19 +7014,19 @@ step5AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      (R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      64(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      128(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      192(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -6939,19 +7047,19 @@ step5AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      2176(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2176(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      2240(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2240(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      2304(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2304(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      2368(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2368(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -6972,19 +7080,19 @@ step5AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      4352(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 4352(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      4416(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 4416(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      4480(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 4480(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      4544(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 4544(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -7005,19 +7113,19 @@ step5AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      6528(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 6528(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      6592(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 6592(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      6656(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 6656(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      6720(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 6720(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -7028,45 +7136,64 @@ step5AVX512_tcol10:
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
 	JNZ         step5AVX512_trow9
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00012100, 48(SP)
-	ADDQ        $0x00012100, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00012100, 136(SP)
+	ADDQ        $0x00012100, 144(SP)
+	DECQ        128(SP)
 	JNZ         step5AVX512_ocb8
-	ADDQ        $0x00004400, (SP)
-	ADDQ        $0x00004400, 8(SP)
-	ADDQ        $0x00004400, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004400, 88(SP)
+	ADDQ        $0x00004400, 96(SP)
+	ADDQ        $0x00004400, 104(SP)
+	DECQ        112(SP)
 	JNZ         step5AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step6AVX512(ws *float32, w *float32)
+// func step6AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step6AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 147968(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 76224(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step6AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   147968(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   76224(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step6AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000001, CX
 
 step6AVX512_vic2:
@@ -7424,14 +7551,16 @@ step6AVX512_tcol4:
 	DECQ         CX
 	JNZ          step6AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         147776(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step6AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step6AVX512_ptile6:
 	MOVQ R8, R14
@@ -8009,38 +8138,40 @@ step6AVX512_pcol7:
 	JNZ          step6AVX512_pcol7
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step6AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step6AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         147712(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000001, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000001, 128(SP)
 
 step6AVX512_ocb8:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step6AVX512_trow9:
@@ -8191,16 +8322,16 @@ step6AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -8220,16 +8351,16 @@ step6AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2176(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2240(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2304(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2368(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -8249,16 +8380,16 @@ step6AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 4352(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 4416(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 4480(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 4544(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -8278,16 +8409,16 @@ step6AVX512_tcol10:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 6528(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 6592(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 6656(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 6720(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -8296,45 +8427,64 @@ step6AVX512_tcol10:
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
 	JNZ         step6AVX512_trow9
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00012100, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00012100, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step6AVX512_ocb8
-	ADDQ        $0x00004400, (SP)
-	ADDQ        $0x00004400, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004400, 88(SP)
+	ADDQ        $0x00004400, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step6AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step7AVX512(ws *float32, w *float32)
+// func step7AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step7AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 73984(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 224192(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 150208(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step7AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00004400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   73984(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   224192(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   150208(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step7AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000001, CX
 
 step7AVX512_vic2:
@@ -8692,14 +8842,16 @@ step7AVX512_tcol4:
 	DECQ         CX
 	JNZ          step7AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         184704(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step7AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step7AVX512_ptile6:
 	MOVQ R8, R14
@@ -9277,38 +9429,40 @@ step7AVX512_pcol7:
 	JNZ          step7AVX512_pcol7
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step7AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step7AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         184640(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000001, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000001, 128(SP)
 
 step7AVX512_ocb8:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step7AVX512_trow9:
@@ -9460,19 +9614,19 @@ step7AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      (R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      64(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      128(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      192(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -9493,19 +9647,19 @@ step7AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      2176(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2176(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      2240(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2240(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      2304(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2304(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      2368(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2368(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -9526,19 +9680,19 @@ step7AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      4352(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 4352(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      4416(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 4416(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      4480(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 4480(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      4544(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 4544(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -9559,19 +9713,19 @@ step7AVX512_tcol10:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      6528(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 6528(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      6592(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 6592(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      6656(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 6656(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      6720(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 6720(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -9582,39 +9736,55 @@ step7AVX512_tcol10:
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
 	JNZ         step7AVX512_trow9
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00012100, 48(SP)
-	ADDQ        $0x00012100, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00012100, 136(SP)
+	ADDQ        $0x00012100, 144(SP)
+	DECQ        128(SP)
 	JNZ         step7AVX512_ocb8
-	ADDQ        $0x00004400, (SP)
-	ADDQ        $0x00004400, 8(SP)
-	ADDQ        $0x00004400, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004400, 88(SP)
+	ADDQ        $0x00004400, 96(SP)
+	ADDQ        $0x00004400, 104(SP)
+	DECQ        112(SP)
 	JNZ         step7AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step8AVX512(ws *float32, w *float32)
+// func step8AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step8AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 221952(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 297152(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 57600(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 57472(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000010, R11
+TEXT ·step8AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00001100, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   221952(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   297152(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   57600(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   57472(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step8AVX512_row2:
 	MOVQ R8, R12
@@ -13389,37 +13559,37 @@ step8AVX512_px3:
 	ADDQ         $0x00012100, SI
 	ADDQ         $0x00002400, DX
 	VPXORD       Z16, Z16, Z16
-	VMAXPS       Z16, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
 	VMOVUPS      Z0, (R13)
-	VMAXPS       Z16, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
 	VMOVUPS      Z1, 64(R13)
-	VMAXPS       Z16, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
 	VMOVUPS      Z2, 128(R13)
-	VMAXPS       Z16, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
 	VMOVUPS      Z3, 192(R13)
-	VMAXPS       Z16, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
 	VMOVUPS      Z4, 256(R13)
-	VMAXPS       Z16, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
 	VMOVUPS      Z5, 320(R13)
-	VMAXPS       Z16, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
 	VMOVUPS      Z6, 384(R13)
-	VMAXPS       Z16, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
 	VMOVUPS      Z7, 448(R13)
-	VMAXPS       Z16, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
 	VMOVUPS      Z8, 20736(R13)
-	VMAXPS       Z16, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
 	VMOVUPS      Z9, 20800(R13)
-	VMAXPS       Z16, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
 	VMOVUPS      Z10, 20864(R13)
-	VMAXPS       Z16, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
 	VMOVUPS      Z11, 20928(R13)
-	VMAXPS       Z16, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
 	VMOVUPS      Z12, 20992(R13)
-	VMAXPS       Z16, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
 	VMOVUPS      Z13, 21056(R13)
-	VMAXPS       Z16, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
 	VMOVUPS      Z14, 21120(R13)
-	VMAXPS       Z16, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
 	VMOVUPS      Z15, 21184(R13)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000200, R13
@@ -13434,32 +13604,51 @@ step8AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step9AVX512(ws *float32, w *float32)
+// func step9AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step9AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 295936(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 337408(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step9AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004000, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   295936(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   337408(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step9AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         694080(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step9AVX512_vic2:
@@ -13817,14 +14006,16 @@ step9AVX512_tcol4:
 	DECQ         CX
 	JNZ          step9AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         620352(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         221696(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step9AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step9AVX512_ptile6:
 	MOVQ R8, R14
@@ -14295,37 +14486,39 @@ step9AVX512_pic8:
 	JNZ          step9AVX512_pcol7
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step9AVX512_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step9AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	LEAQ         620352(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         221568(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step9AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step9AVX512_trow10:
@@ -14565,39 +14758,55 @@ step9AVX512_tcol11:
 	ADDQ        $0x00000c00, R13
 	DECQ        R11
 	JNZ         step9AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00004000, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00004000, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step9AVX512_ocb9
-	ADDQ        $0x00004800, (SP)
-	ADDQ        $0x00004000, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004800, 88(SP)
+	ADDQ        $0x00004000, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step9AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step10AVX512(ws *float32, w *float32)
+// func step10AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step10AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 224192(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 297152(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 337408(AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 113152(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 113024(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000010, R11
+TEXT ·step10AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00001100, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   224192(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   297152(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   337408(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   113152(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   113024(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step10AVX512_row2:
 	MOVQ R8, R12
@@ -15045,52 +15254,52 @@ step10AVX512_px3:
 	ADDQ         $0x00000400, DX
 	VPXORD       Z16, Z16, Z16
 	VADDPS       (R14), Z0, Z0
-	VMAXPS       Z16, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
 	VMOVUPS      Z0, (R13)
 	VADDPS       64(R14), Z1, Z1
-	VMAXPS       Z16, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
 	VMOVUPS      Z1, 64(R13)
 	VADDPS       128(R14), Z2, Z2
-	VMAXPS       Z16, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
 	VMOVUPS      Z2, 128(R13)
 	VADDPS       192(R14), Z3, Z3
-	VMAXPS       Z16, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
 	VMOVUPS      Z3, 192(R13)
 	VADDPS       256(R14), Z4, Z4
-	VMAXPS       Z16, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
 	VMOVUPS      Z4, 256(R13)
 	VADDPS       320(R14), Z5, Z5
-	VMAXPS       Z16, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
 	VMOVUPS      Z5, 320(R13)
 	VADDPS       384(R14), Z6, Z6
-	VMAXPS       Z16, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
 	VMOVUPS      Z6, 384(R13)
 	VADDPS       448(R14), Z7, Z7
-	VMAXPS       Z16, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
 	VMOVUPS      Z7, 448(R13)
 	VADDPS       16384(R14), Z8, Z8
-	VMAXPS       Z16, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
 	VMOVUPS      Z8, 20736(R13)
 	VADDPS       16448(R14), Z9, Z9
-	VMAXPS       Z16, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
 	VMOVUPS      Z9, 20800(R13)
 	VADDPS       16512(R14), Z10, Z10
-	VMAXPS       Z16, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
 	VMOVUPS      Z10, 20864(R13)
 	VADDPS       16576(R14), Z11, Z11
-	VMAXPS       Z16, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
 	VMOVUPS      Z11, 20928(R13)
 	VADDPS       16640(R14), Z12, Z12
-	VMAXPS       Z16, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
 	VMOVUPS      Z12, 20992(R13)
 	VADDPS       16704(R14), Z13, Z13
-	VMAXPS       Z16, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
 	VMOVUPS      Z13, 21056(R13)
 	VADDPS       16768(R14), Z14, Z14
-	VMAXPS       Z16, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
 	VMOVUPS      Z14, 21120(R13)
 	VADDPS       16832(R14), Z15, Z15
-	VMAXPS       Z16, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
 	VMOVUPS      Z15, 21184(R13)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000200, R13
@@ -15105,32 +15314,51 @@ step10AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step11AVX512(ws *float32, w *float32)
+// func step11AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step11AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 295936(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 371392(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step11AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   295936(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   371392(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step11AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         694080(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step11AVX512_vic2:
@@ -15488,14 +15716,16 @@ step11AVX512_tcol4:
 	DECQ         CX
 	JNZ          step11AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         620352(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         369280(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step11AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step11AVX512_ptile6:
 	MOVQ R8, R14
@@ -15966,38 +16196,40 @@ step11AVX512_pic8:
 	JNZ          step11AVX512_pcol7
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step11AVX512_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step11AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         369152(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step11AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step11AVX512_trow10:
@@ -16148,16 +16380,16 @@ step11AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -16177,16 +16409,16 @@ step11AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1152(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1216(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1280(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1344(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -16206,16 +16438,16 @@ step11AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2304(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2368(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2432(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2496(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -16235,16 +16467,16 @@ step11AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 3456(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 3520(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 3584(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 3648(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -16253,45 +16485,64 @@ step11AVX512_tcol11:
 	ADDQ        $0x00000e00, R13
 	DECQ        R11
 	JNZ         step11AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00005100, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00005100, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step11AVX512_ocb9
-	ADDQ        $0x00004800, (SP)
-	ADDQ        $0x00004800, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004800, 88(SP)
+	ADDQ        $0x00004800, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step11AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step12AVX512(ws *float32, w *float32)
+// func step12AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step12AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 370176(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 412864(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 297152(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step12AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   370176(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   412864(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   297152(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step12AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         694080(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step12AVX512_vic2:
@@ -16649,14 +16900,16 @@ step12AVX512_tcol4:
 	DECQ         CX
 	JNZ          step12AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         620352(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         516864(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step12AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step12AVX512_ptile6:
 	MOVQ R8, R14
@@ -17127,38 +17380,40 @@ step12AVX512_pic8:
 	JNZ          step12AVX512_pcol7
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step12AVX512_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step12AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         516736(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step12AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step12AVX512_trow10:
@@ -17310,19 +17565,19 @@ step12AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      (R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      64(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      128(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      192(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -17343,19 +17598,19 @@ step12AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      1152(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1152(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      1216(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1216(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      1280(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1280(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      1344(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1344(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -17376,19 +17631,19 @@ step12AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      2304(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2304(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      2368(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2368(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      2432(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2432(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      2496(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2496(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -17409,19 +17664,19 @@ step12AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      3456(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 3456(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      3520(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 3520(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      3584(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 3584(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      3648(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 3648(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -17432,45 +17687,64 @@ step12AVX512_tcol11:
 	ADDQ        $0x00000e00, R14
 	DECQ        R11
 	JNZ         step12AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00005100, 48(SP)
-	ADDQ        $0x00005100, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00005100, 136(SP)
+	ADDQ        $0x00005100, 144(SP)
+	DECQ        128(SP)
 	JNZ         step12AVX512_ocb9
-	ADDQ        $0x00004800, (SP)
-	ADDQ        $0x00004800, 8(SP)
-	ADDQ        $0x00004800, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004800, 88(SP)
+	ADDQ        $0x00004800, 96(SP)
+	ADDQ        $0x00004800, 104(SP)
+	DECQ        112(SP)
 	JNZ         step12AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step13AVX512(ws *float32, w *float32)
+// func step13AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step13AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 411648(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 297152(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step13AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   411648(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   297152(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step13AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         694080(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step13AVX512_vic2:
@@ -17828,14 +18102,16 @@ step13AVX512_tcol4:
 	DECQ         CX
 	JNZ          step13AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         620352(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         664448(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step13AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step13AVX512_ptile6:
 	MOVQ R8, R14
@@ -18306,38 +18582,40 @@ step13AVX512_pic8:
 	JNZ          step13AVX512_pcol7
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step13AVX512_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step13AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         664320(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step13AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step13AVX512_trow10:
@@ -18488,16 +18766,16 @@ step13AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -18517,16 +18795,16 @@ step13AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1152(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1216(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1280(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1344(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -18546,16 +18824,16 @@ step13AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2304(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2368(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2432(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2496(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -18575,16 +18853,16 @@ step13AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 3456(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 3520(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 3584(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 3648(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -18593,45 +18871,64 @@ step13AVX512_tcol11:
 	ADDQ        $0x00000e00, R13
 	DECQ        R11
 	JNZ         step13AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00005100, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00005100, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step13AVX512_ocb9
-	ADDQ        $0x00004800, (SP)
-	ADDQ        $0x00004800, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004800, 88(SP)
+	ADDQ        $0x00004800, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step13AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step14AVX512(ws *float32, w *float32)
+// func step14AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step14AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 295936(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 371392(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 412864(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step14AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00004800, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   295936(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   371392(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   412864(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step14AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         694080(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step14AVX512_vic2:
@@ -18989,14 +19286,16 @@ step14AVX512_tcol4:
 	DECQ         CX
 	JNZ          step14AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         620352(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         812032(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step14AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step14AVX512_ptile6:
 	MOVQ R8, R14
@@ -19467,38 +19766,40 @@ step14AVX512_pic8:
 	JNZ          step14AVX512_pcol7
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step14AVX512_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step14AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         811904(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step14AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step14AVX512_trow10:
@@ -19650,19 +19951,19 @@ step14AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      (R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      64(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      128(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      192(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -19683,19 +19984,19 @@ step14AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      1152(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1152(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      1216(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1216(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      1280(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1280(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      1344(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1344(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -19716,19 +20017,19 @@ step14AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      2304(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 2304(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      2368(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 2368(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      2432(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2432(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      2496(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2496(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -19749,19 +20050,19 @@ step14AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      3456(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 3456(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      3520(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 3520(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      3584(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 3584(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      3648(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 3648(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -19772,39 +20073,55 @@ step14AVX512_tcol11:
 	ADDQ        $0x00000e00, R14
 	DECQ        R11
 	JNZ         step14AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00005100, 48(SP)
-	ADDQ        $0x00005100, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00005100, 136(SP)
+	ADDQ        $0x00005100, 144(SP)
+	DECQ        128(SP)
 	JNZ         step14AVX512_ocb9
-	ADDQ        $0x00004800, (SP)
-	ADDQ        $0x00004800, 8(SP)
-	ADDQ        $0x00004800, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00004800, 88(SP)
+	ADDQ        $0x00004800, 96(SP)
+	ADDQ        $0x00004800, 104(SP)
+	DECQ        112(SP)
 	JNZ         step14AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step15AVX512(ws *float32, w *float32)
+// func step15AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step15AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 370176(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 453824(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 263424(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 263168(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000008, R11
+TEXT ·step15AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000900, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000280, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   370176(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   453824(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   263424(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   263168(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step15AVX512_row2:
 	MOVQ R8, R12
@@ -24744,53 +25061,53 @@ step15AVX512_ic4:
 	DECQ         CX
 	JNZ          step15AVX512_ic4
 	VPXORD       Z24, Z24, Z24
-	VMAXPS       Z24, Z0, Z0
+	VMAXPS       Z0, Z24, Z0
 	VMOVUPS      Z0, (R13)
-	VMAXPS       Z24, Z1, Z1
+	VMAXPS       Z1, Z24, Z1
 	VMOVUPS      Z1, 64(R13)
-	VMAXPS       Z24, Z2, Z2
+	VMAXPS       Z2, Z24, Z2
 	VMOVUPS      Z2, 128(R13)
-	VMAXPS       Z24, Z3, Z3
+	VMAXPS       Z3, Z24, Z3
 	VMOVUPS      Z3, 192(R13)
-	VMAXPS       Z24, Z4, Z4
+	VMAXPS       Z4, Z24, Z4
 	VMOVUPS      Z4, 256(R13)
-	VMAXPS       Z24, Z5, Z5
+	VMAXPS       Z5, Z24, Z5
 	VMOVUPS      Z5, 320(R13)
-	VMAXPS       Z24, Z6, Z6
+	VMAXPS       Z6, Z24, Z6
 	VMOVUPS      Z6, 6400(R13)
-	VMAXPS       Z24, Z7, Z7
+	VMAXPS       Z7, Z24, Z7
 	VMOVUPS      Z7, 6464(R13)
-	VMAXPS       Z24, Z8, Z8
+	VMAXPS       Z8, Z24, Z8
 	VMOVUPS      Z8, 6528(R13)
-	VMAXPS       Z24, Z9, Z9
+	VMAXPS       Z9, Z24, Z9
 	VMOVUPS      Z9, 6592(R13)
-	VMAXPS       Z24, Z10, Z10
+	VMAXPS       Z10, Z24, Z10
 	VMOVUPS      Z10, 6656(R13)
-	VMAXPS       Z24, Z11, Z11
+	VMAXPS       Z11, Z24, Z11
 	VMOVUPS      Z11, 6720(R13)
-	VMAXPS       Z24, Z12, Z12
+	VMAXPS       Z12, Z24, Z12
 	VMOVUPS      Z12, 12800(R13)
-	VMAXPS       Z24, Z13, Z13
+	VMAXPS       Z13, Z24, Z13
 	VMOVUPS      Z13, 12864(R13)
-	VMAXPS       Z24, Z14, Z14
+	VMAXPS       Z14, Z24, Z14
 	VMOVUPS      Z14, 12928(R13)
-	VMAXPS       Z24, Z15, Z15
+	VMAXPS       Z15, Z24, Z15
 	VMOVUPS      Z15, 12992(R13)
-	VMAXPS       Z24, Z16, Z16
+	VMAXPS       Z16, Z24, Z16
 	VMOVUPS      Z16, 13056(R13)
-	VMAXPS       Z24, Z17, Z17
+	VMAXPS       Z17, Z24, Z17
 	VMOVUPS      Z17, 13120(R13)
-	VMAXPS       Z24, Z18, Z18
+	VMAXPS       Z18, Z24, Z18
 	VMOVUPS      Z18, 19200(R13)
-	VMAXPS       Z24, Z19, Z19
+	VMAXPS       Z19, Z24, Z19
 	VMOVUPS      Z19, 19264(R13)
-	VMAXPS       Z24, Z20, Z20
+	VMAXPS       Z20, Z24, Z20
 	VMOVUPS      Z20, 19328(R13)
-	VMAXPS       Z24, Z21, Z21
+	VMAXPS       Z21, Z24, Z21
 	VMOVUPS      Z21, 19392(R13)
-	VMAXPS       Z24, Z22, Z22
+	VMAXPS       Z22, Z24, Z22
 	VMOVUPS      Z22, 19456(R13)
-	VMAXPS       Z24, Z23, Z23
+	VMAXPS       Z23, Z24, Z23
 	VMOVUPS      Z23, 19520(R13)
 	ADDQ         $0x00000300, R12
 	ADDQ         $0x00000180, R13
@@ -26832,21 +27149,21 @@ step15AVX512_ic5:
 	DECQ         CX
 	JNZ          step15AVX512_ic5
 	VPXORD       Z8, Z8, Z8
-	VMAXPS       Z8, Z0, Z0
+	VMAXPS       Z0, Z8, Z0
 	VMOVUPS      Z0, (R13)
-	VMAXPS       Z8, Z1, Z1
+	VMAXPS       Z1, Z8, Z1
 	VMOVUPS      Z1, 64(R13)
-	VMAXPS       Z8, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
 	VMOVUPS      Z2, 6400(R13)
-	VMAXPS       Z8, Z3, Z3
+	VMAXPS       Z3, Z8, Z3
 	VMOVUPS      Z3, 6464(R13)
-	VMAXPS       Z8, Z4, Z4
+	VMAXPS       Z4, Z8, Z4
 	VMOVUPS      Z4, 12800(R13)
-	VMAXPS       Z8, Z5, Z5
+	VMAXPS       Z5, Z8, Z5
 	VMOVUPS      Z5, 12864(R13)
-	VMAXPS       Z8, Z6, Z6
+	VMAXPS       Z6, Z8, Z6
 	VMOVUPS      Z6, 19200(R13)
-	VMAXPS       Z8, Z7, Z7
+	VMAXPS       Z7, Z8, Z7
 	VMOVUPS      Z7, 19264(R13)
 	ADDQ         $0x00000900, R8
 	ADDQ         $0x00000280, R9
@@ -26856,32 +27173,51 @@ step15AVX512_ic5:
 	VZEROUPPER
 	RET
 
-// func step16AVX512(ws *float32, w *float32)
+// func step16AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step16AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 453120(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 478720(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step16AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00001000, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   453120(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   478720(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step16AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step16AVX512_vic2:
@@ -27239,14 +27575,16 @@ step16AVX512_tcol4:
 	DECQ         CX
 	JNZ          step16AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         959744(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step16AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step16AVX512_ptile6:
 	MOVQ R8, R14
@@ -27509,37 +27847,39 @@ step16AVX512_pic8:
 	JNZ          step16AVX512_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step16AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step16AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         959488(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step16AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step16AVX512_trow10:
@@ -27779,39 +28119,55 @@ step16AVX512_tcol11:
 	ADDQ        $0x00000600, R13
 	DECQ        R11
 	JNZ         step16AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00001000, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00001000, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step16AVX512_ocb9
-	ADDQ        $0x00001400, (SP)
-	ADDQ        $0x00001000, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00001400, 88(SP)
+	ADDQ        $0x00001000, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step16AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step17AVX512(ws *float32, w *float32)
+// func step17AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step17AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 371392(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 453824(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 478720(AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 485120(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 484864(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000008, R11
+TEXT ·step17AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000900, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000280, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000200, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   371392(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   453824(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   478720(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   485120(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   484864(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step17AVX512_row2:
 	MOVQ R8, R12
@@ -28400,76 +28756,76 @@ step17AVX512_ic4:
 	JNZ          step17AVX512_ic4
 	VPXORD       Z24, Z24, Z24
 	VADDPS       (R14), Z0, Z0
-	VMAXPS       Z24, Z0, Z0
+	VMAXPS       Z0, Z24, Z0
 	VMOVUPS      Z0, (R13)
 	VADDPS       64(R14), Z1, Z1
-	VMAXPS       Z24, Z1, Z1
+	VMAXPS       Z1, Z24, Z1
 	VMOVUPS      Z1, 64(R13)
 	VADDPS       128(R14), Z2, Z2
-	VMAXPS       Z24, Z2, Z2
+	VMAXPS       Z2, Z24, Z2
 	VMOVUPS      Z2, 128(R13)
 	VADDPS       192(R14), Z3, Z3
-	VMAXPS       Z24, Z3, Z3
+	VMAXPS       Z3, Z24, Z3
 	VMOVUPS      Z3, 192(R13)
 	VADDPS       256(R14), Z4, Z4
-	VMAXPS       Z24, Z4, Z4
+	VMAXPS       Z4, Z24, Z4
 	VMOVUPS      Z4, 256(R13)
 	VADDPS       320(R14), Z5, Z5
-	VMAXPS       Z24, Z5, Z5
+	VMAXPS       Z5, Z24, Z5
 	VMOVUPS      Z5, 320(R13)
 	VADDPS       4096(R14), Z6, Z6
-	VMAXPS       Z24, Z6, Z6
+	VMAXPS       Z6, Z24, Z6
 	VMOVUPS      Z6, 6400(R13)
 	VADDPS       4160(R14), Z7, Z7
-	VMAXPS       Z24, Z7, Z7
+	VMAXPS       Z7, Z24, Z7
 	VMOVUPS      Z7, 6464(R13)
 	VADDPS       4224(R14), Z8, Z8
-	VMAXPS       Z24, Z8, Z8
+	VMAXPS       Z8, Z24, Z8
 	VMOVUPS      Z8, 6528(R13)
 	VADDPS       4288(R14), Z9, Z9
-	VMAXPS       Z24, Z9, Z9
+	VMAXPS       Z9, Z24, Z9
 	VMOVUPS      Z9, 6592(R13)
 	VADDPS       4352(R14), Z10, Z10
-	VMAXPS       Z24, Z10, Z10
+	VMAXPS       Z10, Z24, Z10
 	VMOVUPS      Z10, 6656(R13)
 	VADDPS       4416(R14), Z11, Z11
-	VMAXPS       Z24, Z11, Z11
+	VMAXPS       Z11, Z24, Z11
 	VMOVUPS      Z11, 6720(R13)
 	VADDPS       8192(R14), Z12, Z12
-	VMAXPS       Z24, Z12, Z12
+	VMAXPS       Z12, Z24, Z12
 	VMOVUPS      Z12, 12800(R13)
 	VADDPS       8256(R14), Z13, Z13
-	VMAXPS       Z24, Z13, Z13
+	VMAXPS       Z13, Z24, Z13
 	VMOVUPS      Z13, 12864(R13)
 	VADDPS       8320(R14), Z14, Z14
-	VMAXPS       Z24, Z14, Z14
+	VMAXPS       Z14, Z24, Z14
 	VMOVUPS      Z14, 12928(R13)
 	VADDPS       8384(R14), Z15, Z15
-	VMAXPS       Z24, Z15, Z15
+	VMAXPS       Z15, Z24, Z15
 	VMOVUPS      Z15, 12992(R13)
 	VADDPS       8448(R14), Z16, Z16
-	VMAXPS       Z24, Z16, Z16
+	VMAXPS       Z16, Z24, Z16
 	VMOVUPS      Z16, 13056(R13)
 	VADDPS       8512(R14), Z17, Z17
-	VMAXPS       Z24, Z17, Z17
+	VMAXPS       Z17, Z24, Z17
 	VMOVUPS      Z17, 13120(R13)
 	VADDPS       12288(R14), Z18, Z18
-	VMAXPS       Z24, Z18, Z18
+	VMAXPS       Z18, Z24, Z18
 	VMOVUPS      Z18, 19200(R13)
 	VADDPS       12352(R14), Z19, Z19
-	VMAXPS       Z24, Z19, Z19
+	VMAXPS       Z19, Z24, Z19
 	VMOVUPS      Z19, 19264(R13)
 	VADDPS       12416(R14), Z20, Z20
-	VMAXPS       Z24, Z20, Z20
+	VMAXPS       Z20, Z24, Z20
 	VMOVUPS      Z20, 19328(R13)
 	VADDPS       12480(R14), Z21, Z21
-	VMAXPS       Z24, Z21, Z21
+	VMAXPS       Z21, Z24, Z21
 	VMOVUPS      Z21, 19392(R13)
 	VADDPS       12544(R14), Z22, Z22
-	VMAXPS       Z24, Z22, Z22
+	VMAXPS       Z22, Z24, Z22
 	VMOVUPS      Z22, 19456(R13)
 	VADDPS       12608(R14), Z23, Z23
-	VMAXPS       Z24, Z23, Z23
+	VMAXPS       Z23, Z24, Z23
 	VMOVUPS      Z23, 19520(R13)
 	ADDQ         $0x00000300, R12
 	ADDQ         $0x00000180, R13
@@ -28720,28 +29076,28 @@ step17AVX512_ic5:
 	JNZ          step17AVX512_ic5
 	VPXORD       Z8, Z8, Z8
 	VADDPS       (R14), Z0, Z0
-	VMAXPS       Z8, Z0, Z0
+	VMAXPS       Z0, Z8, Z0
 	VMOVUPS      Z0, (R13)
 	VADDPS       64(R14), Z1, Z1
-	VMAXPS       Z8, Z1, Z1
+	VMAXPS       Z1, Z8, Z1
 	VMOVUPS      Z1, 64(R13)
 	VADDPS       4096(R14), Z2, Z2
-	VMAXPS       Z8, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
 	VMOVUPS      Z2, 6400(R13)
 	VADDPS       4160(R14), Z3, Z3
-	VMAXPS       Z8, Z3, Z3
+	VMAXPS       Z3, Z8, Z3
 	VMOVUPS      Z3, 6464(R13)
 	VADDPS       8192(R14), Z4, Z4
-	VMAXPS       Z8, Z4, Z4
+	VMAXPS       Z4, Z8, Z4
 	VMOVUPS      Z4, 12800(R13)
 	VADDPS       8256(R14), Z5, Z5
-	VMAXPS       Z8, Z5, Z5
+	VMAXPS       Z5, Z8, Z5
 	VMOVUPS      Z5, 12864(R13)
 	VADDPS       12288(R14), Z6, Z6
-	VMAXPS       Z8, Z6, Z6
+	VMAXPS       Z6, Z8, Z6
 	VMOVUPS      Z6, 19200(R13)
 	VADDPS       12352(R14), Z7, Z7
-	VMAXPS       Z8, Z7, Z7
+	VMAXPS       Z7, Z8, Z7
 	VMOVUPS      Z7, 19264(R13)
 	ADDQ         $0x00000900, R8
 	ADDQ         $0x00000280, R9
@@ -28751,32 +29107,51 @@ step17AVX512_ic5:
 	VZEROUPPER
 	RET
 
-// func step18AVX512(ws *float32, w *float32)
+// func step18AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step18AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 453120(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 495808(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step18AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   453120(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   495808(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step18AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step18AVX512_vic2:
@@ -29134,14 +29509,16 @@ step18AVX512_tcol4:
 	DECQ         CX
 	JNZ          step18AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         1549824(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step18AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step18AVX512_ptile6:
 	MOVQ R8, R14
@@ -29404,38 +29781,40 @@ step18AVX512_pic8:
 	JNZ          step18AVX512_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step18AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step18AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         1549568(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step18AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step18AVX512_trow10:
@@ -29586,16 +29965,16 @@ step18AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -29615,16 +29994,16 @@ step18AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 640(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 704(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 768(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 832(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -29644,16 +30023,16 @@ step18AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1280(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1344(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1408(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1472(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -29673,16 +30052,16 @@ step18AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1920(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1984(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2048(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2112(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -29691,45 +30070,64 @@ step18AVX512_tcol11:
 	ADDQ        $0x00000800, R13
 	DECQ        R11
 	JNZ         step18AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00001900, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00001900, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step18AVX512_ocb9
-	ADDQ        $0x00001400, (SP)
-	ADDQ        $0x00001400, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00001400, 88(SP)
+	ADDQ        $0x00001400, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step18AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step19AVX512(ws *float32, w *float32)
+// func step19AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step19AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 495104(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 521408(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 453824(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step19AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   495104(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   521408(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   453824(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step19AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step19AVX512_vic2:
@@ -30087,14 +30485,16 @@ step19AVX512_tcol4:
 	DECQ         CX
 	JNZ          step19AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         2139904(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step19AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step19AVX512_ptile6:
 	MOVQ R8, R14
@@ -30357,38 +30757,40 @@ step19AVX512_pic8:
 	JNZ          step19AVX512_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step19AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step19AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         2139648(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step19AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step19AVX512_trow10:
@@ -30540,19 +30942,19 @@ step19AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      (R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      64(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      128(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      192(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -30573,19 +30975,19 @@ step19AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      640(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 640(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      704(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 704(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      768(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 768(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      832(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 832(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -30606,19 +31008,19 @@ step19AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      1280(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1280(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      1344(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1344(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      1408(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1408(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      1472(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1472(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -30639,19 +31041,19 @@ step19AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      1920(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1920(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      1984(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1984(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      2048(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2048(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      2112(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2112(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -30662,45 +31064,64 @@ step19AVX512_tcol11:
 	ADDQ        $0x00000800, R14
 	DECQ        R11
 	JNZ         step19AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00001900, 48(SP)
-	ADDQ        $0x00001900, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00001900, 136(SP)
+	ADDQ        $0x00001900, 144(SP)
+	DECQ        128(SP)
 	JNZ         step19AVX512_ocb9
-	ADDQ        $0x00001400, (SP)
-	ADDQ        $0x00001400, 8(SP)
-	ADDQ        $0x00001400, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00001400, 88(SP)
+	ADDQ        $0x00001400, 96(SP)
+	ADDQ        $0x00001400, 104(SP)
+	DECQ        112(SP)
 	JNZ         step19AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step20AVX512(ws *float32, w *float32)
+// func step20AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step20AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 520704(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 453824(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step20AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   520704(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   453824(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step20AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step20AVX512_vic2:
@@ -31058,14 +31479,16 @@ step20AVX512_tcol4:
 	DECQ         CX
 	JNZ          step20AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         2729984(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step20AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step20AVX512_ptile6:
 	MOVQ R8, R14
@@ -31328,38 +31751,40 @@ step20AVX512_pic8:
 	JNZ          step20AVX512_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step20AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step20AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         2729728(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step20AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step20AVX512_trow10:
@@ -31510,16 +31935,16 @@ step20AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -31539,16 +31964,16 @@ step20AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 640(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 704(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 768(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 832(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -31568,16 +31993,16 @@ step20AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1280(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1344(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1408(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1472(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -31597,16 +32022,16 @@ step20AVX512_tcol11:
 	VADDPS      Z2, Z5, Z5
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1920(R13)
 	VADDPS      Z11, Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1984(R13)
 	VADDPS      Z11, Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 2048(R13)
 	VADDPS      Z11, Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 2112(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -31615,45 +32040,64 @@ step20AVX512_tcol11:
 	ADDQ        $0x00000800, R13
 	DECQ        R11
 	JNZ         step20AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00001900, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00001900, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step20AVX512_ocb9
-	ADDQ        $0x00001400, (SP)
-	ADDQ        $0x00001400, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00001400, 88(SP)
+	ADDQ        $0x00001400, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step20AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step21AVX512(ws *float32, w *float32)
+// func step21AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step21AVX512(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 453120(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 478720(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 521408(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step21AVX512(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00001000, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00001400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   453120(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   478720(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   521408(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step21AVX512_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z15
+	MOVQ         88(SP), R8
 	LEAQ         546624(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         620352(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step21AVX512_vic2:
@@ -32011,14 +32455,16 @@ step21AVX512_tcol4:
 	DECQ         CX
 	JNZ          step21AVX512_vic2
 	LEAQ         546624(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583488(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         3320064(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step21AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step21AVX512_ptile6:
 	MOVQ R8, R14
@@ -32281,38 +32727,40 @@ step21AVX512_pic8:
 	JNZ          step21AVX512_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step21AVX512_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step21AVX512_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Z10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         3319808(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step21AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step21AVX512_trow10:
@@ -32464,19 +32912,19 @@ step21AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      (R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, (R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      64(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 64(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      128(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 128(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      192(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 192(R13)
 	VMOVUPS     384(DI), Z0
 	VMOVUPS     448(DI), Z1
@@ -32497,19 +32945,19 @@ step21AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      640(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 512(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      704(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 576(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      768(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 640(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      832(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 704(R13)
 	VMOVUPS     768(DI), Z0
 	VMOVUPS     832(DI), Z1
@@ -32530,19 +32978,19 @@ step21AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      1280(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1024(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      1344(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1088(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      1408(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1152(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      1472(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1216(R13)
 	VMOVUPS     1152(DI), Z0
 	VMOVUPS     1216(DI), Z1
@@ -32563,19 +33011,19 @@ step21AVX512_tcol11:
 	VFMADD231PS Z10, Z4, Z5
 	VADDPS      Z11, Z0, Z0
 	VADDPS      1920(R14), Z0, Z0
-	VMAXPS      Z12, Z0, Z0
+	VMAXPS      Z0, Z12, Z0
 	VMOVUPS     Z0, 1536(R13)
 	VADDPS      Z11, Z1, Z1
 	VADDPS      1984(R14), Z1, Z1
-	VMAXPS      Z12, Z1, Z1
+	VMAXPS      Z1, Z12, Z1
 	VMOVUPS     Z1, 1600(R13)
 	VADDPS      Z11, Z6, Z6
 	VADDPS      2048(R14), Z6, Z6
-	VMAXPS      Z12, Z6, Z6
+	VMAXPS      Z6, Z12, Z6
 	VMOVUPS     Z6, 1664(R13)
 	VADDPS      Z11, Z5, Z5
 	VADDPS      2112(R14), Z5, Z5
-	VMAXPS      Z12, Z5, Z5
+	VMAXPS      Z5, Z12, Z5
 	VMOVUPS     Z5, 1728(R13)
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
@@ -32586,41 +33034,57 @@ step21AVX512_tcol11:
 	ADDQ        $0x00000800, R14
 	DECQ        R11
 	JNZ         step21AVX512_trow10
-	ADDQ        $0x00000040, 88(SP)
-	ADDQ        $0x00001000, 48(SP)
-	ADDQ        $0x00001900, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000040, 24(SP)
+	ADDQ        $0x00001000, 136(SP)
+	ADDQ        $0x00001900, 144(SP)
+	DECQ        128(SP)
 	JNZ         step21AVX512_ocb9
-	ADDQ        $0x00001400, (SP)
-	ADDQ        $0x00001000, 8(SP)
-	ADDQ        $0x00001400, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00001400, 88(SP)
+	ADDQ        $0x00001000, 96(SP)
+	ADDQ        $0x00001400, 104(SP)
+	DECQ        112(SP)
 	JNZ         step21AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step22AVX512(ws *float32, w *float32)
+// func step22AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step22AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 478720(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 546304(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 1084416(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 1084160(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000004, 40(SP)
+TEXT ·step22AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000200, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   478720(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   546304(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   1084416(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   1084160(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000004, 40(SP)
 
 step22AVX512_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+	MOVQ 72(SP), R11
 
 step22AVX512_row2:
 	MOVQ R8, R12
@@ -32781,26 +33245,42 @@ step22AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step23AVX512(ws *float32, w *float32)
+// func step23AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step23AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 546304(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 546560(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 1100864(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 1100800(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+TEXT ·step23AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546304(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   546560(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   1100864(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   1100800(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step23AVX512_row2:
 	MOVQ    R8, R12
@@ -32874,26 +33354,42 @@ step23AVX512_ic3:
 	VZEROUPPER
 	RET
 
-// func step1AVX2(ws *float32, w *float32)
+// func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step1AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ (AX), SI
-	MOVQ SI, (SP)
-	LEAQ 38112(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 64(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ (BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000020, R11
+TEXT ·step1AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000440, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000440, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   (AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   38112(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   64(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   (BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step1AVX2_row2:
 	MOVQ R8, R12
@@ -33294,21 +33790,21 @@ step1AVX2_px3:
 	ADDQ         $0x00009080, SI
 	ADDQ         $0x000006c0, DX
 	VXORPS       Y8, Y8, Y8
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(R13)
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, 64(R13)
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 96(R13)
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, 36992(R13)
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 37024(R13)
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 37056(R13)
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 37088(R13)
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000080, R13
@@ -33323,32 +33819,51 @@ step1AVX2_px3:
 	VZEROUPPER
 	RET
 
-// func step2AVX2(ws *float32, w *float32)
+// func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 36992(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 112096(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step2AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   36992(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   112096(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step2AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step2AVX2_vic2:
@@ -33706,14 +34221,16 @@ step2AVX2_tcol4:
 	DECQ         CX
 	JNZ          step2AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         64(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step2AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step2AVX2_ptile6:
 	MOVQ R8, R14
@@ -34057,38 +34574,40 @@ step2AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step2AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step2AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         (BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step2AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step2AVX2_trow11:
@@ -34239,16 +34758,16 @@ step2AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -34268,16 +34787,16 @@ step2AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1088(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1120(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1152(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1184(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -34297,16 +34816,16 @@ step2AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 2176(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 2208(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 2240(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 2272(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -34326,16 +34845,16 @@ step2AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 3264(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 3296(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 3328(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 3360(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -34344,45 +34863,64 @@ step2AVX2_tcol12:
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
 	JNZ         step2AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00009080, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00009080, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step2AVX2_ocb10
-	ADDQ        $0x00002200, (SP)
-	ADDQ        $0x00002200, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002200, 88(SP)
+	ADDQ        $0x00002200, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step2AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step3AVX2(ws *float32, w *float32)
+// func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 110976(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 186080(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 38112(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step3AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   110976(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   186080(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   38112(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step3AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step3AVX2_vic2:
@@ -34740,14 +35278,16 @@ step3AVX2_tcol4:
 	DECQ         CX
 	JNZ          step3AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         36992(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step3AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step3AVX2_ptile6:
 	MOVQ R8, R14
@@ -35091,38 +35631,40 @@ step3AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step3AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step3AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         36928(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step3AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step3AVX2_trow11:
@@ -35274,19 +35816,19 @@ step3AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      (R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      32(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      64(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      96(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -35307,19 +35849,19 @@ step3AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      1088(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1088(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      1120(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1120(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1152(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1152(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1184(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1184(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -35340,19 +35882,19 @@ step3AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      2176(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 2176(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      2208(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 2208(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      2240(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 2240(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      2272(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 2272(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -35373,19 +35915,19 @@ step3AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      3264(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 3264(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      3296(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 3296(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      3328(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 3328(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      3360(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 3360(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -35396,45 +35938,64 @@ step3AVX2_tcol12:
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
 	JNZ         step3AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00009080, 48(SP)
-	ADDQ        $0x00009080, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00009080, 136(SP)
+	ADDQ        $0x00009080, 144(SP)
+	DECQ        128(SP)
 	JNZ         step3AVX2_ocb10
-	ADDQ        $0x00002200, (SP)
-	ADDQ        $0x00002200, 8(SP)
-	ADDQ        $0x00002200, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002200, 88(SP)
+	ADDQ        $0x00002200, 96(SP)
+	ADDQ        $0x00002200, 104(SP)
+	DECQ        112(SP)
 	JNZ         step3AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step4AVX2(ws *float32, w *float32)
+// func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 184960(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 38112(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step4AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   184960(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   38112(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step4AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step4AVX2_vic2:
@@ -35792,14 +36353,16 @@ step4AVX2_tcol4:
 	DECQ         CX
 	JNZ          step4AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         73920(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step4AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step4AVX2_ptile6:
 	MOVQ R8, R14
@@ -36143,38 +36706,40 @@ step4AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step4AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step4AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         73856(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step4AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step4AVX2_trow11:
@@ -36325,16 +36890,16 @@ step4AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -36354,16 +36919,16 @@ step4AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1088(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1120(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1152(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1184(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -36383,16 +36948,16 @@ step4AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 2176(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 2208(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 2240(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 2272(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -36412,16 +36977,16 @@ step4AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 3264(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 3296(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 3328(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 3360(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -36430,45 +36995,64 @@ step4AVX2_tcol12:
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
 	JNZ         step4AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00009080, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00009080, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step4AVX2_ocb10
-	ADDQ        $0x00002200, (SP)
-	ADDQ        $0x00002200, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002200, 88(SP)
+	ADDQ        $0x00002200, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step4AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step5AVX2(ws *float32, w *float32)
+// func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 36992(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 112096(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 186080(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step5AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   36992(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   112096(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   186080(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step5AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step5AVX2_vic2:
@@ -36826,14 +37410,16 @@ step5AVX2_tcol4:
 	DECQ         CX
 	JNZ          step5AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         110848(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step5AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step5AVX2_ptile6:
 	MOVQ R8, R14
@@ -37177,38 +37763,40 @@ step5AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step5AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step5AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         110784(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step5AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step5AVX2_trow11:
@@ -37360,19 +37948,19 @@ step5AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      (R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      32(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      64(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      96(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -37393,19 +37981,19 @@ step5AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      1088(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1088(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      1120(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1120(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1152(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1152(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1184(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1184(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -37426,19 +38014,19 @@ step5AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      2176(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 2176(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      2208(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 2208(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      2240(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 2240(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      2272(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 2272(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -37459,19 +38047,19 @@ step5AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      3264(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 3264(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      3296(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 3296(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      3328(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 3328(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      3360(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 3360(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -37482,45 +38070,64 @@ step5AVX2_tcol12:
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
 	JNZ         step5AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00009080, 48(SP)
-	ADDQ        $0x00009080, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00009080, 136(SP)
+	ADDQ        $0x00009080, 144(SP)
+	DECQ        128(SP)
 	JNZ         step5AVX2_ocb10
-	ADDQ        $0x00002200, (SP)
-	ADDQ        $0x00002200, 8(SP)
-	ADDQ        $0x00002200, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002200, 88(SP)
+	ADDQ        $0x00002200, 96(SP)
+	ADDQ        $0x00002200, 104(SP)
+	DECQ        112(SP)
 	JNZ         step5AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step6AVX2(ws *float32, w *float32)
+// func step6AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step6AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 110976(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 38112(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step6AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   110976(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   38112(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step6AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step6AVX2_vic2:
@@ -37878,14 +38485,16 @@ step6AVX2_tcol4:
 	DECQ         CX
 	JNZ          step6AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         147776(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step6AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step6AVX2_ptile6:
 	MOVQ R8, R14
@@ -38229,38 +38838,40 @@ step6AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step6AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step6AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         147712(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step6AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step6AVX2_trow11:
@@ -38411,16 +39022,16 @@ step6AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -38440,16 +39051,16 @@ step6AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1088(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1120(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1152(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1184(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -38469,16 +39080,16 @@ step6AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 2176(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 2208(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 2240(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 2272(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -38498,16 +39109,16 @@ step6AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 3264(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 3296(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 3328(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 3360(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -38516,45 +39127,64 @@ step6AVX2_tcol12:
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
 	JNZ         step6AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00009080, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00009080, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step6AVX2_ocb10
-	ADDQ        $0x00002200, (SP)
-	ADDQ        $0x00002200, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002200, 88(SP)
+	ADDQ        $0x00002200, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step6AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step7AVX2(ws *float32, w *float32)
+// func step7AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step7AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 36992(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 186080(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 112096(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000004, 24(SP)
+TEXT ·step7AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00002200, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   36992(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   186080(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   112096(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step7AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000002, CX
 
 step7AVX2_vic2:
@@ -38912,14 +39542,16 @@ step7AVX2_tcol4:
 	DECQ         CX
 	JNZ          step7AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         184704(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step7AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step7AVX2_ptile6:
 	MOVQ R8, R14
@@ -39263,38 +39895,40 @@ step7AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step7AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step7AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         184640(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step7AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step7AVX2_trow11:
@@ -39446,19 +40080,19 @@ step7AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      (R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      32(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      64(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      96(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -39479,19 +40113,19 @@ step7AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      1088(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1088(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      1120(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1120(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1152(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1152(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1184(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1184(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -39512,19 +40146,19 @@ step7AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      2176(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 2176(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      2208(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 2208(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      2240(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 2240(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      2272(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 2272(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -39545,19 +40179,19 @@ step7AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      3264(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 3264(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      3296(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 3296(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      3328(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 3328(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      3360(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 3360(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -39568,41 +40202,57 @@ step7AVX2_tcol12:
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
 	JNZ         step7AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00009080, 48(SP)
-	ADDQ        $0x00009080, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00009080, 136(SP)
+	ADDQ        $0x00009080, 144(SP)
+	DECQ        128(SP)
 	JNZ         step7AVX2_ocb10
-	ADDQ        $0x00002200, (SP)
-	ADDQ        $0x00002200, 8(SP)
-	ADDQ        $0x00002200, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002200, 88(SP)
+	ADDQ        $0x00002200, 96(SP)
+	ADDQ        $0x00002200, 104(SP)
+	DECQ        112(SP)
 	JNZ         step7AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step8AVX2(ws *float32, w *float32)
+// func step8AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step8AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 184960(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 259552(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 57600(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 57472(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000002, 40(SP)
+TEXT ·step8AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000240, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   184960(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   259552(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   57600(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   57472(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000002, 40(SP)
 
 step8AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000010, R11
+	MOVQ 72(SP), R11
 
 step8AVX2_row2:
 	MOVQ R8, R12
@@ -41074,29 +41724,29 @@ step8AVX2_ic4:
 	DECQ         CX
 	JNZ          step8AVX2_ic4
 	VXORPS       Y12, Y12, Y12
-	VMAXPS       Y12, Y0, Y0
+	VMAXPS       Y0, Y12, Y0
 	VMOVUPS      Y0, (R13)
-	VMAXPS       Y12, Y1, Y1
+	VMAXPS       Y1, Y12, Y1
 	VMOVUPS      Y1, 32(R13)
-	VMAXPS       Y12, Y2, Y2
+	VMAXPS       Y2, Y12, Y2
 	VMOVUPS      Y2, 64(R13)
-	VMAXPS       Y12, Y3, Y3
+	VMAXPS       Y3, Y12, Y3
 	VMOVUPS      Y3, 96(R13)
-	VMAXPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y12, Y4
 	VMOVUPS      Y4, 128(R13)
-	VMAXPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y12, Y5
 	VMOVUPS      Y5, 160(R13)
-	VMAXPS       Y12, Y6, Y6
+	VMAXPS       Y6, Y12, Y6
 	VMOVUPS      Y6, 10368(R13)
-	VMAXPS       Y12, Y7, Y7
+	VMAXPS       Y7, Y12, Y7
 	VMOVUPS      Y7, 10400(R13)
-	VMAXPS       Y12, Y8, Y8
+	VMAXPS       Y8, Y12, Y8
 	VMOVUPS      Y8, 10432(R13)
-	VMAXPS       Y12, Y9, Y9
+	VMAXPS       Y9, Y12, Y9
 	VMOVUPS      Y9, 10464(R13)
-	VMAXPS       Y12, Y10, Y10
+	VMAXPS       Y10, Y12, Y10
 	VMOVUPS      Y10, 10496(R13)
-	VMAXPS       Y12, Y11, Y11
+	VMAXPS       Y11, Y12, Y11
 	VMOVUPS      Y11, 10528(R13)
 	ADDQ         $0x00000180, R12
 	ADDQ         $0x000000c0, R13
@@ -42130,21 +42780,21 @@ step8AVX2_ic5:
 	DECQ         CX
 	JNZ          step8AVX2_ic5
 	VXORPS       Y8, Y8, Y8
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(R13)
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, 64(R13)
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 96(R13)
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, 10368(R13)
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 10400(R13)
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 10432(R13)
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 10464(R13)
 	ADDQ         $0x00000880, R8
 	ADDQ         $0x00000240, R9
@@ -42161,32 +42811,51 @@ step8AVX2_ic5:
 	VZEROUPPER
 	RET
 
-// func step9AVX2(ws *float32, w *float32)
+// func step9AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step9AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 258944(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 300416(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step9AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002000, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   258944(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   300416(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step9AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         657088(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step9AVX2_vic2:
@@ -42544,14 +43213,16 @@ step9AVX2_tcol4:
 	DECQ         CX
 	JNZ          step9AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583360(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         221696(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step9AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step9AVX2_ptile6:
 	MOVQ R8, R14
@@ -42895,37 +43566,39 @@ step9AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step9AVX2_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step9AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	LEAQ         583360(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         221568(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step9AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step9AVX2_trow11:
@@ -43165,41 +43838,57 @@ step9AVX2_tcol12:
 	ADDQ        $0x00000600, R13
 	DECQ        R11
 	JNZ         step9AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00002000, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00002000, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step9AVX2_ocb10
-	ADDQ        $0x00002400, (SP)
-	ADDQ        $0x00002000, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002400, 88(SP)
+	ADDQ        $0x00002000, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step9AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step10AVX2(ws *float32, w *float32)
+// func step10AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step10AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 186080(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 259552(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 300416(AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 113152(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 113024(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000002, 40(SP)
+TEXT ·step10AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000240, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000200, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   186080(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   259552(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   300416(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   113152(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   113024(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000002, 40(SP)
 
 step10AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000010, R11
+	MOVQ 72(SP), R11
 
 step10AVX2_row2:
 	MOVQ R8, R12
@@ -43392,40 +44081,40 @@ step10AVX2_ic4:
 	JNZ          step10AVX2_ic4
 	VXORPS       Y12, Y12, Y12
 	VADDPS       (R14), Y0, Y0
-	VMAXPS       Y12, Y0, Y0
+	VMAXPS       Y0, Y12, Y0
 	VMOVUPS      Y0, (R13)
 	VADDPS       32(R14), Y1, Y1
-	VMAXPS       Y12, Y1, Y1
+	VMAXPS       Y1, Y12, Y1
 	VMOVUPS      Y1, 32(R13)
 	VADDPS       64(R14), Y2, Y2
-	VMAXPS       Y12, Y2, Y2
+	VMAXPS       Y2, Y12, Y2
 	VMOVUPS      Y2, 64(R13)
 	VADDPS       96(R14), Y3, Y3
-	VMAXPS       Y12, Y3, Y3
+	VMAXPS       Y3, Y12, Y3
 	VMOVUPS      Y3, 96(R13)
 	VADDPS       128(R14), Y4, Y4
-	VMAXPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y12, Y4
 	VMOVUPS      Y4, 128(R13)
 	VADDPS       160(R14), Y5, Y5
-	VMAXPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y12, Y5
 	VMOVUPS      Y5, 160(R13)
 	VADDPS       8192(R14), Y6, Y6
-	VMAXPS       Y12, Y6, Y6
+	VMAXPS       Y6, Y12, Y6
 	VMOVUPS      Y6, 10368(R13)
 	VADDPS       8224(R14), Y7, Y7
-	VMAXPS       Y12, Y7, Y7
+	VMAXPS       Y7, Y12, Y7
 	VMOVUPS      Y7, 10400(R13)
 	VADDPS       8256(R14), Y8, Y8
-	VMAXPS       Y12, Y8, Y8
+	VMAXPS       Y8, Y12, Y8
 	VMOVUPS      Y8, 10432(R13)
 	VADDPS       8288(R14), Y9, Y9
-	VMAXPS       Y12, Y9, Y9
+	VMAXPS       Y9, Y12, Y9
 	VMOVUPS      Y9, 10464(R13)
 	VADDPS       8320(R14), Y10, Y10
-	VMAXPS       Y12, Y10, Y10
+	VMAXPS       Y10, Y12, Y10
 	VMOVUPS      Y10, 10496(R13)
 	VADDPS       8352(R14), Y11, Y11
-	VMAXPS       Y12, Y11, Y11
+	VMAXPS       Y11, Y12, Y11
 	VMOVUPS      Y11, 10528(R13)
 	ADDQ         $0x00000180, R12
 	ADDQ         $0x000000c0, R13
@@ -43564,28 +44253,28 @@ step10AVX2_ic5:
 	JNZ          step10AVX2_ic5
 	VXORPS       Y8, Y8, Y8
 	VADDPS       (R14), Y0, Y0
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
 	VADDPS       32(R14), Y1, Y1
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(R13)
 	VADDPS       64(R14), Y2, Y2
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, 64(R13)
 	VADDPS       96(R14), Y3, Y3
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 96(R13)
 	VADDPS       8192(R14), Y4, Y4
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, 10368(R13)
 	VADDPS       8224(R14), Y5, Y5
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 10400(R13)
 	VADDPS       8256(R14), Y6, Y6
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 10432(R13)
 	VADDPS       8288(R14), Y7, Y7
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 10464(R13)
 	ADDQ         $0x00000880, R8
 	ADDQ         $0x00000240, R9
@@ -43602,32 +44291,51 @@ step10AVX2_ic5:
 	VZEROUPPER
 	RET
 
-// func step11AVX2(ws *float32, w *float32)
+// func step11AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step11AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 258944(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 333792(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step11AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   258944(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   333792(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step11AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         657088(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step11AVX2_vic2:
@@ -43985,14 +44693,16 @@ step11AVX2_tcol4:
 	DECQ         CX
 	JNZ          step11AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583360(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         369280(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step11AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step11AVX2_ptile6:
 	MOVQ R8, R14
@@ -44336,38 +45046,40 @@ step11AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step11AVX2_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step11AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         369152(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step11AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step11AVX2_trow11:
@@ -44518,16 +45230,16 @@ step11AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -44547,16 +45259,16 @@ step11AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 576(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 608(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 640(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 672(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -44576,16 +45288,16 @@ step11AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1152(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1184(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1216(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1248(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -44605,16 +45317,16 @@ step11AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1728(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1760(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1792(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1824(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -44623,45 +45335,64 @@ step11AVX2_tcol12:
 	ADDQ        $0x00000700, R13
 	DECQ        R11
 	JNZ         step11AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00002880, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00002880, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step11AVX2_ocb10
-	ADDQ        $0x00002400, (SP)
-	ADDQ        $0x00002400, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002400, 88(SP)
+	ADDQ        $0x00002400, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step11AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step12AVX2(ws *float32, w *float32)
+// func step12AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step12AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 333184(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 375264(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 259552(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step12AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   333184(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   375264(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   259552(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step12AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         657088(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step12AVX2_vic2:
@@ -45019,14 +45750,16 @@ step12AVX2_tcol4:
 	DECQ         CX
 	JNZ          step12AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583360(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         516864(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step12AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step12AVX2_ptile6:
 	MOVQ R8, R14
@@ -45370,38 +46103,40 @@ step12AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step12AVX2_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step12AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         516736(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step12AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step12AVX2_trow11:
@@ -45553,19 +46288,19 @@ step12AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      (R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      32(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      64(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      96(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -45586,19 +46321,19 @@ step12AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      576(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 576(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      608(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 608(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      640(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 640(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      672(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 672(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -45619,19 +46354,19 @@ step12AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      1152(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1152(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      1184(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1184(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1216(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1216(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1248(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1248(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -45652,19 +46387,19 @@ step12AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      1728(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1728(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      1760(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1760(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1792(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1792(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1824(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1824(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -45675,45 +46410,64 @@ step12AVX2_tcol12:
 	ADDQ        $0x00000700, R14
 	DECQ        R11
 	JNZ         step12AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00002880, 48(SP)
-	ADDQ        $0x00002880, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00002880, 136(SP)
+	ADDQ        $0x00002880, 144(SP)
+	DECQ        128(SP)
 	JNZ         step12AVX2_ocb10
-	ADDQ        $0x00002400, (SP)
-	ADDQ        $0x00002400, 8(SP)
-	ADDQ        $0x00002400, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002400, 88(SP)
+	ADDQ        $0x00002400, 96(SP)
+	ADDQ        $0x00002400, 104(SP)
+	DECQ        112(SP)
 	JNZ         step12AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step13AVX2(ws *float32, w *float32)
+// func step13AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step13AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 374656(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 259552(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step13AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   374656(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   259552(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step13AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         657088(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step13AVX2_vic2:
@@ -46071,14 +46825,16 @@ step13AVX2_tcol4:
 	DECQ         CX
 	JNZ          step13AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583360(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         664448(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step13AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step13AVX2_ptile6:
 	MOVQ R8, R14
@@ -46422,38 +47178,40 @@ step13AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step13AVX2_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step13AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         664320(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step13AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step13AVX2_trow11:
@@ -46604,16 +47362,16 @@ step13AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -46633,16 +47391,16 @@ step13AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 576(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 608(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 640(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 672(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -46662,16 +47420,16 @@ step13AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1152(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1184(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1216(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1248(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -46691,16 +47449,16 @@ step13AVX2_tcol12:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1728(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1760(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1792(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1824(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -46709,45 +47467,64 @@ step13AVX2_tcol12:
 	ADDQ        $0x00000700, R13
 	DECQ        R11
 	JNZ         step13AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00002880, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00002880, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step13AVX2_ocb10
-	ADDQ        $0x00002400, (SP)
-	ADDQ        $0x00002400, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002400, 88(SP)
+	ADDQ        $0x00002400, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step13AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step14AVX2(ws *float32, w *float32)
+// func step14AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step14AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 258944(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 333792(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 375264(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step14AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00002400, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   258944(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   333792(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   375264(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step14AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         657088(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000004, CX
 
 step14AVX2_vic2:
@@ -47105,14 +47882,16 @@ step14AVX2_tcol4:
 	DECQ         CX
 	JNZ          step14AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         583360(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         812032(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step14AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step14AVX2_ptile6:
 	MOVQ R8, R14
@@ -47456,38 +48235,40 @@ step14AVX2_pic9:
 	VMOVUPS      Y7, 608(R11)
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step14AVX2_ptile6
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step14AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         811904(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step14AVX2_ocb10:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
 step14AVX2_trow11:
@@ -47639,19 +48420,19 @@ step14AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      (R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      32(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      64(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      96(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -47672,19 +48453,19 @@ step14AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      576(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 576(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      608(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 608(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      640(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 640(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      672(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 672(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -47705,19 +48486,19 @@ step14AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      1152(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1152(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      1184(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1184(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1216(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1216(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1248(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1248(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -47738,19 +48519,19 @@ step14AVX2_tcol12:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      1728(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 1728(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      1760(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 1760(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1792(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1792(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1824(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1824(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -47761,41 +48542,57 @@ step14AVX2_tcol12:
 	ADDQ        $0x00000700, R14
 	DECQ        R11
 	JNZ         step14AVX2_trow11
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00002880, 48(SP)
-	ADDQ        $0x00002880, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00002880, 136(SP)
+	ADDQ        $0x00002880, 144(SP)
+	DECQ        128(SP)
 	JNZ         step14AVX2_ocb10
-	ADDQ        $0x00002400, (SP)
-	ADDQ        $0x00002400, 8(SP)
-	ADDQ        $0x00002400, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00002400, 88(SP)
+	ADDQ        $0x00002400, 96(SP)
+	ADDQ        $0x00002400, 104(SP)
+	DECQ        112(SP)
 	JNZ         step14AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step15AVX2(ws *float32, w *float32)
+// func step15AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step15AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 333184(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 416480(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 263424(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 263168(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000002, 40(SP)
+TEXT ·step15AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000140, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   333184(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   416480(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   263424(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   263168(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000002, 40(SP)
 
 step15AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000008, R11
+	MOVQ 72(SP), R11
 
 step15AVX2_row2:
 	MOVQ R8, R12
@@ -48831,21 +49628,21 @@ step15AVX2_ic4:
 	DECQ         CX
 	JNZ          step15AVX2_ic4
 	VXORPS       Y8, Y8, Y8
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(R13)
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, 3200(R13)
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 3232(R13)
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, 6400(R13)
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 6432(R13)
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 9600(R13)
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 9632(R13)
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000040, R13
@@ -48867,32 +49664,51 @@ step15AVX2_ic4:
 	VZEROUPPER
 	RET
 
-// func step16AVX2(ws *float32, w *float32)
+// func step16AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step16AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 416128(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 441728(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step16AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000800, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   416128(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   441728(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step16AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000008, CX
 
 step16AVX2_vic2:
@@ -49250,14 +50066,16 @@ step16AVX2_tcol4:
 	DECQ         CX
 	JNZ          step16AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         959744(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step16AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step16AVX2_ptile6:
 	MOVQ R8, R14
@@ -49408,37 +50226,39 @@ step16AVX2_pic8:
 	JNZ          step16AVX2_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step16AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step16AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         959488(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000008, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000008, 128(SP)
 
 step16AVX2_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step16AVX2_trow10:
@@ -49678,41 +50498,57 @@ step16AVX2_tcol11:
 	ADDQ        $0x00000300, R13
 	DECQ        R11
 	JNZ         step16AVX2_trow10
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00000800, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00000800, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step16AVX2_ocb9
-	ADDQ        $0x00000a00, (SP)
-	ADDQ        $0x00000800, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00000a00, 88(SP)
+	ADDQ        $0x00000800, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step16AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step17AVX2(ws *float32, w *float32)
+// func step17AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step17AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 333792(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 416480(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 441728(AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 485120(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 484864(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000002, 40(SP)
+TEXT ·step17AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000140, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000100, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   333792(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   416480(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   441728(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   485120(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   484864(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000002, 40(SP)
 
 step17AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000008, R11
+	MOVQ 72(SP), R11
 
 step17AVX2_row2:
 	MOVQ R8, R12
@@ -49853,28 +50689,28 @@ step17AVX2_ic4:
 	JNZ          step17AVX2_ic4
 	VXORPS       Y8, Y8, Y8
 	VADDPS       (R14), Y0, Y0
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
 	VADDPS       32(R14), Y1, Y1
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(R13)
 	VADDPS       2048(R14), Y2, Y2
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, 3200(R13)
 	VADDPS       2080(R14), Y3, Y3
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 3232(R13)
 	VADDPS       4096(R14), Y4, Y4
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, 6400(R13)
 	VADDPS       4128(R14), Y5, Y5
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 6432(R13)
 	VADDPS       6144(R14), Y6, Y6
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 9600(R13)
 	VADDPS       6176(R14), Y7, Y7
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 9632(R13)
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000040, R13
@@ -49896,32 +50732,51 @@ step17AVX2_ic4:
 	VZEROUPPER
 	RET
 
-// func step18AVX2(ws *float32, w *float32)
+// func step18AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step18AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 416128(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 458464(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step18AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   416128(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   458464(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step18AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000008, CX
 
 step18AVX2_vic2:
@@ -50279,14 +51134,16 @@ step18AVX2_tcol4:
 	DECQ         CX
 	JNZ          step18AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         1549824(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step18AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step18AVX2_ptile6:
 	MOVQ R8, R14
@@ -50437,38 +51294,40 @@ step18AVX2_pic8:
 	JNZ          step18AVX2_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step18AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step18AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         1549568(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000008, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000008, 128(SP)
 
 step18AVX2_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step18AVX2_trow10:
@@ -50619,16 +51478,16 @@ step18AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -50648,16 +51507,16 @@ step18AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 320(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 352(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 384(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 416(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -50677,16 +51536,16 @@ step18AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 640(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 672(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 704(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 736(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -50706,16 +51565,16 @@ step18AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 960(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 992(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1024(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1056(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -50724,45 +51583,64 @@ step18AVX2_tcol11:
 	ADDQ        $0x00000400, R13
 	DECQ        R11
 	JNZ         step18AVX2_trow10
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00000c80, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00000c80, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step18AVX2_ocb9
-	ADDQ        $0x00000a00, (SP)
-	ADDQ        $0x00000a00, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00000a00, 88(SP)
+	ADDQ        $0x00000a00, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step18AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step19AVX2(ws *float32, w *float32)
+// func step19AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step19AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 458112(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 484064(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 416480(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step19AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   458112(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   484064(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   416480(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step19AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000008, CX
 
 step19AVX2_vic2:
@@ -51120,14 +51998,16 @@ step19AVX2_tcol4:
 	DECQ         CX
 	JNZ          step19AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         2139904(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step19AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step19AVX2_ptile6:
 	MOVQ R8, R14
@@ -51278,38 +52158,40 @@ step19AVX2_pic8:
 	JNZ          step19AVX2_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step19AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step19AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         2139648(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000008, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000008, 128(SP)
 
 step19AVX2_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step19AVX2_trow10:
@@ -51461,19 +52343,19 @@ step19AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      (R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      32(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      64(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      96(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -51494,19 +52376,19 @@ step19AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      320(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 320(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      352(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 352(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      384(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 384(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      416(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 416(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -51527,19 +52409,19 @@ step19AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      640(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 640(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      672(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 672(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      704(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 704(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      736(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 736(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -51560,19 +52442,19 @@ step19AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      960(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 960(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      992(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 992(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1024(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1024(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1056(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1056(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -51583,45 +52465,64 @@ step19AVX2_tcol11:
 	ADDQ        $0x00000400, R14
 	DECQ        R11
 	JNZ         step19AVX2_trow10
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00000c80, 48(SP)
-	ADDQ        $0x00000c80, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00000c80, 136(SP)
+	ADDQ        $0x00000c80, 144(SP)
+	DECQ        128(SP)
 	JNZ         step19AVX2_ocb9
-	ADDQ        $0x00000a00, (SP)
-	ADDQ        $0x00000a00, 8(SP)
-	ADDQ        $0x00000a00, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00000a00, 88(SP)
+	ADDQ        $0x00000a00, 96(SP)
+	ADDQ        $0x00000a00, 104(SP)
+	DECQ        112(SP)
 	JNZ         step19AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step20AVX2(ws *float32, w *float32)
+// func step20AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step20AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 483712(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 416480(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step20AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   483712(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   416480(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step20AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000008, CX
 
 step20AVX2_vic2:
@@ -51979,14 +52880,16 @@ step20AVX2_tcol4:
 	DECQ         CX
 	JNZ          step20AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         2729984(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step20AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step20AVX2_ptile6:
 	MOVQ R8, R14
@@ -52137,38 +53040,40 @@ step20AVX2_pic8:
 	JNZ          step20AVX2_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step20AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step20AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         2729728(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000008, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000008, 128(SP)
 
 step20AVX2_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step20AVX2_trow10:
@@ -52319,16 +53224,16 @@ step20AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -52348,16 +53253,16 @@ step20AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 320(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 352(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 384(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 416(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -52377,16 +53282,16 @@ step20AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 640(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 672(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 704(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 736(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -52406,16 +53311,16 @@ step20AVX2_tcol11:
 	VADDPS      Y2, Y5, Y5
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 960(R13)
 	VADDPS      Y11, Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 992(R13)
 	VADDPS      Y11, Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 1024(R13)
 	VADDPS      Y11, Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 1056(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -52424,45 +53329,64 @@ step20AVX2_tcol11:
 	ADDQ        $0x00000400, R13
 	DECQ        R11
 	JNZ         step20AVX2_trow10
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00000c80, 48(SP)
-	ADDQ        $0x00000000, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00000c80, 136(SP)
+	ADDQ        $0x00000000, 144(SP)
+	DECQ        128(SP)
 	JNZ         step20AVX2_ocb9
-	ADDQ        $0x00000a00, (SP)
-	ADDQ        $0x00000a00, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00000a00, 88(SP)
+	ADDQ        $0x00000a00, 96(SP)
+	ADDQ        $0x00000000, 104(SP)
+	DECQ        112(SP)
 	JNZ         step20AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step21AVX2(ws *float32, w *float32)
+// func step21AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step21AVX2(SB), $120-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 416128(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 441728(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ 484064(AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step21AVX2(SB), $160-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000800, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   416128(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   441728(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   484064(AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step21AVX2_block1:
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y13
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y14
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y15
-	MOVQ         (SP), R8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y15
+	MOVQ         88(SP), R8
 	LEAQ         509632(AX), DX
+	ADDQ         80(SP), DX
 	LEAQ         583360(AX), DI
+	ADDQ         80(SP), DI
 	MOVQ         $0x00000008, CX
 
 step21AVX2_vic2:
@@ -52820,14 +53744,16 @@ step21AVX2_tcol4:
 	DECQ         CX
 	JNZ          step21AVX2_vic2
 	LEAQ         509632(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         546496(AX), R9
+	ADDQ         80(SP), R9
 	LEAQ         3320064(BX), R10
-	MOVQ         $0x00000024, 32(SP)
+	MOVQ         $0x00000024, 120(SP)
 
 step21AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000002, 104(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step21AVX2_ptile6:
 	MOVQ R8, R14
@@ -52978,38 +53904,40 @@ step21AVX2_pic8:
 	JNZ          step21AVX2_pcol7
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step21AVX2_ptile6
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step21AVX2_xi5
 	MOVL         $0x40000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y8
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y9
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 112(SP)
-	VBROADCASTSS 112(SP), Y10
+	MOVL         CX, 152(SP)
+	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         3319808(BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000008, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000008, 128(SP)
 
 step21AVX2_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step21AVX2_trow10:
@@ -53161,19 +54089,19 @@ step21AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      (R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, (R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      32(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 32(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      64(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 64(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      96(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 96(R13)
 	VMOVUPS     192(DI), Y0
 	VMOVUPS     224(DI), Y1
@@ -53194,19 +54122,19 @@ step21AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      320(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 256(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      352(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 288(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      384(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 320(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      416(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 352(R13)
 	VMOVUPS     384(DI), Y0
 	VMOVUPS     416(DI), Y1
@@ -53227,19 +54155,19 @@ step21AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      640(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 512(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      672(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 544(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      704(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 576(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      736(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 608(R13)
 	VMOVUPS     576(DI), Y0
 	VMOVUPS     608(DI), Y1
@@ -53260,19 +54188,19 @@ step21AVX2_tcol11:
 	VFMADD231PS Y10, Y4, Y5
 	VADDPS      Y11, Y0, Y0
 	VADDPS      960(R14), Y0, Y0
-	VMAXPS      Y12, Y0, Y0
+	VMAXPS      Y0, Y12, Y0
 	VMOVUPS     Y0, 768(R13)
 	VADDPS      Y11, Y1, Y1
 	VADDPS      992(R14), Y1, Y1
-	VMAXPS      Y12, Y1, Y1
+	VMAXPS      Y1, Y12, Y1
 	VMOVUPS     Y1, 800(R13)
 	VADDPS      Y11, Y6, Y6
 	VADDPS      1024(R14), Y6, Y6
-	VMAXPS      Y12, Y6, Y6
+	VMAXPS      Y6, Y12, Y6
 	VMOVUPS     Y6, 832(R13)
 	VADDPS      Y11, Y5, Y5
 	VADDPS      1056(R14), Y5, Y5
-	VMAXPS      Y12, Y5, Y5
+	VMAXPS      Y5, Y12, Y5
 	VMOVUPS     Y5, 864(R13)
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
@@ -53283,41 +54211,57 @@ step21AVX2_tcol11:
 	ADDQ        $0x00000400, R14
 	DECQ        R11
 	JNZ         step21AVX2_trow10
-	ADDQ        $0x00000020, 88(SP)
-	ADDQ        $0x00000800, 48(SP)
-	ADDQ        $0x00000c80, 56(SP)
-	DECQ        40(SP)
+	ADDQ        $0x00000020, 24(SP)
+	ADDQ        $0x00000800, 136(SP)
+	ADDQ        $0x00000c80, 144(SP)
+	DECQ        128(SP)
 	JNZ         step21AVX2_ocb9
-	ADDQ        $0x00000a00, (SP)
-	ADDQ        $0x00000800, 8(SP)
-	ADDQ        $0x00000a00, 16(SP)
-	DECQ        24(SP)
+	ADDQ        $0x00000a00, 88(SP)
+	ADDQ        $0x00000800, 96(SP)
+	ADDQ        $0x00000a00, 104(SP)
+	DECQ        112(SP)
 	JNZ         step21AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step22AVX2(ws *float32, w *float32)
+// func step22AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step22AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 441728(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 509312(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 1084416(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 1084160(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000008, 40(SP)
+TEXT ·step22AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000100, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   441728(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   509312(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   1084416(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   1084160(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000008, 40(SP)
 
 step22AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+	MOVQ 72(SP), R11
 
 step22AVX2_row2:
 	MOVQ R8, R12
@@ -53478,26 +54422,42 @@ step22AVX2_px3:
 	VZEROUPPER
 	RET
 
-// func step23AVX2(ws *float32, w *float32)
+// func step23AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step23AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 509312(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 509568(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 1100864(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 1100800(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+TEXT ·step23AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509312(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   509568(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   1100864(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   1100800(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step23AVX2_row2:
 	MOVQ    R8, R12

@@ -23,141 +23,141 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
 	}}, {"01_conv1+relu1", 884736.0, func() {
 		if asm {
-			step1AVX2(&ws[0], &w[0])
+			step1AVX2(&ws[0], &w[0], 0, 32, 0)
 		} else {
-			step1(ws, w)
+			step1(ws, w, 0, 32, 0)
 		}
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
 		if asm {
-			step2AVX2(&ws[0], &u[0])
+			step2AVX2(&ws[0], &u[0], 0, 4, 0)
 		} else {
-			step2(ws, u)
+			step2(ws, u, 0, 4, 0)
 		}
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
 		if asm {
-			step3AVX2(&ws[0], &u[0])
+			step3AVX2(&ws[0], &u[0], 0, 4, 0)
 		} else {
-			step3(ws, u)
+			step3(ws, u, 0, 4, 0)
 		}
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
 		if asm {
-			step4AVX2(&ws[0], &u[0])
+			step4AVX2(&ws[0], &u[0], 0, 4, 0)
 		} else {
-			step4(ws, u)
+			step4(ws, u, 0, 4, 0)
 		}
 	}}, {"05_stage1.1.conv2+stage1.1.add+stage1.1.relu2", 4.718592e+06, func() {
 		if asm {
-			step5AVX2(&ws[0], &u[0])
+			step5AVX2(&ws[0], &u[0], 0, 4, 0)
 		} else {
-			step5(ws, u)
+			step5(ws, u, 0, 4, 0)
 		}
 	}}, {"06_stage1.2.conv1+stage1.2.relu1", 4.718592e+06, func() {
 		if asm {
-			step6AVX2(&ws[0], &u[0])
+			step6AVX2(&ws[0], &u[0], 0, 4, 0)
 		} else {
-			step6(ws, u)
+			step6(ws, u, 0, 4, 0)
 		}
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
 		if asm {
-			step7AVX2(&ws[0], &u[0])
+			step7AVX2(&ws[0], &u[0], 0, 4, 0)
 		} else {
-			step7(ws, u)
+			step7(ws, u, 0, 4, 0)
 		}
 	}}, {"08_stage2.0.conv1+stage2.0.relu1", 2.359296e+06, func() {
 		if asm {
-			step8AVX2(&ws[0], &w[0])
+			step8AVX2(&ws[0], &w[0], 0, 16, 0)
 		} else {
-			step8(ws, w)
+			step8(ws, w, 0, 16, 0)
 		}
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
 		if asm {
-			step9AVX2(&ws[0], &u[0])
+			step9AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step9(ws, u)
+			step9(ws, u, 0, 1, 0)
 		}
 	}}, {"10_stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2", 262144.0, func() {
 		if asm {
-			step10AVX2(&ws[0], &w[0])
+			step10AVX2(&ws[0], &w[0], 0, 16, 0)
 		} else {
-			step10(ws, w)
+			step10(ws, w, 0, 16, 0)
 		}
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
 		if asm {
-			step11AVX2(&ws[0], &u[0])
+			step11AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step11(ws, u)
+			step11(ws, u, 0, 1, 0)
 		}
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
 		if asm {
-			step12AVX2(&ws[0], &u[0])
+			step12AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step12(ws, u)
+			step12(ws, u, 0, 1, 0)
 		}
 	}}, {"13_stage2.2.conv1+stage2.2.relu1", 4.718592e+06, func() {
 		if asm {
-			step13AVX2(&ws[0], &u[0])
+			step13AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step13(ws, u)
+			step13(ws, u, 0, 1, 0)
 		}
 	}}, {"14_stage2.2.conv2+stage2.2.add+stage2.2.relu2", 4.718592e+06, func() {
 		if asm {
-			step14AVX2(&ws[0], &u[0])
+			step14AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step14(ws, u)
+			step14(ws, u, 0, 1, 0)
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		if asm {
-			step15AVX2(&ws[0], &w[0])
+			step15AVX2(&ws[0], &w[0], 0, 8, 0)
 		} else {
-			step15(ws, w)
+			step15(ws, w, 0, 8, 0)
 		}
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		if asm {
-			step16AVX2(&ws[0], &u[0])
+			step16AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step16(ws, u)
+			step16(ws, u, 0, 1, 0)
 		}
 	}}, {"17_stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2", 262144.0, func() {
 		if asm {
-			step17AVX2(&ws[0], &w[0])
+			step17AVX2(&ws[0], &w[0], 0, 8, 0)
 		} else {
-			step17(ws, w)
+			step17(ws, w, 0, 8, 0)
 		}
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		if asm {
-			step18AVX2(&ws[0], &u[0])
+			step18AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step18(ws, u)
+			step18(ws, u, 0, 1, 0)
 		}
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		if asm {
-			step19AVX2(&ws[0], &u[0])
+			step19AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step19(ws, u)
+			step19(ws, u, 0, 1, 0)
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		if asm {
-			step20AVX2(&ws[0], &u[0])
+			step20AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step20(ws, u)
+			step20(ws, u, 0, 1, 0)
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		if asm {
-			step21AVX2(&ws[0], &u[0])
+			step21AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step21(ws, u)
+			step21(ws, u, 0, 1, 0)
 		}
 	}}, {"22_gap", 8192.0, func() {
 		if asm {
-			step22AVX2(&ws[0], &w[0])
+			step22AVX2(&ws[0], &w[0], 0, 1, 0)
 		} else {
-			step22(ws, w)
+			step22(ws, w, 0, 1, 0)
 		}
 	}}, {"23_linear", 1280.0, func() {
 		if asm {
-			step23AVX2(&ws[0], &w[0])
+			step23AVX2(&ws[0], &w[0], 0, 1, 0)
 		} else {
-			step23(ws, w)
+			step23(ws, w, 0, 1, 0)
 		}
 	}}, {"24_output", 0.0, func() {
 		unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0, 8})

@@ -9,94 +9,94 @@ func asmLevels() []*level {
 	return nil
 }
 
-func step1AVX2(ws, w *float32) {
+func step1AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step2AVX2(ws, w *float32) {
+func step2AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step3AVX2(ws, w *float32) {
+func step3AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step4AVX2(ws, w *float32) {
+func step4AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step5AVX2(ws, w *float32) {
+func step5AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step6AVX2(ws, w *float32) {
+func step6AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step7AVX2(ws, w *float32) {
+func step7AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step8AVX2(ws, w *float32) {
+func step8AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step9AVX2(ws, w *float32) {
+func step9AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step10AVX2(ws, w *float32) {
+func step10AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step11AVX2(ws, w *float32) {
+func step11AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step12AVX2(ws, w *float32) {
+func step12AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step13AVX2(ws, w *float32) {
+func step13AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step14AVX2(ws, w *float32) {
+func step14AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step15AVX2(ws, w *float32) {
+func step15AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step16AVX2(ws, w *float32) {
+func step16AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step17AVX2(ws, w *float32) {
+func step17AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step18AVX2(ws, w *float32) {
+func step18AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step19AVX2(ws, w *float32) {
+func step19AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step20AVX2(ws, w *float32) {
+func step20AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step21AVX2(ws, w *float32) {
+func step21AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step22AVX2(ws, w *float32) {
+func step22AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step23AVX2(ws, w *float32) {
+func step23AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }

@@ -9,377 +9,451 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// input: pack -> 3x32x32+1
 	packInput(ws, layout{0, 3, 32, 32, 1, 16}, src)
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
-	step1AVX512(&ws[0], &w[0])
+	step1AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
-	step2AVX512(&ws[0], &u[0])
+	step2AVX512(&ws[0], &u[0], 0, 4, 0)
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
-	step3AVX512(&ws[0], &u[0])
+	step3AVX512(&ws[0], &u[0], 0, 4, 0)
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
-	step4AVX512(&ws[0], &u[0])
+	step4AVX512(&ws[0], &u[0], 0, 4, 0)
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
-	step5AVX512(&ws[0], &u[0])
+	step5AVX512(&ws[0], &u[0], 0, 4, 0)
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
-	step6AVX512(&ws[0], &u[0])
+	step6AVX512(&ws[0], &u[0], 0, 4, 0)
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
-	step7AVX512(&ws[0], &u[0])
+	step7AVX512(&ws[0], &u[0], 0, 4, 0)
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
-	step8AVX512(&ws[0], &w[0])
+	step8AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
-	step9AVX512(&ws[0], &u[0])
+	step9AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
-	step10AVX512(&ws[0], &w[0])
+	step10AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
-	step11AVX512(&ws[0], &u[0])
+	step11AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
-	step12AVX512(&ws[0], &u[0])
+	step12AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
-	step13AVX512(&ws[0], &u[0])
+	step13AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
-	step14AVX512(&ws[0], &u[0])
+	step14AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
-	step15AVX512(&ws[0], &w[0])
+	step15AVX512(&ws[0], &w[0], 0, 8, 0)
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
-	step16AVX512(&ws[0], &u[0])
+	step16AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
-	step17AVX512(&ws[0], &w[0])
+	step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
-	step18AVX512(&ws[0], &u[0])
+	step18AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
-	step19AVX512(&ws[0], &u[0])
+	step19AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
-	step20AVX512(&ws[0], &u[0])
+	step20AVX512(&ws[0], &u[0], 0, 1, 0)
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
-	step21AVX512(&ws[0], &u[0])
+	step21AVX512(&ws[0], &u[0], 0, 1, 0)
 	// gap: global_avgpool -> 64x1x1+0
-	step22AVX512(&ws[0], &w[0])
+	step22AVX512(&ws[0], &w[0], 0, 1, 0)
 	// linear: linear -> 10x1x1+0
-	step23AVX512(&ws[0], &w[0])
+	step23AVX512(&ws[0], &w[0], 0, 1, 0)
 	// output: unpack -> dst
 	unpackOutput(dst, ws, layout{136640, 10, 1, 1, 0, 16})
+}
+
+// forwardPartAVX512 runs units lo to hi-1 of one step of the avx512 program.
+func forwardPartAVX512(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
+	switch step {
+	case 0:
+		packInput(ws, layout{0, 3, 32, 32, 1, 16}, src)
+	case 1:
+		step1AVX512(&ws[0], &w[0], lo, hi, scratch)
+	case 2:
+		step2AVX512(&ws[0], &u[0], lo, hi, scratch)
+	case 3:
+		step3AVX512(&ws[0], &u[0], lo, hi, scratch)
+	case 4:
+		step4AVX512(&ws[0], &u[0], lo, hi, scratch)
+	case 5:
+		step5AVX512(&ws[0], &u[0], lo, hi, scratch)
+	case 6:
+		step6AVX512(&ws[0], &u[0], lo, hi, scratch)
+	case 7:
+		step7AVX512(&ws[0], &u[0], lo, hi, scratch)
+	case 8:
+		step8AVX512(&ws[0], &w[0], lo, hi, scratch)
+	case 9:
+		step9AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 10:
+		step10AVX512(&ws[0], &w[0], lo, hi, scratch)
+	case 11:
+		step11AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 12:
+		step12AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 13:
+		step13AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 14:
+		step14AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 15:
+		step15AVX512(&ws[0], &w[0], lo, hi, scratch)
+	case 16:
+		step16AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 17:
+		step17AVX512(&ws[0], &w[0], lo, hi, scratch)
+	case 18:
+		step18AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 19:
+		step19AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 20:
+		step20AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 21:
+		step21AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 22:
+		step22AVX512(&ws[0], &w[0], 0, 1, 0)
+	case 23:
+		step23AVX512(&ws[0], &w[0], 0, 1, 0)
+	case 24:
+		unpackOutput(dst, ws, layout{136640, 10, 1, 1, 0, 16})
+	}
 }
 
 // programAVX512 is the avx512 program's state: 174096 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.
 var programAVX512 = program{
+	scratchLen:    37440,
+	split:         []stepSplit{{1, 1}, {32, 5}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {16, 14}, {1, 1}, {16, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {8, 8}, {1, 1}, {8, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   977472,
 	winogradSteps: []*winogradConv{&step2WinogradAVX512, &step3WinogradAVX512, &step4WinogradAVX512, &step5WinogradAVX512, &step6WinogradAVX512, &step7WinogradAVX512, &step9WinogradAVX512, &step11WinogradAVX512, &step12WinogradAVX512, &step13WinogradAVX512, &step14WinogradAVX512, &step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
 	workspaceLen:  174096,
 }
 
 var step2WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    0,
-	biasSrc: 448,
-	group:   16,
-	in:      layout{18496, 16, 32, 32, 1, 16},
-	inBase:  18496,
-	kernels: 464,
-	m:       4,
-	out:     layout{36992, 16, 32, 32, 1, 16},
-	scratch: 136656,
-	tiles:   step2TilesAVX512[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      0,
+	biasSrc:   448,
+	blockRows: 2,
+	group:     16,
+	in:        layout{18496, 16, 32, 32, 1, 16},
+	inBase:    18496,
+	kernels:   464,
+	m:         4,
+	out:       layout{36992, 16, 32, 32, 1, 16},
+	scratch:   136656,
+	tiles:     step2TilesAVX512[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step2TilesAVX512 = [...]convTile{{0, 1, 0, 16, 16}}
 
 var step3WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    9232,
-	biasSrc: 2768,
-	group:   16,
-	hasRes:  true,
-	in:      layout{36992, 16, 32, 32, 1, 16},
-	inBase:  36992,
-	kernels: 2784,
-	m:       4,
-	out:     layout{55488, 16, 32, 32, 1, 16},
-	res:     layout{18496, 16, 32, 32, 1, 16},
-	scratch: 136656,
-	tiles:   step3TilesAVX512[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      9232,
+	biasSrc:   2768,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{36992, 16, 32, 32, 1, 16},
+	inBase:    36992,
+	kernels:   2784,
+	m:         4,
+	out:       layout{55488, 16, 32, 32, 1, 16},
+	res:       layout{18496, 16, 32, 32, 1, 16},
+	scratch:   136656,
+	tiles:     step3TilesAVX512[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step3TilesAVX512 = [...]convTile{{0, 1, 0, 16, 9248}}
 
 var step4WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    18464,
-	biasSrc: 5088,
-	group:   16,
-	in:      layout{55488, 16, 32, 32, 1, 16},
-	inBase:  55488,
-	kernels: 5104,
-	m:       4,
-	out:     layout{18496, 16, 32, 32, 1, 16},
-	scratch: 136656,
-	tiles:   step4TilesAVX512[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      18464,
+	biasSrc:   5088,
+	blockRows: 2,
+	group:     16,
+	in:        layout{55488, 16, 32, 32, 1, 16},
+	inBase:    55488,
+	kernels:   5104,
+	m:         4,
+	out:       layout{18496, 16, 32, 32, 1, 16},
+	scratch:   136656,
+	tiles:     step4TilesAVX512[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step4TilesAVX512 = [...]convTile{{0, 1, 0, 16, 18480}}
 
 var step5WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    27696,
-	biasSrc: 7408,
-	group:   16,
-	hasRes:  true,
-	in:      layout{18496, 16, 32, 32, 1, 16},
-	inBase:  18496,
-	kernels: 7424,
-	m:       4,
-	out:     layout{36992, 16, 32, 32, 1, 16},
-	res:     layout{55488, 16, 32, 32, 1, 16},
-	scratch: 136656,
-	tiles:   step5TilesAVX512[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      27696,
+	biasSrc:   7408,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{18496, 16, 32, 32, 1, 16},
+	inBase:    18496,
+	kernels:   7424,
+	m:         4,
+	out:       layout{36992, 16, 32, 32, 1, 16},
+	res:       layout{55488, 16, 32, 32, 1, 16},
+	scratch:   136656,
+	tiles:     step5TilesAVX512[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step5TilesAVX512 = [...]convTile{{0, 1, 0, 16, 27712}}
 
 var step6WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    36928,
-	biasSrc: 9728,
-	group:   16,
-	in:      layout{36992, 16, 32, 32, 1, 16},
-	inBase:  36992,
-	kernels: 9744,
-	m:       4,
-	out:     layout{18496, 16, 32, 32, 1, 16},
-	scratch: 136656,
-	tiles:   step6TilesAVX512[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      36928,
+	biasSrc:   9728,
+	blockRows: 2,
+	group:     16,
+	in:        layout{36992, 16, 32, 32, 1, 16},
+	inBase:    36992,
+	kernels:   9744,
+	m:         4,
+	out:       layout{18496, 16, 32, 32, 1, 16},
+	scratch:   136656,
+	tiles:     step6TilesAVX512[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step6TilesAVX512 = [...]convTile{{0, 1, 0, 16, 36944}}
 
 var step7WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    46160,
-	biasSrc: 12048,
-	group:   16,
-	hasRes:  true,
-	in:      layout{18496, 16, 32, 32, 1, 16},
-	inBase:  18496,
-	kernels: 12064,
-	m:       4,
-	out:     layout{55488, 16, 32, 32, 1, 16},
-	res:     layout{36992, 16, 32, 32, 1, 16},
-	scratch: 136656,
-	tiles:   step7TilesAVX512[:],
-	tilesX:  8,
-	tilesY:  8,
-	xi:      256,
+	act:       1,
+	bias:      46160,
+	biasSrc:   12048,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{18496, 16, 32, 32, 1, 16},
+	inBase:    18496,
+	kernels:   12064,
+	m:         4,
+	out:       layout{55488, 16, 32, 32, 1, 16},
+	res:       layout{36992, 16, 32, 32, 1, 16},
+	scratch:   136656,
+	tiles:     step7TilesAVX512[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        256,
 }
 
 var step7TilesAVX512 = [...]convTile{{0, 1, 0, 16, 46176}}
 
 var step9WinogradAVX512 = winogradConv{
-	act:     0,
-	bias:    55392,
-	biasSrc: 19008,
-	group:   16,
-	in:      layout{73984, 32, 16, 16, 1, 16},
-	inBase:  73984,
-	kernels: 19040,
-	m:       4,
-	out:     layout{84352, 32, 16, 16, 0, 16},
-	scratch: 136656,
-	tiles:   step9TilesAVX512[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       0,
+	bias:      55392,
+	biasSrc:   19008,
+	blockRows: 4,
+	group:     16,
+	in:        layout{73984, 32, 16, 16, 1, 16},
+	inBase:    73984,
+	kernels:   19040,
+	m:         4,
+	out:       layout{84352, 32, 16, 16, 0, 16},
+	scratch:   136656,
+	tiles:     step9TilesAVX512[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step9TilesAVX512 = [...]convTile{{0, 2, 0, 32, 55424}}
 
 var step11WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    92288,
-	biasSrc: 28800,
-	group:   16,
-	in:      layout{73984, 32, 16, 16, 1, 16},
-	inBase:  73984,
-	kernels: 28832,
-	m:       4,
-	out:     layout{92544, 32, 16, 16, 1, 16},
-	scratch: 136656,
-	tiles:   step11TilesAVX512[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      92288,
+	biasSrc:   28800,
+	blockRows: 4,
+	group:     16,
+	in:        layout{73984, 32, 16, 16, 1, 16},
+	inBase:    73984,
+	kernels:   28832,
+	m:         4,
+	out:       layout{92544, 32, 16, 16, 1, 16},
+	scratch:   136656,
+	tiles:     step11TilesAVX512[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step11TilesAVX512 = [...]convTile{{0, 2, 0, 32, 92320}}
 
 var step12WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    129184,
-	biasSrc: 38048,
-	group:   16,
-	hasRes:  true,
-	in:      layout{92544, 32, 16, 16, 1, 16},
-	inBase:  92544,
-	kernels: 38080,
-	m:       4,
-	out:     layout{102912, 32, 16, 16, 1, 16},
-	res:     layout{73984, 32, 16, 16, 1, 16},
-	scratch: 136656,
-	tiles:   step12TilesAVX512[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      129184,
+	biasSrc:   38048,
+	blockRows: 4,
+	group:     16,
+	hasRes:    true,
+	in:        layout{92544, 32, 16, 16, 1, 16},
+	inBase:    92544,
+	kernels:   38080,
+	m:         4,
+	out:       layout{102912, 32, 16, 16, 1, 16},
+	res:       layout{73984, 32, 16, 16, 1, 16},
+	scratch:   136656,
+	tiles:     step12TilesAVX512[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step12TilesAVX512 = [...]convTile{{0, 2, 0, 32, 129216}}
 
 var step13WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    166080,
-	biasSrc: 47296,
-	group:   16,
-	in:      layout{102912, 32, 16, 16, 1, 16},
-	inBase:  102912,
-	kernels: 47328,
-	m:       4,
-	out:     layout{73984, 32, 16, 16, 1, 16},
-	scratch: 136656,
-	tiles:   step13TilesAVX512[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      166080,
+	biasSrc:   47296,
+	blockRows: 4,
+	group:     16,
+	in:        layout{102912, 32, 16, 16, 1, 16},
+	inBase:    102912,
+	kernels:   47328,
+	m:         4,
+	out:       layout{73984, 32, 16, 16, 1, 16},
+	scratch:   136656,
+	tiles:     step13TilesAVX512[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step13TilesAVX512 = [...]convTile{{0, 2, 0, 32, 166112}}
 
 var step14WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    202976,
-	biasSrc: 56544,
-	group:   16,
-	hasRes:  true,
-	in:      layout{73984, 32, 16, 16, 1, 16},
-	inBase:  73984,
-	kernels: 56576,
-	m:       4,
-	out:     layout{92544, 32, 16, 16, 1, 16},
-	res:     layout{102912, 32, 16, 16, 1, 16},
-	scratch: 136656,
-	tiles:   step14TilesAVX512[:],
-	tilesX:  4,
-	tilesY:  4,
-	xi:      1024,
+	act:       1,
+	bias:      202976,
+	biasSrc:   56544,
+	blockRows: 4,
+	group:     16,
+	hasRes:    true,
+	in:        layout{73984, 32, 16, 16, 1, 16},
+	inBase:    73984,
+	kernels:   56576,
+	m:         4,
+	out:       layout{92544, 32, 16, 16, 1, 16},
+	res:       layout{102912, 32, 16, 16, 1, 16},
+	scratch:   136656,
+	tiles:     step14TilesAVX512[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        1024,
 }
 
 var step14TilesAVX512 = [...]convTile{{0, 2, 0, 32, 203008}}
 
 var step16WinogradAVX512 = winogradConv{
-	act:     0,
-	bias:    239872,
-	biasSrc: 84288,
-	group:   16,
-	in:      layout{113280, 64, 8, 8, 1, 16},
-	inBase:  113280,
-	kernels: 84352,
-	m:       4,
-	out:     layout{119680, 64, 8, 8, 0, 16},
-	scratch: 136656,
-	tiles:   step16TilesAVX512[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       0,
+	bias:      239872,
+	biasSrc:   84288,
+	blockRows: 2,
+	group:     16,
+	in:        layout{113280, 64, 8, 8, 1, 16},
+	inBase:    113280,
+	kernels:   84352,
+	m:         4,
+	out:       layout{119680, 64, 8, 8, 0, 16},
+	scratch:   136656,
+	tiles:     step16TilesAVX512[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step16TilesAVX512 = [...]convTile{{0, 2, 0, 64, 239936}, {2, 2, 0, 64, 241984}}
 
 var step18WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    387392,
-	biasSrc: 123328,
-	group:   16,
-	in:      layout{113280, 64, 8, 8, 1, 16},
-	inBase:  113280,
-	kernels: 123392,
-	m:       4,
-	out:     layout{123776, 64, 8, 8, 1, 16},
-	scratch: 136656,
-	tiles:   step18TilesAVX512[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      387392,
+	biasSrc:   123328,
+	blockRows: 2,
+	group:     16,
+	in:        layout{113280, 64, 8, 8, 1, 16},
+	inBase:    113280,
+	kernels:   123392,
+	m:         4,
+	out:       layout{123776, 64, 8, 8, 1, 16},
+	scratch:   136656,
+	tiles:     step18TilesAVX512[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step18TilesAVX512 = [...]convTile{{0, 2, 0, 64, 387456}, {2, 2, 0, 64, 389504}}
 
 var step19WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    534912,
-	biasSrc: 160256,
-	group:   16,
-	hasRes:  true,
-	in:      layout{123776, 64, 8, 8, 1, 16},
-	inBase:  123776,
-	kernels: 160320,
-	m:       4,
-	out:     layout{130176, 64, 8, 8, 1, 16},
-	res:     layout{113280, 64, 8, 8, 1, 16},
-	scratch: 136656,
-	tiles:   step19TilesAVX512[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      534912,
+	biasSrc:   160256,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{123776, 64, 8, 8, 1, 16},
+	inBase:    123776,
+	kernels:   160320,
+	m:         4,
+	out:       layout{130176, 64, 8, 8, 1, 16},
+	res:       layout{113280, 64, 8, 8, 1, 16},
+	scratch:   136656,
+	tiles:     step19TilesAVX512[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step19TilesAVX512 = [...]convTile{{0, 2, 0, 64, 534976}, {2, 2, 0, 64, 537024}}
 
 var step20WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    682432,
-	biasSrc: 197184,
-	group:   16,
-	in:      layout{130176, 64, 8, 8, 1, 16},
-	inBase:  130176,
-	kernels: 197248,
-	m:       4,
-	out:     layout{113280, 64, 8, 8, 1, 16},
-	scratch: 136656,
-	tiles:   step20TilesAVX512[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      682432,
+	biasSrc:   197184,
+	blockRows: 2,
+	group:     16,
+	in:        layout{130176, 64, 8, 8, 1, 16},
+	inBase:    130176,
+	kernels:   197248,
+	m:         4,
+	out:       layout{113280, 64, 8, 8, 1, 16},
+	scratch:   136656,
+	tiles:     step20TilesAVX512[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 682496}, {2, 2, 0, 64, 684544}}
 
 var step21WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    829952,
-	biasSrc: 234112,
-	group:   16,
-	hasRes:  true,
-	in:      layout{113280, 64, 8, 8, 1, 16},
-	inBase:  113280,
-	kernels: 234176,
-	m:       4,
-	out:     layout{119680, 64, 8, 8, 0, 16},
-	res:     layout{130176, 64, 8, 8, 1, 16},
-	scratch: 136656,
-	tiles:   step21TilesAVX512[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      4096,
+	act:       1,
+	bias:      829952,
+	biasSrc:   234112,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{113280, 64, 8, 8, 1, 16},
+	inBase:    113280,
+	kernels:   234176,
+	m:         4,
+	out:       layout{119680, 64, 8, 8, 0, 16},
+	res:       layout{130176, 64, 8, 8, 1, 16},
+	scratch:   136656,
+	tiles:     step21TilesAVX512[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        4096,
 }
 
 var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 830016}, {2, 2, 0, 64, 832064}}

@@ -216,10 +216,10 @@ func globalAvgPool(ws []float32, in, out layout) {
 }
 
 // maxPool takes the maximum over each window, skipping padding (which
-// PyTorch fills with -inf).
-func maxPool(ws []float32, in, out layout, k, stride, pad int) {
+// PyTorch fills with -inf), for output rows lo to hi-1.
+func maxPool(ws []float32, in, out layout, k, stride, pad, lo, hi int) {
 	for cb := 0; cb < out.cb(); cb++ {
-		for oy := 0; oy < out.h; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < out.w; ox++ {
 				var buf [maxBlock]float32
 				m := buf[:out.b]
@@ -281,17 +281,28 @@ func avgPool(ws []float32, in, out layout, k, stride, pad int) {
 
 // linear computes out = W x + b over the interior of in, in blocked
 // order; w holds one row of k floats per output, matching that order.
+// It reads the real channels only: a padded lane holds 0, or NaN after a
+// NaN arose in the network, and 0 * NaN would poison later calls.
 func linear(ws []float32, in, out layout, w, bias []float32, k, kind int) {
 	for o := 0; o < out.c; o++ {
 		row := w[o*k : (o+1)*k]
 		s := bias[o]
 		j := 0
 		for cb := 0; cb < in.cb(); cb++ {
+			lanes := min(in.b, in.c-cb*in.b)
 			for y := 0; y < in.h; y++ {
 				x := ws[in.pixel(cb, y, 0) : in.pixel(cb, y, 0)+in.w*in.b]
 				r := row[j : j+len(x)]
-				for i, v := range x {
-					s += r[i] * v
+				if lanes == in.b {
+					for i, v := range x {
+						s += r[i] * v
+					}
+				} else {
+					for p := 0; p < len(x); p += in.b {
+						for l := p; l < p+lanes; l++ {
+							s += r[l] * x[l]
+						}
+					}
 				}
 				j += len(x)
 			}

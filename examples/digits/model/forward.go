@@ -10,41 +10,83 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
 	if asm {
-		step1AVX2(&ws[0], &w[0])
+		step1AVX2(&ws[0], &w[0], 0, 8, 0)
 	} else {
-		step1(ws, w)
+		step1(ws, w, 0, 8, 0)
 	}
 	// conv2+relu2: conv3x3/2+relu -> 32x4x4+1
 	if asm {
-		step2AVX2(&ws[0], &w[0])
+		step2AVX2(&ws[0], &w[0], 0, 4, 0)
 	} else {
-		step2(ws, w)
+		step2(ws, w, 0, 4, 0)
 	}
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
 	if asm {
-		step3AVX2(&ws[0], &u[0])
+		step3AVX2(&ws[0], &u[0], 0, 1, 0)
 	} else {
-		step3(ws, u)
+		step3(ws, u, 0, 1, 0)
 	}
 	// gap: global_avgpool -> 32x1x1+0
 	if asm {
-		step4AVX2(&ws[0], &w[0])
+		step4AVX2(&ws[0], &w[0], 0, 1, 0)
 	} else {
-		step4(ws, w)
+		step4(ws, w, 0, 1, 0)
 	}
 	// fc: linear -> 10x1x1+0
 	if asm {
-		step5AVX2(&ws[0], &w[0])
+		step5AVX2(&ws[0], &w[0], 0, 1, 0)
 	} else {
-		step5(ws, w)
+		step5(ws, w, 0, 1, 0)
 	}
 	// output: unpack -> dst
 	unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0, 8})
 }
 
+// forwardPart runs units lo to hi-1 of one step of the avx2 program.
+func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch int) {
+	switch step {
+	case 0:
+		packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
+	case 1:
+		if asm {
+			step1AVX2(&ws[0], &w[0], lo, hi, scratch)
+		} else {
+			step1(ws, w, lo, hi, scratch)
+		}
+	case 2:
+		if asm {
+			step2AVX2(&ws[0], &w[0], lo, hi, scratch)
+		} else {
+			step2(ws, w, lo, hi, scratch)
+		}
+	case 3:
+		if asm {
+			step3AVX2(&ws[0], &u[0], 0, 1, 0)
+		} else {
+			step3(ws, u, 0, 1, 0)
+		}
+	case 4:
+		if asm {
+			step4AVX2(&ws[0], &w[0], 0, 1, 0)
+		} else {
+			step4(ws, w, 0, 1, 0)
+		}
+	case 5:
+		if asm {
+			step5AVX2(&ws[0], &w[0], 0, 1, 0)
+		} else {
+			step5(ws, w, 0, 1, 0)
+		}
+	case 6:
+		unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0, 8})
+	}
+}
+
 // portableProgram is the avx2 program's state: 8336 floats of workspace per
 // inference, 16416 floats of transformed Winograd weights.
 var portableProgram = program{
+	scratchLen:    4224,
+	split:         []stepSplit{{1, 1}, {8, 1}, {4, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   16416,
 	winogradSteps: []*winogradConv{&step3Winograd},
 	workspaceLen:  8336,
@@ -53,6 +95,9 @@ var portableProgram = program{
 // portableLevel runs the portable Go kernels, everywhere.
 var portableLevel = &level{
 	name: "go",
+	part: func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
+		forwardPart(ws, w, u, dst, src, false, step, lo, hi, scratch)
+	},
 	prog: &portableProgram,
 	run: func(ws, w, u, dst, src []float32) {
 		forward(ws, w, u, dst, src, false)

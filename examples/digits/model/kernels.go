@@ -3,7 +3,8 @@
 package model
 
 // step1 computes conv1+relu1: conv3x3+relu, 1x8x8+1 -> 16x8x8+1, stride 1, padding 1.
-func step1(ws, w []float32) {
+func step1(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 0
 		inRow    = 80
@@ -14,7 +15,7 @@ func step1(ws, w []float32) {
 		bias     = 0
 	)
 	for _, t := range &step1Groups {
-		for oy := 0; oy < 8; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 8; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])
@@ -51,7 +52,8 @@ func step1(ws, w []float32) {
 var step1Groups = [...]convTile{{0, 2, 0, 1, 16}}
 
 // step2 computes conv2+relu2: conv3x3/2+relu, 16x8x8+1 -> 32x4x4+1, stride 2, padding 1.
-func step2(ws, w []float32) {
+func step2(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 800
 		inRow    = 80
@@ -62,7 +64,7 @@ func step2(ws, w []float32) {
 		bias     = 160
 	)
 	for _, t := range &step2Groups {
-		for oy := 0; oy < 4; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 4; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])
@@ -99,31 +101,33 @@ func step2(ws, w []float32) {
 var step2Groups = [...]convTile{{0, 2, 0, 16, 192}, {2, 2, 0, 16, 2496}}
 
 // step3 computes conv3+relu3: conv3x3+relu, 32x4x4+1 -> 32x4x4+0, stride 1, padding 1.
-func step3(ws, w []float32) {
-	step3Winograd.run(ws, w)
+func step3(ws, w []float32, lo, hi, scratch int) {
+	step3Winograd.run(ws, w, lo, hi, scratch)
 }
 
 var step3Winograd = winogradConv{
-	act:     1,
-	bias:    0,
-	biasSrc: 4800,
-	group:   16,
-	in:      layout{2400, 32, 4, 4, 1, 8},
-	inBase:  2400,
-	kernels: 4832,
-	m:       2,
-	out:     layout{3552, 32, 4, 4, 0, 8},
-	scratch: 4112,
-	tiles:   step3Tiles[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      1024,
+	act:       1,
+	bias:      0,
+	biasSrc:   4800,
+	blockRows: 2,
+	group:     16,
+	in:        layout{2400, 32, 4, 4, 1, 8},
+	inBase:    2400,
+	kernels:   4832,
+	m:         2,
+	out:       layout{3552, 32, 4, 4, 0, 8},
+	scratch:   4112,
+	tiles:     step3Tiles[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        1024,
 }
 
 var step3Tiles = [...]convTile{{0, 4, 0, 32, 32}}
 
 // step4 computes gap: global_avgpool, 32x4x4+0 -> 32x1x1+0, stride 1, padding 0.
-func step4(ws, w []float32) {
+func step4(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 3552
 		inRow    = 32
@@ -135,7 +139,7 @@ func step4(ws, w []float32) {
 	)
 	for _, t := range &step4Tiles {
 		k := w[t.wOff : t.wOff+488]
-		for oy := 0; oy < 1; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 1; ox++ {
 				p := inBase + t.block0*inPlane + oy*1*inRow + ox*8
 				o := outBase + t.block0*outPlane + oy*outRow + ox*8
@@ -151,7 +155,8 @@ func step4(ws, w []float32) {
 var step4Tiles = [...]convTile{{0, 1, 0, 8, 14080}, {1, 1, 8, 16, 14088}, {2, 1, 16, 24, 14096}, {3, 1, 24, 32, 14104}}
 
 // step5 computes fc: linear, 32x1x1+0 -> 10x1x1+0, stride 1, padding 0.
-func step5(ws, w []float32) {
+func step5(ws, w []float32, lo, hi, scratch int) {
+	_ = scratch
 	const (
 		inBase   = 4064
 		inRow    = 8
@@ -162,7 +167,7 @@ func step5(ws, w []float32) {
 		bias     = 14592
 	)
 	for _, t := range &step5Groups {
-		for oy := 0; oy < 1; oy++ {
+		for oy := lo; oy < hi; oy++ {
 			for ox := 0; ox < 1; ox++ {
 				var acc [16]float32
 				copy(acc[:], w[bias+t.block0*8:])

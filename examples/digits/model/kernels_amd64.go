@@ -4,35 +4,35 @@
 
 package model
 
-// step1AVX512 is the avx512 kernel of step conv1+relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step1AVX512(ws *float32, w *float32)
+// step1AVX512 is the avx512 kernel of step conv1+relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX512 is the avx512 kernel of step conv2+relu2 (see the portable Go kernel of the same step for the loop it computes).
-func step2AVX512(ws *float32, w *float32)
+// step2AVX512 is the avx512 kernel of step conv2+relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step2AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX512 is the avx512 kernel of step conv3+relu3: Winograd F(2x2, 3x3).
-func step3AVX512(ws *float32, w *float32)
+// step3AVX512 is the avx512 kernel of step conv3+relu3: Winograd F(2x2, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step4AVX512 is the avx512 kernel of step gap (see the portable Go kernel of the same step for the loop it computes).
-func step4AVX512(ws *float32, w *float32)
+// step4AVX512 is the avx512 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step4AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step5AVX512 is the avx512 kernel of step fc (see the portable Go kernel of the same step for the loop it computes).
-func step5AVX512(ws *float32, w *float32)
+// step5AVX512 is the avx512 kernel of step fc, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step1AVX2 is the avx2 kernel of step conv1+relu1 (see the portable Go kernel of the same step for the loop it computes).
-func step1AVX2(ws *float32, w *float32)
+// step1AVX2 is the avx2 kernel of step conv1+relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX2 is the avx2 kernel of step conv2+relu2 (see the portable Go kernel of the same step for the loop it computes).
-func step2AVX2(ws *float32, w *float32)
+// step2AVX2 is the avx2 kernel of step conv2+relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX2 is the avx2 kernel of step conv3+relu3: Winograd F(2x2, 3x3).
-func step3AVX2(ws *float32, w *float32)
+// step3AVX2 is the avx2 kernel of step conv3+relu3: Winograd F(2x2, 3x3), blocks lo to hi-1 of 2 rows of tiles, with its scratch space scratch bytes past the step's.
+func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step4AVX2 is the avx2 kernel of step gap (see the portable Go kernel of the same step for the loop it computes).
-func step4AVX2(ws *float32, w *float32)
+// step4AVX2 is the avx2 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step5AVX2 is the avx2 kernel of step fc (see the portable Go kernel of the same step for the loop it computes).
-func step5AVX2(ws *float32, w *float32)
+// step5AVX2 is the avx2 kernel of step fc, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // cpuid executes CPUID for leaf eaxArg, subleaf ecxArg.
 func cpuid(eaxArg uint32, ecxArg uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

@@ -2,26 +2,42 @@
 
 //go:build amd64 && !purego
 
-// func step1AVX512(ws *float32, w *float32)
+// func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step1AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ (AX), SI
-	MOVQ SI, (SP)
-	LEAQ 7104(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 64(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ (BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000008, R11
+TEXT ·step1AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000280, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000280, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   (AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   7104(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   64(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   (BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step1AVX512_row2:
 	MOVQ R8, R12
@@ -197,21 +213,21 @@ step1AVX512_px3:
 	ADDQ         $0x00001900, SI
 	ADDQ         $0x00000240, DX
 	VPXORD       Z8, Z8, Z8
-	VMAXPS       Z8, Z0, Z0
+	VMAXPS       Z0, Z8, Z0
 	VMOVUPS      Z0, (R13)
-	VMAXPS       Z8, Z1, Z1
+	VMAXPS       Z1, Z8, Z1
 	VMOVUPS      Z1, 64(R13)
-	VMAXPS       Z8, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
 	VMOVUPS      Z2, 128(R13)
-	VMAXPS       Z8, Z3, Z3
+	VMAXPS       Z3, Z8, Z3
 	VMOVUPS      Z3, 192(R13)
-	VMAXPS       Z8, Z4, Z4
+	VMAXPS       Z4, Z8, Z4
 	VMOVUPS      Z4, 256(R13)
-	VMAXPS       Z8, Z5, Z5
+	VMAXPS       Z5, Z8, Z5
 	VMOVUPS      Z5, 320(R13)
-	VMAXPS       Z8, Z6, Z6
+	VMAXPS       Z6, Z8, Z6
 	VMOVUPS      Z6, 384(R13)
-	VMAXPS       Z8, Z7, Z7
+	VMAXPS       Z7, Z8, Z7
 	VMOVUPS      Z7, 448(R13)
 	ADDQ         $0x00000200, R12
 	ADDQ         $0x00000200, R13
@@ -226,26 +242,42 @@ step1AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step2AVX512(ws *float32, w *float32)
+// func step2AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 6400(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 13248(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 768(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 640(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000004, R11
+TEXT ·step2AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000500, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000180, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   6400(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   13248(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   768(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   640(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step2AVX512_row2:
 	MOVQ R8, R12
@@ -2284,21 +2316,21 @@ step2AVX512_px3:
 	ADDQ         $0x00001900, SI
 	ADDQ         $0x00002400, DX
 	VPXORD       Z8, Z8, Z8
-	VMAXPS       Z8, Z0, Z0
+	VMAXPS       Z0, Z8, Z0
 	VMOVUPS      Z0, (R13)
-	VMAXPS       Z8, Z1, Z1
+	VMAXPS       Z1, Z8, Z1
 	VMOVUPS      Z1, 64(R13)
-	VMAXPS       Z8, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
 	VMOVUPS      Z2, 128(R13)
-	VMAXPS       Z8, Z3, Z3
+	VMAXPS       Z3, Z8, Z3
 	VMOVUPS      Z3, 192(R13)
-	VMAXPS       Z8, Z4, Z4
+	VMAXPS       Z4, Z8, Z4
 	VMOVUPS      Z4, 2304(R13)
-	VMAXPS       Z8, Z5, Z5
+	VMAXPS       Z5, Z8, Z5
 	VMOVUPS      Z5, 2368(R13)
-	VMAXPS       Z8, Z6, Z6
+	VMAXPS       Z6, Z8, Z6
 	VMOVUPS      Z6, 2432(R13)
-	VMAXPS       Z8, Z7, Z7
+	VMAXPS       Z7, Z8, Z7
 	VMOVUPS      Z7, 2496(R13)
 	ADDQ         $0x00000200, R12
 	ADDQ         $0x00000100, R13
@@ -2313,23 +2345,42 @@ step2AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step3AVX512(ws *float32, w *float32)
+// func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512(SB), $112-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 12800(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 17408(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step3AVX512(SB), $152-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000600, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000400, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   12800(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   17408(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step3AVX512_block1:
-	MOVQ (SP), R8
+	MOVQ 88(SP), R8
 	LEAQ 19648(AX), DX
+	ADDQ 80(SP), DX
 	LEAQ 36032(AX), DI
+	ADDQ 80(SP), DI
 	MOVQ $0x00000002, CX
 
 step3AVX512_vic2:
@@ -2447,14 +2498,16 @@ step3AVX512_tcol4:
 	DECQ    CX
 	JNZ     step3AVX512_vic2
 	LEAQ    19648(AX), R8
+	ADDQ    80(SP), R8
 	LEAQ    27840(AX), R9
+	ADDQ    80(SP), R9
 	LEAQ    128(BX), R10
-	MOVQ    $0x00000010, 32(SP)
+	MOVQ    $0x00000010, 120(SP)
 
 step3AVX512_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step3AVX512_ptile6:
 	MOVQ R8, R14
@@ -2717,29 +2770,31 @@ step3AVX512_pic8:
 	JNZ          step3AVX512_pcol7
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step3AVX512_ptile6
 	ADDQ         $0x00000200, R8
 	ADDQ         $0x00000200, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step3AVX512_xi5
 	VPXORD       Z12, Z12, Z12
 	LEAQ         27840(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         (BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         36032(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000002, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000002, 128(SP)
 
 step3AVX512_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step3AVX512_trow10:
@@ -2795,10 +2850,10 @@ step3AVX512_tcol11:
 	VSUBPS  Z2, Z1, Z1
 	VSUBPS  Z3, Z1, Z1
 	VADDPS  Z11, Z0, Z0
-	VMAXPS  Z12, Z0, Z0
+	VMAXPS  Z0, Z12, Z0
 	VMOVUPS Z0, (R13)
 	VADDPS  Z11, Z1, Z1
-	VMAXPS  Z12, Z1, Z1
+	VMAXPS  Z1, Z12, Z1
 	VMOVUPS Z1, 64(R13)
 	VMOVUPS 256(DI), Z0
 	VMOVUPS 320(DI), Z1
@@ -2809,10 +2864,10 @@ step3AVX512_tcol11:
 	VSUBPS  Z2, Z1, Z1
 	VSUBPS  Z3, Z1, Z1
 	VADDPS  Z11, Z0, Z0
-	VMAXPS  Z12, Z0, Z0
+	VMAXPS  Z0, Z12, Z0
 	VMOVUPS Z0, 256(R13)
 	VADDPS  Z11, Z1, Z1
-	VMAXPS  Z12, Z1, Z1
+	VMAXPS  Z1, Z12, Z1
 	VMOVUPS Z1, 320(R13)
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000080, R13
@@ -2821,41 +2876,57 @@ step3AVX512_tcol11:
 	ADDQ    $0x00000100, R13
 	DECQ    R11
 	JNZ     step3AVX512_trow10
-	ADDQ    $0x00000040, 88(SP)
-	ADDQ    $0x00000400, 48(SP)
-	ADDQ    $0x00000000, 56(SP)
-	DECQ    40(SP)
+	ADDQ    $0x00000040, 24(SP)
+	ADDQ    $0x00000400, 136(SP)
+	ADDQ    $0x00000000, 144(SP)
+	DECQ    128(SP)
 	JNZ     step3AVX512_ocb9
-	ADDQ    $0x00000600, (SP)
-	ADDQ    $0x00000400, 8(SP)
-	ADDQ    $0x00000000, 16(SP)
-	DECQ    24(SP)
+	ADDQ    $0x00000600, 88(SP)
+	ADDQ    $0x00000400, 96(SP)
+	ADDQ    $0x00000000, 104(SP)
+	DECQ    112(SP)
 	JNZ     step3AVX512_block1
 	VZEROUPPER
 	RET
 
-// func step4AVX512(ws *float32, w *float32)
+// func step4AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 17408(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 19456(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 56320(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 56192(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000002, 40(SP)
+TEXT ·step4AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000100, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   17408(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   19456(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   56320(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   56192(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000002, 40(SP)
 
 step4AVX512_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+	MOVQ 72(SP), R11
 
 step4AVX512_row2:
 	MOVQ R8, R12
@@ -2920,26 +2991,42 @@ step4AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step5AVX512(ws *float32, w *float32)
+// func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 19456(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 19584(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 58432(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 58368(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+TEXT ·step5AVX512(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   19456(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   19584(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   58432(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   58368(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step5AVX512_row2:
 	MOVQ    R8, R12
@@ -3013,26 +3100,42 @@ step5AVX512_ic3:
 	VZEROUPPER
 	RET
 
-// func step1AVX2(ws *float32, w *float32)
+// func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step1AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ (AX), SI
-	MOVQ SI, (SP)
-	LEAQ 3552(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 64(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ (BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000008, R11
+TEXT ·step1AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000140, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000140, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   (AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   3552(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   64(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   (BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step1AVX2_row2:
 	MOVQ R8, R12
@@ -3181,21 +3284,21 @@ step1AVX2_px3:
 	ADDQ         $0x00000c80, SI
 	ADDQ         $0x00000240, DX
 	VXORPS       Y8, Y8, Y8
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(R13)
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, 64(R13)
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 96(R13)
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, 3200(R13)
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 3232(R13)
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 3264(R13)
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 3296(R13)
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000080, R13
@@ -3210,26 +3313,42 @@ step1AVX2_px3:
 	VZEROUPPER
 	RET
 
-// func step2AVX2(ws *float32, w *float32)
+// func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 3200(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 9824(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 768(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 640(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000004, R11
+TEXT ·step2AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000280, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x000000c0, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   3200(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   9824(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   768(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   640(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step2AVX2_row2:
 	MOVQ R8, R12
@@ -4265,21 +4384,21 @@ step2AVX2_ic4:
 	DECQ         CX
 	JNZ          step2AVX2_ic4
 	VXORPS       Y8, Y8, Y8
-	VMAXPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
-	VMAXPS       Y8, Y1, Y1
+	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      Y1, 32(R13)
-	VMAXPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y8, Y2
 	VMOVUPS      Y2, 1152(R13)
-	VMAXPS       Y8, Y3, Y3
+	VMAXPS       Y3, Y8, Y3
 	VMOVUPS      Y3, 1184(R13)
-	VMAXPS       Y8, Y4, Y4
+	VMAXPS       Y4, Y8, Y4
 	VMOVUPS      Y4, 2304(R13)
-	VMAXPS       Y8, Y5, Y5
+	VMAXPS       Y5, Y8, Y5
 	VMOVUPS      Y5, 2336(R13)
-	VMAXPS       Y8, Y6, Y6
+	VMAXPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 3456(R13)
-	VMAXPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y8, Y7
 	VMOVUPS      Y7, 3488(R13)
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000040, R13
@@ -4294,23 +4413,42 @@ step2AVX2_ic4:
 	VZEROUPPER
 	RET
 
-// func step3AVX2(ws *float32, w *float32)
+// func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2(SB), $112-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 9600(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 14208(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	MOVQ $0x00000001, 24(SP)
+TEXT ·step3AVX2(SB), $152-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000300, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   9600(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, 88(SP)
+	LEAQ   14208(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 96(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 104(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 112(SP)
 
 step3AVX2_block1:
-	MOVQ (SP), R8
+	MOVQ 88(SP), R8
 	LEAQ 16448(AX), DX
+	ADDQ 80(SP), DX
 	LEAQ 32832(AX), DI
+	ADDQ 80(SP), DI
 	MOVQ $0x00000004, CX
 
 step3AVX2_vic2:
@@ -4428,14 +4566,16 @@ step3AVX2_tcol4:
 	DECQ    CX
 	JNZ     step3AVX2_vic2
 	LEAQ    16448(AX), R8
+	ADDQ    80(SP), R8
 	LEAQ    24640(AX), R9
+	ADDQ    80(SP), R9
 	LEAQ    128(BX), R10
-	MOVQ    $0x00000010, 32(SP)
+	MOVQ    $0x00000010, 120(SP)
 
 step3AVX2_xi5:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
-	MOVQ $0x00000001, 104(SP)
+	MOVQ $0x00000001, 40(SP)
 
 step3AVX2_ptile6:
 	MOVQ R8, R14
@@ -4586,29 +4726,31 @@ step3AVX2_pic8:
 	JNZ          step3AVX2_pcol7
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000200, R13
-	DECQ         104(SP)
+	DECQ         40(SP)
 	JNZ          step3AVX2_ptile6
 	ADDQ         $0x00000200, R8
 	ADDQ         $0x00000200, R9
 	ADDQ         $0x00001000, R10
-	DECQ         32(SP)
+	DECQ         120(SP)
 	JNZ          step3AVX2_xi5
 	VXORPS       Y12, Y12, Y12
 	LEAQ         24640(AX), R8
+	ADDQ         80(SP), R8
 	LEAQ         (BX), DX
-	MOVQ         DX, 88(SP)
+	MOVQ         DX, 24(SP)
 	LEAQ         32832(AX), DI
-	MOVQ         8(SP), SI
-	MOVQ         SI, 48(SP)
-	MOVQ         16(SP), SI
-	MOVQ         SI, 56(SP)
-	MOVQ         $0x00000004, 40(SP)
+	ADDQ         80(SP), DI
+	MOVQ         96(SP), SI
+	MOVQ         SI, 136(SP)
+	MOVQ         104(SP), SI
+	MOVQ         SI, 144(SP)
+	MOVQ         $0x00000004, 128(SP)
 
 step3AVX2_ocb9:
-	MOVQ    88(SP), DX
+	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    48(SP), R13
-	MOVQ    56(SP), R14
+	MOVQ    136(SP), R13
+	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
 step3AVX2_trow10:
@@ -4664,10 +4806,10 @@ step3AVX2_tcol11:
 	VSUBPS  Y2, Y1, Y1
 	VSUBPS  Y3, Y1, Y1
 	VADDPS  Y11, Y0, Y0
-	VMAXPS  Y12, Y0, Y0
+	VMAXPS  Y0, Y12, Y0
 	VMOVUPS Y0, (R13)
 	VADDPS  Y11, Y1, Y1
-	VMAXPS  Y12, Y1, Y1
+	VMAXPS  Y1, Y12, Y1
 	VMOVUPS Y1, 32(R13)
 	VMOVUPS 128(DI), Y0
 	VMOVUPS 160(DI), Y1
@@ -4678,10 +4820,10 @@ step3AVX2_tcol11:
 	VSUBPS  Y2, Y1, Y1
 	VSUBPS  Y3, Y1, Y1
 	VADDPS  Y11, Y0, Y0
-	VMAXPS  Y12, Y0, Y0
+	VMAXPS  Y0, Y12, Y0
 	VMOVUPS Y0, 128(R13)
 	VADDPS  Y11, Y1, Y1
-	VMAXPS  Y12, Y1, Y1
+	VMAXPS  Y1, Y12, Y1
 	VMOVUPS Y1, 160(R13)
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000040, R13
@@ -4690,41 +4832,57 @@ step3AVX2_tcol11:
 	ADDQ    $0x00000080, R13
 	DECQ    R11
 	JNZ     step3AVX2_trow10
-	ADDQ    $0x00000020, 88(SP)
-	ADDQ    $0x00000200, 48(SP)
-	ADDQ    $0x00000000, 56(SP)
-	DECQ    40(SP)
+	ADDQ    $0x00000020, 24(SP)
+	ADDQ    $0x00000200, 136(SP)
+	ADDQ    $0x00000000, 144(SP)
+	DECQ    128(SP)
 	JNZ     step3AVX2_ocb9
-	ADDQ    $0x00000300, (SP)
-	ADDQ    $0x00000200, 8(SP)
-	ADDQ    $0x00000000, 16(SP)
-	DECQ    24(SP)
+	ADDQ    $0x00000300, 88(SP)
+	ADDQ    $0x00000200, 96(SP)
+	ADDQ    $0x00000000, 104(SP)
+	DECQ    112(SP)
 	JNZ     step3AVX2_block1
 	VZEROUPPER
 	RET
 
-// func step4AVX2(ws *float32, w *float32)
+// func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 14208(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 16256(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 56320(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 56192(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000004, 40(SP)
+TEXT ·step4AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000080, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   14208(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   16256(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   56320(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   56192(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000004, 40(SP)
 
 step4AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+	MOVQ 72(SP), R11
 
 step4AVX2_row2:
 	MOVQ R8, R12
@@ -4789,26 +4947,42 @@ step4AVX2_px3:
 	VZEROUPPER
 	RET
 
-// func step5AVX2(ws *float32, w *float32)
+// func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2(SB), $48-16
-	MOVQ ws+0(FP), AX
-	MOVQ w+8(FP), BX
-	LEAQ 16256(AX), SI
-	MOVQ SI, (SP)
-	LEAQ 16384(AX), SI
-	MOVQ SI, 8(SP)
-	LEAQ (AX), SI
-	MOVQ SI, 16(SP)
-	LEAQ 58432(BX), SI
-	MOVQ SI, 24(SP)
-	LEAQ 58368(BX), SI
-	MOVQ SI, 32(SP)
-	MOVQ $0x00000001, 40(SP)
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ $0x00000001, R11
+TEXT ·step5AVX2(SB), $88-40
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   lo+16(FP), R11
+	MOVQ   hi+24(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 48(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 64(SP)
+	MOVQ   scratch+32(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   16256(AX), SI
+	ADDQ   48(SP), SI
+	MOVQ   SI, (SP)
+	LEAQ   16384(AX), SI
+	ADDQ   56(SP), SI
+	MOVQ   SI, 8(SP)
+	LEAQ   (AX), SI
+	ADDQ   64(SP), SI
+	MOVQ   SI, 16(SP)
+	LEAQ   58432(BX), SI
+	MOVQ   SI, 24(SP)
+	LEAQ   58368(BX), SI
+	MOVQ   SI, 32(SP)
+	MOVQ   $0x00000001, 40(SP)
+	MOVQ   (SP), R8
+	MOVQ   8(SP), R9
+	MOVQ   16(SP), R10
+	MOVQ   72(SP), R11
 
 step5AVX2_row2:
 	MOVQ    R8, R12

@@ -19,15 +19,15 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	return []layerStep{{"00_input", 0.0, func() {
 		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
 	}}, {"01_conv1+relu1", 18432.0, func() {
-		step1AVX512(&ws[0], &w[0])
+		step1AVX512(&ws[0], &w[0], 0, 8, 0)
 	}}, {"02_conv2+relu2", 147456.0, func() {
-		step2AVX512(&ws[0], &w[0])
+		step2AVX512(&ws[0], &w[0], 0, 4, 0)
 	}}, {"03_conv3+relu3", 294912.0, func() {
-		step3AVX512(&ws[0], &u[0])
+		step3AVX512(&ws[0], &u[0], 0, 1, 0)
 	}}, {"04_gap", 1024.0, func() {
-		step4AVX512(&ws[0], &w[0])
+		step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	}}, {"05_fc", 640.0, func() {
-		step5AVX512(&ws[0], &w[0])
+		step5AVX512(&ws[0], &w[0], 0, 1, 0)
 	}}, {"06_output", 0.0, func() {
 		unpackOutput(dst, ws, layout{4896, 10, 1, 1, 0, 16})
 	}}}

@@ -23,33 +23,33 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
 	}}, {"01_conv1+relu1", 18432.0, func() {
 		if asm {
-			step1AVX2(&ws[0], &w[0])
+			step1AVX2(&ws[0], &w[0], 0, 8, 0)
 		} else {
-			step1(ws, w)
+			step1(ws, w, 0, 8, 0)
 		}
 	}}, {"02_conv2+relu2", 147456.0, func() {
 		if asm {
-			step2AVX2(&ws[0], &w[0])
+			step2AVX2(&ws[0], &w[0], 0, 4, 0)
 		} else {
-			step2(ws, w)
+			step2(ws, w, 0, 4, 0)
 		}
 	}}, {"03_conv3+relu3", 294912.0, func() {
 		if asm {
-			step3AVX2(&ws[0], &u[0])
+			step3AVX2(&ws[0], &u[0], 0, 1, 0)
 		} else {
-			step3(ws, u)
+			step3(ws, u, 0, 1, 0)
 		}
 	}}, {"04_gap", 1024.0, func() {
 		if asm {
-			step4AVX2(&ws[0], &w[0])
+			step4AVX2(&ws[0], &w[0], 0, 1, 0)
 		} else {
-			step4(ws, w)
+			step4(ws, w, 0, 1, 0)
 		}
 	}}, {"05_fc", 640.0, func() {
 		if asm {
-			step5AVX2(&ws[0], &w[0])
+			step5AVX2(&ws[0], &w[0], 0, 1, 0)
 		} else {
-			step5(ws, w)
+			step5(ws, w, 0, 1, 0)
 		}
 	}}, {"06_output", 0.0, func() {
 		unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0, 8})

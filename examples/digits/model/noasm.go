@@ -9,22 +9,22 @@ func asmLevels() []*level {
 	return nil
 }
 
-func step1AVX2(ws, w *float32) {
+func step1AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step2AVX2(ws, w *float32) {
+func step2AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step3AVX2(ws, w *float32) {
+func step3AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step4AVX2(ws, w *float32) {
+func step4AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step5AVX2(ws, w *float32) {
+func step5AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }

@@ -9,42 +9,65 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// input: pack -> 1x8x8+1
 	packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
-	step1AVX512(&ws[0], &w[0])
+	step1AVX512(&ws[0], &w[0], 0, 8, 0)
 	// conv2+relu2: conv3x3/2+relu -> 32x4x4+1
-	step2AVX512(&ws[0], &w[0])
+	step2AVX512(&ws[0], &w[0], 0, 4, 0)
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
-	step3AVX512(&ws[0], &u[0])
+	step3AVX512(&ws[0], &u[0], 0, 1, 0)
 	// gap: global_avgpool -> 32x1x1+0
-	step4AVX512(&ws[0], &w[0])
+	step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	// fc: linear -> 10x1x1+0
-	step5AVX512(&ws[0], &w[0])
+	step5AVX512(&ws[0], &w[0], 0, 1, 0)
 	// output: unpack -> dst
 	unpackOutput(dst, ws, layout{4896, 10, 1, 1, 0, 16})
+}
+
+// forwardPartAVX512 runs units lo to hi-1 of one step of the avx512 program.
+func forwardPartAVX512(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
+	switch step {
+	case 0:
+		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
+	case 1:
+		step1AVX512(&ws[0], &w[0], lo, hi, scratch)
+	case 2:
+		step2AVX512(&ws[0], &w[0], lo, hi, scratch)
+	case 3:
+		step3AVX512(&ws[0], &u[0], 0, 1, 0)
+	case 4:
+		step4AVX512(&ws[0], &w[0], 0, 1, 0)
+	case 5:
+		step5AVX512(&ws[0], &w[0], 0, 1, 0)
+	case 6:
+		unpackOutput(dst, ws, layout{4896, 10, 1, 1, 0, 16})
+	}
 }
 
 // programAVX512 is the avx512 program's state: 9264 floats of workspace per
 // inference, 16416 floats of transformed Winograd weights.
 var programAVX512 = program{
+	scratchLen:    4352,
+	split:         []stepSplit{{1, 1}, {8, 1}, {4, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   16416,
 	winogradSteps: []*winogradConv{&step3WinogradAVX512},
 	workspaceLen:  9264,
 }
 
 var step3WinogradAVX512 = winogradConv{
-	act:     1,
-	bias:    0,
-	biasSrc: 4800,
-	group:   16,
-	in:      layout{3200, 32, 4, 4, 1, 16},
-	inBase:  3200,
-	kernels: 4832,
-	m:       2,
-	out:     layout{4352, 32, 4, 4, 0, 16},
-	scratch: 4912,
-	tiles:   step3TilesAVX512[:],
-	tilesX:  2,
-	tilesY:  2,
-	xi:      1024,
+	act:       1,
+	bias:      0,
+	biasSrc:   4800,
+	blockRows: 2,
+	group:     16,
+	in:        layout{3200, 32, 4, 4, 1, 16},
+	inBase:    3200,
+	kernels:   4832,
+	m:         2,
+	out:       layout{4352, 32, 4, 4, 0, 16},
+	scratch:   4912,
+	tiles:     step3TilesAVX512[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        1024,
 }
 
 var step3TilesAVX512 = [...]convTile{{0, 2, 0, 32, 32}}

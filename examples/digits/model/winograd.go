@@ -23,17 +23,21 @@ type winogradConv struct {
 	biasSrc        int // offset of the bias in the packed weights
 	tiles          []convTile
 	tilesY, tilesX int
+	blockRows      int // rows of tiles in a unit of work (see run)
 	scratch        int // workspace offset of room for V and M
 }
 
-func (c *winogradConv) run(ws, w []float32) {
+// run computes blocks lo to hi-1 of blockRows rows of tiles, with its
+// scratch space scratch floats past the step's.
+func (c *winogradConv) run(ws, w []float32, lo, hi, scratch int) {
 	a := c.m + 2
 	aa := a * a
 	ic := c.in.c
-	v := ws[c.scratch : c.scratch+aa*ic] // V[xi][ic], then M[xi][lane]
+	s0 := c.scratch + scratch
+	v := ws[s0 : s0+aa*ic] // V[xi][ic], then M[xi][lane]
 	var d [36]float32
 	var y [16]float32
-	for ty := 0; ty < c.tilesY; ty++ {
+	for ty := lo * c.blockRows; ty < hi*c.blockRows; ty++ {
 		for tx := 0; tx < c.tilesX; tx++ {
 			origin := c.inBase + ty*c.m*c.in.row() + tx*c.m*c.in.b
 			for ch := 0; ch < ic; ch++ {
@@ -55,7 +59,7 @@ func (c *winogradConv) run(ws, w []float32) {
 			}
 			for _, t := range c.tiles {
 				lanes := t.blocks * c.out.b
-				acc := ws[c.scratch+aa*ic : c.scratch+aa*(ic+lanes)]
+				acc := ws[s0+aa*ic : s0+aa*(ic+lanes)]
 				for i := range acc {
 					acc[i] = 0
 				}
