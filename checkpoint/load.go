@@ -2,9 +2,10 @@ package checkpoint
 
 import (
 	"fmt"
-	"os"
 	"runtime/debug"
 	"unsafe"
+
+	"github.com/acgen/acgen/internal/regfile"
 )
 
 // Load reads a checkpoint, telling the format from the content: a zip
@@ -16,18 +17,11 @@ import (
 // state_dict uses are paged in (not, say, an optimizer's state), and read
 // whole elsewhere.
 func Load(path string, opt Options) (*File, error) {
-	fh, err := os.Open(path)
+	fh, st, err := regfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint: %w", err)
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
 	if st.Size() == 0 {
 		return Read(path, nil, opt)
 	}

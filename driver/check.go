@@ -56,9 +56,42 @@ func checkFusion(cfg *Config, r *Result) error {
 		r.Golden = append(r.Golden, gen.Sample{Input: in32, Output: out32})
 	}
 	if !(r.MaxFuseErr <= 1e-4) {
-		return fmt.Errorf("internal error: the fused network differs from the unfused one by %.3g (relative); please report this with the spec", r.MaxFuseErr)
+		return fuseMismatch(cfg, r, rng)
 	}
 	return nil
+}
+
+// fuseMismatch explains a fused network that differs from the unfused
+// one. Fusion rounds the weights to float32 once, a relative change of
+// about 6e-8; a network that turns such small changes into large ones is
+// ill-conditioned, and no float32 inference of it (PyTorch's included)
+// can be accurate. So it measures how far the unfused network itself
+// moves when its parameters move by as much: if that is within two
+// orders of magnitude of the fused network's difference, the network is
+// to blame, else acgen.
+func fuseMismatch(cfg *Config, r *Result, rng *rand.Rand) error {
+	in := float64s(r.Golden[0].Input)
+	moved, err := ref.Run(perturbed(r.Unfused, rng), in)
+	if err != nil {
+		return fmt.Errorf("reference run: %w", err)
+	}
+	want, err := ref.Run(r.Unfused, in)
+	if err != nil {
+		return fmt.Errorf("reference run: %w", err)
+	}
+	if sens := maxRelErr(moved, want); sens*100 >= r.MaxFuseErr {
+		return fmt.Errorf("%s: the network is ill-conditioned: moving its weights by float32 rounding (6e-8) moves its output by %.3g (relative) and fusing them by %.3g, so no float32 inference of it, PyTorch's included, can be accurate; check the weights (tiny BatchNorm variances? a deep stack without normalisation?)",
+			cfg.Weights, sens, r.MaxFuseErr)
+	}
+	return fmt.Errorf("internal error: the fused network differs from the unfused one by %.3g (relative) although the network is well-conditioned; please report this with the spec", r.MaxFuseErr)
+}
+
+func float64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
 }
 
 func maxRelErr(got, want []float64) float64 {

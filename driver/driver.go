@@ -3,16 +3,18 @@ package driver
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/acgen/acgen/checkpoint"
 	"github.com/acgen/acgen/fuse"
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/internal/regfile"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/spec"
 	"github.com/acgen/acgen/target"
@@ -107,7 +109,7 @@ func Run(cfg *Config) (*Result, error) {
 		if cfg.Status != nil {
 			cfg.Status(s.what, false, 0)
 		}
-		if err := s.run(cfg, res); err != nil {
+		if err := runStage(s, cfg, res); err != nil {
 			return res, err
 		}
 		if cfg.Status != nil {
@@ -118,6 +120,22 @@ func Run(cfg *Config) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// ErrInternal is wrapped by the error of a stage that panicked: a bug in
+// acgen, not in its input.
+var ErrInternal = errors.New("internal error")
+
+// runStage runs one stage, turning a panic into an error that names the
+// stage and asks for a report, instead of a stack trace.
+func runStage(s stage, cfg *Config, r *Result) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			msg := strings.Join(strings.Fields(fmt.Sprint(v)), " ")
+			err = fmt.Errorf("%w in the %s stage (%s): %s; please report this with the spec", ErrInternal, s.name, s.what, msg)
+		}
+	}()
+	return s.run(cfg, r)
 }
 
 func validStage(name string) bool {
@@ -237,7 +255,7 @@ func goMod(module string) []byte {
 // readAtMost reads a file, or its first n bytes: a spec that is by mistake
 // a large file is refused without being read whole.
 func readAtMost(path string, n int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +273,7 @@ func sha(b []byte) string {
 }
 
 func fileSHA(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path)
 	if err != nil {
 		return "", err
 	}

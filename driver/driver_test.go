@@ -146,3 +146,50 @@ func TestBeyondFloat32(t *testing.T) {
 		t.Errorf("-out was written")
 	}
 }
+
+// TestIllConditioned: a network that cancels two nearly equal large
+// values turns float32 rounding of its folded weights into a large
+// error; acgen says the network is ill-conditioned instead of blaming
+// itself.
+func TestIllConditioned(t *testing.T) {
+	specPath := writeSpec(t, `input: [1, 1, 1]
+layers:
+  - {name: c1, op: conv, out: 2, kernel: 1}
+  - {name: bn, op: bn}
+  - {name: c2, op: conv, out: 1, kernel: 1}
+`)
+	weights := filepath.Join(t.TempDir(), "w.safetensors")
+	tensors := map[string]synth.Tensor{
+		"c1.weight":       {Shape: []int{2, 1, 1, 1}, Data: []float32{1, 1.0000023}},
+		"bn.weight":       {Shape: []int{2}, Data: []float32{3.1, 3.1}},
+		"bn.bias":         {Shape: []int{2}, Data: []float32{0, 0}},
+		"bn.running_mean": {Shape: []int{2}, Data: []float32{0, 0}},
+		"bn.running_var":  {Shape: []int{2}, Data: []float32{0.7, 0.7}},
+		"c2.weight":       {Shape: []int{1, 2, 1, 1}, Data: []float32{1e6, -1e6}},
+	}
+	if err := synth.WriteFile(weights, tensors); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(&Config{Spec: specPath, Weights: weights, Out: filepath.Join(t.TempDir(), "pkg")})
+	if err == nil || !strings.Contains(err.Error(), "ill-conditioned") || strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("Run: %v, want an ill-conditioned network named", err)
+	}
+}
+
+// TestStagePanic: a bug that panics in a stage is an error naming the
+// stage, on one line, never a stack trace.
+func TestStagePanic(t *testing.T) {
+	i := len(stages) - 3 // plan
+	saved := stages[i]
+	defer func() { stages[i] = saved }()
+	stages[i].run = func(*Config, *Result) error {
+		var m map[string]int
+		m["x"]++ // a nil map write: the kind of bug a stage could have
+		return nil
+	}
+	f := fixtures.Get("cifar_small")
+	_, err := Run(&Config{Spec: f.Spec, Weights: f.Pth, Out: filepath.Join(t.TempDir(), "pkg")})
+	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "in the "+saved.name+" stage") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Run: %v", err)
+	}
+}

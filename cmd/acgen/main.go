@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -21,7 +22,15 @@ func main() {
 
 // runMain is the whole command but for os.Exit: it runs, prints any error
 // to stderr, and returns the exit status.
-func runMain(args []string, stdout, stderr io.Writer) int {
+func runMain(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// The driver turns a stage's panic into an error naming the
+		// stage; this catches the rest (flags, the report, -verify).
+		if v := recover(); v != nil {
+			fmt.Fprintf(stderr, "acgen: internal error: %s; please report this with the command line\n", oneLine(fmt.Sprint(v)))
+			code = 1
+		}
+	}()
 	err := run(args, stdout, stderr)
 	if err == nil {
 		return 0
@@ -31,3 +40,6 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitCode(err)
 }
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/mod/module"
 
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/gen"
@@ -137,6 +138,10 @@ func (o *options) check() error {
 		return errors.New("-report needs -out: it times the package it writes")
 	case o.maxActivationMB <= 0:
 		return errors.New("-max-activation-mb must be positive")
+	case o.gomod != "":
+		if err := module.CheckPath(o.gomod); err != nil {
+			return fmt.Errorf("-gomod: %q is not a valid module path: %w", o.gomod, err)
+		}
 	}
 	return nil
 }
