@@ -137,7 +137,7 @@ func TestRefusedFiles(t *testing.T) {
 		{"testdata/make.py", "acgen reads PyTorch .pth files"},
 		{"testdata/variety.json", "acgen reads PyTorch .pth files"},
 		{"testdata/no-such-file.pth", "no such file"},
-		{"testdata", "not a regular file"},
+		{"testdata", "is a directory, not a file"},
 	} {
 		_, err := Load(c.path, Options{})
 		checkErr(t, err, c.path, c.want)
