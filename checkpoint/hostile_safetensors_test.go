@@ -11,16 +11,17 @@ func st(dtype string, shape []int64, begin, end int64) stTest {
 }
 
 func TestSafetensorsValid(t *testing.T) {
-	body := append(f32Bytes(1, 2, 3, 4), 1, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x3f)
+	body := append(f32Bytes(1, 2, 3, 4, 4), 1, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x3f)
+	body = append(append(body, f32Bytes(1)...), 7, 0, 0, 0, 0, 0, 0, 0)
 	f := mustRead(t, "ok.safetensors", makeSafetensors(map[string]any{
 		"__metadata__":          map[string]any{"format": "pt", "anything": []int{1}},
 		"w":                     st("F32", []int64{2, 2}, 0, 16),
-		"scalar":                st("F32", []int64{}, 12, 16), // overlaps w: allowed, read-only
-		"i":                     st("I64", []int64{1}, 16, 24),
-		"h":                     st("BF16", []int64{1}, 24, 26),
-		"empty":                 st("F16", []int64{0, 5}, 26, 26),
-		"module.x":              st("F32", []int64{1}, 0, 4),
-		"x.num_batches_tracked": st("I64", []int64{}, 16, 24),
+		"scalar":                st("F32", []int64{}, 16, 20),
+		"i":                     st("I64", []int64{1}, 20, 28),
+		"h":                     st("BF16", []int64{1}, 28, 30),
+		"empty":                 st("F16", []int64{0, 5}, 30, 30),
+		"module.x":              st("F32", []int64{1}, 30, 34),
+		"x.num_batches_tracked": st("I64", []int64{}, 34, 42),
 	}, body))
 	want := "empty float16 [0 5] []\nh bfloat16 [1] [1]\ni int64 [1] []\nmodule.x float32 [1] [1]\nscalar float32 [] [4]\nw float32 [2 2] [1 2 3 4]\n"
 	if got := describe(f); got != want {
@@ -53,6 +54,12 @@ func TestSafetensorsHostile(t *testing.T) {
 		{"seven bytes", []byte("1234567"), "unknown format"},
 		{"trailing json", raw(5, "{}{} "), "data after the JSON object"},
 		{"offsets past end", hdr(st("F32", []int64{5}, 0, 20)), `key "w": data_offsets [0, 20] outside the 16-byte data section`},
+		{"overlap", makeSafetensors(map[string]any{"w": st("F32", []int64{2}, 0, 8), "v": st("F32", []int64{2}, 4, 12), "u": st("F32", []int64{1}, 12, 16)}, body),
+			`key "v": data_offsets [4, 12] overlap key "w"'s, which ends at byte 8 (the reference implementation refuses this as InvalidOffset)`},
+		{"gap", makeSafetensors(map[string]any{"w": st("F32", []int64{1}, 0, 4), "v": st("F32", []int64{2}, 8, 16)}, body),
+			`key "v": data_offsets [8, 16] leave a gap after byte 4`},
+		{"tail", makeSafetensors(map[string]any{"w": st("F32", []int64{3}, 0, 12)}, body),
+			"the data section holds 4 bytes after the tensors' last, which ends at byte 12"},
 		{"offsets reversed", hdr(st("F32", []int64{0}, 8, 4)), "data_offsets [8, 4] outside"},
 		{"offsets negative", hdr(st("F32", []int64{1}, -4, 0)), "data_offsets entry -4 is not an offset"},
 		{"offsets huge", hdr(map[string]any{"dtype": "F32", "shape": []int{1}, "data_offsets": []any{0, 1e30}}), "data_offsets entry 1e+30 is not an offset"},

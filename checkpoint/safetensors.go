@@ -44,15 +44,54 @@ func readSafetensors(data []byte, maxBytes int64) ([]rawTensor, error) {
 		return nil, fmt.Errorf("safetensors: header: %w", err)
 	}
 	raws := make([]rawTensor, 0, len(keys))
+	spans := make([]stSpan, 0, len(keys))
 	for _, key := range keys {
-		r, err := stTensor(entries[key], body)
+		r, off, err := stTensor(entries[key], body)
 		if err != nil {
 			return nil, fmt.Errorf("safetensors: key %q: %w", clip(key), err)
 		}
 		r.key = key
 		raws = append(raws, r)
+		spans = append(spans, stSpan{key, off})
+	}
+	if err := checkSpans(spans, uint64(len(body))); err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	return raws, nil
+}
+
+// stSpan is where one tensor's bytes lie in the data section.
+type stSpan struct {
+	key string
+	off [2]uint64
+}
+
+// checkSpans requires what the reference implementation does
+// (huggingface/safetensors, Metadata::validate): in order of their
+// offsets, the tensors fill the data section back to back from 0 to its
+// end, with no gap, no overlap and nothing after.
+func checkSpans(spans []stSpan, size uint64) error {
+	sort.Slice(spans, func(i, j int) bool {
+		a, b := spans[i].off, spans[j].off
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		return a[1] < b[1]
+	})
+	var end uint64
+	for i, s := range spans {
+		switch {
+		case s.off[0] > end:
+			return fmt.Errorf("key %q: data_offsets [%d, %d] leave a gap after byte %d: the tensors must fill the data section back to back (the reference implementation refuses this as InvalidOffset)", clip(s.key), s.off[0], s.off[1], end)
+		case s.off[0] < end:
+			return fmt.Errorf("key %q: data_offsets [%d, %d] overlap key %q's, which ends at byte %d (the reference implementation refuses this as InvalidOffset)", clip(s.key), s.off[0], s.off[1], clip(spans[i-1].key), end)
+		}
+		end = s.off[1]
+	}
+	if end != size {
+		return fmt.Errorf("the data section holds %d bytes after the tensors' last, which ends at byte %d (the reference implementation refuses this as MetadataIncompleteBuffer)", size-end, end)
+	}
+	return nil
 }
 
 // parseSafetensorsHeader decodes the JSON object key by key so that a
@@ -104,52 +143,51 @@ func parseSafetensorsHeader(h []byte) (map[string]*stEntry, []string, error) {
 }
 
 // stTensor checks one entry against the data section it indexes.
-func stTensor(e *stEntry, body []byte) (rawTensor, error) {
+func stTensor(e *stEntry, body []byte) (r rawTensor, off [2]uint64, err error) {
 	if e == nil || e.DType == nil || e.Shape == nil || e.DataOffsets == nil {
-		return rawTensor{}, errors.New("entry needs dtype, shape and data_offsets")
+		return rawTensor{}, off, errors.New("entry needs dtype, shape and data_offsets")
 	}
 	dt, ok := safetensorsDTypes[*e.DType]
 	if !ok {
-		return rawTensor{}, fmt.Errorf("unknown dtype %q", *e.DType)
+		return rawTensor{}, off, fmt.Errorf("unknown dtype %q", *e.DType)
 	}
 	if len(e.Shape) > maxDims {
-		return rawTensor{}, fmt.Errorf("%d dimensions, more than PyTorch's %d", len(e.Shape), maxDims)
+		return rawTensor{}, off, fmt.Errorf("%d dimensions, more than PyTorch's %d", len(e.Shape), maxDims)
 	}
 	shape := make([]int64, len(e.Shape))
 	for i, s := range e.Shape {
 		v, err := strconv.ParseInt(s.String(), 10, 64)
 		if err != nil || v < 0 {
-			return rawTensor{}, fmt.Errorf("shape entry %s is not a size", s)
+			return rawTensor{}, off, fmt.Errorf("shape entry %s is not a size", s)
 		}
 		shape[i] = v
 	}
 	if len(e.DataOffsets) != 2 {
-		return rawTensor{}, fmt.Errorf("data_offsets has %d numbers, want 2", len(e.DataOffsets))
+		return rawTensor{}, off, fmt.Errorf("data_offsets has %d numbers, want 2", len(e.DataOffsets))
 	}
-	var off [2]uint64
 	for i, s := range e.DataOffsets {
 		v, err := strconv.ParseUint(s.String(), 10, 64)
 		if err != nil {
-			return rawTensor{}, fmt.Errorf("data_offsets entry %s is not an offset", s)
+			return rawTensor{}, off, fmt.Errorf("data_offsets entry %s is not an offset", s)
 		}
 		off[i] = v
 	}
 	if off[0] > off[1] || off[1] > uint64(len(body)) {
-		return rawTensor{}, fmt.Errorf("data_offsets [%d, %d] outside the %d-byte data section", off[0], off[1], len(body))
+		return rawTensor{}, off, fmt.Errorf("data_offsets [%d, %d] outside the %d-byte data section", off[0], off[1], len(body))
 	}
 	numel, ok := numelOf(shape)
 	if !ok {
-		return rawTensor{}, fmt.Errorf("shape %v: element count overflows", shape)
+		return rawTensor{}, off, fmt.Errorf("shape %v: element count overflows", shape)
 	}
 	nbytes, ok := mul64(numel, dt.size)
 	if !ok {
-		return rawTensor{}, fmt.Errorf("dtype %s shape %v: byte count overflows", *e.DType, shape)
+		return rawTensor{}, off, fmt.Errorf("dtype %s shape %v: byte count overflows", *e.DType, shape)
 	}
 	if uint64(nbytes) != off[1]-off[0] {
-		return rawTensor{}, fmt.Errorf("dtype %s shape %v needs %d bytes but data_offsets [%d, %d] hold %d",
+		return rawTensor{}, off, fmt.Errorf("dtype %s shape %v needs %d bytes but data_offsets [%d, %d] hold %d",
 			*e.DType, shape, nbytes, off[0], off[1], off[1]-off[0])
 	}
 	l := contiguousLayout(shape)
 	buf := body[off[0]:off[1]]
-	return rawTensor{dt: dt, layout: l, storageNumel: numel, storage: func() ([]byte, error) { return buf, nil }}, nil
+	return rawTensor{dt: dt, layout: l, storageNumel: numel, storage: func() ([]byte, error) { return buf, nil }}, off, nil
 }
