@@ -17,6 +17,23 @@ const MaxDepth = 1000
 // memoized keys such as 'version' in _metadata: a few bytes per byte.
 const WorkPerByte = 32
 
+// MaxMemory bounds what decoding one pickle may allocate. Each opcode
+// makes at most one value (a few dozen bytes with its place on the stack,
+// in the memo or in a container: opCost), so a pickle of nothing but
+// EMPTY_DICT or MEMOIZE opcodes, which costs 30 to 100 bytes of memory
+// per byte of input, is refused once it has made MaxMemory/opCost
+// values, as it reaches the budget rather than after. A state_dict's
+// pickle takes about ten opcodes per tensor: this allows hundreds of
+// thousands of tensors.
+const MaxMemory = 256 << 20
+
+// opCost is what an opcode's value costs with its slot on the stack
+// (which grows by doubling); a dict costs dictCost more.
+const (
+	opCost   = 48
+	dictCost = 100
+)
+
 // MaxLongBytes bounds the two's-complement length of LONG1/LONG4
 // integers and the digits of a text LONG: big enough for any integer a
 // checkpoint holds, small enough that converting one costs nothing.
@@ -73,6 +90,9 @@ func Unpickle(data []byte, h Hooks) (any, error) {
 func UnpickleNext(data []byte, h Hooks) (any, int, error) {
 	m := &machine{data: data, hooks: h, memo: map[uint64]any{}, maxWork: WorkPerByte*len(data) + 1<<20}
 	for {
+		if m.mem += opCost; m.mem > MaxMemory {
+			return nil, 0, &Error{Offset: m.pos, Op: "budget", Err: fmt.Errorf("the pickle's values pass the %d MiB memory budget for decoding one (an opcode flood?)", MaxMemory>>20)}
+		}
 		if m.pos >= len(m.data) {
 			m.op = m.pos
 			return nil, 0, &Error{Offset: m.pos, Op: "end", Err: fmt.Errorf("no STOP opcode: %w", errTruncated)}
@@ -110,6 +130,8 @@ type machine struct {
 	// pickle name one huge string again and again for two bytes each, so
 	// hashing is the one cost not already bounded by the input's size.
 	work, maxWork int
+	// mem estimates the bytes the values made so far take (see MaxMemory).
+	mem int
 }
 
 // hookError marks an error from Hooks so Unpickle returns it unwrapped.

@@ -1,13 +1,16 @@
 package pickle
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // echo is a Hooks that builds a record of every call instead of refusing,
@@ -173,4 +176,33 @@ func TestTypeName(t *testing.T) {
 		}
 	}
 	_ = fmt.Sprint
+}
+
+// TestOpcodeFlood: pickles of nothing but value-making opcodes are
+// refused once they pass the memory budget, having allocated about that
+// much, and quickly.
+func TestOpcodeFlood(t *testing.T) {
+	for _, op := range []byte{opEmptyList, opEmptyDict, opNone} {
+		n := MaxMemory/opCost + 1000
+		p := append(bytes.Repeat([]byte{op}, n), opStop)
+		if op == opNone {
+			// MEMOIZE after each value: a memo flood.
+			p = append(bytes.Repeat([]byte{opNone, opMemoize}, n/2), opStop)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		_, err := Unpickle(p, echo{})
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), "memory budget") {
+			t.Fatalf("op %#x flood: %v", op, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*MaxMemory {
+			t.Errorf("op %#x flood: allocated %d MiB before refusing", op, alloc>>20)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("op %#x flood: %v to refuse", op, d)
+		}
+	}
 }

@@ -130,8 +130,10 @@ func (m *machine) step(code byte) (done bool, err error) {
 		}
 		return false, m.appendItems(items)
 	case opEmptyDict:
+		m.mem += dictCost
 		m.push(NewDict())
 	case opDict:
+		m.mem += dictCost
 		items, err := m.popMark()
 		if err != nil {
 			return false, err
