@@ -33,7 +33,12 @@ func readLegacyPth(data []byte, maxBytes int64) ([]rawTensor, error) {
 	}
 	pos++
 	next := func(what string, h pickle.Hooks) (any, error) {
-		v, n, err := pickle.UnpickleNext(data[pos:], h)
+		// The zip format's bound on data.pkl holds for each pickle here.
+		end := min(len(data), pos+maxPickleBytes)
+		v, n, err := pickle.UnpickleNext(data[pos:end], h)
+		if err != nil && pickle.ErrTruncated(err) && end < len(data) {
+			return nil, fmt.Errorf("legacy format: %s pickle at byte %d: longer than %d MiB, the bound on a checkpoint's pickle", what, pos, maxPickleBytes>>20)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("legacy format: %s pickle at byte %d: %w", what, pos, err)
 		}
