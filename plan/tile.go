@@ -6,7 +6,12 @@ package plan
 // max(FMAs/FMAsPerCycle, loads/LoadsPerCycle, FMALatency) cycles: a
 // broadcast is a load, so tiles with few weight vectors and many pixels
 // are load-bound, and tiles with few accumulators are latency-bound.
-func (p *planner) chooseDirect(c *ConvStep) {
+func (p *planner) chooseDirect(c *ConvStep) { p.chooseTiles(c, true) }
+
+// chooseTiles is chooseDirect; packed says the tiles read the packed
+// weights (Winograd's products read transformed weights laid out tile by
+// tile, which any tile shape reads alike).
+func (p *planner) chooseTiles(c *ConvStep, packed bool) {
 	t := p.target
 	cost := t.Cost
 	ocb := (c.Out + c.Block - 1) / c.Block
@@ -16,7 +21,7 @@ func (p *planner) chooseDirect(c *ConvStep) {
 		if sh.Pixels > c.OutW && sh.Pixels > 4 {
 			continue
 		}
-		if blocks*c.Block%Group != 0 && ocb > blocks {
+		if packed && blocks*c.Block%Group != 0 && ocb > blocks {
 			// Tiles of part of a weight group would read their weights
 			// with a different pattern each; only a single tile may.
 			continue

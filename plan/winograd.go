@@ -175,7 +175,7 @@ func (p *planner) planWinograd(c *ConvStep, m int) {
 	// block's tiles: tile it like one.
 	gemm := &ConvStep{Conv: c.Conv, OutH: 1, OutW: c.BlockRows * c.TilesX, Block: c.Block}
 	gemm.KH, gemm.KW, gemm.Groups = 1, 1, 1
-	p.chooseDirect(gemm)
+	p.chooseTiles(gemm, false)
 	c.Tiles, c.Pixels = gemm.Tiles, gemm.Pixels
 }
 

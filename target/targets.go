@@ -28,10 +28,11 @@ var (
 	AVX2 = &Target{
 		Name: "avx2", Suffix: "AVX2", Title: "AVX2/FMA", Asm: true,
 		Lanes: 8, Regs: 16,
-		// Tiles hold whole weight groups (an even number of blocks) or a
-		// last single block, so that every tile of a layer reads its
-		// weights with the same pattern.
-		DirectShapes: []Shape{{4, 2}, {2, 6}, {2, 5}, {2, 4}, {1, 14}, {1, 12}, {1, 8}, {1, 6}, {1, 4}},
+		// Direct convolutions take only tiles of whole weight groups (an
+		// even number of blocks), or a single tile, so that every tile of
+		// a layer reads its weights with the same pattern; Winograd's
+		// products take any (see plan.chooseTiles).
+		DirectShapes: []Shape{{4, 2}, {3, 4}, {2, 6}, {2, 5}, {2, 4}, {1, 14}, {1, 12}, {1, 8}, {1, 6}, {1, 4}},
 		Cost: Cost{
 			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
 			CacheBytesPerCycle: 24, MemoryBytesPerCycle: 6,

@@ -13,8 +13,10 @@ import (
 // C,H,W order (PyTorch's NCHW layout for a batch of one); dst receives
 // OutputLen values, also in C,H,W order.
 //
-// Infer is safe for concurrent use, runs on the calling goroutine only,
-// and allocates nothing once warm. It runs the kernels of the best
+// Infer is safe for concurrent use and allocates nothing once warm. It
+// runs on the calling goroutine, or shares each step with up to
+// Threads()-1 helper goroutines when SetThreads asked for that (the
+// answer is the same bit for bit). It runs the kernels of the best
 // instruction set this CPU supports (see ISA). The first call loads the
 // weights and computes Winograd's transformed weights from them: call
 // Infer once at startup to pay that there.
@@ -62,8 +64,10 @@ func InferArray(dst *Output, src *Input) error {
 
 // InferBatch runs len(src)/InputLen samples stored one after another,
 // writing OutputLen values per sample to dst. It spreads the samples over
-// up to GOMAXPROCS goroutines; each sample's result is exactly what Infer
-// gives for it.
+// up to GOMAXPROCS goroutines, each sample on one of them (whatever
+// SetThreads says); each sample's result is exactly what Infer gives for
+// it. For throughput over many samples, InferBatch is the right call; for
+// the latency of one sample on idle cores, Infer after SetThreads.
 func InferBatch(dst, src []float32) error {
 	n := len(src) / InputLen
 	if len(src) != n*InputLen {

@@ -502,7 +502,7 @@ var step16Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step16Tiles = [...]convTile{{0, 4, 0, 64, 239936}, {4, 4, 0, 64, 241984}}
+var step16Tiles = [...]convTile{{0, 3, 0, 64, 239936}, {3, 3, 0, 64, 241472}, {6, 2, 0, 64, 243008}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32, lo, hi, scratch int) {
@@ -572,7 +572,7 @@ var step18Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step18Tiles = [...]convTile{{0, 4, 0, 64, 387456}, {4, 4, 0, 64, 389504}}
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 387456}, {3, 3, 0, 64, 388992}, {6, 2, 0, 64, 390528}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32, lo, hi, scratch int) {
@@ -599,7 +599,7 @@ var step19Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step19Tiles = [...]convTile{{0, 4, 0, 64, 534976}, {4, 4, 0, 64, 537024}}
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 534976}, {3, 3, 0, 64, 536512}, {6, 2, 0, 64, 538048}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32, lo, hi, scratch int) {
@@ -624,7 +624,7 @@ var step20Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step20Tiles = [...]convTile{{0, 4, 0, 64, 682496}, {4, 4, 0, 64, 684544}}
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 682496}, {3, 3, 0, 64, 684032}, {6, 2, 0, 64, 685568}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32, lo, hi, scratch int) {
@@ -651,7 +651,7 @@ var step21Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step21Tiles = [...]convTile{{0, 4, 0, 64, 830016}, {4, 4, 0, 64, 832064}}
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 830016}, {3, 3, 0, 64, 831552}, {6, 2, 0, 64, 833088}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32, lo, hi, scratch int) {
