@@ -521,3 +521,16 @@ func TestISAFlag(t *testing.T) {
 		t.Errorf("-isa avx3: exit %d: %s", code, stderr)
 	}
 }
+
+// TestGoModPath: -gomod takes a module path only; one that would inject
+// lines into go.mod is bad usage, and nothing is written.
+func TestGoModPath(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "pkg")
+	code, _, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out, "-gomod", "m\nreplace x => /etc")
+	if code != 2 || !strings.HasPrefix(stderr, `acgen: -gomod: "m\nreplace x => /etc" is not a valid module path`) {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("-out was written")
+	}
+}
