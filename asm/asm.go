@@ -101,7 +101,7 @@ func (Generator) Generate(pk *plan.Package, pkg string) ([]gen.File, gen.Calls, 
 		{Name: "kernels_amd64.s", Data: asmSrc},
 		{Name: "kernels_amd64.go", Data: stubs},
 		{Name: "cpu_amd64.go", Data: check},
-		{Name: "noasm.go", Data: noAsmFile(pkg, calls[pk.Portable()])},
+		{Name: "noasm.go", Data: noAsmFile(pkg, pk.Portable(), calls[pk.Portable()])},
 		asmTestFile(pkg, progs),
 	}, calls, nil
 }

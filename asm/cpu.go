@@ -98,13 +98,14 @@ func cpuCheckFile(pkg string, levels []asmLevel) ([]byte, error) {
 				args := []jen.Code{jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.True()}
 				if l.portable {
 					run = jen.Func().Params(bufs).Block(jen.Id("forward").Call(args...))
-					part = jen.Func().Params(bufs, jen.List(jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
-						jen.Id("forwardPart").Call(append(args, jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))...))
+					part = jen.Func().Params(bufs, jen.Id("ph").Op("*").Id("phase"), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
+						jen.Id("forwardPart").Call(append(args, jen.Id("ph"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))...))
 				}
 				vals.Values(jen.Dict{
 					jen.Id("name"):      jen.Lit(p.Target.Name),
 					jen.Id("prog"):      jen.Op("&").Id(gen.ProgramVar(p, l.portable)),
 					jen.Id("run"):       run,
+					jen.Id("phases"):    jen.Id(gen.PhasesVar(p, true)),
 					jen.Id("part"):      part,
 					jen.Id("supported"): jen.Id(l.checkName()).Call(),
 				})
@@ -175,7 +176,7 @@ func cpuCheck(f *jen.File, l asmLevel) error {
 // noAsmFile is compiled where the assembly is not: there are no assembly
 // levels, so forward never takes its asm branches and the stand-ins below
 // (which it names) are never called.
-func noAsmFile(pkg string, calls map[int]string) []byte {
+func noAsmFile(pkg string, p *plan.Program, calls map[int]string) []byte {
 	f := jen.NewFile(pkg)
 	f.HeaderComment(gen.Header)
 	f.HeaderComment("")
@@ -189,9 +190,22 @@ func noAsmFile(pkg string, calls map[int]string) []byte {
 	sort.Ints(steps)
 	for _, i := range steps {
 		f.Line()
-		f.Func().Id(calls[i]).Params(jen.List(jen.Id("ws"), jen.Id("w")).Op("*").Float32(), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
-			jen.Panic(jen.Lit("acgen: assembly kernel called where it does not exist")),
-		)
+		names, params := []string{calls[i]}, []string{"lo", "hi", "scratch"}
+		if s := p.Steps[i]; s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+			names, params = nil, []string{"blk", "lo", "hi", "scratch"}
+			for _, ph := range gen.WinogradPhases {
+				names = append(names, calls[i]+ph)
+			}
+		}
+		for _, name := range names {
+			var ps []jen.Code
+			for _, n := range params {
+				ps = append(ps, jen.Id(n))
+			}
+			f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Op("*").Float32(), jen.List(ps...).Int()).Block(
+				jen.Panic(jen.Lit("acgen: assembly kernel called where it does not exist")),
+			)
+		}
 	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {

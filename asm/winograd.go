@@ -7,6 +7,7 @@ import (
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/target"
 )
@@ -48,42 +49,98 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	k.vXi = k.icb * k.t * k.blk * f32
 	k.mXi = k.ocb * k.t * k.blk * f32
 
-	rows := c.BlockRows * k.m
-	k.prologue(fmt.Sprintf("%s is the %s kernel of step %s: Winograd F(%dx%d, 3x3), blocks lo to hi-1 of %d rows of tiles, with its scratch space scratch bytes past the step's.", name, t.Name, s.Name, k.m, k.m, c.BlockRows),
-		rows*k.inRow, rows*k.outRow, rows*k.resRow)
-	k.bIn, k.bOut, k.bRes, k.bCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-
-	k.storeFrom(k.bIn, wsBase, k.inBase, k.loIn)
-	k.storeFrom(k.bOut, wsBase, k.outBase, k.loOut)
-	k.storeFrom(k.bRes, wsBase, k.resBase, k.loRes)
-	ctx.MOVQ(k.rows, icIn)
-	ctx.MOVQ(icIn, k.bCnt)
-	block := k.label("block")
-	ctx.Label(block)
-	k.inputPhase()
-	k.productPhase()
-	k.outputPhase()
-	ctx.ADDQ(imm(rows*k.inRow), k.bIn)
-	ctx.ADDQ(imm(rows*k.outRow), k.bOut)
-	ctx.ADDQ(imm(rows*k.resRow), k.bRes)
-	ctx.DECQ(k.bCnt)
-	ctx.JNZ(operand.LabelRef(block))
-	k.clearOverhang()
-	ctx.VZEROUPPER()
-	ctx.RET()
+	// Three functions, one a phase, each over one block of tile rows and
+	// a range of its channel blocks (input), transform elements
+	// (products) or output channel blocks (output), so that goroutines
+	// sharing the step split each phase, whatever the image size.
+	for i, ph := range []struct {
+		what string
+		body func()
+	}{
+		{"input transform, input channel blocks lo to hi-1", k.inputPhase},
+		{"products, transform elements lo to hi-1", k.productPhase},
+		{"output transform, output channel blocks lo to hi-1", func() { k.outputPhase(); k.clearOverhang() }},
+	} {
+		ph := struct {
+			suffix, what string
+			body         func()
+		}{gen.WinogradPhases[i], ph.what, ph.body}
+		k.labels = 0
+		k.convKernel.name = name + ph.suffix
+		k.phasePrologue(fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
+		ph.body()
+		ctx.VZEROUPPER()
+		ctx.RET()
+	}
 }
 
-// scratchPtr sets r to the caller's scratch space at disp.
+// PhaseSignature is the Winograd phase kernels' (see winograd).
+const PhaseSignature = "func(ws, w *float32, blk, lo, hi, scratch int)"
+
+// phasePrologue starts a phase kernel: the block's input, output and
+// residual rows on the stack (bIn, bOut, bRes), lo in loSlot and the
+// count hi-lo in rows.
+func (k *winogradKernel) phasePrologue(doc string) {
+	ctx := k.ctx
+	ctx.Function(k.convKernel.name)
+	ctx.Attributes(0)
+	ctx.SignatureExpr(PhaseSignature)
+	ctx.Doc(doc)
+	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.loIn, k.loOut, k.loRes, k.rows, k.scratch = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.bIn, k.bOut, k.bRes, k.bCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.constMem = nil
+	ctx.Load(ctx.Param("ws"), wsBase)
+	ctx.Load(ctx.Param("w"), wBase)
+	rows := k.c.BlockRows * k.m
+	ctx.Load(ctx.Param("blk"), rowCnt)
+	for _, r := range []struct {
+		slot operand.Mem
+		base int
+		row  int
+	}{{k.bIn, k.inBase, rows * k.inRow}, {k.bOut, k.outBase, rows * k.outRow}, {k.bRes, k.resBase, rows * k.resRow}} {
+		ctx.IMUL3Q(imm(r.row), rowCnt, icIn)
+		ctx.LEAQ(mem(wsBase, r.base), icW)
+		ctx.ADDQ(icW, icIn)
+		ctx.MOVQ(icIn, r.slot)
+	}
+	ctx.Load(ctx.Param("lo"), rowCnt)
+	ctx.MOVQ(rowCnt, k.bCnt) // lo
+	ctx.Load(ctx.Param("hi"), icIn)
+	ctx.SUBQ(rowCnt, icIn)
+	ctx.MOVQ(icIn, k.rows)
+	ctx.Load(ctx.Param("scratch"), icIn)
+	ctx.SHLQ(operand.U8(2), icIn) // floats to bytes
+	ctx.MOVQ(icIn, k.scratch)
+}
+
+// advance adds lo*bytes to r (lo from phasePrologue).
+func (k *winogradKernel) advance(r reg.GPPhysical, bytes int) {
+	k.ctx.MOVQ(k.bCnt, rowCnt)
+	k.ctx.IMUL3Q(imm(bytes), rowCnt, rowCnt)
+	k.ctx.ADDQ(rowCnt, r)
+}
+
+// scratchPtr sets r to the step's scratch space at disp: V and M, which
+// every goroutine sharing the step fills and reads.
 func (k *winogradKernel) scratchPtr(disp int, r reg.GPPhysical) {
 	k.ctx.LEAQ(mem(wsBase, disp), r)
+}
+
+// tmpPtr sets r to the transform temporary of this caller: scratch bytes
+// past the step's, one of its own for each goroutine sharing the step.
+func (k *winogradKernel) tmpPtr(r reg.GPPhysical) {
+	k.ctx.LEAQ(mem(wsBase, k.tmpOff), r)
 	k.ctx.ADDQ(k.scratch, r)
 }
 
-// clearOverhang zeroes what tiles reaching past the output wrote into
-// its halo, which every reader expects to be zero: the columns right of
-// the output in this call's rows, and, when it has the last block, the
-// rows below. Calls for other blocks touch other rows.
+// clearOverhang zeroes what the block's tiles wrote past the output into
+// its halo, which every reader expects to be zero, in output channel
+// blocks lo to hi-1: the columns right of the output in the block's rows,
+// and, for the last block, the rows below. Other calls touch other
+// blocks or planes.
 func (k *winogradKernel) clearOverhang() {
 	ctx := k.ctx
 	c := k.c
@@ -92,11 +149,10 @@ func (k *winogradKernel) clearOverhang() {
 		return
 	}
 	blockRows := c.BlockRows * k.m
-	last := c.TilesY / c.BlockRows
-	// k.tCnt: this call's rows inside the output.
-	ctx.MOVQ(k.rows, icIn)
-	ctx.IMUL3Q(imm(blockRows), icIn, icIn)
-	ctx.Load(ctx.Param("hi"), rowCnt)
+	last := c.TilesY/c.BlockRows - 1
+	// k.tCnt: the block's rows inside the output.
+	ctx.MOVQ(imm(blockRows), icIn)
+	ctx.Load(ctx.Param("blk"), rowCnt)
 	ctx.CMPQ(rowCnt, imm(last))
 	notLast := k.label("notlast")
 	ctx.JNE(operand.LabelRef(notLast))
@@ -105,12 +161,13 @@ func (k *winogradKernel) clearOverhang() {
 	ctx.MOVQ(icIn, k.tCnt)
 	zero := k.vec[0]
 	k.zero(zero)
-	clear := func(rows operand.Op, firstRow, firstCol, ncols int, from *operand.Mem) {
-		ctx.LEAQ(mem(wsBase, k.outBase+firstRow*k.outRow), rowOut)
-		if from != nil {
-			ctx.ADDQ(*from, rowOut)
+	clear := func(rows operand.Op, firstRow, firstCol, ncols int) {
+		ctx.MOVQ(k.bOut, rowOut)
+		k.advance(rowOut, k.outPlane)
+		if firstRow != 0 {
+			ctx.ADDQ(imm(firstRow*k.outRow), rowOut)
 		}
-		ctx.MOVQ(imm(k.ocb), icCnt)
+		ctx.MOVQ(k.rows, icCnt)
 		plane := k.label("clear")
 		ctx.Label(plane)
 		ctx.MOVQ(rowOut, pxOut)
@@ -128,15 +185,16 @@ func (k *winogradKernel) clearOverhang() {
 		ctx.JNZ(operand.LabelRef(plane))
 	}
 	if cols > 0 {
-		clear(k.tCnt, 0, c.OutW, cols, &k.loOut)
+		clear(k.tCnt, 0, c.OutW, cols)
 	}
 	if over > 0 {
 		done := k.label("cleardone")
-		ctx.Load(ctx.Param("hi"), rowCnt)
+		ctx.Load(ctx.Param("blk"), rowCnt)
 		ctx.CMPQ(rowCnt, imm(last))
 		ctx.JNE(operand.LabelRef(done))
 		ctx.MOVQ(imm(over), k.tCnt)
-		clear(k.tCnt, c.OutH, 0, c.TilesX*k.m, nil)
+		// The rows below the output, from the block's first row.
+		clear(k.tCnt, c.OutH-last*blockRows, 0, c.TilesX*k.m)
 		ctx.Label(done)
 	}
 }
@@ -184,10 +242,12 @@ func (k *winogradKernel) inputPhase() {
 	a, m := k.a, k.m
 	x, t, kc := k.vec[0:a], k.vec[a:a+3], k.vec[13:16]
 	k.consts(k.tr.inConsts, kc)
-	ctx.MOVQ(k.bIn, rowIn)        // channel block's window origin
-	k.scratchPtr(k.vOff, icW)     // V of (icb, t)
-	k.scratchPtr(k.tmpOff, biasP) // transform temporary
-	ctx.MOVQ(imm(k.icb), icCnt)
+	ctx.MOVQ(k.bIn, rowIn) // channel block lo's window origin
+	k.advance(rowIn, k.inPlane)
+	k.scratchPtr(k.vOff, icW) // V of (icb, t)
+	k.advance(icW, k.t*k.blk*f32)
+	k.tmpPtr(biasP) // transform temporary
+	ctx.MOVQ(k.rows, icCnt)
 	icLoop := k.label("vic")
 	ctx.Label(icLoop)
 	ctx.MOVQ(rowIn, pxIn)
@@ -226,9 +286,13 @@ func (k *winogradKernel) productPhase() {
 	c := k.c
 	// Per transform element: rowIn = V[xi], rowOut = M[xi], rowRes = U[xi].
 	k.scratchPtr(k.vOff, rowIn)
+	k.advance(rowIn, k.vXi)
 	k.scratchPtr(k.mOff, rowOut)
+	k.advance(rowOut, k.mXi)
 	ctx.LEAQ(mem(wBase, c.Tiles[0].WeightOff*f32), rowRes)
-	ctx.MOVQ(imm(k.a*k.a), k.xiCnt)
+	k.advance(rowRes, c.XiStride*f32)
+	ctx.MOVQ(k.rows, icIn)
+	ctx.MOVQ(icIn, k.xiCnt)
 	xiLoop := k.label("xi")
 	ctx.Label(xiLoop)
 	uOff := 0
@@ -341,15 +405,20 @@ func (k *winogradKernel) outputPhase() {
 	case plan.ActReLU:
 		k.zero(zero)
 	}
-	k.scratchPtr(k.mOff, rowIn)                // M of (ocb, t)
+	k.scratchPtr(k.mOff, rowIn) // M of (ocb, t)
+	k.advance(rowIn, k.t*k.blk*f32)
 	ctx.LEAQ(mem(wBase, k.c.BiasOff*f32), icW) // bias of ocb
+	k.advance(icW, k.blk*f32)
 	ctx.MOVQ(icW, k.tW)
-	k.scratchPtr(k.tmpOff, biasP) // transform temporary
+	k.tmpPtr(biasP) // transform temporary
 	ctx.MOVQ(k.bOut, icIn)
+	k.advance(icIn, k.outPlane)
 	ctx.MOVQ(icIn, k.ocbOut)
 	ctx.MOVQ(k.bRes, icIn)
+	k.advance(icIn, k.resPlane)
 	ctx.MOVQ(icIn, k.ocbRes)
-	ctx.MOVQ(imm(k.ocb), k.ocbCnt)
+	ctx.MOVQ(k.rows, icIn)
+	ctx.MOVQ(icIn, k.ocbCnt)
 	ocbLoop := k.label("ocb")
 	ctx.Label(ocbLoop)
 	ctx.MOVQ(k.tW, icW)

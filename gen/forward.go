@@ -38,14 +38,19 @@ func (g *generator) forwardFile() *jen.File {
 	})
 	f.Line()
 	g.partFunc(f, p, true)
+	g.phaseTable(f, p, false)
+	if len(calls) > 0 {
+		g.phaseTable(f, p, true)
+	}
 	g.programState(f, p)
 	f.Comment("portableLevel runs the portable Go kernels, everywhere.")
 	f.Var().Id("portableLevel").Op("=").Op("&").Id("level").Values(jen.Dict{
-		jen.Id("name"): jen.Lit("go"),
-		jen.Id("prog"): jen.Op("&").Id("portableProgram"),
-		jen.Id("run"):  jen.Func().Params(params).Block(jen.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False())),
-		jen.Id("part"): jen.Func().Params(params, jen.List(jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
-			jen.Id("forwardPart").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False(), jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))),
+		jen.Id("name"):   jen.Lit("go"),
+		jen.Id("prog"):   jen.Op("&").Id("portableProgram"),
+		jen.Id("run"):    jen.Func().Params(params).Block(jen.Id("forward").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False())),
+		jen.Id("phases"): jen.Id(PhasesVar(p, false)),
+		jen.Id("part"): jen.Func().Params(params, jen.Id("ph").Op("*").Id("phase"), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
+			jen.Id("forwardPart").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.False(), jen.Id("ph"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))),
 		jen.Id("supported"): jen.True(),
 	})
 	return f
@@ -73,6 +78,7 @@ func (g *generator) programFile(p *plan.Program, buildTag string) *jen.File {
 	})
 	f.Line()
 	g.partFunc(f, p, false)
+	g.phaseTable(f, p, true)
 	g.programState(f, p)
 	g.winogradTables(f, p)
 	return f
@@ -88,11 +94,6 @@ func (g *generator) programState(f *jen.File, p *plan.Program) {
 		jen.Id("workspaceLen"): jen.Lit(p.WorkspaceLen),
 		jen.Id("scratchLen"):   jen.Lit(p.ScratchLen),
 		jen.Id("winogradLen"):  jen.Lit(p.WinogradLen),
-		jen.Id("split"): jen.Index().Id("stepSplit").ValuesFunc(func(vals *jen.Group) {
-			for _, s := range p.Steps {
-				vals.Values(jen.Lit(s.Units()), jen.Lit(s.MaxParts(p.Target)))
-			}
-		}),
 		jen.Id("winogradSteps"): jen.Index().Op("*").Id("winogradConv").ValuesFunc(func(vals *jen.Group) {
 			for i, s := range p.Steps {
 				if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
@@ -137,9 +138,49 @@ func whole(s *plan.Step) span { return span{jen.Lit(0), jen.Lit(s.Units()), jen.
 // partSpan is the part named by forwardPart's parameters.
 var partSpan = span{jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")}
 
-// asmCall calls step s's assembly kernel name on part sp.
+// asmCall calls step s's assembly kernel name on part sp; a Winograd
+// step's three phase kernels run block by block.
 func asmCall(name string, s *plan.Step, sp span) *jen.Statement {
+	if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+		c := s.Conv
+		counts := []int{(c.In + c.Block - 1) / c.Block, (c.WinogradM + 2) * (c.WinogradM + 2), (c.Out + c.Block - 1) / c.Block}
+		return jen.For(jen.Id("b").Op(":=").Add(sp.lo), jen.Id("b").Op("<").Add(sp.hi), jen.Id("b").Op("++")).BlockFunc(func(g *jen.Group) {
+			for i, ph := range WinogradPhases {
+				g.Add(phaseCall(name+ph, s, jen.Id("b"), jen.Lit(0), jen.Lit(counts[i]), sp.scratch))
+			}
+		})
+	}
 	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), sp.lo, sp.hi, sp.scratch)
+}
+
+// WinogradPhases are the suffixes of a Winograd step's three assembly
+// kernels, in the order they run (see package asm).
+var WinogradPhases = []string{"In", "Gemm", "Out"}
+
+// phaseCall calls one Winograd phase kernel for block blk, units lo to
+// hi-1, with its transform temporary scratch floats past the step's.
+func phaseCall(name string, s *plan.Step, blk, lo, hi, scratch jen.Code) *jen.Statement {
+	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), blk, lo, hi, scratch)
+}
+
+// PhasesVar is the phase table of program p's level with or without its
+// assembly (see plan.Program.Phases).
+func PhasesVar(p *plan.Program, asm bool) string {
+	if asm {
+		return "phases" + p.Target.Suffix
+	}
+	return "phasesGo"
+}
+
+// phaseTable declares the phase table of program p's level.
+func (g *generator) phaseTable(f *jen.File, p *plan.Program, asm bool) {
+	f.Comment(fmt.Sprintf("%s is how calls sharing a step between goroutines split the work.", PhasesVar(p, asm)))
+	f.Var().Id(PhasesVar(p, asm)).Op("=").Index().Id("phase").ValuesFunc(func(vals *jen.Group) {
+		for _, ph := range p.Phases(asm) {
+			vals.Values(jen.Lit(ph.Step), jen.Lit(int(ph.Kind)), jen.Lit(ph.Block), jen.Lit(ph.Units), jen.Lit(ph.MaxParts))
+		}
+	})
+	f.Line()
 }
 
 // partFunc writes forwardPart, which runs part of one step of program p
@@ -154,13 +195,13 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 	if portable {
 		params = append(params, jen.Id("asm").Bool())
 	}
-	params = append(params, jen.List(jen.Id("step"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int())
-	f.Comment(fmt.Sprintf("%s runs units lo to hi-1 of one step of the %s program.", name, p.Target.Name))
+	params = append(params, jen.Id("ph").Op("*").Id("phase"), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int())
+	f.Comment(fmt.Sprintf("%s runs units lo to hi-1 of one phase of the %s program.", name, p.Target.Name))
 	f.Func().Id(name).Params(params...).BlockFunc(func(body *jen.Group) {
 		if portable && len(calls) == 0 {
 			body.Id("_").Op("=").Id("asm")
 		}
-		body.Switch(jen.Id("step")).BlockFunc(func(sw *jen.Group) {
+		body.Switch(jen.Id("ph").Dot("step")).BlockFunc(func(sw *jen.Group) {
 			for i, s := range p.Steps {
 				var code jen.Code
 				sp := partSpan
@@ -168,11 +209,22 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 					sp = whole(s) // runs whole; lo, hi are 0, 1
 				}
 				name, ok := calls[i]
+				var asmCode jen.Code
+				if ok {
+					asmCode = asmCall(name, s, sp)
+					if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+						asmCode = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
+							for j, suffix := range WinogradPhases {
+								k.Case(jen.Lit(j + 1)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")))
+							}
+						})
+					}
+				}
 				switch {
 				case ok && portable:
-					code = jen.If(jen.Id("asm")).Block(asmCall(name, s, sp)).Else().Block(g.stepCall(p, i, s, sp))
+					code = jen.If(jen.Id("asm")).Block(asmCode).Else().Block(g.stepCall(p, i, s, sp))
 				case ok:
-					code = asmCall(name, s, sp)
+					code = asmCode
 				default:
 					code = g.stepCall(p, i, s, sp)
 				}

@@ -17,7 +17,7 @@ func asmLevels() []*level { return nil }
 var portableLevel = &level{
 	name: "go", prog: &program{workspaceLen: 1024},
 	run:       func(ws, w, u, dst, src []float32) {},
-	part:      func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {},
+	part:      func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {},
 	supported: true,
 }
 

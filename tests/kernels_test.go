@@ -180,8 +180,8 @@ func shifted(w []float32, shift int) []float32 {
 	return append(buf[:1024+shift], w...)[1024+shift:]
 }
 
-// runParts runs level l step by step, each splittable step in three
-// parts (units split unevenly, each part with its own scratch space), on
+// runParts runs level l phase by phase, each in three parts (units
+// split unevenly, each part with its own scratch space), on
 // a guarded workspace: what calls sharing steps between goroutines do,
 // in one goroutine.
 func runParts(t *testing.T, l *level, src []float32) []float32 {
@@ -197,10 +197,11 @@ func runParts(t *testing.T, l *level, src []float32) []float32 {
 	w := packedWeights()
 	u := l.prog.transformed(w)
 	dst := make([]float32, OutputLen)
-	for i, sp := range l.prog.split {
-		k := min(parts, sp.units)
+	for i := range l.phases {
+		ph := &l.phases[i]
+		k := min(parts, ph.units)
 		for p := k - 1; p >= 0; p-- { // backwards: no part may rely on an earlier one
-			l.part(ws, w, u, dst, src, i, sp.units*p/k, sp.units*(p+1)/k, p*l.prog.scratchLen)
+			l.part(ws, w, u, dst, src, ph, ph.units*p/k, ph.units*(p+1)/k, p*l.prog.scratchLen)
 		}
 	}
 	for i := range buf {

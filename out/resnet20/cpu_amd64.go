@@ -10,15 +10,17 @@ func asmLevels() []*level {
 	return []*level{{
 		name:      "avx512",
 		part:      forwardPartAVX512,
+		phases:    phasesAVX512,
 		prog:      &programAVX512,
 		run:       forwardAVX512,
 		supported: supportsAVX512(),
 	}, {
 		name: "avx2",
-		part: func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
-			forwardPart(ws, w, u, dst, src, true, step, lo, hi, scratch)
+		part: func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
+			forwardPart(ws, w, u, dst, src, true, ph, lo, hi, scratch)
 		},
-		prog: &portableProgram,
+		phases: phasesAVX2,
+		prog:   &portableProgram,
 		run: func(ws, w, u, dst, src []float32) {
 			forward(ws, w, u, dst, src, true)
 		},

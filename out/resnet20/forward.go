@@ -16,37 +16,61 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		step2AVX2(&ws[0], &u[0], 0, 4, 0)
+		for b := 0; b < 4; b++ {
+			step2AVX2In(&ws[0], &u[0], b, 0, 2, 0)
+			step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+		}
 	} else {
 		step2(ws, u, 0, 4, 0)
 	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		step3AVX2(&ws[0], &u[0], 0, 4, 0)
+		for b := 0; b < 4; b++ {
+			step3AVX2In(&ws[0], &u[0], b, 0, 2, 0)
+			step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+		}
 	} else {
 		step3(ws, u, 0, 4, 0)
 	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		step4AVX2(&ws[0], &u[0], 0, 4, 0)
+		for b := 0; b < 4; b++ {
+			step4AVX2In(&ws[0], &u[0], b, 0, 2, 0)
+			step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+		}
 	} else {
 		step4(ws, u, 0, 4, 0)
 	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		step5AVX2(&ws[0], &u[0], 0, 4, 0)
+		for b := 0; b < 4; b++ {
+			step5AVX2In(&ws[0], &u[0], b, 0, 2, 0)
+			step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+		}
 	} else {
 		step5(ws, u, 0, 4, 0)
 	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		step6AVX2(&ws[0], &u[0], 0, 4, 0)
+		for b := 0; b < 4; b++ {
+			step6AVX2In(&ws[0], &u[0], b, 0, 2, 0)
+			step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+		}
 	} else {
 		step6(ws, u, 0, 4, 0)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		step7AVX2(&ws[0], &u[0], 0, 4, 0)
+		for b := 0; b < 4; b++ {
+			step7AVX2In(&ws[0], &u[0], b, 0, 2, 0)
+			step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step7AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+		}
 	} else {
 		step7(ws, u, 0, 4, 0)
 	}
@@ -58,7 +82,11 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
 	if asm {
-		step9AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step9AVX2In(&ws[0], &u[0], b, 0, 4, 0)
+			step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+		}
 	} else {
 		step9(ws, u, 0, 1, 0)
 	}
@@ -70,25 +98,41 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
 	if asm {
-		step11AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step11AVX2In(&ws[0], &u[0], b, 0, 4, 0)
+			step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+		}
 	} else {
 		step11(ws, u, 0, 1, 0)
 	}
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
 	if asm {
-		step12AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step12AVX2In(&ws[0], &u[0], b, 0, 4, 0)
+			step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+		}
 	} else {
 		step12(ws, u, 0, 1, 0)
 	}
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
 	if asm {
-		step13AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step13AVX2In(&ws[0], &u[0], b, 0, 4, 0)
+			step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+		}
 	} else {
 		step13(ws, u, 0, 1, 0)
 	}
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
 	if asm {
-		step14AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step14AVX2In(&ws[0], &u[0], b, 0, 4, 0)
+			step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+		}
 	} else {
 		step14(ws, u, 0, 1, 0)
 	}
@@ -100,7 +144,11 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	if asm {
-		step16AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step16AVX2In(&ws[0], &u[0], b, 0, 8, 0)
+			step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+		}
 	} else {
 		step16(ws, u, 0, 1, 0)
 	}
@@ -112,25 +160,41 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
-		step18AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step18AVX2In(&ws[0], &u[0], b, 0, 8, 0)
+			step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+		}
 	} else {
 		step18(ws, u, 0, 1, 0)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	if asm {
-		step19AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step19AVX2In(&ws[0], &u[0], b, 0, 8, 0)
+			step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+		}
 	} else {
 		step19(ws, u, 0, 1, 0)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
-		step20AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step20AVX2In(&ws[0], &u[0], b, 0, 8, 0)
+			step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+		}
 	} else {
 		step20(ws, u, 0, 1, 0)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	if asm {
-		step21AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step21AVX2In(&ws[0], &u[0], b, 0, 8, 0)
+			step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
+			step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+		}
 	} else {
 		step21(ws, u, 0, 1, 0)
 	}
@@ -150,9 +214,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	unpackOutput(dst, ws, layout{127392, 10, 1, 1, 0, 8})
 }
 
-// forwardPart runs units lo to hi-1 of one step of the avx2 program.
-func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch int) {
-	switch step {
+// forwardPart runs units lo to hi-1 of one phase of the avx2 program.
+func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scratch int) {
+	switch ph.step {
 	case 0:
 		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
 	case 1:
@@ -163,37 +227,79 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 		}
 	case 2:
 		if asm {
-			step2AVX2(&ws[0], &u[0], lo, hi, scratch)
+			switch ph.kind {
+			case 1:
+				step2AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step2AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step2AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step2(ws, u, lo, hi, scratch)
 		}
 	case 3:
 		if asm {
-			step3AVX2(&ws[0], &u[0], lo, hi, scratch)
+			switch ph.kind {
+			case 1:
+				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step3(ws, u, lo, hi, scratch)
 		}
 	case 4:
 		if asm {
-			step4AVX2(&ws[0], &u[0], lo, hi, scratch)
+			switch ph.kind {
+			case 1:
+				step4AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step4AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step4AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step4(ws, u, lo, hi, scratch)
 		}
 	case 5:
 		if asm {
-			step5AVX2(&ws[0], &u[0], lo, hi, scratch)
+			switch ph.kind {
+			case 1:
+				step5AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step5AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step5AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step5(ws, u, lo, hi, scratch)
 		}
 	case 6:
 		if asm {
-			step6AVX2(&ws[0], &u[0], lo, hi, scratch)
+			switch ph.kind {
+			case 1:
+				step6AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step6AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step6AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step6(ws, u, lo, hi, scratch)
 		}
 	case 7:
 		if asm {
-			step7AVX2(&ws[0], &u[0], lo, hi, scratch)
+			switch ph.kind {
+			case 1:
+				step7AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step7AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step7AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step7(ws, u, lo, hi, scratch)
 		}
@@ -205,7 +311,14 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 		}
 	case 9:
 		if asm {
-			step9AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step9AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step9AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step9AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step9(ws, u, 0, 1, 0)
 		}
@@ -217,25 +330,53 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 		}
 	case 11:
 		if asm {
-			step11AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step11AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step11AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step11AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step11(ws, u, 0, 1, 0)
 		}
 	case 12:
 		if asm {
-			step12AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step12AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step12AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step12AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step12(ws, u, 0, 1, 0)
 		}
 	case 13:
 		if asm {
-			step13AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step13AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step13AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step13AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step13(ws, u, 0, 1, 0)
 		}
 	case 14:
 		if asm {
-			step14AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step14AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step14AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step14AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step14(ws, u, 0, 1, 0)
 		}
@@ -247,7 +388,14 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 		}
 	case 16:
 		if asm {
-			step16AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step16AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step16AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step16AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step16(ws, u, 0, 1, 0)
 		}
@@ -259,25 +407,53 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 		}
 	case 18:
 		if asm {
-			step18AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step18AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step18AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step18AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step18(ws, u, 0, 1, 0)
 		}
 	case 19:
 		if asm {
-			step19AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step19AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step19AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step19AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step19(ws, u, 0, 1, 0)
 		}
 	case 20:
 		if asm {
-			step20AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step20AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step20AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step20AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step20(ws, u, 0, 1, 0)
 		}
 	case 21:
 		if asm {
-			step21AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step21AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step21AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step21AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step21(ws, u, 0, 1, 0)
 		}
@@ -298,11 +474,16 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 	}
 }
 
+// phasesGo is how calls sharing a step between goroutines split the work.
+var phasesGo = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 32, 10}, {2, 0, 0, 4, 4}, {3, 0, 0, 4, 4}, {4, 0, 0, 4, 4}, {5, 0, 0, 4, 4}, {6, 0, 0, 4, 4}, {7, 0, 0, 4, 4}, {8, 0, 0, 16, 16}, {9, 0, 0, 1, 1}, {10, 0, 0, 16, 3}, {11, 0, 0, 1, 1}, {12, 0, 0, 1, 1}, {13, 0, 0, 1, 1}, {14, 0, 0, 1, 1}, {15, 0, 0, 8, 8}, {16, 0, 0, 1, 1}, {17, 0, 0, 8, 3}, {18, 0, 0, 1, 1}, {19, 0, 0, 1, 1}, {20, 0, 0, 1, 1}, {21, 0, 0, 1, 1}, {22, 0, 0, 1, 1}, {23, 0, 0, 1, 1}, {24, 0, 0, 1, 1}}
+
+// phasesAVX2 is how calls sharing a step between goroutines split the work.
+var phasesAVX2 = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 32, 10}, {2, 1, 0, 2, 1}, {2, 2, 0, 36, 3}, {2, 3, 0, 2, 1}, {2, 1, 1, 2, 1}, {2, 2, 1, 36, 3}, {2, 3, 1, 2, 1}, {2, 1, 2, 2, 1}, {2, 2, 2, 36, 3}, {2, 3, 2, 2, 1}, {2, 1, 3, 2, 1}, {2, 2, 3, 36, 3}, {2, 3, 3, 2, 1}, {3, 1, 0, 2, 1}, {3, 2, 0, 36, 3}, {3, 3, 0, 2, 1}, {3, 1, 1, 2, 1}, {3, 2, 1, 36, 3}, {3, 3, 1, 2, 1}, {3, 1, 2, 2, 1}, {3, 2, 2, 36, 3}, {3, 3, 2, 2, 1}, {3, 1, 3, 2, 1}, {3, 2, 3, 36, 3}, {3, 3, 3, 2, 1}, {4, 1, 0, 2, 1}, {4, 2, 0, 36, 3}, {4, 3, 0, 2, 1}, {4, 1, 1, 2, 1}, {4, 2, 1, 36, 3}, {4, 3, 1, 2, 1}, {4, 1, 2, 2, 1}, {4, 2, 2, 36, 3}, {4, 3, 2, 2, 1}, {4, 1, 3, 2, 1}, {4, 2, 3, 36, 3}, {4, 3, 3, 2, 1}, {5, 1, 0, 2, 1}, {5, 2, 0, 36, 3}, {5, 3, 0, 2, 1}, {5, 1, 1, 2, 1}, {5, 2, 1, 36, 3}, {5, 3, 1, 2, 1}, {5, 1, 2, 2, 1}, {5, 2, 2, 36, 3}, {5, 3, 2, 2, 1}, {5, 1, 3, 2, 1}, {5, 2, 3, 36, 3}, {5, 3, 3, 2, 1}, {6, 1, 0, 2, 1}, {6, 2, 0, 36, 3}, {6, 3, 0, 2, 1}, {6, 1, 1, 2, 1}, {6, 2, 1, 36, 3}, {6, 3, 1, 2, 1}, {6, 1, 2, 2, 1}, {6, 2, 2, 36, 3}, {6, 3, 2, 2, 1}, {6, 1, 3, 2, 1}, {6, 2, 3, 36, 3}, {6, 3, 3, 2, 1}, {7, 1, 0, 2, 1}, {7, 2, 0, 36, 3}, {7, 3, 0, 2, 1}, {7, 1, 1, 2, 1}, {7, 2, 1, 36, 3}, {7, 3, 1, 2, 1}, {7, 1, 2, 2, 1}, {7, 2, 2, 36, 3}, {7, 3, 2, 2, 1}, {7, 1, 3, 2, 1}, {7, 2, 3, 36, 3}, {7, 3, 3, 2, 1}, {8, 0, 0, 16, 16}, {9, 1, 0, 4, 2}, {9, 2, 0, 36, 14}, {9, 3, 0, 4, 1}, {10, 0, 0, 16, 3}, {11, 1, 0, 4, 2}, {11, 2, 0, 36, 14}, {11, 3, 0, 4, 1}, {12, 1, 0, 4, 2}, {12, 2, 0, 36, 14}, {12, 3, 0, 4, 1}, {13, 1, 0, 4, 2}, {13, 2, 0, 36, 14}, {13, 3, 0, 4, 1}, {14, 1, 0, 4, 2}, {14, 2, 0, 36, 14}, {14, 3, 0, 4, 1}, {15, 0, 0, 8, 8}, {16, 1, 0, 8, 1}, {16, 2, 0, 36, 14}, {16, 3, 0, 8, 1}, {17, 0, 0, 8, 3}, {18, 1, 0, 8, 1}, {18, 2, 0, 36, 14}, {18, 3, 0, 8, 1}, {19, 1, 0, 8, 1}, {19, 2, 0, 36, 14}, {19, 3, 0, 8, 1}, {20, 1, 0, 8, 1}, {20, 2, 0, 36, 14}, {20, 3, 0, 8, 1}, {21, 1, 0, 8, 1}, {21, 2, 0, 36, 14}, {21, 3, 0, 8, 1}, {22, 0, 0, 1, 1}, {23, 0, 0, 1, 1}, {24, 0, 0, 1, 1}}
+
 // portableProgram is the avx2 program's state: 164560 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.
 var portableProgram = program{
 	scratchLen:    37152,
-	split:         []stepSplit{{1, 1}, {32, 10}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {16, 16}, {1, 1}, {16, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {8, 8}, {1, 1}, {8, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   977472,
 	winogradSteps: []*winogradConv{&step2Winograd, &step3Winograd, &step4Winograd, &step5Winograd, &step6Winograd, &step7Winograd, &step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd},
 	workspaceLen:  164560,
@@ -311,10 +492,11 @@ var portableProgram = program{
 // portableLevel runs the portable Go kernels, everywhere.
 var portableLevel = &level{
 	name: "go",
-	part: func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
-		forwardPart(ws, w, u, dst, src, false, step, lo, hi, scratch)
+	part: func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
+		forwardPart(ws, w, u, dst, src, false, ph, lo, hi, scratch)
 	},
-	prog: &portableProgram,
+	phases: phasesGo,
+	prog:   &portableProgram,
 	run: func(ws, w, u, dst, src []float32) {
 		forward(ws, w, u, dst, src, false)
 	},

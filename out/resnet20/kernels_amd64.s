@@ -1949,37 +1949,32 @@ step1AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step2AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step2AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   73984(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   150208(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step2AVX512_block1:
+TEXT ·step2AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         73984(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         150208(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -1990,20 +1985,25 @@ step2AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000001, CX
+	MOVQ         72(SP), CX
 
-step2AVX512_vic2:
+step2AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step2AVX512_trow3:
+step2AVX512In_trow2:
 	MOVQ $0x00000008, R15
 
-step2AVX512_tcol4:
+step2AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -2343,31 +2343,68 @@ step2AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step2AVX512_tcol4
+	JNZ          step2AVX512In_tcol3
 	ADDQ         $0x00001a00, R12
 	DECQ         R11
-	JNZ          step2AVX512_trow3
+	JNZ          step2AVX512In_trow2
 	ADDQ         $0x00012100, R8
 	DECQ         CX
-	JNZ          step2AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         64(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step2AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step2AVX512_xi5:
+// func step2AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step2AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   73984(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   150208(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   64(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step2AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step2AVX512_ptile6:
+step2AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step2AVX512_pcol7:
+step2AVX512Gemm_pcol3:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -2935,16 +2972,45 @@ step2AVX512_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step2AVX512_pcol7
+	JNZ          step2AVX512Gemm_pcol3
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step2AVX512_ptile6
+	JNZ          step2AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step2AVX512_xi5
+	JNZ          step2AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step2AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step2AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         73984(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         150208(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -2956,28 +3022,40 @@ step2AVX512_pcol7:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         (BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000001, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step2AVX512_ocb8:
+step2AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step2AVX512_trow9:
+step2AVX512Out_trow2:
 	MOVQ $0x00000008, R15
 
-step2AVX512_tcol10:
+step2AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -3223,54 +3301,44 @@ step2AVX512_tcol10:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step2AVX512_tcol10
+	JNZ         step2AVX512Out_tcol3
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
-	JNZ         step2AVX512_trow9
+	JNZ         step2AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00012100, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step2AVX512_ocb8
-	ADDQ        $0x00004400, 88(SP)
-	ADDQ        $0x00004400, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step2AVX512_block1
+	JNZ         step2AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step3AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   147968(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   224192(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   76224(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step3AVX512_block1:
+TEXT ·step3AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         147968(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         224192(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         76224(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -3281,20 +3349,25 @@ step3AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000001, CX
+	MOVQ         72(SP), CX
 
-step3AVX512_vic2:
+step3AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step3AVX512_trow3:
+step3AVX512In_trow2:
 	MOVQ $0x00000008, R15
 
-step3AVX512_tcol4:
+step3AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -3634,31 +3707,68 @@ step3AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step3AVX512_tcol4
+	JNZ          step3AVX512In_tcol3
 	ADDQ         $0x00001a00, R12
 	DECQ         R11
-	JNZ          step3AVX512_trow3
+	JNZ          step3AVX512In_trow2
 	ADDQ         $0x00012100, R8
 	DECQ         CX
-	JNZ          step3AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         36992(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step3AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step3AVX512_xi5:
+// func step3AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step3AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   147968(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   224192(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   76224(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   36992(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step3AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step3AVX512_ptile6:
+step3AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step3AVX512_pcol7:
+step3AVX512Gemm_pcol3:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -4226,16 +4336,45 @@ step3AVX512_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step3AVX512_pcol7
+	JNZ          step3AVX512Gemm_pcol3
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step3AVX512_ptile6
+	JNZ          step3AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step3AVX512_xi5
+	JNZ          step3AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step3AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step3AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         147968(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         224192(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         76224(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -4247,28 +4386,40 @@ step3AVX512_pcol7:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         36928(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000001, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step3AVX512_ocb8:
+step3AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step3AVX512_trow9:
+step3AVX512Out_trow2:
 	MOVQ $0x00000008, R15
 
-step3AVX512_tcol10:
+step3AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -4531,55 +4682,45 @@ step3AVX512_tcol10:
 	ADDQ        $0x00000100, R13
 	ADDQ        $0x00000100, R14
 	DECQ        R15
-	JNZ         step3AVX512_tcol10
+	JNZ         step3AVX512Out_tcol3
 	ADDQ        $0x00001a00, R13
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
-	JNZ         step3AVX512_trow9
+	JNZ         step3AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00012100, 136(SP)
 	ADDQ        $0x00012100, 144(SP)
 	DECQ        128(SP)
-	JNZ         step3AVX512_ocb8
-	ADDQ        $0x00004400, 88(SP)
-	ADDQ        $0x00004400, 96(SP)
-	ADDQ        $0x00004400, 104(SP)
-	DECQ        112(SP)
-	JNZ         step3AVX512_block1
+	JNZ         step3AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step4AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step4AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   221952(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   76224(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step4AVX512_block1:
+TEXT ·step4AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         221952(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         76224(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -4590,20 +4731,25 @@ step4AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000001, CX
+	MOVQ         72(SP), CX
 
-step4AVX512_vic2:
+step4AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step4AVX512_trow3:
+step4AVX512In_trow2:
 	MOVQ $0x00000008, R15
 
-step4AVX512_tcol4:
+step4AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -4943,31 +5089,68 @@ step4AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step4AVX512_tcol4
+	JNZ          step4AVX512In_tcol3
 	ADDQ         $0x00001a00, R12
 	DECQ         R11
-	JNZ          step4AVX512_trow3
+	JNZ          step4AVX512In_trow2
 	ADDQ         $0x00012100, R8
 	DECQ         CX
-	JNZ          step4AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         73920(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step4AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step4AVX512_xi5:
+// func step4AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step4AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   221952(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   76224(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   73920(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step4AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step4AVX512_ptile6:
+step4AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step4AVX512_pcol7:
+step4AVX512Gemm_pcol3:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -5535,16 +5718,45 @@ step4AVX512_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step4AVX512_pcol7
+	JNZ          step4AVX512Gemm_pcol3
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step4AVX512_ptile6
+	JNZ          step4AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step4AVX512_xi5
+	JNZ          step4AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step4AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step4AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         221952(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         76224(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -5556,28 +5768,40 @@ step4AVX512_pcol7:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         73856(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000001, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step4AVX512_ocb8:
+step4AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step4AVX512_trow9:
+step4AVX512Out_trow2:
 	MOVQ $0x00000008, R15
 
-step4AVX512_tcol10:
+step4AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -5823,54 +6047,44 @@ step4AVX512_tcol10:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step4AVX512_tcol10
+	JNZ         step4AVX512Out_tcol3
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
-	JNZ         step4AVX512_trow9
+	JNZ         step4AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00012100, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step4AVX512_ocb8
-	ADDQ        $0x00004400, 88(SP)
-	ADDQ        $0x00004400, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step4AVX512_block1
+	JNZ         step4AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step5AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   73984(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   150208(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   224192(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step5AVX512_block1:
+TEXT ·step5AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         73984(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         150208(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         224192(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -5881,20 +6095,25 @@ step5AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000001, CX
+	MOVQ         72(SP), CX
 
-step5AVX512_vic2:
+step5AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step5AVX512_trow3:
+step5AVX512In_trow2:
 	MOVQ $0x00000008, R15
 
-step5AVX512_tcol4:
+step5AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -6234,31 +6453,68 @@ step5AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step5AVX512_tcol4
+	JNZ          step5AVX512In_tcol3
 	ADDQ         $0x00001a00, R12
 	DECQ         R11
-	JNZ          step5AVX512_trow3
+	JNZ          step5AVX512In_trow2
 	ADDQ         $0x00012100, R8
 	DECQ         CX
-	JNZ          step5AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         110848(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step5AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step5AVX512_xi5:
+// func step5AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step5AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   73984(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   150208(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   224192(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   110848(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step5AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step5AVX512_ptile6:
+step5AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step5AVX512_pcol7:
+step5AVX512Gemm_pcol3:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -6826,16 +7082,45 @@ step5AVX512_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step5AVX512_pcol7
+	JNZ          step5AVX512Gemm_pcol3
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step5AVX512_ptile6
+	JNZ          step5AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step5AVX512_xi5
+	JNZ          step5AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step5AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step5AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         73984(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         150208(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         224192(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -6847,28 +7132,40 @@ step5AVX512_pcol7:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         110784(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000001, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step5AVX512_ocb8:
+step5AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step5AVX512_trow9:
+step5AVX512Out_trow2:
 	MOVQ $0x00000008, R15
 
-step5AVX512_tcol10:
+step5AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -7131,55 +7428,45 @@ step5AVX512_tcol10:
 	ADDQ        $0x00000100, R13
 	ADDQ        $0x00000100, R14
 	DECQ        R15
-	JNZ         step5AVX512_tcol10
+	JNZ         step5AVX512Out_tcol3
 	ADDQ        $0x00001a00, R13
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
-	JNZ         step5AVX512_trow9
+	JNZ         step5AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00012100, 136(SP)
 	ADDQ        $0x00012100, 144(SP)
 	DECQ        128(SP)
-	JNZ         step5AVX512_ocb8
-	ADDQ        $0x00004400, 88(SP)
-	ADDQ        $0x00004400, 96(SP)
-	ADDQ        $0x00004400, 104(SP)
-	DECQ        112(SP)
-	JNZ         step5AVX512_block1
+	JNZ         step5AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step6AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step6AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step6AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   147968(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   76224(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step6AVX512_block1:
+TEXT ·step6AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         147968(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         76224(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -7190,20 +7477,25 @@ step6AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000001, CX
+	MOVQ         72(SP), CX
 
-step6AVX512_vic2:
+step6AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step6AVX512_trow3:
+step6AVX512In_trow2:
 	MOVQ $0x00000008, R15
 
-step6AVX512_tcol4:
+step6AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -7543,31 +7835,68 @@ step6AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step6AVX512_tcol4
+	JNZ          step6AVX512In_tcol3
 	ADDQ         $0x00001a00, R12
 	DECQ         R11
-	JNZ          step6AVX512_trow3
+	JNZ          step6AVX512In_trow2
 	ADDQ         $0x00012100, R8
 	DECQ         CX
-	JNZ          step6AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         147776(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step6AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step6AVX512_xi5:
+// func step6AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step6AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   147968(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   76224(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   147776(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step6AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step6AVX512_ptile6:
+step6AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step6AVX512_pcol7:
+step6AVX512Gemm_pcol3:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -8135,16 +8464,45 @@ step6AVX512_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step6AVX512_pcol7
+	JNZ          step6AVX512Gemm_pcol3
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step6AVX512_ptile6
+	JNZ          step6AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step6AVX512_xi5
+	JNZ          step6AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step6AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step6AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         147968(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         76224(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -8156,28 +8514,40 @@ step6AVX512_pcol7:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         147712(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000001, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step6AVX512_ocb8:
+step6AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step6AVX512_trow9:
+step6AVX512Out_trow2:
 	MOVQ $0x00000008, R15
 
-step6AVX512_tcol10:
+step6AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -8423,54 +8793,44 @@ step6AVX512_tcol10:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step6AVX512_tcol10
+	JNZ         step6AVX512Out_tcol3
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
-	JNZ         step6AVX512_trow9
+	JNZ         step6AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00012100, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step6AVX512_ocb8
-	ADDQ        $0x00004400, 88(SP)
-	ADDQ        $0x00004400, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step6AVX512_block1
+	JNZ         step6AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step7AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step7AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step7AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00004400, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   73984(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   224192(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   150208(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step7AVX512_block1:
+TEXT ·step7AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         73984(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         224192(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         150208(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -8481,20 +8841,25 @@ step7AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000001, CX
+	MOVQ         72(SP), CX
 
-step7AVX512_vic2:
+step7AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step7AVX512_trow3:
+step7AVX512In_trow2:
 	MOVQ $0x00000008, R15
 
-step7AVX512_tcol4:
+step7AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -8834,31 +9199,68 @@ step7AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step7AVX512_tcol4
+	JNZ          step7AVX512In_tcol3
 	ADDQ         $0x00001a00, R12
 	DECQ         R11
-	JNZ          step7AVX512_trow3
+	JNZ          step7AVX512In_trow2
 	ADDQ         $0x00012100, R8
 	DECQ         CX
-	JNZ          step7AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         184704(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step7AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step7AVX512_xi5:
+// func step7AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step7AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   73984(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   224192(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00004400, R11, SI
+	LEAQ   150208(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   184704(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step7AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step7AVX512_ptile6:
+step7AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step7AVX512_pcol7:
+step7AVX512Gemm_pcol3:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -9426,16 +9828,45 @@ step7AVX512_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step7AVX512_pcol7
+	JNZ          step7AVX512Gemm_pcol3
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step7AVX512_ptile6
+	JNZ          step7AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step7AVX512_xi5
+	JNZ          step7AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step7AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step7AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         73984(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         224192(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004400, R11, SI
+	LEAQ         150208(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -9447,28 +9878,40 @@ step7AVX512_pcol7:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         184640(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000001, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step7AVX512_ocb8:
+step7AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step7AVX512_trow9:
+step7AVX512Out_trow2:
 	MOVQ $0x00000008, R15
 
-step7AVX512_tcol10:
+step7AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -9731,21 +10174,16 @@ step7AVX512_tcol10:
 	ADDQ        $0x00000100, R13
 	ADDQ        $0x00000100, R14
 	DECQ        R15
-	JNZ         step7AVX512_tcol10
+	JNZ         step7AVX512Out_tcol3
 	ADDQ        $0x00001a00, R13
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
-	JNZ         step7AVX512_trow9
+	JNZ         step7AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00012100, 136(SP)
 	ADDQ        $0x00012100, 144(SP)
 	DECQ        128(SP)
-	JNZ         step7AVX512_ocb8
-	ADDQ        $0x00004400, 88(SP)
-	ADDQ        $0x00004400, 96(SP)
-	ADDQ        $0x00004400, 104(SP)
-	DECQ        112(SP)
-	JNZ         step7AVX512_block1
+	JNZ         step7AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -13604,37 +14042,32 @@ step8AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step9AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step9AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step9AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004000, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   295936(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   337408(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step9AVX512_block1:
+TEXT ·step9AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         295936(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004000, R11, SI
+	LEAQ         337408(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -13645,20 +14078,25 @@ step9AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step9AVX512_vic2:
+step9AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step9AVX512_trow3:
+step9AVX512In_trow2:
 	MOVQ $0x00000004, R15
 
-step9AVX512_tcol4:
+step9AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -13998,31 +14436,68 @@ step9AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step9AVX512_tcol4
+	JNZ          step9AVX512In_tcol3
 	ADDQ         $0x00000e00, R12
 	DECQ         R11
-	JNZ          step9AVX512_trow3
+	JNZ          step9AVX512In_trow2
 	ADDQ         $0x00005100, R8
 	DECQ         CX
-	JNZ          step9AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         620352(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         221696(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step9AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step9AVX512_xi5:
+// func step9AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step9AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   295936(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004000, R11, SI
+	LEAQ   337408(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   620352(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   221696(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step9AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step9AVX512_ptile6:
+step9AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step9AVX512_pcol7:
+step9AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -14043,7 +14518,7 @@ step9AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step9AVX512_pic8:
+step9AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -14463,7 +14938,7 @@ step9AVX512_pic8:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step9AVX512_pic8
+	JNZ          step9AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -14483,16 +14958,45 @@ step9AVX512_pic8:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step9AVX512_pcol7
+	JNZ          step9AVX512Gemm_pcol3
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
 	DECQ         40(SP)
-	JNZ          step9AVX512_ptile6
+	JNZ          step9AVX512Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step9AVX512_xi5
+	JNZ          step9AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step9AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step9AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         295936(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004000, R11, SI
+	LEAQ         337408(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -14503,28 +15007,40 @@ step9AVX512_pic8:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z10
 	LEAQ         620352(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         221568(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00004000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step9AVX512_ocb9:
+step9AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step9AVX512_trow10:
+step9AVX512Out_trow2:
 	MOVQ $0x00000004, R15
 
-step9AVX512_tcol11:
+step9AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     12288(R8), Z1
 	VMOVUPS     24576(R8), Z2
@@ -14754,20 +15270,15 @@ step9AVX512_tcol11:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step9AVX512_tcol11
+	JNZ         step9AVX512Out_tcol3
 	ADDQ        $0x00000c00, R13
 	DECQ        R11
-	JNZ         step9AVX512_trow10
+	JNZ         step9AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00004000, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step9AVX512_ocb9
-	ADDQ        $0x00004800, 88(SP)
-	ADDQ        $0x00004000, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step9AVX512_block1
+	JNZ         step9AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -15314,37 +15825,32 @@ step10AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step11AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step11AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step11AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   295936(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   371392(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step11AVX512_block1:
+TEXT ·step11AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         295936(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         371392(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -15355,20 +15861,25 @@ step11AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step11AVX512_vic2:
+step11AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step11AVX512_trow3:
+step11AVX512In_trow2:
 	MOVQ $0x00000004, R15
 
-step11AVX512_tcol4:
+step11AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -15708,31 +16219,68 @@ step11AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step11AVX512_tcol4
+	JNZ          step11AVX512In_tcol3
 	ADDQ         $0x00000e00, R12
 	DECQ         R11
-	JNZ          step11AVX512_trow3
+	JNZ          step11AVX512In_trow2
 	ADDQ         $0x00005100, R8
 	DECQ         CX
-	JNZ          step11AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         620352(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         369280(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step11AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step11AVX512_xi5:
+// func step11AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step11AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   295936(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   371392(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   620352(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   369280(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step11AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step11AVX512_ptile6:
+step11AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step11AVX512_pcol7:
+step11AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -15753,7 +16301,7 @@ step11AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step11AVX512_pic8:
+step11AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -16173,7 +16721,7 @@ step11AVX512_pic8:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step11AVX512_pic8
+	JNZ          step11AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -16193,16 +16741,45 @@ step11AVX512_pic8:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step11AVX512_pcol7
+	JNZ          step11AVX512Gemm_pcol3
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
 	DECQ         40(SP)
-	JNZ          step11AVX512_ptile6
+	JNZ          step11AVX512Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step11AVX512_xi5
+	JNZ          step11AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step11AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step11AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         295936(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         371392(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -16214,28 +16791,40 @@ step11AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         369152(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step11AVX512_ocb9:
+step11AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step11AVX512_trow10:
+step11AVX512Out_trow2:
 	MOVQ $0x00000004, R15
 
-step11AVX512_tcol11:
+step11AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     12288(R8), Z1
 	VMOVUPS     24576(R8), Z2
@@ -16481,54 +17070,44 @@ step11AVX512_tcol11:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step11AVX512_tcol11
+	JNZ         step11AVX512Out_tcol3
 	ADDQ        $0x00000e00, R13
 	DECQ        R11
-	JNZ         step11AVX512_trow10
+	JNZ         step11AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00005100, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step11AVX512_ocb9
-	ADDQ        $0x00004800, 88(SP)
-	ADDQ        $0x00004800, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step11AVX512_block1
+	JNZ         step11AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step12AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step12AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step12AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   370176(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   412864(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   297152(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step12AVX512_block1:
+TEXT ·step12AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         370176(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         412864(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         297152(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -16539,20 +17118,25 @@ step12AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step12AVX512_vic2:
+step12AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step12AVX512_trow3:
+step12AVX512In_trow2:
 	MOVQ $0x00000004, R15
 
-step12AVX512_tcol4:
+step12AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -16892,31 +17476,68 @@ step12AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step12AVX512_tcol4
+	JNZ          step12AVX512In_tcol3
 	ADDQ         $0x00000e00, R12
 	DECQ         R11
-	JNZ          step12AVX512_trow3
+	JNZ          step12AVX512In_trow2
 	ADDQ         $0x00005100, R8
 	DECQ         CX
-	JNZ          step12AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         620352(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         516864(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step12AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step12AVX512_xi5:
+// func step12AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step12AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   370176(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   412864(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   297152(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   620352(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   516864(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step12AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step12AVX512_ptile6:
+step12AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step12AVX512_pcol7:
+step12AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -16937,7 +17558,7 @@ step12AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step12AVX512_pic8:
+step12AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -17357,7 +17978,7 @@ step12AVX512_pic8:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step12AVX512_pic8
+	JNZ          step12AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -17377,16 +17998,45 @@ step12AVX512_pic8:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step12AVX512_pcol7
+	JNZ          step12AVX512Gemm_pcol3
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
 	DECQ         40(SP)
-	JNZ          step12AVX512_ptile6
+	JNZ          step12AVX512Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step12AVX512_xi5
+	JNZ          step12AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step12AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step12AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         370176(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         412864(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         297152(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -17398,28 +18048,40 @@ step12AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         516736(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step12AVX512_ocb9:
+step12AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step12AVX512_trow10:
+step12AVX512Out_trow2:
 	MOVQ $0x00000004, R15
 
-step12AVX512_tcol11:
+step12AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     12288(R8), Z1
 	VMOVUPS     24576(R8), Z2
@@ -17682,55 +18344,45 @@ step12AVX512_tcol11:
 	ADDQ        $0x00000100, R13
 	ADDQ        $0x00000100, R14
 	DECQ        R15
-	JNZ         step12AVX512_tcol11
+	JNZ         step12AVX512Out_tcol3
 	ADDQ        $0x00000e00, R13
 	ADDQ        $0x00000e00, R14
 	DECQ        R11
-	JNZ         step12AVX512_trow10
+	JNZ         step12AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00005100, 136(SP)
 	ADDQ        $0x00005100, 144(SP)
 	DECQ        128(SP)
-	JNZ         step12AVX512_ocb9
-	ADDQ        $0x00004800, 88(SP)
-	ADDQ        $0x00004800, 96(SP)
-	ADDQ        $0x00004800, 104(SP)
-	DECQ        112(SP)
-	JNZ         step12AVX512_block1
+	JNZ         step12AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step13AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step13AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step13AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   411648(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   297152(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step13AVX512_block1:
+TEXT ·step13AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         411648(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         297152(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -17741,20 +18393,25 @@ step13AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step13AVX512_vic2:
+step13AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step13AVX512_trow3:
+step13AVX512In_trow2:
 	MOVQ $0x00000004, R15
 
-step13AVX512_tcol4:
+step13AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -18094,31 +18751,68 @@ step13AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step13AVX512_tcol4
+	JNZ          step13AVX512In_tcol3
 	ADDQ         $0x00000e00, R12
 	DECQ         R11
-	JNZ          step13AVX512_trow3
+	JNZ          step13AVX512In_trow2
 	ADDQ         $0x00005100, R8
 	DECQ         CX
-	JNZ          step13AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         620352(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         664448(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step13AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step13AVX512_xi5:
+// func step13AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step13AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   411648(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   297152(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   620352(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   664448(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step13AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step13AVX512_ptile6:
+step13AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step13AVX512_pcol7:
+step13AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -18139,7 +18833,7 @@ step13AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step13AVX512_pic8:
+step13AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -18559,7 +19253,7 @@ step13AVX512_pic8:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step13AVX512_pic8
+	JNZ          step13AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -18579,16 +19273,45 @@ step13AVX512_pic8:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step13AVX512_pcol7
+	JNZ          step13AVX512Gemm_pcol3
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
 	DECQ         40(SP)
-	JNZ          step13AVX512_ptile6
+	JNZ          step13AVX512Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step13AVX512_xi5
+	JNZ          step13AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step13AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step13AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         411648(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         297152(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -18600,28 +19323,40 @@ step13AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         664320(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step13AVX512_ocb9:
+step13AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step13AVX512_trow10:
+step13AVX512Out_trow2:
 	MOVQ $0x00000004, R15
 
-step13AVX512_tcol11:
+step13AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     12288(R8), Z1
 	VMOVUPS     24576(R8), Z2
@@ -18867,54 +19602,44 @@ step13AVX512_tcol11:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step13AVX512_tcol11
+	JNZ         step13AVX512Out_tcol3
 	ADDQ        $0x00000e00, R13
 	DECQ        R11
-	JNZ         step13AVX512_trow10
+	JNZ         step13AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00005100, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step13AVX512_ocb9
-	ADDQ        $0x00004800, 88(SP)
-	ADDQ        $0x00004800, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step13AVX512_block1
+	JNZ         step13AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step14AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step14AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step14AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00004800, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   295936(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   371392(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   412864(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step14AVX512_block1:
+TEXT ·step14AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         295936(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         371392(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         412864(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -18925,20 +19650,25 @@ step14AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step14AVX512_vic2:
+step14AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step14AVX512_trow3:
+step14AVX512In_trow2:
 	MOVQ $0x00000004, R15
 
-step14AVX512_tcol4:
+step14AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -19278,31 +20008,68 @@ step14AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step14AVX512_tcol4
+	JNZ          step14AVX512In_tcol3
 	ADDQ         $0x00000e00, R12
 	DECQ         R11
-	JNZ          step14AVX512_trow3
+	JNZ          step14AVX512In_trow2
 	ADDQ         $0x00005100, R8
 	DECQ         CX
-	JNZ          step14AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         620352(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         812032(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step14AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step14AVX512_xi5:
+// func step14AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step14AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   295936(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   371392(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00004800, R11, SI
+	LEAQ   412864(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   620352(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   812032(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step14AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step14AVX512_ptile6:
+step14AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step14AVX512_pcol7:
+step14AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -19323,7 +20090,7 @@ step14AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step14AVX512_pic8:
+step14AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -19743,7 +20510,7 @@ step14AVX512_pic8:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step14AVX512_pic8
+	JNZ          step14AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -19763,16 +20530,45 @@ step14AVX512_pic8:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step14AVX512_pcol7
+	JNZ          step14AVX512Gemm_pcol3
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000800, R13
 	DECQ         40(SP)
-	JNZ          step14AVX512_ptile6
+	JNZ          step14AVX512Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step14AVX512_xi5
+	JNZ          step14AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step14AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step14AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         295936(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         371392(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00004800, R11, SI
+	LEAQ         412864(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -19784,28 +20580,40 @@ step14AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000400, R11, R11
+	ADDQ         R11, R8
 	LEAQ         811904(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step14AVX512_ocb9:
+step14AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step14AVX512_trow10:
+step14AVX512Out_trow2:
 	MOVQ $0x00000004, R15
 
-step14AVX512_tcol11:
+step14AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     12288(R8), Z1
 	VMOVUPS     24576(R8), Z2
@@ -20068,21 +20876,16 @@ step14AVX512_tcol11:
 	ADDQ        $0x00000100, R13
 	ADDQ        $0x00000100, R14
 	DECQ        R15
-	JNZ         step14AVX512_tcol11
+	JNZ         step14AVX512Out_tcol3
 	ADDQ        $0x00000e00, R13
 	ADDQ        $0x00000e00, R14
 	DECQ        R11
-	JNZ         step14AVX512_trow10
+	JNZ         step14AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00005100, 136(SP)
 	ADDQ        $0x00005100, 144(SP)
 	DECQ        128(SP)
-	JNZ         step14AVX512_ocb9
-	ADDQ        $0x00004800, 88(SP)
-	ADDQ        $0x00004800, 96(SP)
-	ADDQ        $0x00004800, 104(SP)
-	DECQ        112(SP)
-	JNZ         step14AVX512_block1
+	JNZ         step14AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -27173,37 +27976,32 @@ step15AVX512_ic5:
 	VZEROUPPER
 	RET
 
-// func step16AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step16AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step16AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00001000, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   453120(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   478720(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step16AVX512_block1:
+TEXT ·step16AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453120(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001000, R11, SI
+	LEAQ         478720(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -27214,20 +28012,25 @@ step16AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step16AVX512_vic2:
+step16AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step16AVX512_trow3:
+step16AVX512In_trow2:
 	MOVQ $0x00000002, R15
 
-step16AVX512_tcol4:
+step16AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -27567,31 +28370,68 @@ step16AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step16AVX512_tcol4
+	JNZ          step16AVX512In_tcol3
 	ADDQ         $0x00000800, R12
 	DECQ         R11
-	JNZ          step16AVX512_trow3
+	JNZ          step16AVX512In_trow2
 	ADDQ         $0x00001900, R8
 	DECQ         CX
-	JNZ          step16AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         959744(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step16AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step16AVX512_xi5:
+// func step16AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step16AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   453120(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00001000, R11, SI
+	LEAQ   478720(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   959744(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step16AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step16AVX512_ptile6:
+step16AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step16AVX512_pcol7:
+step16AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -27604,7 +28444,7 @@ step16AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step16AVX512_pic8:
+step16AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -27832,7 +28672,7 @@ step16AVX512_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step16AVX512_pic8
+	JNZ          step16AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -27844,16 +28684,45 @@ step16AVX512_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step16AVX512_pcol7
+	JNZ          step16AVX512Gemm_pcol3
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
 	DECQ         40(SP)
-	JNZ          step16AVX512_ptile6
+	JNZ          step16AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step16AVX512_xi5
+	JNZ          step16AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step16AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step16AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453120(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001000, R11, SI
+	LEAQ         478720(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -27864,28 +28733,40 @@ step16AVX512_pic8:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z10
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         959488(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step16AVX512_ocb9:
+step16AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step16AVX512_trow10:
+step16AVX512Out_trow2:
 	MOVQ $0x00000002, R15
 
-step16AVX512_tcol11:
+step16AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -28115,20 +28996,15 @@ step16AVX512_tcol11:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step16AVX512_tcol11
+	JNZ         step16AVX512Out_tcol3
 	ADDQ        $0x00000600, R13
 	DECQ        R11
-	JNZ         step16AVX512_trow10
+	JNZ         step16AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00001000, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step16AVX512_ocb9
-	ADDQ        $0x00001400, 88(SP)
-	ADDQ        $0x00001000, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step16AVX512_block1
+	JNZ         step16AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -29107,37 +29983,32 @@ step17AVX512_ic5:
 	VZEROUPPER
 	RET
 
-// func step18AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step18AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step18AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   453120(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   495808(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step18AVX512_block1:
+TEXT ·step18AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453120(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         495808(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -29148,20 +30019,25 @@ step18AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step18AVX512_vic2:
+step18AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step18AVX512_trow3:
+step18AVX512In_trow2:
 	MOVQ $0x00000002, R15
 
-step18AVX512_tcol4:
+step18AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -29501,31 +30377,68 @@ step18AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step18AVX512_tcol4
+	JNZ          step18AVX512In_tcol3
 	ADDQ         $0x00000800, R12
 	DECQ         R11
-	JNZ          step18AVX512_trow3
+	JNZ          step18AVX512In_trow2
 	ADDQ         $0x00001900, R8
 	DECQ         CX
-	JNZ          step18AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         1549824(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step18AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step18AVX512_xi5:
+// func step18AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step18AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   453120(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   495808(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   1549824(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step18AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step18AVX512_ptile6:
+step18AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step18AVX512_pcol7:
+step18AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -29538,7 +30451,7 @@ step18AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step18AVX512_pic8:
+step18AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -29766,7 +30679,7 @@ step18AVX512_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step18AVX512_pic8
+	JNZ          step18AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -29778,16 +30691,45 @@ step18AVX512_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step18AVX512_pcol7
+	JNZ          step18AVX512Gemm_pcol3
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
 	DECQ         40(SP)
-	JNZ          step18AVX512_ptile6
+	JNZ          step18AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step18AVX512_xi5
+	JNZ          step18AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step18AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step18AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453120(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         495808(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -29799,28 +30741,40 @@ step18AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         1549568(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step18AVX512_ocb9:
+step18AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step18AVX512_trow10:
+step18AVX512Out_trow2:
 	MOVQ $0x00000002, R15
 
-step18AVX512_tcol11:
+step18AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -30066,54 +31020,44 @@ step18AVX512_tcol11:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step18AVX512_tcol11
+	JNZ         step18AVX512Out_tcol3
 	ADDQ        $0x00000800, R13
 	DECQ        R11
-	JNZ         step18AVX512_trow10
+	JNZ         step18AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00001900, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step18AVX512_ocb9
-	ADDQ        $0x00001400, 88(SP)
-	ADDQ        $0x00001400, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step18AVX512_block1
+	JNZ         step18AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step19AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step19AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step19AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   495104(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   521408(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   453824(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step19AVX512_block1:
+TEXT ·step19AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         495104(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         521408(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453824(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -30124,20 +31068,25 @@ step19AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step19AVX512_vic2:
+step19AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step19AVX512_trow3:
+step19AVX512In_trow2:
 	MOVQ $0x00000002, R15
 
-step19AVX512_tcol4:
+step19AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -30477,31 +31426,68 @@ step19AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step19AVX512_tcol4
+	JNZ          step19AVX512In_tcol3
 	ADDQ         $0x00000800, R12
 	DECQ         R11
-	JNZ          step19AVX512_trow3
+	JNZ          step19AVX512In_trow2
 	ADDQ         $0x00001900, R8
 	DECQ         CX
-	JNZ          step19AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         2139904(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step19AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step19AVX512_xi5:
+// func step19AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step19AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   495104(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   521408(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   453824(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   2139904(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step19AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step19AVX512_ptile6:
+step19AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step19AVX512_pcol7:
+step19AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -30514,7 +31500,7 @@ step19AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step19AVX512_pic8:
+step19AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -30742,7 +31728,7 @@ step19AVX512_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step19AVX512_pic8
+	JNZ          step19AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -30754,16 +31740,45 @@ step19AVX512_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step19AVX512_pcol7
+	JNZ          step19AVX512Gemm_pcol3
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
 	DECQ         40(SP)
-	JNZ          step19AVX512_ptile6
+	JNZ          step19AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step19AVX512_xi5
+	JNZ          step19AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step19AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step19AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         495104(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         521408(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453824(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -30775,28 +31790,40 @@ step19AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         2139648(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step19AVX512_ocb9:
+step19AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step19AVX512_trow10:
+step19AVX512Out_trow2:
 	MOVQ $0x00000002, R15
 
-step19AVX512_tcol11:
+step19AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -31059,55 +32086,45 @@ step19AVX512_tcol11:
 	ADDQ        $0x00000100, R13
 	ADDQ        $0x00000100, R14
 	DECQ        R15
-	JNZ         step19AVX512_tcol11
+	JNZ         step19AVX512Out_tcol3
 	ADDQ        $0x00000800, R13
 	ADDQ        $0x00000800, R14
 	DECQ        R11
-	JNZ         step19AVX512_trow10
+	JNZ         step19AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00001900, 136(SP)
 	ADDQ        $0x00001900, 144(SP)
 	DECQ        128(SP)
-	JNZ         step19AVX512_ocb9
-	ADDQ        $0x00001400, 88(SP)
-	ADDQ        $0x00001400, 96(SP)
-	ADDQ        $0x00001400, 104(SP)
-	DECQ        112(SP)
-	JNZ         step19AVX512_block1
+	JNZ         step19AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step20AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step20AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step20AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   520704(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   453824(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step20AVX512_block1:
+TEXT ·step20AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         520704(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453824(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -31118,20 +32135,25 @@ step20AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step20AVX512_vic2:
+step20AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step20AVX512_trow3:
+step20AVX512In_trow2:
 	MOVQ $0x00000002, R15
 
-step20AVX512_tcol4:
+step20AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -31471,31 +32493,68 @@ step20AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step20AVX512_tcol4
+	JNZ          step20AVX512In_tcol3
 	ADDQ         $0x00000800, R12
 	DECQ         R11
-	JNZ          step20AVX512_trow3
+	JNZ          step20AVX512In_trow2
 	ADDQ         $0x00001900, R8
 	DECQ         CX
-	JNZ          step20AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         2729984(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step20AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step20AVX512_xi5:
+// func step20AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step20AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   520704(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   453824(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   2729984(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step20AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step20AVX512_ptile6:
+step20AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step20AVX512_pcol7:
+step20AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -31508,7 +32567,7 @@ step20AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step20AVX512_pic8:
+step20AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -31736,7 +32795,7 @@ step20AVX512_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step20AVX512_pic8
+	JNZ          step20AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -31748,16 +32807,45 @@ step20AVX512_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step20AVX512_pcol7
+	JNZ          step20AVX512Gemm_pcol3
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
 	DECQ         40(SP)
-	JNZ          step20AVX512_ptile6
+	JNZ          step20AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step20AVX512_xi5
+	JNZ          step20AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step20AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step20AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         520704(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453824(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -31769,28 +32857,40 @@ step20AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         2729728(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step20AVX512_ocb9:
+step20AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step20AVX512_trow10:
+step20AVX512Out_trow2:
 	MOVQ $0x00000002, R15
 
-step20AVX512_tcol11:
+step20AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -32036,54 +33136,44 @@ step20AVX512_tcol11:
 	ADDQ        $0x00000040, R8
 	ADDQ        $0x00000100, R13
 	DECQ        R15
-	JNZ         step20AVX512_tcol11
+	JNZ         step20AVX512Out_tcol3
 	ADDQ        $0x00000800, R13
 	DECQ        R11
-	JNZ         step20AVX512_trow10
+	JNZ         step20AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00001900, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step20AVX512_ocb9
-	ADDQ        $0x00001400, 88(SP)
-	ADDQ        $0x00001400, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step20AVX512_block1
+	JNZ         step20AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step21AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step21AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step21AVX512(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00001000, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00001400, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   453120(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   478720(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   521408(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step21AVX512_block1:
+TEXT ·step21AVX512In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453120(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001000, R11, SI
+	LEAQ         478720(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         521408(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -32094,20 +33184,25 @@ step21AVX512_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step21AVX512_vic2:
+step21AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step21AVX512_trow3:
+step21AVX512In_trow2:
 	MOVQ $0x00000002, R15
 
-step21AVX512_tcol4:
+step21AVX512In_tcol3:
 	VMOVUPS      (R12), Z0
 	VMOVUPS      64(R12), Z1
 	VMOVUPS      128(R12), Z2
@@ -32447,31 +33542,68 @@ step21AVX512_tcol4:
 	ADDQ         $0x00000100, R12
 	ADDQ         $0x00000040, DX
 	DECQ         R15
-	JNZ          step21AVX512_tcol4
+	JNZ          step21AVX512In_tcol3
 	ADDQ         $0x00000800, R12
 	DECQ         R11
-	JNZ          step21AVX512_trow3
+	JNZ          step21AVX512In_trow2
 	ADDQ         $0x00001900, R8
 	DECQ         CX
-	JNZ          step21AVX512_vic2
-	LEAQ         546624(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583488(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         3320064(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step21AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step21AVX512_xi5:
+// func step21AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step21AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   453120(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00001000, R11, SI
+	LEAQ   478720(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00001400, R11, SI
+	LEAQ   521408(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   546624(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583488(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   3320064(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step21AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step21AVX512_ptile6:
+step21AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step21AVX512_pcol7:
+step21AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -32484,7 +33616,7 @@ step21AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step21AVX512_pic8:
+step21AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -32712,7 +33844,7 @@ step21AVX512_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step21AVX512_pic8
+	JNZ          step21AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -32724,16 +33856,45 @@ step21AVX512_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step21AVX512_pcol7
+	JNZ          step21AVX512Gemm_pcol3
 	ADDQ         $0x00002000, R12
 	ADDQ         $0x00000200, R13
 	DECQ         40(SP)
-	JNZ          step21AVX512_ptile6
+	JNZ          step21AVX512Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step21AVX512_xi5
+	JNZ          step21AVX512Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step21AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step21AVX512Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         453120(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00001000, R11, SI
+	LEAQ         478720(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00001400, R11, SI
+	LEAQ         521408(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -32745,28 +33906,40 @@ step21AVX512_pic8:
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000100, R11, R11
+	ADDQ         R11, R8
 	LEAQ         3319808(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000040, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step21AVX512_ocb9:
+step21AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step21AVX512_trow10:
+step21AVX512Out_trow2:
 	MOVQ $0x00000002, R15
 
-step21AVX512_tcol11:
+step21AVX512Out_tcol3:
 	VMOVUPS     (R8), Z0
 	VMOVUPS     6144(R8), Z1
 	VMOVUPS     12288(R8), Z2
@@ -33029,21 +34202,16 @@ step21AVX512_tcol11:
 	ADDQ        $0x00000100, R13
 	ADDQ        $0x00000100, R14
 	DECQ        R15
-	JNZ         step21AVX512_tcol11
+	JNZ         step21AVX512Out_tcol3
 	ADDQ        $0x00000600, R13
 	ADDQ        $0x00000800, R14
 	DECQ        R11
-	JNZ         step21AVX512_trow10
+	JNZ         step21AVX512Out_trow2
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00001000, 136(SP)
 	ADDQ        $0x00001900, 144(SP)
 	DECQ        128(SP)
-	JNZ         step21AVX512_ocb9
-	ADDQ        $0x00001400, 88(SP)
-	ADDQ        $0x00001000, 96(SP)
-	ADDQ        $0x00001400, 104(SP)
-	DECQ        112(SP)
-	JNZ         step21AVX512_block1
+	JNZ         step21AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -33819,37 +34987,32 @@ step1AVX2_px3:
 	VZEROUPPER
 	RET
 
-// func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step2AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   36992(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   112096(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step2AVX2_block1:
+TEXT ·step2AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         36992(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         112096(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -33860,20 +35023,25 @@ step2AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step2AVX2_vic2:
+step2AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step2AVX2_trow3:
+step2AVX2In_trow2:
 	MOVQ $0x00000008, R15
 
-step2AVX2_tcol4:
+step2AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -34213,31 +35381,68 @@ step2AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step2AVX2_tcol4
+	JNZ          step2AVX2In_tcol3
 	ADDQ         $0x00000d00, R12
 	DECQ         R11
-	JNZ          step2AVX2_trow3
+	JNZ          step2AVX2In_trow2
 	ADDQ         $0x00009080, R8
 	DECQ         CX
-	JNZ          step2AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         64(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step2AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step2AVX2_xi5:
+// func step2AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step2AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   36992(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   112096(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   64(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step2AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step2AVX2_ptile6:
+step2AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step2AVX2_pcol7:
+step2AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -34254,7 +35459,7 @@ step2AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step2AVX2_pic8:
+step2AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -34418,7 +35623,7 @@ step2AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step2AVX2_pic8
+	JNZ          step2AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -34434,7 +35639,7 @@ step2AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step2AVX2_pcol7
+	JNZ          step2AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -34447,7 +35652,7 @@ step2AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000002, CX
 
-step2AVX2_pic9:
+step2AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -34563,7 +35768,7 @@ step2AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step2AVX2_pic9
+	JNZ          step2AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -34575,12 +35780,41 @@ step2AVX2_pic9:
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step2AVX2_ptile6
+	JNZ          step2AVX2Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step2AVX2_xi5
+	JNZ          step2AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step2AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step2AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         36992(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         112096(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -34592,28 +35826,40 @@ step2AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         (BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step2AVX2_ocb10:
+step2AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step2AVX2_trow11:
+step2AVX2Out_trow2:
 	MOVQ $0x00000008, R15
 
-step2AVX2_tcol12:
+step2AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -34859,54 +36105,44 @@ step2AVX2_tcol12:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step2AVX2_tcol12
+	JNZ         step2AVX2Out_tcol3
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
-	JNZ         step2AVX2_trow11
+	JNZ         step2AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00009080, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step2AVX2_ocb10
-	ADDQ        $0x00002200, 88(SP)
-	ADDQ        $0x00002200, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step2AVX2_block1
+	JNZ         step2AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step3AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   110976(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   186080(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   38112(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step3AVX2_block1:
+TEXT ·step3AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         110976(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         186080(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         38112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -34917,20 +36153,25 @@ step3AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step3AVX2_vic2:
+step3AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step3AVX2_trow3:
+step3AVX2In_trow2:
 	MOVQ $0x00000008, R15
 
-step3AVX2_tcol4:
+step3AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -35270,31 +36511,68 @@ step3AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step3AVX2_tcol4
+	JNZ          step3AVX2In_tcol3
 	ADDQ         $0x00000d00, R12
 	DECQ         R11
-	JNZ          step3AVX2_trow3
+	JNZ          step3AVX2In_trow2
 	ADDQ         $0x00009080, R8
 	DECQ         CX
-	JNZ          step3AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         36992(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step3AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step3AVX2_xi5:
+// func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step3AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   110976(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   186080(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   38112(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   36992(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step3AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step3AVX2_ptile6:
+step3AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step3AVX2_pcol7:
+step3AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -35311,7 +36589,7 @@ step3AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step3AVX2_pic8:
+step3AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -35475,7 +36753,7 @@ step3AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step3AVX2_pic8
+	JNZ          step3AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -35491,7 +36769,7 @@ step3AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step3AVX2_pcol7
+	JNZ          step3AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -35504,7 +36782,7 @@ step3AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000002, CX
 
-step3AVX2_pic9:
+step3AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -35620,7 +36898,7 @@ step3AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step3AVX2_pic9
+	JNZ          step3AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -35632,12 +36910,41 @@ step3AVX2_pic9:
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step3AVX2_ptile6
+	JNZ          step3AVX2Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step3AVX2_xi5
+	JNZ          step3AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step3AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step3AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         110976(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         186080(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         38112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -35649,28 +36956,40 @@ step3AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         36928(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step3AVX2_ocb10:
+step3AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step3AVX2_trow11:
+step3AVX2Out_trow2:
 	MOVQ $0x00000008, R15
 
-step3AVX2_tcol12:
+step3AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -35933,55 +37252,45 @@ step3AVX2_tcol12:
 	ADDQ        $0x00000080, R13
 	ADDQ        $0x00000080, R14
 	DECQ        R15
-	JNZ         step3AVX2_tcol12
+	JNZ         step3AVX2Out_tcol3
 	ADDQ        $0x00000d00, R13
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
-	JNZ         step3AVX2_trow11
+	JNZ         step3AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00009080, 136(SP)
 	ADDQ        $0x00009080, 144(SP)
 	DECQ        128(SP)
-	JNZ         step3AVX2_ocb10
-	ADDQ        $0x00002200, 88(SP)
-	ADDQ        $0x00002200, 96(SP)
-	ADDQ        $0x00002200, 104(SP)
-	DECQ        112(SP)
-	JNZ         step3AVX2_block1
+	JNZ         step3AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step4AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   184960(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   38112(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step4AVX2_block1:
+TEXT ·step4AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         184960(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         38112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -35992,20 +37301,25 @@ step4AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step4AVX2_vic2:
+step4AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step4AVX2_trow3:
+step4AVX2In_trow2:
 	MOVQ $0x00000008, R15
 
-step4AVX2_tcol4:
+step4AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -36345,31 +37659,68 @@ step4AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step4AVX2_tcol4
+	JNZ          step4AVX2In_tcol3
 	ADDQ         $0x00000d00, R12
 	DECQ         R11
-	JNZ          step4AVX2_trow3
+	JNZ          step4AVX2In_trow2
 	ADDQ         $0x00009080, R8
 	DECQ         CX
-	JNZ          step4AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         73920(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step4AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step4AVX2_xi5:
+// func step4AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step4AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   184960(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   38112(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   73920(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step4AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step4AVX2_ptile6:
+step4AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step4AVX2_pcol7:
+step4AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -36386,7 +37737,7 @@ step4AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step4AVX2_pic8:
+step4AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -36550,7 +37901,7 @@ step4AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step4AVX2_pic8
+	JNZ          step4AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -36566,7 +37917,7 @@ step4AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step4AVX2_pcol7
+	JNZ          step4AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -36579,7 +37930,7 @@ step4AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000002, CX
 
-step4AVX2_pic9:
+step4AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -36695,7 +38046,7 @@ step4AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step4AVX2_pic9
+	JNZ          step4AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -36707,12 +38058,41 @@ step4AVX2_pic9:
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step4AVX2_ptile6
+	JNZ          step4AVX2Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step4AVX2_xi5
+	JNZ          step4AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step4AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step4AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         184960(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         38112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -36724,28 +38104,40 @@ step4AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         73856(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step4AVX2_ocb10:
+step4AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step4AVX2_trow11:
+step4AVX2Out_trow2:
 	MOVQ $0x00000008, R15
 
-step4AVX2_tcol12:
+step4AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -36991,54 +38383,44 @@ step4AVX2_tcol12:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step4AVX2_tcol12
+	JNZ         step4AVX2Out_tcol3
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
-	JNZ         step4AVX2_trow11
+	JNZ         step4AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00009080, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step4AVX2_ocb10
-	ADDQ        $0x00002200, 88(SP)
-	ADDQ        $0x00002200, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step4AVX2_block1
+	JNZ         step4AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step5AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   36992(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   112096(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   186080(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step5AVX2_block1:
+TEXT ·step5AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         36992(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         112096(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         186080(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -37049,20 +38431,25 @@ step5AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step5AVX2_vic2:
+step5AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step5AVX2_trow3:
+step5AVX2In_trow2:
 	MOVQ $0x00000008, R15
 
-step5AVX2_tcol4:
+step5AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -37402,31 +38789,68 @@ step5AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step5AVX2_tcol4
+	JNZ          step5AVX2In_tcol3
 	ADDQ         $0x00000d00, R12
 	DECQ         R11
-	JNZ          step5AVX2_trow3
+	JNZ          step5AVX2In_trow2
 	ADDQ         $0x00009080, R8
 	DECQ         CX
-	JNZ          step5AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         110848(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step5AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step5AVX2_xi5:
+// func step5AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step5AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   36992(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   112096(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   186080(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   110848(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step5AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step5AVX2_ptile6:
+step5AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step5AVX2_pcol7:
+step5AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -37443,7 +38867,7 @@ step5AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step5AVX2_pic8:
+step5AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -37607,7 +39031,7 @@ step5AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step5AVX2_pic8
+	JNZ          step5AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -37623,7 +39047,7 @@ step5AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step5AVX2_pcol7
+	JNZ          step5AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -37636,7 +39060,7 @@ step5AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000002, CX
 
-step5AVX2_pic9:
+step5AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -37752,7 +39176,7 @@ step5AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step5AVX2_pic9
+	JNZ          step5AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -37764,12 +39188,41 @@ step5AVX2_pic9:
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step5AVX2_ptile6
+	JNZ          step5AVX2Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step5AVX2_xi5
+	JNZ          step5AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step5AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step5AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         36992(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         112096(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         186080(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -37781,28 +39234,40 @@ step5AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         110784(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step5AVX2_ocb10:
+step5AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step5AVX2_trow11:
+step5AVX2Out_trow2:
 	MOVQ $0x00000008, R15
 
-step5AVX2_tcol12:
+step5AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -38065,55 +39530,45 @@ step5AVX2_tcol12:
 	ADDQ        $0x00000080, R13
 	ADDQ        $0x00000080, R14
 	DECQ        R15
-	JNZ         step5AVX2_tcol12
+	JNZ         step5AVX2Out_tcol3
 	ADDQ        $0x00000d00, R13
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
-	JNZ         step5AVX2_trow11
+	JNZ         step5AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00009080, 136(SP)
 	ADDQ        $0x00009080, 144(SP)
 	DECQ        128(SP)
-	JNZ         step5AVX2_ocb10
-	ADDQ        $0x00002200, 88(SP)
-	ADDQ        $0x00002200, 96(SP)
-	ADDQ        $0x00002200, 104(SP)
-	DECQ        112(SP)
-	JNZ         step5AVX2_block1
+	JNZ         step5AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step6AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step6AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step6AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   110976(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   38112(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step6AVX2_block1:
+TEXT ·step6AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         110976(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         38112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -38124,20 +39579,25 @@ step6AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step6AVX2_vic2:
+step6AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step6AVX2_trow3:
+step6AVX2In_trow2:
 	MOVQ $0x00000008, R15
 
-step6AVX2_tcol4:
+step6AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -38477,31 +39937,68 @@ step6AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step6AVX2_tcol4
+	JNZ          step6AVX2In_tcol3
 	ADDQ         $0x00000d00, R12
 	DECQ         R11
-	JNZ          step6AVX2_trow3
+	JNZ          step6AVX2In_trow2
 	ADDQ         $0x00009080, R8
 	DECQ         CX
-	JNZ          step6AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         147776(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step6AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step6AVX2_xi5:
+// func step6AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step6AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   110976(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   38112(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   147776(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step6AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step6AVX2_ptile6:
+step6AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step6AVX2_pcol7:
+step6AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -38518,7 +40015,7 @@ step6AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step6AVX2_pic8:
+step6AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -38682,7 +40179,7 @@ step6AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step6AVX2_pic8
+	JNZ          step6AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -38698,7 +40195,7 @@ step6AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step6AVX2_pcol7
+	JNZ          step6AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -38711,7 +40208,7 @@ step6AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000002, CX
 
-step6AVX2_pic9:
+step6AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -38827,7 +40324,7 @@ step6AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step6AVX2_pic9
+	JNZ          step6AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -38839,12 +40336,41 @@ step6AVX2_pic9:
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step6AVX2_ptile6
+	JNZ          step6AVX2Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step6AVX2_xi5
+	JNZ          step6AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step6AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step6AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         110976(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         38112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -38856,28 +40382,40 @@ step6AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         147712(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step6AVX2_ocb10:
+step6AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step6AVX2_trow11:
+step6AVX2Out_trow2:
 	MOVQ $0x00000008, R15
 
-step6AVX2_tcol12:
+step6AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -39123,54 +40661,44 @@ step6AVX2_tcol12:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step6AVX2_tcol12
+	JNZ         step6AVX2Out_tcol3
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
-	JNZ         step6AVX2_trow11
+	JNZ         step6AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00009080, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step6AVX2_ocb10
-	ADDQ        $0x00002200, 88(SP)
-	ADDQ        $0x00002200, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step6AVX2_block1
+	JNZ         step6AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step7AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step7AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step7AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00002200, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   36992(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   186080(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   112096(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step7AVX2_block1:
+TEXT ·step7AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         36992(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         186080(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         112096(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -39181,20 +40709,25 @@ step7AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000002, CX
+	MOVQ         72(SP), CX
 
-step7AVX2_vic2:
+step7AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step7AVX2_trow3:
+step7AVX2In_trow2:
 	MOVQ $0x00000008, R15
 
-step7AVX2_tcol4:
+step7AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -39534,31 +41067,68 @@ step7AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step7AVX2_tcol4
+	JNZ          step7AVX2In_tcol3
 	ADDQ         $0x00000d00, R12
 	DECQ         R11
-	JNZ          step7AVX2_trow3
+	JNZ          step7AVX2In_trow2
 	ADDQ         $0x00009080, R8
 	DECQ         CX
-	JNZ          step7AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         184704(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step7AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step7AVX2_xi5:
+// func step7AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step7AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   36992(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   186080(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00002200, R11, SI
+	LEAQ   112096(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   184704(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step7AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step7AVX2_ptile6:
+step7AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step7AVX2_pcol7:
+step7AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -39575,7 +41145,7 @@ step7AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step7AVX2_pic8:
+step7AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -39739,7 +41309,7 @@ step7AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step7AVX2_pic8
+	JNZ          step7AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -39755,7 +41325,7 @@ step7AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step7AVX2_pcol7
+	JNZ          step7AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -39768,7 +41338,7 @@ step7AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000002, CX
 
-step7AVX2_pic9:
+step7AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -39884,7 +41454,7 @@ step7AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step7AVX2_pic9
+	JNZ          step7AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -39896,12 +41466,41 @@ step7AVX2_pic9:
 	ADDQ         $0x00000400, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step7AVX2_ptile6
+	JNZ          step7AVX2Gemm_ptile2
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000400, R10
 	DECQ         120(SP)
-	JNZ          step7AVX2_xi5
+	JNZ          step7AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step7AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step7AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         36992(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         186080(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002200, R11, SI
+	LEAQ         112096(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -39913,28 +41512,40 @@ step7AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         184640(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step7AVX2_ocb10:
+step7AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step7AVX2_trow11:
+step7AVX2Out_trow2:
 	MOVQ $0x00000008, R15
 
-step7AVX2_tcol12:
+step7AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -40197,21 +41808,16 @@ step7AVX2_tcol12:
 	ADDQ        $0x00000080, R13
 	ADDQ        $0x00000080, R14
 	DECQ        R15
-	JNZ         step7AVX2_tcol12
+	JNZ         step7AVX2Out_tcol3
 	ADDQ        $0x00000d00, R13
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
-	JNZ         step7AVX2_trow11
+	JNZ         step7AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00009080, 136(SP)
 	ADDQ        $0x00009080, 144(SP)
 	DECQ        128(SP)
-	JNZ         step7AVX2_ocb10
-	ADDQ        $0x00002200, 88(SP)
-	ADDQ        $0x00002200, 96(SP)
-	ADDQ        $0x00002200, 104(SP)
-	DECQ        112(SP)
-	JNZ         step7AVX2_block1
+	JNZ         step7AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -42811,37 +44417,32 @@ step8AVX2_ic5:
 	VZEROUPPER
 	RET
 
-// func step9AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step9AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step9AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002000, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   258944(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   300416(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step9AVX2_block1:
+TEXT ·step9AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         258944(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002000, R11, SI
+	LEAQ         300416(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -42852,20 +44453,25 @@ step9AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step9AVX2_vic2:
+step9AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step9AVX2_trow3:
+step9AVX2In_trow2:
 	MOVQ $0x00000004, R15
 
-step9AVX2_tcol4:
+step9AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -43205,31 +44811,68 @@ step9AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step9AVX2_tcol4
+	JNZ          step9AVX2In_tcol3
 	ADDQ         $0x00000700, R12
 	DECQ         R11
-	JNZ          step9AVX2_trow3
+	JNZ          step9AVX2In_trow2
 	ADDQ         $0x00002880, R8
 	DECQ         CX
-	JNZ          step9AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583360(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         221696(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step9AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step9AVX2_xi5:
+// func step9AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step9AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   258944(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002000, R11, SI
+	LEAQ   300416(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583360(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   221696(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step9AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step9AVX2_ptile6:
+step9AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step9AVX2_pcol7:
+step9AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -43246,7 +44889,7 @@ step9AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step9AVX2_pic8:
+step9AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -43410,7 +45053,7 @@ step9AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step9AVX2_pic8
+	JNZ          step9AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -43426,7 +45069,7 @@ step9AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step9AVX2_pcol7
+	JNZ          step9AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -43439,7 +45082,7 @@ step9AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000004, CX
 
-step9AVX2_pic9:
+step9AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -43555,7 +45198,7 @@ step9AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step9AVX2_pic9
+	JNZ          step9AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -43567,12 +45210,41 @@ step9AVX2_pic9:
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step9AVX2_ptile6
+	JNZ          step9AVX2Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step9AVX2_xi5
+	JNZ          step9AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step9AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step9AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         258944(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002000, R11, SI
+	LEAQ         300416(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -43583,28 +45255,40 @@ step9AVX2_pic9:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y10
 	LEAQ         583360(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         221568(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step9AVX2_ocb10:
+step9AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step9AVX2_trow11:
+step9AVX2Out_trow2:
 	MOVQ $0x00000004, R15
 
-step9AVX2_tcol12:
+step9AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     12288(R8), Y1
 	VMOVUPS     24576(R8), Y2
@@ -43834,20 +45518,15 @@ step9AVX2_tcol12:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step9AVX2_tcol12
+	JNZ         step9AVX2Out_tcol3
 	ADDQ        $0x00000600, R13
 	DECQ        R11
-	JNZ         step9AVX2_trow11
+	JNZ         step9AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00002000, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step9AVX2_ocb10
-	ADDQ        $0x00002400, 88(SP)
-	ADDQ        $0x00002000, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step9AVX2_block1
+	JNZ         step9AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -44291,37 +45970,32 @@ step10AVX2_ic5:
 	VZEROUPPER
 	RET
 
-// func step11AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step11AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step11AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   258944(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   333792(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step11AVX2_block1:
+TEXT ·step11AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         258944(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         333792(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -44332,20 +46006,25 @@ step11AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step11AVX2_vic2:
+step11AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step11AVX2_trow3:
+step11AVX2In_trow2:
 	MOVQ $0x00000004, R15
 
-step11AVX2_tcol4:
+step11AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -44685,31 +46364,68 @@ step11AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step11AVX2_tcol4
+	JNZ          step11AVX2In_tcol3
 	ADDQ         $0x00000700, R12
 	DECQ         R11
-	JNZ          step11AVX2_trow3
+	JNZ          step11AVX2In_trow2
 	ADDQ         $0x00002880, R8
 	DECQ         CX
-	JNZ          step11AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583360(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         369280(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step11AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step11AVX2_xi5:
+// func step11AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step11AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   258944(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   333792(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583360(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   369280(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step11AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step11AVX2_ptile6:
+step11AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step11AVX2_pcol7:
+step11AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -44726,7 +46442,7 @@ step11AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step11AVX2_pic8:
+step11AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -44890,7 +46606,7 @@ step11AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step11AVX2_pic8
+	JNZ          step11AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -44906,7 +46622,7 @@ step11AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step11AVX2_pcol7
+	JNZ          step11AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -44919,7 +46635,7 @@ step11AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000004, CX
 
-step11AVX2_pic9:
+step11AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -45035,7 +46751,7 @@ step11AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step11AVX2_pic9
+	JNZ          step11AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -45047,12 +46763,41 @@ step11AVX2_pic9:
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step11AVX2_ptile6
+	JNZ          step11AVX2Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step11AVX2_xi5
+	JNZ          step11AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step11AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step11AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         258944(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         333792(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -45064,28 +46809,40 @@ step11AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         369152(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step11AVX2_ocb10:
+step11AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step11AVX2_trow11:
+step11AVX2Out_trow2:
 	MOVQ $0x00000004, R15
 
-step11AVX2_tcol12:
+step11AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     12288(R8), Y1
 	VMOVUPS     24576(R8), Y2
@@ -45331,54 +47088,44 @@ step11AVX2_tcol12:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step11AVX2_tcol12
+	JNZ         step11AVX2Out_tcol3
 	ADDQ        $0x00000700, R13
 	DECQ        R11
-	JNZ         step11AVX2_trow11
+	JNZ         step11AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00002880, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step11AVX2_ocb10
-	ADDQ        $0x00002400, 88(SP)
-	ADDQ        $0x00002400, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step11AVX2_block1
+	JNZ         step11AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step12AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step12AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step12AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   333184(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   375264(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   259552(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step12AVX2_block1:
+TEXT ·step12AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         333184(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         375264(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         259552(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -45389,20 +47136,25 @@ step12AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step12AVX2_vic2:
+step12AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step12AVX2_trow3:
+step12AVX2In_trow2:
 	MOVQ $0x00000004, R15
 
-step12AVX2_tcol4:
+step12AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -45742,31 +47494,68 @@ step12AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step12AVX2_tcol4
+	JNZ          step12AVX2In_tcol3
 	ADDQ         $0x00000700, R12
 	DECQ         R11
-	JNZ          step12AVX2_trow3
+	JNZ          step12AVX2In_trow2
 	ADDQ         $0x00002880, R8
 	DECQ         CX
-	JNZ          step12AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583360(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         516864(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step12AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step12AVX2_xi5:
+// func step12AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step12AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   333184(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   375264(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   259552(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583360(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   516864(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step12AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step12AVX2_ptile6:
+step12AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step12AVX2_pcol7:
+step12AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -45783,7 +47572,7 @@ step12AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step12AVX2_pic8:
+step12AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -45947,7 +47736,7 @@ step12AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step12AVX2_pic8
+	JNZ          step12AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -45963,7 +47752,7 @@ step12AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step12AVX2_pcol7
+	JNZ          step12AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -45976,7 +47765,7 @@ step12AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000004, CX
 
-step12AVX2_pic9:
+step12AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -46092,7 +47881,7 @@ step12AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step12AVX2_pic9
+	JNZ          step12AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -46104,12 +47893,41 @@ step12AVX2_pic9:
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step12AVX2_ptile6
+	JNZ          step12AVX2Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step12AVX2_xi5
+	JNZ          step12AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step12AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step12AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         333184(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         375264(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         259552(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -46121,28 +47939,40 @@ step12AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         516736(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step12AVX2_ocb10:
+step12AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step12AVX2_trow11:
+step12AVX2Out_trow2:
 	MOVQ $0x00000004, R15
 
-step12AVX2_tcol12:
+step12AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     12288(R8), Y1
 	VMOVUPS     24576(R8), Y2
@@ -46405,55 +48235,45 @@ step12AVX2_tcol12:
 	ADDQ        $0x00000080, R13
 	ADDQ        $0x00000080, R14
 	DECQ        R15
-	JNZ         step12AVX2_tcol12
+	JNZ         step12AVX2Out_tcol3
 	ADDQ        $0x00000700, R13
 	ADDQ        $0x00000700, R14
 	DECQ        R11
-	JNZ         step12AVX2_trow11
+	JNZ         step12AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00002880, 136(SP)
 	ADDQ        $0x00002880, 144(SP)
 	DECQ        128(SP)
-	JNZ         step12AVX2_ocb10
-	ADDQ        $0x00002400, 88(SP)
-	ADDQ        $0x00002400, 96(SP)
-	ADDQ        $0x00002400, 104(SP)
-	DECQ        112(SP)
-	JNZ         step12AVX2_block1
+	JNZ         step12AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step13AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step13AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step13AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   374656(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   259552(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step13AVX2_block1:
+TEXT ·step13AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         374656(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         259552(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -46464,20 +48284,25 @@ step13AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step13AVX2_vic2:
+step13AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step13AVX2_trow3:
+step13AVX2In_trow2:
 	MOVQ $0x00000004, R15
 
-step13AVX2_tcol4:
+step13AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -46817,31 +48642,68 @@ step13AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step13AVX2_tcol4
+	JNZ          step13AVX2In_tcol3
 	ADDQ         $0x00000700, R12
 	DECQ         R11
-	JNZ          step13AVX2_trow3
+	JNZ          step13AVX2In_trow2
 	ADDQ         $0x00002880, R8
 	DECQ         CX
-	JNZ          step13AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583360(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         664448(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step13AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step13AVX2_xi5:
+// func step13AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step13AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   374656(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   259552(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583360(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   664448(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step13AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step13AVX2_ptile6:
+step13AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step13AVX2_pcol7:
+step13AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -46858,7 +48720,7 @@ step13AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step13AVX2_pic8:
+step13AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -47022,7 +48884,7 @@ step13AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step13AVX2_pic8
+	JNZ          step13AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -47038,7 +48900,7 @@ step13AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step13AVX2_pcol7
+	JNZ          step13AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -47051,7 +48913,7 @@ step13AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000004, CX
 
-step13AVX2_pic9:
+step13AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -47167,7 +49029,7 @@ step13AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step13AVX2_pic9
+	JNZ          step13AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -47179,12 +49041,41 @@ step13AVX2_pic9:
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step13AVX2_ptile6
+	JNZ          step13AVX2Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step13AVX2_xi5
+	JNZ          step13AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step13AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step13AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         374656(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         259552(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -47196,28 +49087,40 @@ step13AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         664320(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step13AVX2_ocb10:
+step13AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step13AVX2_trow11:
+step13AVX2Out_trow2:
 	MOVQ $0x00000004, R15
 
-step13AVX2_tcol12:
+step13AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     12288(R8), Y1
 	VMOVUPS     24576(R8), Y2
@@ -47463,54 +49366,44 @@ step13AVX2_tcol12:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step13AVX2_tcol12
+	JNZ         step13AVX2Out_tcol3
 	ADDQ        $0x00000700, R13
 	DECQ        R11
-	JNZ         step13AVX2_trow11
+	JNZ         step13AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00002880, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step13AVX2_ocb10
-	ADDQ        $0x00002400, 88(SP)
-	ADDQ        $0x00002400, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step13AVX2_block1
+	JNZ         step13AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step14AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step14AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step14AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00002400, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   258944(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   333792(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   375264(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step14AVX2_block1:
+TEXT ·step14AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         258944(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         333792(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         375264(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -47521,20 +49414,25 @@ step14AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000004, CX
+	MOVQ         72(SP), CX
 
-step14AVX2_vic2:
+step14AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000004, R11
 
-step14AVX2_trow3:
+step14AVX2In_trow2:
 	MOVQ $0x00000004, R15
 
-step14AVX2_tcol4:
+step14AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -47874,31 +49772,68 @@ step14AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step14AVX2_tcol4
+	JNZ          step14AVX2In_tcol3
 	ADDQ         $0x00000700, R12
 	DECQ         R11
-	JNZ          step14AVX2_trow3
+	JNZ          step14AVX2In_trow2
 	ADDQ         $0x00002880, R8
 	DECQ         CX
-	JNZ          step14AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         583360(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         812032(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step14AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step14AVX2_xi5:
+// func step14AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step14AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   258944(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   333792(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00002400, R11, SI
+	LEAQ   375264(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R8
+	LEAQ   583360(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000800, R11, R11
+	ADDQ   R11, R9
+	LEAQ   812032(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step14AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step14AVX2_ptile6:
+step14AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step14AVX2_pcol7:
+step14AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -47915,7 +49850,7 @@ step14AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step14AVX2_pic8:
+step14AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -48079,7 +50014,7 @@ step14AVX2_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step14AVX2_pic8
+	JNZ          step14AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -48095,7 +50030,7 @@ step14AVX2_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step14AVX2_pcol7
+	JNZ          step14AVX2Gemm_pcol3
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -48108,7 +50043,7 @@ step14AVX2_pic8:
 	MOVQ         R12, DX
 	MOVQ         $0x00000004, CX
 
-step14AVX2_pic9:
+step14AVX2Gemm_pic5:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -48224,7 +50159,7 @@ step14AVX2_pic9:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step14AVX2_pic9
+	JNZ          step14AVX2Gemm_pic5
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -48236,12 +50171,41 @@ step14AVX2_pic9:
 	ADDQ         $0x00000800, R12
 	ADDQ         $0x00000400, R13
 	DECQ         40(SP)
-	JNZ          step14AVX2_ptile6
+	JNZ          step14AVX2Gemm_ptile2
 	ADDQ         $0x00000800, R8
 	ADDQ         $0x00000800, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step14AVX2_xi5
+	JNZ          step14AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step14AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step14AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         258944(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         333792(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00002400, R11, SI
+	LEAQ         375264(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -48253,28 +50217,40 @@ step14AVX2_pic9:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, R8
 	LEAQ         811904(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step14AVX2_ocb10:
+step14AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000004, R11
 
-step14AVX2_trow11:
+step14AVX2Out_trow2:
 	MOVQ $0x00000004, R15
 
-step14AVX2_tcol12:
+step14AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     12288(R8), Y1
 	VMOVUPS     24576(R8), Y2
@@ -48537,21 +50513,16 @@ step14AVX2_tcol12:
 	ADDQ        $0x00000080, R13
 	ADDQ        $0x00000080, R14
 	DECQ        R15
-	JNZ         step14AVX2_tcol12
+	JNZ         step14AVX2Out_tcol3
 	ADDQ        $0x00000700, R13
 	ADDQ        $0x00000700, R14
 	DECQ        R11
-	JNZ         step14AVX2_trow11
+	JNZ         step14AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00002880, 136(SP)
 	ADDQ        $0x00002880, 144(SP)
 	DECQ        128(SP)
-	JNZ         step14AVX2_ocb10
-	ADDQ        $0x00002400, 88(SP)
-	ADDQ        $0x00002400, 96(SP)
-	ADDQ        $0x00002400, 104(SP)
-	DECQ        112(SP)
-	JNZ         step14AVX2_block1
+	JNZ         step14AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -49664,37 +51635,32 @@ step15AVX2_ic4:
 	VZEROUPPER
 	RET
 
-// func step16AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step16AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step16AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000800, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   416128(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   441728(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step16AVX2_block1:
+TEXT ·step16AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416128(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000800, R11, SI
+	LEAQ         441728(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -49705,20 +51671,25 @@ step16AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000008, CX
+	MOVQ         72(SP), CX
 
-step16AVX2_vic2:
+step16AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step16AVX2_trow3:
+step16AVX2In_trow2:
 	MOVQ $0x00000002, R15
 
-step16AVX2_tcol4:
+step16AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -50058,31 +52029,68 @@ step16AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step16AVX2_tcol4
+	JNZ          step16AVX2In_tcol3
 	ADDQ         $0x00000400, R12
 	DECQ         R11
-	JNZ          step16AVX2_trow3
+	JNZ          step16AVX2In_trow2
 	ADDQ         $0x00000c80, R8
 	DECQ         CX
-	JNZ          step16AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         959744(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step16AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step16AVX2_xi5:
+// func step16AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step16AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   416128(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000800, R11, SI
+	LEAQ   441728(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   959744(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step16AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step16AVX2_ptile6:
+step16AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step16AVX2_pcol7:
+step16AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -50099,7 +52107,7 @@ step16AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step16AVX2_pic8:
+step16AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -50255,7 +52263,7 @@ step16AVX2_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step16AVX2_pic8
+	JNZ          step16AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -50271,21 +52279,21 @@ step16AVX2_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step16AVX2_pcol7
+	JNZ          step16AVX2Gemm_pcol3
 	ADDQ         $0x00001800, R12
 	ADDQ         $0x00000180, R13
 	DECQ         40(SP)
-	JNZ          step16AVX2_ptile6
+	JNZ          step16AVX2Gemm_ptile2
 	LEAQ         12288(R10), R12
 	LEAQ         768(R9), R13
 	MOVQ         $0x00000001, 40(SP)
 
-step16AVX2_ptile9:
+step16AVX2Gemm_ptile5:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step16AVX2_pcol10:
+step16AVX2Gemm_pcol6:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -50298,7 +52306,7 @@ step16AVX2_pcol10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step16AVX2_pic11:
+step16AVX2Gemm_pic7:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -50414,7 +52422,7 @@ step16AVX2_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step16AVX2_pic11
+	JNZ          step16AVX2Gemm_pic7
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -50426,16 +52434,45 @@ step16AVX2_pic11:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step16AVX2_pcol10
+	JNZ          step16AVX2Gemm_pcol6
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000100, R13
 	DECQ         40(SP)
-	JNZ          step16AVX2_ptile9
+	JNZ          step16AVX2Gemm_ptile5
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step16AVX2_xi5
+	JNZ          step16AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step16AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step16AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416128(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000800, R11, SI
+	LEAQ         441728(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -50446,28 +52483,40 @@ step16AVX2_pic11:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y10
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         959488(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000800, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000008, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step16AVX2_ocb12:
+step16AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step16AVX2_trow13:
+step16AVX2Out_trow2:
 	MOVQ $0x00000002, R15
 
-step16AVX2_tcol14:
+step16AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -50697,20 +52746,15 @@ step16AVX2_tcol14:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step16AVX2_tcol14
+	JNZ         step16AVX2Out_tcol3
 	ADDQ        $0x00000300, R13
 	DECQ        R11
-	JNZ         step16AVX2_trow13
+	JNZ         step16AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00000800, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step16AVX2_ocb12
-	ADDQ        $0x00000a00, 88(SP)
-	ADDQ        $0x00000800, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step16AVX2_block1
+	JNZ         step16AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -50935,37 +52979,32 @@ step17AVX2_ic4:
 	VZEROUPPER
 	RET
 
-// func step18AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step18AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step18AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   416128(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   458464(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step18AVX2_block1:
+TEXT ·step18AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416128(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         458464(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -50976,20 +53015,25 @@ step18AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000008, CX
+	MOVQ         72(SP), CX
 
-step18AVX2_vic2:
+step18AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step18AVX2_trow3:
+step18AVX2In_trow2:
 	MOVQ $0x00000002, R15
 
-step18AVX2_tcol4:
+step18AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -51329,31 +53373,68 @@ step18AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step18AVX2_tcol4
+	JNZ          step18AVX2In_tcol3
 	ADDQ         $0x00000400, R12
 	DECQ         R11
-	JNZ          step18AVX2_trow3
+	JNZ          step18AVX2In_trow2
 	ADDQ         $0x00000c80, R8
 	DECQ         CX
-	JNZ          step18AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         1549824(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step18AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step18AVX2_xi5:
+// func step18AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step18AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   416128(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   458464(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   1549824(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step18AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step18AVX2_ptile6:
+step18AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step18AVX2_pcol7:
+step18AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -51370,7 +53451,7 @@ step18AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step18AVX2_pic8:
+step18AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -51526,7 +53607,7 @@ step18AVX2_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step18AVX2_pic8
+	JNZ          step18AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -51542,21 +53623,21 @@ step18AVX2_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step18AVX2_pcol7
+	JNZ          step18AVX2Gemm_pcol3
 	ADDQ         $0x00001800, R12
 	ADDQ         $0x00000180, R13
 	DECQ         40(SP)
-	JNZ          step18AVX2_ptile6
+	JNZ          step18AVX2Gemm_ptile2
 	LEAQ         12288(R10), R12
 	LEAQ         768(R9), R13
 	MOVQ         $0x00000001, 40(SP)
 
-step18AVX2_ptile9:
+step18AVX2Gemm_ptile5:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step18AVX2_pcol10:
+step18AVX2Gemm_pcol6:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -51569,7 +53650,7 @@ step18AVX2_pcol10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step18AVX2_pic11:
+step18AVX2Gemm_pic7:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -51685,7 +53766,7 @@ step18AVX2_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step18AVX2_pic11
+	JNZ          step18AVX2Gemm_pic7
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -51697,16 +53778,45 @@ step18AVX2_pic11:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step18AVX2_pcol10
+	JNZ          step18AVX2Gemm_pcol6
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000100, R13
 	DECQ         40(SP)
-	JNZ          step18AVX2_ptile9
+	JNZ          step18AVX2Gemm_ptile5
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step18AVX2_xi5
+	JNZ          step18AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step18AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step18AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416128(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         458464(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -51718,28 +53828,40 @@ step18AVX2_pic11:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         1549568(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000008, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step18AVX2_ocb12:
+step18AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step18AVX2_trow13:
+step18AVX2Out_trow2:
 	MOVQ $0x00000002, R15
 
-step18AVX2_tcol14:
+step18AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -51985,54 +54107,44 @@ step18AVX2_tcol14:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step18AVX2_tcol14
+	JNZ         step18AVX2Out_tcol3
 	ADDQ        $0x00000400, R13
 	DECQ        R11
-	JNZ         step18AVX2_trow13
+	JNZ         step18AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00000c80, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step18AVX2_ocb12
-	ADDQ        $0x00000a00, 88(SP)
-	ADDQ        $0x00000a00, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step18AVX2_block1
+	JNZ         step18AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step19AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step19AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step19AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   458112(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   484064(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   416480(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step19AVX2_block1:
+TEXT ·step19AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         458112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         484064(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416480(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -52043,20 +54155,25 @@ step19AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000008, CX
+	MOVQ         72(SP), CX
 
-step19AVX2_vic2:
+step19AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step19AVX2_trow3:
+step19AVX2In_trow2:
 	MOVQ $0x00000002, R15
 
-step19AVX2_tcol4:
+step19AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -52396,31 +54513,68 @@ step19AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step19AVX2_tcol4
+	JNZ          step19AVX2In_tcol3
 	ADDQ         $0x00000400, R12
 	DECQ         R11
-	JNZ          step19AVX2_trow3
+	JNZ          step19AVX2In_trow2
 	ADDQ         $0x00000c80, R8
 	DECQ         CX
-	JNZ          step19AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         2139904(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step19AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step19AVX2_xi5:
+// func step19AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step19AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   458112(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   484064(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   416480(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   2139904(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step19AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step19AVX2_ptile6:
+step19AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step19AVX2_pcol7:
+step19AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -52437,7 +54591,7 @@ step19AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step19AVX2_pic8:
+step19AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -52593,7 +54747,7 @@ step19AVX2_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step19AVX2_pic8
+	JNZ          step19AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -52609,21 +54763,21 @@ step19AVX2_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step19AVX2_pcol7
+	JNZ          step19AVX2Gemm_pcol3
 	ADDQ         $0x00001800, R12
 	ADDQ         $0x00000180, R13
 	DECQ         40(SP)
-	JNZ          step19AVX2_ptile6
+	JNZ          step19AVX2Gemm_ptile2
 	LEAQ         12288(R10), R12
 	LEAQ         768(R9), R13
 	MOVQ         $0x00000001, 40(SP)
 
-step19AVX2_ptile9:
+step19AVX2Gemm_ptile5:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step19AVX2_pcol10:
+step19AVX2Gemm_pcol6:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -52636,7 +54790,7 @@ step19AVX2_pcol10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step19AVX2_pic11:
+step19AVX2Gemm_pic7:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -52752,7 +54906,7 @@ step19AVX2_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step19AVX2_pic11
+	JNZ          step19AVX2Gemm_pic7
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -52764,16 +54918,45 @@ step19AVX2_pic11:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step19AVX2_pcol10
+	JNZ          step19AVX2Gemm_pcol6
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000100, R13
 	DECQ         40(SP)
-	JNZ          step19AVX2_ptile9
+	JNZ          step19AVX2Gemm_ptile5
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step19AVX2_xi5
+	JNZ          step19AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step19AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step19AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         458112(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         484064(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416480(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -52785,28 +54968,40 @@ step19AVX2_pic11:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         2139648(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000008, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step19AVX2_ocb12:
+step19AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step19AVX2_trow13:
+step19AVX2Out_trow2:
 	MOVQ $0x00000002, R15
 
-step19AVX2_tcol14:
+step19AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -53069,55 +55264,45 @@ step19AVX2_tcol14:
 	ADDQ        $0x00000080, R13
 	ADDQ        $0x00000080, R14
 	DECQ        R15
-	JNZ         step19AVX2_tcol14
+	JNZ         step19AVX2Out_tcol3
 	ADDQ        $0x00000400, R13
 	ADDQ        $0x00000400, R14
 	DECQ        R11
-	JNZ         step19AVX2_trow13
+	JNZ         step19AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00000c80, 136(SP)
 	ADDQ        $0x00000c80, 144(SP)
 	DECQ        128(SP)
-	JNZ         step19AVX2_ocb12
-	ADDQ        $0x00000a00, 88(SP)
-	ADDQ        $0x00000a00, 96(SP)
-	ADDQ        $0x00000a00, 104(SP)
-	DECQ        112(SP)
-	JNZ         step19AVX2_block1
+	JNZ         step19AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step20AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step20AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step20AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   483712(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   416480(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step20AVX2_block1:
+TEXT ·step20AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         483712(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416480(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -53128,20 +55313,25 @@ step20AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000008, CX
+	MOVQ         72(SP), CX
 
-step20AVX2_vic2:
+step20AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step20AVX2_trow3:
+step20AVX2In_trow2:
 	MOVQ $0x00000002, R15
 
-step20AVX2_tcol4:
+step20AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -53481,31 +55671,68 @@ step20AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step20AVX2_tcol4
+	JNZ          step20AVX2In_tcol3
 	ADDQ         $0x00000400, R12
 	DECQ         R11
-	JNZ          step20AVX2_trow3
+	JNZ          step20AVX2In_trow2
 	ADDQ         $0x00000c80, R8
 	DECQ         CX
-	JNZ          step20AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         2729984(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step20AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step20AVX2_xi5:
+// func step20AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step20AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   483712(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   416480(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   2729984(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step20AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step20AVX2_ptile6:
+step20AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step20AVX2_pcol7:
+step20AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -53522,7 +55749,7 @@ step20AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step20AVX2_pic8:
+step20AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -53678,7 +55905,7 @@ step20AVX2_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step20AVX2_pic8
+	JNZ          step20AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -53694,21 +55921,21 @@ step20AVX2_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step20AVX2_pcol7
+	JNZ          step20AVX2Gemm_pcol3
 	ADDQ         $0x00001800, R12
 	ADDQ         $0x00000180, R13
 	DECQ         40(SP)
-	JNZ          step20AVX2_ptile6
+	JNZ          step20AVX2Gemm_ptile2
 	LEAQ         12288(R10), R12
 	LEAQ         768(R9), R13
 	MOVQ         $0x00000001, 40(SP)
 
-step20AVX2_ptile9:
+step20AVX2Gemm_ptile5:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step20AVX2_pcol10:
+step20AVX2Gemm_pcol6:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -53721,7 +55948,7 @@ step20AVX2_pcol10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step20AVX2_pic11:
+step20AVX2Gemm_pic7:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -53837,7 +56064,7 @@ step20AVX2_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step20AVX2_pic11
+	JNZ          step20AVX2Gemm_pic7
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -53849,16 +56076,45 @@ step20AVX2_pic11:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step20AVX2_pcol10
+	JNZ          step20AVX2Gemm_pcol6
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000100, R13
 	DECQ         40(SP)
-	JNZ          step20AVX2_ptile9
+	JNZ          step20AVX2Gemm_ptile5
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step20AVX2_xi5
+	JNZ          step20AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step20AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step20AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         483712(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416480(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000000, R11, SI
+	LEAQ         (AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -53870,28 +56126,40 @@ step20AVX2_pic11:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         2729728(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000008, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step20AVX2_ocb12:
+step20AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step20AVX2_trow13:
+step20AVX2Out_trow2:
 	MOVQ $0x00000002, R15
 
-step20AVX2_tcol14:
+step20AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -54137,54 +56405,44 @@ step20AVX2_tcol14:
 	ADDQ        $0x00000020, R8
 	ADDQ        $0x00000080, R13
 	DECQ        R15
-	JNZ         step20AVX2_tcol14
+	JNZ         step20AVX2Out_tcol3
 	ADDQ        $0x00000400, R13
 	DECQ        R11
-	JNZ         step20AVX2_trow13
+	JNZ         step20AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00000c80, 136(SP)
 	ADDQ        $0x00000000, 144(SP)
 	DECQ        128(SP)
-	JNZ         step20AVX2_ocb12
-	ADDQ        $0x00000a00, 88(SP)
-	ADDQ        $0x00000a00, 96(SP)
-	ADDQ        $0x00000000, 104(SP)
-	DECQ        112(SP)
-	JNZ         step20AVX2_block1
+	JNZ         step20AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
-// func step21AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step21AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step21AVX2(SB), $160-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000800, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000a00, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
-	LEAQ   416128(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   441728(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   484064(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
-
-step21AVX2_block1:
+TEXT ·step21AVX2In(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416128(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000800, R11, SI
+	LEAQ         441728(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         484064(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -54195,20 +56453,25 @@ step21AVX2_block1:
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
 	MOVQ         88(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         80(SP), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
-	MOVQ         $0x00000008, CX
+	MOVQ         72(SP), CX
 
-step21AVX2_vic2:
+step21AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step21AVX2_trow3:
+step21AVX2In_trow2:
 	MOVQ $0x00000002, R15
 
-step21AVX2_tcol4:
+step21AVX2In_tcol3:
 	VMOVUPS      (R12), Y0
 	VMOVUPS      32(R12), Y1
 	VMOVUPS      64(R12), Y2
@@ -54548,31 +56811,68 @@ step21AVX2_tcol4:
 	ADDQ         $0x00000080, R12
 	ADDQ         $0x00000020, DX
 	DECQ         R15
-	JNZ          step21AVX2_tcol4
+	JNZ          step21AVX2In_tcol3
 	ADDQ         $0x00000400, R12
 	DECQ         R11
-	JNZ          step21AVX2_trow3
+	JNZ          step21AVX2In_trow2
 	ADDQ         $0x00000c80, R8
 	DECQ         CX
-	JNZ          step21AVX2_vic2
-	LEAQ         509632(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         546496(AX), R9
-	ADDQ         80(SP), R9
-	LEAQ         3320064(BX), R10
-	MOVQ         $0x00000024, 120(SP)
+	JNZ          step21AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step21AVX2_xi5:
+// func step21AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step21AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   416128(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000800, R11, SI
+	LEAQ   441728(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000a00, R11, SI
+	LEAQ   484064(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   509632(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R8
+	LEAQ   546496(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, R9
+	LEAQ   3320064(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00004000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step21AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000002, 40(SP)
 
-step21AVX2_ptile6:
+step21AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step21AVX2_pcol7:
+step21AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -54589,7 +56889,7 @@ step21AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step21AVX2_pic8:
+step21AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -54745,7 +57045,7 @@ step21AVX2_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step21AVX2_pic8
+	JNZ          step21AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -54761,21 +57061,21 @@ step21AVX2_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step21AVX2_pcol7
+	JNZ          step21AVX2Gemm_pcol3
 	ADDQ         $0x00001800, R12
 	ADDQ         $0x00000180, R13
 	DECQ         40(SP)
-	JNZ          step21AVX2_ptile6
+	JNZ          step21AVX2Gemm_ptile2
 	LEAQ         12288(R10), R12
 	LEAQ         768(R9), R13
 	MOVQ         $0x00000001, 40(SP)
 
-step21AVX2_ptile9:
+step21AVX2Gemm_ptile5:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step21AVX2_pcol10:
+step21AVX2Gemm_pcol6:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -54788,7 +57088,7 @@ step21AVX2_pcol10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step21AVX2_pic11:
+step21AVX2Gemm_pic7:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -54904,7 +57204,7 @@ step21AVX2_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step21AVX2_pic11
+	JNZ          step21AVX2Gemm_pic7
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -54916,16 +57216,45 @@ step21AVX2_pic11:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step21AVX2_pcol10
+	JNZ          step21AVX2Gemm_pcol6
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000100, R13
 	DECQ         40(SP)
-	JNZ          step21AVX2_ptile9
+	JNZ          step21AVX2Gemm_ptile5
 	ADDQ         $0x00000400, R8
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00004000, R10
 	DECQ         120(SP)
-	JNZ          step21AVX2_xi5
+	JNZ          step21AVX2Gemm_xi1
+	VZEROUPPER
+	RET
+
+// func step21AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step21AVX2Out(SB), $160-48
+	MOVQ         ws+0(FP), AX
+	MOVQ         w+8(FP), BX
+	MOVQ         blk+16(FP), R11
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         416128(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 88(SP)
+	IMUL3Q       $0x00000800, R11, SI
+	LEAQ         441728(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 96(SP)
+	IMUL3Q       $0x00000a00, R11, SI
+	LEAQ         484064(AX), DX
+	ADDQ         DX, SI
+	MOVQ         SI, 104(SP)
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 112(SP)
+	MOVQ         hi+32(FP), SI
+	SUBQ         R11, SI
+	MOVQ         SI, 72(SP)
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 80(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -54937,28 +57266,40 @@ step21AVX2_pic11:
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         80(SP), R8
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000080, R11, R11
+	ADDQ         R11, R8
 	LEAQ         3319808(BX), DX
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000020, R11, R11
+	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
 	ADDQ         80(SP), DI
 	MOVQ         96(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000800, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
 	MOVQ         104(SP), SI
+	MOVQ         112(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000008, 128(SP)
+	MOVQ         72(SP), SI
+	MOVQ         SI, 128(SP)
 
-step21AVX2_ocb12:
+step21AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step21AVX2_trow13:
+step21AVX2Out_trow2:
 	MOVQ $0x00000002, R15
 
-step21AVX2_tcol14:
+step21AVX2Out_tcol3:
 	VMOVUPS     (R8), Y0
 	VMOVUPS     6144(R8), Y1
 	VMOVUPS     12288(R8), Y2
@@ -55221,21 +57562,16 @@ step21AVX2_tcol14:
 	ADDQ        $0x00000080, R13
 	ADDQ        $0x00000080, R14
 	DECQ        R15
-	JNZ         step21AVX2_tcol14
+	JNZ         step21AVX2Out_tcol3
 	ADDQ        $0x00000300, R13
 	ADDQ        $0x00000400, R14
 	DECQ        R11
-	JNZ         step21AVX2_trow13
+	JNZ         step21AVX2Out_trow2
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00000800, 136(SP)
 	ADDQ        $0x00000c80, 144(SP)
 	DECQ        128(SP)
-	JNZ         step21AVX2_ocb12
-	ADDQ        $0x00000a00, 88(SP)
-	ADDQ        $0x00000800, 96(SP)
-	ADDQ        $0x00000a00, 104(SP)
-	DECQ        112(SP)
-	JNZ         step21AVX2_block1
+	JNZ         step21AVX2Out_ocb1
 	VZEROUPPER
 	RET
 

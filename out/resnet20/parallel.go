@@ -10,11 +10,13 @@ import (
 	"sync/atomic"
 )
 
-// stepSplit says how a step may be shared between goroutines: into up to
-// maxParts parts (ranges of its units: output rows, or Winograd's blocks
-// of tile rows), where maxParts is as many as the plan's cost estimate
-// says are worth their synchronisation (1 for the cheap steps).
-type stepSplit struct {
+// phase is one piece of a level's work that goroutines sharing a call
+// split among themselves, with a barrier after it (see plan.Phase): step
+// step, or one phase (kind) of block blk of a Winograd step, split into
+// up to maxParts ranges of its units, as many as the plan's cost estimate
+// says are worth their synchronisation.
+type phase struct {
+	step, kind, blk int
 	units, maxParts int
 }
 
@@ -111,11 +113,12 @@ func runParallel(l *level, dst, src []float32, want int) {
 func (r *runner) work(index int) {
 	l, n := r.l, r.n
 	scratch := index * l.prog.scratchLen
-	for i, sp := range l.prog.split {
-		parts := min(n, sp.maxParts)
+	for i := range l.phases {
+		ph := &l.phases[i]
+		parts := min(n, ph.maxParts)
 		if index < parts {
-			lo, hi := sp.units*index/parts, sp.units*(index+1)/parts
-			l.part(r.ws, r.w, r.u, r.dst, r.src, i, lo, hi, scratch)
+			lo, hi := ph.units*index/parts, ph.units*(index+1)/parts
+			l.part(r.ws, r.w, r.u, r.dst, r.src, ph, lo, hi, scratch)
 		}
 		if n > 1 {
 			r.bar.wait()

@@ -11,45 +11,109 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	step1AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
-	step2AVX512(&ws[0], &u[0], 0, 4, 0)
+	for b := 0; b < 4; b++ {
+		step2AVX512In(&ws[0], &u[0], b, 0, 1, 0)
+		step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step2AVX512Out(&ws[0], &u[0], b, 0, 1, 0)
+	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
-	step3AVX512(&ws[0], &u[0], 0, 4, 0)
+	for b := 0; b < 4; b++ {
+		step3AVX512In(&ws[0], &u[0], b, 0, 1, 0)
+		step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step3AVX512Out(&ws[0], &u[0], b, 0, 1, 0)
+	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
-	step4AVX512(&ws[0], &u[0], 0, 4, 0)
+	for b := 0; b < 4; b++ {
+		step4AVX512In(&ws[0], &u[0], b, 0, 1, 0)
+		step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step4AVX512Out(&ws[0], &u[0], b, 0, 1, 0)
+	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
-	step5AVX512(&ws[0], &u[0], 0, 4, 0)
+	for b := 0; b < 4; b++ {
+		step5AVX512In(&ws[0], &u[0], b, 0, 1, 0)
+		step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step5AVX512Out(&ws[0], &u[0], b, 0, 1, 0)
+	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
-	step6AVX512(&ws[0], &u[0], 0, 4, 0)
+	for b := 0; b < 4; b++ {
+		step6AVX512In(&ws[0], &u[0], b, 0, 1, 0)
+		step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step6AVX512Out(&ws[0], &u[0], b, 0, 1, 0)
+	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
-	step7AVX512(&ws[0], &u[0], 0, 4, 0)
+	for b := 0; b < 4; b++ {
+		step7AVX512In(&ws[0], &u[0], b, 0, 1, 0)
+		step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step7AVX512Out(&ws[0], &u[0], b, 0, 1, 0)
+	}
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
 	step8AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
-	step9AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step9AVX512In(&ws[0], &u[0], b, 0, 2, 0)
+		step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step9AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
+	}
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
 	step10AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
-	step11AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step11AVX512In(&ws[0], &u[0], b, 0, 2, 0)
+		step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step11AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
+	}
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
-	step12AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step12AVX512In(&ws[0], &u[0], b, 0, 2, 0)
+		step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step12AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
+	}
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
-	step13AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step13AVX512In(&ws[0], &u[0], b, 0, 2, 0)
+		step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step13AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
+	}
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
-	step14AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step14AVX512In(&ws[0], &u[0], b, 0, 2, 0)
+		step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step14AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
+	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
 	step15AVX512(&ws[0], &w[0], 0, 8, 0)
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
-	step16AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step16AVX512In(&ws[0], &u[0], b, 0, 4, 0)
+		step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0)
+	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
 	step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
-	step18AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step18AVX512In(&ws[0], &u[0], b, 0, 4, 0)
+		step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0)
+	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
-	step19AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step19AVX512In(&ws[0], &u[0], b, 0, 4, 0)
+		step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0)
+	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
-	step20AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step20AVX512In(&ws[0], &u[0], b, 0, 4, 0)
+		step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0)
+	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
-	step21AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step21AVX512In(&ws[0], &u[0], b, 0, 4, 0)
+		step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0)
+		step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0)
+	}
 	// gap: global_avgpool -> 64x1x1+0
 	step22AVX512(&ws[0], &w[0], 0, 1, 0)
 	// linear: linear -> 10x1x1+0
@@ -58,53 +122,165 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	unpackOutput(dst, ws, layout{136640, 10, 1, 1, 0, 16})
 }
 
-// forwardPartAVX512 runs units lo to hi-1 of one step of the avx512 program.
-func forwardPartAVX512(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
-	switch step {
+// forwardPartAVX512 runs units lo to hi-1 of one phase of the avx512 program.
+func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
+	switch ph.step {
 	case 0:
 		packInput(ws, layout{0, 3, 32, 32, 1, 16}, src)
 	case 1:
 		step1AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 2:
-		step2AVX512(&ws[0], &u[0], lo, hi, scratch)
+		switch ph.kind {
+		case 1:
+			step2AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step2AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step2AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 3:
-		step3AVX512(&ws[0], &u[0], lo, hi, scratch)
+		switch ph.kind {
+		case 1:
+			step3AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step3AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step3AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 4:
-		step4AVX512(&ws[0], &u[0], lo, hi, scratch)
+		switch ph.kind {
+		case 1:
+			step4AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step4AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step4AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 5:
-		step5AVX512(&ws[0], &u[0], lo, hi, scratch)
+		switch ph.kind {
+		case 1:
+			step5AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step5AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step5AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 6:
-		step6AVX512(&ws[0], &u[0], lo, hi, scratch)
+		switch ph.kind {
+		case 1:
+			step6AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step6AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step6AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 7:
-		step7AVX512(&ws[0], &u[0], lo, hi, scratch)
+		switch ph.kind {
+		case 1:
+			step7AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step7AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step7AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 8:
 		step8AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 9:
-		step9AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step9AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step9AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step9AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 10:
 		step10AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 11:
-		step11AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step11AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step11AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step11AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 12:
-		step12AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step12AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step12AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step12AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 13:
-		step13AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step13AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step13AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step13AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 14:
-		step14AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step14AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step14AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step14AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 15:
 		step15AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 16:
-		step16AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step16AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step16AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step16AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 17:
 		step17AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 18:
-		step18AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step18AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 19:
-		step19AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step19AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step19AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step19AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 20:
-		step20AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step20AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step20AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step20AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 21:
-		step21AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step21AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step21AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step21AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 22:
 		step22AVX512(&ws[0], &w[0], 0, 1, 0)
 	case 23:
@@ -114,11 +290,13 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, step, lo, hi, scratch int) 
 	}
 }
 
+// phasesAVX512 is how calls sharing a step between goroutines split the work.
+var phasesAVX512 = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 32, 5}, {2, 1, 0, 1, 1}, {2, 2, 0, 36, 1}, {2, 3, 0, 1, 1}, {2, 1, 1, 1, 1}, {2, 2, 1, 36, 1}, {2, 3, 1, 1, 1}, {2, 1, 2, 1, 1}, {2, 2, 2, 36, 1}, {2, 3, 2, 1, 1}, {2, 1, 3, 1, 1}, {2, 2, 3, 36, 1}, {2, 3, 3, 1, 1}, {3, 1, 0, 1, 1}, {3, 2, 0, 36, 1}, {3, 3, 0, 1, 1}, {3, 1, 1, 1, 1}, {3, 2, 1, 36, 1}, {3, 3, 1, 1, 1}, {3, 1, 2, 1, 1}, {3, 2, 2, 36, 1}, {3, 3, 2, 1, 1}, {3, 1, 3, 1, 1}, {3, 2, 3, 36, 1}, {3, 3, 3, 1, 1}, {4, 1, 0, 1, 1}, {4, 2, 0, 36, 1}, {4, 3, 0, 1, 1}, {4, 1, 1, 1, 1}, {4, 2, 1, 36, 1}, {4, 3, 1, 1, 1}, {4, 1, 2, 1, 1}, {4, 2, 2, 36, 1}, {4, 3, 2, 1, 1}, {4, 1, 3, 1, 1}, {4, 2, 3, 36, 1}, {4, 3, 3, 1, 1}, {5, 1, 0, 1, 1}, {5, 2, 0, 36, 1}, {5, 3, 0, 1, 1}, {5, 1, 1, 1, 1}, {5, 2, 1, 36, 1}, {5, 3, 1, 1, 1}, {5, 1, 2, 1, 1}, {5, 2, 2, 36, 1}, {5, 3, 2, 1, 1}, {5, 1, 3, 1, 1}, {5, 2, 3, 36, 1}, {5, 3, 3, 1, 1}, {6, 1, 0, 1, 1}, {6, 2, 0, 36, 1}, {6, 3, 0, 1, 1}, {6, 1, 1, 1, 1}, {6, 2, 1, 36, 1}, {6, 3, 1, 1, 1}, {6, 1, 2, 1, 1}, {6, 2, 2, 36, 1}, {6, 3, 2, 1, 1}, {6, 1, 3, 1, 1}, {6, 2, 3, 36, 1}, {6, 3, 3, 1, 1}, {7, 1, 0, 1, 1}, {7, 2, 0, 36, 1}, {7, 3, 0, 1, 1}, {7, 1, 1, 1, 1}, {7, 2, 1, 36, 1}, {7, 3, 1, 1, 1}, {7, 1, 2, 1, 1}, {7, 2, 2, 36, 1}, {7, 3, 2, 1, 1}, {7, 1, 3, 1, 1}, {7, 2, 3, 36, 1}, {7, 3, 3, 1, 1}, {8, 0, 0, 16, 14}, {9, 1, 0, 2, 1}, {9, 2, 0, 36, 7}, {9, 3, 0, 2, 1}, {10, 0, 0, 16, 1}, {11, 1, 0, 2, 1}, {11, 2, 0, 36, 7}, {11, 3, 0, 2, 1}, {12, 1, 0, 2, 1}, {12, 2, 0, 36, 7}, {12, 3, 0, 2, 1}, {13, 1, 0, 2, 1}, {13, 2, 0, 36, 7}, {13, 3, 0, 2, 1}, {14, 1, 0, 2, 1}, {14, 2, 0, 36, 7}, {14, 3, 0, 2, 1}, {15, 0, 0, 8, 8}, {16, 1, 0, 4, 1}, {16, 2, 0, 36, 7}, {16, 3, 0, 4, 1}, {17, 0, 0, 8, 1}, {18, 1, 0, 4, 1}, {18, 2, 0, 36, 7}, {18, 3, 0, 4, 1}, {19, 1, 0, 4, 1}, {19, 2, 0, 36, 7}, {19, 3, 0, 4, 1}, {20, 1, 0, 4, 1}, {20, 2, 0, 36, 7}, {20, 3, 0, 4, 1}, {21, 1, 0, 4, 1}, {21, 2, 0, 36, 7}, {21, 3, 0, 4, 1}, {22, 0, 0, 1, 1}, {23, 0, 0, 1, 1}, {24, 0, 0, 1, 1}}
+
 // programAVX512 is the avx512 program's state: 174096 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.
 var programAVX512 = program{
 	scratchLen:    37440,
-	split:         []stepSplit{{1, 1}, {32, 5}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {4, 4}, {16, 14}, {1, 1}, {16, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {8, 8}, {1, 1}, {8, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   977472,
 	winogradSteps: []*winogradConv{&step2WinogradAVX512, &step3WinogradAVX512, &step4WinogradAVX512, &step5WinogradAVX512, &step6WinogradAVX512, &step7WinogradAVX512, &step9WinogradAVX512, &step11WinogradAVX512, &step12WinogradAVX512, &step13WinogradAVX512, &step14WinogradAVX512, &step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
 	workspaceLen:  174096,

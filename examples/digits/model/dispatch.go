@@ -17,8 +17,7 @@ type program struct {
 	workspaceLen  int
 	winogradLen   int
 	winogradSteps []*winogradConv
-	split         []stepSplit // each step's units and how far to split them
-	scratchLen    int         // floats of Winograd scratch space per goroutine
+	scratchLen    int // floats of Winograd scratch space per goroutine
 
 	uOnce sync.Once
 	u     []float32
@@ -71,8 +70,9 @@ type level struct {
 	name      string // what ISA reports
 	prog      *program
 	run       func(ws, w, u, dst, src []float32)
-	part      func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) // units lo to hi-1 of one step
-	supported bool                                                          // this CPU can run it
+	phases    []phase                                                            // its work, as goroutines sharing a call split it
+	part      func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) // units lo to hi-1 of one phase
+	supported bool                                                               // this CPU can run it
 }
 
 // levels are the package's levels, best first; the last is the

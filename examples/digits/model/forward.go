@@ -22,7 +22,11 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
 	if asm {
-		step3AVX2(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step3AVX2In(&ws[0], &u[0], b, 0, 4, 0)
+			step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0)
+			step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+		}
 	} else {
 		step3(ws, u, 0, 1, 0)
 	}
@@ -42,9 +46,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	unpackOutput(dst, ws, layout{4096, 10, 1, 1, 0, 8})
 }
 
-// forwardPart runs units lo to hi-1 of one step of the avx2 program.
-func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch int) {
-	switch step {
+// forwardPart runs units lo to hi-1 of one phase of the avx2 program.
+func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scratch int) {
+	switch ph.step {
 	case 0:
 		packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
 	case 1:
@@ -61,7 +65,14 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 		}
 	case 3:
 		if asm {
-			step3AVX2(&ws[0], &u[0], 0, 1, 0)
+			switch ph.kind {
+			case 1:
+				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 2:
+				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			case 3:
+				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+			}
 		} else {
 			step3(ws, u, 0, 1, 0)
 		}
@@ -82,11 +93,16 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, step, lo, hi, scratch i
 	}
 }
 
+// phasesGo is how calls sharing a step between goroutines split the work.
+var phasesGo = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 8, 1}, {2, 0, 0, 4, 1}, {3, 0, 0, 1, 1}, {4, 0, 0, 1, 1}, {5, 0, 0, 1, 1}, {6, 0, 0, 1, 1}}
+
+// phasesAVX2 is how calls sharing a step between goroutines split the work.
+var phasesAVX2 = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 8, 1}, {2, 0, 0, 4, 1}, {3, 1, 0, 4, 1}, {3, 2, 0, 16, 1}, {3, 3, 0, 4, 1}, {4, 0, 0, 1, 1}, {5, 0, 0, 1, 1}, {6, 0, 0, 1, 1}}
+
 // portableProgram is the avx2 program's state: 8336 floats of workspace per
 // inference, 16416 floats of transformed Winograd weights.
 var portableProgram = program{
 	scratchLen:    4224,
-	split:         []stepSplit{{1, 1}, {8, 1}, {4, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   16416,
 	winogradSteps: []*winogradConv{&step3Winograd},
 	workspaceLen:  8336,
@@ -95,10 +111,11 @@ var portableProgram = program{
 // portableLevel runs the portable Go kernels, everywhere.
 var portableLevel = &level{
 	name: "go",
-	part: func(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
-		forwardPart(ws, w, u, dst, src, false, step, lo, hi, scratch)
+	part: func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
+		forwardPart(ws, w, u, dst, src, false, ph, lo, hi, scratch)
 	},
-	prog: &portableProgram,
+	phases: phasesGo,
+	prog:   &portableProgram,
 	run: func(ws, w, u, dst, src []float32) {
 		forward(ws, w, u, dst, src, false)
 	},

@@ -2345,52 +2345,52 @@ step2AVX512_px3:
 	VZEROUPPER
 	RET
 
-// func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
+// func step3AVX512In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512(SB), $152-40
+TEXT ·step3AVX512In(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000600, R11, SI
+	LEAQ   12800(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000400, R11, SI
+	LEAQ   17408(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
 	SUBQ   R11, SI
 	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000600, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000400, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
+	MOVQ   scratch+40(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 80(SP)
-	LEAQ   12800(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   17408(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
+	MOVQ   88(SP), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000900, R11, R11
+	ADDQ   R11, R8
+	LEAQ   19648(AX), DX
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000100, R11, R11
+	ADDQ   R11, DX
+	LEAQ   36032(AX), DI
+	ADDQ   80(SP), DI
+	MOVQ   72(SP), CX
 
-step3AVX512_block1:
-	MOVQ 88(SP), R8
-	LEAQ 19648(AX), DX
-	ADDQ 80(SP), DX
-	LEAQ 36032(AX), DI
-	ADDQ 80(SP), DI
-	MOVQ $0x00000002, CX
-
-step3AVX512_vic2:
+step3AVX512In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step3AVX512_trow3:
+step3AVX512In_trow2:
 	MOVQ $0x00000002, R15
 
-step3AVX512_tcol4:
+step3AVX512In_tcol3:
 	VMOVUPS (R12), Z0
 	VMOVUPS 64(R12), Z1
 	VMOVUPS 128(R12), Z2
@@ -2490,31 +2490,68 @@ step3AVX512_tcol4:
 	ADDQ    $0x00000080, R12
 	ADDQ    $0x00000040, DX
 	DECQ    R15
-	JNZ     step3AVX512_tcol4
+	JNZ     step3AVX512In_tcol3
 	ADDQ    $0x00000200, R12
 	DECQ    R11
-	JNZ     step3AVX512_trow3
+	JNZ     step3AVX512In_trow2
 	ADDQ    $0x00000900, R8
 	DECQ    CX
-	JNZ     step3AVX512_vic2
-	LEAQ    19648(AX), R8
-	ADDQ    80(SP), R8
-	LEAQ    27840(AX), R9
-	ADDQ    80(SP), R9
-	LEAQ    128(BX), R10
-	MOVQ    $0x00000010, 120(SP)
+	JNZ     step3AVX512In_vic1
+	VZEROUPPER
+	RET
 
-step3AVX512_xi5:
+// func step3AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step3AVX512Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000600, R11, SI
+	LEAQ   12800(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000400, R11, SI
+	LEAQ   17408(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   19648(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000200, R11, R11
+	ADDQ   R11, R8
+	LEAQ   27840(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000200, R11, R11
+	ADDQ   R11, R9
+	LEAQ   128(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step3AVX512Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step3AVX512_ptile6:
+step3AVX512Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000001, R15
 
-step3AVX512_pcol7:
+step3AVX512Gemm_pcol3:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -2527,7 +2564,7 @@ step3AVX512_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step3AVX512_pic8:
+step3AVX512Gemm_pic4:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -2755,7 +2792,7 @@ step3AVX512_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step3AVX512_pic8
+	JNZ          step3AVX512Gemm_pic4
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -2767,40 +2804,81 @@ step3AVX512_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step3AVX512_pcol7
+	JNZ          step3AVX512Gemm_pcol3
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000200, R13
 	DECQ         40(SP)
-	JNZ          step3AVX512_ptile6
+	JNZ          step3AVX512Gemm_ptile2
 	ADDQ         $0x00000200, R8
 	ADDQ         $0x00000200, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step3AVX512_xi5
-	VPXORD       Z12, Z12, Z12
-	LEAQ         27840(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         (BX), DX
-	MOVQ         DX, 24(SP)
-	LEAQ         36032(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000002, 128(SP)
+	JNZ          step3AVX512Gemm_xi1
+	VZEROUPPER
+	RET
 
-step3AVX512_ocb9:
+// func step3AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, AVX512F
+TEXT ·step3AVX512Out(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000600, R11, SI
+	LEAQ   12800(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000400, R11, SI
+	LEAQ   17408(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	VPXORD Z12, Z12, Z12
+	LEAQ   27840(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000100, R11, R11
+	ADDQ   R11, R8
+	LEAQ   (BX), DX
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000040, R11, R11
+	ADDQ   R11, DX
+	MOVQ   DX, 24(SP)
+	LEAQ   36032(AX), DI
+	ADDQ   80(SP), DI
+	MOVQ   96(SP), SI
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000400, R11, R11
+	ADDQ   R11, SI
+	MOVQ   SI, 136(SP)
+	MOVQ   104(SP), SI
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000000, R11, R11
+	ADDQ   R11, SI
+	MOVQ   SI, 144(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 128(SP)
+
+step3AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step3AVX512_trow10:
+step3AVX512Out_trow2:
 	MOVQ $0x00000002, R15
 
-step3AVX512_tcol11:
+step3AVX512Out_tcol3:
 	VMOVUPS (R8), Z0
 	VMOVUPS 2048(R8), Z1
 	VMOVUPS 4096(R8), Z2
@@ -2872,20 +2950,15 @@ step3AVX512_tcol11:
 	ADDQ    $0x00000040, R8
 	ADDQ    $0x00000080, R13
 	DECQ    R15
-	JNZ     step3AVX512_tcol11
+	JNZ     step3AVX512Out_tcol3
 	ADDQ    $0x00000100, R13
 	DECQ    R11
-	JNZ     step3AVX512_trow10
+	JNZ     step3AVX512Out_trow2
 	ADDQ    $0x00000040, 24(SP)
 	ADDQ    $0x00000400, 136(SP)
 	ADDQ    $0x00000000, 144(SP)
 	DECQ    128(SP)
-	JNZ     step3AVX512_ocb9
-	ADDQ    $0x00000600, 88(SP)
-	ADDQ    $0x00000400, 96(SP)
-	ADDQ    $0x00000000, 104(SP)
-	DECQ    112(SP)
-	JNZ     step3AVX512_block1
+	JNZ     step3AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
@@ -4413,52 +4486,52 @@ step2AVX2_ic4:
 	VZEROUPPER
 	RET
 
-// func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
-// Requires: AVX, FMA3
-TEXT ·step3AVX2(SB), $152-40
+// func step3AVX2In(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX
+TEXT ·step3AVX2In(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000300, R11, SI
+	LEAQ   9600(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000200, R11, SI
+	LEAQ   14208(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
 	SUBQ   R11, SI
 	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000300, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
-	MOVQ   scratch+32(FP), SI
+	MOVQ   scratch+40(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 80(SP)
-	LEAQ   9600(AX), SI
-	ADDQ   48(SP), SI
-	MOVQ   SI, 88(SP)
-	LEAQ   14208(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, 96(SP)
-	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 104(SP)
-	MOVQ   72(SP), SI
-	MOVQ   SI, 112(SP)
+	MOVQ   88(SP), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000480, R11, R11
+	ADDQ   R11, R8
+	LEAQ   16448(AX), DX
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000080, R11, R11
+	ADDQ   R11, DX
+	LEAQ   32832(AX), DI
+	ADDQ   80(SP), DI
+	MOVQ   72(SP), CX
 
-step3AVX2_block1:
-	MOVQ 88(SP), R8
-	LEAQ 16448(AX), DX
-	ADDQ 80(SP), DX
-	LEAQ 32832(AX), DI
-	ADDQ 80(SP), DI
-	MOVQ $0x00000004, CX
-
-step3AVX2_vic2:
+step3AVX2In_vic1:
 	MOVQ R8, R12
 	MOVQ $0x00000002, R11
 
-step3AVX2_trow3:
+step3AVX2In_trow2:
 	MOVQ $0x00000002, R15
 
-step3AVX2_tcol4:
+step3AVX2In_tcol3:
 	VMOVUPS (R12), Y0
 	VMOVUPS 32(R12), Y1
 	VMOVUPS 64(R12), Y2
@@ -4558,31 +4631,68 @@ step3AVX2_tcol4:
 	ADDQ    $0x00000040, R12
 	ADDQ    $0x00000020, DX
 	DECQ    R15
-	JNZ     step3AVX2_tcol4
+	JNZ     step3AVX2In_tcol3
 	ADDQ    $0x00000100, R12
 	DECQ    R11
-	JNZ     step3AVX2_trow3
+	JNZ     step3AVX2In_trow2
 	ADDQ    $0x00000480, R8
 	DECQ    CX
-	JNZ     step3AVX2_vic2
-	LEAQ    16448(AX), R8
-	ADDQ    80(SP), R8
-	LEAQ    24640(AX), R9
-	ADDQ    80(SP), R9
-	LEAQ    128(BX), R10
-	MOVQ    $0x00000010, 120(SP)
+	JNZ     step3AVX2In_vic1
+	VZEROUPPER
+	RET
 
-step3AVX2_xi5:
+// func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX, FMA3
+TEXT ·step3AVX2Gemm(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000300, R11, SI
+	LEAQ   9600(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000200, R11, SI
+	LEAQ   14208(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	LEAQ   16448(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000200, R11, R11
+	ADDQ   R11, R8
+	LEAQ   24640(AX), R9
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000200, R11, R11
+	ADDQ   R11, R9
+	LEAQ   128(BX), R10
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00001000, R11, R11
+	ADDQ   R11, R10
+	MOVQ   72(SP), SI
+	MOVQ   SI, 120(SP)
+
+step3AVX2Gemm_xi1:
 	LEAQ (R10), R12
 	LEAQ (R9), R13
 	MOVQ $0x00000001, 40(SP)
 
-step3AVX2_ptile6:
+step3AVX2Gemm_ptile2:
 	MOVQ R8, R14
 	MOVQ R13, R11
 	MOVQ $0x00000002, R15
 
-step3AVX2_pcol7:
+step3AVX2Gemm_pcol3:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4595,7 +4705,7 @@ step3AVX2_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step3AVX2_pic8:
+step3AVX2Gemm_pic4:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VMOVUPS      64(DX), Y10
@@ -4711,7 +4821,7 @@ step3AVX2_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000400, DX
 	DECQ         CX
-	JNZ          step3AVX2_pic8
+	JNZ          step3AVX2Gemm_pic4
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
@@ -4723,40 +4833,81 @@ step3AVX2_pic8:
 	ADDQ         $0x00000040, R14
 	ADDQ         $0x00000040, R11
 	DECQ         R15
-	JNZ          step3AVX2_pcol7
+	JNZ          step3AVX2Gemm_pcol3
 	ADDQ         $0x00001000, R12
 	ADDQ         $0x00000200, R13
 	DECQ         40(SP)
-	JNZ          step3AVX2_ptile6
+	JNZ          step3AVX2Gemm_ptile2
 	ADDQ         $0x00000200, R8
 	ADDQ         $0x00000200, R9
 	ADDQ         $0x00001000, R10
 	DECQ         120(SP)
-	JNZ          step3AVX2_xi5
-	VXORPS       Y12, Y12, Y12
-	LEAQ         24640(AX), R8
-	ADDQ         80(SP), R8
-	LEAQ         (BX), DX
-	MOVQ         DX, 24(SP)
-	LEAQ         32832(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         SI, 144(SP)
-	MOVQ         $0x00000004, 128(SP)
+	JNZ          step3AVX2Gemm_xi1
+	VZEROUPPER
+	RET
 
-step3AVX2_ocb9:
+// func step3AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, scratch int)
+// Requires: AVX
+TEXT ·step3AVX2Out(SB), $152-48
+	MOVQ   ws+0(FP), AX
+	MOVQ   w+8(FP), BX
+	MOVQ   blk+16(FP), R11
+	IMUL3Q $0x00000300, R11, SI
+	LEAQ   9600(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 88(SP)
+	IMUL3Q $0x00000200, R11, SI
+	LEAQ   14208(AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 96(SP)
+	IMUL3Q $0x00000000, R11, SI
+	LEAQ   (AX), DX
+	ADDQ   DX, SI
+	MOVQ   SI, 104(SP)
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 112(SP)
+	MOVQ   hi+32(FP), SI
+	SUBQ   R11, SI
+	MOVQ   SI, 72(SP)
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 80(SP)
+	VXORPS Y12, Y12, Y12
+	LEAQ   24640(AX), R8
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000080, R11, R11
+	ADDQ   R11, R8
+	LEAQ   (BX), DX
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000020, R11, R11
+	ADDQ   R11, DX
+	MOVQ   DX, 24(SP)
+	LEAQ   32832(AX), DI
+	ADDQ   80(SP), DI
+	MOVQ   96(SP), SI
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000200, R11, R11
+	ADDQ   R11, SI
+	MOVQ   SI, 136(SP)
+	MOVQ   104(SP), SI
+	MOVQ   112(SP), R11
+	IMUL3Q $0x00000000, R11, R11
+	ADDQ   R11, SI
+	MOVQ   SI, 144(SP)
+	MOVQ   72(SP), SI
+	MOVQ   SI, 128(SP)
+
+step3AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
 	MOVQ    136(SP), R13
 	MOVQ    144(SP), R14
 	MOVQ    $0x00000002, R11
 
-step3AVX2_trow10:
+step3AVX2Out_trow2:
 	MOVQ $0x00000002, R15
 
-step3AVX2_tcol11:
+step3AVX2Out_tcol3:
 	VMOVUPS (R8), Y0
 	VMOVUPS 2048(R8), Y1
 	VMOVUPS 4096(R8), Y2
@@ -4828,20 +4979,15 @@ step3AVX2_tcol11:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000040, R13
 	DECQ    R15
-	JNZ     step3AVX2_tcol11
+	JNZ     step3AVX2Out_tcol3
 	ADDQ    $0x00000080, R13
 	DECQ    R11
-	JNZ     step3AVX2_trow10
+	JNZ     step3AVX2Out_trow2
 	ADDQ    $0x00000020, 24(SP)
 	ADDQ    $0x00000200, 136(SP)
 	ADDQ    $0x00000000, 144(SP)
 	DECQ    128(SP)
-	JNZ     step3AVX2_ocb9
-	ADDQ    $0x00000300, 88(SP)
-	ADDQ    $0x00000200, 96(SP)
-	ADDQ    $0x00000000, 104(SP)
-	DECQ    112(SP)
-	JNZ     step3AVX2_block1
+	JNZ     step3AVX2Out_ocb1
 	VZEROUPPER
 	RET
 

@@ -23,7 +23,11 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	}}, {"02_conv2+relu2", 147456.0, func() {
 		step2AVX512(&ws[0], &w[0], 0, 4, 0)
 	}}, {"03_conv3+relu3", 294912.0, func() {
-		step3AVX512(&ws[0], &u[0], 0, 1, 0)
+		for b := 0; b < 1; b++ {
+			step3AVX512In(&ws[0], &u[0], b, 0, 2, 0)
+			step3AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0)
+			step3AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
+		}
 	}}, {"04_gap", 1024.0, func() {
 		step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	}}, {"05_fc", 640.0, func() {

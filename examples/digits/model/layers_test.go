@@ -35,7 +35,11 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"03_conv3+relu3", 294912.0, func() {
 		if asm {
-			step3AVX2(&ws[0], &u[0], 0, 1, 0)
+			for b := 0; b < 1; b++ {
+				step3AVX2In(&ws[0], &u[0], b, 0, 4, 0)
+				step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0)
+				step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+			}
 		} else {
 			step3(ws, u, 0, 1, 0)
 		}

@@ -13,7 +13,11 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// conv2+relu2: conv3x3/2+relu -> 32x4x4+1
 	step2AVX512(&ws[0], &w[0], 0, 4, 0)
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
-	step3AVX512(&ws[0], &u[0], 0, 1, 0)
+	for b := 0; b < 1; b++ {
+		step3AVX512In(&ws[0], &u[0], b, 0, 2, 0)
+		step3AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0)
+		step3AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
+	}
 	// gap: global_avgpool -> 32x1x1+0
 	step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	// fc: linear -> 10x1x1+0
@@ -22,9 +26,9 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	unpackOutput(dst, ws, layout{4896, 10, 1, 1, 0, 16})
 }
 
-// forwardPartAVX512 runs units lo to hi-1 of one step of the avx512 program.
-func forwardPartAVX512(ws, w, u, dst, src []float32, step, lo, hi, scratch int) {
-	switch step {
+// forwardPartAVX512 runs units lo to hi-1 of one phase of the avx512 program.
+func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
+	switch ph.step {
 	case 0:
 		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
 	case 1:
@@ -32,7 +36,14 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, step, lo, hi, scratch int) 
 	case 2:
 		step2AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 3:
-		step3AVX512(&ws[0], &u[0], 0, 1, 0)
+		switch ph.kind {
+		case 1:
+			step3AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 2:
+			step3AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		case 3:
+			step3AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+		}
 	case 4:
 		step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	case 5:
@@ -42,11 +53,13 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, step, lo, hi, scratch int) 
 	}
 }
 
+// phasesAVX512 is how calls sharing a step between goroutines split the work.
+var phasesAVX512 = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 8, 1}, {2, 0, 0, 4, 1}, {3, 1, 0, 2, 1}, {3, 2, 0, 16, 1}, {3, 3, 0, 2, 1}, {4, 0, 0, 1, 1}, {5, 0, 0, 1, 1}, {6, 0, 0, 1, 1}}
+
 // programAVX512 is the avx512 program's state: 9264 floats of workspace per
 // inference, 16416 floats of transformed Winograd weights.
 var programAVX512 = program{
 	scratchLen:    4352,
-	split:         []stepSplit{{1, 1}, {8, 1}, {4, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}},
 	winogradLen:   16416,
 	winogradSteps: []*winogradConv{&step3WinogradAVX512},
 	workspaceLen:  9264,
