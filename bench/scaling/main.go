@@ -4,14 +4,14 @@
 //	go run ./bench/scaling                 # the networks bench/peers exported
 //	go run ./bench/scaling -nets resnet18 -isa avx2
 //
-// For each step it takes the planner's cycle estimate and the split the
-// generated package uses (up to Step.MaxParts parts of its units, each
-// part a whole number of units), and charges one barrier (the target's
-// SyncCycles) per step: time(p) = sum over steps of
-// ceil(units/parts)/units * cycles + SyncCycles. The speedup it prints is
-// time(1)/time(p), an upper bound: memory bandwidth shared by the cores
-// and the cheap steps that run whole (counted here by FLOPs) make the
-// real one lower.
+// For each phase of the assembly level (plan.Program.Phases: a step, or
+// one of Winograd's three phases of one block) it takes the planner's
+// cycle estimate, shares it out as the generated package does (up to
+// MaxParts parts of its units, each a whole number of units), and
+// charges one barrier (the target's SyncCycles) per phase:
+// time(p) = sum over phases of ceil(units/parts)/units * cycles +
+// SyncCycles. The speedup it prints is time(1)/time(p), an upper bound:
+// memory bandwidth shared by the cores makes the real one lower.
 package main
 
 import (
@@ -68,16 +68,25 @@ func main() {
 // latency is the estimated cycles of one call over p goroutines.
 func latency(prog *plan.Program, p int) float64 {
 	t := prog.Target
-	total := 0.0
-	for _, s := range prog.Steps {
-		cycles := float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
+	stepCycles := func(s *plan.Step) float64 {
 		if s.Kind == plan.Conv && s.Conv.Cycles > 0 {
-			cycles = s.Conv.Cycles
+			return s.Conv.Cycles
 		}
-		parts := min(p, s.MaxParts(t))
-		units := s.Units()
-		share := float64((units+parts-1)/parts) / float64(units)
-		total += cycles * share
+		return float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
+	}
+	phases := prog.Phases(true)
+	// A step's cycles are shared among its phases by their units' weight
+	// in the split (Winograd's three phases of every block).
+	perStep := map[int]int{}
+	for _, ph := range phases {
+		perStep[ph.Step]++
+	}
+	total := 0.0
+	for _, ph := range phases {
+		s := prog.Steps[ph.Step]
+		cycles := stepCycles(s) / float64(perStep[ph.Step])
+		parts := min(p, ph.MaxParts)
+		total += cycles * float64((ph.Units+parts-1)/parts) / float64(ph.Units)
 		if p > 1 {
 			total += t.Cost.SyncCycles
 		}

@@ -108,26 +108,37 @@ func runParallel(l *level, dst, src []float32, want int) {
 	l.prog.putRunner(r)
 }
 
-// work runs goroutine index's share of every step, waiting for the others
-// after each one (the next step reads what they wrote).
+// work runs goroutine index's share of every phase, waiting for the
+// others after each one that was shared or precedes one that is (the
+// next phase reads what they wrote).
 func (r *runner) work(index int) {
 	l, n := r.l, r.n
 	scratch := index * l.prog.scratchLen
+	parts := func(i int) int {
+		if i >= len(l.phases) {
+			return 1
+		}
+		return min(n, l.phases[i].maxParts)
+	}
 	for i := range l.phases {
 		ph := &l.phases[i]
-		parts := min(n, ph.maxParts)
-		if index < parts {
-			lo, hi := ph.units*index/parts, ph.units*(index+1)/parts
+		k := parts(i)
+		if index < k {
+			lo, hi := ph.units*index/k, ph.units*(index+1)/k
 			l.part(r.ws, r.w, r.u, r.dst, r.src, ph, lo, hi, scratch)
 		}
-		if n > 1 {
+		// A phase run by the caller alone, followed by another, needs no
+		// barrier between them: every goroutine computes the same parts,
+		// so all skip it alike.
+		if k > 1 || parts(i+1) > 1 {
 			r.bar.wait()
 		}
 	}
 }
 
-// barrier is a reusable spinning barrier: steps take microseconds, and
-// parking a goroutine and waking it again would cost as much.
+// barrier is a reusable spinning barrier: the parts of a shared phase
+// end within microseconds of each other, and waking a parked goroutine
+// costs as much as a small phase.
 type barrier struct {
 	n     int32
 	count atomic.Int32
@@ -142,8 +153,11 @@ func (b *barrier) wait() {
 		return
 	}
 	for spins := 0; b.gen.Load() == g; spins++ {
-		if spins > 64 {
-			runtime.Gosched() // let the others run if they share a P with us
+		if spins > 1<<14 {
+			// Tens of microseconds: the others may be waiting for our P
+			// (more goroutines than CPUs). Yielding sooner would take the
+			// scheduler's lock on every barrier.
+			runtime.Gosched()
 		}
 	}
 }
