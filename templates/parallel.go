@@ -92,8 +92,22 @@ func (p *program) putRunner(r *runner) {
 	p.mu.Unlock()
 }
 
-// runParallel runs one sample on level l over up to want goroutines.
+// runParallel runs one sample on level l over up to want goroutines: as
+// many as its most divisible phase can use. Helpers that no phase needs
+// would not meet the caller at any barrier, so none are asked for.
 func runParallel(l *level, dst, src []float32, want int) {
+	most := 1
+	for i := range l.phases {
+		most = max(most, l.phases[i].maxParts)
+	}
+	if want = min(want, most); want <= 1 {
+		w := packedWeights()
+		u := l.prog.transformed(w)
+		ws := l.prog.getWorkspace()
+		l.run(ws, w, u, dst, src)
+		l.prog.putWorkspace(ws)
+		return
+	}
 	w := packedWeights()
 	u := l.prog.transformed(w)
 	r := l.prog.getRunner(want)
