@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,7 +260,9 @@ func TestWriteDirNotADirectory(t *testing.T) {
 // checks that the package is left as it was, byte for byte and time for
 // time, or (when there was none) that there still is none.
 func TestWriteDirFailsMidway(t *testing.T) {
-	defer func() { rename = os.Rename }()
+	// The file-by-file path, taken where directories cannot be swapped.
+	exchangeDirs = func(a, b string) error { return errNoExchange }
+	defer func() { rename, exchangeDirs = os.Rename, exchange }()
 	for _, existing := range []bool{true, false} {
 		for n := 0; ; n++ {
 			parent := t.TempDir()
@@ -302,7 +305,8 @@ func TestWriteDirFailsMidway(t *testing.T) {
 }
 
 func TestWriteDirKeepsFilesWhenRestoreFails(t *testing.T) {
-	defer func() { rename = os.Rename }()
+	exchangeDirs = func(a, b string) error { return errNoExchange }
+	defer func() { rename, exchangeDirs = os.Rename, exchange }()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "pkg")
 	write(t, dir, files)
@@ -324,5 +328,79 @@ func TestWriteDirKeepsFilesWhenRestoreFails(t *testing.T) {
 	where = where[:strings.Index(where, ": ")]
 	if _, err := os.Stat(filepath.Join(where, "a.go")); err != nil {
 		t.Errorf("the previous a.go is not kept: %v", err)
+	}
+}
+
+// TestWriteDirSymlinkedTestdata: a testdata that is a link out of dir is
+// refused, and nothing outside dir is read, removed or written.
+func TestWriteDirSymlinkedTestdata(t *testing.T) {
+	root := t.TempDir()
+	dir, outside := filepath.Join(root, "pkg"), filepath.Join(root, "elsewhere")
+	os.MkdirAll(dir, 0o755)
+	os.MkdirAll(outside, 0o755)
+	victim := filepath.Join(outside, "golden.bin")
+	os.WriteFile(victim, []byte(gen.Header+"\nnot yours\n"), 0o644)
+	if err := os.Symlink(outside, filepath.Join(dir, "testdata")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	files := []gen.File{{Name: "a.go", Data: []byte(gen.Header + "\npackage p\n")}, {Name: "testdata/golden.bin", Data: []byte(gen.Header + "\nnew\n")}}
+	_, err := WriteDir(dir, files)
+	if err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		t.Fatalf("WriteDir: %v", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != gen.Header+"\nnot yours\n" {
+		t.Errorf("the file outside -out changed: %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.go")); err == nil {
+		t.Error("a.go was written")
+	}
+}
+
+// TestWriteDirConcurrent: runs into one directory at once never mix: each
+// ends with the directory holding one run's files, whole, or fails saying
+// another run is writing.
+func TestWriteDirConcurrent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pkg")
+	pkg := func(v int) []gen.File {
+		var fs []gen.File
+		for i := 0; i < 20; i++ {
+			fs = append(fs, gen.File{Name: fmt.Sprintf("f%d.go", i), Data: []byte(fmt.Sprintf("%s\n// version %d\n", gen.Header, v))})
+		}
+		return append(fs, gen.File{Name: "testdata/golden.bin", Data: []byte(fmt.Sprintf("%s\n%d\n", gen.Header, v))})
+	}
+	if _, err := WriteDir(dir, pkg(0)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for v := 1; v <= 16; v++ {
+		wg.Add(1)
+		go func(v int) {
+			defer wg.Done()
+			if _, err := WriteDir(dir, pkg(v)); err != nil {
+				errs <- err
+			}
+		}(v)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !strings.Contains(err.Error(), "another acgen run is writing it") {
+			t.Errorf("WriteDir: %v", err)
+		}
+	}
+	// One version throughout.
+	want := ""
+	for _, f := range pkg(0) {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(string(b), gen.Header), "\n// version"))
+		if want == "" {
+			want = v
+		} else if v != want {
+			t.Fatalf("%s holds version %s, another file %s: the runs mixed", f.Name, v, want)
+		}
 	}
 }
