@@ -39,6 +39,15 @@ type Options struct {
 	// separately the storage bytes read from a .pth archive. The float64
 	// Data built from them is up to 8/size times larger (4x for float16).
 	MaxBytes int64
+
+	// Want, when set, names the tensors the caller will read and their
+	// element counts (a spec's, from graph.Wants). Only those are read
+	// and converted: every other tensor, and one whose element count
+	// differs (the caller reports its shape), is listed with its dtype and
+	// shape but Data nil, and its bytes are never touched. So the memory a
+	// load takes is bounded by what the spec needs (8 bytes an element
+	// once widened to float64), whatever else the file holds.
+	Want map[string]int64
 }
 
 // defaultMaxBytes is the MaxBytes used when Options.MaxBytes is 0 or less.
@@ -72,7 +81,7 @@ func Read(name string, data []byte, opt Options) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	tensors, err := finish(raws, opt.maxBytes())
+	tensors, err := finish(raws, opt.maxBytes(), opt.Want)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

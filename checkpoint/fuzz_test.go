@@ -38,7 +38,7 @@ func FuzzUnpickle(f *testing.F) {
 		var file *File
 		if err == nil {
 			var tensors map[string]*Tensor
-			if tensors, err = finish(raws, 1<<20); err == nil {
+			if tensors, err = finish(raws, 1<<20, nil); err == nil {
 				file = &File{Tensors: tensors}
 			}
 		}

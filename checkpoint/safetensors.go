@@ -39,6 +39,9 @@ func readSafetensors(data []byte, maxBytes int64) ([]rawTensor, error) {
 		return nil, fmt.Errorf("safetensors: header length %d is over the format's %d-byte limit", n, maxSafetensorsHeader)
 	}
 	body := data[8+n:]
+	if err := scanSafetensorsHeader(data[8 : 8+n]); err != nil {
+		return nil, fmt.Errorf("safetensors: header: %w", err)
+	}
 	entries, keys, err := parseSafetensorsHeader(data[8 : 8+n])
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: header: %w", err)
@@ -190,4 +193,52 @@ func stTensor(e *stEntry, body []byte) (r rawTensor, off [2]uint64, err error) {
 	l := contiguousLayout(shape)
 	buf := body[off[0]:off[1]]
 	return rawTensor{dt: dt, layout: l, storageNumel: numel, storage: func() ([]byte, error) { return buf, nil }}, off, nil
+}
+
+// scanSafetensorsHeader bounds what decoding the header will allocate,
+// before it is decoded: encoding/json builds a value for every element
+// of an array and every entry of an object, so a 100 MB header could
+// hold a shape of 47 million numbers, or millions of tensor entries, and
+// cost gigabytes. It counts, outside strings, the elements of each array
+// (a shape has at most maxDims, data_offsets two) and the entries of the
+// top-level object.
+func scanSafetensorsHeader(h []byte) error {
+	const maxArray = 2 * maxDims
+	type open struct {
+		array bool
+		n     int // elements so far
+	}
+	var stack []open
+	inString, escaped := false, false
+	for i, c := range h {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			stack = append(stack, open{array: c == '[', n: 1})
+		case c == ']' || c == '}':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case c == ',' && len(stack) > 0:
+			top := &stack[len(stack)-1]
+			top.n++
+			switch {
+			case len(stack) == 1 && top.n > maxTensors:
+				return fmt.Errorf("more than %d tensors, the most a checkpoint may hold", maxTensors)
+			case top.array && top.n > maxArray:
+				return fmt.Errorf("an array of more than %d numbers at byte %d: no tensor has so many dimensions", maxArray, i)
+			}
+		}
+	}
+	return nil
 }

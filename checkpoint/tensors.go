@@ -21,11 +21,18 @@ type rawTensor struct {
 
 const dataParallelPrefix = "module."
 
+// maxTensors bounds the tensors of one checkpoint: each costs a few
+// hundred bytes of bookkeeping before any data, and real networks hold
+// thousands.
+const maxTensors = 1 << 18
+
 // finish normalises the keys (drops num_batches_tracked, strips the
 // nn.DataParallel prefix when every key has it), checks every tensor's
 // layout against its storage and the total against maxBytes, and only then
-// converts the float tensors to float64.
-func finish(raws []rawTensor, maxBytes int64) (map[string]*Tensor, error) {
+// converts the float tensors to float64: all of them, or with want only
+// those it names with their element count (see Options.Want), whose
+// widened size counts against maxBytes before anything is allocated.
+func finish(raws []rawTensor, maxBytes int64, want map[string]int64) (map[string]*Tensor, error) {
 	strip := len(raws) > 0
 	for _, r := range raws {
 		strip = strip && strings.HasPrefix(r.key, dataParallelPrefix)
@@ -33,6 +40,10 @@ func finish(raws []rawTensor, maxBytes int64) (map[string]*Tensor, error) {
 	type kept struct {
 		raw   *rawTensor
 		numel int64
+		read  bool // fetch the storage and convert
+	}
+	if len(raws) > maxTensors {
+		return nil, fmt.Errorf("%d tensors, more than the %d a checkpoint may hold", len(raws), maxTensors)
 	}
 	var keep []kept
 	var total int64
@@ -45,14 +56,29 @@ func finish(raws []rawTensor, maxBytes int64) (map[string]*Tensor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", clip(r.key), err)
 		}
-		n, ok := mul64(numel, r.dt.size)
+		read := true
+		size := r.dt.size
+		if want != nil {
+			key := r.key
+			if strip {
+				key = strings.TrimPrefix(key, dataParallelPrefix)
+			}
+			w, ok := want[key]
+			read = ok && w == numel
+			size = 8 // widened to float64
+		}
+		if !read {
+			keep = append(keep, kept{r, numel, false})
+			continue
+		}
+		n, ok := mul64(numel, size)
 		if ok {
 			total, ok = add64(total, n)
 		}
 		if !ok || total > maxBytes {
 			return nil, fmt.Errorf("key %q: tensors total more than %d bytes, the limit set by Options.MaxBytes", clip(r.key), maxBytes)
 		}
-		keep = append(keep, kept{r, numel})
+		keep = append(keep, kept{r, numel, true})
 	}
 
 	out := make(map[string]*Tensor, len(keep))
@@ -69,6 +95,13 @@ func finish(raws []rawTensor, maxBytes int64) (map[string]*Tensor, error) {
 			}
 			t.Shape[i] = int(n)
 		}
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("key %q: appears twice", clip(r.key))
+		}
+		if !k.read {
+			out[key] = t
+			continue
+		}
 		// Every kept tensor's storage is fetched, so a missing or corrupt
 		// entry is found even for the tensors that keep Data nil.
 		buf, err := r.storage()
@@ -82,9 +115,6 @@ func finish(raws []rawTensor, maxBytes int64) (map[string]*Tensor, error) {
 			if t.Data, err = gather(r.dt, buf, r.layout, k.numel); err != nil {
 				return nil, fmt.Errorf("key %q: %w", clip(r.key), err)
 			}
-		}
-		if _, dup := out[key]; dup {
-			return nil, fmt.Errorf("key %q: appears twice", clip(r.key))
 		}
 		out[key] = t
 	}

@@ -63,6 +63,7 @@ type Result struct {
 	Write      WriteReport
 
 	specSum, weightsSum string
+	wants               []graph.Want
 }
 
 type stage struct {
@@ -160,13 +161,22 @@ func parseSpec(cfg *Config, r *Result) error {
 	// Infer the shapes now, before a possibly large checkpoint is read:
 	// shape errors and a network too big for the activation limit need
 	// no weights to find.
-	_, err = graph.Wants(r.Net, graph.Options{MaxActivationBytes: cfg.MaxActivationBytes})
+	r.wants, err = graph.Wants(r.Net, graph.Options{MaxActivationBytes: cfg.MaxActivationBytes})
 	return err
 }
 
 func loadWeights(cfg *Config, r *Result) error {
 	var err error
-	r.Checkpoint, err = checkpoint.Load(cfg.Weights, checkpoint.Options{})
+	// Read only what the spec needs: a file's other tensors cost nothing.
+	want := map[string]int64{}
+	for _, w := range r.wants {
+		n := int64(1)
+		for _, d := range w.Shape {
+			n *= int64(d)
+		}
+		want[w.Key] = n
+	}
+	r.Checkpoint, err = checkpoint.Load(cfg.Weights, checkpoint.Options{Want: want})
 	if err != nil {
 		return err
 	}
