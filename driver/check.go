@@ -20,6 +20,10 @@ func checkFusion(cfg *Config, r *Result) error {
 	if n <= 0 {
 		n = 2
 	}
+	n, err := checkSamples(cfg, r, n)
+	if err != nil {
+		return err
+	}
 	// Seeded from the inputs, so that regenerating gives the same files.
 	seed := binary.LittleEndian.Uint64([]byte(r.specSum[:8] + r.weightsSum[:8]))
 	rng := rand.New(rand.NewPCG(seed, uint64(n)))

@@ -37,6 +37,11 @@ type Config struct {
 	// target.Default (every one). Without Asm only the portable one is.
 	Targets       []*target.Target
 	GoldenSamples int // samples in the package's test; 0 means 2
+	// MaxCheckFLOPs bounds the check stage's work in the reference
+	// runtime (0: DefaultMaxCheckFLOPs); fewer golden samples are taken to
+	// stay within it, and a network of which one sample is over it is
+	// refused.
+	MaxCheckFLOPs float64
 
 	// Verify, when set, tests the generated files before they are
 	// written (after WriteDir's checks pass): a package that fails it

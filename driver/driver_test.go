@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acgen/acgen/fixtures"
 	"github.com/acgen/acgen/gen"
@@ -191,5 +192,40 @@ func TestStagePanic(t *testing.T) {
 	_, err := Run(&Config{Spec: f.Spec, Weights: f.Pth, Out: filepath.Join(t.TempDir(), "pkg")})
 	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "in the "+saved.name+" stage") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// TestCheckBudget: a spec whose check stage would run for minutes is
+// refused at once, naming the layer; under a tight budget fewer golden
+// samples are taken.
+func TestCheckBudget(t *testing.T) {
+	specPath := writeSpec(t, "input: [3, 300, 300]\nlayers:\n  - {name: c, op: conv, out: 16, kernel: 255, padding: 127}\n")
+	net, err := spec.Load(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors, err := synth.Checkpoint(net, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := filepath.Join(t.TempDir(), "w.safetensors")
+	if err := synth.WriteFile(weights, tensors); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Run(&Config{Spec: specPath, Weights: weights, Out: filepath.Join(t.TempDir(), "pkg")})
+	if err == nil || !strings.Contains(err.Error(), `net.yaml:3:5: layer "c" alone takes 562 GFLOP`) || !strings.Contains(err.Error(), "-max-check-gflop") {
+		t.Errorf("Run: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("refusing took %v", d)
+	}
+	f := fixtures.Get("cifar_small")
+	r, err := Run(&Config{Spec: f.Spec, Weights: f.Pth, GoldenSamples: 4, MaxCheckFLOPs: 20e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Golden) != 1 {
+		t.Errorf("%d golden samples under a budget of one (cifar_small: 4.6 MFLOP fused, 8 unfused)", len(r.Golden))
 	}
 }

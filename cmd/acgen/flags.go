@@ -20,6 +20,7 @@ type options struct {
 	fused                          bool
 	allowUnused                    bool
 	maxActivationMB                int64
+	maxCheckGFLOP                  float64
 	noAsm, noWinograd              bool
 	isa                            string
 	dump                           string
@@ -42,6 +43,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.fused, "fused", false, "with -run: run the fused network instead of the training form")
 	fs.BoolVar(&o.allowUnused, "allow-unused-keys", false, "accept checkpoint tensors that no layer reads")
 	fs.Int64Var(&o.maxActivationMB, "max-activation-mb", 1024, "refuse specs whose activations for one sample exceed `MB` megabytes")
+	fs.Float64Var(&o.maxCheckGFLOP, "max-check-gflop", driver.DefaultMaxCheckFLOPs/1e9, "bound the check stage's work (the network run as trained and fused, in float64) to `GFLOP`: fewer golden samples, or a refusal")
 	fs.StringVar(&o.isa, "isa", strings.Join(target.Names(), ","), "the instruction sets to hold kernels for, best first at run time: `LIST` of "+strings.Join(target.Names(), ", ")+" (the portable Go kernels are always there)")
 	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 assembly (the same as -isa go)")
 	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly: about 25% slower, but less memory and no Winograd weights to compute on the package's first call")

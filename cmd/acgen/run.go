@@ -71,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		GoMod:              o.gomod,
 		AllowUnusedKeys:    o.allowUnused,
 		MaxActivationBytes: mbToBytes(o.maxActivationMB),
+		MaxCheckFLOPs:      o.maxCheckGFLOP * 1e9,
 		Plan:               plan.Options{NoWinograd: o.noWinograd},
 		Dump:               o.dump,
 		Log:                stdout,
@@ -138,6 +139,8 @@ func (o *options) check() error {
 		return errors.New("-report needs -out: it times the package it writes")
 	case o.maxActivationMB <= 0:
 		return errors.New("-max-activation-mb must be positive")
+	case !(o.maxCheckGFLOP > 0):
+		return errors.New("-max-check-gflop must be positive")
 	case o.gomod != "":
 		if err := module.CheckPath(o.gomod); err != nil {
 			return fmt.Errorf("-gomod: %q is not a valid module path: %w", o.gomod, err)
