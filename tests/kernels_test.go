@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/runtime/ref"
 	"github.com/acgen/acgen/spec"
 )
 
@@ -275,11 +277,23 @@ func TestKernelsDifferential(t *testing.T) {
 		}
 		return false
 	}
+	// Where the reference runtime (the network as trained, in float64)
+	// gives a non-finite output, so must every level: a NaN never hides.
+	// (Winograd spreads a NaN over whole tiles, so a level may have more.)
+	check := func(name string, out []float32) {
+		for i, bad := range refNonFinite {
+			if bad && out[i]-out[i] == 0 {
+				t.Errorf("non-finite input: output %d: the reference gives a NaN or Inf, %s a finite %v", i, name, out[i])
+			}
+		}
+	}
+	check("go", goOut)
 	for _, l := range levels[:len(levels)-1] {
 		if !l.supported {
 			continue
 		}
 		out, _ := runGuardedLanes(t, l, src, 1, false)
+		check(l.name, out)
 		if anyBad(out) != anyBad(goOut) {
 			t.Errorf("non-finite input: %s gives %v, Go %v", l.name, out, goOut)
 		}
@@ -339,8 +353,25 @@ func TestKernelVariants(t *testing.T) {
 				progs = append(progs, fmt.Sprintf("%q: {%s}", n, strings.Join(lays, ", ")))
 			}
 		}
+		// The reference runtime on the harness's non-finite sample.
+		in := make([]float64, len(res.Golden[0].Input))
+		for j, v := range res.Golden[0].Input {
+			in[j] = float64(v)
+		}
+		in[len(in)/3], in[2*len(in)/3], in[len(in)-1] = math.NaN(), math.Inf(1), math.Inf(-1)
+		refOut, err := ref.Run(res.Unfused, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (For a one-pixel input the three land on one value, and a
+		// ReLU6 can clamp an infinity away: then there is nothing to hide.)
+		var bad []string
+		for _, v := range refOut {
+			bad = append(bad, fmt.Sprint(v-v != 0))
+		}
 		h := strings.Replace(harnessTest, "PKG", kn.name, 1) +
-			"\nvar harnessBuffers = map[string][]layout{" + strings.Join(progs, ", ") + "}\n"
+			"\nvar harnessBuffers = map[string][]layout{" + strings.Join(progs, ", ") + "}\n" +
+			"\nvar refNonFinite = []bool{" + strings.Join(bad, ", ") + "}\n"
 		writeFile(t, filepath.Join(dir, "harness_test.go"), []byte(h))
 		var algos []string
 		for _, p := range res.Plan.Programs {
