@@ -42,6 +42,9 @@ type Config struct {
 	// stay within it, and a network of which one sample is over it is
 	// refused.
 	MaxCheckFLOPs float64
+	// DebugChecks verifies each stage's result where a check exists
+	// (plan.Program.Check after planning): for debugging acgen.
+	DebugChecks bool
 
 	// Verify, when set, tests the generated files before they are
 	// written (after WriteDir's checks pass): a package that fails it
@@ -217,6 +220,13 @@ func planProgram(cfg *Config, r *Result) error {
 		return err
 	}
 	r.Program = r.Plan.Portable()
+	if cfg.DebugChecks {
+		for _, p := range r.Plan.Programs {
+			if err := p.Check(); err != nil {
+				return fmt.Errorf("%w: %v", ErrInternal, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -16,10 +16,10 @@ type Phase struct {
 type PhaseKind int
 
 const (
-	WholeStep     PhaseKind = iota // the step, over a range of its Units
-	WinogradIn                     // input transform, a range of input channel blocks
-	WinogradGemm                   // products, a range of transform elements
-	WinogradOut                    // output transform, a range of output channel blocks
+	WholeStep    PhaseKind = iota // the step, over a range of its Units
+	WinogradIn                    // input transform, a range of input channel blocks
+	WinogradGemm                  // products, a range of transform elements
+	WinogradOut                   // output transform, a range of output channel blocks
 )
 
 // Phases lists the phases of program p: with asm, Winograd steps run by

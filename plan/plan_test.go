@@ -179,3 +179,24 @@ func checkTiles(t *testing.T, tg *target.Target, name string, p *plan.Program) {
 		}
 	}
 }
+
+// TestCheck runs Program.Check on every fixture's plan for every target,
+// with and without Winograd, and makes sure it can fail.
+func TestCheck(t *testing.T) {
+	for _, f := range fixtures.All() {
+		for _, tg := range target.All {
+			for _, opt := range []plan.Options{{}, {NoWinograd: true}, {ForceWinograd: true, WinogradM: 2}} {
+				p := programFor(t, f.Name, tg, opt)
+				if err := p.Check(); err != nil {
+					t.Errorf("%s %v: %v", f.Name, opt, err)
+				}
+			}
+		}
+	}
+	p := programFor(t, "resnet20", target.AVX2, plan.Options{})
+	p.Steps[3].Conv.Tiles = p.Steps[3].Conv.Tiles[1:]
+	p.Buffers[0].Offset += 4
+	if err := p.Check(); err == nil {
+		t.Error("Check passes a program with a missing tile and a misaligned buffer")
+	}
+}

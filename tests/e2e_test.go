@@ -71,7 +71,7 @@ func TestFixtures(t *testing.T) {
 	for _, f := range fixtures.All() {
 		pkg := gen.PackageName(f.Name)
 		dir := filepath.Join(mod, pkg)
-		cfg := &driver.Config{Spec: f.Spec, Weights: f.Pth, Out: dir, Package: pkg, Asm: assembler()}
+		cfg := &driver.Config{Spec: f.Spec, Weights: f.Pth, Out: dir, Package: pkg, Asm: assembler(), DebugChecks: true}
 		if _, err := driver.Run(cfg); err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
 		}

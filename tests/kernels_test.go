@@ -333,7 +333,7 @@ func TestKernelVariants(t *testing.T) {
 		}
 		res, err := driver.Run(&driver.Config{
 			Spec: specPath, Weights: weights, Out: dir, Package: kn.name,
-			Plan: kn.plan, Asm: assembler(), GoldenSamples: 3,
+			Plan: kn.plan, Asm: assembler(), GoldenSamples: 3, DebugChecks: true,
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", kn.name, err)

@@ -22,6 +22,7 @@ type options struct {
 	maxActivationMB                int64
 	maxCheckGFLOP                  float64
 	noAsm, noWinograd              bool
+	debugChecks                    bool
 	isa                            string
 	dump                           string
 	quiet                          bool
@@ -49,6 +50,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly: about 25% slower, but less memory and no Winograd weights to compute on the package's first call")
 	fs.StringVar(&o.dump, "dump", "", "print what `STAGE` produced: "+strings.Join(driver.StageNames(), ", "))
 	fs.StringVar(&o.report, "report", "", "after writing, time every layer of the package on this machine (its BenchmarkLayers), print a table and draw it to `FILE` (.html or .svg; else text)")
+	fs.BoolVar(&o.debugChecks, "debug-checks", false, "verify the plan's invariants (buffers in bounds, tiles covering every channel) before emitting: for debugging acgen")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only; no progress on a terminal")
 	fs.BoolVar(&o.version, "version", false, "print acgen's version and exit")
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help")

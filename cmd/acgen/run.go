@@ -72,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		AllowUnusedKeys:    o.allowUnused,
 		MaxActivationBytes: mbToBytes(o.maxActivationMB),
 		MaxCheckFLOPs:      o.maxCheckGFLOP * 1e9,
+		DebugChecks:        o.debugChecks,
 		Plan:               plan.Options{NoWinograd: o.noWinograd},
 		Dump:               o.dump,
 		Log:                stdout,
