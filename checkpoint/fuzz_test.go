@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
@@ -16,16 +17,35 @@ import (
 
 func FuzzReadPth(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := Read("fuzz.pth", data, Options{MaxBytes: 1 << 20})
+		var file *File
+		var err error
+		withinBudget(t, len(data), func() { file, err = Read("fuzz.pth", data, Options{MaxBytes: 1 << 20}) })
 		checkResult(t, "fuzz.pth", file, err)
 	})
 }
 
 func FuzzReadSafetensors(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := Read("fuzz.safetensors", data, Options{MaxBytes: 1 << 20})
+		var file *File
+		var err error
+		withinBudget(t, len(data), func() { file, err = Read("fuzz.safetensors", data, Options{MaxBytes: 1 << 20}) })
 		checkResult(t, "fuzz.safetensors", file, err)
 	})
+}
+
+// withinBudget fails when read allocates more than the readers' budget
+// allows for an input of n bytes: the pickle decoder's few hundred bytes
+// a byte, the 1 MiB of tensors the fuzz targets allow widened to float64,
+// and a fixed allowance.
+func withinBudget(t *testing.T, n int, read func()) {
+	allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(allocs) // unlike ReadMemStats, without stopping the world
+	before := allocs[0].Value.Uint64()
+	read()
+	metrics.Read(allocs)
+	if got, limit := allocs[0].Value.Uint64()-before, uint64(300*n+8<<20+16<<20); got > limit {
+		t.Fatalf("reading %d bytes allocated %d, more than the budget of %d", n, got, limit)
+	}
 }
 
 // FuzzUnpickle feeds raw data.pkl bytes to the pickle decoder, the torch
