@@ -3,6 +3,7 @@ package asm
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
@@ -106,24 +107,13 @@ func groupTiles(c *plan.ConvStep) []tileGroup {
 		}
 		return d
 	}
-	same := func(a, b []int) bool {
-		if len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if a[i] != b[i] {
-				return false
-			}
-		}
-		return true
-	}
 	var groups []tileGroup
 	for _, t := range c.Tiles {
 		if n := len(groups); n > 0 {
 			g := &groups[n-1]
 			f := g.first
 			d := t.ICLo - f.ICLo
-			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%blk == 0 && same(pattern(t), pattern(f)) {
+			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%blk == 0 && slices.Equal(pattern(t), pattern(f)) {
 				if g.count == 1 {
 					g.inStep = d / blk
 					g.wStep = t.WeightOff - f.WeightOff
