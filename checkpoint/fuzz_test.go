@@ -54,14 +54,18 @@ func withinBudget(t *testing.T, n int, read func()) {
 func FuzzUnpickle(f *testing.F) {
 	storages := fuzzStorages(f)
 	f.Fuzz(func(t *testing.T, pkl []byte) {
-		raws, err := loadPickle(pkl, storages)
+		var raws []rawTensor
+		var err error
 		var file *File
-		if err == nil {
-			var tensors map[string]*Tensor
-			if tensors, err = finish(raws, 1<<20, nil); err == nil {
-				file = &File{Tensors: tensors}
+		withinBudget(t, len(pkl), func() {
+			raws, err = loadPickle(pkl, storages)
+			if err == nil {
+				var tensors map[string]*Tensor
+				if tensors, err = finish(raws, 1<<20, nil); err == nil {
+					file = &File{Tensors: tensors}
+				}
 			}
-		}
+		})
 		if err != nil {
 			err = fmt.Errorf("fuzz.pkl: %w", err)
 		}
