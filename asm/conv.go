@@ -83,17 +83,23 @@ func (k *convKernel) label(what string) string {
 	return fmt.Sprintf("%s_%s%d", k.name, what, k.labels)
 }
 
-// tileGroup is a run of consecutive tiles the same loop can walk: the
-// same number of blocks and input channel pattern, the input moving by a
-// whole number of channel blocks and the weights by a fixed step from one
-// tile to the next, and (for a direct convolution) each tile's blocks
-// finding their weights at the same distances from its first block's.
+// tileGroup is a run of consecutive tiles the same loop can walk, a
+// period of tiles an iteration: each tile of the period has the same
+// number of blocks and input channels, and (for a direct convolution)
+// its blocks find their weights at the same distances from its first
+// block's, as the same tile of the next period; and from one period to
+// the next the input moves by whole channel blocks and the weights by a
+// fixed step. A period of two walks AVX2 tiles of an odd number of
+// blocks through the 16-channel weight groups, whose halves alternate.
 type tileGroup struct {
-	first  plan.OCTile
-	count  int
-	inStep int // input channel blocks from one tile to the next
-	wStep  int // weight floats from one tile to the next
+	tiles  []plan.OCTile // one period, first to last
+	count  int           // periods
+	inStep int           // input channel blocks from one period to the next
+	wStep  int           // weight floats from one period to the next
 }
+
+// first is the group's first tile.
+func (g tileGroup) first() plan.OCTile { return g.tiles[0] }
 
 func groupTiles(c *plan.ConvStep) []tileGroup {
 	blk := c.Block
@@ -107,24 +113,46 @@ func groupTiles(c *plan.ConvStep) []tileGroup {
 		}
 		return d
 	}
-	var groups []tileGroup
-	for _, t := range c.Tiles {
-		if n := len(groups); n > 0 {
-			g := &groups[n-1]
-			f := g.first
-			d := t.ICLo - f.ICLo
-			if t.Blocks == f.Blocks && t.ICHi-t.ICLo == f.ICHi-f.ICLo && d%blk == 0 && slices.Equal(pattern(t), pattern(f)) {
-				if g.count == 1 {
-					g.inStep = d / blk
-					g.wStep = t.WeightOff - f.WeightOff
-				}
-				if d/blk == g.inStep*g.count && t.WeightOff-f.WeightOff == g.wStep*g.count && g.wStep >= 0 {
-					g.count++
-					continue
+	like := func(a, b plan.OCTile) bool {
+		return a.Blocks == b.Blocks && a.ICHi-a.ICLo == b.ICHi-b.ICLo && slices.Equal(pattern(a), pattern(b))
+	}
+	ts := c.Tiles
+	// run is how many periods of p tiles from i one loop walks.
+	run := func(i, p int) (int, tileGroup) {
+		g := tileGroup{tiles: ts[i : i+p], count: 1}
+		if i+2*p > len(ts) {
+			return 1, g
+		}
+		d := ts[i+p].ICLo - ts[i].ICLo
+		g.inStep, g.wStep = d/blk, ts[i+p].WeightOff-ts[i].WeightOff
+		if d%blk != 0 || g.wStep < 0 {
+			return 1, g
+		}
+		for m := 1; i+(m+1)*p <= len(ts); m++ {
+			for j := 0; j < p; j++ {
+				t, f := ts[i+m*p+j], ts[i+j]
+				if !like(t, f) || t.ICLo-f.ICLo != m*d || t.WeightOff-f.WeightOff != m*g.wStep || t.Block0-f.Block0 != m*(ts[i+p].Block0-ts[i].Block0) {
+					return m, g
 				}
 			}
+			g.count = m + 1
 		}
-		groups = append(groups, tileGroup{first: t, count: 1})
+		return g.count, g
+	}
+	var groups []tileGroup
+	for i := 0; i < len(ts); {
+		n, g := run(i, 1)
+		if n == 1 && c.Algo == plan.Direct && i+4 <= len(ts) {
+			if n2, g2 := run(i, 2); n2 >= 2 {
+				g2.count = n2
+				groups = append(groups, g2)
+				i += 2 * n2
+				continue
+			}
+		}
+		g.count = n
+		groups = append(groups, g)
+		i += n
 	}
 	return groups
 }
@@ -183,7 +211,7 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 		c.StrideH*k.inRow, k.outRow, k.resRow)
 	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
 	for _, g := range groupTiles(c) {
-		t := g.first
+		t := g.first()
 		k.storeFrom(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane, k.loIn)
 		k.storeFrom(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane, k.loOut)
 		k.storeFrom(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane, k.loRes)
@@ -192,46 +220,81 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 		ctx.MOVQ(imm(g.count), k.tCnt)
 		tileLoop := k.label("tile")
 		ctx.Label(tileLoop)
-		ctx.MOVQ(k.tIn, rowIn)
-		ctx.MOVQ(k.tOut, rowOut)
-		ctx.MOVQ(k.tRes, rowRes)
-		ctx.MOVQ(k.rows, rowCnt)
-		rowLoop := k.label("row")
-		ctx.Label(rowLoop)
-		ctx.MOVQ(rowIn, pxIn)
-		ctx.MOVQ(rowOut, pxOut)
-		ctx.MOVQ(rowRes, pxRes)
-		if full > 0 {
-			ctx.MOVQ(imm(full), pxCnt)
-			pxLoop := k.label("px")
-			ctx.Label(pxLoop)
-			body(t, c.Pixels)
-			ctx.ADDQ(imm(c.Pixels*c.StrideW*k.blk*f32), pxIn)
-			ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxOut)
-			ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxRes)
-			ctx.DECQ(pxCnt)
-			ctx.JNZ(operand.LabelRef(pxLoop))
+		for j, t := range g.tiles {
+			if j > 0 {
+				k.moveTile(g.tiles[j-1], t)
+			}
+			k.tileRows(t, full, rem, body)
 		}
-		if rem > 0 {
-			body(t, rem)
-		}
-		ctx.ADDQ(imm(c.StrideH*k.inRow), rowIn)
-		ctx.ADDQ(imm(k.outRow), rowOut)
-		ctx.ADDQ(imm(k.resRow), rowRes)
-		ctx.DECQ(rowCnt)
-		ctx.JNZ(operand.LabelRef(rowLoop))
 		if g.count > 1 {
-			ctx.ADDQ(imm(g.inStep*k.inPlane), k.tIn)
-			ctx.ADDQ(imm(t.Blocks*k.outPlane), k.tOut)
-			ctx.ADDQ(imm(t.Blocks*k.resPlane), k.tRes)
-			ctx.ADDQ(imm(g.wStep*f32), k.tW)
-			ctx.ADDQ(imm(t.Blocks*k.blk*f32), k.tBias)
+			// From the period's last tile to the next period's first.
+			next := t
+			next.ICLo += g.inStep * k.blk
+			next.WeightOff += g.wStep
+			for _, u := range g.tiles {
+				next.Block0 += u.Blocks
+			}
+			k.moveTile(g.tiles[len(g.tiles)-1], next)
 			ctx.DECQ(k.tCnt)
 			ctx.JNZ(operand.LabelRef(tileLoop))
 		}
 	}
 	ctx.VZEROUPPER()
 	ctx.RET()
+}
+
+// tileRows runs body over every output row from lo to hi and every
+// pixel tile of tile t, from the tile slots.
+func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCTile, npx int)) {
+	ctx := k.ctx
+	c := k.c
+	ctx.MOVQ(k.tIn, rowIn)
+	ctx.MOVQ(k.tOut, rowOut)
+	ctx.MOVQ(k.tRes, rowRes)
+	ctx.MOVQ(k.rows, rowCnt)
+	rowLoop := k.label("row")
+	ctx.Label(rowLoop)
+	ctx.MOVQ(rowIn, pxIn)
+	ctx.MOVQ(rowOut, pxOut)
+	ctx.MOVQ(rowRes, pxRes)
+	if full > 0 {
+		ctx.MOVQ(imm(full), pxCnt)
+		pxLoop := k.label("px")
+		ctx.Label(pxLoop)
+		body(t, c.Pixels)
+		ctx.ADDQ(imm(c.Pixels*c.StrideW*k.blk*f32), pxIn)
+		ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxOut)
+		ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxRes)
+		ctx.DECQ(pxCnt)
+		ctx.JNZ(operand.LabelRef(pxLoop))
+	}
+	if rem > 0 {
+		body(t, rem)
+	}
+	ctx.ADDQ(imm(c.StrideH*k.inRow), rowIn)
+	ctx.ADDQ(imm(k.outRow), rowOut)
+	ctx.ADDQ(imm(k.resRow), rowRes)
+	ctx.DECQ(rowCnt)
+	ctx.JNZ(operand.LabelRef(rowLoop))
+}
+
+// moveTile moves the tile slots from tile a's to tile b's.
+func (k *convKernel) moveTile(a, b plan.OCTile) {
+	k.addSigned(k.tIn, (b.ICLo/k.blk-a.ICLo/k.blk)*k.inPlane)
+	k.addSigned(k.tOut, (b.Block0-a.Block0)*k.outPlane)
+	k.addSigned(k.tRes, (b.Block0-a.Block0)*k.resPlane)
+	k.addSigned(k.tW, (b.WeightOff-a.WeightOff)*f32)
+	k.addSigned(k.tBias, (b.Block0-a.Block0)*k.blk*f32)
+}
+
+// addSigned adds d to a stack slot.
+func (k *convKernel) addSigned(slot operand.Mem, d int) {
+	switch {
+	case d > 0:
+		k.ctx.ADDQ(imm(d), slot)
+	case d < 0:
+		k.ctx.SUBQ(imm(-d), slot)
+	}
 }
 
 // store puts base+disp in a stack slot.

@@ -297,7 +297,7 @@ func (k *winogradKernel) productPhase() {
 	ctx.Label(xiLoop)
 	uOff := 0
 	for _, g := range groupTiles(c) {
-		t := g.first
+		t := g.first()
 		// pxIn = U of the tile, pxOut = M of the tile's first block.
 		ctx.LEAQ(mem(rowRes, uOff), pxIn)
 		ctx.LEAQ(mem(rowOut, t.Block0*k.t*k.blk*f32), pxOut)

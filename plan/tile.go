@@ -21,9 +21,9 @@ func (p *planner) chooseTiles(c *ConvStep, packed bool) {
 		if sh.Pixels > c.OutW && sh.Pixels > 4 {
 			continue
 		}
-		if packed && blocks*c.Block%Group != 0 && ocb > blocks {
-			// Tiles of part of a weight group would read their weights
-			// with a different pattern each; only a single tile may.
+		if packed && blocks == 1 && c.Block < Group && ocb > 1 {
+			// One-block tiles would walk the weight groups' halves one
+			// kernel loop per pair of tiles; the model has better shapes.
 			continue
 		}
 		tiles := directTiles(c, blocks)

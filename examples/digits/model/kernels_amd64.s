@@ -3056,7 +3056,6 @@ step4AVX512_px3:
 	JNZ         step4AVX512_row2
 	ADDQ        $0x00000400, (SP)
 	ADDQ        $0x00000040, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
 	ADDQ        $0x00000040, 24(SP)
 	ADDQ        $0x00000040, 32(SP)
 	DECQ        40(SP)
@@ -5085,7 +5084,6 @@ step4AVX2_px3:
 	JNZ         step4AVX2_row2
 	ADDQ        $0x00000200, (SP)
 	ADDQ        $0x00000020, 8(SP)
-	ADDQ        $0x00000000, 16(SP)
 	ADDQ        $0x00000020, 24(SP)
 	ADDQ        $0x00000020, 32(SP)
 	DECQ        40(SP)
