@@ -95,6 +95,20 @@ var errFormat = errors.New("acgen reads PyTorch .pth files (torch.save's zip for
 // pickled magic number 0x1950a86a20f9469cfc6c, written as protocol 2 LONG1.
 var pickleMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}
 
+// legacyMagicLen is the length of the legacy format's magic-number pickle
+// at the start of data, without its STOP, or 0: torch.save writes it in
+// the pickle protocol it was given, 2 by default, and protocols 4 and 5
+// put it in a frame.
+func legacyMagicLen(data []byte) int {
+	long := pickleMagic[2:] // LONG1 of the magic number
+	for _, head := range [][]byte{{0x80, 0x02}, {0x80, 0x03}, {0x80, 0x04, 0x95, 13, 0, 0, 0, 0, 0, 0, 0}, {0x80, 0x05, 0x95, 13, 0, 0, 0, 0, 0, 0, 0}} {
+		if bytes.HasPrefix(data, head) && bytes.HasPrefix(data[len(head):], long) {
+			return len(head) + len(long)
+		}
+	}
+	return 0
+}
+
 // sniff tells the format from the content, never from the file name.
 func sniff(data []byte) (string, error) {
 	switch {
@@ -104,7 +118,7 @@ func sniff(data []byte) (string, error) {
 		return "pth", nil
 	case len(data) > 8 && data[8] == '{':
 		return "safetensors", nil
-	case bytes.HasPrefix(data, pickleMagic):
+	case legacyMagicLen(data) > 0:
 		return "pth-legacy", nil
 	case len(data) > 262 && string(data[257:262]) == "ustar":
 		return "", fmt.Errorf("the tar format of the earliest torch versions: " +

@@ -227,20 +227,20 @@ func TestPthStateDictShapes(t *testing.T) {
 		tensor(p).op('u', 'u', '.')
 		return p.Bytes()
 	}
-	for _, outer := range []string{"model", "state_dict"} {
+	for _, outer := range []string{"model", "state_dict", "model_state_dict", "net", "network", "module"} {
 		f := mustRead(t, outer+".pth", makePth(t, wrap(outer), oneStorage))
 		if got := describe(f); got != "w float32 [4] [1 2 3 4]\n" {
 			t.Errorf("%s wrapper: %s", outer, got)
 		}
 	}
-	expectErr(t, "net.pth", makePth(t, wrap("net"), oneStorage), `key "epoch": value is a int, not a tensor`)
+	expectErr(t, "other.pth", makePth(t, wrap("weights_of_mine"), oneStorage), `the checkpoint is a dict of "epoch" (int), "weights_of_mine" (dict), and none is a state_dict: acgen looks at the top level and under state_dict, model, model_state_dict, net, network, module, weights, params; save the weights with torch.save(model.state_dict(), path)`)
 
 	list := new(pk).proto(2).op(']')
 	expectErr(t, "list.pth", makePth(t, tensor(list).op('a', '.').Bytes(), oneStorage), "the pickle holds a list, not a dict of tensors")
 	intKey := new(pk).proto(2).op('}').int(7)
 	expectErr(t, "intkey.pth", makePth(t, tensor(intKey).op('s', '.').Bytes(), oneStorage), "state_dict key 0 is a int, not a str")
 	nested := new(pk).proto(2).op('}').str("net").op('}', 's', '.')
-	expectErr(t, "nested.pth", makePth(t, nested.Bytes(), nil), `key "net": value is a dict, not a tensor (acgen looks for the state_dict`)
+	expectErr(t, "nested.pth", makePth(t, nested.Bytes(), nil), `the checkpoint is a dict of "net" (dict), and none is a state_dict`)
 
 	// DataParallel: the prefix goes only when every key has it.
 	all := stateDictPickle(f32Tensor("module.a", "0", 4), f32Tensor("module.bn.num_batches_tracked", "0", 4))

@@ -26,8 +26,8 @@ type legacyStorages struct {
 // Every count the file declares is checked against the bytes that remain
 // before anything is sliced or allocated.
 func readLegacyPth(data []byte, maxBytes int64) ([]rawTensor, error) {
-	// sniff matched pickleMagic; the magic pickle ends right after it.
-	pos := len(pickleMagic)
+	// sniff matched the magic pickle; it ends right after it.
+	pos := legacyMagicLen(data)
 	if len(data) <= pos || data[pos] != '.' {
 		return nil, fmt.Errorf("legacy format: the magic number pickle does not end where it should")
 	}

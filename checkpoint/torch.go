@@ -26,6 +26,41 @@ const (
 
 var allowedGlobals = map[string]torchGlobal{}
 
+// inertGlobals are the classes and functions training scripts pickle
+// beside the weights: argparse's Namespace of hyper-parameters, numpy
+// scalars and arrays (a best accuracy), torch.Size. Each resolves to an
+// inert placeholder: nothing is imported or called, whatever it is
+// applied to becomes an opaque value, and such a value is an error only
+// where a tensor must be (inside the state_dict).
+var inertGlobals = map[string]bool{
+	"argparse.Namespace":                  true,
+	"torch.Size":                          true,
+	"numpy.dtype":                         true,
+	"numpy.ndarray":                       true,
+	"numpy.core.multiarray.scalar":        true,
+	"numpy.core.multiarray._reconstruct":  true,
+	"numpy._core.multiarray.scalar":       true,
+	"numpy._core.multiarray._reconstruct": true,
+	"_codecs.encode":                      true,
+}
+
+// systemModules are Python's and the libraries' own: a class of any other
+// module in a checkpoint is the user's, as torch.save(model) pickles.
+var systemModules = map[string]bool{
+	"builtins": true, "__builtin__": true, "os": true, "posix": true, "nt": true, "sys": true, "subprocess": true,
+	"copyreg": true, "copy_reg": true, "_codecs": true, "functools": true, "operator": true, "collections": true,
+	"torch": true, "numpy": true, "io": true, "pickle": true, "types": true, "codecs": true, "shutil": true,
+}
+
+// inertClass is one of inertGlobals; inertValue what it made.
+type (
+	inertClass struct{ name string }
+	inertValue struct{ of string }
+)
+
+func (c inertClass) String() string { return c.name }
+func (v inertValue) String() string { return v.of + " value" }
+
 func init() {
 	for _, g := range []torchGlobal{gOrderedDict, gRebuildTensorV2, gRebuildTensor, gRebuildParameter, gRebuildParamState} {
 		allowedGlobals[string(g)] = g
@@ -85,10 +120,21 @@ func (h *torchHooks) Global(module, name string) (any, error) {
 	if dt, ok := torchStorages[name]; ok && module == "torch" {
 		return storageClass{name, dt}, nil
 	}
-	return nil, fmt.Errorf("pickle names %q: %w", clip(full), errRefused)
+	if inertGlobals[full] {
+		return inertClass{full}, nil
+	}
+	hint := ""
+	if !systemModules[strings.SplitN(module, ".", 2)[0]] {
+		// Most likely the network's own class: torch.save(model).
+		hint = " (a whole model saved with torch.save(model)? save its weights instead: torch.save(model.state_dict(), path))"
+	}
+	return nil, fmt.Errorf("pickle names %q: %w%s", clip(full), errRefused, hint)
 }
 
 func (h *torchHooks) Reduce(fn any, args pickle.Tuple) (any, error) {
+	if c, ok := fn.(inertClass); ok {
+		return inertValue{c.name}, nil
+	}
 	switch fn {
 	case gOrderedDict:
 		// Python 3 pickles an OrderedDict as an empty call followed by
@@ -129,12 +175,18 @@ func (h *torchHooks) NewObj(cls any, args pickle.Tuple) (any, error) {
 	if cls == gOrderedDict && len(args) == 0 {
 		return pickle.NewDict(), nil
 	}
+	if c, ok := cls.(inertClass); ok {
+		return inertValue{c.name}, nil
+	}
 	return nil, fmt.Errorf("pickle constructs a %s%s: %w", pickle.TypeName(cls), describeArgs(args), errRefused)
 }
 
 // Build accepts only the OrderedDict state torch writes: a dict of
 // attributes (the state_dict's _metadata), which is dropped.
 func (h *torchHooks) Build(obj, state any) (any, error) {
+	if _, ok := obj.(inertValue); ok {
+		return obj, nil // a Namespace's attributes, an array's data: dropped
+	}
 	if _, ok := obj.(*pickle.Dict); ok {
 		if _, ok := state.(*pickle.Dict); ok || state == nil {
 			return obj, nil

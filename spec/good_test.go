@@ -167,3 +167,16 @@ func parse(t *testing.T, src string) *spec.Net {
 	}
 	return net
 }
+
+// TestByteOrderMark: a spec saved with a UTF-8 byte order mark parses,
+// and positions are still those of its lines.
+func TestByteOrderMark(t *testing.T) {
+	src := "\xef\xbb\xbfinput: [3, 8, 8]\nlayers:\n  - {name: c, op: conv, out: 4, kernel: 3}\n"
+	net, err := spec.Parse("bom.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := net.Layers[0]; l.Pos.Line != 3 {
+		t.Errorf("layer at %v, want line 3", l.Pos)
+	}
+}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -57,6 +58,9 @@ func Parse(file string, data []byte) (*Net, error) {
 		// callers), so its length is not the file's.
 		return nil, specError(Pos{File: file}, nil, "is larger than a spec can be (%d bytes)", MaxFileBytes)
 	}
+	// A UTF-8 byte order mark, which some Windows editors write, is not
+	// part of the YAML; positions stay those of the file's characters.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	p := &parseState{file: file}
 	root, err := p.document(data)
 	if err != nil {

@@ -1,0 +1,39 @@
+package checkpoint
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fixtureDir is the repository's fixtures directory (package fixtures
+// imports this one).
+var fixtureDir = filepath.Join("..", "fixtures")
+
+// TestTrainerCheckpoints reads what fixtures/make_trainer_fixtures.py
+// saved with real torch: a trainer's checkpoint dict (the state_dict
+// under model_state_dict beside an optimizer's state, an argparse
+// Namespace, numpy values and a torch.Size) and a legacy-format file
+// written with pickle protocol 4 both hold exactly cifar_small's weights;
+// a whole model saved with torch.save(model) is refused with what to do.
+func TestTrainerCheckpoints(t *testing.T) {
+	want, err := Load(filepath.Join(fixtureDir, "cifar_small", "model.pth"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(fixtureDir, "trainer")
+	for _, name := range []string{"checkpoint.pth", "legacy_p4.pth"} {
+		got, err := Load(filepath.Join(dir, name), Options{})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if describe(got) != describe(want) {
+			t.Errorf("%s: tensors differ from cifar_small's", name)
+		}
+	}
+	_, err = Load(filepath.Join(dir, "model.pth"), Options{})
+	if err == nil || !strings.Contains(err.Error(), "a whole model saved with torch.save(model)? save its weights instead: torch.save(model.state_dict(), path)") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("model.pth: %v", err)
+	}
+}
