@@ -32,8 +32,8 @@ func TestTrainerCheckpoints(t *testing.T) {
 			t.Errorf("%s: tensors differ from cifar_small's", name)
 		}
 	}
-	_, err = Load(filepath.Join(dir, "model.pth"), Options{})
+	_, err = Load(filepath.Join(dir, "whole_model.pth"), Options{})
 	if err == nil || !strings.Contains(err.Error(), "a whole model saved with torch.save(model)? save its weights instead: torch.save(model.state_dict(), path)") || strings.Contains(err.Error(), "\n") {
-		t.Errorf("model.pth: %v", err)
+		t.Errorf("whole_model.pth: %v", err)
 	}
 }
