@@ -101,7 +101,9 @@ func StageNames() []string {
 	return names
 }
 
-// Run runs the pipeline. With cfg.Out empty it stops before "emit".
+// Run runs the pipeline. With cfg.Dump set it stops after that stage,
+// having printed its result; with cfg.Out empty it stops before "write"
+// ("emit" runs only to be dumped).
 func Run(cfg *Config) (*Result, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
@@ -111,7 +113,7 @@ func Run(cfg *Config) (*Result, error) {
 	}
 	res := &Result{}
 	for _, s := range stages {
-		if cfg.Out == "" && (s.name == "emit" || s.name == "write") {
+		if cfg.Out == "" && (s.name == "write" || s.name == "emit" && cfg.Dump != "emit") {
 			break
 		}
 		start := time.Now()
@@ -126,6 +128,7 @@ func Run(cfg *Config) (*Result, error) {
 		}
 		if cfg.Dump == s.name {
 			dump(cfg.Log, s.name, res)
+			break
 		}
 	}
 	return res, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/internal/diag"
 	"github.com/acgen/acgen/target"
 )
 
@@ -126,4 +127,31 @@ func printFlags(w io.Writer, fs *pflag.FlagSet) {
 		fmt.Fprintf(tw, "  %s\t%s\n", name, usage)
 	})
 	tw.Flush()
+}
+
+// flagError rewrites pflag's parse errors in acgen's words: an unknown
+// flag is named as the user typed it, with the closest known flag, as
+// spec errors suggest the closest field.
+func flagError(fs *pflag.FlagSet, args []string, err error) error {
+	msg := err.Error()
+	var name string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		name = strings.TrimPrefix(msg, "unknown flag: --")
+	case strings.HasPrefix(msg, "unknown shorthand flag: "):
+		// pflag read "-weight" as the shorthands w, e, i, ...: find the
+		// argument it came from.
+		if i := strings.LastIndex(msg, " in -"); i >= 0 {
+			name = msg[i+len(" in -"):]
+		}
+	default:
+		return err
+	}
+	name, _, _ = strings.Cut(name, "=")
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if c := diag.Closest(name, names); c != "" {
+		return fmt.Errorf("unknown flag -%s (did you mean -%s?)", name, c)
+	}
+	return fmt.Errorf("unknown flag -%s", name)
 }

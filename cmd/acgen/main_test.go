@@ -330,8 +330,12 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "acgen: need -spec and -weights"},
 		{[]string{"-spec", cifar.Spec}, "acgen: need -spec and -weights"},
 		{[]string{"-spec", cifar.Spec, "-weights", cifar.Pth}, "acgen: need -out DIR (or -run FILE, or -dump STAGE)"},
-		{[]string{"-bogus"}, "acgen: unknown shorthand flag: 'b' in -bogus"},
-		{[]string{"--bogus"}, "acgen: unknown flag: --bogus"},
+		{[]string{"-bogus"}, "acgen: unknown flag -bogus"},
+		{[]string{"--bogus"}, "acgen: unknown flag -bogus"},
+		{[]string{"-weight", "x"}, "acgen: unknown flag -weight (did you mean -weights?)"},
+		{[]string{"--spce=x"}, "acgen: unknown flag -spce (did you mean -spec?)"},
+		{[]string{"-spec", "s", "-weights", "w", "-dump", "bogus"}, `acgen: -dump: no stage "bogus"; stages are spec, weights, graph, fuse, check, plan, emit, write`},
+		{[]string{"-spec", "s", "-weights", "w", "-dump", "write"}, "acgen: -dump write needs -out DIR"},
 		{[]string{"-spec"}, "acgen: flag needs an argument: --spec"},
 		{[]string{"-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out, "extra"}, `acgen: unexpected argument "extra"`},
 		{[]string{"-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out, "-fused"}, "acgen: -fused goes with -run"},
@@ -532,5 +536,23 @@ func TestGoModPath(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("-out was written")
+	}
+}
+
+// TestDumpStops: -dump prints its stage's result alone on stdout and
+// stops there: nothing is written, even with -out; -dump emit needs no
+// -out.
+func TestDumpStops(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "pkg")
+	code, stdout, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out, "-dump", "plan")
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "program avx512") || strings.Contains(stdout, "acgen:") {
+		t.Errorf("-dump plan: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("-dump plan wrote the package")
+	}
+	code, stdout, _ = acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-dump", "emit")
+	if code != 0 || !strings.Contains(stdout, "forward.go") {
+		t.Errorf("-dump emit without -out: exit %d: %s", code, stdout)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -40,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			usage(stdout, fs)
 			return nil
 		}
-		fmt.Fprintf(stderr, "acgen: %v\nRun acgen -h for usage.\n", err)
+		fmt.Fprintf(stderr, "acgen: %v\nRun acgen -h for usage.\n", flagError(fs, args, err))
 		return errUsage
 	}
 	if o.help {
@@ -100,6 +101,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.dump != "" {
+		return nil // stdout holds the dump alone
+	}
 	if !o.quiet {
 		printSummary(stdout, cfg, res)
 		if o.verify {
@@ -132,6 +136,10 @@ func (o *options) check() error {
 		return errors.New("need -spec and -weights")
 	case o.runInput == "" && o.out == "" && o.dump == "":
 		return errors.New("need -out DIR (or -run FILE, or -dump STAGE)")
+	case o.dump != "" && !slices.Contains(driver.StageNames(), o.dump):
+		return fmt.Errorf("-dump: no stage %q; stages are %s", o.dump, strings.Join(driver.StageNames(), ", "))
+	case o.dump == "write" && o.out == "":
+		return errors.New("-dump write needs -out DIR: it shows what writing the package changed")
 	case o.runInput != "" && o.out != "":
 		return errors.New("-run generates nothing; drop -out")
 	case o.fused && o.runInput == "":
