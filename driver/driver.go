@@ -277,7 +277,7 @@ func writePackage(cfg *Config, r *Result) error {
 }
 
 func goMod(module string) []byte {
-	return []byte(gen.Header + "\n\nmodule " + module + "\n\ngo 1.22\n")
+	return []byte(gen.Header + "\n\nmodule " + module + "\n\ngo " + gen.GoVersion + "\n")
 }
 
 // readAtMost reads a file, or its first n bytes: a spec that is by mistake

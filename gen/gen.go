@@ -15,6 +15,10 @@ import (
 	"github.com/acgen/acgen/templates"
 )
 
+// GoVersion is the Go version generated packages need (min, max and
+// clear are Go 1.21's): what a go.mod acgen writes for them says.
+const GoVersion = "1.21"
+
 // Header starts every file acgen writes, in the form Go tools recognise
 // (https://go.dev/s/generatedcode). acgen overwrites or removes only files
 // that start with it.

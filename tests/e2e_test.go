@@ -67,7 +67,7 @@ func TestFixtures(t *testing.T) {
 		t.Skip("builds every fixture's package")
 	}
 	mod := t.TempDir()
-	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module e2e\n\ngo 1.22\n"))
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module e2e\n\ngo "+gen.GoVersion+"\n"))
 	for _, f := range fixtures.All() {
 		pkg := gen.PackageName(f.Name)
 		dir := filepath.Join(mod, pkg)

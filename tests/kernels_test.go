@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/runtime/ref"
@@ -314,7 +315,7 @@ func TestKernelVariants(t *testing.T) {
 		t.Skip("builds a package per kernel network")
 	}
 	mod := t.TempDir()
-	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module kernels\n\ngo 1.22\n"))
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module kernels\n\ngo "+gen.GoVersion+"\n"))
 	for i, kn := range kernelNets {
 		dir := filepath.Join(mod, kn.name)
 		specPath := filepath.Join(mod, kn.name+".yaml")

@@ -27,6 +27,7 @@ import (
 	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/fixtures"
+	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
 )
 
@@ -48,7 +49,7 @@ func run(names []string, work string) error {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(work, "go.mod"), []byte("module accuracy\n\ngo 1.22\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(work, "go.mod"), []byte("module accuracy\n\ngo "+gen.GoVersion+"\n"), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("%-10s %-12s %-7s %12s %14s\n", "network", "winograd", "isa", "acgen vs f64", "torch f32 vs f64")

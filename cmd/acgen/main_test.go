@@ -556,3 +556,12 @@ func TestDumpStops(t *testing.T) {
 		t.Errorf("-dump emit without -out: exit %d: %s", code, stdout)
 	}
 }
+
+// TestReportExtension: -report takes .svg, .html or text, and refuses
+// an extension it would not honour before anything runs.
+func TestReportExtension(t *testing.T) {
+	code, _, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", t.TempDir(), "-report", "x.png")
+	if code != 2 || !strings.Contains(stderr, "-report x.png: acgen draws the report as .svg or .html, or writes it as text (.txt)") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

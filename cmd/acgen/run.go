@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -146,6 +147,8 @@ func (o *options) check() error {
 		return errors.New("-fused goes with -run")
 	case o.report != "" && o.out == "":
 		return errors.New("-report needs -out: it times the package it writes")
+	case o.report != "" && !slices.Contains([]string{".svg", ".html", ".htm", ".txt", ""}, strings.ToLower(filepath.Ext(o.report))):
+		return fmt.Errorf("-report %s: acgen draws the report as .svg or .html, or writes it as text (.txt)", o.report)
 	case o.maxActivationMB <= 0:
 		return errors.New("-max-activation-mb must be positive")
 	case !(o.maxCheckGFLOP > 0):

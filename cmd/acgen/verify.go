@@ -69,7 +69,7 @@ func verifyIn(dir string, fill func(pkgDir string) error) error {
 	if err := fill(pkgDir); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenverify\n\ngo 1.22\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenverify\n\ngo "+gen.GoVersion+"\n"), 0o644); err != nil {
 		return err
 	}
 	for _, args := range [][]string{

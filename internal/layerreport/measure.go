@@ -56,7 +56,7 @@ func Measure(p *plan.Program, files []gen.File, benchtime string, count int) ([]
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenreport\n\ngo 1.22\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenreport\n\ngo "+gen.GoVersion+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	for _, f := range files {
