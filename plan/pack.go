@@ -142,7 +142,7 @@ func (p *planner) packConv(s *Step) {
 // group of Group output channels: [group][ic][ky][kx][Group lanes]. Lanes
 // of channels outside ic's convolution group, or beyond Out, hold zeros.
 // Every target reads this one layout, whatever its tiles; Winograd's
-// transformed weights are computed from it when the package loads.
+// transformed weights are computed from it on first use.
 func (p *planner) packGroups(c *ConvStep) {
 	n := &c.Conv
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups

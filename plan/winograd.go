@@ -83,7 +83,7 @@ func (p *planner) winogradM(c *ConvStep) int {
 		return 0
 	}
 	// Winograd must win clearly: its weights are larger (they cost memory
-	// in every process, and time to transform when the package loads) and
+	// in every process, and time to transform on first use) and
 	// the estimate is rough.
 	const margin = 1.2
 	direct := p.convCycles(c, 0) / margin
@@ -112,7 +112,7 @@ func (p *planner) winogradM(c *ConvStep) int {
 // (Zen 4) these constants have ResNet-18's last stage (512 channels,
 // 7x7) run F(2) from 16.8 MB of transformed weights about 15% faster
 // than directly from 9.4 MB. The price is memory: Winograd's weights are
-// (m+2)^2/9 as large, computed when the package loads.
+// (m+2)^2/9 as large, computed on first use.
 func (p *planner) convCycles(c *ConvStep, m int) float64 {
 	cost := p.target.Cost
 	ic, oc := float64(c.In), float64(c.Out)
@@ -190,7 +190,7 @@ func (c *ConvStep) WinogradScratch() (v, m, tmp int) {
 }
 
 // layoutWinograd lays out the transformed weights the package computes
-// when it loads, from the weights packGroups stored (U = G g G^T, in
+// on first use, from the weights packGroups stored (U = G g G^T, in
 // float64 from the float32 kernels, rounded once): the bias, then
 // [xi][tile][ic][Blocks*Block lanes], in the program's own region.
 func (p *planner) layoutWinograd(c *ConvStep) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -563,5 +564,15 @@ func TestReportExtension(t *testing.T) {
 	code, _, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", t.TempDir(), "-report", "x.png")
 	if code != 2 || !strings.Contains(stderr, "-report x.png: acgen draws the report as .svg or .html, or writes it as text (.txt)") {
 		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// TestRunStdin: -run - reads the samples from standard input.
+func TestRunStdin(t *testing.T) {
+	defer func(r io.Reader) { stdin = r }(stdin)
+	stdin = strings.NewReader(strings.Repeat("0.5 ", 3*32*32))
+	code, stdout, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-run", "-")
+	if code != 0 || strings.Count(stdout, "\n") != 1 || len(strings.Fields(stdout)) != 10 {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }

@@ -51,9 +51,15 @@ func runReference(cfg *driver.Config, input string, fused bool, stdout io.Writer
 
 // readSamples reads whole samples of n values from a .safetensors file
 // (tensor "input", or its only tensor), a text file of numbers, or raw
-// little-endian float32.
+// little-endian float32; path "-" is standard input (text or raw).
 func readSamples(path string, n int) ([][]float64, error) {
-	data, err := os.ReadFile(path)
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(stdin, 1<<30))
+	} else {
+		data, err = os.ReadFile(path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -110,3 +116,6 @@ func isText(data []byte) bool {
 		return !strings.ContainsRune("0123456789+-.eEinfaINFA, \t\r\n", r)
 	}) < 0
 }
+
+// stdin is where -run - reads samples; tests replace it.
+var stdin io.Reader = os.Stdin

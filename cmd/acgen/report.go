@@ -15,7 +15,7 @@ import (
 // writeReport measures the generated package layer by layer (its
 // BenchmarkLayers, in a scratch module), prints the table and, for a
 // file ending in .svg or .html, draws it there too.
-func writeReport(path string, res *driver.Result, stdout io.Writer) error {
+func writeReport(path string, res *driver.Result, stdout io.Writer, quiet bool) error {
 	// Time the program the package runs here: the best one this CPU has.
 	prog := res.Plan.Portable()
 	for _, p := range res.Plan.Programs {
@@ -32,9 +32,11 @@ func writeReport(path string, res *driver.Result, stdout io.Writer) error {
 	if name == "" {
 		name = "network"
 	}
-	fmt.Fprintf(stdout, "acgen: %s, per layer on this machine with the %s kernels (median of 3):\n", name, prog.Target.Name)
-	if err := layerreport.WriteText(stdout, rows, 0); err != nil {
-		return err
+	if !quiet {
+		fmt.Fprintf(stdout, "acgen: %s, per layer on this machine with the %s kernels (median of 3):\n", name, prog.Target.Name)
+		if err := layerreport.WriteText(stdout, rows, 0); err != nil {
+			return err
+		}
 	}
 	var buf bytes.Buffer
 	title := fmt.Sprintf("%s: time and FLOPs per layer", name)

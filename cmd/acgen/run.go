@@ -65,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return verifyDir(o.out, o.quiet, stdout)
 	}
 
+	prog := newProgress(stderr, o.quiet)
 	cfg := &driver.Config{
 		Spec:               o.spec,
 		Weights:            o.weights,
@@ -78,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Plan:               plan.Options{NoWinograd: o.noWinograd},
 		Dump:               o.dump,
 		Log:                stdout,
-		Status:             newProgress(stderr, o.quiet).status,
+		Status:             prog.status,
 	}
 	targets, err := target.ByName(o.isa)
 	if err != nil {
@@ -96,7 +97,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.verify {
 		// Test the package before it replaces the one in -out, so that
 		// a package that fails leaves the previous one in place.
-		cfg.Verify = func(files []gen.File) error { return verifyFiles(o.out, files) }
+		cfg.Verify = func(files []gen.File) error {
+			// The write stage's spinner says what runs meanwhile.
+			const write, verify = "write the package", "test the new package (go vet, go test, -tags purego)"
+			prog.status(write, true, 0)
+			prog.status(verify, false, 0)
+			defer prog.status(write, false, 0)
+			defer prog.status(verify, true, 0)
+			return verifyFiles(o.out, files)
+		}
 	}
 	res, err := driver.Run(cfg)
 	if err != nil {
@@ -112,7 +121,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if o.report != "" {
-		return writeReport(o.report, res, stdout)
+		prog.status("time every layer (go test -bench BenchmarkLayers)", false, 0)
+		defer prog.status("", true, 0)
+		return writeReport(o.report, res, stdout, o.quiet)
 	}
 	return nil
 }
