@@ -22,19 +22,44 @@ torch (Debian: python3-torch) and PyYAML; acgen itself needs neither.
 import argparse
 import importlib
 import math
+import importlib.util
 import operator
 import os
 import sys
 
-import torch
-import torch.fx as fx
-import torch.nn as nn
-import torch.nn.functional as F
-import yaml
+try:
+    import torch
+    import torch.fx as fx
+    import torch.nn as nn
+    import torch.nn.functional as F
+    import yaml
+except ImportError as e:
+    sys.exit(f"torch2spec: {e}: it needs PyTorch and PyYAML; on Debian run it with /usr/bin/python3 "
+             "after apt-get install python3-torch python3-yaml")
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from make_fixtures import load_checkpoint_sd, run_spec, yaml_value  # noqa: E402
+
+
+def _fixture_helpers():
+    """Loads fixtures/make_fixtures.py by its path, leaving sys.path and
+    sys.modules as they were: its own `acnet` (fixtures/acnet.py) must not
+    shadow a user's package of that name, such as the official ACNet code."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    saved_path, saved_acnet = list(sys.path), sys.modules.pop("acnet", None)
+    try:
+        spec = importlib.util.spec_from_file_location("_acgen_make_fixtures", os.path.join(here, "make_fixtures.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.pop("acnet", None)
+        if saved_acnet is not None:
+            sys.modules["acnet"] = saved_acnet
+    return mod
+
+
+_helpers = _fixture_helpers()
+load_checkpoint_sd, run_spec, yaml_value = _helpers.load_checkpoint_sd, _helpers.run_spec, _helpers.yaml_value
 
 
 class Unsupported(Exception):
@@ -290,13 +315,23 @@ def main():
     ap.add_argument("--model", required=True, help="MODULE:CALLABLE returning the network")
     ap.add_argument("--weights", help="checkpoint to load into it (else the callable's own weights)")
     ap.add_argument("--input", required=True, help="C,H,W of one sample")
-    ap.add_argument("--name", help="the spec's name (default: the callable's)")
+    ap.add_argument("--name", help="the spec's name, and so the Go package's (default: the model's class, lower case)")
     ap.add_argument("--out", default="net.yaml")
     a = ap.parse_args()
 
     sys.path.insert(0, os.getcwd())
     mod_name, _, fn_name = a.model.partition(":")
-    model = getattr(importlib.import_module(mod_name), fn_name)()
+    if not mod_name or not fn_name:
+        sys.exit(f"torch2spec: --model {a.model}: want MODULE:CALLABLE, such as mynet:build")
+    try:
+        factory = getattr(importlib.import_module(mod_name), fn_name)
+    except ImportError as e:
+        sys.exit(f"torch2spec: --model {a.model}: cannot import {mod_name}: {e}")
+    except AttributeError:
+        sys.exit(f"torch2spec: --model {a.model}: {mod_name} has no {fn_name}")
+    model = factory()
+    if not isinstance(model, nn.Module):
+        sys.exit(f"torch2spec: --model {a.model}: {fn_name}() returned a {type(model).__name__}, not a torch.nn.Module")
     if a.weights:
         model.load_state_dict({k: v for k, v in load_checkpoint_sd(a.weights).items()})
     model.eval()
@@ -307,7 +342,7 @@ def main():
         sys.exit(f"torch2spec: {e}")
     except fx.proxy.TraceError as e:
         sys.exit(f"torch2spec: torch.fx cannot trace the model (control flow that depends on the data?): {e}")
-    name = a.name or fn_name
+    name = a.name or type(model).__name__.lower()
     write_spec(a.out, name, input_shape, layers, output, a.model)
     with open(a.out) as f:
         spec = yaml.safe_load(f)
