@@ -93,13 +93,13 @@ func cpuCheckFile(pkg string, levels []asmLevel) ([]byte, error) {
 			for _, l := range levels {
 				p := l.prog
 				var run jen.Code = jen.Id(gen.ForwardName(p, false))
-				var part jen.Code = jen.Id("forwardPart" + p.Target.Suffix)
+				var part jen.Code = jen.Id(gen.PartName(p, false))
 				bufs := jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()
 				args := []jen.Code{jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.True()}
 				if l.portable {
 					run = jen.Func().Params(bufs).Block(jen.Id("forward").Call(args...))
 					part = jen.Func().Params(bufs, jen.Id("ph").Op("*").Id("phase"), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
-						jen.Id("forwardPart").Call(append(args, jen.Id("ph"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))...))
+						jen.Id(gen.PartName(p, true)).Call(append(args, jen.Id("ph"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))...))
 				}
 				vals.Values(jen.Dict{
 					jen.Id("name"):      jen.Lit(p.Target.Name),

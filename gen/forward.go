@@ -28,12 +28,7 @@ func (g *generator) forwardFile() *jen.File {
 		}
 		for i, s := range p.Steps {
 			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
-			call := g.stepCall(p, i, s, whole(s))
-			if name, ok := calls[i]; ok {
-				body.If(jen.Id("asm")).Block(asmCall(name, s, whole(s))).Else().Block(call)
-			} else {
-				body.Add(call)
-			}
+			body.Add(g.stepCode(p, i, s, whole(s)))
 		}
 	})
 	f.Line()
@@ -63,17 +58,12 @@ func (g *generator) programFile(p *plan.Program, buildTag string) *jen.File {
 	f := g.newFile()
 	f.HeaderComment("")
 	f.HeaderComment("//go:build " + buildTag)
-	calls := g.calls[p]
 	name := ForwardName(p, false)
 	f.Comment(fmt.Sprintf("%s runs one sample of the %s program (see forward).", name, p.Target.Name))
 	f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()).BlockFunc(func(body *jen.Group) {
 		for i, s := range p.Steps {
 			body.Comment(fmt.Sprintf("%s: %s -> %s", s.Name, DescribeStep(s), stepOutput(s)))
-			if name, ok := calls[i]; ok {
-				body.Add(asmCall(name, s, whole(s)))
-			} else {
-				body.Add(g.stepCall(p, i, s, whole(s)))
-			}
+			body.Add(g.stepCode(p, i, s, whole(s)))
 		}
 	})
 	f.Line()
@@ -186,10 +176,7 @@ func (g *generator) phaseTable(f *jen.File, p *plan.Program, asm bool) {
 // partFunc writes forwardPart, which runs part of one step of program p
 // (for calls sharing each step between goroutines; see parallel.go).
 func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
-	name := "forwardPart"
-	if !portable {
-		name += p.Target.Suffix
-	}
+	name := PartName(p, portable)
 	calls := g.calls[p]
 	params := []jen.Code{jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()}
 	if portable {
@@ -203,30 +190,21 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 		}
 		body.Switch(jen.Id("ph").Dot("step")).BlockFunc(func(sw *jen.Group) {
 			for i, s := range p.Steps {
-				var code jen.Code
 				sp := partSpan
 				if s.Units() == 1 {
 					sp = whole(s) // runs whole; lo, hi are 0, 1
 				}
-				name, ok := calls[i]
-				var asmCode jen.Code
-				if ok {
-					asmCode = asmCall(name, s, sp)
-					if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
-						asmCode = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
-							for j, suffix := range WinogradPhases {
-								k.Case(jen.Lit(j + 1)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")))
-							}
-						})
+				code := g.stepCode(p, i, s, sp)
+				if name, ok := calls[i]; ok && s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+					// The assembly runs one of the three phases of one block.
+					code = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
+						for j, suffix := range WinogradPhases {
+							k.Case(jen.Lit(j + 1)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")))
+						}
+					})
+					if portable {
+						code = jen.If(jen.Id("asm")).Block(code).Else().Block(g.stepCall(p, i, s, sp))
 					}
-				}
-				switch {
-				case ok && portable:
-					code = jen.If(jen.Id("asm")).Block(asmCode).Else().Block(g.stepCall(p, i, s, sp))
-				case ok:
-					code = asmCode
-				default:
-					code = g.stepCall(p, i, s, sp)
 				}
 				sw.Case(jen.Lit(i)).Add(code)
 			}
@@ -247,6 +225,20 @@ func weightsOf(s *plan.Step) string {
 // weightSlice is w[off : off+n].
 func weightSlice(off, n int) *jen.Statement {
 	return jen.Id("w").Index(jen.Lit(off).Op(":").Lit(off + n))
+}
+
+// stepCode runs part sp of step i of program p: its assembly kernel if
+// it has one (in the portable program, when asm says so), else its Go
+// call.
+func (g *generator) stepCode(p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+	name, ok := g.calls[p][i]
+	switch {
+	case !ok:
+		return g.stepCall(p, i, s, sp)
+	case g.portable(p):
+		return jen.If(jen.Id("asm")).Block(asmCall(name, s, sp)).Else().Block(g.stepCall(p, i, s, sp))
+	}
+	return asmCall(name, s, sp)
 }
 
 // stepCall is the Go call that runs step i of program p: its Go kernel

@@ -90,10 +90,11 @@ func Generate(in *Input) ([]File, error) {
 		files = append(files, asmFiles...)
 		g.calls = calls
 	}
-	parts := []struct {
+	type part struct {
 		name string
 		make func() *jen.File
-	}{
+	}
+	parts := []part{
 		{"doc.go", g.docFile},
 		{"net.go", g.netFile},
 		{"forward.go", g.forwardFile},
@@ -102,15 +103,9 @@ func Generate(in *Input) ([]File, error) {
 		{"layers_test.go", g.layersTestFile},
 	}
 	if in.Asm == nil {
-		parts = append(parts, struct {
-			name string
-			make func() *jen.File
-		}{"levels.go", g.noLevelsFile})
+		parts = append(parts, part{"levels.go", g.noLevelsFile})
 	} else {
-		parts = append(parts, struct {
-			name string
-			make func() *jen.File
-		}{"layers_amd64_test.go", g.asmLayersTestFile})
+		parts = append(parts, part{"layers_amd64_test.go", g.asmLayersTestFile})
 	}
 	for _, p := range in.Plan.Programs {
 		if p == g.p {
@@ -120,10 +115,7 @@ func Generate(in *Input) ([]File, error) {
 			return nil, fmt.Errorf("gen: the %s program needs assembly kernels", p.Target.Name)
 		}
 		p := p
-		parts = append(parts, struct {
-			name string
-			make func() *jen.File
-		}{"program_" + p.Target.Name + "_amd64.go", func() *jen.File { return g.programFile(p, AsmBuildTag) }})
+		parts = append(parts, part{"program_" + p.Target.Name + "_amd64.go", func() *jen.File { return g.programFile(p, AsmBuildTag) }})
 	}
 	for _, part := range parts {
 		if err := add(part.name, part.make()); err != nil {

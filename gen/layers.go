@@ -101,29 +101,13 @@ func (g *generator) layerList(f *jen.File, p *plan.Program, name string, portabl
 		}
 		body.Return(jen.Index().Id("layerStep").ValuesFunc(func(vals *jen.Group) {
 			for i, s := range p.Steps {
-				var run jen.Code = g.stepCallOrNil(p, i, s)
-				if name, ok := g.calls[p][i]; ok {
-					if portable {
-						run = jen.If(jen.Id("asm")).Block(asmCall(name, s, whole(s))).Else().Block(g.stepCall(p, i, s, whole(s)))
-					} else {
-						run = asmCall(name, s, whole(s))
-					}
-				}
 				vals.Values(
 					jen.Lit(fmt.Sprintf("%02d_%s", i, s.Name)),
 					jen.Lit(float64(s.FLOPs)),
-					jen.Func().Params().Block(run),
+					jen.Func().Params().Block(g.stepCode(p, i, s, whole(s))),
 				)
 			}
 		}))
 	})
 	f.Line()
-}
-
-// stepCallOrNil is stepCall for steps that have a Go call in program p.
-func (g *generator) stepCallOrNil(p *plan.Program, i int, s *plan.Step) jen.Code {
-	if s.Kind == plan.Conv && !g.portable(p) {
-		return jen.Null()
-	}
-	return g.stepCall(p, i, s, whole(s))
 }

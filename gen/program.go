@@ -23,6 +23,15 @@ func ForwardName(p *plan.Program, portable bool) string {
 	return "forward" + p.Target.Suffix
 }
 
+// PartName is the function that runs part of one phase of program p
+// (the portable one's takes whether to use its assembly).
+func PartName(p *plan.Program, portable bool) string {
+	if portable {
+		return "forwardPart"
+	}
+	return "forwardPart" + p.Target.Suffix
+}
+
 // ProgramVar is the variable of program p's run-time state.
 func ProgramVar(p *plan.Program, portable bool) string {
 	if portable {
