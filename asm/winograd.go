@@ -41,7 +41,7 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	k.m, k.a = c.WinogradM, c.WinogradM+2
 	k.tr = transformsFor(k.m)
 	k.t = c.BlockRows * c.TilesX
-	k.icb, k.ocb = (c.In+k.blk-1)/k.blk, (c.Out+k.blk-1)/k.blk
+	k.icb, k.ocb = c.InBlocks(), c.OutBlocks()
 	vLen, mLen, _ := c.WinogradScratch()
 	k.vOff = c.ScratchOff * f32
 	k.mOff = k.vOff + vLen*f32

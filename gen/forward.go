@@ -133,7 +133,7 @@ var partSpan = span{jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")}
 func asmCall(name string, s *plan.Step, sp span) *jen.Statement {
 	if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
 		c := s.Conv
-		counts := []int{(c.In + c.Block - 1) / c.Block, (c.WinogradM + 2) * (c.WinogradM + 2), (c.Out + c.Block - 1) / c.Block}
+		counts := []int{c.InBlocks(), (c.WinogradM + 2) * (c.WinogradM + 2), c.OutBlocks()}
 		return jen.For(jen.Id("b").Op(":=").Add(sp.lo), jen.Id("b").Op("<").Add(sp.hi), jen.Id("b").Op("++")).BlockFunc(func(g *jen.Group) {
 			for i, ph := range WinogradPhases {
 				g.Add(phaseCall(name+ph, s, jen.Id("b"), jen.Lit(0), jen.Lit(counts[i]), sp.scratch))

@@ -44,7 +44,7 @@ func (g *generator) kernelsFile() *jen.File {
 			// The Go kernel walks the weight groups: whole vectors of
 			// Group channels, whatever tiles the assembly uses.
 			f.Var().Id(name + "Groups").Op("=").Index(jen.Op("...")).Id("convTile").ValuesFunc(func(vals *jen.Group) {
-				ocb := (c.Out + c.Block - 1) / c.Block
+				ocb := c.OutBlocks()
 				per := plan.Group / c.Block
 				for j, r := range c.WeightGroups {
 					vals.Values(jen.Lit(j*per), jen.Lit(min(per, ocb-j*per)), jen.Lit(r.ICLo), jen.Lit(r.ICHi), jen.Lit(r.Off))

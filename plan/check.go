@@ -89,7 +89,7 @@ func (p *Program) checkConv(i int, s *Step) []error {
 			fail("tile %+v's transformed weights run past the %d of them", t, p.WinogradLen)
 		}
 	}
-	if ocb := (c.Out + c.Block - 1) / c.Block; next != ocb {
+	if ocb := c.OutBlocks(); next != ocb {
 		fail("tiles cover %d output blocks of %d", next, ocb)
 	}
 	if c.Algo == Winograd {

@@ -29,9 +29,7 @@ const (
 func (p *Program) Phases(asm bool) []Phase {
 	t := p.Target
 	var ph []Phase
-	parts := func(units int, cycles float64) int {
-		return max(1, min(units, int(cycles/t.Cost.SyncCycles)))
-	}
+	parts := func(units int, cycles float64) int { return maxParts(t, units, cycles) }
 	for i, s := range p.Steps {
 		if !asm || s.Kind != Conv || s.Conv.Algo != Winograd {
 			ph = append(ph, Phase{Step: i, Kind: WholeStep, Units: s.Units(), MaxParts: s.MaxParts(t)})
@@ -40,7 +38,7 @@ func (p *Program) Phases(asm bool) []Phase {
 		c := s.Conv
 		a := float64(c.WinogradM + 2)
 		tiles := float64(c.BlockRows * c.TilesX)
-		icb, ocb := (c.In+c.Block-1)/c.Block, (c.Out+c.Block-1)/c.Block
+		icb, ocb := c.InBlocks(), c.OutBlocks()
 		in, out := t.Cost.WinogradIn2, t.Cost.WinogradOut2
 		if c.WinogradM == 4 {
 			in, out = t.Cost.WinogradIn4, t.Cost.WinogradOut4

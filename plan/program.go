@@ -178,6 +178,26 @@ type AffineStep struct {
 	ScaleOff, ShiftOff int
 }
 
+// InBlocks and OutBlocks are the input and output channel blocks.
+func (c *ConvStep) InBlocks() int  { return (c.In + c.Block - 1) / c.Block }
+func (c *ConvStep) OutBlocks() int { return (c.Out + c.Block - 1) / c.Block }
+
+// Cycles is the cost model's estimate of the step on target t: the
+// convolution's own, else its FLOPs at the target's arithmetic rate.
+func (s *Step) Cycles(t *target.Target) float64 {
+	if s.Kind == Conv && s.Conv.Cycles > 0 {
+		return s.Conv.Cycles
+	}
+	return float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
+}
+
+// maxParts is how many goroutines units of work of the given cycles are
+// worth: as many as each get at least the target's SyncCycles, at most
+// units, at least one.
+func maxParts(t *target.Target, units int, cycles float64) int {
+	return max(1, min(units, int(cycles/t.Cost.SyncCycles)))
+}
+
 // Units is how many independent parts a step's kernel can be run in: its
 // output rows, Winograd's blocks of tile rows, or 1 for the steps that
 // run whole.
@@ -194,10 +214,4 @@ func (s *Step) Units() int {
 // MaxParts is how many goroutines may share the step on target t: as
 // many as have each at least SyncCycles of work by the cost model's
 // estimate (its units at most).
-func (s *Step) MaxParts(t *target.Target) int {
-	cycles := float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
-	if s.Kind == Conv && s.Conv.Cycles > 0 {
-		cycles = s.Conv.Cycles
-	}
-	return max(1, min(s.Units(), int(cycles/t.Cost.SyncCycles)))
-}
+func (s *Step) MaxParts(t *target.Target) int { return maxParts(t, s.Units(), s.Cycles(t)) }

@@ -14,7 +14,7 @@ func (p *planner) chooseDirect(c *ConvStep) { p.chooseTiles(c, true) }
 func (p *planner) chooseTiles(c *ConvStep, packed bool) {
 	t := p.target
 	cost := t.Cost
-	ocb := (c.Out + c.Block - 1) / c.Block
+	ocb := c.OutBlocks()
 	best := -1.0
 	for _, sh := range t.DirectShapes {
 		blocks := sh.Vectors
@@ -58,7 +58,7 @@ func (p *planner) chooseTiles(c *ConvStep, packed bool) {
 // weight group and reads that weight group's input channels (the packed
 // weights hold zeros where a channel's group does not read one).
 func directTiles(c *ConvStep, blocks int) []OCTile {
-	ocb := (c.Out + c.Block - 1) / c.Block
+	ocb := c.OutBlocks()
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
 	var tiles []OCTile
 	if c.Groups > 1 && outPer%Group != 0 {
@@ -94,7 +94,7 @@ func directTiles(c *ConvStep, blocks int) []OCTile {
 // at a time, as many pixels as fit.
 func chooseDepthwise(c *ConvStep) {
 	c.Pixels = min(12, max(c.OutW, 1))
-	ocb := (c.Out + c.Block - 1) / c.Block
+	ocb := c.OutBlocks()
 	for b := 0; b < ocb; b++ {
 		c.Tiles = append(c.Tiles, OCTile{Block0: b, Blocks: 1, ICLo: b * c.Block, ICHi: min((b+1)*c.Block, c.In)})
 	}

@@ -116,21 +116,19 @@ func (p *planner) winogradM(c *ConvStep) int {
 func (p *planner) convCycles(c *ConvStep, m int) float64 {
 	cost := p.target.Cost
 	ic, oc := float64(c.In), float64(c.Out)
-	ocv := float64((c.Out + c.Block - 1) / c.Block) // output vectors
-	icb := float64((c.In + c.Block - 1) / c.Block)
-	ocb := float64((c.Out + c.Block - 1) / c.Block)
+	icb, ocb := float64(c.InBlocks()), float64(c.OutBlocks()) // a block is a vector
 	bw := cost.CacheBytesPerCycle
 	if p.streamsWeights {
 		bw = cost.MemoryBytesPerCycle
 	}
 	fmaPerCycle := cost.FMAsPerCycle * cost.Efficiency
 	if m == 0 {
-		fmas := float64(c.OutH*c.OutW) * ic * ocv * float64(c.KH*c.KW)
+		fmas := float64(c.OutH*c.OutW) * ic * ocb * float64(c.KH*c.KW)
 		return max(fmas/fmaPerCycle, oc*ic*float64(c.KH*c.KW)*4/bw)
 	}
 	a := float64(m + 2)
 	tiles := float64(ceilDiv(c.OutH, m) * ceilDiv(c.OutW, m))
-	gemm := a * a * tiles * ic * ocv / fmaPerCycle
+	gemm := a * a * tiles * ic * ocb / fmaPerCycle
 	inCost, outCost := cost.WinogradIn2, cost.WinogradOut2
 	if m == 4 {
 		inCost, outCost = cost.WinogradIn4, cost.WinogradOut4
@@ -156,7 +154,7 @@ func (p *planner) planWinograd(c *ConvStep, m int) {
 	c.Algo, c.WinogradM = Winograd, m
 	a := m + 2
 	c.TilesY, c.TilesX = ceilDiv(c.OutH, m), ceilDiv(c.OutW, m)
-	icb, ocb := (c.In+c.Block-1)/c.Block, (c.Out+c.Block-1)/c.Block
+	icb, ocb := c.InBlocks(), c.OutBlocks()
 	perRow := a * a * (icb + ocb) * c.TilesX * c.Block * 4 // bytes of V and M per tile row
 	c.BlockRows = 1
 	for r := 2; r <= c.TilesY; r++ {
@@ -185,7 +183,7 @@ func (p *planner) planWinograd(c *ConvStep, m int) {
 func (c *ConvStep) WinogradScratch() (v, m, tmp int) {
 	a := c.WinogradM + 2
 	t := c.BlockRows * c.TilesX
-	icb, ocb := (c.In+c.Block-1)/c.Block, (c.Out+c.Block-1)/c.Block
+	icb, ocb := c.InBlocks(), c.OutBlocks()
 	return a * a * icb * t * c.Block, a * a * ocb * t * c.Block, a * a * c.Block
 }
 

@@ -69,12 +69,6 @@ func main() {
 // latency is the estimated cycles of one call over p goroutines.
 func latency(prog *plan.Program, p int) float64 {
 	t := prog.Target
-	stepCycles := func(s *plan.Step) float64 {
-		if s.Kind == plan.Conv && s.Conv.Cycles > 0 {
-			return s.Conv.Cycles
-		}
-		return float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
-	}
 	phases := prog.Phases(true)
 	// A step's cycles are shared among its phases by their units' weight
 	// in the split (Winograd's three phases of every block).
@@ -91,7 +85,7 @@ func latency(prog *plan.Program, p int) float64 {
 	total := 0.0
 	for i, ph := range phases {
 		s := prog.Steps[ph.Step]
-		cycles := stepCycles(s) / float64(perStep[ph.Step])
+		cycles := s.Cycles(t) / float64(perStep[ph.Step])
 		k := parts(i)
 		total += cycles * float64((ph.Units+k-1)/k) / float64(ph.Units)
 		if k > 1 || parts(i+1) > 1 { // the barriers the runtime keeps
