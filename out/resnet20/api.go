@@ -41,8 +41,8 @@ func Infer(dst, src []float32) error {
 // run runs one sample on the current level.
 func run(dst, src []float32) {
 	l := current()
-	if n := parallelism(); n > 1 {
-		runParallel(l, dst, src, n)
+	if n := parallelism(); n > 1 && l.widest() > 1 {
+		runParallel(l, dst, src, min(n, l.widest()))
 		return
 	}
 	w := packedWeights()

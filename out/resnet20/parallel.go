@@ -92,22 +92,19 @@ func (p *program) putRunner(r *runner) {
 	p.mu.Unlock()
 }
 
-// runParallel runs one sample on level l over up to want goroutines: as
-// many as its most divisible phase can use. Helpers that no phase needs
-// would not meet the caller at any barrier, so none are asked for.
-func runParallel(l *level, dst, src []float32, want int) {
+// widest is how many goroutines level l's most divisible phase can use:
+// helpers beyond it would meet the caller at no barrier.
+func (l *level) widest() int {
 	most := 1
 	for i := range l.phases {
 		most = max(most, l.phases[i].maxParts)
 	}
-	if want = min(want, most); want <= 1 {
-		w := packedWeights()
-		u := l.prog.transformed(w)
-		ws := l.prog.getWorkspace()
-		l.run(ws, w, u, dst, src)
-		l.prog.putWorkspace(ws)
-		return
-	}
+	return most
+}
+
+// runParallel runs one sample on level l over up to want (> 1)
+// goroutines.
+func runParallel(l *level, dst, src []float32, want int) {
 	w := packedWeights()
 	u := l.prog.transformed(w)
 	r := l.prog.getRunner(want)
