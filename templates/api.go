@@ -39,9 +39,11 @@ func Infer(dst, src []float32) error {
 // run runs one sample on the current level.
 func run(dst, src []float32) {
 	l := current()
-	if n := parallelism(); n > 1 && l.widest() > 1 {
-		runParallel(l, dst, src, min(n, l.widest()))
-		return
+	if n := parallelism(); n > 1 {
+		if n = min(n, l.widest()); n > 1 {
+			runParallel(l, dst, src, n)
+			return
+		}
 	}
 	w := packedWeights()
 	u := l.prog.transformed(w)
