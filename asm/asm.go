@@ -37,11 +37,13 @@ func kernel(s *plan.Step) builder {
 	case s.Kind != plan.Conv:
 		return nil
 	}
-	return map[plan.Algo]builder{
-		plan.Direct:    direct,
-		plan.Depthwise: depthwise,
-		plan.Winograd:  winograd,
-	}[s.Conv.Algo]
+	return convBuilders[s.Conv.Algo]
+}
+
+var convBuilders = map[plan.Algo]builder{
+	plan.Direct:    direct,
+	plan.Depthwise: depthwise,
+	plan.Winograd:  winograd,
 }
 
 // Generate returns kernels_amd64.s with the kernels of every assembly

@@ -56,7 +56,7 @@ type convKernel struct {
 	// The part of the output this call computes (see Signature): bytes
 	// from row 0 to row lo of the input, output and residual, and the
 	// number of rows (or Winograd row blocks), on the stack.
-	loIn, loOut, loRes, rows, scratch operand.Mem
+	lo, loIn, loOut, loRes, rows, scratch operand.Mem
 
 	labels   int
 	constMem *operand.Mem
@@ -164,33 +164,43 @@ func groupTiles(c *plan.ConvStep) []tileGroup {
 // step's (Winograd only).
 const Signature = "func(ws, w *float32, lo, hi, scratch int)"
 
-// prologue starts a kernel: the fixed registers, and the part of the
-// output it computes. Rows are rowBytes{In,Out,Res} apart.
-func (k *convKernel) prologue(doc string, rowIn, rowOut, rowRes int) {
+// begin starts kernel function k.name of signature sig: its stack
+// slots, the fixed registers, the scratch offset in bytes, lo in k.lo
+// and the count hi-lo in k.rows; lo is left in rowCnt.
+func (k *convKernel) begin(sig, doc string) {
 	ctx := k.ctx
 	ctx.Function(k.name)
 	ctx.Attributes(0)
-	ctx.SignatureExpr(Signature)
+	ctx.SignatureExpr(sig)
 	ctx.Doc(doc)
 	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.loIn, k.loOut, k.loRes, k.rows, k.scratch = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.lo, k.loIn, k.loOut, k.loRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.rows, k.scratch = ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.constMem = nil
 	ctx.Load(ctx.Param("ws"), wsBase)
 	ctx.Load(ctx.Param("w"), wBase)
-	ctx.Load(ctx.Param("lo"), rowCnt)
+	ctx.Load(ctx.Param("scratch"), icIn)
+	ctx.SHLQ(operand.U8(2), icIn) // floats to bytes
+	ctx.MOVQ(icIn, k.scratch)
 	ctx.Load(ctx.Param("hi"), icIn)
+	ctx.Load(ctx.Param("lo"), rowCnt)
+	ctx.MOVQ(rowCnt, k.lo)
 	ctx.SUBQ(rowCnt, icIn)
 	ctx.MOVQ(icIn, k.rows)
+}
+
+// prologue starts a kernel of output rows lo to hi-1, whose rows are
+// rowIn, rowOut and rowRes bytes apart.
+func (k *convKernel) prologue(doc string, rowIn, rowOut, rowRes int) {
+	k.begin(Signature, doc)
 	for _, r := range []struct {
 		slot  operand.Mem
 		bytes int
 	}{{k.loIn, rowIn}, {k.loOut, rowOut}, {k.loRes, rowRes}} {
-		ctx.IMUL3Q(imm(r.bytes), rowCnt, icIn)
-		ctx.MOVQ(icIn, r.slot)
+		k.ctx.IMUL3Q(imm(r.bytes), rowCnt, icIn)
+		k.ctx.MOVQ(icIn, r.slot)
 	}
-	ctx.Load(ctx.Param("scratch"), icIn)
-	ctx.SHLQ(operand.U8(2), icIn) // floats to bytes
-	ctx.MOVQ(icIn, k.scratch)
 }
 
 // storeFrom puts base+disp, moved on by the bytes in the stack slot

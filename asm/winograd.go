@@ -32,7 +32,7 @@ type winogradKernel struct {
 	vOff, mOff, tmpOff int
 	vXi, mXi           int // bytes between transform elements in V and M
 	// Stack slots.
-	bIn, bOut, bRes, bCnt, xiCnt, ocbCnt, ocbOut, ocbRes operand.Mem
+	bIn, bOut, bRes, xiCnt, ocbCnt, ocbOut, ocbRes operand.Mem
 }
 
 func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
@@ -61,12 +61,8 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 		{"products, transform elements lo to hi-1", k.productPhase},
 		{"output transform, output channel blocks lo to hi-1", func() { k.outputPhase(); k.clearOverhang() }},
 	} {
-		ph := struct {
-			suffix, what string
-			body         func()
-		}{gen.WinogradPhases[i], ph.what, ph.body}
 		k.labels = 0
-		k.convKernel.name = name + ph.suffix
+		k.convKernel.name = name + gen.WinogradPhases[i]
 		k.phasePrologue(fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
 		ph.body()
 		ctx.VZEROUPPER()
@@ -78,22 +74,13 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 const PhaseSignature = "func(ws, w *float32, blk, lo, hi, scratch int)"
 
 // phasePrologue starts a phase kernel: the block's input, output and
-// residual rows on the stack (bIn, bOut, bRes), lo in loSlot and the
-// count hi-lo in rows.
+// residual rows on the stack (bIn, bOut, bRes), the range's start in lo
+// and its count hi-lo in rows.
 func (k *winogradKernel) phasePrologue(doc string) {
 	ctx := k.ctx
-	ctx.Function(k.convKernel.name)
-	ctx.Attributes(0)
-	ctx.SignatureExpr(PhaseSignature)
-	ctx.Doc(doc)
-	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.loIn, k.loOut, k.loRes, k.rows, k.scratch = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.bIn, k.bOut, k.bRes, k.bCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.begin(PhaseSignature, doc)
+	k.bIn, k.bOut, k.bRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.constMem = nil
-	ctx.Load(ctx.Param("ws"), wsBase)
-	ctx.Load(ctx.Param("w"), wBase)
 	rows := k.c.BlockRows * k.m
 	ctx.Load(ctx.Param("blk"), rowCnt)
 	for _, r := range []struct {
@@ -106,19 +93,11 @@ func (k *winogradKernel) phasePrologue(doc string) {
 		ctx.ADDQ(icW, icIn)
 		ctx.MOVQ(icIn, r.slot)
 	}
-	ctx.Load(ctx.Param("lo"), rowCnt)
-	ctx.MOVQ(rowCnt, k.bCnt) // lo
-	ctx.Load(ctx.Param("hi"), icIn)
-	ctx.SUBQ(rowCnt, icIn)
-	ctx.MOVQ(icIn, k.rows)
-	ctx.Load(ctx.Param("scratch"), icIn)
-	ctx.SHLQ(operand.U8(2), icIn) // floats to bytes
-	ctx.MOVQ(icIn, k.scratch)
 }
 
 // advance adds lo*bytes to r (lo from phasePrologue).
 func (k *winogradKernel) advance(r reg.GPPhysical, bytes int) {
-	k.ctx.MOVQ(k.bCnt, rowCnt)
+	k.ctx.MOVQ(k.lo, rowCnt)
 	k.ctx.IMUL3Q(imm(bytes), rowCnt, rowCnt)
 	k.ctx.ADDQ(rowCnt, r)
 }

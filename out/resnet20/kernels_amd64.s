@@ -4,30 +4,31 @@
 
 // func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step1AVX512(SB), $88-40
+TEXT ·step1AVX512(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   (AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   76224(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   64(BX), SI
 	MOVQ   SI, 24(SP)
@@ -37,7 +38,7 @@ TEXT ·step1AVX512(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step1AVX512_row2:
 	MOVQ R8, R12
@@ -1954,27 +1955,27 @@ step1AVX512_px3:
 TEXT ·step2AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -1984,17 +1985,17 @@ TEXT ·step2AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step2AVX512In_vic1:
 	MOVQ R8, R12
@@ -2358,40 +2359,40 @@ step2AVX512In_tcol3:
 TEXT ·step2AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   73984(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   150208(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   64(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step2AVX512Gemm_xi1:
@@ -2990,27 +2991,27 @@ step2AVX512Gemm_pcol3:
 TEXT ·step2AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -3022,27 +3023,27 @@ TEXT ·step2AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         (BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step2AVX512Out_ocb1:
@@ -3318,27 +3319,27 @@ step2AVX512Out_tcol3:
 TEXT ·step3AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -3348,17 +3349,17 @@ TEXT ·step3AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step3AVX512In_vic1:
 	MOVQ R8, R12
@@ -3722,40 +3723,40 @@ step3AVX512In_tcol3:
 TEXT ·step3AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   147968(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   224192(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   76224(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   36992(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step3AVX512Gemm_xi1:
@@ -4354,27 +4355,27 @@ step3AVX512Gemm_pcol3:
 TEXT ·step3AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -4386,27 +4387,27 @@ TEXT ·step3AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         36928(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step3AVX512Out_ocb1:
@@ -4700,27 +4701,27 @@ step3AVX512Out_tcol3:
 TEXT ·step4AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         221952(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -4730,17 +4731,17 @@ TEXT ·step4AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step4AVX512In_vic1:
 	MOVQ R8, R12
@@ -5104,40 +5105,40 @@ step4AVX512In_tcol3:
 TEXT ·step4AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   221952(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   76224(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   73920(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step4AVX512Gemm_xi1:
@@ -5736,27 +5737,27 @@ step4AVX512Gemm_pcol3:
 TEXT ·step4AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         221952(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -5768,27 +5769,27 @@ TEXT ·step4AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         73856(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step4AVX512Out_ocb1:
@@ -6064,27 +6065,27 @@ step4AVX512Out_tcol3:
 TEXT ·step5AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -6094,17 +6095,17 @@ TEXT ·step5AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step5AVX512In_vic1:
 	MOVQ R8, R12
@@ -6468,40 +6469,40 @@ step5AVX512In_tcol3:
 TEXT ·step5AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   73984(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   150208(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   224192(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   110848(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step5AVX512Gemm_xi1:
@@ -7100,27 +7101,27 @@ step5AVX512Gemm_pcol3:
 TEXT ·step5AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -7132,27 +7133,27 @@ TEXT ·step5AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         110784(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step5AVX512Out_ocb1:
@@ -7446,27 +7447,27 @@ step5AVX512Out_tcol3:
 TEXT ·step6AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -7476,17 +7477,17 @@ TEXT ·step6AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step6AVX512In_vic1:
 	MOVQ R8, R12
@@ -7850,40 +7851,40 @@ step6AVX512In_tcol3:
 TEXT ·step6AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   147968(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   76224(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   147776(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step6AVX512Gemm_xi1:
@@ -8482,27 +8483,27 @@ step6AVX512Gemm_pcol3:
 TEXT ·step6AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -8514,27 +8515,27 @@ TEXT ·step6AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         147712(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step6AVX512Out_ocb1:
@@ -8810,27 +8811,27 @@ step6AVX512Out_tcol3:
 TEXT ·step7AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -8840,17 +8841,17 @@ TEXT ·step7AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step7AVX512In_vic1:
 	MOVQ R8, R12
@@ -9214,40 +9215,40 @@ step7AVX512In_tcol3:
 TEXT ·step7AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   73984(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   224192(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   150208(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   184704(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step7AVX512Gemm_xi1:
@@ -9846,27 +9847,27 @@ step7AVX512Gemm_pcol3:
 TEXT ·step7AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -9878,27 +9879,27 @@ TEXT ·step7AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         184640(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step7AVX512Out_ocb1:
@@ -10189,30 +10190,31 @@ step7AVX512Out_tcol3:
 
 // func step8AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step8AVX512(SB), $88-40
+TEXT ·step8AVX512(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00001100, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00001100, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   221952(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   297152(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   57600(BX), SI
 	MOVQ   SI, 24(SP)
@@ -10222,7 +10224,7 @@ TEXT ·step8AVX512(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step8AVX512_row2:
 	MOVQ R8, R12
@@ -14047,27 +14049,27 @@ step8AVX512_px3:
 TEXT ·step9AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004000, R11, SI
 	LEAQ         337408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -14077,17 +14079,17 @@ TEXT ·step9AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step9AVX512In_vic1:
 	MOVQ R8, R12
@@ -14451,40 +14453,40 @@ step9AVX512In_tcol3:
 TEXT ·step9AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   295936(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004000, R11, SI
 	LEAQ   337408(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   221696(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step9AVX512Gemm_xi1:
@@ -14976,27 +14978,27 @@ step9AVX512Gemm_pic4:
 TEXT ·step9AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004000, R11, SI
 	LEAQ         337408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -15007,27 +15009,27 @@ TEXT ·step9AVX512Out(SB), $160-48
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z10
 	LEAQ         620352(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         221568(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00004000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step9AVX512Out_ocb1:
@@ -15284,30 +15286,31 @@ step9AVX512Out_tcol3:
 
 // func step10AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step10AVX512(SB), $88-40
+TEXT ·step10AVX512(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00001100, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000400, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00001100, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000400, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   224192(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   297152(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   337408(AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   113152(BX), SI
 	MOVQ   SI, 24(SP)
@@ -15317,7 +15320,7 @@ TEXT ·step10AVX512(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step10AVX512_row2:
 	MOVQ R8, R12
@@ -15830,27 +15833,27 @@ step10AVX512_px3:
 TEXT ·step11AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -15860,17 +15863,17 @@ TEXT ·step11AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step11AVX512In_vic1:
 	MOVQ R8, R12
@@ -16234,40 +16237,40 @@ step11AVX512In_tcol3:
 TEXT ·step11AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   295936(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   371392(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   369280(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step11AVX512Gemm_xi1:
@@ -16759,27 +16762,27 @@ step11AVX512Gemm_pic4:
 TEXT ·step11AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -16791,27 +16794,27 @@ TEXT ·step11AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         369152(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step11AVX512Out_ocb1:
@@ -17087,27 +17090,27 @@ step11AVX512Out_tcol3:
 TEXT ·step12AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         370176(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -17117,17 +17120,17 @@ TEXT ·step12AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step12AVX512In_vic1:
 	MOVQ R8, R12
@@ -17491,40 +17494,40 @@ step12AVX512In_tcol3:
 TEXT ·step12AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   370176(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   412864(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   297152(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   516864(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step12AVX512Gemm_xi1:
@@ -18016,27 +18019,27 @@ step12AVX512Gemm_pic4:
 TEXT ·step12AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         370176(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -18048,27 +18051,27 @@ TEXT ·step12AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         516736(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step12AVX512Out_ocb1:
@@ -18362,27 +18365,27 @@ step12AVX512Out_tcol3:
 TEXT ·step13AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         411648(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -18392,17 +18395,17 @@ TEXT ·step13AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step13AVX512In_vic1:
 	MOVQ R8, R12
@@ -18766,40 +18769,40 @@ step13AVX512In_tcol3:
 TEXT ·step13AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   411648(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   297152(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   664448(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step13AVX512Gemm_xi1:
@@ -19291,27 +19294,27 @@ step13AVX512Gemm_pic4:
 TEXT ·step13AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         411648(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -19323,27 +19326,27 @@ TEXT ·step13AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         664320(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step13AVX512Out_ocb1:
@@ -19619,27 +19622,27 @@ step13AVX512Out_tcol3:
 TEXT ·step14AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -19649,17 +19652,17 @@ TEXT ·step14AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step14AVX512In_vic1:
 	MOVQ R8, R12
@@ -20023,40 +20026,40 @@ step14AVX512In_tcol3:
 TEXT ·step14AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   295936(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   371392(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   412864(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   812032(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step14AVX512Gemm_xi1:
@@ -20548,27 +20551,27 @@ step14AVX512Gemm_pic4:
 TEXT ·step14AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -20580,27 +20583,27 @@ TEXT ·step14AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
 	LEAQ         811904(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step14AVX512Out_ocb1:
@@ -20891,30 +20894,31 @@ step14AVX512Out_tcol3:
 
 // func step15AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step15AVX512(SB), $88-40
+TEXT ·step15AVX512(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000900, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000280, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000900, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000280, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   370176(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   453824(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   263424(BX), SI
 	MOVQ   SI, 24(SP)
@@ -20924,7 +20928,7 @@ TEXT ·step15AVX512(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step15AVX512_row2:
 	MOVQ R8, R12
@@ -27981,27 +27985,27 @@ step15AVX512_ic5:
 TEXT ·step16AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -28011,17 +28015,17 @@ TEXT ·step16AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step16AVX512In_vic1:
 	MOVQ R8, R12
@@ -28385,40 +28389,40 @@ step16AVX512In_tcol3:
 TEXT ·step16AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453120(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00001000, R11, SI
 	LEAQ   478720(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   959744(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step16AVX512Gemm_xi1:
@@ -28702,27 +28706,27 @@ step16AVX512Gemm_pic4:
 TEXT ·step16AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -28733,27 +28737,27 @@ TEXT ·step16AVX512Out(SB), $160-48
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z10
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         959488(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step16AVX512Out_ocb1:
@@ -29010,30 +29014,31 @@ step16AVX512Out_tcol3:
 
 // func step17AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step17AVX512(SB), $88-40
+TEXT ·step17AVX512(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000900, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000280, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000200, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000900, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000280, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000200, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   371392(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   453824(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   478720(AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   485120(BX), SI
 	MOVQ   SI, 24(SP)
@@ -29043,7 +29048,7 @@ TEXT ·step17AVX512(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step17AVX512_row2:
 	MOVQ R8, R12
@@ -29988,27 +29993,27 @@ step17AVX512_ic5:
 TEXT ·step18AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495808(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -30018,17 +30023,17 @@ TEXT ·step18AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step18AVX512In_vic1:
 	MOVQ R8, R12
@@ -30392,40 +30397,40 @@ step18AVX512In_tcol3:
 TEXT ·step18AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453120(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   495808(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   1549824(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step18AVX512Gemm_xi1:
@@ -30709,27 +30714,27 @@ step18AVX512Gemm_pic4:
 TEXT ·step18AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495808(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -30741,27 +30746,27 @@ TEXT ·step18AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         1549568(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step18AVX512Out_ocb1:
@@ -31037,27 +31042,27 @@ step18AVX512Out_tcol3:
 TEXT ·step19AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495104(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -31067,17 +31072,17 @@ TEXT ·step19AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step19AVX512In_vic1:
 	MOVQ R8, R12
@@ -31441,40 +31446,40 @@ step19AVX512In_tcol3:
 TEXT ·step19AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   495104(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   521408(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453824(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   2139904(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step19AVX512Gemm_xi1:
@@ -31758,27 +31763,27 @@ step19AVX512Gemm_pic4:
 TEXT ·step19AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495104(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -31790,27 +31795,27 @@ TEXT ·step19AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2139648(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step19AVX512Out_ocb1:
@@ -32104,27 +32109,27 @@ step19AVX512Out_tcol3:
 TEXT ·step20AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         520704(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -32134,17 +32139,17 @@ TEXT ·step20AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step20AVX512In_vic1:
 	MOVQ R8, R12
@@ -32508,40 +32513,40 @@ step20AVX512In_tcol3:
 TEXT ·step20AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   520704(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453824(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   2729984(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step20AVX512Gemm_xi1:
@@ -32825,27 +32830,27 @@ step20AVX512Gemm_pic4:
 TEXT ·step20AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         520704(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -32857,27 +32862,27 @@ TEXT ·step20AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2729728(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step20AVX512Out_ocb1:
@@ -33153,27 +33158,27 @@ step20AVX512Out_tcol3:
 TEXT ·step21AVX512In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z13
@@ -33183,17 +33188,17 @@ TEXT ·step21AVX512In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step21AVX512In_vic1:
 	MOVQ R8, R12
@@ -33557,40 +33562,40 @@ step21AVX512In_tcol3:
 TEXT ·step21AVX512Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453120(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00001000, R11, SI
 	LEAQ   478720(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   521408(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   546624(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   3320064(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step21AVX512Gemm_xi1:
@@ -33874,27 +33879,27 @@ step21AVX512Gemm_pic4:
 TEXT ·step21AVX512Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Z8
@@ -33906,27 +33911,27 @@ TEXT ·step21AVX512Out(SB), $160-48
 	VBROADCASTSS 152(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         3319808(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step21AVX512Out_ocb1:
@@ -34217,30 +34222,31 @@ step21AVX512Out_tcol3:
 
 // func step22AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step22AVX512(SB), $88-40
+TEXT ·step22AVX512(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000200, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000200, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   478720(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   546304(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   1084416(BX), SI
 	MOVQ   SI, 24(SP)
@@ -34252,7 +34258,7 @@ step22AVX512_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ 72(SP), R11
+	MOVQ 80(SP), R11
 
 step22AVX512_row2:
 	MOVQ R8, R12
@@ -34414,30 +34420,31 @@ step22AVX512_px3:
 
 // func step23AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step23AVX512(SB), $88-40
+TEXT ·step23AVX512(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000040, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   546304(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   546560(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   1100864(BX), SI
 	MOVQ   SI, 24(SP)
@@ -34447,7 +34454,7 @@ TEXT ·step23AVX512(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step23AVX512_row2:
 	MOVQ    R8, R12
@@ -34523,30 +34530,31 @@ step23AVX512_ic3:
 
 // func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step1AVX2(SB), $88-40
+TEXT ·step1AVX2(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000440, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000440, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000440, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000440, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   (AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   38112(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   64(BX), SI
 	MOVQ   SI, 24(SP)
@@ -34556,7 +34564,7 @@ TEXT ·step1AVX2(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step1AVX2_row2:
 	MOVQ R8, R12
@@ -34991,27 +34999,27 @@ step1AVX2_px3:
 TEXT ·step2AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -35021,17 +35029,17 @@ TEXT ·step2AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step2AVX2In_vic1:
 	MOVQ R8, R12
@@ -35395,40 +35403,40 @@ step2AVX2In_tcol3:
 TEXT ·step2AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   36992(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   112096(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   64(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step2AVX2Gemm_xi1:
@@ -35793,27 +35801,27 @@ step2AVX2Gemm_pic5:
 TEXT ·step2AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -35825,27 +35833,27 @@ TEXT ·step2AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         (BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step2AVX2Out_ocb1:
@@ -36121,27 +36129,27 @@ step2AVX2Out_tcol3:
 TEXT ·step3AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -36151,17 +36159,17 @@ TEXT ·step3AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step3AVX2In_vic1:
 	MOVQ R8, R12
@@ -36525,40 +36533,40 @@ step3AVX2In_tcol3:
 TEXT ·step3AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   110976(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   186080(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   38112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   36992(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step3AVX2Gemm_xi1:
@@ -36923,27 +36931,27 @@ step3AVX2Gemm_pic5:
 TEXT ·step3AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -36955,27 +36963,27 @@ TEXT ·step3AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         36928(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step3AVX2Out_ocb1:
@@ -37269,27 +37277,27 @@ step3AVX2Out_tcol3:
 TEXT ·step4AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         184960(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -37299,17 +37307,17 @@ TEXT ·step4AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step4AVX2In_vic1:
 	MOVQ R8, R12
@@ -37673,40 +37681,40 @@ step4AVX2In_tcol3:
 TEXT ·step4AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   184960(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   38112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   73920(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step4AVX2Gemm_xi1:
@@ -38071,27 +38079,27 @@ step4AVX2Gemm_pic5:
 TEXT ·step4AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         184960(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -38103,27 +38111,27 @@ TEXT ·step4AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         73856(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step4AVX2Out_ocb1:
@@ -38399,27 +38407,27 @@ step4AVX2Out_tcol3:
 TEXT ·step5AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -38429,17 +38437,17 @@ TEXT ·step5AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step5AVX2In_vic1:
 	MOVQ R8, R12
@@ -38803,40 +38811,40 @@ step5AVX2In_tcol3:
 TEXT ·step5AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   36992(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   112096(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   186080(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   110848(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step5AVX2Gemm_xi1:
@@ -39201,27 +39209,27 @@ step5AVX2Gemm_pic5:
 TEXT ·step5AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -39233,27 +39241,27 @@ TEXT ·step5AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         110784(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step5AVX2Out_ocb1:
@@ -39547,27 +39555,27 @@ step5AVX2Out_tcol3:
 TEXT ·step6AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -39577,17 +39585,17 @@ TEXT ·step6AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step6AVX2In_vic1:
 	MOVQ R8, R12
@@ -39951,40 +39959,40 @@ step6AVX2In_tcol3:
 TEXT ·step6AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   110976(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   38112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   147776(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step6AVX2Gemm_xi1:
@@ -40349,27 +40357,27 @@ step6AVX2Gemm_pic5:
 TEXT ·step6AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -40381,27 +40389,27 @@ TEXT ·step6AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         147712(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step6AVX2Out_ocb1:
@@ -40677,27 +40685,27 @@ step6AVX2Out_tcol3:
 TEXT ·step7AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -40707,17 +40715,17 @@ TEXT ·step7AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step7AVX2In_vic1:
 	MOVQ R8, R12
@@ -41081,40 +41089,40 @@ step7AVX2In_tcol3:
 TEXT ·step7AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   36992(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   186080(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   112096(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   184704(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step7AVX2Gemm_xi1:
@@ -41479,27 +41487,27 @@ step7AVX2Gemm_pic5:
 TEXT ·step7AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -41511,27 +41519,27 @@ TEXT ·step7AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         184640(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step7AVX2Out_ocb1:
@@ -41822,30 +41830,31 @@ step7AVX2Out_tcol3:
 
 // func step8AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step8AVX2(SB), $88-40
+TEXT ·step8AVX2(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000240, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000240, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   184960(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   259552(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   57600(BX), SI
 	MOVQ   SI, 24(SP)
@@ -41857,7 +41866,7 @@ step8AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ 72(SP), R11
+	MOVQ 80(SP), R11
 
 step8AVX2_row2:
 	MOVQ R8, R12
@@ -44419,27 +44428,27 @@ step8AVX2_ic5:
 TEXT ·step9AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002000, R11, SI
 	LEAQ         300416(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -44449,17 +44458,17 @@ TEXT ·step9AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step9AVX2In_vic1:
 	MOVQ R8, R12
@@ -44823,40 +44832,40 @@ step9AVX2In_tcol3:
 TEXT ·step9AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   258944(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002000, R11, SI
 	LEAQ   300416(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   221696(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step9AVX2Gemm_xi1:
@@ -45221,27 +45230,27 @@ step9AVX2Gemm_pic5:
 TEXT ·step9AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002000, R11, SI
 	LEAQ         300416(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -45252,27 +45261,27 @@ TEXT ·step9AVX2Out(SB), $160-48
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y10
 	LEAQ         583360(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         221568(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step9AVX2Out_ocb1:
@@ -45529,30 +45538,31 @@ step9AVX2Out_tcol3:
 
 // func step10AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step10AVX2(SB), $88-40
+TEXT ·step10AVX2(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000240, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000200, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000880, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000240, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000200, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   186080(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   259552(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   300416(AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   113152(BX), SI
 	MOVQ   SI, 24(SP)
@@ -45564,7 +45574,7 @@ step10AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ 72(SP), R11
+	MOVQ 80(SP), R11
 
 step10AVX2_row2:
 	MOVQ R8, R12
@@ -45971,27 +45981,27 @@ step10AVX2_ic5:
 TEXT ·step11AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -46001,17 +46011,17 @@ TEXT ·step11AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step11AVX2In_vic1:
 	MOVQ R8, R12
@@ -46375,40 +46385,40 @@ step11AVX2In_tcol3:
 TEXT ·step11AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   258944(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   333792(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   369280(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step11AVX2Gemm_xi1:
@@ -46773,27 +46783,27 @@ step11AVX2Gemm_pic5:
 TEXT ·step11AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -46805,27 +46815,27 @@ TEXT ·step11AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         369152(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step11AVX2Out_ocb1:
@@ -47101,27 +47111,27 @@ step11AVX2Out_tcol3:
 TEXT ·step12AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333184(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -47131,17 +47141,17 @@ TEXT ·step12AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step12AVX2In_vic1:
 	MOVQ R8, R12
@@ -47505,40 +47515,40 @@ step12AVX2In_tcol3:
 TEXT ·step12AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   333184(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   375264(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   259552(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   516864(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step12AVX2Gemm_xi1:
@@ -47903,27 +47913,27 @@ step12AVX2Gemm_pic5:
 TEXT ·step12AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333184(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -47935,27 +47945,27 @@ TEXT ·step12AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         516736(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step12AVX2Out_ocb1:
@@ -48249,27 +48259,27 @@ step12AVX2Out_tcol3:
 TEXT ·step13AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         374656(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -48279,17 +48289,17 @@ TEXT ·step13AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step13AVX2In_vic1:
 	MOVQ R8, R12
@@ -48653,40 +48663,40 @@ step13AVX2In_tcol3:
 TEXT ·step13AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   374656(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   259552(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   664448(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step13AVX2Gemm_xi1:
@@ -49051,27 +49061,27 @@ step13AVX2Gemm_pic5:
 TEXT ·step13AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         374656(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -49083,27 +49093,27 @@ TEXT ·step13AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         664320(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step13AVX2Out_ocb1:
@@ -49379,27 +49389,27 @@ step13AVX2Out_tcol3:
 TEXT ·step14AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -49409,17 +49419,17 @@ TEXT ·step14AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step14AVX2In_vic1:
 	MOVQ R8, R12
@@ -49783,40 +49793,40 @@ step14AVX2In_tcol3:
 TEXT ·step14AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   258944(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   333792(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   375264(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
 	LEAQ   812032(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step14AVX2Gemm_xi1:
@@ -50181,27 +50191,27 @@ step14AVX2Gemm_pic5:
 TEXT ·step14AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -50213,27 +50223,27 @@ TEXT ·step14AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         811904(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step14AVX2Out_ocb1:
@@ -50524,30 +50534,31 @@ step14AVX2Out_tcol3:
 
 // func step15AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step15AVX2(SB), $88-40
+TEXT ·step15AVX2(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000140, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000140, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   333184(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   416480(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   263424(BX), SI
 	MOVQ   SI, 24(SP)
@@ -50557,7 +50568,7 @@ TEXT ·step15AVX2(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step15AVX2_row2:
 	MOVQ R8, R12
@@ -51992,13 +52003,13 @@ step15AVX2_ic4:
 	DECQ         R11
 	JNZ          step15AVX2_row2
 	LEAQ         333184(AX), SI
-	ADDQ         48(SP), SI
+	ADDQ         56(SP), SI
 	MOVQ         SI, (SP)
 	LEAQ         426080(AX), SI
-	ADDQ         56(SP), SI
+	ADDQ         64(SP), SI
 	MOVQ         SI, 8(SP)
 	LEAQ         (AX), SI
-	ADDQ         64(SP), SI
+	ADDQ         72(SP), SI
 	MOVQ         SI, 16(SP)
 	LEAQ         281888(BX), SI
 	MOVQ         SI, 24(SP)
@@ -52008,7 +52019,7 @@ step15AVX2_ic4:
 	MOVQ         (SP), R8
 	MOVQ         8(SP), R9
 	MOVQ         16(SP), R10
-	MOVQ         72(SP), R11
+	MOVQ         80(SP), R11
 
 step15AVX2_row6:
 	MOVQ R8, R12
@@ -53443,13 +53454,13 @@ step15AVX2_ic8:
 	DECQ         R11
 	JNZ          step15AVX2_row6
 	LEAQ         333184(AX), SI
-	ADDQ         48(SP), SI
+	ADDQ         56(SP), SI
 	MOVQ         SI, (SP)
 	LEAQ         435680(AX), SI
-	ADDQ         56(SP), SI
+	ADDQ         64(SP), SI
 	MOVQ         SI, 8(SP)
 	LEAQ         (AX), SI
-	ADDQ         64(SP), SI
+	ADDQ         72(SP), SI
 	MOVQ         SI, 16(SP)
 	LEAQ         318720(BX), SI
 	MOVQ         SI, 24(SP)
@@ -53459,7 +53470,7 @@ step15AVX2_ic8:
 	MOVQ         (SP), R8
 	MOVQ         8(SP), R9
 	MOVQ         16(SP), R10
-	MOVQ         72(SP), R11
+	MOVQ         80(SP), R11
 
 step15AVX2_row10:
 	MOVQ R8, R12
@@ -54529,27 +54540,27 @@ step15AVX2_ic12:
 TEXT ·step16AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -54559,17 +54570,17 @@ TEXT ·step16AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step16AVX2In_vic1:
 	MOVQ R8, R12
@@ -54933,40 +54944,40 @@ step16AVX2In_tcol3:
 TEXT ·step16AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416128(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00000800, R11, SI
 	LEAQ   441728(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   959744(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step16AVX2Gemm_xi1:
@@ -55341,27 +55352,27 @@ step16AVX2Gemm_pic7:
 TEXT ·step16AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -55372,27 +55383,27 @@ TEXT ·step16AVX2Out(SB), $160-48
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y10
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         959488(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000800, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step16AVX2Out_ocb1:
@@ -55649,30 +55660,31 @@ step16AVX2Out_tcol3:
 
 // func step17AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step17AVX2(SB), $88-40
+TEXT ·step17AVX2(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000140, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000100, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000480, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000140, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000100, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   333792(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   416480(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   441728(AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   485120(BX), SI
 	MOVQ   SI, 24(SP)
@@ -55682,7 +55694,7 @@ TEXT ·step17AVX2(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step17AVX2_row2:
 	MOVQ R8, R12
@@ -55913,13 +55925,13 @@ step17AVX2_ic4:
 	DECQ         R11
 	JNZ          step17AVX2_row2
 	LEAQ         333792(AX), SI
-	ADDQ         48(SP), SI
+	ADDQ         56(SP), SI
 	MOVQ         SI, (SP)
 	LEAQ         426080(AX), SI
-	ADDQ         56(SP), SI
+	ADDQ         64(SP), SI
 	MOVQ         SI, 8(SP)
 	LEAQ         447872(AX), SI
-	ADDQ         64(SP), SI
+	ADDQ         72(SP), SI
 	MOVQ         SI, 16(SP)
 	LEAQ         487200(BX), SI
 	MOVQ         SI, 24(SP)
@@ -55929,7 +55941,7 @@ step17AVX2_ic4:
 	MOVQ         (SP), R8
 	MOVQ         8(SP), R9
 	MOVQ         16(SP), R10
-	MOVQ         72(SP), R11
+	MOVQ         80(SP), R11
 
 step17AVX2_row6:
 	MOVQ R8, R12
@@ -56160,13 +56172,13 @@ step17AVX2_ic8:
 	DECQ         R11
 	JNZ          step17AVX2_row6
 	LEAQ         333792(AX), SI
-	ADDQ         48(SP), SI
+	ADDQ         56(SP), SI
 	MOVQ         SI, (SP)
 	LEAQ         435680(AX), SI
-	ADDQ         56(SP), SI
+	ADDQ         64(SP), SI
 	MOVQ         SI, 8(SP)
 	LEAQ         454016(AX), SI
-	ADDQ         64(SP), SI
+	ADDQ         72(SP), SI
 	MOVQ         SI, 16(SP)
 	LEAQ         491264(BX), SI
 	MOVQ         SI, 24(SP)
@@ -56176,7 +56188,7 @@ step17AVX2_ic8:
 	MOVQ         (SP), R8
 	MOVQ         8(SP), R9
 	MOVQ         16(SP), R10
-	MOVQ         72(SP), R11
+	MOVQ         80(SP), R11
 
 step17AVX2_row10:
 	MOVQ R8, R12
@@ -56358,27 +56370,27 @@ step17AVX2_ic12:
 TEXT ·step18AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458464(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -56388,17 +56400,17 @@ TEXT ·step18AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step18AVX2In_vic1:
 	MOVQ R8, R12
@@ -56762,40 +56774,40 @@ step18AVX2In_tcol3:
 TEXT ·step18AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416128(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   458464(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   1549824(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step18AVX2Gemm_xi1:
@@ -57170,27 +57182,27 @@ step18AVX2Gemm_pic7:
 TEXT ·step18AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458464(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -57202,27 +57214,27 @@ TEXT ·step18AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         1549568(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step18AVX2Out_ocb1:
@@ -57498,27 +57510,27 @@ step18AVX2Out_tcol3:
 TEXT ·step19AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -57528,17 +57540,17 @@ TEXT ·step19AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step19AVX2In_vic1:
 	MOVQ R8, R12
@@ -57902,40 +57914,40 @@ step19AVX2In_tcol3:
 TEXT ·step19AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   458112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   484064(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416480(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   2139904(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step19AVX2Gemm_xi1:
@@ -58310,27 +58322,27 @@ step19AVX2Gemm_pic7:
 TEXT ·step19AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -58342,27 +58354,27 @@ TEXT ·step19AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2139648(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step19AVX2Out_ocb1:
@@ -58656,27 +58668,27 @@ step19AVX2Out_tcol3:
 TEXT ·step20AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         483712(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -58686,17 +58698,17 @@ TEXT ·step20AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step20AVX2In_vic1:
 	MOVQ R8, R12
@@ -59060,40 +59072,40 @@ step20AVX2In_tcol3:
 TEXT ·step20AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   483712(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416480(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   2729984(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step20AVX2Gemm_xi1:
@@ -59468,27 +59480,27 @@ step20AVX2Gemm_pic7:
 TEXT ·step20AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         483712(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -59500,27 +59512,27 @@ TEXT ·step20AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2729728(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step20AVX2Out_ocb1:
@@ -59796,27 +59808,27 @@ step20AVX2Out_tcol3:
 TEXT ·step21AVX2In(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40800000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y13
@@ -59826,17 +59838,17 @@ TEXT ·step21AVX2In(SB), $160-48
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y15
-	MOVQ         88(SP), R8
-	MOVQ         112(SP), R11
+	MOVQ         96(SP), R8
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         72(SP), CX
+	ADDQ         88(SP), DI
+	MOVQ         80(SP), CX
 
 step21AVX2In_vic1:
 	MOVQ R8, R12
@@ -60200,40 +60212,40 @@ step21AVX2In_tcol3:
 TEXT ·step21AVX2Gemm(SB), $152-48
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
+	MOVQ   scratch+40(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+32(FP), SI
+	MOVQ   lo+24(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
+	MOVQ   SI, 80(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416128(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 96(SP)
 	IMUL3Q $0x00000800, R11, SI
 	LEAQ   441728(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 104(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   484064(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
-	MOVQ   lo+24(FP), R11
-	MOVQ   R11, 112(SP)
-	MOVQ   hi+32(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	MOVQ   scratch+40(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 112(SP)
 	LEAQ   509632(AX), R8
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
 	LEAQ   3320064(BX), R10
-	MOVQ   112(SP), R11
+	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
-	MOVQ   72(SP), SI
+	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step21AVX2Gemm_xi1:
@@ -60608,27 +60620,27 @@ step21AVX2Gemm_pic7:
 TEXT ·step21AVX2Out(SB), $160-48
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
+	MOVQ         scratch+40(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         SI, 88(SP)
+	MOVQ         hi+32(FP), SI
+	MOVQ         lo+24(FP), R11
+	MOVQ         R11, 48(SP)
+	SUBQ         R11, SI
+	MOVQ         SI, 80(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 96(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 104(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
-	MOVQ         lo+24(FP), R11
-	MOVQ         R11, 112(SP)
-	MOVQ         hi+32(FP), SI
-	SUBQ         R11, SI
-	MOVQ         SI, 72(SP)
-	MOVQ         scratch+40(FP), SI
-	SHLQ         $0x02, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 112(SP)
 	MOVL         $0x40000000, CX
 	MOVL         CX, 152(SP)
 	VBROADCASTSS 152(SP), Y8
@@ -60640,27 +60652,27 @@ TEXT ·step21AVX2Out(SB), $160-48
 	VBROADCASTSS 152(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         3319808(BX), DX
-	MOVQ         112(SP), R11
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         80(SP), DI
-	MOVQ         96(SP), SI
-	MOVQ         112(SP), R11
+	ADDQ         88(SP), DI
+	MOVQ         104(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000800, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 136(SP)
-	MOVQ         104(SP), SI
-	MOVQ         112(SP), R11
+	MOVQ         112(SP), SI
+	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
 	MOVQ         SI, 144(SP)
-	MOVQ         72(SP), SI
+	MOVQ         80(SP), SI
 	MOVQ         SI, 128(SP)
 
 step21AVX2Out_ocb1:
@@ -60951,30 +60963,31 @@ step21AVX2Out_tcol3:
 
 // func step22AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step22AVX2(SB), $88-40
+TEXT ·step22AVX2(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000100, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000100, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   441728(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   509312(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   1084416(BX), SI
 	MOVQ   SI, 24(SP)
@@ -60986,7 +60999,7 @@ step22AVX2_tile1:
 	MOVQ (SP), R8
 	MOVQ 8(SP), R9
 	MOVQ 16(SP), R10
-	MOVQ 72(SP), R11
+	MOVQ 80(SP), R11
 
 step22AVX2_row2:
 	MOVQ R8, R12
@@ -61148,30 +61161,31 @@ step22AVX2_px3:
 
 // func step23AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step23AVX2(SB), $88-40
+TEXT ·step23AVX2(SB), $96-40
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   lo+16(FP), R11
-	MOVQ   hi+24(FP), SI
-	SUBQ   R11, SI
-	MOVQ   SI, 72(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 48(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 64(SP)
 	MOVQ   scratch+32(FP), SI
 	SHLQ   $0x02, SI
+	MOVQ   SI, 88(SP)
+	MOVQ   hi+24(FP), SI
+	MOVQ   lo+16(FP), R11
+	MOVQ   R11, 48(SP)
+	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 56(SP)
+	IMUL3Q $0x00000020, R11, SI
+	MOVQ   SI, 64(SP)
+	IMUL3Q $0x00000000, R11, SI
+	MOVQ   SI, 72(SP)
 	LEAQ   509312(AX), SI
-	ADDQ   48(SP), SI
+	ADDQ   56(SP), SI
 	MOVQ   SI, (SP)
 	LEAQ   509568(AX), SI
-	ADDQ   56(SP), SI
+	ADDQ   64(SP), SI
 	MOVQ   SI, 8(SP)
 	LEAQ   (AX), SI
-	ADDQ   64(SP), SI
+	ADDQ   72(SP), SI
 	MOVQ   SI, 16(SP)
 	LEAQ   1100864(BX), SI
 	MOVQ   SI, 24(SP)
@@ -61181,7 +61195,7 @@ TEXT ·step23AVX2(SB), $88-40
 	MOVQ   (SP), R8
 	MOVQ   8(SP), R9
 	MOVQ   16(SP), R10
-	MOVQ   72(SP), R11
+	MOVQ   80(SP), R11
 
 step23AVX2_row2:
 	MOVQ    R8, R12
