@@ -18,8 +18,11 @@ type Tensor struct {
 // File is a loaded checkpoint.
 type File struct {
 	Path    string
-	Format  string // "pth" or "safetensors"
+	Format  string // "pth", "safetensors" or "hdf5"
 	Tensors map[string]*Tensor
+	// Notes are what the reader left out on purpose, one line each (the
+	// official ACNet HDF5 files' "deps" array), for the caller to show.
+	Notes []string
 }
 
 // Keys returns the tensor keys sorted.
@@ -69,6 +72,7 @@ func Read(name string, data []byte, opt Options) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var raws []rawTensor
+	var notes []string
 	switch format {
 	case "pth":
 		raws, err = readPth(data, opt.maxBytes())
@@ -77,6 +81,8 @@ func Read(name string, data []byte, opt Options) (*File, error) {
 		format = "pth"
 	case "safetensors":
 		raws, err = readSafetensors(data, opt.maxBytes())
+	case "hdf5":
+		raws, notes, err = readHDF5(data, opt.maxBytes())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -85,11 +91,11 @@ func Read(name string, data []byte, opt Options) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &File{Path: name, Format: format, Tensors: tensors}, nil
+	return &File{Path: name, Format: format, Tensors: tensors, Notes: notes}, nil
 }
 
 // errFormat is wrapped by every "this is not a file we read" error.
-var errFormat = errors.New("acgen reads PyTorch .pth files (torch.save's zip format, or the legacy one of torch < 1.6) and .safetensors files")
+var errFormat = errors.New("acgen reads PyTorch .pth files (torch.save's zip format, or the legacy one of torch < 1.6), .safetensors files and HDF5 files of datasets (h5py's, as the official ACNet code saves)")
 
 // pickleMagic starts the legacy (torch < 1.6) format (see legacy.go): a
 // pickled magic number 0x1950a86a20f9469cfc6c, written as protocol 2 LONG1.
@@ -118,6 +124,8 @@ func sniff(data []byte) (string, error) {
 		return "pth", nil
 	case len(data) > 8 && data[8] == '{':
 		return "safetensors", nil
+	case h5SuperblockAt(data) >= 0:
+		return "hdf5", nil
 	case legacyMagicLen(data) > 0:
 		return "pth-legacy", nil
 	case len(data) > 262 && string(data[257:262]) == "ustar":

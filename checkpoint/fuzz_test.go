@@ -33,6 +33,15 @@ func FuzzReadSafetensors(f *testing.F) {
 	})
 }
 
+func FuzzReadHDF5(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var file *File
+		var err error
+		withinBudget(t, len(data), func() { file, err = Read("fuzz.h5", data, Options{MaxBytes: 1 << 20}) })
+		checkResult(t, "fuzz.h5", file, err)
+	})
+}
+
 // withinBudget fails when read allocates more than the readers' budget
 // allows for an input of n bytes: the pickle decoder's few hundred bytes
 // a byte, the 1 MiB of tensors the fuzz targets allow widened to float64,
@@ -125,6 +134,7 @@ func TestFuzzCorpus(t *testing.T) {
 		"FuzzReadPth":         {},
 		"FuzzUnpickle":        {},
 		"FuzzReadSafetensors": {},
+		"FuzzReadHDF5":        {},
 	}
 	if *updateCorpus {
 		for _, name := range []string{"tiny", "variety_proto4", "deflated", "wrapped_model", "parameters"} {
@@ -151,6 +161,9 @@ func TestFuzzCorpus(t *testing.T) {
 			"__metadata__": map[string]string{"format": "pt"},
 			"a":            st("F16", []int64{2}, 0, 4), "b": st("I64", []int64{}, 4, 12),
 		}, make([]byte, 12))
+		for _, name := range []string{"plain", "filters", "latest", "userblock"} {
+			seeds["FuzzReadHDF5"][name] = mustReadFile(t, "testdata/hdf5/"+name+".h5")
+		}
 		for target, files := range seeds {
 			dir := filepath.Join("testdata", "fuzz", target)
 			if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -14,7 +14,9 @@ var fixtureDir = filepath.Join("..", "fixtures")
 // saved with real torch: a trainer's checkpoint dict (the state_dict
 // under model_state_dict beside an optimizer's state, an argparse
 // Namespace, numpy values and a torch.Size) and a legacy-format file
-// written with pickle protocol 4 both hold exactly cifar_small's weights;
+// written with pickle protocol 4, the official ACNet engine's checkpoint
+// and its final HDF5 file all hold exactly cifar_small's weights (the
+// HDF5 file's "deps" widths left out);
 // a whole model saved with torch.save(model) is refused with what to do.
 func TestTrainerCheckpoints(t *testing.T) {
 	want, err := Load(filepath.Join(fixtureDir, "cifar_small", "model.pth"), Options{})
@@ -22,7 +24,7 @@ func TestTrainerCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(fixtureDir, "trainer")
-	for _, name := range []string{"checkpoint.pth", "legacy_p4.pth"} {
+	for _, name := range []string{"checkpoint.pth", "legacy_p4.pth", "engine.pth", "finish.hdf5"} {
 		got, err := Load(filepath.Join(dir, name), Options{})
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -15,7 +15,8 @@ import (
 // (never a panic, never a success), and a one-line error naming the file.
 func TestTruncatedFiles(t *testing.T) {
 	for _, path := range []string{"testdata/tiny.pth", "testdata/variety.pth", "testdata/variety_proto4.pth",
-		"testdata/deflated.pth", "testdata/legacy.pth", "testdata/tiny.safetensors", "testdata/variety.safetensors"} {
+		"testdata/deflated.pth", "testdata/legacy.pth", "testdata/tiny.safetensors", "testdata/variety.safetensors",
+		"testdata/hdf5/plain.h5", "testdata/hdf5/chunked.h5", "testdata/hdf5/latest.h5", "testdata/hdf5/userblock.h5"} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

@@ -36,7 +36,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("acgen", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.StringVar(&o.spec, "spec", "", "the network's spec `FILE` (net.yaml)")
-	fs.StringVar(&o.weights, "weights", "", "the trained checkpoint `FILE`: PyTorch .pth/.pt (torch.save's zip format or the legacy one of torch < 1.6) or .safetensors")
+	fs.StringVar(&o.weights, "weights", "", "the trained checkpoint `FILE`: PyTorch .pth/.pt (torch.save's zip format or the legacy one of torch < 1.6), .safetensors, or HDF5 (h5py datasets, as the official ACNet code saves)")
 	fs.StringVar(&o.out, "out", "", "the package `DIR` to write; acgen replaces only files it generated")
 	fs.StringVar(&o.pkg, "pkg", "", "Go package `NAME` (default: the spec's name, else DIR's base name)")
 	fs.StringVar(&o.gomod, "gomod", "", "also write a go.mod declaring `MODULE`, making DIR a module of its own")

@@ -137,7 +137,7 @@ var badInputs = []struct {
 	}, "model.pth: not a readable zip archive (truncated or corrupt?)", 0},
 	{"text file as checkpoint", func(t *testing.T) (string, string) {
 		return cifar.Spec, tmpFile(t, "model.pth", []byte("these are not weights\n"))
-	}, "model.pth: unknown format: acgen reads PyTorch .pth files (torch.save's zip format, or the legacy one of torch < 1.6) and .safetensors files", 0},
+	}, "model.pth: unknown format: acgen reads PyTorch .pth files (torch.save's zip format, or the legacy one of torch < 1.6), .safetensors files and HDF5 files of datasets (h5py's, as the official ACNet code saves)", 0},
 	{"empty checkpoint", func(t *testing.T) (string, string) {
 		return cifar.Spec, tmpFile(t, "model.pth", nil)
 	}, "model.pth: empty file: acgen reads PyTorch .pth files", 0},
@@ -574,5 +574,36 @@ func TestRunStdin(t *testing.T) {
 	code, stdout, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-run", "-")
 	if code != 0 || strings.Count(stdout, "\n") != 1 || len(strings.Fields(stdout)) != 10 {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+// TestOfficialHDF5 generates cifar_small from the HDF5 file the official
+// ACNet engine writes (fixtures/trainer/finish.hdf5, made by h5py): the
+// package's weights are byte for byte those made from the .pth, and the
+// "deps" widths beside them are named as left out, not refused.
+func TestOfficialHDF5(t *testing.T) {
+	dir := t.TempDir()
+	fromPth, fromHDF5 := filepath.Join(dir, "pth"), filepath.Join(dir, "hdf5")
+	h5 := filepath.Join(filepath.Dir(filepath.Dir(cifar.Spec)), "trainer", "finish.hdf5")
+	if code, _, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", fromPth); code != 0 {
+		t.Fatalf("from .pth: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := acgen(t, "-spec", cifar.Spec, "-weights", h5, "-out", fromHDF5)
+	if code != 0 || stderr != "" {
+		t.Fatalf("from HDF5: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, h5+`: dataset "deps" (int64 [4]) is the official ACNet engine's list of channel widths, not a weight: ignored`) {
+		t.Errorf("stdout does not name deps as left out:\n%s", stdout)
+	}
+	a, err := os.ReadFile(filepath.Join(fromPth, "weights.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(fromHDF5, "weights.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Errorf("weights.bin differs between the .pth and the HDF5 file (%d and %d bytes)", len(a), len(b))
 	}
 }

@@ -9,6 +9,9 @@ import (
 )
 
 func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
+	for _, note := range r.Checkpoint.Notes {
+		fmt.Fprintf(w, "acgen: %s: %s\n", cfg.Weights, note)
+	}
 	f := r.Fusion
 	var flops int64
 	for _, s := range r.Program.Steps {
