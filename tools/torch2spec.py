@@ -20,12 +20,15 @@ torch (Debian: python3-torch) and PyYAML; acgen itself needs neither.
 """
 
 import argparse
+import contextlib
 import importlib
-import math
 import importlib.util
+import math
+import numbers
 import operator
 import os
 import sys
+import traceback
 
 try:
     import torch
@@ -59,7 +62,7 @@ def _fixture_helpers():
 
 
 _helpers = _fixture_helpers()
-load_checkpoint_sd, run_spec, yaml_value = _helpers.load_checkpoint_sd, _helpers.run_spec, _helpers.yaml_value
+run_spec, yaml_value = _helpers.run_spec, _helpers.yaml_value
 
 
 class Unsupported(Exception):
@@ -75,16 +78,32 @@ def is_acblock(m):
         hasattr(m, "fused_conv") and isinstance(m.fused_conv, nn.Conv2d))
 
 
-class Tracer(fx.Tracer):
-    def is_leaf_module(self, m, qualname):
-        return is_acblock(m) or super().is_leaf_module(m, qualname)
+
+
+def plain(v):
+    """v with numpy and torch scalars made Python ints and floats: widths
+    often come from a numpy array (the official code's `deps`)."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        return float(v)
+    if isinstance(v, torch.Size):
+        return [int(x) for x in v]
+    if isinstance(v, (tuple, list)):
+        return type(v)(plain(x) for x in v)
+    return v
 
 
 def square(v, what, where):
     """An int from an int or a pair of equal ints (acgen's spec has one
     value for both directions)."""
+    v = plain(v)
     if isinstance(v, int):
         return v
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        return int(v[0])
     if isinstance(v, (tuple, list)) and len(v) == 2 and v[0] == v[1]:
         return int(v[0])
     raise Unsupported(f"{where}: {what} {v}: acgen's spec takes the same value for height and width")
@@ -99,13 +118,13 @@ def conv_fields(c, where):
         pad = k // 2 * square(c.dilation, "dilation", where)
     elif pad == "valid":
         pad = 0
-    f = {"out": c.out_channels, "kernel": k}
+    f = {"out": int(c.out_channels), "kernel": k}
     stride = square(c.stride, "stride", where)
     if stride != 1:
         f["stride"] = stride
     f["padding"] = square(pad, "padding", where)
     if c.groups != 1:
-        f["groups"] = c.groups
+        f["groups"] = int(c.groups)
     d = square(c.dilation, "dilation", where)
     if d != 1:
         f["dilation"] = d
@@ -121,7 +140,7 @@ def module_layer(m, where):
         if f["padding"] == f["kernel"] // 2:
             del f["padding"]  # the acblock default
         if m.square_bn.eps != 1e-5:
-            f["eps"] = m.square_bn.eps
+            f["eps"] = float(m.square_bn.eps)
         return "acblock", f, None
     if isinstance(m, nn.Conv2d):
         f = conv_fields(m, where)
@@ -131,9 +150,9 @@ def module_layer(m, where):
     if isinstance(m, nn.BatchNorm2d):
         if not m.track_running_stats:
             raise Unsupported(f"{where}: BatchNorm2d without running statistics")
-        return "bn", ({"eps": m.eps} if m.eps != 1e-5 else {}), None
+        return "bn", ({"eps": float(m.eps)} if m.eps != 1e-5 else {}), None
     if isinstance(m, nn.Linear):
-        return "linear", {"out": m.out_features}, None
+        return "linear", {"out": int(m.out_features)}, None
     if isinstance(m, nn.ReLU):
         return "relu", {}, None
     if isinstance(m, nn.ReLU6) or (isinstance(m, nn.Hardtanh) and (m.min_val, m.max_val) == (0.0, 6.0)):
@@ -150,8 +169,8 @@ def module_layer(m, where):
         return "global_avgpool", {}, None
     if isinstance(m, nn.Flatten) and m.start_dim == 1 and m.end_dim == -1:
         return "flatten", {}, None
-    if isinstance(m, (nn.Identity, nn.Dropout, nn.Dropout2d)):
-        return None
+    if isinstance(m, (nn.Identity, nn.Dropout, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)):
+        return None  # identities in eval mode
     raise Unsupported(f"{where}: {type(m).__name__} is not an op acgen's spec has {SPEC_OPS}")
 
 
@@ -169,54 +188,165 @@ def pool_fields(k, stride, pad, where):
 
 RELU = {F.relu, torch.relu}
 ADD = {operator.add, torch.add}
+DROPOUT = {F.dropout, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
+
+# The functionals torch.fx cannot trace through when an argument comes from
+# the data (the official SE block's F.avg_pool2d(x, kernel_size=x.size(3))):
+# while tracing they are recorded as calls, as torch.fx.wrap would.
+WRAPPED = ("avg_pool2d", "max_pool2d", "adaptive_avg_pool2d", "dropout", "dropout2d", "dropout3d")
 
 
-def function_layer(n, where):
+@contextlib.contextmanager
+def wrapped_functionals():
+    saved = {name: getattr(F, name) for name in WRAPPED}
+
+    def wrap(orig):
+        def call(*args, **kwargs):
+            for a in list(args) + list(kwargs.values()):
+                if isinstance(a, fx.Proxy):
+                    return a.tracer.create_proxy("call_function", orig, args, kwargs)
+            return orig(*args, **kwargs)
+        return call
+
+    for name, orig in saved.items():
+        setattr(F, name, wrap(orig))
+    try:
+        yield
+    finally:
+        for name, orig in saved.items():
+            setattr(F, name, orig)
+
+
+class Shape(tuple):
+    """A tensor's shape, told apart from a tuple the model computes."""
+
+
+class Values(fx.Interpreter):
+    """Runs the traced graph on a batch of two and keeps what every node
+    gave: a tensor's Shape, or the value itself (sizes, ints)."""
+
+    def __init__(self, gm):
+        super().__init__(gm)
+        self.values = {}
+
+    def run_node(self, n):
+        out = super().run_node(n)
+        self.values[n] = Shape(out.shape) if isinstance(out, torch.Tensor) else out
+        return out
+
+
+def arg(n, i, name, default=None):
+    """Argument i of a call, or its keyword name, or default."""
+    if len(n.args) > i:
+        return n.args[i]
+    return n.kwargs.get(name, default)
+
+
+def function_layer(n, where, values):
     """The op and fields of a call_function or call_method node; "alias"
-    for one that passes its input through; "skip" for non-tensor helpers."""
-    t, args, kw = n.target, n.args, n.kwargs
+    for one that passes its input through; "skip" for non-tensor helpers.
+    values holds what each node gave on a real input, so arguments taken
+    from the data (x.size(3)) and reshapes are read by their effect."""
+    t = n.target
+
+    def val(a):
+        if isinstance(a, fx.Node):
+            v = values.get(a)
+            return v if isinstance(v, Shape) else plain(v)
+        if isinstance(a, (tuple, list)):
+            return type(a)(val(x) for x in a)
+        return plain(a)
+
+    src = n.args[0] if n.args else None
+    shape_in = values.get(src) if isinstance(src, fx.Node) else None
+    shape_out = values.get(n)
+    if not isinstance(shape_out, Shape):
+        return "skip", {}  # sizes, shapes and numbers the model computes on the way
+    if isinstance(shape_in, Shape) and (
+            n.op == "call_method" and t in ("view", "reshape", "flatten", "squeeze", "contiguous", "view_as")
+            or t in (torch.flatten, torch.reshape, torch.squeeze)):
+        if shape_out == shape_in:
+            return "alias", {}
+        if len(shape_out) == 2 and shape_out[0] == shape_in[0] and shape_out[1] == math.prod(shape_in[1:]):
+            return "flatten", {}
+        raise Unsupported(f"{where}: reshapes {list(shape_in[1:])} to {list(shape_out[1:])}: "
+                          "acgen's spec only flattens C,H,W to one dimension")
     if n.op == "call_method":
         if t in ("relu", "relu_"):
             return "relu", {}
-        if t in ("size", "dim"):
-            return "skip", {}
-        if t in ("view", "reshape", "flatten") and (
-                (t == "flatten" and tuple(args[1:]) in ((1,), (1, -1)))
-                or (t != "flatten" and len(args) == 3 and args[2] == -1)):
-            return "flatten", {}
-        if t == "mean" and tuple(args[1:2]) in (((2, 3),), ([2, 3],), ((-2, -1),), ([-2, -1],)):
+        if t == "mean" and val(arg(n, 1, "dim")) in ((2, 3), [2, 3], (-2, -1), [-2, -1], (3, 2), [3, 2]):
             return "global_avgpool", {}
-        if t in ("contiguous",):
-            return "alias", {}
         raise Unsupported(f"{where}: method .{t}() is not an op acgen's spec has {SPEC_OPS}")
     if t in RELU:
         return "relu", {}
-    if t is F.relu6 or (t is F.hardtanh and tuple(args[1:3]) == (0.0, 6.0)):
+    if t is F.relu6 or (t is F.hardtanh and (val(arg(n, 1, "min_val", -1.0)), val(arg(n, 2, "max_val", 1.0))) == (0.0, 6.0)):
         return "relu6", {}
-    if t in ADD and len(args) == 2 and not kw:
+    if t in DROPOUT:
+        if val(arg(n, 2, "training", True)):
+            raise Unsupported(f"{where}: {t.__name__}(..., training=True) drops values in eval mode too; "
+                              "pass training=self.training")
+        return "alias", {}
+    if t in ADD and len(n.args) == 2 and not n.kwargs:
         return "add", {}
-    if t is torch.flatten and tuple(args[1:]) in ((1,), (1, -1)):
-        return "flatten", {}
-    if t is F.adaptive_avg_pool2d and args[1] in (1, (1, 1)):
+    if t is F.adaptive_avg_pool2d and val(arg(n, 1, "output_size")) in (1, (1, 1), [1, 1]):
         return "global_avgpool", {}
-    if t is torch.cat and (args[1:] == (1,) or kw.get("dim") == 1):
+    if t is torch.cat and val(arg(n, 1, "dim", 0)) == 1:
         return "concat", {}
-    if t is F.max_pool2d and not kw.get("ceil_mode") and kw.get("dilation", 1) == 1:
-        return "maxpool", pool_fields(args[1], args[2] if len(args) > 2 else kw.get("stride"),
-                                      args[3] if len(args) > 3 else kw.get("padding", 0), where)
-    if t is F.avg_pool2d and not kw.get("ceil_mode") and kw.get("count_include_pad", True):
-        return "avgpool", pool_fields(args[1], args[2] if len(args) > 2 else kw.get("stride"),
-                                      args[3] if len(args) > 3 else kw.get("padding", 0), where)
-    if t is getattr:
-        return "skip", {}
+    if t in (F.max_pool2d, F.avg_pool2d):
+        k = val(arg(n, 1, "kernel_size"))
+        stride = val(arg(n, 2, "stride"))
+        pad = val(arg(n, 3, "padding", 0))
+        if t is F.max_pool2d:
+            if val(arg(n, 5, "ceil_mode", False)) or square(val(arg(n, 4, "dilation", 1)), "dilation", where) != 1:
+                raise Unsupported(f"{where}: max_pool2d with ceil_mode or dilation")
+            return "maxpool", pool_fields(k, stride or None, pad, where)
+        if val(arg(n, 4, "ceil_mode", False)) or not val(arg(n, 5, "count_include_pad", True)) or val(arg(n, 6, "divisor_override")):
+            raise Unsupported(f"{where}: avg_pool2d with ceil_mode, count_include_pad=False or divisor_override")
+        if isinstance(shape_in, Shape) and shape_out[2:] == (1, 1) and \
+                square(k, "kernel_size", where) == shape_in[2] == shape_in[3] and not pad:
+            return "global_avgpool", {}  # a pool over the whole map, sized from the data
+        return "avgpool", pool_fields(k, stride or None, pad, where)
     raise Unsupported(f"{where}: {getattr(t, '__name__', t)} is not an op acgen's spec has {SPEC_OPS}")
 
 
-def trace_layers(model):
-    """The spec's layers and output name for model."""
-    graph = Tracer().trace(model)
+class Tracer(fx.Tracer):
+    """Keeps ACBlocks whole and records, for every node, the module path
+    it was called from, so errors name the part of the model."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack = [""]
+
+    def is_leaf_module(self, m, qualname):
+        return is_acblock(m) or super().is_leaf_module(m, qualname)
+
+    def call_module(self, m, forward, args, kwargs):
+        self.stack.append(self.path_of_module(m))
+        try:
+            return super().call_module(m, forward, args, kwargs)
+        finally:
+            self.stack.pop()
+
+    def create_node(self, *args, **kwargs):
+        node = super().create_node(*args, **kwargs)
+        node.meta["module_path"] = self.stack[-1]
+        return node
+
+
+def trace_layers(model, input_shape):
+    """The spec's layers and output name for model. Every part acgen's
+    spec cannot express is listed, not just the first: Unsupported holds
+    them all, one a line."""
+    tracer = Tracer()
+    with wrapped_functionals():
+        graph = tracer.trace(model)
+    gm = fx.GraphModule(model, graph)
+    interp = Values(gm)
+    with torch.no_grad():
+        interp.run(torch.randn(2, *input_shape))
+    values = interp.values
     modules = dict(model.named_modules())
-    layers, name_of, used, called = [], {}, set(), set()
+    layers, name_of, used, called, problems = [], {}, set(), set(), []
     placeholder = output = None
 
     def unique(base):
@@ -227,48 +357,57 @@ def trace_layers(model):
         return n
 
     for n in graph.nodes:
-        where = f"node {n.name}" + (f" ({n.target})" if n.op == "call_module" else "")
-        if n.op == "placeholder":
-            if placeholder is not None:
-                raise Unsupported(f"{where}: acgen networks take one input")
-            placeholder = n
-            continue
-        if n.op == "get_attr":
-            raise Unsupported(f"{where}: reads parameter {n.target} outside a module call")
-        if n.op == "output":
-            output = n.args[0]
-            break
-        prefix = None
-        if n.op == "call_module":
-            got = module_layer(modules[n.target], n.target)
-            if got is None:
-                name_of[n] = name_of[n.args[0]]
+        path = n.meta.get("module_path", "")
+        where = (n.target if n.op == "call_module" else f"{path or 'forward'}: {n.name}")
+        try:
+            if n.op == "placeholder":
+                if placeholder is not None:
+                    raise Unsupported(f"{where}: acgen networks take one input")
+                placeholder = n
                 continue
-            op, fields, prefix = got
-            base = n.target
-            if n.target in called:  # a module called twice (a shared ReLU)
+            if n.op == "get_attr":
+                raise Unsupported(f"{where}: reads parameter {n.target} outside a module call")
+            if n.op == "output":
+                output = n.args[0]
+                break
+            prefix = None
+            if n.op == "call_module":
+                got = module_layer(modules[n.target], n.target)
+                if got is None:
+                    name_of[n] = name_of.get(n.args[0])
+                    continue
+                op, fields, prefix = got
+                base = n.target
+                if n.target in called:  # a module called twice (a shared ReLU)
+                    base = n.name
+                    if op in ("acblock", "conv", "bn", "linear") and prefix is None:
+                        prefix = n.target
+                called.add(n.target)
+            else:
+                op, fields = function_layer(n, where, values)
+                if op == "skip":
+                    continue
+                if op == "alias":
+                    name_of[n] = name_of.get(n.args[0])
+                    continue
                 base = n.name
-                if op in ("acblock", "conv", "bn", "linear") and prefix is None:
-                    prefix = n.target
-            called.add(n.target)
-        else:
-            op, fields = function_layer(n, where)
-            if op == "skip":
-                continue
-            if op == "alias":
-                name_of[n] = name_of[n.args[0]]
-                continue
-            base = n.name
-        tensor_args = n.args[0] if op == "concat" else n.args[:2] if op == "add" else n.args[:1]
-        ins = []
-        for a in tensor_args:
-            if a is placeholder:
-                if layers:
-                    raise Unsupported(f"{where}: reads the network input, which in acgen's spec only the first layer does")
-                continue
-            if a not in name_of:
-                raise Unsupported(f"{where}: input {a} is not a layer's output")
-            ins.append(name_of[a])
+            tensor_args = n.args[0] if op == "concat" else n.args[:2] if op == "add" else n.args[:1]
+            ins = []
+            for a in tensor_args:
+                if a is placeholder:
+                    if layers:
+                        raise Unsupported(f"{where}: reads the network input, which in acgen's spec only the first layer does")
+                    continue
+                if a not in name_of:
+                    raise Unsupported(f"{where}: input {a} is not a layer's output")
+                if name_of[a] is None:
+                    raise Unsupported(f"{where}: its input is unsupported (above)")
+                ins.append(name_of[a])
+        except Unsupported as e:
+            if not str(e).endswith("(above)"):
+                problems.append(str(e))
+            name_of[n] = None  # what reads it is not reported again
+            continue
         name = unique(base)
         layer = {"name": name, "op": op, **fields}
         if prefix is not None and prefix != name:
@@ -277,12 +416,15 @@ def trace_layers(model):
             layer["inputs"] = ins
         layers.append(layer)
         name_of[n] = name
-    if not isinstance(output, fx.Node) or output not in name_of:
+    if problems:
+        raise Unsupported("\n".join(problems))
+    if not isinstance(output, fx.Node) or name_of.get(output) is None:
         raise Unsupported("the model must return one tensor computed by its layers")
     return layers, name_of[output]
 
 
 def write_spec(path, name, input_shape, layers, output, source):
+    layers = [{k: plain(v) for k, v in layer.items()} for layer in layers]
     lines = [f"# Written by tools/torch2spec.py from {source}.",
              f"name: {name}", f"input: {yaml_value(list(input_shape))}", "layers:"]
     for layer in layers:
@@ -310,38 +452,106 @@ def check(model, sd, spec, input_shape, samples=3):
     return diff, unused
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", required=True, help="MODULE:CALLABLE returning the network")
-    ap.add_argument("--weights", help="checkpoint to load into it (else the callable's own weights)")
-    ap.add_argument("--input", required=True, help="C,H,W of one sample")
-    ap.add_argument("--name", help="the spec's name, and so the Go package's (default: the model's class, lower case)")
-    ap.add_argument("--out", default="net.yaml")
-    a = ap.parse_args()
+WRAPPER_KEYS = ("state_dict", "model", "model_state_dict", "net", "network", "module", "weights", "params")
 
-    sys.path.insert(0, os.getcwd())
-    mod_name, _, fn_name = a.model.partition(":")
+
+def load_weights(path):
+    """The state_dict in a checkpoint, found where acgen finds it: at the
+    top, or under a trainer's key; HDF5 files (the official ACNet code's
+    final format) are read with h5py, '+' read back as '/', and their
+    non-weight arrays ("deps") left out."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == b"\x89HDF\r\n\x1a\n":
+        try:
+            import h5py
+            import numpy as np
+        except ImportError:
+            raise Unsupported(f"--weights {path}: an HDF5 file; reading it needs h5py (Debian: python3-h5py)")
+        with h5py.File(path, "r") as f:
+            return {k.replace("+", "/"): torch.from_numpy(np.asarray(f[k])) for k in f.keys()
+                    if k != "deps" and isinstance(f[k], h5py.Dataset)}
+    try:
+        obj = torch.load(path, map_location="cpu")
+    except Exception as e:
+        raise Unsupported(f"--weights {path}: torch.load cannot read it: {first_line(e)}")
+    if isinstance(obj, nn.Module):
+        raise Unsupported(f"--weights {path}: a whole model saved with torch.save(model); "
+                          "save its weights instead: torch.save(model.state_dict(), path)")
+    if not isinstance(obj, dict):
+        raise Unsupported(f"--weights {path}: holds a {type(obj).__name__}, not a state_dict")
+    if not any(isinstance(v, torch.Tensor) for v in obj.values()):
+        for k in WRAPPER_KEYS:
+            if isinstance(obj.get(k), dict):
+                obj = obj[k]
+                break
+        else:
+            raise Unsupported(f"--weights {path}: a dict of {', '.join(map(str, list(obj)[:8]))}, none a state_dict "
+                              f"(looked under {', '.join(WRAPPER_KEYS)}): save model.state_dict()")
+    sd = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    if sd and all(k.startswith("module.") for k in sd):
+        sd = {k[len("module."):]: v for k, v in sd.items()}
+    return sd
+
+
+def first_line(e):
+    lines = str(e).strip().splitlines()
+    return (lines[0] if lines else type(e).__name__)[:300]
+
+
+def load_into(model, sd, path):
+    """load_state_dict, with its error cut to one line a problem."""
+    got = model.state_dict()
+    missing = [k for k in got if k not in sd and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in sd if k not in got]
+    shapes = [f"{k}: {list(sd[k].shape)} in the file, {list(got[k].shape)} in the model"
+              for k in sd if k in got and sd[k].shape != got[k].shape]
+    problems = [f"--weights {path}: key {k} missing from the file" for k in missing[:5]]
+    problems += [f"--weights {path}: key {k} is not in the model" for k in unexpected[:5]]
+    problems += [f"--weights {path}: {s}" for s in shapes[:5]]
+    if problems:
+        raise Unsupported("\n".join(problems))
+    model.load_state_dict(sd, strict=False)
+
+
+def build_model(spec):
+    """Imports MODULE and calls CALLABLE; a mistake in either is one line."""
+    mod_name, _, fn_name = spec.partition(":")
     if not mod_name or not fn_name:
-        sys.exit(f"torch2spec: --model {a.model}: want MODULE:CALLABLE, such as mynet:build")
+        raise Unsupported(f"--model {spec}: want MODULE:CALLABLE, such as mynet:build")
     try:
         factory = getattr(importlib.import_module(mod_name), fn_name)
     except ImportError as e:
-        sys.exit(f"torch2spec: --model {a.model}: cannot import {mod_name}: {e}")
+        raise Unsupported(f"--model {spec}: cannot import {mod_name}: {first_line(e)}")
     except AttributeError:
-        sys.exit(f"torch2spec: --model {a.model}: {mod_name} has no {fn_name}")
-    model = factory()
-    if not isinstance(model, nn.Module):
-        sys.exit(f"torch2spec: --model {a.model}: {fn_name}() returned a {type(model).__name__}, not a torch.nn.Module")
-    if a.weights:
-        model.load_state_dict({k: v for k, v in load_checkpoint_sd(a.weights).items()})
-    model.eval()
-    input_shape = [int(v) for v in a.input.split(",")]
+        raise Unsupported(f"--model {spec}: {mod_name} has no {fn_name}")
+    except Exception as e:
+        raise Unsupported(f"--model {spec}: importing {mod_name} raised {type(e).__name__}: {first_line(e)}")
     try:
-        layers, output = trace_layers(model)
-    except Unsupported as e:
-        sys.exit(f"torch2spec: {e}")
+        model = factory()
+    except Exception as e:
+        raise Unsupported(f"--model {spec}: {fn_name}() raised {type(e).__name__}: {first_line(e)}")
+    if not isinstance(model, nn.Module):
+        raise Unsupported(f"--model {spec}: {fn_name}() returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def run(a):
+    sys.path.insert(0, os.getcwd())
+    model = build_model(a.model)
+    if a.weights:
+        load_into(model, load_weights(a.weights), a.weights)
+    model.eval()
+    try:
+        input_shape = [int(v) for v in a.input.split(",")]
+    except ValueError:
+        raise Unsupported(f"--input {a.input}: want C,H,W such as 3,32,32")
+    try:
+        layers, output = trace_layers(model, input_shape)
     except fx.proxy.TraceError as e:
-        sys.exit(f"torch2spec: torch.fx cannot trace the model (control flow that depends on the data?): {e}")
+        raise Unsupported(f"torch.fx cannot trace the model (control flow that depends on the data?): {first_line(e)}")
+    except RuntimeError as e:
+        raise Unsupported(f"running the model on a {a.input} input: {first_line(e)}")
     name = a.name or type(model).__name__.lower()
     write_spec(a.out, name, input_shape, layers, output, a.model)
     with open(a.out) as f:
@@ -350,14 +560,37 @@ def main():
     try:
         diff, unused = check(model, sd, spec, input_shape)
     except RuntimeError as e:
-        sys.exit(f"torch2spec: running the model on a {a.input} input: {str(e).splitlines()[0]}")
+        raise Unsupported(f"running the model on a {a.input} input: {first_line(e)}")
     print(f"torch2spec: wrote {a.out}: {len(layers)} layers, "
           f"{sum(l['op'] == 'acblock' for l in layers)} ACBlocks")
     print(f"torch2spec: the spec vs the model in float64: max relative difference {diff:.1e}")
     if unused:
         print(f"torch2spec: {len(unused)} checkpoint keys no layer reads, e.g. {unused[0]}")
     if not diff <= 1e-9 or unused:
-        sys.exit("torch2spec: the spec does not reproduce the model; it is written for inspection only")
+        raise Unsupported("the spec does not reproduce the model; it is written for inspection only")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", required=True, help="MODULE:CALLABLE returning the network")
+    ap.add_argument("--weights", help="checkpoint to load into it (.pth, or the official code's HDF5; else the callable's own weights)")
+    ap.add_argument("--input", required=True, help="C,H,W of one sample")
+    ap.add_argument("--name", help="the spec's name, and so the Go package's (default: the model's class, lower case)")
+    ap.add_argument("--out", default="net.yaml")
+    a = ap.parse_args()
+    try:
+        run(a)
+    except Unsupported as e:
+        for line in str(e).splitlines():
+            print(f"torch2spec: {line}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as e:  # a bug here, or in the user's model: one line, the trace on request
+        if os.environ.get("TORCH2SPEC_TRACEBACK"):
+            raise
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"torch2spec: {type(e).__name__}: {first_line(e)} (at {os.path.basename(where.filename)}:{where.lineno}; "
+              "TORCH2SPEC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+"""Networks written the way the official ACNet code and today's users
+write them (not copied from it), for tools/test_torch2spec.py: widths from
+a numpy array, dropout in its functional spelling, SE blocks that size
+their pooling from the data, reshapes spelled every common way."""
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from acnet.acnet_builder import ACBlock  # the user's own package named acnet
+
+
+class WRNBlock(nn.Module):
+    """Pre-activation wide residual block with F.dropout(x, p, self.training)."""
+
+    def __init__(self, c, drop):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv1 = ACBlock(c, c)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.drop = drop
+
+    def forward(self, x):
+        y = self.conv1(F.relu(self.bn1(x)))
+        y = F.dropout(F.relu(self.bn2(y)), p=self.drop, training=self.training)
+        return x + self.conv2(y)
+
+
+class WRN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        deps = np.array([8, 8, 16])  # numpy widths, as the official builders take
+        self.stem = nn.Conv2d(3, deps[0], 3, padding=1, bias=False)
+        self.block = WRNBlock(deps[1], 0.3)
+        self.bn = nn.BatchNorm2d(deps[1])
+        self.fc = nn.Linear(deps[1], 10)
+
+    def forward(self, x):
+        x = self.block(self.stem(x))
+        x = F.relu(self.bn(x))
+        x = F.avg_pool2d(x, kernel_size=x.size(3))  # the whole map, sized from the data
+        x = x.view(x.shape[0], -1)
+        return self.fc(x)
+
+
+class Quick(nn.Module):
+    """Cifar-quick-like: pools called with keywords, .view(-1, n), .squeeze()."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = ACBlock(3, 8)
+        self.conv2 = ACBlock(8, 8)
+        self.fc1 = nn.Linear(8 * 4 * 4, 16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), kernel_size=2, stride=2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), kernel_size=2)
+        x = x.view(-1, 8 * 4 * 4)
+        x = F.relu(self.fc1(x)).squeeze()
+        return self.fc2(x)
+
+
+class SE(nn.Module):
+    def __init__(self, c, r):
+        super().__init__()
+        self.down = nn.Conv2d(c, c // r, 1)
+        self.up = nn.Conv2d(c // r, c, 1)
+
+    def forward(self, x):
+        s = F.avg_pool2d(x, kernel_size=x.size(3))
+        s = torch.sigmoid(self.up(F.relu(self.down(s))))
+        return x * s
+
+
+class Modern(nn.Module):
+    """What a user writes today: the activations acgen lacked, an SE block."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.act1 = nn.LeakyReLU(0.1)
+        self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.act2 = nn.Hardswish()
+        self.se = SE(8, 2)
+        self.act3 = nn.SiLU()
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = self.act2(self.conv2(self.act1(self.conv1(x))))
+        x = self.act3(self.se(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def wrn():
+    return WRN()
+
+
+def quick():
+    return Quick()
+
+
+def modern():
+    return Modern()
+
+
+def broken():
+    raise ValueError("a bug in the user's factory")
