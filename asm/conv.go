@@ -10,6 +10,7 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/spec"
 	"github.com/acgen/acgen/target"
 )
 
@@ -319,10 +320,10 @@ func (k *convKernel) store(slot operand.Mem, base reg.Register, disp int) {
 func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysical, spare [2]reg.VecPhysical) {
 	ctx := k.ctx
 	zero, six := spare[0], spare[1]
-	switch k.s.Act {
-	case plan.ActReLU:
+	switch {
+	case k.s.Act.Is(spec.ReLU):
 		k.zero(zero)
-	case plan.ActReLU6:
+	case k.s.Act.Is(spec.ReLU6):
 		k.zero(zero)
 		k.broadcastConst(6, six)
 	}
@@ -336,16 +337,19 @@ func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysica
 			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+p*k.blk*f32))
 		}
 	}
+	if !k.s.Act.Clamp() {
+		k.actPass(blocks, npx)
+	}
 }
 
 // activate applies the step's activation to a, propagating NaN as Go's
 // max and min (and PyTorch) do: VMAXPS returns its first Go operand when
 // either input is NaN, so a goes first.
 func (k *convKernel) activate(a, zero, six reg.VecPhysical) {
-	switch k.s.Act {
-	case plan.ActReLU:
+	switch {
+	case k.s.Act.Is(spec.ReLU):
 		k.ctx.VMAXPS(a, zero, a)
-	case plan.ActReLU6:
+	case k.s.Act.Is(spec.ReLU6):
 		k.ctx.VMAXPS(a, zero, a)
 		k.ctx.VMINPS(a, six, a)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/spec"
 	"github.com/acgen/acgen/target"
 )
 
@@ -377,11 +378,11 @@ func (k *winogradKernel) outputPhase() {
 	x, t, kc := k.vec[0:a], k.vec[a:a+2], k.vec[8:11]
 	bias, zero, six := k.vec[11], k.vec[12], k.vec[13]
 	k.consts(k.tr.outConsts, kc)
-	switch k.s.Act {
-	case plan.ActReLU6:
+	switch {
+	case k.s.Act.Is(spec.ReLU6):
 		k.consts([]float32{6}, vecs{six})
 		fallthrough
-	case plan.ActReLU:
+	case k.s.Act.Is(spec.ReLU):
 		k.zero(zero)
 	}
 	k.scratchPtr(k.mOff, rowIn) // M of (ocb, t)

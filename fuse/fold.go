@@ -57,6 +57,23 @@ func FoldBN(c *graph.Conv, bn *graph.BatchNorm) {
 	}
 }
 
+// FoldBNLinear folds a BatchNorm1d that follows a linear layer into it,
+// exactly as FoldBN does for a convolution: the linear layer's output
+// channels are the BN's.
+func FoldBNLinear(l *graph.Linear, bn *graph.BatchNorm) {
+	scale, shift := bn.ScaleShift()
+	if l.Bias == nil {
+		l.Bias = make([]float64, l.Out)
+	}
+	for o := 0; o < l.Out; o++ {
+		w := l.Weight[o*l.In : (o+1)*l.In]
+		for i := range w {
+			w[i] *= scale[o]
+		}
+		l.Bias[o] = l.Bias[o]*scale[o] + shift[o]
+	}
+}
+
 // roundParams rounds every parameter of n to float32 precision: the one
 // rounding the fused network gets.
 func roundParams(n *graph.Node) {

@@ -29,7 +29,7 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 	replaced := map[*graph.Node]*graph.Node{}
 	readers := g.Readers()
 	for _, n := range g.Nodes {
-		m := &graph.Node{Name: n.Name, Op: n.Op, Shape: n.Shape, Layer: n.Layer, Pool: n.Pool}
+		m := &graph.Node{Name: n.Name, Op: n.Op, Shape: n.Shape, Layer: n.Layer, Pool: n.Pool, Param: n.Param}
 		for _, in := range n.Inputs {
 			m.Inputs = append(m.Inputs, replaced[in])
 		}
@@ -50,7 +50,11 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 			m.Linear = &l
 		case spec.BN:
 			if prev := foldTarget(n, readers, replaced); prev != nil {
-				FoldBN(prev.Conv, n.BN)
+				if prev.Linear != nil {
+					FoldBNLinear(prev.Linear, n.BN)
+				} else {
+					FoldBN(prev.Conv, n.BN)
+				}
 				replaced[n] = prev
 				rep.FoldedBNs++
 				continue
@@ -74,8 +78,9 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 	return out, rep
 }
 
-// foldTarget returns the fused convolution a BN can fold into: the BN's
-// input is a convolution that nothing else reads (nor is the output).
+// foldTarget returns the fused convolution or linear layer (a
+// BatchNorm1d's) a BN can fold into: the BN's input is one that nothing
+// else reads (nor is the output).
 func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph.Node]*graph.Node) *graph.Node {
 	if len(bn.Inputs) != 1 {
 		return nil
@@ -85,7 +90,7 @@ func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph
 		return nil
 	}
 	prev := replaced[src]
-	if prev == nil || prev.Op != spec.Conv {
+	if prev == nil || prev.Op != spec.Conv && prev.Op != spec.Linear {
 		return nil
 	}
 	return prev

@@ -148,7 +148,8 @@ func randomSpec(data []byte) (string, weightOptions) {
 		}
 		fields := ""
 		out := cur
-		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear"}
+		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
+			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul"}
 		op := ops[r.pick(len(ops))]
 		if i == 0 && (op == "add" || op == "concat") {
 			op = "acblock"
@@ -184,6 +185,21 @@ func randomSpec(data []byte) (string, weightOptions) {
 			out = shape{cur.c, convOut(cur.h, k, stride, pad, 1), convOut(cur.w, k, stride, pad, 1)}
 		case "global_avgpool":
 			out = shape{cur.c, 1, 1}
+		case "leaky_relu":
+			fields = fmt.Sprintf(", slope: %g", []float64{0.01, 0.2, 1.5}[r.pick(3)])
+		case "mul":
+			var scales []int // earlier layers of shape C x 1 x 1 for the one read
+			for j, s := range shapes {
+				if s == (shape{cur.c, 1, 1}) {
+					scales = append(scales, j)
+				}
+			}
+			if src < 0 || len(scales) == 0 {
+				op = "sigmoid"
+				break
+			}
+			fields = fmt.Sprintf(", inputs: [l%d, l%d]", src, scales[r.pick(len(scales))])
+			src = -1
 		case "flatten":
 			out = shape{cur.c * cur.h * cur.w, 1, 1}
 		case "linear":

@@ -135,7 +135,7 @@ func DescribeStep(s *plan.Step) string {
 			d += fmt.Sprintf("%dx%d/%d", s.Pool.K, s.Pool.K, s.Pool.Stride)
 		}
 	}
-	if s.Act != plan.ActNone {
+	if !s.Act.None() {
 		d += "+" + s.Act.String()
 	}
 	return d

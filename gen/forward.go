@@ -245,7 +245,7 @@ func (g *generator) stepCode(p *plan.Program, i int, s *plan.Step, sp span) jen.
 // for a convolution (the portable program's only), else a helper.
 func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 	ws := jen.Id("ws")
-	act := jen.Lit(int(s.Act))
+	act := actLit(s.Act)
 	switch s.Kind {
 	case plan.Pack:
 		return jen.Id("packInput").Call(ws, lay(s.Out), jen.Id("src"))
@@ -280,6 +280,8 @@ func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step, sp span) jen.
 			weightSlice(s.Affine.ScaleOff, n), weightSlice(s.Affine.ShiftOff, n), act)
 	case plan.Activation:
 		return jen.Id("activation").Call(ws, lay(s.In[0]), lay(s.Out), act)
+	case plan.Mul:
+		return jen.Id("mul").Call(ws, lay(s.In[0]), lay(s.In[1]), lay(s.Out))
 	case plan.Flatten:
 		return jen.Id("flatten").Call(ws, lay(s.In[0]), lay(s.Out))
 	}

@@ -127,6 +127,7 @@ func Generate(in *Input) ([]File, error) {
 		files = append(files, File{Name: t.Name, Data: []byte(src)})
 	}
 	files = append(files,
+		File{Name: "act.go", Data: bytes.Replace(actFile(), []byte("package PKG\n"), []byte("package "+in.Package+"\n"), 1)},
 		File{Name: "weights.bin", Data: binaryFile(in.Plan.Weights)},
 		File{Name: "testdata/golden.bin", Data: binaryFile(goldenFloats(in.Golden))},
 	)

@@ -131,13 +131,7 @@ func epilogue(s *plan.Step, acc *jen.Statement) *jen.Statement {
 	if s.Residual() != nil {
 		v = v.Op("+").Id("ws").Index(jen.Id("r").Op("+").Id("l"))
 	}
-	switch s.Act {
-	case plan.ActReLU:
-		return jen.Max(v, jen.Lit(0))
-	case plan.ActReLU6:
-		return jen.Min(jen.Max(v, jen.Lit(0)), jen.Lit(6))
-	}
-	return v
+	return actCall(s.Act, v)
 }
 
 func pixelLoops(s *plan.Step, inner func(g *jen.Group)) *jen.Statement {
@@ -248,7 +242,7 @@ func winogradParams(tiles string, s *plan.Step) *jen.Statement {
 		jen.Id("in"):        lay(in),
 		jen.Id("inBase"):    jen.Lit(in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*c.Block),
 		jen.Id("out"):       lay(s.Out),
-		jen.Id("act"):       jen.Lit(int(s.Act)),
+		jen.Id("act"):       actLit(s.Act),
 		jen.Id("bias"):      jen.Lit(c.BiasOff),
 		jen.Id("biasSrc"):   jen.Lit(c.RawBiasOff),
 		jen.Id("kernels"):   jen.Lit(c.KernelsOff),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/acgen/acgen/act"
 	"github.com/acgen/acgen/checkpoint"
 	"github.com/acgen/acgen/internal/diag"
 	"github.com/acgen/acgen/spec"
@@ -159,8 +160,8 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 		err = b.bn(n, in[0])
 	case spec.Linear:
 		err = b.linear(n, in[0])
-	case spec.ReLU, spec.ReLU6:
-		n.Shape = in[0]
+	case spec.Mul:
+		err = b.mul(n, in)
 	case spec.MaxPool, spec.AvgPool:
 		err = b.pool(n, in[0])
 	case spec.GlobalAvgPool:
@@ -172,6 +173,13 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 	case spec.Concat:
 		err = b.concat(n, in)
 	default:
+		if act.Of(l.Op) != nil {
+			n.Shape = in[0]
+			if l.Op == spec.LeakyReLU {
+				n.Param = l.Slope
+			}
+			break
+		}
 		err = l.FieldErrorf("op", "op %q is not supported by this version of acgen", l.Op)
 	}
 	if err != nil {
@@ -194,6 +202,21 @@ func (b *builder) add(n *Node, in []Shape) error {
 			return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot add %s (%s) to %s (%s)",
 				n.Inputs[i+1].Name, s, n.Inputs[0].Name, in[0]), ErrShape)
 		}
+	}
+	n.Shape = in[0]
+	return nil
+}
+
+// mul scales a C,H,W input channel by channel by a C,1,1 one, written in
+// either order; the node's first input is the C,H,W one.
+func (b *builder) mul(n *Node, in []Shape) error {
+	if in[0].H*in[0].W == 1 && in[1].H*in[1].W != 1 {
+		n.Inputs[0], n.Inputs[1] = n.Inputs[1], n.Inputs[0]
+		in = []Shape{in[1], in[0]}
+	}
+	if in[1] != (Shape{in[0].C, 1, 1}) {
+		return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot multiply %s (%s) by %s (%s): mul scales each channel of a CxHxW input by a Cx1x1 one",
+			n.Inputs[0].Name, in[0], n.Inputs[1].Name, in[1]), ErrShape)
 	}
 	n.Shape = in[0]
 	return nil

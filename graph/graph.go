@@ -41,6 +41,7 @@ type Node struct {
 	Linear *Linear    // spec.Linear
 	Pool   *Pool      // spec.MaxPool, spec.AvgPool
 	Affine *Affine    // OpAffine
+	Param  float64    // an activation's parameter (LeakyReLU's slope), see package act
 }
 
 // Affine is the op a BatchNorm becomes when it cannot fold into a

@@ -13,7 +13,10 @@ func (p *planner) chooseKernels() {
 			continue
 		}
 		c := s.Conv
-		m := p.winogradM(c)
+		m := 0
+		if s.Act.Clamp() { // see Act.Clamp
+			m = p.winogradM(c)
+		}
 		switch {
 		case m > 0:
 			p.planWinograd(c, m)
@@ -51,7 +54,7 @@ func (p *planner) nonNegative(v *Value) bool {
 			continue
 		}
 		switch {
-		case s.Act == ActReLU || s.Act == ActReLU6:
+		case s.Act.Func().NonNegative:
 			return true
 		case s.Kind == MaxPool || s.Kind == Concat:
 			for _, in := range s.In {

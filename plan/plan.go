@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/acgen/acgen/act"
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/spec"
 	"github.com/acgen/acgen/target"
@@ -170,21 +171,20 @@ func (p *planner) soleReader(n *graph.Node) *graph.Node {
 	return nil
 }
 
-// absorbAct extends step s, whose last node is n, with a ReLU or ReLU6
-// that alone reads n.
+// absorbAct extends step s, whose last node is n, with an activation that
+// alone reads n. One with f(0) != 0 (sigmoid) is absorbed only when the
+// output fills its channel blocks: the kernels compute padded lanes as
+// real ones, and only an Activation step masks them back to zero.
 func (p *planner) absorbAct(s *Step, n *graph.Node) *graph.Node {
 	r := p.soleReader(n)
-	if r == nil || s.Act != ActNone {
+	if r == nil || !s.Act.None() {
 		return n
 	}
-	switch r.Op {
-	case spec.ReLU:
-		s.Act = ActReLU
-	case spec.ReLU6:
-		s.Act = ActReLU6
-	default:
+	f := act.Of(r.Op)
+	if f == nil || !f.ZeroAtZero && r.Shape.C%p.target.Lanes != 0 {
 		return n
 	}
+	s.Act = ActOf(r)
 	s.Nodes = append(s.Nodes, r)
 	p.done[r] = true
 	return r
@@ -253,9 +253,6 @@ func (p *planner) lower() {
 				continue // its reader, a linear layer, reads its input
 			}
 			s.Kind = Flatten
-		case spec.ReLU, spec.ReLU6:
-			s.Kind = Activation
-			s.Act = map[spec.Op]Act{spec.ReLU: ActReLU, spec.ReLU6: ActReLU6}[n.Op]
 		case spec.MaxPool:
 			s.Kind = MaxPool
 			s.Pool = n.Pool
@@ -268,8 +265,14 @@ func (p *planner) lower() {
 			s.Kind = Affine
 			s.Affine = &AffineStep{}
 			last = p.absorbAct(s, n)
+		case spec.Mul:
+			s.Kind = Mul
 		default:
-			panic(fmt.Sprintf("plan: no lowering for op %q", n.Op)) // graph.Build admits only the ops above
+			if act.Of(n.Op) == nil {
+				panic(fmt.Sprintf("plan: no lowering for op %q", n.Op)) // graph.Build admits only the ops above
+			}
+			s.Kind = Activation
+			s.Act = ActOf(n)
 		}
 		s.Out = p.newValue(last.Name, last.Shape)
 		for _, m := range s.Nodes {

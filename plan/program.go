@@ -1,7 +1,9 @@
 package plan
 
 import (
+	"github.com/acgen/acgen/act"
 	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/spec"
 	"github.com/acgen/acgen/target"
 )
 
@@ -50,22 +52,52 @@ const (
 	Affine                    // per-channel scale and shift (an unfoldable BatchNorm), then Act
 	Activation                // Act alone
 	Flatten                   // C,H,W -> C*H*W channels of 1x1
+	Mul                       // In[0] scaled channel by channel by In[1] (C x 1 x 1)
 )
 
-var kindNames = [...]string{"pack", "unpack", "conv", "linear", "maxpool", "avgpool", "global_avgpool", "add", "concat", "affine", "activation", "flatten"}
+var kindNames = [...]string{"pack", "unpack", "conv", "linear", "maxpool", "avgpool", "global_avgpool", "add", "concat", "affine", "activation", "flatten", "mul"}
 
 func (k Kind) String() string { return kindNames[k] }
 
-// Act is an activation applied as a step writes its output.
-type Act int
+// Act is an activation applied as a step writes its output: a row of
+// package act and its parameter. The zero value is no activation.
+type Act struct {
+	F     *act.Func // nil: none
+	Param float32   // LeakyReLU's slope
+}
 
-const (
-	ActNone Act = iota
-	ActReLU
-	ActReLU6
-)
+// ActNone is no activation.
+var ActNone = Act{}
 
-func (a Act) String() string { return [...]string{"", "relu", "relu6"}[a] }
+// ActOf is the activation of a graph node of an activation op.
+func ActOf(n *graph.Node) Act { return Act{F: act.Of(n.Op), Param: float32(n.Param)} }
+
+// None reports whether a is no activation.
+func (a Act) None() bool { return a.F == nil || a.F == act.None }
+
+// Func is a's row of the act table, act.None for none.
+func (a Act) Func() *act.Func {
+	if a.F == nil {
+		return act.None
+	}
+	return a.F
+}
+
+// Clamp reports whether a is none, ReLU or ReLU6: a clamp, which every
+// kernel applies in the accumulators' registers. The assembly applies the
+// others in a second pass over the stored outputs, which the Winograd
+// kernels do not have, so steps with them run directly.
+func (a Act) Clamp() bool { return a.None() || a.Is(spec.ReLU) || a.Is(spec.ReLU6) }
+
+// Is reports whether a is the activation of op.
+func (a Act) Is(op spec.Op) bool { return a.F != nil && a.F.Op == op }
+
+func (a Act) String() string {
+	if a.None() {
+		return ""
+	}
+	return a.F.Name()
+}
 
 // Step is one kernel call.
 type Step struct {

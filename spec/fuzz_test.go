@@ -111,9 +111,8 @@ func invariants(net *spec.Net) string {
 		switch {
 		case i == 0 && len(l.Inputs) != 0:
 			return "the first layer has inputs"
-		case i > 0 && (l.Op == spec.Add || l.Op == spec.Concat) && len(l.Inputs) < 2:
-			return fmt.Sprintf("layer %v has %d inputs", l, len(l.Inputs))
-		case i > 0 && l.Op != spec.Add && l.Op != spec.Concat && len(l.Inputs) != 1:
+		}
+		if lo, hi := l.Op.Inputs(); i > 0 && (len(l.Inputs) < lo || hi > 0 && len(l.Inputs) > hi) {
 			return fmt.Sprintf("layer %v has %d inputs", l, len(l.Inputs))
 		}
 		for _, in := range l.Inputs {

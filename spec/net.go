@@ -166,9 +166,10 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 			if l.Prefix, ok = p.nameValue(v, "prefix"); !ok {
 				reported["prefix"] = true
 			}
-		case key == "eps" && info.takes(key):
+		case (key == "eps" || key == "slope") && info.takes(key):
+			dst := map[string]*float64{"eps": &l.Eps, "slope": &l.Slope}[key]
 			var ok bool
-			if l.Eps, ok = p.floatValue(v, "eps"); !ok {
+			if *dst, ok = p.floatValue(v, key); !ok {
 				reported[key] = true
 			}
 		case info.takes(key):

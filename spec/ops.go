@@ -22,6 +22,18 @@ const (
 	// ReLU and ReLU6 are the activations of the same names.
 	ReLU  Op = "relu"
 	ReLU6 Op = "relu6"
+	// LeakyReLU is nn.LeakyReLU: slope (0.01, positive).
+	LeakyReLU Op = "leaky_relu"
+	// Hardswish, Hardsigmoid, Sigmoid, SiLU (swish) and Tanh are the
+	// activations of the same names (package act has every activation).
+	Hardswish   Op = "hardswish"
+	Hardsigmoid Op = "hardsigmoid"
+	Sigmoid     Op = "sigmoid"
+	SiLU        Op = "silu"
+	Tanh        Op = "tanh"
+	// Mul multiplies a C,H,W input by a C,1,1 one channel by channel, in
+	// either order: the scaling of a squeeze-and-excitation block.
+	Mul Op = "mul"
 	// MaxPool and AvgPool take kernel, stride (kernel) and padding (0);
 	// AvgPool counts padded zeros like PyTorch's default.
 	MaxPool Op = "maxpool"
@@ -52,6 +64,13 @@ var ops = map[Op]opInfo{
 	Linear:        {fields: []string{"out"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
 	ReLU:          {minInputs: 1, maxInputs: 1},
 	ReLU6:         {minInputs: 1, maxInputs: 1},
+	LeakyReLU:     {fields: []string{"slope"}, minInputs: 1, maxInputs: 1},
+	Hardswish:     {minInputs: 1, maxInputs: 1},
+	Hardsigmoid:   {minInputs: 1, maxInputs: 1},
+	Sigmoid:       {minInputs: 1, maxInputs: 1},
+	SiLU:          {minInputs: 1, maxInputs: 1},
+	Tanh:          {minInputs: 1, maxInputs: 1},
+	Mul:           {minInputs: 2, maxInputs: 2},
 	MaxPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
 	AvgPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
 	GlobalAvgPool: {minInputs: 1, maxInputs: 1},
@@ -59,6 +78,10 @@ var ops = map[Op]opInfo{
 	Add:           {minInputs: 2},
 	Concat:        {minInputs: 2},
 }
+
+// Inputs are how many inputs the op takes: at least min, at most max (0:
+// no limit).
+func (o Op) Inputs() (min, max int) { return ops[o].minInputs, ops[o].maxInputs }
 
 // HasWeights reports whether the op reads weights from the checkpoint.
 func (o Op) HasWeights() bool { return ops[o].weights }
@@ -97,6 +120,9 @@ func applyDefaults(l *Layer) {
 	def("dilation", &l.Dilation, 1)
 	if !l.Has("eps") {
 		l.Eps = 1e-5
+	}
+	if !l.Has("slope") {
+		l.Slope = 0.01
 	}
 	switch l.Op {
 	case ACBlock:

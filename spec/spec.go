@@ -63,6 +63,7 @@ type Layer struct {
 	Groups   int
 	Dilation int
 	Eps      float64
+	Slope    float64 // LeakyReLU's negative slope
 
 	fields     map[string]Pos // where each field was written
 	inputsNode ast.Node       // `inputs` as written, resolved by link

@@ -3,12 +3,20 @@ package templates
 // Names that the generated part of every package defines, declared here
 // so that this package compiles on its own. This file is not copied.
 
+import acttable "github.com/acgen/acgen/act"
+
 // weightsRaw is the packed weight blob, embedded from weights.bin.
 var weightsRaw string
 
 // weightsHeader is the length of the generated-code header that starts
 // weights.bin, skipped when decoding.
 const weightsHeader = 64
+
+// act applies activation a.k of acgen's act table; the generator writes
+// it from the table (act.go).
+func act(v float32, a actKind) float32 {
+	return float32(acttable.Table[a.k].Ref(float64(v), float64(a.p)))
+}
 
 // asmLevels are the levels of the assembly kernels this build holds.
 func asmLevels() []*level { return nil }

@@ -102,15 +102,30 @@ func unpackOutput(dst []float32, ws []float32, l layout) {
 	}
 }
 
-// act applies an activation: 0 none, 1 relu, 2 relu6.
-func act(v float32, kind int) float32 {
-	switch kind {
-	case 1:
-		return max(v, 0)
-	case 2:
-		return min(max(v, 0), 6)
+// actKind is an activation: its row of acgen's act table (0 none; act,
+// generated, switches on it), its parameter, and whether f(0) != 0, so
+// that the padded lanes must be set back to zero.
+type actKind struct {
+	k    int
+	p    float32
+	mask bool
+}
+
+// maskLanes zeroes the padded lanes of out's last channel block, which
+// an activation with f(0) != 0 has written.
+func maskLanes(ws []float32, out layout, a actKind) {
+	if !a.mask || out.c%out.b == 0 {
+		return
 	}
-	return v
+	cb := out.cb() - 1
+	for y := 0; y < out.h; y++ {
+		for x := 0; x < out.w; x++ {
+			o := out.pixel(cb, y, x)
+			for l := out.c % out.b; l < out.b; l++ {
+				ws[o+l] = 0
+			}
+		}
+	}
 }
 
 // forPixels calls f with the index of lane 0 of every interior pixel of
@@ -127,16 +142,33 @@ func forPixels(in, out layout, f func(i, o int)) {
 }
 
 // activation applies kind to every value of in, writing out.
-func activation(ws []float32, in, out layout, kind int) {
+func activation(ws []float32, in, out layout, kind actKind) {
 	forPixels(in, out, func(i, o int) {
 		for l := 0; l < out.b; l++ {
 			ws[o+l] = act(ws[i+l], kind)
 		}
 	})
+	maskLanes(ws, out, kind)
+}
+
+// mul scales every channel c of in by s's value c (s is C x 1 x 1);
+// padded lanes are 0 in both.
+func mul(ws []float32, in, s, out layout) {
+	for cb := 0; cb < out.cb(); cb++ {
+		sv := ws[s.pixel(cb, 0, 0) : s.pixel(cb, 0, 0)+out.b]
+		for y := 0; y < out.h; y++ {
+			for x := 0; x < out.w; x++ {
+				i, o := in.pixel(cb, y, x), out.pixel(cb, y, x)
+				for l, v := range sv {
+					ws[o+l] = ws[i+l] * v
+				}
+			}
+		}
+	}
 }
 
 // add sums the inputs into out, then applies kind.
-func add(ws []float32, ins []layout, out layout, kind int) {
+func add(ws []float32, ins []layout, out layout, kind actKind) {
 	for cb := 0; cb < out.cb(); cb++ {
 		for y := 0; y < out.h; y++ {
 			for x := 0; x < out.w; x++ {
@@ -151,11 +183,12 @@ func add(ws []float32, ins []layout, out layout, kind int) {
 			}
 		}
 	}
+	maskLanes(ws, out, kind)
 }
 
 // affine computes x*scale[c]+shift[c], then kind. Padded lanes have
 // scale and shift 0, so they stay 0.
-func affine(ws []float32, in, out layout, scale, shift []float32, kind int) {
+func affine(ws []float32, in, out layout, scale, shift []float32, kind actKind) {
 	for cb := 0; cb < out.cb(); cb++ {
 		for y := 0; y < out.h; y++ {
 			for x := 0; x < out.w; x++ {
@@ -166,6 +199,7 @@ func affine(ws []float32, in, out layout, scale, shift []float32, kind int) {
 			}
 		}
 	}
+	maskLanes(ws, out, kind)
 }
 
 // concat copies each input's channels after the previous ones'.
@@ -283,7 +317,7 @@ func avgPool(ws []float32, in, out layout, k, stride, pad int) {
 // order; w holds one row of k floats per output, matching that order.
 // It reads the real channels only: a padded lane holds 0, or NaN after a
 // NaN arose in the network, and 0 * NaN would poison later calls.
-func linear(ws []float32, in, out layout, w, bias []float32, k, kind int) {
+func linear(ws []float32, in, out layout, w, bias []float32, k int, kind actKind) {
 	for o := 0; o < out.c; o++ {
 		row := w[o*k : (o+1)*k]
 		s := bias[o]

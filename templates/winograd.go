@@ -15,7 +15,7 @@ type winogradConv struct {
 	out            layout
 	res            layout // residual added before act when hasRes
 	hasRes         bool
-	act            int
+	act            actKind
 	bias           int // weight offset of the bias
 	xi             int // weight floats per transform element
 	kernels        int // offset of the 3x3 kernels in the packed weights: [out/group][in][3][3][group]

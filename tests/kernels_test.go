@@ -97,6 +97,41 @@ layers:
   - {name: w4, op: conv, out: 16, kernel: 3, padding: 1}
   - {name: add, op: add, inputs: [w4, w3]}
 `},
+	// Every activation of the act table, fused into direct, depthwise and
+	// lowered (1x1-input) convolutions and standalone, at channel counts
+	// that do and do not fill a block (sigmoid and hardsigmoid, f(0) != 0,
+	// are fused only into full blocks), with a residual, and the
+	// channel-wise mul of a squeeze-and-excitation block.
+	{"activations", plan.Options{}, `
+input: [5, 9, 7]
+layers:
+  - {name: c1, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: a1, op: silu}
+  - {name: c2, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: a2, op: leaky_relu, slope: 0.1}
+  - {name: c3, op: conv, out: 13, kernel: 3, padding: 1, groups: 13}
+  - {name: a3, op: hardswish}
+  - {name: c4, op: conv, out: 13, kernel: 1}
+  - {name: a4, op: sigmoid}
+  - {name: c5, op: conv, out: 16, kernel: 1}
+  - {name: a5, op: hardsigmoid}
+  - {name: c6, op: conv, out: 16, kernel: 3, padding: 1, inputs: [a1]}
+  - {name: r6, op: add, inputs: [c6, a5]}
+  - {name: a6, op: tanh}
+  - {name: c7, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: a7, op: leaky_relu, slope: 2.5}
+  - {name: gp, op: global_avgpool}
+  - {name: se1, op: conv, out: 4, kernel: 1}
+  - {name: se2, op: relu}
+  - {name: se3, op: conv, out: 16, kernel: 1}
+  - {name: se4, op: sigmoid}
+  - {name: m, op: mul, inputs: [a7, se4]}
+  - {name: s1, op: silu, inputs: [m]}
+  - {name: t1, op: tanh}
+  - {name: h1, op: hardsigmoid}
+  - {name: fc, op: linear, out: 6}
+  - {name: fs, op: sigmoid}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:

@@ -13,4 +13,5 @@ cifar_small cifar_small 3,32,32
 GroupsNet groups 4,15,15
 CropNet crop 3,13,11
 MiscNet misc 3,17,12
+ModernNet modern 3,12,12
 END

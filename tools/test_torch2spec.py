@@ -49,16 +49,17 @@ class Torch2Spec(unittest.TestCase):
             self.assertIn(want, line)
 
     def test_official_layouts(self):
-        for model, layers in (("wrn", "13 layers, 1 ACBlocks"), ("quick", "10 layers, 2 ACBlocks")):
+        for model, layers in (("wrn", "13 layers, 1 ACBlocks"), ("quick", "10 layers, 2 ACBlocks"),
+                              ("modern", "14 layers, 0 ACBlocks")):
             code, stdout, stderr, spec = torch2spec("--model", "official_like:" + model, "--input", "3,16,16")
             self.assertEqual(code, 0, stderr)
             self.assertIn(layers, stdout)
             self.assertIn(f"name: {model}\n", spec)
 
     def test_every_unsupported_node_in_one_run(self):
-        code, _, stderr, _ = torch2spec("--model", "official_like:modern", "--input", "3,16,16")
+        code, _, stderr, _ = torch2spec("--model", "official_like:exotic", "--input", "3,16,16")
         self.assertEqual(code, 1)
-        self.assertOneLineEach(stderr, "act1: LeakyReLU", "act2: Hardswish", "se: sigmoid", "se: mul", "act3: SiLU")
+        self.assertOneLineEach(stderr, "act: GELU", "up: Upsample", "elu: ELU", "repeat", "mul")
 
     def test_user_mistakes_are_one_line(self):
         for args, want in (

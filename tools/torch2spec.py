@@ -69,8 +69,16 @@ class Unsupported(Exception):
     """A part of the model that acgen's spec cannot express."""
 
 
-SPEC_OPS = ("(acgen's spec has acblock, conv, bn, linear, relu, relu6, maxpool, avgpool, "
-            "global_avgpool, flatten, add and concat)")
+SPEC_OPS = ("(acgen's spec has acblock, conv, bn, linear, relu, relu6, leaky_relu, hardswish, "
+            "hardsigmoid, sigmoid, silu, tanh, maxpool, avgpool, global_avgpool, flatten, add, mul and concat)")
+
+# Activation modules and functions, by the spec op they are.
+ACT_MODULES = {nn.ReLU: "relu", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid",
+               nn.Sigmoid: "sigmoid", nn.SiLU: "silu", nn.Tanh: "tanh"}
+ACT_FUNCTIONS = {F.relu: "relu", torch.relu: "relu", F.hardswish: "hardswish", F.hardsigmoid: "hardsigmoid",
+                 torch.sigmoid: "sigmoid", F.sigmoid: "sigmoid", F.silu: "silu", torch.tanh: "tanh", F.tanh: "tanh"}
+ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid",
+               "tanh": "tanh", "tanh_": "tanh"}
 
 
 def is_acblock(m):
@@ -147,14 +155,17 @@ def module_layer(m, where):
         if f["padding"] == 0:
             del f["padding"]  # the conv default
         return "conv", f, None
-    if isinstance(m, nn.BatchNorm2d):
+    if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
         if not m.track_running_stats:
-            raise Unsupported(f"{where}: BatchNorm2d without running statistics")
+            raise Unsupported(f"{where}: {type(m).__name__} without running statistics")
         return "bn", ({"eps": float(m.eps)} if m.eps != 1e-5 else {}), None
     if isinstance(m, nn.Linear):
         return "linear", {"out": int(m.out_features)}, None
-    if isinstance(m, nn.ReLU):
-        return "relu", {}, None
+    for cls, op in ACT_MODULES.items():
+        if type(m) is cls:
+            return op, {}, None
+    if isinstance(m, nn.LeakyReLU):
+        return "leaky_relu", slope_fields(m.negative_slope, where), None
     if isinstance(m, nn.ReLU6) or (isinstance(m, nn.Hardtanh) and (m.min_val, m.max_val) == (0.0, 6.0)):
         return "relu6", {}, None
     if isinstance(m, nn.MaxPool2d):
@@ -174,6 +185,13 @@ def module_layer(m, where):
     raise Unsupported(f"{where}: {type(m).__name__} is not an op acgen's spec has {SPEC_OPS}")
 
 
+def slope_fields(slope, where):
+    slope = float(slope)
+    if not slope > 0:
+        raise Unsupported(f"{where}: LeakyReLU slope {slope}: acgen's spec takes a positive slope")
+    return {} if slope == 0.01 else {"slope": slope}
+
+
 def pool_fields(k, stride, pad, where):
     k = square(k, "kernel_size", where)
     s = square(stride if stride is not None else k, "stride", where)
@@ -186,8 +204,8 @@ def pool_fields(k, stride, pad, where):
     return f
 
 
-RELU = {F.relu, torch.relu}
 ADD = {operator.add, torch.add}
+MUL = {operator.mul, torch.mul}
 DROPOUT = {F.dropout, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
 
 # The functionals torch.fx cannot trace through when an argument comes from
@@ -272,13 +290,19 @@ def function_layer(n, where, values):
         raise Unsupported(f"{where}: reshapes {list(shape_in[1:])} to {list(shape_out[1:])}: "
                           "acgen's spec only flattens C,H,W to one dimension")
     if n.op == "call_method":
-        if t in ("relu", "relu_"):
-            return "relu", {}
+        if t in ACT_METHODS:
+            return ACT_METHODS[t], {}
+        if t == "mul" and len(n.args) == 2:
+            return mul_layer(n, where, values)
         if t == "mean" and val(arg(n, 1, "dim")) in ((2, 3), [2, 3], (-2, -1), [-2, -1], (3, 2), [3, 2]):
             return "global_avgpool", {}
         raise Unsupported(f"{where}: method .{t}() is not an op acgen's spec has {SPEC_OPS}")
-    if t in RELU:
-        return "relu", {}
+    if t in ACT_FUNCTIONS:
+        return ACT_FUNCTIONS[t], {}
+    if t is F.leaky_relu:
+        return "leaky_relu", slope_fields(val(arg(n, 1, "negative_slope", 0.01)), where)
+    if t in MUL and len(n.args) == 2 and not n.kwargs:
+        return mul_layer(n, where, values)
     if t is F.relu6 or (t is F.hardtanh and (val(arg(n, 1, "min_val", -1.0)), val(arg(n, 2, "max_val", 1.0))) == (0.0, 6.0)):
         return "relu6", {}
     if t in DROPOUT:
@@ -307,6 +331,17 @@ def function_layer(n, where, values):
             return "global_avgpool", {}  # a pool over the whole map, sized from the data
         return "avgpool", pool_fields(k, stride or None, pad, where)
     raise Unsupported(f"{where}: {getattr(t, '__name__', t)} is not an op acgen's spec has {SPEC_OPS}")
+
+
+def mul_layer(n, where, values):
+    """x * s, s a C x 1 x 1 scale (an SE block's): acgen's mul."""
+    a, b = (values.get(x) if isinstance(x, fx.Node) else None for x in n.args)
+    ok = isinstance(a, Shape) and isinstance(b, Shape) and len(a) == len(b) == 4 and a[:2] == b[:2] and \
+        (tuple(b[2:]) == (1, 1) or tuple(a[2:]) == (1, 1))
+    if not ok:
+        raise Unsupported(f"{where}: multiplies {list(a[1:]) if a else a} by {list(b[1:]) if b else b}: "
+                          "acgen's mul scales a CxHxW tensor by a Cx1x1 one")
+    return "mul", {}
 
 
 class Tracer(fx.Tracer):
@@ -391,7 +426,7 @@ def trace_layers(model, input_shape):
                     name_of[n] = name_of.get(n.args[0])
                     continue
                 base = n.name
-            tensor_args = n.args[0] if op == "concat" else n.args[:2] if op == "add" else n.args[:1]
+            tensor_args = n.args[0] if op == "concat" else n.args[:2] if op in ("add", "mul") else n.args[:1]
             ins = []
             for a in tensor_args:
                 if a is placeholder:
@@ -412,7 +447,7 @@ def trace_layers(model, input_shape):
         layer = {"name": name, "op": op, **fields}
         if prefix is not None and prefix != name:
             layer["prefix"] = prefix
-        if layers and (op in ("add", "concat") or ins != [layers[-1]["name"]]):
+        if layers and (op in ("add", "concat", "mul") or ins != [layers[-1]["name"]]):
             layer["inputs"] = ins
         layers.append(layer)
         name_of[n] = name

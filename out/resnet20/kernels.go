@@ -57,7 +57,7 @@ func step2(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step2Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      0,
 	biasSrc:   448,
 	blockRows: 2,
@@ -82,7 +82,7 @@ func step3(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step3Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      9232,
 	biasSrc:   2768,
 	blockRows: 2,
@@ -109,7 +109,7 @@ func step4(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step4Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      18464,
 	biasSrc:   5088,
 	blockRows: 2,
@@ -134,7 +134,7 @@ func step5(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step5Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      27696,
 	biasSrc:   7408,
 	blockRows: 2,
@@ -161,7 +161,7 @@ func step6(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step6Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      36928,
 	biasSrc:   9728,
 	blockRows: 2,
@@ -186,7 +186,7 @@ func step7(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step7Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      46160,
 	biasSrc:   12048,
 	blockRows: 2,
@@ -262,7 +262,7 @@ func step9(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step9Winograd = winogradConv{
-	act:       0,
+	act:       actKind{0, float32(0), false},
 	bias:      55392,
 	biasSrc:   19008,
 	blockRows: 4,
@@ -332,7 +332,7 @@ func step11(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step11Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      92288,
 	biasSrc:   28800,
 	blockRows: 4,
@@ -357,7 +357,7 @@ func step12(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step12Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      129184,
 	biasSrc:   38048,
 	blockRows: 4,
@@ -384,7 +384,7 @@ func step13(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step13Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      166080,
 	biasSrc:   47296,
 	blockRows: 4,
@@ -409,7 +409,7 @@ func step14(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step14Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      202976,
 	biasSrc:   56544,
 	blockRows: 4,
@@ -485,7 +485,7 @@ func step16(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step16Winograd = winogradConv{
-	act:       0,
+	act:       actKind{0, float32(0), false},
 	bias:      239872,
 	biasSrc:   84288,
 	blockRows: 2,
@@ -555,7 +555,7 @@ func step18(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step18Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      387392,
 	biasSrc:   123328,
 	blockRows: 2,
@@ -580,7 +580,7 @@ func step19(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step19Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      534912,
 	biasSrc:   160256,
 	blockRows: 2,
@@ -607,7 +607,7 @@ func step20(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step20Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      682432,
 	biasSrc:   197184,
 	blockRows: 2,
@@ -632,7 +632,7 @@ func step21(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step21Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      829952,
 	biasSrc:   234112,
 	blockRows: 2,

@@ -303,7 +303,7 @@ var programAVX512 = program{
 }
 
 var step2WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      0,
 	biasSrc:   448,
 	blockRows: 2,
@@ -323,7 +323,7 @@ var step2WinogradAVX512 = winogradConv{
 var step2TilesAVX512 = [...]convTile{{0, 1, 0, 16, 16}}
 
 var step3WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      9232,
 	biasSrc:   2768,
 	blockRows: 2,
@@ -345,7 +345,7 @@ var step3WinogradAVX512 = winogradConv{
 var step3TilesAVX512 = [...]convTile{{0, 1, 0, 16, 9248}}
 
 var step4WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      18464,
 	biasSrc:   5088,
 	blockRows: 2,
@@ -365,7 +365,7 @@ var step4WinogradAVX512 = winogradConv{
 var step4TilesAVX512 = [...]convTile{{0, 1, 0, 16, 18480}}
 
 var step5WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      27696,
 	biasSrc:   7408,
 	blockRows: 2,
@@ -387,7 +387,7 @@ var step5WinogradAVX512 = winogradConv{
 var step5TilesAVX512 = [...]convTile{{0, 1, 0, 16, 27712}}
 
 var step6WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      36928,
 	biasSrc:   9728,
 	blockRows: 2,
@@ -407,7 +407,7 @@ var step6WinogradAVX512 = winogradConv{
 var step6TilesAVX512 = [...]convTile{{0, 1, 0, 16, 36944}}
 
 var step7WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      46160,
 	biasSrc:   12048,
 	blockRows: 2,
@@ -429,7 +429,7 @@ var step7WinogradAVX512 = winogradConv{
 var step7TilesAVX512 = [...]convTile{{0, 1, 0, 16, 46176}}
 
 var step9WinogradAVX512 = winogradConv{
-	act:       0,
+	act:       actKind{0, float32(0), false},
 	bias:      55392,
 	biasSrc:   19008,
 	blockRows: 4,
@@ -449,7 +449,7 @@ var step9WinogradAVX512 = winogradConv{
 var step9TilesAVX512 = [...]convTile{{0, 2, 0, 32, 55424}}
 
 var step11WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      92288,
 	biasSrc:   28800,
 	blockRows: 4,
@@ -469,7 +469,7 @@ var step11WinogradAVX512 = winogradConv{
 var step11TilesAVX512 = [...]convTile{{0, 2, 0, 32, 92320}}
 
 var step12WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      129184,
 	biasSrc:   38048,
 	blockRows: 4,
@@ -491,7 +491,7 @@ var step12WinogradAVX512 = winogradConv{
 var step12TilesAVX512 = [...]convTile{{0, 2, 0, 32, 129216}}
 
 var step13WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      166080,
 	biasSrc:   47296,
 	blockRows: 4,
@@ -511,7 +511,7 @@ var step13WinogradAVX512 = winogradConv{
 var step13TilesAVX512 = [...]convTile{{0, 2, 0, 32, 166112}}
 
 var step14WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      202976,
 	biasSrc:   56544,
 	blockRows: 4,
@@ -533,7 +533,7 @@ var step14WinogradAVX512 = winogradConv{
 var step14TilesAVX512 = [...]convTile{{0, 2, 0, 32, 203008}}
 
 var step16WinogradAVX512 = winogradConv{
-	act:       0,
+	act:       actKind{0, float32(0), false},
 	bias:      239872,
 	biasSrc:   84288,
 	blockRows: 2,
@@ -553,7 +553,7 @@ var step16WinogradAVX512 = winogradConv{
 var step16TilesAVX512 = [...]convTile{{0, 2, 0, 64, 239936}, {2, 2, 0, 64, 241984}}
 
 var step18WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      387392,
 	biasSrc:   123328,
 	blockRows: 2,
@@ -573,7 +573,7 @@ var step18WinogradAVX512 = winogradConv{
 var step18TilesAVX512 = [...]convTile{{0, 2, 0, 64, 387456}, {2, 2, 0, 64, 389504}}
 
 var step19WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      534912,
 	biasSrc:   160256,
 	blockRows: 2,
@@ -595,7 +595,7 @@ var step19WinogradAVX512 = winogradConv{
 var step19TilesAVX512 = [...]convTile{{0, 2, 0, 64, 534976}, {2, 2, 0, 64, 537024}}
 
 var step20WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      682432,
 	biasSrc:   197184,
 	blockRows: 2,
@@ -615,7 +615,7 @@ var step20WinogradAVX512 = winogradConv{
 var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 682496}, {2, 2, 0, 64, 684544}}
 
 var step21WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      829952,
 	biasSrc:   234112,
 	blockRows: 2,

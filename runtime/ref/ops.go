@@ -130,3 +130,13 @@ func concat(args []Tensor) Tensor {
 	}
 	return out
 }
+
+// mul scales each channel c of x by s[c] (s is C x 1 x 1).
+func mul(x, s Tensor) Tensor {
+	out := newTensor(x.Shape)
+	plane := x.H * x.W
+	for i, v := range x.Data {
+		out.Data[i] = v * s.Data[i/plane]
+	}
+	return out
+}

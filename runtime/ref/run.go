@@ -3,6 +3,7 @@ package ref
 import (
 	"fmt"
 
+	"github.com/acgen/acgen/act"
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/spec"
 )
@@ -67,10 +68,8 @@ func eval(n *graph.Node, args []Tensor) (Tensor, error) {
 		return affine(x, n.Affine.Scale, n.Affine.Shift), nil
 	case spec.Linear:
 		return linear(x, n.Linear), nil
-	case spec.ReLU:
-		return mapValues(x, func(v float64) float64 { return max(v, 0) }), nil
-	case spec.ReLU6:
-		return mapValues(x, func(v float64) float64 { return min(max(v, 0), 6) }), nil
+	case spec.Mul:
+		return mul(x, args[1]), nil
 	case spec.MaxPool:
 		return maxPool(x, n.Pool), nil
 	case spec.AvgPool:
@@ -83,6 +82,9 @@ func eval(n *graph.Node, args []Tensor) (Tensor, error) {
 		return add(args), nil
 	case spec.Concat:
 		return concat(args), nil
+	}
+	if f := act.Of(n.Op); f != nil {
+		return mapValues(x, func(v float64) float64 { return f.Ref(v, n.Param) }), nil
 	}
 	return Tensor{}, fmt.Errorf("the reference runtime has no op %q", n.Op)
 }

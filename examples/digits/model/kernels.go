@@ -106,7 +106,7 @@ func step3(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step3Winograd = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      0,
 	biasSrc:   4800,
 	blockRows: 2,

@@ -66,7 +66,7 @@ var programAVX512 = program{
 }
 
 var step3WinogradAVX512 = winogradConv{
-	act:       1,
+	act:       actKind{1, float32(0), false},
 	bias:      0,
 	biasSrc:   4800,
 	blockRows: 2,

@@ -107,3 +107,24 @@ def modern():
 
 def broken():
     raise ValueError("a bug in the user's factory")
+
+
+class Exotic(nn.Module):
+    """Parts acgen's spec does not have, for the one-run listing of all."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.act = nn.GELU()
+        self.up = nn.Upsample(scale_factor=2)
+        self.elu = nn.ELU()
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = self.act(self.conv(x))
+        x = self.elu(self.up(x)) * x.repeat(1, 1, 2, 2)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def exotic():
+    return Exotic()

@@ -1,0 +1,151 @@
+package tests
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/acgen/acgen/act"
+	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/synth"
+)
+
+// accuracyTest runs in each generated package: every instruction set the
+// CPU has applies the activation to the inputs of testdata/act.bin, and
+// each result is compared with float64's: relative to it down to 2^-100,
+// absolutely below, where the float32 formula itself underflows (PyTorch's
+// silu(-89) = -89/(1+e^89) is -0 in float32, as it is here). The bounds
+// are a few float32 ulps, and 2^-100.
+const accuracyTest = `package PKG
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"testing"
+)
+
+func TestActAccuracy(t *testing.T) {
+	raw, err := os.ReadFile("testdata/act.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(raw) / 12
+	x, want := make([]float32, n), make([]float64, n)
+	for i := range x {
+		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		want[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[4*n+8*i:]))
+	}
+	for _, isa := range ISAs() {
+		if err := SetISA(isa); err != nil {
+			t.Fatal(err)
+		}
+		var rel, abs float64
+		var worst float32
+		out := make([]float32, InputLen)
+		for lo := 0; lo < n; lo += InputLen {
+			in := make([]float32, InputLen)
+			copy(in, x[lo:min(n, lo+InputLen)])
+			if err := Infer(out, in); err != nil {
+				t.Fatal(err)
+			}
+			for i := lo; i < min(n, lo+InputLen); i++ {
+				got, w := float64(out[i-lo]), want[i]
+				if math.Abs(w) >= 0x1p-100 {
+					if e := math.Abs(got-w) / math.Abs(w); e > rel {
+						rel, worst = e, x[i]
+					}
+				} else {
+					abs = max(abs, math.Abs(got-w))
+				}
+			}
+		}
+		t.Logf("ACCURACY %s %s: max relative error %.3g (at x = %g), max absolute error below 2^-100 %.3g", packageName, isa, rel, worst, abs)
+		if rel > 1e-6 || abs > 0x1p-100 {
+			t.Errorf("%s: error beyond a few float32 ulps", isa)
+		}
+	}
+}
+`
+
+// TestActivationAccuracy measures every activation that is not a clamp
+// (the sigmoid family's vectorised exp above all) against float64 over
+// the whole float32 range: every binade from 2^-126 to 2^127 of either
+// sign, and a fine grid over [-30, 30], where the curves bend. Each runs
+// fused into a 1x1 convolution whose weights are the identity, so the
+// activation alone changes the values.
+func TestActivationAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a package per activation")
+	}
+	xs := accuracyInputs()
+	mod := t.TempDir()
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module accuracy\n\ngo "+gen.GoVersion+"\n"))
+	for _, f := range act.Table[1:] {
+		if f.Op == "relu" || f.Op == "relu6" {
+			continue
+		}
+		name := strings.ReplaceAll(f.Name(), "_", "")
+		specPath := filepath.Join(mod, name+".yaml")
+		writeFile(t, specPath, []byte(fmt.Sprintf("input: [16, 16, 16]\nlayers:\n  - {name: c, op: conv, out: 16, kernel: 1}\n  - {name: a, op: %s}\n", f.Name())))
+		eye := make([]float32, 16*16)
+		for i := 0; i < 16; i++ {
+			eye[i*16+i] = 1
+		}
+		weights := filepath.Join(mod, name+".safetensors")
+		if err := synth.WriteFile(weights, map[string]synth.Tensor{
+			"c.weight": {Shape: []int{16, 16, 1, 1}, Data: eye},
+			"c.bias":   {Shape: []int{16}, Data: make([]float32, 16)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(mod, name)
+		if _, err := driver.Run(&driver.Config{Spec: specPath, Weights: weights, Out: dir, Package: name, Asm: assembler(), GoldenSamples: 1}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		p := 0.01 // LeakyReLU's default slope, the only parameter
+		xs := xs
+		if f.Op == "hardswish" {
+			// PyTorch's order, x*clamp(x+3)/6, overflows past 2^125 (so
+			// does PyTorch's own float32 hardswish): the float64 value is
+			// not what float32 inference gives there.
+			xs = slices.DeleteFunc(slices.Clone(xs), func(x float32) bool { return math.Abs(float64(x)) > 0x1p125 })
+		}
+		raw := make([]byte, 12*len(xs))
+		for i, x := range xs {
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
+			binary.LittleEndian.PutUint64(raw[4*len(xs)+8*i:], math.Float64bits(f.Ref(float64(x), p)))
+		}
+		writeFile(t, filepath.Join(dir, "testdata", "act.bin"), raw)
+		writeFile(t, filepath.Join(dir, "accuracy_test.go"), []byte(strings.Replace(accuracyTest, "PKG", name, 1)))
+	}
+	goCmd(t, mod, "test", "-count=1", "-run", "TestActAccuracy", "-v", "./...")
+}
+
+// accuracyInputs are the values an activation is measured on: 64
+// mantissas in every binade of either sign, and a grid of step 2^-8 over
+// [-30, 30].
+func accuracyInputs() []float32 {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var xs []float32
+	for e := -126; e <= 127; e++ {
+		for j := 0; j < 64; j++ {
+			m := 1 + rng.Float64()
+			if j == 0 {
+				m = 1
+			}
+			x := float32(math.Ldexp(m, e))
+			xs = append(xs, x, -x)
+		}
+	}
+	for x := -30.0; x <= 30; x += 1.0 / 256 {
+		xs = append(xs, float32(x))
+	}
+	return append(xs, 0, float32(math.Copysign(0, -1)))
+}
