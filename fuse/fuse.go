@@ -34,6 +34,9 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 			m.Inputs = append(m.Inputs, replaced[in])
 		}
 		switch n.Op {
+		case spec.Dropout: // the identity in inference
+			replaced[n] = m.Inputs[0]
+			continue
 		case spec.ACBlock:
 			m.Op = spec.Conv
 			m.Conv = FoldACBlock(n.AC)

@@ -149,9 +149,9 @@ func randomSpec(data []byte) (string, weightOptions) {
 		fields := ""
 		out := cur
 		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
-			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul"}
+			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout"}
 		op := ops[r.pick(len(ops))]
-		if i == 0 && (op == "add" || op == "concat") {
+		if i == 0 && (op == "add" || op == "concat" || op == "dropout") {
 			op = "acblock"
 		}
 		switch op {

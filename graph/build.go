@@ -162,6 +162,11 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 		err = b.linear(n, in[0])
 	case spec.Mul:
 		err = b.mul(n, in)
+	case spec.Dropout:
+		if len(n.Inputs) == 0 {
+			err = diag.Tag(l.FieldErrorf("op", "a dropout as the first layer: it is the identity in inference, so leave it out"), ErrShape)
+		}
+		n.Shape = in[0]
 	case spec.MaxPool, spec.AvgPool:
 		err = b.pool(n, in[0])
 	case spec.GlobalAvgPool:

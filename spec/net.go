@@ -166,8 +166,9 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 			if l.Prefix, ok = p.nameValue(v, "prefix"); !ok {
 				reported["prefix"] = true
 			}
-		case (key == "eps" || key == "slope") && info.takes(key):
-			dst := map[string]*float64{"eps": &l.Eps, "slope": &l.Slope}[key]
+		case (key == "eps" || key == "slope" || key == "p") && info.takes(key):
+			var ignored float64
+			dst := map[string]*float64{"eps": &l.Eps, "slope": &l.Slope, "p": &ignored}[key]
 			var ok bool
 			if *dst, ok = p.floatValue(v, key); !ok {
 				reported[key] = true

@@ -31,6 +31,9 @@ const (
 	Sigmoid     Op = "sigmoid"
 	SiLU        Op = "silu"
 	Tanh        Op = "tanh"
+	// Dropout is nn.Dropout (and Dropout2d, AlphaDropout...): the identity
+	// in inference; p is accepted and ignored.
+	Dropout Op = "dropout"
 	// Mul multiplies a C,H,W input by a C,1,1 one channel by channel, in
 	// either order: the scaling of a squeeze-and-excitation block.
 	Mul Op = "mul"
@@ -71,6 +74,7 @@ var ops = map[Op]opInfo{
 	SiLU:          {minInputs: 1, maxInputs: 1},
 	Tanh:          {minInputs: 1, maxInputs: 1},
 	Mul:           {minInputs: 2, maxInputs: 2},
+	Dropout:       {fields: []string{"p"}, minInputs: 1, maxInputs: 1},
 	MaxPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
 	AvgPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
 	GlobalAvgPool: {minInputs: 1, maxInputs: 1},

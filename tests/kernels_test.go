@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acgen/acgen/act"
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/internal/synth"
@@ -120,17 +121,19 @@ layers:
   - {name: a6, op: tanh}
   - {name: c7, op: conv, out: 16, kernel: 3, padding: 1}
   - {name: a7, op: leaky_relu, slope: 2.5}
+  - {name: dr, op: dropout, p: 0.2}
   - {name: gp, op: global_avgpool}
   - {name: se1, op: conv, out: 4, kernel: 1}
   - {name: se2, op: relu}
   - {name: se3, op: conv, out: 16, kernel: 1}
   - {name: se4, op: sigmoid}
-  - {name: m, op: mul, inputs: [a7, se4]}
+  - {name: m, op: mul, inputs: [dr, se4]}
   - {name: s1, op: silu, inputs: [m]}
   - {name: t1, op: tanh}
   - {name: h1, op: hardsigmoid}
   - {name: fc, op: linear, out: 6}
   - {name: fs, op: sigmoid}
+  - {name: fd, op: dropout}
 `},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
@@ -422,4 +425,23 @@ func TestKernelVariants(t *testing.T) {
 	goCmd(t, mod, "vet", "./...")
 	goCmd(t, mod, "test", "-count=1", "./...")
 	goCmd(t, mod, "test", "-count=1", "-tags", "purego", "./...")
+}
+
+// TestKernelNetsCoverActivations: every row of the act table and the
+// channel-wise mul appear in some kernel network, so the harness drives
+// each through every emitter (Go and each assembly level).
+func TestKernelNetsCoverActivations(t *testing.T) {
+	ops := []string{"mul", "dropout"}
+	for _, f := range act.Table[1:] {
+		ops = append(ops, f.Name())
+	}
+	for _, op := range ops {
+		found := false
+		for _, kn := range kernelNets {
+			found = found || strings.Contains(kn.spec, "op: "+op+"}") || strings.Contains(kn.spec, "op: "+op+",")
+		}
+		if !found {
+			t.Errorf("no kernel network uses %s", op)
+		}
+	}
 }
