@@ -131,6 +131,8 @@ layers:
   - {name: s1, op: silu, inputs: [m]}
   - {name: t1, op: tanh}
   - {name: h1, op: hardsigmoid}
+  - {name: l1, op: leaky_relu, slope: 0.3}
+  - {name: w1, op: hardswish}
   - {name: fc, op: linear, out: 6}
   - {name: fs, op: sigmoid}
   - {name: fd, op: dropout}

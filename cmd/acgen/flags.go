@@ -129,6 +129,13 @@ func printFlags(w io.Writer, fs *pflag.FlagSet) {
 	tw.Flush()
 }
 
+// flagSynonyms are the names other tools give acgen's flags, too far in
+// spelling for Closest to find: -package is -pkg.
+var flagSynonyms = map[string]string{
+	"package": "pkg", "output": "out", "outdir": "out", "o": "out",
+	"checkpoint": "weights", "ckpt": "weights", "model": "weights", "config": "spec",
+}
+
 // flagError rewrites pflag's parse errors in acgen's words: an unknown
 // flag is named as the user typed it, with the closest known flag, as
 // spec errors suggest the closest field.
@@ -148,6 +155,9 @@ func flagError(fs *pflag.FlagSet, args []string, err error) error {
 		return err
 	}
 	name, _, _ = strings.Cut(name, "=")
+	if s, ok := flagSynonyms[name]; ok {
+		return fmt.Errorf("unknown flag -%s (did you mean -%s?)", name, s)
+	}
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	if c := diag.Closest(name, names); c != "" {
