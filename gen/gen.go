@@ -124,6 +124,9 @@ func Generate(in *Input) ([]File, error) {
 	}
 	for _, t := range templates.Files() {
 		src := Header + "\n\npackage " + in.Package + "\n" + t.Source
+		if t.Name == templates.ExampleFile {
+			src = strings.Replace(src, templates.ExampleOutput(1), templates.ExampleOutput(in.Unfused.Output.Shape.Len()), 1)
+		}
 		files = append(files, File{Name: t.Name, Data: []byte(src)})
 	}
 	files = append(files,

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"math"
@@ -201,6 +202,21 @@ func TestInferArrayAndBatchAgree(t *testing.T) {
 	}
 	if e := maxRelErr(got, want); e != 0 {
 		t.Errorf("InferBatch differs from Infer by %g", e)
+	}
+	got = make([]float32, len(want))
+	if err := InferBatchContext(context.Background(), got, src); err != nil || maxRelErr(got, want) != 0 {
+		t.Errorf("InferBatchContext differs from Infer (%v)", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got = make([]float32, len(want))
+	if err := InferBatchContext(ctx, got, src); err != context.Canceled {
+		t.Errorf("InferBatchContext with a cancelled context: %v, want context.Canceled", err)
+	}
+	for i, v := range got {
+		if v != 0 {
+			t.Fatalf("InferBatchContext with a cancelled context wrote dst[%d]", i)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package templates
 
 import (
 	_ "embed"
+	"fmt"
 	"strings"
 )
 
@@ -18,6 +19,10 @@ var (
 	dispatch string
 	//go:embed parallel.go
 	parallel string
+	//go:embed helpers.go
+	helpersSrc string
+	//go:embed example.go
+	example string
 )
 
 // File is a template file to copy into a generated package.
@@ -34,8 +39,21 @@ func Files() []File {
 		{Name: "winograd.go", Source: body(winograd)},
 		{Name: "dispatch.go", Source: body(dispatch)},
 		{Name: "parallel.go", Source: body(parallel)},
+		{Name: "helpers.go", Source: body(helpersSrc)},
 		{Name: "acgen_test.go", Source: body(acgenTest)},
+		{Name: ExampleFile, Source: body(example)},
 	}
+}
+
+// ExampleFile is the generated package's Example. Its Output line depends
+// on the network: the generator replaces ExampleOutput(1), which example.go
+// holds (OutputLen is 1 here), with ExampleOutput of the package's own
+// output count.
+const ExampleFile = "example_test.go"
+
+// ExampleOutput is the Example's Output line for a network of n outputs.
+func ExampleOutput(n int) string {
+	return fmt.Sprintf("// Output: %d outputs; the top 3 are %d of them, best first: true", n, min(3, n))
 }
 
 // body strips everything up to and including the package clause, so that

@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"fmt"
+	"image"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -17,6 +19,50 @@ func TestFiles(t *testing.T) {
 		if strings.TrimSpace(f.Source) == "" {
 			t.Errorf("%s: empty", f.Name)
 		}
+	}
+}
+
+// TestExampleOutput: example.go holds the Output line the generator
+// replaces.
+func TestExampleOutput(t *testing.T) {
+	for _, f := range Files() {
+		if f.Name == ExampleFile && !strings.Contains(f.Source, ExampleOutput(1)) {
+			t.Errorf("%s lacks %q", f.Name, ExampleOutput(1))
+		}
+	}
+}
+
+// TestHelpers checks ArgMax, TopK, Normalize and FromImage on this
+// package's stand-in shape (1 channel of 1x3).
+func TestHelpers(t *testing.T) {
+	nan := float32(math.NaN())
+	if got := ArgMax([]float32{1, nan, 3, 3}); got != 2 {
+		t.Errorf("ArgMax = %d, want 2 (the first of equals, NaN never)", got)
+	}
+	if got := ArgMax(nil); got != -1 {
+		t.Errorf("ArgMax(nil) = %d", got)
+	}
+	if got := TopK([]float32{nan, 1, 5, 3, 5}, 4); fmt.Sprint(got) != "[2 4 3 1]" {
+		t.Errorf("TopK = %v, want [2 4 3 1]", got)
+	}
+	if got := TopK([]float32{1, 2}, 5); len(got) != 2 {
+		t.Errorf("TopK past len: %v", got)
+	}
+	v := []float32{1, 2, 3, 4, 5, 6} // two samples
+	if err := Normalize(v, []float32{1}, []float32{2}); err != nil || fmt.Sprint(v) != "[0 0.5 1 1.5 2 2.5]" {
+		t.Errorf("Normalize: %v, %v", v, err)
+	}
+	if err := Normalize(v, []float32{1, 2}, []float32{1, 1}); err == nil {
+		t.Error("Normalize took 2 means for 1 channel")
+	}
+	img := image.NewGray(image.Rect(0, 0, 3, 1))
+	img.Pix = []uint8{0, 255, 51}
+	dst := make([]float32, InputLen)
+	if err := FromImage(dst, img); err != nil || dst[0] != 0 || dst[1] != 1 || math.Abs(float64(dst[2])-0.2) > 1e-6 {
+		t.Errorf("FromImage: %v, %v", dst, err)
+	}
+	if err := FromImage(dst, image.NewGray(image.Rect(0, 0, 4, 4))); err == nil || !strings.Contains(err.Error(), "resize it first") {
+		t.Errorf("FromImage of the wrong size: %v", err)
 	}
 }
 

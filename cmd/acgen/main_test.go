@@ -248,7 +248,7 @@ func TestRegenerate(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, out+": 22 files written, 0 unchanged") {
+	if !strings.Contains(stdout, out+": 24 files written, 0 unchanged") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	// A user's files, and a stale generated one (in the package and in
@@ -263,7 +263,7 @@ func TestRegenerate(t *testing.T) {
 
 	// The same inputs again: no file is touched.
 	code, stdout, _ = acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 22 unchanged\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 24 unchanged\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -272,7 +272,7 @@ func TestRegenerate(t *testing.T) {
 		os.WriteFile(filepath.Join(out, filepath.FromSlash(name)), []byte(gen.Header+"\n\npackage cifar_small\n"), 0o644)
 	}
 	code, stdout, _ = acgen(t, "--spec", cifar.Spec, "--weights", cifar.Pth, "--out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 22 unchanged, 2 stale removed\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 24 unchanged, 2 stale removed\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -484,7 +484,7 @@ func TestVerifyBeforeWrite(t *testing.T) {
 
 	os.Remove(filepath.Join(out, "mine_test.go"))
 	code, stdout, stderr := acgen(t, "-spec", specPath, "-weights", cifar.Pth, "-out", out, "-verify")
-	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 19 unchanged") {
+	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 21 unchanged") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }

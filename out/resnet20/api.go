@@ -3,6 +3,7 @@
 package resnet20
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync"
@@ -18,8 +19,8 @@ import (
 // Threads()-1 helper goroutines when SetThreads asked for that (the
 // answer is the same bit for bit). It runs the kernels of the best
 // instruction set this CPU supports (see ISA). The first call loads the
-// weights and computes Winograd's transformed weights from them: call
-// Infer once at startup to pay that there.
+// weights and computes Winograd's transformed weights from them, unless
+// Warm did it at startup.
 // A src or dst of the wrong length is reported as a *LengthError, and a
 // NaN or infinite input value as an *InputError (dst is then untouched):
 // on every instruction set, a corrupt value is an error rather than a
@@ -71,6 +72,16 @@ func InferArray(dst *Output, src *Input) error {
 // it. For throughput over many samples, InferBatch is the right call; for
 // the latency of one sample on idle cores, Infer after SetThreads.
 func InferBatch(dst, src []float32) error {
+	return InferBatchContext(context.Background(), dst, src)
+}
+
+// InferBatchContext is InferBatch that stops early when ctx is done: no
+// sample starts after that, the samples running finish (one sample takes
+// milliseconds, not long enough to interrupt), and it returns ctx.Err().
+// The samples finished by then hold their results in dst; the others are
+// untouched. Infer has no context: one sample is one uninterruptible
+// computation, as a map lookup is.
+func InferBatchContext(ctx context.Context, dst, src []float32) error {
 	n := len(src) / InputLen
 	if len(src) != n*InputLen {
 		return &LengthError{Arg: "src", Got: len(src), Want: InputLen, Batch: true}
@@ -86,11 +97,15 @@ func InferBatch(dst, src []float32) error {
 	u := l.prog.transformed(w)
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
+	done := ctx.Done()
 	work := func() {
 		ws := l.prog.getWorkspace()
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= n {
+				break
+			}
+			if done != nil && ctx.Err() != nil {
 				break
 			}
 			l.run(ws, w, u, dst[i*OutputLen:(i+1)*OutputLen], src[i*InputLen:(i+1)*InputLen])
@@ -99,7 +114,7 @@ func InferBatch(dst, src []float32) error {
 	}
 	if workers <= 1 {
 		work()
-		return nil
+		return ctx.Err()
 	}
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
@@ -110,7 +125,18 @@ func InferBatch(dst, src []float32) error {
 		}()
 	}
 	wg.Wait()
-	return nil
+	return ctx.Err()
+}
+
+// Warm does now what the first Infer would otherwise do: choose the
+// instruction set, load the weights, compute Winograd's transformed
+// weights and make one workspace. Call it at startup so that the first
+// request is as fast as the others; Infer stays correct without it.
+func Warm() {
+	l := current()
+	w := packedWeights()
+	l.prog.transformed(w)
+	l.prog.putWorkspace(l.prog.getWorkspace())
 }
 
 // LengthError reports a slice of the wrong length passed to Infer or
