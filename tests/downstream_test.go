@@ -24,7 +24,6 @@ func TestDownstreamModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	mod := t.TempDir()
-	f := fixtures.Get("cifar_small")
 	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module example.com/app\n\ngo 1.24\n\nrequire github.com/acgen/acgen v0.0.0\n\nreplace github.com/acgen/acgen => "+root+"\n"))
 	// acgen's go.sum vouches for its dependencies, as the checksum
 	// database would for a published acgen (which this machine may not
@@ -34,53 +33,7 @@ func TestDownstreamModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(mod, "go.sum"), sums)
-	for _, c := range []struct{ src, dst string }{{f.Spec, "net.yaml"}, {f.Pth, "model.pth"}} {
-		data, err := os.ReadFile(c.src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(mod, "classifier", c.dst), data)
-	}
-	writeFile(t, filepath.Join(mod, "classifier", "gen.go"), []byte(`// Package classifier wraps the generated network.
-package classifier
-
-//go:generate go tool acgen -q -spec net.yaml -weights model.pth -out model -pkg model
-
-import "example.com/app/classifier/model"
-
-// Classify returns the index of the largest output.
-func Classify(img []float32) (int, error) {
-	out := make([]float32, model.OutputLen)
-	if err := model.Infer(out, img); err != nil {
-		return 0, err
-	}
-	best := 0
-	for i, v := range out {
-		if v > out[best] {
-			best = i
-		}
-	}
-	return best, nil
-}
-`))
-	writeFile(t, filepath.Join(mod, "classifier", "classifier_test.go"), []byte(`package classifier
-
-import (
-	"testing"
-
-	"example.com/app/classifier/model"
-)
-
-func TestClassify(t *testing.T) {
-	c, err := Classify(make([]float32, model.InputLen))
-	if err != nil || c < 0 || c >= model.OutputLen {
-		t.Fatalf("Classify = %d, %v", c, err)
-	}
-	if _, err := Classify(nil); err == nil {
-		t.Fatal("a nil image was accepted")
-	}
-}
-`))
+	writeClassifier(t, mod, "go tool acgen")
 	proxy := moduleProxy(t)
 	run := func(args ...string) string {
 		t.Helper()
@@ -123,6 +76,15 @@ func TestClassify(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(mod, "vendor", "modules.txt")); err != nil {
 		t.Errorf("go mod vendor wrote no vendor/modules.txt: %v", err)
 	}
+	// What README says this route costs a vendoring module.
+	var size int64
+	filepath.Walk(filepath.Join(mod, "vendor"), func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			size += info.Size()
+		}
+		return nil
+	})
+	t.Logf("go mod vendor with acgen as a tool: %.1f MB", float64(size)/1e6)
 }
 
 // moduleProxy is the first proxy of go env GOPROXY; the test is skipped
@@ -158,4 +120,109 @@ func mtimes(t *testing.T, dir string) map[string]time.Time {
 		t.Fatalf("%s holds no files", dir)
 	}
 	return m
+}
+
+// writeClassifier writes the README's downstream package into module
+// dir: the spec and checkpoint, a //go:generate line running acgen as
+// run, and code and a test that use the generated package.
+func writeClassifier(t *testing.T, mod, run string) {
+	t.Helper()
+	f := fixtures.Get("cifar_small")
+	for _, c := range []struct{ src, dst string }{{f.Spec, "net.yaml"}, {f.Pth, "model.pth"}} {
+		data, err := os.ReadFile(c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(mod, "classifier", c.dst), data)
+	}
+	writeFile(t, filepath.Join(mod, "classifier", "gen.go"), []byte(`// Package classifier wraps the generated network.
+package classifier
+
+//go:generate `+run+` -q -spec net.yaml -weights model.pth -out model -pkg model
+
+import "example.com/app/classifier/model"
+
+// Classify returns the index of the largest output.
+func Classify(img []float32) (int, error) {
+	out := make([]float32, model.OutputLen)
+	if err := model.Infer(out, img); err != nil {
+		return 0, err
+	}
+	return model.ArgMax(out), nil
+}
+`))
+	writeFile(t, filepath.Join(mod, "classifier", "classifier_test.go"), []byte(`package classifier
+
+import (
+	"testing"
+
+	"example.com/app/classifier/model"
+)
+
+func TestClassify(t *testing.T) {
+	c, err := Classify(make([]float32, model.InputLen))
+	if err != nil || c < 0 || c >= model.OutputLen {
+		t.Fatalf("Classify = %d, %v", c, err)
+	}
+	if _, err := Classify(nil); err == nil {
+		t.Fatal("a nil image was accepted")
+	}
+}
+`))
+}
+
+// TestDownstreamInstalled follows README's route from a clone, before the
+// module is published: `go install ./cmd/acgen` in the checkout, then a
+// //go:generate line running the installed acgen in a module that does
+// not depend on acgen at all. go generate, go test, a second go generate
+// that touches nothing, and go mod vendor, which has nothing of acgen's
+// to vendor: the module's go.mod stays as the user wrote it.
+func TestDownstreamInstalled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("installs acgen and builds a downstream module")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	install := exec.Command("go", "install", "./cmd/acgen")
+	install.Dir = root
+	install.Env = append(os.Environ(), "GOBIN="+bin, "GOWORK=off")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("go install ./cmd/acgen: %v\n%s", err, out)
+	}
+	mod := t.TempDir()
+	goMod := "module example.com/app\n\ngo 1.21\n"
+	writeFile(t, filepath.Join(mod, "go.mod"), []byte(goMod))
+	writeClassifier(t, mod, "acgen")
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run("generate", "./...")
+	run("test", "-count=1", "./...")
+	stamps := mtimes(t, filepath.Join(mod, "classifier", "model"))
+	time.Sleep(10 * time.Millisecond)
+	run("generate", "./...")
+	for name, before := range stamps {
+		if after := mtimes(t, filepath.Join(mod, "classifier", "model"))[name]; !after.Equal(before) {
+			t.Errorf("regenerating touched %s", name)
+		}
+	}
+	run("mod", "vendor")
+	if got, err := os.ReadFile(filepath.Join(mod, "go.mod")); err != nil || string(got) != goMod {
+		t.Errorf("go.mod changed to %q (%v): the generated package should need nothing but the standard library", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(mod, "vendor", "github.com")); err == nil {
+		t.Errorf("go mod vendor vendored a dependency")
+	}
+	run("build", "./...")
 }
