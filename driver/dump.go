@@ -3,6 +3,7 @@ package driver
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/acgen/acgen/graph"
@@ -21,8 +22,18 @@ func dump(w io.Writer, stage string, r *Result) {
 			for _, in := range l.Inputs {
 				ins = append(ins, in.String())
 			}
-			fmt.Fprintf(tw, "%s\t%s\tout=%d k=%d s=%d p=%d g=%d d=%d\tinputs=%v\t%s\n",
-				l, l.Op, l.Out, l.Kernel, l.Stride, l.Padding, l.Groups, l.Dilation, ins, l.Pos)
+			// Only the fields the op takes, with the values it runs with
+			// (written or defaulted): a relu has no kernel size.
+			var fields []string
+			for _, f := range l.Op.Fields() {
+				if v := l.FieldValue(f); v != "" {
+					fields = append(fields, f+"="+v)
+				}
+			}
+			if l.Prefix != l.Name && l.Op.HasWeights() {
+				fields = append(fields, "prefix="+l.Prefix)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\tinputs=%v\t%s\n", l, l.Op, strings.Join(fields, " "), ins, l.Pos)
 		}
 	case "weights":
 		for _, k := range r.Checkpoint.Keys() {
@@ -33,8 +44,10 @@ func dump(w io.Writer, stage string, r *Result) {
 		dumpGraph(tw, r.Unfused)
 	case "fuse":
 		dumpGraph(tw, r.Fused)
-		fmt.Fprintf(tw, "ACBlocks fused\t%d\nBNs folded\t%d\nBNs kept\t%v\nparameters\t%d -> %d\n",
-			r.Fusion.ACBlocks, r.Fusion.FoldedBNs, r.Fusion.KeptBNs, r.Fusion.ParamsIn, r.Fusion.ParamsOut)
+		// The same counts as acgen's summary line.
+		f := r.Fusion
+		fmt.Fprintf(tw, "ACBlocks fused\t%d\nBatchNorms fused\t%d (%d in ACBlocks, %d into a conv or linear layer)\nBatchNorms kept\t%d %v\nparameters\t%d -> %d\n",
+			f.ACBlocks, f.FoldedBNs+3*f.ACBlocks, 3*f.ACBlocks, f.FoldedBNs, len(f.KeptBNs), f.KeptBNs, f.ParamsIn, f.ParamsOut)
 	case "check":
 		fmt.Fprintf(tw, "samples\t%d\nmax relative difference fused vs unfused\t%.3g\n", len(r.Golden), r.MaxFuseErr)
 	case "plan":

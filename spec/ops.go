@@ -1,6 +1,9 @@
 package spec
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+)
 
 // Op is a layer's operation, as written in the spec.
 type Op string
@@ -135,4 +138,23 @@ func applyDefaults(l *Layer) {
 	case MaxPool, AvgPool:
 		def("stride", &l.Stride, l.Kernel)
 	}
+}
+
+// Fields lists the hyper-parameters op takes, in the spec's order (not
+// name, inputs and prefix, which every op may have).
+func (o Op) Fields() []string { return append([]string(nil), ops[o].fields...) }
+
+// FieldValue is the value of hyper-parameter name of l's op, written as a
+// spec would write it; "" for a field the op takes but acgen ignores
+// (dropout's p).
+func (l *Layer) FieldValue(name string) string {
+	switch name {
+	case "eps":
+		return strconv.FormatFloat(l.Eps, 'g', -1, 64)
+	case "slope":
+		return strconv.FormatFloat(l.Slope, 'g', -1, 64)
+	case "p":
+		return ""
+	}
+	return strconv.Itoa(*l.intField(name))
 }

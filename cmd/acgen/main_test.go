@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"errors"
 	"io"
 	"math"
@@ -606,5 +607,42 @@ func TestOfficialHDF5(t *testing.T) {
 	}
 	if !bytes.Equal(a, b) {
 		t.Errorf("weights.bin differs between the .pth and the HDF5 file (%d and %d bytes)", len(a), len(b))
+	}
+}
+
+// TestDumpDetails: -dump spec shows each layer the fields its op takes
+// (a relu no kernel size), and -dump fuse counts what the summary line
+// counts.
+func TestDumpDetails(t *testing.T) {
+	code, stdout, stderr := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-dump", "spec")
+	if code != 0 {
+		t.Fatalf("-dump spec: exit %d: %s", code, stderr)
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && f[1] == "relu" && strings.Contains(line, "kernel=") {
+			t.Errorf("-dump spec gives a relu a kernel: %s", line)
+		}
+		if len(f) > 1 && f[1] == "acblock" && !strings.Contains(line, "eps=1e-05") {
+			t.Errorf("-dump spec leaves out an acblock's eps: %s", line)
+		}
+	}
+	code, stdout, _ = acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", filepath.Join(t.TempDir(), "pkg"))
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var blocks, bns int
+	if _, err := fmt.Sscanf(stdout, "acgen: fused %d ACBlocks and %d BatchNorms", &blocks, &bns); err != nil {
+		t.Fatalf("summary %q: %v", stdout, err)
+	}
+	_, dumped, _ := acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-dump", "fuse")
+	got := map[string]string{}
+	for _, line := range strings.Split(dumped, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[1] == "fused" {
+			got[f[0]] = f[2]
+		}
+	}
+	if got["ACBlocks"] != fmt.Sprint(blocks) || got["BatchNorms"] != fmt.Sprint(bns) {
+		t.Errorf("-dump fuse counts %v, the summary %d ACBlocks and %d BatchNorms:\n%s", got, blocks, bns, dumped)
 	}
 }
