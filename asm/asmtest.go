@@ -6,72 +6,19 @@ import (
 
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/templates"
 )
 
-// asmTestFile is the generated package's check that the fast path runs
-// where it can: on a Linux machine whose CPU flags (read from
-// /proc/cpuinfo, independently of the package's own CPUID checks) show
-// what a level the package holds needs, the package must run that level
-// or a better one, unless ACGEN_ISA asked for less.
+// asmTestFile is the generated package's TestRequireAssembly
+// (templates/requireasm.go) with the package's levels, best first, and
+// the /proc/cpuinfo flags each needs.
 func asmTestFile(pkg string, progs []*plan.Program) gen.File {
 	var rows []string
 	for _, p := range progs {
-		rows = append(rows, fmt.Sprintf("\t\t{%q, %q},", p.Target.Name, strings.Join(p.Target.Features, " ")))
+		rows = append(rows, fmt.Sprintf("\t{%q, %q},", p.Target.Name, strings.Join(p.Target.Features, " ")))
 	}
-	return gen.File{Name: "kernels_amd64_test.go", Data: []byte(gen.Header + `
-
-//go:build ` + buildTag + `
-
-package ` + pkg + `
-
-import (
-	"os"
-	"strings"
-	"testing"
-)
-
-func TestRequireAssembly(t *testing.T) {
-	if isa := os.Getenv("ACGEN_ISA"); isa != "" {
-		t.Skipf("ACGEN_ISA=%s chooses the level", isa)
-	}
-	info, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		t.Skip("no /proc/cpuinfo to check the CPU against")
-	}
-	var flags []string
-	for _, line := range strings.Split(string(info), "\n") {
-		if strings.HasPrefix(line, "flags") {
-			flags = strings.Fields(line)
-			break
-		}
-	}
-	has := func(f string) bool {
-		for _, x := range flags {
-			if x == f {
-				return true
-			}
-		}
-		return false
-	}
-	// The package's assembly levels, best first, and the flags each needs.
-	levels := []struct{ name, flags string }{
-` + strings.Join(rows, "\n") + `
-	}
-	for _, l := range levels {
-		ok := true
-		for _, f := range strings.Fields(l.flags) {
-			ok = ok && has(f)
-		}
-		if ok {
-			if got := ISA(); got != l.name {
-				t.Fatalf("the CPU has %s but the package runs %q, not %q", l.flags, got, l.name)
-			}
-			return
-		}
-	}
-	if got := ISA(); got != "go" {
-		t.Fatalf("the CPU lacks every assembly level's flags, but the package runs %q", got)
-	}
-}
-`)}
+	src := gen.Header + "\n\n//go:build " + buildTag + "\n\npackage " + pkg + "\n" + templates.TestSource("requireasm") +
+		"\n// asmLevelFlags are the package's assembly levels, best first, and the\n// flags each needs.\nvar asmLevelFlags = []struct{ name, flags string }{\n" +
+		strings.Join(rows, "\n") + "\n}\n"
+	return gen.File{Name: "kernels_amd64_test.go", Data: []byte(src)}
 }

@@ -23,7 +23,30 @@ var (
 	helpersSrc string
 	//go:embed example.go
 	example string
+
+	// Test templates: only some packages get them (see TestSource).
+	//go:embed harness.go
+	harnessSrc string
+	//go:embed pytorchtest.go
+	pytorchSrc string
+	//go:embed accuracytest.go
+	accuracySrc string
+	//go:embed requireasm.go
+	requireAsmSrc string
 )
+
+// TestSource returns the body (everything after the package clause) of a
+// test template: "requireasm", which package asm adds to every package
+// with assembly (with its asmLevelFlags), and "harness", "pytorch" and
+// "accuracy", which acgen's own tests add to the packages they build.
+// Kept as real files here, they are compiled and vetted with acgen.
+func TestSource(name string) string {
+	src, ok := map[string]string{"harness": harnessSrc, "pytorch": pytorchSrc, "accuracy": accuracySrc, "requireasm": requireAsmSrc}[name]
+	if !ok {
+		panic("templates: no test template " + name)
+	}
+	return body(src)
+}
 
 // File is a template file to copy into a generated package.
 type File struct {

@@ -18,6 +18,20 @@ func act(v float32, a actKind) float32 {
 	return float32(acttable.Table[a.k].Ref(float64(v), float64(a.p)))
 }
 
+// harnessBuffers and refNonFinite are what acgen's kernel tests write
+// beside harness.go: each level's buffer layouts, and which outputs the
+// reference runtime gives as NaN or Inf for the harness's non-finite
+// sample.
+var (
+	harnessBuffers map[string][]layout
+	refNonFinite   []bool
+)
+
+// asmLevelFlags are the package's assembly levels, best first, with the
+// /proc/cpuinfo flags each needs; package asm writes them beside
+// requireasm.go.
+var asmLevelFlags []struct{ name, flags string }
+
 // asmLevels are the levels of the assembly kernels this build holds.
 func asmLevels() []*level { return nil }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,50 +11,13 @@ import (
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/fixtures"
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/scratch"
+	"github.com/acgen/acgen/templates"
 )
 
 // pytorchTest is added beside each generated package's own test: it
 // compares the package with PyTorch's outputs of the unfused network.
-const pytorchTest = `package PKG
-
-import (
-	_ "embed"
-	"math"
-	"testing"
-)
-
-//go:embed testdata/pytorch.bin
-var pytorchRaw string
-
-func TestMatchesPyTorch(t *testing.T) {
-	var v []float32
-	for i := 0; i+4 <= len(pytorchRaw); i += 4 {
-		r := pytorchRaw[i:]
-		v = append(v, math.Float32frombits(uint32(r[0])|uint32(r[1])<<8|uint32(r[2])<<16|uint32(r[3])<<24))
-	}
-	n := len(v) / (InputLen + OutputLen)
-	if n == 0 {
-		t.Fatal("no samples")
-	}
-	got := make([]float32, OutputLen)
-	for i := 0; i < n; i++ {
-		if err := Infer(got, v[i*InputLen:(i+1)*InputLen]); err != nil {
-			t.Fatal(err)
-		}
-		want := v[n*InputLen+i*OutputLen : n*InputLen+(i+1)*OutputLen]
-		var worst float64
-		for j := range want {
-			d := math.Abs(float64(got[j])-float64(want[j])) / math.Max(1, math.Abs(float64(want[j])))
-			if !(d <= worst) {
-				worst = d
-			}
-		}
-		if !(worst <= 1e-4) {
-			t.Errorf("sample %d: max relative error vs PyTorch %.3g, want <= 1e-4", i, worst)
-		}
-	}
-}
-`
+var pytorchTest = "package PKG\n" + templates.TestSource("pytorch")
 
 // TestFixtures generates a package for every fixture into one scratch
 // module and runs its tests (golden vectors, no allocations, concurrent
@@ -67,7 +29,7 @@ func TestFixtures(t *testing.T) {
 		t.Skip("builds every fixture's package")
 	}
 	mod := t.TempDir()
-	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module e2e\n\ngo "+gen.GoVersion+"\n"))
+	newModule(t, mod, "e2e")
 	for _, f := range fixtures.All() {
 		pkg := gen.PackageName(f.Name)
 		dir := filepath.Join(mod, pkg)
@@ -99,14 +61,20 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// newModule makes dir a scratch module named path.
+func newModule(t *testing.T, dir, path string) {
+	t.Helper()
+	if _, err := scratch.New(dir, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// goCmd runs the go command in the scratch module at dir.
 func goCmd(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-	out, err := cmd.CombinedOutput()
+	out, err := (&scratch.Module{Dir: dir}).Go(args...)
 	if err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatal(err)
 	}
 	t.Logf("go %s:\n%s", strings.Join(args, " "), out)
 }

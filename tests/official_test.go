@@ -30,7 +30,7 @@ func TestOfficialNetworks(t *testing.T) {
 		t.Fatalf("fixtures/official holds %d networks (%v); run fixtures/official/run.py --commit", len(specs), err)
 	}
 	mod := t.TempDir()
-	writeFile(t, filepath.Join(mod, "go.mod"), []byte("module official\n\ngo "+gen.GoVersion+"\n"))
+	newModule(t, mod, "official")
 	for _, spec := range specs {
 		dir := filepath.Dir(spec)
 		name := filepath.Base(dir)

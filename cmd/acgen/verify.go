@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/scratch"
 )
 
 // verifyDir tests a generated package where it stands: it copies the
@@ -53,15 +52,15 @@ func verifyFiles(dir string, files []gen.File) error {
 // verifyIn makes a scratch module, lets fill put the package in its pkg
 // directory, and runs the checks there.
 func verifyIn(dir string, fill func(pkgDir string) error) error {
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		return errors.New("-verify needs the go command on PATH")
-	}
 	tmp, err := os.MkdirTemp("", "acgen-verify-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	mod, err := scratch.New(tmp, "acgenverify")
+	if err != nil {
+		return err
+	}
 	pkgDir := filepath.Join(tmp, "pkg")
 	if err := os.MkdirAll(pkgDir, 0o755); err != nil {
 		return err
@@ -69,20 +68,16 @@ func verifyIn(dir string, fill func(pkgDir string) error) error {
 	if err := fill(pkgDir); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenverify\n\ngo "+gen.GoVersion+"\n"), 0o644); err != nil {
-		return err
-	}
 	for _, args := range [][]string{
 		{"vet", "./..."},
 		{"test", "-count=1", "./..."},
 		{"test", "-count=1", "-tags", "purego", "./..."},
 	} {
-		cmd := exec.Command(goCmd, args...)
-		cmd.Dir = tmp
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("verify %s: go %s failed:\n%s", dir, strings.Join(args, " "), strings.TrimSpace(string(out)))
+		if _, err := mod.Go(args...); err != nil {
+			if errors.Is(err, scratch.ErrNoGo) {
+				return errors.New("-verify needs the go command on PATH")
+			}
+			return fmt.Errorf("verify %s: %w", dir, err)
 		}
 	}
 	return nil

@@ -2,16 +2,16 @@ package layerreport
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/scratch"
 	"github.com/acgen/acgen/plan"
 )
 
@@ -47,39 +47,27 @@ func Rows(p *plan.Program) []Row {
 // p's instruction set (ACGEN_ISA), and fills in the median time of every
 // step.
 func Measure(p *plan.Program, files []gen.File, benchtime string, count int) ([]Row, error) {
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		return nil, fmt.Errorf("measuring layers needs the go command on PATH")
-	}
 	tmp, err := os.MkdirTemp("", "acgen-report-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module acgenreport\n\ngo "+gen.GoVersion+"\n"), 0o644); err != nil {
+	mod, err := scratch.New(tmp, "acgenreport")
+	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		if f.Name == "go.mod" {
-			continue
-		}
-		path := filepath.Join(tmp, "pkg", filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			return nil, err
-		}
+	if err := mod.WriteFiles("pkg", files); err != nil {
+		return nil, err
 	}
-	cmd := exec.Command(goCmd, "test", "-run", "^$", "-bench", "^BenchmarkLayers$", "-benchtime", benchtime,
-		"-count", strconv.Itoa(count), "./pkg")
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "ACGEN_ISA="+p.Target.Name)
-	out, err := cmd.CombinedOutput()
+	mod.Env = []string{"ACGEN_ISA=" + p.Target.Name}
+	out, err := mod.Go("test", "-run", "^$", "-bench", "^BenchmarkLayers$", "-benchtime", benchtime, "-count", strconv.Itoa(count), "./pkg")
+	if errors.Is(err, scratch.ErrNoGo) {
+		return nil, fmt.Errorf("measuring layers needs the go command on PATH")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("go test -bench BenchmarkLayers: %v\n%s", err, out)
+		return nil, err
 	}
-	return Fill(Rows(p), string(out)), nil
+	return Fill(Rows(p), out), nil
 }
 
 var layerLine = regexp.MustCompile(`^BenchmarkLayers/(\d+)_\S*?(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)

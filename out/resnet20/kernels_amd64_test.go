@@ -10,6 +10,11 @@ import (
 	"testing"
 )
 
+// TestRequireAssembly checks that the fast path runs where it can: on a
+// Linux machine whose CPU flags (read from /proc/cpuinfo, independently of
+// the package's own CPUID checks) show what a level the package holds
+// needs, the package must run that level or a better one, unless
+// ACGEN_ISA asked for less.
 func TestRequireAssembly(t *testing.T) {
 	if isa := os.Getenv("ACGEN_ISA"); isa != "" {
 		t.Skipf("ACGEN_ISA=%s chooses the level", isa)
@@ -33,12 +38,7 @@ func TestRequireAssembly(t *testing.T) {
 		}
 		return false
 	}
-	// The package's assembly levels, best first, and the flags each needs.
-	levels := []struct{ name, flags string }{
-		{"avx512", "avx512f avx2 fma"},
-		{"avx2", "avx2 fma"},
-	}
-	for _, l := range levels {
+	for _, l := range asmLevelFlags {
 		ok := true
 		for _, f := range strings.Fields(l.flags) {
 			ok = ok && has(f)
@@ -53,4 +53,11 @@ func TestRequireAssembly(t *testing.T) {
 	if got := ISA(); got != "go" {
 		t.Fatalf("the CPU lacks every assembly level's flags, but the package runs %q", got)
 	}
+}
+
+// asmLevelFlags are the package's assembly levels, best first, and the
+// flags each needs.
+var asmLevelFlags = []struct{ name, flags string }{
+	{"avx512", "avx512f avx2 fma"},
+	{"avx2", "avx2 fma"},
 }
