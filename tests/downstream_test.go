@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acgen/acgen/fixtures"
+	"github.com/acgen/acgen/gen"
 )
 
 // TestDownstreamModule does what the README tells a user to do, in a
@@ -193,7 +194,7 @@ func TestDownstreamInstalled(t *testing.T) {
 		t.Fatalf("go install ./cmd/acgen: %v\n%s", err, out)
 	}
 	mod := t.TempDir()
-	goMod := "module example.com/app\n\ngo 1.21\n"
+	goMod := "module example.com/app\n\ngo " + gen.GoVersion + "\n"
 	writeFile(t, filepath.Join(mod, "go.mod"), []byte(goMod))
 	writeClassifier(t, mod, "acgen")
 	run := func(args ...string) string {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -644,5 +645,31 @@ func TestDumpDetails(t *testing.T) {
 	}
 	if got["ACBlocks"] != fmt.Sprint(blocks) || got["BatchNorms"] != fmt.Sprint(bns) {
 		t.Errorf("-dump fuse counts %v, the summary %d ACBlocks and %d BatchNorms:\n%s", got, blocks, bns, dumped)
+	}
+}
+
+// TestReportNamesTheMachine: -report's HTML says what it measured on (the
+// kernels, the CPU, the Go version, the date) and the total, and -q keeps
+// the table off stdout.
+func TestReportNamesTheMachine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("benchmarks a package")
+	}
+	dir := t.TempDir()
+	report := filepath.Join(dir, "r.html")
+	code, stdout, stderr := acgen(t, "-q", "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", filepath.Join(dir, "pkg"), "-report", report)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, "time µs") {
+		t.Errorf("-q printed the table:\n%s", stdout)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := regexp.MustCompile(`<title>([^<]*)</title>`).FindStringSubmatch(string(data))
+	if title == nil || !regexp.MustCompile(`µs in all \(\w+ kernels on .+, go1\.\d+.*, \d{4}-\d\d-\d\d\)$`).MatchString(title[1]) {
+		t.Errorf("report title %q does not name the total, kernels, CPU, Go version and date", title)
 	}
 }

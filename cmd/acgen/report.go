@@ -39,13 +39,18 @@ func writeReport(path string, res *driver.Result, stdout io.Writer, quiet bool) 
 		}
 	}
 	var buf bytes.Buffer
-	title := fmt.Sprintf("%s: time and FLOPs per layer", name)
+	var total float64
+	for _, r := range rows {
+		total += r.NS
+	}
+	title := fmt.Sprintf("%s: time and FLOPs per layer, %.1f µs in all (%s)", name, total/1e3, layerreport.Machine(prog.Target.Name))
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".svg":
 		err = layerreport.WriteSVG(&buf, title, rows)
 	case ".html", ".htm":
 		err = layerreport.WriteHTML(&buf, title, rows)
 	default:
+		fmt.Fprintln(&buf, title)
 		err = layerreport.WriteText(&buf, rows, 0)
 	}
 	if err != nil {

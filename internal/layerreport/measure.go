@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/internal/scratch"
@@ -131,4 +133,24 @@ func Algorithm(s *plan.Step) string {
 		return fmt.Sprintf("direct %dx%d/%d tile %dx%d", c.KH, c.KW, c.StrideH, c.Tiles[0].Blocks*c.Block, c.Pixels)
 	}
 	return fmt.Sprintf("%s %dx%d/%d", c.Algo, c.KH, c.KW, c.StrideH)
+}
+
+// Machine says where a report was measured: the kernels, the CPU (its
+// model name on Linux, else the architecture), the go command's version
+// and the date, as a report's subtitle.
+func Machine(isa string) string {
+	cpu := runtime.GOARCH
+	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(info), "\n") {
+			if name, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+				break
+			}
+		}
+	}
+	goVersion := runtime.Version()
+	if out, err := (&scratch.Module{Dir: os.TempDir()}).Go("env", "GOVERSION"); err == nil {
+		goVersion = strings.TrimSpace(out)
+	}
+	return fmt.Sprintf("%s kernels on %s, %s, %s", isa, cpu, goVersion, time.Now().UTC().Format("2006-01-02"))
 }
