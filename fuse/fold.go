@@ -27,6 +27,103 @@ func FoldACBlock(ac *graph.ACBlock) *graph.Conv {
 	return sq
 }
 
+// FoldRepVGG folds a RepVGG block into one KxK convolution (the DBB
+// paper's transforms I, II and VI): each branch's BN into its conv, the
+// 1x1 kernel into the KxK centre tap, and the identity branch as a
+// kernel with 1 at the centre tap of each output channel's own input
+// channel (within its group), scaled by that BN.
+func FoldRepVGG(r *graph.RepVGG) *graph.Conv {
+	dense := foldedCopy(&r.Dense, &r.DenseBN)
+	one := foldedCopy(&r.One, &r.OneBN)
+	k := dense.KH
+	taps := dense.In / dense.Groups // input channels per group
+	centre := (k/2)*k + k/2
+	for o := 0; o < dense.Out; o++ {
+		for i := 0; i < taps; i++ {
+			dense.Weight[(o*taps+i)*k*k+centre] += one.Weight[o*taps+i]
+		}
+		dense.Bias[o] += one.Bias[o]
+	}
+	if r.Identity != nil {
+		scale, shift := r.Identity.ScaleShift()
+		for o := 0; o < dense.Out; o++ {
+			dense.Weight[(o*taps+o%taps)*k*k+centre] += scale[o]
+			dense.Bias[o] += shift[o]
+		}
+	}
+	return dense
+}
+
+// FoldDBB folds a Diverse Branch Block into one KxK convolution with the
+// DBB paper's transforms: BN folding (I) in every branch, branch addition
+// (II), the 1x1-then-KxK sequence merged into one kernel per group (III,
+// exact at the borders because the BN-and-pad layer pads with its BN's
+// value for 0), average pooling as a convolution (V) and the 1x1 kernel
+// placed at the KxK centre (VI).
+func FoldDBB(d *graph.DBB) *graph.Conv {
+	out := foldedCopy(&d.Origin, &d.OriginBN)
+	k, g := out.KH, out.Groups
+	taps := out.In / g // input channels per group
+	kk := k * k
+	centre := (k/2)*k + k/2
+	at := func(o, i, t int) *float64 { return &out.Weight[(o*taps+i)*kk+t] }
+	if d.One != nil { // VI
+		one := foldedCopy(d.One, &d.OneBN)
+		for o := 0; o < out.Out; o++ {
+			for i := 0; i < taps; i++ {
+				*at(o, i, centre) += one.Weight[o*taps+i]
+			}
+			out.Bias[o] += one.Bias[o]
+		}
+	}
+	// The average branch: the pool is a KxK kernel of 1/K^2 on each
+	// channel (V), after the 1x1 conv and BN-and-pad when there are some
+	// (III: every tap of output o gets that conv's row o over K^2, and its
+	// bias passes through the average unchanged), then the last BN (I).
+	scale, shift := d.AvgBN.ScaleShift()
+	inv := 1 / float64(kk)
+	if d.AvgConv != nil {
+		first := foldedCopy(d.AvgConv, &d.AvgPadBN)
+		for o := 0; o < out.Out; o++ {
+			for i := 0; i < taps; i++ {
+				for t := 0; t < kk; t++ {
+					*at(o, i, t) += scale[o] * first.Weight[o*taps+i] * inv
+				}
+			}
+			out.Bias[o] += scale[o]*first.Bias[o] + shift[o]
+		}
+	} else { // depthwise: each channel's own average
+		for o := 0; o < out.Out; o++ {
+			for t := 0; t < kk; t++ {
+				*at(o, o%taps, t) += scale[o] * inv
+			}
+			out.Bias[o] += shift[o]
+		}
+	}
+	// The 1x1-KxK branch (III), per group: internal channels m of o's
+	// group, W[o][i] = sum_m second[o][m] * first[m][i], and the first's
+	// bias through the second's kernel.
+	first := foldedCopy(&d.First, &d.FirstBN)
+	second := foldedCopy(&d.Second, &d.SecondBN)
+	mid := d.First.Out / g // internal channels per group
+	outPer := out.Out / g
+	for o := 0; o < out.Out; o++ {
+		grp := o / outPer
+		for m := 0; m < mid; m++ {
+			mc := grp*mid + m
+			for t := 0; t < kk; t++ {
+				w2 := second.Weight[(o*mid+m)*kk+t]
+				for i := 0; i < taps; i++ {
+					*at(o, i, t) += w2 * first.Weight[mc*taps+i]
+				}
+				out.Bias[o] += w2 * first.Bias[mc]
+			}
+		}
+		out.Bias[o] += second.Bias[o]
+	}
+	return out
+}
+
 // foldedCopy returns conv with bn folded in: W*t and (b-mean)*t+beta.
 // The result always has a bias.
 func foldedCopy(conv *graph.Conv, bn *graph.BatchNorm) *graph.Conv {

@@ -8,6 +8,8 @@ import (
 // Report says what Fuse did.
 type Report struct {
 	ACBlocks    int // ACBlocks turned into one convolution each
+	RepBlocks   int // RepVGG and DBB blocks turned into one convolution each
+	RepBNs      int // the BatchNorms inside them
 	FoldedBNs   int // standalone BatchNorms folded into a convolution
 	ParamsIn    int // learnable parameters (as PyTorch counts them) before
 	ParamsOut   int // and after
@@ -41,6 +43,22 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 			m.Op = spec.Conv
 			m.Conv = FoldACBlock(n.AC)
 			rep.ACBlocks++
+		case spec.DBB:
+			m.Op = spec.Conv
+			m.Conv = FoldDBB(n.DBB)
+			rep.RepBlocks++
+			rep.RepBNs += 4
+			if n.DBB.One != nil {
+				rep.RepBNs += 2 // dbb_1x1's, and dbb_avg's BN-and-pad
+			}
+		case spec.RepVGG:
+			m.Op = spec.Conv
+			m.Conv = FoldRepVGG(n.Rep)
+			rep.RepBlocks++
+			rep.RepBNs += 2
+			if n.Rep.Identity != nil {
+				rep.RepBNs++
+			}
 		case spec.Conv:
 			c := *n.Conv
 			c.Weight = clone(c.Weight)
@@ -89,7 +107,13 @@ func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph
 		return nil
 	}
 	src := bn.Inputs[0]
-	if readers[src] != 1 {
+	// A dropout between them is the identity: look through it, but only
+	// if each node on the way has this one reader (no other layer, nor
+	// the graph's output, sees the value before the BN).
+	for src.Op == spec.Dropout && readers[src] == 1 && len(src.Inputs) == 1 {
+		src = src.Inputs[0]
+	}
+	if readers[src] != 1 || src.Op == spec.Dropout {
 		return nil
 	}
 	prev := replaced[src]
@@ -115,6 +139,28 @@ func Params(g *graph.Graph) int {
 			bn(&node.AC.SquareBN)
 			bn(&node.AC.HorBN)
 			bn(&node.AC.VerBN)
+		case node.DBB != nil:
+			d := node.DBB
+			for _, c := range []*graph.Conv{&d.Origin, d.One, d.AvgConv, &d.First, &d.Second} {
+				if c != nil {
+					conv(c)
+				}
+			}
+			for _, b := range []*graph.BatchNorm{&d.OriginBN, &d.AvgBN, &d.FirstBN, &d.SecondBN} {
+				bn(b)
+			}
+			if d.One != nil {
+				bn(&d.OneBN)
+				bn(&d.AvgPadBN)
+			}
+		case node.Rep != nil:
+			conv(&node.Rep.Dense)
+			conv(&node.Rep.One)
+			bn(&node.Rep.DenseBN)
+			bn(&node.Rep.OneBN)
+			if node.Rep.Identity != nil {
+				bn(node.Rep.Identity)
+			}
 		case node.Conv != nil:
 			conv(node.Conv)
 		case node.BN != nil:

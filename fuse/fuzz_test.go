@@ -149,7 +149,7 @@ func randomSpec(data []byte) (string, weightOptions) {
 		fields := ""
 		out := cur
 		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
-			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout"}
+			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb"}
 		op := ops[r.pick(len(ops))]
 		if i == 0 && (op == "add" || op == "concat" || op == "dropout") {
 			op = "acblock"
@@ -174,6 +174,29 @@ func randomSpec(data []byte) (string, weightOptions) {
 				fields += ", eps: 0.001"
 			}
 			out = shape{o, convOut(cur.h, k, stride, pad, dil), convOut(cur.w, k, stride, pad, dil)}
+		case "dbb":
+			k := []int{1, 3, 5}[r.pick(3)]
+			stride := 1 + r.pick(2)
+			g := divisor(cur.c, r.next())
+			o := g * (1 + r.pick(max(1, 8/g)))
+			if r.pick(3) == 0 {
+				o, g = cur.c, cur.c // depthwise: the average-pool-only branch
+			}
+			fields = fmt.Sprintf(", out: %d, kernel: %d, stride: %d, padding: %d, groups: %d", o, k, stride, k/2, g)
+			if r.pick(3) == 0 {
+				fields += fmt.Sprintf(", internal: %d", g*(1+r.pick(3)))
+			}
+			out = shape{o, convOut(cur.h, k, stride, k/2, 1), convOut(cur.w, k, stride, k/2, 1)}
+		case "repvgg":
+			k := []int{1, 3, 5}[r.pick(3)]
+			stride, pad := 1+r.pick(2), k/2+r.pick(2)
+			g := divisor(cur.c, r.next())
+			o := g * (1 + r.pick(max(1, 8/g)))
+			if r.pick(2) == 0 {
+				o, stride, pad = cur.c, 1, k/2 // with the identity branch
+			}
+			fields = fmt.Sprintf(", out: %d, kernel: %d, stride: %d, padding: %d, groups: %d", o, k, stride, pad, g)
+			out = shape{o, convOut(cur.h, k, stride, pad, 1), convOut(cur.w, k, stride, pad, 1)}
 		case "bn":
 			if r.pick(2) == 0 {
 				fields = ", eps: 0.001"
@@ -263,6 +286,12 @@ func convOut(in, k, stride, pad, dil int) int {
 	return span/stride + 1
 }
 
+// isBNKey reports whether k is a BatchNorm's: it has running statistics.
+func isBNKey(ts map[string]synth.Tensor, k string) bool {
+	_, ok := ts[strings.TrimSuffix(k, "bias")+"running_mean"]
+	return ok
+}
+
 // synthCheckpoint is synth's checkpoint for net as checkpoint.Load would
 // return it, varied by opts.
 func synthCheckpoint(t *testing.T, net *spec.Net, opts weightOptions) *checkpoint.File {
@@ -281,7 +310,7 @@ func synthCheckpoint(t *testing.T, net *spec.Net, opts weightOptions) *checkpoin
 		switch {
 		case opts.noAffine && bns[k]:
 			continue
-		case opts.noBias && !bns[k] && strings.HasSuffix(k, ".bias") && !strings.HasSuffix(k, "_bn.bias"):
+		case opts.noBias && !bns[k] && strings.HasSuffix(k, ".bias") && !isBNKey(ts, k):
 			continue
 		}
 		data := make([]float64, len(v.Data))

@@ -80,6 +80,107 @@ func (b *builder) acblock(n *Node, in Shape) error {
 	return w.err()
 }
 
+// repvgg binds a RepVGG block's keys, the official RepVGGBlock's:
+// rbr_dense.{conv,bn}, rbr_1x1.{conv,bn}, and rbr_identity (a BN) when in
+// and out channels are equal and the stride is 1.
+func (b *builder) repvgg(n *Node, in Shape) error {
+	dense := geometry(n.Layer, in)
+	if err := checkConv(n, &dense, in); err != nil {
+		return err
+	}
+	r := &RepVGG{Dense: dense, One: dense}
+	r.One.KH, r.One.KW = 1, 1
+	r.One.PadH, r.One.PadW = dense.PadH-dense.KH/2, dense.PadW-dense.KW/2
+	w := b.weights(n.Layer, "")
+	for _, br := range []struct {
+		name string
+		conv *Conv
+		bn   *BatchNorm
+	}{{"rbr_dense", &r.Dense, &r.DenseBN}, {"rbr_1x1", &r.One, &r.OneBN}} {
+		br.conv.Weight = w.tensor(br.name+".conv.weight", br.conv.WeightShape())
+		br.conv.Bias = w.optional(br.name+".conv.bias", []int{dense.Out})
+		*br.bn = w.batchNorm(br.name+".bn.", dense.Out, n.Layer.Eps)
+	}
+	if in.C == dense.Out && dense.StrideH == 1 && dense.StrideW == 1 {
+		if dense.PadH != dense.KH/2 {
+			return diag.Tag(n.Layer.FieldErrorf("padding", "padding %d with an identity branch (in and out channels equal, stride 1): the identity keeps the input's size only with padding = kernel/2 (%d), so the official block cannot run this either", dense.PadH, dense.KH/2), ErrShape)
+		}
+		id := w.batchNorm("rbr_identity.", in.C, n.Layer.Eps)
+		r.Identity = &id
+	}
+	n.Rep = r
+	return w.err()
+}
+
+// dbb binds a Diverse Branch Block's keys, the official block's:
+// dbb_origin.{conv,bn}, dbb_1x1.{conv,bn}, dbb_avg.{conv,bn.bn,avgbn}
+// (dbb_avg.avgbn alone for a depthwise block), dbb_1x1_kxk.{idconv1 or
+// conv1, bn1.bn, conv2, bn2}.
+func (b *builder) dbb(n *Node, in Shape) error {
+	l := n.Layer
+	origin := geometry(l, in)
+	if err := checkConv(n, &origin, in); err != nil {
+		return err
+	}
+	g, k := origin.Groups, origin.KH
+	depthwise := g >= origin.Out
+	if depthwise && (in.C != origin.Out || g != in.C) {
+		return diag.Tag(l.FieldErrorf("groups", "groups %d >= out %d makes a depthwise DBB, which needs in = out = groups (the input has %d channels)", g, origin.Out, in.C), ErrShape)
+	}
+	internal := l.Internal
+	if internal == 0 {
+		internal = in.C
+		if depthwise {
+			internal = 2 * in.C
+		}
+	}
+	if internal%g != 0 {
+		return diag.Tag(l.FieldErrorf("internal", "internal %d is not a multiple of groups %d", internal, g), ErrShape)
+	}
+	one := func(out, stride int) Conv {
+		return Conv{In: in.C, Out: out, KH: 1, KW: 1, StrideH: stride, StrideW: stride, DilH: 1, DilW: 1, Groups: g}
+	}
+	d := &DBB{Origin: origin, Pad: origin.PadH}
+	d.First = one(internal, 1)
+	d.Second = Conv{In: internal, Out: origin.Out, KH: k, KW: k, StrideH: origin.StrideH, StrideW: origin.StrideW, DilH: 1, DilW: 1, Groups: g}
+	w := b.weights(l, "")
+	eps := l.Eps
+	d.Origin.Weight = w.tensor("dbb_origin.conv.weight", origin.WeightShape())
+	d.OriginBN = w.batchNorm("dbb_origin.bn.", origin.Out, eps)
+	d.AvgPool = Pool{K: k, Stride: origin.StrideH, Pad: origin.PadH}
+	if !depthwise {
+		c := one(origin.Out, origin.StrideH)
+		d.One = &c
+		d.One.Weight = w.tensor("dbb_1x1.conv.weight", c.WeightShape())
+		d.OneBN = w.batchNorm("dbb_1x1.bn.", origin.Out, eps)
+		a := one(origin.Out, 1)
+		d.AvgConv = &a
+		d.AvgConv.Weight = w.tensor("dbb_avg.conv.weight", a.WeightShape())
+		d.AvgPadBN = w.batchNorm("dbb_avg.bn.bn.", origin.Out, eps)
+		d.AvgPool.Pad = 0 // the BN-and-pad padded already
+	}
+	d.AvgBN = w.batchNorm("dbb_avg.avgbn.", origin.Out, eps)
+	if internal == in.C {
+		// IdentityBasedConv1x1: the kernel is its weight plus the identity,
+		// 1 at [i][i % (in/groups)].
+		d.First.Weight = w.tensor("dbb_1x1_kxk.idconv1.weight", d.First.WeightShape())
+		if d.First.Weight != nil {
+			d.First.Weight = append([]float64(nil), d.First.Weight...) // the checkpoint's stays as read
+			per := in.C / g
+			for i := 0; i < in.C; i++ {
+				d.First.Weight[i*per+i%per]++
+			}
+		}
+	} else {
+		d.First.Weight = w.tensor("dbb_1x1_kxk.conv1.weight", d.First.WeightShape())
+	}
+	d.FirstBN = w.batchNorm("dbb_1x1_kxk.bn1.bn.", internal, eps)
+	d.Second.Weight = w.tensor("dbb_1x1_kxk.conv2.weight", d.Second.WeightShape())
+	d.SecondBN = w.batchNorm("dbb_1x1_kxk.bn2.", origin.Out, eps)
+	n.DBB = d
+	return w.err()
+}
+
 func (b *builder) bn(n *Node, in Shape) error {
 	w := b.weights(n.Layer, "")
 	bn := w.batchNorm("", in.C, n.Layer.Eps)

@@ -154,6 +154,10 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 	switch l.Op {
 	case spec.ACBlock:
 		err = b.acblock(n, in[0])
+	case spec.RepVGG:
+		err = b.repvgg(n, in[0])
+	case spec.DBB:
+		err = b.dbb(n, in[0])
 	case spec.Conv:
 		err = b.conv(n, in[0])
 	case spec.BN:

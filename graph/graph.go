@@ -37,6 +37,8 @@ type Node struct {
 
 	Conv   *Conv      // spec.Conv
 	AC     *ACBlock   // spec.ACBlock
+	Rep    *RepVGG    // spec.RepVGG
+	DBB    *DBB       // spec.DBB
 	BN     *BatchNorm // spec.BN
 	Linear *Linear    // spec.Linear
 	Pool   *Pool      // spec.MaxPool, spec.AvgPool
@@ -139,6 +141,35 @@ type Affine struct {
 // its own BatchNorm. Hor and Ver carry the official block's asymmetric
 // padding; when padding < K/2 they read the input cropped by Crop rows
 // (Hor) or columns (Ver) on each side.
+// RepVGG is a RepVGG block's training form (see spec.RepVGG): KxK and
+// 1x1 convolutions with their BNs, and the identity branch's BN (nil when
+// the block has none), summed.
+type RepVGG struct {
+	Dense, One     Conv
+	DenseBN, OneBN BatchNorm
+	Identity       *BatchNorm
+}
+
+// DBB is a Diverse Branch Block's training form (see spec.DBB), its
+// branches as the official block runs them. The 1x1-KxK branch's first
+// convolution holds the identity already when the block is built on one
+// (IdentityBasedConv1x1: the checkpoint's weight plus the identity).
+type DBB struct {
+	Origin   Conv
+	OriginBN BatchNorm
+	One      *Conv // nil for a depthwise block (groups >= out)
+	OneBN    BatchNorm
+	AvgConv  *Conv     // nil for a depthwise block: the pool reads the input
+	AvgPadBN BatchNorm // the BN-and-pad after AvgConv
+	AvgPool  Pool      // KxK, the block's stride, padding 0 after AvgConv, else the block's
+	AvgBN    BatchNorm
+	First    Conv // 1x1, in -> internal
+	FirstBN  BatchNorm
+	Second   Conv // KxK, internal -> out, the block's stride, padding 0
+	SecondBN BatchNorm
+	Pad      int // the block's padding, kernel/2: the BN-and-pad layers' too
+}
+
 type ACBlock struct {
 	Square, Hor, Ver       Conv
 	SquareBN, HorBN, VerBN BatchNorm

@@ -219,6 +219,8 @@ func (l *Layer) intField(name string) *int {
 		return &l.Groups
 	case "dilation":
 		return &l.Dilation
+	case "internal":
+		return &l.Internal
 	}
 	panic(fmt.Sprintf("spec: no int field %q", name)) // ops table and this switch disagree: a bug in acgen
 }

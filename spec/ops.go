@@ -15,6 +15,21 @@ const (
 	// kernel (odd, 3), stride (1), padding (kernel/2), groups (1),
 	// dilation (1; nothing else is equivalent to one conv), eps (1e-5).
 	ACBlock Op = "acblock"
+	// RepVGG is the official RepVGGBlock without its ReLU: a KxK conv + BN
+	// (rbr_dense), a 1x1 conv + BN (rbr_1x1, padded p-K/2) and, when in ==
+	// out channels and stride is 1, a BN of the input (rbr_identity),
+	// summed. Fields as acblock: out, kernel (3, odd), stride (1), padding
+	// (kernel/2, at least kernel/2), groups (1), eps (1e-5).
+	RepVGG Op = "repvgg"
+	// DBB is the official DiverseBranchBlock without its nonlinearity:
+	// dbb_origin (KxK conv + BN), dbb_1x1 (1x1 conv + BN, when groups <
+	// out), dbb_avg (1x1 conv, BN-and-pad, KxK average pool, BN; or, for a
+	// depthwise block, the pool and BN alone) and dbb_1x1_kxk (1x1 conv,
+	// BN-and-pad, KxK conv, BN), summed. Fields: out, kernel (3),
+	// stride (1), padding (kernel/2, the only one the block takes),
+	// groups (1), internal (the 1x1-KxK branch's channels; default in,
+	// or 2*in when groups >= out, as the official block), eps (1e-5).
+	DBB Op = "dbb"
 	// Conv is nn.Conv2d: out, kernel, stride (1), padding (0), groups (1),
 	// dilation (1).
 	Conv Op = "conv"
@@ -66,6 +81,8 @@ type opInfo struct {
 var ops = map[Op]opInfo{
 	ACBlock:       {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
 	Conv:          {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation"}, required: []string{"out", "kernel"}, weights: true, minInputs: 1, maxInputs: 1},
+	RepVGG:        {fields: []string{"out", "kernel", "stride", "padding", "groups", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	DBB:           {fields: []string{"out", "kernel", "stride", "padding", "groups", "internal", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
 	BN:            {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
 	Linear:        {fields: []string{"out"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
 	ReLU:          {minInputs: 1, maxInputs: 1},
@@ -132,7 +149,7 @@ func applyDefaults(l *Layer) {
 		l.Slope = 0.01
 	}
 	switch l.Op {
-	case ACBlock:
+	case ACBlock, RepVGG, DBB:
 		def("kernel", &l.Kernel, 3)
 		def("padding", &l.Padding, l.Kernel/2)
 	case MaxPool, AvgPool:

@@ -34,6 +34,23 @@ func (p *parseState) checkValues(l *Layer, reported map[string]bool) {
 		if l.Dilation != 1 && !reported["dilation"] {
 			bad("dilation", "dilation %d: ACNet pads the 1xK and Kx1 branches for dilation 1, so with dilation they do not line up with the KxK kernel's centre row and column and the trained block is not one convolution; use dilation 1 or plain conv layers", l.Dilation)
 		}
+	case RepVGG:
+		if l.Kernel%2 == 0 && !reported["kernel"] {
+			bad("kernel", "kernel %d is even; a RepVGG block adds its 1x1 kernel into the centre of the KxK one, so K must be odd", l.Kernel)
+		}
+		if l.Kernel >= 1 && l.Padding < l.Kernel/2 && !reported["padding"] {
+			bad("padding", "padding %d is less than kernel/2 (%d): the 1x1 branch would need a negative padding (p - K/2), which the official block cannot build either", l.Padding, l.Kernel/2)
+		}
+	case DBB:
+		if l.Kernel%2 == 0 && !reported["kernel"] {
+			bad("kernel", "kernel %d is even; a DBB adds its branches into the centre of the KxK kernel, so K must be odd", l.Kernel)
+		}
+		if l.Padding != l.Kernel/2 && !reported["padding"] && !reported["kernel"] {
+			bad("padding", "padding %d: a DBB pads by kernel/2 (%d), the only padding the official block takes", l.Padding, l.Kernel/2)
+		}
+		if l.Has("internal") && (l.Internal < 1 || l.Internal > MaxDim) && !reported["internal"] {
+			bad("internal", "internal must be at least 1")
+		}
 	case MaxPool, AvgPool:
 		if l.Kernel >= 1 && 2*l.Padding > l.Kernel && !reported["kernel"] && !reported["padding"] {
 			bad("padding", "padding %d is more than half the kernel (%d), which PyTorch refuses too", l.Padding, l.Kernel)

@@ -74,6 +74,56 @@ func acblock(x Tensor, ac *graph.ACBlock) Tensor {
 	return add([]Tensor{square, ver, hor})
 }
 
+// repvgg runs a RepVGG block as trained: its three branches, summed.
+func repvgg(x Tensor, r *graph.RepVGG) Tensor {
+	branches := []Tensor{
+		batchNorm(conv(x, &r.Dense), &r.DenseBN),
+		batchNorm(conv(x, &r.One), &r.OneBN),
+	}
+	if r.Identity != nil {
+		branches = append(branches, batchNorm(x, r.Identity))
+	}
+	return add(branches)
+}
+
+// dbb runs a Diverse Branch Block as trained, its branches summed.
+func dbb(x Tensor, d *graph.DBB) Tensor {
+	branches := []Tensor{batchNorm(conv(x, &d.Origin), &d.OriginBN)}
+	if d.One != nil {
+		branches = append(branches, batchNorm(conv(x, d.One), &d.OneBN))
+	}
+	avgIn := x
+	if d.AvgConv != nil {
+		avgIn = bnAndPad(conv(x, d.AvgConv), &d.AvgPadBN, d.Pad)
+	}
+	branches = append(branches, batchNorm(avgPool(avgIn, &d.AvgPool), &d.AvgBN))
+	mid := bnAndPad(conv(x, &d.First), &d.FirstBN, d.Pad)
+	branches = append(branches, batchNorm(conv(mid, &d.Second), &d.SecondBN))
+	return add(branches)
+}
+
+// bnAndPad is the official BNAndPadLayer: the BN, then p pixels of
+// padding on every side holding each channel's BN of 0 (its shift), so
+// that a KxK convolution after it sees what it would see had the padding
+// come before the 1x1 convolution and BN.
+func bnAndPad(x Tensor, bn *graph.BatchNorm, p int) Tensor {
+	y := batchNorm(x, bn)
+	_, shift := bn.ScaleShift()
+	out := newTensor(graph.Shape{C: y.C, H: y.H + 2*p, W: y.W + 2*p})
+	for c := 0; c < out.C; c++ {
+		for yy := 0; yy < out.H; yy++ {
+			for xx := 0; xx < out.W; xx++ {
+				v := shift[c]
+				if yy >= p && yy < p+y.H && xx >= p && xx < p+y.W {
+					v = y.at(c, yy-p, xx-p)
+				}
+				out.Data[(c*out.H+yy)*out.W+xx] = v
+			}
+		}
+	}
+	return out
+}
+
 // crop removes dy rows and dx columns from each side.
 func crop(x Tensor, dy, dx int) Tensor {
 	out := newTensor(graph.Shape{C: x.C, H: x.H - 2*dy, W: x.W - 2*dx})

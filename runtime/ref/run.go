@@ -60,6 +60,10 @@ func eval(n *graph.Node, args []Tensor) (Tensor, error) {
 	switch n.Op {
 	case spec.ACBlock:
 		return acblock(x, n.AC), nil
+	case spec.RepVGG:
+		return repvgg(x, n.Rep), nil
+	case spec.DBB:
+		return dbb(x, n.DBB), nil
 	case spec.Conv:
 		return conv(x, n.Conv), nil
 	case spec.BN:
