@@ -81,6 +81,68 @@ ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_"
                "tanh": "tanh", "tanh_": "tanh"}
 
 
+def is_repvgg(m):
+    """The official RepVGGBlock, in training or deploy form."""
+    return hasattr(m, "rbr_dense") and hasattr(m, "rbr_1x1") or (
+        hasattr(m, "rbr_reparam") and isinstance(m.rbr_reparam, nn.Conv2d))
+
+
+def is_dbb(m):
+    """The official DiverseBranchBlock, in training or deploy form."""
+    return hasattr(m, "dbb_origin") and hasattr(m, "dbb_1x1_kxk") or (
+        hasattr(m, "dbb_reparam") and isinstance(m.dbb_reparam, nn.Conv2d))
+
+
+def block_layers(m, where):
+    """The layers of a re-parameterisation block called as one module: the
+    block, then its nonlinearity; None for a module that is not one."""
+    if is_repvgg(m):
+        act, se = getattr(m, "nonlinearity", None), getattr(m, "se", None)
+        if se is not None and not isinstance(se, nn.Identity):
+            raise Unsupported(f"{where}: a RepVGG block with use_se: its SE sits between the sum and the ReLU "
+                              "inside the block, which torch2spec does not take apart yet")
+        if hasattr(m, "rbr_reparam"):
+            first = ("conv", conv_fields(m.rbr_reparam, where), where + ".rbr_reparam")
+        else:
+            f = conv_fields(m.rbr_dense.conv, where)
+            if f["padding"] == f["kernel"] // 2:
+                del f["padding"]
+            if m.rbr_dense.bn.eps != 1e-5:
+                f["eps"] = float(m.rbr_dense.bn.eps)
+            first = ("repvgg", f, None)
+        return [first] + nonlinearity(act, where)
+    if is_dbb(m):
+        act = getattr(m, "nonlinear", None)
+        if hasattr(m, "dbb_reparam"):
+            first = ("conv", conv_fields(m.dbb_reparam, where), where + ".dbb_reparam")
+        else:
+            c = m.dbb_origin.conv
+            f = conv_fields(c, where)
+            del f["padding"]  # always kernel/2
+            kxk = m.dbb_1x1_kxk
+            internal = kxk.conv1.out_channels if hasattr(kxk, "conv1") else c.in_channels
+            default = c.in_channels if c.groups < c.out_channels else 2 * c.in_channels
+            if internal != default:
+                f["internal"] = int(internal)
+            if m.dbb_origin.bn.eps != 1e-5:
+                f["eps"] = float(m.dbb_origin.bn.eps)
+            first = ("dbb", f, None)
+        return [first] + nonlinearity(act, where)
+    return None
+
+
+def nonlinearity(act, where):
+    """A block's own activation module as spec layers."""
+    if act is None or isinstance(act, nn.Identity):
+        return []
+    for cls, op in ACT_MODULES.items():
+        if type(act) is cls:
+            return [(op, {}, None)]
+    if isinstance(act, nn.LeakyReLU):
+        return [("leaky_relu", slope_fields(act.negative_slope, where), None)]
+    raise Unsupported(f"{where}: the block's nonlinearity {type(act).__name__} is not an op acgen's spec has {SPEC_OPS}")
+
+
 def is_acblock(m):
     return all(hasattr(m, a) for a in ("square_conv", "ver_conv", "hor_conv")) or (
         hasattr(m, "fused_conv") and isinstance(m.fused_conv, nn.Conv2d))
@@ -361,7 +423,7 @@ class Tracer(fx.Tracer):
         self.stack = [""]
 
     def is_leaf_module(self, m, qualname):
-        return is_acblock(m) or super().is_leaf_module(m, qualname)
+        return is_acblock(m) or is_repvgg(m) or is_dbb(m) or super().is_leaf_module(m, qualname)
 
     def call_module(self, m, forward, args, kwargs):
         self.stack.append(self.path_of_module(m))
@@ -414,6 +476,25 @@ def trace_layers(model, input_shape):
                 output = n.args[0]
                 break
             prefix = None
+            block = block_layers(modules[n.target], n.target) if n.op == "call_module" else None
+            if block is not None:
+                src = n.args[0]
+                if src is placeholder:
+                    ins = []
+                elif src not in name_of or name_of[src] is None:
+                    raise Unsupported(f"{where}: its input is unsupported (above)")
+                else:
+                    ins = [name_of[src]]
+                for j, (op, fields, prefix) in enumerate(block):
+                    name = unique(n.target if j == 0 else f"{n.target}.{op}")
+                    layer = {"name": name, "op": op, **fields}
+                    if prefix is not None and prefix != name:
+                        layer["prefix"] = prefix
+                    if j == 0 and layers and ins != [layers[-1]["name"]]:
+                        layer["inputs"] = ins
+                    layers.append(layer)
+                name_of[n] = layers[-1]["name"]
+                continue
             if n.op == "call_module":
                 got = module_layer(modules[n.target], n.target)
                 if got is None:
@@ -604,8 +685,10 @@ def run(a):
         diff, unused = check(model, sd, spec, input_shape)
     except RuntimeError as e:
         raise Unsupported(f"running the model on a {a.input} input: {first_line(e)}")
-    print(f"torch2spec: wrote {a.out}: {len(layers)} layers, "
-          f"{sum(l['op'] == 'acblock' for l in layers)} ACBlocks")
+    blocks = ", ".join(f"{sum(l['op'] == op for l in layers)} {label}" for op, label in
+                       (("acblock", "ACBlocks"), ("repvgg", "RepVGG blocks"), ("dbb", "DBBs"))
+                       if op == "acblock" or any(l["op"] == op for l in layers))
+    print(f"torch2spec: wrote {a.out}: {len(layers)} layers, {blocks}")
     print(f"torch2spec: the spec vs the model in float64: max relative difference {diff:.1e}")
     if unused:
         print(f"torch2spec: {len(unused)} checkpoint keys no layer reads, e.g. {unused[0]}")
