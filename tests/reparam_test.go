@@ -20,7 +20,7 @@ import (
 // their generated packages against PyTorch's outputs, like every
 // fixture's.)
 func TestReparamMatchesSwitchToDeploy(t *testing.T) {
-	for _, name := range []string{"repvgg_cifar", "repvgg_g2", "dbb_resnet18", "dbb_mobilenet"} {
+	for _, name := range []string{"repvgg_cifar", "repvgg_g2", "repvgg_se", "dbb_resnet18", "dbb_mobilenet"} {
 		f := fixtures.Get(name)
 		net, err := spec.Load(f.Spec)
 		if err != nil {

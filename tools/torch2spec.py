@@ -98,11 +98,21 @@ def block_layers(m, where):
     block, then its nonlinearity; None for a module that is not one."""
     if is_repvgg(m):
         act, se = getattr(m, "nonlinearity", None), getattr(m, "se", None)
+        tail = []
         if se is not None and not isinstance(se, nn.Identity):
-            raise Unsupported(f"{where}: a RepVGG block with use_se: its SE sits between the sum and the ReLU "
-                              "inside the block, which torch2spec does not take apart yet")
+            if not (isinstance(getattr(se, "down", None), nn.Conv2d) and isinstance(getattr(se, "up", None), nn.Conv2d)):
+                raise Unsupported(f"{where}: the block's se is a {type(se).__name__}, not RepVGG's SEBlock (down and up 1x1 convs)")
+            # RepVGG's SEBlock: pool, down, relu, up, sigmoid, and the gate
+            # times the block's sum.
+            tail = [("global_avgpool", {}, None, "se.pool", None),
+                    ("conv", {"out": int(se.down.out_channels), "kernel": 1}, where + ".se.down", "se.down", None),
+                    ("relu", {}, None, "se.relu", None),
+                    ("conv", {"out": int(se.up.out_channels), "kernel": 1}, where + ".se.up", "se.up", None),
+                    ("sigmoid", {}, None, "se.gate", None),
+                    ("mul", {}, None, "se", ["", "se.gate"])]
         if hasattr(m, "rbr_reparam"):
             first = ("conv", conv_fields(m.rbr_reparam, where), where + ".rbr_reparam")
+            return [first + ("", None)] + tail + [l + ("nonlinearity", None) for l in nonlinearity(act, where)]
         else:
             f = conv_fields(m.rbr_dense.conv, where)
             if f["padding"] == f["kernel"] // 2:
@@ -110,11 +120,12 @@ def block_layers(m, where):
             if m.rbr_dense.bn.eps != 1e-5:
                 f["eps"] = float(m.rbr_dense.bn.eps)
             first = ("repvgg", f, None)
-        return [first] + nonlinearity(act, where)
+        return [first + ("", None)] + tail + [l + ("nonlinearity", None) for l in nonlinearity(act, where)]
     if is_dbb(m):
         act = getattr(m, "nonlinear", None)
         if hasattr(m, "dbb_reparam"):
             first = ("conv", conv_fields(m.dbb_reparam, where), where + ".dbb_reparam")
+            return [first + ("", None)] + [l + ("nonlinear", None) for l in nonlinearity(act, where)]
         else:
             c = m.dbb_origin.conv
             f = conv_fields(c, where)
@@ -127,7 +138,7 @@ def block_layers(m, where):
             if m.dbb_origin.bn.eps != 1e-5:
                 f["eps"] = float(m.dbb_origin.bn.eps)
             first = ("dbb", f, None)
-        return [first] + nonlinearity(act, where)
+        return [first + ("", None)] + [l + ("nonlinear", None) for l in nonlinearity(act, where)]
     return None
 
 
@@ -485,12 +496,16 @@ def trace_layers(model, input_shape):
                     raise Unsupported(f"{where}: its input is unsupported (above)")
                 else:
                     ins = [name_of[src]]
-                for j, (op, fields, prefix) in enumerate(block):
-                    name = unique(n.target if j == 0 else f"{n.target}.{op}")
+                named = {}
+                for j, (op, fields, prefix, suffix, reads) in enumerate(block):
+                    name = unique(n.target if not suffix else f"{n.target}.{suffix}")
+                    named[suffix] = name
                     layer = {"name": name, "op": op, **fields}
                     if prefix is not None and prefix != name:
                         layer["prefix"] = prefix
-                    if j == 0 and layers and ins != [layers[-1]["name"]]:
+                    if reads is not None:
+                        layer["inputs"] = [named[r] for r in reads]
+                    elif j == 0 and layers and ins != [layers[-1]["name"]]:
                         layer["inputs"] = ins
                     layers.append(layer)
                 name_of[n] = layers[-1]["name"]

@@ -70,7 +70,8 @@ func TestGolden(t *testing.T) {
 // TestEveryISA runs the golden samples through every instruction set
 // this CPU supports (the assembly levels and the portable Go kernels):
 // each must match the reference outputs, and the others' answers to
-// within float32 rounding of different summation orders.
+// within float32 rounding of different summation orders: 5e-5, because a
+// deep plain network (22 RepVGG layers) gathers 1e-5 of it per order.
 func TestEveryISA(t *testing.T) {
 	inputs, outputs := goldenSamples(t)
 	was := ISA()
@@ -97,7 +98,7 @@ func TestEveryISA(t *testing.T) {
 	base := ISAs()[len(ISAs())-1]
 	for isa, outs := range results {
 		for i := range outs {
-			if e := maxRelErr(outs[i], results[base][i]); !(e <= 1e-5) {
+			if e := maxRelErr(outs[i], results[base][i]); !(e <= 5e-5) {
 				t.Errorf("sample %d: %s and %s differ by %.3g", i, isa, base, e)
 			}
 		}
