@@ -36,25 +36,15 @@ func TestDownstreamModule(t *testing.T) {
 	writeFile(t, filepath.Join(mod, "go.sum"), sums)
 	writeClassifier(t, mod, "go tool acgen")
 	proxy := moduleProxy(t)
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("go", args...)
-		cmd.Dir = mod
-		// This checkout is not on the module proxy: the replace directive
-		// stands in for it. go get still asks the proxy whether
-		// .../cmd/acgen is a module of its own; some proxies answer 403
-		// rather than 404 for an unknown module, which go get takes as an
-		// error, so a "|" falls back to an empty file proxy that answers
-		// 404. The checksum database may be out of reach here; acgen's
-		// go.sum (copied above) vouches for the dependencies instead.
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOSUMDB=off",
-			"GOPROXY="+proxy+"|file://"+filepath.ToSlash(t.TempDir()))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	// This checkout is not on the module proxy: the replace directive
+	// stands in for it. go get still asks the proxy whether .../cmd/acgen
+	// is a module of its own; some proxies answer 403 rather than 404 for
+	// an unknown module, which go get takes as an error, so a "|" falls
+	// back to an empty file proxy that answers 404. The checksum database
+	// may be out of reach here; acgen's go.sum (copied above) vouches for
+	// the dependencies instead.
+	env := []string{"GOSUMDB=off", "GOPROXY=" + proxy + "|file://" + filepath.ToSlash(t.TempDir())}
+	run := func(args ...string) string { t.Helper(); return goIn(t, mod, env, args...) }
 	run("get", "-tool", "github.com/acgen/acgen/cmd/acgen")
 	if v := run("tool", "acgen", "-version"); !strings.HasPrefix(v, "acgen ") {
 		t.Errorf("acgen -version printed %q", v)
@@ -197,17 +187,8 @@ func TestDownstreamInstalled(t *testing.T) {
 	goMod := "module example.com/app\n\ngo " + gen.GoVersion + "\n"
 	writeFile(t, filepath.Join(mod, "go.mod"), []byte(goMod))
 	writeClassifier(t, mod, "acgen")
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("go", args...)
-		cmd.Dir = mod
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	env := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+	run := func(args ...string) string { t.Helper(); return goIn(t, mod, env, args...) }
 	run("generate", "./...")
 	run("test", "-count=1", "./...")
 	stamps := mtimes(t, filepath.Join(mod, "classifier", "model"))
@@ -226,4 +207,18 @@ func TestDownstreamInstalled(t *testing.T) {
 		t.Errorf("go mod vendor vendored a dependency")
 	}
 	run("build", "./...")
+}
+
+// goIn runs the go command in dir as a user's shell would (no GOFLAGS, no
+// workspace), with env added, and fails the test if it fails.
+func goIn(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS="), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
