@@ -2,7 +2,6 @@ package tests
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/acgen/acgen/fixtures"
 	"github.com/acgen/acgen/fuse"
 	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/runtime/ref"
 	"github.com/acgen/acgen/spec"
 )
 
@@ -18,7 +18,7 @@ import (
 // kernel and bias that the blocks' own switch_to_deploy computed in
 // PyTorch (deploy.safetensors), to float32 rounding. (TestFixtures checks
 // their generated packages against PyTorch's outputs, like every
-// fixture's.)
+// fixture's.) torch2spec's spec of the deploy form runs too.
 func TestReparamMatchesSwitchToDeploy(t *testing.T) {
 	for _, name := range []string{"repvgg_cifar", "repvgg_g2", "repvgg_se", "dbb_resnet18", "dbb_mobilenet"} {
 		f := fixtures.Get(name)
@@ -76,8 +76,29 @@ func TestReparamMatchesSwitchToDeploy(t *testing.T) {
 		if blocks == 0 {
 			t.Errorf("%s: no RepVGG or DBB block", name)
 		}
-		if _, err := os.Stat(filepath.Join(f.Dir, "net_deploy.yaml")); err != nil {
-			t.Errorf("%s: torch2spec's spec of the deploy form is missing: %v", name, err)
+		// torch2spec's spec of the deploy form (rbr_reparam and
+		// dbb_reparam as conv layers) on the deployed weights gives
+		// PyTorch's outputs of the training form.
+		dnet, err := spec.Load(filepath.Join(f.Dir, "net_deploy.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dg, err := graph.Build(dnet, deploy, graph.Options{})
+		if err != nil {
+			t.Fatalf("%s: the deploy form: %v", name, err)
+		}
+		s, err := f.LoadSamples()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, in := range s.Input {
+			got, err := ref.Run(dg, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := fixtures.MaxRelErr(got, s.Output[i]); !(e <= 1e-4) {
+				t.Errorf("%s: sample %d: the deploy form's spec vs PyTorch: %.3g", name, i, e)
+			}
 		}
 	}
 }
