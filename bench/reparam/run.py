@@ -112,7 +112,7 @@ def main():
     lines = [
         f"# bench/reparam/run.py, {time.strftime('%Y-%m-%d')}, CPU: {cpu}, one thread, batch 1, {a.rounds} interleaved rounds, medians",
         f"# RepVGG-A0 (3x224x224, fixtures/reparam_nets.py repvgg_a0: 22 blocks), random weights with calibrated BNs",
-        "# " + summary.strip().replace("\n", "\n# "),
+        "# " + summary.strip().replace(mod, "(scratch module)").replace("\n", "\n# "),
         f"# acgen generated the package in {gen_s:.1f} s",
         "",
         "max relative error vs PyTorch's unfused float32 outputs (2 inputs): " + ", ".join(f"{i} {e}" for i, e in errs),

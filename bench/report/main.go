@@ -149,7 +149,13 @@ func run(names []string, rounds int, benchtime string, layers, peers bool, work,
 		return err
 	}
 	report(os.Stdout, nets, raw.String())
-	fmt.Printf("\nraw benchmark lines: %s (benchstat-ready)\n", outFile)
+	shown := outFile
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, outFile); err == nil {
+			shown = rel // no machine path in results that get committed
+		}
+	}
+	fmt.Printf("\nraw benchmark lines: %s (benchstat-ready)\n", shown)
 	return nil
 }
 
