@@ -21,10 +21,10 @@ import (
 // actCode is one activation's vector code: the constants it keeps in
 // registers, and apply, which computes v[0] = f(v[0]) with temporaries
 // v[1:4] and the constants k, reading x, the value before activation,
-// from memory where it needs it again.
+// from memory where it needs it again; p is the activation's parameter.
 type actCode struct {
 	consts func(p float32) []float32
-	apply  func(e *vecEmitter, v, k vecs, x operand.Mem)
+	apply  func(e *vecEmitter, v, k vecs, x operand.Mem, p float32)
 }
 
 // actCodes is keyed by the op of each row of the act table that is not a
@@ -32,9 +32,9 @@ type actCode struct {
 var actCodes = map[spec.Op]actCode{
 	spec.LeakyReLU: {
 		consts: func(p float32) []float32 { return []float32{p} },
-		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem) {
+		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem, p float32) {
 			e.ctx.VMULPS(k[0], v[0], v[1])
-			if e.slope <= 1 { // max(x, px) is x for x >= 0 and px below; NaN stays
+			if p <= 1 { // max(x, px) is x for x >= 0 and px below; NaN stays
 				e.ctx.VMAXPS(v[0], v[1], v[0])
 			} else {
 				e.ctx.VMINPS(v[0], v[1], v[0])
@@ -43,7 +43,7 @@ var actCodes = map[spec.Op]actCode{
 	},
 	spec.Hardswish: {
 		consts: func(float32) []float32 { return []float32{3, 0, 6} },
-		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem) {
+		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem, _ float32) {
 			e.clamp3(v[0], v[1], k) // v1 = min(max(x+3, 0), 6)
 			e.ctx.VMULPS(v[1], v[0], v[0])
 			e.ctx.VDIVPS(k[2], v[0], v[0]) // x*clamp/6, PyTorch's order
@@ -51,27 +51,27 @@ var actCodes = map[spec.Op]actCode{
 	},
 	spec.Hardsigmoid: {
 		consts: func(float32) []float32 { return []float32{3, 0, 6} },
-		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem) {
+		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem, _ float32) {
 			e.clamp3(v[0], v[1], k)
 			e.ctx.VDIVPS(k[2], v[1], v[0])
 		},
 	},
 	spec.Sigmoid: {
 		consts: func(float32) []float32 { return expConsts(-88.8, 87) },
-		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem) {
+		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem, _ float32) {
 			e.sigmoid(v, k)
 		},
 	},
 	spec.SiLU: {
 		consts: func(float32) []float32 { return expConsts(-88.8, 87) },
-		apply: func(e *vecEmitter, v, k vecs, x operand.Mem) {
+		apply: func(e *vecEmitter, v, k vecs, x operand.Mem, _ float32) {
 			e.sigmoid(v, k)
 			e.ctx.VMULPS(x, v[0], v[0]) // x * sigmoid(x): silu(-inf) = -inf * 0 = NaN, as in PyTorch
 		},
 	},
 	spec.Tanh: {
 		consts: func(float32) []float32 { return expConsts(signBit, 87) }, // no lower clamp: k[0] holds the sign
-		apply: func(e *vecEmitter, v, k vecs, x operand.Mem) {
+		apply: func(e *vecEmitter, v, k vecs, x operand.Mem, _ float32) {
 			sign := k[0]
 			// tanh|x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), exact near 0
 			// where 1 - 2/(e^2x + 1) would cancel; then x's sign.
@@ -116,9 +116,8 @@ func expConsts(lo, hi float32) []float32 {
 // the AVX-512F form of the bitwise and rounding instructions for ZMM
 // (AVX's VXORPS and VROUNDPS have no ZMM form in AVX512F).
 type vecEmitter struct {
-	ctx   *build.Context
-	zmm   bool
-	slope float32
+	ctx *build.Context
+	zmm bool
 }
 
 func (e *vecEmitter) xor(a, b, dst reg.VecPhysical) {
@@ -221,12 +220,11 @@ func (k *convKernel) actPass(blocks, npx int) {
 	for i, c := range consts {
 		k.broadcastConst(c, kr[i])
 	}
-	e := &vecEmitter{ctx: k.ctx, zmm: k.blk == 16, slope: a.Param}
 	for o := 0; o < blocks; o++ {
 		for p := 0; p < npx; p++ {
 			out := mem(pxOut, o*k.outPlane+p*k.blk*f32)
 			k.ctx.VMOVUPS(out, v[0])
-			code.apply(e, v, kr, out)
+			code.apply(k.ops, v, kr, out, a.Param)
 			k.ctx.VMOVUPS(v[0], out)
 		}
 	}

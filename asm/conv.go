@@ -43,6 +43,7 @@ type convKernel struct {
 	c    *plan.ConvStep
 	vec  []reg.VecPhysical // the target's registers
 	blk  int               // floats of a channel block: the target's lanes
+	ops  *vecEmitter       // the instructions whose YMM and ZMM forms differ
 
 	// Byte geometry.
 	inRow, inPlane   int
@@ -66,7 +67,7 @@ type convKernel struct {
 func newConvKernel(ctx *build.Context, name string, t *target.Target, s *plan.Step) *convKernel {
 	c := s.Conv
 	in, out := s.In[0], s.Out
-	k := &convKernel{ctx: ctx, name: name, tg: t, s: s, c: c, vec: vectorRegs(t), blk: c.Block}
+	k := &convKernel{ctx: ctx, name: name, tg: t, s: s, c: c, vec: vectorRegs(t), blk: c.Block, ops: &vecEmitter{ctx: ctx, zmm: t.Lanes == 16}}
 	il, ol := in.Layout, out.Layout
 	k.inRow, k.inPlane = il.Row()*f32, il.Plane()*f32
 	k.outRow, k.outPlane = ol.Row()*f32, ol.Plane()*f32
@@ -356,23 +357,11 @@ func (k *convKernel) activate(a, zero, six reg.VecPhysical) {
 }
 
 // or sets a |= b bitwise.
-func (k *convKernel) or(b, a reg.VecPhysical) {
-	if a.Size() == 64 {
-		k.ctx.VPORD(b, a, a)
-		return
-	}
-	k.ctx.VORPS(b, a, a)
-}
+func (k *convKernel) or(b, a reg.VecPhysical) { k.ops.or(b, a, a) }
 
 // zero clears r (VPXORD for ZMM: a VEX VXORPS cannot name Z16-Z31, and
 // an EVEX one needs AVX512DQ).
-func (k *convKernel) zero(r reg.VecPhysical) {
-	if r.Size() == 64 {
-		k.ctx.VPXORD(r, r, r)
-		return
-	}
-	k.ctx.VXORPS(r, r, r)
-}
+func (k *convKernel) zero(r reg.VecPhysical) { k.ops.xor(r, r, r) }
 
 // broadcastConst sets every lane of r to x, through the stack (the
 // register may be one only EVEX encodings reach).
