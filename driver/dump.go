@@ -47,7 +47,7 @@ func dump(w io.Writer, stage string, r *Result) {
 		// The same counts as acgen's summary line.
 		f := r.Fusion
 		fmt.Fprintf(tw, "ACBlocks fused\t%d\nRepVGG blocks fused\t%d\nBatchNorms fused\t%d (%d in ACBlocks, %d in RepVGG blocks, %d into a conv or linear layer)\nBatchNorms kept\t%d %v\nparameters\t%d -> %d\n",
-			f.ACBlocks, f.RepBlocks, f.FoldedBNs+3*f.ACBlocks+f.RepBNs, 3*f.ACBlocks, f.RepBNs, f.FoldedBNs, len(f.KeptBNs), f.KeptBNs, f.ParamsIn, f.ParamsOut)
+			f.ACBlocks, f.RepBlocks, f.BatchNorms(), 3*f.ACBlocks, f.RepBNs, f.FoldedBNs, len(f.KeptBNs), f.KeptBNs, f.ParamsIn, f.ParamsOut)
 	case "check":
 		fmt.Fprintf(tw, "samples\t%d\nmax relative difference fused vs unfused\t%.3g\n", len(r.Golden), r.MaxFuseErr)
 	case "plan":

@@ -34,16 +34,10 @@ func FoldACBlock(ac *graph.ACBlock) *graph.Conv {
 // channel (within its group), scaled by that BN.
 func FoldRepVGG(r *graph.RepVGG) *graph.Conv {
 	dense := foldedCopy(&r.Dense, &r.DenseBN)
-	one := foldedCopy(&r.One, &r.OneBN)
+	addCentre(dense, foldedCopy(&r.One, &r.OneBN))
 	k := dense.KH
 	taps := dense.In / dense.Groups // input channels per group
 	centre := (k/2)*k + k/2
-	for o := 0; o < dense.Out; o++ {
-		for i := 0; i < taps; i++ {
-			dense.Weight[(o*taps+i)*k*k+centre] += one.Weight[o*taps+i]
-		}
-		dense.Bias[o] += one.Bias[o]
-	}
 	if r.Identity != nil {
 		scale, shift := r.Identity.ScaleShift()
 		for o := 0; o < dense.Out; o++ {
@@ -65,16 +59,9 @@ func FoldDBB(d *graph.DBB) *graph.Conv {
 	k, g := out.KH, out.Groups
 	taps := out.In / g // input channels per group
 	kk := k * k
-	centre := (k/2)*k + k/2
 	at := func(o, i, t int) *float64 { return &out.Weight[(o*taps+i)*kk+t] }
-	if d.One != nil { // VI
-		one := foldedCopy(d.One, &d.OneBN)
-		for o := 0; o < out.Out; o++ {
-			for i := 0; i < taps; i++ {
-				*at(o, i, centre) += one.Weight[o*taps+i]
-			}
-			out.Bias[o] += one.Bias[o]
-		}
+	if d.One != nil {
+		addCentre(out, foldedCopy(d.One, &d.OneBN))
 	}
 	// The average branch: the pool is a KxK kernel of 1/K^2 on each
 	// channel (V), after the 1x1 conv and BN-and-pad when there are some
@@ -122,6 +109,20 @@ func FoldDBB(d *graph.DBB) *graph.Conv {
 		out.Bias[o] += second.Bias[o]
 	}
 	return out
+}
+
+// addCentre adds a 1x1 convolution of the same geometry into dst's
+// centre tap, and its bias into dst's (transform VI).
+func addCentre(dst, one *graph.Conv) {
+	k := dst.KH
+	taps := dst.In / dst.Groups
+	centre := (k/2)*k + k/2
+	for o := 0; o < dst.Out; o++ {
+		for i := 0; i < taps; i++ {
+			dst.Weight[(o*taps+i)*k*k+centre] += one.Weight[o*taps+i]
+		}
+		dst.Bias[o] += one.Bias[o]
+	}
 }
 
 // foldedCopy returns conv with bn folded in: W*t and (b-mean)*t+beta.

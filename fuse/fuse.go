@@ -18,6 +18,10 @@ type Report struct {
 	NodesAfter  int
 }
 
+// BatchNorms is how many BatchNorms fusion folded: those inside ACBlocks
+// (three each) and RepVGG and DBB blocks, and the standalone ones.
+func (r Report) BatchNorms() int { return r.FoldedBNs + 3*r.ACBlocks + r.RepBNs }
+
 // Fuse returns the inference form of g. g is not modified.
 func Fuse(g *graph.Graph) (*graph.Graph, Report) { return fuse(g, true) }
 

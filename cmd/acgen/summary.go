@@ -22,7 +22,7 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 		blocks += fmt.Sprintf(", %d RepVGG blocks", f.RepBlocks)
 	}
 	fmt.Fprintf(w, "acgen: fused %s and %d BatchNorms: %s -> %s parameters, %s MFLOP per sample\n",
-		blocks, f.FoldedBNs+3*f.ACBlocks+f.RepBNs, thousands(f.ParamsIn), thousands(f.ParamsOut), mflop(flops))
+		blocks, f.BatchNorms(), thousands(f.ParamsIn), thousands(f.ParamsOut), mflop(flops))
 	fmt.Fprintf(w, "acgen: fused vs unfused on %d random inputs: max relative difference %.2g\n", len(r.Golden), r.MaxFuseErr)
 	if cfg.Out == "" {
 		return // -dump without -out: nothing was written
