@@ -33,19 +33,7 @@ func verifyFiles(dir string, files []gen.File) error {
 				return err
 			}
 		}
-		for _, f := range files {
-			if f.Name == "go.mod" || f.Name == "go.sum" {
-				continue
-			}
-			p := filepath.Join(pkgDir, filepath.FromSlash(f.Name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-				return err
-			}
-		}
-		return nil
+		return scratch.WriteFiles(pkgDir, files)
 	})
 }
 

@@ -34,26 +34,27 @@ func New(dir, path string) (*Module, error) {
 }
 
 // WriteFiles writes a generated package's files into the module's
-// directory sub (go.mod and go.sum left out: the module has its own).
+// directory sub.
 func (m *Module) WriteFiles(sub string, files []gen.File) error {
+	return WriteFiles(filepath.Join(m.Dir, sub), files)
+}
+
+// WriteFiles writes a generated package's files into dir, leaving out
+// go.mod and go.sum (the scratch module has its own).
+func WriteFiles(dir string, files []gen.File) error {
 	for _, f := range files {
 		if f.Name == "go.mod" || f.Name == "go.sum" {
 			continue
 		}
-		if err := m.WriteFile(filepath.Join(sub, filepath.FromSlash(f.Name)), f.Data); err != nil {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// WriteFile writes one file, relative to the module's directory.
-func (m *Module) WriteFile(name string, data []byte) error {
-	p := filepath.Join(m.Dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, data, 0o644)
 }
 
 // ErrNoGo is returned when the go command is not on PATH.
