@@ -36,12 +36,6 @@ spec.loader.exec_module(mf)
 
 SHAPE = (3, 224, 224)
 
-def pytorch_test(pkg):
-    """templates/pytorchtest.go, acgen's comparison with PyTorch's outputs
-    (testdata/pytorch.bin), for package pkg."""
-    with open(os.path.join(ROOT, "templates", "pytorchtest.go")) as f:
-        src = f.read()
-    return f"package {pkg}\n" + src.split("package templates\n", 1)[1]
 
 
 def run(cmd, cwd, env=None):
@@ -91,7 +85,7 @@ def main():
         for t in (x, y):
             f.write(struct.pack(f"<{t.numel()}f", *t.flatten().tolist()))
     with open(os.path.join(pkg, "pytorch_test.go"), "w") as f:
-        f.write(pytorch_test("repvgg"))
+        f.write(mf.go_pytorch_test("repvgg"))
     env = dict(os.environ, GOWORK="off", GOFLAGS="-mod=mod")
     errs = []
     for isa in ("avx512", "avx2", "go"):
