@@ -2,11 +2,8 @@ package checkpoint
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -21,11 +18,7 @@ func TestHDF5MatchesH5py(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want map[string]map[string]struct {
-		DType string   `json:"dtype"`
-		Shape []int    `json:"shape"`
-		Bits  []string `json:"bits"`
-	}
+	var want map[string]map[string]wantTensor
 	if err := json.Unmarshal(raw, &want); err != nil {
 		t.Fatal(err)
 	}
@@ -44,26 +37,7 @@ func TestHDF5MatchesH5py(t *testing.T) {
 				t.Errorf("%s: key %s missing (have %v)", name, k, f.Keys())
 				continue
 			}
-			if got.DType != w.DType || !reflect.DeepEqual(got.Shape, w.Shape) && !(len(got.Shape) == 0 && len(w.Shape) == 0) {
-				t.Errorf("%s: %s: got %s %v, want %s %v", name, k, got.DType, got.Shape, w.DType, w.Shape)
-			}
-			if w.Bits == nil {
-				if got.Data != nil {
-					t.Errorf("%s: %s: non-float dataset has Data", name, k)
-				}
-				continue
-			}
-			if len(got.Data) != len(w.Bits) {
-				t.Errorf("%s: %s: %d values, want %d", name, k, len(got.Data), len(w.Bits))
-				continue
-			}
-			for i, hex := range w.Bits {
-				b, _ := strconv.ParseUint(hex, 16, 64)
-				if math.Float64bits(got.Data[i]) != b {
-					t.Errorf("%s: %s[%d] = %v, h5py says %v", name, k, i, got.Data[i], math.Float64frombits(b))
-					break
-				}
-			}
+			checkTensor(t, name+": "+k, got, w, false)
 		}
 	}
 	plain := load(t, "testdata/hdf5/plain.h5")

@@ -40,6 +40,41 @@ func load(t *testing.T, path string) *File {
 	return f
 }
 
+// wantTensor is a tensor as a fixture script wrote it down: dtype, shape,
+// and for floats the float64 bit patterns of its values.
+type wantTensor struct {
+	DType string   `json:"dtype"`
+	Shape []int    `json:"shape"`
+	Bits  []string `json:"bits"`
+}
+
+// checkTensor reports where got differs from w; with anyNaN a NaN may
+// have another payload than w's (torch's conversion does not keep them).
+func checkTensor(t *testing.T, where string, got *Tensor, w wantTensor, anyNaN bool) {
+	t.Helper()
+	if got.DType != w.DType || !reflect.DeepEqual(got.Shape, w.Shape) && !(len(got.Shape) == 0 && len(w.Shape) == 0) {
+		t.Errorf("%s: got %s %v, want %s %v", where, got.DType, got.Shape, w.DType, w.Shape)
+	}
+	if w.Bits == nil {
+		if got.Data != nil {
+			t.Errorf("%s: non-float tensor has Data", where)
+		}
+		return
+	}
+	if got.Data == nil || len(got.Data) != len(w.Bits) {
+		t.Errorf("%s: %d values, want %d", where, len(got.Data), len(w.Bits))
+		return
+	}
+	for i, hex := range w.Bits {
+		b, _ := strconv.ParseUint(hex, 16, 64)
+		wv, gv := math.Float64frombits(b), got.Data[i]
+		if math.Float64bits(gv) != b && !(anyNaN && math.IsNaN(gv) && math.IsNaN(wv)) {
+			t.Errorf("%s[%d] = %v (%016x), the fixture says %v (%s)", where, i, gv, math.Float64bits(gv), wv, hex)
+			return
+		}
+	}
+}
+
 // TestVarietyMatchesTorch compares every value with torch's own float64
 // conversion (variety.json, written by make.py): strided views, offsets,
 // stride-0 expands, scalars, empty tensors, and float16/bfloat16/float32
@@ -49,11 +84,7 @@ func TestVarietyMatchesTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want map[string]struct {
-		DType string   `json:"dtype"`
-		Shape []int    `json:"shape"`
-		Bits  []string `json:"bits"`
-	}
+	var want map[string]wantTensor
 	if err := json.Unmarshal(raw, &want); err != nil {
 		t.Fatal(err)
 	}
@@ -73,28 +104,7 @@ func TestVarietyMatchesTorch(t *testing.T) {
 				t.Errorf("%s: key %s missing", path, k)
 				continue
 			}
-			if got.DType != w.DType || !reflect.DeepEqual(got.Shape, w.Shape) && !(len(got.Shape) == 0 && len(w.Shape) == 0) {
-				t.Errorf("%s: %s: got %s %v, want %s %v", path, k, got.DType, got.Shape, w.DType, w.Shape)
-			}
-			if w.Bits == nil {
-				if got.Data != nil {
-					t.Errorf("%s: %s: non-float tensor has Data", path, k)
-				}
-				continue
-			}
-			if got.Data == nil || len(got.Data) != len(w.Bits) {
-				t.Errorf("%s: %s: %d values, want %d", path, k, len(got.Data), len(w.Bits))
-				continue
-			}
-			for i, hex := range w.Bits {
-				b, _ := strconv.ParseUint(hex, 16, 64)
-				wv := math.Float64frombits(b)
-				gv := got.Data[i]
-				same := math.Float64bits(gv) == b || math.IsNaN(gv) && math.IsNaN(wv)
-				if !same {
-					t.Errorf("%s: %s[%d] = %v (%016x), torch says %v (%s)", path, k, i, gv, math.Float64bits(gv), wv, hex)
-				}
-			}
+			checkTensor(t, path+": "+k, got, w, true)
 		}
 		if len(f.Tensors) != n {
 			t.Errorf("%s: %d tensors, want %d", path, len(f.Tensors), n)
