@@ -22,18 +22,7 @@ import (
 func TestReparamMatchesSwitchToDeploy(t *testing.T) {
 	for _, name := range []string{"repvgg_cifar", "repvgg_g2", "repvgg_se", "dbb_resnet18", "dbb_mobilenet"} {
 		f := fixtures.Get(name)
-		net, err := spec.Load(f.Spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ck, err := checkpoint.Load(f.Pth, checkpoint.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := graph.Build(net, ck, graph.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := buildGraph(t, f.Spec, f.Pth)
 		deploy, err := checkpoint.Load(filepath.Join(f.Dir, "deploy.safetensors"), checkpoint.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -79,14 +68,7 @@ func TestReparamMatchesSwitchToDeploy(t *testing.T) {
 		// torch2spec's spec of the deploy form (rbr_reparam and
 		// dbb_reparam as conv layers) on the deployed weights gives
 		// PyTorch's outputs of the training form.
-		dnet, err := spec.Load(filepath.Join(f.Dir, "net_deploy.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dg, err := graph.Build(dnet, deploy, graph.Options{})
-		if err != nil {
-			t.Fatalf("%s: the deploy form: %v", name, err)
-		}
+		dg := buildGraph(t, filepath.Join(f.Dir, "net_deploy.yaml"), filepath.Join(f.Dir, "deploy.safetensors"))
 		s, err := f.LoadSamples()
 		if err != nil {
 			t.Fatal(err)
@@ -101,6 +83,24 @@ func TestReparamMatchesSwitchToDeploy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// buildGraph is the training-form graph of a spec with a checkpoint.
+func buildGraph(t *testing.T, specPath, weights string) *graph.Graph {
+	t.Helper()
+	net, err := spec.Load(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := checkpoint.Load(weights, checkpoint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.Build(net, ck, graph.Options{})
+	if err != nil {
+		t.Fatalf("%s with %s: %v", specPath, weights, err)
+	}
+	return g
 }
 
 // relErr is max |a-b| over max |b|, or +Inf for different lengths.

@@ -5,11 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acgen/acgen/checkpoint"
 	"github.com/acgen/acgen/fixtures"
-	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/runtime/ref"
-	"github.com/acgen/acgen/spec"
 )
 
 // TestTorch2Spec checks the specs tools/torch2spec.py wrote by tracing the
@@ -25,18 +22,7 @@ func TestTorch2Spec(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			f := fixtures.Get(name)
-			net, err := spec.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ck, err := checkpoint.Load(f.Pth, checkpoint.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := graph.Build(net, ck, graph.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			g := buildGraph(t, path, f.Pth)
 			s, err := f.LoadSamples()
 			if err != nil {
 				t.Fatal(err)
