@@ -40,9 +40,6 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 			m.Inputs = append(m.Inputs, replaced[in])
 		}
 		switch n.Op {
-		case spec.Dropout: // the identity in inference
-			replaced[n] = m.Inputs[0]
-			continue
 		case spec.ACBlock:
 			m.Op = spec.Conv
 			m.Conv = FoldACBlock(n.AC)
@@ -111,13 +108,7 @@ func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph
 		return nil
 	}
 	src := bn.Inputs[0]
-	// A dropout between them is the identity: look through it, but only
-	// if each node on the way has this one reader (no other layer, nor
-	// the graph's output, sees the value before the BN).
-	for src.Op == spec.Dropout && readers[src] == 1 && len(src.Inputs) == 1 {
-		src = src.Inputs[0]
-	}
-	if readers[src] != 1 || src.Op == spec.Dropout {
+	if readers[src] != 1 {
 		return nil
 	}
 	prev := replaced[src]

@@ -167,10 +167,14 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 	case spec.Mul:
 		err = b.mul(n, in)
 	case spec.Dropout:
+		// The identity in inference: the layer is its input node, and
+		// no later stage sees a dropout.
 		if len(n.Inputs) == 0 {
-			err = diag.Tag(l.FieldErrorf("op", "a dropout as the first layer: it is the identity in inference, so leave it out"), ErrShape)
+			b.errs.Add(diag.Tag(l.FieldErrorf("op", "a dropout as the first layer: it is the identity in inference, so leave it out"), ErrShape))
+			return nil
 		}
-		n.Shape = in[0]
+		b.nodes[l] = n.Inputs[0]
+		return nil
 	case spec.MaxPool, spec.AvgPool:
 		err = b.pool(n, in[0])
 	case spec.GlobalAvgPool:

@@ -50,7 +50,8 @@ const (
 	SiLU        Op = "silu"
 	Tanh        Op = "tanh"
 	// Dropout is nn.Dropout (and Dropout2d, AlphaDropout...): the identity
-	// in inference; p is accepted and ignored.
+	// in inference, which graph.Build leaves out; p is accepted and
+	// ignored.
 	Dropout Op = "dropout"
 	// Mul multiplies a C,H,W input by a C,1,1 one channel by channel, in
 	// either order: the scaling of a squeeze-and-excitation block.

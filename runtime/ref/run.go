@@ -74,8 +74,6 @@ func eval(n *graph.Node, args []Tensor) (Tensor, error) {
 		return linear(x, n.Linear), nil
 	case spec.Mul:
 		return mul(x, args[1]), nil
-	case spec.Dropout:
-		return x, nil
 	case spec.MaxPool:
 		return maxPool(x, n.Pool), nil
 	case spec.AvgPool:
