@@ -190,9 +190,9 @@ func noAsmFile(pkg string, p *plan.Program, calls map[int]string) []byte {
 	sort.Ints(steps)
 	for _, i := range steps {
 		f.Line()
-		names, params := []string{calls[i]}, []string{"lo", "hi", "scratch"}
+		names, params := []string{calls[i]}, intParams(Signature)
 		if s := p.Steps[i]; s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
-			names, params = nil, []string{"blk", "lo", "hi", "scratch"}
+			names, params = nil, intParams(PhaseSignature)
 			for _, ph := range gen.WinogradPhases {
 				names = append(names, calls[i]+ph)
 			}
@@ -212,4 +212,12 @@ func noAsmFile(pkg string, p *plan.Program, calls map[int]string) []byte {
 		panic(err) // static code; a bug if it does not render
 	}
 	return buf.Bytes()
+}
+
+// intParams are the int parameters of a kernel signature,
+// "func(ws, w *float32, a, b int)": the stand-ins take the same.
+func intParams(sig string) []string {
+	_, list, _ := strings.Cut(sig, "*float32, ")
+	list, _, _ = strings.Cut(list, " int)")
+	return strings.Split(list, ", ")
 }

@@ -2,6 +2,7 @@ package asm
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
@@ -23,6 +24,12 @@ import (
 //     register tile (output channel blocks x tiles, V broadcast);
 //  3. output transform: M[xi][ocb][tile] back to m x m pixels, plus bias,
 //     residual and activation, stored.
+//
+// Each phase takes a range of the block's tile rows, r0 to r1-1: a
+// goroutine that runs a range of the step's rows through all three
+// phases in its own V and M (the layout of whole blocks, the range's
+// tiles where they would be) keeps its part of the image in its own
+// cache from layer to layer.
 type winogradKernel struct {
 	*convKernel
 	tr       transforms
@@ -34,6 +41,10 @@ type winogradKernel struct {
 	vXi, mXi           int // bytes between transform elements in V and M
 	// Stack slots.
 	bIn, bOut, bRes, xiCnt, ocbCnt, ocbOut, ocbRes operand.Mem
+	vm                                             operand.Mem // bytes past the step's V and M (see scratchPtr)
+	// The tile rows: r0 and r1-r0, and the bytes of V or M between the
+	// range's end in one channel block and its start in the next.
+	r0, nRows, rowSkip operand.Mem
 }
 
 func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
@@ -50,10 +61,11 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	k.vXi = k.icb * k.t * k.blk * f32
 	k.mXi = k.ocb * k.t * k.blk * f32
 
-	// Three functions, one a phase, each over one block of tile rows and
+	// Three functions, one a phase, each over tile rows of one block and
 	// a range of its channel blocks (input), transform elements
 	// (products) or output channel blocks (output), so that goroutines
-	// sharing the step split each phase, whatever the image size.
+	// sharing the step split it by rows or, for images too small for
+	// that, split each phase.
 	for i, ph := range []struct {
 		what string
 		body func()
@@ -71,17 +83,36 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	}
 }
 
-// PhaseSignature is the Winograd phase kernels' (see winograd).
-const PhaseSignature = "func(ws, w *float32, blk, lo, hi, scratch int)"
+// PhaseSignature is the Winograd phase kernels' (see winograd): scratch
+// is where this goroutine's transform temporary is, and vm where the V
+// and M the phase reads and writes are, in floats past the step's (0
+// when goroutines share a block's phases, scratch when each runs whole
+// blocks in its own space).
+const PhaseSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)"
 
 // phasePrologue starts a phase kernel: the block's input, output and
-// residual rows on the stack (bIn, bOut, bRes), the range's start in lo
-// and its count hi-lo in rows.
+// residual rows on the stack (bIn, bOut, bRes), the range's start in lo,
+// its count hi-lo in rows, vm in bytes, and the tile rows (r0, nRows,
+// rowSkip).
 func (k *winogradKernel) phasePrologue(doc string) {
 	ctx := k.ctx
 	k.begin(PhaseSignature, doc)
 	k.bIn, k.bOut, k.bRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.vm = ctx.AllocLocal(8)
+	ctx.Load(ctx.Param("vm"), icIn)
+	ctx.SHLQ(operand.U8(2), icIn) // floats to bytes
+	ctx.MOVQ(icIn, k.vm)
+	k.r0, k.nRows, k.rowSkip = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
+	ctx.Load(ctx.Param("r0"), rowCnt)
+	ctx.MOVQ(rowCnt, k.r0)
+	ctx.Load(ctx.Param("r1"), icIn)
+	ctx.SUBQ(rowCnt, icIn)
+	ctx.MOVQ(icIn, k.nRows)
+	ctx.MOVQ(imm(k.c.BlockRows), rowCnt)
+	ctx.SUBQ(icIn, rowCnt)
+	ctx.IMUL3Q(imm(k.c.TilesX*k.blk*f32), rowCnt, rowCnt)
+	ctx.MOVQ(rowCnt, k.rowSkip)
 	rows := k.c.BlockRows * k.m
 	ctx.Load(ctx.Param("blk"), rowCnt)
 	for _, r := range []struct {
@@ -97,16 +128,23 @@ func (k *winogradKernel) phasePrologue(doc string) {
 }
 
 // advance adds lo*bytes to r (lo from phasePrologue).
-func (k *winogradKernel) advance(r reg.GPPhysical, bytes int) {
-	k.ctx.MOVQ(k.lo, rowCnt)
+func (k *winogradKernel) advance(r reg.GPPhysical, bytes int) { k.advanceBy(k.lo, r, bytes) }
+
+// advanceRows adds r0*bytes to r: bytes a tile row.
+func (k *winogradKernel) advanceRows(r reg.GPPhysical, bytes int) { k.advanceBy(k.r0, r, bytes) }
+
+func (k *winogradKernel) advanceBy(count operand.Mem, r reg.GPPhysical, bytes int) {
+	k.ctx.MOVQ(count, rowCnt)
 	k.ctx.IMUL3Q(imm(bytes), rowCnt, rowCnt)
 	k.ctx.ADDQ(rowCnt, r)
 }
 
-// scratchPtr sets r to the step's scratch space at disp: V and M, which
-// every goroutine sharing the step fills and reads.
+// scratchPtr sets r to V or M (at disp in the step's scratch space),
+// moved on by vm: the goroutines sharing a block's phases fill and read
+// one V and M; those running whole blocks each have their own.
 func (k *winogradKernel) scratchPtr(disp int, r reg.GPPhysical) {
 	k.ctx.LEAQ(mem(wsBase, disp), r)
+	k.ctx.ADDQ(k.vm, r)
 }
 
 // tmpPtr sets r to the transform temporary of this caller: scratch bytes
@@ -116,11 +154,11 @@ func (k *winogradKernel) tmpPtr(r reg.GPPhysical) {
 	k.ctx.ADDQ(k.scratch, r)
 }
 
-// clearOverhang zeroes what the block's tiles wrote past the output into
+// clearOverhang zeroes what the range's tiles wrote past the output into
 // its halo, which every reader expects to be zero, in output channel
-// blocks lo to hi-1: the columns right of the output in the block's rows,
-// and, for the last block, the rows below. Other calls touch other
-// blocks or planes.
+// blocks lo to hi-1: the columns right of the output in the range's
+// rows, and, if it ends the last block, the rows below. Other calls
+// touch other rows or planes.
 func (k *winogradKernel) clearOverhang() {
 	ctx := k.ctx
 	c := k.c
@@ -130,20 +168,35 @@ func (k *winogradKernel) clearOverhang() {
 	}
 	blockRows := c.BlockRows * k.m
 	last := c.TilesY/c.BlockRows - 1
-	// k.tCnt: the block's rows inside the output.
-	ctx.MOVQ(imm(blockRows), icIn)
-	ctx.Load(ctx.Param("blk"), rowCnt)
-	ctx.CMPQ(rowCnt, imm(last))
+	// ends reports in the flags whether the range ends the image: block
+	// last, tile rows up to r1 = BlockRows.
+	ends := func(no string) {
+		ctx.Load(ctx.Param("blk"), rowCnt)
+		ctx.CMPQ(rowCnt, imm(last))
+		ctx.JNE(operand.LabelRef(no))
+		ctx.MOVQ(k.r0, rowCnt)
+		ctx.ADDQ(k.nRows, rowCnt)
+		ctx.CMPQ(rowCnt, imm(c.BlockRows))
+		ctx.JNE(operand.LabelRef(no))
+	}
+	// k.tCnt: the range's pixel rows inside the output.
+	ctx.MOVQ(k.nRows, icIn)
+	ctx.IMUL3Q(imm(k.m), icIn, icIn)
 	notLast := k.label("notlast")
-	ctx.JNE(operand.LabelRef(notLast))
+	ends(notLast)
 	ctx.SUBQ(imm(over), icIn)
 	ctx.Label(notLast)
 	ctx.MOVQ(icIn, k.tCnt)
 	zero := k.vec[0]
 	k.zero(zero)
-	clear := func(rows operand.Op, firstRow, firstCol, ncols int) {
+	// clear zeroes rows pixel rows of ncols pixels from firstCol, from
+	// the block's pixel row firstRow, plus the range's first if fromR0.
+	clear := func(rows operand.Op, fromR0 bool, firstRow, firstCol, ncols int) {
 		ctx.MOVQ(k.bOut, rowOut)
 		k.advance(rowOut, k.outPlane)
+		if fromR0 {
+			k.advanceRows(rowOut, k.m*k.outRow)
+		}
 		if firstRow != 0 {
 			ctx.ADDQ(imm(firstRow*k.outRow), rowOut)
 		}
@@ -165,16 +218,14 @@ func (k *winogradKernel) clearOverhang() {
 		ctx.JNZ(operand.LabelRef(plane))
 	}
 	if cols > 0 {
-		clear(k.tCnt, 0, c.OutW, cols)
+		clear(k.tCnt, true, 0, c.OutW, cols)
 	}
 	if over > 0 {
 		done := k.label("cleardone")
-		ctx.Load(ctx.Param("blk"), rowCnt)
-		ctx.CMPQ(rowCnt, imm(last))
-		ctx.JNE(operand.LabelRef(done))
+		ends(done)
 		ctx.MOVQ(imm(over), k.tCnt)
 		// The rows below the output, from the block's first row.
-		clear(k.tCnt, c.OutH-last*blockRows, 0, c.TilesX*k.m)
+		clear(k.tCnt, false, c.OutH-last*blockRows, 0, c.TilesX*k.m)
 		ctx.Label(done)
 	}
 }
@@ -186,13 +237,13 @@ func (k *winogradKernel) consts(vals []float32, regs vecs) {
 	}
 }
 
-// tileLoops runs body for every tile of the block, row by row: body gets
-// the tile's index t in the block. ptrs advance by step bytes per tile
-// and by rowStep more at the end of a row of tiles.
+// tileLoops runs body for every tile of the range's rows, row by row.
+// ptrs advance by step bytes per tile and by rowStep more at the end of
+// a row of tiles.
 func (k *winogradKernel) tileLoops(ptrs []reg.GPPhysical, steps, rowSteps []int, body func()) {
 	ctx := k.ctx
 	c := k.c
-	ctx.MOVQ(imm(c.BlockRows), rowCnt)
+	ctx.MOVQ(k.nRows, rowCnt)
 	row := k.label("trow")
 	ctx.Label(row)
 	ctx.MOVQ(imm(c.TilesX), pxCnt)
@@ -222,10 +273,12 @@ func (k *winogradKernel) inputPhase() {
 	a, m := k.a, k.m
 	x, t, kc := k.vec[0:a], k.vec[a:a+3], k.vec[13:16]
 	k.consts(k.tr.inConsts, kc)
-	ctx.MOVQ(k.bIn, rowIn) // channel block lo's window origin
+	ctx.MOVQ(k.bIn, rowIn) // channel block lo's window origin, row r0
 	k.advance(rowIn, k.inPlane)
+	k.advanceRows(rowIn, k.m*k.inRow)
 	k.scratchPtr(k.vOff, icW) // V of (icb, t)
 	k.advance(icW, k.t*k.blk*f32)
+	k.advanceRows(icW, k.c.TilesX*k.blk*f32)
 	k.tmpPtr(biasP) // transform temporary
 	ctx.MOVQ(k.rows, icCnt)
 	icLoop := k.label("vic")
@@ -256,6 +309,7 @@ func (k *winogradKernel) inputPhase() {
 			}
 		})
 	ctx.ADDQ(imm(k.inPlane), rowIn)
+	ctx.ADDQ(k.rowSkip, icW)
 	ctx.DECQ(icCnt)
 	ctx.JNZ(operand.LabelRef(icLoop))
 }
@@ -264,11 +318,33 @@ func (k *winogradKernel) inputPhase() {
 func (k *winogradKernel) productPhase() {
 	ctx := k.ctx
 	c := k.c
-	// Per transform element: rowIn = V[xi], rowOut = M[xi], rowRes = U[xi].
+	// Per transform element: rowIn = V[xi], rowOut = M[xi] (each at the
+	// range's first tile), rowRes = U[xi].
 	k.scratchPtr(k.vOff, rowIn)
 	k.advance(rowIn, k.vXi)
+	k.advanceRows(rowIn, c.TilesX*k.blk*f32)
 	k.scratchPtr(k.mOff, rowOut)
 	k.advance(rowOut, k.mXi)
+	k.advanceRows(rowOut, c.TilesX*k.blk*f32)
+	// The range's tiles make nFull register tiles of Pixels tiles and
+	// one of nRem: one case for each number of rows it may have.
+	nFull, nRem := ctx.AllocLocal(8), ctx.AllocLocal(8)
+	var rems []int
+	done := k.label("rowsknown")
+	for r := 1; r <= c.BlockRows; r++ {
+		tiles := r * c.TilesX
+		if rem := tiles % c.Pixels; rem > 0 && !slices.Contains(rems, rem) {
+			rems = append(rems, rem)
+		}
+		next := k.label("rows")
+		ctx.CMPQ(k.nRows, imm(r))
+		ctx.JNE(operand.LabelRef(next))
+		ctx.MOVQ(imm(tiles/c.Pixels), nFull)
+		ctx.MOVQ(imm(tiles%c.Pixels), nRem)
+		ctx.JMP(operand.LabelRef(done))
+		ctx.Label(next)
+	}
+	ctx.Label(done)
 	ctx.LEAQ(mem(wBase, c.Tiles[0].WeightOff*f32), rowRes)
 	k.advance(rowRes, c.XiStride*f32)
 	ctx.MOVQ(k.rows, icIn)
@@ -284,22 +360,30 @@ func (k *winogradKernel) productPhase() {
 		ctx.MOVQ(imm(g.count), k.tCnt)
 		tileLoop := k.label("ptile")
 		ctx.Label(tileLoop)
-		full, rem := k.t/c.Pixels, k.t%c.Pixels
 		ctx.MOVQ(rowIn, pxRes)  // V of the current tiles
 		ctx.MOVQ(pxOut, rowCnt) // M of the current tiles
-		if full > 0 {
-			ctx.MOVQ(imm(full), pxCnt)
-			loop := k.label("pcol")
-			ctx.Label(loop)
-			k.product(t, c.Pixels)
-			ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxRes)
-			ctx.ADDQ(imm(c.Pixels*k.blk*f32), rowCnt)
-			ctx.DECQ(pxCnt)
-			ctx.JNZ(operand.LabelRef(loop))
-		}
-		if rem > 0 {
+		ctx.MOVQ(nFull, pxCnt)
+		noFull := k.label("nofull")
+		ctx.TESTQ(pxCnt, pxCnt)
+		ctx.JZ(operand.LabelRef(noFull))
+		loop := k.label("pcol")
+		ctx.Label(loop)
+		k.product(t, c.Pixels)
+		ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxRes)
+		ctx.ADDQ(imm(c.Pixels*k.blk*f32), rowCnt)
+		ctx.DECQ(pxCnt)
+		ctx.JNZ(operand.LabelRef(loop))
+		ctx.Label(noFull)
+		remDone := k.label("remdone")
+		for _, rem := range rems {
+			next := k.label("rem")
+			ctx.CMPQ(nRem, imm(rem))
+			ctx.JNE(operand.LabelRef(next))
 			k.product(t, rem)
+			ctx.JMP(operand.LabelRef(remDone))
+			ctx.Label(next)
 		}
+		ctx.Label(remDone)
 		tileU := c.In * t.Blocks * k.blk * f32
 		ctx.ADDQ(imm(tileU), pxIn)
 		ctx.ADDQ(imm(t.Blocks*k.t*k.blk*f32), pxOut)
@@ -387,15 +471,18 @@ func (k *winogradKernel) outputPhase() {
 	}
 	k.scratchPtr(k.mOff, rowIn) // M of (ocb, t)
 	k.advance(rowIn, k.t*k.blk*f32)
+	k.advanceRows(rowIn, k.c.TilesX*k.blk*f32)
 	ctx.LEAQ(mem(wBase, k.c.BiasOff*f32), icW) // bias of ocb
 	k.advance(icW, k.blk*f32)
 	ctx.MOVQ(icW, k.tW)
 	k.tmpPtr(biasP) // transform temporary
 	ctx.MOVQ(k.bOut, icIn)
 	k.advance(icIn, k.outPlane)
+	k.advanceRows(icIn, m*k.outRow)
 	ctx.MOVQ(icIn, k.ocbOut)
 	ctx.MOVQ(k.bRes, icIn)
 	k.advance(icIn, k.resPlane)
+	k.advanceRows(icIn, m*k.resRow)
 	ctx.MOVQ(icIn, k.ocbRes)
 	ctx.MOVQ(k.rows, icIn)
 	ctx.MOVQ(icIn, k.ocbCnt)
@@ -442,6 +529,7 @@ func (k *winogradKernel) outputPhase() {
 			}
 		}
 	})
+	ctx.ADDQ(k.rowSkip, rowIn)
 	ctx.ADDQ(imm(k.blk*f32), k.tW)
 	ctx.ADDQ(imm(k.outPlane), k.ocbOut)
 	ctx.ADDQ(imm(k.resPlane), k.ocbRes)

@@ -129,28 +129,51 @@ func whole(s *plan.Step) span { return span{jen.Lit(0), jen.Lit(s.Units()), jen.
 var partSpan = span{jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")}
 
 // asmCall calls step s's assembly kernel name on part sp; a Winograd
-// step's three phase kernels run block by block.
+// step's three phase kernels run block by block (sp's units are blocks).
 func asmCall(name string, s *plan.Step, sp span) *jen.Statement {
 	if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
-		c := s.Conv
-		counts := []int{c.InBlocks(), (c.WinogradM + 2) * (c.WinogradM + 2), c.OutBlocks()}
-		return jen.For(jen.Id("b").Op(":=").Add(sp.lo), jen.Id("b").Op("<").Add(sp.hi), jen.Id("b").Op("++")).BlockFunc(func(g *jen.Group) {
-			for i, ph := range WinogradPhases {
-				g.Add(phaseCall(name+ph, s, jen.Id("b"), jen.Lit(0), jen.Lit(counts[i]), sp.scratch))
-			}
-		})
+		return jen.For(jen.Id("b").Op(":=").Add(sp.lo), jen.Id("b").Op("<").Add(sp.hi), jen.Id("b").Op("++")).Block(
+			winogradRange(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(s.Conv.BlockRows), sp.scratch))
 	}
 	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), sp.lo, sp.hi, sp.scratch)
+}
+
+// winogradRange runs tile rows r0 to r1-1 of block blk of Winograd step
+// s through its three phase kernels, with V and M in the scratch space
+// scratch floats past the step's.
+func winogradRange(name string, s *plan.Step, blk, r0, r1, scratch jen.Code) *jen.Statement {
+	c := s.Conv
+	counts := []int{c.InBlocks(), (c.WinogradM + 2) * (c.WinogradM + 2), c.OutBlocks()}
+	code := jen.Null()
+	for i, ph := range WinogradPhases {
+		if i > 0 {
+			code.Line()
+		}
+		code.Add(phaseCall(name+ph, s, blk, jen.Lit(0), jen.Lit(counts[i]), r0, r1, scratch, scratch))
+	}
+	return code
+}
+
+// winogradRows runs the tile rows lo to hi-1 of Winograd step s, block
+// by block, in the part's own scratch space.
+func winogradRows(name string, s *plan.Step) *jen.Statement {
+	br := jen.Lit(s.Conv.BlockRows)
+	return jen.For(jen.Id("b").Op(":=").Id("lo").Op("/").Add(br), jen.Id("b").Op("*").Add(br).Op("<").Id("hi"), jen.Id("b").Op("++")).Block(
+		jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Max(jen.Id("lo").Op("-").Id("b").Op("*").Add(br), jen.Lit(0)).Op(",").Min(jen.Id("hi").Op("-").Id("b").Op("*").Add(br), br),
+		winogradRange(name, s, jen.Id("b"), jen.Id("r0"), jen.Id("r1"), jen.Id("scratch")),
+	)
 }
 
 // WinogradPhases are the suffixes of a Winograd step's three assembly
 // kernels, in the order they run (see package asm).
 var WinogradPhases = []string{"In", "Gemm", "Out"}
 
-// phaseCall calls one Winograd phase kernel for block blk, units lo to
-// hi-1, with its transform temporary scratch floats past the step's.
-func phaseCall(name string, s *plan.Step, blk, lo, hi, scratch jen.Code) *jen.Statement {
-	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), blk, lo, hi, scratch)
+// phaseCall calls one Winograd phase kernel for tile rows r0 to r1-1 of
+// block blk, units lo to hi-1, with its transform temporary scratch
+// floats past the step's and V and M vm floats past (see
+// asm.PhaseSignature).
+func phaseCall(name string, s *plan.Step, blk, lo, hi, r0, r1, scratch, vm jen.Code) *jen.Statement {
+	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), blk, lo, hi, r0, r1, scratch, vm)
 }
 
 // PhasesVar is the phase table of program p's level with or without its
@@ -167,7 +190,7 @@ func (g *generator) phaseTable(f *jen.File, p *plan.Program, asm bool) {
 	f.Comment(fmt.Sprintf("%s is how calls sharing a step between goroutines split the work.", PhasesVar(p, asm)))
 	f.Var().Id(PhasesVar(p, asm)).Op("=").Index().Id("phase").ValuesFunc(func(vals *jen.Group) {
 		for _, ph := range p.Phases(asm) {
-			vals.Values(jen.Lit(ph.Step), jen.Lit(int(ph.Kind)), jen.Lit(ph.Block), jen.Lit(ph.Units), jen.Lit(ph.MaxParts))
+			vals.Values(jen.Lit(ph.Step), jen.Lit(int(ph.Kind)), jen.Lit(ph.Block), jen.Lit(ph.Units), jen.Lit(ph.MaxParts), jen.Lit(ph.MinThreads), jen.Lit(ph.MaxThreads))
 		}
 	})
 	f.Line()
@@ -196,10 +219,13 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 				}
 				code := g.stepCode(p, i, s, sp)
 				if name, ok := calls[i]; ok && s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
-					// The assembly runs one of the three phases of one block.
+					// The assembly runs a range of tile rows, or one of the
+					// three phases of one block with V and M shared.
 					code = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
+						k.Case(jen.Lit(int(plan.WinogradRows))).Add(winogradRows(name, s))
 						for j, suffix := range WinogradPhases {
-							k.Case(jen.Lit(j + 1)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")))
+							k.Case(jen.Lit(int(plan.WinogradIn)+j)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
+								jen.Lit(0), jen.Lit(s.Conv.BlockRows), jen.Id("scratch"), jen.Lit(0)))
 						}
 					})
 					if portable {
@@ -248,7 +274,7 @@ func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step, sp span) jen.
 	act := actLit(s.Act)
 	switch s.Kind {
 	case plan.Pack:
-		return jen.Id("packInput").Call(ws, lay(s.Out), jen.Id("src"))
+		return jen.Id("packInput").Call(ws, lay(s.Out), jen.Id("src"), sp.lo, sp.hi)
 	case plan.Unpack:
 		return jen.Id("unpackOutput").Call(jen.Id("dst"), ws, lay(s.In[0]))
 	case plan.Conv:

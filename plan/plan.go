@@ -100,7 +100,7 @@ func build(g *graph.Graph, t *target.Target, b *blob, opt Options) (*Program, er
 		p.index[n] = i
 	}
 	p.lower()
-	p.streamsWeights = p.directWeightBytes() > 16<<20
+	p.prog.StreamsWeights = p.directWeightBytes() > 16<<20
 	p.chooseKernels()
 	p.setHalos()
 	p.allocate()
@@ -119,11 +119,6 @@ type planner struct {
 	index   map[*graph.Node]int
 	done    map[*graph.Node]bool // nodes computed by an earlier step
 	input   *Value
-
-	// streamsWeights: the network's weights exceed what the last-level
-	// cache keeps between inferences, so every inference reads them from
-	// memory.
-	streamsWeights bool
 }
 
 func (p *planner) newValue(name string, s graph.Shape) *Value {

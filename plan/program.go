@@ -29,6 +29,11 @@ type Program struct {
 	// the package; every section starts 64-byte aligned.
 	Weights []float32
 
+	// StreamsWeights: the network's weights exceed what the last-level
+	// cache keeps between inferences, so every inference reads them from
+	// memory.
+	StreamsWeights bool
+
 	// WinogradLen is the floats of transformed Winograd weights: the
 	// package computes them from Weights when it loads (see
 	// ConvStep.KernelsOff), so that they cost no space in the binary,
@@ -215,10 +220,22 @@ func (c *ConvStep) InBlocks() int  { return (c.In + c.Block - 1) / c.Block }
 func (c *ConvStep) OutBlocks() int { return (c.Out + c.Block - 1) / c.Block }
 
 // Cycles is the cost model's estimate of the step on target t: the
-// convolution's own, else its FLOPs at the target's arithmetic rate.
+// convolution's own, packing's stores, max pooling's loads, else its
+// FLOPs at the target's arithmetic rate.
 func (s *Step) Cycles(t *target.Target) float64 {
 	if s.Kind == Conv && s.Conv.Cycles > 0 {
 		return s.Conv.Cycles
+	}
+	if s.Kind == Pack {
+		// Bound by writing the layout out.
+		return float64(s.Out.Layout.Len()*4) / t.Cost.MemoryBytesPerCycle
+	}
+	if s.Kind == MaxPool {
+		// Comparisons, which FLOPs do not count: a vector load and max
+		// per window tap of every output vector.
+		out := s.Out.Layout
+		taps := s.Pool.K * s.Pool.K
+		return float64(out.CB()*out.H*out.W*taps) / (t.Cost.LoadsPerCycle * t.Cost.Efficiency)
 	}
 	return float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
 }
@@ -231,14 +248,16 @@ func maxParts(t *target.Target, units int, cycles float64) int {
 }
 
 // Units is how many independent parts a step's kernel can be run in: its
-// output rows, Winograd's blocks of tile rows, or 1 for the steps that
-// run whole.
+// output rows (the input's, packing it), Winograd's blocks of tile rows,
+// or 1 for the steps that run whole.
 func (s *Step) Units() int {
 	switch {
 	case s.Kind == Conv && s.Conv.Algo == Winograd:
 		return s.Conv.TilesY / s.Conv.BlockRows
 	case s.Kind == Conv, s.Kind == MaxPool && s.Conv != nil:
 		return s.Conv.OutH
+	case s.Kind == Pack:
+		return s.Out.Layout.H
 	}
 	return 1
 }
@@ -247,3 +266,12 @@ func (s *Step) Units() int {
 // many as have each at least SyncCycles of work by the cost model's
 // estimate (its units at most).
 func (s *Step) MaxParts(t *target.Target) int { return maxParts(t, s.Units(), s.Cycles(t)) }
+
+// weightBandwidth is the bytes of weights a cycle a core reads: from
+// memory if the program streams them, else from the last-level cache.
+func (p *Program) weightBandwidth() float64 {
+	if p.StreamsWeights {
+		return p.Target.Cost.MemoryBytesPerCycle
+	}
+	return p.Target.Cost.CacheBytesPerCycle
+}

@@ -117,10 +117,7 @@ func (p *planner) convCycles(c *ConvStep, m int) float64 {
 	cost := p.target.Cost
 	ic, oc := float64(c.In), float64(c.Out)
 	icb, ocb := float64(c.InBlocks()), float64(c.OutBlocks()) // a block is a vector
-	bw := cost.CacheBytesPerCycle
-	if p.streamsWeights {
-		bw = cost.MemoryBytesPerCycle
-	}
+	bw := p.prog.weightBandwidth()
 	fmaPerCycle := cost.FMAsPerCycle * cost.Efficiency
 	if m == 0 {
 		fmas := float64(c.OutH*c.OutW) * ic * ocb * float64(c.KH*c.KW)

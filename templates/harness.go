@@ -73,11 +73,11 @@ func shifted(w []float32, shift int) []float32 {
 	return append(buf[:1024+shift], w...)[1024+shift:]
 }
 
-// runParts runs level l phase by phase, each in three parts (units
-// split unevenly, each part with its own scratch space), on
-// a guarded workspace: what calls sharing steps between goroutines do,
-// in one goroutine.
-func runParts(t *testing.T, l *level, src []float32) []float32 {
+// runParts runs level l phase by phase, the phases of a call over
+// threads goroutines, each in three parts (units split unevenly, each
+// part with its own scratch space), on a guarded workspace: what calls
+// sharing steps between goroutines do, in one goroutine.
+func runParts(t *testing.T, l *level, src []float32, threads int) []float32 {
 	const parts = 3
 	n := l.prog.workspaceLen + (parts-1)*l.prog.scratchLen
 	buf := make([]float32, 2*guard+n)
@@ -92,6 +92,9 @@ func runParts(t *testing.T, l *level, src []float32) []float32 {
 	dst := make([]float32, OutputLen)
 	for i := range l.phases {
 		ph := &l.phases[i]
+		if !ph.runs(threads) {
+			continue
+		}
 		k := min(parts, ph.units)
 		for p := k - 1; p >= 0; p-- { // backwards: no part may rely on an earlier one
 			l.part(ws, w, u, dst, src, ph, ph.units*p/k, ph.units*(p+1)/k, p*l.prog.scratchLen)
@@ -111,7 +114,7 @@ func TestKernelsDifferential(t *testing.T) {
 	inputs, outputs := goldenSamples(t)
 	for i, in := range inputs {
 		goOut, goWS := runGuarded(t, portable, in, 0)
-		for j, v := range runParts(t, portable, in) {
+		for j, v := range runParts(t, portable, in, 2) {
 			if math.Float32bits(v) != math.Float32bits(goOut[j]) {
 				t.Fatalf("sample %d: Go kernels in parts: output %d is %v, whole steps give %v", i, j, v, goOut[j])
 			}
@@ -132,9 +135,13 @@ func TestKernelsDifferential(t *testing.T) {
 			if e := maxRelErr(out, goOut); !(e <= 1e-5) {
 				t.Errorf("sample %d: %s vs Go kernels: %.3g", i, l.name, e)
 			}
-			for j, v := range runParts(t, l, in) {
-				if math.Float32bits(v) != math.Float32bits(out[j]) {
-					t.Fatalf("sample %d: %s in parts: output %d is %v, whole steps give %v", i, l.name, j, v, out[j])
+			// Few goroutines run Winograd steps by whole blocks, many
+			// share each block's phases: both schedules.
+			for _, threads := range []int{2, 1 << 20} {
+				for j, v := range runParts(t, l, in, threads) {
+					if math.Float32bits(v) != math.Float32bits(out[j]) {
+						t.Fatalf("sample %d: %s in parts for %d goroutines: output %d is %v, whole steps give %v", i, l.name, threads, j, v, out[j])
+					}
 				}
 			}
 			if l.prog != portable.prog {

@@ -8,16 +8,25 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // phase is one piece of a level's work that goroutines sharing a call
 // split among themselves, with a barrier after it (see plan.Phase): step
 // step, or one phase (kind) of block blk of a Winograd step, split into
 // up to maxParts ranges of its units, as many as the plan's cost estimate
-// says are worth their synchronisation.
+// says are worth their synchronisation. It is part of calls over
+// minThreads to maxThreads goroutines (maxThreads 0: any number): a
+// Winograd step has a schedule for few goroutines and one for many.
 type phase struct {
-	step, kind, blk int
-	units, maxParts int
+	step, kind, blk        int
+	units, maxParts        int
+	minThreads, maxThreads int
+}
+
+// runs reports whether ph is part of a call over n goroutines.
+func (ph *phase) runs(n int) bool {
+	return ph.minThreads <= n && (ph.maxThreads == 0 || n <= ph.maxThreads)
 }
 
 // threads is how many goroutines one Infer call may use (SetThreads).
@@ -113,37 +122,44 @@ func runParallel(l *level, dst, src []float32, want int) {
 	r.n = 1 + len(r.helpers)
 	r.bar.n = int32(r.n)
 	for i, h := range r.helpers {
-		h.tasks <- task{r: r, index: i + 1}
+		h.give(r, i+1)
 	}
 	r.work(0)
+	// The helpers are idle again once the caller is done: after the
+	// last shared phase's barrier they only skip the phases the caller
+	// runs alone. Handing them back here, not when each gets there,
+	// means the next call always finds them.
+	releaseHelpers(r.helpers)
 	l.prog.putRunner(r)
 }
 
-// work runs goroutine index's share of every phase, waiting for the
-// others after each one that was shared or precedes one that is (the
-// next phase reads what they wrote).
+// work runs goroutine index's share of every phase of a call over n
+// goroutines, waiting for the others after each one that was shared or
+// precedes one that is (the next phase reads what they wrote).
 func (r *runner) work(index int) {
 	l, n := r.l, r.n
 	scratch := index * l.prog.scratchLen
-	parts := func(i int) int {
-		if i >= len(l.phases) {
-			return 1
-		}
-		return min(n, l.phases[i].maxParts)
-	}
+	prev := 0 // parts of the previous phase; 0 before the first
 	for i := range l.phases {
 		ph := &l.phases[i]
-		k := parts(i)
+		if !ph.runs(n) {
+			continue
+		}
+		k := min(n, ph.maxParts)
+		// Two phases each run by the caller alone need no barrier
+		// between them: every goroutine computes the same parts, so all
+		// skip them alike.
+		if prev > 1 || prev == 1 && k > 1 {
+			r.bar.wait()
+		}
 		if index < k {
 			lo, hi := ph.units*index/k, ph.units*(index+1)/k
 			l.part(r.ws, r.w, r.u, r.dst, r.src, ph, lo, hi, scratch)
 		}
-		// A phase run by the caller alone, followed by another, needs no
-		// barrier between them: every goroutine computes the same parts,
-		// so all skip it alike.
-		if k > 1 || parts(i+1) > 1 {
-			r.bar.wait()
-		}
+		prev = k
+	}
+	if prev > 1 {
+		r.bar.wait()
 	}
 }
 
@@ -157,8 +173,10 @@ type barrier struct {
 }
 
 func (b *barrier) wait() {
-	g := b.gen.Load()
-	if b.count.Add(1) == b.n {
+	// n before arriving: once the last has arrived, the runner may serve
+	// the next call, which sets n anew.
+	n, g := b.n, b.gen.Load()
+	if b.count.Add(1) == n {
 		b.count.Store(0)
 		b.gen.Add(1)
 		return
@@ -173,13 +191,27 @@ func (b *barrier) wait() {
 	}
 }
 
-// helper is a goroutine that runs shares of other calls' steps.
-type helper struct{ tasks chan task }
-
-type task struct {
-	r     *runner
+// helper is a goroutine that runs shares of other calls' steps: the
+// call that acquired it sets index and then next; the helper spins a
+// while for it before it parks (state helperParked) on wake.
+type helper struct {
 	index int
+	next  atomic.Pointer[runner]
+	state atomic.Int32
+	wake  chan struct{} // one token: a give that found the helper parked
 }
+
+const (
+	helperSpinning = iota
+	helperParked
+)
+
+// helperSpin is how long a helper polls for its next call before it
+// parks: waking a parked goroutine takes tens of microseconds on a
+// virtual machine, a tenth of a small network's whole call, and calls
+// made one after another (a service answering one request at a time)
+// come sooner than this. A spinning helper holds a P meanwhile.
+const helperSpin = 100 * time.Microsecond
 
 var helpers struct {
 	sync.Mutex
@@ -199,7 +231,7 @@ func acquireHelpers(hs []*helper, k int) []*helper {
 		helpers.idle = helpers.idle[:n-1]
 	}
 	for len(hs) < k && helpers.total < runtime.GOMAXPROCS(0)-1 {
-		h := &helper{tasks: make(chan task)}
+		h := &helper{wake: make(chan struct{}, 1)}
 		helpers.total++
 		go h.loop()
 		hs = append(hs, h)
@@ -207,11 +239,45 @@ func acquireHelpers(hs []*helper, k int) []*helper {
 	return hs
 }
 
+// releaseHelpers makes hs idle.
+func releaseHelpers(hs []*helper) {
+	helpers.Lock()
+	helpers.idle = append(helpers.idle, hs...)
+	helpers.Unlock()
+}
+
+// give hands h, acquired by the caller, goroutine index's share of r.
+func (h *helper) give(r *runner, index int) {
+	h.index = index
+	h.next.Store(r)
+	if h.state.CompareAndSwap(helperParked, helperSpinning) {
+		select {
+		case h.wake <- struct{}{}:
+		default: // a token left over already wakes it
+		}
+	}
+}
+
 func (h *helper) loop() {
-	for t := range h.tasks {
-		t.r.work(t.index)
-		helpers.Lock()
-		helpers.idle = append(helpers.idle, h)
-		helpers.Unlock()
+	for {
+		deadline := time.Now().Add(helperSpin)
+		for spins := 0; ; spins++ {
+			if r := h.next.Swap(nil); r != nil {
+				r.work(h.index)
+				deadline = time.Now().Add(helperSpin)
+				continue
+			}
+			if spins%64 == 0 && time.Now().After(deadline) {
+				break
+			}
+		}
+		// Park, unless a call came between the last poll and saying so;
+		// a give that sees the helper parked sends the token. A token
+		// left over from such a race wakes it for nothing, harmlessly.
+		h.state.Store(helperParked)
+		if r := h.next.Load(); r == nil {
+			<-h.wake
+		}
+		h.state.Store(helperSpinning)
 	}
 }

@@ -54,7 +54,7 @@ func TestFixtures(t *testing.T) {
 	for _, args := range [][]string{
 		{"vet", "./..."},
 		{"test", "-count=1", "./..."},
-		{"test", "-count=1", "-race", "-run", "Concurrent|Golden|PyTorch", "./..."},
+		{"test", "-count=1", "-race", "-run", "Concurrent|Threads|Golden|PyTorch", "./..."},
 		{"test", "-count=1", "-tags", "purego", "./..."},
 	} {
 		goCmd(t, mod, args...)

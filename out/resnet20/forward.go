@@ -7,7 +7,7 @@ package resnet20
 // weights; asm selects the program's assembly kernels.
 func forward(ws, w, u, dst, src []float32, asm bool) {
 	// input: pack -> 3x32x32+1
-	packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
+	packInput(ws, layout{0, 3, 32, 32, 1, 8}, src, 0, 32)
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
 		step1AVX2(&ws[0], &w[0], 0, 32, 0)
@@ -17,9 +17,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
 		for b := 0; b < 4; b++ {
-			step2AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-			step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+			step2AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+			step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 		}
 	} else {
 		step2(ws, u, 0, 4, 0)
@@ -27,9 +27,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
 		for b := 0; b < 4; b++ {
-			step3AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-			step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+			step3AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+			step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 		}
 	} else {
 		step3(ws, u, 0, 4, 0)
@@ -37,9 +37,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
 		for b := 0; b < 4; b++ {
-			step4AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-			step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+			step4AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+			step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 		}
 	} else {
 		step4(ws, u, 0, 4, 0)
@@ -47,9 +47,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
 		for b := 0; b < 4; b++ {
-			step5AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-			step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+			step5AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+			step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 		}
 	} else {
 		step5(ws, u, 0, 4, 0)
@@ -57,9 +57,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
 		for b := 0; b < 4; b++ {
-			step6AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-			step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+			step6AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+			step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 		}
 	} else {
 		step6(ws, u, 0, 4, 0)
@@ -67,9 +67,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
 		for b := 0; b < 4; b++ {
-			step7AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-			step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step7AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+			step7AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+			step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step7AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 		}
 	} else {
 		step7(ws, u, 0, 4, 0)
@@ -83,9 +83,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
 	if asm {
 		for b := 0; b < 1; b++ {
-			step9AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-			step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+			step9AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+			step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	} else {
 		step9(ws, u, 0, 1, 0)
@@ -99,9 +99,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step11AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-			step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+			step11AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+			step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	} else {
 		step11(ws, u, 0, 1, 0)
@@ -109,9 +109,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step12AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-			step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+			step12AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+			step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	} else {
 		step12(ws, u, 0, 1, 0)
@@ -119,9 +119,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step13AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-			step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+			step13AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+			step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	} else {
 		step13(ws, u, 0, 1, 0)
@@ -129,9 +129,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step14AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-			step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+			step14AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+			step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	} else {
 		step14(ws, u, 0, 1, 0)
@@ -145,9 +145,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	if asm {
 		for b := 0; b < 1; b++ {
-			step16AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-			step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+			step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step16(ws, u, 0, 1, 0)
@@ -161,9 +161,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step18AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-			step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+			step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step18(ws, u, 0, 1, 0)
@@ -171,9 +171,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step19AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-			step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+			step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step19(ws, u, 0, 1, 0)
@@ -181,9 +181,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step20AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-			step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+			step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step20(ws, u, 0, 1, 0)
@@ -191,9 +191,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	if asm {
 		for b := 0; b < 1; b++ {
-			step21AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-			step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-			step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+			step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+			step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step21(ws, u, 0, 1, 0)
@@ -218,7 +218,7 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scratch int) {
 	switch ph.step {
 	case 0:
-		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
+		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src, lo, hi)
 	case 1:
 		if asm {
 			step1AVX2(&ws[0], &w[0], lo, hi, scratch)
@@ -228,12 +228,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 2:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step2AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step2AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step2AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step2AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step2AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step2AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step2AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step2(ws, u, lo, hi, scratch)
@@ -241,12 +248,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 3:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step3AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step3(ws, u, lo, hi, scratch)
@@ -254,12 +268,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 4:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step4AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step4AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step4AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step4AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step4AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step4AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step4AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step4(ws, u, lo, hi, scratch)
@@ -267,12 +288,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 5:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step5AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step5AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step5AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step5AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step5AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step5AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step5AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step5(ws, u, lo, hi, scratch)
@@ -280,12 +308,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 6:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step6AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step6AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step6AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step6AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step6AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step6AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step6AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step6(ws, u, lo, hi, scratch)
@@ -293,12 +328,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 7:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step7AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step7AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step7AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step7AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step7AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step7AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step7AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step7AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step7(ws, u, lo, hi, scratch)
@@ -312,12 +354,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 9:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 4; b*4 < hi; b++ {
+					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
+					step9AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step9AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step9AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step9AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 2:
-				step9AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step9AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 3:
-				step9AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step9AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			}
 		} else {
 			step9(ws, u, 0, 1, 0)
@@ -331,12 +380,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 11:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 4; b*4 < hi; b++ {
+					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
+					step11AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step11AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step11AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step11AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 2:
-				step11AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step11AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 3:
-				step11AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step11AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			}
 		} else {
 			step11(ws, u, 0, 1, 0)
@@ -344,12 +400,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 12:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 4; b*4 < hi; b++ {
+					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
+					step12AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step12AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step12AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step12AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 2:
-				step12AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step12AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 3:
-				step12AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step12AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			}
 		} else {
 			step12(ws, u, 0, 1, 0)
@@ -357,12 +420,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 13:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 4; b*4 < hi; b++ {
+					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
+					step13AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step13AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step13AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step13AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 2:
-				step13AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step13AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 3:
-				step13AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step13AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			}
 		} else {
 			step13(ws, u, 0, 1, 0)
@@ -370,12 +440,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 14:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 4; b*4 < hi; b++ {
+					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
+					step14AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step14AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step14AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step14AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 2:
-				step14AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step14AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			case 3:
-				step14AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step14AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 			}
 		} else {
 			step14(ws, u, 0, 1, 0)
@@ -389,12 +466,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 16:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+					step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step16AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step16AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step16AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step16AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step16AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step16AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step16AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step16(ws, u, 0, 1, 0)
@@ -408,12 +492,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 18:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+					step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step18AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step18AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step18AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step18AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step18AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step18AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step18AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step18(ws, u, 0, 1, 0)
@@ -421,12 +512,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 19:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+					step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step19AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step19AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step19AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step19AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step19AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step19AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step19AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step19(ws, u, 0, 1, 0)
@@ -434,12 +532,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 20:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+					step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step20AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step20AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step20AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step20AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step20AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step20AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step20AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step20(ws, u, 0, 1, 0)
@@ -447,12 +552,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 21:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 2; b*2 < hi; b++ {
+					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
+					step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+					step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step21AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step21AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step21AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step21AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step21AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 3:
-				step21AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step21AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step21(ws, u, 0, 1, 0)
@@ -475,10 +587,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 }
 
 // phasesGo is how calls sharing a step between goroutines split the work.
-var phasesGo = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 32, 10}, {2, 0, 0, 4, 4}, {3, 0, 0, 4, 4}, {4, 0, 0, 4, 4}, {5, 0, 0, 4, 4}, {6, 0, 0, 4, 4}, {7, 0, 0, 4, 4}, {8, 0, 0, 16, 16}, {9, 0, 0, 1, 1}, {10, 0, 0, 16, 3}, {11, 0, 0, 1, 1}, {12, 0, 0, 1, 1}, {13, 0, 0, 1, 1}, {14, 0, 0, 1, 1}, {15, 0, 0, 8, 8}, {16, 0, 0, 1, 1}, {17, 0, 0, 8, 3}, {18, 0, 0, 1, 1}, {19, 0, 0, 1, 1}, {20, 0, 0, 1, 1}, {21, 0, 0, 1, 1}, {22, 0, 0, 1, 1}, {23, 0, 0, 1, 1}, {24, 0, 0, 1, 1}}
+var phasesGo = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 4, 4, 1, 0}, {4, 0, 0, 4, 4, 1, 0}, {5, 0, 0, 4, 4, 1, 0}, {6, 0, 0, 4, 4, 1, 0}, {7, 0, 0, 4, 4, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 1, 1, 1, 0}, {10, 0, 0, 16, 9, 1, 0}, {11, 0, 0, 1, 1, 1, 0}, {12, 0, 0, 1, 1, 1, 0}, {13, 0, 0, 1, 1, 1, 0}, {14, 0, 0, 1, 1, 1, 0}, {15, 0, 0, 8, 8, 1, 0}, {16, 0, 0, 1, 1, 1, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 0, 0, 1, 1, 1, 0}, {19, 0, 0, 1, 1, 1, 0}, {20, 0, 0, 1, 1, 1, 0}, {21, 0, 0, 1, 1, 1, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 32, 10}, {2, 1, 0, 2, 1}, {2, 2, 0, 36, 3}, {2, 3, 0, 2, 1}, {2, 1, 1, 2, 1}, {2, 2, 1, 36, 3}, {2, 3, 1, 2, 1}, {2, 1, 2, 2, 1}, {2, 2, 2, 36, 3}, {2, 3, 2, 2, 1}, {2, 1, 3, 2, 1}, {2, 2, 3, 36, 3}, {2, 3, 3, 2, 1}, {3, 1, 0, 2, 1}, {3, 2, 0, 36, 3}, {3, 3, 0, 2, 1}, {3, 1, 1, 2, 1}, {3, 2, 1, 36, 3}, {3, 3, 1, 2, 1}, {3, 1, 2, 2, 1}, {3, 2, 2, 36, 3}, {3, 3, 2, 2, 1}, {3, 1, 3, 2, 1}, {3, 2, 3, 36, 3}, {3, 3, 3, 2, 1}, {4, 1, 0, 2, 1}, {4, 2, 0, 36, 3}, {4, 3, 0, 2, 1}, {4, 1, 1, 2, 1}, {4, 2, 1, 36, 3}, {4, 3, 1, 2, 1}, {4, 1, 2, 2, 1}, {4, 2, 2, 36, 3}, {4, 3, 2, 2, 1}, {4, 1, 3, 2, 1}, {4, 2, 3, 36, 3}, {4, 3, 3, 2, 1}, {5, 1, 0, 2, 1}, {5, 2, 0, 36, 3}, {5, 3, 0, 2, 1}, {5, 1, 1, 2, 1}, {5, 2, 1, 36, 3}, {5, 3, 1, 2, 1}, {5, 1, 2, 2, 1}, {5, 2, 2, 36, 3}, {5, 3, 2, 2, 1}, {5, 1, 3, 2, 1}, {5, 2, 3, 36, 3}, {5, 3, 3, 2, 1}, {6, 1, 0, 2, 1}, {6, 2, 0, 36, 3}, {6, 3, 0, 2, 1}, {6, 1, 1, 2, 1}, {6, 2, 1, 36, 3}, {6, 3, 1, 2, 1}, {6, 1, 2, 2, 1}, {6, 2, 2, 36, 3}, {6, 3, 2, 2, 1}, {6, 1, 3, 2, 1}, {6, 2, 3, 36, 3}, {6, 3, 3, 2, 1}, {7, 1, 0, 2, 1}, {7, 2, 0, 36, 3}, {7, 3, 0, 2, 1}, {7, 1, 1, 2, 1}, {7, 2, 1, 36, 3}, {7, 3, 1, 2, 1}, {7, 1, 2, 2, 1}, {7, 2, 2, 36, 3}, {7, 3, 2, 2, 1}, {7, 1, 3, 2, 1}, {7, 2, 3, 36, 3}, {7, 3, 3, 2, 1}, {8, 0, 0, 16, 16}, {9, 1, 0, 4, 2}, {9, 2, 0, 36, 14}, {9, 3, 0, 4, 1}, {10, 0, 0, 16, 3}, {11, 1, 0, 4, 2}, {11, 2, 0, 36, 14}, {11, 3, 0, 4, 1}, {12, 1, 0, 4, 2}, {12, 2, 0, 36, 14}, {12, 3, 0, 4, 1}, {13, 1, 0, 4, 2}, {13, 2, 0, 36, 14}, {13, 3, 0, 4, 1}, {14, 1, 0, 4, 2}, {14, 2, 0, 36, 14}, {14, 3, 0, 4, 1}, {15, 0, 0, 8, 8}, {16, 1, 0, 8, 1}, {16, 2, 0, 36, 14}, {16, 3, 0, 8, 1}, {17, 0, 0, 8, 3}, {18, 1, 0, 8, 1}, {18, 2, 0, 36, 14}, {18, 3, 0, 8, 1}, {19, 1, 0, 8, 1}, {19, 2, 0, 36, 14}, {19, 3, 0, 8, 1}, {20, 1, 0, 8, 1}, {20, 2, 0, 36, 14}, {20, 3, 0, 8, 1}, {21, 1, 0, 8, 1}, {21, 2, 0, 36, 14}, {21, 3, 0, 8, 1}, {22, 0, 0, 1, 1}, {23, 0, 0, 1, 1}, {24, 0, 0, 1, 1}}
+var phasesAVX2 = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {3, 4, 0, 8, 8, 1, 0}, {4, 4, 0, 8, 8, 1, 0}, {5, 4, 0, 8, 8, 1, 0}, {6, 4, 0, 8, 8, 1, 0}, {7, 4, 0, 8, 8, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 5}, {9, 1, 0, 4, 4, 6, 0}, {9, 2, 0, 36, 36, 6, 0}, {9, 3, 0, 4, 4, 6, 0}, {10, 0, 0, 16, 9, 1, 0}, {11, 4, 0, 4, 4, 1, 5}, {11, 1, 0, 4, 4, 6, 0}, {11, 2, 0, 36, 36, 6, 0}, {11, 3, 0, 4, 4, 6, 0}, {12, 4, 0, 4, 4, 1, 5}, {12, 1, 0, 4, 4, 6, 0}, {12, 2, 0, 36, 36, 6, 0}, {12, 3, 0, 4, 4, 6, 0}, {13, 4, 0, 4, 4, 1, 5}, {13, 1, 0, 4, 4, 6, 0}, {13, 2, 0, 36, 36, 6, 0}, {13, 3, 0, 4, 4, 6, 0}, {14, 4, 0, 4, 4, 1, 5}, {14, 1, 0, 4, 4, 6, 0}, {14, 2, 0, 36, 36, 6, 0}, {14, 3, 0, 4, 4, 6, 0}, {15, 0, 0, 8, 8, 1, 0}, {16, 4, 0, 2, 2, 1, 2}, {16, 1, 0, 8, 6, 3, 0}, {16, 2, 0, 36, 36, 3, 0}, {16, 3, 0, 8, 4, 3, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 2, 2, 1, 2}, {18, 1, 0, 8, 6, 3, 0}, {18, 2, 0, 36, 36, 3, 0}, {18, 3, 0, 8, 4, 3, 0}, {19, 4, 0, 2, 2, 1, 2}, {19, 1, 0, 8, 6, 3, 0}, {19, 2, 0, 36, 36, 3, 0}, {19, 3, 0, 8, 4, 3, 0}, {20, 4, 0, 2, 2, 1, 2}, {20, 1, 0, 8, 6, 3, 0}, {20, 2, 0, 36, 36, 3, 0}, {20, 3, 0, 8, 4, 3, 0}, {21, 4, 0, 2, 2, 1, 2}, {21, 1, 0, 8, 6, 3, 0}, {21, 2, 0, 36, 36, 3, 0}, {21, 3, 0, 8, 4, 3, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // portableProgram is the avx2 program's state: 164560 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.

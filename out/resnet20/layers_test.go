@@ -20,7 +20,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	dst := make([]float32, OutputLen)
 	src := make([]float32, InputLen)
 	return []layerStep{{"00_input", 0.0, func() {
-		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src)
+		packInput(ws, layout{0, 3, 32, 32, 1, 8}, src, 0, 32)
 	}}, {"01_conv1+relu1", 884736.0, func() {
 		if asm {
 			step1AVX2(&ws[0], &w[0], 0, 32, 0)
@@ -30,9 +30,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 4; b++ {
-				step2AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-				step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+				step2AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+				step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
 			step2(ws, u, 0, 4, 0)
@@ -40,9 +40,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 4; b++ {
-				step3AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-				step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+				step3AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+				step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
 			step3(ws, u, 0, 4, 0)
@@ -50,9 +50,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 4; b++ {
-				step4AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-				step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+				step4AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+				step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
 			step4(ws, u, 0, 4, 0)
@@ -60,9 +60,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"05_stage1.1.conv2+stage1.1.add+stage1.1.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 4; b++ {
-				step5AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-				step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+				step5AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+				step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
 			step5(ws, u, 0, 4, 0)
@@ -70,9 +70,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"06_stage1.2.conv1+stage1.2.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 4; b++ {
-				step6AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-				step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+				step6AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+				step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
 			step6(ws, u, 0, 4, 0)
@@ -80,9 +80,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 4; b++ {
-				step7AVX2In(&ws[0], &u[0], b, 0, 2, 0)
-				step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step7AVX2Out(&ws[0], &u[0], b, 0, 2, 0)
+				step7AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
+				step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step7AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
 			step7(ws, u, 0, 4, 0)
@@ -96,9 +96,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step9AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-				step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+				step9AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+				step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
 			step9(ws, u, 0, 1, 0)
@@ -112,9 +112,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step11AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-				step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+				step11AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+				step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
 			step11(ws, u, 0, 1, 0)
@@ -122,9 +122,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step12AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-				step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+				step12AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+				step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
 			step12(ws, u, 0, 1, 0)
@@ -132,9 +132,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"13_stage2.2.conv1+stage2.2.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step13AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-				step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+				step13AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+				step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
 			step13(ws, u, 0, 1, 0)
@@ -142,9 +142,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"14_stage2.2.conv2+stage2.2.add+stage2.2.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step14AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-				step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+				step14AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+				step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
 			step14(ws, u, 0, 1, 0)
@@ -158,9 +158,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step16AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-				step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+				step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step16(ws, u, 0, 1, 0)
@@ -174,9 +174,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step18AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-				step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+				step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step18(ws, u, 0, 1, 0)
@@ -184,9 +184,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step19AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-				step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+				step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step19(ws, u, 0, 1, 0)
@@ -194,9 +194,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step20AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-				step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+				step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step20(ws, u, 0, 1, 0)
@@ -204,9 +204,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step21AVX2In(&ws[0], &u[0], b, 0, 8, 0)
-				step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0)
-				step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0)
+				step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step21(ws, u, 0, 1, 0)

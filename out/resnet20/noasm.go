@@ -13,63 +13,63 @@ func step1AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step2AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step2AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step2AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step2AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step2AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-
-func step3AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step3AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step3AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step2AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step4AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step3AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step4AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step3AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step4AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-
-func step5AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step5AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step5AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step3AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step6AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step4AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step6AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step4AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step6AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step4AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step7AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step5AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step7AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step5AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step7AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step5AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+
+func step6AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step6AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step6AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+
+func step7AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step7AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step7AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
@@ -77,13 +77,13 @@ func step8AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step9AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step9AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step9AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step9AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step9AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step9AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
@@ -91,43 +91,43 @@ func step10AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step11AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step11AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step11AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step11AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step11AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-
-func step12AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step12AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step12AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step11AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step13AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step12AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step13AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step12AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step13AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step12AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step14AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step13AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step14AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step13AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step14AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step13AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+
+func step14AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step14AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step14AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
@@ -135,13 +135,13 @@ func step15AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step16AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step16AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step16AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step16AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step16AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step16AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
@@ -149,43 +149,43 @@ func step17AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step18AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step18AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step18AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step18AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step18AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-
-func step19AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step19AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step19AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step18AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step20AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step19AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step20AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step19AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step20AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step19AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step21AVX2In(ws, w *float32, blk, lo, hi, scratch int) {
+func step20AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step21AVX2Gemm(ws, w *float32, blk, lo, hi, scratch int) {
+func step20AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step21AVX2Out(ws, w *float32, blk, lo, hi, scratch int) {
+func step20AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+
+func step21AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step21AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step21AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 

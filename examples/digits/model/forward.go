@@ -7,7 +7,7 @@ package model
 // weights; asm selects the program's assembly kernels.
 func forward(ws, w, u, dst, src []float32, asm bool) {
 	// input: pack -> 1x8x8+1
-	packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
+	packInput(ws, layout{0, 1, 8, 8, 1, 8}, src, 0, 8)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
 	if asm {
 		step1AVX2(&ws[0], &w[0], 0, 8, 0)
@@ -23,9 +23,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
 	if asm {
 		for b := 0; b < 1; b++ {
-			step3AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-			step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0)
-			step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+			step3AVX2In(&ws[0], &u[0], b, 0, 4, 0, 1, 0, 0)
+			step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 1, 0, 0)
+			step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 1, 0, 0)
 		}
 	} else {
 		step3(ws, u, 0, 1, 0)
@@ -50,7 +50,7 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scratch int) {
 	switch ph.step {
 	case 0:
-		packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
+		packInput(ws, layout{0, 1, 8, 8, 1, 8}, src, lo, hi)
 	case 1:
 		if asm {
 			step1AVX2(&ws[0], &w[0], lo, hi, scratch)
@@ -66,12 +66,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 	case 3:
 		if asm {
 			switch ph.kind {
+			case 4:
+				for b := lo / 1; b*1 < hi; b++ {
+					r0, r1 := max(lo-b*1, 0), min(hi-b*1, 1)
+					step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step3AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				}
 			case 1:
-				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, scratch, 0)
 			case 2:
-				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, scratch, 0)
 			case 3:
-				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
+				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, scratch, 0)
 			}
 		} else {
 			step3(ws, u, 0, 1, 0)
@@ -94,18 +101,18 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 }
 
 // phasesGo is how calls sharing a step between goroutines split the work.
-var phasesGo = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 8, 1}, {2, 0, 0, 4, 1}, {3, 0, 0, 1, 1}, {4, 0, 0, 1, 1}, {5, 0, 0, 1, 1}, {6, 0, 0, 1, 1}}
+var phasesGo = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 1, 1, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 8, 1}, {2, 0, 0, 4, 1}, {3, 1, 0, 4, 1}, {3, 2, 0, 16, 1}, {3, 3, 0, 4, 1}, {4, 0, 0, 1, 1}, {5, 0, 0, 1, 1}, {6, 0, 0, 1, 1}}
+var phasesAVX2 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 4, 0, 1, 1, 1, 1}, {3, 1, 0, 4, 1, 2, 0}, {3, 2, 0, 36, 6, 2, 0}, {3, 3, 0, 4, 1, 2, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
-// portableProgram is the avx2 program's state: 8336 floats of workspace per
-// inference, 16416 floats of transformed Winograd weights.
+// portableProgram is the avx2 program's state: 6704 floats of workspace per
+// inference, 36896 floats of transformed Winograd weights.
 var portableProgram = program{
-	scratchLen:    4224,
-	winogradLen:   16416,
+	scratchLen:    2592,
+	winogradLen:   36896,
 	winogradSteps: []*winogradConv{&step3Winograd},
-	workspaceLen:  8336,
+	workspaceLen:  6704,
 }
 
 // portableLevel runs the portable Go kernels, everywhere.

@@ -17,17 +17,13 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	dst := make([]float32, OutputLen)
 	src := make([]float32, InputLen)
 	return []layerStep{{"00_input", 0.0, func() {
-		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
+		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src, 0, 8)
 	}}, {"01_conv1+relu1", 18432.0, func() {
 		step1AVX512(&ws[0], &w[0], 0, 8, 0)
 	}}, {"02_conv2+relu2", 147456.0, func() {
 		step2AVX512(&ws[0], &w[0], 0, 4, 0)
 	}}, {"03_conv3+relu3", 294912.0, func() {
-		for b := 0; b < 1; b++ {
-			step3AVX512In(&ws[0], &u[0], b, 0, 2, 0)
-			step3AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0)
-			step3AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
-		}
+		step3AVX512(&ws[0], &w[0], 0, 4, 0)
 	}}, {"04_gap", 1024.0, func() {
 		step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	}}, {"05_fc", 640.0, func() {

@@ -20,7 +20,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	dst := make([]float32, OutputLen)
 	src := make([]float32, InputLen)
 	return []layerStep{{"00_input", 0.0, func() {
-		packInput(ws, layout{0, 1, 8, 8, 1, 8}, src)
+		packInput(ws, layout{0, 1, 8, 8, 1, 8}, src, 0, 8)
 	}}, {"01_conv1+relu1", 18432.0, func() {
 		if asm {
 			step1AVX2(&ws[0], &w[0], 0, 8, 0)
@@ -36,9 +36,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"03_conv3+relu3", 294912.0, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step3AVX2In(&ws[0], &u[0], b, 0, 4, 0)
-				step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0)
-				step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0)
+				step3AVX2In(&ws[0], &u[0], b, 0, 4, 0, 1, 0, 0)
+				step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 1, 0, 0)
+				step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 1, 0, 0)
 			}
 		} else {
 			step3(ws, u, 0, 1, 0)

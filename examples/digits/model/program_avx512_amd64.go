@@ -7,17 +7,13 @@ package model
 // forwardAVX512 runs one sample of the avx512 program (see forward).
 func forwardAVX512(ws, w, u, dst, src []float32) {
 	// input: pack -> 1x8x8+1
-	packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
+	packInput(ws, layout{0, 1, 8, 8, 1, 16}, src, 0, 8)
 	// conv1+relu1: conv3x3+relu -> 16x8x8+1
 	step1AVX512(&ws[0], &w[0], 0, 8, 0)
 	// conv2+relu2: conv3x3/2+relu -> 32x4x4+1
 	step2AVX512(&ws[0], &w[0], 0, 4, 0)
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
-	for b := 0; b < 1; b++ {
-		step3AVX512In(&ws[0], &u[0], b, 0, 2, 0)
-		step3AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0)
-		step3AVX512Out(&ws[0], &u[0], b, 0, 2, 0)
-	}
+	step3AVX512(&ws[0], &w[0], 0, 4, 0)
 	// gap: global_avgpool -> 32x1x1+0
 	step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	// fc: linear -> 10x1x1+0
@@ -30,20 +26,13 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
 	switch ph.step {
 	case 0:
-		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src)
+		packInput(ws, layout{0, 1, 8, 8, 1, 16}, src, lo, hi)
 	case 1:
 		step1AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 2:
 		step2AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 3:
-		switch ph.kind {
-		case 1:
-			step3AVX512In(&ws[0], &u[0], ph.blk, lo, hi, scratch)
-		case 2:
-			step3AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, scratch)
-		case 3:
-			step3AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, scratch)
-		}
+		step3AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 4:
 		step4AVX512(&ws[0], &w[0], 0, 1, 0)
 	case 5:
@@ -54,33 +43,13 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 }
 
 // phasesAVX512 is how calls sharing a step between goroutines split the work.
-var phasesAVX512 = []phase{{0, 0, 0, 1, 1}, {1, 0, 0, 8, 1}, {2, 0, 0, 4, 1}, {3, 1, 0, 2, 1}, {3, 2, 0, 16, 1}, {3, 3, 0, 2, 1}, {4, 0, 0, 1, 1}, {5, 0, 0, 1, 1}, {6, 0, 0, 1, 1}}
+var phasesAVX512 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 2, 1, 0}, {3, 0, 0, 4, 4, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
-// programAVX512 is the avx512 program's state: 9264 floats of workspace per
-// inference, 16416 floats of transformed Winograd weights.
+// programAVX512 is the avx512 program's state: 4912 floats of workspace per
+// inference, 0 floats of transformed Winograd weights.
 var programAVX512 = program{
-	scratchLen:    4352,
-	winogradLen:   16416,
-	winogradSteps: []*winogradConv{&step3WinogradAVX512},
-	workspaceLen:  9264,
+	scratchLen:    0,
+	winogradLen:   0,
+	winogradSteps: []*winogradConv{},
+	workspaceLen:  4912,
 }
-
-var step3WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      0,
-	biasSrc:   4800,
-	blockRows: 2,
-	group:     16,
-	in:        layout{3200, 32, 4, 4, 1, 16},
-	inBase:    3200,
-	kernels:   4832,
-	m:         2,
-	out:       layout{4352, 32, 4, 4, 0, 16},
-	scratch:   4912,
-	tiles:     step3TilesAVX512[:],
-	tilesX:    2,
-	tilesY:    2,
-	xi:        1024,
-}
-
-var step3TilesAVX512 = [...]convTile{{0, 2, 0, 32, 32}}

@@ -76,14 +76,23 @@ func nativeLittleEndian() bool {
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }
 
-// packInput copies a C,H,W sample into the interior of layout l.
-func packInput(ws []float32, l layout, src []float32) {
-	for c := 0; c < l.c; c++ {
-		for y := 0; y < l.h; y++ {
-			row := src[(c*l.h+y)*l.w : (c*l.h+y+1)*l.w]
-			i := l.at(c, y, 0)
-			for x, v := range row {
-				ws[i+l.b*x] = v
+// packInput copies rows lo to hi-1 of the caller's C,H,W input into the
+// interior of layout l, pixel by pixel: each pixel's channels fill one
+// run of lanes, written once (channel by channel, a first image layer's
+// few channels would write every cache line of its blocks again).
+func packInput(ws []float32, l layout, src []float32, lo, hi int) {
+	plane := l.h * l.w
+	for cb := 0; cb < l.cb(); cb++ {
+		c0 := cb * l.b
+		n := min(l.b, l.c-c0)
+		for y := lo; y < hi; y++ {
+			out := ws[l.pixel(cb, y, 0):]
+			in := src[c0*plane+y*l.w:]
+			for x := 0; x < l.w; x++ {
+				px := out[x*l.b : x*l.b+n]
+				for i := range px {
+					px[i] = in[i*plane+x]
+				}
 			}
 		}
 	}
