@@ -224,7 +224,7 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 					code = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
 						k.Case(jen.Lit(int(plan.WinogradRows))).Add(winogradRows(name, s))
 						for j, suffix := range WinogradPhases {
-							k.Case(jen.Lit(int(plan.WinogradIn)+j)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
+							k.Case(jen.Lit(int(plan.WinogradIn) + j)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
 								jen.Lit(0), jen.Lit(s.Conv.BlockRows), jen.Id("scratch"), jen.Lit(0)))
 						}
 					})
