@@ -23,6 +23,9 @@ type Phase struct {
 	Block    int // Winograd phases: the block of tile rows
 	Units    int // what a part is a range of: rows, blocks, tile rows, channel blocks, transform elements
 	MaxParts int // at most this many parts are worth their synchronisation
+	// Cycles is the cost model's estimate of the whole phase on one
+	// goroutine (see bench/scaling).
+	Cycles float64
 
 	// The phase runs in calls over MinThreads to MaxThreads goroutines;
 	// MaxThreads 0 is no limit.
@@ -57,13 +60,14 @@ func (p *Program) Phases(asm bool) []Phase {
 	var ph []Phase
 	for i, s := range p.Steps {
 		if !asm || s.Kind != Conv || s.Conv.Algo != Winograd {
-			ph = append(ph, Phase{Step: i, Kind: WholeStep, Units: s.Units(), MaxParts: s.MaxParts(t), MinThreads: 1})
+			ph = append(ph, Phase{Step: i, Kind: WholeStep, Units: s.Units(), MaxParts: s.MaxParts(t), Cycles: s.Cycles(t), MinThreads: 1})
 			continue
 		}
 		c := s.Conv
 		w := p.winogradPhases(c)
+		whole := float64(w.blocks) * w.block()
 		rows := Phase{Step: i, Kind: WinogradRows, Units: c.TilesY, MinThreads: 1,
-			MaxParts: maxParts(t, c.TilesY, float64(w.blocks)*w.block())}
+			MaxParts: maxParts(t, c.TilesY, whole), Cycles: whole}
 		// Rows while every goroutine gets some (measured on Zen 4, they
 		// beat shared phases on every layer of ResNet-20 and ResNet-18,
 		// even where each goroutine then reads all the weights), then
@@ -81,7 +85,7 @@ func (p *Program) Phases(asm bool) []Phase {
 		for b := 0; b < w.blocks; b++ {
 			for k, units := range w.units {
 				ph = append(ph, Phase{Step: i, Kind: WinogradIn + PhaseKind(k), Block: b, Units: units,
-					MaxParts: maxParts(t, units, w.cycles[k]), MinThreads: upTo + 1})
+					MaxParts: maxParts(t, units, w.cycles[k]), Cycles: w.cycles[k], MinThreads: upTo + 1})
 			}
 		}
 	}

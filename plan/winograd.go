@@ -120,8 +120,11 @@ func (p *planner) convCycles(c *ConvStep, m int) float64 {
 	bw := p.prog.weightBandwidth()
 	fmaPerCycle := cost.FMAsPerCycle * cost.Efficiency
 	if m == 0 {
-		fmas := float64(c.OutH*c.OutW) * ic * ocb * float64(c.KH*c.KW)
-		return max(fmas/fmaPerCycle, oc*ic*float64(c.KH*c.KW)*4/bw)
+		// Each output channel reads its group's input channels: all of
+		// them, one for a depthwise convolution.
+		icg := ic / float64(max(1, c.Groups))
+		fmas := float64(c.OutH*c.OutW) * icg * ocb * float64(c.KH*c.KW)
+		return max(fmas/fmaPerCycle, oc*icg*float64(c.KH*c.KW)*4/bw)
 	}
 	a := float64(m + 2)
 	tiles := float64(ceilDiv(c.OutH, m) * ceilDiv(c.OutW, m))
