@@ -192,12 +192,17 @@ func noAsmFile(pkg string, p *plan.Program, calls map[int]string) []byte {
 		f.Line()
 		names, params := []string{calls[i]}, intParams(Signature)
 		if s := p.Steps[i]; s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
-			names, params = nil, intParams(PhaseSignature)
+			names = nil
 			for _, ph := range gen.WinogradPhases {
 				names = append(names, calls[i]+ph)
 			}
 		}
 		for _, name := range names {
+			if strings.HasSuffix(name, "Gemm") {
+				params = intParams(GemmSignature)
+			} else if len(names) > 1 {
+				params = intParams(PhaseSignature)
+			}
 			var ps []jen.Code
 			for _, n := range params {
 				ps = append(ps, jen.Id(n))

@@ -67,16 +67,16 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	// sharing the step split it by rows or, for images too small for
 	// that, split each phase.
 	for i, ph := range []struct {
-		what string
-		body func()
+		what, sig string
+		body      func()
 	}{
-		{"input transform, input channel blocks lo to hi-1", k.inputPhase},
-		{"products, transform elements lo to hi-1", k.productPhase},
-		{"output transform, output channel blocks lo to hi-1", func() { k.outputPhase(); k.clearOverhang() }},
+		{"input transform, input channel blocks lo to hi-1", PhaseSignature, k.inputPhase},
+		{"products, transform elements lo to hi-1 of output channel tiles t0 to t1-1", GemmSignature, k.productPhase},
+		{"output transform, output channel blocks lo to hi-1", PhaseSignature, func() { k.outputPhase(); k.clearOverhang() }},
 	} {
 		k.labels = 0
 		k.convKernel.name = name + gen.WinogradPhases[i]
-		k.phasePrologue(fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
+		k.phasePrologue(ph.sig, fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for tile rows r0 to r1-1 of block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
 		ph.body()
 		ctx.VZEROUPPER()
 		ctx.RET()
@@ -90,13 +90,19 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 // blocks in its own space).
 const PhaseSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)"
 
+// GemmSignature is the products kernel's: PhaseSignature's, and the
+// range of the step's output channel tiles, t0 to t1-1, so that
+// goroutines can split a step of large weights by output channels, each
+// reading its tiles' weights only.
+const GemmSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)"
+
 // phasePrologue starts a phase kernel: the block's input, output and
 // residual rows on the stack (bIn, bOut, bRes), the range's start in lo,
 // its count hi-lo in rows, vm in bytes, and the tile rows (r0, nRows,
 // rowSkip).
-func (k *winogradKernel) phasePrologue(doc string) {
+func (k *winogradKernel) phasePrologue(sig, doc string) {
 	ctx := k.ctx
-	k.begin(PhaseSignature, doc)
+	k.begin(sig, doc)
 	k.bIn, k.bOut, k.bRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.vm = ctx.AllocLocal(8)
@@ -347,17 +353,45 @@ func (k *winogradKernel) productPhase() {
 	ctx.Label(done)
 	ctx.LEAQ(mem(wBase, c.Tiles[0].WeightOff*f32), rowRes)
 	k.advance(rowRes, c.XiStride*f32)
+	t0, t1 := ctx.AllocLocal(8), ctx.AllocLocal(8)
+	ctx.Load(ctx.Param("t0"), icIn)
+	ctx.MOVQ(icIn, t0)
+	ctx.Load(ctx.Param("t1"), icIn)
+	ctx.MOVQ(icIn, t1)
 	ctx.MOVQ(k.rows, icIn)
 	ctx.MOVQ(icIn, k.xiCnt)
 	xiLoop := k.label("xi")
 	ctx.Label(xiLoop)
-	uOff := 0
+	uOff, first := 0, 0
 	for _, g := range groupTiles(c) {
 		t := g.first()
-		// pxIn = U of the tile, pxOut = M of the tile's first block.
-		ctx.LEAQ(mem(rowRes, uOff), pxIn)
-		ctx.LEAQ(mem(rowOut, t.Block0*k.t*k.blk*f32), pxOut)
-		ctx.MOVQ(imm(g.count), k.tCnt)
+		tileU := c.In * t.Blocks * k.blk * f32
+		tileM := t.Blocks * k.t * k.blk * f32
+		// The group's tiles in t0 to t1-1: from icIn = max(t0, first)
+		// to rowCnt = min(t1, first+count), if any.
+		skip := k.label("pskip")
+		from, to := k.label("pfrom"), k.label("pto")
+		ctx.MOVQ(t0, icIn)
+		ctx.CMPQ(icIn, imm(first))
+		ctx.JGE(operand.LabelRef(from))
+		ctx.MOVQ(imm(first), icIn)
+		ctx.Label(from)
+		ctx.MOVQ(t1, rowCnt)
+		ctx.CMPQ(rowCnt, imm(first+g.count))
+		ctx.JLE(operand.LabelRef(to))
+		ctx.MOVQ(imm(first+g.count), rowCnt)
+		ctx.Label(to)
+		ctx.SUBQ(icIn, rowCnt)
+		ctx.JLE(operand.LabelRef(skip))
+		ctx.MOVQ(rowCnt, k.tCnt)
+		ctx.SUBQ(imm(first), icIn)
+		// pxIn = U of the first tile, pxOut = M of its first block.
+		ctx.IMUL3Q(imm(tileU), icIn, pxIn)
+		ctx.LEAQ(mem(rowRes, uOff), pxOut)
+		ctx.ADDQ(pxOut, pxIn)
+		ctx.IMUL3Q(imm(tileM), icIn, pxOut)
+		ctx.LEAQ(mem(rowOut, t.Block0*k.t*k.blk*f32), icIn)
+		ctx.ADDQ(icIn, pxOut)
 		tileLoop := k.label("ptile")
 		ctx.Label(tileLoop)
 		ctx.MOVQ(rowIn, pxRes)  // V of the current tiles
@@ -384,12 +418,13 @@ func (k *winogradKernel) productPhase() {
 			ctx.Label(next)
 		}
 		ctx.Label(remDone)
-		tileU := c.In * t.Blocks * k.blk * f32
 		ctx.ADDQ(imm(tileU), pxIn)
-		ctx.ADDQ(imm(t.Blocks*k.t*k.blk*f32), pxOut)
+		ctx.ADDQ(imm(tileM), pxOut)
 		ctx.DECQ(k.tCnt)
 		ctx.JNZ(operand.LabelRef(tileLoop))
+		ctx.Label(skip)
 		uOff += g.count * tileU
+		first += g.count
 	}
 	ctx.ADDQ(imm(k.vXi), rowIn)
 	ctx.ADDQ(imm(k.mXi), rowOut)

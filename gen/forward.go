@@ -133,23 +133,45 @@ var partSpan = span{jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")}
 func asmCall(name string, s *plan.Step, sp span) *jen.Statement {
 	if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
 		return jen.For(jen.Id("b").Op(":=").Add(sp.lo), jen.Id("b").Op("<").Add(sp.hi), jen.Id("b").Op("++")).Block(
-			winogradRange(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(s.Conv.BlockRows), sp.scratch))
+			winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(s.Conv.BlockRows), nil, sp.scratch))
 	}
 	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), sp.lo, sp.hi, sp.scratch)
 }
 
-// winogradRange runs tile rows r0 to r1-1 of block blk of Winograd step
-// s through its three phase kernels, with V and M in the scratch space
-// scratch floats past the step's.
-func winogradRange(name string, s *plan.Step, blk, r0, r1, scratch jen.Code) *jen.Statement {
+// winogradCalls runs tile rows r0 to r1-1 of block blk of Winograd step
+// s through its three phase kernels: every input channel block and
+// transform element, and the output channel tiles tiles[0] to tiles[1]-1
+// (nil: all), with V and M in the scratch space scratch floats past the
+// step's.
+func winogradCalls(name string, s *plan.Step, blk, r0, r1 jen.Code, tiles *[2]jen.Code, scratch jen.Code) *jen.Statement {
 	c := s.Conv
-	counts := []int{c.InBlocks(), (c.WinogradM + 2) * (c.WinogradM + 2), c.OutBlocks()}
+	all := [2]jen.Code{jen.Lit(0), jen.Lit(len(c.Tiles))}
+	ocb := [2]jen.Code{jen.Lit(0), jen.Lit(c.OutBlocks())}
+	if tiles == nil {
+		tiles = &all
+	} else {
+		// The output channel blocks of the tiles, from where each starts.
+		starts := func(i jen.Code) *jen.Statement {
+			return jen.Index().Int().ValuesFunc(func(g *jen.Group) {
+				for _, t := range c.Tiles {
+					g.Lit(t.Block0)
+				}
+				g.Lit(c.OutBlocks())
+			}).Index(i)
+		}
+		ocb = [2]jen.Code{starts(tiles[0]), starts(tiles[1])}
+	}
+	ranges := [][2]jen.Code{{jen.Lit(0), jen.Lit(c.InBlocks())}, {jen.Lit(0), jen.Lit((c.WinogradM + 2) * (c.WinogradM + 2))}, ocb}
 	code := jen.Null()
 	for i, ph := range WinogradPhases {
 		if i > 0 {
 			code.Line()
 		}
-		code.Add(phaseCall(name+ph, s, blk, jen.Lit(0), jen.Lit(counts[i]), r0, r1, scratch, scratch))
+		var t []jen.Code
+		if ph == "Gemm" {
+			t = (*tiles)[:]
+		}
+		code.Add(phaseCall(name+ph, s, blk, ranges[i][0], ranges[i][1], r0, r1, t, scratch, scratch))
 	}
 	return code
 }
@@ -160,7 +182,17 @@ func winogradRows(name string, s *plan.Step) *jen.Statement {
 	br := jen.Lit(s.Conv.BlockRows)
 	return jen.For(jen.Id("b").Op(":=").Id("lo").Op("/").Add(br), jen.Id("b").Op("*").Add(br).Op("<").Id("hi"), jen.Id("b").Op("++")).Block(
 		jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Max(jen.Id("lo").Op("-").Id("b").Op("*").Add(br), jen.Lit(0)).Op(",").Min(jen.Id("hi").Op("-").Id("b").Op("*").Add(br), br),
-		winogradRange(name, s, jen.Id("b"), jen.Id("r0"), jen.Id("r1"), jen.Id("scratch")),
+		winogradCalls(name, s, jen.Id("b"), jen.Id("r0"), jen.Id("r1"), nil, jen.Id("scratch")),
+	)
+}
+
+// winogradChannels runs the output channel tiles lo to hi-1 of Winograd
+// step s, block by block, in the part's own scratch space: each part
+// transforms every input channel, and reads only its tiles' weights.
+func winogradChannels(name string, s *plan.Step) *jen.Statement {
+	c := s.Conv
+	return jen.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Lit(c.TilesY/c.BlockRows), jen.Id("b").Op("++")).Block(
+		winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(c.BlockRows), &[2]jen.Code{jen.Id("lo"), jen.Id("hi")}, jen.Id("scratch")),
 	)
 }
 
@@ -169,11 +201,13 @@ func winogradRows(name string, s *plan.Step) *jen.Statement {
 var WinogradPhases = []string{"In", "Gemm", "Out"}
 
 // phaseCall calls one Winograd phase kernel for tile rows r0 to r1-1 of
-// block blk, units lo to hi-1, with its transform temporary scratch
-// floats past the step's and V and M vm floats past (see
-// asm.PhaseSignature).
-func phaseCall(name string, s *plan.Step, blk, lo, hi, r0, r1, scratch, vm jen.Code) *jen.Statement {
-	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), blk, lo, hi, r0, r1, scratch, vm)
+// block blk, units lo to hi-1 (the products also output channel tiles
+// tiles[0] to tiles[1]-1), with its transform temporary scratch floats
+// past the step's and V and M vm floats past (see asm.PhaseSignature).
+func phaseCall(name string, s *plan.Step, blk, lo, hi, r0, r1 jen.Code, tiles []jen.Code, scratch, vm jen.Code) *jen.Statement {
+	args := []jen.Code{jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), blk, lo, hi, r0, r1}
+	args = append(append(args, tiles...), scratch, vm)
+	return jen.Id(name).Call(args...)
 }
 
 // PhasesVar is the phase table of program p's level with or without its
@@ -223,9 +257,14 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 					// three phases of one block with V and M shared.
 					code = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
 						k.Case(jen.Lit(int(plan.WinogradRows))).Add(winogradRows(name, s))
+						k.Case(jen.Lit(int(plan.WinogradChannels))).Add(winogradChannels(name, s))
 						for j, suffix := range WinogradPhases {
+							var tiles []jen.Code
+							if suffix == "Gemm" {
+								tiles = []jen.Code{jen.Lit(0), jen.Lit(len(s.Conv.Tiles))}
+							}
 							k.Case(jen.Lit(int(plan.WinogradIn) + j)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
-								jen.Lit(0), jen.Lit(s.Conv.BlockRows), jen.Id("scratch"), jen.Lit(0)))
+								jen.Lit(0), jen.Lit(s.Conv.BlockRows), tiles, jen.Id("scratch"), jen.Lit(0)))
 						}
 					})
 					if portable {

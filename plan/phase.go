@@ -28,7 +28,9 @@ type Phase struct {
 	Cycles float64
 
 	// The phase runs in calls over MinThreads to MaxThreads goroutines;
-	// MaxThreads 0 is no limit.
+	// MaxThreads 0 is no limit. A Winograd schedule that no goroutine
+	// count chooses is there all the same, with MaxThreads -1 (never),
+	// for the kernel harness to test.
 	MinThreads, MaxThreads int
 }
 
@@ -36,6 +38,9 @@ type Phase struct {
 func (ph *Phase) Runs(n int) bool {
 	return ph.MinThreads <= n && (ph.MaxThreads == 0 || n <= ph.MaxThreads)
 }
+
+// never is the thread range of a schedule no call runs.
+const never = -1
 
 // PhaseKind says which part of a step a phase runs.
 type PhaseKind int
@@ -46,6 +51,7 @@ const (
 	WinogradGemm                  // products, a range of transform elements
 	WinogradOut                   // output transform, a range of output channel blocks
 	WinogradRows                  // all three phases, a range of the step's tile rows
+	WinogradChannels              // all three phases, a range of the step's output channel tiles
 )
 
 // scheduleThreads is the largest goroutine count the plan compares the
@@ -63,30 +69,83 @@ func (p *Program) Phases(asm bool) []Phase {
 			ph = append(ph, Phase{Step: i, Kind: WholeStep, Units: s.Units(), MaxParts: s.MaxParts(t), Cycles: s.Cycles(t), MinThreads: 1})
 			continue
 		}
-		c := s.Conv
-		w := p.winogradPhases(c)
-		whole := float64(w.blocks) * w.block()
-		rows := Phase{Step: i, Kind: WinogradRows, Units: c.TilesY, MinThreads: 1,
-			MaxParts: maxParts(t, c.TilesY, whole), Cycles: whole}
-		// Rows while every goroutine gets some (measured on Zen 4, they
-		// beat shared phases on every layer of ResNet-20 and ResNet-18,
-		// even where each goroutine then reads all the weights), then
-		// while the cost model says they are no slower.
-		upTo := max(1, min(c.TilesY, rows.MaxParts))
-		for n := upTo + 1; n <= scheduleThreads && w.rows(t, rows, n) <= w.sharedPhases(t, n); n++ {
-			upTo = n
+		ph = append(ph, p.winogradSchedules(i, s.Conv)...)
+	}
+	return ph
+}
+
+// A Winograd step's schedules, for calls over n goroutines (see Phase).
+const (
+	byRows = iota
+	byChannels
+	byPhases
+)
+
+// winogradSchedules are the phases of Winograd step i for calls over any
+// number of goroutines: for each n the schedule the cost model finds
+// fastest, ranges of tile rows unless another is clearly (a quarter)
+// faster. Rows keep each goroutine's part of the image in its own cache
+// from layer to layer, which the model does not count; splitting by
+// output channels has each goroutine read only its share of the weights,
+// which wins where they outweigh the image (small images, many
+// channels); sharing each block's phases splits what has too few rows
+// and channel tiles for the goroutines.
+func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
+	t := p.Target
+	w := p.winogradPhases(c)
+	whole := float64(w.blocks) * w.block()
+	rows := Phase{Step: i, Kind: WinogradRows, Units: c.TilesY, MaxParts: maxParts(t, c.TilesY, whole), Cycles: whole}
+	channels := Phase{Step: i, Kind: WinogradChannels, Units: len(c.Tiles), MaxParts: maxParts(t, len(c.Tiles), whole), Cycles: whole}
+	// Sharing phases moves each block's data between the goroutines'
+	// caches: only for more goroutines than rows or channel tiles.
+	most := max(min(c.TilesY, rows.MaxParts), min(len(c.Tiles), channels.MaxParts))
+	choose := func(n int) int {
+		r, ch, sh := w.rows(t, rows, n), w.channels(t, channels, n), w.sharedPhases(t, n)
+		switch {
+		case n > most && sh < 0.75*r && sh < ch:
+			return byPhases
+		case ch < 0.75*r:
+			return byChannels
 		}
-		if upTo == scheduleThreads {
-			ph = append(ph, rows)
-			continue
-		}
-		rows.MaxThreads = upTo
-		ph = append(ph, rows)
-		for b := 0; b < w.blocks; b++ {
-			for k, units := range w.units {
-				ph = append(ph, Phase{Step: i, Kind: WinogradIn + PhaseKind(k), Block: b, Units: units,
-					MaxParts: maxParts(t, units, w.cycles[k]), Cycles: w.cycles[k], MinThreads: upTo + 1})
+		return byRows
+	}
+	var ph []Phase
+	used := map[int]bool{}
+	add := func(kind, lo, upTo int) {
+		used[kind] = true
+		switch kind {
+		case byRows, byChannels:
+			sched := rows
+			if kind == byChannels {
+				sched = channels
 			}
+			sched.MinThreads, sched.MaxThreads = lo, upTo
+			ph = append(ph, sched)
+		case byPhases:
+			for b := 0; b < w.blocks; b++ {
+				for k, units := range w.units {
+					ph = append(ph, Phase{Step: i, Kind: WinogradIn + PhaseKind(k), Block: b, Units: units,
+						MaxParts: maxParts(t, units, w.cycles[k]), Cycles: w.cycles[k], MinThreads: lo, MaxThreads: upTo})
+				}
+			}
+		}
+	}
+	for lo := 1; lo <= scheduleThreads; {
+		kind := choose(lo)
+		hi := lo
+		for hi < scheduleThreads && choose(hi+1) == kind {
+			hi++
+		}
+		upTo := hi
+		if hi == scheduleThreads {
+			upTo = 0 // and beyond
+		}
+		add(kind, lo, upTo)
+		lo = hi + 1
+	}
+	for kind := byRows; kind <= byPhases; kind++ {
+		if !used[kind] {
+			add(kind, 0, never)
 		}
 	}
 	return ph
@@ -94,9 +153,8 @@ func (p *Program) Phases(asm bool) []Phase {
 
 // winogradCost is the cost model's view of one block of a Winograd
 // step: the units and cycles of its input transform, products and output
-// transform, and the cycles it takes to read the transformed weights
-// once, which bound the products of every block, and of every range of
-// rows run apart.
+// transform; and the cycles it takes one goroutine to read the
+// transformed weights once, which bound a whole step's products.
 type winogradCost struct {
 	c       *ConvStep
 	t       *target.Target
@@ -122,9 +180,9 @@ func (p *Program) winogradPhases(c *ConvStep) winogradCost {
 }
 
 // gemm estimates the products of a block's first tiles: a 1x1
-// convolution per transform element, the larger of its FMAs, its loads
-// (each register tile loads its weight vectors and broadcasts one input
-// per tile, every channel) and reading the weights.
+// convolution per transform element, the larger of its FMAs and its
+// loads (each register tile loads its weight vectors and broadcasts one
+// input per tile, every channel).
 func (w winogradCost) gemm(tiles int) float64 {
 	if tiles == 0 {
 		return 0
@@ -137,39 +195,54 @@ func (w winogradCost) gemm(tiles int) float64 {
 		passes := float64(ceilDiv(tiles, c.Pixels))
 		loads += a * a * float64(c.In) * (passes*float64(tl.Blocks) + float64(tiles))
 	}
-	return max(fmas/(cost.FMAsPerCycle*cost.Efficiency), loads/cost.LoadsPerCycle, w.weights)
+	return max(fmas/(cost.FMAsPerCycle*cost.Efficiency), loads/cost.LoadsPerCycle)
 }
 
 // block is one block's cycles on one goroutine.
 func (w winogradCost) block() float64 { return w.cycles[0] + w.cycles[1] + w.cycles[2] }
 
+// sync is a barrier's cycles if k goroutines share a phase.
+func sync(t *target.Target, k int) float64 {
+	if k > 1 {
+		return t.Cost.SyncCycles
+	}
+	return 0
+}
+
 // rows estimates the step's cycles over n goroutines that each run a
 // range of its tile rows: the largest range, whose products are in
-// pieces no larger than a block, and a barrier.
+// pieces no larger than a block and read all the weights.
 func (w winogradCost) rows(t *target.Target, rows Phase, n int) float64 {
 	k := min(n, rows.MaxParts)
 	r := ceilDiv(rows.Units, k) // the largest range
 	br := w.c.BlockRows
 	transforms := float64(r) / float64(br) * (w.cycles[0] + w.cycles[2])
 	gemm := float64(r/br)*w.cycles[1] + w.gemm(r%br*w.c.TilesX)
-	cycles := transforms + gemm
-	if k > 1 {
-		cycles += t.Cost.SyncCycles
-	}
-	return cycles
+	return max(transforms+gemm, w.weights) + sync(t, k)
+}
+
+// channels estimates the step's cycles over n goroutines that each run
+// a range of its output channel tiles: every input transform, and the
+// range's share of the products, weights and output transforms.
+func (w winogradCost) channels(t *target.Target, channels Phase, n int) float64 {
+	k := min(n, channels.MaxParts)
+	share := float64(ceilDiv(channels.Units, k)) / float64(channels.Units)
+	per := w.cycles[0] + share*(w.cycles[1]+w.cycles[2])
+	return max(float64(w.blocks)*per, share*w.weights) + sync(t, k)
 }
 
 // sharedPhases estimates the step's cycles over n goroutines that share
 // each phase of each block: each phase takes its largest part, and
 // costs a barrier if shared.
 func (w winogradCost) sharedPhases(t *target.Target, n int) float64 {
-	per := 0.0
+	per, weights := 0.0, w.weights
 	for k, units := range w.units {
 		parts := min(n, maxParts(t, units, w.cycles[k]))
-		per += w.cycles[k] * float64(ceilDiv(units, parts)) / float64(units)
-		if parts > 1 {
-			per += t.Cost.SyncCycles
+		share := float64(ceilDiv(units, parts)) / float64(units)
+		per += w.cycles[k]*share + sync(t, parts)
+		if k == 1 {
+			weights *= share
 		}
 	}
-	return float64(w.blocks) * per
+	return max(float64(w.blocks)*per, weights)
 }

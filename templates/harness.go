@@ -73,11 +73,13 @@ func shifted(w []float32, shift int) []float32 {
 	return append(buf[:1024+shift], w...)[1024+shift:]
 }
 
-// runParts runs level l phase by phase, the phases of a call over
-// threads goroutines, each in three parts (units split unevenly, each
-// part with its own scratch space), on a guarded workspace: what calls
-// sharing steps between goroutines do, in one goroutine.
-func runParts(t *testing.T, l *level, src []float32, threads int) []float32 {
+// runParts runs level l phase by phase, each in three parts (units split
+// unevenly, each part with its own scratch space), on a guarded
+// workspace: what calls sharing steps between goroutines do, in one
+// goroutine. Winograd steps run by schedule (winogradRows,
+// winogradChannels, or winogradIn for the shared phases), whether or not
+// a goroutine count chooses it.
+func runParts(t *testing.T, l *level, src []float32, schedule int) []float32 {
 	const parts = 3
 	n := l.prog.workspaceLen + (parts-1)*l.prog.scratchLen
 	buf := make([]float32, 2*guard+n)
@@ -92,8 +94,15 @@ func runParts(t *testing.T, l *level, src []float32, threads int) []float32 {
 	dst := make([]float32, OutputLen)
 	for i := range l.phases {
 		ph := &l.phases[i]
-		if !ph.runs(threads) {
-			continue
+		switch ph.kind {
+		case winogradIn, winogradGemm, winogradOut:
+			if schedule != winogradIn {
+				continue
+			}
+		case winogradRows, winogradChannels:
+			if ph.kind != schedule {
+				continue
+			}
 		}
 		k := min(parts, ph.units)
 		for p := k - 1; p >= 0; p-- { // backwards: no part may rely on an earlier one
@@ -114,7 +123,7 @@ func TestKernelsDifferential(t *testing.T) {
 	inputs, outputs := goldenSamples(t)
 	for i, in := range inputs {
 		goOut, goWS := runGuarded(t, portable, in, 0)
-		for j, v := range runParts(t, portable, in, 2) {
+		for j, v := range runParts(t, portable, in, wholeStep) {
 			if math.Float32bits(v) != math.Float32bits(goOut[j]) {
 				t.Fatalf("sample %d: Go kernels in parts: output %d is %v, whole steps give %v", i, j, v, goOut[j])
 			}
@@ -135,12 +144,10 @@ func TestKernelsDifferential(t *testing.T) {
 			if e := maxRelErr(out, goOut); !(e <= 1e-5) {
 				t.Errorf("sample %d: %s vs Go kernels: %.3g", i, l.name, e)
 			}
-			// Few goroutines run Winograd steps by whole blocks, many
-			// share each block's phases: both schedules.
-			for _, threads := range []int{2, 1 << 20} {
-				for j, v := range runParts(t, l, in, threads) {
+			for _, sched := range []int{winogradRows, winogradChannels, winogradIn} {
+				for j, v := range runParts(t, l, in, sched) {
 					if math.Float32bits(v) != math.Float32bits(out[j]) {
-						t.Fatalf("sample %d: %s in parts for %d goroutines: output %d is %v, whole steps give %v", i, l.name, threads, j, v, out[j])
+						t.Fatalf("sample %d: %s in parts, Winograd schedule %d: output %d is %v, whole steps give %v", i, l.name, sched, j, v, out[j])
 					}
 				}
 			}

@@ -24,6 +24,18 @@ type phase struct {
 	minThreads, maxThreads int
 }
 
+// The kinds of phase (plan.PhaseKind): a step (a range of its units),
+// one of a Winograd block's three phases, or a Winograd step's range of
+// tile rows or of output channel tiles.
+const (
+	wholeStep = iota
+	winogradIn
+	winogradGemm
+	winogradOut
+	winogradRows
+	winogradChannels
+)
+
 // runs reports whether ph is part of a call over n goroutines.
 func (ph *phase) runs(n int) bool {
 	return ph.minThreads <= n && (ph.maxThreads == 0 || n <= ph.maxThreads)
@@ -50,8 +62,14 @@ func init() {
 // A server already running many requests at once gains nothing from
 // splitting each of them; there InferBatch, or one Infer per request,
 // keeps every core busy with less synchronisation. Results are bitwise
-// identical whatever the setting: the work is split by output rows, and
-// no sum changes order.
+// identical whatever the setting: each layer is split by output rows
+// (Winograd layers by rows of tiles or, where there are fewer of those
+// than goroutines, by channels and transform elements), and no sum
+// changes order.
+//
+// The n-1 helper goroutines spin for 100 microseconds after each call
+// before they sleep, so that calls made one after another start at once:
+// that long after a call, they keep their cores busy.
 func SetThreads(n int) int {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)

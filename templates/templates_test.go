@@ -237,3 +237,19 @@ func TestTransformWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestPhaseKinds: the runtime's phase kinds are plan's, which the
+// generated phase tables hold as numbers.
+func TestPhaseKinds(t *testing.T) {
+	for _, k := range []struct {
+		runtime int
+		plan    plan.PhaseKind
+	}{
+		{wholeStep, plan.WholeStep}, {winogradIn, plan.WinogradIn}, {winogradGemm, plan.WinogradGemm},
+		{winogradOut, plan.WinogradOut}, {winogradRows, plan.WinogradRows}, {winogradChannels, plan.WinogradChannels},
+	} {
+		if k.runtime != int(k.plan) {
+			t.Errorf("runtime phase kind %d is plan's %d", k.runtime, k.plan)
+		}
+	}
+}
