@@ -46,12 +46,12 @@ const never = -1
 type PhaseKind int
 
 const (
-	WholeStep    PhaseKind = iota // the step, over a range of its Units
-	WinogradIn                    // input transform, a range of input channel blocks
-	WinogradGemm                  // products, a range of transform elements
-	WinogradOut                   // output transform, a range of output channel blocks
-	WinogradRows                  // all three phases, a range of the step's tile rows
-	WinogradChannels              // all three phases, a range of the step's output channel tiles
+	WholeStep        PhaseKind = iota // the step, over a range of its Units
+	WinogradIn                        // input transform, a range of input channel blocks
+	WinogradGemm                      // products, a range of transform elements
+	WinogradOut                       // output transform, a range of output channel blocks
+	WinogradRows                      // all three phases, a range of the step's tile rows
+	WinogradChannels                  // all three phases, a range of the step's output channel tiles
 )
 
 // scheduleThreads is the largest goroutine count the plan compares the
