@@ -200,3 +200,50 @@ func TestCheck(t *testing.T) {
 		t.Error("Check passes a program with a missing tile and a misaligned buffer")
 	}
 }
+
+// TestPhases: for every goroutine count, a call runs every step once:
+// each Winograd step in exactly one schedule, every other step whole;
+// and every schedule is in the table (the kernel harness runs each).
+func TestPhases(t *testing.T) {
+	for _, tg := range []*target.Target{target.AVX512, target.AVX2} {
+		p := programFor(t, "resnet20", tg, plan.Options{})
+		phases := p.Phases(true)
+		for n := 1; n <= 100; n++ {
+			schedules := map[int]map[plan.PhaseKind]bool{}
+			for _, ph := range phases {
+				if !ph.Runs(n) {
+					continue
+				}
+				if schedules[ph.Step] == nil {
+					schedules[ph.Step] = map[plan.PhaseKind]bool{}
+				}
+				kind := ph.Kind
+				if kind == plan.WinogradGemm || kind == plan.WinogradOut {
+					kind = plan.WinogradIn // one schedule, the shared phases
+				}
+				schedules[ph.Step][kind] = true
+			}
+			for i := range p.Steps {
+				if len(schedules[i]) != 1 {
+					t.Fatalf("%s, %d goroutines: step %d runs in schedules %v, want one", tg.Name, n, i, schedules[i])
+				}
+			}
+		}
+		for i, s := range p.Steps {
+			if s.Kind != plan.Conv || s.Conv.Algo != plan.Winograd {
+				continue
+			}
+			kinds := map[plan.PhaseKind]bool{}
+			for _, ph := range phases {
+				if ph.Step == i {
+					kinds[ph.Kind] = true
+				}
+			}
+			for _, k := range []plan.PhaseKind{plan.WinogradRows, plan.WinogradChannels, plan.WinogradIn, plan.WinogradGemm, plan.WinogradOut} {
+				if !kinds[k] {
+					t.Errorf("%s: step %d has no phase of kind %d", tg.Name, i, k)
+				}
+			}
+		}
+	}
+}

@@ -32,6 +32,7 @@ func Infer(dst, src []float32) error {
 	if len(dst) != OutputLen {
 		return &LengthError{Arg: "dst", Got: len(dst), Want: OutputLen}
 	}
+	wakeHelpers()
 	if i := firstNonFinite(src); i >= 0 {
 		return &InputError{Index: i, Value: src[i]}
 	}
@@ -58,6 +59,7 @@ func run(dst, src []float32) {
 // InferArray is Infer on fixed-size arrays, which cannot have the wrong
 // length; a NaN or infinite input is an *InputError.
 func InferArray(dst *Output, src *Input) error {
+	wakeHelpers()
 	if i := firstNonFinite(src[:]); i >= 0 {
 		return &InputError{Index: i, Value: src[i]}
 	}

@@ -2374,12 +2374,12 @@ step2AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step2AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step2AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512Gemm(SB), $200-72
+TEXT ·step2AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -2387,7 +2387,7 @@ TEXT ·step2AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -2447,22 +2447,45 @@ step2AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step2AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step2AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step2AVX512Gemm_ptile5:
+step2AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step2AVX512Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step2AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step2AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step2AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step2AVX512Gemm_nofull6
+	JZ    step2AVX512Gemm_nofull9
 
-step2AVX512Gemm_pcol7:
+step2AVX512Gemm_pcol10:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -3030,11 +3053,11 @@ step2AVX512Gemm_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step2AVX512Gemm_pcol7
+	JNZ          step2AVX512Gemm_pcol10
 
-step2AVX512Gemm_nofull6:
+step2AVX512Gemm_nofull9:
 	CMPQ         192(SP), $0x00000008
-	JNE          step2AVX512Gemm_rem9
+	JNE          step2AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -3327,14 +3350,16 @@ step2AVX512Gemm_nofull6:
 	VMOVUPS      Z5, 320(R11)
 	VMOVUPS      Z6, 384(R11)
 	VMOVUPS      Z7, 448(R11)
-	JMP          step2AVX512Gemm_remdone8
+	JMP          step2AVX512Gemm_remdone11
 
-step2AVX512Gemm_rem9:
-step2AVX512Gemm_remdone8:
+step2AVX512Gemm_rem12:
+step2AVX512Gemm_remdone11:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step2AVX512Gemm_ptile5
+	JNZ  step2AVX512Gemm_ptile8
+
+step2AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -4118,12 +4143,12 @@ step3AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step3AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step3AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512Gemm(SB), $200-72
+TEXT ·step3AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -4131,7 +4156,7 @@ TEXT ·step3AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -4191,22 +4216,45 @@ step3AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step3AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step3AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step3AVX512Gemm_ptile5:
+step3AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step3AVX512Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step3AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step3AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step3AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step3AVX512Gemm_nofull6
+	JZ    step3AVX512Gemm_nofull9
 
-step3AVX512Gemm_pcol7:
+step3AVX512Gemm_pcol10:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -4774,11 +4822,11 @@ step3AVX512Gemm_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step3AVX512Gemm_pcol7
+	JNZ          step3AVX512Gemm_pcol10
 
-step3AVX512Gemm_nofull6:
+step3AVX512Gemm_nofull9:
 	CMPQ         192(SP), $0x00000008
-	JNE          step3AVX512Gemm_rem9
+	JNE          step3AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -5071,14 +5119,16 @@ step3AVX512Gemm_nofull6:
 	VMOVUPS      Z5, 320(R11)
 	VMOVUPS      Z6, 384(R11)
 	VMOVUPS      Z7, 448(R11)
-	JMP          step3AVX512Gemm_remdone8
+	JMP          step3AVX512Gemm_remdone11
 
-step3AVX512Gemm_rem9:
-step3AVX512Gemm_remdone8:
+step3AVX512Gemm_rem12:
+step3AVX512Gemm_remdone11:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step3AVX512Gemm_ptile5
+	JNZ  step3AVX512Gemm_ptile8
+
+step3AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -5880,12 +5930,12 @@ step4AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step4AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step4AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512Gemm(SB), $200-72
+TEXT ·step4AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -5893,7 +5943,7 @@ TEXT ·step4AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -5953,22 +6003,45 @@ step4AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step4AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step4AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step4AVX512Gemm_ptile5:
+step4AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step4AVX512Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step4AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step4AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step4AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step4AVX512Gemm_nofull6
+	JZ    step4AVX512Gemm_nofull9
 
-step4AVX512Gemm_pcol7:
+step4AVX512Gemm_pcol10:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -6536,11 +6609,11 @@ step4AVX512Gemm_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step4AVX512Gemm_pcol7
+	JNZ          step4AVX512Gemm_pcol10
 
-step4AVX512Gemm_nofull6:
+step4AVX512Gemm_nofull9:
 	CMPQ         192(SP), $0x00000008
-	JNE          step4AVX512Gemm_rem9
+	JNE          step4AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -6833,14 +6906,16 @@ step4AVX512Gemm_nofull6:
 	VMOVUPS      Z5, 320(R11)
 	VMOVUPS      Z6, 384(R11)
 	VMOVUPS      Z7, 448(R11)
-	JMP          step4AVX512Gemm_remdone8
+	JMP          step4AVX512Gemm_remdone11
 
-step4AVX512Gemm_rem9:
-step4AVX512Gemm_remdone8:
+step4AVX512Gemm_rem12:
+step4AVX512Gemm_remdone11:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step4AVX512Gemm_ptile5
+	JNZ  step4AVX512Gemm_ptile8
+
+step4AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -7624,12 +7699,12 @@ step5AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step5AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step5AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512Gemm(SB), $200-72
+TEXT ·step5AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -7637,7 +7712,7 @@ TEXT ·step5AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -7697,22 +7772,45 @@ step5AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step5AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step5AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step5AVX512Gemm_ptile5:
+step5AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step5AVX512Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step5AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step5AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step5AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step5AVX512Gemm_nofull6
+	JZ    step5AVX512Gemm_nofull9
 
-step5AVX512Gemm_pcol7:
+step5AVX512Gemm_pcol10:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -8280,11 +8378,11 @@ step5AVX512Gemm_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step5AVX512Gemm_pcol7
+	JNZ          step5AVX512Gemm_pcol10
 
-step5AVX512Gemm_nofull6:
+step5AVX512Gemm_nofull9:
 	CMPQ         192(SP), $0x00000008
-	JNE          step5AVX512Gemm_rem9
+	JNE          step5AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -8577,14 +8675,16 @@ step5AVX512Gemm_nofull6:
 	VMOVUPS      Z5, 320(R11)
 	VMOVUPS      Z6, 384(R11)
 	VMOVUPS      Z7, 448(R11)
-	JMP          step5AVX512Gemm_remdone8
+	JMP          step5AVX512Gemm_remdone11
 
-step5AVX512Gemm_rem9:
-step5AVX512Gemm_remdone8:
+step5AVX512Gemm_rem12:
+step5AVX512Gemm_remdone11:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step5AVX512Gemm_ptile5
+	JNZ  step5AVX512Gemm_ptile8
+
+step5AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -9386,12 +9486,12 @@ step6AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step6AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step6AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step6AVX512Gemm(SB), $200-72
+TEXT ·step6AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -9399,7 +9499,7 @@ TEXT ·step6AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -9459,22 +9559,45 @@ step6AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step6AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step6AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step6AVX512Gemm_ptile5:
+step6AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step6AVX512Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step6AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step6AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step6AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step6AVX512Gemm_nofull6
+	JZ    step6AVX512Gemm_nofull9
 
-step6AVX512Gemm_pcol7:
+step6AVX512Gemm_pcol10:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -10042,11 +10165,11 @@ step6AVX512Gemm_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step6AVX512Gemm_pcol7
+	JNZ          step6AVX512Gemm_pcol10
 
-step6AVX512Gemm_nofull6:
+step6AVX512Gemm_nofull9:
 	CMPQ         192(SP), $0x00000008
-	JNE          step6AVX512Gemm_rem9
+	JNE          step6AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -10339,14 +10462,16 @@ step6AVX512Gemm_nofull6:
 	VMOVUPS      Z5, 320(R11)
 	VMOVUPS      Z6, 384(R11)
 	VMOVUPS      Z7, 448(R11)
-	JMP          step6AVX512Gemm_remdone8
+	JMP          step6AVX512Gemm_remdone11
 
-step6AVX512Gemm_rem9:
-step6AVX512Gemm_remdone8:
+step6AVX512Gemm_rem12:
+step6AVX512Gemm_remdone11:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step6AVX512Gemm_ptile5
+	JNZ  step6AVX512Gemm_ptile8
+
+step6AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -11130,12 +11255,12 @@ step7AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step7AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step7AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step7AVX512Gemm(SB), $200-72
+TEXT ·step7AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -11143,7 +11268,7 @@ TEXT ·step7AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -11203,22 +11328,45 @@ step7AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step7AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step7AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step7AVX512Gemm_ptile5:
+step7AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step7AVX512Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step7AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step7AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step7AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step7AVX512Gemm_nofull6
+	JZ    step7AVX512Gemm_nofull9
 
-step7AVX512Gemm_pcol7:
+step7AVX512Gemm_pcol10:
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -11786,11 +11934,11 @@ step7AVX512Gemm_pcol7:
 	ADDQ         $0x00000400, R14
 	ADDQ         $0x00000400, R11
 	DECQ         R15
-	JNZ          step7AVX512Gemm_pcol7
+	JNZ          step7AVX512Gemm_pcol10
 
-step7AVX512Gemm_nofull6:
+step7AVX512Gemm_nofull9:
 	CMPQ         192(SP), $0x00000008
-	JNE          step7AVX512Gemm_rem9
+	JNE          step7AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -12083,14 +12231,16 @@ step7AVX512Gemm_nofull6:
 	VMOVUPS      Z5, 320(R11)
 	VMOVUPS      Z6, 384(R11)
 	VMOVUPS      Z7, 448(R11)
-	JMP          step7AVX512Gemm_remdone8
+	JMP          step7AVX512Gemm_remdone11
 
-step7AVX512Gemm_rem9:
-step7AVX512Gemm_remdone8:
+step7AVX512Gemm_rem12:
+step7AVX512Gemm_remdone11:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step7AVX512Gemm_ptile5
+	JNZ  step7AVX512Gemm_ptile8
+
+step7AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -16748,12 +16898,12 @@ step9AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step9AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step9AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step9AVX512Gemm(SB), $200-72
+TEXT ·step9AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -16761,7 +16911,7 @@ TEXT ·step9AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -16835,22 +16985,45 @@ step9AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step9AVX512Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step9AVX512Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step9AVX512Gemm_ptile7:
+step9AVX512Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step9AVX512Gemm_pto9
+	MOVQ $0x00000001, R11
+
+step9AVX512Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step9AVX512Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000800, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step9AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step9AVX512Gemm_nofull8
+	JZ    step9AVX512Gemm_nofull11
 
-step9AVX512Gemm_pcol9:
+step9AVX512Gemm_pcol12:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -16871,7 +17044,7 @@ step9AVX512Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step9AVX512Gemm_pic10:
+step9AVX512Gemm_pic13:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -17291,7 +17464,7 @@ step9AVX512Gemm_pic10:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step9AVX512Gemm_pic10
+	JNZ          step9AVX512Gemm_pic13
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -17311,11 +17484,11 @@ step9AVX512Gemm_pic10:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step9AVX512Gemm_pcol9
+	JNZ          step9AVX512Gemm_pcol12
 
-step9AVX512Gemm_nofull8:
+step9AVX512Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step9AVX512Gemm_rem12
+	JNE    step9AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -17328,7 +17501,7 @@ step9AVX512Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step9AVX512Gemm_pic13:
+step9AVX512Gemm_pic16:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -17556,7 +17729,7 @@ step9AVX512Gemm_pic13:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step9AVX512Gemm_pic13
+	JNZ          step9AVX512Gemm_pic16
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -17565,14 +17738,16 @@ step9AVX512Gemm_pic13:
 	VMOVUPS      Z5, 1088(R11)
 	VMOVUPS      Z6, 1152(R11)
 	VMOVUPS      Z7, 1216(R11)
-	JMP          step9AVX512Gemm_remdone11
+	JMP          step9AVX512Gemm_remdone14
 
-step9AVX512Gemm_rem12:
-step9AVX512Gemm_remdone11:
+step9AVX512Gemm_rem15:
+step9AVX512Gemm_remdone14:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000800, R13
 	DECQ 40(SP)
-	JNZ  step9AVX512Gemm_ptile7
+	JNZ  step9AVX512Gemm_ptile10
+
+step9AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -18883,12 +19058,12 @@ step11AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step11AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step11AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step11AVX512Gemm(SB), $200-72
+TEXT ·step11AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -18896,7 +19071,7 @@ TEXT ·step11AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -18970,22 +19145,45 @@ step11AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step11AVX512Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step11AVX512Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step11AVX512Gemm_ptile7:
+step11AVX512Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step11AVX512Gemm_pto9
+	MOVQ $0x00000001, R11
+
+step11AVX512Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step11AVX512Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000800, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step11AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step11AVX512Gemm_nofull8
+	JZ    step11AVX512Gemm_nofull11
 
-step11AVX512Gemm_pcol9:
+step11AVX512Gemm_pcol12:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -19006,7 +19204,7 @@ step11AVX512Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step11AVX512Gemm_pic10:
+step11AVX512Gemm_pic13:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -19426,7 +19624,7 @@ step11AVX512Gemm_pic10:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step11AVX512Gemm_pic10
+	JNZ          step11AVX512Gemm_pic13
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -19446,11 +19644,11 @@ step11AVX512Gemm_pic10:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step11AVX512Gemm_pcol9
+	JNZ          step11AVX512Gemm_pcol12
 
-step11AVX512Gemm_nofull8:
+step11AVX512Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step11AVX512Gemm_rem12
+	JNE    step11AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -19463,7 +19661,7 @@ step11AVX512Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step11AVX512Gemm_pic13:
+step11AVX512Gemm_pic16:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -19691,7 +19889,7 @@ step11AVX512Gemm_pic13:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step11AVX512Gemm_pic13
+	JNZ          step11AVX512Gemm_pic16
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -19700,14 +19898,16 @@ step11AVX512Gemm_pic13:
 	VMOVUPS      Z5, 1088(R11)
 	VMOVUPS      Z6, 1152(R11)
 	VMOVUPS      Z7, 1216(R11)
-	JMP          step11AVX512Gemm_remdone11
+	JMP          step11AVX512Gemm_remdone14
 
-step11AVX512Gemm_rem12:
-step11AVX512Gemm_remdone11:
+step11AVX512Gemm_rem15:
+step11AVX512Gemm_remdone14:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000800, R13
 	DECQ 40(SP)
-	JNZ  step11AVX512Gemm_ptile7
+	JNZ  step11AVX512Gemm_ptile10
+
+step11AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -20491,12 +20691,12 @@ step12AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step12AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step12AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step12AVX512Gemm(SB), $200-72
+TEXT ·step12AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -20504,7 +20704,7 @@ TEXT ·step12AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -20578,22 +20778,45 @@ step12AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step12AVX512Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step12AVX512Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step12AVX512Gemm_ptile7:
+step12AVX512Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step12AVX512Gemm_pto9
+	MOVQ $0x00000001, R11
+
+step12AVX512Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step12AVX512Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000800, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step12AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step12AVX512Gemm_nofull8
+	JZ    step12AVX512Gemm_nofull11
 
-step12AVX512Gemm_pcol9:
+step12AVX512Gemm_pcol12:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -20614,7 +20837,7 @@ step12AVX512Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step12AVX512Gemm_pic10:
+step12AVX512Gemm_pic13:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -21034,7 +21257,7 @@ step12AVX512Gemm_pic10:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step12AVX512Gemm_pic10
+	JNZ          step12AVX512Gemm_pic13
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -21054,11 +21277,11 @@ step12AVX512Gemm_pic10:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step12AVX512Gemm_pcol9
+	JNZ          step12AVX512Gemm_pcol12
 
-step12AVX512Gemm_nofull8:
+step12AVX512Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step12AVX512Gemm_rem12
+	JNE    step12AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -21071,7 +21294,7 @@ step12AVX512Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step12AVX512Gemm_pic13:
+step12AVX512Gemm_pic16:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -21299,7 +21522,7 @@ step12AVX512Gemm_pic13:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step12AVX512Gemm_pic13
+	JNZ          step12AVX512Gemm_pic16
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -21308,14 +21531,16 @@ step12AVX512Gemm_pic13:
 	VMOVUPS      Z5, 1088(R11)
 	VMOVUPS      Z6, 1152(R11)
 	VMOVUPS      Z7, 1216(R11)
-	JMP          step12AVX512Gemm_remdone11
+	JMP          step12AVX512Gemm_remdone14
 
-step12AVX512Gemm_rem12:
-step12AVX512Gemm_remdone11:
+step12AVX512Gemm_rem15:
+step12AVX512Gemm_remdone14:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000800, R13
 	DECQ 40(SP)
-	JNZ  step12AVX512Gemm_ptile7
+	JNZ  step12AVX512Gemm_ptile10
+
+step12AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -22117,12 +22342,12 @@ step13AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step13AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step13AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step13AVX512Gemm(SB), $200-72
+TEXT ·step13AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -22130,7 +22355,7 @@ TEXT ·step13AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -22204,22 +22429,45 @@ step13AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step13AVX512Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step13AVX512Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step13AVX512Gemm_ptile7:
+step13AVX512Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step13AVX512Gemm_pto9
+	MOVQ $0x00000001, R11
+
+step13AVX512Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step13AVX512Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000800, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step13AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step13AVX512Gemm_nofull8
+	JZ    step13AVX512Gemm_nofull11
 
-step13AVX512Gemm_pcol9:
+step13AVX512Gemm_pcol12:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -22240,7 +22488,7 @@ step13AVX512Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step13AVX512Gemm_pic10:
+step13AVX512Gemm_pic13:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -22660,7 +22908,7 @@ step13AVX512Gemm_pic10:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step13AVX512Gemm_pic10
+	JNZ          step13AVX512Gemm_pic13
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -22680,11 +22928,11 @@ step13AVX512Gemm_pic10:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step13AVX512Gemm_pcol9
+	JNZ          step13AVX512Gemm_pcol12
 
-step13AVX512Gemm_nofull8:
+step13AVX512Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step13AVX512Gemm_rem12
+	JNE    step13AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -22697,7 +22945,7 @@ step13AVX512Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step13AVX512Gemm_pic13:
+step13AVX512Gemm_pic16:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -22925,7 +23173,7 @@ step13AVX512Gemm_pic13:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step13AVX512Gemm_pic13
+	JNZ          step13AVX512Gemm_pic16
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -22934,14 +23182,16 @@ step13AVX512Gemm_pic13:
 	VMOVUPS      Z5, 1088(R11)
 	VMOVUPS      Z6, 1152(R11)
 	VMOVUPS      Z7, 1216(R11)
-	JMP          step13AVX512Gemm_remdone11
+	JMP          step13AVX512Gemm_remdone14
 
-step13AVX512Gemm_rem12:
-step13AVX512Gemm_remdone11:
+step13AVX512Gemm_rem15:
+step13AVX512Gemm_remdone14:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000800, R13
 	DECQ 40(SP)
-	JNZ  step13AVX512Gemm_ptile7
+	JNZ  step13AVX512Gemm_ptile10
+
+step13AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -23725,12 +23975,12 @@ step14AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step14AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step14AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step14AVX512Gemm(SB), $200-72
+TEXT ·step14AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -23738,7 +23988,7 @@ TEXT ·step14AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -23812,22 +24062,45 @@ step14AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step14AVX512Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step14AVX512Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step14AVX512Gemm_ptile7:
+step14AVX512Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step14AVX512Gemm_pto9
+	MOVQ $0x00000001, R11
+
+step14AVX512Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step14AVX512Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000800, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step14AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step14AVX512Gemm_nofull8
+	JZ    step14AVX512Gemm_nofull11
 
-step14AVX512Gemm_pcol9:
+step14AVX512Gemm_pcol12:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -23848,7 +24121,7 @@ step14AVX512Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step14AVX512Gemm_pic10:
+step14AVX512Gemm_pic13:
 	VMOVUPS      (DX), Z16
 	VMOVUPS      64(DX), Z17
 	VBROADCASTSS (SI), Z18
@@ -24268,7 +24541,7 @@ step14AVX512Gemm_pic10:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step14AVX512Gemm_pic10
+	JNZ          step14AVX512Gemm_pic13
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -24288,11 +24561,11 @@ step14AVX512Gemm_pic10:
 	ADDQ         $0x00000200, R14
 	ADDQ         $0x00000200, R11
 	DECQ         R15
-	JNZ          step14AVX512Gemm_pcol9
+	JNZ          step14AVX512Gemm_pcol12
 
-step14AVX512Gemm_nofull8:
+step14AVX512Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step14AVX512Gemm_rem12
+	JNE    step14AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -24305,7 +24578,7 @@ step14AVX512Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step14AVX512Gemm_pic13:
+step14AVX512Gemm_pic16:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -24533,7 +24806,7 @@ step14AVX512Gemm_pic13:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step14AVX512Gemm_pic13
+	JNZ          step14AVX512Gemm_pic16
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -24542,14 +24815,16 @@ step14AVX512Gemm_pic13:
 	VMOVUPS      Z5, 1088(R11)
 	VMOVUPS      Z6, 1152(R11)
 	VMOVUPS      Z7, 1216(R11)
-	JMP          step14AVX512Gemm_remdone11
+	JMP          step14AVX512Gemm_remdone14
 
-step14AVX512Gemm_rem12:
-step14AVX512Gemm_remdone11:
+step14AVX512Gemm_rem15:
+step14AVX512Gemm_remdone14:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000800, R13
 	DECQ 40(SP)
-	JNZ  step14AVX512Gemm_ptile7
+	JNZ  step14AVX512Gemm_ptile10
+
+step14AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -32439,12 +32714,12 @@ step16AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step16AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step16AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step16AVX512Gemm(SB), $200-72
+TEXT ·step16AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -32452,7 +32727,7 @@ TEXT ·step16AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -32512,22 +32787,45 @@ step16AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step16AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step16AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step16AVX512Gemm_ptile5:
+step16AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step16AVX512Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step16AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step16AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00002000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000200, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step16AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step16AVX512Gemm_nofull6
+	JZ    step16AVX512Gemm_nofull9
 
-step16AVX512Gemm_pcol7:
+step16AVX512Gemm_pcol10:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -32540,7 +32838,7 @@ step16AVX512Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step16AVX512Gemm_pic8:
+step16AVX512Gemm_pic11:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -32768,7 +33066,7 @@ step16AVX512Gemm_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step16AVX512Gemm_pic8
+	JNZ          step16AVX512Gemm_pic11
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -32780,11 +33078,11 @@ step16AVX512Gemm_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step16AVX512Gemm_pcol7
+	JNZ          step16AVX512Gemm_pcol10
 
-step16AVX512Gemm_nofull6:
+step16AVX512Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step16AVX512Gemm_rem10
+	JNE    step16AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -32793,7 +33091,7 @@ step16AVX512Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step16AVX512Gemm_pic11:
+step16AVX512Gemm_pic14:
 	VMOVUPS      (DX), Z4
 	VMOVUPS      64(DX), Z5
 	VBROADCASTSS (SI), Z6
@@ -32925,19 +33223,21 @@ step16AVX512Gemm_pic11:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step16AVX512Gemm_pic11
+	JNZ          step16AVX512Gemm_pic14
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 256(R11)
 	VMOVUPS      Z3, 320(R11)
-	JMP          step16AVX512Gemm_remdone9
+	JMP          step16AVX512Gemm_remdone12
 
-step16AVX512Gemm_rem10:
-step16AVX512Gemm_remdone9:
+step16AVX512Gemm_rem13:
+step16AVX512Gemm_remdone12:
 	ADDQ $0x00002000, R12
 	ADDQ $0x00000200, R13
 	DECQ 40(SP)
-	JNZ  step16AVX512Gemm_ptile5
+	JNZ  step16AVX512Gemm_ptile8
+
+step16AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -34680,12 +34980,12 @@ step18AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step18AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step18AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step18AVX512Gemm(SB), $200-72
+TEXT ·step18AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -34693,7 +34993,7 @@ TEXT ·step18AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -34753,22 +35053,45 @@ step18AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step18AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step18AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step18AVX512Gemm_ptile5:
+step18AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step18AVX512Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step18AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step18AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00002000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000200, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step18AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step18AVX512Gemm_nofull6
+	JZ    step18AVX512Gemm_nofull9
 
-step18AVX512Gemm_pcol7:
+step18AVX512Gemm_pcol10:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -34781,7 +35104,7 @@ step18AVX512Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step18AVX512Gemm_pic8:
+step18AVX512Gemm_pic11:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -35009,7 +35332,7 @@ step18AVX512Gemm_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step18AVX512Gemm_pic8
+	JNZ          step18AVX512Gemm_pic11
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -35021,11 +35344,11 @@ step18AVX512Gemm_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step18AVX512Gemm_pcol7
+	JNZ          step18AVX512Gemm_pcol10
 
-step18AVX512Gemm_nofull6:
+step18AVX512Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step18AVX512Gemm_rem10
+	JNE    step18AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -35034,7 +35357,7 @@ step18AVX512Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step18AVX512Gemm_pic11:
+step18AVX512Gemm_pic14:
 	VMOVUPS      (DX), Z4
 	VMOVUPS      64(DX), Z5
 	VBROADCASTSS (SI), Z6
@@ -35166,19 +35489,21 @@ step18AVX512Gemm_pic11:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step18AVX512Gemm_pic11
+	JNZ          step18AVX512Gemm_pic14
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 256(R11)
 	VMOVUPS      Z3, 320(R11)
-	JMP          step18AVX512Gemm_remdone9
+	JMP          step18AVX512Gemm_remdone12
 
-step18AVX512Gemm_rem10:
-step18AVX512Gemm_remdone9:
+step18AVX512Gemm_rem13:
+step18AVX512Gemm_remdone12:
 	ADDQ $0x00002000, R12
 	ADDQ $0x00000200, R13
 	DECQ 40(SP)
-	JNZ  step18AVX512Gemm_ptile5
+	JNZ  step18AVX512Gemm_ptile8
+
+step18AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -35962,12 +36287,12 @@ step19AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step19AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step19AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step19AVX512Gemm(SB), $200-72
+TEXT ·step19AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -35975,7 +36300,7 @@ TEXT ·step19AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -36035,22 +36360,45 @@ step19AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step19AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step19AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step19AVX512Gemm_ptile5:
+step19AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step19AVX512Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step19AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step19AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00002000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000200, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step19AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step19AVX512Gemm_nofull6
+	JZ    step19AVX512Gemm_nofull9
 
-step19AVX512Gemm_pcol7:
+step19AVX512Gemm_pcol10:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -36063,7 +36411,7 @@ step19AVX512Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step19AVX512Gemm_pic8:
+step19AVX512Gemm_pic11:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -36291,7 +36639,7 @@ step19AVX512Gemm_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step19AVX512Gemm_pic8
+	JNZ          step19AVX512Gemm_pic11
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -36303,11 +36651,11 @@ step19AVX512Gemm_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step19AVX512Gemm_pcol7
+	JNZ          step19AVX512Gemm_pcol10
 
-step19AVX512Gemm_nofull6:
+step19AVX512Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step19AVX512Gemm_rem10
+	JNE    step19AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -36316,7 +36664,7 @@ step19AVX512Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step19AVX512Gemm_pic11:
+step19AVX512Gemm_pic14:
 	VMOVUPS      (DX), Z4
 	VMOVUPS      64(DX), Z5
 	VBROADCASTSS (SI), Z6
@@ -36448,19 +36796,21 @@ step19AVX512Gemm_pic11:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step19AVX512Gemm_pic11
+	JNZ          step19AVX512Gemm_pic14
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 256(R11)
 	VMOVUPS      Z3, 320(R11)
-	JMP          step19AVX512Gemm_remdone9
+	JMP          step19AVX512Gemm_remdone12
 
-step19AVX512Gemm_rem10:
-step19AVX512Gemm_remdone9:
+step19AVX512Gemm_rem13:
+step19AVX512Gemm_remdone12:
 	ADDQ $0x00002000, R12
 	ADDQ $0x00000200, R13
 	DECQ 40(SP)
-	JNZ  step19AVX512Gemm_ptile5
+	JNZ  step19AVX512Gemm_ptile8
+
+step19AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -37262,12 +37612,12 @@ step20AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step20AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step20AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step20AVX512Gemm(SB), $200-72
+TEXT ·step20AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -37275,7 +37625,7 @@ TEXT ·step20AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -37335,22 +37685,45 @@ step20AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step20AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step20AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step20AVX512Gemm_ptile5:
+step20AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step20AVX512Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step20AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step20AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00002000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000200, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step20AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step20AVX512Gemm_nofull6
+	JZ    step20AVX512Gemm_nofull9
 
-step20AVX512Gemm_pcol7:
+step20AVX512Gemm_pcol10:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -37363,7 +37736,7 @@ step20AVX512Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step20AVX512Gemm_pic8:
+step20AVX512Gemm_pic11:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -37591,7 +37964,7 @@ step20AVX512Gemm_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step20AVX512Gemm_pic8
+	JNZ          step20AVX512Gemm_pic11
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -37603,11 +37976,11 @@ step20AVX512Gemm_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step20AVX512Gemm_pcol7
+	JNZ          step20AVX512Gemm_pcol10
 
-step20AVX512Gemm_nofull6:
+step20AVX512Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step20AVX512Gemm_rem10
+	JNE    step20AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -37616,7 +37989,7 @@ step20AVX512Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step20AVX512Gemm_pic11:
+step20AVX512Gemm_pic14:
 	VMOVUPS      (DX), Z4
 	VMOVUPS      64(DX), Z5
 	VBROADCASTSS (SI), Z6
@@ -37748,19 +38121,21 @@ step20AVX512Gemm_pic11:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step20AVX512Gemm_pic11
+	JNZ          step20AVX512Gemm_pic14
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 256(R11)
 	VMOVUPS      Z3, 320(R11)
-	JMP          step20AVX512Gemm_remdone9
+	JMP          step20AVX512Gemm_remdone12
 
-step20AVX512Gemm_rem10:
-step20AVX512Gemm_remdone9:
+step20AVX512Gemm_rem13:
+step20AVX512Gemm_remdone12:
 	ADDQ $0x00002000, R12
 	ADDQ $0x00000200, R13
 	DECQ 40(SP)
-	JNZ  step20AVX512Gemm_ptile5
+	JNZ  step20AVX512Gemm_ptile8
+
+step20AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -38544,12 +38919,12 @@ step21AVX512In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step21AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step21AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step21AVX512Gemm(SB), $200-72
+TEXT ·step21AVX512Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -38557,7 +38932,7 @@ TEXT ·step21AVX512Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -38617,22 +38992,45 @@ step21AVX512Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step21AVX512Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step21AVX512Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step21AVX512Gemm_ptile5:
+step21AVX512Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step21AVX512Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step21AVX512Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step21AVX512Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00002000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000200, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step21AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step21AVX512Gemm_nofull6
+	JZ    step21AVX512Gemm_nofull9
 
-step21AVX512Gemm_pcol7:
+step21AVX512Gemm_pcol10:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -38645,7 +39043,7 @@ step21AVX512Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step21AVX512Gemm_pic8:
+step21AVX512Gemm_pic11:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      64(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -38873,7 +39271,7 @@ step21AVX512Gemm_pic8:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step21AVX512Gemm_pic8
+	JNZ          step21AVX512Gemm_pic11
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 128(R11)
@@ -38885,11 +39283,11 @@ step21AVX512Gemm_pic8:
 	ADDQ         $0x00000100, R14
 	ADDQ         $0x00000100, R11
 	DECQ         R15
-	JNZ          step21AVX512Gemm_pcol7
+	JNZ          step21AVX512Gemm_pcol10
 
-step21AVX512Gemm_nofull6:
+step21AVX512Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step21AVX512Gemm_rem10
+	JNE    step21AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -38898,7 +39296,7 @@ step21AVX512Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step21AVX512Gemm_pic11:
+step21AVX512Gemm_pic14:
 	VMOVUPS      (DX), Z4
 	VMOVUPS      64(DX), Z5
 	VBROADCASTSS (SI), Z6
@@ -39030,19 +39428,21 @@ step21AVX512Gemm_pic11:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000800, DX
 	DECQ         CX
-	JNZ          step21AVX512Gemm_pic11
+	JNZ          step21AVX512Gemm_pic14
 	VMOVUPS      Z0, (R11)
 	VMOVUPS      Z1, 64(R11)
 	VMOVUPS      Z2, 256(R11)
 	VMOVUPS      Z3, 320(R11)
-	JMP          step21AVX512Gemm_remdone9
+	JMP          step21AVX512Gemm_remdone12
 
-step21AVX512Gemm_rem10:
-step21AVX512Gemm_remdone9:
+step21AVX512Gemm_rem13:
+step21AVX512Gemm_remdone12:
 	ADDQ $0x00002000, R12
 	ADDQ $0x00000200, R13
 	DECQ 40(SP)
-	JNZ  step21AVX512Gemm_ptile5
+	JNZ  step21AVX512Gemm_ptile8
+
+step21AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -40618,12 +41018,12 @@ step2AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step2AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step2AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2Gemm(SB), $200-72
+TEXT ·step2AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -40631,7 +41031,7 @@ TEXT ·step2AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -40691,22 +41091,45 @@ step2AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step2AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step2AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step2AVX2Gemm_ptile5:
+step2AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step2AVX2Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step2AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step2AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step2AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step2AVX2Gemm_nofull6
+	JZ    step2AVX2Gemm_nofull9
 
-step2AVX2Gemm_pcol7:
+step2AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -40723,7 +41146,7 @@ step2AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step2AVX2Gemm_pic8:
+step2AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -40887,7 +41310,7 @@ step2AVX2Gemm_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step2AVX2Gemm_pic8
+	JNZ          step2AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -40903,11 +41326,11 @@ step2AVX2Gemm_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step2AVX2Gemm_pcol7
+	JNZ          step2AVX2Gemm_pcol10
 
-step2AVX2Gemm_nofull6:
+step2AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step2AVX2Gemm_rem10
+	JNE    step2AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -40916,7 +41339,7 @@ step2AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step2AVX2Gemm_pic11:
+step2AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -40984,16 +41407,16 @@ step2AVX2Gemm_pic11:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step2AVX2Gemm_pic11
+	JNZ          step2AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step2AVX2Gemm_remdone9
+	JMP          step2AVX2Gemm_remdone12
 
-step2AVX2Gemm_rem10:
+step2AVX2Gemm_rem13:
 	CMPQ   192(SP), $0x00000004
-	JNE    step2AVX2Gemm_rem12
+	JNE    step2AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -41006,7 +41429,7 @@ step2AVX2Gemm_rem10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step2AVX2Gemm_pic13:
+step2AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -41122,7 +41545,7 @@ step2AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step2AVX2Gemm_pic13
+	JNZ          step2AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -41131,14 +41554,16 @@ step2AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step2AVX2Gemm_remdone9
+	JMP          step2AVX2Gemm_remdone12
 
-step2AVX2Gemm_rem12:
-step2AVX2Gemm_remdone9:
+step2AVX2Gemm_rem15:
+step2AVX2Gemm_remdone12:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step2AVX2Gemm_ptile5
+	JNZ  step2AVX2Gemm_ptile8
+
+step2AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -41922,12 +42347,12 @@ step3AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2Gemm(SB), $200-72
+TEXT ·step3AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -41935,7 +42360,7 @@ TEXT ·step3AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -41995,22 +42420,45 @@ step3AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step3AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step3AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step3AVX2Gemm_ptile5:
+step3AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step3AVX2Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step3AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step3AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step3AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step3AVX2Gemm_nofull6
+	JZ    step3AVX2Gemm_nofull9
 
-step3AVX2Gemm_pcol7:
+step3AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -42027,7 +42475,7 @@ step3AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step3AVX2Gemm_pic8:
+step3AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -42191,7 +42639,7 @@ step3AVX2Gemm_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step3AVX2Gemm_pic8
+	JNZ          step3AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -42207,11 +42655,11 @@ step3AVX2Gemm_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step3AVX2Gemm_pcol7
+	JNZ          step3AVX2Gemm_pcol10
 
-step3AVX2Gemm_nofull6:
+step3AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step3AVX2Gemm_rem10
+	JNE    step3AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -42220,7 +42668,7 @@ step3AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step3AVX2Gemm_pic11:
+step3AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -42288,16 +42736,16 @@ step3AVX2Gemm_pic11:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step3AVX2Gemm_pic11
+	JNZ          step3AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step3AVX2Gemm_remdone9
+	JMP          step3AVX2Gemm_remdone12
 
-step3AVX2Gemm_rem10:
+step3AVX2Gemm_rem13:
 	CMPQ   192(SP), $0x00000004
-	JNE    step3AVX2Gemm_rem12
+	JNE    step3AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -42310,7 +42758,7 @@ step3AVX2Gemm_rem10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step3AVX2Gemm_pic13:
+step3AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -42426,7 +42874,7 @@ step3AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step3AVX2Gemm_pic13
+	JNZ          step3AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -42435,14 +42883,16 @@ step3AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step3AVX2Gemm_remdone9
+	JMP          step3AVX2Gemm_remdone12
 
-step3AVX2Gemm_rem12:
-step3AVX2Gemm_remdone9:
+step3AVX2Gemm_rem15:
+step3AVX2Gemm_remdone12:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step3AVX2Gemm_ptile5
+	JNZ  step3AVX2Gemm_ptile8
+
+step3AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -43244,12 +43694,12 @@ step4AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step4AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step4AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2Gemm(SB), $200-72
+TEXT ·step4AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -43257,7 +43707,7 @@ TEXT ·step4AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -43317,22 +43767,45 @@ step4AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step4AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step4AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step4AVX2Gemm_ptile5:
+step4AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step4AVX2Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step4AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step4AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step4AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step4AVX2Gemm_nofull6
+	JZ    step4AVX2Gemm_nofull9
 
-step4AVX2Gemm_pcol7:
+step4AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -43349,7 +43822,7 @@ step4AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step4AVX2Gemm_pic8:
+step4AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -43513,7 +43986,7 @@ step4AVX2Gemm_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step4AVX2Gemm_pic8
+	JNZ          step4AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -43529,11 +44002,11 @@ step4AVX2Gemm_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step4AVX2Gemm_pcol7
+	JNZ          step4AVX2Gemm_pcol10
 
-step4AVX2Gemm_nofull6:
+step4AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step4AVX2Gemm_rem10
+	JNE    step4AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -43542,7 +44015,7 @@ step4AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step4AVX2Gemm_pic11:
+step4AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -43610,16 +44083,16 @@ step4AVX2Gemm_pic11:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step4AVX2Gemm_pic11
+	JNZ          step4AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step4AVX2Gemm_remdone9
+	JMP          step4AVX2Gemm_remdone12
 
-step4AVX2Gemm_rem10:
+step4AVX2Gemm_rem13:
 	CMPQ   192(SP), $0x00000004
-	JNE    step4AVX2Gemm_rem12
+	JNE    step4AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -43632,7 +44105,7 @@ step4AVX2Gemm_rem10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step4AVX2Gemm_pic13:
+step4AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -43748,7 +44221,7 @@ step4AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step4AVX2Gemm_pic13
+	JNZ          step4AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -43757,14 +44230,16 @@ step4AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step4AVX2Gemm_remdone9
+	JMP          step4AVX2Gemm_remdone12
 
-step4AVX2Gemm_rem12:
-step4AVX2Gemm_remdone9:
+step4AVX2Gemm_rem15:
+step4AVX2Gemm_remdone12:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step4AVX2Gemm_ptile5
+	JNZ  step4AVX2Gemm_ptile8
+
+step4AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -44548,12 +45023,12 @@ step5AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step5AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step5AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2Gemm(SB), $200-72
+TEXT ·step5AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -44561,7 +45036,7 @@ TEXT ·step5AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -44621,22 +45096,45 @@ step5AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step5AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step5AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step5AVX2Gemm_ptile5:
+step5AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step5AVX2Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step5AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step5AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step5AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step5AVX2Gemm_nofull6
+	JZ    step5AVX2Gemm_nofull9
 
-step5AVX2Gemm_pcol7:
+step5AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -44653,7 +45151,7 @@ step5AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step5AVX2Gemm_pic8:
+step5AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -44817,7 +45315,7 @@ step5AVX2Gemm_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step5AVX2Gemm_pic8
+	JNZ          step5AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -44833,11 +45331,11 @@ step5AVX2Gemm_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step5AVX2Gemm_pcol7
+	JNZ          step5AVX2Gemm_pcol10
 
-step5AVX2Gemm_nofull6:
+step5AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step5AVX2Gemm_rem10
+	JNE    step5AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -44846,7 +45344,7 @@ step5AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step5AVX2Gemm_pic11:
+step5AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -44914,16 +45412,16 @@ step5AVX2Gemm_pic11:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step5AVX2Gemm_pic11
+	JNZ          step5AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step5AVX2Gemm_remdone9
+	JMP          step5AVX2Gemm_remdone12
 
-step5AVX2Gemm_rem10:
+step5AVX2Gemm_rem13:
 	CMPQ   192(SP), $0x00000004
-	JNE    step5AVX2Gemm_rem12
+	JNE    step5AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -44936,7 +45434,7 @@ step5AVX2Gemm_rem10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step5AVX2Gemm_pic13:
+step5AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -45052,7 +45550,7 @@ step5AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step5AVX2Gemm_pic13
+	JNZ          step5AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -45061,14 +45559,16 @@ step5AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step5AVX2Gemm_remdone9
+	JMP          step5AVX2Gemm_remdone12
 
-step5AVX2Gemm_rem12:
-step5AVX2Gemm_remdone9:
+step5AVX2Gemm_rem15:
+step5AVX2Gemm_remdone12:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step5AVX2Gemm_ptile5
+	JNZ  step5AVX2Gemm_ptile8
+
+step5AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -45870,12 +46370,12 @@ step6AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step6AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step6AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step6AVX2Gemm(SB), $200-72
+TEXT ·step6AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -45883,7 +46383,7 @@ TEXT ·step6AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -45943,22 +46443,45 @@ step6AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step6AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step6AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step6AVX2Gemm_ptile5:
+step6AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step6AVX2Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step6AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step6AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step6AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step6AVX2Gemm_nofull6
+	JZ    step6AVX2Gemm_nofull9
 
-step6AVX2Gemm_pcol7:
+step6AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -45975,7 +46498,7 @@ step6AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step6AVX2Gemm_pic8:
+step6AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -46139,7 +46662,7 @@ step6AVX2Gemm_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step6AVX2Gemm_pic8
+	JNZ          step6AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -46155,11 +46678,11 @@ step6AVX2Gemm_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step6AVX2Gemm_pcol7
+	JNZ          step6AVX2Gemm_pcol10
 
-step6AVX2Gemm_nofull6:
+step6AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step6AVX2Gemm_rem10
+	JNE    step6AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -46168,7 +46691,7 @@ step6AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step6AVX2Gemm_pic11:
+step6AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -46236,16 +46759,16 @@ step6AVX2Gemm_pic11:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step6AVX2Gemm_pic11
+	JNZ          step6AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step6AVX2Gemm_remdone9
+	JMP          step6AVX2Gemm_remdone12
 
-step6AVX2Gemm_rem10:
+step6AVX2Gemm_rem13:
 	CMPQ   192(SP), $0x00000004
-	JNE    step6AVX2Gemm_rem12
+	JNE    step6AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -46258,7 +46781,7 @@ step6AVX2Gemm_rem10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step6AVX2Gemm_pic13:
+step6AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -46374,7 +46897,7 @@ step6AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step6AVX2Gemm_pic13
+	JNZ          step6AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -46383,14 +46906,16 @@ step6AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step6AVX2Gemm_remdone9
+	JMP          step6AVX2Gemm_remdone12
 
-step6AVX2Gemm_rem12:
-step6AVX2Gemm_remdone9:
+step6AVX2Gemm_rem15:
+step6AVX2Gemm_remdone12:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step6AVX2Gemm_ptile5
+	JNZ  step6AVX2Gemm_ptile8
+
+step6AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -47174,12 +47699,12 @@ step7AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step7AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step7AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step7AVX2Gemm(SB), $200-72
+TEXT ·step7AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -47187,7 +47712,7 @@ TEXT ·step7AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -47247,22 +47772,45 @@ step7AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step7AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step7AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step7AVX2Gemm_ptile5:
+step7AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step7AVX2Gemm_pto7
+	MOVQ $0x00000001, R11
+
+step7AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step7AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000400, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step7AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step7AVX2Gemm_nofull6
+	JZ    step7AVX2Gemm_nofull9
 
-step7AVX2Gemm_pcol7:
+step7AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -47279,7 +47827,7 @@ step7AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step7AVX2Gemm_pic8:
+step7AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -47443,7 +47991,7 @@ step7AVX2Gemm_pic8:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step7AVX2Gemm_pic8
+	JNZ          step7AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -47459,11 +48007,11 @@ step7AVX2Gemm_pic8:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step7AVX2Gemm_pcol7
+	JNZ          step7AVX2Gemm_pcol10
 
-step7AVX2Gemm_nofull6:
+step7AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step7AVX2Gemm_rem10
+	JNE    step7AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -47472,7 +48020,7 @@ step7AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step7AVX2Gemm_pic11:
+step7AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -47540,16 +48088,16 @@ step7AVX2Gemm_pic11:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step7AVX2Gemm_pic11
+	JNZ          step7AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step7AVX2Gemm_remdone9
+	JMP          step7AVX2Gemm_remdone12
 
-step7AVX2Gemm_rem10:
+step7AVX2Gemm_rem13:
 	CMPQ   192(SP), $0x00000004
-	JNE    step7AVX2Gemm_rem12
+	JNE    step7AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -47562,7 +48110,7 @@ step7AVX2Gemm_rem10:
 	MOVQ   R12, DX
 	MOVQ   $0x00000002, CX
 
-step7AVX2Gemm_pic13:
+step7AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -47678,7 +48226,7 @@ step7AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step7AVX2Gemm_pic13
+	JNZ          step7AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -47687,14 +48235,16 @@ step7AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step7AVX2Gemm_remdone9
+	JMP          step7AVX2Gemm_remdone12
 
-step7AVX2Gemm_rem12:
-step7AVX2Gemm_remdone9:
+step7AVX2Gemm_rem15:
+step7AVX2Gemm_remdone12:
 	ADDQ $0x00000400, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step7AVX2Gemm_ptile5
+	JNZ  step7AVX2Gemm_ptile8
+
+step7AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
@@ -51091,12 +51641,12 @@ step9AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step9AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step9AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step9AVX2Gemm(SB), $200-72
+TEXT ·step9AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -51104,7 +51654,7 @@ TEXT ·step9AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -51178,22 +51728,45 @@ step9AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step9AVX2Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step9AVX2Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step9AVX2Gemm_ptile7:
+step9AVX2Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step9AVX2Gemm_pto9
+	MOVQ $0x00000002, R11
+
+step9AVX2Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step9AVX2Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step9AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step9AVX2Gemm_nofull8
+	JZ    step9AVX2Gemm_nofull11
 
-step9AVX2Gemm_pcol9:
+step9AVX2Gemm_pcol12:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -51210,7 +51783,7 @@ step9AVX2Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step9AVX2Gemm_pic10:
+step9AVX2Gemm_pic13:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -51374,7 +51947,7 @@ step9AVX2Gemm_pic10:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step9AVX2Gemm_pic10
+	JNZ          step9AVX2Gemm_pic13
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -51390,11 +51963,11 @@ step9AVX2Gemm_pic10:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step9AVX2Gemm_pcol9
+	JNZ          step9AVX2Gemm_pcol12
 
-step9AVX2Gemm_nofull8:
+step9AVX2Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step9AVX2Gemm_rem12
+	JNE    step9AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -51407,7 +51980,7 @@ step9AVX2Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step9AVX2Gemm_pic13:
+step9AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -51523,7 +52096,7 @@ step9AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step9AVX2Gemm_pic13
+	JNZ          step9AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -51532,11 +52105,11 @@ step9AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step9AVX2Gemm_remdone11
+	JMP          step9AVX2Gemm_remdone14
 
-step9AVX2Gemm_rem12:
+step9AVX2Gemm_rem15:
 	CMPQ   192(SP), $0x00000002
-	JNE    step9AVX2Gemm_rem14
+	JNE    step9AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -51545,7 +52118,7 @@ step9AVX2Gemm_rem12:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step9AVX2Gemm_pic15:
+step9AVX2Gemm_pic18:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -51613,19 +52186,21 @@ step9AVX2Gemm_pic15:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step9AVX2Gemm_pic15
+	JNZ          step9AVX2Gemm_pic18
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step9AVX2Gemm_remdone11
+	JMP          step9AVX2Gemm_remdone14
 
-step9AVX2Gemm_rem14:
-step9AVX2Gemm_remdone11:
+step9AVX2Gemm_rem17:
+step9AVX2Gemm_remdone14:
 	ADDQ $0x00000800, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step9AVX2Gemm_ptile7
+	JNZ  step9AVX2Gemm_ptile10
+
+step9AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -52832,12 +53407,12 @@ step11AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step11AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step11AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step11AVX2Gemm(SB), $200-72
+TEXT ·step11AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -52845,7 +53420,7 @@ TEXT ·step11AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -52919,22 +53494,45 @@ step11AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step11AVX2Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step11AVX2Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step11AVX2Gemm_ptile7:
+step11AVX2Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step11AVX2Gemm_pto9
+	MOVQ $0x00000002, R11
+
+step11AVX2Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step11AVX2Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step11AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step11AVX2Gemm_nofull8
+	JZ    step11AVX2Gemm_nofull11
 
-step11AVX2Gemm_pcol9:
+step11AVX2Gemm_pcol12:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -52951,7 +53549,7 @@ step11AVX2Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step11AVX2Gemm_pic10:
+step11AVX2Gemm_pic13:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -53115,7 +53713,7 @@ step11AVX2Gemm_pic10:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step11AVX2Gemm_pic10
+	JNZ          step11AVX2Gemm_pic13
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -53131,11 +53729,11 @@ step11AVX2Gemm_pic10:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step11AVX2Gemm_pcol9
+	JNZ          step11AVX2Gemm_pcol12
 
-step11AVX2Gemm_nofull8:
+step11AVX2Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step11AVX2Gemm_rem12
+	JNE    step11AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -53148,7 +53746,7 @@ step11AVX2Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step11AVX2Gemm_pic13:
+step11AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -53264,7 +53862,7 @@ step11AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step11AVX2Gemm_pic13
+	JNZ          step11AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -53273,11 +53871,11 @@ step11AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step11AVX2Gemm_remdone11
+	JMP          step11AVX2Gemm_remdone14
 
-step11AVX2Gemm_rem12:
+step11AVX2Gemm_rem15:
 	CMPQ   192(SP), $0x00000002
-	JNE    step11AVX2Gemm_rem14
+	JNE    step11AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -53286,7 +53884,7 @@ step11AVX2Gemm_rem12:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step11AVX2Gemm_pic15:
+step11AVX2Gemm_pic18:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -53354,19 +53952,21 @@ step11AVX2Gemm_pic15:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step11AVX2Gemm_pic15
+	JNZ          step11AVX2Gemm_pic18
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step11AVX2Gemm_remdone11
+	JMP          step11AVX2Gemm_remdone14
 
-step11AVX2Gemm_rem14:
-step11AVX2Gemm_remdone11:
+step11AVX2Gemm_rem17:
+step11AVX2Gemm_remdone14:
 	ADDQ $0x00000800, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step11AVX2Gemm_ptile7
+	JNZ  step11AVX2Gemm_ptile10
+
+step11AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -54150,12 +54750,12 @@ step12AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step12AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step12AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step12AVX2Gemm(SB), $200-72
+TEXT ·step12AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -54163,7 +54763,7 @@ TEXT ·step12AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -54237,22 +54837,45 @@ step12AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step12AVX2Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step12AVX2Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step12AVX2Gemm_ptile7:
+step12AVX2Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step12AVX2Gemm_pto9
+	MOVQ $0x00000002, R11
+
+step12AVX2Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step12AVX2Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step12AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step12AVX2Gemm_nofull8
+	JZ    step12AVX2Gemm_nofull11
 
-step12AVX2Gemm_pcol9:
+step12AVX2Gemm_pcol12:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -54269,7 +54892,7 @@ step12AVX2Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step12AVX2Gemm_pic10:
+step12AVX2Gemm_pic13:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -54433,7 +55056,7 @@ step12AVX2Gemm_pic10:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step12AVX2Gemm_pic10
+	JNZ          step12AVX2Gemm_pic13
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -54449,11 +55072,11 @@ step12AVX2Gemm_pic10:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step12AVX2Gemm_pcol9
+	JNZ          step12AVX2Gemm_pcol12
 
-step12AVX2Gemm_nofull8:
+step12AVX2Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step12AVX2Gemm_rem12
+	JNE    step12AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -54466,7 +55089,7 @@ step12AVX2Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step12AVX2Gemm_pic13:
+step12AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -54582,7 +55205,7 @@ step12AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step12AVX2Gemm_pic13
+	JNZ          step12AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -54591,11 +55214,11 @@ step12AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step12AVX2Gemm_remdone11
+	JMP          step12AVX2Gemm_remdone14
 
-step12AVX2Gemm_rem12:
+step12AVX2Gemm_rem15:
 	CMPQ   192(SP), $0x00000002
-	JNE    step12AVX2Gemm_rem14
+	JNE    step12AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -54604,7 +55227,7 @@ step12AVX2Gemm_rem12:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step12AVX2Gemm_pic15:
+step12AVX2Gemm_pic18:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -54672,19 +55295,21 @@ step12AVX2Gemm_pic15:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step12AVX2Gemm_pic15
+	JNZ          step12AVX2Gemm_pic18
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step12AVX2Gemm_remdone11
+	JMP          step12AVX2Gemm_remdone14
 
-step12AVX2Gemm_rem14:
-step12AVX2Gemm_remdone11:
+step12AVX2Gemm_rem17:
+step12AVX2Gemm_remdone14:
 	ADDQ $0x00000800, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step12AVX2Gemm_ptile7
+	JNZ  step12AVX2Gemm_ptile10
+
+step12AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -55486,12 +56111,12 @@ step13AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step13AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step13AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step13AVX2Gemm(SB), $200-72
+TEXT ·step13AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -55499,7 +56124,7 @@ TEXT ·step13AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -55573,22 +56198,45 @@ step13AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step13AVX2Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step13AVX2Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step13AVX2Gemm_ptile7:
+step13AVX2Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step13AVX2Gemm_pto9
+	MOVQ $0x00000002, R11
+
+step13AVX2Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step13AVX2Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step13AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step13AVX2Gemm_nofull8
+	JZ    step13AVX2Gemm_nofull11
 
-step13AVX2Gemm_pcol9:
+step13AVX2Gemm_pcol12:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -55605,7 +56253,7 @@ step13AVX2Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step13AVX2Gemm_pic10:
+step13AVX2Gemm_pic13:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -55769,7 +56417,7 @@ step13AVX2Gemm_pic10:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step13AVX2Gemm_pic10
+	JNZ          step13AVX2Gemm_pic13
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -55785,11 +56433,11 @@ step13AVX2Gemm_pic10:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step13AVX2Gemm_pcol9
+	JNZ          step13AVX2Gemm_pcol12
 
-step13AVX2Gemm_nofull8:
+step13AVX2Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step13AVX2Gemm_rem12
+	JNE    step13AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -55802,7 +56450,7 @@ step13AVX2Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step13AVX2Gemm_pic13:
+step13AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -55918,7 +56566,7 @@ step13AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step13AVX2Gemm_pic13
+	JNZ          step13AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -55927,11 +56575,11 @@ step13AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step13AVX2Gemm_remdone11
+	JMP          step13AVX2Gemm_remdone14
 
-step13AVX2Gemm_rem12:
+step13AVX2Gemm_rem15:
 	CMPQ   192(SP), $0x00000002
-	JNE    step13AVX2Gemm_rem14
+	JNE    step13AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -55940,7 +56588,7 @@ step13AVX2Gemm_rem12:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step13AVX2Gemm_pic15:
+step13AVX2Gemm_pic18:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -56008,19 +56656,21 @@ step13AVX2Gemm_pic15:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step13AVX2Gemm_pic15
+	JNZ          step13AVX2Gemm_pic18
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step13AVX2Gemm_remdone11
+	JMP          step13AVX2Gemm_remdone14
 
-step13AVX2Gemm_rem14:
-step13AVX2Gemm_remdone11:
+step13AVX2Gemm_rem17:
+step13AVX2Gemm_remdone14:
 	ADDQ $0x00000800, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step13AVX2Gemm_ptile7
+	JNZ  step13AVX2Gemm_ptile10
+
+step13AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -56804,12 +57454,12 @@ step14AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step14AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step14AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step14AVX2Gemm(SB), $200-72
+TEXT ·step14AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -56817,7 +57467,7 @@ TEXT ·step14AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -56891,22 +57541,45 @@ step14AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step14AVX2Gemm_xi6:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step14AVX2Gemm_pfrom8
+	MOVQ $0x00000000, SI
 
-step14AVX2Gemm_ptile7:
+step14AVX2Gemm_pfrom8:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step14AVX2Gemm_pto9
+	MOVQ $0x00000002, R11
+
+step14AVX2Gemm_pto9:
+	SUBQ   SI, R11
+	JLE    step14AVX2Gemm_pskip7
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00000800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000400, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step14AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step14AVX2Gemm_nofull8
+	JZ    step14AVX2Gemm_nofull11
 
-step14AVX2Gemm_pcol9:
+step14AVX2Gemm_pcol12:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -56923,7 +57596,7 @@ step14AVX2Gemm_pcol9:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step14AVX2Gemm_pic10:
+step14AVX2Gemm_pic13:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -57087,7 +57760,7 @@ step14AVX2Gemm_pic10:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step14AVX2Gemm_pic10
+	JNZ          step14AVX2Gemm_pic13
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -57103,11 +57776,11 @@ step14AVX2Gemm_pic10:
 	ADDQ         $0x000000c0, R14
 	ADDQ         $0x000000c0, R11
 	DECQ         R15
-	JNZ          step14AVX2Gemm_pcol9
+	JNZ          step14AVX2Gemm_pcol12
 
-step14AVX2Gemm_nofull8:
+step14AVX2Gemm_nofull11:
 	CMPQ   192(SP), $0x00000004
-	JNE    step14AVX2Gemm_rem12
+	JNE    step14AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -57120,7 +57793,7 @@ step14AVX2Gemm_nofull8:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step14AVX2Gemm_pic13:
+step14AVX2Gemm_pic16:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -57236,7 +57909,7 @@ step14AVX2Gemm_pic13:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step14AVX2Gemm_pic13
+	JNZ          step14AVX2Gemm_pic16
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -57245,11 +57918,11 @@ step14AVX2Gemm_pic13:
 	VMOVUPS      Y5, 544(R11)
 	VMOVUPS      Y6, 576(R11)
 	VMOVUPS      Y7, 608(R11)
-	JMP          step14AVX2Gemm_remdone11
+	JMP          step14AVX2Gemm_remdone14
 
-step14AVX2Gemm_rem12:
+step14AVX2Gemm_rem15:
 	CMPQ   192(SP), $0x00000002
-	JNE    step14AVX2Gemm_rem14
+	JNE    step14AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -57258,7 +57931,7 @@ step14AVX2Gemm_rem12:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step14AVX2Gemm_pic15:
+step14AVX2Gemm_pic18:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -57326,19 +57999,21 @@ step14AVX2Gemm_pic15:
 	ADDQ         $0x00000200, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step14AVX2Gemm_pic15
+	JNZ          step14AVX2Gemm_pic18
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 512(R11)
 	VMOVUPS      Y3, 544(R11)
-	JMP          step14AVX2Gemm_remdone11
+	JMP          step14AVX2Gemm_remdone14
 
-step14AVX2Gemm_rem14:
-step14AVX2Gemm_remdone11:
+step14AVX2Gemm_rem17:
+step14AVX2Gemm_remdone14:
 	ADDQ $0x00000800, R12
 	ADDQ $0x00000400, R13
 	DECQ 40(SP)
-	JNZ  step14AVX2Gemm_ptile7
+	JNZ  step14AVX2Gemm_ptile10
+
+step14AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
@@ -62143,12 +62818,12 @@ step16AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step16AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step16AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step16AVX2Gemm(SB), $200-72
+TEXT ·step16AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -62156,7 +62831,7 @@ TEXT ·step16AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -62216,22 +62891,45 @@ step16AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step16AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step16AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step16AVX2Gemm_ptile5:
+step16AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step16AVX2Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step16AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step16AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000180, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step16AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step16AVX2Gemm_nofull6
+	JZ    step16AVX2Gemm_nofull9
 
-step16AVX2Gemm_pcol7:
+step16AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -62248,7 +62946,7 @@ step16AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step16AVX2Gemm_pic8:
+step16AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -62404,7 +63102,7 @@ step16AVX2Gemm_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step16AVX2Gemm_pic8
+	JNZ          step16AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -62420,11 +63118,11 @@ step16AVX2Gemm_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step16AVX2Gemm_pcol7
+	JNZ          step16AVX2Gemm_pcol10
 
-step16AVX2Gemm_nofull6:
+step16AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step16AVX2Gemm_rem10
+	JNE    step16AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -62435,7 +63133,7 @@ step16AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step16AVX2Gemm_pic11:
+step16AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y6
 	VMOVUPS      32(DX), Y7
 	VMOVUPS      64(DX), Y8
@@ -62527,33 +63225,54 @@ step16AVX2Gemm_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step16AVX2Gemm_pic11
+	JNZ          step16AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
 	VMOVUPS      Y4, 256(R11)
 	VMOVUPS      Y5, 288(R11)
-	JMP          step16AVX2Gemm_remdone9
+	JMP          step16AVX2Gemm_remdone12
 
-step16AVX2Gemm_rem10:
-step16AVX2Gemm_remdone9:
+step16AVX2Gemm_rem13:
+step16AVX2Gemm_remdone12:
 	ADDQ $0x00001800, R12
 	ADDQ $0x00000180, R13
 	DECQ 40(SP)
-	JNZ  step16AVX2Gemm_ptile5
-	LEAQ 12288(R10), R12
-	LEAQ 768(R9), R13
-	MOVQ $0x00000001, 40(SP)
+	JNZ  step16AVX2Gemm_ptile8
 
-step16AVX2Gemm_ptile12:
+step16AVX2Gemm_pskip5:
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000002
+	JGE  step16AVX2Gemm_pfrom16
+	MOVQ $0x00000002, SI
+
+step16AVX2Gemm_pfrom16:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000003
+	JLE  step16AVX2Gemm_pto17
+	MOVQ $0x00000003, R11
+
+step16AVX2Gemm_pto17:
+	SUBQ   SI, R11
+	JLE    step16AVX2Gemm_pskip15
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000002, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   12288(R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000100, SI, R13
+	LEAQ   768(R9), SI
+	ADDQ   SI, R13
+
+step16AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step16AVX2Gemm_nofull13
+	JZ    step16AVX2Gemm_nofull19
 
-step16AVX2Gemm_pcol14:
+step16AVX2Gemm_pcol20:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -62566,7 +63285,7 @@ step16AVX2Gemm_pcol14:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step16AVX2Gemm_pic15:
+step16AVX2Gemm_pic21:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -62682,7 +63401,7 @@ step16AVX2Gemm_pic15:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step16AVX2Gemm_pic15
+	JNZ          step16AVX2Gemm_pic21
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -62694,11 +63413,11 @@ step16AVX2Gemm_pic15:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step16AVX2Gemm_pcol14
+	JNZ          step16AVX2Gemm_pcol20
 
-step16AVX2Gemm_nofull13:
+step16AVX2Gemm_nofull19:
 	CMPQ   192(SP), $0x00000002
-	JNE    step16AVX2Gemm_rem17
+	JNE    step16AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -62707,7 +63426,7 @@ step16AVX2Gemm_nofull13:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step16AVX2Gemm_pic18:
+step16AVX2Gemm_pic24:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -62775,19 +63494,21 @@ step16AVX2Gemm_pic18:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step16AVX2Gemm_pic18
+	JNZ          step16AVX2Gemm_pic24
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
-	JMP          step16AVX2Gemm_remdone16
+	JMP          step16AVX2Gemm_remdone22
 
-step16AVX2Gemm_rem17:
-step16AVX2Gemm_remdone16:
+step16AVX2Gemm_rem23:
+step16AVX2Gemm_remdone22:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000100, R13
 	DECQ 40(SP)
-	JNZ  step16AVX2Gemm_ptile12
+	JNZ  step16AVX2Gemm_ptile18
+
+step16AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -64261,12 +64982,12 @@ step18AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step18AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step18AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step18AVX2Gemm(SB), $200-72
+TEXT ·step18AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -64274,7 +64995,7 @@ TEXT ·step18AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -64334,22 +65055,45 @@ step18AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step18AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step18AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step18AVX2Gemm_ptile5:
+step18AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step18AVX2Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step18AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step18AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000180, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step18AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step18AVX2Gemm_nofull6
+	JZ    step18AVX2Gemm_nofull9
 
-step18AVX2Gemm_pcol7:
+step18AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -64366,7 +65110,7 @@ step18AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step18AVX2Gemm_pic8:
+step18AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -64522,7 +65266,7 @@ step18AVX2Gemm_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step18AVX2Gemm_pic8
+	JNZ          step18AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -64538,11 +65282,11 @@ step18AVX2Gemm_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step18AVX2Gemm_pcol7
+	JNZ          step18AVX2Gemm_pcol10
 
-step18AVX2Gemm_nofull6:
+step18AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step18AVX2Gemm_rem10
+	JNE    step18AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -64553,7 +65297,7 @@ step18AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step18AVX2Gemm_pic11:
+step18AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y6
 	VMOVUPS      32(DX), Y7
 	VMOVUPS      64(DX), Y8
@@ -64645,33 +65389,54 @@ step18AVX2Gemm_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step18AVX2Gemm_pic11
+	JNZ          step18AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
 	VMOVUPS      Y4, 256(R11)
 	VMOVUPS      Y5, 288(R11)
-	JMP          step18AVX2Gemm_remdone9
+	JMP          step18AVX2Gemm_remdone12
 
-step18AVX2Gemm_rem10:
-step18AVX2Gemm_remdone9:
+step18AVX2Gemm_rem13:
+step18AVX2Gemm_remdone12:
 	ADDQ $0x00001800, R12
 	ADDQ $0x00000180, R13
 	DECQ 40(SP)
-	JNZ  step18AVX2Gemm_ptile5
-	LEAQ 12288(R10), R12
-	LEAQ 768(R9), R13
-	MOVQ $0x00000001, 40(SP)
+	JNZ  step18AVX2Gemm_ptile8
 
-step18AVX2Gemm_ptile12:
+step18AVX2Gemm_pskip5:
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000002
+	JGE  step18AVX2Gemm_pfrom16
+	MOVQ $0x00000002, SI
+
+step18AVX2Gemm_pfrom16:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000003
+	JLE  step18AVX2Gemm_pto17
+	MOVQ $0x00000003, R11
+
+step18AVX2Gemm_pto17:
+	SUBQ   SI, R11
+	JLE    step18AVX2Gemm_pskip15
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000002, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   12288(R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000100, SI, R13
+	LEAQ   768(R9), SI
+	ADDQ   SI, R13
+
+step18AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step18AVX2Gemm_nofull13
+	JZ    step18AVX2Gemm_nofull19
 
-step18AVX2Gemm_pcol14:
+step18AVX2Gemm_pcol20:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -64684,7 +65449,7 @@ step18AVX2Gemm_pcol14:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step18AVX2Gemm_pic15:
+step18AVX2Gemm_pic21:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -64800,7 +65565,7 @@ step18AVX2Gemm_pic15:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step18AVX2Gemm_pic15
+	JNZ          step18AVX2Gemm_pic21
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -64812,11 +65577,11 @@ step18AVX2Gemm_pic15:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step18AVX2Gemm_pcol14
+	JNZ          step18AVX2Gemm_pcol20
 
-step18AVX2Gemm_nofull13:
+step18AVX2Gemm_nofull19:
 	CMPQ   192(SP), $0x00000002
-	JNE    step18AVX2Gemm_rem17
+	JNE    step18AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -64825,7 +65590,7 @@ step18AVX2Gemm_nofull13:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step18AVX2Gemm_pic18:
+step18AVX2Gemm_pic24:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -64893,19 +65658,21 @@ step18AVX2Gemm_pic18:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step18AVX2Gemm_pic18
+	JNZ          step18AVX2Gemm_pic24
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
-	JMP          step18AVX2Gemm_remdone16
+	JMP          step18AVX2Gemm_remdone22
 
-step18AVX2Gemm_rem17:
-step18AVX2Gemm_remdone16:
+step18AVX2Gemm_rem23:
+step18AVX2Gemm_remdone22:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000100, R13
 	DECQ 40(SP)
-	JNZ  step18AVX2Gemm_ptile12
+	JNZ  step18AVX2Gemm_ptile18
+
+step18AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -65689,12 +66456,12 @@ step19AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step19AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step19AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step19AVX2Gemm(SB), $200-72
+TEXT ·step19AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -65702,7 +66469,7 @@ TEXT ·step19AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -65762,22 +66529,45 @@ step19AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step19AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step19AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step19AVX2Gemm_ptile5:
+step19AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step19AVX2Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step19AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step19AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000180, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step19AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step19AVX2Gemm_nofull6
+	JZ    step19AVX2Gemm_nofull9
 
-step19AVX2Gemm_pcol7:
+step19AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -65794,7 +66584,7 @@ step19AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step19AVX2Gemm_pic8:
+step19AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -65950,7 +66740,7 @@ step19AVX2Gemm_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step19AVX2Gemm_pic8
+	JNZ          step19AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -65966,11 +66756,11 @@ step19AVX2Gemm_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step19AVX2Gemm_pcol7
+	JNZ          step19AVX2Gemm_pcol10
 
-step19AVX2Gemm_nofull6:
+step19AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step19AVX2Gemm_rem10
+	JNE    step19AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -65981,7 +66771,7 @@ step19AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step19AVX2Gemm_pic11:
+step19AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y6
 	VMOVUPS      32(DX), Y7
 	VMOVUPS      64(DX), Y8
@@ -66073,33 +66863,54 @@ step19AVX2Gemm_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step19AVX2Gemm_pic11
+	JNZ          step19AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
 	VMOVUPS      Y4, 256(R11)
 	VMOVUPS      Y5, 288(R11)
-	JMP          step19AVX2Gemm_remdone9
+	JMP          step19AVX2Gemm_remdone12
 
-step19AVX2Gemm_rem10:
-step19AVX2Gemm_remdone9:
+step19AVX2Gemm_rem13:
+step19AVX2Gemm_remdone12:
 	ADDQ $0x00001800, R12
 	ADDQ $0x00000180, R13
 	DECQ 40(SP)
-	JNZ  step19AVX2Gemm_ptile5
-	LEAQ 12288(R10), R12
-	LEAQ 768(R9), R13
-	MOVQ $0x00000001, 40(SP)
+	JNZ  step19AVX2Gemm_ptile8
 
-step19AVX2Gemm_ptile12:
+step19AVX2Gemm_pskip5:
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000002
+	JGE  step19AVX2Gemm_pfrom16
+	MOVQ $0x00000002, SI
+
+step19AVX2Gemm_pfrom16:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000003
+	JLE  step19AVX2Gemm_pto17
+	MOVQ $0x00000003, R11
+
+step19AVX2Gemm_pto17:
+	SUBQ   SI, R11
+	JLE    step19AVX2Gemm_pskip15
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000002, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   12288(R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000100, SI, R13
+	LEAQ   768(R9), SI
+	ADDQ   SI, R13
+
+step19AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step19AVX2Gemm_nofull13
+	JZ    step19AVX2Gemm_nofull19
 
-step19AVX2Gemm_pcol14:
+step19AVX2Gemm_pcol20:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -66112,7 +66923,7 @@ step19AVX2Gemm_pcol14:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step19AVX2Gemm_pic15:
+step19AVX2Gemm_pic21:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -66228,7 +67039,7 @@ step19AVX2Gemm_pic15:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step19AVX2Gemm_pic15
+	JNZ          step19AVX2Gemm_pic21
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -66240,11 +67051,11 @@ step19AVX2Gemm_pic15:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step19AVX2Gemm_pcol14
+	JNZ          step19AVX2Gemm_pcol20
 
-step19AVX2Gemm_nofull13:
+step19AVX2Gemm_nofull19:
 	CMPQ   192(SP), $0x00000002
-	JNE    step19AVX2Gemm_rem17
+	JNE    step19AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -66253,7 +67064,7 @@ step19AVX2Gemm_nofull13:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step19AVX2Gemm_pic18:
+step19AVX2Gemm_pic24:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -66321,19 +67132,21 @@ step19AVX2Gemm_pic18:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step19AVX2Gemm_pic18
+	JNZ          step19AVX2Gemm_pic24
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
-	JMP          step19AVX2Gemm_remdone16
+	JMP          step19AVX2Gemm_remdone22
 
-step19AVX2Gemm_rem17:
-step19AVX2Gemm_remdone16:
+step19AVX2Gemm_rem23:
+step19AVX2Gemm_remdone22:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000100, R13
 	DECQ 40(SP)
-	JNZ  step19AVX2Gemm_ptile12
+	JNZ  step19AVX2Gemm_ptile18
+
+step19AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -67135,12 +67948,12 @@ step20AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step20AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step20AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step20AVX2Gemm(SB), $200-72
+TEXT ·step20AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -67148,7 +67961,7 @@ TEXT ·step20AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -67208,22 +68021,45 @@ step20AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step20AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step20AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step20AVX2Gemm_ptile5:
+step20AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step20AVX2Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step20AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step20AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000180, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step20AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step20AVX2Gemm_nofull6
+	JZ    step20AVX2Gemm_nofull9
 
-step20AVX2Gemm_pcol7:
+step20AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -67240,7 +68076,7 @@ step20AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step20AVX2Gemm_pic8:
+step20AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -67396,7 +68232,7 @@ step20AVX2Gemm_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step20AVX2Gemm_pic8
+	JNZ          step20AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -67412,11 +68248,11 @@ step20AVX2Gemm_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step20AVX2Gemm_pcol7
+	JNZ          step20AVX2Gemm_pcol10
 
-step20AVX2Gemm_nofull6:
+step20AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step20AVX2Gemm_rem10
+	JNE    step20AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -67427,7 +68263,7 @@ step20AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step20AVX2Gemm_pic11:
+step20AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y6
 	VMOVUPS      32(DX), Y7
 	VMOVUPS      64(DX), Y8
@@ -67519,33 +68355,54 @@ step20AVX2Gemm_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step20AVX2Gemm_pic11
+	JNZ          step20AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
 	VMOVUPS      Y4, 256(R11)
 	VMOVUPS      Y5, 288(R11)
-	JMP          step20AVX2Gemm_remdone9
+	JMP          step20AVX2Gemm_remdone12
 
-step20AVX2Gemm_rem10:
-step20AVX2Gemm_remdone9:
+step20AVX2Gemm_rem13:
+step20AVX2Gemm_remdone12:
 	ADDQ $0x00001800, R12
 	ADDQ $0x00000180, R13
 	DECQ 40(SP)
-	JNZ  step20AVX2Gemm_ptile5
-	LEAQ 12288(R10), R12
-	LEAQ 768(R9), R13
-	MOVQ $0x00000001, 40(SP)
+	JNZ  step20AVX2Gemm_ptile8
 
-step20AVX2Gemm_ptile12:
+step20AVX2Gemm_pskip5:
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000002
+	JGE  step20AVX2Gemm_pfrom16
+	MOVQ $0x00000002, SI
+
+step20AVX2Gemm_pfrom16:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000003
+	JLE  step20AVX2Gemm_pto17
+	MOVQ $0x00000003, R11
+
+step20AVX2Gemm_pto17:
+	SUBQ   SI, R11
+	JLE    step20AVX2Gemm_pskip15
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000002, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   12288(R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000100, SI, R13
+	LEAQ   768(R9), SI
+	ADDQ   SI, R13
+
+step20AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step20AVX2Gemm_nofull13
+	JZ    step20AVX2Gemm_nofull19
 
-step20AVX2Gemm_pcol14:
+step20AVX2Gemm_pcol20:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -67558,7 +68415,7 @@ step20AVX2Gemm_pcol14:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step20AVX2Gemm_pic15:
+step20AVX2Gemm_pic21:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -67674,7 +68531,7 @@ step20AVX2Gemm_pic15:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step20AVX2Gemm_pic15
+	JNZ          step20AVX2Gemm_pic21
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -67686,11 +68543,11 @@ step20AVX2Gemm_pic15:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step20AVX2Gemm_pcol14
+	JNZ          step20AVX2Gemm_pcol20
 
-step20AVX2Gemm_nofull13:
+step20AVX2Gemm_nofull19:
 	CMPQ   192(SP), $0x00000002
-	JNE    step20AVX2Gemm_rem17
+	JNE    step20AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -67699,7 +68556,7 @@ step20AVX2Gemm_nofull13:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step20AVX2Gemm_pic18:
+step20AVX2Gemm_pic24:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -67767,19 +68624,21 @@ step20AVX2Gemm_pic18:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step20AVX2Gemm_pic18
+	JNZ          step20AVX2Gemm_pic24
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
-	JMP          step20AVX2Gemm_remdone16
+	JMP          step20AVX2Gemm_remdone22
 
-step20AVX2Gemm_rem17:
-step20AVX2Gemm_remdone16:
+step20AVX2Gemm_rem23:
+step20AVX2Gemm_remdone22:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000100, R13
 	DECQ 40(SP)
-	JNZ  step20AVX2Gemm_ptile12
+	JNZ  step20AVX2Gemm_ptile18
+
+step20AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
@@ -68563,12 +69422,12 @@ step21AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step21AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step21AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step21AVX2Gemm(SB), $200-72
+TEXT ·step21AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -68576,7 +69435,7 @@ TEXT ·step21AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -68636,22 +69495,45 @@ step21AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step21AVX2Gemm_xi4:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000002, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step21AVX2Gemm_pfrom6
+	MOVQ $0x00000000, SI
 
-step21AVX2Gemm_ptile5:
+step21AVX2Gemm_pfrom6:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000002
+	JLE  step21AVX2Gemm_pto7
+	MOVQ $0x00000002, R11
+
+step21AVX2Gemm_pto7:
+	SUBQ   SI, R11
+	JLE    step21AVX2Gemm_pskip5
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001800, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000180, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step21AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step21AVX2Gemm_nofull6
+	JZ    step21AVX2Gemm_nofull9
 
-step21AVX2Gemm_pcol7:
+step21AVX2Gemm_pcol10:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -68668,7 +69550,7 @@ step21AVX2Gemm_pcol7:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step21AVX2Gemm_pic8:
+step21AVX2Gemm_pic11:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      64(DX), Y14
@@ -68824,7 +69706,7 @@ step21AVX2Gemm_pic8:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step21AVX2Gemm_pic8
+	JNZ          step21AVX2Gemm_pic11
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -68840,11 +69722,11 @@ step21AVX2Gemm_pic8:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step21AVX2Gemm_pcol7
+	JNZ          step21AVX2Gemm_pcol10
 
-step21AVX2Gemm_nofull6:
+step21AVX2Gemm_nofull9:
 	CMPQ   192(SP), $0x00000002
-	JNE    step21AVX2Gemm_rem10
+	JNE    step21AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -68855,7 +69737,7 @@ step21AVX2Gemm_nofull6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step21AVX2Gemm_pic11:
+step21AVX2Gemm_pic14:
 	VMOVUPS      (DX), Y6
 	VMOVUPS      32(DX), Y7
 	VMOVUPS      64(DX), Y8
@@ -68947,33 +69829,54 @@ step21AVX2Gemm_pic11:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DX
 	DECQ         CX
-	JNZ          step21AVX2Gemm_pic11
+	JNZ          step21AVX2Gemm_pic14
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
 	VMOVUPS      Y4, 256(R11)
 	VMOVUPS      Y5, 288(R11)
-	JMP          step21AVX2Gemm_remdone9
+	JMP          step21AVX2Gemm_remdone12
 
-step21AVX2Gemm_rem10:
-step21AVX2Gemm_remdone9:
+step21AVX2Gemm_rem13:
+step21AVX2Gemm_remdone12:
 	ADDQ $0x00001800, R12
 	ADDQ $0x00000180, R13
 	DECQ 40(SP)
-	JNZ  step21AVX2Gemm_ptile5
-	LEAQ 12288(R10), R12
-	LEAQ 768(R9), R13
-	MOVQ $0x00000001, 40(SP)
+	JNZ  step21AVX2Gemm_ptile8
 
-step21AVX2Gemm_ptile12:
+step21AVX2Gemm_pskip5:
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000002
+	JGE  step21AVX2Gemm_pfrom16
+	MOVQ $0x00000002, SI
+
+step21AVX2Gemm_pfrom16:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000003
+	JLE  step21AVX2Gemm_pto17
+	MOVQ $0x00000003, R11
+
+step21AVX2Gemm_pto17:
+	SUBQ   SI, R11
+	JLE    step21AVX2Gemm_pskip15
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000002, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   12288(R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000100, SI, R13
+	LEAQ   768(R9), SI
+	ADDQ   SI, R13
+
+step21AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step21AVX2Gemm_nofull13
+	JZ    step21AVX2Gemm_nofull19
 
-step21AVX2Gemm_pcol14:
+step21AVX2Gemm_pcol20:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -68986,7 +69889,7 @@ step21AVX2Gemm_pcol14:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step21AVX2Gemm_pic15:
+step21AVX2Gemm_pic21:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -69102,7 +70005,7 @@ step21AVX2Gemm_pic15:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step21AVX2Gemm_pic15
+	JNZ          step21AVX2Gemm_pic21
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
@@ -69114,11 +70017,11 @@ step21AVX2Gemm_pic15:
 	ADDQ         $0x00000080, R14
 	ADDQ         $0x00000080, R11
 	DECQ         R15
-	JNZ          step21AVX2Gemm_pcol14
+	JNZ          step21AVX2Gemm_pcol20
 
-step21AVX2Gemm_nofull13:
+step21AVX2Gemm_nofull19:
 	CMPQ   192(SP), $0x00000002
-	JNE    step21AVX2Gemm_rem17
+	JNE    step21AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -69127,7 +70030,7 @@ step21AVX2Gemm_nofull13:
 	MOVQ   R12, DX
 	MOVQ   $0x00000008, CX
 
-step21AVX2Gemm_pic18:
+step21AVX2Gemm_pic24:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VBROADCASTSS (SI), Y6
@@ -69195,19 +70098,21 @@ step21AVX2Gemm_pic18:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step21AVX2Gemm_pic18
+	JNZ          step21AVX2Gemm_pic24
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 128(R11)
 	VMOVUPS      Y3, 160(R11)
-	JMP          step21AVX2Gemm_remdone16
+	JMP          step21AVX2Gemm_remdone22
 
-step21AVX2Gemm_rem17:
-step21AVX2Gemm_remdone16:
+step21AVX2Gemm_rem23:
+step21AVX2Gemm_remdone22:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000100, R13
 	DECQ 40(SP)
-	JNZ  step21AVX2Gemm_ptile12
+	JNZ  step21AVX2Gemm_ptile18
+
+step21AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10

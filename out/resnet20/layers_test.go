@@ -31,7 +31,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 4; b++ {
 				step2AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 				step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
@@ -41,7 +41,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 4; b++ {
 				step3AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 				step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
@@ -51,7 +51,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 4; b++ {
 				step4AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 				step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
@@ -61,7 +61,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 4; b++ {
 				step5AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 				step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
@@ -71,7 +71,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 4; b++ {
 				step6AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 				step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
@@ -81,7 +81,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 4; b++ {
 				step7AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 				step7AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
 			}
 		} else {
@@ -97,7 +97,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step9AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
 				step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
@@ -113,7 +113,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step11AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
 				step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
@@ -123,7 +123,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step12AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
 				step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
@@ -133,7 +133,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step13AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
 				step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
@@ -143,7 +143,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step14AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+				step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
 				step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 			}
 		} else {
@@ -159,7 +159,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
 				step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
@@ -175,7 +175,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
 				step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
@@ -185,7 +185,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
 				step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
@@ -195,7 +195,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
 				step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
@@ -205,7 +205,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		if asm {
 			for b := 0; b < 1; b++ {
 				step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+				step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
 				step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {

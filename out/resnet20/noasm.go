@@ -16,7 +16,7 @@ func step1AVX2(ws, w *float32, lo, hi, scratch int) {
 func step2AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step2AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step2AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step2AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -26,7 +26,7 @@ func step2AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step3AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step3AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step3AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step3AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -36,7 +36,7 @@ func step3AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step4AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step4AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step4AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step4AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -46,7 +46,7 @@ func step4AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step5AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step5AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step5AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step5AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -56,7 +56,7 @@ func step5AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step6AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step6AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step6AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step6AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -66,7 +66,7 @@ func step6AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step7AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step7AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step7AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step7AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -80,7 +80,7 @@ func step8AVX2(ws, w *float32, lo, hi, scratch int) {
 func step9AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step9AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step9AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step9AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -94,7 +94,7 @@ func step10AVX2(ws, w *float32, lo, hi, scratch int) {
 func step11AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step11AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step11AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step11AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -104,7 +104,7 @@ func step11AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step12AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step12AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step12AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step12AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -114,7 +114,7 @@ func step12AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step13AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step13AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step13AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step13AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -124,7 +124,7 @@ func step13AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step14AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step14AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step14AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step14AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -138,7 +138,7 @@ func step15AVX2(ws, w *float32, lo, hi, scratch int) {
 func step16AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step16AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step16AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step16AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -152,7 +152,7 @@ func step17AVX2(ws, w *float32, lo, hi, scratch int) {
 func step18AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step18AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step18AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step18AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -162,7 +162,7 @@ func step18AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step19AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step19AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step19AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step19AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -172,7 +172,7 @@ func step19AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step20AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step20AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step20AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step20AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
@@ -182,7 +182,7 @@ func step20AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 func step21AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
-func step21AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step21AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 func step21AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {

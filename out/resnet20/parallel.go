@@ -24,6 +24,18 @@ type phase struct {
 	minThreads, maxThreads int
 }
 
+// The kinds of phase (plan.PhaseKind): a step (a range of its units),
+// one of a Winograd block's three phases, or a Winograd step's range of
+// tile rows or of output channel tiles.
+const (
+	wholeStep = iota
+	winogradIn
+	winogradGemm
+	winogradOut
+	winogradRows
+	winogradChannels
+)
+
 // runs reports whether ph is part of a call over n goroutines.
 func (ph *phase) runs(n int) bool {
 	return ph.minThreads <= n && (ph.maxThreads == 0 || n <= ph.maxThreads)
@@ -50,8 +62,14 @@ func init() {
 // A server already running many requests at once gains nothing from
 // splitting each of them; there InferBatch, or one Infer per request,
 // keeps every core busy with less synchronisation. Results are bitwise
-// identical whatever the setting: the work is split by output rows, and
-// no sum changes order.
+// identical whatever the setting: each layer is split by output rows
+// (Winograd layers by rows of tiles or, where there are fewer of those
+// than goroutines, by channels and transform elements), and no sum
+// changes order.
+//
+// The n-1 helper goroutines spin for half a millisecond after each call
+// before they sleep, so that calls made one after another start at once:
+// that long after a call, they keep their cores busy.
 func SetThreads(n int) int {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -116,6 +134,8 @@ func (l *level) widest() int {
 func runParallel(l *level, dst, src []float32, want int) {
 	w := packedWeights()
 	u := l.prog.transformed(w)
+	sharing.Add(1)
+	defer sharing.Add(-1)
 	r := l.prog.getRunner(want)
 	r.helpers = acquireHelpers(r.helpers[:0], want-1)
 	r.l, r.w, r.u, r.dst, r.src = l, w, u, dst, src
@@ -206,12 +226,17 @@ const (
 	helperParked
 )
 
-// helperSpin is how long a helper polls for its next call before it
-// parks: waking a parked goroutine takes tens of microseconds on a
-// virtual machine, a tenth of a small network's whole call, and calls
-// made one after another (a service answering one request at a time)
-// come sooner than this. A spinning helper holds a P meanwhile.
-const helperSpin = 100 * time.Microsecond
+// helperSpin is how long a helper polls for its next call, once no call
+// sharing its steps is running, before it parks: waking a parked
+// goroutine takes tens to a hundred microseconds on a virtual machine, a
+// tenth of a small network's whole call, and calls made one after
+// another (a service answering one request at a time) come sooner than
+// this. While a call runs the steps it does not share (a network's last
+// layers, often), its helpers keep polling. A spinning helper holds a P.
+const helperSpin = 500 * time.Microsecond
+
+// sharing is how many calls sharing their steps are running.
+var sharing atomic.Int32
 
 var helpers struct {
 	sync.Mutex
@@ -246,16 +271,36 @@ func releaseHelpers(hs []*helper) {
 	helpers.Unlock()
 }
 
-// give hands h, acquired by the caller, goroutine index's share of r.
-func (h *helper) give(r *runner, index int) {
-	h.index = index
-	h.next.Store(r)
+// wakeHelpers starts the idle helpers polling if calls share their
+// steps, so that waking them overlaps checking the input: a parked
+// goroutine takes up to a few hundred microseconds to run again on a
+// virtual machine.
+func wakeHelpers() {
+	if parallelism() < 2 {
+		return
+	}
+	helpers.Lock()
+	for _, h := range helpers.idle {
+		h.wakeUp()
+	}
+	helpers.Unlock()
+}
+
+// wakeUp makes h poll again if it is parked.
+func (h *helper) wakeUp() {
 	if h.state.CompareAndSwap(helperParked, helperSpinning) {
 		select {
 		case h.wake <- struct{}{}:
 		default: // a token left over already wakes it
 		}
 	}
+}
+
+// give hands h, acquired by the caller, goroutine index's share of r.
+func (h *helper) give(r *runner, index int) {
+	h.index = index
+	h.next.Store(r)
+	h.wakeUp()
 }
 
 func (h *helper) loop() {
@@ -267,7 +312,12 @@ func (h *helper) loop() {
 				deadline = time.Now().Add(helperSpin)
 				continue
 			}
-			if spins%64 == 0 && time.Now().After(deadline) {
+			if spins%64 != 0 {
+				continue
+			}
+			if sharing.Load() > 0 {
+				deadline = time.Now().Add(helperSpin)
+			} else if time.Now().After(deadline) {
 				break
 			}
 		}

@@ -13,37 +13,37 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
 	for b := 0; b < 4; b++ {
 		step2AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 		step2AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
 	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
 	for b := 0; b < 4; b++ {
 		step3AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 		step3AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
 	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
 	for b := 0; b < 4; b++ {
 		step4AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 		step4AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
 	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
 	for b := 0; b < 4; b++ {
 		step5AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 		step5AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
 	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
 	for b := 0; b < 4; b++ {
 		step6AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 		step6AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
 	for b := 0; b < 4; b++ {
 		step7AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
 		step7AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
 	}
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
@@ -51,7 +51,7 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
 	for b := 0; b < 1; b++ {
 		step9AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+		step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
 		step9AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
 	}
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
@@ -59,25 +59,25 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
 	for b := 0; b < 1; b++ {
 		step11AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+		step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
 		step11AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
 	}
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
 	for b := 0; b < 1; b++ {
 		step12AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+		step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
 		step12AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
 	}
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
 	for b := 0; b < 1; b++ {
 		step13AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+		step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
 		step13AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
 	}
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
 	for b := 0; b < 1; b++ {
 		step14AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 0)
+		step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
 		step14AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
 	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
@@ -85,7 +85,7 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	for b := 0; b < 1; b++ {
 		step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
 		step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
@@ -93,25 +93,25 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
 		step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
 		step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
 		step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
 		step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
 		step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
 		step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	for b := 0; b < 1; b++ {
 		step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 0)
+		step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
 		step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// gap: global_avgpool -> 64x1x1+0
@@ -135,13 +135,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step2AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 4; b++ {
+				step2AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
+				step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step2AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step2AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step2AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
 		case 3:
 			step2AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -151,13 +157,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step3AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 4; b++ {
+				step3AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
+				step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step3AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step3AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step3AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
 		case 3:
 			step3AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -167,13 +179,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step4AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 4; b++ {
+				step4AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
+				step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step4AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step4AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step4AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
 		case 3:
 			step4AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -183,13 +201,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step5AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 4; b++ {
+				step5AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
+				step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step5AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step5AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step5AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
 		case 3:
 			step5AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -199,13 +223,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step6AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 4; b++ {
+				step6AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
+				step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step6AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step6AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step6AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
 		case 3:
 			step6AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -215,13 +245,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step7AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 4; b++ {
+				step7AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
+				step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step7AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step7AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step7AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
 		case 3:
 			step7AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -233,13 +269,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 4; b*4 < hi; b++ {
 				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
 				step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step9AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step9AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
+				step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
+				step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
 			}
 		case 1:
 			step9AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step9AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step9AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
 			step9AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
@@ -251,13 +293,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 4; b*4 < hi; b++ {
 				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
 				step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step11AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step11AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
+				step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
+				step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
 			}
 		case 1:
 			step11AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step11AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step11AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
 			step11AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
@@ -267,13 +315,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 4; b*4 < hi; b++ {
 				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
 				step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step12AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step12AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
+				step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
+				step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
 			}
 		case 1:
 			step12AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step12AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step12AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
 			step12AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
@@ -283,13 +337,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 4; b*4 < hi; b++ {
 				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
 				step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step13AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step13AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
+				step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
+				step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
 			}
 		case 1:
 			step13AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step13AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step13AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
 			step13AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
@@ -299,13 +359,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 4; b*4 < hi; b++ {
 				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
 				step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 				step14AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step14AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
+				step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
+				step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
 			}
 		case 1:
 			step14AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step14AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step14AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
 			step14AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
@@ -317,13 +383,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
 				step16AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
+				step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step16AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step16AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step16AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
 			step16AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -335,13 +407,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
 				step18AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
+				step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
 			step18AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -351,13 +429,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
 				step19AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
+				step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step19AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step19AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step19AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
 			step19AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -367,13 +451,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
 				step20AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
+				step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step20AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step20AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step20AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
 			step20AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -383,13 +473,19 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			for b := lo / 2; b*2 < hi; b++ {
 				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
 				step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+				step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
 				step21AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			}
+		case 5:
+			for b := 0; b < 1; b++ {
+				step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
+				step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
+				step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
 			}
 		case 1:
 			step21AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step21AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step21AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
 			step21AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
@@ -403,7 +499,7 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 }
 
 // phasesAVX512 is how calls sharing a step between goroutines split the work.
-var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {3, 4, 0, 8, 8, 1, 0}, {4, 4, 0, 8, 8, 1, 0}, {5, 4, 0, 8, 8, 1, 0}, {6, 4, 0, 8, 8, 1, 0}, {7, 4, 0, 8, 8, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 0}, {10, 0, 0, 16, 4, 1, 0}, {11, 4, 0, 4, 4, 1, 0}, {12, 4, 0, 4, 4, 1, 0}, {13, 4, 0, 4, 4, 1, 0}, {14, 4, 0, 4, 4, 1, 0}, {15, 0, 0, 8, 8, 1, 0}, {16, 4, 0, 2, 2, 1, 2}, {16, 1, 0, 4, 4, 3, 0}, {16, 2, 0, 36, 21, 3, 0}, {16, 3, 0, 4, 3, 3, 0}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 2, 2, 1, 2}, {18, 1, 0, 4, 4, 3, 0}, {18, 2, 0, 36, 21, 3, 0}, {18, 3, 0, 4, 3, 3, 0}, {19, 4, 0, 2, 2, 1, 2}, {19, 1, 0, 4, 4, 3, 0}, {19, 2, 0, 36, 21, 3, 0}, {19, 3, 0, 4, 3, 3, 0}, {20, 4, 0, 2, 2, 1, 2}, {20, 1, 0, 4, 4, 3, 0}, {20, 2, 0, 36, 21, 3, 0}, {20, 3, 0, 4, 3, 3, 0}, {21, 4, 0, 2, 2, 1, 2}, {21, 1, 0, 4, 4, 3, 0}, {21, 2, 0, 36, 21, 3, 0}, {21, 3, 0, 4, 3, 3, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 1, 1, 0, -1}, {2, 1, 0, 1, 1, 0, -1}, {2, 2, 0, 36, 5, 0, -1}, {2, 3, 0, 1, 1, 0, -1}, {2, 1, 1, 1, 1, 0, -1}, {2, 2, 1, 36, 5, 0, -1}, {2, 3, 1, 1, 1, 0, -1}, {2, 1, 2, 1, 1, 0, -1}, {2, 2, 2, 36, 5, 0, -1}, {2, 3, 2, 1, 1, 0, -1}, {2, 1, 3, 1, 1, 0, -1}, {2, 2, 3, 36, 5, 0, -1}, {2, 3, 3, 1, 1, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 1, 1, 0, -1}, {3, 1, 0, 1, 1, 0, -1}, {3, 2, 0, 36, 5, 0, -1}, {3, 3, 0, 1, 1, 0, -1}, {3, 1, 1, 1, 1, 0, -1}, {3, 2, 1, 36, 5, 0, -1}, {3, 3, 1, 1, 1, 0, -1}, {3, 1, 2, 1, 1, 0, -1}, {3, 2, 2, 36, 5, 0, -1}, {3, 3, 2, 1, 1, 0, -1}, {3, 1, 3, 1, 1, 0, -1}, {3, 2, 3, 36, 5, 0, -1}, {3, 3, 3, 1, 1, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 1, 1, 0, -1}, {4, 1, 0, 1, 1, 0, -1}, {4, 2, 0, 36, 5, 0, -1}, {4, 3, 0, 1, 1, 0, -1}, {4, 1, 1, 1, 1, 0, -1}, {4, 2, 1, 36, 5, 0, -1}, {4, 3, 1, 1, 1, 0, -1}, {4, 1, 2, 1, 1, 0, -1}, {4, 2, 2, 36, 5, 0, -1}, {4, 3, 2, 1, 1, 0, -1}, {4, 1, 3, 1, 1, 0, -1}, {4, 2, 3, 36, 5, 0, -1}, {4, 3, 3, 1, 1, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 1, 1, 0, -1}, {5, 1, 0, 1, 1, 0, -1}, {5, 2, 0, 36, 5, 0, -1}, {5, 3, 0, 1, 1, 0, -1}, {5, 1, 1, 1, 1, 0, -1}, {5, 2, 1, 36, 5, 0, -1}, {5, 3, 1, 1, 1, 0, -1}, {5, 1, 2, 1, 1, 0, -1}, {5, 2, 2, 36, 5, 0, -1}, {5, 3, 2, 1, 1, 0, -1}, {5, 1, 3, 1, 1, 0, -1}, {5, 2, 3, 36, 5, 0, -1}, {5, 3, 3, 1, 1, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 1, 1, 0, -1}, {6, 1, 0, 1, 1, 0, -1}, {6, 2, 0, 36, 5, 0, -1}, {6, 3, 0, 1, 1, 0, -1}, {6, 1, 1, 1, 1, 0, -1}, {6, 2, 1, 36, 5, 0, -1}, {6, 3, 1, 1, 1, 0, -1}, {6, 1, 2, 1, 1, 0, -1}, {6, 2, 2, 36, 5, 0, -1}, {6, 3, 2, 1, 1, 0, -1}, {6, 1, 3, 1, 1, 0, -1}, {6, 2, 3, 36, 5, 0, -1}, {6, 3, 3, 1, 1, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 1, 1, 0, -1}, {7, 1, 0, 1, 1, 0, -1}, {7, 2, 0, 36, 5, 0, -1}, {7, 3, 0, 1, 1, 0, -1}, {7, 1, 1, 1, 1, 0, -1}, {7, 2, 1, 36, 5, 0, -1}, {7, 3, 1, 1, 1, 0, -1}, {7, 1, 2, 1, 1, 0, -1}, {7, 2, 2, 36, 5, 0, -1}, {7, 3, 2, 1, 1, 0, -1}, {7, 1, 3, 1, 1, 0, -1}, {7, 2, 3, 36, 5, 0, -1}, {7, 3, 3, 1, 1, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 0}, {9, 5, 0, 1, 1, 0, -1}, {9, 1, 0, 2, 2, 0, -1}, {9, 2, 0, 36, 21, 0, -1}, {9, 3, 0, 2, 2, 0, -1}, {10, 0, 0, 16, 4, 1, 0}, {11, 4, 0, 4, 4, 1, 0}, {11, 5, 0, 1, 1, 0, -1}, {11, 1, 0, 2, 2, 0, -1}, {11, 2, 0, 36, 21, 0, -1}, {11, 3, 0, 2, 2, 0, -1}, {12, 4, 0, 4, 4, 1, 0}, {12, 5, 0, 1, 1, 0, -1}, {12, 1, 0, 2, 2, 0, -1}, {12, 2, 0, 36, 21, 0, -1}, {12, 3, 0, 2, 2, 0, -1}, {13, 4, 0, 4, 4, 1, 0}, {13, 5, 0, 1, 1, 0, -1}, {13, 1, 0, 2, 2, 0, -1}, {13, 2, 0, 36, 21, 0, -1}, {13, 3, 0, 2, 2, 0, -1}, {14, 4, 0, 4, 4, 1, 0}, {14, 5, 0, 1, 1, 0, -1}, {14, 1, 0, 2, 2, 0, -1}, {14, 2, 0, 36, 21, 0, -1}, {14, 3, 0, 2, 2, 0, -1}, {15, 0, 0, 8, 8, 1, 0}, {16, 4, 0, 2, 2, 1, 3}, {16, 1, 0, 4, 4, 4, 0}, {16, 2, 0, 36, 21, 4, 0}, {16, 3, 0, 4, 3, 4, 0}, {16, 5, 0, 2, 2, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 2, 2, 1, 3}, {18, 1, 0, 4, 4, 4, 0}, {18, 2, 0, 36, 21, 4, 0}, {18, 3, 0, 4, 3, 4, 0}, {18, 5, 0, 2, 2, 0, -1}, {19, 4, 0, 2, 2, 1, 3}, {19, 1, 0, 4, 4, 4, 0}, {19, 2, 0, 36, 21, 4, 0}, {19, 3, 0, 4, 3, 4, 0}, {19, 5, 0, 2, 2, 0, -1}, {20, 4, 0, 2, 2, 1, 3}, {20, 1, 0, 4, 4, 4, 0}, {20, 2, 0, 36, 21, 4, 0}, {20, 3, 0, 4, 3, 4, 0}, {20, 5, 0, 2, 2, 0, -1}, {21, 4, 0, 2, 2, 1, 3}, {21, 1, 0, 4, 4, 4, 0}, {21, 2, 0, 36, 21, 4, 0}, {21, 3, 0, 4, 3, 4, 0}, {21, 5, 0, 2, 2, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // programAVX512 is the avx512 program's state: 174096 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.

@@ -24,7 +24,7 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	if asm {
 		for b := 0; b < 1; b++ {
 			step3AVX2In(&ws[0], &u[0], b, 0, 4, 0, 1, 0, 0)
-			step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 1, 0, 0)
+			step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 1, 0, 1, 0, 0)
 			step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 1, 0, 0)
 		}
 	} else {
@@ -70,13 +70,19 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				for b := lo / 1; b*1 < hi; b++ {
 					r0, r1 := max(lo-b*1, 0), min(hi-b*1, 1)
 					step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, scratch, scratch)
+					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
 					step3AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				}
+			case 5:
+				for b := 0; b < 1; b++ {
+					step3AVX2In(&ws[0], &u[0], b, 0, 4, 0, 1, scratch, scratch)
+					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 1, lo, hi, scratch, scratch)
+					step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[lo], []int{0, 4}[hi], 0, 1, scratch, scratch)
 				}
 			case 1:
 				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, scratch, 0)
 			case 2:
-				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, scratch, 0)
+				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, 0, 1, scratch, 0)
 			case 3:
 				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, scratch, 0)
 			}
@@ -104,7 +110,7 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 var phasesGo = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 1, 1, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 4, 0, 1, 1, 1, 1}, {3, 1, 0, 4, 1, 2, 0}, {3, 2, 0, 36, 6, 2, 0}, {3, 3, 0, 4, 1, 2, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
+var phasesAVX2 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 4, 0, 1, 1, 1, 1}, {3, 1, 0, 4, 1, 2, 0}, {3, 2, 0, 36, 2, 2, 0}, {3, 3, 0, 4, 1, 2, 0}, {3, 5, 0, 1, 1, 0, -1}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
 // portableProgram is the avx2 program's state: 6704 floats of workspace per
 // inference, 36896 floats of transformed Winograd weights.

@@ -6407,12 +6407,12 @@ step3AVX2In_tcol3:
 	VZEROUPPER
 	RET
 
-// func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2Gemm(SB), $200-72
+TEXT ·step3AVX2Gemm(SB), $216-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
-	MOVQ   scratch+56(FP), SI
+	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 88(SP)
 	MOVQ   hi+32(FP), SI
@@ -6420,7 +6420,7 @@ TEXT ·step3AVX2Gemm(SB), $200-72
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
 	MOVQ   SI, 80(SP)
-	MOVQ   vm+64(FP), SI
+	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
 	MOVQ   SI, 152(SP)
 	MOVQ   r0+40(FP), R11
@@ -6473,22 +6473,45 @@ step3AVX2Gemm_rowsknown1:
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
+	MOVQ   t0+56(FP), SI
+	MOVQ   SI, 200(SP)
+	MOVQ   t1+64(FP), SI
+	MOVQ   SI, 208(SP)
 	MOVQ   80(SP), SI
 	MOVQ   SI, 120(SP)
 
 step3AVX2Gemm_xi3:
-	LEAQ (R10), R12
-	LEAQ (R9), R13
-	MOVQ $0x00000001, 40(SP)
+	MOVQ 200(SP), SI
+	CMPQ SI, $0x00000000
+	JGE  step3AVX2Gemm_pfrom5
+	MOVQ $0x00000000, SI
 
-step3AVX2Gemm_ptile4:
+step3AVX2Gemm_pfrom5:
+	MOVQ 208(SP), R11
+	CMPQ R11, $0x00000001
+	JLE  step3AVX2Gemm_pto6
+	MOVQ $0x00000001, R11
+
+step3AVX2Gemm_pto6:
+	SUBQ   SI, R11
+	JLE    step3AVX2Gemm_pskip4
+	MOVQ   R11, 40(SP)
+	SUBQ   $0x00000000, SI
+	IMUL3Q $0x00001000, SI, R12
+	LEAQ   (R10), R13
+	ADDQ   R13, R12
+	IMUL3Q $0x00000080, SI, R13
+	LEAQ   (R9), SI
+	ADDQ   SI, R13
+
+step3AVX2Gemm_ptile7:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
 	MOVQ  184(SP), R15
 	TESTQ R15, R15
-	JZ    step3AVX2Gemm_nofull5
+	JZ    step3AVX2Gemm_nofull8
 
-step3AVX2Gemm_pcol6:
+step3AVX2Gemm_pcol9:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6501,7 +6524,7 @@ step3AVX2Gemm_pcol6:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step3AVX2Gemm_pic7:
+step3AVX2Gemm_pic10:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VMOVUPS      64(DX), Y10
@@ -6617,7 +6640,7 @@ step3AVX2Gemm_pic7:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000400, DX
 	DECQ         CX
-	JNZ          step3AVX2Gemm_pic7
+	JNZ          step3AVX2Gemm_pic10
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 32(R11)
@@ -6629,11 +6652,11 @@ step3AVX2Gemm_pic7:
 	ADDQ         $0x00000040, R14
 	ADDQ         $0x00000040, R11
 	DECQ         R15
-	JNZ          step3AVX2Gemm_pcol6
+	JNZ          step3AVX2Gemm_pcol9
 
-step3AVX2Gemm_nofull5:
+step3AVX2Gemm_nofull8:
 	CMPQ   192(SP), $0x00000001
-	JNE    step3AVX2Gemm_rem9
+	JNE    step3AVX2Gemm_rem12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6642,7 +6665,7 @@ step3AVX2Gemm_nofull5:
 	MOVQ   R12, DX
 	MOVQ   $0x00000004, CX
 
-step3AVX2Gemm_pic10:
+step3AVX2Gemm_pic13:
 	VMOVUPS      (DX), Y4
 	VMOVUPS      32(DX), Y5
 	VMOVUPS      64(DX), Y6
@@ -6718,19 +6741,21 @@ step3AVX2Gemm_pic10:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000400, DX
 	DECQ         CX
-	JNZ          step3AVX2Gemm_pic10
+	JNZ          step3AVX2Gemm_pic13
 	VMOVUPS      Y0, (R11)
 	VMOVUPS      Y1, 32(R11)
 	VMOVUPS      Y2, 64(R11)
 	VMOVUPS      Y3, 96(R11)
-	JMP          step3AVX2Gemm_remdone8
+	JMP          step3AVX2Gemm_remdone11
 
-step3AVX2Gemm_rem9:
-step3AVX2Gemm_remdone8:
+step3AVX2Gemm_rem12:
+step3AVX2Gemm_remdone11:
 	ADDQ $0x00001000, R12
 	ADDQ $0x00000080, R13
 	DECQ 40(SP)
-	JNZ  step3AVX2Gemm_ptile4
+	JNZ  step3AVX2Gemm_ptile7
+
+step3AVX2Gemm_pskip4:
 	ADDQ $0x00000080, R8
 	ADDQ $0x00000080, R9
 	ADDQ $0x00001000, R10
