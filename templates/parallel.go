@@ -307,10 +307,14 @@ func (h *helper) loop() {
 	for {
 		deadline := time.Now().Add(helperSpin)
 		for spins := 0; ; spins++ {
-			if r := h.next.Swap(nil); r != nil {
-				r.work(h.index)
-				deadline = time.Now().Add(helperSpin)
-				continue
+			// Load before swapping: polling with a locked exchange would
+			// take the line from the caller's core at every turn.
+			if h.next.Load() != nil {
+				if r := h.next.Swap(nil); r != nil {
+					r.work(h.index)
+					deadline = time.Now().Add(helperSpin)
+					continue
+				}
 			}
 			if spins%64 != 0 {
 				continue
