@@ -81,7 +81,13 @@ func SetThreads(n int) int {
 func Threads() int { return int(threads.Load()) }
 
 // parallelism is how many goroutines the next call may use.
-func parallelism() int { return max(1, min(int(threads.Load()), runtime.GOMAXPROCS(0))) }
+func parallelism() int {
+	n := int(threads.Load())
+	if n <= 1 {
+		return 1 // the default: no need to ask GOMAXPROCS, which takes the scheduler's lock
+	}
+	return max(1, min(n, runtime.GOMAXPROCS(0)))
+}
 
 // runner is one call's workspace, with scratch room for parts goroutines,
 // and the state its helpers read.
