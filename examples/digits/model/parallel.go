@@ -63,9 +63,9 @@ func init() {
 // splitting each of them; there InferBatch, or one Infer per request,
 // keeps every core busy with less synchronisation. Results are bitwise
 // identical whatever the setting: each layer is split by output rows
-// (Winograd layers by rows of tiles or, where there are fewer of those
-// than goroutines, by channels and transform elements), and no sum
-// changes order.
+// (Winograd layers by rows of tiles, by output channels where their
+// weights outweigh the image, or, for more goroutines than either, by
+// channels and transform elements), and no sum changes order.
 //
 // The n-1 helper goroutines spin for half a millisecond after each call
 // before they sleep, so that calls made one after another start at once:
