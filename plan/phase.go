@@ -5,18 +5,21 @@ import "github.com/acgen/acgen/target"
 // Phase is one piece of a program's work that goroutines sharing a call
 // split among themselves, with a barrier after it: a step (or, where
 // Step.Units allows, ranges of its rows or Winograd blocks), a range of
-// tile rows of a Winograd step run by assembly kernels, or one of the
-// three phases of one of its blocks.
+// tile rows or of output channel tiles of a Winograd step run by
+// assembly kernels, or one of the three phases of one of its blocks.
 //
-// Such a Winograd step has two schedules, and a call takes the one its
-// goroutine count n selects (MinThreads <= n <= MaxThreads): ranges of
-// tile rows, each goroutine running all three phases of its rows in its
-// own scratch space (one barrier for the step, and each goroutine keeps
-// its part of the image in its own cache from layer to layer, as the
-// direct convolutions, split by rows, do), or each block's three phases
-// shared in turn (three barriers a block, and the phases' data moves
-// between the goroutines' caches, but it splits images with fewer tile
-// rows than goroutines).
+// Such a Winograd step has three schedules, and a call takes the one its
+// goroutine count n selects (MinThreads <= n <= MaxThreads; see
+// winogradSchedules): ranges of tile rows, each goroutine running all
+// three phases of its rows in its own scratch space (one barrier for the
+// step, and each goroutine keeps its part of the image in its own cache
+// from layer to layer, as the direct convolutions, split by rows, do);
+// ranges of output channel tiles, each goroutine transforming all the
+// input in its own scratch space and reading only its tiles' weights
+// (one barrier); or each block's three phases shared in turn (three
+// barriers a block, and the phases' data moves between the goroutines'
+// caches, but it splits steps with fewer rows and tiles than
+// goroutines).
 type Phase struct {
 	Step     int
 	Kind     PhaseKind
@@ -55,12 +58,12 @@ const (
 )
 
 // scheduleThreads is the largest goroutine count the plan compares the
-// two Winograd schedules for; past it, the one chosen for it holds.
+// Winograd schedules for; past it, the one chosen for it holds.
 const scheduleThreads = 64
 
 // Phases lists the phases of program p: with asm, Winograd steps run by
-// their assembly kernels get both schedules (see Phase); the portable
-// Go kernel splits a Winograd step by blocks only.
+// their assembly kernels get their three schedules (see Phase); the
+// portable Go kernel splits a Winograd step by blocks only.
 func (p *Program) Phases(asm bool) []Phase {
 	t := p.Target
 	var ph []Phase
