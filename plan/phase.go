@@ -103,7 +103,7 @@ func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 	// caches: only for more goroutines than rows or channel tiles.
 	most := max(min(c.TilesY, rows.MaxParts), min(len(c.Tiles), channels.MaxParts))
 	choose := func(n int) int {
-		r, ch, sh := w.rows(t, rows, n), w.channels(t, channels, n), w.sharedPhases(t, n)
+		r, ch, sh := w.rows(rows, n), w.channels(channels, n), w.sharedPhases(n)
 		switch {
 		case n > most && sh < 0.75*r && sh < ch:
 			return byPhases
@@ -172,14 +172,20 @@ func (p *Program) winogradPhases(c *ConvStep) winogradCost {
 	a := c.WinogradM + 2
 	tiles := float64(c.BlockRows * c.TilesX)
 	icb, ocb := c.InBlocks(), c.OutBlocks()
-	in, out := t.Cost.WinogradIn2, t.Cost.WinogradOut2
-	if c.WinogradM == 4 {
-		in, out = t.Cost.WinogradIn4, t.Cost.WinogradOut4
-	}
+	in, out := transformCycles(t.Cost, c.WinogradM)
 	w := winogradCost{c: c, t: t, units: [3]int{icb, a * a, ocb}, blocks: c.TilesY / c.BlockRows,
 		weights: float64(a*a*c.In*ocb*c.Block*4) / p.weightBandwidth()}
 	w.cycles = [3]float64{tiles * float64(icb) * in, w.gemm(c.BlockRows * c.TilesX), tiles * float64(ocb) * out}
 	return w
+}
+
+// transformCycles are the target's cycles per tile and channel block of
+// Winograd F(m x m, 3 x 3)'s input and output transforms.
+func transformCycles(cost target.Cost, m int) (in, out float64) {
+	if m == 4 {
+		return cost.WinogradIn4, cost.WinogradOut4
+	}
+	return cost.WinogradIn2, cost.WinogradOut2
 }
 
 // gemm estimates the products of a block's first tiles: a 1x1
@@ -204,10 +210,10 @@ func (w winogradCost) gemm(tiles int) float64 {
 // block is one block's cycles on one goroutine.
 func (w winogradCost) block() float64 { return w.cycles[0] + w.cycles[1] + w.cycles[2] }
 
-// sync is a barrier's cycles if k goroutines share a phase.
-func sync(t *target.Target, k int) float64 {
+// barrier is a barrier's cycles if k goroutines share a phase.
+func (w winogradCost) barrier(k int) float64 {
 	if k > 1 {
-		return t.Cost.SyncCycles
+		return w.t.Cost.SyncCycles
 	}
 	return 0
 }
@@ -215,34 +221,34 @@ func sync(t *target.Target, k int) float64 {
 // rows estimates the step's cycles over n goroutines that each run a
 // range of its tile rows: the largest range, whose products are in
 // pieces no larger than a block and read all the weights.
-func (w winogradCost) rows(t *target.Target, rows Phase, n int) float64 {
+func (w winogradCost) rows(rows Phase, n int) float64 {
 	k := min(n, rows.MaxParts)
 	r := ceilDiv(rows.Units, k) // the largest range
 	br := w.c.BlockRows
 	transforms := float64(r) / float64(br) * (w.cycles[0] + w.cycles[2])
 	gemm := float64(r/br)*w.cycles[1] + w.gemm(r%br*w.c.TilesX)
-	return max(transforms+gemm, w.weights) + sync(t, k)
+	return max(transforms+gemm, w.weights) + w.barrier(k)
 }
 
 // channels estimates the step's cycles over n goroutines that each run
 // a range of its output channel tiles: every input transform, and the
 // range's share of the products, weights and output transforms.
-func (w winogradCost) channels(t *target.Target, channels Phase, n int) float64 {
+func (w winogradCost) channels(channels Phase, n int) float64 {
 	k := min(n, channels.MaxParts)
 	share := float64(ceilDiv(channels.Units, k)) / float64(channels.Units)
 	per := w.cycles[0] + share*(w.cycles[1]+w.cycles[2])
-	return max(float64(w.blocks)*per, share*w.weights) + sync(t, k)
+	return max(float64(w.blocks)*per, share*w.weights) + w.barrier(k)
 }
 
 // sharedPhases estimates the step's cycles over n goroutines that share
 // each phase of each block: each phase takes its largest part, and
 // costs a barrier if shared.
-func (w winogradCost) sharedPhases(t *target.Target, n int) float64 {
+func (w winogradCost) sharedPhases(n int) float64 {
 	per, weights := 0.0, w.weights
 	for k, units := range w.units {
-		parts := min(n, maxParts(t, units, w.cycles[k]))
+		parts := min(n, maxParts(w.t, units, w.cycles[k]))
 		share := float64(ceilDiv(units, parts)) / float64(units)
-		per += w.cycles[k]*share + sync(t, parts)
+		per += w.cycles[k]*share + w.barrier(parts)
 		if k == 1 {
 			weights *= share
 		}

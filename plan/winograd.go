@@ -129,10 +129,7 @@ func (p *planner) convCycles(c *ConvStep, m int) float64 {
 	a := float64(m + 2)
 	tiles := float64(ceilDiv(c.OutH, m) * ceilDiv(c.OutW, m))
 	gemm := a * a * tiles * ic * ocb / fmaPerCycle
-	inCost, outCost := cost.WinogradIn2, cost.WinogradOut2
-	if m == 4 {
-		inCost, outCost = cost.WinogradIn4, cost.WinogradOut4
-	}
+	inCost, outCost := transformCycles(cost, m)
 	transforms := tiles * (icb*inCost + ocb*outCost)
 	return max(gemm+transforms, oc*ic*a*a*4/bw)
 }
