@@ -190,21 +190,16 @@ func noAsmFile(pkg string, p *plan.Program, calls map[int]string) []byte {
 	sort.Ints(steps)
 	for _, i := range steps {
 		f.Line()
-		names, params := []string{calls[i]}, intParams(Signature)
+		names, sigs := []string{calls[i]}, []string{Signature}
 		if s := p.Steps[i]; s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
-			names = nil
+			names, sigs = nil, PhaseSignatures
 			for _, ph := range gen.WinogradPhases {
 				names = append(names, calls[i]+ph)
 			}
 		}
-		for _, name := range names {
-			if strings.HasSuffix(name, "Gemm") {
-				params = intParams(GemmSignature)
-			} else if len(names) > 1 {
-				params = intParams(PhaseSignature)
-			}
+		for j, name := range names {
 			var ps []jen.Code
-			for _, n := range params {
+			for _, n := range intParams(sigs[j]) {
 				ps = append(ps, jen.Id(n))
 			}
 			f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Op("*").Float32(), jen.List(ps...).Int()).Block(

@@ -67,27 +67,27 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	// sharing the step split it by rows or, for images too small for
 	// that, split each phase.
 	for i, ph := range []struct {
-		what, sig string
-		body      func()
+		what string
+		body func()
 	}{
-		{"input transform, input channel blocks lo to hi-1", PhaseSignature, k.inputPhase},
-		{"products, transform elements lo to hi-1 of output channel tiles t0 to t1-1", GemmSignature, k.productPhase},
-		{"output transform, output channel blocks lo to hi-1", PhaseSignature, func() { k.outputPhase(); k.clearOverhang() }},
+		{"input transform, input channel blocks lo to hi-1", k.inputPhase},
+		{"products, transform elements lo to hi-1 of output channel tiles t0 to t1-1", k.productPhase},
+		{"output transform, output channel blocks lo to hi-1", func() { k.outputPhase(); k.clearOverhang() }},
 	} {
 		k.labels = 0
 		k.convKernel.name = name + gen.WinogradPhases[i]
-		k.phasePrologue(ph.sig, fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for tile rows r0 to r1-1 of block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
+		k.phasePrologue(PhaseSignatures[i], fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for tile rows r0 to r1-1 of block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
 		ph.body()
 		ctx.VZEROUPPER()
 		ctx.RET()
 	}
 }
 
-// PhaseSignature is the Winograd phase kernels' (see winograd): scratch
-// is where this goroutine's transform temporary is, and vm where the V
-// and M the phase reads and writes are, in floats past the step's (0
-// when goroutines share a block's phases, scratch when each runs whole
-// blocks in its own space).
+// PhaseSignature is the Winograd input and output transform kernels'
+// (see winograd): scratch is where this goroutine's transform temporary
+// is, and vm where the V and M the phase reads and writes are, in floats
+// past the step's (0 when goroutines share a block's phases, scratch
+// when each runs its rows or channel tiles in its own space).
 const PhaseSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)"
 
 // GemmSignature is the products kernel's: PhaseSignature's, and the
@@ -95,6 +95,9 @@ const PhaseSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm in
 // goroutines can split a step of large weights by output channels, each
 // reading its tiles' weights only.
 const GemmSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)"
+
+// PhaseSignatures are the signatures of the kernels of gen.WinogradPhases.
+var PhaseSignatures = []string{PhaseSignature, GemmSignature, PhaseSignature}
 
 // phasePrologue starts a phase kernel: the block's input, output and
 // residual rows on the stack (bIn, bOut, bRes), the range's start in lo,
