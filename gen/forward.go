@@ -133,45 +133,48 @@ var partSpan = span{jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")}
 func asmCall(name string, s *plan.Step, sp span) *jen.Statement {
 	if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
 		return jen.For(jen.Id("b").Op(":=").Add(sp.lo), jen.Id("b").Op("<").Add(sp.hi), jen.Id("b").Op("++")).Block(
-			winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(s.Conv.BlockRows), nil, sp.scratch))
+			winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(s.Conv.BlockRows), allTiles(s.Conv), sp.scratch))
 	}
 	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), sp.lo, sp.hi, sp.scratch)
 }
 
+// tileRange is a Winograd step's output channel tiles tiles[0] to
+// tiles[1]-1, and the output channel blocks ocb[0] to ocb[1]-1 they
+// cover.
+type tileRange struct{ tiles, ocb [2]jen.Code }
+
+// allTiles is every output channel tile of c.
+func allTiles(c *plan.ConvStep) tileRange {
+	return tileRange{[2]jen.Code{jen.Lit(0), jen.Lit(len(c.Tiles))}, [2]jen.Code{jen.Lit(0), jen.Lit(c.OutBlocks())}}
+}
+
+// tilesLoHi is c's output channel tiles lo to hi-1, their blocks from a
+// table of where each tile starts.
+func tilesLoHi(c *plan.ConvStep) tileRange {
+	starts := func(i string) *jen.Statement {
+		return jen.Index().Int().ValuesFunc(func(g *jen.Group) {
+			for _, t := range c.Tiles {
+				g.Lit(t.Block0)
+			}
+			g.Lit(c.OutBlocks())
+		}).Index(jen.Id(i))
+	}
+	return tileRange{[2]jen.Code{jen.Id("lo"), jen.Id("hi")}, [2]jen.Code{starts("lo"), starts("hi")}}
+}
+
 // winogradCalls runs tile rows r0 to r1-1 of block blk of Winograd step
 // s through its three phase kernels: every input channel block and
-// transform element, and the output channel tiles tiles[0] to tiles[1]-1
-// (nil: all), with V and M in the scratch space scratch floats past the
-// step's.
-func winogradCalls(name string, s *plan.Step, blk, r0, r1 jen.Code, tiles *[2]jen.Code, scratch jen.Code) *jen.Statement {
+// transform element, and the output channel tiles tr, with V and M in
+// the scratch space scratch floats past the step's.
+func winogradCalls(name string, s *plan.Step, blk, r0, r1 jen.Code, tr tileRange, scratch jen.Code) *jen.Statement {
 	c := s.Conv
-	all := [2]jen.Code{jen.Lit(0), jen.Lit(len(c.Tiles))}
-	ocb := [2]jen.Code{jen.Lit(0), jen.Lit(c.OutBlocks())}
-	if tiles == nil {
-		tiles = &all
-	} else {
-		// The output channel blocks of the tiles, from where each starts.
-		starts := func(i jen.Code) *jen.Statement {
-			return jen.Index().Int().ValuesFunc(func(g *jen.Group) {
-				for _, t := range c.Tiles {
-					g.Lit(t.Block0)
-				}
-				g.Lit(c.OutBlocks())
-			}).Index(i)
-		}
-		ocb = [2]jen.Code{starts(tiles[0]), starts(tiles[1])}
-	}
-	ranges := [][2]jen.Code{{jen.Lit(0), jen.Lit(c.InBlocks())}, {jen.Lit(0), jen.Lit((c.WinogradM + 2) * (c.WinogradM + 2))}, ocb}
+	ranges := [][2]jen.Code{{jen.Lit(0), jen.Lit(c.InBlocks())}, {jen.Lit(0), jen.Lit((c.WinogradM + 2) * (c.WinogradM + 2))}, tr.ocb}
 	code := jen.Null()
 	for i, ph := range WinogradPhases {
 		if i > 0 {
 			code.Line()
 		}
-		var t []jen.Code
-		if ph == "Gemm" {
-			t = (*tiles)[:]
-		}
-		code.Add(phaseCall(name+ph, s, blk, ranges[i][0], ranges[i][1], r0, r1, t, scratch, scratch))
+		code.Add(phaseCall(name, ph, s, blk, ranges[i][0], ranges[i][1], r0, r1, tr.tiles, scratch, scratch))
 	}
 	return code
 }
@@ -182,7 +185,7 @@ func winogradRows(name string, s *plan.Step) *jen.Statement {
 	br := jen.Lit(s.Conv.BlockRows)
 	return jen.For(jen.Id("b").Op(":=").Id("lo").Op("/").Add(br), jen.Id("b").Op("*").Add(br).Op("<").Id("hi"), jen.Id("b").Op("++")).Block(
 		jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Max(jen.Id("lo").Op("-").Id("b").Op("*").Add(br), jen.Lit(0)).Op(",").Min(jen.Id("hi").Op("-").Id("b").Op("*").Add(br), br),
-		winogradCalls(name, s, jen.Id("b"), jen.Id("r0"), jen.Id("r1"), nil, jen.Id("scratch")),
+		winogradCalls(name, s, jen.Id("b"), jen.Id("r0"), jen.Id("r1"), allTiles(s.Conv), jen.Id("scratch")),
 	)
 }
 
@@ -192,7 +195,7 @@ func winogradRows(name string, s *plan.Step) *jen.Statement {
 func winogradChannels(name string, s *plan.Step) *jen.Statement {
 	c := s.Conv
 	return jen.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Lit(c.TilesY/c.BlockRows), jen.Id("b").Op("++")).Block(
-		winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(c.BlockRows), &[2]jen.Code{jen.Id("lo"), jen.Id("hi")}, jen.Id("scratch")),
+		winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(c.BlockRows), tilesLoHi(c), jen.Id("scratch")),
 	)
 }
 
@@ -200,14 +203,18 @@ func winogradChannels(name string, s *plan.Step) *jen.Statement {
 // kernels, in the order they run (see package asm).
 var WinogradPhases = []string{"In", "Gemm", "Out"}
 
-// phaseCall calls one Winograd phase kernel for tile rows r0 to r1-1 of
-// block blk, units lo to hi-1 (the products also output channel tiles
-// tiles[0] to tiles[1]-1), with its transform temporary scratch floats
-// past the step's and V and M vm floats past (see asm.PhaseSignature).
-func phaseCall(name string, s *plan.Step, blk, lo, hi, r0, r1 jen.Code, tiles []jen.Code, scratch, vm jen.Code) *jen.Statement {
+// phaseCall calls the Winograd phase kernel name+phase for tile rows r0
+// to r1-1 of block blk, units lo to hi-1 (the products kernel also
+// output channel tiles tiles[0] to tiles[1]-1), with its transform
+// temporary scratch floats past the step's and V and M vm floats past
+// (see asm.PhaseSignatures).
+func phaseCall(name, phase string, s *plan.Step, blk, lo, hi, r0, r1 jen.Code, tiles [2]jen.Code, scratch, vm jen.Code) *jen.Statement {
 	args := []jen.Code{jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), blk, lo, hi, r0, r1}
-	args = append(append(args, tiles...), scratch, vm)
-	return jen.Id(name).Call(args...)
+	if phase == "Gemm" {
+		args = append(args, tiles[:]...)
+	}
+	args = append(args, scratch, vm)
+	return jen.Id(name + phase).Call(args...)
 }
 
 // PhasesVar is the phase table of program p's level with or without its
@@ -258,13 +265,9 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 					code = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
 						k.Case(jen.Lit(int(plan.WinogradRows))).Add(winogradRows(name, s))
 						k.Case(jen.Lit(int(plan.WinogradChannels))).Add(winogradChannels(name, s))
-						for j, suffix := range WinogradPhases {
-							var tiles []jen.Code
-							if suffix == "Gemm" {
-								tiles = []jen.Code{jen.Lit(0), jen.Lit(len(s.Conv.Tiles))}
-							}
-							k.Case(jen.Lit(int(plan.WinogradIn) + j)).Add(phaseCall(name+suffix, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
-								jen.Lit(0), jen.Lit(s.Conv.BlockRows), tiles, jen.Id("scratch"), jen.Lit(0)))
+						for j, phase := range WinogradPhases {
+							k.Case(jen.Lit(int(plan.WinogradIn) + j)).Add(phaseCall(name, phase, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
+								jen.Lit(0), jen.Lit(s.Conv.BlockRows), allTiles(s.Conv).tiles, jen.Id("scratch"), jen.Lit(0)))
 						}
 					})
 					if portable {
