@@ -244,14 +244,12 @@ const helperSpin = 500 * time.Microsecond
 // sharing is how many calls sharing their steps are running.
 var sharing atomic.Int32
 
-// helpersPark lets idle helpers park. TestNoAllocations turns it off:
-// parking may allocate inside the runtime (the record of a waiting
-// goroutine, whose cache a collection empties), between calls and not
-// in them, so the test keeps the helpers polling to count what calls
-// allocate.
-var helpersPark atomic.Bool
-
-func init() { helpersPark.Store(true) }
+// helpersPoll keeps idle helpers polling instead of parking; for
+// TestNoAllocations: parking may allocate inside the runtime (the record
+// of a waiting goroutine, whose cache a collection empties), between
+// calls and not in them, so the test keeps the helpers polling to count
+// what calls allocate.
+var helpersPoll atomic.Bool
 
 var helpers struct {
 	sync.Mutex
@@ -336,7 +334,7 @@ func (h *helper) loop() {
 			}
 			if sharing.Load() > 0 {
 				deadline = time.Now().Add(helperSpin)
-			} else if time.Now().After(deadline) && helpersPark.Load() {
+			} else if time.Now().After(deadline) && !helpersPoll.Load() {
 				break
 			}
 		}
