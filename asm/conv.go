@@ -55,10 +55,12 @@ type convKernel struct {
 	// Tile-level pointers, kept on the stack: they change once per tile.
 	tIn, tOut, tRes, tW, tBias, tCnt operand.Mem
 
-	// The part of the output this call computes (see Signature): bytes
-	// from row 0 to row lo of the input, output and residual, and the
-	// number of rows (or Winograd row blocks), on the stack.
-	lo, loIn, loOut, loRes, rows, scratch operand.Mem
+	// The part of the output this call computes (see Signature), on the
+	// stack: units lo and hi (hi only for a direct, depthwise or pooling
+	// kernel), the count hi-lo (Winograd: row blocks), the scratch
+	// offset, and the unit of the current tile's output row 0 (non-zero
+	// when the step is split by tiles, plan.ConvStep.ByTiles).
+	lo, hi, rows, scratch, tileUnit operand.Mem
 
 	labels   int
 	constMem *operand.Mem
@@ -177,8 +179,7 @@ func (k *convKernel) begin(sig, doc string) {
 	ctx.Doc(doc)
 	k.tIn, k.tOut, k.tRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.tW, k.tBias, k.tCnt = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.lo, k.loIn, k.loOut, k.loRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.rows, k.scratch = ctx.AllocLocal(8), ctx.AllocLocal(8)
+	k.lo, k.rows, k.scratch = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.constMem = nil
 	ctx.Load(ctx.Param("ws"), wsBase)
 	ctx.Load(ctx.Param("w"), wBase)
@@ -192,25 +193,14 @@ func (k *convKernel) begin(sig, doc string) {
 	ctx.MOVQ(icIn, k.rows)
 }
 
-// prologue starts a kernel of output rows lo to hi-1, whose rows are
-// rowIn, rowOut and rowRes bytes apart.
-func (k *convKernel) prologue(doc string, rowIn, rowOut, rowRes int) {
+// prologue starts a kernel of units lo to hi-1: output rows, or (tile,
+// row) pairs when the step is split by tiles.
+func (k *convKernel) prologue(doc string) {
 	k.begin(Signature, doc)
-	for _, r := range []struct {
-		slot  operand.Mem
-		bytes int
-	}{{k.loIn, rowIn}, {k.loOut, rowOut}, {k.loRes, rowRes}} {
-		k.ctx.IMUL3Q(imm(r.bytes), rowCnt, icIn)
-		k.ctx.MOVQ(icIn, r.slot)
-	}
-}
-
-// storeFrom puts base+disp, moved on by the bytes in the stack slot
-// from, in a stack slot.
-func (k *convKernel) storeFrom(slot operand.Mem, base reg.Register, disp int, from operand.Mem) {
-	k.ctx.LEAQ(mem(base, disp), icIn) // icIn is free between bodies
-	k.ctx.ADDQ(from, icIn)
-	k.ctx.MOVQ(icIn, slot)
+	k.hi, k.tileUnit = k.ctx.AllocLocal(8), k.ctx.AllocLocal(8)
+	k.ctx.Load(k.ctx.Param("hi"), icIn)
+	k.ctx.MOVQ(icIn, k.hi)
+	k.ctx.MOVQ(imm(0), k.tileUnit)
 }
 
 // build writes the kernel: for each tile group, for each tile, for each
@@ -219,14 +209,17 @@ func (k *convKernel) storeFrom(slot operand.Mem, base reg.Register, disp int, fr
 func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 	ctx := k.ctx
 	c := k.c
-	k.prologue(fmt.Sprintf("%s is the %s kernel of step %s, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).", k.name, k.tg.Name, k.s.Name),
-		c.StrideH*k.inRow, k.outRow, k.resRow)
+	units := "output rows"
+	if c.ByTiles {
+		units = "(tile, output row) pairs, tile-major"
+	}
+	k.prologue(fmt.Sprintf("%s is the %s kernel of step %s, %s lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).", k.name, k.tg.Name, k.s.Name, units))
 	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
 	for _, g := range groupTiles(c) {
 		t := g.first()
-		k.storeFrom(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane, k.loIn)
-		k.storeFrom(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane, k.loOut)
-		k.storeFrom(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane, k.loRes)
+		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane)
+		k.store(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane)
+		k.store(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane)
 		k.store(k.tW, wBase, t.WeightOff*f32)
 		k.store(k.tBias, wBase, (c.BiasOff+t.Block0*k.blk)*f32)
 		ctx.MOVQ(imm(g.count), k.tCnt)
@@ -255,15 +248,35 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 	ctx.RET()
 }
 
-// tileRows runs body over every output row from lo to hi and every
-// pixel tile of tile t, from the tile slots.
+// tileRows runs body over every pixel tile of tile t in the output rows
+// of units lo to hi, from the tile slots: rows lo-u to hi-u where u is
+// the unit of the tile's row 0, within the image.
 func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCTile, npx int)) {
 	ctx := k.ctx
 	c := k.c
-	ctx.MOVQ(k.tIn, rowIn)
-	ctx.MOVQ(k.tOut, rowOut)
-	ctx.MOVQ(k.tRes, rowRes)
-	ctx.MOVQ(k.rows, rowCnt)
+	skip, first, last := k.label("skip"), k.label("first"), k.label("last")
+	ctx.MOVQ(k.lo, icIn) // the first row, max(lo-u, 0)
+	ctx.SUBQ(k.tileUnit, icIn)
+	ctx.JGE(operand.LabelRef(first))
+	ctx.XORL(icIn.As32(), icIn.As32())
+	ctx.Label(first)
+	ctx.MOVQ(k.hi, icW) // the row after the last, min(hi-u, OutH)
+	ctx.SUBQ(k.tileUnit, icW)
+	ctx.CMPQ(icW, imm(c.OutH))
+	ctx.JLE(operand.LabelRef(last))
+	ctx.MOVQ(imm(c.OutH), icW)
+	ctx.Label(last)
+	ctx.SUBQ(icIn, icW)
+	ctx.JLE(operand.LabelRef(skip))
+	ctx.MOVQ(icW, rowCnt)
+	for _, r := range []struct {
+		row   reg.Register
+		slot  operand.Mem
+		bytes int
+	}{{rowIn, k.tIn, c.StrideH * k.inRow}, {rowOut, k.tOut, k.outRow}, {rowRes, k.tRes, k.resRow}} {
+		ctx.IMUL3Q(imm(r.bytes), icIn, r.row)
+		ctx.ADDQ(r.slot, r.row)
+	}
 	rowLoop := k.label("row")
 	ctx.Label(rowLoop)
 	ctx.MOVQ(rowIn, pxIn)
@@ -288,6 +301,10 @@ func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCT
 	ctx.ADDQ(imm(k.resRow), rowRes)
 	ctx.DECQ(rowCnt)
 	ctx.JNZ(operand.LabelRef(rowLoop))
+	ctx.Label(skip)
+	if c.ByTiles {
+		ctx.ADDQ(imm(c.OutH), k.tileUnit)
+	}
 }
 
 // moveTile moves the tile slots from tile a's to tile b's.

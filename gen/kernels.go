@@ -51,6 +51,14 @@ func (g *generator) kernelsFile() *jen.File {
 				}
 			})
 			f.Line()
+			if c.ByTiles {
+				f.Var().Id(name + "GroupsByTile").Op("=").Index(jen.Op("...")).Id("tileGroups").ValuesFunc(func(vals *jen.Group) {
+					for _, t := range tileGroupsOf(c) {
+						vals.Values(jen.Lit(t[0]), jen.Lit(t[1]), jen.Lit(t[2]), jen.Lit(t[3]))
+					}
+				})
+				f.Line()
+			}
 			continue
 		}
 		g.stepTables(f, p, i, s)
@@ -134,11 +142,32 @@ func epilogue(s *plan.Step, acc *jen.Statement) *jen.Statement {
 	return actCall(s.Act, v)
 }
 
-func pixelLoops(s *plan.Step, inner func(g *jen.Group)) *jen.Statement {
+// pixelLoops runs inner for each output pixel of rows lo to hi-1.
+func pixelLoops(s *plan.Step, lo, hi string, inner func(g *jen.Group)) *jen.Statement {
 	c := s.Conv
-	return jen.For(jen.Id("oy").Op(":=").Id("lo"), jen.Id("oy").Op("<").Id("hi"), jen.Id("oy").Op("++")).Block(
+	return jen.For(jen.Id("oy").Op(":=").Id(lo), jen.Id("oy").Op("<").Id(hi), jen.Id("oy").Op("++")).Block(
 		jen.For(jen.Id("ox").Op(":=").Lit(0), jen.Id("ox").Op("<").Lit(c.OutW), jen.Id("ox").Op("++")).BlockFunc(inner),
 	)
+}
+
+// tileRows declares r0 and r1, the output rows of tile i among units lo
+// to hi of a step split by tiles (see plan.ConvStep.ByTiles).
+func tileRows(g *jen.Group, s *plan.Step) {
+	rows := s.Conv.OutH
+	g.List(jen.Id("r0"), jen.Id("r1")).Op(":=").List(
+		jen.Max(jen.Id("lo").Op("-").Id("i").Op("*").Lit(rows), jen.Lit(0)),
+		jen.Min(jen.Id("hi").Op("-").Id("i").Op("*").Lit(rows), jen.Lit(rows)))
+}
+
+// tileGroupsOf lists, for each tile of a step split by tiles, the
+// portable kernel's weight groups that cover it (see tileGroups).
+func tileGroupsOf(c *plan.ConvStep) [][4]int {
+	per := plan.Group / c.Block // blocks a weight group
+	var parts [][4]int
+	for _, t := range c.Tiles {
+		parts = append(parts, [4]int{t.Block0 / per, (t.Block0 + t.Blocks + per - 1) / per, t.Block0, t.Block0 + t.Blocks})
+	}
+	return parts
 }
 
 // directKernel: for each weight group, pixel and input channel, the
@@ -152,8 +181,24 @@ func directKernel(body *jen.Group, groups string, s *plan.Step) {
 	taps := tapOffsets(s)
 	span := taps[len(taps)-1] + 1
 	lanes := plan.Group
-	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(groups)).Block(
-		pixelLoops(s, func(px *jen.Group) {
+	lo, hi := "lo", "hi"
+	bLo, bHi := jen.Lit(0), jen.Id("t").Dot("blocks")
+	loop := func(over *jen.Statement, inner *jen.Statement) { body.For(over).Block(inner) }
+	if c.ByTiles {
+		// Tile by tile, the weight groups covering it, storing the
+		// tile's blocks only (AVX2 tiles may split a group).
+		lo, hi = "r0", "r1"
+		bLo = jen.Max(jen.Lit(0), jen.Id("p").Dot("blockLo").Op("-").Id("t").Dot("block0"))
+		bHi = jen.Min(jen.Id("t").Dot("blocks"), jen.Id("p").Dot("blockHi").Op("-").Id("t").Dot("block0"))
+		loop = func(over *jen.Statement, inner *jen.Statement) {
+			body.For(jen.List(jen.Id("i"), jen.Id("p")).Op(":=").Range().Op("&").Id(groups + "ByTile")).BlockFunc(func(g *jen.Group) {
+				tileRows(g, s)
+				g.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Id(groups).Index(jen.Id("p").Dot("groupLo").Op(":").Id("p").Dot("groupHi"))).Block(inner)
+			})
+		}
+	}
+	loop(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(groups),
+		pixelLoops(s, lo, hi, func(px *jen.Group) {
 			px.Var().Id("acc").Index(jen.Lit(lanes)).Float32()
 			px.Copy(jen.Id("acc").Index(jen.Op(":")), jen.Id("w").Index(jen.Id("bias").Op("+").Id("t").Dot("block0").Op("*").Lit(c.Block).Op(":")))
 			px.Id("wi").Op(":=").Id("t").Dot("wOff")
@@ -177,7 +222,7 @@ func directKernel(body *jen.Group, groups string, s *plan.Step) {
 				)
 				ic.Id("wi").Op("+=").Lit(len(taps) * lanes)
 			})
-			px.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Id("t").Dot("blocks"), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
+			px.For(jen.Id("b").Op(":=").Add(bLo), jen.Id("b").Op("<").Add(bHi), jen.Id("b").Op("++")).BlockFunc(func(b *jen.Group) {
 				b.Id("o").Op(":=").Id("outBase").Op("+").Parens(jen.Id("t").Dot("block0").Op("+").Id("b")).Op("*").Id("outPlane").
 					Op("+").Id("oy").Op("*").Id("outRow").Op("+").Id("ox").Op("*").Lit(c.Block)
 				if s.Residual() != nil {
@@ -201,7 +246,7 @@ func depthwiseKernel(body *jen.Group, tiles string, s *plan.Step) {
 	cp := c.DepthwiseRow()
 	body.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Op("&").Id(tiles)).Block(
 		jen.Id("k").Op(":=").Id("w").Index(jen.Id("t").Dot("wOff").Op(":").Id("t").Dot("wOff").Op("+").Lit((len(taps)-1)*cp+c.Block)),
-		pixelLoops(s, func(px *jen.Group) {
+		pixelLoops(s, "lo", "hi", func(px *jen.Group) {
 			px.Id("p").Op(":=").Id("inBase").Op("+").Id("t").Dot("block0").Op("*").Id("inPlane").
 				Op("+").Id("oy").Op("*").Lit(c.StrideH).Op("*").Id("inRow").Op("+").Id("ox").Op("*").Lit(c.StrideW * c.Block)
 			px.Id("o").Op(":=").Id("outBase").Op("+").Id("t").Dot("block0").Op("*").Id("outPlane").

@@ -162,6 +162,13 @@ type ConvStep struct {
 	Tiles  []OCTile
 	Pixels int
 
+	// ByTiles says a direct convolution is split by (tile, output
+	// row) pairs, tile-major, rather than by output rows: unit u is row
+	// u%OutH of tile u/OutH, so that goroutines sharing the step each
+	// read only their tiles' weights, and a step with few rows still
+	// splits evenly (see Step.Units).
+	ByTiles bool
+
 	// Winograd: the output is TilesY x TilesX tiles of WinogradM x
 	// WinogradM pixels, processed BlockRows rows of tiles at a time;
 	// the packed weights hold XiStride floats per transform element;
@@ -219,6 +226,9 @@ type AffineStep struct {
 func (c *ConvStep) InBlocks() int  { return (c.In + c.Block - 1) / c.Block }
 func (c *ConvStep) OutBlocks() int { return (c.Out + c.Block - 1) / c.Block }
 
+// weightFloats is the size of the step's kernel, unpacked.
+func (c *ConvStep) weightFloats() int { return c.Out * c.In / c.Groups * c.KH * c.KW }
+
 // Cycles is the cost model's estimate of the step on target t: the
 // convolution's own, packing's stores, max pooling's loads, else its
 // FLOPs at the target's arithmetic rate.
@@ -248,12 +258,14 @@ func maxParts(t *target.Target, units int, cycles float64) int {
 }
 
 // Units is how many independent parts a step's kernel can be run in: its
-// output rows (the input's, packing it), Winograd's blocks of tile rows,
-// or 1 for the steps that run whole.
+// output rows (the input's, packing it), its tiles' rows (ByTiles),
+// Winograd's blocks of tile rows, or 1 for the steps that run whole.
 func (s *Step) Units() int {
 	switch {
 	case s.Kind == Conv && s.Conv.Algo == Winograd:
 		return s.Conv.TilesY / s.Conv.BlockRows
+	case s.Kind == Conv && s.Conv.ByTiles:
+		return len(s.Conv.Tiles) * s.Conv.OutH
 	case s.Kind == Conv, s.Kind == MaxPool && s.Conv != nil:
 		return s.Conv.OutH
 	case s.Kind == Pack:

@@ -15,6 +15,14 @@ type convTile struct {
 	block0, blocks, icLo, icHi, wOff int
 }
 
+// tileGroups is the part of a direct convolution's portable kernel that
+// computes one tile of a step split by tiles (see package plan,
+// ConvStep.ByTiles): weight groups groupLo to groupHi-1, of which it
+// stores output channel blocks blockLo to blockHi-1.
+type tileGroups struct {
+	groupLo, groupHi, blockLo, blockHi int
+}
+
 // layout describes a buffer in the workspace: channels in blocks of b
 // (the program's vector width: 8 or 16),
 // [ceil(c/b)][h+2*halo][w+2*halo][b] floats starting at off.

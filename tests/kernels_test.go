@@ -137,6 +137,20 @@ layers:
   - {name: fs, op: sigmoid}
   - {name: fd, op: dropout}
 `},
+	// Small images with many channels: direct convolutions (one with a
+	// residual, one strided) and a linear layer whose weights outweigh
+	// their input, split by tiles (plan.ConvStep.ByTiles), with channel
+	// counts whose AVX2 tiles split the 16-channel weight groups.
+	{"bytiles", plan.Options{}, `
+input: [13, 3, 5]
+layers:
+  - {name: c1, op: conv, out: 70, kernel: 3, padding: 1}
+  - {name: r1, op: relu6}
+  - {name: c2, op: conv, out: 70, kernel: 1}
+  - {name: a, op: add, inputs: [c2, r1]}
+  - {name: c3, op: conv, out: 41, kernel: 3, stride: 2, padding: 1}
+  - {name: fc, op: linear, out: 37}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
@@ -160,6 +174,7 @@ func TestKernelVariants(t *testing.T) {
 	}
 	mod := t.TempDir()
 	newModule(t, mod, "kernels")
+	byTiles := map[string][]string{} // target: steps split by tiles
 	for i, kn := range kernelNets {
 		dir := filepath.Join(mod, kn.name)
 		specPath := filepath.Join(mod, kn.name+".yaml")
@@ -223,10 +238,20 @@ func TestKernelVariants(t *testing.T) {
 			for _, s := range p.Steps {
 				if s.Conv != nil {
 					algos = append(algos, fmt.Sprintf("%s %s:%s/%d", p.Target.Name, s.Name, s.Conv.Algo, s.Conv.WinogradM))
+					if s.Conv.ByTiles {
+						byTiles[p.Target.Name] = append(byTiles[p.Target.Name], s.Name)
+					}
 				}
 			}
 		}
 		t.Logf("%s: %v", kn.name, algos)
+	}
+	for _, tg := range []string{"avx512", "avx2"} {
+		// A residual and a linear layer among them, for every emitter
+		// (the portable Go kernels run the AVX2 program).
+		if got := strings.Join(byTiles[tg], " "); !strings.Contains(got, "+a") || !strings.Contains(got, "fc") {
+			t.Errorf("%s: the steps split by tiles are %q, want a residual add and a linear layer among them", tg, got)
+		}
 	}
 	goCmd(t, mod, "vet", "./...")
 	goCmd(t, mod, "test", "-count=1", "./...")

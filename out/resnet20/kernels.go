@@ -442,34 +442,37 @@ func step15(ws, w []float32, lo, hi, scratch int) {
 		outPlane = 800
 		bias     = 65792
 	)
-	for _, t := range &step15Groups {
-		for oy := lo; oy < hi; oy++ {
-			for ox := 0; ox < 8; ox++ {
-				var acc [16]float32
-				copy(acc[:], w[bias+t.block0*8:])
-				wi := t.wOff
-				p0 := inBase + oy*2*inRow + ox*16
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-					x0 := x[0]
-					x1 := x[8]
-					x2 := x[16]
-					x3 := x[144]
-					x4 := x[152]
-					x5 := x[160]
-					x6 := x[288]
-					x7 := x[296]
-					x8 := x[304]
-					k := (*[144]float32)(w[wi:])
-					for l := 0; l < 16; l++ {
-						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+	for i, p := range &step15GroupsByTile {
+		r0, r1 := max(lo-i*8, 0), min(hi-i*8, 8)
+		for _, t := range step15Groups[p.groupLo:p.groupHi] {
+			for oy := r0; oy < r1; oy++ {
+				for ox := 0; ox < 8; ox++ {
+					var acc [16]float32
+					copy(acc[:], w[bias+t.block0*8:])
+					wi := t.wOff
+					p0 := inBase + oy*2*inRow + ox*16
+					for ic := t.icLo; ic < t.icHi; ic++ {
+						x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+						x0 := x[0]
+						x1 := x[8]
+						x2 := x[16]
+						x3 := x[144]
+						x4 := x[152]
+						x5 := x[160]
+						x6 := x[288]
+						x7 := x[296]
+						x8 := x[304]
+						k := (*[144]float32)(w[wi:])
+						for l := 0; l < 16; l++ {
+							acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+						}
+						wi += 144
 					}
-					wi += 144
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
+					for b := max(0, p.blockLo-t.block0); b < min(t.blocks, p.blockHi-t.block0); b++ {
+						o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+						for l := 0; l < 8; l++ {
+							ws[o+l] = max(acc[b*8+l], 0)
+						}
 					}
 				}
 			}
@@ -478,6 +481,8 @@ func step15(ws, w []float32, lo, hi, scratch int) {
 }
 
 var step15Groups = [...]convTile{{0, 2, 0, 32, 65856}, {2, 2, 0, 32, 70464}, {4, 2, 0, 32, 75072}, {6, 2, 0, 32, 79680}}
+
+var step15GroupsByTile = [...]tileGroups{{0, 2, 0, 3}, {1, 3, 3, 6}, {3, 4, 6, 8}}
 
 // step16 computes stage3.0.conv2: conv3x3, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step16(ws, w []float32, lo, hi, scratch int) {

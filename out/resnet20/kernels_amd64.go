@@ -277,7 +277,7 @@ func step14AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1
 // step14AVX2Out is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step14AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step15AVX2 is the avx2 kernel of step stage3.0.conv1+stage3.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+// step15AVX2 is the avx2 kernel of step stage3.0.conv1+stage3.0.relu1, (tile, output row) pairs, tile-major lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step15AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step16AVX2In is the avx2 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.

@@ -4,49 +4,61 @@
 
 // func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step1AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   (AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   76224(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   64(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   (BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step1AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ (AX), SI
+	MOVQ SI, (SP)
+	LEAQ 76224(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 64(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ (BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step1AVX512_first3
+	XORL SI, SI
 
-step1AVX512_row2:
+step1AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000020
+	JLE  step1AVX512_last4
+	MOVQ $0x00000020, DX
+
+step1AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step1AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000880, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000880, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step1AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step1AVX512_px3:
+step1AVX512_px6:
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -1452,7 +1464,7 @@ step1AVX512_px3:
 	ADDQ         $0x00000600, R13
 	ADDQ         $0x00000600, R14
 	DECQ         R15
-	JNZ          step1AVX512_px3
+	JNZ          step1AVX512_px6
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -1946,79 +1958,81 @@ step1AVX512_px3:
 	ADDQ         $0x00000880, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step1AVX512_row2
+	JNZ          step1AVX512_row5
+
+step1AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step2AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512In(SB), $192-72
+TEXT ·step2AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step2AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step2AVX512In_trow2:
 	MOVQ $0x00000008, R15
@@ -2368,7 +2382,7 @@ step2AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step2AVX512In_trow2
 	ADDQ         $0x00012100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step2AVX512In_vic1
 	VZEROUPPER
@@ -2376,69 +2390,69 @@ step2AVX512In_tcol3:
 
 // func step2AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512Gemm(SB), $216-88
+TEXT ·step2AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000200, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   73984(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   150208(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step2AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000008, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000008, 168(SP)
 	JMP    step2AVX512Gemm_rowsknown1
 
 step2AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step2AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step2AVX512Gemm_rowsknown1
 
 step2AVX512Gemm_rows3:
@@ -2448,20 +2462,20 @@ step2AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step2AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step2AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step2AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step2AVX512Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -2481,7 +2495,7 @@ step2AVX512Gemm_pto7:
 step2AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step2AVX512Gemm_nofull9
 
@@ -3056,7 +3070,7 @@ step2AVX512Gemm_pcol10:
 	JNZ          step2AVX512Gemm_pcol10
 
 step2AVX512Gemm_nofull9:
-	CMPQ         192(SP), $0x00000008
+	CMPQ         168(SP), $0x00000008
 	JNE          step2AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
@@ -3363,65 +3377,65 @@ step2AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step2AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step2AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512Out(SB), $192-72
+TEXT ·step2AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         (BX), DX
@@ -3430,32 +3444,32 @@ TEXT ·step2AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step2AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step2AVX512Out_trow2:
 	MOVQ $0x00000008, R15
@@ -3710,84 +3724,84 @@ step2AVX512Out_tcol3:
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
 	JNZ         step2AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00012100, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00012100, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step2AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step3AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512In(SB), $192-72
+TEXT ·step3AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step3AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step3AVX512In_trow2:
 	MOVQ $0x00000008, R15
@@ -4137,7 +4151,7 @@ step3AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step3AVX512In_trow2
 	ADDQ         $0x00012100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step3AVX512In_vic1
 	VZEROUPPER
@@ -4145,69 +4159,69 @@ step3AVX512In_tcol3:
 
 // func step3AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512Gemm(SB), $216-88
+TEXT ·step3AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000200, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   147968(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   224192(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   76224(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step3AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000008, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000008, 168(SP)
 	JMP    step3AVX512Gemm_rowsknown1
 
 step3AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step3AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step3AVX512Gemm_rowsknown1
 
 step3AVX512Gemm_rows3:
@@ -4217,20 +4231,20 @@ step3AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step3AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step3AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step3AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step3AVX512Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -4250,7 +4264,7 @@ step3AVX512Gemm_pto7:
 step3AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step3AVX512Gemm_nofull9
 
@@ -4825,7 +4839,7 @@ step3AVX512Gemm_pcol10:
 	JNZ          step3AVX512Gemm_pcol10
 
 step3AVX512Gemm_nofull9:
-	CMPQ         192(SP), $0x00000008
+	CMPQ         168(SP), $0x00000008
 	JNE          step3AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
@@ -5132,65 +5146,65 @@ step3AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step3AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step3AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512Out(SB), $192-72
+TEXT ·step3AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         36928(BX), DX
@@ -5199,32 +5213,32 @@ TEXT ·step3AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00012100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00002200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00012100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00002200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00002200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00002200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step3AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step3AVX512Out_trow2:
 	MOVQ $0x00000008, R15
@@ -5497,84 +5511,84 @@ step3AVX512Out_tcol3:
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
 	JNZ         step3AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00012100, 136(SP)
-	ADDQ        $0x00012100, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00012100, 112(SP)
+	ADDQ        $0x00012100, 120(SP)
+	DECQ        104(SP)
 	JNZ         step3AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step4AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512In(SB), $192-72
+TEXT ·step4AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         221952(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step4AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step4AVX512In_trow2:
 	MOVQ $0x00000008, R15
@@ -5924,7 +5938,7 @@ step4AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step4AVX512In_trow2
 	ADDQ         $0x00012100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step4AVX512In_vic1
 	VZEROUPPER
@@ -5932,69 +5946,69 @@ step4AVX512In_tcol3:
 
 // func step4AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512Gemm(SB), $216-88
+TEXT ·step4AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000200, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   221952(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   76224(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step4AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000008, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000008, 168(SP)
 	JMP    step4AVX512Gemm_rowsknown1
 
 step4AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step4AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step4AVX512Gemm_rowsknown1
 
 step4AVX512Gemm_rows3:
@@ -6004,20 +6018,20 @@ step4AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step4AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step4AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step4AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step4AVX512Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -6037,7 +6051,7 @@ step4AVX512Gemm_pto7:
 step4AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step4AVX512Gemm_nofull9
 
@@ -6612,7 +6626,7 @@ step4AVX512Gemm_pcol10:
 	JNZ          step4AVX512Gemm_pcol10
 
 step4AVX512Gemm_nofull9:
-	CMPQ         192(SP), $0x00000008
+	CMPQ         168(SP), $0x00000008
 	JNE          step4AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
@@ -6919,65 +6933,65 @@ step4AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step4AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step4AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512Out(SB), $192-72
+TEXT ·step4AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         221952(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         73856(BX), DX
@@ -6986,32 +7000,32 @@ TEXT ·step4AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step4AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step4AVX512Out_trow2:
 	MOVQ $0x00000008, R15
@@ -7266,84 +7280,84 @@ step4AVX512Out_tcol3:
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
 	JNZ         step4AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00012100, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00012100, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step4AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step5AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512In(SB), $192-72
+TEXT ·step5AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step5AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step5AVX512In_trow2:
 	MOVQ $0x00000008, R15
@@ -7693,7 +7707,7 @@ step5AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step5AVX512In_trow2
 	ADDQ         $0x00012100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step5AVX512In_vic1
 	VZEROUPPER
@@ -7701,69 +7715,69 @@ step5AVX512In_tcol3:
 
 // func step5AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512Gemm(SB), $216-88
+TEXT ·step5AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000200, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   73984(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   150208(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   224192(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step5AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000008, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000008, 168(SP)
 	JMP    step5AVX512Gemm_rowsknown1
 
 step5AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step5AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step5AVX512Gemm_rowsknown1
 
 step5AVX512Gemm_rows3:
@@ -7773,20 +7787,20 @@ step5AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step5AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step5AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step5AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step5AVX512Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -7806,7 +7820,7 @@ step5AVX512Gemm_pto7:
 step5AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step5AVX512Gemm_nofull9
 
@@ -8381,7 +8395,7 @@ step5AVX512Gemm_pcol10:
 	JNZ          step5AVX512Gemm_pcol10
 
 step5AVX512Gemm_nofull9:
-	CMPQ         192(SP), $0x00000008
+	CMPQ         168(SP), $0x00000008
 	JNE          step5AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
@@ -8688,65 +8702,65 @@ step5AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step5AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step5AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512Out(SB), $192-72
+TEXT ·step5AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         110784(BX), DX
@@ -8755,32 +8769,32 @@ TEXT ·step5AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00012100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00002200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00012100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00002200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00002200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00002200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step5AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step5AVX512Out_trow2:
 	MOVQ $0x00000008, R15
@@ -9053,84 +9067,84 @@ step5AVX512Out_tcol3:
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
 	JNZ         step5AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00012100, 136(SP)
-	ADDQ        $0x00012100, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00012100, 112(SP)
+	ADDQ        $0x00012100, 120(SP)
+	DECQ        104(SP)
 	JNZ         step5AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step6AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step6AVX512In(SB), $192-72
+TEXT ·step6AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step6AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step6AVX512In_trow2:
 	MOVQ $0x00000008, R15
@@ -9480,7 +9494,7 @@ step6AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step6AVX512In_trow2
 	ADDQ         $0x00012100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step6AVX512In_vic1
 	VZEROUPPER
@@ -9488,69 +9502,69 @@ step6AVX512In_tcol3:
 
 // func step6AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step6AVX512Gemm(SB), $216-88
+TEXT ·step6AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000200, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   147968(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   76224(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step6AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000008, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000008, 168(SP)
 	JMP    step6AVX512Gemm_rowsknown1
 
 step6AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step6AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step6AVX512Gemm_rowsknown1
 
 step6AVX512Gemm_rows3:
@@ -9560,20 +9574,20 @@ step6AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step6AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step6AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step6AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step6AVX512Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -9593,7 +9607,7 @@ step6AVX512Gemm_pto7:
 step6AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step6AVX512Gemm_nofull9
 
@@ -10168,7 +10182,7 @@ step6AVX512Gemm_pcol10:
 	JNZ          step6AVX512Gemm_pcol10
 
 step6AVX512Gemm_nofull9:
-	CMPQ         192(SP), $0x00000008
+	CMPQ         168(SP), $0x00000008
 	JNE          step6AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
@@ -10475,65 +10489,65 @@ step6AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step6AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step6AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step6AVX512Out(SB), $192-72
+TEXT ·step6AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         147968(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         76224(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         147712(BX), DX
@@ -10542,32 +10556,32 @@ TEXT ·step6AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step6AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step6AVX512Out_trow2:
 	MOVQ $0x00000008, R15
@@ -10822,84 +10836,84 @@ step6AVX512Out_tcol3:
 	ADDQ        $0x00001a00, R13
 	DECQ        R11
 	JNZ         step6AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00012100, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00012100, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step6AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step7AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step7AVX512In(SB), $192-72
+TEXT ·step7AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00012100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00002200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step7AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step7AVX512In_trow2:
 	MOVQ $0x00000008, R15
@@ -11249,7 +11263,7 @@ step7AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step7AVX512In_trow2
 	ADDQ         $0x00012100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step7AVX512In_vic1
 	VZEROUPPER
@@ -11257,69 +11271,69 @@ step7AVX512In_tcol3:
 
 // func step7AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step7AVX512Gemm(SB), $216-88
+TEXT ·step7AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000200, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   73984(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   224192(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00004400, R11, SI
 	LEAQ   150208(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000200, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step7AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000008, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000008, 168(SP)
 	JMP    step7AVX512Gemm_rowsknown1
 
 step7AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step7AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step7AVX512Gemm_rowsknown1
 
 step7AVX512Gemm_rows3:
@@ -11329,20 +11343,20 @@ step7AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step7AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step7AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step7AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step7AVX512Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -11362,7 +11376,7 @@ step7AVX512Gemm_pto7:
 step7AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step7AVX512Gemm_nofull9
 
@@ -11937,7 +11951,7 @@ step7AVX512Gemm_pcol10:
 	JNZ          step7AVX512Gemm_pcol10
 
 step7AVX512Gemm_nofull9:
-	CMPQ         192(SP), $0x00000008
+	CMPQ         168(SP), $0x00000008
 	JNE          step7AVX512Gemm_rem12
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
@@ -12244,65 +12258,65 @@ step7AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step7AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step7AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step7AVX512Out(SB), $192-72
+TEXT ·step7AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000200, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         73984(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         224192(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004400, R11, SI
 	LEAQ         150208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         184640(BX), DX
@@ -12311,32 +12325,32 @@ TEXT ·step7AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00012100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00002200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00012100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00002200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00002200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00012100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00002200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step7AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step7AVX512Out_trow2:
 	MOVQ $0x00000008, R15
@@ -12609,60 +12623,72 @@ step7AVX512Out_tcol3:
 	ADDQ        $0x00001a00, R14
 	DECQ        R11
 	JNZ         step7AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00012100, 136(SP)
-	ADDQ        $0x00012100, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00012100, 112(SP)
+	ADDQ        $0x00012100, 120(SP)
+	DECQ        104(SP)
 	JNZ         step7AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step8AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step8AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00001100, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   221952(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   297152(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   57600(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   57472(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step8AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 221952(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 297152(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 57600(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 57472(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step8AVX512_first3
+	XORL SI, SI
 
-step8AVX512_row2:
+step8AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000010
+	JLE  step8AVX512_last4
+	MOVQ $0x00000010, DX
+
+step8AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step8AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00001100, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000480, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step8AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step8AVX512_px3:
+step8AVX512_px6:
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -16465,84 +16491,86 @@ step8AVX512_px3:
 	ADDQ         $0x00000200, R13
 	ADDQ         $0x00000200, R14
 	DECQ         R15
-	JNZ          step8AVX512_px3
+	JNZ          step8AVX512_px6
 	ADDQ         $0x00001100, R8
 	ADDQ         $0x00000480, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step8AVX512_row2
+	JNZ          step8AVX512_row5
+
+step8AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step9AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step9AVX512In(SB), $192-72
+TEXT ·step9AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004000, R11, SI
 	LEAQ         337408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step9AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step9AVX512In_trow2:
 	MOVQ $0x00000004, R15
@@ -16892,7 +16920,7 @@ step9AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step9AVX512In_trow2
 	ADDQ         $0x00005100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step9AVX512In_vic1
 	VZEROUPPER
@@ -16900,83 +16928,83 @@ step9AVX512In_tcol3:
 
 // func step9AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step9AVX512Gemm(SB), $216-88
+TEXT ·step9AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   295936(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004000, R11, SI
 	LEAQ   337408(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step9AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step9AVX512Gemm_rowsknown1
 
 step9AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step9AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step9AVX512Gemm_rowsknown1
 
 step9AVX512Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step9AVX512Gemm_rows4
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step9AVX512Gemm_rowsknown1
 
 step9AVX512Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step9AVX512Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step9AVX512Gemm_rowsknown1
 
 step9AVX512Gemm_rows5:
@@ -16986,20 +17014,20 @@ step9AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step9AVX512Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step9AVX512Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step9AVX512Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step9AVX512Gemm_pto9
 	MOVQ $0x00000001, R11
@@ -17019,7 +17047,7 @@ step9AVX512Gemm_pto9:
 step9AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step9AVX512Gemm_nofull11
 
@@ -17487,7 +17515,7 @@ step9AVX512Gemm_pic13:
 	JNZ          step9AVX512Gemm_pcol12
 
 step9AVX512Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step9AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -17751,64 +17779,64 @@ step9AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step9AVX512Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step9AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step9AVX512Out(SB), $192-72
+TEXT ·step9AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004000, R11, SI
 	LEAQ         337408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	LEAQ         620352(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         221568(BX), DX
@@ -17817,32 +17845,32 @@ TEXT ·step9AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00004000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step9AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step9AVX512Out_trow2:
 	MOVQ $0x00000004, R15
@@ -18081,60 +18109,72 @@ step9AVX512Out_tcol3:
 	ADDQ        $0x00000c00, R13
 	DECQ        R11
 	JNZ         step9AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00004000, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00004000, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step9AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step10AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step10AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00001100, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000400, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   224192(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   297152(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   337408(AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   113152(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   113024(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step10AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 224192(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 297152(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ 337408(AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 113152(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 113024(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step10AVX512_first3
+	XORL SI, SI
 
-step10AVX512_row2:
+step10AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000010
+	JLE  step10AVX512_last4
+	MOVQ $0x00000010, DX
+
+step10AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step10AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00001100, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000480, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000400, SI, R10
+	ADDQ   16(SP), R10
+
+step10AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step10AVX512_px3:
+step10AVX512_px6:
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -18625,84 +18665,86 @@ step10AVX512_px3:
 	ADDQ         $0x00000200, R13
 	ADDQ         $0x00000200, R14
 	DECQ         R15
-	JNZ          step10AVX512_px3
+	JNZ          step10AVX512_px6
 	ADDQ         $0x00001100, R8
 	ADDQ         $0x00000480, R9
 	ADDQ         $0x00000400, R10
 	DECQ         R11
-	JNZ          step10AVX512_row2
+	JNZ          step10AVX512_row5
+
+step10AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step11AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step11AVX512In(SB), $192-72
+TEXT ·step11AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step11AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step11AVX512In_trow2:
 	MOVQ $0x00000004, R15
@@ -19052,7 +19094,7 @@ step11AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step11AVX512In_trow2
 	ADDQ         $0x00005100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step11AVX512In_vic1
 	VZEROUPPER
@@ -19060,83 +19102,83 @@ step11AVX512In_tcol3:
 
 // func step11AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step11AVX512Gemm(SB), $216-88
+TEXT ·step11AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   295936(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   371392(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step11AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step11AVX512Gemm_rowsknown1
 
 step11AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step11AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step11AVX512Gemm_rowsknown1
 
 step11AVX512Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step11AVX512Gemm_rows4
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step11AVX512Gemm_rowsknown1
 
 step11AVX512Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step11AVX512Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step11AVX512Gemm_rowsknown1
 
 step11AVX512Gemm_rows5:
@@ -19146,20 +19188,20 @@ step11AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step11AVX512Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step11AVX512Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step11AVX512Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step11AVX512Gemm_pto9
 	MOVQ $0x00000001, R11
@@ -19179,7 +19221,7 @@ step11AVX512Gemm_pto9:
 step11AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step11AVX512Gemm_nofull11
 
@@ -19647,7 +19689,7 @@ step11AVX512Gemm_pic13:
 	JNZ          step11AVX512Gemm_pcol12
 
 step11AVX512Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step11AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -19911,65 +19953,65 @@ step11AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step11AVX512Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step11AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step11AVX512Out(SB), $192-72
+TEXT ·step11AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         369152(BX), DX
@@ -19978,32 +20020,32 @@ TEXT ·step11AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001200, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step11AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step11AVX512Out_trow2:
 	MOVQ $0x00000004, R15
@@ -20258,84 +20300,84 @@ step11AVX512Out_tcol3:
 	ADDQ        $0x00000e00, R13
 	DECQ        R11
 	JNZ         step11AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00005100, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00005100, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step11AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step12AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step12AVX512In(SB), $192-72
+TEXT ·step12AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         370176(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step12AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step12AVX512In_trow2:
 	MOVQ $0x00000004, R15
@@ -20685,7 +20727,7 @@ step12AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step12AVX512In_trow2
 	ADDQ         $0x00005100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step12AVX512In_vic1
 	VZEROUPPER
@@ -20693,83 +20735,83 @@ step12AVX512In_tcol3:
 
 // func step12AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step12AVX512Gemm(SB), $216-88
+TEXT ·step12AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   370176(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   412864(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   297152(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step12AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step12AVX512Gemm_rowsknown1
 
 step12AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step12AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step12AVX512Gemm_rowsknown1
 
 step12AVX512Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step12AVX512Gemm_rows4
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step12AVX512Gemm_rowsknown1
 
 step12AVX512Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step12AVX512Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step12AVX512Gemm_rowsknown1
 
 step12AVX512Gemm_rows5:
@@ -20779,20 +20821,20 @@ step12AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step12AVX512Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step12AVX512Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step12AVX512Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step12AVX512Gemm_pto9
 	MOVQ $0x00000001, R11
@@ -20812,7 +20854,7 @@ step12AVX512Gemm_pto9:
 step12AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step12AVX512Gemm_nofull11
 
@@ -21280,7 +21322,7 @@ step12AVX512Gemm_pic13:
 	JNZ          step12AVX512Gemm_pcol12
 
 step12AVX512Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step12AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -21544,65 +21586,65 @@ step12AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step12AVX512Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step12AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step12AVX512Out(SB), $192-72
+TEXT ·step12AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         370176(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         516736(BX), DX
@@ -21611,32 +21653,32 @@ TEXT ·step12AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00005100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00005100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step12AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step12AVX512Out_trow2:
 	MOVQ $0x00000004, R15
@@ -21909,84 +21951,84 @@ step12AVX512Out_tcol3:
 	ADDQ        $0x00000e00, R14
 	DECQ        R11
 	JNZ         step12AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00005100, 136(SP)
-	ADDQ        $0x00005100, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00005100, 112(SP)
+	ADDQ        $0x00005100, 120(SP)
+	DECQ        104(SP)
 	JNZ         step12AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step13AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step13AVX512In(SB), $192-72
+TEXT ·step13AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         411648(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step13AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step13AVX512In_trow2:
 	MOVQ $0x00000004, R15
@@ -22336,7 +22378,7 @@ step13AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step13AVX512In_trow2
 	ADDQ         $0x00005100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step13AVX512In_vic1
 	VZEROUPPER
@@ -22344,83 +22386,83 @@ step13AVX512In_tcol3:
 
 // func step13AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step13AVX512Gemm(SB), $216-88
+TEXT ·step13AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   411648(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   297152(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step13AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step13AVX512Gemm_rowsknown1
 
 step13AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step13AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step13AVX512Gemm_rowsknown1
 
 step13AVX512Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step13AVX512Gemm_rows4
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step13AVX512Gemm_rowsknown1
 
 step13AVX512Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step13AVX512Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step13AVX512Gemm_rowsknown1
 
 step13AVX512Gemm_rows5:
@@ -22430,20 +22472,20 @@ step13AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step13AVX512Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step13AVX512Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step13AVX512Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step13AVX512Gemm_pto9
 	MOVQ $0x00000001, R11
@@ -22463,7 +22505,7 @@ step13AVX512Gemm_pto9:
 step13AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step13AVX512Gemm_nofull11
 
@@ -22931,7 +22973,7 @@ step13AVX512Gemm_pic13:
 	JNZ          step13AVX512Gemm_pcol12
 
 step13AVX512Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step13AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -23195,65 +23237,65 @@ step13AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step13AVX512Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step13AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step13AVX512Out(SB), $192-72
+TEXT ·step13AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         411648(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         297152(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         664320(BX), DX
@@ -23262,32 +23304,32 @@ TEXT ·step13AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001200, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step13AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step13AVX512Out_trow2:
 	MOVQ $0x00000004, R15
@@ -23542,84 +23584,84 @@ step13AVX512Out_tcol3:
 	ADDQ        $0x00000e00, R13
 	DECQ        R11
 	JNZ         step13AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00005100, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00005100, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step13AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step14AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step14AVX512In(SB), $192-72
+TEXT ·step14AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00005100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001200, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step14AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step14AVX512In_trow2:
 	MOVQ $0x00000004, R15
@@ -23969,7 +24011,7 @@ step14AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step14AVX512In_trow2
 	ADDQ         $0x00005100, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step14AVX512In_vic1
 	VZEROUPPER
@@ -23977,83 +24019,83 @@ step14AVX512In_tcol3:
 
 // func step14AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step14AVX512Gemm(SB), $216-88
+TEXT ·step14AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   295936(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   371392(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00004800, R11, SI
 	LEAQ   412864(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   620352(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step14AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step14AVX512Gemm_rowsknown1
 
 step14AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step14AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step14AVX512Gemm_rowsknown1
 
 step14AVX512Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step14AVX512Gemm_rows4
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step14AVX512Gemm_rowsknown1
 
 step14AVX512Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step14AVX512Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step14AVX512Gemm_rowsknown1
 
 step14AVX512Gemm_rows5:
@@ -24063,20 +24105,20 @@ step14AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step14AVX512Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step14AVX512Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step14AVX512Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step14AVX512Gemm_pto9
 	MOVQ $0x00000001, R11
@@ -24096,7 +24138,7 @@ step14AVX512Gemm_pto9:
 step14AVX512Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step14AVX512Gemm_nofull11
 
@@ -24564,7 +24606,7 @@ step14AVX512Gemm_pic13:
 	JNZ          step14AVX512Gemm_pcol12
 
 step14AVX512Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step14AVX512Gemm_rem15
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -24828,65 +24870,65 @@ step14AVX512Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step14AVX512Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step14AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step14AVX512Out(SB), $192-72
+TEXT ·step14AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         295936(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         371392(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00004800, R11, SI
 	LEAQ         412864(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         620352(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         811904(BX), DX
@@ -24895,32 +24937,32 @@ TEXT ·step14AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         694080(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00005100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00005100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00005100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step14AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step14AVX512Out_trow2:
 	MOVQ $0x00000004, R15
@@ -25193,60 +25235,72 @@ step14AVX512Out_tcol3:
 	ADDQ        $0x00000e00, R14
 	DECQ        R11
 	JNZ         step14AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00005100, 136(SP)
-	ADDQ        $0x00005100, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00005100, 112(SP)
+	ADDQ        $0x00005100, 120(SP)
+	DECQ        104(SP)
 	JNZ         step14AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step15AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step15AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000900, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000280, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   370176(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   453824(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   263424(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   263168(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step15AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 370176(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 453824(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 263424(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 263168(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step15AVX512_first3
+	XORL SI, SI
 
-step15AVX512_row2:
+step15AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step15AVX512_last4
+	MOVQ $0x00000008, DX
+
+step15AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step15AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000900, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000280, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step15AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step15AVX512_px3:
+step15AVX512_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI), Z1
@@ -25276,7 +25330,7 @@ step15AVX512_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000002, CX
 
-step15AVX512_ic4:
+step15AVX512_ic7:
 	VMOVUPS      (DX), Z24
 	VMOVUPS      18432(DX), Z25
 	VMOVUPS      36864(DX), Z26
@@ -30176,7 +30230,7 @@ step15AVX512_ic4:
 	ADDQ         $0x00005100, SI
 	ADDQ         $0x00002400, DX
 	DECQ         CX
-	JNZ          step15AVX512_ic4
+	JNZ          step15AVX512_ic7
 	VPXORD       Z24, Z24, Z24
 	VMAXPS       Z0, Z24, Z0
 	VMOVUPS      Z0, (R13)
@@ -30230,7 +30284,7 @@ step15AVX512_ic4:
 	ADDQ         $0x00000180, R13
 	ADDQ         $0x00000180, R14
 	DECQ         R15
-	JNZ          step15AVX512_px3
+	JNZ          step15AVX512_px6
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -30244,7 +30298,7 @@ step15AVX512_ic4:
 	MOVQ         24(SP), DX
 	MOVQ         $0x00000002, CX
 
-step15AVX512_ic5:
+step15AVX512_ic8:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      18432(DX), Z9
 	VMOVUPS      36864(DX), Z10
@@ -32264,7 +32318,7 @@ step15AVX512_ic5:
 	ADDQ         $0x00005100, SI
 	ADDQ         $0x00002400, DX
 	DECQ         CX
-	JNZ          step15AVX512_ic5
+	JNZ          step15AVX512_ic8
 	VPXORD       Z8, Z8, Z8
 	VMAXPS       Z0, Z8, Z0
 	VMOVUPS      Z0, (R13)
@@ -32286,79 +32340,81 @@ step15AVX512_ic5:
 	ADDQ         $0x00000280, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step15AVX512_row2
+	JNZ          step15AVX512_row5
+
+step15AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step16AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step16AVX512In(SB), $192-72
+TEXT ·step16AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step16AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step16AVX512In_trow2:
 	MOVQ $0x00000002, R15
@@ -32708,7 +32764,7 @@ step16AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step16AVX512In_trow2
 	ADDQ         $0x00001900, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step16AVX512In_vic1
 	VZEROUPPER
@@ -32716,69 +32772,69 @@ step16AVX512In_tcol3:
 
 // func step16AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step16AVX512Gemm(SB), $216-88
+TEXT ·step16AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453120(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00001000, R11, SI
 	LEAQ   478720(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step16AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step16AVX512Gemm_rowsknown1
 
 step16AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step16AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step16AVX512Gemm_rowsknown1
 
 step16AVX512Gemm_rows3:
@@ -32788,20 +32844,20 @@ step16AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step16AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step16AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step16AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step16AVX512Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -32821,7 +32877,7 @@ step16AVX512Gemm_pto7:
 step16AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step16AVX512Gemm_nofull9
 
@@ -33081,7 +33137,7 @@ step16AVX512Gemm_pic11:
 	JNZ          step16AVX512Gemm_pcol10
 
 step16AVX512Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step16AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -33241,64 +33297,64 @@ step16AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step16AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step16AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step16AVX512Out(SB), $192-72
+TEXT ·step16AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         959488(BX), DX
@@ -33307,32 +33363,32 @@ TEXT ·step16AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000800, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step16AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step16AVX512Out_trow2:
 	MOVQ $0x00000002, R15
@@ -33571,60 +33627,72 @@ step16AVX512Out_tcol3:
 	ADDQ        $0x00000600, R13
 	DECQ        R11
 	JNZ         step16AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00001000, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00001000, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step16AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step17AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step17AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000900, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000280, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000200, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   371392(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   453824(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   478720(AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   485120(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   484864(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step17AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 371392(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 453824(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ 478720(AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 485120(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 484864(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step17AVX512_first3
+	XORL SI, SI
 
-step17AVX512_row2:
+step17AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step17AVX512_last4
+	MOVQ $0x00000008, DX
+
+step17AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step17AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000900, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000280, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000200, SI, R10
+	ADDQ   16(SP), R10
+
+step17AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step17AVX512_px3:
+step17AVX512_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI), Z1
@@ -33654,7 +33722,7 @@ step17AVX512_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000002, CX
 
-step17AVX512_ic4:
+step17AVX512_ic7:
 	VMOVUPS      (DX), Z24
 	VMOVUPS      2048(DX), Z25
 	VMOVUPS      4096(DX), Z26
@@ -34202,7 +34270,7 @@ step17AVX512_ic4:
 	ADDQ         $0x00005100, SI
 	ADDQ         $0x00000400, DX
 	DECQ         CX
-	JNZ          step17AVX512_ic4
+	JNZ          step17AVX512_ic7
 	VPXORD       Z24, Z24, Z24
 	VADDPS       (R14), Z0, Z0
 	VMAXPS       Z0, Z24, Z0
@@ -34280,7 +34348,7 @@ step17AVX512_ic4:
 	ADDQ         $0x00000180, R13
 	ADDQ         $0x00000180, R14
 	DECQ         R15
-	JNZ          step17AVX512_px3
+	JNZ          step17AVX512_px6
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -34294,7 +34362,7 @@ step17AVX512_ic4:
 	MOVQ         24(SP), DX
 	MOVQ         $0x00000002, CX
 
-step17AVX512_ic5:
+step17AVX512_ic8:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      2048(DX), Z9
 	VMOVUPS      4096(DX), Z10
@@ -34522,7 +34590,7 @@ step17AVX512_ic5:
 	ADDQ         $0x00005100, SI
 	ADDQ         $0x00000400, DX
 	DECQ         CX
-	JNZ          step17AVX512_ic5
+	JNZ          step17AVX512_ic8
 	VPXORD       Z8, Z8, Z8
 	VADDPS       (R14), Z0, Z0
 	VMAXPS       Z0, Z8, Z0
@@ -34552,79 +34620,81 @@ step17AVX512_ic5:
 	ADDQ         $0x00000280, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          step17AVX512_row2
+	JNZ          step17AVX512_row5
+
+step17AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step18AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step18AVX512In(SB), $192-72
+TEXT ·step18AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495808(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step18AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step18AVX512In_trow2:
 	MOVQ $0x00000002, R15
@@ -34974,7 +35044,7 @@ step18AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step18AVX512In_trow2
 	ADDQ         $0x00001900, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step18AVX512In_vic1
 	VZEROUPPER
@@ -34982,69 +35052,69 @@ step18AVX512In_tcol3:
 
 // func step18AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step18AVX512Gemm(SB), $216-88
+TEXT ·step18AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453120(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   495808(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step18AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step18AVX512Gemm_rowsknown1
 
 step18AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step18AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step18AVX512Gemm_rowsknown1
 
 step18AVX512Gemm_rows3:
@@ -35054,20 +35124,20 @@ step18AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step18AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step18AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step18AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step18AVX512Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -35087,7 +35157,7 @@ step18AVX512Gemm_pto7:
 step18AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step18AVX512Gemm_nofull9
 
@@ -35347,7 +35417,7 @@ step18AVX512Gemm_pic11:
 	JNZ          step18AVX512Gemm_pcol10
 
 step18AVX512Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step18AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -35507,65 +35577,65 @@ step18AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step18AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step18AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step18AVX512Out(SB), $192-72
+TEXT ·step18AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495808(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         1549568(BX), DX
@@ -35574,32 +35644,32 @@ TEXT ·step18AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step18AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step18AVX512Out_trow2:
 	MOVQ $0x00000002, R15
@@ -35854,84 +35924,84 @@ step18AVX512Out_tcol3:
 	ADDQ        $0x00000800, R13
 	DECQ        R11
 	JNZ         step18AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00001900, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00001900, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step18AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step19AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step19AVX512In(SB), $192-72
+TEXT ·step19AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495104(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step19AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step19AVX512In_trow2:
 	MOVQ $0x00000002, R15
@@ -36281,7 +36351,7 @@ step19AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step19AVX512In_trow2
 	ADDQ         $0x00001900, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step19AVX512In_vic1
 	VZEROUPPER
@@ -36289,69 +36359,69 @@ step19AVX512In_tcol3:
 
 // func step19AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step19AVX512Gemm(SB), $216-88
+TEXT ·step19AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   495104(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   521408(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453824(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step19AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step19AVX512Gemm_rowsknown1
 
 step19AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step19AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step19AVX512Gemm_rowsknown1
 
 step19AVX512Gemm_rows3:
@@ -36361,20 +36431,20 @@ step19AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step19AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step19AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step19AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step19AVX512Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -36394,7 +36464,7 @@ step19AVX512Gemm_pto7:
 step19AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step19AVX512Gemm_nofull9
 
@@ -36654,7 +36724,7 @@ step19AVX512Gemm_pic11:
 	JNZ          step19AVX512Gemm_pcol10
 
 step19AVX512Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step19AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -36814,65 +36884,65 @@ step19AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step19AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step19AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step19AVX512Out(SB), $192-72
+TEXT ·step19AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         495104(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2139648(BX), DX
@@ -36881,32 +36951,32 @@ TEXT ·step19AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00001900, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000a00, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00001900, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000a00, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000a00, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00001900, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000a00, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step19AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step19AVX512Out_trow2:
 	MOVQ $0x00000002, R15
@@ -37179,84 +37249,84 @@ step19AVX512Out_tcol3:
 	ADDQ        $0x00000800, R14
 	DECQ        R11
 	JNZ         step19AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00001900, 136(SP)
-	ADDQ        $0x00001900, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00001900, 112(SP)
+	ADDQ        $0x00001900, 120(SP)
+	DECQ        104(SP)
 	JNZ         step19AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step20AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step20AVX512In(SB), $192-72
+TEXT ·step20AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         520704(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step20AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step20AVX512In_trow2:
 	MOVQ $0x00000002, R15
@@ -37606,7 +37676,7 @@ step20AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step20AVX512In_trow2
 	ADDQ         $0x00001900, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step20AVX512In_vic1
 	VZEROUPPER
@@ -37614,69 +37684,69 @@ step20AVX512In_tcol3:
 
 // func step20AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step20AVX512Gemm(SB), $216-88
+TEXT ·step20AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   520704(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453824(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step20AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step20AVX512Gemm_rowsknown1
 
 step20AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step20AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step20AVX512Gemm_rowsknown1
 
 step20AVX512Gemm_rows3:
@@ -37686,20 +37756,20 @@ step20AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step20AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step20AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step20AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step20AVX512Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -37719,7 +37789,7 @@ step20AVX512Gemm_pto7:
 step20AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step20AVX512Gemm_nofull9
 
@@ -37979,7 +38049,7 @@ step20AVX512Gemm_pic11:
 	JNZ          step20AVX512Gemm_pcol10
 
 step20AVX512Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step20AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -38139,65 +38209,65 @@ step20AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step20AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step20AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step20AVX512Out(SB), $192-72
+TEXT ·step20AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         520704(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453824(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2729728(BX), DX
@@ -38206,32 +38276,32 @@ TEXT ·step20AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step20AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step20AVX512Out_trow2:
 	MOVQ $0x00000002, R15
@@ -38486,84 +38556,84 @@ step20AVX512Out_tcol3:
 	ADDQ        $0x00000800, R13
 	DECQ        R11
 	JNZ         step20AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00001900, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00001900, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step20AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step21AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step21AVX512In(SB), $192-72
+TEXT ·step21AVX512In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, R8
 	LEAQ         546624(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step21AVX512In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step21AVX512In_trow2:
 	MOVQ $0x00000002, R15
@@ -38913,7 +38983,7 @@ step21AVX512In_tcol3:
 	DECQ         R11
 	JNZ          step21AVX512In_trow2
 	ADDQ         $0x00001900, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step21AVX512In_vic1
 	VZEROUPPER
@@ -38921,69 +38991,69 @@ step21AVX512In_tcol3:
 
 // func step21AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step21AVX512Gemm(SB), $216-88
+TEXT ·step21AVX512Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   453120(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00001000, R11, SI
 	LEAQ   478720(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00001400, R11, SI
 	LEAQ   521408(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   546624(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583488(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step21AVX512Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step21AVX512Gemm_rowsknown1
 
 step21AVX512Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step21AVX512Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step21AVX512Gemm_rowsknown1
 
 step21AVX512Gemm_rows3:
@@ -38993,20 +39063,20 @@ step21AVX512Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step21AVX512Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step21AVX512Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step21AVX512Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step21AVX512Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -39026,7 +39096,7 @@ step21AVX512Gemm_pto7:
 step21AVX512Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step21AVX512Gemm_nofull9
 
@@ -39286,7 +39356,7 @@ step21AVX512Gemm_pic11:
 	JNZ          step21AVX512Gemm_pcol10
 
 step21AVX512Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step21AVX512Gemm_rem13
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -39446,65 +39516,65 @@ step21AVX512Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step21AVX512Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step21AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, AVX512F
-TEXT ·step21AVX512Out(SB), $192-72
+TEXT ·step21AVX512Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         453120(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00001000, R11, SI
 	LEAQ         478720(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00001400, R11, SI
 	LEAQ         521408(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Z10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Z10
 	VPXORD       Z12, Z12, Z12
 	LEAQ         583488(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         3319808(BX), DX
@@ -39513,32 +39583,32 @@ TEXT ·step21AVX512Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         620352(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000800, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00001900, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000a00, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step21AVX512Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Z11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step21AVX512Out_trow2:
 	MOVQ $0x00000002, R15
@@ -39811,62 +39881,74 @@ step21AVX512Out_tcol3:
 	ADDQ        $0x00000800, R14
 	DECQ        R11
 	JNZ         step21AVX512Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00001000, 136(SP)
-	ADDQ        $0x00001900, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00001000, 112(SP)
+	ADDQ        $0x00001900, 120(SP)
+	DECQ        104(SP)
 	JNZ         step21AVX512Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step22AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step22AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000200, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   478720(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   546304(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   1084416(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   1084160(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000004, 40(SP)
+TEXT ·step22AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 478720(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 546304(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 1084416(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 1084160(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000004, 40(SP)
 
 step22AVX512_tile1:
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ 80(SP), R11
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step22AVX512_first3
+	XORL SI, SI
 
-step22AVX512_row2:
+step22AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step22AVX512_last4
+	MOVQ $0x00000001, DX
+
+step22AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step22AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000200, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000040, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step22AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step22AVX512_px3:
+step22AVX512_px6:
 	MOVQ        32(SP), DI
 	VMOVUPS     (DI), Z0
 	MOVQ        24(SP), DX
@@ -40003,60 +40085,74 @@ step22AVX512_px3:
 	ADDQ        $0x00000040, R13
 	ADDQ        $0x00000040, R14
 	DECQ        R15
-	JNZ         step22AVX512_px3
+	JNZ         step22AVX512_px6
 	ADDQ        $0x00000200, R8
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000000, R10
 	DECQ        R11
-	JNZ         step22AVX512_row2
-	ADDQ        $0x00001000, (SP)
-	ADDQ        $0x00000040, 8(SP)
-	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00000040, 32(SP)
-	DECQ        40(SP)
-	JNZ         step22AVX512_tile1
+	JNZ         step22AVX512_row5
+
+step22AVX512_skip2:
+	ADDQ $0x00001000, (SP)
+	ADDQ $0x00000040, 8(SP)
+	ADDQ $0x00000040, 24(SP)
+	ADDQ $0x00000040, 32(SP)
+	DECQ 40(SP)
+	JNZ  step22AVX512_tile1
 	VZEROUPPER
 	RET
 
 // func step23AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step23AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   546304(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   546560(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   1100864(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   1100800(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step23AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 546304(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 546560(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 1100864(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 1100800(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step23AVX512_first3
+	XORL SI, SI
 
-step23AVX512_row2:
+step23AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step23AVX512_last4
+	MOVQ $0x00000001, DX
+
+step23AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step23AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000040, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000040, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step23AVX512_row5:
 	MOVQ    R8, R12
 	MOVQ    R9, R13
 	MOVQ    R10, R14
@@ -40066,7 +40162,7 @@ step23AVX512_row2:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step23AVX512_ic3:
+step23AVX512_ic6:
 	VMOVUPS      (DX), Z1
 	VBROADCASTSS (SI), Z2
 	VFMADD231PS  Z1, Z2, Z0
@@ -40118,61 +40214,75 @@ step23AVX512_ic3:
 	ADDQ         $0x00000040, SI
 	ADDQ         $0x00000400, DX
 	DECQ         CX
-	JNZ          step23AVX512_ic3
+	JNZ          step23AVX512_ic6
 	VMOVUPS      Z0, (R13)
 	ADDQ         $0x00000040, R8
 	ADDQ         $0x00000040, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step23AVX512_row2
+	JNZ          step23AVX512_row5
+
+step23AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step1AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000440, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000440, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   (AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   38112(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   64(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   (BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step1AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ (AX), SI
+	MOVQ SI, (SP)
+	LEAQ 38112(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 64(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ (BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step1AVX2_first3
+	XORL SI, SI
 
-step1AVX2_row2:
+step1AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000020
+	JLE  step1AVX2_last4
+	MOVQ $0x00000020, DX
+
+step1AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step1AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000440, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000440, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step1AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000008, R15
 
-step1AVX2_px3:
+step1AVX2_px6:
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Y0
 	VMOVUPS      (DI), Y1
@@ -40585,84 +40695,86 @@ step1AVX2_px3:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step1AVX2_px3
+	JNZ          step1AVX2_px6
 	ADDQ         $0x00000440, R8
 	ADDQ         $0x00000440, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step1AVX2_row2
+	JNZ          step1AVX2_row5
+
+step1AVX2_skip2:
 	VZEROUPPER
 	RET
 
 // func step2AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2In(SB), $192-72
+TEXT ·step2AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step2AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step2AVX2In_trow2:
 	MOVQ $0x00000008, R15
@@ -41012,7 +41124,7 @@ step2AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step2AVX2In_trow2
 	ADDQ         $0x00009080, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step2AVX2In_vic1
 	VZEROUPPER
@@ -41020,69 +41132,69 @@ step2AVX2In_tcol3:
 
 // func step2AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2Gemm(SB), $216-88
+TEXT ·step2AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   36992(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   112096(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step2AVX2Gemm_rows2
-	MOVQ   $0x00000001, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000001, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step2AVX2Gemm_rowsknown1
 
 step2AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step2AVX2Gemm_rows3
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step2AVX2Gemm_rowsknown1
 
 step2AVX2Gemm_rows3:
@@ -41092,20 +41204,20 @@ step2AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step2AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step2AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step2AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step2AVX2Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -41125,7 +41237,7 @@ step2AVX2Gemm_pto7:
 step2AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step2AVX2Gemm_nofull9
 
@@ -41329,7 +41441,7 @@ step2AVX2Gemm_pic11:
 	JNZ          step2AVX2Gemm_pcol10
 
 step2AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step2AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -41415,7 +41527,7 @@ step2AVX2Gemm_pic14:
 	JMP          step2AVX2Gemm_remdone12
 
 step2AVX2Gemm_rem13:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step2AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -41567,65 +41679,65 @@ step2AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step2AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step2AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2Out(SB), $192-72
+TEXT ·step2AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         (BX), DX
@@ -41634,32 +41746,32 @@ TEXT ·step2AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step2AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step2AVX2Out_trow2:
 	MOVQ $0x00000008, R15
@@ -41914,84 +42026,84 @@ step2AVX2Out_tcol3:
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
 	JNZ         step2AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00009080, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00009080, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step2AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step3AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2In(SB), $192-72
+TEXT ·step3AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step3AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step3AVX2In_trow2:
 	MOVQ $0x00000008, R15
@@ -42341,7 +42453,7 @@ step3AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step3AVX2In_trow2
 	ADDQ         $0x00009080, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step3AVX2In_vic1
 	VZEROUPPER
@@ -42349,69 +42461,69 @@ step3AVX2In_tcol3:
 
 // func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2Gemm(SB), $216-88
+TEXT ·step3AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   110976(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   186080(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   38112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step3AVX2Gemm_rows2
-	MOVQ   $0x00000001, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000001, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step3AVX2Gemm_rowsknown1
 
 step3AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step3AVX2Gemm_rows3
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step3AVX2Gemm_rowsknown1
 
 step3AVX2Gemm_rows3:
@@ -42421,20 +42533,20 @@ step3AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step3AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step3AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step3AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step3AVX2Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -42454,7 +42566,7 @@ step3AVX2Gemm_pto7:
 step3AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step3AVX2Gemm_nofull9
 
@@ -42658,7 +42770,7 @@ step3AVX2Gemm_pic11:
 	JNZ          step3AVX2Gemm_pcol10
 
 step3AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step3AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -42744,7 +42856,7 @@ step3AVX2Gemm_pic14:
 	JMP          step3AVX2Gemm_remdone12
 
 step3AVX2Gemm_rem13:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step3AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -42896,65 +43008,65 @@ step3AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step3AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step3AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2Out(SB), $192-72
+TEXT ·step3AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         36928(BX), DX
@@ -42963,32 +43075,32 @@ TEXT ·step3AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00009080, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00009080, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step3AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step3AVX2Out_trow2:
 	MOVQ $0x00000008, R15
@@ -43261,84 +43373,84 @@ step3AVX2Out_tcol3:
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
 	JNZ         step3AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00009080, 136(SP)
-	ADDQ        $0x00009080, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00009080, 112(SP)
+	ADDQ        $0x00009080, 120(SP)
+	DECQ        104(SP)
 	JNZ         step3AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step4AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2In(SB), $192-72
+TEXT ·step4AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         184960(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step4AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step4AVX2In_trow2:
 	MOVQ $0x00000008, R15
@@ -43688,7 +43800,7 @@ step4AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step4AVX2In_trow2
 	ADDQ         $0x00009080, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step4AVX2In_vic1
 	VZEROUPPER
@@ -43696,69 +43808,69 @@ step4AVX2In_tcol3:
 
 // func step4AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2Gemm(SB), $216-88
+TEXT ·step4AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   184960(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   38112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step4AVX2Gemm_rows2
-	MOVQ   $0x00000001, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000001, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step4AVX2Gemm_rowsknown1
 
 step4AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step4AVX2Gemm_rows3
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step4AVX2Gemm_rowsknown1
 
 step4AVX2Gemm_rows3:
@@ -43768,20 +43880,20 @@ step4AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step4AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step4AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step4AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step4AVX2Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -43801,7 +43913,7 @@ step4AVX2Gemm_pto7:
 step4AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step4AVX2Gemm_nofull9
 
@@ -44005,7 +44117,7 @@ step4AVX2Gemm_pic11:
 	JNZ          step4AVX2Gemm_pcol10
 
 step4AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step4AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -44091,7 +44203,7 @@ step4AVX2Gemm_pic14:
 	JMP          step4AVX2Gemm_remdone12
 
 step4AVX2Gemm_rem13:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step4AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -44243,65 +44355,65 @@ step4AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step4AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step4AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2Out(SB), $192-72
+TEXT ·step4AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         184960(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         73856(BX), DX
@@ -44310,32 +44422,32 @@ TEXT ·step4AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step4AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step4AVX2Out_trow2:
 	MOVQ $0x00000008, R15
@@ -44590,84 +44702,84 @@ step4AVX2Out_tcol3:
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
 	JNZ         step4AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00009080, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00009080, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step4AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step5AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2In(SB), $192-72
+TEXT ·step5AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step5AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step5AVX2In_trow2:
 	MOVQ $0x00000008, R15
@@ -45017,7 +45129,7 @@ step5AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step5AVX2In_trow2
 	ADDQ         $0x00009080, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step5AVX2In_vic1
 	VZEROUPPER
@@ -45025,69 +45137,69 @@ step5AVX2In_tcol3:
 
 // func step5AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2Gemm(SB), $216-88
+TEXT ·step5AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   36992(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   112096(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   186080(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step5AVX2Gemm_rows2
-	MOVQ   $0x00000001, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000001, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step5AVX2Gemm_rowsknown1
 
 step5AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step5AVX2Gemm_rows3
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step5AVX2Gemm_rowsknown1
 
 step5AVX2Gemm_rows3:
@@ -45097,20 +45209,20 @@ step5AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step5AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step5AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step5AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step5AVX2Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -45130,7 +45242,7 @@ step5AVX2Gemm_pto7:
 step5AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step5AVX2Gemm_nofull9
 
@@ -45334,7 +45446,7 @@ step5AVX2Gemm_pic11:
 	JNZ          step5AVX2Gemm_pcol10
 
 step5AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step5AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -45420,7 +45532,7 @@ step5AVX2Gemm_pic14:
 	JMP          step5AVX2Gemm_remdone12
 
 step5AVX2Gemm_rem13:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step5AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -45572,65 +45684,65 @@ step5AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step5AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step5AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2Out(SB), $192-72
+TEXT ·step5AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         110784(BX), DX
@@ -45639,32 +45751,32 @@ TEXT ·step5AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00009080, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00009080, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step5AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step5AVX2Out_trow2:
 	MOVQ $0x00000008, R15
@@ -45937,84 +46049,84 @@ step5AVX2Out_tcol3:
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
 	JNZ         step5AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00009080, 136(SP)
-	ADDQ        $0x00009080, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00009080, 112(SP)
+	ADDQ        $0x00009080, 120(SP)
+	DECQ        104(SP)
 	JNZ         step5AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step6AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step6AVX2In(SB), $192-72
+TEXT ·step6AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step6AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step6AVX2In_trow2:
 	MOVQ $0x00000008, R15
@@ -46364,7 +46476,7 @@ step6AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step6AVX2In_trow2
 	ADDQ         $0x00009080, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step6AVX2In_vic1
 	VZEROUPPER
@@ -46372,69 +46484,69 @@ step6AVX2In_tcol3:
 
 // func step6AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step6AVX2Gemm(SB), $216-88
+TEXT ·step6AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   110976(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   38112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step6AVX2Gemm_rows2
-	MOVQ   $0x00000001, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000001, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step6AVX2Gemm_rowsknown1
 
 step6AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step6AVX2Gemm_rows3
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step6AVX2Gemm_rowsknown1
 
 step6AVX2Gemm_rows3:
@@ -46444,20 +46556,20 @@ step6AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step6AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step6AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step6AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step6AVX2Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -46477,7 +46589,7 @@ step6AVX2Gemm_pto7:
 step6AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step6AVX2Gemm_nofull9
 
@@ -46681,7 +46793,7 @@ step6AVX2Gemm_pic11:
 	JNZ          step6AVX2Gemm_pcol10
 
 step6AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step6AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -46767,7 +46879,7 @@ step6AVX2Gemm_pic14:
 	JMP          step6AVX2Gemm_remdone12
 
 step6AVX2Gemm_rem13:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step6AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -46919,65 +47031,65 @@ step6AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step6AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step6AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step6AVX2Out(SB), $192-72
+TEXT ·step6AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         110976(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         38112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         147712(BX), DX
@@ -46986,32 +47098,32 @@ TEXT ·step6AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step6AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step6AVX2Out_trow2:
 	MOVQ $0x00000008, R15
@@ -47266,84 +47378,84 @@ step6AVX2Out_tcol3:
 	ADDQ        $0x00000d00, R13
 	DECQ        R11
 	JNZ         step6AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00009080, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00009080, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step6AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step7AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step7AVX2In(SB), $192-72
+TEXT ·step7AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00009080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00001100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step7AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step7AVX2In_trow2:
 	MOVQ $0x00000008, R15
@@ -47693,7 +47805,7 @@ step7AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step7AVX2In_trow2
 	ADDQ         $0x00009080, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step7AVX2In_vic1
 	VZEROUPPER
@@ -47701,69 +47813,69 @@ step7AVX2In_tcol3:
 
 // func step7AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step7AVX2Gemm(SB), $216-88
+TEXT ·step7AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000100, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   36992(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   186080(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00002200, R11, SI
 	LEAQ   112096(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000100, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step7AVX2Gemm_rows2
-	MOVQ   $0x00000001, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000001, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step7AVX2Gemm_rowsknown1
 
 step7AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step7AVX2Gemm_rows3
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step7AVX2Gemm_rowsknown1
 
 step7AVX2Gemm_rows3:
@@ -47773,20 +47885,20 @@ step7AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step7AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step7AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step7AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step7AVX2Gemm_pto7
 	MOVQ $0x00000001, R11
@@ -47806,7 +47918,7 @@ step7AVX2Gemm_pto7:
 step7AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step7AVX2Gemm_nofull9
 
@@ -48010,7 +48122,7 @@ step7AVX2Gemm_pic11:
 	JNZ          step7AVX2Gemm_pcol10
 
 step7AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step7AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -48096,7 +48208,7 @@ step7AVX2Gemm_pic14:
 	JMP          step7AVX2Gemm_remdone12
 
 step7AVX2Gemm_rem13:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step7AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -48248,65 +48360,65 @@ step7AVX2Gemm_pskip5:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00000400, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step7AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step7AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step7AVX2Out(SB), $192-72
+TEXT ·step7AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000100, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         36992(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         186080(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002200, R11, SI
 	LEAQ         112096(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000100, R11, R11
 	ADDQ         R11, R8
 	LEAQ         184640(BX), DX
@@ -48315,32 +48427,32 @@ TEXT ·step7AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00009080, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00009080, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00001100, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00009080, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00001100, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step7AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step7AVX2Out_trow2:
 	MOVQ $0x00000008, R15
@@ -48613,62 +48725,74 @@ step7AVX2Out_tcol3:
 	ADDQ        $0x00000d00, R14
 	DECQ        R11
 	JNZ         step7AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00009080, 136(SP)
-	ADDQ        $0x00009080, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00009080, 112(SP)
+	ADDQ        $0x00009080, 120(SP)
+	DECQ        104(SP)
 	JNZ         step7AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step8AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step8AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000240, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   184960(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   259552(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   57600(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   57472(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000002, 40(SP)
+TEXT ·step8AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 184960(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 259552(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 57600(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 57472(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step8AVX2_tile1:
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ 80(SP), R11
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step8AVX2_first3
+	XORL SI, SI
 
-step8AVX2_row2:
+step8AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000010
+	JLE  step8AVX2_last4
+	MOVQ $0x00000010, DX
+
+step8AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step8AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000880, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000240, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step8AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step8AVX2_px3:
+step8AVX2_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -48686,7 +48810,7 @@ step8AVX2_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000002, CX
 
-step8AVX2_ic4:
+step8AVX2_ic7:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -50130,7 +50254,7 @@ step8AVX2_ic4:
 	ADDQ         $0x00009080, SI
 	ADDQ         $0x00001200, DX
 	DECQ         CX
-	JNZ          step8AVX2_ic4
+	JNZ          step8AVX2_ic7
 	VXORPS       Y12, Y12, Y12
 	VMAXPS       Y0, Y12, Y0
 	VMOVUPS      Y0, (R13)
@@ -50160,7 +50284,7 @@ step8AVX2_ic4:
 	ADDQ         $0x000000c0, R13
 	ADDQ         $0x000000c0, R14
 	DECQ         R15
-	JNZ          step8AVX2_px3
+	JNZ          step8AVX2_px6
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Y0
 	VMOVUPS      (DI), Y1
@@ -50174,7 +50298,7 @@ step8AVX2_ic4:
 	MOVQ         24(SP), DX
 	MOVQ         $0x00000002, CX
 
-step8AVX2_ic5:
+step8AVX2_ic8:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -51186,7 +51310,7 @@ step8AVX2_ic5:
 	ADDQ         $0x00009080, SI
 	ADDQ         $0x00001200, DX
 	DECQ         CX
-	JNZ          step8AVX2_ic5
+	JNZ          step8AVX2_ic8
 	VXORPS       Y8, Y8, Y8
 	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
@@ -51208,84 +51332,86 @@ step8AVX2_ic5:
 	ADDQ         $0x00000240, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step8AVX2_row2
-	ADDQ         $0x00005100, 8(SP)
-	ADDQ         $0x00002400, 24(SP)
-	ADDQ         $0x00000040, 32(SP)
-	DECQ         40(SP)
-	JNZ          step8AVX2_tile1
+	JNZ          step8AVX2_row5
+
+step8AVX2_skip2:
+	ADDQ $0x00005100, 8(SP)
+	ADDQ $0x00002400, 24(SP)
+	ADDQ $0x00000040, 32(SP)
+	DECQ 40(SP)
+	JNZ  step8AVX2_tile1
 	VZEROUPPER
 	RET
 
 // func step9AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step9AVX2In(SB), $192-72
+TEXT ·step9AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002000, R11, SI
 	LEAQ         300416(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step9AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step9AVX2In_trow2:
 	MOVQ $0x00000004, R15
@@ -51635,7 +51761,7 @@ step9AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step9AVX2In_trow2
 	ADDQ         $0x00002880, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step9AVX2In_vic1
 	VZEROUPPER
@@ -51643,83 +51769,83 @@ step9AVX2In_tcol3:
 
 // func step9AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step9AVX2Gemm(SB), $216-88
+TEXT ·step9AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   258944(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002000, R11, SI
 	LEAQ   300416(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step9AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step9AVX2Gemm_rowsknown1
 
 step9AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step9AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000002, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000002, 168(SP)
 	JMP  step9AVX2Gemm_rowsknown1
 
 step9AVX2Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step9AVX2Gemm_rows4
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step9AVX2Gemm_rowsknown1
 
 step9AVX2Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step9AVX2Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step9AVX2Gemm_rowsknown1
 
 step9AVX2Gemm_rows5:
@@ -51729,20 +51855,20 @@ step9AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step9AVX2Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step9AVX2Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step9AVX2Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step9AVX2Gemm_pto9
 	MOVQ $0x00000002, R11
@@ -51762,7 +51888,7 @@ step9AVX2Gemm_pto9:
 step9AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step9AVX2Gemm_nofull11
 
@@ -51966,7 +52092,7 @@ step9AVX2Gemm_pic13:
 	JNZ          step9AVX2Gemm_pcol12
 
 step9AVX2Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step9AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -52108,7 +52234,7 @@ step9AVX2Gemm_pic16:
 	JMP          step9AVX2Gemm_remdone14
 
 step9AVX2Gemm_rem15:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step9AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -52204,64 +52330,64 @@ step9AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step9AVX2Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step9AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step9AVX2Out(SB), $192-72
+TEXT ·step9AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002000, R11, SI
 	LEAQ         300416(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	LEAQ         583360(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         221568(BX), DX
@@ -52270,32 +52396,32 @@ TEXT ·step9AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000800, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step9AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step9AVX2Out_trow2:
 	MOVQ $0x00000004, R15
@@ -52534,62 +52660,74 @@ step9AVX2Out_tcol3:
 	ADDQ        $0x00000600, R13
 	DECQ        R11
 	JNZ         step9AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00002000, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00002000, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step9AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step10AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step10AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000880, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000240, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000200, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   186080(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   259552(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   300416(AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   113152(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   113024(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000002, 40(SP)
+TEXT ·step10AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 186080(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 259552(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ 300416(AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 113152(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 113024(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step10AVX2_tile1:
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ 80(SP), R11
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step10AVX2_first3
+	XORL SI, SI
 
-step10AVX2_row2:
+step10AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000010
+	JLE  step10AVX2_last4
+	MOVQ $0x00000010, DX
+
+step10AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step10AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000880, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000240, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000200, SI, R10
+	ADDQ   16(SP), R10
+
+step10AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step10AVX2_px3:
+step10AVX2_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -52607,7 +52745,7 @@ step10AVX2_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000002, CX
 
-step10AVX2_ic4:
+step10AVX2_ic7:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VBROADCASTSS (SI), Y14
@@ -52771,7 +52909,7 @@ step10AVX2_ic4:
 	ADDQ         $0x00009080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step10AVX2_ic4
+	JNZ          step10AVX2_ic7
 	VXORPS       Y12, Y12, Y12
 	VADDPS       (R14), Y0, Y0
 	VMAXPS       Y0, Y12, Y0
@@ -52813,7 +52951,7 @@ step10AVX2_ic4:
 	ADDQ         $0x000000c0, R13
 	ADDQ         $0x000000c0, R14
 	DECQ         R15
-	JNZ          step10AVX2_px3
+	JNZ          step10AVX2_px6
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Y0
 	VMOVUPS      (DI), Y1
@@ -52827,7 +52965,7 @@ step10AVX2_ic4:
 	MOVQ         24(SP), DX
 	MOVQ         $0x00000002, CX
 
-step10AVX2_ic5:
+step10AVX2_ic8:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -52943,7 +53081,7 @@ step10AVX2_ic5:
 	ADDQ         $0x00009080, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step10AVX2_ic5
+	JNZ          step10AVX2_ic8
 	VXORPS       Y8, Y8, Y8
 	VADDPS       (R14), Y0, Y0
 	VMAXPS       Y0, Y8, Y0
@@ -52973,85 +53111,87 @@ step10AVX2_ic5:
 	ADDQ         $0x00000240, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          step10AVX2_row2
-	ADDQ         $0x00005100, 8(SP)
-	ADDQ         $0x00004000, 16(SP)
-	ADDQ         $0x00000400, 24(SP)
-	ADDQ         $0x00000040, 32(SP)
-	DECQ         40(SP)
-	JNZ          step10AVX2_tile1
+	JNZ          step10AVX2_row5
+
+step10AVX2_skip2:
+	ADDQ $0x00005100, 8(SP)
+	ADDQ $0x00004000, 16(SP)
+	ADDQ $0x00000400, 24(SP)
+	ADDQ $0x00000040, 32(SP)
+	DECQ 40(SP)
+	JNZ  step10AVX2_tile1
 	VZEROUPPER
 	RET
 
 // func step11AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step11AVX2In(SB), $192-72
+TEXT ·step11AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step11AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step11AVX2In_trow2:
 	MOVQ $0x00000004, R15
@@ -53401,7 +53541,7 @@ step11AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step11AVX2In_trow2
 	ADDQ         $0x00002880, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step11AVX2In_vic1
 	VZEROUPPER
@@ -53409,83 +53549,83 @@ step11AVX2In_tcol3:
 
 // func step11AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step11AVX2Gemm(SB), $216-88
+TEXT ·step11AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   258944(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   333792(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step11AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step11AVX2Gemm_rowsknown1
 
 step11AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step11AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000002, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000002, 168(SP)
 	JMP  step11AVX2Gemm_rowsknown1
 
 step11AVX2Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step11AVX2Gemm_rows4
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step11AVX2Gemm_rowsknown1
 
 step11AVX2Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step11AVX2Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step11AVX2Gemm_rowsknown1
 
 step11AVX2Gemm_rows5:
@@ -53495,20 +53635,20 @@ step11AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step11AVX2Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step11AVX2Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step11AVX2Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step11AVX2Gemm_pto9
 	MOVQ $0x00000002, R11
@@ -53528,7 +53668,7 @@ step11AVX2Gemm_pto9:
 step11AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step11AVX2Gemm_nofull11
 
@@ -53732,7 +53872,7 @@ step11AVX2Gemm_pic13:
 	JNZ          step11AVX2Gemm_pcol12
 
 step11AVX2Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step11AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -53874,7 +54014,7 @@ step11AVX2Gemm_pic16:
 	JMP          step11AVX2Gemm_remdone14
 
 step11AVX2Gemm_rem15:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step11AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -53970,65 +54110,65 @@ step11AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step11AVX2Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step11AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step11AVX2Out(SB), $192-72
+TEXT ·step11AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         369152(BX), DX
@@ -54037,32 +54177,32 @@ TEXT ·step11AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000900, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step11AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step11AVX2Out_trow2:
 	MOVQ $0x00000004, R15
@@ -54317,84 +54457,84 @@ step11AVX2Out_tcol3:
 	ADDQ        $0x00000700, R13
 	DECQ        R11
 	JNZ         step11AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00002880, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00002880, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step11AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step12AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step12AVX2In(SB), $192-72
+TEXT ·step12AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333184(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step12AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step12AVX2In_trow2:
 	MOVQ $0x00000004, R15
@@ -54744,7 +54884,7 @@ step12AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step12AVX2In_trow2
 	ADDQ         $0x00002880, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step12AVX2In_vic1
 	VZEROUPPER
@@ -54752,83 +54892,83 @@ step12AVX2In_tcol3:
 
 // func step12AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step12AVX2Gemm(SB), $216-88
+TEXT ·step12AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   333184(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   375264(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   259552(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step12AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step12AVX2Gemm_rowsknown1
 
 step12AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step12AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000002, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000002, 168(SP)
 	JMP  step12AVX2Gemm_rowsknown1
 
 step12AVX2Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step12AVX2Gemm_rows4
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step12AVX2Gemm_rowsknown1
 
 step12AVX2Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step12AVX2Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step12AVX2Gemm_rowsknown1
 
 step12AVX2Gemm_rows5:
@@ -54838,20 +54978,20 @@ step12AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step12AVX2Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step12AVX2Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step12AVX2Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step12AVX2Gemm_pto9
 	MOVQ $0x00000002, R11
@@ -54871,7 +55011,7 @@ step12AVX2Gemm_pto9:
 step12AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step12AVX2Gemm_nofull11
 
@@ -55075,7 +55215,7 @@ step12AVX2Gemm_pic13:
 	JNZ          step12AVX2Gemm_pcol12
 
 step12AVX2Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step12AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -55217,7 +55357,7 @@ step12AVX2Gemm_pic16:
 	JMP          step12AVX2Gemm_remdone14
 
 step12AVX2Gemm_rem15:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step12AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -55313,65 +55453,65 @@ step12AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step12AVX2Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step12AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step12AVX2Out(SB), $192-72
+TEXT ·step12AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333184(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         516736(BX), DX
@@ -55380,32 +55520,32 @@ TEXT ·step12AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00002880, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000900, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00002880, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000900, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000900, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000900, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step12AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step12AVX2Out_trow2:
 	MOVQ $0x00000004, R15
@@ -55678,84 +55818,84 @@ step12AVX2Out_tcol3:
 	ADDQ        $0x00000700, R14
 	DECQ        R11
 	JNZ         step12AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00002880, 136(SP)
-	ADDQ        $0x00002880, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00002880, 112(SP)
+	ADDQ        $0x00002880, 120(SP)
+	DECQ        104(SP)
 	JNZ         step12AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step13AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step13AVX2In(SB), $192-72
+TEXT ·step13AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         374656(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step13AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step13AVX2In_trow2:
 	MOVQ $0x00000004, R15
@@ -56105,7 +56245,7 @@ step13AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step13AVX2In_trow2
 	ADDQ         $0x00002880, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step13AVX2In_vic1
 	VZEROUPPER
@@ -56113,83 +56253,83 @@ step13AVX2In_tcol3:
 
 // func step13AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step13AVX2Gemm(SB), $216-88
+TEXT ·step13AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   374656(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   259552(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step13AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step13AVX2Gemm_rowsknown1
 
 step13AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step13AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000002, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000002, 168(SP)
 	JMP  step13AVX2Gemm_rowsknown1
 
 step13AVX2Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step13AVX2Gemm_rows4
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step13AVX2Gemm_rowsknown1
 
 step13AVX2Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step13AVX2Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step13AVX2Gemm_rowsknown1
 
 step13AVX2Gemm_rows5:
@@ -56199,20 +56339,20 @@ step13AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step13AVX2Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step13AVX2Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step13AVX2Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step13AVX2Gemm_pto9
 	MOVQ $0x00000002, R11
@@ -56232,7 +56372,7 @@ step13AVX2Gemm_pto9:
 step13AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step13AVX2Gemm_nofull11
 
@@ -56436,7 +56576,7 @@ step13AVX2Gemm_pic13:
 	JNZ          step13AVX2Gemm_pcol12
 
 step13AVX2Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step13AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -56578,7 +56718,7 @@ step13AVX2Gemm_pic16:
 	JMP          step13AVX2Gemm_remdone14
 
 step13AVX2Gemm_rem15:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step13AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -56674,65 +56814,65 @@ step13AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step13AVX2Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step13AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step13AVX2Out(SB), $192-72
+TEXT ·step13AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         374656(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         259552(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         664320(BX), DX
@@ -56741,32 +56881,32 @@ TEXT ·step13AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000900, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step13AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step13AVX2Out_trow2:
 	MOVQ $0x00000004, R15
@@ -57021,84 +57161,84 @@ step13AVX2Out_tcol3:
 	ADDQ        $0x00000700, R13
 	DECQ        R11
 	JNZ         step13AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00002880, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00002880, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step13AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step14AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step14AVX2In(SB), $192-72
+TEXT ·step14AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00002880, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000900, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step14AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step14AVX2In_trow2:
 	MOVQ $0x00000004, R15
@@ -57448,7 +57588,7 @@ step14AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step14AVX2In_trow2
 	ADDQ         $0x00002880, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step14AVX2In_vic1
 	VZEROUPPER
@@ -57456,83 +57596,83 @@ step14AVX2In_tcol3:
 
 // func step14AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step14AVX2Gemm(SB), $216-88
+TEXT ·step14AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000004, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000080, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   258944(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   333792(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00002400, R11, SI
 	LEAQ   375264(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
 	LEAQ   583360(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000800, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step14AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000004, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000004, 168(SP)
 	JMP    step14AVX2Gemm_rowsknown1
 
 step14AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step14AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000002, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000002, 168(SP)
 	JMP  step14AVX2Gemm_rowsknown1
 
 step14AVX2Gemm_rows3:
-	CMPQ 168(SP), $0x00000003
+	CMPQ 144(SP), $0x00000003
 	JNE  step14AVX2Gemm_rows4
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step14AVX2Gemm_rowsknown1
 
 step14AVX2Gemm_rows4:
-	CMPQ 168(SP), $0x00000004
+	CMPQ 144(SP), $0x00000004
 	JNE  step14AVX2Gemm_rows5
-	MOVQ $0x00000002, 184(SP)
-	MOVQ $0x00000004, 192(SP)
+	MOVQ $0x00000002, 160(SP)
+	MOVQ $0x00000004, 168(SP)
 	JMP  step14AVX2Gemm_rowsknown1
 
 step14AVX2Gemm_rows5:
@@ -57542,20 +57682,20 @@ step14AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step14AVX2Gemm_xi6:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step14AVX2Gemm_pfrom8
 	MOVQ $0x00000000, SI
 
 step14AVX2Gemm_pfrom8:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step14AVX2Gemm_pto9
 	MOVQ $0x00000002, R11
@@ -57575,7 +57715,7 @@ step14AVX2Gemm_pto9:
 step14AVX2Gemm_ptile10:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step14AVX2Gemm_nofull11
 
@@ -57779,7 +57919,7 @@ step14AVX2Gemm_pic13:
 	JNZ          step14AVX2Gemm_pcol12
 
 step14AVX2Gemm_nofull11:
-	CMPQ   192(SP), $0x00000004
+	CMPQ   168(SP), $0x00000004
 	JNE    step14AVX2Gemm_rem15
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -57921,7 +58061,7 @@ step14AVX2Gemm_pic16:
 	JMP          step14AVX2Gemm_remdone14
 
 step14AVX2Gemm_rem15:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step14AVX2Gemm_rem17
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -58017,65 +58157,65 @@ step14AVX2Gemm_pskip7:
 	ADDQ $0x00000800, R8
 	ADDQ $0x00000800, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step14AVX2Gemm_xi6
 	VZEROUPPER
 	RET
 
 // func step14AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step14AVX2Out(SB), $192-72
+TEXT ·step14AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000004, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000080, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         258944(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         333792(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00002400, R11, SI
 	LEAQ         375264(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         583360(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000200, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
 	LEAQ         811904(BX), DX
@@ -58084,32 +58224,32 @@ TEXT ·step14AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         657088(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00002880, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000900, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00002880, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000900, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000900, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00002880, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000900, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step14AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step14AVX2Out_trow2:
 	MOVQ $0x00000004, R15
@@ -58382,60 +58522,72 @@ step14AVX2Out_tcol3:
 	ADDQ        $0x00000700, R14
 	DECQ        R11
 	JNZ         step14AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00002880, 136(SP)
-	ADDQ        $0x00002880, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00002880, 112(SP)
+	ADDQ        $0x00002880, 120(SP)
+	DECQ        104(SP)
 	JNZ         step14AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step15AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step15AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000140, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   333184(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   416480(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   263424(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   263168(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step15AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 333184(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 416480(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 263424(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 263168(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step15AVX2_first3
+	XORL SI, SI
 
-step15AVX2_row2:
+step15AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step15AVX2_last4
+	MOVQ $0x00000008, DX
+
+step15AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step15AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000480, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000140, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step15AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step15AVX2_px3:
+step15AVX2_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -58453,7 +58605,7 @@ step15AVX2_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step15AVX2_ic4:
+step15AVX2_ic7:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      18432(DX), Y14
@@ -59825,7 +59977,7 @@ step15AVX2_ic4:
 	ADDQ         $0x00002880, SI
 	ADDQ         $0x00001200, DX
 	DECQ         CX
-	JNZ          step15AVX2_ic4
+	JNZ          step15AVX2_ic7
 	VXORPS       Y12, Y12, Y12
 	VMAXPS       Y0, Y12, Y0
 	VMOVUPS      Y0, (R13)
@@ -59855,38 +60007,56 @@ step15AVX2_ic4:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step15AVX2_px3
+	JNZ          step15AVX2_px6
 	ADDQ         $0x00000480, R8
 	ADDQ         $0x00000140, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step15AVX2_row2
-	LEAQ         333184(AX), SI
-	ADDQ         56(SP), SI
-	MOVQ         SI, (SP)
-	LEAQ         426080(AX), SI
-	ADDQ         64(SP), SI
-	MOVQ         SI, 8(SP)
-	LEAQ         (AX), SI
-	ADDQ         72(SP), SI
-	MOVQ         SI, 16(SP)
-	LEAQ         281888(BX), SI
-	MOVQ         SI, 24(SP)
-	LEAQ         263264(BX), SI
-	MOVQ         SI, 32(SP)
-	MOVQ         $0x00000001, 40(SP)
-	MOVQ         (SP), R8
-	MOVQ         8(SP), R9
-	MOVQ         16(SP), R10
-	MOVQ         80(SP), R11
+	JNZ          step15AVX2_row5
 
-step15AVX2_row6:
+step15AVX2_skip2:
+	ADDQ $0x00000008, 80(SP)
+	LEAQ 333184(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 426080(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 281888(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 263264(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step15AVX2_first10
+	XORL SI, SI
+
+step15AVX2_first10:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step15AVX2_last11
+	MOVQ $0x00000008, DX
+
+step15AVX2_last11:
+	SUBQ   SI, DX
+	JLE    step15AVX2_skip9
+	MOVQ   DX, R11
+	IMUL3Q $0x00000480, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000140, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step15AVX2_row12:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step15AVX2_px7:
+step15AVX2_px13:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -59904,7 +60074,7 @@ step15AVX2_px7:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step15AVX2_ic8:
+step15AVX2_ic14:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      18400(DX), Y13
 	VMOVUPS      18432(DX), Y14
@@ -61276,7 +61446,7 @@ step15AVX2_ic8:
 	ADDQ         $0x00002880, SI
 	ADDQ         $0x00001200, DX
 	DECQ         CX
-	JNZ          step15AVX2_ic8
+	JNZ          step15AVX2_ic14
 	VXORPS       Y12, Y12, Y12
 	VMAXPS       Y0, Y12, Y0
 	VMOVUPS      Y0, (R13)
@@ -61306,38 +61476,56 @@ step15AVX2_ic8:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step15AVX2_px7
+	JNZ          step15AVX2_px13
 	ADDQ         $0x00000480, R8
 	ADDQ         $0x00000140, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step15AVX2_row6
-	LEAQ         333184(AX), SI
-	ADDQ         56(SP), SI
-	MOVQ         SI, (SP)
-	LEAQ         435680(AX), SI
-	ADDQ         64(SP), SI
-	MOVQ         SI, 8(SP)
-	LEAQ         (AX), SI
-	ADDQ         72(SP), SI
-	MOVQ         SI, 16(SP)
-	LEAQ         318720(BX), SI
-	MOVQ         SI, 24(SP)
-	LEAQ         263360(BX), SI
-	MOVQ         SI, 32(SP)
-	MOVQ         $0x00000001, 40(SP)
-	MOVQ         (SP), R8
-	MOVQ         8(SP), R9
-	MOVQ         16(SP), R10
-	MOVQ         80(SP), R11
+	JNZ          step15AVX2_row12
 
-step15AVX2_row10:
+step15AVX2_skip9:
+	ADDQ $0x00000008, 80(SP)
+	LEAQ 333184(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 435680(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 318720(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 263360(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step15AVX2_first17
+	XORL SI, SI
+
+step15AVX2_first17:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step15AVX2_last18
+	MOVQ $0x00000008, DX
+
+step15AVX2_last18:
+	SUBQ   SI, DX
+	JLE    step15AVX2_skip16
+	MOVQ   DX, R11
+	IMUL3Q $0x00000480, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000140, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step15AVX2_row19:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step15AVX2_px11:
+step15AVX2_px20:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -61351,7 +61539,7 @@ step15AVX2_px11:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step15AVX2_ic12:
+step15AVX2_ic21:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -62363,7 +62551,7 @@ step15AVX2_ic12:
 	ADDQ         $0x00002880, SI
 	ADDQ         $0x00001200, DX
 	DECQ         CX
-	JNZ          step15AVX2_ic12
+	JNZ          step15AVX2_ic21
 	VXORPS       Y8, Y8, Y8
 	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
@@ -62385,84 +62573,87 @@ step15AVX2_ic12:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step15AVX2_px11
+	JNZ          step15AVX2_px20
 	ADDQ         $0x00000480, R8
 	ADDQ         $0x00000140, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step15AVX2_row10
+	JNZ          step15AVX2_row19
+
+step15AVX2_skip16:
+	ADDQ $0x00000008, 80(SP)
 	VZEROUPPER
 	RET
 
 // func step16AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step16AVX2In(SB), $192-72
+TEXT ·step16AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step16AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step16AVX2In_trow2:
 	MOVQ $0x00000002, R15
@@ -62812,7 +63003,7 @@ step16AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step16AVX2In_trow2
 	ADDQ         $0x00000c80, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step16AVX2In_vic1
 	VZEROUPPER
@@ -62820,69 +63011,69 @@ step16AVX2In_tcol3:
 
 // func step16AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step16AVX2Gemm(SB), $216-88
+TEXT ·step16AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000040, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416128(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00000800, R11, SI
 	LEAQ   441728(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step16AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step16AVX2Gemm_rowsknown1
 
 step16AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step16AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step16AVX2Gemm_rowsknown1
 
 step16AVX2Gemm_rows3:
@@ -62892,20 +63083,20 @@ step16AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step16AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step16AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step16AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step16AVX2Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -62925,7 +63116,7 @@ step16AVX2Gemm_pto7:
 step16AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step16AVX2Gemm_nofull9
 
@@ -63121,7 +63312,7 @@ step16AVX2Gemm_pic11:
 	JNZ          step16AVX2Gemm_pcol10
 
 step16AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step16AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -63242,13 +63433,13 @@ step16AVX2Gemm_remdone12:
 	JNZ  step16AVX2Gemm_ptile8
 
 step16AVX2Gemm_pskip5:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000002
 	JGE  step16AVX2Gemm_pfrom16
 	MOVQ $0x00000002, SI
 
 step16AVX2Gemm_pfrom16:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000003
 	JLE  step16AVX2Gemm_pto17
 	MOVQ $0x00000003, R11
@@ -63268,7 +63459,7 @@ step16AVX2Gemm_pto17:
 step16AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step16AVX2Gemm_nofull19
 
@@ -63416,7 +63607,7 @@ step16AVX2Gemm_pic21:
 	JNZ          step16AVX2Gemm_pcol20
 
 step16AVX2Gemm_nofull19:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step16AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -63512,64 +63703,64 @@ step16AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step16AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step16AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step16AVX2Out(SB), $192-72
+TEXT ·step16AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, R8
 	LEAQ         959488(BX), DX
@@ -63578,32 +63769,32 @@ TEXT ·step16AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000800, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step16AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step16AVX2Out_trow2:
 	MOVQ $0x00000002, R15
@@ -63842,60 +64033,72 @@ step16AVX2Out_tcol3:
 	ADDQ        $0x00000300, R13
 	DECQ        R11
 	JNZ         step16AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000800, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00000800, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step16AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step17AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step17AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000480, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000140, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000100, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   333792(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   416480(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   441728(AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   485120(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   484864(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step17AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 333792(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 416480(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ 441728(AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 485120(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 484864(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step17AVX2_first3
+	XORL SI, SI
 
-step17AVX2_row2:
+step17AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step17AVX2_last4
+	MOVQ $0x00000008, DX
+
+step17AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step17AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000480, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000140, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000100, SI, R10
+	ADDQ   16(SP), R10
+
+step17AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step17AVX2_px3:
+step17AVX2_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -63913,7 +64116,7 @@ step17AVX2_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step17AVX2_ic4:
+step17AVX2_ic7:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      32(DX), Y13
 	VMOVUPS      2048(DX), Y14
@@ -64069,7 +64272,7 @@ step17AVX2_ic4:
 	ADDQ         $0x00002880, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step17AVX2_ic4
+	JNZ          step17AVX2_ic7
 	VXORPS       Y12, Y12, Y12
 	VADDPS       (R14), Y0, Y0
 	VMAXPS       Y0, Y12, Y0
@@ -64111,38 +64314,55 @@ step17AVX2_ic4:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step17AVX2_px3
+	JNZ          step17AVX2_px6
 	ADDQ         $0x00000480, R8
 	ADDQ         $0x00000140, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          step17AVX2_row2
-	LEAQ         333792(AX), SI
-	ADDQ         56(SP), SI
-	MOVQ         SI, (SP)
-	LEAQ         426080(AX), SI
-	ADDQ         64(SP), SI
-	MOVQ         SI, 8(SP)
-	LEAQ         447872(AX), SI
-	ADDQ         72(SP), SI
-	MOVQ         SI, 16(SP)
-	LEAQ         487200(BX), SI
-	MOVQ         SI, 24(SP)
-	LEAQ         484960(BX), SI
-	MOVQ         SI, 32(SP)
-	MOVQ         $0x00000001, 40(SP)
-	MOVQ         (SP), R8
-	MOVQ         8(SP), R9
-	MOVQ         16(SP), R10
-	MOVQ         80(SP), R11
+	JNZ          step17AVX2_row5
 
-step17AVX2_row6:
+step17AVX2_skip2:
+	LEAQ 333792(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 426080(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ 447872(AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 487200(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 484960(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step17AVX2_first10
+	XORL SI, SI
+
+step17AVX2_first10:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step17AVX2_last11
+	MOVQ $0x00000008, DX
+
+step17AVX2_last11:
+	SUBQ   SI, DX
+	JLE    step17AVX2_skip9
+	MOVQ   DX, R11
+	IMUL3Q $0x00000480, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000140, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000100, SI, R10
+	ADDQ   16(SP), R10
+
+step17AVX2_row12:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step17AVX2_px7:
+step17AVX2_px13:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -64160,7 +64380,7 @@ step17AVX2_px7:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step17AVX2_ic8:
+step17AVX2_ic14:
 	VMOVUPS      (DX), Y12
 	VMOVUPS      2016(DX), Y13
 	VMOVUPS      2048(DX), Y14
@@ -64316,7 +64536,7 @@ step17AVX2_ic8:
 	ADDQ         $0x00002880, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step17AVX2_ic8
+	JNZ          step17AVX2_ic14
 	VXORPS       Y12, Y12, Y12
 	VADDPS       (R14), Y0, Y0
 	VMAXPS       Y0, Y12, Y0
@@ -64358,38 +64578,55 @@ step17AVX2_ic8:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step17AVX2_px7
+	JNZ          step17AVX2_px13
 	ADDQ         $0x00000480, R8
 	ADDQ         $0x00000140, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          step17AVX2_row6
-	LEAQ         333792(AX), SI
-	ADDQ         56(SP), SI
-	MOVQ         SI, (SP)
-	LEAQ         435680(AX), SI
-	ADDQ         64(SP), SI
-	MOVQ         SI, 8(SP)
-	LEAQ         454016(AX), SI
-	ADDQ         72(SP), SI
-	MOVQ         SI, 16(SP)
-	LEAQ         491264(BX), SI
-	MOVQ         SI, 24(SP)
-	LEAQ         485056(BX), SI
-	MOVQ         SI, 32(SP)
-	MOVQ         $0x00000001, 40(SP)
-	MOVQ         (SP), R8
-	MOVQ         8(SP), R9
-	MOVQ         16(SP), R10
-	MOVQ         80(SP), R11
+	JNZ          step17AVX2_row12
 
-step17AVX2_row10:
+step17AVX2_skip9:
+	LEAQ 333792(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 435680(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ 454016(AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 491264(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 485056(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step17AVX2_first17
+	XORL SI, SI
+
+step17AVX2_first17:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step17AVX2_last18
+	MOVQ $0x00000008, DX
+
+step17AVX2_last18:
+	SUBQ   SI, DX
+	JLE    step17AVX2_skip16
+	MOVQ   DX, R11
+	IMUL3Q $0x00000480, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000140, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000100, SI, R10
+	ADDQ   16(SP), R10
+
+step17AVX2_row19:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step17AVX2_px11:
+step17AVX2_px20:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -64403,7 +64640,7 @@ step17AVX2_px11:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step17AVX2_ic12:
+step17AVX2_ic21:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VBROADCASTSS (SI), Y10
@@ -64519,7 +64756,7 @@ step17AVX2_ic12:
 	ADDQ         $0x00002880, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step17AVX2_ic12
+	JNZ          step17AVX2_ic21
 	VXORPS       Y8, Y8, Y8
 	VADDPS       (R14), Y0, Y0
 	VMAXPS       Y0, Y8, Y0
@@ -64549,84 +64786,86 @@ step17AVX2_ic12:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step17AVX2_px11
+	JNZ          step17AVX2_px20
 	ADDQ         $0x00000480, R8
 	ADDQ         $0x00000140, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          step17AVX2_row10
+	JNZ          step17AVX2_row19
+
+step17AVX2_skip16:
 	VZEROUPPER
 	RET
 
 // func step18AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step18AVX2In(SB), $192-72
+TEXT ·step18AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458464(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step18AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step18AVX2In_trow2:
 	MOVQ $0x00000002, R15
@@ -64976,7 +65215,7 @@ step18AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step18AVX2In_trow2
 	ADDQ         $0x00000c80, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step18AVX2In_vic1
 	VZEROUPPER
@@ -64984,69 +65223,69 @@ step18AVX2In_tcol3:
 
 // func step18AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step18AVX2Gemm(SB), $216-88
+TEXT ·step18AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000040, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416128(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   458464(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step18AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step18AVX2Gemm_rowsknown1
 
 step18AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step18AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step18AVX2Gemm_rowsknown1
 
 step18AVX2Gemm_rows3:
@@ -65056,20 +65295,20 @@ step18AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step18AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step18AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step18AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step18AVX2Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -65089,7 +65328,7 @@ step18AVX2Gemm_pto7:
 step18AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step18AVX2Gemm_nofull9
 
@@ -65285,7 +65524,7 @@ step18AVX2Gemm_pic11:
 	JNZ          step18AVX2Gemm_pcol10
 
 step18AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step18AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -65406,13 +65645,13 @@ step18AVX2Gemm_remdone12:
 	JNZ  step18AVX2Gemm_ptile8
 
 step18AVX2Gemm_pskip5:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000002
 	JGE  step18AVX2Gemm_pfrom16
 	MOVQ $0x00000002, SI
 
 step18AVX2Gemm_pfrom16:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000003
 	JLE  step18AVX2Gemm_pto17
 	MOVQ $0x00000003, R11
@@ -65432,7 +65671,7 @@ step18AVX2Gemm_pto17:
 step18AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step18AVX2Gemm_nofull19
 
@@ -65580,7 +65819,7 @@ step18AVX2Gemm_pic21:
 	JNZ          step18AVX2Gemm_pcol20
 
 step18AVX2Gemm_nofull19:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step18AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -65676,65 +65915,65 @@ step18AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step18AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step18AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step18AVX2Out(SB), $192-72
+TEXT ·step18AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458464(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, R8
 	LEAQ         1549568(BX), DX
@@ -65743,32 +65982,32 @@ TEXT ·step18AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step18AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step18AVX2Out_trow2:
 	MOVQ $0x00000002, R15
@@ -66023,84 +66262,84 @@ step18AVX2Out_tcol3:
 	ADDQ        $0x00000400, R13
 	DECQ        R11
 	JNZ         step18AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000c80, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00000c80, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step18AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step19AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step19AVX2In(SB), $192-72
+TEXT ·step19AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step19AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step19AVX2In_trow2:
 	MOVQ $0x00000002, R15
@@ -66450,7 +66689,7 @@ step19AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step19AVX2In_trow2
 	ADDQ         $0x00000c80, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step19AVX2In_vic1
 	VZEROUPPER
@@ -66458,69 +66697,69 @@ step19AVX2In_tcol3:
 
 // func step19AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step19AVX2Gemm(SB), $216-88
+TEXT ·step19AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000040, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   458112(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   484064(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416480(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step19AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step19AVX2Gemm_rowsknown1
 
 step19AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step19AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step19AVX2Gemm_rowsknown1
 
 step19AVX2Gemm_rows3:
@@ -66530,20 +66769,20 @@ step19AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step19AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step19AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step19AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step19AVX2Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -66563,7 +66802,7 @@ step19AVX2Gemm_pto7:
 step19AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step19AVX2Gemm_nofull9
 
@@ -66759,7 +66998,7 @@ step19AVX2Gemm_pic11:
 	JNZ          step19AVX2Gemm_pcol10
 
 step19AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step19AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -66880,13 +67119,13 @@ step19AVX2Gemm_remdone12:
 	JNZ  step19AVX2Gemm_ptile8
 
 step19AVX2Gemm_pskip5:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000002
 	JGE  step19AVX2Gemm_pfrom16
 	MOVQ $0x00000002, SI
 
 step19AVX2Gemm_pfrom16:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000003
 	JLE  step19AVX2Gemm_pto17
 	MOVQ $0x00000003, R11
@@ -66906,7 +67145,7 @@ step19AVX2Gemm_pto17:
 step19AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step19AVX2Gemm_nofull19
 
@@ -67054,7 +67293,7 @@ step19AVX2Gemm_pic21:
 	JNZ          step19AVX2Gemm_pcol20
 
 step19AVX2Gemm_nofull19:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step19AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -67150,65 +67389,65 @@ step19AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step19AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step19AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step19AVX2Out(SB), $192-72
+TEXT ·step19AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         458112(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2139648(BX), DX
@@ -67217,32 +67456,32 @@ TEXT ·step19AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00000c80, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000500, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00000c80, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000500, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000500, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00000c80, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000500, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step19AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step19AVX2Out_trow2:
 	MOVQ $0x00000002, R15
@@ -67515,84 +67754,84 @@ step19AVX2Out_tcol3:
 	ADDQ        $0x00000400, R14
 	DECQ        R11
 	JNZ         step19AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000c80, 136(SP)
-	ADDQ        $0x00000c80, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00000c80, 112(SP)
+	ADDQ        $0x00000c80, 120(SP)
+	DECQ        104(SP)
 	JNZ         step19AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step20AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step20AVX2In(SB), $192-72
+TEXT ·step20AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         483712(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step20AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step20AVX2In_trow2:
 	MOVQ $0x00000002, R15
@@ -67942,7 +68181,7 @@ step20AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step20AVX2In_trow2
 	ADDQ         $0x00000c80, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step20AVX2In_vic1
 	VZEROUPPER
@@ -67950,69 +68189,69 @@ step20AVX2In_tcol3:
 
 // func step20AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step20AVX2Gemm(SB), $216-88
+TEXT ·step20AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000040, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   483712(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416480(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step20AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step20AVX2Gemm_rowsknown1
 
 step20AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step20AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step20AVX2Gemm_rowsknown1
 
 step20AVX2Gemm_rows3:
@@ -68022,20 +68261,20 @@ step20AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step20AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step20AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step20AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step20AVX2Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -68055,7 +68294,7 @@ step20AVX2Gemm_pto7:
 step20AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step20AVX2Gemm_nofull9
 
@@ -68251,7 +68490,7 @@ step20AVX2Gemm_pic11:
 	JNZ          step20AVX2Gemm_pcol10
 
 step20AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step20AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -68372,13 +68611,13 @@ step20AVX2Gemm_remdone12:
 	JNZ  step20AVX2Gemm_ptile8
 
 step20AVX2Gemm_pskip5:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000002
 	JGE  step20AVX2Gemm_pfrom16
 	MOVQ $0x00000002, SI
 
 step20AVX2Gemm_pfrom16:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000003
 	JLE  step20AVX2Gemm_pto17
 	MOVQ $0x00000003, R11
@@ -68398,7 +68637,7 @@ step20AVX2Gemm_pto17:
 step20AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step20AVX2Gemm_nofull19
 
@@ -68546,7 +68785,7 @@ step20AVX2Gemm_pic21:
 	JNZ          step20AVX2Gemm_pcol20
 
 step20AVX2Gemm_nofull19:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step20AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -68642,65 +68881,65 @@ step20AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step20AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step20AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step20AVX2Out(SB), $192-72
+TEXT ·step20AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         483712(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416480(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, R8
 	LEAQ         2729728(BX), DX
@@ -68709,32 +68948,32 @@ TEXT ·step20AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000000, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step20AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step20AVX2Out_trow2:
 	MOVQ $0x00000002, R15
@@ -68989,84 +69228,84 @@ step20AVX2Out_tcol3:
 	ADDQ        $0x00000400, R13
 	DECQ        R11
 	JNZ         step20AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000c80, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00000c80, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step20AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step21AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step21AVX2In(SB), $192-72
+TEXT ·step21AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, R8
 	LEAQ         509632(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, DX
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step21AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step21AVX2In_trow2:
 	MOVQ $0x00000002, R15
@@ -69416,7 +69655,7 @@ step21AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step21AVX2In_trow2
 	ADDQ         $0x00000c80, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step21AVX2In_vic1
 	VZEROUPPER
@@ -69424,69 +69663,69 @@ step21AVX2In_tcol3:
 
 // func step21AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step21AVX2Gemm(SB), $216-88
+TEXT ·step21AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000002, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000040, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   416128(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00000800, R11, SI
 	LEAQ   441728(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000a00, R11, SI
 	LEAQ   484064(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   509632(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R8
 	LEAQ   546496(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000400, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000040, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step21AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000002, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000002, 168(SP)
 	JMP    step21AVX2Gemm_rowsknown1
 
 step21AVX2Gemm_rows2:
-	CMPQ 168(SP), $0x00000002
+	CMPQ 144(SP), $0x00000002
 	JNE  step21AVX2Gemm_rows3
-	MOVQ $0x00000001, 184(SP)
-	MOVQ $0x00000000, 192(SP)
+	MOVQ $0x00000001, 160(SP)
+	MOVQ $0x00000000, 168(SP)
 	JMP  step21AVX2Gemm_rowsknown1
 
 step21AVX2Gemm_rows3:
@@ -69496,20 +69735,20 @@ step21AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00004000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step21AVX2Gemm_xi4:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step21AVX2Gemm_pfrom6
 	MOVQ $0x00000000, SI
 
 step21AVX2Gemm_pfrom6:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000002
 	JLE  step21AVX2Gemm_pto7
 	MOVQ $0x00000002, R11
@@ -69529,7 +69768,7 @@ step21AVX2Gemm_pto7:
 step21AVX2Gemm_ptile8:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step21AVX2Gemm_nofull9
 
@@ -69725,7 +69964,7 @@ step21AVX2Gemm_pic11:
 	JNZ          step21AVX2Gemm_pcol10
 
 step21AVX2Gemm_nofull9:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step21AVX2Gemm_rem13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -69846,13 +70085,13 @@ step21AVX2Gemm_remdone12:
 	JNZ  step21AVX2Gemm_ptile8
 
 step21AVX2Gemm_pskip5:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000002
 	JGE  step21AVX2Gemm_pfrom16
 	MOVQ $0x00000002, SI
 
 step21AVX2Gemm_pfrom16:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000003
 	JLE  step21AVX2Gemm_pto17
 	MOVQ $0x00000003, R11
@@ -69872,7 +70111,7 @@ step21AVX2Gemm_pto17:
 step21AVX2Gemm_ptile18:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step21AVX2Gemm_nofull19
 
@@ -70020,7 +70259,7 @@ step21AVX2Gemm_pic21:
 	JNZ          step21AVX2Gemm_pcol20
 
 step21AVX2Gemm_nofull19:
-	CMPQ   192(SP), $0x00000002
+	CMPQ   168(SP), $0x00000002
 	JNE    step21AVX2Gemm_rem23
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -70116,65 +70355,65 @@ step21AVX2Gemm_pskip15:
 	ADDQ $0x00000400, R8
 	ADDQ $0x00000400, R9
 	ADDQ $0x00004000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step21AVX2Gemm_xi4
 	VZEROUPPER
 	RET
 
 // func step21AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step21AVX2Out(SB), $192-72
+TEXT ·step21AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000002, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000040, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         416128(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000800, R11, SI
 	LEAQ         441728(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000a00, R11, SI
 	LEAQ         484064(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         546496(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000080, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000040, R11, R11
 	ADDQ         R11, R8
 	LEAQ         3319808(BX), DX
@@ -70183,32 +70422,32 @@ TEXT ·step21AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         583360(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
+	ADDQ         64(SP), DI
+	MOVQ         80(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000800, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000400, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000c80, R11, R11
 	ADDQ         R11, SI
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000500, R11, R11
 	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
-	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step21AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step21AVX2Out_trow2:
 	MOVQ $0x00000002, R15
@@ -70481,62 +70720,74 @@ step21AVX2Out_tcol3:
 	ADDQ        $0x00000400, R14
 	DECQ        R11
 	JNZ         step21AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000800, 136(SP)
-	ADDQ        $0x00000c80, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00000800, 112(SP)
+	ADDQ        $0x00000c80, 120(SP)
+	DECQ        104(SP)
 	JNZ         step21AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step22AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step22AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000100, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   441728(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   509312(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   1084416(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   1084160(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000008, 40(SP)
+TEXT ·step22AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 441728(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 509312(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 1084416(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 1084160(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000008, 40(SP)
 
 step22AVX2_tile1:
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ 80(SP), R11
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step22AVX2_first3
+	XORL SI, SI
 
-step22AVX2_row2:
+step22AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step22AVX2_last4
+	MOVQ $0x00000001, DX
+
+step22AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step22AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000100, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000020, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step22AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step22AVX2_px3:
+step22AVX2_px6:
 	MOVQ        32(SP), DI
 	VMOVUPS     (DI), Y0
 	MOVQ        24(SP), DX
@@ -70673,60 +70924,74 @@ step22AVX2_px3:
 	ADDQ        $0x00000020, R13
 	ADDQ        $0x00000020, R14
 	DECQ        R15
-	JNZ         step22AVX2_px3
+	JNZ         step22AVX2_px6
 	ADDQ        $0x00000100, R8
 	ADDQ        $0x00000020, R9
 	ADDQ        $0x00000000, R10
 	DECQ        R11
-	JNZ         step22AVX2_row2
-	ADDQ        $0x00000800, (SP)
-	ADDQ        $0x00000020, 8(SP)
-	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000020, 32(SP)
-	DECQ        40(SP)
-	JNZ         step22AVX2_tile1
+	JNZ         step22AVX2_row5
+
+step22AVX2_skip2:
+	ADDQ $0x00000800, (SP)
+	ADDQ $0x00000020, 8(SP)
+	ADDQ $0x00000020, 24(SP)
+	ADDQ $0x00000020, 32(SP)
+	DECQ 40(SP)
+	JNZ  step22AVX2_tile1
 	VZEROUPPER
 	RET
 
 // func step23AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step23AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   509312(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   509568(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   1100864(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   1100800(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step23AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 509312(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 509568(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 1100864(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 1100800(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step23AVX2_first3
+	XORL SI, SI
 
-step23AVX2_row2:
+step23AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step23AVX2_last4
+	MOVQ $0x00000001, DX
+
+step23AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step23AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000020, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000020, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step23AVX2_row5:
 	MOVQ    R8, R12
 	MOVQ    R9, R13
 	MOVQ    R10, R14
@@ -70737,7 +71002,7 @@ step23AVX2_row2:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000008, CX
 
-step23AVX2_ic3:
+step23AVX2_ic6:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      32(DX), Y3
 	VBROADCASTSS (SI), Y4
@@ -70781,14 +71046,16 @@ step23AVX2_ic3:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step23AVX2_ic3
+	JNZ          step23AVX2_ic6
 	VMOVUPS      Y0, (R13)
 	VMOVUPS      Y1, 32(R13)
 	ADDQ         $0x00000020, R8
 	ADDQ         $0x00000020, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step23AVX2_row2
+	JNZ          step23AVX2_row5
+
+step23AVX2_skip2:
 	VZEROUPPER
 	RET
 

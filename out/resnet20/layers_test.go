@@ -151,9 +151,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		if asm {
-			step15AVX2(&ws[0], &w[0], 0, 8, 0)
+			step15AVX2(&ws[0], &w[0], 0, 24, 0)
 		} else {
-			step15(ws, w, 0, 8, 0)
+			step15(ws, w, 0, 24, 0)
 		}
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		if asm {

@@ -4,49 +4,61 @@
 
 // func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step1AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000280, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000280, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   (AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   7104(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   64(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   (BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step1AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ (AX), SI
+	MOVQ SI, (SP)
+	LEAQ 7104(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 64(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ (BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step1AVX512_first3
+	XORL SI, SI
 
-step1AVX512_row2:
+step1AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step1AVX512_last4
+	MOVQ $0x00000008, DX
+
+step1AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step1AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000280, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000280, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step1AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step1AVX512_px3:
+step1AVX512_px6:
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -234,60 +246,74 @@ step1AVX512_px3:
 	ADDQ         $0x00000200, R13
 	ADDQ         $0x00000200, R14
 	DECQ         R15
-	JNZ          step1AVX512_px3
+	JNZ          step1AVX512_px6
 	ADDQ         $0x00000280, R8
 	ADDQ         $0x00000280, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step1AVX512_row2
+	JNZ          step1AVX512_row5
+
+step1AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step2AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step2AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000500, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000180, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   6400(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   13248(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   768(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   640(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step2AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 6400(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 13248(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 768(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 640(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step2AVX512_first3
+	XORL SI, SI
 
-step2AVX512_row2:
+step2AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000004
+	JLE  step2AVX512_last4
+	MOVQ $0x00000004, DX
+
+step2AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step2AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000500, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000180, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step2AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step2AVX512_px3:
+step2AVX512_px6:
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Z0
 	VMOVUPS      (DI), Z1
@@ -2338,60 +2364,74 @@ step2AVX512_px3:
 	ADDQ         $0x00000100, R13
 	ADDQ         $0x00000100, R14
 	DECQ         R15
-	JNZ          step2AVX512_px3
+	JNZ          step2AVX512_px6
 	ADDQ         $0x00000500, R8
 	ADDQ         $0x00000180, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step2AVX512_row2
+	JNZ          step2AVX512_row5
+
+step2AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step3AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000180, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000100, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   12800(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   17408(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   19328(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   19200(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step3AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 12800(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 17408(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 19328(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 19200(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step3AVX512_first3
+	XORL SI, SI
 
-step3AVX512_row2:
+step3AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000004
+	JLE  step3AVX512_last4
+	MOVQ $0x00000004, DX
+
+step3AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step3AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000180, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000100, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step3AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step3AVX512_px3:
+step3AVX512_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Z0
 	VMOVUPS (DI), Z1
@@ -2405,7 +2445,7 @@ step3AVX512_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000002, CX
 
-step3AVX512_ic4:
+step3AVX512_ic7:
 	VMOVUPS      (DX), Z8
 	VMOVUPS      18432(DX), Z9
 	VBROADCASTSS (SI), Z10
@@ -4425,7 +4465,7 @@ step3AVX512_ic4:
 	ADDQ         $0x00000900, SI
 	ADDQ         $0x00002400, DX
 	DECQ         CX
-	JNZ          step3AVX512_ic4
+	JNZ          step3AVX512_ic7
 	VPXORD       Z8, Z8, Z8
 	VMAXPS       Z0, Z8, Z0
 	VMOVUPS      Z0, (R13)
@@ -4447,62 +4487,76 @@ step3AVX512_ic4:
 	ADDQ         $0x00000100, R13
 	ADDQ         $0x00000100, R14
 	DECQ         R15
-	JNZ          step3AVX512_px3
+	JNZ          step3AVX512_px6
 	ADDQ         $0x00000180, R8
 	ADDQ         $0x00000100, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step3AVX512_row2
+	JNZ          step3AVX512_row5
+
+step3AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step4AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step4AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000100, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   17408(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   19456(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   56320(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   56192(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000002, 40(SP)
+TEXT ·step4AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 17408(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 19456(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 56320(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 56192(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000002, 40(SP)
 
 step4AVX512_tile1:
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ 80(SP), R11
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step4AVX512_first3
+	XORL SI, SI
 
-step4AVX512_row2:
+step4AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step4AVX512_last4
+	MOVQ $0x00000001, DX
+
+step4AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step4AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000100, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000040, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step4AVX512_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step4AVX512_px3:
+step4AVX512_px6:
 	MOVQ        32(SP), DI
 	VMOVUPS     (DI), Z0
 	MOVQ        24(SP), DX
@@ -4543,60 +4597,74 @@ step4AVX512_px3:
 	ADDQ        $0x00000040, R13
 	ADDQ        $0x00000040, R14
 	DECQ        R15
-	JNZ         step4AVX512_px3
+	JNZ         step4AVX512_px6
 	ADDQ        $0x00000100, R8
 	ADDQ        $0x00000040, R9
 	ADDQ        $0x00000000, R10
 	DECQ        R11
-	JNZ         step4AVX512_row2
-	ADDQ        $0x00000400, (SP)
-	ADDQ        $0x00000040, 8(SP)
-	ADDQ        $0x00000040, 24(SP)
-	ADDQ        $0x00000040, 32(SP)
-	DECQ        40(SP)
-	JNZ         step4AVX512_tile1
+	JNZ         step4AVX512_row5
+
+step4AVX512_skip2:
+	ADDQ $0x00000400, (SP)
+	ADDQ $0x00000040, 8(SP)
+	ADDQ $0x00000040, 24(SP)
+	ADDQ $0x00000040, 32(SP)
+	DECQ 40(SP)
+	JNZ  step4AVX512_tile1
 	VZEROUPPER
 	RET
 
 // func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, AVX512F
-TEXT ·step5AVX512(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000040, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   19456(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   19584(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   58432(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   58368(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step5AVX512(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 19456(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 19584(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 58432(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 58368(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step5AVX512_first3
+	XORL SI, SI
 
-step5AVX512_row2:
+step5AVX512_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step5AVX512_last4
+	MOVQ $0x00000001, DX
+
+step5AVX512_last4:
+	SUBQ   SI, DX
+	JLE    step5AVX512_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000040, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000040, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step5AVX512_row5:
 	MOVQ    R8, R12
 	MOVQ    R9, R13
 	MOVQ    R10, R14
@@ -4606,7 +4674,7 @@ step5AVX512_row2:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000002, CX
 
-step5AVX512_ic3:
+step5AVX512_ic6:
 	VMOVUPS      (DX), Z1
 	VBROADCASTSS (SI), Z2
 	VFMADD231PS  Z1, Z2, Z0
@@ -4658,61 +4726,75 @@ step5AVX512_ic3:
 	ADDQ         $0x00000040, SI
 	ADDQ         $0x00000400, DX
 	DECQ         CX
-	JNZ          step5AVX512_ic3
+	JNZ          step5AVX512_ic6
 	VMOVUPS      Z0, (R13)
 	ADDQ         $0x00000040, R8
 	ADDQ         $0x00000040, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step5AVX512_row2
+	JNZ          step5AVX512_row5
+
+step5AVX512_skip2:
 	VZEROUPPER
 	RET
 
 // func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step1AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000140, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000140, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   (AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   3552(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   64(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   (BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step1AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ (AX), SI
+	MOVQ SI, (SP)
+	LEAQ 3552(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 64(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ (BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step1AVX2_first3
+	XORL SI, SI
 
-step1AVX2_row2:
+step1AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000008
+	JLE  step1AVX2_last4
+	MOVQ $0x00000008, DX
+
+step1AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step1AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000140, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000140, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step1AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step1AVX2_px3:
+step1AVX2_px6:
 	MOVQ         32(SP), DI
 	VMOVUPS      (DI), Y0
 	VMOVUPS      (DI), Y1
@@ -4873,60 +4955,74 @@ step1AVX2_px3:
 	ADDQ         $0x00000080, R13
 	ADDQ         $0x00000080, R14
 	DECQ         R15
-	JNZ          step1AVX2_px3
+	JNZ          step1AVX2_px6
 	ADDQ         $0x00000140, R8
 	ADDQ         $0x00000140, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step1AVX2_row2
+	JNZ          step1AVX2_row5
+
+step1AVX2_skip2:
 	VZEROUPPER
 	RET
 
 // func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step2AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000280, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x000000c0, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   3200(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   9824(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   768(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   640(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step2AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 3200(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 9824(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 768(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 640(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step2AVX2_first3
+	XORL SI, SI
 
-step2AVX2_row2:
+step2AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000004
+	JLE  step2AVX2_last4
+	MOVQ $0x00000004, DX
+
+step2AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step2AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000280, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x000000c0, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step2AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000002, R15
 
-step2AVX2_px3:
+step2AVX2_px6:
 	MOVQ    32(SP), DI
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI), Y1
@@ -4940,7 +5036,7 @@ step2AVX2_px3:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000002, CX
 
-step2AVX2_ic4:
+step2AVX2_ic7:
 	VMOVUPS      (DX), Y8
 	VMOVUPS      32(DX), Y9
 	VMOVUPS      9216(DX), Y10
@@ -5952,7 +6048,7 @@ step2AVX2_ic4:
 	ADDQ         $0x00000c80, SI
 	ADDQ         $0x00001200, DX
 	DECQ         CX
-	JNZ          step2AVX2_ic4
+	JNZ          step2AVX2_ic7
 	VXORPS       Y8, Y8, Y8
 	VMAXPS       Y0, Y8, Y0
 	VMOVUPS      Y0, (R13)
@@ -5974,84 +6070,86 @@ step2AVX2_ic4:
 	ADDQ         $0x00000040, R13
 	ADDQ         $0x00000040, R14
 	DECQ         R15
-	JNZ          step2AVX2_px3
+	JNZ          step2AVX2_px6
 	ADDQ         $0x00000280, R8
 	ADDQ         $0x000000c0, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step2AVX2_row2
+	JNZ          step2AVX2_row5
+
+step2AVX2_skip2:
 	VZEROUPPER
 	RET
 
 // func step3AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2In(SB), $192-72
+TEXT ·step3AVX2In(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000001, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000020, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000300, R11, SI
 	LEAQ         9600(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000200, R11, SI
 	LEAQ         14208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y13
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y13
 	MOVL         $0x40a00000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y14
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y14
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y15
-	MOVQ         96(SP), R8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y15
+	MOVQ         72(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000480, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000300, R11, R11
 	ADDQ         R11, R8
 	LEAQ         16448(AX), DX
-	ADDQ         152(SP), DX
+	ADDQ         128(SP), DX
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, DX
 	LEAQ         25664(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         80(SP), CX
+	ADDQ         64(SP), DI
+	MOVQ         56(SP), CX
 
 step3AVX2In_vic1:
 	MOVQ R8, R12
-	MOVQ 168(SP), R11
+	MOVQ 144(SP), R11
 
 step3AVX2In_trow2:
 	MOVQ $0x00000001, R15
@@ -6401,7 +6499,7 @@ step3AVX2In_tcol3:
 	DECQ         R11
 	JNZ          step3AVX2In_trow2
 	ADDQ         $0x00000480, R8
-	ADDQ         176(SP), DX
+	ADDQ         152(SP), DX
 	DECQ         CX
 	JNZ          step3AVX2In_vic1
 	VZEROUPPER
@@ -6409,62 +6507,62 @@ step3AVX2In_tcol3:
 
 // func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2Gemm(SB), $216-88
+TEXT ·step3AVX2Gemm(SB), $192-88
 	MOVQ   ws+0(FP), AX
 	MOVQ   w+8(FP), BX
 	MOVQ   scratch+72(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
+	MOVQ   SI, 64(SP)
 	MOVQ   hi+32(FP), SI
 	MOVQ   lo+24(FP), R11
 	MOVQ   R11, 48(SP)
 	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
+	MOVQ   SI, 56(SP)
 	MOVQ   vm+80(FP), SI
 	SHLQ   $0x02, SI
-	MOVQ   SI, 152(SP)
+	MOVQ   SI, 128(SP)
 	MOVQ   r0+40(FP), R11
-	MOVQ   R11, 160(SP)
+	MOVQ   R11, 136(SP)
 	MOVQ   r1+48(FP), SI
 	SUBQ   R11, SI
-	MOVQ   SI, 168(SP)
+	MOVQ   SI, 144(SP)
 	MOVQ   $0x00000001, R11
 	SUBQ   SI, R11
 	IMUL3Q $0x00000020, R11, R11
-	MOVQ   R11, 176(SP)
+	MOVQ   R11, 152(SP)
 	MOVQ   blk+16(FP), R11
 	IMUL3Q $0x00000300, R11, SI
 	LEAQ   9600(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 96(SP)
+	MOVQ   SI, 72(SP)
 	IMUL3Q $0x00000200, R11, SI
 	LEAQ   14208(AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 104(SP)
+	MOVQ   SI, 80(SP)
 	IMUL3Q $0x00000000, R11, SI
 	LEAQ   (AX), DX
 	ADDQ   DX, SI
-	MOVQ   SI, 112(SP)
+	MOVQ   SI, 88(SP)
 	LEAQ   16448(AX), R8
-	ADDQ   152(SP), R8
+	ADDQ   128(SP), R8
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R8
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000020, R11, R11
 	ADDQ   R11, R8
 	LEAQ   21056(AX), R9
-	ADDQ   152(SP), R9
+	ADDQ   128(SP), R9
 	MOVQ   48(SP), R11
 	IMUL3Q $0x00000080, R11, R11
 	ADDQ   R11, R9
-	MOVQ   160(SP), R11
+	MOVQ   136(SP), R11
 	IMUL3Q $0x00000020, R11, R11
 	ADDQ   R11, R9
-	CMPQ   168(SP), $0x00000001
+	CMPQ   144(SP), $0x00000001
 	JNE    step3AVX2Gemm_rows2
-	MOVQ   $0x00000000, 184(SP)
-	MOVQ   $0x00000001, 192(SP)
+	MOVQ   $0x00000000, 160(SP)
+	MOVQ   $0x00000001, 168(SP)
 	JMP    step3AVX2Gemm_rowsknown1
 
 step3AVX2Gemm_rows2:
@@ -6474,20 +6572,20 @@ step3AVX2Gemm_rowsknown1:
 	IMUL3Q $0x00001000, R11, R11
 	ADDQ   R11, R10
 	MOVQ   t0+56(FP), SI
-	MOVQ   SI, 200(SP)
+	MOVQ   SI, 176(SP)
 	MOVQ   t1+64(FP), SI
-	MOVQ   SI, 208(SP)
-	MOVQ   80(SP), SI
-	MOVQ   SI, 120(SP)
+	MOVQ   SI, 184(SP)
+	MOVQ   56(SP), SI
+	MOVQ   SI, 96(SP)
 
 step3AVX2Gemm_xi3:
-	MOVQ 200(SP), SI
+	MOVQ 176(SP), SI
 	CMPQ SI, $0x00000000
 	JGE  step3AVX2Gemm_pfrom5
 	MOVQ $0x00000000, SI
 
 step3AVX2Gemm_pfrom5:
-	MOVQ 208(SP), R11
+	MOVQ 184(SP), R11
 	CMPQ R11, $0x00000001
 	JLE  step3AVX2Gemm_pto6
 	MOVQ $0x00000001, R11
@@ -6507,7 +6605,7 @@ step3AVX2Gemm_pto6:
 step3AVX2Gemm_ptile7:
 	MOVQ  R8, R14
 	MOVQ  R13, R11
-	MOVQ  184(SP), R15
+	MOVQ  160(SP), R15
 	TESTQ R15, R15
 	JZ    step3AVX2Gemm_nofull8
 
@@ -6655,7 +6753,7 @@ step3AVX2Gemm_pic10:
 	JNZ          step3AVX2Gemm_pcol9
 
 step3AVX2Gemm_nofull8:
-	CMPQ   192(SP), $0x00000001
+	CMPQ   168(SP), $0x00000001
 	JNE    step3AVX2Gemm_rem12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -6759,65 +6857,65 @@ step3AVX2Gemm_pskip4:
 	ADDQ $0x00000080, R8
 	ADDQ $0x00000080, R9
 	ADDQ $0x00001000, R10
-	DECQ 120(SP)
+	DECQ 96(SP)
 	JNZ  step3AVX2Gemm_xi3
 	VZEROUPPER
 	RET
 
 // func step3AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 // Requires: AVX, FMA3
-TEXT ·step3AVX2Out(SB), $192-72
+TEXT ·step3AVX2Out(SB), $168-72
 	MOVQ         ws+0(FP), AX
 	MOVQ         w+8(FP), BX
 	MOVQ         scratch+56(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 88(SP)
+	MOVQ         SI, 64(SP)
 	MOVQ         hi+32(FP), SI
 	MOVQ         lo+24(FP), R11
 	MOVQ         R11, 48(SP)
 	SUBQ         R11, SI
-	MOVQ         SI, 80(SP)
+	MOVQ         SI, 56(SP)
 	MOVQ         vm+64(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         SI, 152(SP)
+	MOVQ         SI, 128(SP)
 	MOVQ         r0+40(FP), R11
-	MOVQ         R11, 160(SP)
+	MOVQ         R11, 136(SP)
 	MOVQ         r1+48(FP), SI
 	SUBQ         R11, SI
-	MOVQ         SI, 168(SP)
+	MOVQ         SI, 144(SP)
 	MOVQ         $0x00000001, R11
 	SUBQ         SI, R11
 	IMUL3Q       $0x00000020, R11, R11
-	MOVQ         R11, 176(SP)
+	MOVQ         R11, 152(SP)
 	MOVQ         blk+16(FP), R11
 	IMUL3Q       $0x00000300, R11, SI
 	LEAQ         9600(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 96(SP)
+	MOVQ         SI, 72(SP)
 	IMUL3Q       $0x00000200, R11, SI
 	LEAQ         14208(AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 104(SP)
+	MOVQ         SI, 80(SP)
 	IMUL3Q       $0x00000000, R11, SI
 	LEAQ         (AX), DX
 	ADDQ         DX, SI
-	MOVQ         SI, 112(SP)
+	MOVQ         SI, 88(SP)
 	MOVL         $0x40000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y8
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y8
 	MOVL         $0x40800000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y9
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y9
 	MOVL         $0x41000000, CX
-	MOVL         CX, 184(SP)
-	VBROADCASTSS 184(SP), Y10
+	MOVL         CX, 160(SP)
+	VBROADCASTSS 160(SP), Y10
 	VXORPS       Y12, Y12, Y12
 	LEAQ         21056(AX), R8
-	ADDQ         152(SP), R8
+	ADDQ         128(SP), R8
 	MOVQ         48(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, R8
-	MOVQ         160(SP), R11
+	MOVQ         136(SP), R11
 	IMUL3Q       $0x00000020, R11, R11
 	ADDQ         R11, R8
 	LEAQ         (BX), DX
@@ -6826,32 +6924,32 @@ TEXT ·step3AVX2Out(SB), $192-72
 	ADDQ         R11, DX
 	MOVQ         DX, 24(SP)
 	LEAQ         25664(AX), DI
-	ADDQ         88(SP), DI
-	MOVQ         104(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00000200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000200, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 136(SP)
-	MOVQ         112(SP), SI
-	MOVQ         48(SP), R11
-	IMUL3Q       $0x00000000, R11, R11
-	ADDQ         R11, SI
-	MOVQ         160(SP), R11
-	IMUL3Q       $0x00000000, R11, R11
-	ADDQ         R11, SI
-	MOVQ         SI, 144(SP)
+	ADDQ         64(SP), DI
 	MOVQ         80(SP), SI
-	MOVQ         SI, 128(SP)
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000200, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 112(SP)
+	MOVQ         88(SP), SI
+	MOVQ         48(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
+	MOVQ         136(SP), R11
+	IMUL3Q       $0x00000000, R11, R11
+	ADDQ         R11, SI
+	MOVQ         SI, 120(SP)
+	MOVQ         56(SP), SI
+	MOVQ         SI, 104(SP)
 
 step3AVX2Out_ocb1:
 	MOVQ    24(SP), DX
 	VMOVUPS (DX), Y11
-	MOVQ    136(SP), R13
-	MOVQ    144(SP), R14
-	MOVQ    168(SP), R11
+	MOVQ    112(SP), R13
+	MOVQ    120(SP), R14
+	MOVQ    144(SP), R11
 
 step3AVX2Out_trow2:
 	MOVQ $0x00000001, R15
@@ -7106,62 +7204,74 @@ step3AVX2Out_tcol3:
 	ADDQ        $0x00000180, R13
 	DECQ        R11
 	JNZ         step3AVX2Out_trow2
-	ADDQ        176(SP), R8
+	ADDQ        152(SP), R8
 	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000200, 136(SP)
-	ADDQ        $0x00000000, 144(SP)
-	DECQ        128(SP)
+	ADDQ        $0x00000200, 112(SP)
+	ADDQ        $0x00000000, 120(SP)
+	DECQ        104(SP)
 	JNZ         step3AVX2Out_ocb1
 	VZEROUPPER
 	RET
 
 // func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step4AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000080, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   14208(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   16256(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   56320(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   56192(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000004, 40(SP)
+TEXT ·step4AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 14208(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 16256(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 56320(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 56192(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000004, 40(SP)
 
 step4AVX2_tile1:
-	MOVQ (SP), R8
-	MOVQ 8(SP), R9
-	MOVQ 16(SP), R10
-	MOVQ 80(SP), R11
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step4AVX2_first3
+	XORL SI, SI
 
-step4AVX2_row2:
+step4AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step4AVX2_last4
+	MOVQ $0x00000001, DX
+
+step4AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step4AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000080, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000020, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step4AVX2_row5:
 	MOVQ R8, R12
 	MOVQ R9, R13
 	MOVQ R10, R14
 	MOVQ $0x00000001, R15
 
-step4AVX2_px3:
+step4AVX2_px6:
 	MOVQ        32(SP), DI
 	VMOVUPS     (DI), Y0
 	MOVQ        24(SP), DX
@@ -7202,60 +7312,74 @@ step4AVX2_px3:
 	ADDQ        $0x00000020, R13
 	ADDQ        $0x00000020, R14
 	DECQ        R15
-	JNZ         step4AVX2_px3
+	JNZ         step4AVX2_px6
 	ADDQ        $0x00000080, R8
 	ADDQ        $0x00000020, R9
 	ADDQ        $0x00000000, R10
 	DECQ        R11
-	JNZ         step4AVX2_row2
-	ADDQ        $0x00000200, (SP)
-	ADDQ        $0x00000020, 8(SP)
-	ADDQ        $0x00000020, 24(SP)
-	ADDQ        $0x00000020, 32(SP)
-	DECQ        40(SP)
-	JNZ         step4AVX2_tile1
+	JNZ         step4AVX2_row5
+
+step4AVX2_skip2:
+	ADDQ $0x00000200, (SP)
+	ADDQ $0x00000020, 8(SP)
+	ADDQ $0x00000020, 24(SP)
+	ADDQ $0x00000020, 32(SP)
+	DECQ 40(SP)
+	JNZ  step4AVX2_tile1
 	VZEROUPPER
 	RET
 
 // func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // Requires: AVX, FMA3
-TEXT ·step5AVX2(SB), $96-40
-	MOVQ   ws+0(FP), AX
-	MOVQ   w+8(FP), BX
-	MOVQ   scratch+32(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   SI, 88(SP)
-	MOVQ   hi+24(FP), SI
-	MOVQ   lo+16(FP), R11
-	MOVQ   R11, 48(SP)
-	SUBQ   R11, SI
-	MOVQ   SI, 80(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 56(SP)
-	IMUL3Q $0x00000020, R11, SI
-	MOVQ   SI, 64(SP)
-	IMUL3Q $0x00000000, R11, SI
-	MOVQ   SI, 72(SP)
-	LEAQ   16256(AX), SI
-	ADDQ   56(SP), SI
-	MOVQ   SI, (SP)
-	LEAQ   16384(AX), SI
-	ADDQ   64(SP), SI
-	MOVQ   SI, 8(SP)
-	LEAQ   (AX), SI
-	ADDQ   72(SP), SI
-	MOVQ   SI, 16(SP)
-	LEAQ   58432(BX), SI
-	MOVQ   SI, 24(SP)
-	LEAQ   58368(BX), SI
-	MOVQ   SI, 32(SP)
-	MOVQ   $0x00000001, 40(SP)
-	MOVQ   (SP), R8
-	MOVQ   8(SP), R9
-	MOVQ   16(SP), R10
-	MOVQ   80(SP), R11
+TEXT ·step5AVX2(SB), $88-40
+	MOVQ ws+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ scratch+32(FP), SI
+	SHLQ $0x02, SI
+	MOVQ SI, 64(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ lo+16(FP), R11
+	MOVQ R11, 48(SP)
+	SUBQ R11, SI
+	MOVQ SI, 56(SP)
+	MOVQ hi+24(FP), SI
+	MOVQ SI, 72(SP)
+	MOVQ $0x00000000, 80(SP)
+	LEAQ 16256(AX), SI
+	MOVQ SI, (SP)
+	LEAQ 16384(AX), SI
+	MOVQ SI, 8(SP)
+	LEAQ (AX), SI
+	MOVQ SI, 16(SP)
+	LEAQ 58432(BX), SI
+	MOVQ SI, 24(SP)
+	LEAQ 58368(BX), SI
+	MOVQ SI, 32(SP)
+	MOVQ $0x00000001, 40(SP)
+	MOVQ 48(SP), SI
+	SUBQ 80(SP), SI
+	JGE  step5AVX2_first3
+	XORL SI, SI
 
-step5AVX2_row2:
+step5AVX2_first3:
+	MOVQ 72(SP), DX
+	SUBQ 80(SP), DX
+	CMPQ DX, $0x00000001
+	JLE  step5AVX2_last4
+	MOVQ $0x00000001, DX
+
+step5AVX2_last4:
+	SUBQ   SI, DX
+	JLE    step5AVX2_skip2
+	MOVQ   DX, R11
+	IMUL3Q $0x00000020, SI, R8
+	ADDQ   (SP), R8
+	IMUL3Q $0x00000020, SI, R9
+	ADDQ   8(SP), R9
+	IMUL3Q $0x00000000, SI, R10
+	ADDQ   16(SP), R10
+
+step5AVX2_row5:
 	MOVQ    R8, R12
 	MOVQ    R9, R13
 	MOVQ    R10, R14
@@ -7266,7 +7390,7 @@ step5AVX2_row2:
 	MOVQ    24(SP), DX
 	MOVQ    $0x00000004, CX
 
-step5AVX2_ic3:
+step5AVX2_ic6:
 	VMOVUPS      (DX), Y2
 	VMOVUPS      32(DX), Y3
 	VBROADCASTSS (SI), Y4
@@ -7310,14 +7434,16 @@ step5AVX2_ic3:
 	ADDQ         $0x00000020, SI
 	ADDQ         $0x00000200, DX
 	DECQ         CX
-	JNZ          step5AVX2_ic3
+	JNZ          step5AVX2_ic6
 	VMOVUPS      Y0, (R13)
 	VMOVUPS      Y1, 32(R13)
 	ADDQ         $0x00000020, R8
 	ADDQ         $0x00000020, R9
 	ADDQ         $0x00000000, R10
 	DECQ         R11
-	JNZ          step5AVX2_row2
+	JNZ          step5AVX2_row5
+
+step5AVX2_skip2:
 	VZEROUPPER
 	RET
 
