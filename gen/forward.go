@@ -148,18 +148,15 @@ func allTiles(c *plan.ConvStep) tileRange {
 	return tileRange{[2]jen.Code{jen.Lit(0), jen.Lit(len(c.Tiles))}, [2]jen.Code{jen.Lit(0), jen.Lit(c.OutBlocks())}}
 }
 
-// tilesLoHi is c's output channel tiles lo to hi-1, their blocks from a
-// table of where each tile starts.
-func tilesLoHi(c *plan.ConvStep) tileRange {
-	starts := func(i string) *jen.Statement {
-		return jen.Index().Int().ValuesFunc(func(g *jen.Group) {
-			for _, t := range c.Tiles {
-				g.Lit(t.Block0)
-			}
-			g.Lit(c.OutBlocks())
-		}).Index(jen.Id(i))
-	}
-	return tileRange{[2]jen.Code{jen.Id("lo"), jen.Id("hi")}, [2]jen.Code{starts("lo"), starts("hi")}}
+// tileBlocks is the first output channel block of c's tile i (i may be
+// len(c.Tiles): the block after the last), from a table of them.
+func tileBlocks(c *plan.ConvStep, i jen.Code) *jen.Statement {
+	return jen.Index().Int().ValuesFunc(func(g *jen.Group) {
+		for _, t := range c.Tiles {
+			g.Lit(t.Block0)
+		}
+		g.Lit(c.OutBlocks())
+	}).Index(i)
 }
 
 // winogradCalls runs tile rows r0 to r1-1 of block blk of Winograd step
@@ -179,23 +176,36 @@ func winogradCalls(name string, s *plan.Step, blk, r0, r1 jen.Code, tr tileRange
 	return code
 }
 
-// winogradRows runs the tile rows lo to hi-1 of Winograd step s, block
-// by block, in the part's own scratch space.
-func winogradRows(name string, s *plan.Step) *jen.Statement {
-	br := jen.Lit(s.Conv.BlockRows)
-	return jen.For(jen.Id("b").Op(":=").Id("lo").Op("/").Add(br), jen.Id("b").Op("*").Add(br).Op("<").Id("hi"), jen.Id("b").Op("++")).Block(
-		jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Max(jen.Id("lo").Op("-").Id("b").Op("*").Add(br), jen.Lit(0)).Op(",").Min(jen.Id("hi").Op("-").Id("b").Op("*").Add(br), br),
-		winogradCalls(name, s, jen.Id("b"), jen.Id("r0"), jen.Id("r1"), allTiles(s.Conv), jen.Id("scratch")),
-	)
-}
-
-// winogradChannels runs the output channel tiles lo to hi-1 of Winograd
-// step s, block by block, in the part's own scratch space: each part
-// transforms every input channel, and reads only its tiles' weights.
-func winogradChannels(name string, s *plan.Step) *jen.Statement {
+// winogradGrid runs units lo to hi-1 of Winograd step s's grid of
+// (tile row, output channel tile) units, numbered row-major by the rows
+// schedule and tile-major by the channels schedule (see templates'
+// grid.go), block by block in the part's own scratch space: the input
+// of every tile row the part covers, then each of its rectangles'
+// products and outputs.
+func winogradGrid(name string, s *plan.Step, kind plan.PhaseKind) *jen.Statement {
 	c := s.Conv
-	return jen.For(jen.Id("b").Op(":=").Lit(0), jen.Id("b").Op("<").Lit(c.TilesY/c.BlockRows), jen.Id("b").Op("++")).Block(
-		winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(c.BlockRows), tilesLoHi(c), jen.Id("scratch")),
+	br := jen.Lit(c.BlockRows)
+	part := jen.Id("winogradRowsPart").Call(jen.Id("lo"), jen.Id("hi"), jen.Lit(len(c.Tiles)))
+	if kind == plan.WinogradChannels {
+		part = jen.Id("winogradChannelsPart").Call(jen.Id("lo"), jen.Id("hi"), jen.Lit(c.TilesY))
+	}
+	in := [2]jen.Code{jen.Lit(0), jen.Lit(c.InBlocks())}
+	xi := [2]jen.Code{jen.Lit(0), jen.Lit((c.WinogradM + 2) * (c.WinogradM + 2))}
+	q := func(field string, i int) *jen.Statement { return jen.Id("q").Dot(field).Index(jen.Lit(i)) }
+	tiles := [2]jen.Code{q("tiles", 0), q("tiles", 1)}
+	sc := jen.Id("scratch")
+	return jen.Block(
+		jen.Id("p").Op(":=").Add(part),
+		jen.For(jen.Id("b").Op(":=").Id("p").Dot("rows").Index(jen.Lit(0)).Op("/").Add(br), jen.Id("b").Op("*").Add(br).Op("<").Id("p").Dot("rows").Index(jen.Lit(1)), jen.Id("b").Op("++")).Block(
+			jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Id("inBlock").Call(jen.Id("p").Dot("rows"), jen.Id("b"), br),
+			phaseCall(name, "In", s, jen.Id("b"), in[0], in[1], jen.Id("r0"), jen.Id("r1"), tiles, sc, sc),
+			jen.For(jen.List(jen.Id("_"), jen.Id("q")).Op(":=").Range().Id("p").Dot("rects").Index(jen.Op(":").Id("p").Dot("n"))).Block(
+				jen.If(jen.List(jen.Id("q0"), jen.Id("q1")).Op(":=").Id("inBlock").Call(jen.Id("q").Dot("rows"), jen.Id("b"), br), jen.Id("q0").Op("<").Id("q1")).Block(
+					phaseCall(name, "Gemm", s, jen.Id("b"), xi[0], xi[1], jen.Id("q0"), jen.Id("q1"), tiles, sc, sc),
+					phaseCall(name, "Out", s, jen.Id("b"), tileBlocks(c, tiles[0]), tileBlocks(c, tiles[1]), jen.Id("q0"), jen.Id("q1"), tiles, sc, sc),
+				),
+			),
+		),
 	)
 }
 
@@ -263,8 +273,8 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 					// The assembly runs a range of tile rows, or one of the
 					// three phases of one block with V and M shared.
 					code = jen.Switch(jen.Id("ph").Dot("kind")).BlockFunc(func(k *jen.Group) {
-						k.Case(jen.Lit(int(plan.WinogradRows))).Add(winogradRows(name, s))
-						k.Case(jen.Lit(int(plan.WinogradChannels))).Add(winogradChannels(name, s))
+						k.Case(jen.Lit(int(plan.WinogradRows))).Add(winogradGrid(name, s, plan.WinogradRows))
+						k.Case(jen.Lit(int(plan.WinogradChannels))).Add(winogradGrid(name, s, plan.WinogradChannels))
 						for j, phase := range WinogradPhases {
 							k.Case(jen.Lit(int(plan.WinogradIn) + j)).Add(phaseCall(name, phase, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
 								jen.Lit(0), jen.Lit(s.Conv.BlockRows), allTiles(s.Conv).tiles, jen.Id("scratch"), jen.Lit(0)))

@@ -97,11 +97,15 @@ func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 	t := p.Target
 	w := p.winogradPhases(c)
 	whole := float64(w.blocks) * w.block()
-	rows := Phase{Step: i, Kind: WinogradRows, Units: c.TilesY, MaxParts: maxParts(t, c.TilesY, whole), Cycles: whole}
-	channels := Phase{Step: i, Kind: WinogradChannels, Units: len(c.Tiles), MaxParts: maxParts(t, len(c.Tiles), whole), Cycles: whole}
+	// Both split the grid of (tile row, output channel tile) units, rows
+	// numbering it row-major and channels tile-major.
+	grid := c.TilesY * len(c.Tiles)
+	rows := Phase{Step: i, Kind: WinogradRows, Units: grid, MaxParts: maxParts(t, grid, whole), Cycles: whole}
+	channels := Phase{Step: i, Kind: WinogradChannels, Units: grid, MaxParts: maxParts(t, grid, whole), Cycles: whole}
 	// Sharing phases moves each block's data between the goroutines'
-	// caches: only for more goroutines than rows or channel tiles.
-	most := max(min(c.TilesY, rows.MaxParts), min(len(c.Tiles), channels.MaxParts))
+	// caches: only for more goroutines than the grid has units worth a
+	// part.
+	most := rows.MaxParts
 	choose := func(n int) int {
 		r, ch, sh := w.rows(rows, n), w.channels(channels, n), w.sharedPhases(n)
 		switch {
@@ -219,20 +223,26 @@ func (w winogradCost) barrier(k int) float64 {
 }
 
 // rows estimates the step's cycles over n goroutines that each run a
-// range of its tile rows: the largest range, whose products are in
-// pieces no larger than a block and read all the weights.
+// run of its grid, row-major: the largest run, whose input transforms
+// cover every tile row it touches, whose products are in pieces no
+// larger than a block, and which reads all the weights.
 func (w winogradCost) rows(rows Phase, n int) float64 {
 	k := min(n, rows.MaxParts)
-	r := ceilDiv(rows.Units, k) // the largest range
-	br := w.c.BlockRows
-	transforms := float64(r) / float64(br) * (w.cycles[0] + w.cycles[2])
-	gemm := float64(r/br)*w.cycles[1] + w.gemm(r%br*w.c.TilesX)
+	c := w.c
+	tiles := len(c.Tiles)
+	u := ceilDiv(rows.Units, k) // the largest run
+	r := u / tiles              // its whole rows
+	br := float64(c.BlockRows)
+	touched := min(c.TilesY, ceilDiv(u+tiles-1, tiles))
+	share := float64(u) / float64(tiles) // rows of products and outputs
+	transforms := float64(touched)/br*w.cycles[0] + share/br*w.cycles[2]
+	gemm := float64(r/c.BlockRows)*w.cycles[1] + w.gemm(r%c.BlockRows*c.TilesX) + float64(u%tiles)/float64(tiles)*w.gemm(c.TilesX)
 	return max(transforms+gemm, w.weights) + w.barrier(k)
 }
 
 // channels estimates the step's cycles over n goroutines that each run
-// a range of its output channel tiles: every input transform, and the
-// range's share of the products, weights and output transforms.
+// a run of its grid, tile-major: every input transform, and the run's
+// share of the products, weights and output transforms.
 func (w winogradCost) channels(channels Phase, n int) float64 {
 	k := min(n, channels.MaxParts)
 	share := float64(ceilDiv(channels.Units, k)) / float64(channels.Units)

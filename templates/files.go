@@ -15,6 +15,8 @@ var (
 	acgenTest string
 	//go:embed winograd.go
 	winograd string
+	//go:embed grid.go
+	grid string
 	//go:embed dispatch.go
 	dispatch string
 	//go:embed parallel.go
@@ -60,6 +62,7 @@ func Files() []File {
 		{Name: "api.go", Source: body(api)},
 		{Name: "support.go", Source: body(support)},
 		{Name: "winograd.go", Source: body(winograd)},
+		{Name: "grid.go", Source: body(grid)},
 		{Name: "dispatch.go", Source: body(dispatch)},
 		{Name: "parallel.go", Source: body(parallel)},
 		{Name: "helpers.go", Source: body(helpersSrc)},

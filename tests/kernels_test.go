@@ -137,6 +137,24 @@ layers:
   - {name: fs, op: sigmoid}
   - {name: fd, op: dropout}
 `},
+	// Winograd steps of several output channel tiles and four tile rows,
+	// whose grid of (tile row, tile) units the harness's three parts cut
+	// inside rows and inside tiles (see templates/grid.go).
+	{"winograd_grid4", plan.Options{ForceWinograd: true, WinogradM: 4}, `
+input: [11, 16, 9]
+layers:
+  - {name: w1, op: conv, out: 70, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: w2, op: conv, out: 70, kernel: 3, padding: 1}
+  - {name: add, op: add, inputs: [w2, r1]}
+`},
+	{"winograd_grid2", plan.Options{ForceWinograd: true, WinogradM: 2}, `
+input: [11, 8, 9]
+layers:
+  - {name: w1, op: conv, out: 70, kernel: 3, padding: 1}
+  - {name: r1, op: relu6}
+  - {name: w2, op: conv, out: 41, kernel: 3, padding: 1}
+`},
 	// Small images with many channels: direct convolutions (one with a
 	// residual, one strided) and a linear layer whose weights outweigh
 	// their input, split by tiles (plan.ConvStep.ByTiles), with channel
@@ -175,6 +193,7 @@ func TestKernelVariants(t *testing.T) {
 	mod := t.TempDir()
 	newModule(t, mod, "kernels")
 	byTiles := map[string][]string{} // target: steps split by tiles
+	grids := map[string]int{}        // target: Winograd steps of 2+ tiles and 4+ tile rows
 	for i, kn := range kernelNets {
 		dir := filepath.Join(mod, kn.name)
 		specPath := filepath.Join(mod, kn.name+".yaml")
@@ -241,6 +260,9 @@ func TestKernelVariants(t *testing.T) {
 					if s.Conv.ByTiles {
 						byTiles[p.Target.Name] = append(byTiles[p.Target.Name], s.Name)
 					}
+					if c := s.Conv; c.Algo == plan.Winograd && len(c.Tiles) >= 2 && c.TilesY >= 4 {
+						grids[p.Target.Name]++
+					}
 				}
 			}
 		}
@@ -251,6 +273,9 @@ func TestKernelVariants(t *testing.T) {
 		// (the portable Go kernels run the AVX2 program).
 		if got := strings.Join(byTiles[tg], " "); !strings.Contains(got, "+a") || !strings.Contains(got, "fc") {
 			t.Errorf("%s: the steps split by tiles are %q, want a residual add and a linear layer among them", tg, got)
+		}
+		if grids[tg] == 0 {
+			t.Errorf("%s: no Winograd step of several tiles and tile rows, whose grid three parts cut inside rows", tg)
 		}
 	}
 	goCmd(t, mod, "vet", "./...")

@@ -486,7 +486,7 @@ func TestVerifyBeforeWrite(t *testing.T) {
 
 	os.Remove(filepath.Join(out, "mine_test.go"))
 	code, stdout, stderr := acgen(t, "-spec", specPath, "-weights", cifar.Pth, "-out", out, "-verify")
-	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 21 unchanged") {
+	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 22 unchanged") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }

@@ -229,17 +229,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-					step2AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step2AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 4; b++ {
-					step2AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, scratch, scratch)
-					step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step2AVX2Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 8)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step2AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step2AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -255,17 +270,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-					step3AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step3AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 4; b++ {
-					step3AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, scratch, scratch)
-					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step3AVX2Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 8)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step3AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -281,17 +311,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-					step4AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step4AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 4; b++ {
-					step4AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, scratch, scratch)
-					step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step4AVX2Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 8)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step4AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step4AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -307,17 +352,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-					step5AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step5AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 4; b++ {
-					step5AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, scratch, scratch)
-					step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step5AVX2Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 8)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step5AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step5AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -333,17 +393,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-					step6AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step6AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 4; b++ {
-					step6AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, scratch, scratch)
-					step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step6AVX2Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 8)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step6AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step6AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -359,17 +434,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step7AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-					step7AVX2Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step7AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step7AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 4; b++ {
-					step7AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, scratch, scratch)
-					step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step7AVX2Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 8)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step7AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step7AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step7AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -391,17 +481,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 4; b*4 < hi; b++ {
-					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-					step9AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-					step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-					step9AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 2)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step9AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step9AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step9AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, scratch, scratch)
-					step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-					step9AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 4, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 4)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step9AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step9AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step9AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -423,17 +528,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 4; b*4 < hi; b++ {
-					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-					step11AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-					step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-					step11AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 2)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step11AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step11AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step11AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, scratch, scratch)
-					step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-					step11AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 4, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 4)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step11AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step11AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step11AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -449,17 +569,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 4; b*4 < hi; b++ {
-					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-					step12AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-					step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-					step12AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 2)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step12AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step12AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step12AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, scratch, scratch)
-					step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-					step12AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 4, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 4)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step12AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step12AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step12AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -475,17 +610,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 4; b*4 < hi; b++ {
-					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-					step13AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-					step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-					step13AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 2)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step13AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step13AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step13AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, scratch, scratch)
-					step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-					step13AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 4, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 4)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step13AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step13AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step13AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -501,17 +651,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 4; b*4 < hi; b++ {
-					r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-					step14AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-					step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-					step14AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 2)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step14AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step14AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step14AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, scratch, scratch)
-					step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-					step14AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 4, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 4)
+					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 4)
+						step14AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+								step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step14AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step14AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -533,17 +698,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
-					step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 3, scratch, scratch)
-					step16AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 3)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step16AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, scratch, scratch)
-					step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step16AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[lo], []int{0, 3, 6, 8}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 2)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step16AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step16AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -565,17 +745,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
-					step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 3, scratch, scratch)
-					step18AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 3)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step18AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, scratch, scratch)
-					step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step18AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[lo], []int{0, 3, 6, 8}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 2)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step18AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step18AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -591,17 +786,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
-					step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 3, scratch, scratch)
-					step19AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 3)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step19AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, scratch, scratch)
-					step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step19AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[lo], []int{0, 3, 6, 8}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 2)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step19AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step19AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -617,17 +827,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
-					step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 3, scratch, scratch)
-					step20AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 3)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step20AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, scratch, scratch)
-					step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step20AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[lo], []int{0, 3, 6, 8}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 2)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step20AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step20AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -643,17 +868,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 2; b*2 < hi; b++ {
-					r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-					step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
-					step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 3, scratch, scratch)
-					step21AVX2Out(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 3)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step21AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, scratch, scratch)
-					step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-					step21AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[lo], []int{0, 3, 6, 8}[hi], 0, 2, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 2)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 2)
+						step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+								step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step21AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step21AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -686,7 +926,7 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 var phasesGo = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 4, 4, 1, 0}, {4, 0, 0, 4, 4, 1, 0}, {5, 0, 0, 4, 4, 1, 0}, {6, 0, 0, 4, 4, 1, 0}, {7, 0, 0, 4, 4, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 1, 1, 1, 0}, {10, 0, 0, 16, 9, 1, 0}, {11, 0, 0, 1, 1, 1, 0}, {12, 0, 0, 1, 1, 1, 0}, {13, 0, 0, 1, 1, 1, 0}, {14, 0, 0, 1, 1, 1, 0}, {15, 0, 0, 24, 24, 1, 0}, {16, 0, 0, 1, 1, 1, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 0, 0, 1, 1, 1, 0}, {19, 0, 0, 1, 1, 1, 0}, {20, 0, 0, 1, 1, 1, 0}, {21, 0, 0, 1, 1, 1, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 1, 1, 0, -1}, {2, 1, 0, 2, 2, 0, -1}, {2, 2, 0, 36, 10, 0, -1}, {2, 3, 0, 2, 2, 0, -1}, {2, 1, 1, 2, 2, 0, -1}, {2, 2, 1, 36, 10, 0, -1}, {2, 3, 1, 2, 2, 0, -1}, {2, 1, 2, 2, 2, 0, -1}, {2, 2, 2, 36, 10, 0, -1}, {2, 3, 2, 2, 2, 0, -1}, {2, 1, 3, 2, 2, 0, -1}, {2, 2, 3, 36, 10, 0, -1}, {2, 3, 3, 2, 2, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 1, 1, 0, -1}, {3, 1, 0, 2, 2, 0, -1}, {3, 2, 0, 36, 10, 0, -1}, {3, 3, 0, 2, 2, 0, -1}, {3, 1, 1, 2, 2, 0, -1}, {3, 2, 1, 36, 10, 0, -1}, {3, 3, 1, 2, 2, 0, -1}, {3, 1, 2, 2, 2, 0, -1}, {3, 2, 2, 36, 10, 0, -1}, {3, 3, 2, 2, 2, 0, -1}, {3, 1, 3, 2, 2, 0, -1}, {3, 2, 3, 36, 10, 0, -1}, {3, 3, 3, 2, 2, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 1, 1, 0, -1}, {4, 1, 0, 2, 2, 0, -1}, {4, 2, 0, 36, 10, 0, -1}, {4, 3, 0, 2, 2, 0, -1}, {4, 1, 1, 2, 2, 0, -1}, {4, 2, 1, 36, 10, 0, -1}, {4, 3, 1, 2, 2, 0, -1}, {4, 1, 2, 2, 2, 0, -1}, {4, 2, 2, 36, 10, 0, -1}, {4, 3, 2, 2, 2, 0, -1}, {4, 1, 3, 2, 2, 0, -1}, {4, 2, 3, 36, 10, 0, -1}, {4, 3, 3, 2, 2, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 1, 1, 0, -1}, {5, 1, 0, 2, 2, 0, -1}, {5, 2, 0, 36, 10, 0, -1}, {5, 3, 0, 2, 2, 0, -1}, {5, 1, 1, 2, 2, 0, -1}, {5, 2, 1, 36, 10, 0, -1}, {5, 3, 1, 2, 2, 0, -1}, {5, 1, 2, 2, 2, 0, -1}, {5, 2, 2, 36, 10, 0, -1}, {5, 3, 2, 2, 2, 0, -1}, {5, 1, 3, 2, 2, 0, -1}, {5, 2, 3, 36, 10, 0, -1}, {5, 3, 3, 2, 2, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 1, 1, 0, -1}, {6, 1, 0, 2, 2, 0, -1}, {6, 2, 0, 36, 10, 0, -1}, {6, 3, 0, 2, 2, 0, -1}, {6, 1, 1, 2, 2, 0, -1}, {6, 2, 1, 36, 10, 0, -1}, {6, 3, 1, 2, 2, 0, -1}, {6, 1, 2, 2, 2, 0, -1}, {6, 2, 2, 36, 10, 0, -1}, {6, 3, 2, 2, 2, 0, -1}, {6, 1, 3, 2, 2, 0, -1}, {6, 2, 3, 36, 10, 0, -1}, {6, 3, 3, 2, 2, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 1, 1, 0, -1}, {7, 1, 0, 2, 2, 0, -1}, {7, 2, 0, 36, 10, 0, -1}, {7, 3, 0, 2, 2, 0, -1}, {7, 1, 1, 2, 2, 0, -1}, {7, 2, 1, 36, 10, 0, -1}, {7, 3, 1, 2, 2, 0, -1}, {7, 1, 2, 2, 2, 0, -1}, {7, 2, 2, 36, 10, 0, -1}, {7, 3, 2, 2, 2, 0, -1}, {7, 1, 3, 2, 2, 0, -1}, {7, 2, 3, 36, 10, 0, -1}, {7, 3, 3, 2, 2, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 11}, {9, 1, 0, 4, 4, 12, 0}, {9, 2, 0, 36, 36, 12, 0}, {9, 3, 0, 4, 4, 12, 0}, {9, 5, 0, 2, 2, 0, -1}, {10, 0, 0, 16, 9, 1, 0}, {11, 4, 0, 4, 4, 1, 11}, {11, 1, 0, 4, 4, 12, 0}, {11, 2, 0, 36, 36, 12, 0}, {11, 3, 0, 4, 4, 12, 0}, {11, 5, 0, 2, 2, 0, -1}, {12, 4, 0, 4, 4, 1, 11}, {12, 1, 0, 4, 4, 12, 0}, {12, 2, 0, 36, 36, 12, 0}, {12, 3, 0, 4, 4, 12, 0}, {12, 5, 0, 2, 2, 0, -1}, {13, 4, 0, 4, 4, 1, 11}, {13, 1, 0, 4, 4, 12, 0}, {13, 2, 0, 36, 36, 12, 0}, {13, 3, 0, 4, 4, 12, 0}, {13, 5, 0, 2, 2, 0, -1}, {14, 4, 0, 4, 4, 1, 11}, {14, 1, 0, 4, 4, 12, 0}, {14, 2, 0, 36, 36, 12, 0}, {14, 3, 0, 4, 4, 12, 0}, {14, 5, 0, 2, 2, 0, -1}, {15, 0, 0, 24, 24, 1, 0}, {16, 4, 0, 2, 2, 1, 3}, {16, 1, 0, 8, 6, 4, 0}, {16, 2, 0, 36, 36, 4, 0}, {16, 3, 0, 8, 4, 4, 0}, {16, 5, 0, 3, 3, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 2, 2, 1, 3}, {18, 1, 0, 8, 6, 4, 0}, {18, 2, 0, 36, 36, 4, 0}, {18, 3, 0, 8, 4, 4, 0}, {18, 5, 0, 3, 3, 0, -1}, {19, 4, 0, 2, 2, 1, 3}, {19, 1, 0, 8, 6, 4, 0}, {19, 2, 0, 36, 36, 4, 0}, {19, 3, 0, 8, 4, 4, 0}, {19, 5, 0, 3, 3, 0, -1}, {20, 4, 0, 2, 2, 1, 3}, {20, 1, 0, 8, 6, 4, 0}, {20, 2, 0, 36, 36, 4, 0}, {20, 3, 0, 8, 4, 4, 0}, {20, 5, 0, 3, 3, 0, -1}, {21, 4, 0, 2, 2, 1, 3}, {21, 1, 0, 8, 6, 4, 0}, {21, 2, 0, 36, 36, 4, 0}, {21, 3, 0, 8, 4, 4, 0}, {21, 5, 0, 3, 3, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX2 = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 8, 8, 0, -1}, {2, 1, 0, 2, 2, 0, -1}, {2, 2, 0, 36, 10, 0, -1}, {2, 3, 0, 2, 2, 0, -1}, {2, 1, 1, 2, 2, 0, -1}, {2, 2, 1, 36, 10, 0, -1}, {2, 3, 1, 2, 2, 0, -1}, {2, 1, 2, 2, 2, 0, -1}, {2, 2, 2, 36, 10, 0, -1}, {2, 3, 2, 2, 2, 0, -1}, {2, 1, 3, 2, 2, 0, -1}, {2, 2, 3, 36, 10, 0, -1}, {2, 3, 3, 2, 2, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 8, 8, 0, -1}, {3, 1, 0, 2, 2, 0, -1}, {3, 2, 0, 36, 10, 0, -1}, {3, 3, 0, 2, 2, 0, -1}, {3, 1, 1, 2, 2, 0, -1}, {3, 2, 1, 36, 10, 0, -1}, {3, 3, 1, 2, 2, 0, -1}, {3, 1, 2, 2, 2, 0, -1}, {3, 2, 2, 36, 10, 0, -1}, {3, 3, 2, 2, 2, 0, -1}, {3, 1, 3, 2, 2, 0, -1}, {3, 2, 3, 36, 10, 0, -1}, {3, 3, 3, 2, 2, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 8, 8, 0, -1}, {4, 1, 0, 2, 2, 0, -1}, {4, 2, 0, 36, 10, 0, -1}, {4, 3, 0, 2, 2, 0, -1}, {4, 1, 1, 2, 2, 0, -1}, {4, 2, 1, 36, 10, 0, -1}, {4, 3, 1, 2, 2, 0, -1}, {4, 1, 2, 2, 2, 0, -1}, {4, 2, 2, 36, 10, 0, -1}, {4, 3, 2, 2, 2, 0, -1}, {4, 1, 3, 2, 2, 0, -1}, {4, 2, 3, 36, 10, 0, -1}, {4, 3, 3, 2, 2, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 8, 8, 0, -1}, {5, 1, 0, 2, 2, 0, -1}, {5, 2, 0, 36, 10, 0, -1}, {5, 3, 0, 2, 2, 0, -1}, {5, 1, 1, 2, 2, 0, -1}, {5, 2, 1, 36, 10, 0, -1}, {5, 3, 1, 2, 2, 0, -1}, {5, 1, 2, 2, 2, 0, -1}, {5, 2, 2, 36, 10, 0, -1}, {5, 3, 2, 2, 2, 0, -1}, {5, 1, 3, 2, 2, 0, -1}, {5, 2, 3, 36, 10, 0, -1}, {5, 3, 3, 2, 2, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 8, 8, 0, -1}, {6, 1, 0, 2, 2, 0, -1}, {6, 2, 0, 36, 10, 0, -1}, {6, 3, 0, 2, 2, 0, -1}, {6, 1, 1, 2, 2, 0, -1}, {6, 2, 1, 36, 10, 0, -1}, {6, 3, 1, 2, 2, 0, -1}, {6, 1, 2, 2, 2, 0, -1}, {6, 2, 2, 36, 10, 0, -1}, {6, 3, 2, 2, 2, 0, -1}, {6, 1, 3, 2, 2, 0, -1}, {6, 2, 3, 36, 10, 0, -1}, {6, 3, 3, 2, 2, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 8, 8, 0, -1}, {7, 1, 0, 2, 2, 0, -1}, {7, 2, 0, 36, 10, 0, -1}, {7, 3, 0, 2, 2, 0, -1}, {7, 1, 1, 2, 2, 0, -1}, {7, 2, 1, 36, 10, 0, -1}, {7, 3, 1, 2, 2, 0, -1}, {7, 1, 2, 2, 2, 0, -1}, {7, 2, 2, 36, 10, 0, -1}, {7, 3, 2, 2, 2, 0, -1}, {7, 1, 3, 2, 2, 0, -1}, {7, 2, 3, 36, 10, 0, -1}, {7, 3, 3, 2, 2, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 8, 8, 1, 0}, {9, 5, 0, 8, 8, 0, -1}, {9, 1, 0, 4, 4, 0, -1}, {9, 2, 0, 36, 36, 0, -1}, {9, 3, 0, 4, 4, 0, -1}, {10, 0, 0, 16, 9, 1, 0}, {11, 4, 0, 8, 8, 1, 0}, {11, 5, 0, 8, 8, 0, -1}, {11, 1, 0, 4, 4, 0, -1}, {11, 2, 0, 36, 36, 0, -1}, {11, 3, 0, 4, 4, 0, -1}, {12, 4, 0, 8, 8, 1, 0}, {12, 5, 0, 8, 8, 0, -1}, {12, 1, 0, 4, 4, 0, -1}, {12, 2, 0, 36, 36, 0, -1}, {12, 3, 0, 4, 4, 0, -1}, {13, 4, 0, 8, 8, 1, 0}, {13, 5, 0, 8, 8, 0, -1}, {13, 1, 0, 4, 4, 0, -1}, {13, 2, 0, 36, 36, 0, -1}, {13, 3, 0, 4, 4, 0, -1}, {14, 4, 0, 8, 8, 1, 0}, {14, 5, 0, 8, 8, 0, -1}, {14, 1, 0, 4, 4, 0, -1}, {14, 2, 0, 36, 36, 0, -1}, {14, 3, 0, 4, 4, 0, -1}, {15, 0, 0, 24, 24, 1, 0}, {16, 4, 0, 6, 6, 1, 5}, {16, 5, 0, 6, 6, 6, 6}, {16, 1, 0, 8, 6, 7, 0}, {16, 2, 0, 36, 36, 7, 0}, {16, 3, 0, 8, 4, 7, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 6, 6, 1, 5}, {18, 5, 0, 6, 6, 6, 6}, {18, 1, 0, 8, 6, 7, 0}, {18, 2, 0, 36, 36, 7, 0}, {18, 3, 0, 8, 4, 7, 0}, {19, 4, 0, 6, 6, 1, 5}, {19, 5, 0, 6, 6, 6, 6}, {19, 1, 0, 8, 6, 7, 0}, {19, 2, 0, 36, 36, 7, 0}, {19, 3, 0, 8, 4, 7, 0}, {20, 4, 0, 6, 6, 1, 5}, {20, 5, 0, 6, 6, 6, 6}, {20, 1, 0, 8, 6, 7, 0}, {20, 2, 0, 36, 36, 7, 0}, {20, 3, 0, 8, 4, 7, 0}, {21, 4, 0, 6, 6, 1, 5}, {21, 5, 0, 6, 6, 6, 6}, {21, 1, 0, 8, 6, 7, 0}, {21, 2, 0, 36, 36, 7, 0}, {21, 3, 0, 8, 4, 7, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // portableProgram is the avx2 program's state: 164560 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.

@@ -132,17 +132,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 2:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step2AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 4; b++ {
-				step2AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
-				step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 8)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step2AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -154,17 +169,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 3:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step3AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 4; b++ {
-				step3AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
-				step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 8)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step3AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -176,17 +206,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 4:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step4AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 4; b++ {
-				step4AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
-				step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 8)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step4AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -198,17 +243,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 5:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step5AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 4; b++ {
-				step5AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
-				step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 8)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step5AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -220,17 +280,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 6:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step6AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 4; b++ {
-				step6AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
-				step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 8)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step6AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -242,17 +317,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 7:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-				step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step7AVX512Out(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 4; b++ {
-				step7AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, scratch, scratch)
-				step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[lo], []int{0, 1}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 8)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step7AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -266,17 +356,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 9:
 		switch ph.kind {
 		case 4:
-			for b := lo / 4; b*4 < hi; b++ {
-				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-				step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step9AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step9AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
-				step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-				step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 4)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step9AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -290,17 +395,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 11:
 		switch ph.kind {
 		case 4:
-			for b := lo / 4; b*4 < hi; b++ {
-				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-				step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step11AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step11AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
-				step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-				step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 4)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step11AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -312,17 +432,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 12:
 		switch ph.kind {
 		case 4:
-			for b := lo / 4; b*4 < hi; b++ {
-				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-				step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step12AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step12AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
-				step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-				step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 4)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step12AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -334,17 +469,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 13:
 		switch ph.kind {
 		case 4:
-			for b := lo / 4; b*4 < hi; b++ {
-				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-				step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step13AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step13AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
-				step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-				step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 4)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step13AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -356,17 +506,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 14:
 		switch ph.kind {
 		case 4:
-			for b := lo / 4; b*4 < hi; b++ {
-				r0, r1 := max(lo-b*4, 0), min(hi-b*4, 4)
-				step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-				step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-				step14AVX512Out(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step14AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, scratch, scratch)
-				step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, lo, hi, scratch, scratch)
-				step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[lo], []int{0, 2}[hi], 0, 4, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 4)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 4)
+					step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step14AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
@@ -380,17 +545,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 16:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-				step16AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
-				step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step16AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -404,17 +584,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 18:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-				step18AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
-				step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -426,17 +621,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 19:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-				step19AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
-				step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step19AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -448,17 +658,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 20:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-				step20AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
-				step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step20AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -470,17 +695,32 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 21:
 		switch ph.kind {
 		case 4:
-			for b := lo / 2; b*2 < hi; b++ {
-				r0, r1 := max(lo-b*2, 0), min(hi-b*2, 2)
-				step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-				step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 2, scratch, scratch)
-				step21AVX512Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+			{
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 5:
-			for b := 0; b < 1; b++ {
-				step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, scratch, scratch)
-				step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, lo, hi, scratch, scratch)
-				step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[lo], []int{0, 2, 4}[hi], 0, 2, scratch, scratch)
+			{
+				p := winogradChannelsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := inBlock(p.rows, b, 2)
+					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
 			}
 		case 1:
 			step21AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
@@ -499,7 +739,7 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 }
 
 // phasesAVX512 is how calls sharing a step between goroutines split the work.
-var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 1, 1, 0, -1}, {2, 1, 0, 1, 1, 0, -1}, {2, 2, 0, 36, 5, 0, -1}, {2, 3, 0, 1, 1, 0, -1}, {2, 1, 1, 1, 1, 0, -1}, {2, 2, 1, 36, 5, 0, -1}, {2, 3, 1, 1, 1, 0, -1}, {2, 1, 2, 1, 1, 0, -1}, {2, 2, 2, 36, 5, 0, -1}, {2, 3, 2, 1, 1, 0, -1}, {2, 1, 3, 1, 1, 0, -1}, {2, 2, 3, 36, 5, 0, -1}, {2, 3, 3, 1, 1, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 1, 1, 0, -1}, {3, 1, 0, 1, 1, 0, -1}, {3, 2, 0, 36, 5, 0, -1}, {3, 3, 0, 1, 1, 0, -1}, {3, 1, 1, 1, 1, 0, -1}, {3, 2, 1, 36, 5, 0, -1}, {3, 3, 1, 1, 1, 0, -1}, {3, 1, 2, 1, 1, 0, -1}, {3, 2, 2, 36, 5, 0, -1}, {3, 3, 2, 1, 1, 0, -1}, {3, 1, 3, 1, 1, 0, -1}, {3, 2, 3, 36, 5, 0, -1}, {3, 3, 3, 1, 1, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 1, 1, 0, -1}, {4, 1, 0, 1, 1, 0, -1}, {4, 2, 0, 36, 5, 0, -1}, {4, 3, 0, 1, 1, 0, -1}, {4, 1, 1, 1, 1, 0, -1}, {4, 2, 1, 36, 5, 0, -1}, {4, 3, 1, 1, 1, 0, -1}, {4, 1, 2, 1, 1, 0, -1}, {4, 2, 2, 36, 5, 0, -1}, {4, 3, 2, 1, 1, 0, -1}, {4, 1, 3, 1, 1, 0, -1}, {4, 2, 3, 36, 5, 0, -1}, {4, 3, 3, 1, 1, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 1, 1, 0, -1}, {5, 1, 0, 1, 1, 0, -1}, {5, 2, 0, 36, 5, 0, -1}, {5, 3, 0, 1, 1, 0, -1}, {5, 1, 1, 1, 1, 0, -1}, {5, 2, 1, 36, 5, 0, -1}, {5, 3, 1, 1, 1, 0, -1}, {5, 1, 2, 1, 1, 0, -1}, {5, 2, 2, 36, 5, 0, -1}, {5, 3, 2, 1, 1, 0, -1}, {5, 1, 3, 1, 1, 0, -1}, {5, 2, 3, 36, 5, 0, -1}, {5, 3, 3, 1, 1, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 1, 1, 0, -1}, {6, 1, 0, 1, 1, 0, -1}, {6, 2, 0, 36, 5, 0, -1}, {6, 3, 0, 1, 1, 0, -1}, {6, 1, 1, 1, 1, 0, -1}, {6, 2, 1, 36, 5, 0, -1}, {6, 3, 1, 1, 1, 0, -1}, {6, 1, 2, 1, 1, 0, -1}, {6, 2, 2, 36, 5, 0, -1}, {6, 3, 2, 1, 1, 0, -1}, {6, 1, 3, 1, 1, 0, -1}, {6, 2, 3, 36, 5, 0, -1}, {6, 3, 3, 1, 1, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 1, 1, 0, -1}, {7, 1, 0, 1, 1, 0, -1}, {7, 2, 0, 36, 5, 0, -1}, {7, 3, 0, 1, 1, 0, -1}, {7, 1, 1, 1, 1, 0, -1}, {7, 2, 1, 36, 5, 0, -1}, {7, 3, 1, 1, 1, 0, -1}, {7, 1, 2, 1, 1, 0, -1}, {7, 2, 2, 36, 5, 0, -1}, {7, 3, 2, 1, 1, 0, -1}, {7, 1, 3, 1, 1, 0, -1}, {7, 2, 3, 36, 5, 0, -1}, {7, 3, 3, 1, 1, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 0}, {9, 5, 0, 1, 1, 0, -1}, {9, 1, 0, 2, 2, 0, -1}, {9, 2, 0, 36, 21, 0, -1}, {9, 3, 0, 2, 2, 0, -1}, {10, 0, 0, 16, 4, 1, 0}, {11, 4, 0, 4, 4, 1, 0}, {11, 5, 0, 1, 1, 0, -1}, {11, 1, 0, 2, 2, 0, -1}, {11, 2, 0, 36, 21, 0, -1}, {11, 3, 0, 2, 2, 0, -1}, {12, 4, 0, 4, 4, 1, 0}, {12, 5, 0, 1, 1, 0, -1}, {12, 1, 0, 2, 2, 0, -1}, {12, 2, 0, 36, 21, 0, -1}, {12, 3, 0, 2, 2, 0, -1}, {13, 4, 0, 4, 4, 1, 0}, {13, 5, 0, 1, 1, 0, -1}, {13, 1, 0, 2, 2, 0, -1}, {13, 2, 0, 36, 21, 0, -1}, {13, 3, 0, 2, 2, 0, -1}, {14, 4, 0, 4, 4, 1, 0}, {14, 5, 0, 1, 1, 0, -1}, {14, 1, 0, 2, 2, 0, -1}, {14, 2, 0, 36, 21, 0, -1}, {14, 3, 0, 2, 2, 0, -1}, {15, 0, 0, 8, 8, 1, 0}, {16, 4, 0, 2, 2, 1, 3}, {16, 1, 0, 4, 4, 4, 0}, {16, 2, 0, 36, 21, 4, 0}, {16, 3, 0, 4, 3, 4, 0}, {16, 5, 0, 2, 2, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 2, 2, 1, 3}, {18, 1, 0, 4, 4, 4, 0}, {18, 2, 0, 36, 21, 4, 0}, {18, 3, 0, 4, 3, 4, 0}, {18, 5, 0, 2, 2, 0, -1}, {19, 4, 0, 2, 2, 1, 3}, {19, 1, 0, 4, 4, 4, 0}, {19, 2, 0, 36, 21, 4, 0}, {19, 3, 0, 4, 3, 4, 0}, {19, 5, 0, 2, 2, 0, -1}, {20, 4, 0, 2, 2, 1, 3}, {20, 1, 0, 4, 4, 4, 0}, {20, 2, 0, 36, 21, 4, 0}, {20, 3, 0, 4, 3, 4, 0}, {20, 5, 0, 2, 2, 0, -1}, {21, 4, 0, 2, 2, 1, 3}, {21, 1, 0, 4, 4, 4, 0}, {21, 2, 0, 36, 21, 4, 0}, {21, 3, 0, 4, 3, 4, 0}, {21, 5, 0, 2, 2, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 8, 8, 0, -1}, {2, 1, 0, 1, 1, 0, -1}, {2, 2, 0, 36, 5, 0, -1}, {2, 3, 0, 1, 1, 0, -1}, {2, 1, 1, 1, 1, 0, -1}, {2, 2, 1, 36, 5, 0, -1}, {2, 3, 1, 1, 1, 0, -1}, {2, 1, 2, 1, 1, 0, -1}, {2, 2, 2, 36, 5, 0, -1}, {2, 3, 2, 1, 1, 0, -1}, {2, 1, 3, 1, 1, 0, -1}, {2, 2, 3, 36, 5, 0, -1}, {2, 3, 3, 1, 1, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 8, 8, 0, -1}, {3, 1, 0, 1, 1, 0, -1}, {3, 2, 0, 36, 5, 0, -1}, {3, 3, 0, 1, 1, 0, -1}, {3, 1, 1, 1, 1, 0, -1}, {3, 2, 1, 36, 5, 0, -1}, {3, 3, 1, 1, 1, 0, -1}, {3, 1, 2, 1, 1, 0, -1}, {3, 2, 2, 36, 5, 0, -1}, {3, 3, 2, 1, 1, 0, -1}, {3, 1, 3, 1, 1, 0, -1}, {3, 2, 3, 36, 5, 0, -1}, {3, 3, 3, 1, 1, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 8, 8, 0, -1}, {4, 1, 0, 1, 1, 0, -1}, {4, 2, 0, 36, 5, 0, -1}, {4, 3, 0, 1, 1, 0, -1}, {4, 1, 1, 1, 1, 0, -1}, {4, 2, 1, 36, 5, 0, -1}, {4, 3, 1, 1, 1, 0, -1}, {4, 1, 2, 1, 1, 0, -1}, {4, 2, 2, 36, 5, 0, -1}, {4, 3, 2, 1, 1, 0, -1}, {4, 1, 3, 1, 1, 0, -1}, {4, 2, 3, 36, 5, 0, -1}, {4, 3, 3, 1, 1, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 8, 8, 0, -1}, {5, 1, 0, 1, 1, 0, -1}, {5, 2, 0, 36, 5, 0, -1}, {5, 3, 0, 1, 1, 0, -1}, {5, 1, 1, 1, 1, 0, -1}, {5, 2, 1, 36, 5, 0, -1}, {5, 3, 1, 1, 1, 0, -1}, {5, 1, 2, 1, 1, 0, -1}, {5, 2, 2, 36, 5, 0, -1}, {5, 3, 2, 1, 1, 0, -1}, {5, 1, 3, 1, 1, 0, -1}, {5, 2, 3, 36, 5, 0, -1}, {5, 3, 3, 1, 1, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 8, 8, 0, -1}, {6, 1, 0, 1, 1, 0, -1}, {6, 2, 0, 36, 5, 0, -1}, {6, 3, 0, 1, 1, 0, -1}, {6, 1, 1, 1, 1, 0, -1}, {6, 2, 1, 36, 5, 0, -1}, {6, 3, 1, 1, 1, 0, -1}, {6, 1, 2, 1, 1, 0, -1}, {6, 2, 2, 36, 5, 0, -1}, {6, 3, 2, 1, 1, 0, -1}, {6, 1, 3, 1, 1, 0, -1}, {6, 2, 3, 36, 5, 0, -1}, {6, 3, 3, 1, 1, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 8, 8, 0, -1}, {7, 1, 0, 1, 1, 0, -1}, {7, 2, 0, 36, 5, 0, -1}, {7, 3, 0, 1, 1, 0, -1}, {7, 1, 1, 1, 1, 0, -1}, {7, 2, 1, 36, 5, 0, -1}, {7, 3, 1, 1, 1, 0, -1}, {7, 1, 2, 1, 1, 0, -1}, {7, 2, 2, 36, 5, 0, -1}, {7, 3, 2, 1, 1, 0, -1}, {7, 1, 3, 1, 1, 0, -1}, {7, 2, 3, 36, 5, 0, -1}, {7, 3, 3, 1, 1, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 0}, {9, 5, 0, 4, 4, 0, -1}, {9, 1, 0, 2, 2, 0, -1}, {9, 2, 0, 36, 21, 0, -1}, {9, 3, 0, 2, 2, 0, -1}, {10, 0, 0, 16, 4, 1, 0}, {11, 4, 0, 4, 4, 1, 0}, {11, 5, 0, 4, 4, 0, -1}, {11, 1, 0, 2, 2, 0, -1}, {11, 2, 0, 36, 21, 0, -1}, {11, 3, 0, 2, 2, 0, -1}, {12, 4, 0, 4, 4, 1, 0}, {12, 5, 0, 4, 4, 0, -1}, {12, 1, 0, 2, 2, 0, -1}, {12, 2, 0, 36, 21, 0, -1}, {12, 3, 0, 2, 2, 0, -1}, {13, 4, 0, 4, 4, 1, 0}, {13, 5, 0, 4, 4, 0, -1}, {13, 1, 0, 2, 2, 0, -1}, {13, 2, 0, 36, 21, 0, -1}, {13, 3, 0, 2, 2, 0, -1}, {14, 4, 0, 4, 4, 1, 0}, {14, 5, 0, 4, 4, 0, -1}, {14, 1, 0, 2, 2, 0, -1}, {14, 2, 0, 36, 21, 0, -1}, {14, 3, 0, 2, 2, 0, -1}, {15, 0, 0, 8, 8, 1, 0}, {16, 4, 0, 4, 4, 1, 3}, {16, 5, 0, 4, 4, 4, 4}, {16, 1, 0, 4, 4, 5, 0}, {16, 2, 0, 36, 21, 5, 0}, {16, 3, 0, 4, 3, 5, 0}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 3}, {18, 5, 0, 4, 4, 4, 4}, {18, 1, 0, 4, 4, 5, 0}, {18, 2, 0, 36, 21, 5, 0}, {18, 3, 0, 4, 3, 5, 0}, {19, 4, 0, 4, 4, 1, 3}, {19, 5, 0, 4, 4, 4, 4}, {19, 1, 0, 4, 4, 5, 0}, {19, 2, 0, 36, 21, 5, 0}, {19, 3, 0, 4, 3, 5, 0}, {20, 4, 0, 4, 4, 1, 3}, {20, 5, 0, 4, 4, 4, 4}, {20, 1, 0, 4, 4, 5, 0}, {20, 2, 0, 36, 21, 5, 0}, {20, 3, 0, 4, 3, 5, 0}, {21, 4, 0, 4, 4, 1, 3}, {21, 5, 0, 4, 4, 4, 4}, {21, 1, 0, 4, 4, 5, 0}, {21, 2, 0, 36, 21, 5, 0}, {21, 3, 0, 4, 3, 5, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // programAVX512 is the avx512 program's state: 174096 floats of workspace per
 // inference, 977472 floats of transformed Winograd weights.

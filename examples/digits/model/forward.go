@@ -67,17 +67,32 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		if asm {
 			switch ph.kind {
 			case 4:
-				for b := lo / 1; b*1 < hi; b++ {
-					r0, r1 := max(lo-b*1, 0), min(hi-b*1, 1)
-					step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
-					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, r0, r1, 0, 1, scratch, scratch)
-					step3AVX2Out(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 1; b*1 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 1)
+						step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 1); q0 < q1 {
+								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 5:
-				for b := 0; b < 1; b++ {
-					step3AVX2In(&ws[0], &u[0], b, 0, 4, 0, 1, scratch, scratch)
-					step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 1, lo, hi, scratch, scratch)
-					step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[lo], []int{0, 4}[hi], 0, 1, scratch, scratch)
+				{
+					p := winogradChannelsPart(lo, hi, 1)
+					for b := p.rows[0] / 1; b*1 < p.rows[1]; b++ {
+						r0, r1 := inBlock(p.rows, b, 1)
+						step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := inBlock(q.rows, b, 1); q0 < q1 {
+								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
 				}
 			case 1:
 				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 1, scratch, 0)

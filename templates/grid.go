@@ -1,0 +1,85 @@
+//lint:file-ignore U1000 the helpers are used by the generated packages this file is copied into
+
+package templates
+
+// A Winograd step run by its assembly kernels splits over goroutines as
+// a grid of units, one for each (tile row, output channel tile): by rows
+// the units are numbered row-major, so that a part is a run of rows
+// (each goroutine keeps its part of the image in its cache); by
+// channels, tile-major, so that a part is a run of tiles (each goroutine
+// reads only its tiles' weights). A run of units that starts or ends
+// inside a row (or a tile) is what lets a step of 7 tile rows or 11
+// tiles split evenly; package plan chooses the numbering (see
+// plan.Phase).
+
+// winogradRect is a rectangle of a Winograd step's grid: tile rows
+// rows[0] to rows[1]-1 of output channel tiles tiles[0] to tiles[1]-1.
+type winogradRect struct{ rows, tiles [2]int }
+
+// winogradPart is a part of the grid as at most three rectangles, and
+// the tile rows any of them covers, rows[0] to rows[1]-1: those whose
+// input the part transforms.
+type winogradPart struct {
+	rects [3]winogradRect
+	n     int
+	rows  [2]int
+}
+
+// gridRuns splits units lo to hi-1 of a grid of cols units a line,
+// numbered line by line, into at most three rectangles of lines a[0] to
+// a[1]-1 and columns b[0] to b[1]-1: the first line's tail, whole
+// lines, the last line's head.
+func gridRuns(lo, hi, cols int, add func(a, b [2]int)) {
+	if lo >= hi {
+		return
+	}
+	la, ca := lo/cols, lo%cols
+	lb, cb := (hi-1)/cols, (hi-1)%cols+1
+	if la == lb {
+		add([2]int{la, la + 1}, [2]int{ca, cb})
+		return
+	}
+	if ca > 0 {
+		add([2]int{la, la + 1}, [2]int{ca, cols})
+		la++
+	}
+	if cb < cols {
+		lb-- // the last line is a head
+	}
+	if la <= lb {
+		add([2]int{la, lb + 1}, [2]int{0, cols})
+	}
+	if cb < cols {
+		add([2]int{lb + 1, lb + 2}, [2]int{0, cb})
+	}
+}
+
+// add appends rectangle q and widens the rows the part covers.
+func (p *winogradPart) add(q winogradRect) {
+	if p.n == 0 {
+		p.rows = q.rows
+	}
+	p.rows[0], p.rows[1] = min(p.rows[0], q.rows[0]), max(p.rows[1], q.rows[1])
+	p.rects[p.n] = q
+	p.n++
+}
+
+// winogradRowsPart is units lo to hi-1 of a grid of tiles output channel
+// tiles a row, numbered row-major.
+func winogradRowsPart(lo, hi, tiles int) (p winogradPart) {
+	gridRuns(lo, hi, tiles, func(rows, ts [2]int) { p.add(winogradRect{rows, ts}) })
+	return p
+}
+
+// winogradChannelsPart is units lo to hi-1 of a grid of rows tile rows a
+// tile, numbered tile-major.
+func winogradChannelsPart(lo, hi, rows int) (p winogradPart) {
+	gridRuns(lo, hi, rows, func(ts, rs [2]int) { p.add(winogradRect{rs, ts}) })
+	return p
+}
+
+// inBlock is tile rows r[0] to r[1]-1 as rows of block b of br tile rows
+// (empty if none of them is in it).
+func inBlock(r [2]int, b, br int) (lo, hi int) {
+	return max(r[0]-b*br, 0), min(r[1]-b*br, br)
+}
