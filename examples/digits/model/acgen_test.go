@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // This file is copied into every generated package as acgen_test.go:
@@ -386,6 +387,49 @@ func BenchmarkInferThreads(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(FLOPs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkThreadsSpeedup measures what SetThreads(GOMAXPROCS) gains
+// over one goroutine (run it with -cpu 2 or more): it alternates runs of
+// calls with either setting, so that both meet the same machine (a
+// shared machine's slow spells last seconds, longer than a run), and
+// reports each setting's mean latency (ns/op-1 and ns/op-n) and their
+// ratio (speedup). The first call of each run is not timed: it pays for
+// the switch (helpers waking, caches refilling), which a program that
+// keeps one setting never does.
+func BenchmarkThreadsSpeedup(b *testing.B) {
+	n := runtime.GOMAXPROCS(0)
+	if n < 2 {
+		b.Skip("needs GOMAXPROCS of 2 or more (-cpu 2)")
+	}
+	defer SetThreads(SetThreads(1))
+	inputs, _ := goldenSamples(b)
+	dst := make([]float32, OutputLen)
+	const run = 5 // calls with one setting before switching
+	var spent [2]time.Duration
+	var timed [2]int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i / run % 2
+		if i%run == 0 {
+			SetThreads([2]int{1, n}[k])
+		}
+		start := time.Now()
+		if err := Infer(dst, inputs[0]); err != nil {
+			b.Fatal(err)
+		}
+		if i%run != 0 {
+			spent[k] += time.Since(start)
+			timed[k]++
+		}
+	}
+	if timed[0] == 0 || timed[1] == 0 {
+		return // b.N too small for both settings: the first rounds of b.N
+	}
+	one, many := float64(spent[0])/float64(timed[0]), float64(spent[1])/float64(timed[1])
+	b.ReportMetric(one, "ns/op-1")
+	b.ReportMetric(many, "ns/op-n")
+	b.ReportMetric(one/many, "speedup")
 }
 
 // BenchmarkInferBatch runs batches of 8 samples per GOMAXPROCS through
