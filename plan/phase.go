@@ -4,27 +4,30 @@ import "github.com/acgen/acgen/target"
 
 // Phase is one piece of a program's work that goroutines sharing a call
 // split among themselves, with a barrier after it: a step (or, where
-// Step.Units allows, ranges of its rows or Winograd blocks), a range of
-// tile rows or of output channel tiles of a Winograd step run by
-// assembly kernels, or one of the three phases of one of its blocks.
+// Step.Units allows, ranges of its rows, its (tile, row) pairs or its
+// Winograd blocks), a range of the grid of (tile row, output channel
+// tile) units of a Winograd step run by assembly kernels, or one of the
+// three phases of one of its blocks.
 //
 // Such a Winograd step has three schedules, and a call takes the one its
 // goroutine count n selects (MinThreads <= n <= MaxThreads; see
-// winogradSchedules): ranges of tile rows, each goroutine running all
-// three phases of its rows in its own scratch space (one barrier for the
-// step, and each goroutine keeps its part of the image in its own cache
-// from layer to layer, as the direct convolutions, split by rows, do);
-// ranges of output channel tiles, each goroutine transforming all the
-// input in its own scratch space and reading only its tiles' weights
-// (one barrier); or each block's three phases shared in turn (three
-// barriers a block, and the phases' data moves between the goroutines'
-// caches, but it splits steps with fewer rows and tiles than
-// goroutines).
+// winogradSchedules): by rows, the grid numbered row-major, so that each
+// goroutine runs all three phases of a run of tile rows in its own
+// scratch space (one barrier for the step, and each goroutine keeps its
+// part of the image in its own cache from layer to layer, as the direct
+// convolutions, split by rows, do); by channels, numbered tile-major, so
+// that each goroutine transforms the input it needs in its own scratch
+// space and reads only its tiles' weights (one barrier); or each block's
+// three phases shared in turn (three barriers a block, and the phases'
+// data moves between the goroutines' caches, but it splits steps with
+// fewer grid units worth a part than goroutines). A run of grid units may
+// start and end inside a row or a tile, so that 7 tile rows or 11 tiles
+// split evenly.
 type Phase struct {
 	Step     int
 	Kind     PhaseKind
 	Block    int // Winograd phases: the block of tile rows
-	Units    int // what a part is a range of: rows, blocks, tile rows, channel blocks, transform elements
+	Units    int // what a part is a range of: rows, (tile, row) pairs, blocks, grid units, channel blocks, transform elements
 	MaxParts int // at most this many parts are worth their synchronisation
 	// Cycles is the cost model's estimate of the whole phase on one
 	// goroutine (see bench/scaling).
@@ -53,8 +56,8 @@ const (
 	WinogradIn                        // input transform, a range of input channel blocks
 	WinogradGemm                      // products, a range of transform elements
 	WinogradOut                       // output transform, a range of output channel blocks
-	WinogradRows                      // all three phases, a range of the step's tile rows
-	WinogradChannels                  // all three phases, a range of the step's output channel tiles
+	WinogradRows                      // all three phases, a range of the step's grid, row-major
+	WinogradChannels                  // all three phases, a range of the step's grid, tile-major
 )
 
 // scheduleThreads is the largest goroutine count the plan compares the

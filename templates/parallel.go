@@ -25,8 +25,9 @@ type phase struct {
 }
 
 // The kinds of phase (plan.PhaseKind): a step (a range of its units),
-// one of a Winograd block's three phases, or a Winograd step's range of
-// tile rows or of output channel tiles.
+// one of a Winograd block's three phases, or a range of a Winograd
+// step's grid of (tile row, channel tile) units, numbered row-major or
+// tile-major (see grid.go).
 const (
 	wholeStep = iota
 	winogradIn
@@ -62,10 +63,11 @@ func init() {
 // A server already running many requests at once gains nothing from
 // splitting each of them; there InferBatch, or one Infer per request,
 // keeps every core busy with less synchronisation. Results are bitwise
-// identical whatever the setting: each layer is split by output rows
-// (Winograd layers by rows of tiles, by output channels where their
-// weights outweigh the image, or, for more goroutines than either, by
-// channels and transform elements), and no sum changes order.
+// identical whatever the setting: each layer is split by output rows, or
+// by output channel tiles where its weights outweigh its input (Winograd
+// layers by a grid of tile rows and channel tiles, or, for more
+// goroutines than that has parts worth a barrier, by channels and
+// transform elements), and no sum changes order.
 //
 // The n-1 helper goroutines spin for half a millisecond after each call
 // before they sleep, so that calls made one after another start at once:

@@ -6,16 +6,17 @@
 //	go run ./bench/scaling -nets resnet20 -phases 2   # and what a call over 2 runs
 //
 // For each phase of the assembly level that a call over p goroutines
-// runs (plan.Program.Phases: a step, a range of a Winograd step's tile
-// rows, or, where the rows are too few, one of Winograd's three phases of
-// one block) it takes the planner's cycle estimate, shares it out as the
+// runs (plan.Program.Phases: a step, a range of a Winograd step's grid
+// of (tile row, channel tile) units, or, where those are too few, one of
+// Winograd's three phases of one block) it takes the planner's cycle estimate, shares it out as the
 // generated package does (up to MaxParts parts of its units, each a whole
 // number of units), and charges one barrier (the target's SyncCycles)
 // per phase that has one: time(p) = sum over phases of
 // ceil(units/parts)/units * cycles (+ SyncCycles). The speedup it prints
-// is time(1)/time(p), an upper bound: memory bandwidth shared by the
-// cores, and data moving between their caches, make the real one lower
-// (see bench/README.md).
+// is time(1)/time(p), an upper bound: the cores slowing each other, the
+// work splitting adds (input transformed twice, weights read by both) and
+// data moving between their caches make the real one lower (see
+// bench/README.md).
 package main
 
 import (
