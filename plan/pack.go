@@ -27,16 +27,16 @@ func (p *planner) chooseKernels() {
 			c.Algo = Direct
 			p.chooseDirect(c)
 		}
+		// A direct convolution whose weights outweigh its input is split
+		// by tiles (see ConvStep.ByTiles): each goroutine sharing it then
+		// reads the whole input but only its share of the weights, and
+		// the layers this picks (small images, many channels: a network's
+		// last stages and its linear layers) have too few rows to split
+		// evenly anyway.
 		c.ByTiles = c.Algo == Direct && len(c.Tiles) > 1 && c.weightFloats() > s.In[0].Layout.Len()
 		c.Cycles = p.convCycles(c, m)
 	}
 }
-
-// A direct convolution whose weights outweigh its input is split
-// by tiles (see ConvStep.ByTiles): each goroutine sharing it then reads
-// the whole input but only its share of the weights, and the layers
-// this picks (small images, many channels: a network's last stages and
-// its linear layers) have too few rows to split evenly anyway.
 
 // windowedMaxPool gives a max pooling step a window geometry, so that an
 // assembly kernel can run it over a halo, when that halo can be zero: with

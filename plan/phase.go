@@ -104,7 +104,8 @@ func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 	// numbering it row-major and channels tile-major.
 	grid := c.TilesY * len(c.Tiles)
 	rows := Phase{Step: i, Kind: WinogradRows, Units: grid, MaxParts: maxParts(t, grid, whole), Cycles: whole}
-	channels := Phase{Step: i, Kind: WinogradChannels, Units: grid, MaxParts: maxParts(t, grid, whole), Cycles: whole}
+	channels := rows
+	channels.Kind = WinogradChannels
 	// Sharing phases moves each block's data between the goroutines'
 	// caches: only for more goroutines than the grid has units worth a
 	// part.
