@@ -32,18 +32,20 @@ func Infer(dst, src []float32) error {
 	if len(dst) != OutputLen {
 		return &LengthError{Arg: "dst", Got: len(dst), Want: OutputLen}
 	}
-	wakeHelpers()
+	n := parallelism()
+	wakeHelpers(n)
 	if i := firstNonFinite(src); i >= 0 {
 		return &InputError{Index: i, Value: src[i]}
 	}
-	run(dst, src)
+	run(dst, src, n)
 	return nil
 }
 
-// run runs one sample on the current level.
-func run(dst, src []float32) {
+// run runs one sample on the current level over up to n goroutines
+// (parallelism, read once a call).
+func run(dst, src []float32, n int) {
 	l := current()
-	if n := parallelism(); n > 1 {
+	if n > 1 {
 		if n = min(n, l.widest()); n > 1 {
 			runParallel(l, dst, src, n)
 			return
@@ -59,11 +61,12 @@ func run(dst, src []float32) {
 // InferArray is Infer on fixed-size arrays, which cannot have the wrong
 // length; a NaN or infinite input is an *InputError.
 func InferArray(dst *Output, src *Input) error {
-	wakeHelpers()
+	n := parallelism()
+	wakeHelpers(n)
 	if i := firstNonFinite(src[:]); i >= 0 {
 		return &InputError{Index: i, Value: src[i]}
 	}
-	run(dst[:], src[:])
+	run(dst[:], src[:], n)
 	return nil
 }
 

@@ -286,12 +286,12 @@ func releaseHelpers(hs []*helper) {
 	helpers.Unlock()
 }
 
-// wakeHelpers starts the idle helpers polling if calls share their
-// steps, so that waking them overlaps checking the input: a parked
-// goroutine takes up to a few hundred microseconds to run again on a
-// virtual machine.
-func wakeHelpers() {
-	if parallelism() < 2 {
+// wakeHelpers starts the idle helpers polling if a call over n
+// goroutines shares its steps, so that waking them overlaps checking the
+// input: a parked goroutine takes up to a few hundred microseconds to run
+// again on a virtual machine.
+func wakeHelpers(n int) {
+	if n < 2 {
 		return
 	}
 	helpers.Lock()
