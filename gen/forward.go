@@ -132,21 +132,18 @@ var partSpan = span{jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")}
 // step's three phase kernels run block by block (sp's units are blocks).
 func asmCall(name string, s *plan.Step, sp span) *jen.Statement {
 	if s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
+		c := s.Conv
+		b, r0, r1 := jen.Id("b"), jen.Lit(0), jen.Lit(c.BlockRows)
 		return jen.For(jen.Id("b").Op(":=").Add(sp.lo), jen.Id("b").Op("<").Add(sp.hi), jen.Id("b").Op("++")).Block(
-			winogradCalls(name, s, jen.Id("b"), jen.Lit(0), jen.Lit(s.Conv.BlockRows), allTiles(s.Conv), sp.scratch))
+			inputCall(name, s, b, r0, r1, sp.scratch),
+			productsAndOutput(name, s, b, r0, r1, allTiles(c), [2]jen.Code{jen.Lit(0), jen.Lit(c.OutBlocks())}, sp.scratch),
+		)
 	}
 	return jen.Id(name).Call(jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), sp.lo, sp.hi, sp.scratch)
 }
 
-// tileRange is a Winograd step's output channel tiles tiles[0] to
-// tiles[1]-1, and the output channel blocks ocb[0] to ocb[1]-1 they
-// cover.
-type tileRange struct{ tiles, ocb [2]jen.Code }
-
 // allTiles is every output channel tile of c.
-func allTiles(c *plan.ConvStep) tileRange {
-	return tileRange{[2]jen.Code{jen.Lit(0), jen.Lit(len(c.Tiles))}, [2]jen.Code{jen.Lit(0), jen.Lit(c.OutBlocks())}}
-}
+func allTiles(c *plan.ConvStep) [2]jen.Code { return [2]jen.Code{jen.Lit(0), jen.Lit(len(c.Tiles))} }
 
 // tileBlocks is the first output channel block of c's tile i (i may be
 // len(c.Tiles): the block after the last), from a table of them.
@@ -159,21 +156,22 @@ func tileBlocks(c *plan.ConvStep, i jen.Code) *jen.Statement {
 	}).Index(i)
 }
 
-// winogradCalls runs tile rows r0 to r1-1 of block blk of Winograd step
-// s through its three phase kernels: every input channel block and
-// transform element, and the output channel tiles tr, with V and M in
-// the scratch space scratch floats past the step's.
-func winogradCalls(name string, s *plan.Step, blk, r0, r1 jen.Code, tr tileRange, scratch jen.Code) *jen.Statement {
-	c := s.Conv
-	ranges := [][2]jen.Code{{jen.Lit(0), jen.Lit(c.InBlocks())}, {jen.Lit(0), jen.Lit((c.WinogradM + 2) * (c.WinogradM + 2))}, tr.ocb}
-	code := jen.Null()
-	for i, ph := range WinogradPhases {
-		if i > 0 {
-			code.Line()
-		}
-		code.Add(phaseCall(name, ph, s, blk, ranges[i][0], ranges[i][1], r0, r1, tr.tiles, scratch, scratch))
-	}
-	return code
+// inputCall transforms every input channel block of tile rows r0 to
+// r1-1 of block blk of Winograd step s, into V in the scratch space
+// scratch floats past the step's.
+func inputCall(name string, s *plan.Step, blk, r0, r1, scratch jen.Code) *jen.Statement {
+	return phaseCall(name, "In", s, blk, jen.Lit(0), jen.Lit(s.Conv.InBlocks()), r0, r1, allTiles(s.Conv), scratch, scratch)
+}
+
+// productsAndOutput computes tile rows r0 to r1-1 of block blk of
+// Winograd step s for output channel tiles tiles, which cover output
+// channel blocks ocb: every transform element's products, then the
+// output transform, with V and M in the scratch space scratch floats
+// past the step's.
+func productsAndOutput(name string, s *plan.Step, blk, r0, r1 jen.Code, tiles, ocb [2]jen.Code, scratch jen.Code) *jen.Statement {
+	a := s.Conv.WinogradM + 2
+	return phaseCall(name, "Gemm", s, blk, jen.Lit(0), jen.Lit(a*a), r0, r1, tiles, scratch, scratch).Line().
+		Add(phaseCall(name, "Out", s, blk, ocb[0], ocb[1], r0, r1, tiles, scratch, scratch))
 }
 
 // winogradGrid runs units lo to hi-1 of Winograd step s's grid of
@@ -189,20 +187,20 @@ func winogradGrid(name string, s *plan.Step, kind plan.PhaseKind) *jen.Statement
 	if kind == plan.WinogradChannels {
 		part = jen.Id("winogradChannelsPart").Call(jen.Id("lo"), jen.Id("hi"), jen.Lit(c.TilesY))
 	}
-	in := [2]jen.Code{jen.Lit(0), jen.Lit(c.InBlocks())}
-	xi := [2]jen.Code{jen.Lit(0), jen.Lit((c.WinogradM + 2) * (c.WinogradM + 2))}
-	q := func(field string, i int) *jen.Statement { return jen.Id("q").Dot(field).Index(jen.Lit(i)) }
-	tiles := [2]jen.Code{q("tiles", 0), q("tiles", 1)}
+	at := func(v, field string, i int) *jen.Statement { return jen.Id(v).Dot(field).Index(jen.Lit(i)) }
+	rowsIn := func(v string) *jen.Statement { // v's tile rows in block b
+		return jen.Id("lineRange").Call(at(v, "rows", 0), at(v, "rows", 1), jen.Id("b"), br)
+	}
+	tiles := [2]jen.Code{at("q", "tiles", 0), at("q", "tiles", 1)}
 	sc := jen.Id("scratch")
 	return jen.Block(
 		jen.Id("p").Op(":=").Add(part),
-		jen.For(jen.Id("b").Op(":=").Id("p").Dot("rows").Index(jen.Lit(0)).Op("/").Add(br), jen.Id("b").Op("*").Add(br).Op("<").Id("p").Dot("rows").Index(jen.Lit(1)), jen.Id("b").Op("++")).Block(
-			jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Id("inBlock").Call(jen.Id("p").Dot("rows"), jen.Id("b"), br),
-			phaseCall(name, "In", s, jen.Id("b"), in[0], in[1], jen.Id("r0"), jen.Id("r1"), tiles, sc, sc),
+		jen.For(jen.Id("b").Op(":=").Add(at("p", "rows", 0)).Op("/").Add(br), jen.Id("b").Op("*").Add(br).Op("<").Add(at("p", "rows", 1)), jen.Id("b").Op("++")).Block(
+			jen.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Add(rowsIn("p")),
+			inputCall(name, s, jen.Id("b"), jen.Id("r0"), jen.Id("r1"), sc),
 			jen.For(jen.List(jen.Id("_"), jen.Id("q")).Op(":=").Range().Id("p").Dot("rects").Index(jen.Op(":").Id("p").Dot("n"))).Block(
-				jen.If(jen.List(jen.Id("q0"), jen.Id("q1")).Op(":=").Id("inBlock").Call(jen.Id("q").Dot("rows"), jen.Id("b"), br), jen.Id("q0").Op("<").Id("q1")).Block(
-					phaseCall(name, "Gemm", s, jen.Id("b"), xi[0], xi[1], jen.Id("q0"), jen.Id("q1"), tiles, sc, sc),
-					phaseCall(name, "Out", s, jen.Id("b"), tileBlocks(c, tiles[0]), tileBlocks(c, tiles[1]), jen.Id("q0"), jen.Id("q1"), tiles, sc, sc),
+				jen.If(jen.List(jen.Id("q0"), jen.Id("q1")).Op(":=").Add(rowsIn("q")), jen.Id("q0").Op("<").Id("q1")).Block(
+					productsAndOutput(name, s, jen.Id("b"), jen.Id("q0"), jen.Id("q1"), tiles, [2]jen.Code{tileBlocks(c, tiles[0]), tileBlocks(c, tiles[1])}, sc),
 				),
 			),
 		),
@@ -277,7 +275,7 @@ func (g *generator) partFunc(f *jen.File, p *plan.Program, portable bool) {
 						k.Case(jen.Lit(int(plan.WinogradChannels))).Add(winogradGrid(name, s, plan.WinogradChannels))
 						for j, phase := range WinogradPhases {
 							k.Case(jen.Lit(int(plan.WinogradIn) + j)).Add(phaseCall(name, phase, s, jen.Id("ph").Dot("blk"), jen.Id("lo"), jen.Id("hi"),
-								jen.Lit(0), jen.Lit(s.Conv.BlockRows), allTiles(s.Conv).tiles, jen.Id("scratch"), jen.Lit(0)))
+								jen.Lit(0), jen.Lit(s.Conv.BlockRows), allTiles(s.Conv), jen.Id("scratch"), jen.Lit(0)))
 						}
 					})
 					if portable {

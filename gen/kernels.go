@@ -153,10 +153,7 @@ func pixelLoops(s *plan.Step, lo, hi string, inner func(g *jen.Group)) *jen.Stat
 // tileRows declares r0 and r1, the output rows of tile i among units lo
 // to hi of a step split by tiles (see plan.ConvStep.ByTiles).
 func tileRows(g *jen.Group, s *plan.Step) {
-	rows := s.Conv.OutH
-	g.List(jen.Id("r0"), jen.Id("r1")).Op(":=").List(
-		jen.Max(jen.Id("lo").Op("-").Id("i").Op("*").Lit(rows), jen.Lit(0)),
-		jen.Min(jen.Id("hi").Op("-").Id("i").Op("*").Lit(rows), jen.Lit(rows)))
+	g.List(jen.Id("r0"), jen.Id("r1")).Op(":=").Id("lineRange").Call(jen.Id("lo"), jen.Id("hi"), jen.Id("i"), jen.Lit(s.Conv.OutH))
 }
 
 // tileGroupsOf lists, for each tile of a step split by tiles, the

@@ -49,16 +49,3 @@ func TestWinogradParts(t *testing.T) {
 		}
 	}
 }
-
-// TestInBlock: a range of tile rows as rows of one block.
-func TestInBlock(t *testing.T) {
-	for _, c := range []struct {
-		r      [2]int
-		b, br  int
-		lo, hi int
-	}{{[2]int{1, 6}, 0, 4, 1, 4}, {[2]int{1, 6}, 1, 4, 0, 2}, {[2]int{1, 3}, 1, 4, 0, -1}, {[2]int{4, 8}, 1, 4, 0, 4}} {
-		if lo, hi := inBlock(c.r, c.b, c.br); lo != c.lo || hi != c.hi {
-			t.Errorf("inBlock(%v, %d, %d) = %d, %d, want %d, %d", c.r, c.b, c.br, lo, hi, c.lo, c.hi)
-		}
-	}
-}

@@ -23,6 +23,14 @@ type tileGroups struct {
 	groupLo, groupHi, blockLo, blockHi int
 }
 
+// lineRange is units lo to hi-1 of a sequence numbered n to a line, as
+// positions of line i: from max(lo-i*n, 0) to min(hi-i*n, n), empty
+// when none of them is in it. A direct convolution split by tiles
+// numbers its rows so, a tile a line (see package plan,
+// ConvStep.ByTiles); a Winograd step's tile rows fall into its blocks
+// of rows so.
+func lineRange(lo, hi, i, n int) (int, int) { return max(lo-i*n, 0), min(hi-i*n, n) }
+
 // layout describes a buffer in the workspace: channels in blocks of b
 // (the program's vector width: 8 or 16),
 // [ceil(c/b)][h+2*halo][w+2*halo][b] floats starting at off.

@@ -253,3 +253,16 @@ func TestPhaseKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestLineRange: a range of units numbered n to a line, as positions of
+// one line.
+func TestLineRange(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi, i, n int
+		r0, r1       int
+	}{{1, 6, 0, 4, 1, 4}, {1, 6, 1, 4, 0, 2}, {1, 3, 1, 4, 0, -1}, {4, 8, 1, 4, 0, 4}, {0, 56, 3, 14, 0, 14}, {20, 30, 1, 14, 6, 14}} {
+		if r0, r1 := lineRange(c.lo, c.hi, c.i, c.n); r0 != c.r0 || r1 != c.r1 {
+			t.Errorf("lineRange(%d, %d, %d, %d) = %d, %d, want %d, %d", c.lo, c.hi, c.i, c.n, r0, r1, c.r0, c.r1)
+		}
+	}
+}

@@ -232,10 +232,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 1)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step2AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -246,10 +246,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 8)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step2AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -273,10 +273,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 1)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step3AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -287,10 +287,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 8)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step3AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -314,10 +314,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 1)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step4AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -328,10 +328,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 8)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step4AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -355,10 +355,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 1)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step5AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -369,10 +369,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 8)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step5AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -396,10 +396,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 1)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step6AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -410,10 +410,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 8)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step6AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -437,10 +437,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 1)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step7AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step7AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -451,10 +451,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 8)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step7AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step7AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -484,10 +484,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 2)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step9AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step9AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -498,10 +498,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 4)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step9AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step9AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -531,10 +531,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 2)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step11AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step11AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -545,10 +545,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 4)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step11AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step11AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -572,10 +572,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 2)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step12AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step12AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -586,10 +586,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 4)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step12AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step12AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -613,10 +613,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 2)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step13AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step13AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -627,10 +627,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 4)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step13AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step13AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -654,10 +654,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 2)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step14AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step14AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -668,10 +668,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 4)
 					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 4)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 						step14AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 								step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step14AVX2Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -701,10 +701,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 3)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step16AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -715,10 +715,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 2)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step16AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -748,10 +748,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 3)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step18AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -762,10 +762,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 2)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step18AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -789,10 +789,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 3)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step19AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -803,10 +803,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 2)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step19AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -830,10 +830,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 3)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step20AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -844,10 +844,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 2)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step20AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -871,10 +871,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 3)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step21AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -885,10 +885,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 2)
 					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 2)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 								step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step21AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}

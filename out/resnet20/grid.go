@@ -77,9 +77,3 @@ func winogradChannelsPart(lo, hi, rows int) (p winogradPart) {
 	gridRuns(lo, hi, rows, func(ts, rs [2]int) { p.add(winogradRect{rs, ts}) })
 	return p
 }
-
-// inBlock is tile rows r[0] to r[1]-1 as rows of block b of br tile rows
-// (empty if none of them is in it).
-func inBlock(r [2]int, b, br int) (lo, hi int) {
-	return max(r[0]-b*br, 0), min(r[1]-b*br, br)
-}

@@ -443,7 +443,7 @@ func step15(ws, w []float32, lo, hi, scratch int) {
 		bias     = 65792
 	)
 	for i, p := range &step15GroupsByTile {
-		r0, r1 := max(lo-i*8, 0), min(hi-i*8, 8)
+		r0, r1 := lineRange(lo, hi, i, 8)
 		for _, t := range step15Groups[p.groupLo:p.groupHi] {
 			for oy := r0; oy < r1; oy++ {
 				for ox := 0; ox < 8; ox++ {

@@ -135,10 +135,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -149,10 +149,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 8)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -172,10 +172,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -186,10 +186,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 8)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -209,10 +209,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -223,10 +223,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 8)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -246,10 +246,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -260,10 +260,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 8)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -283,10 +283,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -297,10 +297,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 8)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -320,10 +320,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -334,10 +334,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 8)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -359,10 +359,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -373,10 +373,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 4)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -398,10 +398,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -412,10 +412,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 4)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -435,10 +435,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -449,10 +449,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 4)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -472,10 +472,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -486,10 +486,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 4)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -509,10 +509,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 1)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -523,10 +523,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 4)
 				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 4)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 4); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
 							step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -548,10 +548,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -562,10 +562,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -587,10 +587,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -601,10 +601,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -624,10 +624,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -638,10 +638,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -661,10 +661,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -675,10 +675,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -698,10 +698,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradRowsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
@@ -712,10 +712,10 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 			{
 				p := winogradChannelsPart(lo, hi, 2)
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := inBlock(p.rows, b, 2)
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := inBlock(q.rows, b, 2); q0 < q1 {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
 							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}

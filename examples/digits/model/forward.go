@@ -70,10 +70,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradRowsPart(lo, hi, 1)
 					for b := p.rows[0] / 1; b*1 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 1)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 1)
 						step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 1); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 1); q0 < q1 {
 								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
@@ -84,10 +84,10 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				{
 					p := winogradChannelsPart(lo, hi, 1)
 					for b := p.rows[0] / 1; b*1 < p.rows[1]; b++ {
-						r0, r1 := inBlock(p.rows, b, 1)
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 1)
 						step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := inBlock(q.rows, b, 1); q0 < q1 {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 1); q0 < q1 {
 								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
