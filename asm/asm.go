@@ -109,11 +109,16 @@ func (Generator) Generate(pk *plan.Package, pkg string) ([]gen.File, gen.Calls, 
 }
 
 // requiredISA is the union of the extensions avo found the named
-// kernels use.
+// kernels use, a Winograd step's three phase kernels among them (a net of
+// Winograd steps only had got no check at all, and its AVX-512 kernels
+// ran, and faulted, on CPUs without it).
 func requiredISA(f *ir.File, names map[int]string) []string {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
+		for _, ph := range gen.WinogradPhases {
+			want[n+ph] = true
+		}
 	}
 	set := map[string]bool{}
 	for _, fn := range f.Functions() {

@@ -3,7 +3,10 @@ package tests
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,6 +220,7 @@ func TestKernelVariants(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", kn.name, err)
 		}
+		checkCPUCheck(t, kn.name, filepath.Join(dir, "cpu_amd64.go"))
 		var progs []string
 		for _, p := range res.Plan.Programs {
 			var lays []string
@@ -299,5 +303,31 @@ func TestKernelNetsCoverActivations(t *testing.T) {
 		if !found {
 			t.Errorf("no kernel network uses %s", op)
 		}
+	}
+}
+
+// cpuCheckLine is the doc comment of a generated CPU check, which lists
+// the extensions avo found the level's kernels use.
+var cpuCheckLine = regexp.MustCompile(`checks the extensions the (\w+) kernels use \(\[([^\]]*)\]`)
+
+// checkCPUCheck fails unless package file cpu's check of every assembly
+// level tests the extension its kernels cannot run without: a check that
+// missed a kernel would let them fault on CPUs without it.
+func checkCPUCheck(t *testing.T, net, cpu string) {
+	t.Helper()
+	src, err := os.ReadFile(cpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := map[string]string{"avx512": "AVX512F", "avx2": "FMA3"}
+	found := 0
+	for _, m := range cpuCheckLine.FindAllStringSubmatch(string(src), -1) {
+		found++
+		if x := need[m[1]]; !slices.Contains(strings.Fields(m[2]), x) {
+			t.Errorf("%s: the %s check tests [%s], not %s", net, m[1], m[2], x)
+		}
+	}
+	if found != len(need) {
+		t.Errorf("%s: %d CPU checks in %s, want %d", net, found, cpu, len(need))
 	}
 }
