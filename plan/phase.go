@@ -89,13 +89,16 @@ const (
 
 // winogradSchedules are the phases of Winograd step i for calls over any
 // number of goroutines: for each n the schedule the cost model finds
-// fastest, ranges of tile rows unless another is clearly (a quarter)
-// faster. Rows keep each goroutine's part of the image in its own cache
-// from layer to layer, which the model does not count; splitting by
-// output channels has each goroutine read only its share of the weights,
-// which wins where they outweigh the image (small images, many
-// channels); sharing each block's phases splits what has too few rows
-// and channel tiles for the goroutines.
+// fastest, ranges of tile rows unless another is clearly faster (by
+// channels a tenth, by shared phases a quarter). Rows keep each
+// goroutine's part of the image in its own cache from layer to layer,
+// which the model does not count; splitting by output channels has each
+// goroutine read only its share of the weights, which wins where they
+// outweigh the image (small images, many channels: ResNet-18's 28x28
+// layers split by channels were 5-13% faster than by rows on two cores
+// of AMD Zen 1 and Zen 4, where the model finds them 17-23% faster);
+// sharing each block's phases splits what has too few rows and channel
+// tiles for the goroutines.
 func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 	t := p.Target
 	w := p.winogradPhases(c)
@@ -115,7 +118,7 @@ func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 		switch {
 		case n > most && sh < 0.75*r && sh < ch:
 			return byPhases
-		case ch < 0.75*r:
+		case ch < 0.9*r:
 			return byChannels
 		}
 		return byRows
@@ -173,6 +176,7 @@ type winogradCost struct {
 	cycles  [3]float64
 	blocks  int
 	weights float64
+	streams bool // the weights come from memory (Program.StreamsWeights)
 }
 
 func (p *Program) winogradPhases(c *ConvStep) winogradCost {
@@ -182,7 +186,7 @@ func (p *Program) winogradPhases(c *ConvStep) winogradCost {
 	icb, ocb := c.InBlocks(), c.OutBlocks()
 	in, out := transformCycles(t.Cost, c.WinogradM)
 	w := winogradCost{c: c, t: t, units: [3]int{icb, a * a, ocb}, blocks: c.TilesY / c.BlockRows,
-		weights: float64(a*a*c.In*ocb*c.Block*4) / p.weightBandwidth()}
+		weights: float64(a*a*c.In*ocb*c.Block*4) / p.weightBandwidth(), streams: p.StreamsWeights}
 	w.cycles = [3]float64{tiles * float64(icb) * in, w.gemm(c.BlockRows * c.TilesX), tiles * float64(ocb) * out}
 	return w
 }
@@ -241,7 +245,7 @@ func (w winogradCost) rows(rows Phase, n int) float64 {
 	share := float64(u) / float64(tiles) // rows of products and outputs
 	transforms := float64(touched)/br*w.cycles[0] + share/br*w.cycles[2]
 	gemm := float64(r/c.BlockRows)*w.cycles[1] + w.gemm(r%c.BlockRows*c.TilesX) + float64(u%tiles)/float64(tiles)*w.gemm(c.TilesX)
-	return max(transforms+gemm, w.weights) + w.barrier(k)
+	return w.withWeights(transforms+gemm, k, 1) + w.barrier(k)
 }
 
 // channels estimates the step's cycles over n goroutines that each run
@@ -251,21 +255,37 @@ func (w winogradCost) channels(channels Phase, n int) float64 {
 	k := min(n, channels.MaxParts)
 	share := float64(ceilDiv(channels.Units, k)) / float64(channels.Units)
 	per := w.cycles[0] + share*(w.cycles[1]+w.cycles[2])
-	return max(float64(w.blocks)*per, share*w.weights) + w.barrier(k)
+	return w.withWeights(float64(w.blocks)*per, k, share) + w.barrier(k)
 }
 
 // sharedPhases estimates the step's cycles over n goroutines that share
 // each phase of each block: each phase takes its largest part, and
 // costs a barrier if shared.
 func (w winogradCost) sharedPhases(n int) float64 {
-	per, weights := 0.0, w.weights
+	per, readers, share := 0.0, 1, 1.0
 	for k, units := range w.units {
 		parts := min(n, maxParts(w.t, units, w.cycles[k]))
-		share := float64(ceilDiv(units, parts)) / float64(units)
-		per += w.cycles[k]*share + w.barrier(parts)
+		s := float64(ceilDiv(units, parts)) / float64(units)
+		per += w.cycles[k]*s + w.barrier(parts)
 		if k == 1 {
-			weights *= share
+			readers, share = parts, s
 		}
 	}
-	return max(float64(w.blocks)*per, weights)
+	return w.withWeights(float64(w.blocks)*per, readers, share)
+}
+
+// withWeights adds to compute, a part's cycles, the time it waits for
+// the transformed weights when readers goroutines each read share of
+// them at once. From the last-level cache each core reads them at its
+// own rate, behind its FMAs. Weights streamed from memory come over one
+// path all the cores share, and the products wait for them (on one core
+// ResNet-18's Winograd layers take about their FMAs plus one read of
+// their weights, measured on AMD Zen 1): parts that each read all of
+// them take as many reads as there are parts, parts that each read
+// their own share, one.
+func (w winogradCost) withWeights(compute float64, readers int, share float64) float64 {
+	if w.streams {
+		return compute + float64(readers)*share*w.weights
+	}
+	return max(compute, share*w.weights)
 }
