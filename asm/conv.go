@@ -32,6 +32,7 @@ var (
 	icW    = reg.RDX // weights of the current channel chunk
 	icCnt  = reg.RCX
 	biasP  = reg.RDI
+	pfNext = reg.RDI // Winograd products: from the weights read to those to prefetch
 )
 
 // convKernel builds one convolution step's kernel.

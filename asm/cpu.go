@@ -131,7 +131,9 @@ func cpuCheck(f *jen.File, l asmLevel) error {
 	for _, x := range l.isa {
 		ft, ok := features[x]
 		if !ok {
-			if x == "SSE" || x == "SSE2" {
+			// Every amd64 CPU has these: SSE, SSE2 and the prefetch
+			// instructions (avo's "MMX+").
+			if x == "SSE" || x == "SSE2" || x == "MMX+" {
 				continue
 			}
 			return fmt.Errorf("asm: the %s kernels use %s, which the CPU check does not know", l.prog.Target.Name, x)
