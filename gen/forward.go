@@ -147,13 +147,17 @@ func allTiles(c *plan.ConvStep) [2]jen.Code { return [2]jen.Code{jen.Lit(0), jen
 
 // tileBlocks is the first output channel block of c's tile i (i may be
 // len(c.Tiles): the block after the last), from a table of them.
-func tileBlocks(c *plan.ConvStep, i jen.Code) *jen.Statement {
+func tileBlocks(c *plan.ConvStep, i jen.Code) *jen.Statement { return blockTable(c).Index(i) }
+
+// blockTable is the first output channel block of each of c's tiles and
+// the block after the last.
+func blockTable(c *plan.ConvStep) *jen.Statement {
 	return jen.Index().Int().ValuesFunc(func(g *jen.Group) {
 		for _, t := range c.Tiles {
 			g.Lit(t.Block0)
 		}
 		g.Lit(c.OutBlocks())
-	}).Index(i)
+	})
 }
 
 // inputCall transforms every input channel block of tile rows r0 to
@@ -176,8 +180,9 @@ func productsAndOutput(name string, s *plan.Step, blk, r0, r1 jen.Code, tiles, o
 
 // winogradGrid runs units lo to hi-1 of Winograd step s's grid of
 // (tile row, output channel tile) units, numbered row-major by the rows
-// schedule and tile-major by the channels schedule (see templates'
-// grid.go), block by block in the part's own scratch space: the input
+// schedule and tile-major by the channels schedule (whose lo and hi
+// count (tile row, channel block) units; see templates' grid.go), block
+// by block in the part's own scratch space: the input
 // of every tile row the part covers, then each of its rectangles'
 // products and outputs.
 func winogradGrid(name string, s *plan.Step, kind plan.PhaseKind) *jen.Statement {
@@ -185,7 +190,7 @@ func winogradGrid(name string, s *plan.Step, kind plan.PhaseKind) *jen.Statement
 	br := jen.Lit(c.BlockRows)
 	part := jen.Id("winogradRowsPart").Call(jen.Id("lo"), jen.Id("hi"), jen.Lit(len(c.Tiles)))
 	if kind == plan.WinogradChannels {
-		part = jen.Id("winogradChannelsPart").Call(jen.Id("lo"), jen.Id("hi"), jen.Lit(c.TilesY))
+		part = jen.Id("winogradChannelsPart").Call(jen.Id("lo"), jen.Id("hi"), jen.Lit(c.TilesY), blockTable(c))
 	}
 	at := func(v, field string, i int) *jen.Statement { return jen.Id(v).Dot(field).Index(jen.Lit(i)) }
 	rowsIn := func(v string) *jen.Statement { // v's tile rows in block b

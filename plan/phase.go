@@ -15,7 +15,9 @@ import "github.com/acgen/acgen/target"
 // goroutine runs all three phases of a run of tile rows in its own
 // scratch space (one barrier for the step, and each goroutine keeps its
 // part of the image in its own cache from layer to layer, as the direct
-// convolutions, split by rows, do); by channels, numbered tile-major, so
+// convolutions, split by rows, do); by channels, a grid of (tile row,
+// output channel block) units numbered block-major, each part rounded to
+// whole (tile row, tile) units in proportion to its tiles' widths, so
 // that each goroutine transforms the input it needs in its own scratch
 // space and reads only its tiles' weights (one barrier); or each block's
 // three phases shared in turn (three barriers a block, and the phases'
@@ -57,7 +59,7 @@ const (
 	WinogradGemm                      // products, a range of transform elements
 	WinogradOut                       // output transform, a range of output channel blocks
 	WinogradRows                      // all three phases, a range of the step's grid, row-major
-	WinogradChannels                  // all three phases, a range of the step's grid, tile-major
+	WinogradChannels                  // all three phases, a range of the step's (tile row, channel block) units, block-major
 )
 
 // scheduleThreads is the largest goroutine count the plan compares the
@@ -103,12 +105,14 @@ func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 	t := p.Target
 	w := p.winogradPhases(c)
 	whole := float64(w.blocks) * w.block()
-	// Both split the grid of (tile row, output channel tile) units, rows
-	// numbering it row-major and channels tile-major.
+	// Rows split the grid of (tile row, output channel tile) units,
+	// numbered row-major; channels the grid of (tile row, output channel
+	// block) units, numbered block-major, each part rounded to the first
+	// grid's units (tile-major) in proportion to its tiles' blocks.
 	grid := c.TilesY * len(c.Tiles)
 	rows := Phase{Step: i, Kind: WinogradRows, Units: grid, MaxParts: maxParts(t, grid, whole), Cycles: whole}
-	channels := rows
-	channels.Kind = WinogradChannels
+	blocks := c.TilesY * c.OutBlocks()
+	channels := Phase{Step: i, Kind: WinogradChannels, Units: blocks, MaxParts: maxParts(t, blocks, whole), Cycles: whole}
 	// Sharing phases moves each block's data between the goroutines'
 	// caches: only for more goroutines than the grid has units worth a
 	// part.

@@ -1,6 +1,9 @@
 package templates
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestWinogradParts: every run of a grid's units becomes at most three
 // rectangles that cover each of its units once and no other, numbered
@@ -13,7 +16,7 @@ func TestWinogradParts(t *testing.T) {
 			for lo := 0; lo < units; lo++ {
 				for hi := lo + 1; hi <= units; hi++ {
 					for _, byRows := range []bool{true, false} {
-						p := winogradChannelsPart(lo, hi, rows)
+						p := winogradChannelsPart(lo, hi, rows, oneBlockTiles(tiles))
 						unit := func(r, tl int) int { return tl*rows + r }
 						if byRows {
 							p = winogradRowsPart(lo, hi, tiles)
@@ -45,6 +48,51 @@ func TestWinogradParts(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// oneBlockTiles is the block table of n tiles of one block each, for
+// which the channels schedule's block grid is its tile grid.
+func oneBlockTiles(n int) []int {
+	b := make([]int, n+1)
+	for i := range b {
+		b[i] = i
+	}
+	return b
+}
+
+// TestChannelTileUnit: the channels schedule's boundaries between
+// (tile row, block) units map to boundaries between (tile row, tile)
+// units that keep both ends, never fall, and leave before them the work
+// (blocks) of x block units, less by under one tile unit.
+func TestChannelTileUnit(t *testing.T) {
+	for _, widths := range [][]int{{1}, {3}, {3, 3, 2}, {2, 1, 3}, {1, 4, 1, 1}, {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2}} {
+		block0 := []int{0}
+		for _, w := range widths {
+			block0 = append(block0, block0[len(block0)-1]+w)
+		}
+		blocks, tiles := block0[len(block0)-1], len(widths)
+		for rows := 1; rows <= 5; rows++ {
+			prev := 0
+			for x := 0; x <= rows*blocks; x++ {
+				u := channelTileUnit(x, rows, block0)
+				if u < prev || u > rows*tiles {
+					t.Fatalf("widths %v, %d rows: block unit %d maps to tile unit %d, after %d", widths, rows, x, u, prev)
+				}
+				prev = u
+				// The blocks of tile units 0 to u-1, tile-major.
+				work := block0[u/rows]*rows + u%rows*widths[min(u/rows, tiles-1)]
+				if d := x - work; d < 0 || d >= slices.Max(widths) {
+					t.Fatalf("widths %v, %d rows: block unit %d maps to tile unit %d, which holds %d blocks' work", widths, rows, x, u, work)
+				}
+			}
+			if got := channelTileUnit(0, rows, block0); got != 0 {
+				t.Fatalf("widths %v, %d rows: 0 maps to %d", widths, rows, got)
+			}
+			if got := channelTileUnit(rows*blocks, rows, block0); got != rows*tiles {
+				t.Fatalf("widths %v, %d rows: the end maps to %d, want %d", widths, rows, got, rows*tiles)
 			}
 		}
 	}

@@ -82,7 +82,7 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				}
 			case 5:
 				{
-					p := winogradChannelsPart(lo, hi, 1)
+					p := winogradChannelsPart(lo, hi, 1, []int{0, 4})
 					for b := p.rows[0] / 1; b*1 < p.rows[1]; b++ {
 						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 1)
 						step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
@@ -125,7 +125,7 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 var phasesGo = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 1, 1, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 4, 0, 1, 1, 1, 1}, {3, 1, 0, 4, 1, 2, 0}, {3, 2, 0, 36, 2, 2, 0}, {3, 3, 0, 4, 1, 2, 0}, {3, 5, 0, 1, 1, 0, -1}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
+var phasesAVX2 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 4, 0, 1, 1, 1, 1}, {3, 1, 0, 4, 1, 2, 3}, {3, 2, 0, 36, 2, 2, 3}, {3, 3, 0, 4, 1, 2, 3}, {3, 5, 0, 4, 4, 4, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
 // portableProgram is the avx2 program's state: 6704 floats of workspace per
 // inference, 36896 floats of transformed Winograd weights.

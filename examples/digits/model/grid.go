@@ -7,7 +7,9 @@ package model
 // the units are numbered row-major, so that a part is a run of rows
 // (each goroutine keeps its part of the image in its cache); by
 // channels, tile-major, so that a part is a run of tiles (each goroutine
-// reads only its tiles' weights). A run of units that starts or ends
+// reads only its tiles' weights), and a part is first a run of (tile
+// row, output channel block) units so that tiles of different widths
+// weigh what they cost. A run of units that starts or ends
 // inside a row (or a tile) is what lets a step of 7 tile rows or 11
 // tiles split evenly; package plan chooses the numbering (see
 // plan.Phase).
@@ -71,9 +73,26 @@ func winogradRowsPart(lo, hi, tiles int) (p winogradPart) {
 	return p
 }
 
-// winogradChannelsPart is units lo to hi-1 of a grid of rows tile rows a
-// tile, numbered tile-major.
-func winogradChannelsPart(lo, hi, rows int) (p winogradPart) {
+// winogradChannelsPart is units lo to hi-1 of a grid of rows tile rows an
+// output channel block, numbered block-major, as a run of the grid of
+// rows tile rows a tile (tile i's blocks start at block0[i]; block0 ends
+// with the block after the last), numbered tile-major.
+func winogradChannelsPart(lo, hi, rows int, block0 []int) (p winogradPart) {
+	lo, hi = channelTileUnit(lo, rows, block0), channelTileUnit(hi, rows, block0)
 	gridRuns(lo, hi, rows, func(ts, rs [2]int) { p.add(winogradRect{rs, ts}) })
 	return p
+}
+
+// channelTileUnit maps x, a boundary between units of the block grid of
+// winogradChannelsPart, to one of the tile grid: the block units of a
+// tile cover its tile units in proportion, so that parts of equal block
+// units get about equal work when the tiles' widths differ (ResNet-18's
+// 256 channels are ten tiles of 3 blocks and one of 2 on AVX2). It rises
+// with x and keeps both ends, so the parts still cover the grid once.
+func channelTileUnit(x, rows int, block0 []int) int {
+	t := 0
+	for t+2 < len(block0) && block0[t+1]*rows <= x {
+		t++
+	}
+	return t*rows + (x-block0[t]*rows)/(block0[t+1]-block0[t])
 }
