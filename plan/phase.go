@@ -91,16 +91,22 @@ const (
 
 // winogradSchedules are the phases of Winograd step i for calls over any
 // number of goroutines: for each n the schedule the cost model finds
-// fastest, ranges of tile rows unless another is clearly faster (by
-// channels a tenth, by shared phases a quarter). Rows keep each
-// goroutine's part of the image in its own cache from layer to layer,
-// which the model does not count; splitting by output channels has each
-// goroutine read only its share of the weights, which wins where they
-// outweigh the image (small images, many channels: ResNet-18's 28x28
-// layers split by channels were 5-13% faster than by rows on two cores
-// of AMD Zen 1 and Zen 4, where the model finds them 17-23% faster);
-// sharing each block's phases splits what has too few rows and channel
-// tiles for the goroutines.
+// fastest, ranges of tile rows unless another is a tenth faster. Rows
+// keep each goroutine's part of the image in its own cache from layer to
+// layer, which the model does not count. Splitting by output channels
+// has each goroutine read only its share of the weights, which wins
+// where they outweigh the image (small images, many channels:
+// ResNet-18's 28x28 layers split by channels were 5-13% faster than by
+// rows on two cores of AMD Zen 1 and Zen 4, where the model finds them
+// 17-23% faster); but each goroutine transforms all the input its tiles
+// need. Sharing each block's three phases in turn splits the input
+// transform too, and the products by transform element, so that each
+// goroutine reads its elements' weights only, for two more barriers a
+// block and V and M read from the other goroutines' caches: on two cores
+// of AMD Zen 1, ResNet-18's one-block layers of 128 to 512 channels ran
+// 1.80-1.94x faster than on one, against 1.71-1.88x split by channels
+// (the model finds it 1-6% faster than channels). It also splits what
+// has too few rows and channel tiles for the goroutines.
 func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 	t := p.Target
 	w := p.winogradPhases(c)
@@ -113,14 +119,10 @@ func (p *Program) winogradSchedules(i int, c *ConvStep) []Phase {
 	rows := Phase{Step: i, Kind: WinogradRows, Units: grid, MaxParts: maxParts(t, grid, whole), Cycles: whole}
 	blocks := c.TilesY * c.OutBlocks()
 	channels := Phase{Step: i, Kind: WinogradChannels, Units: blocks, MaxParts: maxParts(t, blocks, whole), Cycles: whole}
-	// Sharing phases moves each block's data between the goroutines'
-	// caches: only for more goroutines than the grid has units worth a
-	// part.
-	most := rows.MaxParts
 	choose := func(n int) int {
 		r, ch, sh := w.rows(rows, n), w.channels(channels, n), w.sharedPhases(n)
 		switch {
-		case n > most && sh < 0.75*r && sh < ch:
+		case sh < 0.9*r && sh < ch:
 			return byPhases
 		case ch < 0.9*r:
 			return byChannels
@@ -264,7 +266,8 @@ func (w winogradCost) channels(channels Phase, n int) float64 {
 
 // sharedPhases estimates the step's cycles over n goroutines that share
 // each phase of each block: each phase takes its largest part, and
-// costs a barrier if shared.
+// costs a barrier if shared; and the products and output transforms
+// read the V and M the others wrote from their caches.
 func (w winogradCost) sharedPhases(n int) float64 {
 	per, readers, share := 0.0, 1, 1.0
 	for k, units := range w.units {
@@ -274,6 +277,10 @@ func (w winogradCost) sharedPhases(n int) float64 {
 		if k == 1 {
 			readers, share = parts, s
 		}
+	}
+	if readers > 1 {
+		v, m, _ := w.c.WinogradScratch()
+		per += float64((v+m)*4) * float64(readers-1) / float64(readers) / w.t.Cost.CacheBytesPerCycle
 	}
 	return w.withWeights(float64(w.blocks)*per, readers, share)
 }
