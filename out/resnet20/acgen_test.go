@@ -111,8 +111,8 @@ func TestEveryISA(t *testing.T) {
 
 // TestThreads: on every instruction set, a call shared between
 // goroutines (SetThreads) gives bit for bit what one goroutine gives,
-// also with more goroutines than cores, and many such calls at once do
-// too.
+// also with more goroutines than cores or with the helpers held back, and
+// many such calls at once do too.
 func TestThreads(t *testing.T) {
 	inputs, _ := goldenSamples(t)
 	was, threadsWas := ISA(), SetThreads(1)
@@ -149,6 +149,20 @@ func TestThreads(t *testing.T) {
 				}
 			}
 		}
+		// Helpers that never come: the caller runs every part of every
+		// phase, its own scratch space standing in for theirs.
+		SetThreads(2)
+		holdHelpers.Store(true)
+		got := make([]float32, OutputLen)
+		for i, in := range inputs {
+			if err := Infer(got, in); err != nil {
+				t.Fatal(err)
+			}
+			if !same(got, want[i]) {
+				t.Errorf("%s, 2 threads, the helper held back: sample %d differs from one thread's", isa, i)
+			}
+		}
+		holdHelpers.Store(false)
 		SetThreads(3)
 		var wg sync.WaitGroup
 		bad := make(chan int, 8)

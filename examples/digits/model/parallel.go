@@ -12,7 +12,8 @@ import (
 )
 
 // phase is one piece of a level's work that goroutines sharing a call
-// split among themselves, with a barrier after it (see plan.Phase): step
+// split among themselves, the next starting once it is done (see
+// plan.Phase): step
 // step, or one phase (kind) of block blk of a Winograd step, split into
 // up to maxParts ranges of its units, as many as the plan's cost estimate
 // says are worth their synchronisation. It is part of calls over
@@ -67,7 +68,10 @@ func init() {
 // by output channel tiles where its weights outweigh its input (Winograd
 // layers by a grid of tile rows and channel tiles, or, for more
 // goroutines than that has parts worth a barrier, by channels and
-// transform elements), and no sum changes order.
+// transform elements), and no sum changes order. A goroutine that has
+// done its part of a layer runs the parts no other has started, so a
+// core the machine is busy with elsewhere slows a call rather than
+// stalls it.
 //
 // The n-1 helper goroutines spin for half a millisecond after each call
 // before they sleep, so that calls made one after another start at once:
@@ -100,8 +104,18 @@ type runner struct {
 	l              *level
 	w, u, dst, src []float32
 	n              int // goroutines of the current call
-	bar            barrier
 	helpers        []*helper
+
+	// gen numbers the runner's calls. Phase i's part j is claimed by the
+	// goroutine that swaps gen into claims[i*parts+j]; done[i] counts the
+	// phase's finished parts (gen<<32 | count). Numbering the calls saves
+	// clearing both before each.
+	gen    uint32
+	claims []atomic.Uint32
+	done   []atomic.Uint64
+	// inside counts the goroutines in the call, the caller's among them:
+	// it hands the runner back once its helpers have left.
+	inside atomic.Int32
 }
 
 func (p *program) getRunner(parts int) *runner {
@@ -145,79 +159,113 @@ func runParallel(l *level, dst, src []float32, want int) {
 	sharing.Add(1)
 	defer sharing.Add(-1)
 	r := l.prog.getRunner(want)
+	if len(r.done) < len(l.phases) {
+		r.claims = make([]atomic.Uint32, len(l.phases)*r.parts)
+		r.done = make([]atomic.Uint64, len(l.phases))
+	}
+	if r.gen++; r.gen == 0 {
+		r.gen = 1 // claims start at 0: never a call's number
+	}
 	r.helpers = acquireHelpers(r.helpers[:0], want-1)
 	r.l, r.w, r.u, r.dst, r.src = l, w, u, dst, src
 	r.n = 1 + len(r.helpers)
-	r.bar.n = int32(r.n)
+	r.inside.Store(int32(r.n))
 	for i, h := range r.helpers {
 		h.give(r, i+1)
 	}
 	r.work(0)
-	// The helpers are idle again once the caller is done: after the
-	// last shared phase's barrier they only skip the phases the caller
-	// runs alone. Handing them back here, not when each gets there,
-	// means the next call always finds them.
+	// The output is complete. A helper that has not taken its share yet
+	// (its goroutine did not run meanwhile) never will; the others are
+	// leaving the last phases, which they have nothing left of.
+	for _, h := range r.helpers {
+		if h.next.CompareAndSwap(r, nil) {
+			r.inside.Add(-1)
+		}
+	}
+	for spins := 0; r.inside.Load() > 1; spins++ {
+		if spins > 1<<14 {
+			runtime.Gosched()
+		}
+	}
 	releaseHelpers(r.helpers)
 	l.prog.putRunner(r)
 }
 
 // work runs goroutine index's share of every phase of a call over n
-// goroutines, waiting for the others after each one that was shared or
-// precedes one that is (the next phase reads what they wrote).
+// goroutines: once the previous phase is done (the next reads what it
+// wrote), it claims its own part of the phase and then any part that no
+// goroutine has started, so that a goroutine the machine holds up (a
+// virtual CPU the host runs something else on, a goroutine waiting for a
+// P) does not hold up the call: the others run its parts. A part is the
+// same range of units whoever runs it, in that goroutine's own scratch
+// space, so the answer is the same bit for bit.
 func (r *runner) work(index int) {
-	l, n := r.l, r.n
+	l, n, gen := r.l, r.n, r.gen
 	scratch := index * l.prog.scratchLen
-	prev := 0 // parts of the previous phase; 0 before the first
+	prev, prevParts := -1, 0
 	for i := range l.phases {
 		ph := &l.phases[i]
 		if !ph.runs(n) {
 			continue
 		}
 		k := min(n, ph.maxParts)
-		// Two phases each run by the caller alone need no barrier
-		// between them: every goroutine computes the same parts, so all
-		// skip them alike.
-		if prev > 1 || prev == 1 && k > 1 {
-			r.bar.wait()
+		if prev >= 0 {
+			r.waitDone(prev, prevParts, gen)
 		}
-		if index < k {
-			lo, hi := ph.units*index/k, ph.units*(index+1)/k
-			l.part(r.ws, r.w, r.u, r.dst, r.src, ph, lo, hi, scratch)
+		// Others' parts only after our own: a goroutine with no part
+		// of a phase would otherwise race its owner for it.
+		if index < k && r.claim(i, index, gen) {
+			r.runPart(ph, i, index, k, gen, scratch)
+			for j := 1; j < k; j++ {
+				if o := (index + j) % k; r.claim(i, o, gen) {
+					r.runPart(ph, i, o, k, gen, scratch)
+				}
+			}
 		}
-		prev = k
+		prev, prevParts = i, k
 	}
-	if prev > 1 {
-		r.bar.wait()
+	if prev >= 0 {
+		r.waitDone(prev, prevParts, gen)
 	}
 }
 
-// barrier is a reusable spinning barrier: the parts of a shared phase
-// end within microseconds of each other, and waking a parked goroutine
-// costs as much as a small phase.
-type barrier struct {
-	n     int32
-	count atomic.Int32
-	gen   atomic.Uint32
+// claim reports whether this goroutine takes part j of phase i.
+func (r *runner) claim(i, j int, gen uint32) bool {
+	return r.claims[i*r.parts+j].Swap(gen) != gen
 }
 
-func (b *barrier) wait() {
-	// n before arriving: once the last has arrived, the runner may serve
-	// the next call, which sets n anew.
-	n, g := b.n, b.gen.Load()
-	if b.count.Add(1) == n {
-		b.count.Store(0)
-		b.gen.Add(1)
-		return
+// runPart runs part j of k of phase ph (phase i) and counts it done.
+func (r *runner) runPart(ph *phase, i, j, k int, gen uint32, scratch int) {
+	lo, hi := ph.units*j/k, ph.units*(j+1)/k
+	r.l.part(r.ws, r.w, r.u, r.dst, r.src, ph, lo, hi, scratch)
+	d := &r.done[i]
+	for {
+		old := d.Load()
+		next := old + 1
+		if uint32(old>>32) != gen {
+			next = uint64(gen)<<32 | 1
+		}
+		if d.CompareAndSwap(old, next) {
+			return
+		}
 	}
-	for spins := 0; b.gen.Load() == g; spins++ {
+}
+
+// waitDone spins until all k parts of phase i are done: they end within
+// microseconds of each other, and waking a parked goroutine costs as much
+// as a small phase.
+func (r *runner) waitDone(i, k int, gen uint32) {
+	want := uint64(gen)<<32 | uint64(k)
+	for spins := 0; r.done[i].Load() != want; spins++ {
 		if spins > 1<<14 {
 			// Tens of microseconds: the others may be waiting for our P
 			// (more goroutines than CPUs). Yielding sooner would take the
-			// scheduler's lock on every barrier.
+			// scheduler's lock on every phase.
 			runtime.Gosched()
 		}
 	}
 }
+
 
 // helper is a goroutine that runs shares of other calls' steps: the
 // call that acquired it sets index and then next; the helper spins a
@@ -245,6 +293,11 @@ const helperSpin = 500 * time.Microsecond
 
 // sharing is how many calls sharing their steps are running.
 var sharing atomic.Int32
+
+// holdHelpers keeps helpers from taking their shares, for TestThreads:
+// the caller then runs every part, as it does when a helper's goroutine
+// does not run in time.
+var holdHelpers atomic.Bool
 
 // helpersPoll keeps idle helpers polling instead of parking; for
 // TestNoAllocations: parking may allocate inside the runtime (the record
@@ -324,9 +377,10 @@ func (h *helper) loop() {
 		for spins := 0; ; spins++ {
 			// Load before swapping: polling with a locked exchange would
 			// take the line from the caller's core at every turn.
-			if h.next.Load() != nil {
+			if h.next.Load() != nil && !holdHelpers.Load() {
 				if r := h.next.Swap(nil); r != nil {
 					r.work(h.index)
+					r.inside.Add(-1)
 					deadline = time.Now().Add(helperSpin)
 					continue
 				}
