@@ -266,7 +266,6 @@ func (r *runner) waitDone(i, k int, gen uint32) {
 	}
 }
 
-
 // helper is a goroutine that runs shares of other calls' steps: the
 // call that acquired it sets index and then next; the helper spins a
 // while for it before it parks (state helperParked) on wake.
