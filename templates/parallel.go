@@ -13,8 +13,7 @@ import (
 
 // phase is one piece of a level's work that goroutines sharing a call
 // split among themselves, the next starting once it is done (see
-// plan.Phase): step
-// step, or one phase (kind) of block blk of a Winograd step, split into
+// plan.Phase): step step, or one phase (kind) of block blk of a Winograd step, split into
 // up to maxParts ranges of its units, as many as the plan's cost estimate
 // says are worth their synchronisation. It is part of calls over
 // minThreads to maxThreads goroutines (maxThreads 0: any number): a
@@ -27,8 +26,9 @@ type phase struct {
 
 // The kinds of phase (plan.PhaseKind): a step (a range of its units),
 // one of a Winograd block's three phases, or a range of a Winograd
-// step's grid of (tile row, channel tile) units, numbered row-major or
-// tile-major (see grid.go).
+// step's grid of units: (tile row, channel tile) pairs numbered
+// row-major, or (tile row, channel block) pairs numbered block-major
+// (see grid.go).
 const (
 	wholeStep = iota
 	winogradIn
@@ -66,9 +66,9 @@ func init() {
 // keeps every core busy with less synchronisation. Results are bitwise
 // identical whatever the setting: each layer is split by output rows, or
 // by output channel tiles where its weights outweigh its input (Winograd
-// layers by a grid of tile rows and channel tiles, or, for more
-// goroutines than that has parts worth a barrier, by channels and
-// transform elements), and no sum changes order. A goroutine that has
+// layers by a grid of tile rows and channel tiles, or phase by phase, by
+// channels and transform elements, as the plan's cost estimate chooses),
+// and no sum changes order. A goroutine that has
 // done its part of a layer runs the parts no other has started, so a
 // core the machine is busy with elsewhere slows a call rather than
 // stalls it.
@@ -183,9 +183,7 @@ func runParallel(l *level, dst, src []float32, want int) {
 		}
 	}
 	for spins := 0; r.inside.Load() > 1; spins++ {
-		if spins > 1<<14 {
-			runtime.Gosched()
-		}
+		pause(spins)
 	}
 	releaseHelpers(r.helpers)
 	l.prog.putRunner(r)
@@ -257,12 +255,17 @@ func (r *runner) runPart(ph *phase, i, j, k int, gen uint32, scratch int) {
 func (r *runner) waitDone(i, k int, gen uint32) {
 	want := uint64(gen)<<32 | uint64(k)
 	for spins := 0; r.done[i].Load() != want; spins++ {
-		if spins > 1<<14 {
-			// Tens of microseconds: the others may be waiting for our P
-			// (more goroutines than CPUs). Yielding sooner would take the
-			// scheduler's lock on every phase.
-			runtime.Gosched()
-		}
+		pause(spins)
+	}
+}
+
+// pause is turn spins of a goroutine waiting for the others of its call:
+// past tens of microseconds it yields, since they may be waiting for its
+// P (more goroutines than CPUs). Yielding sooner would take the
+// scheduler's lock on every phase.
+func pause(spins int) {
+	if spins > 1<<14 {
+		runtime.Gosched()
 	}
 }
 
