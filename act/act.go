@@ -25,6 +25,19 @@ type Func struct {
 	// registers than a kernel's epilogue has spare: the assembly applies
 	// it in a second pass over the stored outputs.
 	Exp bool
+	// Param reads the activation's parameter from its spec layer (nil:
+	// it has none, p is 0).
+	Param func(l *spec.Layer) float64
+	// Doc says what it is, in a few words.
+	Doc string
+}
+
+// ParamOf is the parameter of f that layer l gives (0 when f takes none).
+func (f *Func) ParamOf(l *spec.Layer) float64 {
+	if f.Param == nil {
+		return 0
+	}
+	return f.Param(l)
 }
 
 // None is the identity: no activation.
@@ -34,19 +47,27 @@ var None = &Func{Op: "", Ref: func(x, _ float64) float64 { return x }, Go: "v", 
 // (0 is None), so the order is fixed once generated packages exist.
 var Table = []*Func{
 	None,
-	{Op: spec.ReLU, Ref: func(x, _ float64) float64 { return max(x, 0) }, Go: "max(v, 0)", ZeroAtZero: true, NonNegative: true},
-	{Op: spec.ReLU6, Ref: func(x, _ float64) float64 { return min(max(x, 0), 6) }, Go: "min(max(v, 0), 6)", ZeroAtZero: true, NonNegative: true},
+	{Op: spec.ReLU, Ref: func(x, _ float64) float64 { return max(x, 0) }, Go: "max(v, 0)", ZeroAtZero: true, NonNegative: true,
+		Doc: "nn.ReLU"},
+	{Op: spec.ReLU6, Ref: func(x, _ float64) float64 { return min(max(x, 0), 6) }, Go: "min(max(v, 0), 6)", ZeroAtZero: true, NonNegative: true,
+		Doc: "nn.ReLU6"},
 	{Op: spec.LeakyReLU, Ref: func(x, p float64) float64 {
 		if x < 0 {
 			return x * p
 		}
 		return x
-	}, Go: "leaky32(v, p)", ZeroAtZero: true},
-	{Op: spec.Hardswish, Ref: func(x, _ float64) float64 { return x * min(max(x+3, 0), 6) / 6 }, Go: "v * min(max(v+3, 0), 6) / 6", ZeroAtZero: true},
-	{Op: spec.Hardsigmoid, Ref: func(x, _ float64) float64 { return min(max(x+3, 0), 6) / 6 }, Go: "min(max(v+3, 0), 6) / 6", NonNegative: true},
-	{Op: spec.Sigmoid, Ref: func(x, _ float64) float64 { return sigmoid(x) }, Go: "sigmoid32(v)", NonNegative: true, Exp: true},
-	{Op: spec.SiLU, Ref: func(x, _ float64) float64 { return x * sigmoid(x) }, Go: "v * sigmoid32(v)", ZeroAtZero: true, Exp: true},
-	{Op: spec.Tanh, Ref: func(x, _ float64) float64 { return math.Tanh(x) }, Go: "float32(math.Tanh(float64(v)))", ZeroAtZero: true, Exp: true},
+	}, Go: "leaky32(v, p)", ZeroAtZero: true, Param: func(l *spec.Layer) float64 { return l.Slope },
+		Doc: "nn.LeakyReLU: x, or x*slope below 0"},
+	{Op: spec.Hardswish, Ref: func(x, _ float64) float64 { return x * min(max(x+3, 0), 6) / 6 }, Go: "v * min(max(v+3, 0), 6) / 6", ZeroAtZero: true,
+		Doc: "nn.Hardswish"},
+	{Op: spec.Hardsigmoid, Ref: func(x, _ float64) float64 { return min(max(x+3, 0), 6) / 6 }, Go: "min(max(v+3, 0), 6) / 6", NonNegative: true,
+		Doc: "nn.Hardsigmoid"},
+	{Op: spec.Sigmoid, Ref: func(x, _ float64) float64 { return sigmoid(x) }, Go: "sigmoid32(v)", NonNegative: true, Exp: true,
+		Doc: "nn.Sigmoid"},
+	{Op: spec.SiLU, Ref: func(x, _ float64) float64 { return x * sigmoid(x) }, Go: "v * sigmoid32(v)", ZeroAtZero: true, Exp: true,
+		Doc: "nn.SiLU (swish): x*sigmoid(x)"},
+	{Op: spec.Tanh, Ref: func(x, _ float64) float64 { return math.Tanh(x) }, Go: "float32(math.Tanh(float64(v)))", ZeroAtZero: true, Exp: true,
+		Doc: "nn.Tanh"},
 }
 
 // Helpers is Go source the generated package needs for the Go

@@ -13,25 +13,6 @@ import (
 // samples.
 const DefaultMaxCheckFLOPs = 100e9
 
-// nodeFLOPs is one node's floating-point operations per sample in the
-// reference runtime (a multiply-add counts two).
-func nodeFLOPs(n *graph.Node) float64 {
-	conv := func(c *graph.Conv) float64 {
-		return 2 * float64(n.Shape.Len()) * float64(c.In/c.Groups*c.KH*c.KW)
-	}
-	switch {
-	case n.Conv != nil:
-		return conv(n.Conv)
-	case n.AC != nil:
-		return conv(&n.AC.Square) + conv(&n.AC.Hor) + conv(&n.AC.Ver)
-	case n.Linear != nil:
-		return 2 * float64(n.Linear.In) * float64(n.Linear.Out)
-	case n.Pool != nil:
-		return float64(n.Shape.Len()) * float64(n.Pool.K*n.Pool.K)
-	}
-	return float64(n.Shape.Len())
-}
-
 // checkSamples is how many golden samples the check stage can afford
 // within its work budget: want, or fewer, at least one; a network whose
 // single sample costs more than the budget is refused, naming its
@@ -41,14 +22,14 @@ func checkSamples(cfg *Config, r *Result, want int) (int, error) {
 	if budget <= 0 {
 		budget = DefaultMaxCheckFLOPs
 	}
-	var per float64
+	var per, worstFLOPs float64
 	var worst *graph.Node
 	for _, g := range []*graph.Graph{r.Unfused, r.Fused} {
 		for _, n := range g.Nodes {
-			f := nodeFLOPs(n)
+			f := g.FLOPs(n)
 			per += f
-			if g == r.Unfused && (worst == nil || f > nodeFLOPs(worst)) {
-				worst = n
+			if g == r.Unfused && (worst == nil || f > worstFLOPs) {
+				worst, worstFLOPs = n, f
 			}
 		}
 	}
@@ -58,7 +39,7 @@ func checkSamples(cfg *Config, r *Result, want int) (int, error) {
 	}
 	where := ""
 	if worst != nil && worst.Layer != nil {
-		where = fmt.Sprintf("%s: layer %q alone takes %.3g GFLOP; ", worst.Layer.Pos, worst.Name, nodeFLOPs(worst)/1e9)
+		where = fmt.Sprintf("%s: layer %q alone takes %.3g GFLOP; ", worst.Layer.Pos, worst.Name, worstFLOPs/1e9)
 	}
 	return 0, fmt.Errorf("%sthe check stage would compute %.3g GFLOP in the float64 reference runtime for one sample (about %.0f s), more than the budget of %.3g GFLOP: raise it with -max-check-gflop if the network is meant to be this large",
 		where, per/1e9, per/2e9, budget/1e9)

@@ -63,7 +63,7 @@ func (g *generator) docFile() *jen.File {
 		}
 		params := 0
 		for _, n := range s.Nodes {
-			params += nodeParams(n)
+			params += n.Params()
 		}
 		fmt.Fprintf(tw, "\t%s\t%s\t%s\t%d\t%.2f\n", s.Name, DescribeStep(s), shape(outShape(s)), params, float64(s.FLOPs)/1e6)
 	}
@@ -76,7 +76,7 @@ func (g *generator) acblocks() int {
 	n := 0
 	if g.in.Unfused != nil {
 		for _, node := range g.in.Unfused.Nodes {
-			if node.Op == spec.ACBlock {
+			if node.Row().Block == "ACBlock" {
 				n++
 			}
 		}
@@ -84,27 +84,12 @@ func (g *generator) acblocks() int {
 	return n
 }
 
+// unfusedParams counts the parameters of the network as trained.
 func (g *generator) unfusedParams() int64 {
-	var n int64
 	if g.in.Unfused == nil {
 		return 0
 	}
-	for _, node := range g.in.Unfused.Nodes {
-		switch {
-		case node.AC != nil:
-			for _, c := range []*graph.Conv{&node.AC.Square, &node.AC.Hor, &node.AC.Ver} {
-				n += int64(len(c.Weight) + len(c.Bias))
-			}
-			for _, bn := range []*graph.BatchNorm{&node.AC.SquareBN, &node.AC.HorBN, &node.AC.VerBN} {
-				n += int64(len(bn.Gamma) + len(bn.Beta))
-			}
-		case node.BN != nil:
-			n += int64(len(node.BN.Gamma) + len(node.BN.Beta))
-		default:
-			n += int64(nodeParams(node))
-		}
-	}
-	return n
+	return int64(g.in.Unfused.Params())
 }
 
 // DescribeStep is a short description of what a step computes.

@@ -325,48 +325,69 @@ func (g *generator) stepCode(p *plan.Program, i int, s *plan.Step, sp span) jen.
 // stepCall is the Go call that runs step i of program p: its Go kernel
 // for a convolution (the portable program's only), else a helper.
 func (g *generator) stepCall(p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
-	ws := jen.Id("ws")
-	act := actLit(s.Act)
-	switch s.Kind {
-	case plan.Pack:
-		return jen.Id("packInput").Call(ws, lay(s.Out), jen.Id("src"), sp.lo, sp.hi)
-	case plan.Unpack:
-		return jen.Id("unpackOutput").Call(jen.Id("dst"), ws, lay(s.In[0]))
-	case plan.Conv:
+	call := goCalls[s.Kind]
+	if call == nil {
+		panic(fmt.Sprintf("gen: no call for step kind %v", s.Kind)) // TestGoCalls: every kind has one
+	}
+	return call(g, p, i, s, sp)
+}
+
+// A goCall is the Go call that runs part sp of step i of program p.
+type goCall func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code
+
+// goCalls hold each kind of step's Go call: the helpers of
+// templates/support.go, or a convolution's generated Go kernel.
+var goCalls = map[plan.Kind]goCall{
+	plan.Pack: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("packInput").Call(jen.Id("ws"), lay(s.Out), jen.Id("src"), sp.lo, sp.hi)
+	},
+	plan.Unpack: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("unpackOutput").Call(jen.Id("dst"), jen.Id("ws"), lay(s.In[0]))
+	},
+	plan.Conv: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		if !g.portable(p) {
 			panic(fmt.Sprintf("gen: step %d of the %s program has no assembly kernel", i, p.Target.Name)) // asm implements every convolution
 		}
-		return jen.Id(kernelName(i)).Call(ws, jen.Id(weightsOf(s)), sp.lo, sp.hi, sp.scratch)
-	case plan.Linear:
+		return jen.Id(kernelName(i)).Call(jen.Id("ws"), jen.Id(weightsOf(s)), sp.lo, sp.hi, sp.scratch)
+	},
+	plan.Linear: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		l := s.Linear
-		return jen.Id("linear").Call(ws, lay(s.In[0]), lay(s.Out),
-			weightSlice(l.WeightOff, l.Out*l.K), weightSlice(l.BiasOff, l.Out), jen.Lit(l.K), act)
-	case plan.MaxPool:
+		return jen.Id("linear").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out),
+			weightSlice(l.WeightOff, l.Out*l.K), weightSlice(l.BiasOff, l.Out), jen.Lit(l.K), actLit(s.Act))
+	},
+	plan.MaxPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		lo, hi := sp.lo, sp.hi
 		if s.Units() == 1 {
 			lo, hi = jen.Lit(0), jen.Lit(s.Out.Layout.H)
 		}
-		return jen.Id("maxPool").Call(ws, lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad), lo, hi)
-	case plan.AvgPool:
-		return jen.Id("avgPool").Call(ws, lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad))
-	case plan.GlobalAvgPool:
-		return jen.Id("globalAvgPool").Call(ws, lay(s.In[0]), lay(s.Out))
-	case plan.Add:
-		return jen.Id("add").Call(ws, lays(s.In), lay(s.Out), act)
-	case plan.Concat:
-		return jen.Id("concat").Call(ws, lays(s.In), lay(s.Out))
-	case plan.Affine:
+		return jen.Id("maxPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad), lo, hi)
+	},
+	plan.AvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("avgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad))
+	},
+	plan.GlobalAvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("globalAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
+	},
+	plan.Add: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("add").Call(jen.Id("ws"), lays(s.In), lay(s.Out), actLit(s.Act))
+	},
+	plan.Concat: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("concat").Call(jen.Id("ws"), lays(s.In), lay(s.Out))
+	},
+	plan.Affine: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		n := s.Out.Layout.CB() * s.Out.Layout.Block
-		return jen.Id("affine").Call(ws, lay(s.In[0]), lay(s.Out),
-			weightSlice(s.Affine.ScaleOff, n), weightSlice(s.Affine.ShiftOff, n), act)
-	case plan.Activation:
-		return jen.Id("activation").Call(ws, lay(s.In[0]), lay(s.Out), act)
-	case plan.Mul:
-		return jen.Id("mul").Call(ws, lay(s.In[0]), lay(s.In[1]), lay(s.Out))
-	case plan.Flatten:
-		return jen.Id("flatten").Call(ws, lay(s.In[0]), lay(s.Out))
-	}
-	panic(fmt.Sprintf("gen: no call for step kind %v", s.Kind)) // plan makes only the kinds above
+		return jen.Id("affine").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out),
+			weightSlice(s.Affine.ScaleOff, n), weightSlice(s.Affine.ShiftOff, n), actLit(s.Act))
+	},
+	plan.Activation: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("activation").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), actLit(s.Act))
+	},
+	plan.Mul: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("mul").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out))
+	},
+	plan.Flatten: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("flatten").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
+	},
 }
 
 // kernelName is the Go kernel of step i.

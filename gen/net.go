@@ -2,8 +2,6 @@ package gen
 
 import (
 	"github.com/dave/jennifer/jen"
-
-	"github.com/acgen/acgen/graph"
 )
 
 // netFile declares the package's constants and array types; the
@@ -59,20 +57,7 @@ func (g *generator) stats() stats {
 		s.flops += st.FLOPs
 	}
 	for _, n := range g.p.Graph.Nodes {
-		s.params += int64(nodeParams(n))
+		s.params += int64(n.Params())
 	}
 	return s
-}
-
-// nodeParams counts the parameters of one fused-graph node.
-func nodeParams(n *graph.Node) int {
-	switch {
-	case n.Conv != nil:
-		return len(n.Conv.Weight) + len(n.Conv.Bias)
-	case n.Linear != nil:
-		return len(n.Linear.Weight) + len(n.Linear.Bias)
-	case n.Affine != nil:
-		return len(n.Affine.Scale) + len(n.Affine.Shift)
-	}
-	return 0
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/acgen/acgen/act"
 	"github.com/acgen/acgen/checkpoint"
 	"github.com/acgen/acgen/internal/diag"
 	"github.com/acgen/acgen/spec"
@@ -149,51 +148,17 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 		}
 		n.Inputs = append(n.Inputs, inNode)
 	}
-	in := g.InputShapes(n)
-	var err error
-	switch l.Op {
-	case spec.ACBlock:
-		err = b.acblock(n, in[0])
-	case spec.RepVGG:
-		err = b.repvgg(n, in[0])
-	case spec.DBB:
-		err = b.dbb(n, in[0])
-	case spec.Conv:
-		err = b.conv(n, in[0])
-	case spec.BN:
-		err = b.bn(n, in[0])
-	case spec.Linear:
-		err = b.linear(n, in[0])
-	case spec.Mul:
-		err = b.mul(n, in)
-	case spec.Dropout:
+	row := RowOf(l.Op)
+	if row == nil {
+		b.errs.Add(l.FieldErrorf("op", "op %q is not supported by this version of acgen", l.Op))
+		return nil
+	}
+	err := row.Build(b, n, g.InputShapes(n))
+	if err == nil && row.Identity {
 		// The identity in inference: the layer is its input node, and
-		// no later stage sees a dropout.
-		if len(n.Inputs) == 0 {
-			b.errs.Add(diag.Tag(l.FieldErrorf("op", "a dropout as the first layer: it is the identity in inference, so leave it out"), ErrShape))
-			return nil
-		}
+		// no later stage sees it.
 		b.nodes[l] = n.Inputs[0]
 		return nil
-	case spec.MaxPool, spec.AvgPool:
-		err = b.pool(n, in[0])
-	case spec.GlobalAvgPool:
-		n.Shape = Shape{in[0].C, 1, 1}
-	case spec.Flatten:
-		n.Shape = Shape{in[0].Len(), 1, 1}
-	case spec.Add:
-		err = b.add(n, in)
-	case spec.Concat:
-		err = b.concat(n, in)
-	default:
-		if act.Of(l.Op) != nil {
-			n.Shape = in[0]
-			if l.Op == spec.LeakyReLU {
-				n.Param = l.Slope
-			}
-			break
-		}
-		err = l.FieldErrorf("op", "op %q is not supported by this version of acgen", l.Op)
 	}
 	if err != nil {
 		b.errs.Add(err)
@@ -207,56 +172,4 @@ func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
 	}
 	b.nodes[l] = n
 	return n
-}
-
-func (b *builder) add(n *Node, in []Shape) error {
-	for i, s := range in[1:] {
-		if s != in[0] {
-			return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot add %s (%s) to %s (%s)",
-				n.Inputs[i+1].Name, s, n.Inputs[0].Name, in[0]), ErrShape)
-		}
-	}
-	n.Shape = in[0]
-	return nil
-}
-
-// mul scales a C,H,W input channel by channel by a C,1,1 one, written in
-// either order; the node's first input is the C,H,W one.
-func (b *builder) mul(n *Node, in []Shape) error {
-	if in[0].H*in[0].W == 1 && in[1].H*in[1].W != 1 {
-		n.Inputs[0], n.Inputs[1] = n.Inputs[1], n.Inputs[0]
-		in = []Shape{in[1], in[0]}
-	}
-	if in[1] != (Shape{in[0].C, 1, 1}) {
-		return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot multiply %s (%s) by %s (%s): mul scales each channel of a CxHxW input by a Cx1x1 one",
-			n.Inputs[0].Name, in[0], n.Inputs[1].Name, in[1]), ErrShape)
-	}
-	n.Shape = in[0]
-	return nil
-}
-
-func (b *builder) concat(n *Node, in []Shape) error {
-	out := Shape{0, in[0].H, in[0].W}
-	for i, s := range in {
-		if s.H != out.H || s.W != out.W {
-			return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot concatenate %s (%s) with %s (%s): heights and widths differ",
-				n.Inputs[i].Name, s, n.Inputs[0].Name, in[0]), ErrShape)
-		}
-		out.C = int(addSat(int64(out.C), int64(s.C))) // too big is caught by the caller
-	}
-	n.Shape = out
-	return nil
-}
-
-func (b *builder) pool(n *Node, in Shape) error {
-	l := n.Layer
-	p := &Pool{K: l.Kernel, Stride: l.Stride, Pad: l.Padding}
-	h, w := p.OutSize(in.H, in.W)
-	if h < 1 || w < 1 {
-		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d window with padding %d does not fit the %dx%d input",
-			p.K, p.K, p.Pad, in.H, in.W), ErrShape)
-	}
-	n.Pool = p
-	n.Shape = Shape{in.C, h, w}
-	return nil
 }

@@ -5,15 +5,8 @@ package plan
 func (p *planner) setHalos() {
 	for _, s := range p.prog.Steps {
 		need := 0
-		switch s.Kind {
-		case Conv:
-			need = max(s.Conv.PadH, s.Conv.PadW)
-		case MaxPool:
-			if s.Conv != nil { // the assembly kernel reads the halo
-				need = s.Conv.PadH
-			}
-		case AvgPool:
-			need = s.Pool.Pad // padding counts as zeros
+		if h := s.Kind.Row().Halo; h != nil {
+			need = h(s)
 		}
 		if len(s.In) > 0 && need > s.In[0].Layout.Halo {
 			s.In[0].Layout.Halo = need

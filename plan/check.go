@@ -103,15 +103,8 @@ func (p *Program) checkConv(i int, s *Step) []error {
 
 // weightOffsets are the offsets into Weights a step reads from.
 func weightOffsets(s *Step) []int {
-	switch {
-	case s.Kind == Conv && s.Conv.Algo == Winograd:
-		return []int{s.Conv.KernelsOff, s.Conv.RawBiasOff}
-	case s.Kind == Conv:
-		return []int{s.Conv.WeightOff, s.Conv.BiasOff}
-	case s.Kind == Linear:
-		return []int{s.Linear.WeightOff, s.Linear.BiasOff}
-	case s.Kind == Affine:
-		return []int{s.Affine.ScaleOff, s.Affine.ShiftOff}
+	if f := s.Kind.Row().Weights; f != nil {
+		return f(s)
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (p *planner) nonNegative(v *Value) bool {
 		switch {
 		case s.Act.Func().NonNegative:
 			return true
-		case s.Kind == MaxPool || s.Kind == Concat:
+		case s.Kind.Row().SignKeeping:
 			for _, in := range s.In {
 				if !p.nonNegative(in) {
 					return false
@@ -80,15 +80,8 @@ func (p *planner) nonNegative(v *Value) bool {
 // its kernel reads them.
 func (p *planner) pack() {
 	for _, s := range p.prog.Steps {
-		switch s.Kind {
-		case Conv:
-			p.packConv(s)
-		case Linear:
-			p.packLinear(s)
-		case Affine:
-			a := s.Nodes[0].Affine
-			s.Affine.ScaleOff = p.appendPadded(a.Scale)
-			s.Affine.ShiftOff = p.appendPadded(a.Shift)
+		if f := s.Kind.Row().Pack; f != nil {
+			f(p, s)
 		}
 	}
 }

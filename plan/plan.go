@@ -196,78 +196,13 @@ func (p *planner) lower() {
 			continue
 		}
 		s := &Step{Nodes: []*graph.Node{n}, In: p.args(n)}
-		last := n
-		switch n.Op {
-		case spec.Conv:
-			s.Kind = Conv
-			s.Conv = &ConvStep{Conv: *n.Conv, OutH: n.Shape.H, OutW: n.Shape.W, Block: p.target.Lanes}
-			s.FLOPs = 2 * int64(n.Shape.Len()) * int64(n.Conv.In/n.Conv.Groups*n.Conv.KH*n.Conv.KW)
-			last = p.absorbResidual(s, n)
-			last = p.absorbAct(s, last)
-		case spec.Linear:
-			if in := n.Inputs; len(in) == 1 && in[0].Op == spec.Flatten && p.elided(in[0]) {
-				s.In = p.args(in[0]) // read the unflattened value
-			}
-			s.FLOPs = 2 * int64(n.Linear.In) * int64(n.Linear.Out)
-			if x := s.In[0].Layout; x.H*x.W <= maxLoweredTaps {
-				// A linear layer is a convolution whose kernel covers its
-				// whole input: the weight [out][C*H*W] is [out][C][H][W].
-				s.Kind = Conv
-				s.Conv = lowered(x, n.Linear.Out, x.H, x.W, 1, 0, 1, n.Linear.Weight, n.Linear.Bias)
-			} else {
-				s.Kind = Linear
-				s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
-			}
-			last = p.absorbAct(s, n)
-		case spec.GlobalAvgPool:
-			x := s.In[0].Layout
-			s.FLOPs = 2 * int64(x.C*x.H*x.W)
-			if x.H*x.W <= maxLoweredTaps {
-				// A depthwise convolution whose kernel covers the image,
-				// with weights 1/(H*W).
-				s.Kind = Conv
-				s.Conv = lowered(x, x.C, x.H, x.W, 1, 0, x.C, constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
-			} else {
-				s.Kind = GlobalAvgPool
-			}
-		case spec.AvgPool:
-			x, pl := s.In[0].Layout, n.Pool
-			s.FLOPs = 2 * int64(n.Shape.Len()*pl.K*pl.K)
-			if pl.K*pl.K <= maxLoweredTaps {
-				// Counting padding, as PyTorch's default does, average
-				// pooling is a depthwise convolution with weights 1/K^2
-				// over the zero halo.
-				s.Kind = Conv
-				s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, constant(x.C*pl.K*pl.K, 1/float64(pl.K*pl.K)), nil)
-			} else {
-				s.Kind = AvgPool
-				s.Pool = pl
-			}
-		case spec.Flatten:
-			if p.elided(n) {
-				continue // its reader, a linear layer, reads its input
-			}
-			s.Kind = Flatten
-		case spec.MaxPool:
-			s.Kind = MaxPool
-			s.Pool = n.Pool
-		case spec.Add:
-			s.Kind = Add
-			last = p.absorbAct(s, n)
-		case spec.Concat:
-			s.Kind = Concat
-		case graph.OpAffine:
-			s.Kind = Affine
-			s.Affine = &AffineStep{}
-			last = p.absorbAct(s, n)
-		case spec.Mul:
-			s.Kind = Mul
-		default:
-			if act.Of(n.Op) == nil {
-				panic(fmt.Sprintf("plan: no lowering for op %q", n.Op)) // graph.Build admits only the ops above
-			}
-			s.Kind = Activation
-			s.Act = ActOf(n)
+		lower := lowerings[n.Op]
+		if lower == nil {
+			panic(fmt.Sprintf("plan: no lowering for op %q", n.Op)) // TestLowerings: every op of a fused graph has one
+		}
+		last := lower(p, s, n)
+		if last == nil {
+			continue // the op needs no step (see lowering)
 		}
 		s.Out = p.newValue(last.Name, last.Shape)
 		for _, m := range s.Nodes {

@@ -41,29 +41,6 @@ type Program struct {
 	WinogradLen int
 }
 
-// Kind is what a step does.
-type Kind int
-
-const (
-	Pack          Kind = iota // the caller's C,H,W input -> Out
-	Unpack                    // In[0] -> the caller's C,H,W output
-	Conv                      // convolution with bias, optional residual add and activation
-	Linear                    // fully connected layer with bias and optional activation
-	MaxPool                   // max over windows; padding is -inf
-	AvgPool                   // mean over windows, padding counted
-	GlobalAvgPool             // mean of each channel
-	Add                       // elementwise sum of In, then Act
-	Concat                    // In joined along channels
-	Affine                    // per-channel scale and shift (an unfoldable BatchNorm), then Act
-	Activation                // Act alone
-	Flatten                   // C,H,W -> C*H*W channels of 1x1
-	Mul                       // In[0] scaled channel by channel by In[1] (C x 1 x 1)
-)
-
-var kindNames = [...]string{"pack", "unpack", "conv", "linear", "maxpool", "avgpool", "global_avgpool", "add", "concat", "affine", "activation", "flatten", "mul"}
-
-func (k Kind) String() string { return kindNames[k] }
-
 // Act is an activation applied as a step writes its output: a row of
 // package act and its parameter. The zero value is no activation.
 type Act struct {

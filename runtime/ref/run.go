@@ -3,20 +3,11 @@ package ref
 import (
 	"fmt"
 
-	"github.com/acgen/acgen/act"
 	"github.com/acgen/acgen/graph"
-	"github.com/acgen/acgen/spec"
 )
 
-// Tensor is one sample's activation, C x H x W, row-major.
-type Tensor struct {
-	graph.Shape
-	Data []float64
-}
-
-func newTensor(s graph.Shape) Tensor { return Tensor{Shape: s, Data: make([]float64, s.Len())} }
-
-func (t Tensor) at(c, y, x int) float64 { return t.Data[(c*t.H+y)*t.W+x] }
+// Tensor is one sample's activation, C x H x W, row-major, in float64.
+type Tensor = graph.Tensor
 
 // Run executes g on one sample given in C,H,W order and returns the
 // output activation, flattened.
@@ -55,40 +46,11 @@ func Trace(g *graph.Graph, input []float64) (map[*graph.Node]Tensor, error) {
 	return acts, nil
 }
 
-func eval(n *graph.Node, args []Tensor) (Tensor, error) {
-	x := args[0]
-	switch n.Op {
-	case spec.ACBlock:
-		return acblock(x, n.AC), nil
-	case spec.RepVGG:
-		return repvgg(x, n.Rep), nil
-	case spec.DBB:
-		return dbb(x, n.DBB), nil
-	case spec.Conv:
-		return conv(x, n.Conv), nil
-	case spec.BN:
-		return batchNorm(x, n.BN), nil
-	case graph.OpAffine:
-		return affine(x, n.Affine.Scale, n.Affine.Shift), nil
-	case spec.Linear:
-		return linear(x, n.Linear), nil
-	case spec.Mul:
-		return mul(x, args[1]), nil
-	case spec.MaxPool:
-		return maxPool(x, n.Pool), nil
-	case spec.AvgPool:
-		return avgPool(x, n.Pool), nil
-	case spec.GlobalAvgPool:
-		return globalAvgPool(x), nil
-	case spec.Flatten:
-		return Tensor{Shape: graph.Shape{C: x.Len(), H: 1, W: 1}, Data: x.Data}, nil
-	case spec.Add:
-		return add(args), nil
-	case spec.Concat:
-		return concat(args), nil
+// eval runs n's row's float64 definition on its inputs' values.
+func eval(n *graph.Node, args []Tensor) (out Tensor, err error) {
+	r := graph.RowOf(n.Op)
+	if r == nil || r.Ref == nil {
+		return Tensor{}, fmt.Errorf("the reference runtime has no op %q", n.Op)
 	}
-	if f := act.Of(n.Op); f != nil {
-		return mapValues(x, func(v float64) float64 { return f.Ref(v, n.Param) }), nil
-	}
-	return Tensor{}, fmt.Errorf("the reference runtime has no op %q", n.Op)
+	return r.Ref(n, args), nil
 }

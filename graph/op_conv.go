@@ -1,0 +1,144 @@
+package graph
+
+import (
+	"github.com/acgen/acgen/internal/diag"
+	"github.com/acgen/acgen/spec"
+)
+
+var convRow = &Row{
+	Op:      spec.Conv,
+	Build:   (*builder).conv,
+	Ref:     func(n *Node, in []Tensor) Tensor { return conv(in[0], n.Conv) },
+	Tensors: func(n *Node) []Param { return n.Conv.tensors("") },
+	FLOPs:   func(n *Node, _ []Shape) float64 { return n.Conv.flops(n.Shape) },
+	Doc:     "nn.Conv2d",
+}
+
+// Conv is a 2-D convolution with zero padding, PyTorch's nn.Conv2d.
+type Conv struct {
+	In, Out          int // channels
+	KH, KW           int
+	StrideH, StrideW int
+	PadH, PadW       int // zeros added on each side
+	DilH, DilW       int
+	Groups           int
+	Weight           []float64 // [Out][In/Groups][KH][KW]
+	Bias             []float64 // len Out, or nil
+}
+
+// OutSize is the output height and width for an input of h x w.
+func (c *Conv) OutSize(h, w int) (int, int) {
+	return convOut(h, c.KH, c.StrideH, c.PadH, c.DilH), convOut(w, c.KW, c.StrideW, c.PadW, c.DilW)
+}
+
+func convOut(in, k, stride, pad, dil int) int {
+	span := in + 2*pad - dil*(k-1) - 1
+	if span < 0 {
+		return 0
+	}
+	return span/stride + 1
+}
+
+// WeightShape is the PyTorch shape of the weight.
+func (c *Conv) WeightShape() []int { return []int{c.Out, c.In / c.Groups, c.KH, c.KW} }
+
+// tensors lists c's weight and bias under prefix sub (a block's branch).
+func (c *Conv) tensors(sub string) []Param {
+	return optional([]Param{param(sub+"weight", &c.Weight, c.WeightShape()...)}, param(sub+"bias", &c.Bias, c.Out))
+}
+
+// flops is c's multiply-adds, twice, computing an output of shape out.
+func (c *Conv) flops(out Shape) float64 {
+	return 2 * float64(out.Len()) * float64(c.In/c.Groups*c.KH*c.KW)
+}
+
+// geometry is a convolution's shape without weights, as the spec gives it.
+func geometry(l *spec.Layer, in Shape) Conv {
+	return Conv{
+		In: in.C, Out: l.Out,
+		KH: l.Kernel, KW: l.Kernel,
+		StrideH: l.Stride, StrideW: l.Stride,
+		PadH: l.Padding, PadW: l.Padding,
+		DilH: l.Dilation, DilW: l.Dilation,
+		Groups: l.Groups,
+	}
+}
+
+// checkConv checks that a convolution fits its input and sets the node's
+// output shape.
+func checkConv(n *Node, c *Conv, in Shape) error {
+	l := n.Layer
+	if c.In%c.Groups != 0 {
+		return diag.Tag(l.FieldErrorf("groups", "the input has %d channels, not a multiple of groups %d", c.In, c.Groups), ErrShape)
+	}
+	h, w := c.OutSize(in.H, in.W)
+	if h < 1 || w < 1 {
+		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d kernel (dilation %d, padding %d) does not fit the %dx%d input",
+			c.KH, c.KW, c.DilH, c.PadH, in.H, in.W), ErrShape)
+	}
+	n.Shape = Shape{c.Out, h, w}
+	return nil
+}
+
+func (b *builder) conv(n *Node, in []Shape) error {
+	c := geometry(n.Layer, in[0])
+	if err := checkConv(n, &c, in[0]); err != nil {
+		return err
+	}
+	w := b.weights(n.Layer, "")
+	c.Weight = w.tensor("weight", c.WeightShape())
+	c.Bias = w.optional("bias", []int{c.Out})
+	n.Conv = &c
+	return w.err()
+}
+
+// conv is nn.Conv2d: zero padding, stride, dilation, groups, optional bias.
+func conv(x Tensor, c *Conv) Tensor {
+	oh, ow := c.OutSize(x.H, x.W)
+	out := NewTensor(Shape{C: c.Out, H: oh, W: ow})
+	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
+	parallel(c.Out, func(o int) {
+		dst := out.Data[o*oh*ow : (o+1)*oh*ow]
+		if c.Bias != nil {
+			for i := range dst {
+				dst[i] = c.Bias[o]
+			}
+		}
+		g := o / outPer
+		for ic := 0; ic < inPer; ic++ {
+			src := x.Data[(g*inPer+ic)*x.H*x.W:]
+			for ky := 0; ky < c.KH; ky++ {
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*c.StrideH - c.PadH + ky*c.DilH
+					if iy < 0 || iy >= x.H {
+						continue
+					}
+					row := src[iy*x.W : (iy+1)*x.W]
+					d := dst[oy*ow : (oy+1)*ow]
+					for kx := 0; kx < c.KW; kx++ {
+						w := c.Weight[((o*inPer+ic)*c.KH+ky)*c.KW+kx]
+						// Output columns whose tap lands inside the row:
+						// ix = ox*stride + off in [0, W).
+						off := kx*c.DilW - c.PadW
+						lo := max(0, ceilDiv(-off, c.StrideW))
+						hi := min(ow, ceilDiv(x.W-off, c.StrideW))
+						if hi <= lo {
+							continue
+						}
+						if c.StrideW == 1 {
+							dd, rr := d[lo:hi], row[lo+off:hi+off]
+							for i := range dd {
+								dd[i] += w * rr[i]
+							}
+							continue
+						}
+						for ox := lo; ox < hi; ox++ {
+							d[ox] += w * row[ox*c.StrideW+off]
+						}
+					}
+				}
+			}
+		}
+	})
+	return out
+}

@@ -1,0 +1,101 @@
+package plan
+
+import "fmt"
+
+// Kind is what a step does: a row of kinds.
+type Kind int
+
+const (
+	Pack          Kind = iota // the caller's C,H,W input -> Out
+	Unpack                    // In[0] -> the caller's C,H,W output
+	Conv                      // convolution with bias, optional residual add and activation
+	Linear                    // fully connected layer with bias and optional activation
+	MaxPool                   // max over windows; padding is -inf
+	AvgPool                   // mean over windows, padding counted
+	GlobalAvgPool             // mean of each channel
+	Add                       // elementwise sum of In, then Act
+	Concat                    // In joined along channels
+	Affine                    // per-channel scale and shift (an unfoldable BatchNorm), then Act
+	Activation                // Act alone
+	Flatten                   // C,H,W -> C*H*W channels of 1x1
+	Mul                       // In[0] scaled channel by channel by In[1] (C x 1 x 1)
+	numKinds
+)
+
+// KindRow is what the planner knows about one kind of step; the emitters
+// keep their kernels for each kind beside it (gen's Go calls, asm's
+// kernels), and their tests check that every kind has them.
+type KindRow struct {
+	Name string
+	// Halo is the zero border the step's kernel reads around In[0]
+	// (nil: none).
+	Halo func(s *Step) int
+	// SignKeeping: the output is non-negative when every input is (so a
+	// ReLU before it lets max pooling after it pad with zeros).
+	SignKeeping bool
+	// Pack stores the step's parameters in the weight blob, in the order
+	// its kernels read them (nil: it has none).
+	Pack func(p *planner, s *Step)
+	// Weights are the offsets into the blob the step reads, for Check
+	// (nil: none).
+	Weights func(s *Step) []int
+}
+
+// kinds holds every kind's row; its length is the number of kinds, so a
+// kind without a row does not compile.
+var kinds = [numKinds]KindRow{
+	Pack:   {Name: "pack"},
+	Unpack: {Name: "unpack"},
+	Conv: {Name: "conv",
+		Halo: func(s *Step) int { return max(s.Conv.PadH, s.Conv.PadW) },
+		Pack: (*planner).packConv,
+		Weights: func(s *Step) []int {
+			if s.Conv.Algo == Winograd {
+				return []int{s.Conv.KernelsOff, s.Conv.RawBiasOff}
+			}
+			return []int{s.Conv.WeightOff, s.Conv.BiasOff}
+		}},
+	Linear: {Name: "linear",
+		Pack:    (*planner).packLinear,
+		Weights: func(s *Step) []int { return []int{s.Linear.WeightOff, s.Linear.BiasOff} }},
+	MaxPool: {Name: "maxpool", SignKeeping: true,
+		Halo: func(s *Step) int {
+			if s.Conv != nil { // the assembly kernel reads the halo
+				return s.Conv.PadH
+			}
+			return 0
+		}},
+	AvgPool:       {Name: "avgpool", Halo: func(s *Step) int { return s.Pool.Pad }}, // padding counts as zeros
+	GlobalAvgPool: {Name: "global_avgpool"},
+	Add:           {Name: "add"},
+	Concat:        {Name: "concat", SignKeeping: true},
+	Affine: {Name: "affine",
+		Pack: func(p *planner, s *Step) {
+			a := s.Nodes[0].Affine
+			s.Affine.ScaleOff = p.appendPadded(a.Scale)
+			s.Affine.ShiftOff = p.appendPadded(a.Shift)
+		},
+		Weights: func(s *Step) []int { return []int{s.Affine.ScaleOff, s.Affine.ShiftOff} }},
+	Activation: {Name: "activation"},
+	Flatten:    {Name: "flatten"},
+	Mul:        {Name: "mul"},
+}
+
+// Kinds lists every kind, for the emitters' tests.
+func Kinds() []Kind {
+	ks := make([]Kind, numKinds)
+	for i := range ks {
+		ks[i] = Kind(i)
+	}
+	return ks
+}
+
+// Row is k's row.
+func (k Kind) Row() *KindRow {
+	if k < 0 || k >= numKinds {
+		panic(fmt.Sprintf("plan: no kind %d", int(k))) // a bug: steps hold only the kinds above
+	}
+	return &kinds[k]
+}
+
+func (k Kind) String() string { return k.Row().Name }

@@ -1,0 +1,114 @@
+package plan
+
+import (
+	"github.com/acgen/acgen/act"
+	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/spec"
+)
+
+// A lowering turns fused-graph node n into step s: it sets s's kind and
+// geometry, may absorb the nodes after n that s computes too (an
+// activation, a residual add), and returns the last node s computes, or
+// nil when n needs no step of its own (its reader reads its input).
+type lowering func(p *planner, s *Step, n *graph.Node) (last *graph.Node)
+
+// lowerings hold each op's lowering: every op a fused graph can hold
+// (graph's rows without a Fold) must have one, as TestLowerings checks.
+var lowerings = map[spec.Op]lowering{
+	spec.Conv: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = Conv
+		s.Conv = &ConvStep{Conv: *n.Conv, OutH: n.Shape.H, OutW: n.Shape.W, Block: p.target.Lanes}
+		s.FLOPs = 2 * int64(n.Shape.Len()) * int64(n.Conv.In/n.Conv.Groups*n.Conv.KH*n.Conv.KW)
+		return p.absorbAct(s, p.absorbResidual(s, n))
+	},
+	spec.Linear: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		if in := n.Inputs; len(in) == 1 && in[0].Op == spec.Flatten && p.elided(in[0]) {
+			s.In = p.args(in[0]) // read the unflattened value
+		}
+		s.FLOPs = 2 * int64(n.Linear.In) * int64(n.Linear.Out)
+		if x := s.In[0].Layout; x.H*x.W <= maxLoweredTaps {
+			// A linear layer is a convolution whose kernel covers its
+			// whole input: the weight [out][C*H*W] is [out][C][H][W].
+			s.Kind = Conv
+			s.Conv = lowered(x, n.Linear.Out, x.H, x.W, 1, 0, 1, n.Linear.Weight, n.Linear.Bias)
+		} else {
+			s.Kind = Linear
+			s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
+		}
+		return p.absorbAct(s, n)
+	},
+	spec.GlobalAvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		x := s.In[0].Layout
+		s.FLOPs = 2 * int64(x.C*x.H*x.W)
+		if x.H*x.W <= maxLoweredTaps {
+			// A depthwise convolution whose kernel covers the image,
+			// with weights 1/(H*W).
+			s.Kind = Conv
+			s.Conv = lowered(x, x.C, x.H, x.W, 1, 0, x.C, constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
+		} else {
+			s.Kind = GlobalAvgPool
+		}
+		return n
+	},
+	spec.AvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		x, pl := s.In[0].Layout, n.Pool
+		s.FLOPs = 2 * int64(n.Shape.Len()*pl.K*pl.K)
+		if pl.K*pl.K <= maxLoweredTaps {
+			// Counting padding, as PyTorch's default does, average
+			// pooling is a depthwise convolution with weights 1/K^2
+			// over the zero halo.
+			s.Kind = Conv
+			s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, constant(x.C*pl.K*pl.K, 1/float64(pl.K*pl.K)), nil)
+		} else {
+			s.Kind = AvgPool
+			s.Pool = pl
+		}
+		return n
+	},
+	spec.Flatten: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		if p.elided(n) {
+			return nil // its reader, a linear layer, reads its input
+		}
+		s.Kind = Flatten
+		return n
+	},
+	spec.MaxPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = MaxPool
+		s.Pool = n.Pool
+		return n
+	},
+	spec.Add: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = Add
+		return p.absorbAct(s, n)
+	},
+	spec.Concat: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = Concat
+		return n
+	},
+	graph.OpAffine: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = Affine
+		s.Affine = &AffineStep{}
+		return p.absorbAct(s, n)
+	},
+	spec.Mul: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = Mul
+		return n
+	},
+}
+
+func init() {
+	for _, f := range act.Table[1:] {
+		lowerings[f.Op] = lowerActivation
+	}
+}
+
+// lowerActivation is an activation that no step before it absorbed.
+func lowerActivation(p *planner, s *Step, n *graph.Node) *graph.Node {
+	s.Kind = Activation
+	s.Act = ActOf(n)
+	return n
+}
+
+// Lowers reports whether the planner can lower op: the op-table tests
+// check every op a fused graph can hold.
+func Lowers(op spec.Op) bool { return lowerings[op] != nil }
