@@ -1,6 +1,6 @@
 module github.com/acgen/acgen
 
-go 1.24
+go 1.24.0
 
 require (
 	github.com/dave/jennifer v1.7.1
@@ -8,6 +8,7 @@ require (
 	github.com/mmcloughlin/avo v0.5.0
 	github.com/schollz/progressbar/v3 v3.18.0
 	github.com/spf13/pflag v1.1.0
+	golang.org/x/arch v0.24.0
 	golang.org/x/mod v0.6.0
 	golang.org/x/sys v0.29.0
 	golang.org/x/term v0.28.0
