@@ -112,7 +112,9 @@ func TestHostileBudget(t *testing.T) {
 		case c.want == "" && (err == nil || strings.Contains(msg, "\n") || strings.Contains(msg, "goroutine")):
 			t.Errorf("%s: %v: %q, want one line", c.name, err, msg)
 		}
-		if rss > 1<<30 || took > 10*time.Second {
+		// Memory is what is bounded here; the time is logged, not
+		// asserted (a shared machine's load would make it flaky).
+		if rss > 1<<30 {
 			t.Errorf("%s (%d MiB file): peak RSS %d MiB, %v", c.name, st.Size()>>20, rss>>20, took)
 		}
 		t.Logf("%s (%d MiB file): %d MiB peak, %v: %s", c.name, st.Size()>>20, rss>>20, took.Round(time.Millisecond), msg)

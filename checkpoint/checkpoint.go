@@ -12,7 +12,40 @@ type Tensor struct {
 	Key   string // key after normalisation (see the package doc)
 	DType string // "float32", "float16", "bfloat16", "float64", or for others their torch name ("int64", ...)
 	Shape []int
-	Data  []float64 // row-major, len == product(Shape); nil when DType is not a float type
+	// Data is the values, row-major, len == product(Shape); nil when
+	// DType is not a float type, and in a file loaded with Options.Lazy
+	// until Load.
+	Data []float64
+
+	load func() ([]float64, error) // a lazy file's decoder; nil otherwise
+	file *File
+}
+
+// Float reports whether the tensor holds floating-point values, which
+// acgen reads (Data, or Load in a lazy file).
+func (t *Tensor) Float() bool { return t.Data != nil || t.load != nil }
+
+// Load decodes a lazy file's tensor into Data, if it is not there: in a
+// file loaded without Options.Lazy it always is. The error names the key.
+func (t *Tensor) Load() error {
+	if t.Data != nil || t.load == nil {
+		return nil
+	}
+	data, err := t.file.guard(t.load)
+	if err != nil {
+		return fmt.Errorf("key %q: %w", clip(t.Key), err)
+	}
+	t.Data = data
+	t.file.dropPages()
+	return nil
+}
+
+// Release lets go of a lazy tensor's Data; Load decodes it again. It does
+// nothing in a file that is not lazy, whose Data is all there is.
+func (t *Tensor) Release() {
+	if t.load != nil {
+		t.Data = nil
+	}
 }
 
 // File is a loaded checkpoint.
@@ -23,6 +56,19 @@ type File struct {
 	// Notes are what the reader left out on purpose, one line each (the
 	// official ACNet HDF5 files' "deps" array), for the caller to show.
 	Notes []string
+
+	// A lazy file keeps its mapping until Close; mapped is its bytes.
+	mapped []byte
+	unmap  func()
+}
+
+// Close releases a lazy file's mapping; its tensors cannot Load after.
+// It is a no-op for other files.
+func (f *File) Close() {
+	if f.unmap != nil {
+		f.unmap()
+		f.unmap, f.mapped = nil, nil
+	}
 }
 
 // Keys returns the tensor keys sorted.
@@ -42,6 +88,14 @@ type Options struct {
 	// separately the storage bytes read from a .pth archive. The float64
 	// Data built from them is up to 8/size times larger (4x for float16).
 	MaxBytes int64
+
+	// Lazy leaves every tensor's Data nil until its Load, and keeps the
+	// file mapped until Close: a caller that loads and releases a few
+	// tensors at a time holds only those in memory. The file's layout and
+	// every tensor's storage are still checked by Load (the function), so
+	// a broken file fails there, not halfway through a run. MaxBytes then
+	// bounds each tensor's float64 size rather than their sum.
+	Lazy bool
 
 	// Want, when set, names the tensors the caller will read and their
 	// element counts (a spec's, from graph.Wants). Only those are read
@@ -87,11 +141,15 @@ func Read(name string, data []byte, opt Options) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	tensors, err := finish(raws, opt.maxBytes(), opt.Want)
+	f := &File{Path: name, Format: format, Notes: notes}
+	f.Tensors, err = finish(raws, opt.maxBytes(), opt.Want, opt.Lazy)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &File{Path: name, Format: format, Tensors: tensors, Notes: notes}, nil
+	for _, t := range f.Tensors {
+		t.file = f
+	}
+	return f, nil
 }
 
 // errFormat is wrapped by every "this is not a file we read" error.

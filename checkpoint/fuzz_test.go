@@ -70,7 +70,7 @@ func FuzzUnpickle(f *testing.F) {
 			raws, err = loadPickle(pkl, storages)
 			if err == nil {
 				var tensors map[string]*Tensor
-				if tensors, err = finish(raws, 1<<20, nil); err == nil {
+				if tensors, err = finish(raws, 1<<20, nil, false); err == nil {
 					file = &File{Tensors: tensors}
 				}
 			}

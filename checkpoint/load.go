@@ -29,8 +29,37 @@ func Load(path string, opt Options) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint: %s: %w", path, err)
 	}
-	defer release()
-	return readMapped(path, data, opt)
+	f, err := readMapped(path, data, opt)
+	if err != nil || !opt.Lazy {
+		release()
+		return f, err
+	}
+	// The tensors decode from the mapping later, a few at a time: keep it,
+	// and give back the pages reading the layout touched.
+	f.mapped, f.unmap = data, release
+	f.dropPages()
+	return f, nil
+}
+
+// guard runs a lazy tensor's decoder with readMapped's protection: a file
+// that shrank under its mapping is an error, not a crash.
+func (f *File) guard(load func() ([]float64, error)) (data []float64, err error) {
+	if f.mapped == nil {
+		return load()
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if fault, ok := r.(interface{ Addr() uintptr }); ok && inside(fault.Addr(), f.mapped) {
+			data, err = nil, fmt.Errorf("%s: the file changed while it was being read", f.Path)
+			return
+		}
+		panic(r)
+	}()
+	return load()
 }
 
 // readMapped is Read on a memory-mapped file. If the file shrinks while it

@@ -21,3 +21,13 @@ func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 	}
 	return b, func() { _ = syscall.Munmap(b) }, nil
 }
+
+// dropPages gives a lazy file's touched pages back to the OS: they stay
+// in the page cache, so reading them again costs no disk access, but no
+// longer count towards the process's resident memory. A tensor decoded
+// into float64 needs its file pages no more.
+func (f *File) dropPages() {
+	if len(f.mapped) > 0 {
+		_ = syscall.Madvise(f.mapped, syscall.MADV_DONTNEED)
+	}
+}

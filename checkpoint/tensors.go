@@ -32,7 +32,7 @@ const maxTensors = 1 << 18
 // converts the float tensors to float64: all of them, or with want only
 // those it names with their element count (see Options.Want), whose
 // widened size counts against maxBytes before anything is allocated.
-func finish(raws []rawTensor, maxBytes int64, want map[string]int64) (map[string]*Tensor, error) {
+func finish(raws []rawTensor, maxBytes int64, want map[string]int64, lazy bool) (map[string]*Tensor, error) {
 	strip := len(raws) > 0
 	for _, r := range raws {
 		strip = strip && strings.HasPrefix(r.key, dataParallelPrefix)
@@ -72,6 +72,9 @@ func finish(raws []rawTensor, maxBytes int64, want map[string]int64) (map[string
 			continue
 		}
 		n, ok := mul64(numel, size)
+		if lazy {
+			total = 0 // tensors are decoded a few at a time: each is bounded
+		}
 		if ok {
 			total, ok = add64(total, n)
 		}
@@ -111,7 +114,18 @@ func finish(raws []rawTensor, maxBytes int64, want map[string]int64) (map[string
 		if int64(len(buf)) != r.storageNumel*r.dt.size {
 			return nil, fmt.Errorf("key %q: storage holds %d bytes, want %d", clip(r.key), len(buf), r.storageNumel*r.dt.size)
 		}
-		if r.dt.float {
+		switch {
+		case !r.dt.float:
+		case lazy:
+			numel := k.numel
+			t.load = func() ([]float64, error) {
+				buf, err := r.storage()
+				if err != nil {
+					return nil, err
+				}
+				return gather(r.dt, buf, r.layout, numel)
+			}
+		default:
 			if t.Data, err = gather(r.dt, buf, r.layout, k.numel); err != nil {
 				return nil, fmt.Errorf("key %q: %w", clip(r.key), err)
 			}

@@ -7,15 +7,17 @@ import (
 	"math/rand/v2"
 
 	"github.com/acgen/acgen/gen"
-	"github.com/acgen/acgen/runtime/ref"
 )
 
 // checkFusion runs the unfused network (the oracle) and the fused one on
-// a few random inputs. The unfused outputs become the golden vectors of
-// the generated package's test; the largest difference between the two
-// is reported, and a difference beyond float32 rounding is a bug in
-// acgen, so it fails the run.
+// a few random inputs, streaming the weights one layer at a time and
+// packing the fused ones into the plan as it goes (see stream). The
+// unfused outputs become the golden vectors of the generated package's
+// test; the largest difference between the two is reported, and a
+// difference beyond float32 rounding is a bug in acgen, so it fails the
+// run.
 func checkFusion(cfg *Config, r *Result) error {
+	defer r.Checkpoint.Close() // every weight is read, or the run failed
 	n := cfg.GoldenSamples
 	if n <= 0 {
 		n = 2
@@ -24,43 +26,45 @@ func checkFusion(cfg *Config, r *Result) error {
 	if err != nil {
 		return err
 	}
+	if err := checkMemory(cfg, r, n); err != nil {
+		return err
+	}
 	// Seeded from the inputs, so that regenerating gives the same files.
 	seed := binary.LittleEndian.Uint64([]byte(r.specSum[:8] + r.weightsSum[:8]))
 	rng := rand.New(rand.NewPCG(seed, uint64(n)))
+	inputs := make([][]float64, n)
+	in32 := make([][]float32, n)
+	for i := range inputs {
+		inputs[i] = make([]float64, r.Unfused.Input.Len())
+		in32[i] = make([]float32, len(inputs[i]))
+		for j := range inputs[i] {
+			in32[i][j] = float32(rng.NormFloat64())
+			inputs[i][j] = float64(in32[i][j])
+		}
+	}
+	s := newStream(r, inputs, keepWeights(cfg, r))
+	if err := s.run(); err != nil {
+		return err
+	}
 	r.Golden = nil
 	r.MaxFuseErr = 0
-	for i := 0; i < n; i++ {
-		in := make([]float64, r.Unfused.Input.Len())
-		in32 := make([]float32, len(in))
-		for j := range in {
-			in32[j] = float32(rng.NormFloat64())
-			in[j] = float64(in32[j])
-		}
-		want, err := ref.Run(r.Unfused, in)
-		if err != nil {
-			return fmt.Errorf("reference run: %w", err)
-		}
-		for _, v := range want {
-			if !(math.Abs(v) <= math.MaxFloat32) {
-				// Not acgen's fault: the trained network itself leaves
-				// float32's range (PyTorch's float32 model would too).
-				return fmt.Errorf("%s: the network's output for a random input holds %g, beyond float32's range; check the weights (a BatchNorm's running_var + eps near 0?)",
-					cfg.Weights, v)
-			}
-		}
-		got, err := ref.Run(r.Fused, in)
-		if err != nil {
-			return fmt.Errorf("reference run of the fused network: %w", err)
+	for i := range inputs {
+		want, got := s.unfused[r.Unfused.Output][i], s.fused[r.Fused.Output][i]
+		if !finite(want) {
+			// Not acgen's fault: the trained network itself leaves
+			// float32's range (PyTorch's float32 model would too).
+			return fmt.Errorf("%s: the network's output for a random input holds %g, beyond float32's range; check the weights (a BatchNorm's running_var + eps near 0?)",
+				cfg.Weights, firstNonFinite(want))
 		}
 		r.MaxFuseErr = math.Max(r.MaxFuseErr, maxRelErr(got, want))
 		out32 := make([]float32, len(want))
 		for j, v := range want {
 			out32[j] = float32(v)
 		}
-		r.Golden = append(r.Golden, gen.Sample{Input: in32, Output: out32})
+		r.Golden = append(r.Golden, gen.Sample{Input: in32[i], Output: out32})
 	}
 	if !(r.MaxFuseErr <= 1e-4) {
-		return fuseMismatch(cfg, r, rng)
+		return fuseMismatch(cfg, r, s, rng)
 	}
 	return nil
 }
@@ -73,16 +77,12 @@ func checkFusion(cfg *Config, r *Result) error {
 // moves when its parameters move by as much: if that is within two
 // orders of magnitude of the fused network's difference, the network is
 // to blame, else acgen.
-func fuseMismatch(cfg *Config, r *Result, rng *rand.Rand) error {
-	in := float64s(r.Golden[0].Input)
-	moved, err := ref.Run(perturbed(r.Unfused, rng), in)
+func fuseMismatch(cfg *Config, r *Result, s *stream, rng *rand.Rand) error {
+	moved, err := s.perturbedOutput(func(v []float64) { perturb(v, rng) })
 	if err != nil {
 		return fmt.Errorf("reference run: %w", err)
 	}
-	want, err := ref.Run(r.Unfused, in)
-	if err != nil {
-		return fmt.Errorf("reference run: %w", err)
-	}
+	want := float64s(r.Golden[0].Output)
 	if sens := maxRelErr(moved, want); sens*100 >= r.MaxFuseErr {
 		return fmt.Errorf("%s: the network is ill-conditioned: moving its weights by float32 rounding (6e-8) moves its output by %.3g (relative) and fusing them by %.3g, so no float32 inference of it, PyTorch's included, can be accurate; check the weights (tiny BatchNorm variances? a deep stack without normalisation?)",
 			cfg.Weights, sens, r.MaxFuseErr)
@@ -107,4 +107,13 @@ func maxRelErr(got, want []float64) float64 {
 		}
 	}
 	return worst
+}
+
+func firstNonFinite(v []float64) float64 {
+	for _, x := range v {
+		if !(math.Abs(x) <= math.MaxFloat32) {
+			return x
+		}
+	}
+	return 0
 }

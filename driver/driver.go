@@ -42,6 +42,17 @@ type Config struct {
 	// stay within it, and a network of which one sample is over it is
 	// refused.
 	MaxCheckFLOPs float64
+	// MaxMemory bounds the memory generation may take, in bytes (0:
+	// DefaultMaxMemory): a network that would need more is refused before
+	// its weights are read.
+	MaxMemory int64
+	// KeepWeights keeps every weight the check stage reads in
+	// Result.Unfused and Result.Fused (for -run); without it, a network
+	// whose float64 weights pass 256 MiB has them let go layer by layer.
+	KeepWeights bool
+	// streamAlways lets go of the weights of even a small network, for
+	// the tests.
+	streamAlways bool
 	// DebugChecks verifies each stage's result where a check exists
 	// (plan.Program.Check after planning): for debugging acgen.
 	DebugChecks bool
@@ -86,8 +97,8 @@ var stages = []stage{
 	{"weights", "load the checkpoint", loadWeights},
 	{"graph", "bind weights, infer shapes", buildGraph},
 	{"fuse", "fold ACBlocks and BatchNorms", fuseGraph},
-	{"check", "run fused and unfused networks", checkFusion},
 	{"plan", "choose layouts, kernels, buffers", planProgram},
+	{"check", "run fused and unfused networks, pack the weights", checkFusion},
 	{"emit", "generate Go and assembly", emit},
 	{"write", "write the package", writePackage},
 }
@@ -112,6 +123,11 @@ func Run(cfg *Config) (*Result, error) {
 		return nil, fmt.Errorf("-dump: no stage %q; stages are %v", cfg.Dump, StageNames())
 	}
 	res := &Result{}
+	defer func() {
+		if res.Checkpoint != nil {
+			res.Checkpoint.Close() // the weights Result holds are copies
+		}
+	}()
 	for _, s := range stages {
 		if cfg.Out == "" && (s.name == "write" || s.name == "emit" && cfg.Dump != "emit") {
 			break
@@ -187,7 +203,9 @@ func loadWeights(cfg *Config, r *Result) error {
 		}
 		want[w.Key] = n
 	}
-	r.Checkpoint, err = checkpoint.Load(cfg.Weights, checkpoint.Options{Want: want})
+	// Lazily: the check stage reads each layer's tensors when it runs
+	// the layer, and lets them go after.
+	r.Checkpoint, err = checkpoint.Load(cfg.Weights, checkpoint.Options{Want: want, Lazy: true})
 	if err != nil {
 		return err
 	}
@@ -200,13 +218,16 @@ func buildGraph(cfg *Config, r *Result) error {
 	r.Unfused, err = graph.Build(r.Net, r.Checkpoint, graph.Options{
 		AllowUnusedKeys:    cfg.AllowUnusedKeys,
 		MaxActivationBytes: cfg.MaxActivationBytes,
+		Lazy:               true,
 	})
 	return err
 }
 
+// fuseGraph finds the inference form's structure; the check stage
+// computes its weights layer by layer (fuse.Materialize).
 func fuseGraph(cfg *Config, r *Result) error {
-	r.Fused, r.Fusion = fuse.Fuse(r.Unfused)
-	return fuse.Finite(r.Fused)
+	r.Fused, r.Fusion = fuse.Structure(r.Unfused)
+	return nil
 }
 
 func planProgram(cfg *Config, r *Result) error {

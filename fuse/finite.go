@@ -13,12 +13,20 @@ import (
 // the generated code would then compute with infinities.
 func Finite(g *graph.Graph) error {
 	for _, n := range g.Nodes {
-		for _, p := range n.Tensors() {
-			for i, v := range *p.Data {
-				if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(v) > math.MaxFloat32 {
-					return n.Layer.Errorf("with its BatchNorm folded in, %s at %v is %g, beyond float32's range: "+
-						"a BatchNorm's running_var + eps near 0, or a huge BatchNorm weight, scales it too far", p.Name, graph.Unravel(i, p.Shape), v)
-				}
+		if err := FiniteNode(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FiniteNode is Finite for one fused node.
+func FiniteNode(n *graph.Node) error {
+	for _, p := range n.Tensors() {
+		for i, v := range *p.Data {
+			if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(v) > math.MaxFloat32 {
+				return n.Layer.Errorf("with its BatchNorm folded in, %s at %v is %g, beyond float32's range: "+
+					"a BatchNorm's running_var + eps near 0, or a huge BatchNorm weight, scales it too far", p.Name, graph.Unravel(i, p.Shape), v)
 			}
 		}
 	}

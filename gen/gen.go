@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"unicode"
+	"unsafe"
 
 	"github.com/dave/jennifer/jen"
 
@@ -131,7 +132,7 @@ func Generate(in *Input) ([]File, error) {
 	}
 	files = append(files,
 		File{Name: "act.go", Data: bytes.Replace(actFile(), []byte("package PKG\n"), []byte("package "+in.Package+"\n"), 1)},
-		File{Name: "weights.bin", Data: binaryFile(in.Plan.Weights)},
+		File{Name: "weights.bin", Data: weightsBin(in.Plan)},
 		File{Name: "testdata/golden.bin", Data: binaryFile(goldenFloats(in.Golden))},
 	)
 	return files, nil
@@ -168,13 +169,39 @@ func (g *generator) newFile() *jen.File {
 // the data after it stays aligned.
 const BinaryHeaderLen = 64
 
-// binaryFile is the header followed by little-endian float32s.
-func binaryFile(v []float32) []byte {
-	b := make([]byte, BinaryHeaderLen, BinaryHeaderLen+4*len(v))
+// The blob keeps exactly the header's room free ahead of the weights.
+var _ = [1]struct{}{}[BinaryHeaderLen-4*plan.HeadFloats]
+
+// binaryHeader writes the header into b's first BinaryHeaderLen bytes.
+func binaryHeader(b []byte) {
 	copy(b, Header)
 	for i := len(Header); i < BinaryHeaderLen; i++ {
 		b[i] = '\n'
 	}
+}
+
+// weightsBin is weights.bin: the header, then the packed weights as
+// little-endian float32s. On a little-endian machine those are the
+// plan's own bytes, with the header written into the floats it keeps free
+// ahead of them: no copy of what can be hundreds of megabytes.
+func weightsBin(pk *plan.Package) []byte {
+	if !nativeLittleEndian() || len(pk.Bin) != plan.HeadFloats+len(pk.Weights) {
+		return binaryFile(pk.Weights)
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(pk.Bin))), 4*len(pk.Bin))
+	binaryHeader(b)
+	return b
+}
+
+func nativeLittleEndian() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}
+
+// binaryFile is the header followed by little-endian float32s.
+func binaryFile(v []float32) []byte {
+	b := make([]byte, BinaryHeaderLen, BinaryHeaderLen+4*len(v))
+	binaryHeader(b)
 	for _, x := range v {
 		u := math.Float32bits(x)
 		b = append(b, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))

@@ -100,8 +100,15 @@ func (w *layerWeights) check(key string, shape []int) []float64 {
 		w.fail(key, "shape %v, want %v", t.Shape, shape)
 		return nil
 	}
-	if t.Data == nil {
+	if !t.Float() {
 		w.fail(key, "dtype %s; acgen reads float16, bfloat16, float32 and float64 weights", t.DType)
+		return nil
+	}
+	if w.b.lazy && !w.b.loading {
+		return unloaded // Graph.Bind reads it
+	}
+	if err := t.Load(); err != nil {
+		w.errs.Add(diag.Tag(w.layer.Errorf("%w", err), ErrWeights))
 		return nil
 	}
 	for i, v := range t.Data {

@@ -21,6 +21,12 @@ type Options struct {
 	AllowUnusedKeys bool
 	// MaxActivationBytes overrides DefaultMaxActivationBytes when > 0.
 	MaxActivationBytes int64
+	// Lazy checks every key's presence, shape and dtype but reads no
+	// value: each node's tensors are unloaded (empty, not nil) until
+	// Graph.Bind reads them, and Graph.Release lets them go, so that a
+	// caller holds one layer's weights at a time. Values (NaN, negative
+	// variances) are checked by Bind.
+	Lazy bool
 }
 
 // Errors that Build wraps, for callers that branch on the kind of problem.
@@ -63,8 +69,11 @@ func build(net *spec.Net, ck *checkpoint.File, wanted map[string]bool, opt Optio
 		wanted: wanted,
 		used:   map[string]bool{},
 		nodes:  map[*spec.Layer]*Node{},
+		lazy:   opt.Lazy && ck != nil,
 	}
 	g := &Graph{
+		ck:    ck,
+		lazy:  b.lazy,
 		Name:  net.Name,
 		Input: Shape{net.Input[0], net.Input[1], net.Input[2]},
 		Spec:  net,
@@ -119,6 +128,9 @@ type builder struct {
 
 	sortedKeys []string // of ck, computed once
 	wants      []Want   // with no checkpoint: what it would need
+
+	lazy    bool // Options.Lazy: check the keys, leave the values unread
+	loading bool // Graph.Bind: read them
 }
 
 // Want is a checkpoint tensor a spec reads.

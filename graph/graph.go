@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 
+	"github.com/acgen/acgen/checkpoint"
 	"github.com/acgen/acgen/spec"
 )
 
@@ -22,6 +23,9 @@ type Graph struct {
 	Nodes  []*Node // in execution order; inputs come before readers
 	Output *Node
 	Spec   *spec.Net // where the graph came from, for messages
+
+	ck   *checkpoint.File // where Bind reads a lazy graph's weights
+	lazy bool             // built with Options.Lazy
 }
 
 // Node is one operation. Exactly one of the parameter fields is set for
@@ -33,6 +37,11 @@ type Node struct {
 	Shape  Shape   // of the output
 
 	Layer *spec.Layer // the spec entry it came from, for positions in messages
+
+	// From are, in a fused graph, the training-form nodes the node
+	// computes: the block or layer it comes from, then the BatchNorms
+	// folded into it (see package fuse).
+	From []*Node
 
 	Conv   *Conv      // spec.Conv
 	AC     *ACBlock   // spec.ACBlock
@@ -50,6 +59,28 @@ func (n *Node) String() string { return fmt.Sprintf("%s(%s)", n.Op, n.Name) }
 // Clone is a copy of n that shares no parameter with it: changing the
 // copy's weights leaves n's as they were. Its inputs are n's nodes.
 func (n *Node) Clone() *Node {
+	m := n.copyParams()
+	for _, p := range m.Tensors() {
+		if *p.Data != nil {
+			*p.Data = append([]float64(nil), *p.Data...)
+		}
+	}
+	return m
+}
+
+// Geometry is a copy of n with its parameters' shapes and none of their
+// values: every tensor n holds is unloaded (see Options.Lazy).
+func (n *Node) Geometry() *Node {
+	m := n.copyParams()
+	for _, p := range m.Tensors() {
+		*p.Data = unloaded
+	}
+	return m
+}
+
+// copyParams is a copy of n whose parameter structs are its own and whose
+// tensors are still n's.
+func (n *Node) copyParams() *Node {
 	m := *n
 	m.Inputs = append([]*Node(nil), n.Inputs...)
 	// Every parameter field, so that the tensors below are the copy's.
@@ -67,11 +98,6 @@ func (n *Node) Clone() *Node {
 	m.Linear = clonePtr(n.Linear)
 	m.Pool = clonePtr(n.Pool)
 	m.Affine = clonePtr(n.Affine)
-	for _, p := range m.Tensors() {
-		if *p.Data != nil {
-			*p.Data = append([]float64(nil), *p.Data...)
-		}
-	}
 	return &m
 }
 

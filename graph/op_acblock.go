@@ -19,9 +19,11 @@ var acblockRow = &Row{
 		ac := n.AC
 		return ac.Square.flops(n.Shape) + ac.Hor.flops(n.Shape) + ac.Ver.flops(n.Shape) + 3*elementwiseFLOPs(n, nil)
 	},
-	Fold:  func(n *Node) (*Conv, int) { return n.AC.Fold(), 3 },
-	Block: "ACBlock",
-	Doc:   "ACNet's asymmetric convolution block: KxK, 1xK and Kx1 convolutions, each with a BatchNorm, summed",
+	Fold:      func(n *Node) *Conv { return n.AC.Fold() },
+	Folded:    func(n *Node) Conv { return geometryOf(&n.AC.Square) },
+	FoldedBNs: func(*Node) int { return 3 },
+	Block:     "ACBlock",
+	Doc:       "ACNet's asymmetric convolution block: KxK, 1xK and Kx1 convolutions, each with a BatchNorm, summed",
 }
 
 // ACBlock is ACNet's asymmetric convolution block in training form: the

@@ -15,7 +15,7 @@ var affineRow = &Row{
 	Ref: func(n *Node, in []Tensor) Tensor { return affine(in[0], n.Affine.Scale, n.Affine.Shift) },
 	Tensors: func(n *Node) []Param {
 		a := n.Affine
-		return []Param{param("scale", &a.Scale, len(a.Scale)), param("shift", &a.Shift, len(a.Shift))}
+		return []Param{param("scale", &a.Scale, n.Shape.C), param("shift", &a.Shift, n.Shape.C)}
 	},
 	FLOPs: func(n *Node, _ []Shape) float64 { return 2 * elementwiseFLOPs(n, nil) },
 	Doc:   "a per-channel scale and shift: a BatchNorm that could not fold into a convolution",

@@ -52,6 +52,22 @@ func (c *Conv) flops(out Shape) float64 {
 	return 2 * float64(out.Len()) * float64(c.In/c.Groups*c.KH*c.KW)
 }
 
+// Geometry is c without its weights and bias.
+func (c *Conv) Geometry() Conv {
+	g := *c
+	g.Weight, g.Bias = nil, nil
+	return g
+}
+
+// geometryOf is c without its weights, with a bias to come (folding
+// always makes one): the convolution a block folds to, before its
+// weights are read.
+func geometryOf(c *Conv) Conv {
+	g := *c
+	g.Weight, g.Bias = unloaded, unloaded
+	return g
+}
+
 // geometry is a convolution's shape without weights, as the spec gives it.
 func geometry(l *spec.Layer, in Shape) Conv {
 	return Conv{

@@ -18,12 +18,13 @@ var dbbRow = &Row{
 		}
 		return f + float64(d.AvgPool.K*d.AvgPool.K)*elementwiseFLOPs(n, nil)
 	},
-	Fold: func(n *Node) (*Conv, int) {
-		bns := 4
+	Fold:   func(n *Node) *Conv { return n.DBB.Fold() },
+	Folded: func(n *Node) Conv { return geometryOf(&n.DBB.Origin) },
+	FoldedBNs: func(n *Node) int {
 		if n.DBB.One != nil {
-			bns += 2 // dbb_1x1's, and dbb_avg's BN-and-pad
+			return 6 // with dbb_1x1's, and dbb_avg's BN-and-pad
 		}
-		return n.DBB.Fold(), bns
+		return 4
 	},
 	Block: "DBB",
 	Doc:   "the Diverse Branch Block: KxK, 1x1, 1x1-average and 1x1-KxK branches with BatchNorms, summed",
@@ -101,7 +102,7 @@ func (b *builder) dbb(n *Node, ins []Shape) error {
 		// IdentityBasedConv1x1: the kernel is its weight plus the identity,
 		// 1 at [i][i % (in/groups)].
 		d.First.Weight = w.tensor("dbb_1x1_kxk.idconv1.weight", d.First.WeightShape())
-		if d.First.Weight != nil {
+		if len(d.First.Weight) > 0 {
 			d.First.Weight = append([]float64(nil), d.First.Weight...) // the checkpoint's stays as read
 			per := in.C / g
 			for i := 0; i < in.C; i++ {

@@ -24,12 +24,13 @@ var repvggRow = &Row{
 	FLOPs: func(n *Node, _ []Shape) float64 {
 		return n.Rep.Dense.flops(n.Shape) + n.Rep.One.flops(n.Shape) + 4*elementwiseFLOPs(n, nil)
 	},
-	Fold: func(n *Node) (*Conv, int) {
-		bns := 2
+	Fold:   func(n *Node) *Conv { return n.Rep.Fold() },
+	Folded: func(n *Node) Conv { return geometryOf(&n.Rep.Dense) },
+	FoldedBNs: func(n *Node) int {
 		if n.Rep.Identity != nil {
-			bns++
+			return 3
 		}
-		return n.Rep.Fold(), bns
+		return 2
 	},
 	Block: "RepVGG",
 	Doc:   "RepVGG's block: KxK and 1x1 convolutions with BatchNorms and an identity BatchNorm, summed",

@@ -43,9 +43,14 @@ type Row struct {
 	FLOPs func(n *Node, in []Shape) float64
 
 	// Fold, for a training-time block (ACBlock, RepVGG, DBB), returns the
-	// one convolution it equals in eval mode, in float64, and how many
-	// BatchNorms that folded. Nil for an op that runs as it is.
-	Fold func(n *Node) (c *Conv, bns int)
+	// one convolution it equals in eval mode, in float64, with a bias.
+	// Nil for an op that runs as it is.
+	Fold func(n *Node) *Conv
+	// Folded is the geometry of the convolution Fold returns, without
+	// weights, which it knows before the block's weights are read (a
+	// lazy graph's); FoldedBNs is how many BatchNorms folding it removes.
+	Folded    func(n *Node) Conv
+	FoldedBNs func(n *Node) int
 
 	// Fused ops exist only in training form: fusion removes every node
 	// of them (a block by its Fold, a BatchNorm into the convolution
@@ -75,9 +80,9 @@ type Param struct {
 }
 
 // Len is the number of values p holds (by its shape when its data is not
-// bound, as in a graph built without a checkpoint).
+// read: in a graph built without a checkpoint, or lazily).
 func (p Param) Len() int {
-	if *p.Data != nil {
+	if len(*p.Data) > 0 {
 		return len(*p.Data)
 	}
 	n := 1

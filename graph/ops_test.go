@@ -75,7 +75,7 @@ func TestRows(t *testing.T) {
 			t.Errorf("op %s has no row", op)
 		case r.Build == nil || r.Ref == nil || r.FLOPs == nil || r.Doc == "":
 			t.Errorf("op %s: row lacks a hook (Build %v, Ref %v, FLOPs %v, Doc %q)", op, r.Build != nil, r.Ref != nil, r.FLOPs != nil, r.Doc)
-		case r.Fold != nil && r.Block == "":
+		case r.Fold != nil && (r.Block == "" || r.Folded == nil || r.FoldedBNs == nil):
 			t.Errorf("op %s folds but names no block family", op)
 		}
 	}

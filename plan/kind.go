@@ -71,9 +71,9 @@ var kinds = [numKinds]KindRow{
 	Concat:        {Name: "concat", SignKeeping: true},
 	Affine: {Name: "affine",
 		Pack: func(p *planner, s *Step) {
-			a := s.Nodes[0].Affine
-			s.Affine.ScaleOff = p.appendPadded(a.Scale)
-			s.Affine.ShiftOff = p.appendPadded(a.Shift)
+			n := s.Nodes[0]
+			s.Affine.ScaleOff = p.reserveVector(n, "scale", n.Shape.C, func() []float64 { return n.Affine.Scale })
+			s.Affine.ShiftOff = p.reserveVector(n, "shift", n.Shape.C, func() []float64 { return n.Affine.Shift })
 		},
 		Weights: func(s *Step) []int { return []int{s.Affine.ScaleOff, s.Affine.ShiftOff} }},
 	Activation: {Name: "activation"},

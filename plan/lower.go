@@ -17,7 +17,8 @@ type lowering func(p *planner, s *Step, n *graph.Node) (last *graph.Node)
 var lowerings = map[spec.Op]lowering{
 	spec.Conv: func(p *planner, s *Step, n *graph.Node) *graph.Node {
 		s.Kind = Conv
-		s.Conv = &ConvStep{Conv: *n.Conv, OutH: n.Shape.H, OutW: n.Shape.W, Block: p.target.Lanes}
+		s.Conv = &ConvStep{Conv: n.Conv.Geometry(), OutH: n.Shape.H, OutW: n.Shape.W, Block: p.target.Lanes,
+			weights: func() ([]float64, []float64) { return n.Conv.Weight, n.Conv.Bias }}
 		s.FLOPs = 2 * int64(n.Shape.Len()) * int64(n.Conv.In/n.Conv.Groups*n.Conv.KH*n.Conv.KW)
 		return p.absorbAct(s, p.absorbResidual(s, n))
 	},
@@ -30,7 +31,7 @@ var lowerings = map[spec.Op]lowering{
 			// A linear layer is a convolution whose kernel covers its
 			// whole input: the weight [out][C*H*W] is [out][C][H][W].
 			s.Kind = Conv
-			s.Conv = lowered(x, n.Linear.Out, x.H, x.W, 1, 0, 1, n.Linear.Weight, n.Linear.Bias)
+			s.Conv = lowered(x, n.Linear.Out, x.H, x.W, 1, 0, 1, func() ([]float64, []float64) { return n.Linear.Weight, n.Linear.Bias })
 		} else {
 			s.Kind = Linear
 			s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
@@ -44,7 +45,7 @@ var lowerings = map[spec.Op]lowering{
 			// A depthwise convolution whose kernel covers the image,
 			// with weights 1/(H*W).
 			s.Kind = Conv
-			s.Conv = lowered(x, x.C, x.H, x.W, 1, 0, x.C, constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
+			s.Conv = lowered(x, x.C, x.H, x.W, 1, 0, x.C, constantWeights(x.C*x.H*x.W, 1/float64(x.H*x.W)))
 		} else {
 			s.Kind = GlobalAvgPool
 		}
@@ -58,7 +59,7 @@ var lowerings = map[spec.Op]lowering{
 			// pooling is a depthwise convolution with weights 1/K^2
 			// over the zero halo.
 			s.Kind = Conv
-			s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, constant(x.C*pl.K*pl.K, 1/float64(pl.K*pl.K)), nil)
+			s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, constantWeights(x.C*pl.K*pl.K, 1/float64(pl.K*pl.K)))
 		} else {
 			s.Kind = AvgPool
 			s.Pool = pl

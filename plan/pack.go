@@ -1,6 +1,11 @@
 package plan
 
-import "github.com/acgen/acgen/target"
+import (
+	"fmt"
+
+	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/target"
+)
 
 // chooseKernels picks each convolution's algorithm and register tiles.
 func (p *planner) chooseKernels() {
@@ -49,7 +54,7 @@ func (p *planner) windowedMaxPool(s *Step) {
 		return
 	}
 	x := s.In[0].Layout
-	s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, nil, nil)
+	s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, nil)
 	s.Conv.Algo = Depthwise
 	chooseDepthwise(s.Conv)
 }
@@ -90,14 +95,25 @@ func (p *planner) pack() {
 // target.WeightGroup).
 const Group = target.WeightGroup
 
-// appendPadded stores v padded with zeros to whole weight groups, so
-// that a kernel may read a whole vector for the last channels.
-func (p *planner) appendPadded(v []float64) int {
-	dst := make([]float32, (len(v)+Group-1)/Group*Group)
-	for i, x := range v {
-		dst[i] = float32(x)
+// padded is n rounded up to whole weight groups: a vector of per-channel
+// values is stored so, that a kernel may read a whole vector for the
+// last channels.
+func padded(n int) int { return (n + Group - 1) / Group * Group }
+
+// reserveVector reserves node's section role of n per-channel values,
+// padded to whole weight groups with zeros; values gives them at fill
+// time, and already at planning tells nil (an absent bias: zeros) from
+// values to come.
+func (p *planner) reserveVector(node *graph.Node, role string, n int, values func() []float64) int {
+	if values() == nil {
+		// An absent bias: one section of zeros serves every layer.
+		return p.blob.reserve(nil, fmt.Sprintf("zeros/%d", padded(n)), padded(n), nil)
 	}
-	return p.blob.intern(dst)
+	return p.blob.reserve(node, role, padded(n), func(dst []float32) {
+		for i, x := range values() {
+			dst[i] = float32(x)
+		}
+	})
 }
 
 // WeightGroupRange is one group of Group output channels of a direct
@@ -110,27 +126,29 @@ type WeightGroupRange struct {
 
 func (p *planner) packConv(s *Step) {
 	c := s.Conv
-	n := &c.Conv // weights as lowered
-	c.BiasOff = p.appendPadded(biasOrZero(n.Bias, c.Out))
+	node, weights := s.Nodes[0], c.weights
+	c.BiasOff = p.reserveVector(node, "bias", c.Out, func() []float64 { _, b := weights(); return b })
 	if c.Algo == Depthwise {
 		// [ky][kx][Out rounded up to Group]: one tap's weights of every
 		// channel in a row, so that a kernel walking the channel blocks
 		// finds them one block apart.
 		taps := c.KH * c.KW
 		cp := c.DepthwiseRow()
-		dst := make([]float32, taps*cp)
-		for oc := 0; oc < c.Out && n.Weight != nil; oc++ {
-			for k := 0; k < taps; k++ {
-				dst[k*cp+oc] = float32(n.Weight[oc*taps+k])
+		out := c.Out
+		c.WeightOff = p.blob.reserve(node, "depthwise", taps*cp, func(dst []float32) {
+			w, _ := weights()
+			for oc := 0; oc < out; oc++ {
+				for k := 0; k < taps; k++ {
+					dst[k*cp+oc] = float32(w[oc*taps+k])
+				}
 			}
-		}
-		c.WeightOff = p.blob.intern(dst)
+		})
 		for i := range c.Tiles {
 			c.Tiles[i].WeightOff = c.WeightOff + c.Tiles[i].Block0*c.Block
 		}
 		return
 	}
-	p.packGroups(c)
+	p.packGroups(node, c)
 	if c.Algo == Winograd {
 		p.layoutWinograd(c)
 		return
@@ -146,34 +164,39 @@ func (p *planner) packConv(s *Step) {
 // of channels outside ic's convolution group, or beyond Out, hold zeros.
 // Every target reads this one layout, whatever its tiles; Winograd's
 // transformed weights are computed from it on first use.
-func (p *planner) packGroups(c *ConvStep) {
-	n := &c.Conv
+func (p *planner) packGroups(node *graph.Node, c *ConvStep) {
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
 	taps := c.KH * c.KW
 	ngroups := (c.Out + Group - 1) / Group
 	c.WeightGroups = make([]WeightGroupRange, ngroups)
-	var all []float32
+	size := 0
 	for j := range c.WeightGroups {
 		lastOC := min((j+1)*Group, c.Out) - 1
-		r := WeightGroupRange{ICLo: (j * Group / outPer) * inPer, ICHi: (lastOC/outPer + 1) * inPer}
-		r.Off = len(all)
-		region := make([]float32, (r.ICHi-r.ICLo)*taps*Group)
-		for ic := r.ICLo; ic < r.ICHi; ic++ {
-			for k := 0; k < taps; k++ {
-				row := region[((ic-r.ICLo)*taps+k)*Group:]
-				for l := 0; l < Group; l++ {
-					oc := j*Group + l
-					if oc > lastOC || ic/inPer != oc/outPer {
-						continue
+		r := WeightGroupRange{ICLo: (j * Group / outPer) * inPer, ICHi: (lastOC/outPer + 1) * inPer, Off: size}
+		size += (r.ICHi - r.ICLo) * taps * Group
+		c.WeightGroups[j] = r
+	}
+	groups := append([]WeightGroupRange(nil), c.WeightGroups...) // relative to the section
+	out, weights := c.Out, c.weights
+	c.WeightOff = p.blob.reserve(node, "groups", size, func(dst []float32) {
+		w, _ := weights()
+		for j, r := range groups {
+			lastOC := min((j+1)*Group, out) - 1
+			region := dst[r.Off:]
+			for ic := r.ICLo; ic < r.ICHi; ic++ {
+				for k := 0; k < taps; k++ {
+					row := region[((ic-r.ICLo)*taps+k)*Group:]
+					for l := 0; l < Group; l++ {
+						oc := j*Group + l
+						if oc > lastOC || ic/inPer != oc/outPer {
+							continue
+						}
+						row[l] = float32(w[(oc*inPer+ic%inPer)*taps+k])
 					}
-					row[l] = float32(n.Weight[(oc*inPer+ic%inPer)*taps+k])
 				}
 			}
 		}
-		all = append(all, region...)
-		c.WeightGroups[j] = r
-	}
-	c.WeightOff = p.blob.intern(all)
+	})
 	for j := range c.WeightGroups {
 		c.WeightGroups[j].Off += c.WeightOff
 	}
@@ -202,30 +225,26 @@ func (p *planner) packLinear(s *Step) {
 	n := s.Nodes[0]
 	in := s.In[0].Layout
 	l.K = in.CB() * in.H * in.W * in.Block
-	l.BiasOff = p.appendPadded(biasOrZero(n.Linear.Bias, l.Out))
-	dst := make([]float32, l.Out*l.K)
-	for o := 0; o < l.Out; o++ {
-		row := dst[o*l.K : (o+1)*l.K]
-		k := 0
-		for cb := 0; cb < in.CB(); cb++ {
-			for y := 0; y < in.H; y++ {
-				for x := 0; x < in.W; x++ {
-					for lane := 0; lane < in.Block; lane++ {
-						if c := cb*in.Block + lane; c < in.C {
-							row[k] = float32(n.Linear.Weight[o*l.In+(c*in.H+y)*in.W+x])
+	l.BiasOff = p.reserveVector(n, "bias", l.Out, func() []float64 { return n.Linear.Bias })
+	k, inLen := l.K, l.In
+	// The layout depends on the target's block: its own section.
+	l.WeightOff = p.blob.reserve(n, fmt.Sprintf("linear/%d", in.Block), l.Out*l.K, func(dst []float32) {
+		w := n.Linear.Weight
+		for o := 0; o < l.Out; o++ {
+			row := dst[o*k : (o+1)*k]
+			i := 0
+			for cb := 0; cb < in.CB(); cb++ {
+				for y := 0; y < in.H; y++ {
+					for x := 0; x < in.W; x++ {
+						for lane := 0; lane < in.Block; lane++ {
+							if c := cb*in.Block + lane; c < in.C {
+								row[i] = float32(w[o*inLen+(c*in.H+y)*in.W+x])
+							}
+							i++
 						}
-						k++
 					}
 				}
 			}
 		}
-	}
-	l.WeightOff = p.blob.intern(dst)
-}
-
-func biasOrZero(b []float64, n int) []float64 {
-	if b == nil {
-		return make([]float64, n)
-	}
-	return b
+	})
 }

@@ -27,6 +27,11 @@ type Options struct {
 type Package struct {
 	Programs []*Program
 	Weights  []float32
+	// Bin is Weights with HeadFloats free floats before it: weights.bin's
+	// bytes once the header is written into them.
+	Bin []float32
+
+	blob *blob
 }
 
 // Portable is the program the Go kernels run.
@@ -58,11 +63,25 @@ func BuildPackage(g *graph.Graph, targets []*target.Target, opt Options) (*Packa
 		}
 		pk.Programs = append(pk.Programs, p)
 	}
-	pk.Weights = b.data
+	b.alloc()
+	pk.blob = b
+	pk.Weights = b.weights()
+	pk.Bin = b.data
 	for _, p := range pk.Programs {
-		p.Weights = b.data
+		p.Weights = pk.Weights
 	}
+	fillLoaded(pk, g)
 	return pk, nil
+}
+
+// fillLoaded packs the sections of every node of g whose weights are
+// read: all of them, unless g was built lazily (see Package.Fill).
+func fillLoaded(pk *Package, g *graph.Graph) {
+	for _, n := range g.Nodes {
+		if n.Loaded() {
+			pk.Fill(n)
+		}
+	}
 }
 
 // Build plans g for one target (AVX2 when t is nil), with weights of its
@@ -76,7 +95,10 @@ func Build(g *graph.Graph, t *target.Target, opt Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Weights = b.data
+	b.alloc()
+	pk := &Package{Programs: []*Program{p}, blob: b}
+	fillLoaded(pk, g)
+	p.Weights = b.weights()
 	return p, nil
 }
 
@@ -216,9 +238,20 @@ func (p *planner) lower() {
 
 // elided reports whether a flatten needs no step: its only reader is a
 // linear layer, which can read the unflattened layout directly.
+//
+// Only when the layout's channel blocks are (nearly) full: a linear layer
+// reading a blocked layout packs a weight for every lane, so that a
+// 3-channel image's 16-lane blocks would take 5x the weights (3 GB for a
+// 400 MB layer). Flattened first, it reads C*H*W channels of 1x1, and
+// its weights are packed once for every target.
 func (p *planner) elided(flatten *graph.Node) bool {
 	r := p.soleReader(flatten)
-	return r != nil && r.Op == spec.Linear
+	if r == nil || r.Op != spec.Linear {
+		return false
+	}
+	c := p.g.InputShapes(flatten)[0].C
+	lanes := (c + p.target.Lanes - 1) / p.target.Lanes * p.target.Lanes
+	return 8*lanes <= 9*c // at most an eighth of the weights for padded lanes
 }
 
 // absorbResidual fuses into conv step s an add that alone reads the conv,
@@ -245,16 +278,23 @@ func (p *planner) absorbResidual(s *Step, conv *graph.Node) *graph.Node {
 // convolution: kernels unroll their taps.
 const maxLoweredTaps = 64
 
-// lowered is the convolution another op is computed as.
-func lowered(in Layout, out, kh, kw, stride, pad, groups int, weight, bias []float64) *ConvStep {
+// lowered is the convolution another op is computed as; weights gives
+// its weights and bias when they are packed (nil: a geometry no weights
+// are packed for).
+func lowered(in Layout, out, kh, kw, stride, pad, groups int, weights func() (w, b []float64)) *ConvStep {
 	c := &ConvStep{Conv: graph.Conv{
 		In: in.C, Out: out, KH: kh, KW: kw,
 		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad,
 		DilH: 1, DilW: 1, Groups: groups,
-		Weight: weight, Bias: bias,
-	}, Block: in.Block}
+	}, Block: in.Block, weights: weights}
 	c.OutH, c.OutW = c.Conv.OutSize(in.H, in.W)
 	return c
+}
+
+// constantWeights is the weights of a convolution every one of whose n
+// weights is v, with no bias: pooling computed as a convolution.
+func constantWeights(n int, v float64) func() ([]float64, []float64) {
+	return func() ([]float64, []float64) { return constant(n, v), nil }
 }
 
 func constant(n int, v float64) []float64 {
@@ -270,7 +310,7 @@ func (p *planner) directWeightBytes() int {
 	n := 0
 	for _, s := range p.prog.Steps {
 		if s.Conv != nil {
-			n += len(s.Conv.Weight)
+			n += s.Conv.weightFloats()
 		}
 	}
 	return 4 * n

@@ -160,6 +160,11 @@ type ConvStep struct {
 	// Cycles is the cost model's estimate for the chosen algorithm.
 	Cycles float64
 
+	// weights gives the convolution's weights and bias when its sections
+	// are filled (see Package.Fill): the fused node's, or a pooling's
+	// constants. Conv holds the geometry alone.
+	weights func() (w, b []float64)
+
 	// WeightOff is where the packed weights start: for Direct and
 	// Winograd, in WeightGroups (see BlockWeights); for Depthwise,
 	// [KH*KW][DepthwiseRow()].

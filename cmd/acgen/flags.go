@@ -28,6 +28,7 @@ type options struct {
 	dump                           string
 	quiet                          bool
 	version                        bool
+	maxMemory                      string
 	report                         string
 	help                           bool
 }
@@ -45,6 +46,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.fused, "fused", false, "with -run: run the fused network instead of the training form")
 	fs.BoolVar(&o.allowUnused, "allow-unused-keys", false, "accept checkpoint tensors that no layer reads")
 	fs.Int64Var(&o.maxActivationMB, "max-activation-mb", 1024, "refuse specs whose activations for one sample exceed `MB` megabytes")
+	fs.StringVar(&o.maxMemory, "max-memory", "", "refuse, before reading its weights, a network whose generation needs more than `SIZE` of memory (such as 4GB or 800MB; default three quarters of the machine's)")
 	fs.Float64Var(&o.maxCheckGFLOP, "max-check-gflop", driver.DefaultMaxCheckFLOPs/1e9, "bound the check stage's work (the network run as trained and fused, in float64) to `GFLOP`: fewer golden samples, or a refusal")
 	fs.StringVar(&o.isa, "isa", strings.Join(target.Names(), ","), "the instruction sets to hold kernels for, best first at run time: `LIST` of "+strings.Join(target.Names(), ", ")+" (the portable Go kernels are always there)")
 	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 assembly (the same as -isa go)")

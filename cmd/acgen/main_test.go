@@ -338,7 +338,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-weight", "x"}, "acgen: unknown flag -weight (did you mean -weights?)"},
 		{[]string{"--spce=x"}, "acgen: unknown flag -spce (did you mean -spec?)"},
 		{[]string{"-package", "x"}, "acgen: unknown flag -package (did you mean -pkg?)"},
-		{[]string{"-spec", "s", "-weights", "w", "-dump", "bogus"}, `acgen: -dump: no stage "bogus"; stages are spec, weights, graph, fuse, check, plan, emit, write`},
+		{[]string{"-spec", "s", "-weights", "w", "-dump", "bogus"}, `acgen: -dump: no stage "bogus"; stages are spec, weights, graph, fuse, plan, check, emit, write`},
 		{[]string{"-spec", "s", "-weights", "w", "-dump", "write"}, "acgen: -dump write needs -out DIR"},
 		{[]string{"-spec"}, "acgen: flag needs an argument: --spec"},
 		{[]string{"-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out, "extra"}, `acgen: unexpected argument "extra"`},

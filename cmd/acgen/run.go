@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -65,8 +66,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return verifyDir(o.out, o.quiet, stdout)
 	}
 
+	maxMemory, err := memorySize(o.maxMemory)
+	if err != nil {
+		fmt.Fprintf(stderr, "acgen: -max-memory: %v\nRun acgen -h for usage.\n", err)
+		return errUsage
+	}
+	if maxMemory <= 0 {
+		maxMemory = driver.DefaultMaxMemory()
+	}
+	// The garbage collector works to the same budget, collecting harder
+	// as the heap nears it rather than growing past it.
+	debug.SetMemoryLimit(maxMemory)
 	prog := newProgress(stderr, o.quiet)
 	cfg := &driver.Config{
+		MaxMemory:          maxMemory,
 		Spec:               o.spec,
 		Weights:            o.weights,
 		Out:                o.out,
@@ -92,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if o.runInput != "" {
 		cfg.Out = ""
+		cfg.KeepWeights = true // the reference runs them after the check stage
 		return runReference(cfg, o.runInput, o.fused, stdout)
 	}
 	if o.verify {

@@ -1,0 +1,221 @@
+package driver
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/acgen/acgen/fuse"
+	"github.com/acgen/acgen/graph"
+)
+
+// A stream runs the network as trained and as fused, side by side, on
+// the golden samples, one training-form node at a time in order: it reads
+// the node's weights from the checkpoint (graph.Bind), computes it, and
+// once the last node a fused node comes from is done, computes that fused
+// node's weights (fuse.Materialize), runs it, packs it into the plan's
+// sections (plan.Package.Fill) and lets go of both layers' weights. So
+// acgen holds the packed weights, one layer's float64 weights and the
+// activations still to be read, never the whole network in float64.
+type stream struct {
+	r    *Result
+	keep bool // hold every weight (a small network, or -run's)
+
+	samples [][]float64 // the golden inputs
+
+	// The values of each node on every sample, kept until their last
+	// reader has run (step index into r.Unfused.Nodes).
+	unfused, fused       map[*graph.Node][][]float64
+	unfusedEnd, fusedEnd map[*graph.Node]int
+
+	// fusedOf is the fused node each training-form node is part of, due
+	// once its last From node has run.
+	fusedOf map[*graph.Node]*graph.Node
+
+	// same holds the fused nodes whose values are their last From node's:
+	// their weights are that node's own (fuse.Shares) and so are their
+	// inputs' values. The stream takes those values rather than compute
+	// them again: a network without BatchNorms (VGG) costs one run.
+	same map[*graph.Node]bool
+}
+
+func newStream(r *Result, samples [][]float64, keep bool) *stream {
+	s := &stream{
+		r: r, keep: keep, samples: samples,
+		unfused: map[*graph.Node][][]float64{}, fused: map[*graph.Node][][]float64{},
+		unfusedEnd: map[*graph.Node]int{}, fusedEnd: map[*graph.Node]int{},
+		fusedOf: map[*graph.Node]*graph.Node{},
+		same:    map[*graph.Node]bool{},
+	}
+	step := map[*graph.Node]int{} // when a training-form node runs
+	for i, n := range r.Unfused.Nodes {
+		step[n] = i
+		for _, in := range n.Inputs {
+			s.unfusedEnd[in] = i
+		}
+	}
+	for _, m := range r.Fused.Nodes {
+		for _, u := range m.From {
+			s.fusedOf[u] = m
+		}
+		due := step[m.From[len(m.From)-1]]
+		for _, in := range m.Inputs {
+			s.fusedEnd[in] = max(s.fusedEnd[in], due)
+		}
+	}
+	end := len(r.Unfused.Nodes)
+	s.unfusedEnd[r.Unfused.Output] = end
+	s.fusedEnd[r.Fused.Output] = end
+	return s
+}
+
+// run streams the whole network; the outputs are then in s.unfused and
+// s.fused under each graph's output node.
+func (s *stream) run() error {
+	for i, u := range s.r.Unfused.Nodes {
+		if err := s.r.Unfused.Bind(u); err != nil {
+			return err
+		}
+		out, err := s.eval(u, s.unfused, s.r.Unfused)
+		if err != nil {
+			return err
+		}
+		s.unfused[u] = out
+		if m := s.fusedOf[u]; u == m.From[len(m.From)-1] {
+			if err := s.fuse(m); err != nil {
+				return err
+			}
+		}
+		s.free(i)
+	}
+	if pending := s.r.Plan.Unfilled(); len(pending) > 0 {
+		return fmt.Errorf("%w: the weights of %s were never packed", ErrInternal, pending[0])
+	}
+	return nil
+}
+
+// fuse computes fused node m, all of whose training-form nodes have run:
+// its weights, its values, its packed sections; then both forms' weights
+// may go.
+func (s *stream) fuse(m *graph.Node) error {
+	fuse.Materialize(m)
+	if err := fuse.FiniteNode(m); err != nil {
+		return err
+	}
+	last := m.From[len(m.From)-1]
+	s.same[m] = fuse.Shares(m)
+	for _, in := range m.Inputs {
+		s.same[m] = s.same[m] && s.same[in]
+	}
+	if s.same[m] {
+		s.fused[m] = s.unfused[last]
+	} else {
+		out, err := s.eval(m, s.fused, s.r.Fused)
+		if err != nil {
+			return err
+		}
+		s.fused[m] = out
+	}
+	s.r.Plan.Fill(m)
+	if !s.keep {
+		m.Unload()
+		for _, u := range m.From {
+			s.r.Unfused.Release(u)
+		}
+	}
+	return nil
+}
+
+// eval computes node n of g on every sample from the values in acts.
+func (s *stream) eval(n *graph.Node, acts map[*graph.Node][][]float64, g *graph.Graph) ([][]float64, error) {
+	shapes := g.InputShapes(n)
+	out := make([][]float64, len(s.samples))
+	for k, in := range s.samples {
+		args := make([]graph.Tensor, len(shapes))
+		for j, sh := range shapes {
+			args[j] = graph.Tensor{Shape: sh, Data: in}
+			if len(n.Inputs) > 0 {
+				args[j].Data = acts[n.Inputs[j]][k]
+			}
+		}
+		t := n.Row().Ref(n, args)
+		if t.Shape != n.Shape {
+			return nil, fmt.Errorf("%w: node %s computed %s, the graph says %s", ErrInternal, n, t.Shape, n.Shape)
+		}
+		out[k] = t.Data
+	}
+	return out, nil
+}
+
+// free lets go of the values no node after step i reads.
+func (s *stream) free(i int) {
+	for n := range s.unfused {
+		if s.unfusedEnd[n] <= i {
+			delete(s.unfused, n)
+		}
+	}
+	for n := range s.fused {
+		if s.fusedEnd[n] <= i {
+			delete(s.fused, n)
+		}
+	}
+}
+
+// perturbedOutput runs the training form on sample 0 with every
+// parameter moved by half a float32 ulp at random (see perturbed), again
+// one node at a time: what rounding the weights does to the network.
+func (s *stream) perturbedOutput(move func([]float64)) ([]float64, error) {
+	g := s.r.Unfused
+	acts := map[*graph.Node][][]float64{}
+	one := &stream{samples: s.samples[:1]}
+	for i, u := range g.Nodes {
+		if err := g.Bind(u); err != nil {
+			return nil, err
+		}
+		m := u.Clone()
+		for _, p := range m.Tensors() {
+			move(*p.Data)
+		}
+		out, err := one.eval(m, acts, g)
+		if err != nil {
+			return nil, err
+		}
+		acts[u] = out
+		if !s.keep {
+			g.Release(u)
+		}
+		for n := range acts {
+			if s.unfusedEnd[n] <= i {
+				delete(acts, n)
+			}
+		}
+	}
+	return acts[g.Output][0], nil
+}
+
+// weightBytes is the float64 size of the weights of the nodes fused node
+// m comes from, and of m's own when it does not share them: what the
+// stream holds while it computes m.
+func weightBytes(m *graph.Node) float64 {
+	var n float64
+	for _, u := range m.From {
+		for _, p := range u.Tensors() {
+			n += 8 * float64(p.Len())
+		}
+	}
+	if len(m.From) > 1 || m.From[0].Row().Fold != nil {
+		for _, p := range m.Tensors() {
+			n += 8 * float64(p.Len())
+		}
+	}
+	return n
+}
+
+// finite reports whether every value of v is within float32's range.
+func finite(v []float64) bool {
+	for _, x := range v {
+		if !(math.Abs(x) <= math.MaxFloat32) {
+			return false
+		}
+	}
+	return true
+}
