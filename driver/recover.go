@@ -22,7 +22,10 @@ type RecoverReport struct {
 // lock, so it fails while another run is writing.
 func RecoverDir(dir string) (RecoverReport, error) {
 	st, err := os.Stat(dir)
-	if err != nil {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return RecoverReport{}, fmt.Errorf("%s: %w", dir, pe.Err)
+	} else if err != nil {
 		return RecoverReport{}, err
 	}
 	if !st.IsDir() {

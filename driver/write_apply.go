@@ -91,6 +91,9 @@ func (w *dirWrite) apply() (rep WriteReport, err error) {
 // stageFiles is phase 1: the changed files under stage/new, and what
 // they replace or remove kept under stage/old.
 func (w *dirWrite) stageFiles(stage string, j *journal) error {
+	if err := os.Mkdir(filepath.Join(stage, "new"), 0o755); err != nil {
+		return err
+	}
 	synced := map[string]bool{"new": true}
 	for _, f := range w.changed {
 		writeStep()

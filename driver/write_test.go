@@ -189,6 +189,16 @@ func TestWriteDir(t *testing.T) {
 		}
 	}
 	noLeftovers(t, dir)
+
+	// A run that only removes stale files.
+	rep = write(t, dir, next[:3])
+	if fmt.Sprint(rep.Written, rep.Removed) != "[] [testdata/new.bin]" {
+		t.Errorf("a run that only removes: written %v removed %v", rep.Written, rep.Removed)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "testdata", "new.bin")); err == nil {
+		t.Errorf("stale testdata/new.bin not removed")
+	}
+	noLeftovers(t, dir)
 }
 
 // TestWriteDirRefuses checks every refusal: nothing changes, and the
