@@ -74,7 +74,13 @@ func (w *dirWrite) apply() (rep WriteReport, err error) {
 		os.RemoveAll(stage)
 		return rep, err
 	}
+	// The journal, and the staging directory's own name in dir, are on
+	// disk before the first rename.
 	if err := j.commit(stage); err != nil {
+		os.RemoveAll(stage)
+		return rep, err
+	}
+	if err := syncDir(w.dir); err != nil {
 		os.RemoveAll(stage)
 		return rep, err
 	}
@@ -200,8 +206,11 @@ func forward(dir, stage string, j *journal) (undo []func() error, err error) {
 		if err != nil {
 			return undo, err
 		}
-		if ok, err := hasHeader(target); err != nil || !st.Mode().IsRegular() || !ok {
+		if !st.Mode().IsRegular() {
 			continue // not acgen's any more: left alone
+		}
+		if ok, err := hasHeader(target); err != nil || !ok {
+			continue
 		}
 		writeStep()
 		if err := remove(target); err != nil {

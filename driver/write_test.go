@@ -392,6 +392,28 @@ func TestWriteDirSymlinkedTestdata(t *testing.T) {
 	}
 }
 
+// TestWriteDirStaleBehindLink: a testdata that is a link out of dir is
+// not searched for stale files, even when the package writes nothing
+// there: a generated file outside dir is never removed.
+func TestWriteDirStaleBehindLink(t *testing.T) {
+	root := t.TempDir()
+	dir, outside := filepath.Join(root, "pkg"), filepath.Join(root, "elsewhere")
+	os.MkdirAll(outside, 0o755)
+	victim := filepath.Join(outside, "old.bin")
+	os.WriteFile(victim, []byte(gen.Header+"\nnot yours\n"), 0o644)
+	write(t, dir, files[:2])
+	if err := os.Symlink(outside, filepath.Join(dir, "testdata")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	rep := write(t, dir, files[:1])
+	if fmt.Sprint(rep.Removed) != "[b.go]" {
+		t.Errorf("removed %v", rep.Removed)
+	}
+	if _, err := os.Stat(victim); err != nil {
+		t.Errorf("the generated file behind the link was removed: %v", err)
+	}
+}
+
 // TestWriteDirConcurrent: runs into one directory at once never mix: each
 // ends with the directory holding one run's files, whole, or fails saying
 // another run is writing.
