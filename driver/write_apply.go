@@ -75,14 +75,14 @@ func (w *dirWrite) apply() (rep WriteReport, err error) {
 		return rep, err
 	}
 	// The journal, and the staging directory's own name in dir, are on
-	// disk before the first rename.
+	// disk before the first rename. Past the commit the journal may be
+	// in place, so giving up goes through undoSwap, which removes it
+	// before the staged files.
 	if err := j.commit(stage); err != nil {
-		os.RemoveAll(stage)
-		return rep, err
+		return rep, undoSwap(w.dir, stage, nil, err)
 	}
 	if err := syncDir(w.dir); err != nil {
-		os.RemoveAll(stage)
-		return rep, err
+		return rep, undoSwap(w.dir, stage, nil, err)
 	}
 	undo, err := forward(w.dir, stage, j)
 	if err != nil {
