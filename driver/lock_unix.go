@@ -6,20 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
 
-// lockDir takes an exclusive lock on a file beside dir, so that two acgen
-// runs into one -out take turns instead of mixing their files; a second
-// run fails at once with a message. The lock goes with the process, so a
-// killed run holds it no longer.
+// lockDir takes an exclusive lock on dir/.acgen.lock (flock), so that two
+// acgen runs into one -out take turns instead of mixing their files; a
+// second run fails at once with a message. The lock goes with the
+// process, so a killed run holds it no longer.
 //
 // The lock file is removed when the lock is let go, so that a run leaves
-// nothing beside dir; a run that locked a file just removed (the path now
+// nothing in dir; a run that locked a file just removed (the path now
 // names another) tries again.
 func lockDir(dir string) (unlock func(), err error) {
-	path := lockPath(dir)
+	path := filepath.Join(dir, lockName)
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {

@@ -100,13 +100,16 @@ func sameSnapshot(t *testing.T, what string, got, want map[string]fileState) {
 	}
 }
 
-// noLeftovers checks that WriteDir cleaned up its temporary directory.
-func noLeftovers(t *testing.T, parent string) {
+// noLeftovers checks that WriteDir left none of its hidden files (lock,
+// staging directory) in dir or beside it.
+func noLeftovers(t *testing.T, dir string) {
 	t.Helper()
-	entries, _ := os.ReadDir(parent)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".acgen-") {
-			t.Errorf("left %s behind", e.Name())
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".acgen") {
+				t.Errorf("left %s behind", filepath.Join(d, e.Name()))
+			}
 		}
 	}
 }
@@ -185,7 +188,17 @@ func TestWriteDir(t *testing.T) {
 			t.Errorf("stale %s not removed", gone)
 		}
 	}
-	noLeftovers(t, parent)
+	noLeftovers(t, dir)
+
+	// A run that only removes stale files.
+	rep = write(t, dir, next[:3])
+	if fmt.Sprint(rep.Written, rep.Removed) != "[] [testdata/new.bin]" {
+		t.Errorf("a run that only removes: written %v removed %v", rep.Written, rep.Removed)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "testdata", "new.bin")); err == nil {
+		t.Errorf("stale testdata/new.bin not removed")
+	}
+	noLeftovers(t, dir)
 }
 
 // TestWriteDirRefuses checks every refusal: nothing changes, and the
@@ -243,7 +256,7 @@ func TestWriteDirRefuses(t *testing.T) {
 			if err := CheckDir(dir, c.files); err == nil {
 				t.Errorf("CheckDir does not refuse it")
 			}
-			noLeftovers(t, parent)
+			noLeftovers(t, dir)
 		})
 	}
 }
@@ -256,13 +269,41 @@ func TestWriteDirNotADirectory(t *testing.T) {
 	}
 }
 
-// TestWriteDirFailsMidway makes the n-th rename fail, for every n, and
-// checks that the package is left as it was, byte for byte and time for
-// time, or (when there was none) that there still is none.
+// failAt makes the n-th step that changes dir (a rename or a removal,
+// undoing ones included) fail, once; it returns whether it did, and puts
+// back os.Rename and os.Remove when the test ends.
+func failAt(t *testing.T, n int) (failed *bool) {
+	t.Helper()
+	t.Cleanup(func() { rename, remove = os.Rename, os.Remove })
+	calls := 0
+	failed = new(bool)
+	fail := func(what, p string) error {
+		calls++
+		if calls == n+1 && !*failed {
+			*failed = true
+			return fmt.Errorf("injected failure to %s %s", what, filepath.Base(p))
+		}
+		return nil
+	}
+	rename = func(from, to string) error {
+		if err := fail("rename", from); err != nil {
+			return err
+		}
+		return os.Rename(from, to)
+	}
+	remove = func(p string) error {
+		if err := fail("remove", p); err != nil {
+			return err
+		}
+		return os.Remove(p)
+	}
+	return failed
+}
+
+// TestWriteDirFailsMidway makes the n-th rename or removal fail, for
+// every n, and checks that the package is left as it was, byte for byte
+// and time for time, or (when there was none) that there still is none.
 func TestWriteDirFailsMidway(t *testing.T) {
-	// The file-by-file path, taken where directories cannot be swapped.
-	exchangeDirs = func(a, b string) error { return errNoExchange }
-	defer func() { rename, exchangeDirs = os.Rename, exchange }()
 	for _, existing := range []bool{true, false} {
 		for n := 0; ; n++ {
 			parent := t.TempDir()
@@ -273,47 +314,37 @@ func TestWriteDirFailsMidway(t *testing.T) {
 				oldTimes(t, dir)
 			}
 			before := snapshot(t, dir)
-			calls := 0
-			failed := false
-			rename = func(from, to string) error {
-				calls++
-				if calls == n+1 && !failed {
-					failed = true
-					return fmt.Errorf("injected failure renaming %s", filepath.Base(from))
-				}
-				return os.Rename(from, to)
-			}
+			failed := failAt(t, n)
 			_, err := WriteDir(dir, next)
-			rename = os.Rename
-			if !failed {
+			rename, remove = os.Rename, os.Remove
+			if !*failed {
 				if err != nil {
 					t.Fatal(err)
 				}
 				if n == 0 {
 					t.Fatal("WriteDir renamed nothing")
 				}
-				t.Logf("existing=%v: %d renames, each made to fail once", existing, n)
-				break // every rename has been made to fail once
+				t.Logf("existing=%v: %d renames and removals, each made to fail once", existing, n)
+				break // every step has been made to fail once
 			}
 			if err == nil || !strings.Contains(err.Error(), "injected failure") {
-				t.Fatalf("existing=%v, rename %d failing: %v", existing, n, err)
+				t.Fatalf("existing=%v, step %d failing: %v", existing, n, err)
 			}
-			sameSnapshot(t, fmt.Sprintf("existing=%v, rename %d failing", existing, n), snapshot(t, dir), before)
-			noLeftovers(t, parent)
+			sameSnapshot(t, fmt.Sprintf("existing=%v, step %d failing", existing, n), snapshot(t, dir), before)
+			noLeftovers(t, dir)
 		}
 	}
 }
 
 func TestWriteDirKeepsFilesWhenRestoreFails(t *testing.T) {
-	exchangeDirs = func(a, b string) error { return errNoExchange }
-	defer func() { rename, exchangeDirs = os.Rename, exchange }()
+	defer func() { rename = os.Rename }()
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "pkg")
 	write(t, dir, files)
 	calls := 0
 	rename = func(from, to string) error {
 		calls++
-		if calls >= 3 { // a.go kept and replaced; then everything fails
+		if calls >= 2 { // a.go replaced; then everything fails, its undoing too
 			return errors.New("disk on fire")
 		}
 		return os.Rename(from, to)
@@ -323,36 +354,16 @@ func TestWriteDirKeepsFilesWhenRestoreFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "restoring "+dir+" failed too, and its previous files are in ") {
 		t.Fatalf("WriteDir: %v", err)
 	}
-	// The message names where the old files are; they must still be there.
+	// The message names where the old files are; they must still be
+	// there, after the next run too (recovery leaves them alone).
 	where := err.Error()[strings.Index(err.Error(), "previous files are in ")+len("previous files are in "):]
 	where = where[:strings.Index(where, ": ")]
-	if _, err := os.Stat(filepath.Join(where, "a.go")); err != nil {
-		t.Errorf("the previous a.go is not kept: %v", err)
+	if !strings.HasPrefix(where, filepath.Join(dir, ".acgen-kept-")) {
+		t.Errorf("the previous files are kept in %s", where)
 	}
-}
-
-// TestWriteDirSymlinkedTestdata: a testdata that is a link out of dir is
-// refused, and nothing outside dir is read, removed or written.
-func TestWriteDirSymlinkedTestdata(t *testing.T) {
-	root := t.TempDir()
-	dir, outside := filepath.Join(root, "pkg"), filepath.Join(root, "elsewhere")
-	os.MkdirAll(dir, 0o755)
-	os.MkdirAll(outside, 0o755)
-	victim := filepath.Join(outside, "golden.bin")
-	os.WriteFile(victim, []byte(gen.Header+"\nnot yours\n"), 0o644)
-	if err := os.Symlink(outside, filepath.Join(dir, "testdata")); err != nil {
-		t.Skip("no symlinks:", err)
-	}
-	files := []gen.File{{Name: "a.go", Data: []byte(gen.Header + "\npackage p\n")}, {Name: "testdata/golden.bin", Data: []byte(gen.Header + "\nnew\n")}}
-	_, err := WriteDir(dir, files)
-	if err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
-		t.Fatalf("WriteDir: %v", err)
-	}
-	if b, _ := os.ReadFile(victim); string(b) != gen.Header+"\nnot yours\n" {
-		t.Errorf("the file outside -out changed: %q", b)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "a.go")); err == nil {
-		t.Error("a.go was written")
+	write(t, dir, next)
+	if b, err := os.ReadFile(filepath.Join(where, "a.go")); err != nil || string(b) != string(files[0].Data) {
+		t.Errorf("the previous a.go is not kept: %q, %v", b, err)
 	}
 }
 

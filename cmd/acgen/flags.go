@@ -16,7 +16,7 @@ import (
 // options are the command line, parsed.
 type options struct {
 	spec, weights, out, pkg, gomod string
-	verify                         bool
+	verify, recover                bool
 	runInput                       string
 	fused                          bool
 	allowUnused                    bool
@@ -42,6 +42,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.pkg, "pkg", "", "Go package `NAME` (default: the spec's name, else DIR's base name)")
 	fs.StringVar(&o.gomod, "gomod", "", "also write a go.mod declaring `MODULE`, making DIR a module of its own")
 	fs.BoolVar(&o.verify, "verify", false, "run the new package's tests (go vet, go test, and go test -tags purego) in a scratch module before it replaces DIR's; with no -spec, verify DIR as it is")
+	fs.BoolVar(&o.recover, "recover", false, "finish or undo a write into DIR that was killed midway (every run into DIR does this first), and exit; see docs/out-dir.md")
 	fs.StringVar(&o.runInput, "run", "", "run the reference runtime on the samples in `FILE` (.safetensors tensor \"input\", raw little-endian float32, or text numbers) and print the outputs, one sample a line; generates nothing")
 	fs.BoolVar(&o.fused, "fused", false, "with -run: run the fused network instead of the training form")
 	fs.BoolVar(&o.allowUnused, "allow-unused-keys", false, "accept checkpoint tensors that no layer reads")
@@ -92,6 +93,7 @@ Usage:
   acgen -spec net.yaml -weights model.pth -out DIR [-pkg NAME]   generate a package
   acgen -spec net.yaml -weights model.pth -out DIR -verify       ...tested before it is written
   acgen -verify -out DIR                                         test a generated package
+  acgen -recover -out DIR                                        heal DIR after a run killed while writing it
   acgen -spec net.yaml -weights model.pth -run input.bin         run the reference runtime
 
 Flags (one dash or two):

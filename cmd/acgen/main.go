@@ -5,6 +5,7 @@
 // baked in.
 //
 //	acgen -spec net.yaml -weights model.pth -out DIR [-pkg NAME]
+//	acgen -recover -out DIR
 //
 // Run acgen -h for every flag.
 package main
@@ -14,6 +15,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/acgen/acgen/driver"
 )
 
 func main() {
@@ -43,3 +46,21 @@ func runMain(args []string, stdout, stderr io.Writer) (code int) {
 
 // oneLine folds a message onto one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// recoverOut is -recover: it heals -out after a run killed while writing
+// it (docs/out-dir.md), and says what it found.
+func recoverOut(dir string, quiet bool, stdout io.Writer) error {
+	rep, err := driver.RecoverDir(dir)
+	if err != nil || quiet {
+		return err
+	}
+	switch {
+	case rep.Finished > 0:
+		fmt.Fprintf(stdout, "acgen: %s: finished an interrupted write (its journal was complete): it holds the new package\n", dir)
+	case rep.RolledBack > 0:
+		fmt.Fprintf(stdout, "acgen: %s: removed an interrupted write that had not started changing it: it holds the package it held before\n", dir)
+	default:
+		fmt.Fprintf(stdout, "acgen: %s: nothing to recover\n", dir)
+	}
+	return nil
+}

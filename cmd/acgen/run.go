@@ -65,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.verify && o.spec == "" {
 		return verifyDir(o.out, o.quiet, stdout)
 	}
+	if o.recover {
+		return recoverOut(o.out, o.quiet, stdout)
+	}
 
 	maxMemory, err := memorySize(o.maxMemory)
 	if err != nil {
@@ -153,6 +156,11 @@ func mbToBytes(mb int64) int64 {
 
 func (o *options) check() error {
 	switch {
+	case o.recover:
+		if o.out == "" || o.spec != "" || o.weights != "" || o.verify || o.runInput != "" || o.dump != "" || o.report != "" {
+			return errors.New("-recover takes -out DIR alone (and -q)")
+		}
+		return nil
 	case o.verify && o.spec == "" && o.weights == "":
 		if o.out == "" {
 			return errors.New("-verify needs -out DIR")
