@@ -260,6 +260,9 @@ func emit(cfg *Config, r *Result) error {
 		pkg = r.Net.Name
 		if pkg == "" {
 			pkg = filepath.Base(filepath.Clean(cfg.Out))
+			if abs, err := filepath.Abs(cfg.Out); err == nil {
+				pkg = filepath.Base(abs) // -out . names the directory it stands for
+			}
 		}
 		pkg = gen.PackageName(pkg)
 	}

@@ -227,3 +227,33 @@ func TestCheckBudget(t *testing.T) {
 		t.Errorf("%d golden samples under a budget of one (cifar_small: 4.6 MFLOP fused, 8 unfused)", len(r.Golden))
 	}
 }
+
+// TestPackageNameOfDot: a spec without a name, generated with -out ., names
+// the package after the directory -out stands for, not ".".
+func TestPackageNameOfDot(t *testing.T) {
+	specPath := writeSpec(t, "input: [1, 4, 4]\nlayers:\n  - {name: c, op: conv, out: 2, kernel: 3}\n")
+	net, err := spec.Load(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors, err := synth.Checkpoint(net, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := filepath.Join(t.TempDir(), "w.safetensors")
+	if err := synth.WriteFile(weights, tensors); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "mymodel")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	res, err := Run(&Config{Spec: specPath, Weights: weights, Out: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.Files[0].Data), "\npackage mymodel\n") {
+		t.Errorf("%s does not declare package mymodel:\n%.300s", res.Files[0].Name, res.Files[0].Data)
+	}
+}

@@ -30,6 +30,7 @@ func acgenBinary(t *testing.T) string {
 		root, _ := filepath.Abs("..")
 		cmd := exec.Command("go", "build", "-o", acgenPath, "./cmd/acgen")
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOWORK=off")
 		acgenOut, acgenErr = cmd.CombinedOutput()
 	})
 	if acgenErr != nil {

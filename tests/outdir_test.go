@@ -23,23 +23,9 @@ import (
 // go generate, into a -out that is the directory they stand in
 // (docs/out-dir.md). They need sh and ls, so Unix.
 
-// buildAcgen builds cmd/acgen into a temporary directory and returns the
-// directory, for PATH.
-func buildAcgen(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/acgen")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/acgen: %v\n%s", err, out)
-	}
-	return bin
-}
+// buildAcgen returns the directory of the acgen binary the tests build
+// (acgenBinary), for PATH.
+func buildAcgen(t *testing.T) string { return filepath.Dir(acgenBinary(t)) }
 
 // inode is the inode number of p.
 func inode(t *testing.T, p string) uint64 {

@@ -28,6 +28,10 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 		return // -dump without -out: nothing was written
 	}
 	wr := r.Write
+	if rc := wr.Recovered; rc.Finished+rc.RolledBack > 0 {
+		fmt.Fprintf(w, "acgen: %s: first healed what a killed run left (%d writes finished from their journal, %d rolled back); see docs/out-dir.md\n",
+			wr.Dir, rc.Finished, rc.RolledBack)
+	}
 	fmt.Fprintf(w, "acgen: %s: %d files written, %d unchanged", wr.Dir, len(wr.Written), len(wr.Unchanged))
 	if len(wr.Removed) > 0 {
 		fmt.Fprintf(w, ", %d stale removed", len(wr.Removed))
