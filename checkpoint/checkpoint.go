@@ -17,7 +17,7 @@ type Tensor struct {
 	// until Load.
 	Data []float64
 
-	load func() ([]float64, error) // a lazy file's decoder; nil otherwise
+	load func(drop func([]byte)) ([]float64, error) // a lazy file's decoder (drop gives back pages it read); nil otherwise
 	file *File
 }
 

@@ -43,9 +43,9 @@ func Load(path string, opt Options) (*File, error) {
 
 // guard runs a lazy tensor's decoder with readMapped's protection: a file
 // that shrank under its mapping is an error, not a crash.
-func (f *File) guard(load func() ([]float64, error)) (data []float64, err error) {
+func (f *File) guard(load func(drop func([]byte)) ([]float64, error)) (data []float64, err error) {
 	if f.mapped == nil {
-		return load()
+		return load(func([]byte) {})
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -59,7 +59,7 @@ func (f *File) guard(load func() ([]float64, error)) (data []float64, err error)
 		}
 		panic(r)
 	}()
-	return load()
+	return load(f.dropRange)
 }
 
 // readMapped is Read on a memory-mapped file. If the file shrinks while it

@@ -8,3 +8,6 @@ func mapFile(f *os.File, size int64) ([]byte, func(), error) { return readFile(f
 
 // dropPages does nothing where the file is read, not mapped.
 func (f *File) dropPages() {}
+
+// dropRange does nothing where the file is read, not mapped.
+func (f *File) dropRange([]byte) {}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"syscall"
+	"unsafe"
 )
 
 // mapFile maps the file read-only; release unmaps it. Nothing returned by
@@ -29,5 +30,22 @@ func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 func (f *File) dropPages() {
 	if len(f.mapped) > 0 {
 		_ = syscall.Madvise(f.mapped, syscall.MADV_DONTNEED)
+	}
+}
+
+// dropRange gives back the whole pages of b, a part of the mapping.
+func (f *File) dropRange(b []byte) {
+	if len(b) == 0 || len(f.mapped) == 0 {
+		return
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(f.mapped)))
+	if start >= uintptr(len(f.mapped)) {
+		return // not the mapping's (a copy: deflated or byte-swapped)
+	}
+	page := uintptr(os.Getpagesize())
+	lo := (start + page - 1) / page * page
+	hi := (start + uintptr(len(b))) / page * page
+	if hi > lo {
+		_ = syscall.Madvise(f.mapped[lo:hi], syscall.MADV_DONTNEED)
 	}
 }

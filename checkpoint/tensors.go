@@ -118,12 +118,27 @@ func finish(raws []rawTensor, maxBytes int64, want map[string]int64, lazy bool) 
 		case !r.dt.float:
 		case lazy:
 			numel := k.numel
-			t.load = func() ([]float64, error) {
+			t.load = func(drop func([]byte)) ([]float64, error) {
 				buf, err := r.storage()
 				if err != nil {
 					return nil, err
 				}
-				return gather(r.dt, buf, r.layout, numel)
+				if !r.layout.contiguous() {
+					return gather(r.dt, buf, r.layout, numel)
+				}
+				// Decoded a slab at a time, each slab's file pages given
+				// back as it is done: a 400 MB tensor then never holds
+				// its file pages and its float64 values at once.
+				dst := make([]float64, numel)
+				const slab = 1 << 20
+				for lo := int64(0); lo < numel; lo += slab {
+					hi := min(lo+slab, numel)
+					if err := decodeRow(r.dt, dst[lo:hi], buf, r.layout.offset+lo, 1); err != nil {
+						return nil, err
+					}
+					drop(buf[(r.layout.offset+lo)*r.dt.size : (r.layout.offset+hi)*r.dt.size])
+				}
+				return dst, nil
 			}
 		default:
 			if t.Data, err = gather(r.dt, buf, r.layout, k.numel); err != nil {

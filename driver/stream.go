@@ -3,6 +3,7 @@ package driver
 import (
 	"fmt"
 	"math"
+	"runtime/debug"
 
 	"github.com/acgen/acgen/fuse"
 	"github.com/acgen/acgen/graph"
@@ -72,6 +73,11 @@ func newStream(r *Result, samples [][]float64, keep bool) *stream {
 // s.fused under each graph's output node.
 func (s *stream) run() error {
 	for i, u := range s.r.Unfused.Nodes {
+		if !s.keep && nodeBytes(u) > bigLayer {
+			// Collect the last layers' garbage before a large one is
+			// read: the heap would otherwise grow by it first.
+			debug.FreeOSMemory()
+		}
 		if err := s.r.Unfused.Bind(u); err != nil {
 			return err
 		}
@@ -117,12 +123,29 @@ func (s *stream) fuse(m *graph.Node) error {
 	}
 	s.r.Plan.Fill(m)
 	if !s.keep {
+		big := weightBytes(m) > bigLayer
 		m.Unload()
 		for _, u := range m.From {
 			s.r.Unfused.Release(u)
 		}
+		if big {
+			debug.FreeOSMemory() // give its float64 weights back now
+		}
 	}
 	return nil
+}
+
+// bigLayer is the float64 size of a layer's weights past which the
+// stream returns memory to the OS around it.
+const bigLayer = 64 << 20
+
+// nodeBytes is the float64 size of n's weights.
+func nodeBytes(n *graph.Node) float64 {
+	var b float64
+	for _, p := range n.Tensors() {
+		b += 8 * float64(p.Len())
+	}
+	return b
 }
 
 // eval computes node n of g on every sample from the values in acts.
