@@ -334,6 +334,14 @@ class Torchvision(unittest.TestCase):
               "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
               "vgg19", "vgg19_bn")
 
+    HEADER = """torch2spec on torchvision {torchvision}'s convolutional classifiers (torch {torch}):
+random weights, BatchNorm statistics randomised, outputs scaled to order 1; max diff is torch2spec's own
+check (its spec run by fixtures/spec_interp.py against the model, float64, relative to max(1, |y|)). It is
+exactly 0 where the interpreter calls the same float64 kernels as the model (conv, batch_norm, linear);
+the ops it computes by their rules (ConvNeXt's LayerNorm, GELU) differ in the last bits.
+Regenerate: TORCH2SPEC_ALL=1 /usr/bin/python3 tools/test_torch2spec.py Torchvision > tools/testdata/torchvision-table.txt
+"""
+
     def test_every_convolutional_classifier(self):
         import torchvision
         import tvmodels
@@ -379,12 +387,7 @@ class Torchvision(unittest.TestCase):
                 gc.collect()
         head = ("network", "input", "converted", "max diff", "layers", "params", "note or refusal")
         widths = [max(len(r[j]) for r in rows + [head]) for j in range(len(head))]
-        print(f"torch2spec on torchvision {torchvision.__version__}'s convolutional classifiers (torch {torch.__version__}):")
-        print("random weights, BatchNorm statistics randomised, outputs scaled to order 1; max diff is torch2spec's own")
-        print("check (its spec run by fixtures/spec_interp.py against the model, float64, relative to max(1, |y|)).")
-        print("Regenerate: TORCH2SPEC_ALL=1 /usr/bin/python3 tools/test_torch2spec.py Torchvision "
-              "> tools/testdata/torchvision-table.txt")
-        print()
+        print(self.HEADER.format(torchvision=torchvision.__version__, torch=torch.__version__))
         for r in [head] + rows:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
         counts = collections.Counter(r[2] for r in rows)
