@@ -187,7 +187,7 @@ func (b *builder) keys() []string {
 func (b *builder) unusedKeys() {
 	var unused []string
 	for _, k := range b.keys() {
-		if !b.used[k] {
+		if !b.used[k] && !b.unreadOnPurpose(k) {
 			unused = append(unused, k)
 		}
 	}
@@ -206,6 +206,17 @@ func (b *builder) unusedKeys() {
 	}
 	b.errs.Add(diag.Tag(fmt.Errorf("%s: %d keys are not read by any layer of %s: %s, ... (-allow-unused-keys accepts them)",
 		b.ck.Path, len(unused), b.net.File, strings.Join(some, ", ")), ErrWeights))
+}
+
+// unreadOnPurpose reports whether key belongs to a module the spec's
+// `unread` names.
+func (b *builder) unreadOnPurpose(key string) bool {
+	for _, p := range b.net.Unread {
+		if key == p || strings.HasPrefix(key, p+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func equalShape(a, b []int) bool {

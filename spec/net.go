@@ -7,7 +7,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 )
 
-var topFields = []string{"name", "input", "layers", "output"}
+var topFields = []string{"name", "input", "layers", "output", "unread"}
 
 // net reads the top-level mapping. Layer references are resolved by link.
 func (p *parseState) net(m *ast.MappingNode) *Net {
@@ -37,6 +37,8 @@ func (p *parseState) net(m *ast.MappingNode) *Net {
 		case "output":
 			output = mv.Value
 			net.OutputPos = p.pos(mv.Value)
+		case "unread":
+			net.Unread = p.names(mv.Value, "unread")
 		default:
 			p.errorf(mv.Key, "unknown field %q; a spec has %s", key, strings.Join(topFields, ", "))
 		}
@@ -223,4 +225,19 @@ func (l *Layer) intField(name string) *int {
 		return &l.Internal
 	}
 	panic(fmt.Sprintf("spec: no int field %q", name)) // ops table and this switch disagree: a bug in acgen
+}
+
+// names reads a list of names (a single name is a list of one).
+func (p *parseState) names(n ast.Node, what string) []string {
+	values := []ast.Node{n}
+	if seq, ok := n.(*ast.SequenceNode); ok {
+		values = seq.Values
+	}
+	var out []string
+	for _, v := range values {
+		if name, ok := p.nameValue(v, what); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }

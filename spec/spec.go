@@ -39,6 +39,11 @@ type Net struct {
 	// `output`, or the last layer.
 	Output    *Layer
 	OutputPos Pos
+
+	// Unread are the checkpoint prefixes of modules the network does not
+	// run in eval mode (an Inception's auxiliary classifiers, which only
+	// training uses): their keys are not reported as unread.
+	Unread []string
 }
 
 // Layer is one entry of the spec's layer list.

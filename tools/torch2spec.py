@@ -122,12 +122,16 @@ def required_inputs(model):
             if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def spec_text(name, input_shape, layers, output, source, checked=None):
+def spec_text(name, input_shape, layers, output, source, checked=None, unread=()):
     yv = _interp.yaml_value
     lines = [f"# Written by tools/torch2spec.py from {source}."]
     if checked is not None:
         lines.append(checked)
-    lines += [f"name: {yv(name)}", f"input: {yv(list(input_shape))}", "layers:"]
+    lines += [f"name: {yv(name)}", f"input: {yv(list(input_shape))}"]
+    if unread:
+        lines.append("# Modules the network does not run in eval mode (auxiliary heads): acgen leaves their keys unread.")
+        lines.append(f"unread: {yv(list(unread))}")
+    lines.append("layers:")
     for layer in layers:
         lines.append("  - {" + ", ".join(f"{k}: {yv(_ops.plain(v))}" for k, v in layer.items()) + "}")
     if output != layers[-1]["name"]:
@@ -214,7 +218,21 @@ def convert(a):
             and k.rpartition(".")[0] != ""]
     missed = [k for k in unread if k not in idle]
     return {"name": name, "input": input_shape, "layers": layers, "output": output,
-            "diff": diff, "missed": missed, "idle": idle}
+            "diff": diff, "missed": missed, "idle": idle, "idle_modules": idle_modules(idle, called)}
+
+
+def idle_modules(keys, called):
+    """The outermost modules, none of them called, that hold keys: the
+    spec's `unread` list (GoogLeNet's aux1 and aux2, not their parts)."""
+    out = set()
+    for k in keys:
+        mod = k.rpartition(".")[0]
+        parts = mod.split(".")
+        for i in range(1, len(parts) + 1):
+            if ".".join(parts[:i]) not in called:
+                out.add(".".join(parts[:i]))
+                break
+    return sorted(out)
 
 
 def run(a):
@@ -234,13 +252,13 @@ def run(a):
     checked = (f"# Checked by tools/torch2spec.py: max relative difference {diff:.1e} against the model "
                f"in float64 (torch {torch.__version__})")
     try:
-        write_atomically(a.out, spec_text(r["name"], r["input"], layers, r["output"], a.model, checked))
+        write_atomically(a.out, spec_text(r["name"], r["input"], layers, r["output"], a.model, checked, r["idle_modules"]))
     except OSError as e:
         raise Unsupported(f"--out {a.out}: {e.strerror or first_line(e)}") from e
     print(f"torch2spec: wrote {a.out}: {len(layers)} layers, {blocks}")
     if r["idle"]:
-        print(f"torch2spec: {len(r['idle'])} checkpoint keys belong to modules the model does not call in eval mode, "
-              f"e.g. {r['idle'][0]}: run acgen with -allow-unused-keys")
+        print(f"torch2spec: {len(r['idle'])} checkpoint keys belong to modules the model does not call in eval mode "
+              f"({', '.join(r['idle_modules'])}): the spec lists them as unread")
     return r
 
 
