@@ -56,10 +56,10 @@ func (c *Conv) flops(out Shape) float64 {
 func geometry(l *spec.Layer, in Shape) Conv {
 	return Conv{
 		In: in.C, Out: l.Out,
-		KH: l.Kernel, KW: l.Kernel,
-		StrideH: l.Stride, StrideW: l.Stride,
-		PadH: l.Padding, PadW: l.Padding,
-		DilH: l.Dilation, DilW: l.Dilation,
+		KH: l.Kernel.H, KW: l.Kernel.W,
+		StrideH: l.Stride.H, StrideW: l.Stride.W,
+		PadH: l.Padding.H, PadW: l.Padding.W,
+		DilH: l.Dilation.H, DilW: l.Dilation.W,
 		Groups: l.Groups,
 	}
 }
@@ -73,8 +73,8 @@ func checkConv(n *Node, c *Conv, in Shape) error {
 	}
 	h, w := c.OutSize(in.H, in.W)
 	if h < 1 || w < 1 {
-		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d kernel (dilation %d, padding %d) does not fit the %dx%d input",
-			c.KH, c.KW, c.DilH, c.PadH, in.H, in.W), ErrShape)
+		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d kernel (dilation %s, padding %s) does not fit the %dx%d input",
+			c.KH, c.KW, spec.HW{H: c.DilH, W: c.DilW}, spec.HW{H: c.PadH, W: c.PadW}, in.H, in.W), ErrShape)
 	}
 	n.Shape = Shape{c.Out, h, w}
 	return nil

@@ -51,7 +51,10 @@ func (p *Pool) OutSize(h, w int) (int, int) {
 
 func (b *builder) pool(n *Node, ins []Shape) error {
 	in, l := ins[0], n.Layer
-	p := &Pool{K: l.Kernel, Stride: l.Stride, Pad: l.Padding}
+	if !l.Kernel.Square() || !l.Stride.Square() || !l.Padding.Square() || l.Dilation != (spec.HW{H: 1, W: 1}) || l.CeilMode || !l.CountIncludePad {
+		return diag.Tag(l.Errorf("pooling per axis, with dilation, ceil_mode or count_include_pad false is not supported yet"), ErrShape)
+	}
+	p := &Pool{K: l.Kernel.H, Stride: l.Stride.H, Pad: l.Padding.H}
 	h, w := p.OutSize(in.H, in.W)
 	if h < 1 || w < 1 {
 		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d window with padding %d does not fit the %dx%d input",

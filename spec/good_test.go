@@ -35,25 +35,31 @@ func TestDefaults(t *testing.T) {
   - {name: fc, op: linear, out: 10}
 `)
 	type hp struct {
-		kernel, stride, padding, groups, dilation int
-		eps                                       float64
+		kernel, stride, padding spec.HW
+		groups                  int
+		dilation                spec.HW
+		eps                     float64
 	}
+	sq := func(v int) spec.HW { return spec.HW{H: v, W: v} }
 	want := map[string]hp{
-		"a3":   {3, 1, 1, 1, 1, 1e-5}, // ACBlock: padding kernel/2 (same size), as ACNet builds it
-		"a5":   {5, 1, 2, 1, 1, 1e-5},
-		"a5p0": {5, 2, 0, 2, 1, 0.001},
-		"c":    {3, 1, 0, 1, 1, 1e-5}, // nn.Conv2d: padding 0
-		"mp":   {2, 2, 0, 1, 1, 1e-5}, // nn.MaxPool2d: stride = kernel
-		"ap":   {3, 1, 1, 1, 1, 1e-5},
-		"bn":   {0, 1, 0, 1, 1, 1e-5}, // nn.BatchNorm2d: eps 1e-5
-		"bn2":  {0, 1, 0, 1, 1, 1e-3}, // YAML 1.2 reads 1e-3 as a string; it is taken
-		"bn3":  {0, 1, 0, 1, 1, 1e-3},
-		"fc":   {0, 1, 0, 1, 1, 1e-5},
+		"a3":   {sq(3), sq(1), sq(1), 1, sq(1), 1e-5}, // ACBlock: padding kernel/2 (same size), as ACNet builds it
+		"a5":   {sq(5), sq(1), sq(2), 1, sq(1), 1e-5},
+		"a5p0": {sq(5), sq(2), sq(0), 2, sq(1), 0.001},
+		"c":    {sq(3), sq(1), sq(0), 1, sq(1), 1e-5}, // nn.Conv2d: padding 0
+		"mp":   {sq(2), sq(2), sq(0), 1, sq(1), 1e-5}, // nn.MaxPool2d: stride = kernel
+		"ap":   {sq(3), sq(1), sq(1), 1, sq(1), 1e-5},
+		"bn":   {sq(0), sq(1), sq(0), 1, sq(1), 1e-5}, // nn.BatchNorm2d: eps 1e-5
+		"bn2":  {sq(0), sq(1), sq(0), 1, sq(1), 1e-3}, // YAML 1.2 reads 1e-3 as a string; it is taken
+		"bn3":  {sq(0), sq(1), sq(0), 1, sq(1), 1e-3},
+		"fc":   {sq(0), sq(1), sq(0), 1, sq(1), 1e-5},
 	}
 	for _, l := range net.Layers {
 		got := hp{l.Kernel, l.Stride, l.Padding, l.Groups, l.Dilation, l.Eps}
 		if got != want[l.Name] {
 			t.Errorf("layer %s: %+v, want %+v", l.Name, got, want[l.Name])
+		}
+		if !l.CountIncludePad || l.CeilMode {
+			t.Errorf("layer %s: count_include_pad %v ceil_mode %v, want PyTorch's true and false", l.Name, l.CountIncludePad, l.CeilMode)
 		}
 		if l.Prefix != l.Name {
 			t.Errorf("layer %s: prefix %q, want its name", l.Name, l.Prefix)
@@ -70,6 +76,45 @@ func TestDefaults(t *testing.T) {
 	}
 	if p := net.Layers[2].FieldPos("padding").String(); p != "s.yaml:5:59" {
 		t.Errorf("padding of a5p0 at %s", p)
+	}
+}
+
+// TestPerAxis: kernel, stride, padding and dilation take [h, w], a pool's
+// stride defaults to its kernel per axis, and the pools' flags are read.
+func TestPerAxis(t *testing.T) {
+	net := parse(t, head+`  - {name: c, op: conv, out: 8, kernel: [1, 7], padding: [0, 3], stride: [2, 1], dilation: [1, 2]}
+  - {name: mp, op: maxpool, kernel: [3, 2], ceil_mode: true, dilation: [2, 1]}
+  - {name: ap, op: avgpool, kernel: 2, stride: [1, 2], padding: [1, 0], ceil_mode: true, count_include_pad: false}
+  - {name: a, op: acblock, out: 8, kernel: [3, 3], padding: 1}
+`)
+	hw := func(h, w int) spec.HW { return spec.HW{H: h, W: w} }
+	c, mp, ap, a := net.Layers[0], net.Layers[1], net.Layers[2], net.Layers[3]
+	if c.Kernel != hw(1, 7) || c.Padding != hw(0, 3) || c.Stride != hw(2, 1) || c.Dilation != hw(1, 2) {
+		t.Errorf("conv: kernel %v padding %v stride %v dilation %v", c.Kernel, c.Padding, c.Stride, c.Dilation)
+	}
+	if mp.Stride != hw(3, 2) || !mp.CeilMode || mp.Dilation != hw(2, 1) {
+		t.Errorf("maxpool: stride %v ceil_mode %v dilation %v", mp.Stride, mp.CeilMode, mp.Dilation)
+	}
+	if ap.Stride != hw(1, 2) || ap.Padding != hw(1, 0) || !ap.CeilMode || ap.CountIncludePad {
+		t.Errorf("avgpool: stride %v padding %v ceil_mode %v count_include_pad %v", ap.Stride, ap.Padding, ap.CeilMode, ap.CountIncludePad)
+	}
+	if a.Kernel != hw(3, 3) {
+		t.Errorf("acblock: kernel %v", a.Kernel)
+	}
+	for l, want := range map[*spec.Layer]map[string]string{
+		c:  {"kernel": "[1, 7]", "stride": "[2, 1]", "groups": "1"},
+		mp: {"kernel": "[3, 2]", "ceil_mode": "true", "padding": "0"},
+		ap: {"count_include_pad": "false", "stride": "[1, 2]"},
+		a:  {"kernel": "3", "eps": "1e-05"},
+	} {
+		for f, v := range want {
+			if got := l.FieldValue(f); got != v {
+				t.Errorf("%s: FieldValue(%s) = %q, want %q", l, f, got, v)
+			}
+		}
+	}
+	if p := mp.FieldPos("ceil_mode").String(); p != "s.yaml:4:56" {
+		t.Errorf("ceil_mode at %s", p)
 	}
 }
 

@@ -1,9 +1,6 @@
 package spec
 
-import (
-	"sort"
-	"strconv"
-)
+import "sort"
 
 // Op is a layer's operation, as written in the spec.
 type Op string
@@ -31,7 +28,8 @@ const (
 	// or 2*in when groups >= out, as the official block), eps (1e-5).
 	DBB Op = "dbb"
 	// Conv is nn.Conv2d: out, kernel, stride (1), padding (0), groups (1),
-	// dilation (1).
+	// dilation (1); kernel, stride, padding and dilation are a number or
+	// [h, w].
 	Conv Op = "conv"
 	// BN is nn.BatchNorm2d in eval mode: eps (1e-5).
 	BN Op = "bn"
@@ -56,8 +54,11 @@ const (
 	// Mul multiplies a C,H,W input by a C,1,1 one channel by channel, in
 	// either order: the scaling of a squeeze-and-excitation block.
 	Mul Op = "mul"
-	// MaxPool and AvgPool take kernel, stride (kernel) and padding (0);
-	// AvgPool counts padded zeros like PyTorch's default.
+	// MaxPool is nn.MaxPool2d: kernel, stride (kernel), padding (0),
+	// dilation (1), ceil_mode (false). AvgPool is nn.AvgPool2d: kernel,
+	// stride (kernel), padding (0), ceil_mode (false) and
+	// count_include_pad (true). kernel, stride, padding and dilation are
+	// a number or [h, w].
 	MaxPool Op = "maxpool"
 	AvgPool Op = "avgpool"
 	// GlobalAvgPool averages each channel to one value.
@@ -96,8 +97,8 @@ var ops = map[Op]opInfo{
 	Tanh:          {minInputs: 1, maxInputs: 1},
 	Mul:           {minInputs: 2, maxInputs: 2},
 	Dropout:       {fields: []string{"p"}, minInputs: 1, maxInputs: 1},
-	MaxPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
-	AvgPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	MaxPool:       {fields: []string{"kernel", "stride", "padding", "dilation", "ceil_mode"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	AvgPool:       {fields: []string{"kernel", "stride", "padding", "ceil_mode", "count_include_pad"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
 	GlobalAvgPool: {minInputs: 1, maxInputs: 1},
 	Flatten:       {minInputs: 1, maxInputs: 1},
 	Add:           {minInputs: 2},
@@ -135,24 +136,29 @@ func (o opInfo) takes(field string) bool {
 
 // applyDefaults fills the fields the spec left out with PyTorch's defaults.
 func applyDefaults(l *Layer) {
-	def := func(field string, v *int, d int) {
+	def := func(field string, v *HW, d HW) {
 		if !l.Has(field) {
 			*v = d
 		}
 	}
-	def("stride", &l.Stride, 1)
-	def("groups", &l.Groups, 1)
-	def("dilation", &l.Dilation, 1)
+	def("stride", &l.Stride, HW{1, 1})
+	def("dilation", &l.Dilation, HW{1, 1})
+	if !l.Has("groups") {
+		l.Groups = 1
+	}
 	if !l.Has("eps") {
 		l.Eps = 1e-5
 	}
 	if !l.Has("slope") {
 		l.Slope = 0.01
 	}
+	if !l.Has("count_include_pad") {
+		l.CountIncludePad = true
+	}
 	switch l.Op {
 	case ACBlock, RepVGG, DBB:
-		def("kernel", &l.Kernel, 3)
-		def("padding", &l.Padding, l.Kernel/2)
+		def("kernel", &l.Kernel, HW{3, 3})
+		def("padding", &l.Padding, HW{l.Kernel.H / 2, l.Kernel.W / 2})
 	case MaxPool, AvgPool:
 		def("stride", &l.Stride, l.Kernel)
 	}
@@ -161,18 +167,3 @@ func applyDefaults(l *Layer) {
 // Fields lists the hyper-parameters op takes, in the spec's order (not
 // name, inputs and prefix, which every op may have).
 func (o Op) Fields() []string { return append([]string(nil), ops[o].fields...) }
-
-// FieldValue is the value of hyper-parameter name of l's op, written as a
-// spec would write it; "" for a field the op takes but acgen ignores
-// (dropout's p).
-func (l *Layer) FieldValue(name string) string {
-	switch name {
-	case "eps":
-		return strconv.FormatFloat(l.Eps, 'g', -1, 64)
-	case "slope":
-		return strconv.FormatFloat(l.Slope, 'g', -1, 64)
-	case "p":
-		return ""
-	}
-	return strconv.Itoa(*l.intField(name))
-}

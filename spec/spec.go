@@ -41,6 +41,22 @@ type Net struct {
 	OutputPos Pos
 }
 
+// HW is a hyper-parameter with a value per axis, height and width. A
+// spec writes one number for both or a list [h, w], as PyTorch takes an
+// int or a tuple.
+type HW struct{ H, W int }
+
+// Square reports whether both axes have the same value.
+func (v HW) Square() bool { return v.H == v.W }
+
+// String writes v as a spec would: one number when square, else [h, w].
+func (v HW) String() string {
+	if v.Square() {
+		return strconv.Itoa(v.H)
+	}
+	return fmt.Sprintf("[%d, %d]", v.H, v.W)
+}
+
 // Layer is one entry of the spec's layer list.
 type Layer struct {
 	Index int // position in Net.Layers
@@ -57,14 +73,20 @@ type Layer struct {
 	// Hyper-parameters; only those that Op takes are meaningful, and each
 	// holds its PyTorch default when the spec leaves it out.
 	Out      int
-	Kernel   int
-	Stride   int
-	Padding  int
+	Kernel   HW // per axis: a spec writes one number for both, or [h, w]
+	Stride   HW
+	Padding  HW
+	Dilation HW
 	Groups   int
-	Dilation int
 	Eps      float64
 	Slope    float64 // LeakyReLU's negative slope
 	Internal int     // a DBB's 1x1-KxK channels; 0: the official default
+	// CeilMode rounds a pool's output size up, as PyTorch's ceil_mode.
+	CeilMode bool
+	// CountIncludePad: average pooling divides by the window's size
+	// including its padding (PyTorch's default), else by the values
+	// inside the input.
+	CountIncludePad bool
 
 	fields     map[string]Pos // where each field was written
 	inputsNode ast.Node       // `inputs` as written, resolved by link

@@ -1,0 +1,147 @@
+package spec
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// fieldKind is how a hyper-parameter is written and stored.
+type fieldKind int
+
+const (
+	intKind   fieldKind = iota // a whole number: out, groups
+	hwKind                     // a whole number for both axes, or [h, w]: kernel, stride
+	floatKind                  // a positive number: eps, slope
+	boolKind                   // true or false: ceil_mode
+)
+
+// fieldKinds holds every hyper-parameter an op's fields may name.
+var fieldKinds = map[string]fieldKind{
+	"out":               intKind,
+	"groups":            intKind,
+	"internal":          intKind,
+	"kernel":            hwKind,
+	"stride":            hwKind,
+	"padding":           hwKind,
+	"dilation":          hwKind,
+	"eps":               floatKind,
+	"slope":             floatKind,
+	"p":                 floatKind,
+	"ceil_mode":         boolKind,
+	"count_include_pad": boolKind,
+}
+
+// readField reads the value n of field key into l, reporting a value of
+// the wrong kind; false when it did.
+func (p *parseState) readField(l *Layer, key string, n ast.Node) bool {
+	switch fieldKinds[key] {
+	case intKind:
+		v, ok := p.intValue(n, key)
+		*l.intField(key) = v
+		return ok
+	case hwKind:
+		v, ok := p.hwValue(n, key)
+		*l.hwField(key) = v
+		return ok
+	case floatKind:
+		var ignored float64 // dropout's p
+		dst := map[string]*float64{"eps": &l.Eps, "slope": &l.Slope, "p": &ignored}[key]
+		v, ok := p.floatValue(n, key)
+		*dst = v
+		return ok
+	case boolKind:
+		v, ok := p.boolValue(n, key)
+		*l.boolField(key) = v
+		return ok
+	}
+	panic(fmt.Sprintf("spec: field %q has no kind", key)) // the ops table and fieldKinds disagree: a bug in acgen
+}
+
+// hwValue reads a whole number for both axes, or a list [h, w] of them.
+func (p *parseState) hwValue(n ast.Node, what string) (HW, bool) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		if _, isInt := n.(*ast.IntegerNode); !isInt {
+			p.errorf(n, "%s must be a whole number or [h, w], not %s", what, describe(n))
+			return HW{}, false
+		}
+		v, ok := p.intValue(n, what)
+		return HW{v, v}, ok
+	}
+	if len(seq.Values) != 2 {
+		p.errorf(n, "%s must be a whole number or [h, w], two of them, not %d", what, len(seq.Values))
+		return HW{}, false
+	}
+	h, okH := p.intValue(seq.Values[0], what+" h")
+	w, okW := p.intValue(seq.Values[1], what+" w")
+	return HW{h, w}, okH && okW
+}
+
+// boolValue reads true or false.
+func (p *parseState) boolValue(n ast.Node, what string) (bool, bool) {
+	b, ok := n.(*ast.BoolNode)
+	if !ok {
+		p.errorf(n, "%s must be true or false, not %s", what, describe(n))
+		return false, false
+	}
+	return b.Value, true
+}
+
+func (l *Layer) intField(name string) *int {
+	switch name {
+	case "out":
+		return &l.Out
+	case "groups":
+		return &l.Groups
+	case "internal":
+		return &l.Internal
+	}
+	panic(fmt.Sprintf("spec: no int field %q", name)) // fieldKinds and this switch disagree: a bug in acgen
+}
+
+func (l *Layer) hwField(name string) *HW {
+	switch name {
+	case "kernel":
+		return &l.Kernel
+	case "stride":
+		return &l.Stride
+	case "padding":
+		return &l.Padding
+	case "dilation":
+		return &l.Dilation
+	}
+	panic(fmt.Sprintf("spec: no [h, w] field %q", name)) // fieldKinds and this switch disagree: a bug in acgen
+}
+
+func (l *Layer) boolField(name string) *bool {
+	switch name {
+	case "ceil_mode":
+		return &l.CeilMode
+	case "count_include_pad":
+		return &l.CountIncludePad
+	}
+	panic(fmt.Sprintf("spec: no bool field %q", name)) // fieldKinds and this switch disagree: a bug in acgen
+}
+
+// FieldValue is the value of hyper-parameter name of l's op, written as a
+// spec would write it; "" for a field the op takes but acgen ignores
+// (dropout's p).
+func (l *Layer) FieldValue(name string) string {
+	switch name {
+	case "eps":
+		return strconv.FormatFloat(l.Eps, 'g', -1, 64)
+	case "slope":
+		return strconv.FormatFloat(l.Slope, 'g', -1, 64)
+	case "p":
+		return ""
+	}
+	switch fieldKinds[name] {
+	case hwKind:
+		return l.hwField(name).String()
+	case boolKind:
+		return strconv.FormatBool(*l.boolField(name))
+	}
+	return strconv.Itoa(*l.intField(name))
+}
