@@ -107,8 +107,8 @@ func DescribeStep(s *plan.Step) string {
 			d = "global_avgpool"
 		default:
 			d = fmt.Sprintf("conv%dx%d", c.KH, c.KW)
-			if c.StrideH > 1 {
-				d += fmt.Sprintf("/%d", c.StrideH)
+			if c.StrideH > 1 || c.StrideW > 1 {
+				d += "/" + perAxis(c.StrideH, c.StrideW)
 			}
 			if c.Groups > 1 {
 				d += fmt.Sprintf(" g%d", c.Groups)
@@ -129,6 +129,14 @@ func DescribeStep(s *plan.Step) string {
 		d += "+" + s.Act.String()
 	}
 	return d
+}
+
+// perAxis is a value per axis, one number when they agree.
+func perAxis(h, w int) string {
+	if h == w {
+		return fmt.Sprint(h)
+	}
+	return fmt.Sprintf("%dx%d", h, w)
 }
 
 func outShape(s *plan.Step) graph.Shape {

@@ -79,6 +79,32 @@ func (w *layerWeights) tensor(name string, shape []int) []float64 {
 	return w.check(key, shape)
 }
 
+// tensorOf is tensor for a key that may have any of shapes (the first is
+// the one a checkpoint is asked for); it returns the shape found.
+func (w *layerWeights) tensorOf(name string, shapes ...[]int) ([]float64, []int) {
+	if w.b.ck == nil {
+		return w.tensor(name, shapes[0]), shapes[0]
+	}
+	key := w.prefix + name
+	t, ok := w.b.ck.Tensors[key]
+	if !ok {
+		return w.tensor(name, shapes[0]), shapes[0]
+	}
+	for _, shape := range shapes {
+		if equalShape(t.Shape, shape) {
+			return w.check(key, shape), shape
+		}
+	}
+	w.b.used[key] = true
+	w.found++
+	var want []string
+	for _, shape := range shapes {
+		want = append(want, fmt.Sprint(shape))
+	}
+	w.fail(key, "shape %v, want %s", t.Shape, strings.Join(want, " or "))
+	return nil, shapes[0]
+}
+
 // optional is tensor for a key that may be absent (nil then).
 func (w *layerWeights) optional(name string, shape []int) []float64 {
 	key := w.prefix + name

@@ -24,6 +24,12 @@ type Conv struct {
 	Groups           int
 	Weight           []float64 // [Out][In/Groups][KH][KW]
 	Bias             []float64 // len Out, or nil
+
+	// LinearWeight: the checkpoint holds the weight as nn.Linear's
+	// [Out][In], the same values as [Out][In][1][1]: a 1x1 convolution
+	// written as a linear layer on channels-last values between two
+	// permutes (ConvNeXt's pointwise layers).
+	LinearWeight bool
 }
 
 // OutSize is the output height and width for an input of h x w.
@@ -42,9 +48,14 @@ func convOut(in, k, stride, pad, dil int) int {
 // WeightShape is the PyTorch shape of the weight.
 func (c *Conv) WeightShape() []int { return []int{c.Out, c.In / c.Groups, c.KH, c.KW} }
 
-// tensors lists c's weight and bias under prefix sub (a block's branch).
+// tensors lists c's weight and bias under prefix sub (a block's branch),
+// in the shapes the checkpoint holds them.
 func (c *Conv) tensors(sub string) []Param {
-	return optional([]Param{param(sub+"weight", &c.Weight, c.WeightShape()...)}, param(sub+"bias", &c.Bias, c.Out))
+	shape := c.WeightShape()
+	if c.LinearWeight {
+		shape = shape[:2]
+	}
+	return optional([]Param{param(sub+"weight", &c.Weight, shape...)}, param(sub+"bias", &c.Bias, c.Out))
 }
 
 // flops is c's multiply-adds, twice, computing an output of shape out.
@@ -86,7 +97,14 @@ func (b *builder) conv(n *Node, in []Shape) error {
 		return err
 	}
 	w := b.weights(n.Layer, "")
-	c.Weight = w.tensor("weight", c.WeightShape())
+	if c.KH == 1 && c.KW == 1 && c.Groups == 1 {
+		// nn.Linear's [out, in] is a 1x1 convolution's weight too.
+		var shape []int
+		c.Weight, shape = w.tensorOf("weight", c.WeightShape(), []int{c.Out, c.In})
+		c.LinearWeight = len(shape) == 2
+	} else {
+		c.Weight = w.tensor("weight", c.WeightShape())
+	}
 	c.Bias = w.optional("bias", []int{c.Out})
 	n.Conv = &c
 	return w.err()

@@ -193,6 +193,36 @@ layers:
   - {name: fc2, op: linear, out: 3}
   - {name: cat2, op: concat, inputs: [fc, fc2]}
 `},
+	// Kernels, strides, paddings and dilations of their own per axis
+	// (Inception's 1x7 and 7x1, with paddings [0, 3] and [3, 0]), direct
+	// and depthwise, and 3x3 convolutions padded per axis by Winograd
+	// F(4x4) and F(2x2), with residuals.
+	{"per_axis", plan.Options{ForceWinograd: true, WinogradM: 4}, `
+input: [9, 13, 12]
+layers:
+  - {name: a, op: conv, out: 16, kernel: [1, 7], padding: [0, 3]}
+  - {name: r1, op: relu}
+  - {name: b, op: conv, out: 13, kernel: [7, 1], padding: [3, 0]}
+  - {name: c, op: conv, out: 16, kernel: [1, 3], padding: [0, 1], inputs: [r1]}
+  - {name: d, op: conv, out: 16, kernel: [3, 1], padding: [1, 0]}
+  - {name: a2, op: add, inputs: [d, r1]}
+  - {name: dw, op: conv, out: 16, kernel: [1, 5], padding: [0, 2], groups: 16}
+  - {name: dw2, op: conv, out: 16, kernel: [5, 3], padding: [2, 0], stride: [1, 2], groups: 16, inputs: [a2]}
+  - {name: s, op: conv, out: 9, kernel: [1, 3], padding: [0, 1], stride: [2, 1], inputs: [b]}
+  - {name: dl, op: conv, out: 7, kernel: [3, 2], padding: [2, 1], dilation: [2, 1]}
+  - {name: w1, op: conv, out: 16, kernel: 3, padding: [1, 0], inputs: [dw]}
+  - {name: w2, op: conv, out: 16, kernel: 3, padding: [0, 1], inputs: [a2]}
+  - {name: w3, op: conv, out: 16, kernel: 3, padding: [2, 0], inputs: [w2]}
+  - {name: a3, op: add, inputs: [w3, w1]}
+`},
+	{"per_axis2", plan.Options{ForceWinograd: true, WinogradM: 2}, `
+input: [8, 9, 7]
+layers:
+  - {name: w1, op: conv, out: 8, kernel: 3, padding: [1, 0]}
+  - {name: r, op: relu6}
+  - {name: w2, op: conv, out: 8, kernel: 3, padding: [0, 1]}
+  - {name: w3, op: conv, out: 8, kernel: 3, padding: [2, 1], inputs: [r]}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
