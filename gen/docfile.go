@@ -102,7 +102,7 @@ func DescribeStep(s *plan.Step) string {
 		case spec.Linear:
 			d = "linear"
 		case spec.AvgPool:
-			d = fmt.Sprintf("avgpool%dx%d/%d", c.KH, c.KW, c.StrideH)
+			d = fmt.Sprintf("avgpool%dx%d/%s", c.KH, c.KW, perAxis(c.StrideH, c.StrideW))
 		case spec.GlobalAvgPool:
 			d = "global_avgpool"
 		default:
@@ -122,7 +122,10 @@ func DescribeStep(s *plan.Step) string {
 	default:
 		d = s.Kind.String()
 		if s.Pool != nil {
-			d += fmt.Sprintf("%dx%d/%d", s.Pool.K, s.Pool.K, s.Pool.Stride)
+			d += fmt.Sprintf("%dx%d/%s", s.Pool.KH, s.Pool.KW, perAxis(s.Pool.StrideH, s.Pool.StrideW))
+			if s.Pool.Ceil {
+				d += " ceil"
+			}
 		}
 	}
 	if !s.Act.None() {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/plan"
 )
 
@@ -106,6 +107,12 @@ func stepOutput(s *plan.Step) string {
 func lay(v *plan.Value) *jen.Statement {
 	l := v.Layout
 	return jen.Id("layout").Values(jen.Lit(v.Buf.Offset), jen.Lit(l.C), jen.Lit(l.H), jen.Lit(l.W), jen.Lit(l.Halo), jen.Lit(l.Block))
+}
+
+// windowLit is a pooling window as templates/pool.go's window type.
+func windowLit(p *graph.Pool) *jen.Statement {
+	return jen.Id("window").Values(jen.Lit(p.KH), jen.Lit(p.KW), jen.Lit(p.StrideH), jen.Lit(p.StrideW),
+		jen.Lit(p.PadH), jen.Lit(p.PadW), jen.Lit(p.DilH), jen.Lit(p.DilW), jen.Lit(p.CountPad))
 }
 
 func lays(vs []*plan.Value) *jen.Statement {
@@ -360,10 +367,10 @@ var goCalls = map[plan.Kind]goCall{
 		if s.Units() == 1 {
 			lo, hi = jen.Lit(0), jen.Lit(s.Out.Layout.H)
 		}
-		return jen.Id("maxPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad), lo, hi)
+		return jen.Id("maxPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), windowLit(s.Pool), lo, hi)
 	},
 	plan.AvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
-		return jen.Id("avgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad))
+		return jen.Id("avgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), windowLit(s.Pool))
 	},
 	plan.GlobalAvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("globalAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))

@@ -272,7 +272,7 @@ var badShapes = []struct {
 		name: "pool window larger than the input",
 		src:  "input: [3, 8, 8]\nlayers:\n  - {op: global_avgpool}\n  - {op: maxpool, kernel: 2}\n",
 		kind: graph.ErrShape,
-		want: `s.yaml:4:27: layer #1 (maxpool): a 2x2 window with padding 0 does not fit the 1x1 input`,
+		want: `s.yaml:4:27: layer #1 (maxpool): a 2x2 window (dilation 1, padding 0) does not fit the 1x1 input`,
 	},
 	{
 		name: "input larger than the activation limit",

@@ -11,7 +11,7 @@ const (
 	Conv                      // convolution with bias, optional residual add and activation
 	Linear                    // fully connected layer with bias and optional activation
 	MaxPool                   // max over windows; padding is -inf
-	AvgPool                   // mean over windows, padding counted
+	AvgPool                   // mean over windows, by PyTorch's divisors
 	GlobalAvgPool             // mean of each channel
 	Add                       // elementwise sum of In, then Act
 	Concat                    // In joined along channels
@@ -47,7 +47,7 @@ var kinds = [numKinds]KindRow{
 	Pack:   {Name: "pack"},
 	Unpack: {Name: "unpack"},
 	Conv: {Name: "conv",
-		Halo: func(s *Step) int { return max(s.Conv.PadH, s.Conv.PadW) },
+		Halo: func(s *Step) int { return s.Conv.Reach(s.In[0].Layout.H, s.In[0].Layout.W) },
 		Pack: (*planner).packConv,
 		Weights: func(s *Step) []int {
 			if s.Conv.Algo == Winograd {
@@ -61,11 +61,11 @@ var kinds = [numKinds]KindRow{
 	MaxPool: {Name: "maxpool", SignKeeping: true,
 		Halo: func(s *Step) int {
 			if s.Conv != nil { // the assembly kernel reads the halo
-				return s.Conv.PadH
+				return s.Conv.Reach(s.In[0].Layout.H, s.In[0].Layout.W)
 			}
 			return 0
 		}},
-	AvgPool:       {Name: "avgpool", Halo: func(s *Step) int { return s.Pool.Pad }}, // padding counts as zeros
+	AvgPool:       {Name: "avgpool"}, // the Go kernel reads the input values of each window only
 	GlobalAvgPool: {Name: "global_avgpool"},
 	Add:           {Name: "add"},
 	Concat:        {Name: "concat", SignKeeping: true},

@@ -30,7 +30,7 @@ var lowerings = map[spec.Op]lowering{
 			// A linear layer is a convolution whose kernel covers its
 			// whole input: the weight [out][C*H*W] is [out][C][H][W].
 			s.Kind = Conv
-			s.Conv = lowered(x, n.Linear.Out, x.H, x.W, 1, 0, 1, n.Linear.Weight, n.Linear.Bias)
+			s.Conv = lowered(x, window(n.Linear.Out, x.H, x.W, 1, 0, 1), n.Linear.Weight, n.Linear.Bias)
 		} else {
 			s.Kind = Linear
 			s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
@@ -44,7 +44,7 @@ var lowerings = map[spec.Op]lowering{
 			// A depthwise convolution whose kernel covers the image,
 			// with weights 1/(H*W).
 			s.Kind = Conv
-			s.Conv = lowered(x, x.C, x.H, x.W, 1, 0, x.C, constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
+			s.Conv = lowered(x, window(x.C, x.H, x.W, 1, 0, x.C), constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
 		} else {
 			s.Kind = GlobalAvgPool
 		}
@@ -52,13 +52,13 @@ var lowerings = map[spec.Op]lowering{
 	},
 	spec.AvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
 		x, pl := s.In[0].Layout, n.Pool
-		s.FLOPs = 2 * int64(n.Shape.Len()*pl.K*pl.K)
-		if pl.K*pl.K <= maxLoweredTaps {
-			// Counting padding, as PyTorch's default does, average
-			// pooling is a depthwise convolution with weights 1/K^2
-			// over the zero halo.
+		s.FLOPs = 2 * int64(n.Shape.Len()*pl.KH*pl.KW)
+		if taps := pl.KH * pl.KW; taps <= maxLoweredTaps && sameDivisor(pl, x, n.Shape) {
+			// Where every window has the divisor KH*KW, average pooling
+			// is a depthwise convolution with weights 1/(KH*KW) over the
+			// zero halo.
 			s.Kind = Conv
-			s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, constant(x.C*pl.K*pl.K, 1/float64(pl.K*pl.K)), nil)
+			s.Conv = lowered(x, poolWindow(x.C, pl), constant(x.C*taps, 1/float64(taps)), nil)
 		} else {
 			s.Kind = AvgPool
 			s.Pool = pl

@@ -199,6 +199,14 @@ type AffineStep struct {
 	ScaleOff, ShiftOff int
 }
 
+// Reach is how far c's windows read past an h x w input on either side:
+// its padding, or further where ceil_mode pooling windows reach past the
+// padded input. The input's halo must be as wide.
+func (c *ConvStep) Reach(h, w int) int {
+	past := func(in, out, k, stride, pad, dil int) int { return (out-1)*stride - pad + dil*(k-1) + 1 - in }
+	return max(c.PadH, c.PadW, past(h, c.OutH, c.KH, c.StrideH, c.PadH, c.DilH), past(w, c.OutW, c.KW, c.StrideW, c.PadW, c.DilW))
+}
+
 // InBlocks and OutBlocks are the input and output channel blocks.
 func (c *ConvStep) InBlocks() int  { return (c.In + c.Block - 1) / c.Block }
 func (c *ConvStep) OutBlocks() int { return (c.Out + c.Block - 1) / c.Block }
@@ -221,7 +229,7 @@ func (s *Step) Cycles(t *target.Target) float64 {
 		// Comparisons, which FLOPs do not count: a vector load and max
 		// per window tap of every output vector.
 		out := s.Out.Layout
-		taps := s.Pool.K * s.Pool.K
+		taps := s.Pool.KH * s.Pool.KW
 		return float64(out.CB()*out.H*out.W*taps) / (t.Cost.LoadsPerCycle * t.Cost.Efficiency)
 	}
 	return float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)

@@ -223,6 +223,37 @@ layers:
   - {name: w2, op: conv, out: 8, kernel: 3, padding: [0, 1]}
   - {name: w3, op: conv, out: 8, kernel: 3, padding: [2, 1], inputs: [r]}
 `},
+	// Pooling by PyTorch's rules: ceil_mode windows that reach past the
+	// input (read from a halo as wide by the assembly when a ReLU makes
+	// its zeros lose every max, else by the Go kernel), windows per axis
+	// with dilation, average pooling with count_include_pad false or a
+	// ceil_mode overhang (the Go kernel's divisors) and without (a
+	// depthwise convolution); every value reaches the output.
+	{"pools", plan.Options{}, `
+input: [13, 11, 10]
+layers:
+  - {name: c1, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: m1, op: maxpool, kernel: 3, stride: 2, ceil_mode: true}
+  - {name: m2, op: maxpool, kernel: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [2, 1], ceil_mode: true, inputs: [r1]}
+  - {name: m3, op: maxpool, kernel: 3, stride: 2, ceil_mode: true, inputs: [c1]}
+  - {name: m4, op: maxpool, kernel: [2, 3], stride: [2, 1], dilation: [1, 2], inputs: [c1]}
+  - {name: a1, op: avgpool, kernel: 3, stride: 2, ceil_mode: true, inputs: [c1]}
+  - {name: a2, op: avgpool, kernel: 3, stride: 2, padding: 1, count_include_pad: false, inputs: [c1]}
+  - {name: a3, op: avgpool, kernel: [2, 3], stride: [2, 1], padding: [0, 1], inputs: [c1]}
+  - {name: a4, op: avgpool, kernel: [3, 2], stride: 2, ceil_mode: true, count_include_pad: false, inputs: [c1]}
+  - {name: a5, op: avgpool, kernel: 2, padding: 1, ceil_mode: true, inputs: [c1]}
+  - {name: f1, op: flatten, inputs: [m1]}
+  - {name: f2, op: flatten, inputs: [m2]}
+  - {name: f3, op: flatten, inputs: [m3]}
+  - {name: f4, op: flatten, inputs: [m4]}
+  - {name: f5, op: flatten, inputs: [a1]}
+  - {name: f6, op: flatten, inputs: [a2]}
+  - {name: f7, op: flatten, inputs: [a3]}
+  - {name: f8, op: flatten, inputs: [a4]}
+  - {name: f9, op: flatten, inputs: [a5]}
+  - {name: all, op: concat, inputs: [f1, f2, f3, f4, f5, f6, f7, f8, f9]}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
