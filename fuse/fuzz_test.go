@@ -149,7 +149,8 @@ func randomSpec(data []byte) (string, weightOptions) {
 		fields := ""
 		out := cur
 		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
-			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb"}
+			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb",
+			"adaptive_avgpool"}
 		op := ops[r.pick(len(ops))]
 		if i == 0 && (op == "add" || op == "concat" || op == "dropout") {
 			op = "acblock"
@@ -208,6 +209,9 @@ func randomSpec(data []byte) (string, weightOptions) {
 			out = shape{cur.c, convOut(cur.h, k, stride, pad, 1), convOut(cur.w, k, stride, pad, 1)}
 		case "global_avgpool":
 			out = shape{cur.c, 1, 1}
+		case "adaptive_avgpool":
+			out = shape{cur.c, 1 + r.pick(4), 1 + r.pick(4)}
+			fields = fmt.Sprintf(", size: [%d, %d]", out.h, out.w)
 		case "leaky_relu":
 			fields = fmt.Sprintf(", slope: %g", []float64{0.01, 0.2, 1.5}[r.pick(3)])
 		case "mul":
@@ -330,7 +334,7 @@ func synthCheckpoint(t *testing.T, net *spec.Net, opts weightOptions) *checkpoin
 func fuseSeeds() [][]byte {
 	rng := rand.New(rand.NewPCG(5, 5))
 	var out [][]byte
-	for len(out) < 48 {
+	for len(out) < 64 {
 		b := make([]byte, 64)
 		for i := range b {
 			b[i] = byte(rng.IntN(256))

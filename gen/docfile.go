@@ -105,6 +105,8 @@ func DescribeStep(s *plan.Step) string {
 			d = fmt.Sprintf("avgpool%dx%d/%s", c.KH, c.KW, perAxis(c.StrideH, c.StrideW))
 		case spec.GlobalAvgPool:
 			d = "global_avgpool"
+		case spec.AdaptiveAvgPool:
+			d = fmt.Sprintf("adaptive_avgpool to %dx%d", c.OutH, c.OutW)
 		default:
 			d = fmt.Sprintf("conv%dx%d", c.KH, c.KW)
 			if c.StrideH > 1 || c.StrideW > 1 {

@@ -372,6 +372,9 @@ var goCalls = map[plan.Kind]goCall{
 	plan.AvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("avgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), windowLit(s.Pool))
 	},
+	plan.AdaptiveAvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("adaptiveAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
+	},
 	plan.GlobalAvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("globalAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
 	},

@@ -32,6 +32,7 @@ layers:
   - {name: cat, op: concat, inputs: [b2, b3]}
   - {name: mp, op: maxpool, kernel: 3, stride: 2, padding: 1}
   - {name: ap, op: avgpool, kernel: 2}
+  - {name: aap, op: adaptive_avgpool, size: [2, 3], inputs: [mp]}
   - {name: d, op: dropout, p: 0.5}
   - {name: sq, op: global_avgpool}
   - {name: sg, op: sigmoid}

@@ -106,3 +106,54 @@ func TestPools(t *testing.T) {
 		}
 	}
 }
+
+// TestAdaptiveAvgPool: adaptive average pooling to sizes that divide the
+// input, do not (windows of different sizes, overlapping), exceed it
+// (AlexNet's 6x6 on a small input: values repeated) and 1x1, against
+// PyTorch's window rule computed in floating point.
+func TestAdaptiveAvgPool(t *testing.T) {
+	for _, c := range []struct{ in, out graph.Shape }{
+		{graph.Shape{C: 2, H: 11, W: 10}, graph.Shape{C: 2, H: 4, W: 3}},
+		{graph.Shape{C: 2, H: 5, W: 3}, graph.Shape{C: 2, H: 7, W: 6}},
+		{graph.Shape{C: 3, H: 12, W: 10}, graph.Shape{C: 3, H: 6, W: 5}},
+		{graph.Shape{C: 2, H: 7, W: 9}, graph.Shape{C: 2, H: 1, W: 1}},
+	} {
+		net := parseNet(t, fmt.Sprintf("input: [%d, %d, %d]\nlayers:\n  - {op: adaptive_avgpool, size: [%d, %d]}\n", c.in.C, c.in.H, c.in.W, c.out.H, c.out.W))
+		g, err := graph.Build(net, synthFile(t, net), graph.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Output.Shape != c.out {
+			t.Errorf("%s to %s: shape %s", c.in, c.out, g.Output.Shape)
+		}
+		x := make([]float64, c.in.Len())
+		for i := range x {
+			x[i] = math.Sin(float64(i)*0.7) * 3
+		}
+		got, err := ref.Run(g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bounds := func(i, in, out int) (int, int) {
+			return int(math.Floor(float64(i*in) / float64(out))), int(math.Ceil(float64((i+1)*in) / float64(out)))
+		}
+		for ch := 0; ch < c.in.C; ch++ {
+			for oy := 0; oy < c.out.H; oy++ {
+				y0, y1 := bounds(oy, c.in.H, c.out.H)
+				for ox := 0; ox < c.out.W; ox++ {
+					x0, x1 := bounds(ox, c.in.W, c.out.W)
+					s := 0.0
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							s += x[(ch*c.in.H+iy)*c.in.W+ix]
+						}
+					}
+					want := s / float64((y1-y0)*(x1-x0))
+					if v := got[(ch*c.out.H+oy)*c.out.W+ox]; math.Abs(v-want) > 1e-12 {
+						t.Fatalf("%s to %s: output (%d, %d, %d) is %g, want %g", c.in, c.out, ch, oy, ox, v, want)
+					}
+				}
+			}
+		}
+	}
+}

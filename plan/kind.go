@@ -6,19 +6,20 @@ import "fmt"
 type Kind int
 
 const (
-	Pack          Kind = iota // the caller's C,H,W input -> Out
-	Unpack                    // In[0] -> the caller's C,H,W output
-	Conv                      // convolution with bias, optional residual add and activation
-	Linear                    // fully connected layer with bias and optional activation
-	MaxPool                   // max over windows; padding is -inf
-	AvgPool                   // mean over windows, by PyTorch's divisors
-	GlobalAvgPool             // mean of each channel
-	Add                       // elementwise sum of In, then Act
-	Concat                    // In joined along channels
-	Affine                    // per-channel scale and shift (an unfoldable BatchNorm), then Act
-	Activation                // Act alone
-	Flatten                   // C,H,W -> C*H*W channels of 1x1
-	Mul                       // In[0] scaled channel by channel by In[1] (C x 1 x 1)
+	Pack            Kind = iota // the caller's C,H,W input -> Out
+	Unpack                      // In[0] -> the caller's C,H,W output
+	Conv                        // convolution with bias, optional residual add and activation
+	Linear                      // fully connected layer with bias and optional activation
+	MaxPool                     // max over windows; padding is -inf
+	AvgPool                     // mean over windows, by PyTorch's divisors
+	GlobalAvgPool               // mean of each channel
+	Add                         // elementwise sum of In, then Act
+	Concat                      // In joined along channels
+	Affine                      // per-channel scale and shift (an unfoldable BatchNorm), then Act
+	Activation                  // Act alone
+	Flatten                     // C,H,W -> C*H*W channels of 1x1
+	Mul                         // In[0] scaled channel by channel by In[1] (C x 1 x 1)
+	AdaptiveAvgPool             // mean over windows from floor(i*in/out) to ceil((i+1)*in/out)
 	numKinds
 )
 
@@ -79,6 +80,9 @@ var kinds = [numKinds]KindRow{
 	Activation: {Name: "activation"},
 	Flatten:    {Name: "flatten"},
 	Mul:        {Name: "mul"},
+	// Windows of different sizes, overlapping or repeating values: the
+	// Go kernel reads each one's values (others lower to AvgPool).
+	AdaptiveAvgPool: {Name: "adaptive_avgpool"},
 }
 
 // Kinds lists every kind, for the emitters' tests.

@@ -38,30 +38,26 @@ var lowerings = map[spec.Op]lowering{
 		return p.absorbAct(s, n)
 	},
 	spec.GlobalAvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
-		x := s.In[0].Layout
-		s.FLOPs = 2 * int64(x.C*x.H*x.W)
-		if x.H*x.W <= maxLoweredTaps {
-			// A depthwise convolution whose kernel covers the image,
-			// with weights 1/(H*W).
-			s.Kind = Conv
-			s.Conv = lowered(x, window(x.C, x.H, x.W, 1, 0, x.C), constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
-		} else {
-			s.Kind = GlobalAvgPool
-		}
+		lowerGlobalAvgPool(s)
 		return n
 	},
 	spec.AvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
-		x, pl := s.In[0].Layout, n.Pool
-		s.FLOPs = 2 * int64(n.Shape.Len()*pl.KH*pl.KW)
-		if taps := pl.KH * pl.KW; taps <= maxLoweredTaps && sameDivisor(pl, x, n.Shape) {
-			// Where every window has the divisor KH*KW, average pooling
-			// is a depthwise convolution with weights 1/(KH*KW) over the
-			// zero halo.
-			s.Kind = Conv
-			s.Conv = lowered(x, poolWindow(x.C, pl), constant(x.C*taps, 1/float64(taps)), nil)
-		} else {
-			s.Kind = AvgPool
-			s.Pool = pl
+		lowerAvgPool(s, n.Pool, n.Shape)
+		return n
+	},
+	spec.AdaptiveAvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		x, out := s.In[0].Layout, n.Shape
+		switch {
+		case out.H == 1 && out.W == 1:
+			lowerGlobalAvgPool(s)
+		case x.H%out.H == 0 && x.W%out.W == 0:
+			// Windows of in/out values, side by side: average pooling
+			// with kernel and stride in/out.
+			kh, kw := x.H/out.H, x.W/out.W
+			lowerAvgPool(s, &graph.Pool{KH: kh, KW: kw, StrideH: kh, StrideW: kw, DilH: 1, DilW: 1, CountPad: true}, out)
+		default:
+			s.Kind = AdaptiveAvgPool
+			s.FLOPs = int64(n.Row().FLOPs(n, []graph.Shape{{C: x.C, H: x.H, W: x.W}}))
 		}
 		return n
 	},
@@ -100,6 +96,36 @@ func init() {
 	for _, f := range act.Table[1:] {
 		lowerings[f.Op] = lowerActivation
 	}
+}
+
+// lowerGlobalAvgPool computes the mean of each channel: as a depthwise
+// convolution whose kernel covers the image, with weights 1/(H*W), or
+// where the image is too large to unroll, by its own kernel.
+func lowerGlobalAvgPool(s *Step) {
+	x := s.In[0].Layout
+	s.FLOPs = 2 * int64(x.C*x.H*x.W)
+	if x.H*x.W <= maxLoweredTaps {
+		s.Kind = Conv
+		s.Conv = lowered(x, window(x.C, x.H, x.W, 1, 0, x.C), constant(x.C*x.H*x.W, 1/float64(x.H*x.W)), nil)
+		return
+	}
+	s.Kind = GlobalAvgPool
+}
+
+// lowerAvgPool computes average pooling pl to out: where every window
+// has the divisor KH*KW, as a depthwise convolution with weights
+// 1/(KH*KW) over the zero halo, else by its own kernel.
+func lowerAvgPool(s *Step, pl *graph.Pool, out graph.Shape) {
+	x := s.In[0].Layout
+	taps := pl.KH * pl.KW
+	s.FLOPs = 2 * int64(out.Len()*taps)
+	if taps <= maxLoweredTaps && sameDivisor(pl, x, out) {
+		s.Kind = Conv
+		s.Conv = lowered(x, poolWindow(x.C, pl), constant(x.C*taps, 1/float64(taps)), nil)
+		return
+	}
+	s.Kind = AvgPool
+	s.Pool = pl
 }
 
 // lowerActivation is an activation that no step before it absorbed.

@@ -85,3 +85,31 @@ layers:
 		t.Errorf("%d of the %d pooling steps found", seen, len(want))
 	}
 }
+
+// TestAdaptiveKernels: adaptive average pooling to 1x1 is global
+// pooling, to a size dividing the input's average pooling (here a
+// depthwise convolution), and to any other size the Go kernel.
+func TestAdaptiveKernels(t *testing.T) {
+	p := specProgram(t, `input: [8, 12, 10]
+layers:
+  - {name: r, op: relu}
+  - {name: global, op: adaptive_avgpool, size: 1}
+  - {name: divides, op: adaptive_avgpool, size: [4, 5], inputs: [r]}
+  - {name: uneven, op: adaptive_avgpool, size: [5, 3], inputs: [r]}
+  - {name: larger, op: adaptive_avgpool, size: [13, 10], inputs: [r]}
+`)
+	// 12x10 is more than a convolution's kernel unrolls: global pooling's own kernel.
+	want := map[string]plan.Kind{"global": plan.GlobalAvgPool, "divides": plan.Conv, "uneven": plan.AdaptiveAvgPool, "larger": plan.AdaptiveAvgPool}
+	seen := 0
+	for _, s := range p.Steps {
+		if k, ok := want[s.Name]; ok {
+			seen++
+			if s.Kind != k {
+				t.Errorf("%s: kind %v, want %v", s.Name, s.Kind, k)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of %d steps found", seen, len(want))
+	}
+}

@@ -72,9 +72,9 @@ var badSpecs = []struct {
 	// One layer on its own.
 	{name: "layer not a mapping", src: head + "  - relu\n", pos: "s.yaml:3:5", msg: `layer 0 must be a mapping such as {name: relu1, op: relu}, not the string "relu"`},
 	{name: "layer a list", src: head + "  - [relu]\n", pos: "s.yaml:3:5", msg: "layer 0 must be a mapping such as {name: relu1, op: relu}, not a list"},
-	{name: "no op", src: head + "  - {name: a}\n", pos: "s.yaml:3:5", msg: `layer "a": no op; known ops: acblock, add, avgpool, bn, concat, conv, dbb, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, maxpool, mul, relu, relu6, repvgg, sigmoid, silu, tanh`},
+	{name: "no op", src: head + "  - {name: a}\n", pos: "s.yaml:3:5", msg: `layer "a": no op; known ops: acblock, adaptive_avgpool, add, avgpool, bn, concat, conv, dbb, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, maxpool, mul, relu, relu6, repvgg, sigmoid, silu, tanh`},
 	{name: "no op, block style", src: head + "  - name: a\n    out: 3\n", pos: "s.yaml:3:5", msg: `layer "a": no op`},
-	{name: "unknown op", src: head + "  - {name: c, op: conv2d, out: 3}\n", pos: "s.yaml:3:19", msg: `layer "c": unknown op "conv2d" (did you mean "conv"?); known ops: acblock, add, avgpool, bn, concat, conv, dbb, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, maxpool, mul, relu, relu6, repvgg, sigmoid, silu, tanh`},
+	{name: "unknown op", src: head + "  - {name: c, op: conv2d, out: 3}\n", pos: "s.yaml:3:19", msg: `layer "c": unknown op "conv2d" (did you mean "conv"?); known ops: acblock, adaptive_avgpool, add, avgpool, bn, concat, conv, dbb, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, maxpool, mul, relu, relu6, repvgg, sigmoid, silu, tanh`},
 	{name: "unknown op, case", src: head + "  - {name: c, op: ACBlock, out: 3}\n", pos: "s.yaml:3:19", msg: `unknown op "ACBlock" (did you mean "acblock"?)`},
 	{name: "unknown op, far", src: head + "  - {name: c, op: transformer}\n", pos: "s.yaml:3:19", msg: `unknown op "transformer"; known ops: acblock,`},
 	{name: "op not a name", src: head + "  - {op: [relu]}\n", pos: "s.yaml:3:10", msg: "layer #0: op must be a name, not a list"},
@@ -122,6 +122,9 @@ var badSpecs = []struct {
 	{name: "ceil_mode not a bool", src: head + "  - {op: maxpool, kernel: 2, ceil_mode: 1}\n", pos: "s.yaml:3:41", msg: `layer #0 (maxpool): ceil_mode must be true or false, not "1"`},
 	{name: "count_include_pad on maxpool", src: head + "  - {op: maxpool, kernel: 2, count_include_pad: false}\n", pos: "s.yaml:3:30", msg: `op maxpool has no field "count_include_pad"`},
 	{name: "count_include_pad a string", src: head + "  - {op: avgpool, kernel: 2, count_include_pad: no}\n", pos: "s.yaml:3:49", msg: `count_include_pad must be true or false, not the string "no"`},
+	{name: "adaptive pool without size", src: head + "  - {op: adaptive_avgpool}\n", pos: "s.yaml:3:5", msg: "layer #0 (adaptive_avgpool): op adaptive_avgpool needs `size`"},
+	{name: "adaptive pool size zero", src: head + "  - {op: adaptive_avgpool, size: [0, 6]}\n", pos: "s.yaml:3:34", msg: "size must be at least 1"},
+	{name: "adaptive pool size null", src: head + "  - {op: adaptive_avgpool, size: [null, 6]}\n", pos: "s.yaml:3:35", msg: "size h must be a whole number, not nothing"},
 	{name: "out not a multiple of groups", src: head + "  - {name: c, op: conv, out: 4, kernel: 3, groups: 3}\n", pos: "s.yaml:3:52", msg: `layer "c": out 4 is not a multiple of groups 3`},
 
 	// Layers together.

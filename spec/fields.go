@@ -26,6 +26,7 @@ var fieldKinds = map[string]fieldKind{
 	"stride":            hwKind,
 	"padding":           hwKind,
 	"dilation":          hwKind,
+	"size":              hwKind,
 	"eps":               floatKind,
 	"slope":             floatKind,
 	"p":                 floatKind,
@@ -111,6 +112,8 @@ func (l *Layer) hwField(name string) *HW {
 		return &l.Padding
 	case "dilation":
 		return &l.Dilation
+	case "size":
+		return &l.Size
 	}
 	panic(fmt.Sprintf("spec: no [h, w] field %q", name)) // fieldKinds and this switch disagree: a bug in acgen
 }

@@ -86,6 +86,8 @@ func TestPerAxis(t *testing.T) {
   - {name: mp, op: maxpool, kernel: [3, 2], ceil_mode: true, dilation: [2, 1]}
   - {name: ap, op: avgpool, kernel: 2, stride: [1, 2], padding: [1, 0], ceil_mode: true, count_include_pad: false}
   - {name: a, op: acblock, out: 8, kernel: [3, 3], padding: 1}
+  - {name: aap, op: adaptive_avgpool, size: [6, 1]}
+  - {name: aap2, op: adaptive_avgpool, size: 7}
 `)
 	hw := func(h, w int) spec.HW { return spec.HW{H: h, W: w} }
 	c, mp, ap, a := net.Layers[0], net.Layers[1], net.Layers[2], net.Layers[3]
@@ -100,6 +102,9 @@ func TestPerAxis(t *testing.T) {
 	}
 	if a.Kernel != hw(3, 3) {
 		t.Errorf("acblock: kernel %v", a.Kernel)
+	}
+	if s1, s2 := net.Layers[4].Size, net.Layers[5].Size; s1 != hw(6, 1) || s2 != hw(7, 7) {
+		t.Errorf("adaptive_avgpool sizes %v %v", s1, s2)
 	}
 	for l, want := range map[*spec.Layer]map[string]string{
 		c:  {"kernel": "[1, 7]", "stride": "[2, 1]", "groups": "1"},

@@ -61,6 +61,10 @@ const (
 	// a number or [h, w].
 	MaxPool Op = "maxpool"
 	AvgPool Op = "avgpool"
+	// AdaptiveAvgPool is nn.AdaptiveAvgPool2d: size, the output's height
+	// and width (a number or [h, w]); output i of an axis of n inputs
+	// averages inputs floor(i*n/size) to ceil((i+1)*n/size)-1.
+	AdaptiveAvgPool Op = "adaptive_avgpool"
 	// GlobalAvgPool averages each channel to one value.
 	GlobalAvgPool Op = "global_avgpool"
 	// Flatten reshapes C,H,W to C*H*W channels of 1x1.
@@ -81,28 +85,29 @@ type opInfo struct {
 }
 
 var ops = map[Op]opInfo{
-	ACBlock:       {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	Conv:          {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation"}, required: []string{"out", "kernel"}, weights: true, minInputs: 1, maxInputs: 1},
-	RepVGG:        {fields: []string{"out", "kernel", "stride", "padding", "groups", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	DBB:           {fields: []string{"out", "kernel", "stride", "padding", "groups", "internal", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	BN:            {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
-	Linear:        {fields: []string{"out"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	ReLU:          {minInputs: 1, maxInputs: 1},
-	ReLU6:         {minInputs: 1, maxInputs: 1},
-	LeakyReLU:     {fields: []string{"slope"}, minInputs: 1, maxInputs: 1},
-	Hardswish:     {minInputs: 1, maxInputs: 1},
-	Hardsigmoid:   {minInputs: 1, maxInputs: 1},
-	Sigmoid:       {minInputs: 1, maxInputs: 1},
-	SiLU:          {minInputs: 1, maxInputs: 1},
-	Tanh:          {minInputs: 1, maxInputs: 1},
-	Mul:           {minInputs: 2, maxInputs: 2},
-	Dropout:       {fields: []string{"p"}, minInputs: 1, maxInputs: 1},
-	MaxPool:       {fields: []string{"kernel", "stride", "padding", "dilation", "ceil_mode"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
-	AvgPool:       {fields: []string{"kernel", "stride", "padding", "ceil_mode", "count_include_pad"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
-	GlobalAvgPool: {minInputs: 1, maxInputs: 1},
-	Flatten:       {minInputs: 1, maxInputs: 1},
-	Add:           {minInputs: 2},
-	Concat:        {minInputs: 2},
+	ACBlock:         {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	Conv:            {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation"}, required: []string{"out", "kernel"}, weights: true, minInputs: 1, maxInputs: 1},
+	RepVGG:          {fields: []string{"out", "kernel", "stride", "padding", "groups", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	DBB:             {fields: []string{"out", "kernel", "stride", "padding", "groups", "internal", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	BN:              {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
+	Linear:          {fields: []string{"out"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	ReLU:            {minInputs: 1, maxInputs: 1},
+	ReLU6:           {minInputs: 1, maxInputs: 1},
+	LeakyReLU:       {fields: []string{"slope"}, minInputs: 1, maxInputs: 1},
+	Hardswish:       {minInputs: 1, maxInputs: 1},
+	Hardsigmoid:     {minInputs: 1, maxInputs: 1},
+	Sigmoid:         {minInputs: 1, maxInputs: 1},
+	SiLU:            {minInputs: 1, maxInputs: 1},
+	Tanh:            {minInputs: 1, maxInputs: 1},
+	Mul:             {minInputs: 2, maxInputs: 2},
+	Dropout:         {fields: []string{"p"}, minInputs: 1, maxInputs: 1},
+	MaxPool:         {fields: []string{"kernel", "stride", "padding", "dilation", "ceil_mode"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	AvgPool:         {fields: []string{"kernel", "stride", "padding", "ceil_mode", "count_include_pad"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	GlobalAvgPool:   {minInputs: 1, maxInputs: 1},
+	AdaptiveAvgPool: {fields: []string{"size"}, required: []string{"size"}, minInputs: 1, maxInputs: 1},
+	Flatten:         {minInputs: 1, maxInputs: 1},
+	Add:             {minInputs: 2},
+	Concat:          {minInputs: 2},
 }
 
 // Inputs are how many inputs the op takes: at least min, at most max (0:

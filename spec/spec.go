@@ -81,6 +81,7 @@ type Layer struct {
 	Eps      float64
 	Slope    float64 // LeakyReLU's negative slope
 	Internal int     // a DBB's 1x1-KxK channels; 0: the official default
+	Size     HW      // an adaptive pool's output
 	// CeilMode rounds a pool's output size up, as PyTorch's ceil_mode.
 	CeilMode bool
 	// CountIncludePad: average pooling divides by the window's size

@@ -23,7 +23,7 @@ func (p *parseState) checkValues(l *Layer, reported map[string]bool) {
 			bad(f, "%s must be at least 1", f)
 		}
 	}
-	for _, f := range []string{"kernel", "stride", "dilation"} {
+	for _, f := range []string{"kernel", "stride", "dilation", "size"} {
 		if reported[f] || f == "stride" && !l.Has(f) && reported["kernel"] {
 			continue // a pool's default stride is its kernel, already reported
 		}

@@ -86,3 +86,33 @@ func avgPool(ws []float32, in, out layout, p window) {
 		}
 	}
 }
+
+// adaptiveAvgPool averages, for output (oy, ox), the input rows
+// floor(oy*h/oh) to ceil((oy+1)*h/oh)-1 and the columns so (PyTorch's
+// adaptive windows, of different sizes where the output size does not
+// divide the input's).
+func adaptiveAvgPool(ws []float32, in, out layout) {
+	for oy := 0; oy < out.h; oy++ {
+		y0, y1 := oy*in.h/out.h, ((oy+1)*in.h+out.h-1)/out.h
+		for ox := 0; ox < out.w; ox++ {
+			x0, x1 := ox*in.w/out.w, ((ox+1)*in.w+out.w-1)/out.w
+			inv := 1 / float32((y1-y0)*(x1-x0))
+			for cb := 0; cb < out.cb(); cb++ {
+				var buf [maxBlock]float32
+				s := buf[:out.b]
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						i := in.pixel(cb, iy, ix)
+						for l := range s {
+							s[l] += ws[i+l]
+						}
+					}
+				}
+				o := out.pixel(cb, oy, ox)
+				for l := range s {
+					ws[o+l] = s[l] * inv
+				}
+			}
+		}
+	}
+}

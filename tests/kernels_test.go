@@ -254,6 +254,27 @@ layers:
   - {name: f9, op: flatten, inputs: [a5]}
   - {name: all, op: concat, inputs: [f1, f2, f3, f4, f5, f6, f7, f8, f9]}
 `},
+	// Adaptive average pooling: to sizes that do not divide the input
+	// (windows of different sizes, overlapping: the Go kernel), that do
+	// (average pooling as a depthwise convolution), to 1x1 (global) and
+	// beyond the input (AlexNet's 6x6 on a small image: values repeated).
+	{"adaptive", plan.Options{}, `
+input: [13, 12, 10]
+layers:
+  - {name: c1, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: p1, op: adaptive_avgpool, size: [4, 3]}
+  - {name: p2, op: adaptive_avgpool, size: [6, 5], inputs: [c1]}
+  - {name: p3, op: adaptive_avgpool, size: 1, inputs: [c1]}
+  - {name: p4, op: adaptive_avgpool, size: [3, 10], inputs: [c1]}
+  - {name: mp, op: maxpool, kernel: 4, inputs: [c1]}
+  - {name: p5, op: adaptive_avgpool, size: [6, 6]}
+  - {name: f1, op: flatten, inputs: [p1]}
+  - {name: f2, op: flatten, inputs: [p2]}
+  - {name: f3, op: flatten, inputs: [p3]}
+  - {name: f4, op: flatten, inputs: [p4]}
+  - {name: f5, op: flatten, inputs: [p5]}
+  - {name: all, op: concat, inputs: [f1, f2, f3, f4, f5]}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
