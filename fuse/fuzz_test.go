@@ -215,9 +215,9 @@ func randomSpec(data []byte) (string, weightOptions) {
 		case "leaky_relu":
 			fields = fmt.Sprintf(", slope: %g", []float64{0.01, 0.2, 1.5}[r.pick(3)])
 		case "mul":
-			var scales []int // earlier layers of shape C x 1 x 1 for the one read
+			var scales []int // earlier layers of shape C x 1 x 1, or of the read one's, for the other
 			for j, s := range shapes {
-				if s == (shape{cur.c, 1, 1}) {
+				if s == (shape{cur.c, 1, 1}) || s == cur {
 					scales = append(scales, j)
 				}
 			}

@@ -393,6 +393,9 @@ var goCalls = map[plan.Kind]goCall{
 		return jen.Id("activation").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), actLit(s.Act))
 	},
 	plan.Mul: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		if a, b := s.In[0].Layout, s.In[1].Layout; a.H == b.H && a.W == b.W {
+			return jen.Id("mulElementwise").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out))
+		}
 		return jen.Id("mul").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out))
 	},
 	plan.Flatten: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {

@@ -239,6 +239,12 @@ var badShapes = []struct {
 		want: `s.yaml:5:37: layer "cat": cannot concatenate p (3x4x4) with r (3x8x8): heights and widths differ`,
 	},
 	{
+		name: "mul of different shapes",
+		src:  "input: [3, 8, 8]\nlayers:\n  - {name: r, op: relu}\n  - {name: p, op: maxpool, kernel: 2}\n  - {name: m, op: mul, inputs: [r, p]}\n",
+		kind: graph.ErrShape,
+		want: `s.yaml:5:32: layer "m": cannot multiply r (3x8x8) by p (3x4x4): mul takes two inputs of one shape, or a CxHxW input and a Cx1x1 one`,
+	},
+	{
 		name: "groups not dividing the input's channels",
 		src:  "input: [3, 8, 8]\nlayers:\n  - {name: c, op: conv, out: 4, kernel: 3, groups: 2}\n",
 		kind: graph.ErrShape,

@@ -38,6 +38,7 @@ layers:
   - {name: sg, op: sigmoid}
   - {name: hsg, op: hardsigmoid, inputs: [sg]}
   - {name: m, op: mul, inputs: [ap, hsg]}
+  - {name: m2, op: mul, inputs: [m, ap]}
   - {name: si, op: silu}
   - {name: th, op: tanh}
   - {name: r6, op: relu6}

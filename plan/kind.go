@@ -18,7 +18,7 @@ const (
 	Affine                      // per-channel scale and shift (an unfoldable BatchNorm), then Act
 	Activation                  // Act alone
 	Flatten                     // C,H,W -> C*H*W channels of 1x1
-	Mul                         // In[0] scaled channel by channel by In[1] (C x 1 x 1)
+	Mul                         // In[0] times In[1] elementwise, or scaled channel by channel by In[1] (C x 1 x 1)
 	AdaptiveAvgPool             // mean over windows from floor(i*in/out) to ceil((i+1)*in/out)
 	numKinds
 )

@@ -51,8 +51,10 @@ const (
 	// in inference, which graph.Build leaves out; p is accepted and
 	// ignored.
 	Dropout Op = "dropout"
-	// Mul multiplies a C,H,W input by a C,1,1 one channel by channel, in
-	// either order: the scaling of a squeeze-and-excitation block.
+	// Mul multiplies two inputs of one shape elementwise (hardswish
+	// written as x * hardsigmoid(x)), or a C,H,W input by a C,1,1 one
+	// channel by channel, in either order: the scaling of a
+	// squeeze-and-excitation block.
 	Mul Op = "mul"
 	// MaxPool is nn.MaxPool2d: kernel, stride (kernel), padding (0),
 	// dilation (1), ceil_mode (false). AvgPool is nn.AvgPool2d: kernel,

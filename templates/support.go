@@ -192,6 +192,21 @@ func mul(ws []float32, in, s, out layout) {
 	}
 }
 
+// mulElementwise multiplies a and b, of one shape, value by value
+// (padded lanes are 0 in both).
+func mulElementwise(ws []float32, a, b, out layout) {
+	n := out.w * out.b
+	for cb := 0; cb < out.cb(); cb++ {
+		for y := 0; y < out.h; y++ {
+			i, j, o := a.pixel(cb, y, 0), b.pixel(cb, y, 0), out.pixel(cb, y, 0)
+			x, s, d := ws[i:i+n], ws[j:j+n], ws[o:o+n]
+			for k := range d {
+				d[k] = x[k] * s[k]
+			}
+		}
+	}
+}
+
 // add sums the inputs into out, then applies kind.
 func add(ws []float32, ins []layout, out layout, kind actKind) {
 	for cb := 0; cb < out.cb(); cb++ {

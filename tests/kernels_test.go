@@ -103,8 +103,9 @@ layers:
 	// Every activation of the act table, fused into direct, depthwise and
 	// lowered (1x1-input) convolutions and standalone, at channel counts
 	// that do and do not fill a block (sigmoid and hardsigmoid, f(0) != 0,
-	// are fused only into full blocks), with a residual, and the
-	// channel-wise mul of a squeeze-and-excitation block.
+	// are fused only into full blocks), with a residual, the channel-wise
+	// mul of a squeeze-and-excitation block and the elementwise one of
+	// x * hardsigmoid(x).
 	{"activations", plan.Options{}, `
 input: [5, 9, 7]
 layers:
@@ -133,6 +134,7 @@ layers:
   - {name: s1, op: silu, inputs: [m]}
   - {name: t1, op: tanh}
   - {name: h1, op: hardsigmoid}
+  - {name: hx, op: mul, inputs: [h1, t1]}
   - {name: l1, op: leaky_relu, slope: 0.3}
   - {name: w1, op: hardswish}
   - {name: fc, op: linear, out: 6}
