@@ -9,15 +9,21 @@ import (
 
 // Report says what Fuse did.
 type Report struct {
-	ACBlocks    int // ACBlocks turned into one convolution each
-	RepBlocks   int // other training-time blocks (RepVGG, DBB) turned into one convolution each
-	RepBNs      int // the BatchNorms inside them
-	FoldedBNs   int // standalone BatchNorms folded into a convolution
-	ParamsIn    int // learnable parameters (as PyTorch counts them) before
-	ParamsOut   int // and after
-	KeptBNs     []string
-	NodesBefore int
-	NodesAfter  int
+	ACBlocks  int // ACBlocks turned into one convolution each
+	RepBlocks int // other training-time blocks (RepVGG, DBB) turned into one convolution each
+	RepBNs    int // the BatchNorms inside them
+	FoldedBNs int // standalone BatchNorms folded into a convolution
+	ParamsIn  int // learnable parameters (as PyTorch counts them) before
+	ParamsOut int // and after
+	KeptBNs   []string
+	// Channel gathers (split outputs, shuffles): composed with the
+	// gather they read, folded into the convolution that alone reads
+	// them, and the ones left, which copy channels at run time.
+	ComposedGathers int
+	FoldedGathers   int
+	KeptGathers     []string
+	NodesBefore     int
+	NodesAfter      int
 }
 
 // BatchNorms is how many BatchNorms fusion folded: those inside ACBlocks
@@ -35,6 +41,9 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 	// replaced maps each node of g to the node of out that produces its
 	// value; a folded BN maps to its (rewritten) convolution.
 	replaced := map[*graph.Node]*graph.Node{}
+	// gathers maps each gather of out to the node of g it was made
+	// from: only what that node's readers read.
+	gathers := map[*graph.Node]*graph.Node{}
 	readers := g.Readers()
 	for _, n := range g.Nodes {
 		var m *graph.Node
@@ -64,6 +73,22 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 			m = &graph.Node{Name: n.Name, Op: graph.OpAffine, Shape: n.Shape, Layer: n.Layer,
 				Affine: &graph.Affine{Scale: scale, Shift: shift}}
 			rep.KeptBNs = append(rep.KeptBNs, n.Name)
+		case n.Gather != nil && len(n.Inputs) == 1: // (one of the network input stays as it is)
+			var same []*graph.Node
+			if m, same = gatherNode(n, replaced[n.Inputs[0]], g.Input, &rep); m == nil {
+				if len(same) == 0 {
+					// The network input itself: a node copies it.
+					m = n.Clone()
+					m.Gather.Channels, m.Inputs = channels(g.Input.C), nil
+				} else {
+					replaced[n] = same[0]
+					continue
+				}
+			}
+			replaced[n] = m
+			gathers[m] = n
+			out.Nodes = append(out.Nodes, m)
+			continue
 		case row.Fused:
 			panic(fmt.Sprintf("fuse: op %s has no fusion", n.Op)) // a training-time op without a Fold: a bug in its row
 		default:
@@ -73,10 +98,14 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 		for _, in := range n.Inputs {
 			m.Inputs = append(m.Inputs, replaced[in])
 		}
+		if in := n.Inputs; len(in) == 1 && foldGather(m, g.Input, gathers[m.Inputs[0]] == in[0] && readers[in[0]] == 1 && in[0] != g.Output) {
+			rep.FoldedGathers++
+		}
 		replaced[n] = m
 		out.Nodes = append(out.Nodes, m)
 	}
 	out.Output = replaced[g.Output]
+	dropDeadGathers(out, &rep)
 	for _, n := range out.Nodes {
 		if round {
 			roundParams(n)

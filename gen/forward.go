@@ -372,6 +372,13 @@ var goCalls = map[plan.Kind]goCall{
 	plan.AvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("avgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), windowLit(s.Pool))
 	},
+	plan.Gather: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("gather").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Index().Int().ValuesFunc(func(vals *jen.Group) {
+			for _, c := range s.Channels {
+				vals.Lit(c)
+			}
+		}))
+	},
 	plan.AdaptiveAvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("adaptiveAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
 	},

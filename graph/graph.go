@@ -33,6 +33,7 @@ type Node struct {
 	Shape  Shape   // of the output
 
 	Layer *spec.Layer // the spec entry it came from, for positions in messages
+	Port  int         // which output of its layer it is (a split's i), 0 for most
 
 	Conv   *Conv      // spec.Conv
 	AC     *ACBlock   // spec.ACBlock
@@ -42,6 +43,7 @@ type Node struct {
 	Linear *Linear    // spec.Linear
 	Pool   *Pool      // spec.MaxPool, spec.AvgPool
 	Affine *Affine    // OpAffine
+	Gather *Gather    // spec.Split, spec.ChannelShuffle
 	Param  float64    // an activation's parameter (LeakyReLU's slope), see package act
 }
 
@@ -67,6 +69,9 @@ func (n *Node) Clone() *Node {
 	m.Linear = clonePtr(n.Linear)
 	m.Pool = clonePtr(n.Pool)
 	m.Affine = clonePtr(n.Affine)
+	if n.Gather != nil {
+		m.Gather = &Gather{Channels: append([]int(nil), n.Gather.Channels...)}
+	}
 	for _, p := range m.Tensors() {
 		if *p.Data != nil {
 			*p.Data = append([]float64(nil), *p.Data...)

@@ -103,7 +103,8 @@ func init() {
 // makes (affine), sorted by op.
 func Rows() []*Row {
 	all := []*Row{convRow, acblockRow, repvggRow, dbbRow, bnRow, affineRow, linearRow,
-		maxPoolRow, avgPoolRow, globalAvgPoolRow, adaptiveAvgPoolRow, addRow, mulRow, concatRow, flattenRow, dropoutRow}
+		maxPoolRow, avgPoolRow, globalAvgPoolRow, adaptiveAvgPoolRow, addRow, mulRow, concatRow, flattenRow, dropoutRow,
+		splitRow, channelShuffleRow}
 	all = append(all, activationRows()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Op < all[j].Op })
 	return all

@@ -30,6 +30,9 @@ layers:
   - {name: b2, op: bn, inputs: [add]}
   - {name: b3, op: bn, inputs: [add]}
   - {name: cat, op: concat, inputs: [b2, b3]}
+  - {name: sh, op: channel_shuffle, groups: 4}
+  - {name: sp, op: split, sizes: [6, 10]}
+  - {name: spc, op: concat, inputs: [sp:1, sp:0]}
   - {name: mp, op: maxpool, kernel: 3, stride: 2, padding: 1}
   - {name: ap, op: avgpool, kernel: 2}
   - {name: aap, op: adaptive_avgpool, size: [2, 3], inputs: [mp]}

@@ -20,6 +20,7 @@ const (
 	Flatten                     // C,H,W -> C*H*W channels of 1x1
 	Mul                         // In[0] times In[1] elementwise, or scaled channel by channel by In[1] (C x 1 x 1)
 	AdaptiveAvgPool             // mean over windows from floor(i*in/out) to ceil((i+1)*in/out)
+	Gather                      // output channel j is In[0]'s channel Channels[j]: a split's output, a shuffle
 	numKinds
 )
 
@@ -83,6 +84,8 @@ var kinds = [numKinds]KindRow{
 	// Windows of different sizes, overlapping or repeating values: the
 	// Go kernel reads each one's values (others lower to AvgPool).
 	AdaptiveAvgPool: {Name: "adaptive_avgpool"},
+	// A copy of channels fusion could not fold into a convolution.
+	Gather: {Name: "gather", SignKeeping: true},
 }
 
 // Kinds lists every kind, for the emitters' tests.

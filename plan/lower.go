@@ -86,6 +86,8 @@ var lowerings = map[spec.Op]lowering{
 		s.Affine = &AffineStep{}
 		return p.absorbAct(s, n)
 	},
+	spec.Split:          lowerGather,
+	spec.ChannelShuffle: lowerGather,
 	spec.Mul: func(p *planner, s *Step, n *graph.Node) *graph.Node {
 		s.Kind = Mul
 		return n
@@ -126,6 +128,14 @@ func lowerAvgPool(s *Step, pl *graph.Pool, out graph.Shape) {
 	}
 	s.Kind = AvgPool
 	s.Pool = pl
+}
+
+// lowerGather copies the channels of a gather (a split's output, a
+// shuffle) that fusion left.
+func lowerGather(p *planner, s *Step, n *graph.Node) *graph.Node {
+	s.Kind = Gather
+	s.Channels = n.Gather.Channels
+	return n
 }
 
 // lowerActivation is an activation that no step before it absorbed.

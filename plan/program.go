@@ -94,6 +94,9 @@ type Step struct {
 	Linear *LinearStep // Kind Linear
 	Pool   *graph.Pool // Kind MaxPool, AvgPool
 	Affine *AffineStep // Kind Affine
+	// Channels are what a Gather step's output channels take of its
+	// input's: output channel j is input channel Channels[j].
+	Channels []int
 
 	FLOPs int64 // multiply-adds count two
 }

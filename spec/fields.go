@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -15,6 +16,7 @@ const (
 	hwKind                     // a whole number for both axes, or [h, w]: kernel, stride
 	floatKind                  // a positive number: eps, slope
 	boolKind                   // true or false: ceil_mode
+	listKind                   // a list of whole numbers: sizes
 )
 
 // fieldKinds holds every hyper-parameter an op's fields may name.
@@ -32,6 +34,7 @@ var fieldKinds = map[string]fieldKind{
 	"p":                 floatKind,
 	"ceil_mode":         boolKind,
 	"count_include_pad": boolKind,
+	"sizes":             listKind,
 }
 
 // readField reads the value n of field key into l, reporting a value of
@@ -56,6 +59,10 @@ func (p *parseState) readField(l *Layer, key string, n ast.Node) bool {
 		v, ok := p.boolValue(n, key)
 		*l.boolField(key) = v
 		return ok
+	case listKind:
+		v, ok := p.intList(n, key)
+		l.Sizes = v
+		return ok
 	}
 	panic(fmt.Sprintf("spec: field %q has no kind", key)) // the ops table and fieldKinds disagree: a bug in acgen
 }
@@ -78,6 +85,30 @@ func (p *parseState) hwValue(n ast.Node, what string) (HW, bool) {
 	h, okH := p.intValue(seq.Values[0], what+" h")
 	w, okW := p.intValue(seq.Values[1], what+" w")
 	return HW{h, w}, okH && okW
+}
+
+// intList reads a non-empty list of whole numbers, each at least 1.
+func (p *parseState) intList(n ast.Node, what string) ([]int, bool) {
+	seq, ok := n.(*ast.SequenceNode)
+	switch {
+	case !ok:
+		p.errorf(n, "%s must be a list of whole numbers, not %s", what, describe(n))
+		return nil, false
+	case len(seq.Values) == 0:
+		p.errorf(n, "%s is empty; it must list at least one", what)
+		return nil, false
+	}
+	vs := make([]int, len(seq.Values))
+	good := true
+	for i, v := range seq.Values {
+		x, ok := p.intValue(v, what)
+		if ok && x < 1 {
+			p.errorf(v, "%s must be at least 1", what)
+			ok = false
+		}
+		vs[i], good = x, good && ok
+	}
+	return vs, good
 }
 
 // boolValue reads true or false.
@@ -145,6 +176,8 @@ func (l *Layer) FieldValue(name string) string {
 		return l.hwField(name).String()
 	case boolKind:
 		return strconv.FormatBool(*l.boolField(name))
+	case listKind:
+		return strings.ReplaceAll(fmt.Sprint(l.Sizes), " ", ", ")
 	}
 	return strconv.Itoa(*l.intField(name))
 }

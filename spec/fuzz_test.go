@@ -115,9 +115,15 @@ func invariants(net *spec.Net) string {
 		if lo, hi := l.Op.Inputs(); i > 0 && (len(l.Inputs) < lo || hi > 0 && len(l.Inputs) > hi) {
 			return fmt.Sprintf("layer %v has %d inputs", l, len(l.Inputs))
 		}
-		for _, in := range l.Inputs {
+		if len(l.InputPorts) != len(l.Inputs) {
+			return fmt.Sprintf("layer %v: %d inputs, %d ports", l, len(l.Inputs), len(l.InputPorts))
+		}
+		for j, in := range l.Inputs {
 			if in.Index >= i || net.Layers[in.Index] != in {
 				return fmt.Sprintf("layer %v reads %v, which is not an earlier layer", l, in)
+			}
+			if p := l.InputPorts[j]; p < 0 || p >= in.Outputs() {
+				return fmt.Sprintf("layer %v reads output %d of %v, which has %d", l, p, in, in.Outputs())
 			}
 		}
 		for _, v := range []int{l.Out, l.Groups, l.Kernel.H, l.Kernel.W, l.Stride.H, l.Stride.W, l.Padding.H, l.Padding.W, l.Dilation.H, l.Dilation.W} {

@@ -123,6 +123,34 @@ func TestPerAxis(t *testing.T) {
 	}
 }
 
+// TestSplitPorts: readers name a split's outputs "NAME:i"; a layer
+// whose own name holds a colon is found by it.
+func TestSplitPorts(t *testing.T) {
+	net := parse(t, head+`  - {name: s, op: split, sizes: [1, 2]}
+  - {name: "a:1", op: relu, inputs: ["s:1"]}
+  - {name: c, op: concat, inputs: [s:1, s:0, "a:1"]}
+  - {name: sh, op: channel_shuffle, groups: 5}
+output: "s:0"
+`)
+	s, a, c := net.Layers[0], net.Layers[1], net.Layers[2]
+	if s.Outputs() != 2 || a.Outputs() != 1 || s.FieldValue("sizes") != "[1, 2]" || net.Layers[3].Groups != 5 {
+		t.Errorf("outputs %d, %d; sizes %q; groups %d", s.Outputs(), a.Outputs(), s.FieldValue("sizes"), net.Layers[3].Groups)
+	}
+	if len(a.Inputs) != 1 || a.Inputs[0] != s || a.InputPorts[0] != 1 {
+		t.Errorf("a:1 reads %v %v", a.Inputs, a.InputPorts)
+	}
+	if len(c.Inputs) != 3 || c.Inputs[0] != s || c.Inputs[1] != s || c.Inputs[2] != a ||
+		c.InputPorts[0] != 1 || c.InputPorts[1] != 0 || c.InputPorts[2] != 0 {
+		t.Errorf("c reads %v %v", c.Inputs, c.InputPorts)
+	}
+	if p := net.Layers[3].InputPorts; len(p) != 1 || p[0] != 0 {
+		t.Errorf("the default input's port is %v", p)
+	}
+	if net.Output != s || net.OutputPort != 0 {
+		t.Errorf("output %v:%d", net.Output, net.OutputPort)
+	}
+}
+
 func TestPrefixAndNames(t *testing.T) {
 	net := parse(t, `name: my-net
 input: [1, 4, 4]

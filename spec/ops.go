@@ -71,6 +71,13 @@ const (
 	GlobalAvgPool Op = "global_avgpool"
 	// Flatten reshapes C,H,W to C*H*W channels of 1x1.
 	Flatten Op = "flatten"
+	// Split is torch.split (and chunk) along channels: sizes, the
+	// channels of each output, which a reader names "NAME:i" (i from 0).
+	Split Op = "split"
+	// ChannelShuffle is nn.ChannelShuffle (ShuffleNet's view, transpose,
+	// view): groups; output channel j is input channel
+	// (j % groups)*(C/groups) + j/groups.
+	ChannelShuffle Op = "channel_shuffle"
 	// Add sums two or more inputs of one shape.
 	Add Op = "add"
 	// Concat joins two or more inputs along channels.
@@ -108,6 +115,8 @@ var ops = map[Op]opInfo{
 	GlobalAvgPool:   {minInputs: 1, maxInputs: 1},
 	AdaptiveAvgPool: {fields: []string{"size"}, required: []string{"size"}, minInputs: 1, maxInputs: 1},
 	Flatten:         {minInputs: 1, maxInputs: 1},
+	Split:           {fields: []string{"sizes"}, required: []string{"sizes"}, minInputs: 1, maxInputs: 1},
+	ChannelShuffle:  {fields: []string{"groups"}, required: []string{"groups"}, minInputs: 1, maxInputs: 1},
 	Add:             {minInputs: 2},
 	Concat:          {minInputs: 2},
 }

@@ -36,9 +36,11 @@ type Net struct {
 	Layers []*Layer
 
 	// Output is the layer whose result the network returns: the spec's
-	// `output`, or the last layer.
-	Output    *Layer
-	OutputPos Pos
+	// `output`, or the last layer; OutputPort is which of its outputs
+	// (the i of "NAME:i").
+	Output     *Layer
+	OutputPort int
+	OutputPos  Pos
 }
 
 // HW is a hyper-parameter with a value per axis, height and width. A
@@ -69,6 +71,9 @@ type Layer struct {
 	// Inputs are the layers this one reads, in order. Empty only for the
 	// first layer, which reads the network input.
 	Inputs []*Layer
+	// InputPorts are which output of each input this layer reads: i for
+	// an input written "NAME:i" (a split's), else 0. As long as Inputs.
+	InputPorts []int
 
 	// Hyper-parameters; only those that Op takes are meaningful, and each
 	// holds its PyTorch default when the spec leaves it out.
@@ -82,6 +87,7 @@ type Layer struct {
 	Slope    float64 // LeakyReLU's negative slope
 	Internal int     // a DBB's 1x1-KxK channels; 0: the official default
 	Size     HW      // an adaptive pool's output
+	Sizes    []int   // a split's outputs' channels
 	// CeilMode rounds a pool's output size up, as PyTorch's ceil_mode.
 	CeilMode bool
 	// CountIncludePad: average pooling divides by the window's size
@@ -91,6 +97,15 @@ type Layer struct {
 
 	fields     map[string]Pos // where each field was written
 	inputsNode ast.Node       // `inputs` as written, resolved by link
+}
+
+// Outputs is how many values the layer gives: a split's one per size,
+// which readers name "NAME:i"; 1 for every other op.
+func (l *Layer) Outputs() int {
+	if l.Op == Split {
+		return len(l.Sizes)
+	}
+	return 1
 }
 
 // FieldPos is the position of the named field, or of the layer when the

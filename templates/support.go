@@ -257,6 +257,29 @@ func concat(ws []float32, ins []layout, out layout) {
 	}
 }
 
+// gather copies in's channels ch to out's: out's channel j is in's
+// channel ch[j] (a split's output, a channel shuffle).
+func gather(ws []float32, in, out layout, ch []int) {
+	var src [maxBlock]int // where each lane of an output block reads, from pixel (0, 0)
+	for cb := 0; cb < out.cb(); cb++ {
+		lanes := min(out.b, out.c-cb*out.b)
+		for l := 0; l < lanes; l++ {
+			c := ch[cb*out.b+l]
+			src[l] = in.pixel(c/in.b, 0, 0) + c%in.b
+		}
+		for y := 0; y < out.h; y++ {
+			o := out.pixel(cb, y, 0)
+			for x := 0; x < out.w; x++ {
+				d := ws[o+x*out.b : o+x*out.b+lanes]
+				off := y*in.row() + x*in.b
+				for l := range d {
+					d[l] = ws[src[l]+off]
+				}
+			}
+		}
+	}
+}
+
 // flatten reorders C,H,W into C*H*W channels of 1x1.
 func flatten(ws []float32, in, out layout) {
 	for c := 0; c < in.c; c++ {

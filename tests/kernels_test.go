@@ -277,6 +277,35 @@ layers:
   - {name: f5, op: flatten, inputs: [p5]}
   - {name: all, op: concat, inputs: [f1, f2, f3, f4, f5]}
 `},
+	// ShuffleNet's blocks: channel splits and shuffles, composed (a split
+	// of a shuffle is one gather), folded into the convolution that alone
+	// reads a permutation, and copied where they stay (split halves, a
+	// shuffle read by a max pooling that keeps its halo-free window since
+	// a gather of a ReLU's output is not negative), at channel counts that
+	// do and do not fill a block.
+	{"gathers", plan.Options{}, `
+input: [8, 9, 7]
+layers:
+  - {name: c0, op: conv, out: 24, kernel: 1}
+  - {name: r0, op: relu}
+  - {name: sp, op: split, sizes: [12, 12]}
+  - {name: b1, op: conv, out: 12, kernel: 1, inputs: [sp:1]}
+  - {name: b1r, op: relu}
+  - {name: b2, op: conv, out: 12, kernel: 3, padding: 1, groups: 12}
+  - {name: b3, op: conv, out: 12, kernel: 1}
+  - {name: cat, op: concat, inputs: [sp:0, b3]}
+  - {name: sh, op: channel_shuffle, groups: 2}
+  - {name: sp2, op: split, sizes: [12, 12]}
+  - {name: d1, op: conv, out: 12, kernel: 1, inputs: [sp2:1]}
+  - {name: cat2, op: concat, inputs: [sp2:0, d1]}
+  - {name: sh2, op: channel_shuffle, groups: 3}
+  - {name: e, op: conv, out: 14, kernel: 3, padding: 1}
+  - {name: er, op: relu}
+  - {name: sh3, op: channel_shuffle, groups: 7}
+  - {name: mp, op: maxpool, kernel: 3, stride: 1, padding: 1}
+  - {name: sp3, op: split, sizes: [5, 9]}
+  - {name: out, op: concat, inputs: [sp3:1, sp3:0]}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
