@@ -69,6 +69,7 @@ func (Generator) Generate(pk *plan.Package, pkg string) ([]gen.File, gen.Calls, 
 			calls[p][i] = name
 		}
 	}
+	defineTables(ctx, progs)
 	cpuFunctions(ctx)
 	f, err := ctx.Result()
 	if err != nil {

@@ -152,7 +152,7 @@ func randomSpec(data []byte) (string, weightOptions) {
 		ref := fmt.Sprintf("l%d", i)
 		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
 			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb",
-			"adaptive_avgpool", "split", "channel_shuffle"}
+			"adaptive_avgpool", "split", "channel_shuffle", "gelu"}
 		op := ops[r.pick(len(ops))]
 		if i == 0 && (op == "add" || op == "concat" || op == "dropout") || op == "split" && cur.c < 2 {
 			op = "acblock"
@@ -223,6 +223,8 @@ func randomSpec(data []byte) (string, weightOptions) {
 		case "adaptive_avgpool":
 			out = shape{cur.c, 1 + r.pick(4), 1 + r.pick(4)}
 			fields = fmt.Sprintf(", size: [%d, %d]", out.h, out.w)
+		case "gelu":
+			fields = []string{"", ", approximate: tanh"}[r.pick(2)]
 		case "leaky_relu":
 			fields = fmt.Sprintf(", slope: %g", []float64{0.01, 0.2, 1.5}[r.pick(3)])
 		case "mul":

@@ -44,6 +44,8 @@ layers:
   - {name: m2, op: mul, inputs: [m, ap]}
   - {name: si, op: silu}
   - {name: th, op: tanh}
+  - {name: ge, op: gelu}
+  - {name: get, op: gelu, approximate: tanh}
   - {name: r6, op: relu6}
   - {name: f, op: flatten}
   - {name: fc, op: linear, out: 5}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,11 @@ const (
 	floatKind                  // a positive number: eps, slope
 	boolKind                   // true or false: ceil_mode
 	listKind                   // a list of whole numbers: sizes
+	wordKind                   // one of a few names: approximate
 )
+
+// words are the names a wordKind field may take, the default first.
+var words = map[string][]string{"approximate": {"none", "tanh"}}
 
 // fieldKinds holds every hyper-parameter an op's fields may name.
 var fieldKinds = map[string]fieldKind{
@@ -35,6 +40,7 @@ var fieldKinds = map[string]fieldKind{
 	"ceil_mode":         boolKind,
 	"count_include_pad": boolKind,
 	"sizes":             listKind,
+	"approximate":       wordKind,
 }
 
 // readField reads the value n of field key into l, reporting a value of
@@ -62,6 +68,14 @@ func (p *parseState) readField(l *Layer, key string, n ast.Node) bool {
 	case listKind:
 		v, ok := p.intList(n, key)
 		l.Sizes = v
+		return ok
+	case wordKind:
+		v, ok := p.stringValue(n, key)
+		if ok && !slices.Contains(words[key], v) {
+			p.errorf(n, "%s must be %s, not %q", key, strings.Join(words[key], " or "), v)
+			ok = false
+		}
+		l.Approximate = v
 		return ok
 	}
 	panic(fmt.Sprintf("spec: field %q has no kind", key)) // the ops table and fieldKinds disagree: a bug in acgen
@@ -178,6 +192,8 @@ func (l *Layer) FieldValue(name string) string {
 		return strconv.FormatBool(*l.boolField(name))
 	case listKind:
 		return strings.ReplaceAll(fmt.Sprint(l.Sizes), " ", ", ")
+	case wordKind:
+		return l.Approximate
 	}
 	return strconv.Itoa(*l.intField(name))
 }

@@ -88,6 +88,8 @@ func TestPerAxis(t *testing.T) {
   - {name: a, op: acblock, out: 8, kernel: [3, 3], padding: 1}
   - {name: aap, op: adaptive_avgpool, size: [6, 1]}
   - {name: aap2, op: adaptive_avgpool, size: 7}
+  - {name: g, op: gelu}
+  - {name: gt, op: gelu, approximate: tanh}
 `)
 	hw := func(h, w int) spec.HW { return spec.HW{H: h, W: w} }
 	c, mp, ap, a := net.Layers[0], net.Layers[1], net.Layers[2], net.Layers[3]
@@ -105,6 +107,9 @@ func TestPerAxis(t *testing.T) {
 	}
 	if s1, s2 := net.Layers[4].Size, net.Layers[5].Size; s1 != hw(6, 1) || s2 != hw(7, 7) {
 		t.Errorf("adaptive_avgpool sizes %v %v", s1, s2)
+	}
+	if g, gt := net.Layers[6], net.Layers[7]; g.Approximate != "none" || gt.Approximate != "tanh" || gt.FieldValue("approximate") != "tanh" {
+		t.Errorf("gelu approximate %q %q", g.Approximate, gt.Approximate)
 	}
 	for l, want := range map[*spec.Layer]map[string]string{
 		c:  {"kernel": "[1, 7]", "stride": "[2, 1]", "groups": "1"},

@@ -47,6 +47,9 @@ const (
 	Sigmoid     Op = "sigmoid"
 	SiLU        Op = "silu"
 	Tanh        Op = "tanh"
+	// GELU is nn.GELU: approximate (none, the exact x/2 (1 + erf(x/sqrt 2));
+	// or tanh, PyTorch's approximation).
+	GELU Op = "gelu"
 	// Dropout is nn.Dropout (and Dropout2d, AlphaDropout...): the identity
 	// in inference, which graph.Build leaves out; p is accepted and
 	// ignored.
@@ -108,6 +111,7 @@ var ops = map[Op]opInfo{
 	Sigmoid:         {minInputs: 1, maxInputs: 1},
 	SiLU:            {minInputs: 1, maxInputs: 1},
 	Tanh:            {minInputs: 1, maxInputs: 1},
+	GELU:            {fields: []string{"approximate"}, minInputs: 1, maxInputs: 1},
 	Mul:             {minInputs: 2, maxInputs: 2},
 	Dropout:         {fields: []string{"p"}, minInputs: 1, maxInputs: 1},
 	MaxPool:         {fields: []string{"kernel", "stride", "padding", "dilation", "ceil_mode"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
@@ -170,6 +174,9 @@ func applyDefaults(l *Layer) {
 	}
 	if !l.Has("count_include_pad") {
 		l.CountIncludePad = true
+	}
+	if !l.Has("approximate") {
+		l.Approximate = "none"
 	}
 	switch l.Op {
 	case ACBlock, RepVGG, DBB:

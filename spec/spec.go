@@ -88,6 +88,8 @@ type Layer struct {
 	Internal int     // a DBB's 1x1-KxK channels; 0: the official default
 	Size     HW      // an adaptive pool's output
 	Sizes    []int   // a split's outputs' channels
+	// Approximate is GELU's form: "none" (erf) or "tanh".
+	Approximate string
 	// CeilMode rounds a pool's output size up, as PyTorch's ceil_mode.
 	CeilMode bool
 	// CountIncludePad: average pooling divides by the window's size

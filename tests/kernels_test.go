@@ -306,6 +306,22 @@ layers:
   - {name: sp3, op: split, sizes: [5, 9]}
   - {name: out, op: concat, inputs: [sp3:1, sp3:0]}
 `},
+	// GELU in both forms in the second pass of direct and depthwise
+	// convolutions' epilogues (its vector code, tables of constants in
+	// read-only data), at a channel count that does not fill a block, and
+	// standalone (the Go helper).
+	{"gelu", plan.Options{}, `
+input: [5, 9, 7]
+layers:
+  - {name: c1, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: g1, op: gelu}
+  - {name: c2, op: conv, out: 16, kernel: 3, padding: 1, groups: 16}
+  - {name: g2, op: gelu, approximate: tanh}
+  - {name: c3, op: conv, out: 13, kernel: 1}
+  - {name: g3, op: gelu}
+  - {name: g4, op: gelu, approximate: tanh}
+  - {name: c4, op: conv, out: 8, kernel: 3, padding: 1}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
