@@ -9,13 +9,14 @@ import (
 
 // Report says what Fuse did.
 type Report struct {
-	ACBlocks  int // ACBlocks turned into one convolution each
-	RepBlocks int // other training-time blocks (RepVGG, DBB) turned into one convolution each
-	RepBNs    int // the BatchNorms inside them
-	FoldedBNs int // standalone BatchNorms folded into a convolution
-	ParamsIn  int // learnable parameters (as PyTorch counts them) before
-	ParamsOut int // and after
-	KeptBNs   []string
+	ACBlocks     int // ACBlocks turned into one convolution each
+	RepBlocks    int // other training-time blocks (RepVGG, DBB) turned into one convolution each
+	RepBNs       int // the BatchNorms inside them
+	FoldedBNs    int // standalone BatchNorms folded into a convolution
+	FoldedScales int // scale layers folded into the convolution or linear layer before them
+	ParamsIn     int // learnable parameters (as PyTorch counts them) before
+	ParamsOut    int // and after
+	KeptBNs      []string
 	// Channel gathers (split outputs, shuffles): composed with the
 	// gather they read, folded into the convolution that alone reads
 	// them, and the ones left, which copy channels at run time.
@@ -89,6 +90,18 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 			gathers[m] = n
 			out.Nodes = append(out.Nodes, m)
 			continue
+		case n.Op == spec.Scale:
+			if prev := foldTarget(n, readers, replaced); prev != nil {
+				if prev.Linear != nil {
+					prev.Linear.FoldScale(n.Affine.Scale)
+				} else {
+					prev.Conv.FoldScale(n.Affine.Scale)
+				}
+				replaced[n] = prev
+				rep.FoldedScales++
+				continue
+			}
+			m = n.Clone() // an affine step
 		case row.Fused:
 			panic(fmt.Sprintf("fuse: op %s has no fusion", n.Op)) // a training-time op without a Fold: a bug in its row
 		default:
@@ -117,8 +130,8 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 }
 
 // foldTarget returns the fused convolution or linear layer (a
-// BatchNorm1d's) a BN can fold into: the BN's input is one that nothing
-// else reads (nor is the output).
+// BatchNorm1d's) a BN or a scale can fold into: the node's input is one
+// that nothing else reads (nor is the output).
 func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph.Node]*graph.Node) *graph.Node {
 	if len(bn.Inputs) != 1 {
 		return nil

@@ -24,6 +24,12 @@ func (b *builder) weights(l *spec.Layer, sub string) *layerWeights {
 	return &layerWeights{b: b, layer: l, prefix: l.Prefix + "." + sub}
 }
 
+// parameter looks up a layer whose one tensor's key is its prefix (a
+// scale's nn.Parameter): its name is "".
+func (b *builder) parameter(l *spec.Layer) *layerWeights {
+	return &layerWeights{b: b, layer: l, prefix: l.Prefix}
+}
+
 // err returns the problems found. A layer none of whose keys is in the
 // checkpoint (a renamed module, a wrong prefix) is one problem, reported
 // once rather than once per key.

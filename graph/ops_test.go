@@ -50,6 +50,7 @@ layers:
   - {name: f, op: flatten}
   - {name: fc, op: linear, out: 5}
   - {name: fcbn, op: bn}
+  - {name: ls, op: scale}
 `
 
 func buildEveryOp(t *testing.T, withWeights bool) (*spec.Net, *graph.Graph) {
@@ -121,7 +122,7 @@ func TestRowTensors(t *testing.T) {
 	}
 	for _, n := range g.Nodes {
 		for _, p := range n.Tensors() {
-			got = append(got, n.Layer.Prefix+"."+p.Name)
+			got = append(got, p.Key(n.Layer.Prefix))
 			if len(*p.Data) != p.Len() || p.Len() == 0 {
 				t.Errorf("%s: tensor %s holds %d values, its shape %v", n, p.Name, len(*p.Data), p.Shape)
 			}

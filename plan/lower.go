@@ -81,11 +81,8 @@ var lowerings = map[spec.Op]lowering{
 		s.Kind = Concat
 		return n
 	},
-	graph.OpAffine: func(p *planner, s *Step, n *graph.Node) *graph.Node {
-		s.Kind = Affine
-		s.Affine = &AffineStep{}
-		return p.absorbAct(s, n)
-	},
+	graph.OpAffine:      lowerAffine,
+	spec.Scale:          lowerAffine, // one fusion could not fold: a shift of zeros
 	spec.Split:          lowerGather,
 	spec.ChannelShuffle: lowerGather,
 	spec.Mul: func(p *planner, s *Step, n *graph.Node) *graph.Node {
@@ -128,6 +125,13 @@ func lowerAvgPool(s *Step, pl *graph.Pool, out graph.Shape) {
 	}
 	s.Kind = AvgPool
 	s.Pool = pl
+}
+
+// lowerAffine scales and shifts each channel (n.Affine).
+func lowerAffine(p *planner, s *Step, n *graph.Node) *graph.Node {
+	s.Kind = Affine
+	s.Affine = &AffineStep{}
+	return p.absorbAct(s, n)
 }
 
 // lowerGather copies the channels of a gather (a split's output, a

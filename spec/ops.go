@@ -81,6 +81,10 @@ const (
 	// view): groups; output channel j is input channel
 	// (j % groups)*(C/groups) + j/groups.
 	ChannelShuffle Op = "channel_shuffle"
+	// Scale multiplies each channel by a learned parameter whose
+	// checkpoint key is the layer's prefix itself, [C, 1, 1] or [C]
+	// (ConvNeXt's layer scale).
+	Scale Op = "scale"
 	// Add sums two or more inputs of one shape.
 	Add Op = "add"
 	// Concat joins two or more inputs along channels.
@@ -121,6 +125,7 @@ var ops = map[Op]opInfo{
 	Flatten:         {minInputs: 1, maxInputs: 1},
 	Split:           {fields: []string{"sizes"}, required: []string{"sizes"}, minInputs: 1, maxInputs: 1},
 	ChannelShuffle:  {fields: []string{"groups"}, required: []string{"groups"}, minInputs: 1, maxInputs: 1},
+	Scale:           {weights: true, minInputs: 1, maxInputs: 1},
 	Add:             {minInputs: 2},
 	Concat:          {minInputs: 2},
 }

@@ -309,7 +309,8 @@ layers:
 	// GELU in both forms in the second pass of direct and depthwise
 	// convolutions' epilogues (its vector code, tables of constants in
 	// read-only data), at a channel count that does not fill a block, and
-	// standalone (the Go helper).
+	// standalone (the Go helper); layer scales, one folded into the
+	// convolution before it, one that cannot be (an affine step).
 	{"gelu", plan.Options{}, `
 input: [5, 9, 7]
 layers:
@@ -321,6 +322,10 @@ layers:
   - {name: g3, op: gelu}
   - {name: g4, op: gelu, approximate: tanh}
   - {name: c4, op: conv, out: 8, kernel: 3, padding: 1}
+  - {name: s1, op: scale}
+  - {name: a4, op: add, inputs: [s1, c4]}
+  - {name: c5, op: conv, out: 8, kernel: 1}
+  - {name: s2, op: scale}
 `},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
