@@ -44,6 +44,7 @@ type Node struct {
 	Pool   *Pool      // spec.MaxPool, spec.AvgPool
 	Affine *Affine    // OpAffine
 	Gather *Gather    // spec.Split, spec.ChannelShuffle
+	Norm   *LayerNorm // spec.LayerNorm
 	Param  float64    // an activation's parameter (LeakyReLU's slope), see package act
 }
 
@@ -69,6 +70,7 @@ func (n *Node) Clone() *Node {
 	m.Linear = clonePtr(n.Linear)
 	m.Pool = clonePtr(n.Pool)
 	m.Affine = clonePtr(n.Affine)
+	m.Norm = clonePtr(n.Norm)
 	if n.Gather != nil {
 		m.Gather = &Gather{Channels: append([]int(nil), n.Gather.Channels...)}
 	}

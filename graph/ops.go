@@ -113,7 +113,7 @@ func init() {
 func Rows() []*Row {
 	all := []*Row{convRow, acblockRow, repvggRow, dbbRow, bnRow, affineRow, linearRow,
 		maxPoolRow, avgPoolRow, globalAvgPoolRow, adaptiveAvgPoolRow, addRow, mulRow, concatRow, flattenRow, dropoutRow,
-		splitRow, channelShuffleRow, scaleRow}
+		splitRow, channelShuffleRow, scaleRow, layerNormRow}
 	all = append(all, activationRows()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Op < all[j].Op })
 	return all

@@ -51,6 +51,7 @@ layers:
   - {name: fc, op: linear, out: 5}
   - {name: fcbn, op: bn}
   - {name: ls, op: scale}
+  - {name: ln, op: layernorm, eps: 1e-6, inputs: [cat]}
 `
 
 func buildEveryOp(t *testing.T, withWeights bool) (*spec.Net, *graph.Graph) {

@@ -21,6 +21,7 @@ const (
 	Mul                         // In[0] times In[1] elementwise, or scaled channel by channel by In[1] (C x 1 x 1)
 	AdaptiveAvgPool             // mean over windows from floor(i*in/out) to ceil((i+1)*in/out)
 	Gather                      // output channel j is In[0]'s channel Channels[j]: a split's output, a shuffle
+	LayerNorm                   // each pixel's channels normalised, then scaled and shifted per channel
 	numKinds
 )
 
@@ -86,6 +87,17 @@ var kinds = [numKinds]KindRow{
 	AdaptiveAvgPool: {Name: "adaptive_avgpool"},
 	// A copy of channels fusion could not fold into a convolution.
 	Gather: {Name: "gather", SignKeeping: true},
+	LayerNorm: {Name: "layernorm",
+		Pack: func(p *planner, s *Step) {
+			l := s.Nodes[0].Norm
+			w, b := l.Weight, l.Bias
+			if w == nil {
+				w = constant(l.C, 1)
+			}
+			s.Norm.WeightOff = p.appendPadded(w)
+			s.Norm.BiasOff = p.appendPadded(biasOrZero(b, l.C))
+		},
+		Weights: func(s *Step) []int { return []int{s.Norm.WeightOff, s.Norm.BiasOff} }},
 }
 
 // Kinds lists every kind, for the emitters' tests.

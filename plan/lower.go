@@ -81,8 +81,14 @@ var lowerings = map[spec.Op]lowering{
 		s.Kind = Concat
 		return n
 	},
-	graph.OpAffine:      lowerAffine,
-	spec.Scale:          lowerAffine, // one fusion could not fold: a shift of zeros
+	graph.OpAffine: lowerAffine,
+	spec.Scale:     lowerAffine, // one fusion could not fold: a shift of zeros
+	spec.LayerNorm: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = LayerNorm
+		s.Norm = &NormStep{Eps: float32(n.Norm.Eps)}
+		s.FLOPs = int64(n.Row().FLOPs(n, nil))
+		return n
+	},
 	spec.Split:          lowerGather,
 	spec.ChannelShuffle: lowerGather,
 	spec.Mul: func(p *planner, s *Step, n *graph.Node) *graph.Node {

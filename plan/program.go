@@ -94,6 +94,7 @@ type Step struct {
 	Linear *LinearStep // Kind Linear
 	Pool   *graph.Pool // Kind MaxPool, AvgPool
 	Affine *AffineStep // Kind Affine
+	Norm   *NormStep   // Kind LayerNorm
 	// Channels are what a Gather step's output channels take of its
 	// input's: output channel j is input channel Channels[j].
 	Channels []int
@@ -196,6 +197,13 @@ type LinearStep struct {
 	BiasOff   int // [Out]
 }
 
+// NormStep locates a LayerNorm's weight and bias, each padded to a whole
+// block with zeros (so padded lanes stay 0).
+type NormStep struct {
+	WeightOff, BiasOff int
+	Eps                float32
+}
+
 // AffineStep locates the scale and shift of an Affine step, each padded
 // to a whole block with zeros.
 type AffineStep struct {
@@ -246,7 +254,7 @@ func maxParts(t *target.Target, units int, cycles float64) int {
 }
 
 // Units is how many independent parts a step's kernel can be run in: its
-// output rows (the input's, packing it), its tiles' rows (ByTiles),
+// output rows (the input's, packing it; a LayerNorm's), its tiles' rows (ByTiles),
 // Winograd's blocks of tile rows, or 1 for the steps that run whole.
 func (s *Step) Units() int {
 	switch {
@@ -256,7 +264,7 @@ func (s *Step) Units() int {
 		return len(s.Conv.Tiles) * s.Conv.OutH
 	case s.Kind == Conv, s.Kind == MaxPool && s.Conv != nil:
 		return s.Conv.OutH
-	case s.Kind == Pack:
+	case s.Kind == Pack, s.Kind == LayerNorm:
 		return s.Out.Layout.H
 	}
 	return 1

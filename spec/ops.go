@@ -81,6 +81,10 @@ const (
 	// view): groups; output channel j is input channel
 	// (j % groups)*(C/groups) + j/groups.
 	ChannelShuffle Op = "channel_shuffle"
+	// LayerNorm normalises the channels of each pixel (ConvNeXt's
+	// LayerNorm2d; nn.LayerNorm between permutes): eps (1e-5); weight and
+	// bias [C], each optional.
+	LayerNorm Op = "layernorm"
 	// Scale multiplies each channel by a learned parameter whose
 	// checkpoint key is the layer's prefix itself, [C, 1, 1] or [C]
 	// (ConvNeXt's layer scale).
@@ -125,6 +129,7 @@ var ops = map[Op]opInfo{
 	Flatten:         {minInputs: 1, maxInputs: 1},
 	Split:           {fields: []string{"sizes"}, required: []string{"sizes"}, minInputs: 1, maxInputs: 1},
 	ChannelShuffle:  {fields: []string{"groups"}, required: []string{"groups"}, minInputs: 1, maxInputs: 1},
+	LayerNorm:       {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
 	Scale:           {weights: true, minInputs: 1, maxInputs: 1},
 	Add:             {minInputs: 2},
 	Concat:          {minInputs: 2},

@@ -11,6 +11,8 @@ var (
 	support string
 	//go:embed pool.go
 	pool string
+	//go:embed norm.go
+	norm string
 	//go:embed api.go
 	api string
 	//go:embed acgentest.go
@@ -64,6 +66,7 @@ func Files() []File {
 		{Name: "api.go", Source: body(api)},
 		{Name: "support.go", Source: body(support)},
 		{Name: "pool.go", Source: body(pool)},
+		{Name: "norm.go", Source: body(norm)},
 		{Name: "winograd.go", Source: body(winograd)},
 		{Name: "grid.go", Source: body(grid)},
 		{Name: "dispatch.go", Source: body(dispatch)},

@@ -327,6 +327,23 @@ layers:
   - {name: c5, op: conv, out: 8, kernel: 1}
   - {name: s2, op: scale}
 `},
+	// ConvNeXt's block: a depthwise 7x7 convolution, LayerNorm over
+	// channels (at channel counts that do and do not fill a block),
+	// pointwise layers with GELU, the layer scale folded, the residual.
+	{"convnext", plan.Options{}, `
+input: [12, 9, 8]
+layers:
+  - {name: dw, op: conv, out: 12, kernel: 7, padding: 3, groups: 12}
+  - {name: ln, op: layernorm, eps: 1e-6}
+  - {name: pw1, op: conv, out: 48, kernel: 1}
+  - {name: act, op: gelu}
+  - {name: pw2, op: conv, out: 12, kernel: 1}
+  - {name: gamma, op: scale}
+  - {name: res, op: add, inputs: [gamma, dw]}
+  - {name: ln2, op: layernorm}
+  - {name: head, op: conv, out: 17, kernel: 1}
+  - {name: ln3, op: layernorm}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
