@@ -96,8 +96,19 @@ var kinds = [numKinds]KindRow{
 			}
 			s.Norm.WeightOff = p.appendPadded(w)
 			s.Norm.BiasOff = p.appendPadded(biasOrZero(b, l.C))
+			// For the assembly: which lanes of the last channel block are
+			// channels, then 1/C, eps and 1, each in a whole vector.
+			blk := p.target.Lanes
+			mask := make([]float64, blk)
+			for i := range mask {
+				if (l.C-1)/blk*blk+i < l.C {
+					mask[i] = 1
+				}
+			}
+			s.Norm.MaskOff = p.appendPadded(mask)
+			s.Norm.ConstOff = p.appendPadded(append(append(constant(Group, 1/float64(l.C)), constant(Group, l.Eps)...), constant(Group, 1)...))
 		},
-		Weights: func(s *Step) []int { return []int{s.Norm.WeightOff, s.Norm.BiasOff} }},
+		Weights: func(s *Step) []int { return []int{s.Norm.WeightOff, s.Norm.BiasOff, s.Norm.MaskOff, s.Norm.ConstOff} }},
 }
 
 // Kinds lists every kind, for the emitters' tests.

@@ -198,9 +198,12 @@ type LinearStep struct {
 }
 
 // NormStep locates a LayerNorm's weight and bias, each padded to a whole
-// block with zeros (so padded lanes stay 0).
+// block with zeros (so padded lanes stay 0); for the assembly, MaskOff
+// is 1 in the lanes of the last channel block that are channels and 0
+// in the others, and ConstOff Group copies each of 1/C, eps and 1.
 type NormStep struct {
 	WeightOff, BiasOff int
+	MaskOff, ConstOff  int
 	Eps                float32
 }
 

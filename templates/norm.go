@@ -12,7 +12,9 @@ const normChunk = 32
 // layerNorm normalises the channels of each pixel of rows lo to hi-1, as
 // nn.LayerNorm over channels: y = (x - mean) / sqrt(var + eps) * w + b,
 // with the biased variance, summed in float64. w and b are padded to
-// whole blocks; padded lanes are not written.
+// whole blocks; padded lanes are not written. It is the portable kernel;
+// the assembly's (asm/layernorm.go) sums in float32, a few pixels' worth
+// of registers at a time.
 func layerNorm(ws []float32, in, out layout, w, b []float32, eps float32, lo, hi int) {
 	n := float64(in.c)
 	for y := lo; y < hi; y++ {
