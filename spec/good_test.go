@@ -211,6 +211,38 @@ output: 2.0
 	}
 }
 
+// TestFieldValues: every field of every op has a value to show (acgen
+// -dump spec prints them), as a spec would write it.
+func TestFieldValues(t *testing.T) {
+	net := parse(t, head+`  - {name: s, op: split, sizes: [1, 2]}
+  - {name: g, op: gelu, approximate: tanh, inputs: [s:1]}
+  - {name: a, op: adaptive_avgpool, size: [2, 3]}
+  - {name: l, op: layernorm, eps: 0.001}
+  - {name: m, op: maxpool, kernel: [2, 3], ceil_mode: true}
+  - {name: v, op: avgpool, kernel: 2, count_include_pad: false}
+  - {name: c, op: conv, out: 4, kernel: 1}
+`)
+	want := map[string]string{"s.sizes": "[1, 2]", "g.approximate": "tanh", "a.size": "[2, 3]", "l.eps": "0.001",
+		"m.kernel": "[2, 3]", "m.stride": "[2, 3]", "m.ceil_mode": "true", "m.dilation": "1", "v.count_include_pad": "false", "v.ceil_mode": "false", "c.padding": "0"}
+	for _, l := range net.Layers {
+		for _, f := range l.Op.Fields() {
+			v := l.FieldValue(f)
+			if w, ok := want[l.Name+"."+f]; ok && v != w {
+				t.Errorf("%s.%s = %q, want %q", l.Name, f, v, w)
+			}
+			delete(want, l.Name+"."+f)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("fields not listed: %v", want)
+	}
+	for _, o := range spec.KnownOps() {
+		for _, f := range spec.Op(o).Fields() {
+			(&spec.Layer{Op: spec.Op(o)}).FieldValue(f) // no field without a kind
+		}
+	}
+}
+
 func TestKnownOps(t *testing.T) {
 	for _, o := range spec.KnownOps() {
 		if !spec.Op(o).Known() {
