@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -168,20 +167,10 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 			if l.Prefix, ok = p.nameValue(v, "prefix"); !ok {
 				reported["prefix"] = true
 			}
-		case (key == "eps" || key == "slope" || key == "p") && info.takes(key):
-			var ignored float64
-			dst := map[string]*float64{"eps": &l.Eps, "slope": &l.Slope, "p": &ignored}[key]
-			var ok bool
-			if *dst, ok = p.floatValue(v, key); !ok {
-				reported[key] = true
-			}
 		case info.takes(key):
-			x, ok := p.intValue(v, key)
-			if !ok {
+			if !p.readField(l, key, v) {
 				reported[key] = true
-				continue
 			}
-			*l.intField(key) = x
 		default:
 			takes := append([]string{"name", "inputs"}, info.fields...)
 			if info.weights {
@@ -205,26 +194,6 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 		l.Prefix = l.Name
 	}
 	return l
-}
-
-func (l *Layer) intField(name string) *int {
-	switch name {
-	case "out":
-		return &l.Out
-	case "kernel":
-		return &l.Kernel
-	case "stride":
-		return &l.Stride
-	case "padding":
-		return &l.Padding
-	case "groups":
-		return &l.Groups
-	case "dilation":
-		return &l.Dilation
-	case "internal":
-		return &l.Internal
-	}
-	panic(fmt.Sprintf("spec: no int field %q", name)) // ops table and this switch disagree: a bug in acgen
 }
 
 // names reads a list of names (a single name is a list of one).
