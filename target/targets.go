@@ -1,7 +1,12 @@
 package target
 
+import "golang.org/x/sys/cpu"
+
 // The targets, best first: the order in which a generated package tries
-// them at run time. Adding a backend is a row here plus its kernels.
+// those of its GOARCH at run time. Adding a backend is a row here plus
+// its kernels (an emitter that gen.Generate is given; the tests check
+// that it has a kernel for every algorithm and kind of step the planner
+// gives the row).
 var (
 	// AVX512 runs every kernel in ZMM registers: channel blocks of 16
 	// floats, and 32 registers for larger tiles. The constants
@@ -10,7 +15,8 @@ var (
 	// 256-bit halves), so there the tiles are no slower than AVX2's but
 	// the arithmetic is not twice as fast.
 	AVX512 = &Target{
-		Name: "avx512", Suffix: "AVX512", Title: "AVX-512", Asm: true,
+		Name: "avx512", Suffix: "AVX512", Title: "AVX-512",
+		GOARCH: "amd64", Emitter: "avo", Algos: AllAlgos,
 		Lanes: 16, Regs: 32,
 		DirectShapes: []Shape{
 			{4, 6}, {3, 8}, {2, 12}, {2, 8}, {2, 6}, {2, 4}, {1, 24}, {1, 16}, {1, 12}, {1, 8}, {1, 4},
@@ -28,11 +34,13 @@ var (
 			SyncCycles: 1000,
 		},
 		Features: []string{"avx512f", "avx2", "fma"},
+		Host:     func() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA },
 	}
 	// AVX2 is AVX2 + FMA in the 16 YMM registers (AMD Zen 3/4, Intel
 	// since Haswell): two 8-wide FMAs and two loads a cycle.
 	AVX2 = &Target{
-		Name: "avx2", Suffix: "AVX2", Title: "AVX2/FMA", Asm: true,
+		Name: "avx2", Suffix: "AVX2", Title: "AVX2/FMA",
+		GOARCH: "amd64", Emitter: "avo", Algos: AllAlgos,
 		Lanes: 8, Regs: 16,
 		// Direct convolutions take only tiles of whole weight groups (an
 		// even number of blocks), or a single tile, so that every tile of
@@ -46,6 +54,7 @@ var (
 			SyncCycles: 1000,
 		},
 		Features: []string{"avx2", "fma"},
+		Host:     func() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA },
 	}
 	// Go is the portable kernels: plain Go, every architecture. Its
 	// program is the AVX2 one when the package holds AVX2 (the Go
@@ -53,9 +62,11 @@ var (
 	// against); planned alone, it uses AVX2's tiles and costs.
 	Go = &Target{
 		Name: "go", Suffix: "Go", Title: "portable Go",
+		Algos: AllAlgos,
 		Lanes: 8, Regs: 16,
 		DirectShapes: AVX2.DirectShapes,
 		Cost:         AVX2.Cost,
+		Shares:       AVX2,
 	}
 )
 
