@@ -1,6 +1,10 @@
 package target
 
-import "golang.org/x/sys/cpu"
+import (
+	"runtime"
+
+	"golang.org/x/sys/cpu"
+)
 
 // The targets, best first: the order in which a generated package tries
 // those of its GOARCH at run time. Adding a backend is a row here plus
@@ -56,6 +60,37 @@ var (
 		Features: []string{"avx2", "fma"},
 		Host:     func() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA },
 	}
+	// NEON is arm64's Advanced SIMD (ASIMD), which every arm64 CPU Go
+	// runs on has: 4-float vectors in 32 registers. The constants are
+	// those of a core with two 128-bit FMA pipes, Arm Neoverse N1 (AWS
+	// Graviton2, Ampere Altra): two FMAs and two loads a cycle, an FMA
+	// latency of 4, so 8 accumulators keep the pipes busy. Wider cores
+	// (Neoverse V1/V2, Apple M1 and later: four 128-bit pipes) run the
+	// same kernels, whose tiles hold 16 or more accumulators for them.
+	//
+	// A direct tile keeps one input vector per pixel (4 input channels)
+	// and multiplies each lane into the accumulators with FMLA by element,
+	// so it takes V*P accumulators, V weight vectors and P inputs; tiles
+	// of 4, 2 or 1 blocks never straddle a 16-channel weight group.
+	NEON = &Target{
+		Name: "neon", Suffix: "NEON", Title: "NEON (ASIMD)",
+		GOARCH: "arm64", Emitter: "neon", Algos: AllAlgos,
+		Lanes: 4, Regs: 32, PixelRegs: 1,
+		DirectShapes: []Shape{{4, 5}, {4, 4}, {2, 10}, {2, 8}, {2, 6}, {2, 4}, {1, 15}, {1, 12}, {1, 8}, {1, 4}},
+		Cost: Cost{
+			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
+			// Graviton2's 1 MB L2 a core and 32 MB system cache; about 20
+			// GB/s of memory a core at 2.5 GHz.
+			CacheBytesPerCycle: 16, MemoryBytesPerCycle: 8,
+			// Per tile and 4-channel block: llvm-mca's Neoverse N1
+			// estimates of the transform loops (bench/arm64), rounded up
+			// for the caches as the x86 rows are.
+			WinogradIn2: 60, WinogradOut2: 40, WinogradIn4: 140, WinogradOut4: 100,
+			SyncCycles: 1000,
+		},
+		Baseline: true,
+		Host:     func() bool { return runtime.GOARCH == "arm64" },
+	}
 	// Go is the portable kernels: plain Go, every architecture. Its
 	// program is the AVX2 one when the package holds AVX2 (the Go
 	// kernels are then also the reference the assembly is tested
@@ -71,7 +106,7 @@ var (
 )
 
 // All is every target, best first.
-var All = []*Target{AVX512, AVX2, Go}
+var All = []*Target{AVX512, AVX2, NEON, Go}
 
 // Default is what acgen emits unless told otherwise: every target.
 var Default = All

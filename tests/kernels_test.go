@@ -207,8 +207,9 @@ layers:
 // sides, and checks the guards, every buffer's halo and padded lanes,
 // and the outputs against each other and the reference runtime's; the
 // levels that share the portable program's layout must also agree with
-// the Go kernels buffer by buffer. Its source is templates/harness.go.
-var harnessTest = "//go:build amd64 && !purego\n\npackage PKG\n" + templates.TestSource("harness")
+// the Go kernels buffer by buffer. Its source is templates/harness.go;
+// it runs on amd64 here and on arm64 under qemu-aarch64.
+var harnessTest = "//go:build (amd64 || arm64) && !purego\n\npackage PKG\n" + templates.TestSource("harness")
 
 func TestKernelVariants(t *testing.T) {
 	if testing.Short() {
@@ -293,7 +294,7 @@ func TestKernelVariants(t *testing.T) {
 		}
 		t.Logf("%s: %v", kn.name, algos)
 	}
-	for _, tg := range []string{"avx512", "avx2"} {
+	for _, tg := range []string{"avx512", "avx2", "neon"} {
 		// A residual and a linear layer among them, for every emitter
 		// (the portable Go kernels run the AVX2 program).
 		if got := strings.Join(byTiles[tg], " "); !strings.Contains(got, "+a") || !strings.Contains(got, "fc") {
@@ -306,6 +307,15 @@ func TestKernelVariants(t *testing.T) {
 	goCmd(t, mod, "vet", "./...")
 	goCmd(t, mod, "test", "-count=1", "./...")
 	goCmd(t, mod, "test", "-count=1", "-tags", "purego", "./...")
+	// The NEON level: vetted (go vet's asmdecl checks every kernel's
+	// frame and arguments), then, under qemu, the same harness, golden
+	// and PyTorch-free tests with the NEON kernels running.
+	goARM64(t, mod, "vet", "./...")
+	if qemuARM64() == "" {
+		t.Log("no qemu-aarch64 on PATH: the NEON kernels were built and vetted, not run")
+		return
+	}
+	goARM64(t, mod, "test", "-count=1", "./...")
 }
 
 // cpuCheckLine is the doc comment of a generated CPU check, which lists

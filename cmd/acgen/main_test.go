@@ -498,9 +498,10 @@ func TestISAFlag(t *testing.T) {
 		isa       string
 		has, lack []string
 	}{
-		{"avx2", []string{"kernels_amd64.s", "cpu_amd64.go"}, []string{"program_avx512_amd64.go"}},
-		{"avx512", []string{"kernels_amd64.s", "program_avx512_amd64.go"}, nil},
-		{"go", []string{"levels.go"}, []string{"kernels_amd64.s", "cpu_amd64.go", "program_avx512_amd64.go"}},
+		{"avx2", []string{"kernels_amd64.s", "cpu_amd64.go"}, []string{"program_avx512_amd64.go", "kernels_arm64.s"}},
+		{"avx512", []string{"kernels_amd64.s", "program_avx512_amd64.go"}, []string{"kernels_arm64.s"}},
+		{"neon", []string{"kernels_arm64.s", "program_neon_arm64.go", "levels_arm64.go", "noasm.go"}, []string{"kernels_amd64.s", "kernels_standins.go"}},
+		{"go", []string{"levels.go"}, []string{"kernels_amd64.s", "cpu_amd64.go", "program_avx512_amd64.go", "kernels_arm64.s"}},
 	} {
 		out := filepath.Join(t.TempDir(), "pkg")
 		code, _, stderr := acgen(t, "-q", "-isa", c.isa, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out)
@@ -525,7 +526,7 @@ func TestISAFlag(t *testing.T) {
 		}
 	}
 	code, _, stderr := acgen(t, "-isa", "avx3", "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", t.TempDir())
-	if code != 2 || !strings.Contains(stderr, `unknown ISA "avx3" (known: avx512, avx2, go)`) {
+	if code != 2 || !strings.Contains(stderr, `unknown ISA "avx3" (known: avx512, avx2, neon, go)`) {
 		t.Errorf("-isa avx3: exit %d: %s", code, stderr)
 	}
 }
