@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -12,13 +13,27 @@ import (
 var arm64Env = []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
 
 // qemuARM64 is the qemu-aarch64 that runs arm64 test binaries on this
-// machine (Debian's qemu-user), or "" if there is none.
+// machine (Debian's qemu-user), or "" if there is none or ACGEN_QEMU=off
+// turns the arm64 runs off (.ci/run does for its second pass, -tags
+// purego, which would only repeat them).
 func qemuARM64() string {
+	if os.Getenv("ACGEN_QEMU") == "off" {
+		return ""
+	}
 	p, err := exec.LookPath("qemu-aarch64")
 	if err != nil {
 		return ""
 	}
 	return p
+}
+
+// scratchModule runs the go command for arm64 in a scratch module.
+type scratchModule struct{ dir string }
+
+// arm64Test runs go test for linux/arm64 under qemu and returns its
+// output and error, for callers that expect failure.
+func (m *scratchModule) arm64Test(args ...string) (string, error) {
+	return (&scratch.Module{Dir: m.dir, Env: arm64Env}).Go(append([]string{"test", "-exec", qemuARM64()}, args...)...)
 }
 
 // goARM64 runs the go command for linux/arm64 in the scratch module at
