@@ -82,7 +82,7 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 }
 
 // phasesNEON is how calls sharing a step between goroutines split the work.
-var phasesNEON = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 8, 8, 1, 0}, {3, 4, 0, 2, 2, 1, 1}, {3, 5, 0, 8, 7, 2, 0}, {3, 1, 0, 8, 1, 0, -1}, {3, 2, 0, 36, 5, 0, -1}, {3, 3, 0, 8, 1, 0, -1}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
+var phasesNEON = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 8, 8, 1, 0}, {3, 4, 0, 2, 2, 1, 1}, {3, 5, 0, 8, 8, 2, 0}, {3, 1, 0, 8, 1, 0, -1}, {3, 2, 0, 36, 5, 0, -1}, {3, 3, 0, 8, 1, 0, -1}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
 // programNEON is the neon program's state: 6160 floats of workspace per
 // inference, 36896 floats of transformed Winograd weights.
