@@ -1,6 +1,7 @@
 // This file is a test template: acgen's own tests (tests/kernels_test.go)
 // write it, with the package's harnessBuffers and refNonFinite, into the
-// packages of their kernel networks as harness_test.go (amd64 only). It
+// packages of their kernel networks as harness_test.go (amd64 and arm64;
+// arm64's runs under qemu-aarch64). It
 // lives here, not in a string, so that acgen's build compiles and vets it
 // against the names every generated package defines.
 
