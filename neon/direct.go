@@ -20,6 +20,9 @@ func direct(f *a64.File, name string, t *target.Target, s *plan.Step) {
 	k.build(f, name, func(tile plan.OCTile, npx int) {
 		fn := k.fn
 		vectors := tile.Blocks
+		if t.TileRegs(target.Shape{Vectors: vectors, Pixels: npx}) > 32 {
+			panic("neon: direct tile larger than the register file") // plan picks target.NEON's tiles
+		}
 		acc := func(o, p int) a64.Vec { return vreg(o*npx + p) }
 		wv := func(o int) a64.Vec { return vreg(vectors*npx + o) }
 		x := func(p int) a64.VReg { return a64.VReg(vectors*npx + vectors + p) }

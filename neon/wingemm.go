@@ -5,6 +5,7 @@ import (
 
 	"github.com/acgen/acgen/internal/a64"
 	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/target"
 )
 
 // Registers of the products kernel, beside the w* ones.
@@ -142,6 +143,9 @@ func (k *winogradKernel) productPhase() {
 func (k *winogradKernel) product(t plan.OCTile, nt int) {
 	fn := k.fn
 	vectors := t.Blocks
+	if k.tg.TileRegs(target.Shape{Vectors: vectors, Pixels: nt}) > 32 {
+		panic("neon: Winograd product tile larger than the register file") // plan picks target.NEON's tiles
+	}
 	acc := func(o, p int) a64.Vec { return vreg(o*nt + p) }
 	wv := vreg(vectors * nt)
 	x := func(p int) a64.VReg { return a64.VReg(vectors*nt + vectors + p) }

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acgen/acgen/internal/scratch"
 )
@@ -44,10 +45,11 @@ func goARM64(t *testing.T, dir string, args ...string) string {
 	if args[0] == "test" {
 		args = append([]string{"test", "-exec", qemuARM64()}, args[1:]...)
 	}
+	start := time.Now()
 	out, err := (&scratch.Module{Dir: dir, Env: arm64Env}).Go(args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("GOARCH=arm64 go %s:\n%s", strings.Join(args, " "), out)
+	t.Logf("GOARCH=arm64 go %s (%.0f s):\n%s", strings.Join(args, " "), time.Since(start).Seconds(), out)
 	return out
 }
