@@ -42,14 +42,21 @@ func (m *scratchModule) arm64Test(args ...string) (string, error) {
 // (the caller checks qemuARM64 first).
 func goARM64(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	return goARM64Env(t, dir, nil, args...)
+}
+
+// goARM64Env is goARM64 with env added to the go command's environment
+// (and so to the tests it runs).
+func goARM64Env(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
 	if args[0] == "test" {
 		args = append([]string{"test", "-exec", qemuARM64()}, args[1:]...)
 	}
 	start := time.Now()
-	out, err := (&scratch.Module{Dir: dir, Env: arm64Env}).Go(args...)
+	out, err := (&scratch.Module{Dir: dir, Env: append(append([]string(nil), arm64Env...), env...)}).Go(args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("GOARCH=arm64 go %s (%.0f s):\n%s", strings.Join(args, " "), time.Since(start).Seconds(), out)
+	t.Logf("%s GOARCH=arm64 go %s (%.0f s):\n%s", strings.Join(env, " "), strings.Join(args, " "), time.Since(start).Seconds(), out)
 	return out
 }

@@ -21,8 +21,9 @@ var neonFixtures = []string{"resnet20", "modern", "groups", "misc"}
 // TestFixturesNEON runs fixtures' packages under qemu-aarch64 on their
 // NEON level: the golden vectors on every level, the NEON outputs
 // against PyTorch's within the tolerance amd64 is held to (1e-4
-// relative), and TestRequireAssembly (ISA() is "neon"). Every fixture
-// with ACGEN_QEMU=all (a few minutes more).
+// relative), and TestRequireAssembly (ISA() is "neon"); and with
+// ACGEN_ISA=go, resnet20 on the portable level. Every fixture with
+// ACGEN_QEMU=all (a few minutes more).
 func TestFixturesNEON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fixtures' packages and runs them under qemu")
@@ -75,4 +76,9 @@ func TestFixturesNEON(t *testing.T) {
 		t.Errorf("%d packages compared with PyTorch on NEON, want %d", len(neon), n)
 	}
 	t.Logf("largest error against PyTorch on NEON, by package:\n%s", strings.Join(neon, "\n"))
+	// ACGEN_ISA=go selects the portable kernels on arm64 as on amd64.
+	out = goARM64Env(t, mod, []string{"ACGEN_ISA=go"}, "test", "-count=1", "-v", "-run", "PyTorch", "./resnet20")
+	if !strings.Contains(out, "MAXERR resnet20 go ") {
+		t.Errorf("with ACGEN_ISA=go, TestMatchesPyTorch did not run the portable level:\n%s", out)
+	}
 }

@@ -250,7 +250,7 @@ func TestRegenerate(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, out+": 25 files written, 0 unchanged") {
+	if !strings.Contains(stdout, out+": 33 files written, 0 unchanged") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	// A user's files, and a stale generated one (in the package and in
@@ -265,7 +265,7 @@ func TestRegenerate(t *testing.T) {
 
 	// The same inputs again: no file is touched.
 	code, stdout, _ = acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 25 unchanged\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 33 unchanged\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -274,7 +274,7 @@ func TestRegenerate(t *testing.T) {
 		os.WriteFile(filepath.Join(out, filepath.FromSlash(name)), []byte(gen.Header+"\n\npackage cifar_small\n"), 0o644)
 	}
 	code, stdout, _ = acgen(t, "--spec", cifar.Spec, "--weights", cifar.Pth, "--out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 25 unchanged, 2 stale removed\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 33 unchanged, 2 stale removed\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -486,7 +486,7 @@ func TestVerifyBeforeWrite(t *testing.T) {
 
 	os.Remove(filepath.Join(out, "mine_test.go"))
 	code, stdout, stderr := acgen(t, "-spec", specPath, "-weights", cifar.Pth, "-out", out, "-verify")
-	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 22 unchanged") {
+	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 30 unchanged") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
