@@ -308,14 +308,16 @@ func TestKernelVariants(t *testing.T) {
 	goCmd(t, mod, "test", "-count=1", "./...")
 	goCmd(t, mod, "test", "-count=1", "-tags", "purego", "./...")
 	// The NEON level: vetted (go vet's asmdecl checks every kernel's
-	// frame and arguments), then, under qemu, the same harness, golden
-	// and PyTorch-free tests with the NEON kernels running.
+	// frame and arguments), then, under qemu, the harness and the tests
+	// of the kernels' numbers (TestThreads and TestConcurrent, which
+	// test the Go around them, the harness's parts cover for the
+	// kernels, at a fraction of their time under qemu).
 	goARM64(t, mod, "vet", "./...")
 	if qemuARM64() == "" {
 		t.Log("no qemu-aarch64 on PATH: the NEON kernels were built and vetted, not run")
 		return
 	}
-	goARM64(t, mod, "test", "-count=1", "./...")
+	goARM64(t, mod, "test", "-count=1", "-run", "KernelsDifferential|Golden|EveryISA|RequireAssembly|NonFinite", "./...")
 }
 
 // cpuCheckLine is the doc comment of a generated CPU check, which lists
