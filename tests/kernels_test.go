@@ -193,6 +193,19 @@ layers:
   - {name: fc2, op: linear, out: 3}
   - {name: cat2, op: concat, inputs: [fc, fc2]}
 `},
+	// A wide image of several output channel blocks: offsets from one
+	// block's plane (and Winograd's M) to the next beyond the 64 KB a NEON
+	// load's immediate reaches, which its kernels add in a register.
+	{"wide", plan.Options{ForceWinograd: true, WinogradM: 4}, `
+input: [8, 6, 240]
+layers:
+  - {name: w1, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: c1, op: conv, out: 16, kernel: 1}
+  - {name: a1, op: add, inputs: [c1, r1]}
+  - {name: s1, op: silu}
+  - {name: mp, op: maxpool, kernel: 2}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
