@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/dave/jennifer/jen"
+
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/buildtags"
 	"github.com/mmcloughlin/avo/ir"
@@ -15,14 +17,17 @@ import (
 	"github.com/acgen/acgen/target"
 )
 
-// Generator writes the assembly kernels of a package's programs; it
-// implements gen.Assembler.
+// Generator writes the amd64 kernels of the targets whose rows name it
+// ("avo"); it implements gen.Emitter.
 type Generator struct{}
 
-// buildTag selects the assembly (see gen.AsmBuildTag). avoTag is the
+// Name is the emitter's name in the target table.
+func (Generator) Name() string { return "avo" }
+
+// buildTag selects the assembly (target.Target.BuildTag); avoTag is the
 // same in the syntax avo's build tag parser takes.
 const (
-	buildTag = gen.AsmBuildTag
+	buildTag = "amd64 && !purego"
 	avoTag   = "amd64,!purego"
 )
 
@@ -48,18 +53,16 @@ var convBuilders = map[plan.Algo]builder{
 	plan.Winograd:  winograd,
 }
 
-// Generate returns kernels_amd64.s with the kernels of every assembly
-// program, their Go declarations, the CPU checks and the levels they
-// enable, and the stand-ins other builds compile instead.
-func (Generator) Generate(pk *plan.Package, pkg string) ([]gen.File, gen.Calls, error) {
+// Emit returns kernels_amd64.s with the kernels of the amd64 programs
+// progs, their Go declarations, and the CPU checks that enable their
+// levels (cpu_amd64.go).
+func (Generator) Emit(progs []*plan.Program, pkg string) (*gen.Kernels, error) {
 	ctx := build.NewContext()
 	calls := gen.Calls{}
-	var progs []*plan.Program
-	for _, p := range pk.Programs {
-		if !p.Target.Asm {
-			continue
+	for _, p := range progs {
+		if p.Target.BuildTag() != buildTag {
+			return nil, fmt.Errorf("asm: the %s program is not for amd64", p.Target.Name)
 		}
-		progs = append(progs, p)
 		calls[p] = map[int]string{}
 		for i, s := range p.Steps {
 			b := kernel(s)
@@ -75,40 +78,40 @@ func (Generator) Generate(pk *plan.Package, pkg string) ([]gen.File, gen.Calls, 
 	cpuFunctions(ctx)
 	f, err := ctx.Result()
 	if err != nil {
-		return nil, nil, fmt.Errorf("asm: %w", err)
+		return nil, fmt.Errorf("asm: %w", err)
 	}
 	tag, err := buildtags.ParseConstraint(avoTag)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	f.Constraints = buildtags.Constraints{tag}
 	if err := pass.Compile.Execute(f); err != nil {
-		return nil, nil, fmt.Errorf("asm: %w", err)
+		return nil, fmt.Errorf("asm: %w", err)
 	}
 	cfg := printer.Config{Name: "acgen", Pkg: pkg}
 	asmSrc, err := printer.NewGoAsm(cfg).Print(f)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	stubs, err := printer.NewStubs(cfg).Print(f)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var levels []asmLevel
+	supported := map[*plan.Program]jen.Code{}
 	for _, p := range progs {
-		levels = append(levels, asmLevel{prog: p, portable: p == pk.Portable(), isa: requiredISA(f, calls[p])})
+		l := asmLevel{prog: p, isa: requiredISA(f, calls[p])}
+		levels = append(levels, l)
+		supported[p] = jen.Id(l.checkName()).Call()
 	}
 	check, err := cpuCheckFile(pkg, levels)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return []gen.File{
-		{Name: "kernels_amd64.s", Data: asmSrc},
-		{Name: "kernels_amd64.go", Data: stubs},
-		{Name: "cpu_amd64.go", Data: check},
-		{Name: "noasm.go", Data: noAsmFile(pkg, pk.Portable(), calls[pk.Portable()])},
-		asmTestFile(pkg, progs),
-	}, calls, nil
+	return &gen.Kernels{
+		Calls: calls, Asm: asmSrc, Stubs: stubs, Supported: supported,
+		Files: []gen.File{{Name: "cpu_amd64.go", Data: check}},
+	}, nil
 }
 
 // requiredISA is the union of the extensions avo found the named

@@ -3,12 +3,12 @@ package asm
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/spec"
 	"github.com/acgen/acgen/target"
@@ -56,7 +56,7 @@ type convKernel struct {
 	// Tile-level pointers, kept on the stack: they change once per tile.
 	tIn, tOut, tRes, tW, tBias, tCnt operand.Mem
 
-	// The part of the output this call computes (see Signature), on the
+	// The part of the output this call computes (see gen.KernelSignature), on the
 	// stack: units lo and hi (hi only for a direct, depthwise or pooling
 	// kernel), the count hi-lo (Winograd: row blocks), the scratch
 	// offset, and the unit of the current tile's output row 0 (non-zero
@@ -88,87 +88,6 @@ func (k *convKernel) label(what string) string {
 	return fmt.Sprintf("%s_%s%d", k.name, what, k.labels)
 }
 
-// tileGroup is a run of consecutive tiles the same loop can walk, a
-// period of tiles an iteration: each tile of the period has the same
-// number of blocks and input channels, and (for a direct convolution)
-// its blocks find their weights at the same distances from its first
-// block's, as the same tile of the next period; and from one period to
-// the next the input moves by whole channel blocks and the weights by a
-// fixed step. A period of two walks AVX2 tiles of an odd number of
-// blocks through the 16-channel weight groups, whose halves alternate.
-type tileGroup struct {
-	tiles  []plan.OCTile // one period, first to last
-	count  int           // periods
-	inStep int           // input channel blocks from one period to the next
-	wStep  int           // weight floats from one period to the next
-}
-
-// first is the group's first tile.
-func (g tileGroup) first() plan.OCTile { return g.tiles[0] }
-
-func groupTiles(c *plan.ConvStep) []tileGroup {
-	blk := c.Block
-	pattern := func(t plan.OCTile) []int {
-		if c.Algo != plan.Direct {
-			return nil
-		}
-		var d []int
-		for o := 0; o < t.Blocks; o++ {
-			d = append(d, c.BlockWeights(t.Block0+o, t.ICLo)-t.WeightOff)
-		}
-		return d
-	}
-	like := func(a, b plan.OCTile) bool {
-		return a.Blocks == b.Blocks && a.ICHi-a.ICLo == b.ICHi-b.ICLo && slices.Equal(pattern(a), pattern(b))
-	}
-	ts := c.Tiles
-	// run is how many periods of p tiles from i one loop walks.
-	run := func(i, p int) (int, tileGroup) {
-		g := tileGroup{tiles: ts[i : i+p], count: 1}
-		if i+2*p > len(ts) {
-			return 1, g
-		}
-		d := ts[i+p].ICLo - ts[i].ICLo
-		g.inStep, g.wStep = d/blk, ts[i+p].WeightOff-ts[i].WeightOff
-		if d%blk != 0 || g.wStep < 0 {
-			return 1, g
-		}
-		for m := 1; i+(m+1)*p <= len(ts); m++ {
-			for j := 0; j < p; j++ {
-				t, f := ts[i+m*p+j], ts[i+j]
-				if !like(t, f) || t.ICLo-f.ICLo != m*d || t.WeightOff-f.WeightOff != m*g.wStep || t.Block0-f.Block0 != m*(ts[i+p].Block0-ts[i].Block0) {
-					return m, g
-				}
-			}
-			g.count = m + 1
-		}
-		return g.count, g
-	}
-	var groups []tileGroup
-	for i := 0; i < len(ts); {
-		n, g := run(i, 1)
-		if n == 1 && c.Algo == plan.Direct && i+4 <= len(ts) {
-			if n2, g2 := run(i, 2); n2 >= 2 {
-				g2.count = n2
-				groups = append(groups, g2)
-				i += 2 * n2
-				continue
-			}
-		}
-		g.count = n
-		groups = append(groups, g)
-		i += n
-	}
-	return groups
-}
-
-// Signature is every kernel's: ws and w are the workspace and the
-// weights; the kernel computes output rows lo to hi-1 (for Winograd,
-// blocks of tile rows), so that several goroutines can share a step;
-// scratch is the byte offset of the caller's own scratch space from the
-// step's (Winograd only).
-const Signature = "func(ws, w *float32, lo, hi, scratch int)"
-
 // begin starts kernel function k.name of signature sig: its stack
 // slots, the fixed registers, the scratch offset in bytes, lo in k.lo
 // and the count hi-lo in k.rows; lo is left in rowCnt.
@@ -197,7 +116,7 @@ func (k *convKernel) begin(sig, doc string) {
 // prologue starts a kernel of units lo to hi-1: output rows, or (tile,
 // row) pairs when the step is split by tiles.
 func (k *convKernel) prologue(doc string) {
-	k.begin(Signature, doc)
+	k.begin(gen.KernelSignature, doc)
 	k.hi, k.tileUnit = k.ctx.AllocLocal(8), k.ctx.AllocLocal(8)
 	k.ctx.Load(k.ctx.Param("hi"), icIn)
 	k.ctx.MOVQ(icIn, k.hi)
@@ -216,31 +135,31 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 	}
 	k.prologue(fmt.Sprintf("%s is the %s kernel of step %s, %s lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).", k.name, k.tg.Name, k.s.Name, units))
 	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
-	for _, g := range groupTiles(c) {
-		t := g.first()
+	for _, g := range c.TileGroups() {
+		t := g.First()
 		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane)
 		k.store(k.tOut, wsBase, k.outBase+t.Block0*k.outPlane)
 		k.store(k.tRes, wsBase, k.resBase+t.Block0*k.resPlane)
 		k.store(k.tW, wBase, t.WeightOff*f32)
 		k.store(k.tBias, wBase, (c.BiasOff+t.Block0*k.blk)*f32)
-		ctx.MOVQ(imm(g.count), k.tCnt)
+		ctx.MOVQ(imm(g.Count), k.tCnt)
 		tileLoop := k.label("tile")
 		ctx.Label(tileLoop)
-		for j, t := range g.tiles {
+		for j, t := range g.Tiles {
 			if j > 0 {
-				k.moveTile(g.tiles[j-1], t)
+				k.moveTile(g.Tiles[j-1], t)
 			}
 			k.tileRows(t, full, rem, body)
 		}
-		if g.count > 1 {
+		if g.Count > 1 {
 			// From the period's last tile to the next period's first.
 			next := t
-			next.ICLo += g.inStep * k.blk
-			next.WeightOff += g.wStep
-			for _, u := range g.tiles {
+			next.ICLo += g.InStep * k.blk
+			next.WeightOff += g.WStep
+			for _, u := range g.Tiles {
 				next.Block0 += u.Blocks
 			}
-			k.moveTile(g.tiles[len(g.tiles)-1], next)
+			k.moveTile(g.Tiles[len(g.Tiles)-1], next)
 			ctx.DECQ(k.tCnt)
 			ctx.JNZ(operand.LabelRef(tileLoop))
 		}

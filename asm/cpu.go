@@ -3,7 +3,6 @@ package asm
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -70,9 +69,8 @@ const (
 
 // asmLevel is one assembly program and what its kernels use.
 type asmLevel struct {
-	prog     *plan.Program
-	portable bool     // the portable program run with its assembly
-	isa      []string // as avo recorded it
+	prog *plan.Program
+	isa  []string // as avo recorded it
 }
 
 // checkName is the function that says whether this CPU runs level l.
@@ -80,38 +78,12 @@ func (l asmLevel) checkName() string { return "supports" + l.prog.Target.Suffix 
 
 // cpuCheckFile writes, for each level, a check that the CPU has every
 // extension its kernels use (as avo recorded them) and that the OS saves
-// the registers they use; and asmLevels, the levels best first.
+// the registers they use.
 func cpuCheckFile(pkg string, levels []asmLevel) ([]byte, error) {
 	f := jen.NewFile(pkg)
 	f.HeaderComment(gen.Header)
 	f.HeaderComment("")
 	f.HeaderComment("//go:build " + buildTag)
-	f.Comment("asmLevels are the package's assembly levels, best first; each")
-	f.Comment("runs where its check says the CPU can.")
-	f.Func().Id("asmLevels").Params().Index().Op("*").Id("level").Block(
-		jen.Return(jen.Index().Op("*").Id("level").ValuesFunc(func(vals *jen.Group) {
-			for _, l := range levels {
-				p := l.prog
-				var run jen.Code = jen.Id(gen.ForwardName(p, false))
-				var part jen.Code = jen.Id(gen.PartName(p, false))
-				bufs := jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()
-				args := []jen.Code{jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src"), jen.True()}
-				if l.portable {
-					run = jen.Func().Params(bufs).Block(jen.Id("forward").Call(args...))
-					part = jen.Func().Params(bufs, jen.Id("ph").Op("*").Id("phase"), jen.List(jen.Id("lo"), jen.Id("hi"), jen.Id("scratch")).Int()).Block(
-						jen.Id(gen.PartName(p, true)).Call(append(args, jen.Id("ph"), jen.Id("lo"), jen.Id("hi"), jen.Id("scratch"))...))
-				}
-				vals.Values(jen.Dict{
-					jen.Id("name"):      jen.Lit(p.Target.Name),
-					jen.Id("prog"):      jen.Op("&").Id(gen.ProgramVar(p, l.portable)),
-					jen.Id("run"):       run,
-					jen.Id("phases"):    jen.Id(gen.PhasesVar(p, true)),
-					jen.Id("part"):      part,
-					jen.Id("supported"): jen.Id(l.checkName()).Call(),
-				})
-			}
-		})),
-	)
 	for _, l := range levels {
 		if err := cpuCheck(f, l); err != nil {
 			return nil, err
@@ -173,53 +145,4 @@ func cpuCheck(f *jen.File, l asmLevel) error {
 		g.Return(jen.True())
 	})
 	return nil
-}
-
-// noAsmFile is compiled where the assembly is not: there are no assembly
-// levels, so forward never takes its asm branches and the stand-ins below
-// (which it names) are never called.
-func noAsmFile(pkg string, p *plan.Program, calls map[int]string) []byte {
-	f := jen.NewFile(pkg)
-	f.HeaderComment(gen.Header)
-	f.HeaderComment("")
-	f.HeaderComment("//go:build !amd64 || purego")
-	f.Comment("asmLevels is empty where there are no assembly kernels.")
-	f.Func().Id("asmLevels").Params().Index().Op("*").Id("level").Block(jen.Return(jen.Nil()))
-	var steps []int
-	for i := range calls {
-		steps = append(steps, i)
-	}
-	sort.Ints(steps)
-	for _, i := range steps {
-		f.Line()
-		names, sigs := []string{calls[i]}, []string{Signature}
-		if s := p.Steps[i]; s.Kind == plan.Conv && s.Conv.Algo == plan.Winograd {
-			names, sigs = nil, PhaseSignatures
-			for _, ph := range gen.WinogradPhases {
-				names = append(names, calls[i]+ph)
-			}
-		}
-		for j, name := range names {
-			var ps []jen.Code
-			for _, n := range intParams(sigs[j]) {
-				ps = append(ps, jen.Id(n))
-			}
-			f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w")).Op("*").Float32(), jen.List(ps...).Int()).Block(
-				jen.Panic(jen.Lit("acgen: assembly kernel called where it does not exist")),
-			)
-		}
-	}
-	var buf bytes.Buffer
-	if err := f.Render(&buf); err != nil {
-		panic(err) // static code; a bug if it does not render
-	}
-	return buf.Bytes()
-}
-
-// intParams are the int parameters of a kernel signature,
-// "func(ws, w *float32, a, b int)": the stand-ins take the same.
-func intParams(sig string) []string {
-	_, list, _ := strings.Cut(sig, "*float32, ")
-	list, _, _ = strings.Cut(list, " int)")
-	return strings.Split(list, ", ")
 }

@@ -57,49 +57,22 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 				}
 			}
 		}
-		for _, run := range chunkRuns(tile, k.blk) {
-			if run.count > 1 {
-				ctx.MOVQ(imm(run.count), icCnt)
+		for _, run := range plan.ChunkRuns(tile, k.blk) {
+			if run.Count > 1 {
+				ctx.MOVQ(imm(run.Count), icCnt)
 				loop := k.label("ic")
 				ctx.Label(loop)
-				chunk(run.channels)
+				chunk(run.Channels)
 				ctx.ADDQ(imm(k.inPlane), icIn)
-				ctx.ADDQ(imm(chunkBytes(len(run.channels))), icW)
+				ctx.ADDQ(imm(chunkBytes(len(run.Channels))), icW)
 				ctx.DECQ(icCnt)
 				ctx.JNZ(operand.LabelRef(loop))
 				continue
 			}
-			chunk(run.channels)
+			chunk(run.Channels)
 			ctx.ADDQ(imm(k.inPlane), icIn)
-			ctx.ADDQ(imm(chunkBytes(len(run.channels))), icW)
+			ctx.ADDQ(imm(chunkBytes(len(run.Channels))), icW)
 		}
 		k.epilogue(vectors, npx, acc, [2]reg.VecPhysical{wv[0], bc})
 	})
-}
-
-// chunkRun is count consecutive channel blocks of which the same channels
-// (offsets within the block) are read.
-type chunkRun struct {
-	channels []int
-	count    int
-}
-
-// chunkRuns splits a tile's input channels into runs of channel blocks:
-// whole blocks, and partial ones at either end of the range.
-func chunkRuns(t plan.OCTile, blk int) []chunkRun {
-	var runs []chunkRun
-	for b := t.ICLo / blk; b*blk < t.ICHi; b++ {
-		var cs []int
-		for ch := 0; ch < blk; ch++ {
-			if ic := b*blk + ch; ic >= t.ICLo && ic < t.ICHi {
-				cs = append(cs, ch)
-			}
-		}
-		if n := len(runs); n > 0 && len(runs[n-1].channels) == blk && len(cs) == blk {
-			runs[n-1].count++
-			continue
-		}
-		runs = append(runs, chunkRun{channels: cs, count: 1})
-	}
-	return runs
 }

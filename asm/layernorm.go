@@ -7,6 +7,7 @@ import (
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/target"
 )
@@ -34,7 +35,7 @@ func layerNorm(ctx *build.Context, name string, t *target.Target, s *plan.Step) 
 
 	ctx.Function(name)
 	ctx.Attributes(0)
-	ctx.SignatureExpr(Signature)
+	ctx.SignatureExpr(gen.KernelSignature)
 	ctx.Doc(fmt.Sprintf("%s is the %s kernel of LayerNorm step %s, output rows lo to hi-1 (see the Go helper layerNorm for what it computes).", name, t.Name, s.Name))
 	ctx.Load(ctx.Param("ws"), wsBase)
 	ctx.Load(ctx.Param("w"), wBase)

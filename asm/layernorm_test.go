@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/acgen/acgen/fuse"
+	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/plan"
@@ -42,14 +43,19 @@ layers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, calls, err := Generator{}.Generate(pk, "p")
+	var progs []*plan.Program
+	for _, p := range pk.Programs {
+		if p.Target.Emitter == (Generator{}).Name() {
+			progs = append(progs, p)
+		}
+	}
+	k, err := Generator{}.Emit(progs, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range pk.Programs {
-		if !p.Target.Asm {
-			continue
-		}
+	calls := k.Calls
+	files := []gen.File{{Name: "kernels_amd64.s", Data: k.Asm}}
+	for _, p := range progs {
 		norms := 0
 		for i, s := range p.Steps {
 			if s.Kind == plan.LayerNorm {

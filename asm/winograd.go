@@ -76,28 +76,12 @@ func winograd(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	} {
 		k.labels = 0
 		k.convKernel.name = name + gen.WinogradPhases[i]
-		k.phasePrologue(PhaseSignatures[i], fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for tile rows r0 to r1-1 of block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
+		k.phasePrologue(gen.PhaseSignatures[i], fmt.Sprintf("%s is the %s kernel of step %s, Winograd F(%dx%d, 3x3): for tile rows r0 to r1-1 of block blk of %d rows of tiles, the %s.", k.convKernel.name, t.Name, s.Name, k.m, k.m, c.BlockRows, ph.what))
 		ph.body()
 		ctx.VZEROUPPER()
 		ctx.RET()
 	}
 }
-
-// PhaseSignature is the Winograd input and output transform kernels'
-// (see winograd): scratch is where this goroutine's transform temporary
-// is, and vm where the V and M the phase reads and writes are, in floats
-// past the step's (0 when goroutines share a block's phases, scratch
-// when each runs its rows or channel tiles in its own space).
-const PhaseSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)"
-
-// GemmSignature is the products kernel's: PhaseSignature's, and the
-// range of the step's output channel tiles, t0 to t1-1, so that
-// goroutines can split a step of large weights by output channels, each
-// reading its tiles' weights only.
-const GemmSignature = "func(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)"
-
-// PhaseSignatures are the signatures of the kernels of gen.WinogradPhases.
-var PhaseSignatures = []string{PhaseSignature, GemmSignature, PhaseSignature}
 
 // phasePrologue starts a phase kernel: the block's input, output and
 // residual rows on the stack (bIn, bOut, bRes), the range's start in lo,
@@ -368,8 +352,8 @@ func (k *winogradKernel) productPhase() {
 	ctx.Label(xiLoop)
 	ctx.MOVQ(imm(0), rangeStart)
 	uOff, first := 0, 0
-	for _, g := range groupTiles(c) {
-		t := g.first()
+	for _, g := range c.TileGroups() {
+		t := g.First()
 		tileU := c.In * t.Blocks * k.blk * f32
 		tileM := t.Blocks * k.t * k.blk * f32
 		// The group's tiles in t0 to t1-1: from icIn = max(t0, first)
@@ -382,9 +366,9 @@ func (k *winogradKernel) productPhase() {
 		ctx.MOVQ(imm(first), icIn)
 		ctx.Label(from)
 		ctx.MOVQ(t1, rowCnt)
-		ctx.CMPQ(rowCnt, imm(first+g.count))
+		ctx.CMPQ(rowCnt, imm(first+g.Count))
 		ctx.JLE(operand.LabelRef(to))
-		ctx.MOVQ(imm(first+g.count), rowCnt)
+		ctx.MOVQ(imm(first+g.Count), rowCnt)
 		ctx.Label(to)
 		ctx.SUBQ(icIn, rowCnt)
 		ctx.JLE(operand.LabelRef(skip))
@@ -415,7 +399,7 @@ func (k *winogradKernel) productPhase() {
 		ctx.MOVQ(imm(tileU), pfNext)
 		ctx.CMPQ(k.tCnt, imm(1))
 		ctx.JNE(operand.LabelRef(pfSet))
-		ctx.CMPQ(t1, imm(first+g.count))
+		ctx.CMPQ(t1, imm(first+g.Count))
 		ctx.JG(operand.LabelRef(pfSet))
 		ctx.MOVQ(rangeStart, pfNext)
 		ctx.ADDQ(imm(c.XiStride*f32), pfNext)
@@ -450,8 +434,8 @@ func (k *winogradKernel) productPhase() {
 		ctx.DECQ(k.tCnt)
 		ctx.JNZ(operand.LabelRef(tileLoop))
 		ctx.Label(skip)
-		uOff += g.count * tileU
-		first += g.count
+		uOff += g.Count * tileU
+		first += g.Count
 	}
 	ctx.ADDQ(imm(k.vXi), rowIn)
 	ctx.ADDQ(imm(k.mXi), rowOut)
@@ -495,20 +479,20 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 			}
 		}
 	}
-	for _, run := range chunkRuns(plan.OCTile{ICLo: 0, ICHi: k.c.In}, k.blk) {
-		step := len(run.channels) * blocks * k.blk * f32
-		if run.count > 1 {
-			ctx.MOVQ(imm(run.count), icCnt)
+	for _, run := range plan.ChunkRuns(plan.OCTile{ICLo: 0, ICHi: k.c.In}, k.blk) {
+		step := len(run.Channels) * blocks * k.blk * f32
+		if run.Count > 1 {
+			ctx.MOVQ(imm(run.Count), icCnt)
 			loop := k.label("pic")
 			ctx.Label(loop)
-			chunk(run.channels)
+			chunk(run.Channels)
 			ctx.ADDQ(imm(vBlock), icIn)
 			ctx.ADDQ(imm(step), icW)
 			ctx.DECQ(icCnt)
 			ctx.JNZ(operand.LabelRef(loop))
 			continue
 		}
-		chunk(run.channels)
+		chunk(run.Channels)
 		ctx.ADDQ(imm(vBlock), icIn)
 		ctx.ADDQ(imm(step), icW)
 	}

@@ -32,7 +32,7 @@ type Config struct {
 	AllowUnusedKeys    bool
 	MaxActivationBytes int64
 	Plan               plan.Options
-	Asm                gen.Assembler // nil: Go kernels only
+	Asm                gen.Emitters // the assembly targets' kernels (nil: Go kernels only)
 	// Targets are the instruction sets to emit programs for; nil means
 	// target.Default (every one). Without Asm only the portable one is.
 	Targets       []*target.Target

@@ -22,24 +22,20 @@ func (g *generator) docFile() *jen.File {
 	if name == "" {
 		name = g.in.Package
 	}
-	fmt.Fprintf(&b, "Package %s runs the %s network: %s -> %s, %.1f MFLOP and %s\n",
-		g.in.Package, name, shape(g.p.Input), shape(g.p.Output), float64(st.flops)/1e6, count(st.params))
-	fmt.Fprintf(&b, "parameters per sample, with no dependencies beyond the standard library and\n")
-	if g.in.Asm != nil {
-		var isas []string
-		for _, p := range g.in.Plan.Programs {
-			if p.Target.Asm {
+	how := "in portable Go."
+	if len(g.arches) > 0 {
+		var where []string
+		for _, a := range g.arches {
+			var isas []string
+			for _, p := range a.progs {
 				isas = append(isas, p.Target.Title)
 			}
+			where = append(where, fmt.Sprintf("%s on %s", strings.Join(isas, " or "), a.goarch))
 		}
-		fmt.Fprintf(&b, "no cgo: %s assembly on amd64 CPUs that have it (the best one the CPU\n", strings.Join(isas, " or "))
-		fmt.Fprintf(&b, "supports, chosen once; see ISA), portable Go elsewhere (and under the\n")
-		fmt.Fprintf(&b, "purego build tag). Call Infer (or InferArray, or InferBatch for many\n")
-		fmt.Fprintf(&b, "samples).\n\n")
-	} else {
-		fmt.Fprintf(&b, "no cgo, in portable Go. Call Infer (or InferArray, or InferBatch for many\n")
-		fmt.Fprintf(&b, "samples).\n\n")
+		how = fmt.Sprintf("with assembly where the CPU has it (%s: the best one the CPU supports, chosen once; see ISA), portable Go elsewhere (and under the purego build tag).", strings.Join(where, ", "))
 	}
+	b.WriteString(wrap(fmt.Sprintf("Package %s runs the %s network: %s -> %s, %.1f MFLOP and %s parameters per sample, with no dependencies beyond the standard library and no cgo, %s Call Infer (or InferArray, or InferBatch for many samples).",
+		g.in.Package, name, shape(g.p.Input), shape(g.p.Output), float64(st.flops)/1e6, count(st.params), how), 76) + "\n\n")
 	fmt.Fprintf(&b, "Call Warm at startup to load the weights then rather than on the first\n")
 	fmt.Fprintf(&b, "request. InferBatchContext stops a batch when its context is done. Around\n")
 	fmt.Fprintf(&b, "them: FromImage writes an image.Image of the input's size (resize it first)\n")
@@ -70,6 +66,26 @@ func (g *generator) docFile() *jen.File {
 	tw.Flush()
 	f.PackageComment(strings.TrimRight(b.String(), "\n"))
 	return f
+}
+
+// wrap breaks text into lines of at most width bytes, at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(text) {
+		switch {
+		case n == 0:
+		case n+1+len(w) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 func (g *generator) acblocks() int {

@@ -53,12 +53,12 @@ func (g *generator) forwardFile() *jen.File {
 }
 
 // programFile writes a program that runs only with its own assembly
-// kernels (the AVX-512 one): its forward, tables and state, built only
+// kernels (AVX-512's, NEON's): its forward, tables and state, built only
 // where the assembly is.
-func (g *generator) programFile(p *plan.Program, buildTag string) *jen.File {
+func (g *generator) programFile(p *plan.Program) *jen.File {
 	f := g.newFile()
 	f.HeaderComment("")
-	f.HeaderComment("//go:build " + buildTag)
+	f.HeaderComment("//go:build " + p.Target.BuildTag())
 	name := ForwardName(p, false)
 	f.Comment(fmt.Sprintf("%s runs one sample of the %s program (see forward).", name, p.Target.Name))
 	f.Func().Id(name).Params(jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("src")).Index().Float32()).BlockFunc(func(body *jen.Group) {
@@ -219,15 +219,11 @@ func winogradGrid(name string, s *plan.Step, kind plan.PhaseKind) *jen.Statement
 	)
 }
 
-// WinogradPhases are the suffixes of a Winograd step's three assembly
-// kernels, in the order they run (see package asm).
-var WinogradPhases = []string{"In", "Gemm", "Out"}
-
 // phaseCall calls the Winograd phase kernel name+phase for tile rows r0
 // to r1-1 of block blk, units lo to hi-1 (the products kernel also
 // output channel tiles tiles[0] to tiles[1]-1), with its transform
 // temporary scratch floats past the step's and V and M vm floats past
-// (see asm.PhaseSignatures).
+// (see PhaseSignatures).
 func phaseCall(name, phase string, s *plan.Step, blk, lo, hi, r0, r1 jen.Code, tiles [2]jen.Code, scratch, vm jen.Code) *jen.Statement {
 	args := []jen.Code{jen.Op("&").Id("ws").Index(jen.Lit(0)), jen.Op("&").Id(weightsOf(s)).Index(jen.Lit(0)), blk, lo, hi, r0, r1}
 	if phase == "Gemm" {

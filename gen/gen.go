@@ -34,9 +34,11 @@ type Input struct {
 	Spec, Weights Source
 	Golden        []Sample // reference outputs of the unfused network
 
-	// Asm, when set, supplies the amd64 assembly kernels (package asm);
-	// without it the package runs the Go kernels everywhere.
-	Asm Assembler
+	// Asm holds the emitters of the assembly programs' kernels (package
+	// asm's for amd64, package neon's for arm64), each found by the name
+	// its targets' rows give; without them the package holds only the
+	// portable program, whose Go kernels run everywhere.
+	Asm Emitters
 }
 
 // Source names an input file and its content hash.
@@ -54,14 +56,6 @@ type Sample struct {
 type File struct {
 	Name string // slash-separated, relative to the package directory
 	Data []byte
-}
-
-// Assembler generates the assembly side of a package.
-type Assembler interface {
-	// Generate returns the files (assembly, stubs, CPU checks and the
-	// levels they enable) and, for each program and each step index it
-	// implements, the name of the kernel that computes it.
-	Generate(pk *plan.Package, pkg string) (files []File, calls Calls, err error)
 }
 
 // Calls names the assembly kernel of each program's steps.
@@ -83,14 +77,11 @@ func Generate(in *Input) ([]File, error) {
 		return nil
 	}
 	g.calls = Calls{}
-	if in.Asm != nil {
-		asmFiles, calls, err := in.Asm.Generate(in.Plan, in.Package)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, asmFiles...)
-		g.calls = calls
+	asmFiles, err := g.assembly()
+	if err != nil {
+		return nil, err
 	}
+	files = append(files, asmFiles...)
 	type part struct {
 		name string
 		make func() *jen.File
@@ -103,20 +94,18 @@ func Generate(in *Input) ([]File, error) {
 		{"weights.go", g.weightsFile},
 		{"layers_test.go", g.layersTestFile},
 	}
-	if in.Asm == nil {
+	if len(g.arches) == 0 {
 		parts = append(parts, part{"levels.go", g.noLevelsFile})
-	} else {
-		parts = append(parts, part{"layers_amd64_test.go", g.asmLayersTestFile})
 	}
-	for _, p := range in.Plan.Programs {
-		if p == g.p {
-			continue
+	for _, a := range g.arches {
+		a := a
+		parts = append(parts, part{"layers_" + a.goarch + "_test.go", func() *jen.File { return g.asmLayersTestFile(a) }})
+		for _, p := range a.progs {
+			if p != g.p {
+				p := p
+				parts = append(parts, part{"program_" + p.Target.Name + "_" + a.goarch + ".go", func() *jen.File { return g.programFile(p) }})
+			}
 		}
-		if !p.Target.Asm || in.Asm == nil {
-			return nil, fmt.Errorf("gen: the %s program needs assembly kernels", p.Target.Name)
-		}
-		p := p
-		parts = append(parts, part{"program_" + p.Target.Name + "_amd64.go", func() *jen.File { return g.programFile(p, AsmBuildTag) }})
 	}
 	for _, part := range parts {
 		if err := add(part.name, part.make()); err != nil {
@@ -139,14 +128,11 @@ func Generate(in *Input) ([]File, error) {
 }
 
 type generator struct {
-	in    *Input
-	p     *plan.Program // the portable program
-	calls Calls
+	in     *Input
+	p      *plan.Program // the portable program
+	calls  Calls
+	arches []*arch // the assembly programs by architecture
 }
-
-// AsmBuildTag selects the assembly: amd64, unless the portable kernels
-// are asked for with -tags purego (as Go's own crypto packages do).
-const AsmBuildTag = "amd64 && !purego"
 
 // noLevelsFile declares that a package without assembly has no levels
 // but the portable one.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/emitters"
 	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/spec"
 )
@@ -54,7 +54,7 @@ func TestGolden(t *testing.T) {
 	if err := synth.WriteFile(weights, tensors); err != nil {
 		t.Fatal(err)
 	}
-	res, err := driver.Run(&driver.Config{Spec: specPath, Weights: weights, Out: filepath.Join(dir, "tiny"), Asm: asm.Generator{}})
+	res, err := driver.Run(&driver.Config{Spec: specPath, Weights: weights, Out: filepath.Join(dir, "tiny"), Asm: emitters.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

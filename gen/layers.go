@@ -57,17 +57,14 @@ func (g *generator) layersTestFile() *jen.File {
 	return f
 }
 
-// asmLayersTestFile registers the assembly levels' step lists.
-func (g *generator) asmLayersTestFile() *jen.File {
+// asmLayersTestFile registers the step lists of a's levels.
+func (g *generator) asmLayersTestFile(a *arch) *jen.File {
 	f := g.newFile()
 	f.HeaderComment("")
-	f.HeaderComment("//go:build " + AsmBuildTag)
+	f.HeaderComment("//go:build " + a.tag)
 	wsArgs := jen.List(jen.Id("ws"), jen.Id("w"), jen.Id("u")).Index().Float32()
 	f.Func().Id("init").Params().BlockFunc(func(body *jen.Group) {
-		for _, p := range g.in.Plan.Programs {
-			if !p.Target.Asm {
-				continue
-			}
+		for _, p := range a.progs {
 			var list jen.Code
 			if p == g.p {
 				list = jen.Id("portableLayers").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.True())
@@ -78,8 +75,8 @@ func (g *generator) asmLayersTestFile() *jen.File {
 		}
 	})
 	f.Line()
-	for _, p := range g.in.Plan.Programs {
-		if p != g.p && p.Target.Asm {
+	for _, p := range a.progs {
+		if p != g.p {
 			g.layerList(f, p, "layers"+p.Target.Suffix, false)
 		}
 	}

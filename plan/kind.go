@@ -42,6 +42,10 @@ type KindRow struct {
 	// Weights are the offsets into the blob the step reads, for Check
 	// (nil: none).
 	Weights func(s *Step) []int
+	// Kernel says a step of the kind is a hot path that every assembly
+	// target runs in a kernel of its own (nil: never; the Go helper runs
+	// it in every program). gen refuses a program whose emitter lacks one.
+	Kernel func(s *Step) bool
 }
 
 // kinds holds every kind's row; its length is the number of kinds, so a
@@ -57,7 +61,8 @@ var kinds = [numKinds]KindRow{
 				return []int{s.Conv.KernelsOff, s.Conv.RawBiasOff}
 			}
 			return []int{s.Conv.WeightOff, s.Conv.BiasOff}
-		}},
+		},
+		Kernel: func(*Step) bool { return true }},
 	Linear: {Name: "linear",
 		Pack:    (*planner).packLinear,
 		Weights: func(s *Step) []int { return []int{s.Linear.WeightOff, s.Linear.BiasOff} }},
@@ -67,7 +72,8 @@ var kinds = [numKinds]KindRow{
 				return s.Conv.Reach(s.In[0].Layout.H, s.In[0].Layout.W)
 			}
 			return 0
-		}},
+		},
+		Kernel: func(s *Step) bool { return s.Conv != nil }}, // a window the halo serves
 	AvgPool:       {Name: "avgpool"}, // the Go kernel reads the input values of each window only
 	GlobalAvgPool: {Name: "global_avgpool"},
 	Add:           {Name: "add"},
@@ -138,3 +144,10 @@ func (k Kind) Row() *KindRow {
 }
 
 func (k Kind) String() string { return k.Row().Name }
+
+// NeedsKernel reports whether every assembly program runs step s in a
+// kernel of its own (see KindRow.Kernel).
+func (s *Step) NeedsKernel() bool {
+	k := s.Kind.Row().Kernel
+	return k != nil && k(s)
+}

@@ -19,13 +19,13 @@ func (p *planner) chooseKernels() {
 		}
 		c := s.Conv
 		m := 0
-		if s.Act.Clamp() { // see Act.Clamp
+		if s.Act.Clamp() && p.target.Runs(Winograd) { // see Act.Clamp
 			m = p.winogradM(c)
 		}
 		switch {
 		case m > 0:
 			p.planWinograd(c, m)
-		case c.Groups == c.In && c.Groups == c.Out:
+		case c.Groups == c.In && c.Groups == c.Out && p.target.Runs(Depthwise):
 			c.Algo = Depthwise
 			chooseDepthwise(c)
 		default:

@@ -22,8 +22,8 @@ type Options struct {
 }
 
 // Package is the programs of one generated package, best target first,
-// over one set of packed weights. The last program is the portable one:
-// its Go kernels run where no assembly target does.
+// over one set of packed weights; Portable names the one the portable Go
+// kernels run.
 type Package struct {
 	Programs []*Program
 	Weights  []float32
@@ -31,37 +31,42 @@ type Package struct {
 	// bytes once the header is written into them.
 	Bin []float32
 
-	blob *blob
+	blob     *blob
+	portable *Program
 }
 
-// Portable is the program the Go kernels run.
-func (pk *Package) Portable() *Program { return pk.Programs[len(pk.Programs)-1] }
+// Portable is the program the portable Go kernels run, where no assembly
+// target does: target.Go's own, or that of the assembly target it shares
+// (target.Target.Shares). It is one of Programs, not necessarily the last.
+func (pk *Package) Portable() *Program { return pk.portable }
 
 // BuildPackage plans the fused graph g for each target (best first, as
-// target.All orders them). The portable Go kernels run the AVX2 program
-// when there is one, else a program planned for target.Go.
+// target.All orders them). The portable Go kernels run the program of
+// the target target.Go shares when targets hold it, else a program
+// planned for target.Go.
 func BuildPackage(g *graph.Graph, targets []*target.Target, opt Options) (*Package, error) {
 	var ts []*target.Target
-	hasAVX2 := false
 	for _, t := range target.All {
 		for _, u := range targets {
 			if u == t && t != target.Go {
 				ts = append(ts, t)
-				hasAVX2 = hasAVX2 || t == target.AVX2
 			}
 		}
 	}
-	if !hasAVX2 {
-		ts = append(ts, target.Go)
-	}
 	b := newBlob()
 	pk := &Package{}
-	for _, t := range ts {
+	for _, t := range append(ts, target.Go) {
+		if t == target.Go && pk.portable != nil {
+			break
+		}
 		p, err := build(g, t, b, opt)
 		if err != nil {
 			return nil, err
 		}
 		pk.Programs = append(pk.Programs, p)
+		if t == target.Go || t == target.Go.Shares {
+			pk.portable = p
+		}
 	}
 	b.alloc()
 	pk.blob = b
@@ -96,7 +101,7 @@ func Build(g *graph.Graph, t *target.Target, opt Options) (*Program, error) {
 		return nil, err
 	}
 	b.alloc()
-	pk := &Package{Programs: []*Program{p}, blob: b}
+	pk := &Package{Programs: []*Program{p}, portable: p, blob: b}
 	fillLoaded(pk, g)
 	p.Weights = b.weights()
 	return p, nil
@@ -198,7 +203,7 @@ func (p *planner) absorbAct(s *Step, n *graph.Node) *graph.Node {
 		return n
 	}
 	f := act.Of(r.Op)
-	if f == nil || !f.ZeroAtZero && r.Shape.C%p.target.Lanes != 0 {
+	if f == nil || !f.ZeroAtZero && r.Shape.C%p.target.Lanes != 0 || p.target.Asm() && !p.target.Fuses(string(f.Op)) {
 		return n
 	}
 	s.Act = ActOf(r)

@@ -110,22 +110,21 @@ func (s *Step) Residual() *Value {
 	return nil
 }
 
-// Algo is how a convolution is computed.
-type Algo int
+// Algo is how a convolution is computed (see target.Algo: each target
+// lists the algorithms its kernels implement).
+type Algo = target.Algo
 
 const (
-	// Direct broadcasts one input value against a vector of 8 output
+	// Direct broadcasts one input value against a vector of output
 	// channels' weights; it serves every dense or grouped convolution.
-	Direct Algo = iota
+	Direct = target.Direct
 	// Depthwise multiplies input and weight vectors lane by lane; for
 	// convolutions whose every output channel reads one input channel.
-	Depthwise
+	Depthwise = target.Depthwise
 	// Winograd computes 3x3 stride-1 convolutions as F(m x m, 3 x 3)
 	// (WinogradM output pixels per tile side).
-	Winograd
+	Winograd = target.Winograd
 )
-
-func (a Algo) String() string { return [...]string{"direct", "depthwise", "winograd"}[a] }
 
 // ConvStep is a convolution's geometry and kernel plan. Weight is nil:
 // the packed weights are in the program's blob.

@@ -4,8 +4,10 @@ package plan
 // that the target's cycle model says is fastest, and splits the output
 // channels into tiles. For each (input channel, tap) the model counts
 // max(FMAs/FMAsPerCycle, loads/LoadsPerCycle, FMALatency) cycles: a
-// broadcast is a load, so tiles with few weight vectors and many pixels
-// are load-bound, and tiles with few accumulators are latency-bound.
+// broadcast is a load (on NEON, one vector load serves a pixel's Lanes
+// input channels; see target.Target.InputLoads), so tiles with few
+// weight vectors and many pixels are load-bound, and tiles with few
+// accumulators are latency-bound.
 func (p *planner) chooseDirect(c *ConvStep) { p.chooseTiles(c, true) }
 
 // chooseTiles is chooseDirect; packed says the tiles read the packed
@@ -38,7 +40,7 @@ func (p *planner) chooseTiles(c *ConvStep, packed bool) {
 				}
 				n := float64(px.n)
 				fma := vectors * n / cost.FMAsPerCycle
-				loads := (vectors + n) / cost.LoadsPerCycle
+				loads := (vectors + n*t.InputLoads()) / cost.LoadsPerCycle
 				inner := float64((tl.ICHi-tl.ICLo)*c.KH*c.KW) * max(fma, loads, cost.FMALatency)
 				perRow += float64(px.count) * (inner + 2*vectors*n + 8)
 			}

@@ -3,8 +3,6 @@ package target
 import (
 	"fmt"
 	"strings"
-
-	"golang.org/x/sys/cpu"
 )
 
 // Target is one backend.
@@ -16,8 +14,22 @@ type Target struct {
 	Suffix string
 	// Title is how documentation names it.
 	Title string
-	// Asm: the target's kernels are amd64 assembly (else portable Go).
-	Asm bool
+	// GOARCH is the architecture the target's assembly kernels are
+	// written for, and BuildTag() the constraint of their files; "" for
+	// the portable Go kernels, which build everywhere.
+	GOARCH string
+	// Emitter names the generator of the target's kernels (gen.Emitter's
+	// Name): "avo" for package asm's amd64 kernels, "neon" for package
+	// neon's arm64 ones; "" for the portable Go kernels, which package gen
+	// writes itself.
+	Emitter string
+	// Unfused are the activations (act table op names) the target's
+	// kernels cannot apply in their epilogues: the planner leaves them to
+	// an activation step of their own (its Go helper), slower but right.
+	Unfused []string
+	// Algos are the convolution algorithms the target's kernels
+	// implement: the planner gives the target no other.
+	Algos []Algo
 	// Lanes is the floats per vector register the kernels compute with,
 	// and the channel block of the program's activation layout: one
 	// register holds one block of one pixel.
@@ -26,10 +38,16 @@ type Target struct {
 	// product kernels may use.
 	Regs int
 	// DirectShapes are the register tiles the direct convolution may
-	// use: Vectors weight vectors (Vectors channel blocks) by
-	// Pixels adjacent output pixels, with Vectors*Pixels accumulators,
-	// Vectors weight registers and one broadcast within Regs.
+	// use: Vectors weight vectors (Vectors channel blocks) by Pixels
+	// adjacent output pixels, with Vectors*Pixels accumulators; TileRegs
+	// counts the registers one takes.
 	DirectShapes []Shape
+	// PixelRegs is the registers a direct tile keeps per pixel besides
+	// its accumulators: 0 where each input value is broadcast into one
+	// register that every pixel's FMAs take in turn (x86), 1 where each
+	// pixel's input vector of Lanes channels stays loaded while the FMAs
+	// take its lanes one by one (NEON's FMLA by element).
+	PixelRegs int
 	// Cost is the cost model's view of one core.
 	Cost Cost
 	// Features are the /proc/cpuinfo flags a CPU must show to run the
@@ -37,10 +55,79 @@ type Target struct {
 	// runs its best target on such a CPU). The run-time check itself is
 	// derived from the instructions the kernels use.
 	Features []string
+	// Baseline says every CPU of GOARCH runs the kernels (ASIMD on
+	// arm64): the generated package checks nothing at run time, and
+	// TestRequireAssembly requires the level wherever GOARCH is.
+	Baseline bool
+	// Host reports whether the machine running acgen can run the
+	// kernels (for timing a package here; the generated code does its
+	// own check). Nil: the portable kernels, which run everywhere.
+	Host func() bool
+	// Shares, for the portable target, is the assembly target whose
+	// program the Go kernels run when the package holds it (the same
+	// lanes, tiles and costs): one program less to carry, and the Go
+	// kernels become the reference that target's assembly is tested
+	// against buffer by buffer.
+	Shares *Target
 }
 
 // Shape is a register tile of the direct convolution.
 type Shape struct{ Vectors, Pixels int }
+
+// TileRegs is the vector registers tile sh takes: its accumulators, its
+// weight vectors, and its inputs (one broadcast, or one vector a pixel;
+// see PixelRegs).
+func (t *Target) TileRegs(sh Shape) int {
+	return sh.Vectors*sh.Pixels + sh.Vectors + max(1, sh.Pixels*t.PixelRegs)
+}
+
+// InputLoads is the loads of input a direct tile makes per pixel and
+// input channel: one broadcast each (PixelRegs 0), or one vector load
+// for every Lanes channels.
+func (t *Target) InputLoads() float64 {
+	if t.PixelRegs > 0 {
+		return 1 / float64(t.Lanes)
+	}
+	return 1
+}
+
+// Asm reports whether the target's kernels are assembly (else portable
+// Go).
+func (t *Target) Asm() bool { return t.GOARCH != "" }
+
+// BuildTag is the build constraint of the target's assembly: its GOARCH,
+// unless the portable kernels are asked for with -tags purego (as Go's
+// own crypto packages do).
+func (t *Target) BuildTag() string { return t.GOARCH + " && !purego" }
+
+// Runs reports whether the target's kernels implement algorithm a.
+func (t *Target) Runs(a Algo) bool {
+	for _, b := range t.Algos {
+		if a == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Algo is a convolution algorithm (package plan chooses among them and
+// describes each).
+type Algo int
+
+const (
+	// Direct broadcasts input values against vectors of output
+	// channels' weights; it serves every dense or grouped convolution.
+	Direct Algo = iota
+	// Depthwise multiplies input and weight vectors lane by lane.
+	Depthwise
+	// Winograd computes 3x3 stride-1 convolutions as F(m x m, 3 x 3).
+	Winograd
+)
+
+// AllAlgos is every algorithm.
+var AllAlgos = []Algo{Direct, Depthwise, Winograd}
+
+func (a Algo) String() string { return [...]string{"direct", "depthwise", "winograd"}[a] }
 
 // Cost holds the constants of the planner's cycle model for one core.
 // They describe the instruction set's usual server core, not a
@@ -118,12 +205,15 @@ func Names() []string {
 
 // OnHost reports whether the machine running acgen can run t's kernels
 // (for timing a package here; the generated code does its own check).
-func (t *Target) OnHost() bool {
-	switch t {
-	case AVX512:
-		return cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	case AVX2:
-		return cpu.X86.HasAVX2 && cpu.X86.HasFMA
+func (t *Target) OnHost() bool { return t.Host == nil || t.Host() }
+
+// Fuses reports whether t's kernels apply activation op in their
+// epilogues (see Unfused).
+func (t *Target) Fuses(op string) bool {
+	for _, u := range t.Unfused {
+		if u == op {
+			return false
+		}
 	}
-	return !t.Asm
+	return true
 }

@@ -1,7 +1,16 @@
 package target
 
+import (
+	"runtime"
+
+	"golang.org/x/sys/cpu"
+)
+
 // The targets, best first: the order in which a generated package tries
-// them at run time. Adding a backend is a row here plus its kernels.
+// those of its GOARCH at run time. Adding a backend is a row here plus
+// its kernels (an emitter that gen.Generate is given; the tests check
+// that it has a kernel for every algorithm and kind of step the planner
+// gives the row).
 var (
 	// AVX512 runs every kernel in ZMM registers: channel blocks of 16
 	// floats, and 32 registers for larger tiles. The constants
@@ -10,7 +19,8 @@ var (
 	// 256-bit halves), so there the tiles are no slower than AVX2's but
 	// the arithmetic is not twice as fast.
 	AVX512 = &Target{
-		Name: "avx512", Suffix: "AVX512", Title: "AVX-512", Asm: true,
+		Name: "avx512", Suffix: "AVX512", Title: "AVX-512",
+		GOARCH: "amd64", Emitter: "avo", Algos: AllAlgos,
 		Lanes: 16, Regs: 32,
 		DirectShapes: []Shape{
 			{4, 6}, {3, 8}, {2, 12}, {2, 8}, {2, 6}, {2, 4}, {1, 24}, {1, 16}, {1, 12}, {1, 8}, {1, 4},
@@ -28,11 +38,13 @@ var (
 			SyncCycles: 1000,
 		},
 		Features: []string{"avx512f", "avx2", "fma"},
+		Host:     func() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA },
 	}
 	// AVX2 is AVX2 + FMA in the 16 YMM registers (AMD Zen 3/4, Intel
 	// since Haswell): two 8-wide FMAs and two loads a cycle.
 	AVX2 = &Target{
-		Name: "avx2", Suffix: "AVX2", Title: "AVX2/FMA", Asm: true,
+		Name: "avx2", Suffix: "AVX2", Title: "AVX2/FMA",
+		GOARCH: "amd64", Emitter: "avo", Algos: AllAlgos,
 		Lanes: 8, Regs: 16,
 		// Direct convolutions take only tiles of whole weight groups (an
 		// even number of blocks), or a single tile, so that every tile of
@@ -46,6 +58,40 @@ var (
 			SyncCycles: 1000,
 		},
 		Features: []string{"avx2", "fma"},
+		Host:     func() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA },
+	}
+	// NEON is arm64's Advanced SIMD (ASIMD), which every arm64 CPU Go
+	// runs on has: 4-float vectors in 32 registers. The constants are
+	// those of a core with two 128-bit FMA pipes, Arm Neoverse N1 (AWS
+	// Graviton2, Ampere Altra): two FMAs and two loads a cycle, an FMA
+	// latency of 4, so 8 accumulators keep the pipes busy. Wider cores
+	// (Neoverse V1/V2, Apple M1 and later: four 128-bit pipes) run the
+	// same kernels, whose tiles hold 16 or more accumulators for them.
+	//
+	// A direct tile keeps one input vector per pixel (4 input channels)
+	// and multiplies each lane into the accumulators with FMLA by element,
+	// so it takes V*P accumulators, V weight vectors and P inputs; tiles
+	// of 4, 2 or 1 blocks never straddle a 16-channel weight group.
+	NEON = &Target{
+		Name: "neon", Suffix: "NEON", Title: "NEON (ASIMD)",
+		GOARCH: "arm64", Emitter: "neon", Algos: AllAlgos,
+		Unfused: []string{"gelu"}, // no NEON vector code for it yet
+		Lanes:   4, Regs: 32, PixelRegs: 1,
+		DirectShapes: []Shape{{4, 5}, {4, 4}, {2, 10}, {2, 8}, {2, 6}, {2, 4}, {1, 15}, {1, 12}, {1, 8}, {1, 4}},
+		Cost: Cost{
+			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
+			// Graviton2's 1 MB L2 a core and 32 MB system cache; about 20
+			// GB/s of memory a core at 2.5 GHz.
+			CacheBytesPerCycle: 16, MemoryBytesPerCycle: 8,
+			// Per tile and 4-channel block: llvm-mca's Neoverse N1
+			// cycles for the transform kernels' tile loops (48, 28, 168
+			// and 119; bench/arm64), a fifth more for the caches, which
+			// the model takes to hit L1 always.
+			WinogradIn2: 60, WinogradOut2: 35, WinogradIn4: 200, WinogradOut4: 140,
+			SyncCycles: 1000,
+		},
+		Baseline: true,
+		Host:     func() bool { return runtime.GOARCH == "arm64" },
 	}
 	// Go is the portable kernels: plain Go, every architecture. Its
 	// program is the AVX2 one when the package holds AVX2 (the Go
@@ -53,14 +99,16 @@ var (
 	// against); planned alone, it uses AVX2's tiles and costs.
 	Go = &Target{
 		Name: "go", Suffix: "Go", Title: "portable Go",
+		Algos: AllAlgos,
 		Lanes: 8, Regs: 16,
 		DirectShapes: AVX2.DirectShapes,
 		Cost:         AVX2.Cost,
+		Shares:       AVX2,
 	}
 )
 
 // All is every target, best first.
-var All = []*Target{AVX512, AVX2, Go}
+var All = []*Target{AVX512, AVX2, NEON, Go}
 
 // Default is what acgen emits unless told otherwise: every target.
 var Default = All

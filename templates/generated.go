@@ -28,7 +28,7 @@ var (
 )
 
 // asmLevelFlags are the package's assembly levels, best first, with the
-// /proc/cpuinfo flags each needs; package asm writes them beside
+// /proc/cpuinfo flags each needs; package gen writes them beside
 // requireasm.go.
 var asmLevelFlags []struct{ name, flags string }
 

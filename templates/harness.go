@@ -1,6 +1,7 @@
 // This file is a test template: acgen's own tests (tests/kernels_test.go)
 // write it, with the package's harnessBuffers and refNonFinite, into the
-// packages of their kernel networks as harness_test.go (amd64 only). It
+// packages of their kernel networks as harness_test.go (amd64 and arm64;
+// arm64's runs under qemu-aarch64). It
 // lives here, not in a string, so that acgen's build compiles and vets it
 // against the names every generated package defines.
 
@@ -156,7 +157,13 @@ func TestKernelsDifferential(t *testing.T) {
 			}
 			for _, b := range harnessBuffers[l.name] {
 				n := b.cb() * b.plane()
-				if e := maxRelErr(ws[b.off:b.off+n], goWS[b.off:b.off+n]); !(e <= 1e-5) {
+				// 2e-5: a Winograd F(4x4) buffer's transforms amplify
+				// float32 rounding (coefficients up to 8), and the
+				// assembly's fused multiply-adds round once where Go's
+				// multiply and add round twice: 1.1e-5 has been seen
+				// between two right kernels. A wrong one is off by far
+				// more.
+				if e := maxRelErr(ws[b.off:b.off+n], goWS[b.off:b.off+n]); !(e <= 2e-5) {
 					t.Errorf("sample %d: %s: buffer at %d differs from Go's by %.3g", i, l.name, b.off, e)
 				}
 			}

@@ -25,7 +25,8 @@ import (
 var accuracyTest = "package PKG\n" + templates.TestSource("accuracy")
 
 // TestActivationAccuracy measures every activation that is not a clamp
-// (the sigmoid family's vectorised exp above all) against float64 over
+// (the sigmoid family's vectorised exp above all) against float64, on
+// every level (NEON's under qemu-aarch64 where it is installed), over
 // the whole float32 range: every binade from 2^-126 to 2^127 of either
 // sign, and a fine grid over [-30, 30], where the curves bend. Each runs
 // fused into a 1x1 convolution whose weights are the identity, so the
@@ -89,6 +90,9 @@ func TestActivationAccuracy(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "accuracy_test.go"), []byte(strings.Replace(accuracyTest, "PKG", name, 1)))
 	}
 	goCmd(t, mod, "test", "-count=1", "-run", "TestActAccuracy", "-v", "./...")
+	if qemuARM64() != "" { // the NEON level's exp, under qemu
+		goARM64(t, mod, "test", "-count=1", "-run", "TestActAccuracy", "-v", "./...")
+	}
 }
 
 // accuracyInputs are the values an activation is measured on: 64

@@ -1,10 +1,10 @@
 package tests
 
 import (
-	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/emitters"
 )
 
-// assembler is the kernel generator the end-to-end tests use: the same
+// assembler is the kernel emitters the end-to-end tests use: the same
 // as the command's.
-func assembler() gen.Assembler { return asm.Generator{} }
+func assembler() gen.Emitters { return emitters.All() }

@@ -59,6 +59,7 @@ func TestFixtures(t *testing.T) {
 	} {
 		goCmd(t, mod, args...)
 	}
+	goARM64(t, mod, "vet", "./...") // the NEON kernels of every fixture (TestFixturesNEON runs them)
 }
 
 // newModule makes dir a scratch module named path.

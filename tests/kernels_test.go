@@ -344,6 +344,19 @@ layers:
   - {name: head, op: conv, out: 17, kernel: 1}
   - {name: ln3, op: layernorm}
 `},
+	// A wide image of several output channel blocks: offsets from one
+	// block's plane (and Winograd's M) to the next beyond the 64 KB a NEON
+	// load's immediate reaches, which its kernels add in a register.
+	{"wide", plan.Options{ForceWinograd: true, WinogradM: 4}, `
+input: [8, 6, 240]
+layers:
+  - {name: w1, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: c1, op: conv, out: 16, kernel: 1}
+  - {name: a1, op: add, inputs: [c1, r1]}
+  - {name: s1, op: silu}
+  - {name: mp, op: maxpool, kernel: 2}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
@@ -358,8 +371,9 @@ layers:
 // sides, and checks the guards, every buffer's halo and padded lanes,
 // and the outputs against each other and the reference runtime's; the
 // levels that share the portable program's layout must also agree with
-// the Go kernels buffer by buffer. Its source is templates/harness.go.
-var harnessTest = "//go:build amd64 && !purego\n\npackage PKG\n" + templates.TestSource("harness")
+// the Go kernels buffer by buffer. Its source is templates/harness.go;
+// it runs on amd64 here and on arm64 under qemu-aarch64.
+var harnessTest = "//go:build (amd64 || arm64) && !purego\n\npackage PKG\n" + templates.TestSource("harness")
 
 func TestKernelVariants(t *testing.T) {
 	if testing.Short() {
@@ -444,7 +458,7 @@ func TestKernelVariants(t *testing.T) {
 		}
 		t.Logf("%s: %v", kn.name, algos)
 	}
-	for _, tg := range []string{"avx512", "avx2"} {
+	for _, tg := range []string{"avx512", "avx2", "neon"} {
 		// A residual and a linear layer among them, for every emitter
 		// (the portable Go kernels run the AVX2 program).
 		if got := strings.Join(byTiles[tg], " "); !strings.Contains(got, "+a") || !strings.Contains(got, "fc") {
@@ -457,6 +471,17 @@ func TestKernelVariants(t *testing.T) {
 	goCmd(t, mod, "vet", "./...")
 	goCmd(t, mod, "test", "-count=1", "./...")
 	goCmd(t, mod, "test", "-count=1", "-tags", "purego", "./...")
+	// The NEON level: vetted (go vet's asmdecl checks every kernel's
+	// frame and arguments), then, under qemu, the harness and the tests
+	// of the kernels' numbers (TestThreads and TestConcurrent, which
+	// test the Go around them, the harness's parts cover for the
+	// kernels, at a fraction of their time under qemu).
+	goARM64(t, mod, "vet", "./...")
+	if qemuARM64() == "" {
+		t.Log("no qemu-aarch64 on PATH: the NEON kernels were built and vetted, not run")
+		return
+	}
+	goARM64(t, mod, "test", "-count=1", "-run", "KernelsDifferential|Golden|EveryISA|RequireAssembly|NonFinite", "./...")
 }
 
 // cpuCheckLine is the doc comment of a generated CPU check, which lists

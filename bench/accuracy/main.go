@@ -24,10 +24,10 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/fixtures"
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/emitters"
 	"github.com/acgen/acgen/plan"
 )
 
@@ -74,7 +74,7 @@ func run(names []string, work string) error {
 			}
 			if _, err := driver.Run(&driver.Config{
 				Spec: f.Spec, Weights: f.Pth, Package: pkg, Out: filepath.Join(work, pkg),
-				Asm: asm.Generator{}, GoldenSamples: 1, Plan: plan.Options{NoWinograd: noWino},
+				Asm: emitters.All(), GoldenSamples: 1, Plan: plan.Options{NoWinograd: noWino},
 			}); err != nil {
 				return err
 			}

@@ -29,9 +29,9 @@ import (
 
 	"golang.org/x/sys/cpu"
 
-	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/driver"
 	"github.com/acgen/acgen/fixtures"
+	"github.com/acgen/acgen/internal/emitters"
 	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/plan"
 	"github.com/acgen/acgen/spec"
@@ -194,7 +194,7 @@ func prepare(root, work, mod, name string) (*network, error) {
 	fmt.Fprintf(os.Stderr, "generating %s from %s\n", name, n.weights)
 	res, err := driver.Run(&driver.Config{
 		Spec: n.spec, Weights: n.weights, Package: name,
-		Out: filepath.Join(mod, name), Asm: asm.Generator{}, GoldenSamples: 1,
+		Out: filepath.Join(mod, name), Asm: emitters.All(), GoldenSamples: 1,
 	})
 	if err != nil {
 		return nil, err

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/emitters"
 )
 
-// assembler returns the amd64 kernel generator.
-func assembler() gen.Assembler { return asm.Generator{} }
+// assembler returns the kernel emitters of every assembly target.
+func assembler() gen.Emitters { return emitters.All() }

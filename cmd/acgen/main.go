@@ -1,7 +1,7 @@
 // Command acgen turns a CNN trained with ACNet asymmetric convolution
 // blocks into a standalone Go package: it reads the network's spec and
 // the PyTorch checkpoint, fuses every ACBlock and BatchNorm into plain
-// convolutions, and writes Go (and amd64 assembly) with the weights
+// convolutions, and writes Go (and amd64 and arm64 assembly) with the weights
 // baked in.
 //
 //	acgen -spec net.yaml -weights model.pth -out DIR [-pkg NAME]

@@ -250,7 +250,7 @@ func TestRegenerate(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, out+": 27 files written, 0 unchanged") {
+	if !strings.Contains(stdout, out+": 35 files written, 0 unchanged") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	// A user's files, and a stale generated one (in the package and in
@@ -265,7 +265,7 @@ func TestRegenerate(t *testing.T) {
 
 	// The same inputs again: no file is touched.
 	code, stdout, _ = acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 27 unchanged\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 35 unchanged\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -274,7 +274,7 @@ func TestRegenerate(t *testing.T) {
 		os.WriteFile(filepath.Join(out, filepath.FromSlash(name)), []byte(gen.Header+"\n\npackage cifar_small\n"), 0o644)
 	}
 	code, stdout, _ = acgen(t, "--spec", cifar.Spec, "--weights", cifar.Pth, "--out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 27 unchanged, 2 stale removed\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 35 unchanged, 2 stale removed\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -486,7 +486,7 @@ func TestVerifyBeforeWrite(t *testing.T) {
 
 	os.Remove(filepath.Join(out, "mine_test.go"))
 	code, stdout, stderr := acgen(t, "-spec", specPath, "-weights", cifar.Pth, "-out", out, "-verify")
-	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 24 unchanged") {
+	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 32 unchanged") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
@@ -498,9 +498,10 @@ func TestISAFlag(t *testing.T) {
 		isa       string
 		has, lack []string
 	}{
-		{"avx2", []string{"kernels_amd64.s", "cpu_amd64.go"}, []string{"program_avx512_amd64.go"}},
-		{"avx512", []string{"kernels_amd64.s", "program_avx512_amd64.go"}, nil},
-		{"go", []string{"levels.go"}, []string{"kernels_amd64.s", "cpu_amd64.go", "program_avx512_amd64.go"}},
+		{"avx2", []string{"kernels_amd64.s", "cpu_amd64.go"}, []string{"program_avx512_amd64.go", "kernels_arm64.s"}},
+		{"avx512", []string{"kernels_amd64.s", "program_avx512_amd64.go"}, []string{"kernels_arm64.s"}},
+		{"neon", []string{"kernels_arm64.s", "program_neon_arm64.go", "levels_arm64.go", "noasm.go"}, []string{"kernels_amd64.s", "kernels_standins.go"}},
+		{"go", []string{"levels.go"}, []string{"kernels_amd64.s", "cpu_amd64.go", "program_avx512_amd64.go", "kernels_arm64.s"}},
 	} {
 		out := filepath.Join(t.TempDir(), "pkg")
 		code, _, stderr := acgen(t, "-q", "-isa", c.isa, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out)
@@ -525,7 +526,7 @@ func TestISAFlag(t *testing.T) {
 		}
 	}
 	code, _, stderr := acgen(t, "-isa", "avx3", "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", t.TempDir())
-	if code != 2 || !strings.Contains(stderr, `unknown ISA "avx3" (known: avx512, avx2, go)`) {
+	if code != 2 || !strings.Contains(stderr, `unknown ISA "avx3" (known: avx512, avx2, neon, go)`) {
 		t.Errorf("-isa avx3: exit %d: %s", code, stderr)
 	}
 }

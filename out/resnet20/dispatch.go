@@ -108,11 +108,12 @@ func chooseLevel(want string) *level {
 	return levels[len(levels)-1]
 }
 
-// ISA returns the instruction set Infer runs: "avx512", "avx2" or "go"
-// (the portable kernels). By default it is the best one this CPU
-// supports among those the package holds; the environment variable
-// ACGEN_ISA, read on first use, caps it (ACGEN_ISA=avx2 on an AVX-512
-// machine runs AVX2; ACGEN_ISA=go the portable kernels).
+// ISA returns the instruction set Infer runs: "avx512" or "avx2" on
+// amd64, "neon" on arm64, or "go" (the portable kernels). By default it
+// is the best one this CPU supports among those the package holds; the
+// environment variable ACGEN_ISA, read on first use, caps it
+// (ACGEN_ISA=avx2 on an AVX-512 machine runs AVX2; ACGEN_ISA=go the
+// portable kernels).
 func ISA() string { return current().name }
 
 // ISAs lists the instruction sets the package holds kernels for and

@@ -11,26 +11,32 @@ import (
 )
 
 // TestRequireAssembly checks that the fast path runs where it can: on a
-// Linux machine whose CPU flags (read from /proc/cpuinfo, independently of
-// the package's own CPUID checks) show what a level the package holds
-// needs, the package must run that level or a better one, unless
-// ACGEN_ISA asked for less.
+// machine whose CPU flags (read from /proc/cpuinfo, independently of the
+// package's own CPUID checks: its "flags" line on amd64, "Features" on
+// arm64) show what a level the package holds needs, the package must run
+// that level or a better one, unless ACGEN_ISA asked for less. A level
+// that needs no flags (NEON: every arm64 CPU has ASIMD) must run
+// wherever its architecture's build does.
 func TestRequireAssembly(t *testing.T) {
 	if isa := os.Getenv("ACGEN_ISA"); isa != "" {
 		t.Skipf("ACGEN_ISA=%s chooses the level", isa)
 	}
-	info, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		t.Skip("no /proc/cpuinfo to check the CPU against")
-	}
 	var flags []string
-	for _, line := range strings.Split(string(info), "\n") {
-		if strings.HasPrefix(line, "flags") {
-			flags = strings.Fields(line)
-			break
-		}
-	}
+	read := false
 	has := func(f string) bool {
+		if !read {
+			read = true
+			info, err := os.ReadFile("/proc/cpuinfo")
+			if err != nil {
+				t.Skip("no /proc/cpuinfo to check the CPU against")
+			}
+			for _, line := range strings.Split(string(info), "\n") {
+				if strings.HasPrefix(line, "flags") || strings.HasPrefix(line, "Features") {
+					flags = strings.Fields(line)
+					break
+				}
+			}
+		}
 		for _, x := range flags {
 			if x == f {
 				return true
@@ -45,7 +51,7 @@ func TestRequireAssembly(t *testing.T) {
 		}
 		if ok {
 			if got := ISA(); got != l.name {
-				t.Fatalf("the CPU has %s but the package runs %q, not %q", l.flags, got, l.name)
+				t.Fatalf("the CPU has %q but the package runs %q, not %q", l.flags, got, l.name)
 			}
 			return
 		}
@@ -55,8 +61,8 @@ func TestRequireAssembly(t *testing.T) {
 	}
 }
 
-// asmLevelFlags are the package's assembly levels, best first, and the
-// flags each needs.
+// asmLevelFlags are the package's amd64 assembly levels, best first, and the
+// flags each needs (none: every amd64 CPU runs it).
 var asmLevelFlags = []struct{ name, flags string }{
 	{"avx512", "avx512f avx2 fma"},
 	{"avx2", "avx2 fma"},

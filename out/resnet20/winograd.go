@@ -67,8 +67,10 @@ func (c *winogradConv) run(ws, w []float32, lo, hi, scratch int) {
 					u := w[t.wOff+xi*c.xi : t.wOff+xi*c.xi+ic*lanes]
 					vx := v[xi*ic : (xi+1)*ic]
 					// Eight lanes at a time through array pointers, so
-					// the compiler checks no bounds in the loop.
-					for b := 0; b < lanes; b += 8 {
+					// the compiler checks no bounds in the loop, and
+					// four for a tile of an odd number of 4-lane blocks.
+					b := 0
+					for ; b+8 <= lanes; b += 8 {
 						m := (*[8]float32)(acc[xi*lanes+b:])
 						m0, m1, m2, m3, m4, m5, m6, m7 := m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
 						for ch, x := range vx {
@@ -83,6 +85,18 @@ func (c *winogradConv) run(ws, w []float32, lo, hi, scratch int) {
 							m7 += k[7] * x
 						}
 						m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7] = m0, m1, m2, m3, m4, m5, m6, m7
+					}
+					for ; b < lanes; b += 4 {
+						m := (*[4]float32)(acc[xi*lanes+b:])
+						m0, m1, m2, m3 := m[0], m[1], m[2], m[3]
+						for ch, x := range vx {
+							k := (*[4]float32)(u[ch*lanes+b:])
+							m0 += k[0] * x
+							m1 += k[1] * x
+							m2 += k[2] * x
+							m3 += k[3] * x
+						}
+						m[0], m[1], m[2], m[3] = m0, m1, m2, m3
 					}
 				}
 				for l := 0; l < lanes; l++ {

@@ -4,30 +4,6 @@
 
 package model
 
-// asmLevels are the package's assembly levels, best first; each
-// runs where its check says the CPU can.
-func asmLevels() []*level {
-	return []*level{{
-		name:      "avx512",
-		part:      forwardPartAVX512,
-		phases:    phasesAVX512,
-		prog:      &programAVX512,
-		run:       forwardAVX512,
-		supported: supportsAVX512(),
-	}, {
-		name: "avx2",
-		part: func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
-			forwardPart(ws, w, u, dst, src, true, ph, lo, hi, scratch)
-		},
-		phases: phasesAVX2,
-		prog:   &portableProgram,
-		run: func(ws, w, u, dst, src []float32) {
-			forward(ws, w, u, dst, src, true)
-		},
-		supported: supportsAVX2(),
-	}}
-}
-
 // supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX512F], as
 // avo recorded them) and that the OS saves their registers across context switches.
 func supportsAVX512() bool {

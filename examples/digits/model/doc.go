@@ -3,10 +3,10 @@
 /*
 Package model runs the digits network: 1x8x8 -> 10x1x1, 0.5 MFLOP and 14k
 parameters per sample, with no dependencies beyond the standard library and
-no cgo: AVX-512 or AVX2/FMA assembly on amd64 CPUs that have it (the best one the CPU
-supports, chosen once; see ISA), portable Go elsewhere (and under the
-purego build tag). Call Infer (or InferArray, or InferBatch for many
-samples).
+no cgo, with assembly where the CPU has it (AVX-512 or AVX2/FMA on amd64,
+NEON (ASIMD) on arm64: the best one the CPU supports, chosen once; see ISA),
+portable Go elsewhere (and under the purego build tag). Call Infer (or
+InferArray, or InferBatch for many samples).
 
 Call Warm at startup to load the weights then rather than on the first
 request. InferBatchContext stops a batch when its context is done. Around

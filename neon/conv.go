@@ -1,0 +1,307 @@
+package neon
+
+import (
+	"fmt"
+
+	"github.com/acgen/acgen/gen"
+	"github.com/acgen/acgen/internal/a64"
+	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/spec"
+	"github.com/acgen/acgen/target"
+)
+
+// General-purpose registers of a convolution kernel: all but those a64
+// reserves (R18, R27 to R30). Everything lives in registers; the
+// frames are empty.
+const (
+	wsBase   = a64.R0 // workspace base, fixed
+	wBase    = a64.R1 // weight blob base, fixed
+	loR      = a64.R2 // lo, the first unit of the call
+	hiR      = a64.R3 // hi
+	tIn      = a64.R5 // tile level: input of the tile's first channel block, output row 0
+	tOut     = a64.R6
+	tRes     = a64.R7
+	tW       = a64.R8 // the tile's weights
+	tBias    = a64.R9
+	tCnt     = a64.R10 // periods of the tile group left
+	tileUnit = a64.R11 // the unit of the current tile's output row 0 (ByTiles)
+	rowIn    = a64.R12 // input window origin of the current output row
+	rowOut   = a64.R13
+	rowRes   = a64.R14
+	rowCnt   = a64.R15
+	pxIn     = a64.R16 // input window origin of the current pixel tile
+	pxOut    = a64.R17
+	pxRes    = a64.R19
+	pxCnt    = a64.R20
+	icIn     = a64.R21 // input of the current channel block
+	icW      = a64.R22 // weights of the current channel block
+	icCnt    = a64.R23
+	tmp      = a64.R24
+	tmp2     = a64.R25
+	inStride = a64.R26 // bytes from one kernel row's input to the next (row times dilation)
+)
+
+// convKernel builds one convolution step's kernel.
+type convKernel struct {
+	fn  *a64.Func
+	tg  *target.Target
+	s   *plan.Step
+	c   *plan.ConvStep
+	blk int // floats of a channel block: the target's lanes
+
+	// Byte geometry.
+	inRow, inPlane   int
+	outRow, outPlane int
+	resRow, resPlane int
+	inBase           int // ws offset of the window origin of output (0,0), block 0
+	outBase, resBase int // ws offset of pixel (0,0), block 0
+}
+
+func newConvKernel(t *target.Target, s *plan.Step) *convKernel {
+	c := s.Conv
+	in, out := s.In[0], s.Out
+	k := &convKernel{tg: t, s: s, c: c, blk: c.Block}
+	il, ol := in.Layout, out.Layout
+	k.inRow, k.inPlane = il.Row()*f32, il.Plane()*f32
+	k.outRow, k.outPlane = ol.Row()*f32, ol.Plane()*f32
+	k.inBase = (in.Buf.Offset + (il.Halo-c.PadH)*il.Row() + (il.Halo-c.PadW)*k.blk) * f32
+	k.outBase = (out.Buf.Offset + ol.Origin()) * f32
+	if r := s.Residual(); r != nil {
+		k.resRow, k.resPlane = r.Layout.Row()*f32, r.Layout.Plane()*f32
+		k.resBase = (r.Buf.Offset + r.Layout.Origin()) * f32
+	}
+	return k
+}
+
+// vreg is vector register i as 4 floats.
+func vreg(i int) a64.Vec { return a64.VReg(i).S4() }
+
+// addImm sets d = n + off (off of any sign or size: the assembler
+// splits what one ADD cannot hold).
+func addImm(fn *a64.Func, off int, n, d a64.Reg) {
+	switch {
+	case off > 0:
+		fn.ADD(a64.Imm(off), n, d)
+	case off < 0:
+		fn.SUB(a64.Imm(-off), n, d)
+	case n != d:
+		fn.MOVD(n, d)
+	}
+}
+
+// mulAdd sets d = base + count*bytes, with tmp2 for the constant.
+func mulAdd(fn *a64.Func, count a64.Reg, bytes int, base, d a64.Reg) {
+	if bytes == 0 {
+		fn.MOVD(base, d)
+		return
+	}
+	fn.MOVD(a64.Imm(bytes), tmp2)
+	fn.MADD(tmp2, base, count, d)
+}
+
+// qmem is the address base+off of a vector load or store: one
+// instruction's operand when off is a multiple of 16 within the scaled
+// range, else off added to scratch first.
+func qmem(fn *a64.Func, base a64.Reg, off int, scratch a64.Reg) a64.Mem {
+	if off >= 0 && off%vb == 0 && off < 4096*vb || off >= -256 && off < 256 {
+		return a64.M(base, off)
+	}
+	addImm(fn, off, base, scratch)
+	return a64.M(scratch, 0)
+}
+
+// prologue starts the kernel function name of a direct, depthwise or
+// pooling step, over units lo to hi-1 (output rows, or (tile, row) pairs
+// when the step is split by tiles).
+func (k *convKernel) prologue(f *a64.File, name string) {
+	units := "output rows"
+	if k.c.ByTiles {
+		units = "(tile, output row) pairs, tile-major"
+	}
+	doc := fmt.Sprintf("%s is the %s kernel of step %s, %s lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).", name, k.tg.Name, k.s.Name, units)
+	k.fn = f.Func(name, gen.KernelSignature, doc)
+	fn := k.fn
+	fn.Load("ws", wsBase)
+	fn.Load("w", wBase)
+	fn.Load("lo", loR)
+	fn.Load("hi", hiR)
+	fn.MOVD(a64.Imm(0), tileUnit)
+	fn.MOVD(a64.Imm(k.c.DilH*k.inRow), inStride)
+}
+
+// build writes the kernel: for each tile group, for each tile, for each
+// output row from lo to hi, for each pixel tile, body computes the tile's
+// blocks for npx pixels (the tile's input at pxIn, its output at pxOut,
+// its residual at pxRes, its weights at tW and bias at tBias).
+func (k *convKernel) build(f *a64.File, name string, body func(t plan.OCTile, npx int)) {
+	k.prologue(f, name)
+	fn := k.fn
+	c := k.c
+	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
+	for _, g := range c.TileGroups() {
+		t := g.First()
+		addImm(fn, k.inBase+(t.ICLo/k.blk)*k.inPlane, wsBase, tIn)
+		addImm(fn, k.outBase+t.Block0*k.outPlane, wsBase, tOut)
+		if k.s.Residual() != nil {
+			addImm(fn, k.resBase+t.Block0*k.resPlane, wsBase, tRes)
+		}
+		addImm(fn, t.WeightOff*f32, wBase, tW)
+		addImm(fn, (c.BiasOff+t.Block0*k.blk)*f32, wBase, tBias)
+		fn.MOVD(a64.Imm(g.Count), tCnt)
+		tileLoop := fn.NewLabel("tile")
+		fn.Label(tileLoop)
+		for j, t := range g.Tiles {
+			if j > 0 {
+				k.moveTile(g.Tiles[j-1], t)
+			}
+			k.tileRows(t, full, rem, body)
+		}
+		if g.Count > 1 {
+			// From the period's last tile to the next period's first.
+			next := t
+			next.ICLo += g.InStep * k.blk
+			next.WeightOff += g.WStep
+			for _, u := range g.Tiles {
+				next.Block0 += u.Blocks
+			}
+			k.moveTile(g.Tiles[len(g.Tiles)-1], next)
+			fn.SUBS(a64.Imm(1), tCnt, tCnt)
+			fn.BNE(tileLoop)
+		}
+	}
+	fn.RET()
+}
+
+// tileRows runs body over every pixel tile of tile t in the output rows
+// of units lo to hi: rows lo-u to hi-u where u is the unit of the tile's
+// row 0, within the image.
+func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCTile, npx int)) {
+	fn := k.fn
+	c := k.c
+	skip, first, last := fn.NewLabel("skip"), fn.NewLabel("first"), fn.NewLabel("last")
+	res := k.s.Residual() != nil
+	fn.SUB(tileUnit, loR, icIn) // the first row, max(lo-u, 0)
+	fn.CMP(a64.Imm(0), icIn)
+	fn.BGE(first)
+	fn.MOVD(a64.Imm(0), icIn)
+	fn.Label(first)
+	fn.SUB(tileUnit, hiR, icW) // the row after the last, min(hi-u, OutH)
+	fn.CMP(a64.Imm(c.OutH), icW)
+	fn.BLE(last)
+	fn.MOVD(a64.Imm(c.OutH), icW)
+	fn.Label(last)
+	fn.SUBS(icIn, icW, rowCnt)
+	fn.BLE(skip)
+	mulAdd(fn, icIn, c.StrideH*k.inRow, tIn, rowIn)
+	mulAdd(fn, icIn, k.outRow, tOut, rowOut)
+	if res {
+		mulAdd(fn, icIn, k.resRow, tRes, rowRes)
+	}
+	rowLoop := fn.NewLabel("row")
+	fn.Label(rowLoop)
+	fn.MOVD(rowIn, pxIn)
+	fn.MOVD(rowOut, pxOut)
+	if res {
+		fn.MOVD(rowRes, pxRes)
+	}
+	if full > 0 {
+		fn.MOVD(a64.Imm(full), pxCnt)
+		pxLoop := fn.NewLabel("px")
+		fn.Label(pxLoop)
+		body(t, c.Pixels)
+		addImm(fn, c.Pixels*c.StrideW*vb, pxIn, pxIn)
+		addImm(fn, c.Pixels*vb, pxOut, pxOut)
+		if res {
+			addImm(fn, c.Pixels*vb, pxRes, pxRes)
+		}
+		fn.SUBS(a64.Imm(1), pxCnt, pxCnt)
+		fn.BNE(pxLoop)
+	}
+	if rem > 0 {
+		body(t, rem)
+	}
+	addImm(fn, c.StrideH*k.inRow, rowIn, rowIn)
+	addImm(fn, k.outRow, rowOut, rowOut)
+	if res {
+		addImm(fn, k.resRow, rowRes, rowRes)
+	}
+	fn.SUBS(a64.Imm(1), rowCnt, rowCnt)
+	fn.BNE(rowLoop)
+	fn.Label(skip)
+	if c.ByTiles {
+		addImm(fn, c.OutH, tileUnit, tileUnit)
+	}
+}
+
+// moveTile moves the tile registers from tile a's to tile b's.
+func (k *convKernel) moveTile(a, b plan.OCTile) {
+	fn := k.fn
+	if d := (b.ICLo/k.blk - a.ICLo/k.blk) * k.inPlane; d != 0 {
+		addImm(fn, d, tIn, tIn)
+	}
+	if d := (b.Block0 - a.Block0) * k.outPlane; d != 0 {
+		addImm(fn, d, tOut, tOut)
+	}
+	if d := (b.Block0 - a.Block0) * k.resPlane; d != 0 && k.s.Residual() != nil {
+		addImm(fn, d, tRes, tRes)
+	}
+	if d := (b.WeightOff - a.WeightOff) * f32; d != 0 {
+		addImm(fn, d, tW, tW)
+	}
+	if d := (b.Block0 - a.Block0) * k.blk * f32; d != 0 {
+		addImm(fn, d, tBias, tBias)
+	}
+}
+
+// epilogue adds the residual, applies a clamp activation and stores the
+// accumulators acc(o, p) for blocks o and pixels p; free are three or
+// more vector registers the accumulators do not use. A step's other
+// activations then run over the stored outputs (actPass).
+func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) a64.Vec, free []int) {
+	fn := k.fn
+	zero, six, x := vreg(free[0]), vreg(free[1]), vreg(free[2])
+	k.clampConsts(zero, six)
+	for o := 0; o < blocks; o++ {
+		out := qmem(fn, pxOut, o*k.outPlane, tmp) // pixel p at +p*16
+		res := a64.M(pxRes, 0)
+		if k.s.Residual() != nil {
+			res = qmem(fn, pxRes, o*k.resPlane, tmp2)
+		}
+		for p := 0; p < npx; p++ {
+			a := acc(o, p)
+			if k.s.Residual() != nil {
+				fn.FMOVQ(a64.M(res.Base, res.Off+p*vb), x.V)
+				fn.VFADD(x, a, a)
+			}
+			k.activate(a, zero, six)
+			fn.FMOVQ(a.V, a64.M(out.Base, out.Off+p*vb))
+		}
+	}
+	if !k.s.Act.Clamp() {
+		k.actPass(blocks, npx)
+	}
+}
+
+// clampConsts sets the registers a clamp activation takes: zero (ReLU,
+// ReLU6) and six (ReLU6).
+func (k *convKernel) clampConsts(zero, six a64.Vec) {
+	switch {
+	case k.s.Act.Is(spec.ReLU6):
+		k.fn.VFMOV(6, six)
+		fallthrough
+	case k.s.Act.Is(spec.ReLU):
+		k.fn.VEOR(zero.V.B16(), zero.V.B16(), zero.V.B16())
+	}
+}
+
+// activate applies a clamp activation to a. FMAX and FMIN return NaN
+// when either input is NaN, as Go's max and min (and PyTorch) do.
+func (k *convKernel) activate(a, zero, six a64.Vec) {
+	switch {
+	case k.s.Act.Is(spec.ReLU):
+		k.fn.VFMAX(zero, a, a)
+	case k.s.Act.Is(spec.ReLU6):
+		k.fn.VFMAX(zero, a, a)
+		k.fn.VFMIN(six, a, a)
+	}
+}
