@@ -134,6 +134,8 @@ func run(dir string, names []string, runs int, acgen string, stages bool) error 
 	if stages {
 		fmt.Println()
 		fmt.Println("Where the memory goes (one more run per network, in a process that runs driver.Run under a heap profiler;")
+		fmt.Println("CPU s is the process's user+system time during the stage, GCs the profiler forced included (the wall time")
+		fmt.Println("depends on what else the machine runs, the CPU time much less);")
 		fmt.Println("\"heap peak\" and \"RSS peak\" are the largest values sampled every 5 ms while the stage ran, \"live after\" the heap")
 		fmt.Println("after the stage and a GC; RSS anon/file at the stage's end, file being the memory-mapped checkpoint):")
 		for _, m := range all {

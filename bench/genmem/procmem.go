@@ -48,3 +48,24 @@ func readProcMem() procMem {
 	}
 	return m
 }
+
+// cpuSeconds is the CPU time this process has used (user and system),
+// from /proc/self/stat (clock ticks of 1/100 s); 0 without /proc.
+func cpuSeconds() float64 {
+	data, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64) // field 14
+	stime, _ := strconv.ParseFloat(f[12], 64) // field 15
+	return (utime + stime) / 100
+}

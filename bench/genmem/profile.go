@@ -45,6 +45,7 @@ type snapshot struct {
 type stageStats struct {
 	name      string
 	wall      time.Duration
+	cpu       float64 // seconds of CPU the process used meanwhile
 	heapPeak  uint64  // largest sampled heap (live and not yet collected)
 	rssPeak   uint64  // largest sampled VmRSS
 	liveAfter uint64  // after the stage, after a GC
@@ -59,6 +60,7 @@ type stageStats struct {
 type profiler struct {
 	mu     sync.Mutex
 	stage  int // index into stages; -1 before the first
+	cpu0   float64
 	names  []string
 	stages []stageStats
 	start  time.Time
@@ -81,9 +83,11 @@ func newProfiler() *profiler {
 // status is driver.Config.Status: the driver calls it at the start and the
 // end of each stage, in order.
 func (p *profiler) status(what string, done bool, elapsed time.Duration) {
+	cpu := cpuSeconds()
 	if !done {
 		p.mu.Lock()
 		p.stage++
+		p.cpu0 = cpu
 		p.mu.Unlock()
 		return
 	}
@@ -96,6 +100,7 @@ func (p *profiler) status(what string, done bool, elapsed time.Duration) {
 	s := p.take(p.names[i])
 	p.mu.Lock()
 	p.stages[i].wall = elapsed
+	p.stages[i].cpu = cpu - p.cpu0
 	p.stages[i].liveAfter = s.live
 	p.stages[i].end = s.rss
 	p.mu.Unlock()
@@ -248,9 +253,9 @@ func (p *profiler) report(w io.Writer, name string, wall time.Duration) {
 	end := readProcMem()
 	fmt.Fprintf(w, "%s: acgen's pipeline in one process (driver.Run, the flags' defaults), %.1f s, VmHWM %.0f MB\n",
 		name, wall.Seconds(), float64(end.hwm)/mb)
-	fmt.Fprintf(w, "  %-8s %7s %12s %12s %12s %12s %12s\n", "stage", "wall s", "heap peak", "RSS peak", "live after", "RSS anon", "RSS file")
+	fmt.Fprintf(w, "  %-8s %7s %7s %12s %12s %12s %12s %12s\n", "stage", "wall s", "CPU s", "heap peak", "RSS peak", "live after", "RSS anon", "RSS file")
 	for _, s := range p.stages {
-		fmt.Fprintf(w, "  %-8s %7.2f %9.0f MB %9.0f MB %9.0f MB %9.0f MB %9.0f MB\n", s.name, s.wall.Seconds(),
+		fmt.Fprintf(w, "  %-8s %7.2f %7.2f %9.0f MB %9.0f MB %9.0f MB %9.0f MB %9.0f MB\n", s.name, s.wall.Seconds(), s.cpu,
 			float64(s.heapPeak)/mb, float64(s.rssPeak)/mb, float64(s.liveAfter)/mb, float64(s.end.anon)/mb, float64(s.end.file)/mb)
 	}
 	pk := p.peak
