@@ -17,6 +17,7 @@ type result struct {
 	round  int
 	ns     float64
 	gflops float64 // 0 when not reported
+	others float64 // CPUs other processes used while its process ran
 }
 
 // parsed is a raw file: the results by benchmark name (without a -N
@@ -24,6 +25,7 @@ type result struct {
 type parsed struct {
 	cpu     string
 	machine string // the "# date, CPUs; flags; acgen ...; go" line
+	setup   string // the "# rounds N, threads ..., benchtime ..." line
 	results map[string][]result
 	layers  map[string][]string // net -> "BenchmarkLayers/NN_step ..." lines
 	busy    []string            // benchmarks kept although the machine was busy
@@ -35,16 +37,22 @@ var (
 	benchLine  = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$`)
 	gflopsPart = regexp.MustCompile(`([\d.]+) GFLOP/s`)
 	layersName = regexp.MustCompile(`^BenchmarkLayers/net=([^/]+)/isa=[^/]+/(.*)$`)
+	othersNote = regexp.MustCompile(`^# .*, others ([\d.]+) CPUs`)
 )
 
 func parse(raw string) *parsed {
 	p := &parsed{results: map[string][]result{}, layers: map[string][]string{}}
-	round := 0
+	round, others := 0, 0.0
 	for _, line := range strings.Split(raw, "\n") {
 		line = strings.TrimSpace(line)
+		if m := othersNote.FindStringSubmatch(line); m != nil {
+			others, _ = strconv.ParseFloat(m[1], 64) // bench.go's note before a process's lines
+		}
 		switch {
 		case strings.HasPrefix(line, "cpu: "):
 			p.cpu = strings.TrimPrefix(line, "cpu: ")
+		case strings.HasPrefix(line, "# rounds "):
+			p.setup = strings.TrimPrefix(line, "# ")
 		case strings.HasPrefix(line, "# round "):
 			fmt.Sscanf(line, "# round %d", &round)
 			p.rounds = append(p.rounds, strings.TrimPrefix(line, "# "))
@@ -63,7 +71,7 @@ func parse(raw string) *parsed {
 			p.layers[l[1]] = append(p.layers[l[1]], "BenchmarkLayers/"+l[2]+" 1 "+m[2]+" ns/op")
 			continue
 		}
-		r := result{round: round}
+		r := result{round: round, others: others}
 		r.ns, _ = strconv.ParseFloat(m[2], 64)
 		if g := gflopsPart.FindStringSubmatch(m[3]); g != nil {
 			r.gflops, _ = strconv.ParseFloat(g[1], 64)
@@ -77,6 +85,14 @@ func (p *parsed) ns(name string) []float64 {
 	var v []float64
 	for _, r := range p.results[name] {
 		v = append(v, r.ns)
+	}
+	return v
+}
+
+func (p *parsed) others(name string) []float64 {
+	var v []float64
+	for _, r := range p.results[name] {
+		v = append(v, r.others)
 	}
 	return v
 }
@@ -116,8 +132,8 @@ var peakName = map[string]string{"avx512": "BenchmarkPeakZMM", "avx2": "Benchmar
 func summarise(w io.Writer, c *config, nets []*network, isas []string, raw string) {
 	p := parse(raw)
 	fmt.Fprintf(w, "ImageNet-size networks (torchvision, 224x224, batch 1, random weights): acgen against ONNX Runtime 1.30\n")
-	fmt.Fprintf(w, "(onnxruntime-node, eval-mode ONNX export of the same weights), %d interleaved rounds of %s per benchmark\n", len(p.rounds), c.benchtime)
-	fmt.Fprintf(w, "cpu: %s\n# %s\n", p.cpu, p.machine)
+	fmt.Fprintf(w, "(onnxruntime-node, eval-mode ONNX export of the same weights), %d interleaved rounds\n", len(p.rounds))
+	fmt.Fprintf(w, "cpu: %s\n# %s\n# %s\n", p.cpu, p.machine, p.setup)
 	fmt.Fprintf(w, "FMA peak on one core, this run (median of the rounds [range]):")
 	for _, n := range []string{"BenchmarkPeak", "BenchmarkPeakZMM"} {
 		if g := p.gflops(n); len(g) > 0 {
@@ -136,7 +152,7 @@ func summarise(w io.Writer, c *config, nets []*network, isas []string, raw strin
 		fmt.Fprintf(w, "# busy machine: %s\n", b)
 	}
 
-	fmt.Fprintf(w, "\nMedian ms per inference; acgen / ORT is the ratio of the medians (lower is better), [the range of the\nper-round ratios]; %% peak: GFLOP/s at the median over threads x the one-core FMA peak of the ISA's registers.\n\n")
+	fmt.Fprintf(w, "\nMedian ms per inference; acgen / ORT is the ratio of the medians (lower is better), [the range of the\nper-round ratios]; %% peak: GFLOP/s at the median over threads x the one-core FMA peak of the ISA's registers;\nothers: the median CPUs other processes used while acgen's (first ISA) and ORT's benchmark processes ran.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "network\tMFLOP\tthreads\t")
 	for _, isa := range isas {
@@ -146,7 +162,7 @@ func summarise(w io.Writer, c *config, nets []*network, isas []string, raw strin
 	for _, isa := range isas {
 		fmt.Fprintf(tw, "acgen %s / ORT\t[rounds]\t", isa)
 	}
-	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "others\t")
 	for _, n := range nets {
 		var flops int64
 		if n.pkg != nil {
@@ -178,7 +194,7 @@ func summarise(w io.Writer, c *config, nets []*network, isas []string, raw strin
 				}
 				fmt.Fprintf(tw, "%s\t%s\t", ratio(ours, ort), rounds)
 			}
-			fmt.Fprintln(tw)
+			fmt.Fprintf(tw, "%.2f / %.2f\t\n", layerreport.Median(p.others(key("acgen-"+isas[0]))), layerreport.Median(p.others(key("ort"))))
 		}
 	}
 	tw.Flush()

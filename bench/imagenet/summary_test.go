@@ -45,6 +45,9 @@ func TestParse(t *testing.T) {
 	if len(r) != 2 || r[0] != 0.8 || r[1] != 0.9 {
 		t.Errorf("per-round ratios %v, want [0.8 0.9]", r)
 	}
+	if o := p.others(acgen); len(o) != 2 || o[0] != 0 || o[1] != 0.5 {
+		t.Errorf("others' load %v, want [0 0.5] (from the note before the line)", o)
+	}
 	if l := p.layers["n"]; len(l) != 1 || !strings.HasPrefix(l[0], "BenchmarkLayers/01_conv1 ") {
 		t.Errorf("layer lines %q, want one named BenchmarkLayers/01_conv1", l)
 	}
