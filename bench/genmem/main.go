@@ -12,7 +12,10 @@
 // `acgen -q -spec ... -weights ... -out ...` under /usr/bin/time -v, into
 // an emptied directory each time; the table gives the median and range of
 // the peak RSS (time's "Maximum resident set size") and of the wall time,
-// and how much CPU other processes used meanwhile (the machine is shared).
+// and how much CPU other processes used meanwhile. On a shared machine
+// each run first waits (at most -idle-wait) for a quiet second, and a run
+// during which others used more than -max-other CPUs is run again (at
+// most -redo times), since their work lengthens the wall time.
 //
 // With -stages (the default) each network is then generated once more in
 // a child process that runs driver.Run itself under a heap profiler
@@ -45,6 +48,10 @@ func main() {
 	runs := fs.Int("runs", 3, "acgen runs per network")
 	acgen := fs.String("acgen", "", "the acgen binary (default: go build ./cmd/acgen into DIR)")
 	stages := fs.Bool("stages", true, "also profile each network's generation stage by stage, in-process")
+	var q quiet
+	fs.Float64Var(&q.maxOther, "max-other", 0.3, "redo a run during which other processes used more CPUs than this (0: never)")
+	fs.IntVar(&q.redo, "redo", 3, "redo a run at most this many times")
+	fs.DurationVar(&q.wait, "idle-wait", 5*time.Minute, "before a run, wait at most this long for a second in which others use at most -max-other CPUs")
 	// The child mode: one in-process run under the profiler.
 	profile := fs.String("profile", "", "internal: profile one run of NAME (with -spec, -weights, -out)")
 	specPath := fs.String("spec", "", "internal: with -profile")
@@ -60,7 +67,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*dir, strings.Split(*nets, ","), *runs, *acgen, *stages); err != nil {
+	if err := run(*dir, strings.Split(*nets, ","), *runs, *acgen, *stages, q); err != nil {
 		fmt.Fprintln(os.Stderr, "genmem:", err)
 		os.Exit(1)
 	}
@@ -77,6 +84,7 @@ type measured struct {
 	name    string
 	info    info
 	runs    []timed
+	redone  int    // runs redone for others' load
 	profile string // the child's report
 	profRSS float64
 }
@@ -84,7 +92,7 @@ type measured struct {
 // targets: issue 22's bounds (wall seconds; 0 where it sets none).
 var wallTarget = map[string]float64{"tv_vgg16": 20, "tv_resnet18": 10}
 
-func run(dir string, names []string, runs int, acgen string, stages bool) error {
+func run(dir string, names []string, runs int, acgen string, stages bool, q quiet) error {
 	if acgen == "" {
 		acgen = filepath.Join(dir, "acgen")
 		build := exec.Command("go", "build", "-o", acgen, "./cmd/acgen")
@@ -112,21 +120,28 @@ func run(dir string, names []string, runs int, acgen string, stages bool) error 
 		}
 		args := []string{"-spec", filepath.Join(nd, "net.yaml"), "-weights", filepath.Join(nd, "model.pth"), "-out", filepath.Join(dir, "out", name)}
 		for r := 0; r < runs; r++ {
-			os.RemoveAll(filepath.Join(dir, "out", name))
-			t, _, err := timeV(acgen, append([]string{"-q"}, args...)...)
+			t, err := q.run(name, r+1, func() (timed, error) {
+				os.RemoveAll(filepath.Join(dir, "out", name))
+				t, _, err := timeV(acgen, append([]string{"-q"}, args...)...)
+				return t, err
+			})
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			fmt.Fprintf(os.Stderr, "%s run %d: %.0f MB, %.1f s (others %.2f CPUs)\n", name, r+1, t.maxRSS/1e6, t.wall, t.others)
 			m.runs = append(m.runs, t)
+			m.redone += t.redone
 		}
 		if stages {
-			os.RemoveAll(filepath.Join(dir, "out", name))
-			t, stdout, err := timeV(self, append([]string{"-profile", name}, args...)...)
+			t, err := q.run(name+" (profiled)", 1, func() (timed, error) {
+				os.RemoveAll(filepath.Join(dir, "out", name))
+				t, stdout, err := timeV(self, append([]string{"-profile", name}, args...)...)
+				m.profile = stdout
+				return t, err
+			})
 			if err != nil {
 				return fmt.Errorf("%s, profiled: %w", name, err)
 			}
-			m.profile, m.profRSS = stdout, t.maxRSS
+			m.profRSS = t.maxRSS
 		}
 		all = append(all, m)
 	}
@@ -151,10 +166,11 @@ func table(all []*measured) {
 	fmt.Println()
 	fmt.Println("acgen -q -spec net.yaml -weights model.pth -out DIR (an emptied DIR each run), under /usr/bin/time -v;")
 	fmt.Println("median of the runs [range]; MB = 10^6 bytes; target RSS = 2 x float32 weights + 500 MB (issue 22);")
-	fmt.Println("others = CPUs other processes used during the run (/proc/stat minus acgen's user+sys)")
+	fmt.Println("others = CPUs other processes used during the run (/proc/stat minus acgen's user+sys), the largest of the")
+	fmt.Println("runs kept; redone = runs set aside because others used more than -max-other CPUs")
 	fmt.Println()
-	fmt.Printf("| network | parameters | float32 weights | peak RSS | RSS / weights | target RSS | wall | target wall | user+sys | others |\n")
-	fmt.Printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Printf("| network | parameters | float32 weights | peak RSS | RSS / weights | target RSS | wall | target wall | user+sys | others | redone |\n")
+	fmt.Printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, m := range all {
 		var rss, wall, cpu, others []float64
 		for _, t := range m.runs {
@@ -169,9 +185,9 @@ func table(all []*measured) {
 		if s, ok := wallTarget[m.name]; ok {
 			wt = fmt.Sprintf("%.0f s", s)
 		}
-		fmt.Printf("| %s | %.1fM | %.0f MB | %.0f MB [%.0f-%.0f] | %.1fx | %.0f MB | %.1f s [%.1f-%.1f] | %s | %.1f s | %.2f |\n",
+		fmt.Printf("| %s | %.1fM | %.0f MB | %.0f MB [%.0f-%.0f] | %.1fx | %.0f MB | %.1f s [%.1f-%.1f] | %s | %.1f s | %.2f | %d |\n",
 			m.name, float64(m.info.Params)/1e6, w, median(rss), minOf(rss), maxOf(rss), median(rss)/w, target,
-			median(wall), minOf(wall), maxOf(wall), wt, median(cpu), maxOf(others))
+			median(wall), minOf(wall), maxOf(wall), wt, median(cpu), maxOf(others), m.redone)
 	}
 }
 
