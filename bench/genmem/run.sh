@@ -5,6 +5,7 @@
 #
 #   bench/genmem/run.sh                 # RUNS=3
 #   RUNS=1 NETS="vgg16" bench/genmem/run.sh
+#   ARGS="-max-other 0 -stages=false" bench/genmem/run.sh   # flags of go run ./bench/genmem
 #
 # Exports the networks (seeded random weights, BatchNorm randomised; VGG-16
 # without its adaptive pool, the identity at 224x224: bench/imagenet/tvnets.py)
@@ -23,4 +24,5 @@ PY=${PYTHON:-/usr/bin/python3}
 "$PY" bench/imagenet/export.py --keep --no-onnx --out "$DIR" --specs bench/nets $NETS >&2
 go build -o "$DIR/acgen" ./cmd/acgen
 nets=$(printf 'tv_%s,' $NETS)
-go run ./bench/genmem -dir "$DIR" -acgen "$DIR/acgen" -runs "$RUNS" -nets "${nets%,}" | tee "$DIR/genmem.txt"
+# shellcheck disable=SC2086
+go run ./bench/genmem -dir "$DIR" -acgen "$DIR/acgen" -runs "$RUNS" -nets "${nets%,}" ${ARGS:-} | tee "$DIR/genmem.txt"
