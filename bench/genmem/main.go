@@ -197,6 +197,11 @@ func header() string {
 	fmt.Fprintf(&b, "genmem %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "cpu: %s (%d CPUs), memory %s\n", cpuModel(), runtime.NumCPU(), memTotal())
 	fmt.Fprintf(&b, "acgen: %s, %s\n", gitRev(), runtime.Version())
+	if ag, err := os.ReadFile("/proc/self/autogroup"); err == nil {
+		if f := strings.Fields(string(ag)); len(f) == 3 && f[2] != "0" {
+			fmt.Fprintf(&b, "autogroup nice %s: this run had priority over other sessions (run.sh's BOOST)\n", f[2])
+		}
+	}
 	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Fprintf(&b, "load average at the start: %s", strings.Join(strings.Fields(string(la))[:3], " "))
 	}

@@ -157,8 +157,8 @@ func (b *bench) rounds() error {
 	defer b.redone.Close()
 	fmt.Fprintf(b.raw, "goos: linux\ngoarch: amd64\npkg: github.com/acgen/acgen/bench/imagenet\ncpu: %s\n", cpuModel())
 	fmt.Fprintf(b.raw, "# %s, %d CPUs; %s; acgen %s; %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), numCPU(), cpuFlags(), gitRev(), goVersion())
-	fmt.Fprintf(b.raw, "# rounds %d, threads %v, isa %s, benchtime %s, max-other %.2f CPUs\n",
-		b.cfg.rounds, b.cfg.threads, strings.Join(b.isas, ","), b.cfg.benchtime, b.cfg.maxOther)
+	fmt.Fprintf(b.raw, "# rounds %d, threads %v, isa %s, benchtime %s, max-other %.2f CPUs%s\n",
+		b.cfg.rounds, b.cfg.threads, strings.Join(b.isas, ","), b.cfg.benchtime, b.cfg.maxOther, schedNote())
 	for r := 1; r <= b.cfg.rounds; r++ {
 		fmt.Fprintf(b.raw, "# round %d, load average %s\n", r, loadAvg())
 		fmt.Fprintf(os.Stderr, "round %d/%d (load average %s)\n", r, b.cfg.rounds, loadAvg())

@@ -120,3 +120,17 @@ func gitRev() string {
 	}
 	return "commit " + string(bytes.TrimSpace(out))
 }
+
+// schedNote says whether this run was given priority over other sessions
+// (run.sh's BOOST): the nice of its autogroup, when not 0.
+func schedNote() string {
+	data, err := os.ReadFile("/proc/self/autogroup")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data)) // "/autogroup-11 nice 0"
+	if len(f) == 3 && f[2] != "0" {
+		return "; autogroup nice " + f[2] + " (priority over other sessions)"
+	}
+	return ""
+}
