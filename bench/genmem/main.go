@@ -89,6 +89,12 @@ type measured struct {
 	profRSS float64
 }
 
+// outDir, under -dir, receives the generated packages: its leading
+// underscore keeps them out of the go command's ./... (the packages have
+// no go.mod of their own, and inside the repository a `go test ./...`
+// would build and test them).
+const outDir = "_out"
+
 // targets: issue 22's bounds (wall seconds; 0 where it sets none).
 var wallTarget = map[string]float64{"tv_vgg16": 20, "tv_resnet18": 10}
 
@@ -118,10 +124,11 @@ func run(dir string, names []string, runs int, acgen string, stages bool, q quie
 		if err := json.Unmarshal(data, &m.info); err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(nd, "info.json"), err)
 		}
-		args := []string{"-spec", filepath.Join(nd, "net.yaml"), "-weights", filepath.Join(nd, "model.pth"), "-out", filepath.Join(dir, "out", name)}
+		pkg := filepath.Join(dir, outDir, name)
+		args := []string{"-spec", filepath.Join(nd, "net.yaml"), "-weights", filepath.Join(nd, "model.pth"), "-out", pkg}
 		for r := 0; r < runs; r++ {
 			t, err := q.run(name, r+1, func() (timed, error) {
-				os.RemoveAll(filepath.Join(dir, "out", name))
+				os.RemoveAll(pkg)
 				t, _, err := timeV(acgen, append([]string{"-q"}, args...)...)
 				return t, err
 			})
@@ -133,7 +140,7 @@ func run(dir string, names []string, runs int, acgen string, stages bool, q quie
 		}
 		if stages {
 			t, err := q.run(name+" (profiled)", 1, func() (timed, error) {
-				os.RemoveAll(filepath.Join(dir, "out", name))
+				os.RemoveAll(pkg)
 				t, stdout, err := timeV(self, append([]string{"-profile", name}, args...)...)
 				m.profile = stdout
 				return t, err

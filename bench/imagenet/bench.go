@@ -34,7 +34,7 @@ func (n *network) config(out string) *driver.Config {
 }
 
 // plan plans the network without writing it (for -reuse).
-func (n *network) plan(work string) error {
+func (n *network) plan() error {
 	res, err := driver.Run(n.config(""))
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.name, err)

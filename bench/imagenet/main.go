@@ -129,7 +129,7 @@ func run(c *config) error {
 		}
 	} else {
 		for _, n := range nets {
-			if err := n.plan(c.work); err != nil {
+			if err := n.plan(); err != nil {
 				return err
 			}
 		}
