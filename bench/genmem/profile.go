@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/internal/emitters"
 )
 
 // profileRate is the heap profile's sampling rate in this mode: fine
@@ -238,7 +238,7 @@ func profiled(specPath, weights, out string) (*profiler, time.Duration, error) {
 		Spec: specPath, Weights: weights, Out: out,
 		MaxActivationBytes: 1024 << 20, // acgen's -max-activation-mb default
 		MaxCheckFLOPs:      driver.DefaultMaxCheckFLOPs,
-		Asm:                asm.Generator{},
+		Asm:                emitters.All(),
 		Status:             p.status,
 	})
 	wall := time.Since(start)

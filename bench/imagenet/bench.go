@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/cpu"
 
-	"github.com/acgen/acgen/asm"
 	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/internal/emitters"
 	"github.com/acgen/acgen/plan"
 )
 
@@ -29,7 +29,7 @@ type network struct {
 func (n *network) config(out string) *driver.Config {
 	return &driver.Config{
 		Spec: filepath.Join(n.dir, "net.yaml"), Weights: filepath.Join(n.dir, "model.pth"),
-		Out: out, Asm: asm.Generator{}, GoldenSamples: 1,
+		Out: out, Asm: emitters.All(), GoldenSamples: 1,
 	}
 }
 
