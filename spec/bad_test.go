@@ -72,9 +72,9 @@ var badSpecs = []struct {
 	// One layer on its own.
 	{name: "layer not a mapping", src: head + "  - relu\n", pos: "s.yaml:3:5", msg: `layer 0 must be a mapping such as {name: relu1, op: relu}, not the string "relu"`},
 	{name: "layer a list", src: head + "  - [relu]\n", pos: "s.yaml:3:5", msg: "layer 0 must be a mapping such as {name: relu1, op: relu}, not a list"},
-	{name: "no op", src: head + "  - {name: a}\n", pos: "s.yaml:3:5", msg: `layer "a": no op; known ops: acblock, add, avgpool, bn, concat, conv, dbb, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, maxpool, mul, relu, relu6, repvgg, sigmoid, silu, tanh`},
+	{name: "no op", src: head + "  - {name: a}\n", pos: "s.yaml:3:5", msg: `layer "a": no op; known ops: acblock, add, avgpool, bn, concat, conv, dbb, dilated_reparam, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, linear_sum, maxpool, mobileone, mul, qarepvgg, relu, relu6, repconv, repvgg, repvggdw, sigmoid, silu, tanh`},
 	{name: "no op, block style", src: head + "  - name: a\n    out: 3\n", pos: "s.yaml:3:5", msg: `layer "a": no op`},
-	{name: "unknown op", src: head + "  - {name: c, op: conv2d, out: 3}\n", pos: "s.yaml:3:19", msg: `layer "c": unknown op "conv2d" (did you mean "conv"?); known ops: acblock, add, avgpool, bn, concat, conv, dbb, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, maxpool, mul, relu, relu6, repvgg, sigmoid, silu, tanh`},
+	{name: "unknown op", src: head + "  - {name: c, op: conv2d, out: 3}\n", pos: "s.yaml:3:19", msg: `layer "c": unknown op "conv2d" (did you mean "conv"?); known ops: acblock, add, avgpool, bn, concat, conv, dbb, dilated_reparam, dropout, flatten, global_avgpool, hardsigmoid, hardswish, leaky_relu, linear, linear_sum, maxpool, mobileone, mul, qarepvgg, relu, relu6, repconv, repvgg, repvggdw, sigmoid, silu, tanh`},
 	{name: "unknown op, case", src: head + "  - {name: c, op: ACBlock, out: 3}\n", pos: "s.yaml:3:19", msg: `unknown op "ACBlock" (did you mean "acblock"?)`},
 	{name: "unknown op, far", src: head + "  - {name: c, op: transformer}\n", pos: "s.yaml:3:19", msg: `unknown op "transformer"; known ops: acblock,`},
 	{name: "op not a name", src: head + "  - {op: [relu]}\n", pos: "s.yaml:3:10", msg: "layer #0: op must be a name, not a list"},

@@ -173,6 +173,10 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 			if *dst, ok = p.floatValue(v, key); !ok {
 				reported[key] = true
 			}
+		case isReparamField(key) && info.takes(key):
+			if !p.reparamField(l, key, v) {
+				reported[key] = true
+			}
 		case info.takes(key):
 			x, ok := p.intValue(v, key)
 			if !ok {

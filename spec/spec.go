@@ -65,6 +65,7 @@ type Layer struct {
 	Eps      float64
 	Slope    float64 // LeakyReLU's negative slope
 	Internal int     // a DBB's 1x1-KxK channels; 0: the official default
+	Reparam          // the fields of the blocks after RepVGG (reparam.go)
 
 	fields     map[string]Pos // where each field was written
 	inputsNode ast.Node       // `inputs` as written, resolved by link

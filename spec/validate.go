@@ -51,6 +51,8 @@ func (p *parseState) checkValues(l *Layer, reported map[string]bool) {
 		if l.Has("internal") && (l.Internal < 1 || l.Internal > MaxDim) && !reported["internal"] {
 			bad("internal", "internal must be at least 1")
 		}
+	case MobileOne, QARepVGG, RepVGGDW, DilatedReparam, RepConv, LinearSum:
+		p.checkReparam(l, reported)
 	case MaxPool, AvgPool:
 		if l.Kernel >= 1 && 2*l.Padding > l.Kernel && !reported["kernel"] && !reported["padding"] {
 			bad("padding", "padding %d is more than half the kernel (%d), which PyTorch refuses too", l.Padding, l.Kernel)

@@ -1,0 +1,474 @@
+package spec
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// The re-parameterisation blocks that came after RepVGG (MobileOne,
+// QARepVGG, RepViT's RepVGGDW, UniRepLKNet's DilatedReparamBlock, the YOLO
+// RepConv) and the general sum of linear branches keep their rows, fields,
+// defaults and rules here, beside the ops of ops.go, so that they read as
+// one concept.
+var reparamOps = map[Op]opInfo{
+	MobileOne:      {fields: []string{"out", "kernel", "stride", "padding", "groups", "conv_branches", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	QARepVGG:       {fields: []string{"out", "kernel", "stride", "padding", "groups", "version", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	RepVGGDW:       {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
+	DilatedReparam: {fields: []string{"kernel", "kernels", "dilations", "eps"}, required: []string{"kernel"}, weights: true, minInputs: 1, maxInputs: 1},
+	RepConv:        {fields: []string{"out", "kernel", "stride", "padding", "groups", "identity", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	LinearSum:      {fields: []string{"out", "branches", "eps"}, required: []string{"out", "branches"}, weights: true, minInputs: 1, maxInputs: 1},
+}
+
+func init() {
+	for op, info := range reparamOps {
+		ops[op] = info
+	}
+}
+
+// Reparam holds the fields only these blocks take.
+type Reparam struct {
+	ConvBranches int // mobileone: the KxK conv-BN branches (num_conv_branches)
+	Version      int // qarepvgg: 1 (QARepVGGBlock) or 2 (QARepVGGBlockV2)
+	Identity     int // repconv: 1 when the block has the identity BatchNorm (bn=True)
+
+	// dilated_reparam: the small branches' kernel sizes and dilations.
+	Kernels, Dilations []int
+
+	// linear_sum: each branch a chain of steps applied to the input in
+	// order; an empty branch is the input itself.
+	Branches [][]Step
+}
+
+// Step is one linear operation of a linear_sum branch, written as a flow
+// mapping: {op: conv, key: K, out: N, kernel: K, stride: 1, padding: 0,
+// groups: 1, dilation: 1} (nn.Conv2d under the checkpoint keys
+// PREFIX.K.weight and, optionally, PREFIX.K.bias; out defaults to the
+// layer's), {op: bn, key: K, eps: E} (nn.BatchNorm2d under PREFIX.K.*),
+// {op: avgpool, kernel: K, stride: K, padding: 0} (nn.AvgPool2d counting
+// the padding) or {op: pad, padding: P} (zeros on every side, F.pad).
+type Step struct {
+	Pos      Pos
+	Op       Op // Conv, BN, AvgPool or Pad
+	Key      string
+	Out      int
+	Kernel   int
+	Stride   int
+	Padding  int
+	Groups   int
+	Dilation int
+	Eps      float64
+
+	has map[string]bool // the fields written
+}
+
+// Pad is a linear_sum step only: zero padding on every side.
+const Pad Op = "pad"
+
+// stepFields are the fields each step op takes, besides op.
+var stepFields = map[Op][]string{
+	Conv:    {"key", "out", "kernel", "stride", "padding", "groups", "dilation"},
+	BN:      {"key", "eps"},
+	AvgPool: {"kernel", "stride", "padding"},
+	Pad:     {"padding"},
+}
+
+// stepRequired are the fields a step op has no default for.
+var stepRequired = map[Op][]string{
+	Conv:    {"key", "kernel"},
+	BN:      {"key"},
+	AvgPool: {"kernel"},
+	Pad:     {"padding"},
+}
+
+// officialDilated are UniRepLKNet's small branches (kernels, dilations) for
+// each large kernel size, as its DilatedReparamBlock builds them.
+var officialDilated = map[int][2][]int{
+	5:  {{3, 3}, {1, 2}},
+	7:  {{5, 3, 3}, {1, 2, 3}},
+	9:  {{5, 5, 3, 3}, {1, 2, 3, 4}},
+	11: {{5, 5, 3, 3, 3}, {1, 2, 3, 4, 5}},
+	13: {{5, 7, 3, 3, 3}, {1, 2, 3, 4, 5}},
+	15: {{5, 7, 3, 3, 3}, {1, 2, 3, 5, 7}},
+	17: {{5, 9, 3, 3, 3}, {1, 2, 4, 5, 7}},
+}
+
+// OfficialDilated returns UniRepLKNet's branches for a large kernel of
+// size k, and whether it has some.
+func OfficialDilated(k int) (kernels, dilations []int, ok bool) {
+	b, ok := officialDilated[k]
+	return slices.Clone(b[0]), slices.Clone(b[1]), ok
+}
+
+// isReparamField reports whether key is one of the fields read by
+// reparamField.
+func isReparamField(key string) bool {
+	switch key {
+	case "conv_branches", "version", "identity", "kernels", "dilations", "branches":
+		return true
+	}
+	return false
+}
+
+// reparamField reads one of these fields; false after reporting a
+// problem with it.
+func (p *parseState) reparamField(l *Layer, key string, n ast.Node) bool {
+	var ok bool
+	switch key {
+	case "conv_branches":
+		l.ConvBranches, ok = p.intValue(n, key)
+	case "version":
+		l.Version, ok = p.intValue(n, key)
+	case "identity":
+		l.Identity, ok = p.intValue(n, key)
+	case "kernels":
+		l.Kernels, ok = p.intList(n, key)
+	case "dilations":
+		l.Dilations, ok = p.intList(n, key)
+	case "branches":
+		l.Branches, ok = p.branches(n)
+	}
+	return ok
+}
+
+// intList reads a flow or block list of whole numbers.
+func (p *parseState) intList(n ast.Node, what string) ([]int, bool) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		p.errorf(n, "%s must be a list of whole numbers, not %s", what, describe(n))
+		return nil, false
+	}
+	out := make([]int, 0, len(seq.Values))
+	all := true
+	for _, v := range seq.Values {
+		x, ok := p.intValue(v, what)
+		all = all && ok
+		out = append(out, x)
+	}
+	return out, all
+}
+
+// branches reads linear_sum's list of branches, each a list of steps.
+func (p *parseState) branches(n ast.Node) ([][]Step, bool) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		p.errorf(n, "branches must be a list of branches, each a list of steps such as [{op: conv, key: conv, kernel: 3, padding: 1}, {op: bn, key: bn}], not %s", describe(n))
+		return nil, false
+	}
+	if len(seq.Values) == 0 {
+		p.errorf(n, "branches is empty; a linear_sum has at least one branch")
+		return nil, false
+	}
+	all := true
+	var out [][]Step
+	for i, b := range seq.Values {
+		if p.unsupported(b) {
+			all = false
+			continue
+		}
+		steps, ok := b.(*ast.SequenceNode)
+		if !ok {
+			p.errorf(b, "branch %d must be a list of steps ([] for the input itself), not %s", i, describe(b))
+			all = false
+			continue
+		}
+		branch := []Step{}
+		for _, s := range steps.Values {
+			st, ok := p.step(s, i)
+			all = all && ok
+			branch = append(branch, st)
+		}
+		out = append(out, branch)
+	}
+	return out, all
+}
+
+// step reads one step of branch i.
+func (p *parseState) step(n ast.Node, branch int) (Step, bool) {
+	st := Step{Pos: p.pos(n), has: map[string]bool{}}
+	if p.unsupported(n) {
+		return st, false
+	}
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		p.errorf(n, "branch %d: a step must be a mapping such as {op: bn, key: bn}, not %s", branch, describe(n))
+		return st, false
+	}
+	entries, rejected := p.entries(m)
+	if len(rejected) > 0 {
+		return st, false
+	}
+	values := map[string]ast.Node{}
+	for _, mv := range entries {
+		key := keyName(mv)
+		if _, dup := values[key]; dup {
+			p.errorf(mv.Key, "branch %d: %q is given twice", branch, key)
+			return st, false
+		}
+		values[key] = mv.Value
+	}
+	opNode, ok := values["op"]
+	if !ok {
+		p.errorf(n, "branch %d: the step has no op (conv, bn, avgpool or pad)", branch)
+		return st, false
+	}
+	name, ok := p.stringValue(opNode, "op")
+	if !ok {
+		return st, false
+	}
+	st.Op = Op(name)
+	fields, known := stepFields[st.Op]
+	if !known {
+		p.errorf(opNode, "branch %d: step op %q is not one of conv, bn, avgpool and pad", branch, name)
+		return st, false
+	}
+	all := true
+	for _, mv := range entries {
+		key, v := keyName(mv), mv.Value
+		switch {
+		case key == "op":
+		case !slices.Contains(fields, key):
+			p.errorf(mv.Key, "branch %d: a %s step has no field %q; it takes %s", branch, st.Op, key, strings.Join(fields, ", "))
+			all = false
+		case key == "key":
+			st.Key, ok = p.nameValue(v, "key")
+			all = all && ok
+		case key == "eps":
+			st.Eps, ok = p.floatValue(v, "eps")
+			all = all && ok
+		default:
+			x, ok := p.intValue(v, key)
+			all = all && ok
+			*st.intField(key) = x
+		}
+		st.has[key] = true
+	}
+	for _, f := range stepRequired[st.Op] {
+		if !st.has[f] {
+			p.errorf(n, "branch %d: a %s step needs `%s`", branch, st.Op, f)
+			all = false
+		}
+	}
+	return st, all
+}
+
+func (s *Step) intField(name string) *int {
+	switch name {
+	case "out":
+		return &s.Out
+	case "kernel":
+		return &s.Kernel
+	case "stride":
+		return &s.Stride
+	case "padding":
+		return &s.Padding
+	case "groups":
+		return &s.Groups
+	case "dilation":
+		return &s.Dilation
+	}
+	panic(fmt.Sprintf("spec: no step field %q", name)) // stepFields and this switch disagree: a bug in acgen
+}
+
+// Has reports whether the spec wrote the step's field.
+func (s *Step) Has(field string) bool { return s.has[field] }
+
+// reparamDefaults fills these blocks' fields the spec left out.
+func reparamDefaults(l *Layer) {
+	if !l.Has("conv_branches") {
+		l.ConvBranches = 1
+	}
+	if !l.Has("version") {
+		l.Version = 1
+	}
+	if l.Op == DilatedReparam && !l.Has("kernels") && !l.Has("dilations") {
+		l.Kernels, l.Dilations, _ = OfficialDilated(l.Kernel)
+	}
+	for _, b := range l.Branches {
+		for i := range b {
+			s := &b[i]
+			def := func(field string, v *int, d int) {
+				if !s.has[field] {
+					*v = d
+				}
+			}
+			def("out", &s.Out, l.Out)
+			def("stride", &s.Stride, 1)
+			if s.Op == AvgPool {
+				def("stride", &s.Stride, s.Kernel)
+			}
+			def("groups", &s.Groups, 1)
+			def("dilation", &s.Dilation, 1)
+			if s.Op == Pad {
+				s.Kernel = 1
+			}
+			if !s.has["eps"] {
+				s.Eps = l.Eps
+			}
+		}
+	}
+}
+
+// checkReparam applies these blocks' rules that need no other layer.
+func (p *parseState) checkReparam(l *Layer, reported map[string]bool) {
+	bad := func(field, format string, args ...any) {
+		p.errs.Add(specError(l.FieldPos(field), l, format, args...))
+		reported[field] = true
+	}
+	oddKernel := func(why string) {
+		if l.Kernel%2 == 0 && !reported["kernel"] {
+			bad("kernel", "kernel %d is even; %s, so K must be odd", l.Kernel, why)
+		}
+	}
+	onlyHalf := func(block string) {
+		if l.Padding != l.Kernel/2 && !reported["padding"] && !reported["kernel"] {
+			bad("padding", "padding %d: %s pads by kernel/2 (%d), the only padding its branches line up with", l.Padding, block, l.Kernel/2)
+		}
+	}
+	switch l.Op {
+	case MobileOne:
+		oddKernel("a MobileOne block adds its 1x1 kernel and identity into the centre of the KxK one")
+		onlyHalf("a MobileOne block")
+		if (l.ConvBranches < 1 || l.ConvBranches > 64) && !reported["conv_branches"] {
+			bad("conv_branches", "conv_branches %d: a MobileOne block has 1 to 64 KxK branches", l.ConvBranches)
+		}
+	case QARepVGG:
+		oddKernel("a QARepVGG block adds its 1x1 kernel and identity into the centre of the KxK one")
+		onlyHalf("a QARepVGG block")
+		if l.Version != 1 && l.Version != 2 && !reported["version"] {
+			bad("version", "version %d: 1 is YOLOv6's QARepVGGBlock, 2 its QARepVGGBlockV2", l.Version)
+		}
+	case RepConv:
+		oddKernel("a RepConv adds its 1x1 kernel into the centre of the KxK one")
+		if l.Kernel >= 1 && l.Padding < l.Kernel/2 && !reported["padding"] {
+			bad("padding", "padding %d is less than kernel/2 (%d): the 1x1 branch would need a negative padding (p - K/2)", l.Padding, l.Kernel/2)
+		}
+		if l.Identity != 0 && l.Identity != 1 && !reported["identity"] {
+			bad("identity", "identity %d: 1 when the block has its identity BatchNorm (bn=True), else 0", l.Identity)
+		}
+	case DilatedReparam:
+		p.checkDilated(l, reported, bad)
+	case LinearSum:
+		p.checkBranches(l)
+	}
+}
+
+func (p *parseState) checkDilated(l *Layer, reported map[string]bool, bad func(field, format string, args ...any)) {
+	if reported["kernel"] {
+		return
+	}
+	if l.Kernel%2 == 0 {
+		bad("kernel", "kernel %d is even; the dilated branches add into the centre of the large kernel, so it must be odd", l.Kernel)
+		return
+	}
+	if !l.Has("kernels") && !l.Has("dilations") && l.Kernels == nil {
+		bad("kernel", "kernel %d: UniRepLKNet has branches for kernels 5 to 17 only; give `kernels` and `dilations`", l.Kernel)
+		return
+	}
+	if reported["kernels"] || reported["dilations"] {
+		return
+	}
+	if len(l.Kernels) != len(l.Dilations) || len(l.Kernels) == 0 {
+		bad("dilations", "kernels has %d sizes and dilations %d; a branch needs one of each, and the block at least one", len(l.Kernels), len(l.Dilations))
+		return
+	}
+	seen := map[[2]int]bool{}
+	for i, k := range l.Kernels {
+		r := l.Dilations[i]
+		switch span := r*(k-1) + 1; {
+		case k < 1 || r < 1:
+			bad("kernels", "branch %d: kernel %d, dilation %d: both must be at least 1", i, k, r)
+		case k%2 == 0:
+			bad("kernels", "branch %d: kernel %d is even; it must be odd to centre in the large kernel", i, k)
+		case span > l.Kernel:
+			bad("dilations", "branch %d: a %dx%d kernel of dilation %d spans %d, more than the large kernel's %d", i, k, k, r, span, l.Kernel)
+		case seen[[2]int{k, r}]:
+			bad("kernels", "branch %d: kernel %d with dilation %d twice (their checkpoint keys would be the same)", i, k, r)
+		}
+		seen[[2]int{k, r}] = true
+	}
+}
+
+// checkBranches checks linear_sum's steps on their own; shapes and how
+// the branches line up are graph's to check.
+func (p *parseState) checkBranches(l *Layer) {
+	keys := map[string]Pos{}
+	for i, b := range l.Branches {
+		for _, s := range b {
+			bad := func(format string, args ...any) {
+				p.errs.Add(specError(s.Pos, l, "branch %d: "+format, append([]any{i}, args...)...))
+			}
+			for _, f := range []string{"out", "kernel", "stride", "groups", "dilation"} {
+				if slices.Contains(stepFields[s.Op], f) && *s.intField(f) < 1 {
+					bad("a %s step's %s must be at least 1", s.Op, f)
+				}
+			}
+			if s.Op == Conv && s.Groups >= 1 && s.Out%s.Groups != 0 {
+				bad("out %d is not a multiple of groups %d", s.Out, s.Groups)
+			}
+			if s.Op == AvgPool && s.Kernel >= 1 && 2*s.Padding > s.Kernel {
+				bad("padding %d is more than half the kernel (%d), which PyTorch refuses too", s.Padding, s.Kernel)
+			}
+			if s.Key == "" {
+				continue
+			}
+			if first, dup := keys[s.Key]; dup {
+				bad("key %q is read by the step at line %d too; each step has its own", s.Key, first.Line)
+			}
+			keys[s.Key] = s.Pos
+		}
+	}
+}
+
+// reparamValue is FieldValue for these fields.
+func (l *Layer) reparamValue(name string) (string, bool) {
+	ints := func(v []int) string {
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = strconv.Itoa(x)
+		}
+		return "[" + strings.Join(s, ", ") + "]"
+	}
+	switch name {
+	case "conv_branches":
+		return strconv.Itoa(l.ConvBranches), true
+	case "version":
+		return strconv.Itoa(l.Version), true
+	case "identity":
+		return strconv.Itoa(l.Identity), true
+	case "kernels":
+		return ints(l.Kernels), true
+	case "dilations":
+		return ints(l.Dilations), true
+	case "branches":
+		var bs []string
+		for _, b := range l.Branches {
+			var ss []string
+			for _, s := range b {
+				ss = append(ss, s.String())
+			}
+			bs = append(bs, "["+strings.Join(ss, ", ")+"]")
+		}
+		return "[" + strings.Join(bs, ", ") + "]", true
+	}
+	return "", false
+}
+
+// String writes the step as a spec would, its fields resolved.
+func (s Step) String() string {
+	var f []string
+	for _, name := range stepFields[s.Op] {
+		switch name {
+		case "key":
+			f = append(f, "key: "+s.Key)
+		case "eps":
+			f = append(f, "eps: "+strconv.FormatFloat(s.Eps, 'g', -1, 64))
+		default:
+			f = append(f, fmt.Sprintf("%s: %d", name, *s.intField(name)))
+		}
+	}
+	return "{op: " + string(s.Op) + ", " + strings.Join(f, ", ") + "}"
+}
