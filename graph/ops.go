@@ -109,6 +109,7 @@ func init() {
 func Rows() []*Row {
 	all := []*Row{convRow, acblockRow, repvggRow, dbbRow, bnRow, affineRow, linearRow,
 		maxPoolRow, avgPoolRow, globalAvgPoolRow, addRow, mulRow, concatRow, flattenRow, dropoutRow}
+	all = append(all, mobileOneRow, qaRepVGGRow, repVGGDWRow, dilatedReparamRow, repConvRow, linearSumRow)
 	all = append(all, activationRows()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Op < all[j].Op })
 	return all
