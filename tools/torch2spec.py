@@ -41,6 +41,7 @@ except ImportError as e:
              "after apt-get install python3-torch python3-yaml")
 
 sys.dont_write_bytecode = True
+import reparam_blocks  # noqa: E402  the blocks after RepVGG, and sums of linear branches (tools/reparam_blocks.py)
 
 
 def _fixture_helpers():
@@ -96,6 +97,9 @@ def is_dbb(m):
 def block_layers(m, where):
     """The layers of a re-parameterisation block called as one module: the
     block, then its nonlinearity; None for a module that is not one."""
+    got = reparam_blocks.block_layers(m, where, sys.modules[__name__])
+    if got is not None:
+        return got
     if is_repvgg(m):
         act, se = getattr(m, "nonlinearity", None), getattr(m, "se", None)
         tail = []
@@ -434,6 +438,9 @@ class Tracer(fx.Tracer):
         self.stack = [""]
 
     def is_leaf_module(self, m, qualname):
+        got = reparam_blocks.is_block(m, qualname, sys.modules[__name__])
+        if got is not None:
+            return got
         return is_acblock(m) or is_repvgg(m) or is_dbb(m) or super().is_leaf_module(m, qualname)
 
     def call_module(self, m, forward, args, kwargs):
@@ -454,6 +461,7 @@ def trace_layers(model, input_shape):
     spec cannot express is listed, not just the first: Unsupported holds
     them all, one a line."""
     tracer = Tracer()
+    reparam_blocks.prepare(model, sys.modules[__name__])  # recognises its blocks before the trace
     with wrapped_functionals():
         graph = tracer.trace(model)
     gm = fx.GraphModule(model, graph)
@@ -462,6 +470,7 @@ def trace_layers(model, input_shape):
         interp.run(torch.randn(2, *input_shape))
     values = interp.values
     modules = dict(model.named_modules())
+    sums = reparam_blocks.linear_sums(graph, modules, values)
     layers, name_of, used, called, problems = [], {}, set(), set(), []
     placeholder = output = None
 
@@ -486,8 +495,10 @@ def trace_layers(model, input_shape):
             if n.op == "output":
                 output = n.args[0]
                 break
+            if n in sums.skip:  # a step of a sum of linear branches, in its linear_sum layer
+                continue
             prefix = None
-            block = block_layers(modules[n.target], n.target) if n.op == "call_module" else None
+            block = block_layers(modules[n.target], n.target) if n.op == "call_module" and n not in sums.layers else None
             if block is not None:
                 src = n.args[0]
                 if src is placeholder:
@@ -510,7 +521,9 @@ def trace_layers(model, input_shape):
                     layers.append(layer)
                 name_of[n] = layers[-1]["name"]
                 continue
-            if n.op == "call_module":
+            if n in sums.layers:
+                (op, fields, prefix), base = sums.layers[n], sums.names[n]
+            elif n.op == "call_module":
                 got = module_layer(modules[n.target], n.target)
                 if got is None:
                     name_of[n] = name_of.get(n.args[0])
@@ -531,6 +544,7 @@ def trace_layers(model, input_shape):
                     continue
                 base = n.name
             tensor_args = n.args[0] if op == "concat" else n.args[:2] if op in ("add", "mul") else n.args[:1]
+            tensor_args = [sums.source[n]] if n in sums.layers else tensor_args
             ins = []
             for a in tensor_args:
                 if a is placeholder:
@@ -701,7 +715,7 @@ def run(a):
     except RuntimeError as e:
         raise Unsupported(f"running the model on a {a.input} input: {first_line(e)}")
     blocks = ", ".join(f"{sum(l['op'] == op for l in layers)} {label}" for op, label in
-                       (("acblock", "ACBlocks"), ("repvgg", "RepVGG blocks"), ("dbb", "DBBs"))
+                       (("acblock", "ACBlocks"), ("repvgg", "RepVGG blocks"), ("dbb", "DBBs")) + reparam_blocks.SUMMARY
                        if op == "acblock" or any(l["op"] == op for l in layers))
     print(f"torch2spec: wrote {a.out}: {len(layers)} layers, {blocks}")
     print(f"torch2spec: the spec vs the model in float64: max relative difference {diff:.1e}")
