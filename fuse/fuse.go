@@ -9,12 +9,13 @@ import (
 
 // Report says what Fuse did.
 type Report struct {
-	ACBlocks    int // ACBlocks turned into one convolution each
-	RepBlocks   int // other training-time blocks (RepVGG, DBB) turned into one convolution each
-	RepBNs      int // the BatchNorms inside them
-	FoldedBNs   int // standalone BatchNorms folded into a convolution
-	ParamsIn    int // learnable parameters (as PyTorch counts them) before
-	ParamsOut   int // and after
+	ACBlocks    int            // ACBlocks turned into one convolution each
+	RepBlocks   int            // other training-time blocks (RepVGG, DBB, MobileOne...) turned into one convolution each
+	Blocks      map[string]int // of those, how many of each family (graph.Row.Block)
+	RepBNs      int            // the BatchNorms inside them
+	FoldedBNs   int            // standalone BatchNorms folded into a convolution
+	ParamsIn    int            // learnable parameters (as PyTorch counts them) before
+	ParamsOut   int            // and after
 	KeptBNs     []string
 	NodesBefore int
 	NodesAfter  int
@@ -63,6 +64,10 @@ func Structure(g *graph.Graph) (*graph.Graph, Report) {
 			} else {
 				rep.RepBlocks++
 				rep.RepBNs += row.FoldedBNs(n)
+				if rep.Blocks == nil {
+					rep.Blocks = map[string]int{}
+				}
+				rep.Blocks[row.Block]++
 			}
 		case n.Op == spec.BN:
 			if prev := foldTarget(n, readers, replaced); prev != nil {

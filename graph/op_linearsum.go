@@ -6,7 +6,7 @@ import (
 	"github.com/acgen/acgen/spec"
 )
 
-var linearSumRow = sumRow(spec.LinearSum, (*builder).linearSum, "linear sum",
+var linearSumRow = sumRow(spec.LinearSum, (*builder).linearSum, "linear_sum",
 	"a sum of branches, each a chain of linear steps of the input (conv, bn, avgpool, pad): one convolution")
 
 // linearSum builds the branches the spec lists (spec.Step), each step's
