@@ -111,6 +111,7 @@ def main():
         for isa in ("avx512", "avx2", "go"):
             out = run(["go", "test", "-count=1", "-run", "TestMatchesPyTorch", "-v", "."], pkg, dict(env, ACGEN_ISA=isa))
             into += [(i, e) for _, i, e in re.findall(r"MAXERR (\S+) (\S+) (\S+)", out)]
+    load_before = os.getloadavg()[0]
     times = {"avx512": [], "avx2": [], "ort": []}
     ort = os.path.join(ROOT, "bench", "peers", "ort_bench.js")
     for r in range(0 if a.no_speed else a.rounds):
@@ -130,6 +131,8 @@ def main():
         f"# the family's own deploy form has {deployed_params:,} parameters",
         "# " + summary.strip().replace(mod, "(scratch module)").replace("\n", "\n# "),
         f"# acgen generated the package in {gen_s:.1f} s",
+        f"# load average (1 min) before the timings {load_before:.1f}, after {os.getloadavg()[0]:.1f}, "
+        f"on {os.cpu_count()} CPUs: above {os.cpu_count() / 2:.0f} other jobs share the cores and the times are not reliable",
         "",
         "max relative error vs PyTorch's unfused float32 outputs (2 inputs): " + ", ".join(f"{i} {e}" for i, e in errs),
         "max relative error vs PyTorch's unfused float64 outputs: " + ", ".join(f"{i} {e}" for i, e in errs64) +
