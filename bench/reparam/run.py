@@ -139,7 +139,7 @@ def main():
         f" (PyTorch's own float32: {torch_err:.2g})",
         f"acgen AVX-512   {med['avx512']:8.2f} ms   ({', '.join(f'{v / 1e6:.2f}' for v in times['avx512'])})",
         f"acgen AVX2      {med['avx2']:8.2f} ms   ({', '.join(f'{v / 1e6:.2f}' for v in times['avx2'])})",
-        f"ONNX Runtime    {med['ort']:8.2f} ms   ({', '.join(f'{v / 1e6:.2f}' for v in times['ort'])}; the deploy form, switch_to_deploy, exported to ONNX)",
+        f"ONNX Runtime    {med['ort']:8.2f} ms   ({', '.join(f'{v / 1e6:.2f}' for v in times['ort'])}; the family's deploy form, exported to ONNX)",
         f"AVX-512 / ORT   {med['avx512'] / med['ort']:8.2f}",
         f"AVX2 / ORT      {med['avx2'] / med['ort']:8.2f}",
     ]
