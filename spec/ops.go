@@ -71,7 +71,7 @@ const (
 	// is the input itself): one convolution in inference. Fields: out,
 	// branches (a list of branches, each a list of steps such as
 	// {op: conv, key: dense.conv, kernel: 3, padding: 1}; see
-	// reparam.go), eps (1e-5, the steps' BatchNorms' default).
+	// steps.go), eps (1e-5, the steps' BatchNorms' default).
 	LinearSum Op = "linear_sum"
 	// Conv is nn.Conv2d: out, kernel, stride (1), padding (0), groups (1),
 	// dilation (1).
