@@ -46,8 +46,8 @@ func dump(w io.Writer, stage string, r *Result) {
 		dumpGraph(tw, r.Fused)
 		// The same counts as acgen's summary line.
 		f := r.Fusion
-		fmt.Fprintf(tw, "ACBlocks fused\t%d\nRepVGG blocks fused\t%d\nBatchNorms fused\t%d (%d in ACBlocks, %d in RepVGG blocks, %d into a conv or linear layer)\nBatchNorms kept\t%d %v\nparameters\t%d -> %d\n",
-			f.ACBlocks, f.RepBlocks, f.BatchNorms(), 3*f.ACBlocks, f.RepBNs, f.FoldedBNs, len(f.KeptBNs), f.KeptBNs, f.ParamsIn, f.ParamsOut)
+		fmt.Fprintf(tw, "ACBlocks fused\t%d\nother blocks fused\t%d %v\nBatchNorms fused\t%d (%d in ACBlocks, %d in other blocks, %d into a conv or linear layer)\nBatchNorms kept\t%d %v\nparameters\t%d -> %d\n",
+			f.ACBlocks, f.RepBlocks, f.Blocks, f.BatchNorms(), 3*f.ACBlocks, f.RepBNs, f.FoldedBNs, len(f.KeptBNs), f.KeptBNs, f.ParamsIn, f.ParamsOut)
 	case "check":
 		fmt.Fprintf(tw, "samples\t%d\nmax relative difference fused vs unfused\t%.3g\n", len(r.Golden), r.MaxFuseErr)
 	case "plan":

@@ -9,8 +9,10 @@ import (
 
 // Report says what Fuse did.
 type Report struct {
-	ACBlocks     int // ACBlocks turned into one convolution each
-	RepBlocks    int // other training-time blocks (RepVGG, DBB) turned into one convolution each
+	ACBlocks  int // ACBlocks turned into one convolution each
+	RepBlocks int // other training-time blocks (RepVGG, DBB, MobileOne...) turned into one convolution each
+	// Blocks are, of those, how many of each family (graph.Row.Block).
+	Blocks       map[string]int
 	RepBNs       int // the BatchNorms inside them
 	FoldedBNs    int // standalone BatchNorms folded into a convolution
 	FoldedScales int // scale layers folded into the convolution or linear layer before them
@@ -75,6 +77,10 @@ func Structure(g *graph.Graph) (*graph.Graph, Report) {
 			} else {
 				rep.RepBlocks++
 				rep.RepBNs += row.FoldedBNs(n)
+				if rep.Blocks == nil {
+					rep.Blocks = map[string]int{}
+				}
+				rep.Blocks[row.Block]++
 			}
 		case n.Op == spec.BN:
 			if prev := foldTarget(n, readers, replaced); prev != nil {

@@ -64,7 +64,7 @@ func FuzzFuse(f *testing.F) {
 		for _, round := range []bool{false, true} {
 			fused, rep := fuse(g, round)
 			for _, n := range fused.Nodes {
-				if n.Op == spec.ACBlock || n.Op == spec.BN {
+				if !n.Row().Deployed() {
 					t.Fatalf("fused graph still holds %s\n%s", n, src)
 				}
 			}
@@ -152,7 +152,8 @@ func randomSpec(data []byte) (string, weightOptions) {
 		ref := fmt.Sprintf("l%d", i)
 		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
 			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb",
-			"adaptive_avgpool", "split", "channel_shuffle", "gelu", "scale", "layernorm"}
+			"adaptive_avgpool", "split", "channel_shuffle", "gelu", "scale", "layernorm",
+			"mobileone", "qarepvgg", "repvggdw", "dilated_reparam", "repconv", "linear_sum"}
 		op := ops[r.pick(len(ops))]
 		if i == 0 && (op == "add" || op == "concat" || op == "dropout") || op == "split" && cur.c < 2 {
 			op = "acblock"
@@ -200,6 +201,8 @@ func randomSpec(data []byte) (string, weightOptions) {
 			}
 			fields = fmt.Sprintf(", out: %d, kernel: %d, stride: %d, padding: %d, groups: %d", o, k, stride, pad, g)
 			out = shape{o, convOut(cur.h, k, stride, pad, 1), convOut(cur.w, k, stride, pad, 1)}
+		case "mobileone", "qarepvgg", "repconv", "repvggdw", "dilated_reparam", "linear_sum":
+			fields, out = reparamFields(r, op, cur)
 		case "bn":
 			if r.pick(2) == 0 {
 				fields = ", eps: 0.001"

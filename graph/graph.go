@@ -52,6 +52,7 @@ type Node struct {
 	AC     *ACBlock   // spec.ACBlock
 	Rep    *RepVGG    // spec.RepVGG
 	DBB    *DBB       // spec.DBB
+	Sum    *LinearSum // the blocks after RepVGG and spec.LinearSum (linearsum.go)
 	BN     *BatchNorm // spec.BN
 	Linear *Linear    // spec.Linear
 	Pool   *Pool      // spec.MaxPool, spec.AvgPool
@@ -114,6 +115,7 @@ func (n *Node) copyParams() *Node {
 	if n.DBB != nil {
 		m.DBB.One, m.DBB.AvgConv = clonePtr(n.DBB.One), clonePtr(n.DBB.AvgConv)
 	}
+	m.Sum = n.Sum.clone()
 	m.BN = clonePtr(n.BN)
 	m.Linear = clonePtr(n.Linear)
 	m.Pool = clonePtr(n.Pool)

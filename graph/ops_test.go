@@ -23,6 +23,14 @@ layers:
   - {name: lr, op: leaky_relu, slope: 0.2}
   - {name: dbb, op: dbb, out: 8, kernel: 3}
   - {name: dbbdw, op: dbb, out: 8, kernel: 3, groups: 8}
+  - {name: mo, op: mobileone, out: 8, conv_branches: 2}
+  - {name: mo1, op: mobileone, out: 8, kernel: 1, groups: 2}
+  - {name: qa, op: qarepvgg, out: 8, version: 2}
+  - {name: qa1, op: qarepvgg, out: 8, groups: 2}
+  - {name: dw, op: repvggdw}
+  - {name: dil, op: dilated_reparam, kernel: 5}
+  - {name: rc, op: repconv, out: 8, identity: 1}
+  - {name: ls, op: linear_sum, out: 8, branches: [[{op: conv, key: a, kernel: 3, padding: 1}, {op: bn, key: b}], [{op: pad, padding: 1}, {op: conv, key: c, kernel: 3, groups: 2}], [{op: avgpool, kernel: 3, stride: 1, padding: 1}], [], [{op: bn, key: d}]]}
   - {name: c, op: conv, out: 8, kernel: 3, padding: 1}
   - {name: b, op: bn}
   - {name: hs, op: hardswish}
@@ -50,7 +58,7 @@ layers:
   - {name: f, op: flatten}
   - {name: fc, op: linear, out: 5}
   - {name: fcbn, op: bn}
-  - {name: ls, op: scale}
+  - {name: lsc, op: scale}
   - {name: ln, op: layernorm, eps: 1e-6, inputs: [cat]}
 `
 

@@ -13,12 +13,13 @@ import (
 type fieldKind int
 
 const (
-	intKind   fieldKind = iota // a whole number: out, groups
-	hwKind                     // a whole number for both axes, or [h, w]: kernel, stride
-	floatKind                  // a positive number: eps, slope
-	boolKind                   // true or false: ceil_mode
-	listKind                   // a list of whole numbers: sizes
-	wordKind                   // one of a few names: approximate
+	intKind      fieldKind = iota // a whole number: out, groups
+	hwKind                        // a whole number for both axes, or [h, w]: kernel, stride
+	floatKind                     // a positive number: eps, slope
+	boolKind                      // true or false: ceil_mode
+	listKind                      // a list of whole numbers: sizes
+	wordKind                      // one of a few names: approximate
+	branchesKind                  // a linear_sum's branches (steps.go)
 )
 
 // words are the names a wordKind field may take, the default first.
@@ -41,6 +42,13 @@ var fieldKinds = map[string]fieldKind{
 	"count_include_pad": boolKind,
 	"sizes":             listKind,
 	"approximate":       wordKind,
+	// The blocks after RepVGG (reparam.go).
+	"conv_branches": intKind,
+	"version":       intKind,
+	"identity":      intKind,
+	"kernels":       listKind,
+	"dilations":     listKind,
+	"branches":      branchesKind,
 }
 
 // readField reads the value n of field key into l, reporting a value of
@@ -67,7 +75,11 @@ func (p *parseState) readField(l *Layer, key string, n ast.Node) bool {
 		return ok
 	case listKind:
 		v, ok := p.intList(n, key)
-		l.Sizes = v
+		*l.listField(key) = v
+		return ok
+	case branchesKind:
+		v, ok := p.branches(n)
+		l.Branches = v
 		return ok
 	case wordKind:
 		v, ok := p.stringValue(n, key)
@@ -143,8 +155,26 @@ func (l *Layer) intField(name string) *int {
 		return &l.Groups
 	case "internal":
 		return &l.Internal
+	case "conv_branches":
+		return &l.ConvBranches
+	case "version":
+		return &l.Version
+	case "identity":
+		return &l.Identity
 	}
 	panic(fmt.Sprintf("spec: no int field %q", name)) // fieldKinds and this switch disagree: a bug in acgen
+}
+
+func (l *Layer) listField(name string) *[]int {
+	switch name {
+	case "sizes":
+		return &l.Sizes
+	case "kernels":
+		return &l.Kernels
+	case "dilations":
+		return &l.Dilations
+	}
+	panic(fmt.Sprintf("spec: no list field %q", name)) // fieldKinds and this switch disagree: a bug in acgen
 }
 
 func (l *Layer) hwField(name string) *HW {
@@ -191,9 +221,11 @@ func (l *Layer) FieldValue(name string) string {
 	case boolKind:
 		return strconv.FormatBool(*l.boolField(name))
 	case listKind:
-		return strings.ReplaceAll(fmt.Sprint(l.Sizes), " ", ", ")
+		return strings.ReplaceAll(fmt.Sprint(*l.listField(name)), " ", ", ")
 	case wordKind:
 		return l.Approximate
+	case branchesKind:
+		return l.branchesValue()
 	}
 	return strconv.Itoa(*l.intField(name))
 }

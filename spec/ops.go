@@ -27,6 +27,49 @@ const (
 	// groups (1), internal (the 1x1-KxK branch's channels; default in,
 	// or 2*in when groups >= out, as the official block), eps (1e-5).
 	DBB Op = "dbb"
+	// MobileOne is Apple's MobileOneBlock (apple/ml-mobileone) without its
+	// SE and ReLU: conv_branches KxK conv + BN branches (rbr_conv.i), a
+	// 1x1 conv + BN (rbr_scale, when kernel > 1) and, when in == out
+	// channels and stride is 1, a BN of the input (rbr_skip), summed.
+	// The official network uses it twice per layer, depthwise (kernel 3,
+	// groups = channels) then pointwise (kernel 1): two layers of this op.
+	// Fields: out, kernel (3, odd), stride (1), padding (kernel/2, the only
+	// one the block takes), groups (1), conv_branches (1), eps (1e-5).
+	MobileOne Op = "mobileone"
+	// QARepVGG is YOLOv6's QARepVGGBlock (version 1) or QARepVGGBlockV2
+	// (version 2) without its ReLU: a KxK conv + BN (rbr_dense), a 1x1
+	// conv without BN or bias (rbr_1x1) and, when in == out channels and
+	// stride is 1, the input itself (version 2: and its KxK average
+	// pool, rbr_avg), summed, then a BN (bn). Fields: out, kernel (3,
+	// odd), stride (1), padding (kernel/2 only), groups (1), version (1),
+	// eps (1e-5).
+	QARepVGG Op = "qarepvgg"
+	// RepVGGDW is RepViT's RepVGGDW: a depthwise 3x3 conv + BN (conv.c,
+	// conv.bn), a depthwise 1x1 conv with bias (conv1) and the input,
+	// summed, then a BN (bn). Its output has the input's shape. Fields:
+	// eps (1e-5).
+	RepVGGDW Op = "repvggdw"
+	// DilatedReparam is UniRepLKNet's DilatedReparamBlock: a depthwise
+	// KxK conv + BN (lk_origin, origin_bn) and, for each k, r of kernels
+	// and dilations, a depthwise kxk conv of dilation r + BN
+	// (dil_conv_k{k}_{r}, dil_bn_k{k}_{r}), summed; stride 1, the input's
+	// shape. Fields: kernel (required, odd), kernels and dilations (lists;
+	// the official ones for kernel 5 to 17), eps (1e-5).
+	DilatedReparam Op = "dilated_reparam"
+	// RepConv is the YOLO families' RepConv (ultralytics nn/modules/conv.py)
+	// without its activation: a KxK conv + BN (conv1), a 1x1 conv + BN
+	// (conv2, padded p-K/2) and, with identity 1 (RepConv's bn=True) when
+	// in == out channels and stride is 1, a BN of the input (bn), summed.
+	// Fields: out, kernel (3, odd), stride (1), padding (kernel/2, at
+	// least that), groups (1), identity (0), eps (1e-5).
+	RepConv Op = "repconv"
+	// LinearSum is any sum of branches that are each a chain of linear
+	// steps of the layer's input (conv, bn, avgpool, pad; an empty chain
+	// is the input itself): one convolution in inference. Fields: out,
+	// branches (a list of branches, each a list of steps such as
+	// {op: conv, key: dense.conv, kernel: 3, padding: 1}; see
+	// steps.go), eps (1e-5, the steps' BatchNorms' default).
+	LinearSum Op = "linear_sum"
 	// Conv is nn.Conv2d: out, kernel, stride (1), padding (0), groups (1),
 	// dilation (1); kernel, stride, padding and dilation are a number or
 	// [h, w].
@@ -189,12 +232,13 @@ func applyDefaults(l *Layer) {
 		l.Approximate = "none"
 	}
 	switch l.Op {
-	case ACBlock, RepVGG, DBB:
+	case ACBlock, RepVGG, DBB, MobileOne, QARepVGG, RepConv:
 		def("kernel", &l.Kernel, HW{3, 3})
 		def("padding", &l.Padding, HW{l.Kernel.H / 2, l.Kernel.W / 2})
 	case MaxPool, AvgPool:
 		def("stride", &l.Stride, l.Kernel)
 	}
+	reparamDefaults(l)
 }
 
 // Fields lists the hyper-parameters op takes, in the spec's order (not

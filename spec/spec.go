@@ -101,6 +101,7 @@ type Layer struct {
 	// including its padding (PyTorch's default), else by the values
 	// inside the input.
 	CountIncludePad bool
+	Reparam         // the fields of the blocks after RepVGG (reparam.go)
 
 	fields     map[string]Pos // where each field was written
 	inputsNode ast.Node       // `inputs` as written, resolved by link

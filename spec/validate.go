@@ -23,7 +23,7 @@ func (p *parseState) checkValues(l *Layer, reported map[string]bool) {
 		}
 	}
 	switch l.Op {
-	case ACBlock, RepVGG, DBB:
+	case ACBlock, RepVGG, DBB, MobileOne, QARepVGG, RepVGGDW, DilatedReparam, RepConv, LinearSum:
 		p.checkSquare(l, reported)
 	}
 	k, pad := l.Kernel.H, l.Padding.H // square in blocks, checked above
@@ -52,6 +52,8 @@ func (p *parseState) checkValues(l *Layer, reported map[string]bool) {
 		if l.Has("internal") && (l.Internal < 1 || l.Internal > MaxDim) && !reported["internal"] {
 			bad("internal", "internal must be at least 1")
 		}
+	case MobileOne, QARepVGG, RepVGGDW, DilatedReparam, RepConv, LinearSum:
+		p.checkReparam(l, reported)
 	case MaxPool, AvgPool:
 		for _, a := range axes(l.Kernel, l.Padding) {
 			if !reported["kernel"] && !reported["padding"] && 2*a.y > a.x {

@@ -63,6 +63,11 @@ _ops = _load("torch2spec_ops", os.path.join(HERE, "torch2spec_ops.py"))
 _graph = _load("torch2spec_graph", os.path.join(HERE, "torch2spec_graph.py"))
 _weights = _load("torch2spec_weights", os.path.join(HERE, "torch2spec_weights.py"))
 _interp = _load("spec_interp", os.path.join(HERE, "..", "fixtures", "spec_interp.py"))
+# The blocks after RepVGG and sums of linear branches, recognised by
+# structure (reparam_blocks.py), with the helpers they need.
+_reparam = _load("reparam_blocks", os.path.join(HERE, "reparam_blocks.py"))
+_ops.use_reparam(_reparam, type("host", (), {"Unsupported": _ops.Unsupported, "conv_fields": staticmethod(_ops.conv_fields),
+                                             "nonlinearity": staticmethod(_ops.nonlinearity), "run_spec": staticmethod(_interp.run_spec)}))
 Unsupported, first_line = _ops.Unsupported, _weights.first_line
 
 TOLERANCE = 1e-9  # the spec against the model, both in float64
@@ -204,6 +209,7 @@ def convert(a):
             _weights.load_into(model, sd, a.weights)
     model.eval()
     with model_code(model, f"running the model on a {a.input} input"):
+        _reparam.prepare(model, _ops.host)  # recognises its blocks: a module cannot run while fx traces
         graph, called = _tr.trace(model, torch.randn(2, *input_shape), _ops.is_block)
     keys = set(model.state_dict())
     layers, output = _graph.Walk(dict(model.named_modules()), keys).run(graph)
@@ -239,7 +245,7 @@ def run(a):
     r = convert(a)
     layers, diff = r["layers"], r["diff"]
     blocks = ", ".join(f"{sum(l['op'] == op for l in layers)} {label}" for op, label in
-                       (("acblock", "ACBlocks"), ("repvgg", "RepVGG blocks"), ("dbb", "DBBs"))
+                       (("acblock", "ACBlocks"), ("repvgg", "RepVGG blocks"), ("dbb", "DBBs")) + _reparam.SUMMARY
                        if op == "acblock" or any(l["op"] == op for l in layers))
     print(f"torch2spec: the spec vs the model in float64: max relative difference {diff:.1e}")
     problems = []

@@ -20,6 +20,7 @@ from _acgen_torch2spec_ops import (GROUPED, NCHW, NHWC, SHUFFLED, ACT_FUNCTIONS,
                                    adaptive_fields, block_layers, describe, gelu_fields, layernorm_fields, module_layer,
                                    need_nchw, plain, pool_fields, slope_fields)
 from _acgen_torch2spec_trace import Shape
+import _acgen_torch2spec_ops as _ops_module
 
 ABOVE = "(above)"  # an Unsupported for a node whose input was refused
 INPUT = object()   # the name of the network's input
@@ -118,14 +119,20 @@ class Walk:
 
     def run(self, graph):
         output = None
+        sums = self.linear_sums(graph)
         for n in graph.nodes:
             v = n.meta.get("value")
             if isinstance(v, Shape):
                 self.shape[n] = v
             path = n.meta.get("module_path", "")
             where = n.target if n.op == "call_module" else f"{path or 'forward'}: {n.name}"
+            if sums is not None and n in sums.skip:
+                continue  # a step of a sum of linear branches: in its linear_sum layer
             try:
-                if n.op == "placeholder":
+                if sums is not None and n in sums.layers:
+                    (op, fields, prefix), base = sums.layers[n], sums.names[n]
+                    self.emit(n, op, fields, [sums.source[n]], base, prefix, NCHW)
+                elif n.op == "placeholder":
                     if not self.name:
                         self.name[n], self.form[n] = INPUT, NCHW
                     elif not n.args:
@@ -153,6 +160,15 @@ class Walk:
         if self.form[output] != NCHW:
             raise Unsupported(f"the model returns {describe(self.form[output], self.shape.get(output, ()))}")
         return self.layers, self.name[output]
+
+    def linear_sums(self, graph):
+        """The sums of linear branches the graph holds, each one
+        convolution (tools/reparam_sums.py), or None without the
+        re-parameterisation blocks' module."""
+        reparam = _ops_module.reparam
+        if reparam is None:
+            return None
+        return reparam.linear_sums(graph, self.modules, {n: n.meta.get("value") for n in graph.nodes})
 
     def call_module(self, n, where):
         m = self.modules[n.target]

@@ -271,9 +271,28 @@ def is_dbb(m):
         hasattr(m, "dbb_reparam") and isinstance(m.dbb_reparam, nn.Conv2d))
 
 
-def is_block(m):
-    """Modules traced as one call: their forward is the block's sum."""
-    return is_acblock(m) or is_repvgg(m) or is_dbb(m)
+# reparam, when torch2spec sets it (use_reparam), recognises the blocks
+# after RepVGG and sums of linear branches (tools/reparam_blocks.py), with
+# host giving it torch2spec's helpers.
+reparam, host = None, None
+
+
+def use_reparam(module, helpers):
+    global reparam, host
+    reparam, host = module, helpers
+
+
+def is_block(m, where=""):
+    """True for modules traced as one call (their forward is the block's
+    sum), False for modules that must be traced through (one with a
+    family's parts but not its block's structure), None for the rest."""
+    if reparam is not None:
+        got = reparam.is_block(m, where, host)
+        if got is not None:
+            return got
+    if is_acblock(m) or is_repvgg(m) or is_dbb(m):
+        return True
+    return None
 
 
 def acblock_layer(m, where):
@@ -291,7 +310,12 @@ def block_layers(m, where):
     """The layers of a block called as one module: (op, fields, prefix,
     suffix of its name, the suffixes it reads or None), the block first
     and its nonlinearity last; None for a module that is not a RepVGG
-    block or a DBB. (An ACBlock is one layer: module_layer's.)"""
+    block, a DBB or a block after them. (An ACBlock is one layer:
+    module_layer's.)"""
+    if reparam is not None:
+        got = reparam.block_layers(m, where, host)
+        if got is not None:
+            return got
     if is_repvgg(m):
         act, se = getattr(m, "nonlinearity", None), getattr(m, "se", None)
         tail = []

@@ -80,7 +80,8 @@ def real(a):
 class ConcreteTracer(fx.Tracer):
     """Records the graph of model(x) while running it on x.
 
-    leaf(m) says which modules stay one call_module node (besides
+    leaf(m, qualname) says which modules stay one call_module node (True),
+    which are traced through (False) or leaves it to fx (None) (besides
     torch.nn's own). While a node's value is computed (the tracer's
     `running`), module calls and parameter reads inside it run as plain
     Python, recording nothing."""
@@ -94,7 +95,10 @@ class ConcreteTracer(fx.Tracer):
         self.placeholders = 0
 
     def is_leaf_module(self, m, qualname):
-        return self.leaf(m) or super().is_leaf_module(m, qualname)
+        got = self.leaf(m, qualname)
+        if got is not None:
+            return got
+        return super().is_leaf_module(m, qualname)
 
     def call_module(self, m, forward, args, kwargs):
         if self.running:  # inside a leaf: record the call, nothing more

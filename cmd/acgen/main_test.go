@@ -97,7 +97,7 @@ var badInputs = []struct {
 	}, "net.yaml:2:1: ',' or ']' must be specified", 0},
 	{"unknown op", func(t *testing.T) (string, string) {
 		return cifarSpec(t, "{name: relu1, op: relu}", "{name: relu1, op: ReLU}"), cifar.Pth
-	}, `net.yaml:7:23: layer "relu1": unknown op "ReLU" (did you mean "relu"?); known ops: acblock, adaptive_avgpool, add, avgpool, bn, channel_shuffle, concat, conv, dbb, dropout, flatten, gelu, global_avgpool, hardsigmoid, hardswish, layernorm, leaky_relu, linear, maxpool, mul, relu, relu6, repvgg, scale, sigmoid, silu, split, tanh`, 0},
+	}, `net.yaml:7:23: layer "relu1": unknown op "ReLU" (did you mean "relu"?); known ops: acblock, adaptive_avgpool, add, avgpool, bn, channel_shuffle, concat, conv, dbb, dilated_reparam, dropout, flatten, gelu, global_avgpool, hardsigmoid, hardswish, layernorm, leaky_relu, linear, linear_sum, maxpool, mobileone, mul, qarepvgg, relu, relu6, repconv, repvgg, repvggdw, scale, sigmoid, silu, split, tanh`, 0},
 	{"unknown field", func(t *testing.T) (string, string) {
 		return cifarSpec(t, "op: acblock, out: 8, kernel: 3}", "op: acblock, out: 8, kernal: 3}"), cifar.Pth
 	}, `net.yaml:6:40: layer "conv1": op acblock has no field "kernal" (did you mean "kernel"?)`, 0},

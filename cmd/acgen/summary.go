@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"runtime/debug"
+	"slices"
 
 	"github.com/acgen/acgen/driver"
 )
@@ -18,8 +20,8 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 		flops += s.FLOPs
 	}
 	blocks := fmt.Sprintf("%d ACBlocks", f.ACBlocks)
-	if f.RepBlocks > 0 {
-		blocks += fmt.Sprintf(", %d RepVGG blocks", f.RepBlocks)
+	for _, family := range slices.Sorted(maps.Keys(f.Blocks)) {
+		blocks += fmt.Sprintf(", %d %s blocks", f.Blocks[family], family)
 	}
 	fmt.Fprintf(w, "acgen: fused %s and %d BatchNorms: %s -> %s parameters, %s MFLOP per sample\n",
 		blocks, f.BatchNorms(), thousands(f.ParamsIn), thousands(f.ParamsOut), mflop(flops))
