@@ -60,13 +60,13 @@ var actCodes = map[spec.Op]actCode{
 		},
 	},
 	spec.Sigmoid: {
-		consts: func(float32) []float32 { return expConsts(-88.8, 87) },
+		consts: func(float32) []float32 { return sigmoidConsts() },
 		apply: func(e *vecEmitter, v, k vecs, _ operand.Mem, _ float32) {
 			e.sigmoid(v, k)
 		},
 	},
 	spec.SiLU: {
-		consts: func(float32) []float32 { return expConsts(-88.8, 87) },
+		consts: func(float32) []float32 { return sigmoidConsts() },
 		apply: func(e *vecEmitter, v, k vecs, x operand.Mem, _ float32) {
 			e.sigmoid(v, k)
 			e.ctx.VMULPS(x, v[0], v[0]) // x * sigmoid(x): silu(-inf) = -inf * 0 = NaN, as in PyTorch
@@ -113,6 +113,20 @@ var (
 func expConsts(lo, hi float32) []float32 {
 	return []float32{lo, hi, -math.Log2E, expLn2Hi, expLn2Lo,
 		expG[0], -expG[1], expG[2], -expG[3], expG[4], 1, math.Float32frombits(127)}
+}
+
+// sigmoidConsts are expConsts for the sigmoid's e^-x, x clamped to
+// [-88.8, 86], with the exponent bias one less (126): expNeg then builds
+// 2^(n-1), and sigmoid doubles its result. For x in [-88.72, -88.38],
+// where e^-x is finite but n = 128, 2^n itself is not (its exponent field
+// would be 255, +inf, and +inf times a negative q plus +inf is NaN); below
+// -88.72 the doubled result is +inf, so sigmoid is 0 and silu -0, as in
+// PyTorch. The other end of the clamp keeps n - 1 >= -126 (1 + e^-86 is 1
+// in float32, as is 1 + e^-x for any x above 17).
+func sigmoidConsts() []float32 {
+	c := expConsts(-88.8, 86)
+	c[11] = math.Float32frombits(126)
+	return c
 }
 
 // vecEmitter emits vector operations on YMM or ZMM registers, choosing
@@ -174,11 +188,12 @@ func (e *vecEmitter) clamp3(x, dst reg.VecPhysical, k vecs) {
 	e.ctx.VMINPS(dst, k[2], dst)
 }
 
-// sigmoid sets v0 = 1/(1 + e^-x) for x in v0.
+// sigmoid sets v0 = 1/(1 + e^-x) for x in v0, with sigmoidConsts in k.
 func (e *vecEmitter) sigmoid(v, k vecs) {
 	e.ctx.VMAXPS(v[0], k[0], v[0]) // clamp, keeping NaN: e^-x stays finite or +inf
 	e.ctx.VMINPS(v[0], k[1], v[0])
-	e.expNeg(v, k, false)
+	e.expNeg(v, k, false)          // e^-x / 2, by the bias of 126
+	e.ctx.VADDPS(v[0], v[0], v[0]) // e^-x, exactly, or +inf
 	e.ctx.VADDPS(k[10], v[0], v[0])
 	e.ctx.VDIVPS(v[0], k[10], v[0])
 }

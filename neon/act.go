@@ -55,13 +55,13 @@ var actCodes = map[spec.Op]actCode{
 		},
 	},
 	spec.Sigmoid: {
-		consts: func(float32) []float32 { return expConsts(-88.8, 87) },
+		consts: func(float32) []float32 { return sigmoidConsts() },
 		apply: func(fn *a64.Func, v, k []a64.Vec, _ a64.Mem, _ float32) {
 			sigmoid(fn, v, k)
 		},
 	},
 	spec.SiLU: {
-		consts: func(float32) []float32 { return expConsts(-88.8, 87) },
+		consts: func(float32) []float32 { return sigmoidConsts() },
 		apply: func(fn *a64.Func, v, k []a64.Vec, x a64.Mem, _ float32) {
 			sigmoid(fn, v, k)
 			fn.FMOVQ(x, v[1].V)
@@ -113,6 +113,17 @@ func expConsts(lo, hi float32) []float32 {
 		expG[0], -expG[1], expG[2], -expG[3], expG[4], 1, math.Float32frombits(127)}
 }
 
+// sigmoidConsts are expConsts for the sigmoid's e^-x, as package asm's:
+// x clamped to [-88.8, 86] and the exponent bias one less (126), so that
+// expNeg builds 2^(n-1) and sigmoid doubles its result. For x in
+// [-88.72, -88.38], e^-x is finite but 2^n (n = 128) is not, and +inf
+// times a negative q plus +inf would be NaN.
+func sigmoidConsts() []float32 {
+	c := expConsts(-88.8, 86)
+	c[11] = math.Float32frombits(126)
+	return c
+}
+
 // clamp3 sets d = min(max(x+k0, k1), k2), keeping NaN.
 func clamp3(fn *a64.Func, x, d a64.Vec, k []a64.Vec) {
 	fn.VFADD(k[0], x, d)
@@ -120,11 +131,12 @@ func clamp3(fn *a64.Func, x, d a64.Vec, k []a64.Vec) {
 	fn.VFMIN(k[2], d, d)
 }
 
-// sigmoid sets v0 = 1/(1 + e^-x) for x in v0.
+// sigmoid sets v0 = 1/(1 + e^-x) for x in v0, with sigmoidConsts in k.
 func sigmoid(fn *a64.Func, v, k []a64.Vec) {
 	fn.VFMAX(k[0], v[0], v[0]) // clamp, keeping NaN: e^-x stays finite or +inf
 	fn.VFMIN(k[1], v[0], v[0])
-	expNeg(fn, v, k, false)
+	expNeg(fn, v, k, false)    // e^-x / 2, by the bias of 126
+	fn.VFADD(v[0], v[0], v[0]) // e^-x, exactly, or +inf
 	fn.VFADD(k[10], v[0], v[0])
 	fn.VFDIV(v[0], k[10], v[0])
 }
