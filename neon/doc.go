@@ -1,16 +1,16 @@
-// Package neon generates the arm64 side of a generated package: one
-// NEON (ASIMD) kernel per convolution and windowed max pooling step of
-// each arm64 program, specialised to the step as package asm's amd64
-// kernels are (shapes, strides, offsets and channel counts immediates;
-// kernel taps and register tiles unrolled; loops in assembly over the
-// rest), written with internal/a64, acgen's own Plan 9 arm64 emitter
-// (avo has no arm64). The kernels keep the amd64 kernels' contracts:
-// the same signatures (package gen's), the same plan (tiles, pixel
-// tiles, blocks of Winograd tile rows, scratch sizes, units lo to hi), the
-// same epilogues (bias, residual, clamps in registers; the other
-// activations, the sigmoid family's exp among them, in a second pass
-// over the stored outputs), and the same arithmetic, FMA for FMA, so
-// that one plan drives both.
+// Package neon generates the arm64 side of a generated package: one NEON
+// (ASIMD) kernel per convolution, windowed max pooling and LayerNorm
+// step of each arm64 program, specialised to the step as package asm's
+// amd64 kernels are (shapes, strides, offsets and channel counts
+// immediates; kernel taps and register tiles unrolled; loops in assembly
+// over the rest), written with internal/a64, acgen's own Plan 9 arm64
+// emitter (avo has no arm64). The kernels keep the amd64 kernels'
+// contracts: the same signatures (package gen's), the same plan (tiles,
+// pixel tiles, blocks of Winograd tile rows, scratch sizes, units lo to
+// hi), the same epilogues (bias, residual, clamps in registers; the
+// other activations, the sigmoid family's exp among them, in a second
+// pass over the stored outputs), and the same arithmetic, FMA for FMA,
+// so that one plan drives both.
 //
 // Where NEON differs, the kernels follow it:
 //
@@ -26,6 +26,9 @@
 //     apart so that the inner loops stay within them, and the assembler
 //     splits the rare larger offset of an epilogue.
 //   - Winograd's V and M are ordered tile by tile (see winogradKernel).
+//   - LayerNorm sums a pixel's lanes with two pairwise adds (FADDP),
+//     where x86 extracts halves and shuffles, and normalises 14 pixels a
+//     pass (two registers each of the 32; AVX2 has room for 6).
 //   - Every arm64 CPU Go runs on has ASIMD, so a package runs its NEON
 //     level unconditionally (ISA() == "neon"); ACGEN_ISA=go and SetISA
 //     still select the portable kernels.

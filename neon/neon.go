@@ -26,6 +26,8 @@ func kernel(s *plan.Step) builder {
 	switch {
 	case s.Kind == plan.MaxPool && s.Conv != nil:
 		return maxPool
+	case s.Kind == plan.LayerNorm:
+		return layerNorm
 	case s.Kind != plan.Conv:
 		return nil
 	}

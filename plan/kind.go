@@ -123,7 +123,8 @@ var kinds = [numKinds]KindRow{
 				}
 			})
 		},
-		Weights: func(s *Step) []int { return []int{s.Norm.WeightOff, s.Norm.BiasOff, s.Norm.MaskOff, s.Norm.ConstOff} }},
+		Weights: func(s *Step) []int { return []int{s.Norm.WeightOff, s.Norm.BiasOff, s.Norm.MaskOff, s.Norm.ConstOff} },
+		Kernel:  func(*Step) bool { return true }}, // ConvNeXt's and the transformers' per-pixel norm
 }
 
 // Kinds lists every kind, for the emitters' tests.

@@ -75,8 +75,7 @@ var (
 	NEON = &Target{
 		Name: "neon", Suffix: "NEON", Title: "NEON (ASIMD)",
 		GOARCH: "arm64", Emitter: "neon", Algos: AllAlgos,
-		Unfused: []string{"gelu"}, // no NEON vector code for it yet
-		Lanes:   4, Regs: 32, PixelRegs: 1,
+		Lanes: 4, Regs: 32, PixelRegs: 1,
 		DirectShapes: []Shape{{4, 5}, {4, 4}, {2, 10}, {2, 8}, {2, 6}, {2, 4}, {1, 15}, {1, 12}, {1, 8}, {1, 4}},
 		Cost: Cost{
 			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,

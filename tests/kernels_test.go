@@ -328,10 +328,12 @@ layers:
   - {name: s2, op: scale}
 `},
 	// ConvNeXt's block: a depthwise 7x7 convolution, LayerNorm over
-	// channels (at channel counts that do and do not fill a block),
-	// pointwise layers with GELU, the layer scale folded, the residual.
+	// channels (at channel counts that do and do not fill a block, on
+	// rows of 17 pixels: the LayerNorm kernels' passes of 14 (AVX-512,
+	// NEON) or 6 (AVX2) pixels and a remainder), pointwise layers with
+	// GELU, the layer scale folded, the residual.
 	{"convnext", plan.Options{}, `
-input: [12, 9, 8]
+input: [12, 9, 17]
 layers:
   - {name: dw, op: conv, out: 12, kernel: 7, padding: 3, groups: 12}
   - {name: ln, op: layernorm, eps: 1e-6}

@@ -9,7 +9,9 @@ import (
 )
 
 // neonRows estimates every step of the NEON program p from its kernels
-// in bin (steps without a kernel by the plan's cost model).
+// in bin; steps without a kernel, and LayerNorm's (whose work the
+// estimator does not model: it counts convolution and pooling tiles), by
+// the plan's cost model.
 func (e *estimator) neonRows(p *plan.Program, pkgPath, bin, objdump string) ([]row, error) {
 	sym := func(name string) string { return pkgPath + "." + name + ".abi0" }
 	type fn struct {
@@ -19,7 +21,7 @@ func (e *estimator) neonRows(p *plan.Program, pkgPath, bin, objdump string) ([]r
 	fns := map[int][]fn{}
 	var syms []string
 	for i, s := range p.Steps {
-		if !s.NeedsKernel() {
+		if !s.NeedsKernel() || s.Conv == nil { // LayerNorm's has no ConvStep
 			continue
 		}
 		name := gen.AsmKernelName(p, i)
