@@ -42,7 +42,7 @@ func checkFusion(cfg *Config, r *Result) error {
 			inputs[i][j] = float64(in32[i][j])
 		}
 	}
-	s := newStream(r, inputs, keepWeights(cfg, r))
+	s := newStream(r, inputs, keepWeights(cfg))
 	if err := s.run(); err != nil {
 		return err
 	}

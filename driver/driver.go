@@ -47,12 +47,10 @@ type Config struct {
 	// its weights are read.
 	MaxMemory int64
 	// KeepWeights keeps every weight the check stage reads in
-	// Result.Unfused and Result.Fused (for -run); without it, a network
-	// whose float64 weights pass 256 MiB has them let go layer by layer.
+	// Result.Unfused and Result.Fused (for -run, or to plan again from
+	// Result.Fused); without it they are let go layer by layer, once
+	// packed, and the Result's graphs hold shapes alone.
 	KeepWeights bool
-	// streamAlways lets go of the weights of even a small network, for
-	// the tests.
-	streamAlways bool
 	// DebugChecks verifies each stage's result where a check exists
 	// (plan.Program.Check after planning): for debugging acgen.
 	DebugChecks bool

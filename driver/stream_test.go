@@ -25,7 +25,7 @@ func TestStreamMatchesHeld(t *testing.T) {
 	}
 	for _, f := range fixtures.All() {
 		run := func(stream bool) *Result {
-			cfg := &Config{Spec: f.Spec, Weights: f.Pth, Out: filepath.Join(t.TempDir(), "pkg"), KeepWeights: !stream, streamAlways: stream}
+			cfg := &Config{Spec: f.Spec, Weights: f.Pth, Out: filepath.Join(t.TempDir(), "pkg"), KeepWeights: !stream}
 			cfg.Out = "" // stop before writing; emit still runs for the files
 			cfg.Dump = "emit"
 			res, err := Run(cfg)

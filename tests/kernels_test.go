@@ -404,6 +404,7 @@ func TestKernelVariants(t *testing.T) {
 		res, err := driver.Run(&driver.Config{
 			Spec: specPath, Weights: weights, Out: dir, Package: kn.name,
 			Plan: kn.plan, Asm: assembler(), GoldenSamples: 3, DebugChecks: true,
+			KeepWeights: true, // ref.Run below runs res.Unfused
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", kn.name, err)

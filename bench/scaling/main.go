@@ -51,7 +51,7 @@ func main() {
 	fmt.Println()
 	for _, name := range strings.Split(*nets, ",") {
 		dir := filepath.Join(repoRoot(), "bench", "peers", "out", name)
-		res, err := driver.Run(&driver.Config{Spec: filepath.Join(dir, "net.yaml"), Weights: filepath.Join(dir, "model.pth"), Targets: []*target.Target{t}})
+		res, err := driver.Run(&driver.Config{Spec: filepath.Join(dir, "net.yaml"), Weights: filepath.Join(dir, "model.pth"), Targets: []*target.Target{t}, KeepWeights: true})
 		if err == nil {
 			var pk *plan.Package
 			pk, err = plan.BuildPackage(res.Fused, []*target.Target{t}, plan.Options{})
