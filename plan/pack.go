@@ -31,6 +31,11 @@ func (p *planner) chooseKernels() {
 		default:
 			c.Algo = Direct
 			p.chooseDirect(c)
+			if c.Why != "" {
+				c.Why = c.Direct.Why + "; " + c.Why
+			} else {
+				c.Why = c.Direct.Why
+			}
 		}
 		// A direct convolution whose weights outweigh its input is split
 		// by tiles (see ConvStep.ByTiles): each goroutine sharing it then

@@ -138,6 +138,9 @@ type ConvStep struct {
 	// element).
 	Tiles  []OCTile
 	Pixels int
+	// Direct: the loop order, passes and row split of a direct
+	// convolution's kernel (see DirectSchedule).
+	Direct DirectSchedule
 
 	// ByTiles says a direct convolution is split by (tile, output
 	// row) pairs, tile-major, rather than by output rows: unit u is row
@@ -159,6 +162,9 @@ type ConvStep struct {
 
 	// Cycles is the cost model's estimate for the chosen algorithm.
 	Cycles float64
+	// Why says what the cost model weighed in choosing the algorithm and
+	// schedule: its estimates of the choice and the runner-up.
+	Why string
 
 	// weights gives the convolution's weights and bias when its sections
 	// are filled (see Package.Fill): the fused node's, or a pooling's
