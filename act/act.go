@@ -68,6 +68,27 @@ var Table = []*Func{
 		Doc: "nn.SiLU (swish): x*sigmoid(x)"},
 	{Op: spec.Tanh, Ref: func(x, _ float64) float64 { return math.Tanh(x) }, Go: "float32(math.Tanh(float64(v)))", ZeroAtZero: true, Exp: true,
 		Doc: "nn.Tanh"},
+	{Op: spec.GELU, Ref: gelu, Go: "gelu32(v, p)", ZeroAtZero: true, Exp: true, Param: func(l *spec.Layer) float64 {
+		if l.Approximate == "tanh" {
+			return GELUTanh
+		}
+		return 0
+	}, Doc: "nn.GELU: x/2 (1 + erf(x/sqrt 2)), or with approximate tanh x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"},
+}
+
+// GELUTanh is GELU's parameter for approximate: tanh (0 is the exact
+// erf form).
+const GELUTanh = 1
+
+// gelu is GELU in float64, written so that it is exact in the tail too,
+// where PyTorch's 1 + erf and 1 + tanh cancel: x/2 erfc(-x/sqrt 2), and
+// for the tanh form x sigmoid(2u) (0.5 (1 + tanh u) is sigmoid(2u)).
+func gelu(x, p float64) float64 {
+	if p == GELUTanh {
+		u := math.Sqrt(2/math.Pi) * (x + 0.044715*x*x*x)
+		return x / (1 + math.Exp(-2*u))
+	}
+	return 0.5 * x * math.Erfc(-x/math.Sqrt2)
 }
 
 // Helpers is Go source the generated package needs for the Go
@@ -84,6 +105,19 @@ func leaky32(v, p float32) float32 {
 // rounding over the whole range.
 func sigmoid32(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
+}
+
+// gelu32 is GELU, exact (p = 0: x/2 erfc(-x/sqrt 2), which is
+// x/2 (1 + erf(x/sqrt 2)) without its cancellation below 0) or PyTorch's
+// tanh approximation (p = 1: x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3))),
+// in float64 so that it is exact to float32 rounding.
+func gelu32(v, p float32) float32 {
+	x := float64(v)
+	if p == 1 {
+		u := math.Sqrt(2/math.Pi) * (x + 0.044715*x*x*x)
+		return float32(x / (1 + math.Exp(-2*u)))
+	}
+	return float32(0.5 * x * math.Erfc(-x/math.Sqrt2))
 }
 `
 

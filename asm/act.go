@@ -24,7 +24,10 @@ import (
 // from memory where it needs it again; p is the activation's parameter.
 type actCode struct {
 	consts func(p float32) []float32
-	apply  func(e *vecEmitter, v, k vecs, x operand.Mem, p float32)
+	// table holds the constants apply reads from memory (see tables.go),
+	// entry i at e.tab(i); nil: none.
+	table []float32
+	apply func(e *vecEmitter, v, k vecs, x operand.Mem, p float32)
 }
 
 // actCodes is keyed by the op of each row of the act table that is not a
@@ -118,6 +121,7 @@ func expConsts(lo, hi float32) []float32 {
 type vecEmitter struct {
 	ctx *build.Context
 	zmm bool
+	tab func(i int) operand.Mem // the applied activation's constant table
 }
 
 func (e *vecEmitter) xor(a, b, dst reg.VecPhysical) {
@@ -220,6 +224,7 @@ func (k *convKernel) actPass(blocks, npx int) {
 	for i, c := range consts {
 		k.broadcastConst(c, kr[i])
 	}
+	k.ops.tab = func(i int) operand.Mem { return tableEntryMem(a.F.Op, i) }
 	for o := 0; o < blocks; o++ {
 		for p := 0; p < npx; p++ {
 			out := mem(pxOut, o*k.outPlane+p*k.blk*f32)

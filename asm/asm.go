@@ -34,6 +34,8 @@ func kernel(s *plan.Step) builder {
 	switch {
 	case s.Kind == plan.MaxPool && s.Conv != nil:
 		return maxPool
+	case s.Kind == plan.LayerNorm:
+		return layerNorm
 	case s.Kind != plan.Conv:
 		return nil
 	}
@@ -69,6 +71,7 @@ func (Generator) Generate(pk *plan.Package, pkg string) ([]gen.File, gen.Calls, 
 			calls[p][i] = name
 		}
 	}
+	defineTables(ctx, progs)
 	cpuFunctions(ctx)
 	f, err := ctx.Result()
 	if err != nil {

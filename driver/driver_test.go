@@ -200,20 +200,9 @@ func TestStagePanic(t *testing.T) {
 // samples are taken.
 func TestCheckBudget(t *testing.T) {
 	specPath := writeSpec(t, "input: [3, 300, 300]\nlayers:\n  - {name: c, op: conv, out: 16, kernel: 255, padding: 127}\n")
-	net, err := spec.Load(specPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tensors, err := synth.Checkpoint(net, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	weights := filepath.Join(t.TempDir(), "w.safetensors")
-	if err := synth.WriteFile(weights, tensors); err != nil {
-		t.Fatal(err)
-	}
+	weights := synthWeights(t, specPath)
 	start := time.Now()
-	_, err = Run(&Config{Spec: specPath, Weights: weights, Out: filepath.Join(t.TempDir(), "pkg")})
+	_, err := Run(&Config{Spec: specPath, Weights: weights, Out: filepath.Join(t.TempDir(), "pkg")})
 	if err == nil || !strings.Contains(err.Error(), `net.yaml:3:5: layer "c" alone takes 562 GFLOP`) || !strings.Contains(err.Error(), "-max-check-gflop") {
 		t.Errorf("Run: %v", err)
 	}
@@ -232,18 +221,7 @@ func TestCheckBudget(t *testing.T) {
 // the package after the directory -out stands for, not ".".
 func TestPackageNameOfDot(t *testing.T) {
 	specPath := writeSpec(t, "input: [1, 4, 4]\nlayers:\n  - {name: c, op: conv, out: 2, kernel: 3}\n")
-	net, err := spec.Load(specPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tensors, err := synth.Checkpoint(net, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	weights := filepath.Join(t.TempDir(), "w.safetensors")
-	if err := synth.WriteFile(weights, tensors); err != nil {
-		t.Fatal(err)
-	}
+	weights := synthWeights(t, specPath)
 	dir := filepath.Join(t.TempDir(), "mymodel")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -256,4 +234,23 @@ func TestPackageNameOfDot(t *testing.T) {
 	if !strings.Contains(string(res.Files[0].Data), "\npackage mymodel\n") {
 		t.Errorf("%s does not declare package mymodel:\n%.300s", res.Files[0].Name, res.Files[0].Data)
 	}
+}
+
+// synthWeights writes random weights for the spec at specPath and
+// returns the file.
+func synthWeights(t *testing.T, specPath string) string {
+	t.Helper()
+	net, err := spec.Load(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensors, err := synth.Checkpoint(net, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := filepath.Join(t.TempDir(), "w.safetensors")
+	if err := synth.WriteFile(weights, tensors); err != nil {
+		t.Fatal(err)
+	}
+	return weights
 }

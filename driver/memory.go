@@ -93,7 +93,8 @@ func DefaultMaxMemory() int64 {
 	return total / 4 * 3
 }
 
-// machineMemory reads Linux's MemTotal and cgroup v2 limit; 0 elsewhere.
+// machineMemory reads Linux's MemTotal and cgroup memory limit; 0
+// elsewhere.
 func machineMemory() int64 {
 	var total int64
 	if f, err := os.Open("/proc/meminfo"); err == nil {
@@ -106,9 +107,13 @@ func machineMemory() int64 {
 		}
 		f.Close()
 	}
-	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
-		if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > 0 && (total == 0 || v < total) {
-			total = v
+	// cgroup v2's limit, or v1's ("max" and v1's huge "no limit" are
+	// above MemTotal and so change nothing).
+	for _, limit := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if b, err := os.ReadFile(limit); err == nil {
+			if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > 0 && (total == 0 || v < total) {
+				total = v
+			}
 		}
 	}
 	return total

@@ -86,7 +86,9 @@ func (s *stream) run() error {
 			return err
 		}
 		s.unfused[u] = out
-		if m := s.fusedOf[u]; u == m.From[len(m.From)-1] {
+		// (A node fusion removed, such as a gather folded into the
+		// convolution after it, is part of no fused node.)
+		if m := s.fusedOf[u]; m != nil && u == m.From[len(m.From)-1] {
 			if err := s.fuse(m); err != nil {
 				return err
 			}

@@ -25,8 +25,12 @@ func FiniteNode(n *graph.Node) error {
 	for _, p := range n.Tensors() {
 		for i, v := range *p.Data {
 			if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(v) > math.MaxFloat32 {
+				name := p.Name
+				if name == "" {
+					name = p.Key(n.Layer.Prefix) // a scale's own parameter
+				}
 				return n.Layer.Errorf("with its BatchNorm folded in, %s at %v is %g, beyond float32's range: "+
-					"a BatchNorm's running_var + eps near 0, or a huge BatchNorm weight, scales it too far", p.Name, graph.Unravel(i, p.Shape), v)
+					"a BatchNorm's running_var + eps near 0, or a huge BatchNorm weight, scales it too far", name, graph.Unravel(i, p.Shape), v)
 			}
 		}
 	}

@@ -9,15 +9,22 @@ import (
 
 // Report says what Fuse did.
 type Report struct {
-	ACBlocks    int // ACBlocks turned into one convolution each
-	RepBlocks   int // other training-time blocks (RepVGG, DBB) turned into one convolution each
-	RepBNs      int // the BatchNorms inside them
-	FoldedBNs   int // standalone BatchNorms folded into a convolution
-	ParamsIn    int // learnable parameters (as PyTorch counts them) before
-	ParamsOut   int // and after
-	KeptBNs     []string
-	NodesBefore int
-	NodesAfter  int
+	ACBlocks     int // ACBlocks turned into one convolution each
+	RepBlocks    int // other training-time blocks (RepVGG, DBB) turned into one convolution each
+	RepBNs       int // the BatchNorms inside them
+	FoldedBNs    int // standalone BatchNorms folded into a convolution
+	FoldedScales int // scale layers folded into the convolution or linear layer before them
+	ParamsIn     int // learnable parameters (as PyTorch counts them) before
+	ParamsOut    int // and after
+	KeptBNs      []string
+	// Channel gathers (split outputs, shuffles): composed with the
+	// gather they read, folded into the convolution that alone reads
+	// them, and the ones left, which copy channels at run time.
+	ComposedGathers int
+	FoldedGathers   int
+	KeptGathers     []string
+	NodesBefore     int
+	NodesAfter      int
 }
 
 // BatchNorms is how many BatchNorms fusion folded: those inside ACBlocks
@@ -40,24 +47,29 @@ func fuse(g *graph.Graph, round bool) (*graph.Graph, Report) {
 }
 
 // Structure is the inference form of g without its weights: each fused
-// node's op and geometry, and the training-form nodes it computes
-// (Node.From), which decide nothing by their values. Materialize then
-// computes a node's weights once those nodes hold theirs, so that a
-// caller streaming a lazy graph holds one layer's weights at a time.
+// node's op and geometry, the training-form nodes it computes (Node.From)
+// and the gather it absorbed (Node.PermuteIn), none of which depends on a
+// weight's value. Materialize then computes a node's weights once those
+// nodes hold theirs, so that a caller streaming a lazy graph holds one
+// layer's weights at a time.
 func Structure(g *graph.Graph) (*graph.Graph, Report) {
 	rep := Report{ParamsIn: g.Params(), NodesBefore: len(g.Nodes)}
 	out := &graph.Graph{Name: g.Name, Input: g.Input, Spec: g.Spec}
 	// replaced maps each node of g to the node of out that produces its
-	// value; a folded BN maps to its convolution.
+	// value; a folded BN or scale maps to its convolution.
 	replaced := map[*graph.Node]*graph.Node{}
+	// gathers maps each gather of out to the node of g it was made
+	// from: only what that node's readers read.
+	gathers := map[*graph.Node]*graph.Node{}
 	readers := g.Readers()
 	for _, n := range g.Nodes {
-		m := &graph.Node{Name: n.Name, Op: n.Op, Shape: n.Shape, Layer: n.Layer, Param: n.Param, Pool: n.Pool, From: []*graph.Node{n}}
+		m := n.Geometry()
+		m.From = []*graph.Node{n}
 		switch row := n.Row(); {
 		case row.Fold != nil:
 			// A training-time block: one convolution.
 			c := row.Folded(n)
-			m.Op, m.Conv = spec.Conv, &c
+			m = &graph.Node{Name: n.Name, Op: spec.Conv, Shape: n.Shape, Layer: n.Layer, Conv: &c, From: m.From}
 			if row.Block == "ACBlock" {
 				rep.ACBlocks++
 			} else {
@@ -72,23 +84,52 @@ func Structure(g *graph.Graph) (*graph.Graph, Report) {
 				continue
 			}
 			// Empty, not nil: values to come (see graph.Options.Lazy).
-			m.Op, m.Affine = graph.OpAffine, &graph.Affine{Scale: []float64{}, Shift: []float64{}}
+			m = &graph.Node{Name: n.Name, Op: graph.OpAffine, Shape: n.Shape, Layer: n.Layer, From: m.From,
+				Affine: &graph.Affine{Scale: []float64{}, Shift: []float64{}}}
 			rep.KeptBNs = append(rep.KeptBNs, n.Name)
+		case n.Gather != nil && len(n.Inputs) == 1: // (one of the network input stays as it is)
+			var same []*graph.Node
+			from := m.From
+			if m, same = gatherNode(n, replaced[n.Inputs[0]], g.Input, &rep); m == nil {
+				if len(same) == 0 {
+					// The network input itself: a node copies it.
+					m = n.Clone()
+					m.Gather.Channels, m.Inputs = channels(g.Input.C), nil
+				} else {
+					replaced[n] = same[0]
+					continue
+				}
+			}
+			m.From = from
+			replaced[n] = m
+			gathers[m] = n
+			out.Nodes = append(out.Nodes, m)
+			continue
+		case n.Op == spec.Scale:
+			if prev := foldTarget(n, readers, replaced); prev != nil {
+				prev.From = append(prev.From, n)
+				replaced[n] = prev
+				rep.FoldedScales++
+				continue
+			}
+			// Else an affine step.
 		case row.Fused:
 			panic(fmt.Sprintf("fuse: op %s has no fusion", n.Op)) // a training-time op without a Fold: a bug in its row
-		default:
-			c := n.Geometry()
-			m.Conv, m.Linear, m.Affine = c.Conv, c.Linear, c.Affine
 		}
+		m.Inputs = nil
 		for _, in := range n.Inputs {
 			m.Inputs = append(m.Inputs, replaced[in])
+		}
+		if in := n.Inputs; len(in) == 1 && foldGather(m, g.Input, gathers[m.Inputs[0]] == in[0] && readers[in[0]] == 1 && in[0] != g.Output) {
+			rep.FoldedGathers++
 		}
 		replaced[n] = m
 		out.Nodes = append(out.Nodes, m)
 	}
 	out.Output = replaced[g.Output]
+	dropDeadGathers(out, &rep)
 	for _, m := range out.Nodes {
-		// Folding a BatchNorm makes a bias where there was none.
+		// Folding a BatchNorm or a scale makes a bias where there was none.
 		if len(m.From) > 1 && m.Conv != nil && m.Conv.Bias == nil {
 			m.Conv.Bias = []float64{}
 		}
@@ -115,35 +156,42 @@ func materialize(n *graph.Node, round bool) {
 	case src.Op == spec.BN:
 		scale, shift := src.BN.ScaleShift()
 		n.Affine = &graph.Affine{Scale: scale, Shift: shift}
-	case len(n.From) == 1 && round && float32Exact(src):
+	case len(n.From) == 1 && n.PermuteIn == nil && round && float32Exact(src):
 		// Rounding changes nothing: share the weights rather than copy
 		// them (the largest layers are the plain ones).
-		n.Conv, n.Linear, n.Affine = src.Conv, src.Linear, src.Affine
+		n.TakeParams(src)
 		return
 	default:
-		c := src.Clone()
-		n.Conv, n.Linear, n.Affine = c.Conv, c.Linear, c.Affine
+		n.TakeParams(src.Clone())
 	}
-	for _, bn := range n.From[1:] {
-		if n.Linear != nil {
-			n.Linear.FoldBN(bn.BN)
-		} else {
-			n.Conv.FoldBN(bn.BN)
+	for _, x := range n.From[1:] {
+		switch {
+		case x.Op == spec.BN && n.Linear != nil:
+			n.Linear.FoldBN(x.BN)
+		case x.Op == spec.BN:
+			n.Conv.FoldBN(x.BN)
+		case n.Linear != nil: // a scale
+			n.Linear.FoldScale(x.Affine.Scale)
+		default:
+			n.Conv.FoldScale(x.Affine.Scale)
 		}
+	}
+	if n.PermuteIn != nil {
+		permuteIn(n.Conv, n.PermuteIn)
 	}
 	if round {
 		roundParams(n)
 	}
 }
 
-// Shares reports whether materialized fused node n computes with its
-// training-form node's own parameters (an op without weights, or whose
-// weights rounding leaves as they are): it computes the same values
-// from the same inputs.
+// Shares reports whether materialized fused node n computes what its
+// training-form node does, with that node's own parameters (an op
+// without weights, or whose weights rounding leaves as they are), from
+// inputs of the same values: a gather, folded or composed, does not.
 func Shares(n *graph.Node) bool {
 	src := n.From[0]
 	return len(n.From) == 1 && src.Row().Fold == nil && src.Op != spec.BN &&
-		n.Conv == src.Conv && n.Linear == src.Linear && n.Affine == src.Affine
+		n.Gather == nil && n.PermuteIn == nil && n.SameParams(src)
 }
 
 // float32Exact reports whether every tensor of n is already a float32
@@ -160,8 +208,8 @@ func float32Exact(n *graph.Node) bool {
 }
 
 // foldTarget returns the fused convolution or linear layer (a
-// BatchNorm1d's) a BN can fold into: the BN's input is one that nothing
-// else reads (nor is the output).
+// BatchNorm1d's) a BN or a scale can fold into: the node's input is one
+// that nothing else reads (nor is the output).
 func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph.Node]*graph.Node) *graph.Node {
 	if len(bn.Inputs) != 1 {
 		return nil

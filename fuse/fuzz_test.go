@@ -135,6 +135,7 @@ func randomSpec(data []byte) (string, weightOptions) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "input: [%d, %d, %d]\nlayers:\n", in.c, in.h, in.w)
 	var shapes []shape
+	var refs []string // how later layers name each layer's output (a split's one of them)
 	n := 1 + r.pick(8)
 	for i := 0; i < n; i++ {
 		cur := in
@@ -148,10 +149,12 @@ func randomSpec(data []byte) (string, weightOptions) {
 		}
 		fields := ""
 		out := cur
+		ref := fmt.Sprintf("l%d", i)
 		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
-			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb"}
+			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb",
+			"adaptive_avgpool", "split", "channel_shuffle", "gelu", "scale", "layernorm"}
 		op := ops[r.pick(len(ops))]
-		if i == 0 && (op == "add" || op == "concat" || op == "dropout") {
+		if i == 0 && (op == "add" || op == "concat" || op == "dropout") || op == "split" && cur.c < 2 {
 			op = "acblock"
 		}
 		switch op {
@@ -208,12 +211,26 @@ func randomSpec(data []byte) (string, weightOptions) {
 			out = shape{cur.c, convOut(cur.h, k, stride, pad, 1), convOut(cur.w, k, stride, pad, 1)}
 		case "global_avgpool":
 			out = shape{cur.c, 1, 1}
+		case "split":
+			// Two outputs; later layers read one of them.
+			a := 1 + r.pick(cur.c-1)
+			fields = fmt.Sprintf(", sizes: [%d, %d]", a, cur.c-a)
+			port := r.pick(2)
+			out.c = []int{a, cur.c - a}[port]
+			ref = fmt.Sprintf("l%d:%d", i, port)
+		case "channel_shuffle":
+			fields = fmt.Sprintf(", groups: %d", divisor(cur.c, r.next()))
+		case "adaptive_avgpool":
+			out = shape{cur.c, 1 + r.pick(4), 1 + r.pick(4)}
+			fields = fmt.Sprintf(", size: [%d, %d]", out.h, out.w)
+		case "gelu":
+			fields = []string{"", ", approximate: tanh"}[r.pick(2)]
 		case "leaky_relu":
 			fields = fmt.Sprintf(", slope: %g", []float64{0.01, 0.2, 1.5}[r.pick(3)])
 		case "mul":
-			var scales []int // earlier layers of shape C x 1 x 1 for the one read
+			var scales []int // earlier layers of shape C x 1 x 1, or of the read one's, for the other
 			for j, s := range shapes {
-				if s == (shape{cur.c, 1, 1}) {
+				if s == (shape{cur.c, 1, 1}) || s == cur {
 					scales = append(scales, j)
 				}
 			}
@@ -221,7 +238,7 @@ func randomSpec(data []byte) (string, weightOptions) {
 				op = "sigmoid"
 				break
 			}
-			fields = fmt.Sprintf(", inputs: [l%d, l%d]", src, scales[r.pick(len(scales))])
+			fields = fmt.Sprintf(", inputs: [%s, %s]", refs[src], refs[scales[r.pick(len(scales))]])
 			src = -1
 		case "flatten":
 			out = shape{cur.c * cur.h * cur.w, 1, 1}
@@ -242,7 +259,7 @@ func randomSpec(data []byte) (string, weightOptions) {
 			var names []string
 			out.c = 0
 			for _, j := range ins {
-				names = append(names, fmt.Sprintf("l%d", j))
+				names = append(names, refs[j])
 				out.c += shapes[j].c
 			}
 			if op == "add" {
@@ -251,14 +268,15 @@ func randomSpec(data []byte) (string, weightOptions) {
 			fields = ", inputs: [" + strings.Join(names, ", ") + "]"
 			src = -1
 		}
-		if src >= 0 && src != i-1 {
-			fields += fmt.Sprintf(", inputs: [l%d]", src)
+		if src >= 0 && (src != i-1 || refs[src] != fmt.Sprintf("l%d", src)) {
+			fields += fmt.Sprintf(", inputs: [%s]", refs[src])
 		}
 		fmt.Fprintf(&b, "  - {name: l%d, op: %s%s}\n", i, op, fields)
 		shapes = append(shapes, out)
+		refs = append(refs, ref)
 	}
-	if r.pick(5) == 0 {
-		fmt.Fprintf(&b, "output: l%d\n", r.pick(n))
+	if r.pick(5) == 0 || strings.Contains(refs[n-1], ":") {
+		fmt.Fprintf(&b, "output: %s\n", refs[r.pick(n)])
 	}
 	return b.String(), opts
 }
@@ -330,7 +348,7 @@ func synthCheckpoint(t *testing.T, net *spec.Net, opts weightOptions) *checkpoin
 func fuseSeeds() [][]byte {
 	rng := rand.New(rand.NewPCG(5, 5))
 	var out [][]byte
-	for len(out) < 48 {
+	for len(out) < 64 {
 		b := make([]byte, 64)
 		for i := range b {
 			b[i] = byte(rng.IntN(256))

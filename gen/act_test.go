@@ -17,8 +17,9 @@ import (
 
 // TestActFile compiles act.go as generated packages hold it and checks
 // each row's Go expression against the row's float64 definition over a
-// sweep of inputs: a typo in an expression, or one that drifts from Ref,
-// fails here rather than in a user's numbers.
+// sweep of inputs, with parameters 0.1 and 1 (GELU's tanh form): a typo
+// in an expression, or one that drifts from Ref, fails here rather than
+// in a user's numbers.
 func TestActFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -43,10 +44,12 @@ type actKind struct {
 }
 
 func main() {
-	for k := 1; k < `+strconv.Itoa(len(act.Table))+`; k++ {
-		for i := -800; i <= 800; i++ {
-			v := float32(i) / 32
-			fmt.Println(k, v, act(v, actKind{k: k, p: 0.1}))
+	for _, p := range []float32{0.1, 1} {
+		for k := 1; k < `+strconv.Itoa(len(act.Table))+`; k++ {
+			for i := -800; i <= 800; i++ {
+				v := float32(i) / 32
+				fmt.Println(k, p, v, act(v, actKind{k: k, p: p}))
+			}
 		}
 	}
 }
@@ -61,22 +64,23 @@ func main() {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		var k int
+		var p32 float32
 		var v, got float64
-		if _, err := fmt.Sscan(sc.Text(), &k, &v, &got); err != nil {
+		if _, err := fmt.Sscan(sc.Text(), &k, &p32, &v, &got); err != nil {
 			t.Fatalf("line %q: %v", sc.Text(), err)
 		}
 		lines++
 		f := act.Table[k]
 		p := 0.0
 		if f.Param != nil {
-			p = float64(float32(0.1))
+			p = float64(p32) // 1 is also GELU's tanh form
 		}
 		want := f.Ref(v, p)
 		if d := math.Abs(got - want); d > 4e-7*math.Max(1, math.Abs(want)) {
 			t.Errorf("%s(%g) = %g in Go, %g by Ref", f.Op, v, got, want)
 		}
 	}
-	if lines != (len(act.Table)-1)*1601 {
+	if lines != 2*(len(act.Table)-1)*1601 {
 		t.Errorf("%d values printed", lines)
 	}
 }

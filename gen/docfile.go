@@ -102,13 +102,15 @@ func DescribeStep(s *plan.Step) string {
 		case spec.Linear:
 			d = "linear"
 		case spec.AvgPool:
-			d = fmt.Sprintf("avgpool%dx%d/%d", c.KH, c.KW, c.StrideH)
+			d = fmt.Sprintf("avgpool%dx%d/%s", c.KH, c.KW, perAxis(c.StrideH, c.StrideW))
 		case spec.GlobalAvgPool:
 			d = "global_avgpool"
+		case spec.AdaptiveAvgPool:
+			d = fmt.Sprintf("adaptive_avgpool to %dx%d", c.OutH, c.OutW)
 		default:
 			d = fmt.Sprintf("conv%dx%d", c.KH, c.KW)
-			if c.StrideH > 1 {
-				d += fmt.Sprintf("/%d", c.StrideH)
+			if c.StrideH > 1 || c.StrideW > 1 {
+				d += "/" + perAxis(c.StrideH, c.StrideW)
 			}
 			if c.Groups > 1 {
 				d += fmt.Sprintf(" g%d", c.Groups)
@@ -122,13 +124,24 @@ func DescribeStep(s *plan.Step) string {
 	default:
 		d = s.Kind.String()
 		if s.Pool != nil {
-			d += fmt.Sprintf("%dx%d/%d", s.Pool.K, s.Pool.K, s.Pool.Stride)
+			d += fmt.Sprintf("%dx%d/%s", s.Pool.KH, s.Pool.KW, perAxis(s.Pool.StrideH, s.Pool.StrideW))
+			if s.Pool.Ceil {
+				d += " ceil"
+			}
 		}
 	}
 	if !s.Act.None() {
 		d += "+" + s.Act.String()
 	}
 	return d
+}
+
+// perAxis is a value per axis, one number when they agree.
+func perAxis(h, w int) string {
+	if h == w {
+		return fmt.Sprint(h)
+	}
+	return fmt.Sprintf("%dx%d", h, w)
 }
 
 func outShape(s *plan.Step) graph.Shape {

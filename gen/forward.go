@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/plan"
 )
 
@@ -106,6 +107,12 @@ func stepOutput(s *plan.Step) string {
 func lay(v *plan.Value) *jen.Statement {
 	l := v.Layout
 	return jen.Id("layout").Values(jen.Lit(v.Buf.Offset), jen.Lit(l.C), jen.Lit(l.H), jen.Lit(l.W), jen.Lit(l.Halo), jen.Lit(l.Block))
+}
+
+// windowLit is a pooling window as templates/pool.go's window type.
+func windowLit(p *graph.Pool) *jen.Statement {
+	return jen.Id("window").Values(jen.Lit(p.KH), jen.Lit(p.KW), jen.Lit(p.StrideH), jen.Lit(p.StrideW),
+		jen.Lit(p.PadH), jen.Lit(p.PadW), jen.Lit(p.DilH), jen.Lit(p.DilW), jen.Lit(p.CountPad))
 }
 
 func lays(vs []*plan.Value) *jen.Statement {
@@ -360,10 +367,25 @@ var goCalls = map[plan.Kind]goCall{
 		if s.Units() == 1 {
 			lo, hi = jen.Lit(0), jen.Lit(s.Out.Layout.H)
 		}
-		return jen.Id("maxPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad), lo, hi)
+		return jen.Id("maxPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), windowLit(s.Pool), lo, hi)
 	},
 	plan.AvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
-		return jen.Id("avgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Lit(s.Pool.K), jen.Lit(s.Pool.Stride), jen.Lit(s.Pool.Pad))
+		return jen.Id("avgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), windowLit(s.Pool))
+	},
+	plan.LayerNorm: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		n := s.Out.Layout.CB() * s.Out.Layout.Block
+		return jen.Id("layerNorm").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out),
+			weightSlice(s.Norm.WeightOff, n), weightSlice(s.Norm.BiasOff, n), jen.Lit(s.Norm.Eps), sp.lo, sp.hi)
+	},
+	plan.Gather: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("gather").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Index().Int().ValuesFunc(func(vals *jen.Group) {
+			for _, c := range s.Channels {
+				vals.Lit(c)
+			}
+		}))
+	},
+	plan.AdaptiveAvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		return jen.Id("adaptiveAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
 	},
 	plan.GlobalAvgPool: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("globalAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
@@ -383,6 +405,9 @@ var goCalls = map[plan.Kind]goCall{
 		return jen.Id("activation").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), actLit(s.Act))
 	},
 	plan.Mul: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		if a, b := s.In[0].Layout, s.In[1].Layout; a.H == b.H && a.W == b.W {
+			return jen.Id("mulElementwise").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out))
+		}
 		return jen.Id("mul").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out))
 	},
 	plan.Flatten: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {

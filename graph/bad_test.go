@@ -239,6 +239,12 @@ var badShapes = []struct {
 		want: `s.yaml:5:37: layer "cat": cannot concatenate p (3x4x4) with r (3x8x8): heights and widths differ`,
 	},
 	{
+		name: "mul of different shapes",
+		src:  "input: [3, 8, 8]\nlayers:\n  - {name: r, op: relu}\n  - {name: p, op: maxpool, kernel: 2}\n  - {name: m, op: mul, inputs: [r, p]}\n",
+		kind: graph.ErrShape,
+		want: `s.yaml:5:32: layer "m": cannot multiply r (3x8x8) by p (3x4x4): mul takes two inputs of one shape, or a CxHxW input and a Cx1x1 one`,
+	},
+	{
 		name: "groups not dividing the input's channels",
 		src:  "input: [3, 8, 8]\nlayers:\n  - {name: c, op: conv, out: 4, kernel: 3, groups: 2}\n",
 		kind: graph.ErrShape,
@@ -272,7 +278,7 @@ var badShapes = []struct {
 		name: "pool window larger than the input",
 		src:  "input: [3, 8, 8]\nlayers:\n  - {op: global_avgpool}\n  - {op: maxpool, kernel: 2}\n",
 		kind: graph.ErrShape,
-		want: `s.yaml:4:27: layer #1 (maxpool): a 2x2 window with padding 0 does not fit the 1x1 input`,
+		want: `s.yaml:4:27: layer #1 (maxpool): a 2x2 window (dilation 1, padding 0) does not fit the 1x1 input`,
 	},
 	{
 		name: "input larger than the activation limit",

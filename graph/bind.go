@@ -24,6 +24,12 @@ func (b *builder) weights(l *spec.Layer, sub string) *layerWeights {
 	return &layerWeights{b: b, layer: l, prefix: l.Prefix + "." + sub}
 }
 
+// parameter looks up a layer whose one tensor's key is its prefix (a
+// scale's nn.Parameter): its name is "".
+func (b *builder) parameter(l *spec.Layer) *layerWeights {
+	return &layerWeights{b: b, layer: l, prefix: l.Prefix}
+}
+
 // err returns the problems found. A layer none of whose keys is in the
 // checkpoint (a renamed module, a wrong prefix) is one problem, reported
 // once rather than once per key.
@@ -77,6 +83,32 @@ func (w *layerWeights) tensor(name string, shape []int) []float64 {
 		return nil
 	}
 	return w.check(key, shape)
+}
+
+// tensorOf is tensor for a key that may have any of shapes (the first is
+// the one a checkpoint is asked for); it returns the shape found.
+func (w *layerWeights) tensorOf(name string, shapes ...[]int) ([]float64, []int) {
+	if w.b.ck == nil {
+		return w.tensor(name, shapes[0]), shapes[0]
+	}
+	key := w.prefix + name
+	t, ok := w.b.ck.Tensors[key]
+	if !ok {
+		return w.tensor(name, shapes[0]), shapes[0]
+	}
+	for _, shape := range shapes {
+		if equalShape(t.Shape, shape) {
+			return w.check(key, shape), shape
+		}
+	}
+	w.b.used[key] = true
+	w.found++
+	var want []string
+	for _, shape := range shapes {
+		want = append(want, fmt.Sprint(shape))
+	}
+	w.fail(key, "shape %v, want %s", t.Shape, strings.Join(want, " or "))
+	return nil, shapes[0]
 }
 
 // optional is tensor for a key that may be absent (nil then).
@@ -187,7 +219,7 @@ func (b *builder) keys() []string {
 func (b *builder) unusedKeys() {
 	var unused []string
 	for _, k := range b.keys() {
-		if !b.used[k] {
+		if !b.used[k] && !b.unreadOnPurpose(k) {
 			unused = append(unused, k)
 		}
 	}
@@ -206,6 +238,17 @@ func (b *builder) unusedKeys() {
 	}
 	b.errs.Add(diag.Tag(fmt.Errorf("%s: %d keys are not read by any layer of %s: %s, ... (-allow-unused-keys accepts them)",
 		b.ck.Path, len(unused), b.net.File, strings.Join(some, ", ")), ErrWeights))
+}
+
+// unreadOnPurpose reports whether key belongs to a module the spec's
+// `unread` names.
+func (b *builder) unreadOnPurpose(key string) bool {
+	for _, p := range b.net.Unread {
+		if key == p || strings.HasPrefix(key, p+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func equalShape(a, b []int) bool {

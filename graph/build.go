@@ -68,7 +68,7 @@ func build(net *spec.Net, ck *checkpoint.File, wanted map[string]bool, opt Optio
 		ck:     ck,
 		wanted: wanted,
 		used:   map[string]bool{},
-		nodes:  map[*spec.Layer]*Node{},
+		nodes:  map[*spec.Layer][]*Node{},
 		lazy:   opt.Lazy && ck != nil,
 	}
 	g := &Graph{
@@ -87,24 +87,21 @@ func build(net *spec.Net, ck *checkpoint.File, wanted map[string]bool, opt Optio
 		return nil, nil, diag.Tag(err, ErrTooBig)
 	}
 	for _, l := range net.Layers {
-		if n := b.layer(g, l); n != nil {
-			g.Nodes = append(g.Nodes, n)
-		}
+		g.Nodes = append(g.Nodes, b.layer(g, l)...)
 		// Count the layer if its shape is known, even if its weights
-		// were wrong.
-		n := b.nodes[l]
-		if n == nil {
-			continue // reported; readers of it are skipped
-		}
-		total = addSat(total, shapeBytes(n.Shape))
-		if total > limit {
-			b.errs.Add(diag.Tag(l.Errorf("the activations of one sample reach %s by this layer (%s), more than the limit of %s%s",
-				mib(total), n.Shape, mib(limit), raiseLimit), ErrTooBig))
-			return nil, nil, b.errs.Err()
+		// were wrong; readers of a layer whose shape is not are
+		// skipped.
+		for _, n := range b.nodes[l] {
+			total = addSat(total, shapeBytes(n.Shape))
+			if total > limit {
+				b.errs.Add(diag.Tag(l.Errorf("the activations of one sample reach %s by this layer (%s), more than the limit of %s%s",
+					mib(total), n.Shape, mib(limit), raiseLimit), ErrTooBig))
+				return nil, nil, b.errs.Err()
+			}
 		}
 	}
-	if net.Output != nil {
-		g.Output = b.nodes[net.Output]
+	if outs := b.nodes[net.Output]; net.Output != nil && outs != nil {
+		g.Output = outs[net.OutputPort]
 	}
 	if b.errs.Len() == 0 && !opt.AllowUnusedKeys && ck != nil {
 		b.unusedKeys()
@@ -123,7 +120,7 @@ type builder struct {
 	ck     *checkpoint.File
 	wanted map[string]bool // keys the spec reads, when known
 	used   map[string]bool
-	nodes  map[*spec.Layer]*Node
+	nodes  map[*spec.Layer][]*Node // by output
 	errs   diag.List
 
 	sortedKeys []string // of ck, computed once
@@ -147,41 +144,51 @@ func Wants(net *spec.Net, opt Options) ([]Want, error) {
 	return wants, err
 }
 
-// layer builds the node for l, or returns nil after reporting why not.
-func (b *builder) layer(g *Graph, l *spec.Layer) *Node {
-	n := &Node{Name: l.Name, Op: l.Op, Layer: l}
-	if n.Name == "" {
-		n.Name = fmt.Sprintf("%s_%d", l.Op, l.Index)
-	}
-	for _, in := range l.Inputs {
-		inNode := b.nodes[in]
-		if inNode == nil {
+// layer builds the nodes of l, one for each of its outputs (a split's
+// several), or returns none after reporting why not.
+func (b *builder) layer(g *Graph, l *spec.Layer) []*Node {
+	var inputs []*Node
+	for i, in := range l.Inputs {
+		outs := b.nodes[in]
+		if outs == nil {
 			return nil // its problem is already reported
 		}
-		n.Inputs = append(n.Inputs, inNode)
+		inputs = append(inputs, outs[l.InputPorts[i]])
 	}
 	row := RowOf(l.Op)
 	if row == nil {
 		b.errs.Add(l.FieldErrorf("op", "op %q is not supported by this version of acgen", l.Op))
 		return nil
 	}
-	err := row.Build(b, n, g.InputShapes(n))
-	if err == nil && row.Identity {
-		// The identity in inference: the layer is its input node, and
-		// no later stage sees it.
-		b.nodes[l] = n.Inputs[0]
-		return nil
+	name := l.Name
+	if name == "" {
+		name = fmt.Sprintf("%s_%d", l.Op, l.Index)
 	}
-	if err != nil {
-		b.errs.Add(err)
-		if n.Shape.Len() > 0 && !errors.Is(err, ErrShape) {
-			// Its weights are wrong but its shape is known: the layers
-			// that read it can still be checked, so that one run
-			// reports every layer's problems.
-			b.nodes[l] = n
+	nodes := make([]*Node, l.Outputs())
+	for port := range nodes {
+		n := &Node{Name: name, Op: l.Op, Layer: l, Inputs: append([]*Node(nil), inputs...), Port: port}
+		if len(nodes) > 1 {
+			n.Name = fmt.Sprintf("%s:%d", name, port) // as readers name it
 		}
-		return nil
+		err := row.Build(b, n, g.InputShapes(n))
+		if err == nil && row.Identity {
+			// The identity in inference: the layer is its input node, and
+			// no later stage sees it.
+			b.nodes[l] = []*Node{n.Inputs[0]}
+			return nil
+		}
+		if err != nil {
+			b.errs.Add(err)
+			if n.Shape.Len() > 0 && !errors.Is(err, ErrShape) && len(nodes) == 1 {
+				// Its weights are wrong but its shape is known: the layers
+				// that read it can still be checked, so that one run
+				// reports every layer's problems.
+				b.nodes[l] = []*Node{n}
+			}
+			return nil
+		}
+		nodes[port] = n
 	}
-	b.nodes[l] = n
-	return n
+	b.nodes[l] = nodes
+	return nodes
 }

@@ -37,11 +37,16 @@ type Node struct {
 	Shape  Shape   // of the output
 
 	Layer *spec.Layer // the spec entry it came from, for positions in messages
+	Port  int         // which output of its layer it is (a split's i), 0 for most
 
 	// From are, in a fused graph, the training-form nodes the node
 	// computes: the block or layer it comes from, then the BatchNorms
-	// folded into it (see package fuse).
+	// and scales folded into it (see package fuse).
 	From []*Node
+	// PermuteIn, in a fused graph, is the channel gather a convolution
+	// absorbed: its weights for input channel j move to channel
+	// PermuteIn[j] (see package fuse).
+	PermuteIn []int
 
 	Conv   *Conv      // spec.Conv
 	AC     *ACBlock   // spec.ACBlock
@@ -51,6 +56,8 @@ type Node struct {
 	Linear *Linear    // spec.Linear
 	Pool   *Pool      // spec.MaxPool, spec.AvgPool
 	Affine *Affine    // OpAffine
+	Gather *Gather    // spec.Split, spec.ChannelShuffle
+	Norm   *LayerNorm // spec.LayerNorm
 	Param  float64    // an activation's parameter (LeakyReLU's slope), see package act
 }
 
@@ -78,6 +85,19 @@ func (n *Node) Geometry() *Node {
 	return m
 }
 
+// TakeParams makes n compute with src's parameters (the structs
+// themselves, not copies): every parameter field but the structural
+// ones (Gather, Pool, Param).
+func (n *Node) TakeParams(src *Node) {
+	n.Conv, n.AC, n.Rep, n.DBB, n.BN, n.Linear, n.Affine, n.Norm = src.Conv, src.AC, src.Rep, src.DBB, src.BN, src.Linear, src.Affine, src.Norm
+}
+
+// SameParams reports whether n and m hold the very same parameter structs.
+func (n *Node) SameParams(m *Node) bool {
+	return n.Conv == m.Conv && n.AC == m.AC && n.Rep == m.Rep && n.DBB == m.DBB && n.BN == m.BN &&
+		n.Linear == m.Linear && n.Affine == m.Affine && n.Norm == m.Norm
+}
+
 // copyParams is a copy of n whose parameter structs are its own and whose
 // tensors are still n's.
 func (n *Node) copyParams() *Node {
@@ -98,6 +118,10 @@ func (n *Node) copyParams() *Node {
 	m.Linear = clonePtr(n.Linear)
 	m.Pool = clonePtr(n.Pool)
 	m.Affine = clonePtr(n.Affine)
+	m.Norm = clonePtr(n.Norm)
+	if n.Gather != nil {
+		m.Gather = &Gather{Channels: append([]int(nil), n.Gather.Channels...)}
+	}
 	return &m
 }
 

@@ -24,6 +24,9 @@ var affineRow = &Row{
 // Affine is a per-channel scale and shift.
 type Affine struct {
 	Scale, Shift []float64
+	// ScaleShape is Scale's shape in the checkpoint, for a scale op
+	// ([C, 1, 1] or [C]); nil for an affine op.
+	ScaleShape []int
 }
 
 func affine(x Tensor, scale, shift []float64) Tensor {

@@ -24,6 +24,12 @@ type Conv struct {
 	Groups           int
 	Weight           []float64 // [Out][In/Groups][KH][KW]
 	Bias             []float64 // len Out, or nil
+
+	// LinearWeight: the checkpoint holds the weight as nn.Linear's
+	// [Out][In], the same values as [Out][In][1][1]: a 1x1 convolution
+	// written as a linear layer on channels-last values between two
+	// permutes (ConvNeXt's pointwise layers).
+	LinearWeight bool
 }
 
 // OutSize is the output height and width for an input of h x w.
@@ -42,9 +48,14 @@ func convOut(in, k, stride, pad, dil int) int {
 // WeightShape is the PyTorch shape of the weight.
 func (c *Conv) WeightShape() []int { return []int{c.Out, c.In / c.Groups, c.KH, c.KW} }
 
-// tensors lists c's weight and bias under prefix sub (a block's branch).
+// tensors lists c's weight and bias under prefix sub (a block's branch),
+// in the shapes the checkpoint holds them.
 func (c *Conv) tensors(sub string) []Param {
-	return optional([]Param{param(sub+"weight", &c.Weight, c.WeightShape()...)}, param(sub+"bias", &c.Bias, c.Out))
+	shape := c.WeightShape()
+	if c.LinearWeight {
+		shape = shape[:2]
+	}
+	return optional([]Param{param(sub+"weight", &c.Weight, shape...)}, param(sub+"bias", &c.Bias, c.Out))
 }
 
 // flops is c's multiply-adds, twice, computing an output of shape out.
@@ -72,10 +83,10 @@ func geometryOf(c *Conv) Conv {
 func geometry(l *spec.Layer, in Shape) Conv {
 	return Conv{
 		In: in.C, Out: l.Out,
-		KH: l.Kernel, KW: l.Kernel,
-		StrideH: l.Stride, StrideW: l.Stride,
-		PadH: l.Padding, PadW: l.Padding,
-		DilH: l.Dilation, DilW: l.Dilation,
+		KH: l.Kernel.H, KW: l.Kernel.W,
+		StrideH: l.Stride.H, StrideW: l.Stride.W,
+		PadH: l.Padding.H, PadW: l.Padding.W,
+		DilH: l.Dilation.H, DilW: l.Dilation.W,
 		Groups: l.Groups,
 	}
 }
@@ -89,8 +100,8 @@ func checkConv(n *Node, c *Conv, in Shape) error {
 	}
 	h, w := c.OutSize(in.H, in.W)
 	if h < 1 || w < 1 {
-		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d kernel (dilation %d, padding %d) does not fit the %dx%d input",
-			c.KH, c.KW, c.DilH, c.PadH, in.H, in.W), ErrShape)
+		return diag.Tag(l.FieldErrorf("kernel", "a %dx%d kernel (dilation %s, padding %s) does not fit the %dx%d input",
+			c.KH, c.KW, spec.HW{H: c.DilH, W: c.DilW}, spec.HW{H: c.PadH, W: c.PadW}, in.H, in.W), ErrShape)
 	}
 	n.Shape = Shape{c.Out, h, w}
 	return nil
@@ -102,7 +113,14 @@ func (b *builder) conv(n *Node, in []Shape) error {
 		return err
 	}
 	w := b.weights(n.Layer, "")
-	c.Weight = w.tensor("weight", c.WeightShape())
+	if c.KH == 1 && c.KW == 1 && c.Groups == 1 {
+		// nn.Linear's [out, in] is a 1x1 convolution's weight too.
+		var shape []int
+		c.Weight, shape = w.tensorOf("weight", c.WeightShape(), []int{c.Out, c.In})
+		c.LinearWeight = len(shape) == 2
+	} else {
+		c.Weight = w.tensor("weight", c.WeightShape())
+	}
 	c.Bias = w.optional("bias", []int{c.Out})
 	n.Conv = &c
 	return w.err()

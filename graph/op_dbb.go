@@ -16,7 +16,7 @@ var dbbRow = &Row{
 		if d.One != nil {
 			f += 2 * d.One.flops(n.Shape)
 		}
-		return f + float64(d.AvgPool.K*d.AvgPool.K)*elementwiseFLOPs(n, nil)
+		return f + float64(d.AvgPool.KH*d.AvgPool.KW)*elementwiseFLOPs(n, nil)
 	},
 	Fold:   func(n *Node) *Conv { return n.DBB.Fold() },
 	Folded: func(n *Node) Conv { return geometryOf(&n.DBB.Origin) },
@@ -85,7 +85,7 @@ func (b *builder) dbb(n *Node, ins []Shape) error {
 	eps := l.Eps
 	d.Origin.Weight = w.tensor("dbb_origin.conv.weight", origin.WeightShape())
 	d.OriginBN = w.batchNorm("dbb_origin.bn.", origin.Out, eps)
-	d.AvgPool = Pool{K: k, Stride: origin.StrideH, Pad: origin.PadH}
+	d.AvgPool = Pool{KH: k, KW: k, StrideH: origin.StrideH, StrideW: origin.StrideH, PadH: origin.PadH, PadW: origin.PadH, DilH: 1, DilW: 1, CountPad: true}
 	if !depthwise {
 		c := one(origin.Out, origin.StrideH)
 		d.One = &c
@@ -95,7 +95,7 @@ func (b *builder) dbb(n *Node, ins []Shape) error {
 		d.AvgConv = &a
 		d.AvgConv.Weight = w.tensor("dbb_avg.conv.weight", a.WeightShape())
 		d.AvgPadBN = w.batchNorm("dbb_avg.bn.bn.", origin.Out, eps)
-		d.AvgPool.Pad = 0 // the BN-and-pad padded already
+		d.AvgPool.PadH, d.AvgPool.PadW = 0, 0 // the BN-and-pad padded already
 	}
 	d.AvgBN = w.batchNorm("dbb_avg.avgbn.", origin.Out, eps)
 	if internal == in.C {

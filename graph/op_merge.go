@@ -29,7 +29,7 @@ var mulRow = &Row{
 	Build: (*builder).mul,
 	Ref:   func(n *Node, in []Tensor) Tensor { return mul(in[0], in[1]) },
 	FLOPs: elementwiseFLOPs,
-	Doc:   "a CxHxW input scaled channel by channel by a Cx1x1 one",
+	Doc:   "the elementwise product of two inputs of one shape, or a CxHxW input scaled channel by channel by a Cx1x1 one",
 }
 
 var concatRow = &Row{
@@ -51,15 +51,20 @@ var concatRow = &Row{
 	Doc:   "inputs joined along channels",
 }
 
-// mul scales a C,H,W input channel by channel by a C,1,1 one, written in
-// either order; the node's first input is the C,H,W one.
+// mul multiplies two inputs of one shape elementwise, or scales a C,H,W
+// input channel by channel by a C,1,1 one, written in either order (the
+// node's first input is then the C,H,W one).
 func (b *builder) mul(n *Node, in []Shape) error {
+	if in[0] == in[1] {
+		n.Shape = in[0]
+		return nil
+	}
 	if in[0].H*in[0].W == 1 && in[1].H*in[1].W != 1 {
 		n.Inputs[0], n.Inputs[1] = n.Inputs[1], n.Inputs[0]
 		in = []Shape{in[1], in[0]}
 	}
 	if in[1] != (Shape{in[0].C, 1, 1}) {
-		return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot multiply %s (%s) by %s (%s): mul scales each channel of a CxHxW input by a Cx1x1 one",
+		return diag.Tag(n.Layer.FieldErrorf("inputs", "cannot multiply %s (%s) by %s (%s): mul takes two inputs of one shape, or a CxHxW input and a Cx1x1 one",
 			n.Inputs[0].Name, in[0], n.Inputs[1].Name, in[1]), ErrShape)
 	}
 	n.Shape = in[0]
@@ -89,12 +94,18 @@ func concat(args []Tensor) Tensor {
 	return out
 }
 
-// mul scales each channel c of x by s[c] (s is C x 1 x 1).
+// mul is x*s elementwise when the shapes agree, else scales each
+// channel c of x by s[c] (s is C x 1 x 1).
 func mul(x, s Tensor) Tensor {
 	out := NewTensor(x.Shape)
 	plane := x.H * x.W
+	same := x.Shape == s.Shape
 	for i, v := range x.Data {
-		out.Data[i] = v * s.Data[i/plane]
+		if same {
+			out.Data[i] = v * s.Data[i]
+		} else {
+			out.Data[i] = v * s.Data[i/plane]
+		}
 	}
 	return out
 }

@@ -73,10 +73,19 @@ type Row struct {
 // PyTorch's model.parameters() counts) or a buffer (a BatchNorm's running
 // statistics).
 type Param struct {
-	Name   string     // as the checkpoint names it below the layer's prefix
+	Name   string     // as the checkpoint names it below the layer's prefix; "": the prefix itself (see Key)
 	Data   *[]float64 // the node's slice (nil inside in a graph built without a checkpoint)
 	Shape  []int      // PyTorch's shape
 	Buffer bool       // running statistics, not a parameter
+}
+
+// Key is p's checkpoint key for a layer of prefix: prefix.Name, or the
+// prefix itself for a parameter that is the layer's own (a scale's).
+func (p Param) Key(prefix string) string {
+	if p.Name == "" {
+		return prefix
+	}
+	return prefix + "." + p.Name
 }
 
 // Len is the number of values p holds (by its shape when its data is not
@@ -108,7 +117,8 @@ func init() {
 // makes (affine), sorted by op.
 func Rows() []*Row {
 	all := []*Row{convRow, acblockRow, repvggRow, dbbRow, bnRow, affineRow, linearRow,
-		maxPoolRow, avgPoolRow, globalAvgPoolRow, addRow, mulRow, concatRow, flattenRow, dropoutRow}
+		maxPoolRow, avgPoolRow, globalAvgPoolRow, adaptiveAvgPoolRow, addRow, mulRow, concatRow, flattenRow, dropoutRow,
+		splitRow, channelShuffleRow, scaleRow, layerNormRow}
 	all = append(all, activationRows()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Op < all[j].Op })
 	return all

@@ -30,19 +30,28 @@ layers:
   - {name: b2, op: bn, inputs: [add]}
   - {name: b3, op: bn, inputs: [add]}
   - {name: cat, op: concat, inputs: [b2, b3]}
+  - {name: sh, op: channel_shuffle, groups: 4}
+  - {name: sp, op: split, sizes: [6, 10]}
+  - {name: spc, op: concat, inputs: [sp:1, sp:0]}
   - {name: mp, op: maxpool, kernel: 3, stride: 2, padding: 1}
   - {name: ap, op: avgpool, kernel: 2}
+  - {name: aap, op: adaptive_avgpool, size: [2, 3], inputs: [mp]}
   - {name: d, op: dropout, p: 0.5}
   - {name: sq, op: global_avgpool}
   - {name: sg, op: sigmoid}
   - {name: hsg, op: hardsigmoid, inputs: [sg]}
   - {name: m, op: mul, inputs: [ap, hsg]}
+  - {name: m2, op: mul, inputs: [m, ap]}
   - {name: si, op: silu}
   - {name: th, op: tanh}
+  - {name: ge, op: gelu}
+  - {name: get, op: gelu, approximate: tanh}
   - {name: r6, op: relu6}
   - {name: f, op: flatten}
   - {name: fc, op: linear, out: 5}
   - {name: fcbn, op: bn}
+  - {name: ls, op: scale}
+  - {name: ln, op: layernorm, eps: 1e-6, inputs: [cat]}
 `
 
 func buildEveryOp(t *testing.T, withWeights bool) (*spec.Net, *graph.Graph) {
@@ -114,7 +123,7 @@ func TestRowTensors(t *testing.T) {
 	}
 	for _, n := range g.Nodes {
 		for _, p := range n.Tensors() {
-			got = append(got, n.Layer.Prefix+"."+p.Name)
+			got = append(got, p.Key(n.Layer.Prefix))
 			if len(*p.Data) != p.Len() || p.Len() == 0 {
 				t.Errorf("%s: tensor %s holds %d values, its shape %v", n, p.Name, len(*p.Data), p.Shape)
 			}

@@ -61,7 +61,7 @@ func (p *Program) checkConv(i int, s *Step) []error {
 	}
 	c := s.Conv
 	in := s.In[0].Layout
-	need := max(c.PadH, c.PadW)
+	need := c.Reach(in.H, in.W)
 	if c.Algo == Winograd {
 		need += c.WinogradOverhang()
 	}

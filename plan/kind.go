@@ -6,19 +6,22 @@ import "fmt"
 type Kind int
 
 const (
-	Pack          Kind = iota // the caller's C,H,W input -> Out
-	Unpack                    // In[0] -> the caller's C,H,W output
-	Conv                      // convolution with bias, optional residual add and activation
-	Linear                    // fully connected layer with bias and optional activation
-	MaxPool                   // max over windows; padding is -inf
-	AvgPool                   // mean over windows, padding counted
-	GlobalAvgPool             // mean of each channel
-	Add                       // elementwise sum of In, then Act
-	Concat                    // In joined along channels
-	Affine                    // per-channel scale and shift (an unfoldable BatchNorm), then Act
-	Activation                // Act alone
-	Flatten                   // C,H,W -> C*H*W channels of 1x1
-	Mul                       // In[0] scaled channel by channel by In[1] (C x 1 x 1)
+	Pack            Kind = iota // the caller's C,H,W input -> Out
+	Unpack                      // In[0] -> the caller's C,H,W output
+	Conv                        // convolution with bias, optional residual add and activation
+	Linear                      // fully connected layer with bias and optional activation
+	MaxPool                     // max over windows; padding is -inf
+	AvgPool                     // mean over windows, by PyTorch's divisors
+	GlobalAvgPool               // mean of each channel
+	Add                         // elementwise sum of In, then Act
+	Concat                      // In joined along channels
+	Affine                      // per-channel scale and shift (an unfoldable BatchNorm), then Act
+	Activation                  // Act alone
+	Flatten                     // C,H,W -> C*H*W channels of 1x1
+	Mul                         // In[0] times In[1] elementwise, or scaled channel by channel by In[1] (C x 1 x 1)
+	AdaptiveAvgPool             // mean over windows from floor(i*in/out) to ceil((i+1)*in/out)
+	Gather                      // output channel j is In[0]'s channel Channels[j]: a split's output, a shuffle
+	LayerNorm                   // each pixel's channels normalised, then scaled and shifted per channel
 	numKinds
 )
 
@@ -47,7 +50,7 @@ var kinds = [numKinds]KindRow{
 	Pack:   {Name: "pack"},
 	Unpack: {Name: "unpack"},
 	Conv: {Name: "conv",
-		Halo: func(s *Step) int { return max(s.Conv.PadH, s.Conv.PadW) },
+		Halo: func(s *Step) int { return s.Conv.Reach(s.In[0].Layout.H, s.In[0].Layout.W) },
 		Pack: (*planner).packConv,
 		Weights: func(s *Step) []int {
 			if s.Conv.Algo == Winograd {
@@ -61,11 +64,11 @@ var kinds = [numKinds]KindRow{
 	MaxPool: {Name: "maxpool", SignKeeping: true,
 		Halo: func(s *Step) int {
 			if s.Conv != nil { // the assembly kernel reads the halo
-				return s.Conv.PadH
+				return s.Conv.Reach(s.In[0].Layout.H, s.In[0].Layout.W)
 			}
 			return 0
 		}},
-	AvgPool:       {Name: "avgpool", Halo: func(s *Step) int { return s.Pool.Pad }}, // padding counts as zeros
+	AvgPool:       {Name: "avgpool"}, // the Go kernel reads the input values of each window only
 	GlobalAvgPool: {Name: "global_avgpool"},
 	Add:           {Name: "add"},
 	Concat:        {Name: "concat", SignKeeping: true},
@@ -79,6 +82,42 @@ var kinds = [numKinds]KindRow{
 	Activation: {Name: "activation"},
 	Flatten:    {Name: "flatten"},
 	Mul:        {Name: "mul"},
+	// Windows of different sizes, overlapping or repeating values: the
+	// Go kernel reads each one's values (others lower to AvgPool).
+	AdaptiveAvgPool: {Name: "adaptive_avgpool"},
+	// A copy of channels fusion could not fold into a convolution.
+	Gather: {Name: "gather", SignKeeping: true},
+	LayerNorm: {Name: "layernorm",
+		Pack: func(p *planner, s *Step) {
+			n := s.Nodes[0]
+			c, eps := n.Norm.C, n.Norm.Eps
+			if n.Norm.Weight == nil { // not affine: a weight of ones
+				s.Norm.WeightOff = p.blob.reserve(n, "ones", padded(c), func(dst []float32) {
+					for i := range c {
+						dst[i] = 1
+					}
+				})
+			} else {
+				s.Norm.WeightOff = p.reserveVector(n, "weight", c, func() []float64 { return n.Norm.Weight })
+			}
+			s.Norm.BiasOff = p.reserveVector(n, "bias", c, func() []float64 { return n.Norm.Bias })
+			// For the assembly: which lanes of the last channel block are
+			// channels, then 1/C, eps and 1, each in a whole vector.
+			blk := p.target.Lanes
+			s.Norm.MaskOff = p.blob.reserve(n, fmt.Sprintf("mask/%d", blk), padded(blk), func(dst []float32) {
+				for i := 0; i < blk; i++ {
+					if (c-1)/blk*blk+i < c {
+						dst[i] = 1
+					}
+				}
+			})
+			s.Norm.ConstOff = p.blob.reserve(n, "consts", 3*Group, func(dst []float32) {
+				for i := 0; i < Group; i++ {
+					dst[i], dst[Group+i], dst[2*Group+i] = float32(1/float64(c)), float32(eps), 1
+				}
+			})
+		},
+		Weights: func(s *Step) []int { return []int{s.Norm.WeightOff, s.Norm.BiasOff, s.Norm.MaskOff, s.Norm.ConstOff} }},
 }
 
 // Kinds lists every kind, for the emitters' tests.

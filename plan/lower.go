@@ -31,7 +31,7 @@ var lowerings = map[spec.Op]lowering{
 			// A linear layer is a convolution whose kernel covers its
 			// whole input: the weight [out][C*H*W] is [out][C][H][W].
 			s.Kind = Conv
-			s.Conv = lowered(x, n.Linear.Out, x.H, x.W, 1, 0, 1, func() ([]float64, []float64) { return n.Linear.Weight, n.Linear.Bias })
+			s.Conv = lowered(x, window(n.Linear.Out, x.H, x.W, 1, 0, 1), func() ([]float64, []float64) { return n.Linear.Weight, n.Linear.Bias })
 		} else {
 			s.Kind = Linear
 			s.Linear = &LinearStep{In: n.Linear.In, Out: n.Linear.Out}
@@ -39,30 +39,26 @@ var lowerings = map[spec.Op]lowering{
 		return p.absorbAct(s, n)
 	},
 	spec.GlobalAvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
-		x := s.In[0].Layout
-		s.FLOPs = 2 * int64(x.C*x.H*x.W)
-		if x.H*x.W <= maxLoweredTaps {
-			// A depthwise convolution whose kernel covers the image,
-			// with weights 1/(H*W).
-			s.Kind = Conv
-			s.Conv = lowered(x, x.C, x.H, x.W, 1, 0, x.C, constantWeights(x.C*x.H*x.W, 1/float64(x.H*x.W)))
-		} else {
-			s.Kind = GlobalAvgPool
-		}
+		lowerGlobalAvgPool(s)
 		return n
 	},
 	spec.AvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
-		x, pl := s.In[0].Layout, n.Pool
-		s.FLOPs = 2 * int64(n.Shape.Len()*pl.K*pl.K)
-		if pl.K*pl.K <= maxLoweredTaps {
-			// Counting padding, as PyTorch's default does, average
-			// pooling is a depthwise convolution with weights 1/K^2
-			// over the zero halo.
-			s.Kind = Conv
-			s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, constantWeights(x.C*pl.K*pl.K, 1/float64(pl.K*pl.K)))
-		} else {
-			s.Kind = AvgPool
-			s.Pool = pl
+		lowerAvgPool(s, n.Pool, n.Shape)
+		return n
+	},
+	spec.AdaptiveAvgPool: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		x, out := s.In[0].Layout, n.Shape
+		switch {
+		case out.H == 1 && out.W == 1:
+			lowerGlobalAvgPool(s)
+		case x.H%out.H == 0 && x.W%out.W == 0:
+			// Windows of in/out values, side by side: average pooling
+			// with kernel and stride in/out.
+			kh, kw := x.H/out.H, x.W/out.W
+			lowerAvgPool(s, &graph.Pool{KH: kh, KW: kw, StrideH: kh, StrideW: kw, DilH: 1, DilW: 1, CountPad: true}, out)
+		default:
+			s.Kind = AdaptiveAvgPool
+			s.FLOPs = int64(n.Row().FLOPs(n, []graph.Shape{{C: x.C, H: x.H, W: x.W}}))
 		}
 		return n
 	},
@@ -86,11 +82,16 @@ var lowerings = map[spec.Op]lowering{
 		s.Kind = Concat
 		return n
 	},
-	graph.OpAffine: func(p *planner, s *Step, n *graph.Node) *graph.Node {
-		s.Kind = Affine
-		s.Affine = &AffineStep{}
-		return p.absorbAct(s, n)
+	graph.OpAffine: lowerAffine,
+	spec.Scale:     lowerAffine, // one fusion could not fold: a shift of zeros
+	spec.LayerNorm: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = LayerNorm
+		s.Norm = &NormStep{Eps: float32(n.Norm.Eps)}
+		s.FLOPs = int64(n.Row().FLOPs(n, nil))
+		return n
 	},
+	spec.Split:          lowerGather,
+	spec.ChannelShuffle: lowerGather,
 	spec.Mul: func(p *planner, s *Step, n *graph.Node) *graph.Node {
 		s.Kind = Mul
 		return n
@@ -101,6 +102,51 @@ func init() {
 	for _, f := range act.Table[1:] {
 		lowerings[f.Op] = lowerActivation
 	}
+}
+
+// lowerGlobalAvgPool computes the mean of each channel: as a depthwise
+// convolution whose kernel covers the image, with weights 1/(H*W), or
+// where the image is too large to unroll, by its own kernel.
+func lowerGlobalAvgPool(s *Step) {
+	x := s.In[0].Layout
+	s.FLOPs = 2 * int64(x.C*x.H*x.W)
+	if x.H*x.W <= maxLoweredTaps {
+		s.Kind = Conv
+		s.Conv = lowered(x, window(x.C, x.H, x.W, 1, 0, x.C), constantWeights(x.C*x.H*x.W, 1/float64(x.H*x.W)))
+		return
+	}
+	s.Kind = GlobalAvgPool
+}
+
+// lowerAvgPool computes average pooling pl to out: where every window
+// has the divisor KH*KW, as a depthwise convolution with weights
+// 1/(KH*KW) over the zero halo, else by its own kernel.
+func lowerAvgPool(s *Step, pl *graph.Pool, out graph.Shape) {
+	x := s.In[0].Layout
+	taps := pl.KH * pl.KW
+	s.FLOPs = 2 * int64(out.Len()*taps)
+	if taps <= maxLoweredTaps && sameDivisor(pl, x, out) {
+		s.Kind = Conv
+		s.Conv = lowered(x, poolWindow(x.C, pl), constantWeights(x.C*taps, 1/float64(taps)))
+		return
+	}
+	s.Kind = AvgPool
+	s.Pool = pl
+}
+
+// lowerAffine scales and shifts each channel (n.Affine).
+func lowerAffine(p *planner, s *Step, n *graph.Node) *graph.Node {
+	s.Kind = Affine
+	s.Affine = &AffineStep{}
+	return p.absorbAct(s, n)
+}
+
+// lowerGather copies the channels of a gather (a split's output, a
+// shuffle) that fusion left.
+func lowerGather(p *planner, s *Step, n *graph.Node) *graph.Node {
+	s.Kind = Gather
+	s.Channels = n.Gather.Channels
+	return n
 }
 
 // lowerActivation is an activation that no step before it absorbed.

@@ -49,17 +49,20 @@ func (p *planner) chooseKernels() {
 }
 
 // windowedMaxPool gives a max pooling step a window geometry, so that an
-// assembly kernel can run it over a halo, when that halo can be zero: with
-// no padding, or when the input cannot be negative (it comes out of a
-// ReLU), so that zeros lose every max to a real value as PyTorch's -inf
-// padding does.
+// assembly kernel can run it over a halo, when that halo can be zero:
+// with no padding and no ceil_mode window reaching past the input, or
+// when the input cannot be negative (it comes out of a ReLU), so that
+// zeros lose every max to a real value as PyTorch's -inf padding does
+// (every window holds an input value: PyTorch's ceil rule starts the
+// last inside the input).
 func (p *planner) windowedMaxPool(s *Step) {
-	pl := s.Pool
-	if pl.Pad > 0 && !p.nonNegative(s.In[0]) {
+	pl, x, out := s.Pool, s.In[0].Layout, s.Out.Layout
+	c := lowered(x, poolWindow(x.C, pl), nil)
+	c.OutH, c.OutW = out.H, out.W // with ceil_mode, more than a convolution's
+	if c.Reach(x.H, x.W) > 0 && !p.nonNegative(s.In[0]) {
 		return
 	}
-	x := s.In[0].Layout
-	s.Conv = lowered(x, x.C, pl.K, pl.K, pl.Stride, pl.Pad, x.C, nil)
+	s.Conv = c
 	s.Conv.Algo = Depthwise
 	chooseDepthwise(s.Conv)
 }

@@ -286,17 +286,40 @@ func (p *planner) absorbResidual(s *Step, conv *graph.Node) *graph.Node {
 // convolution: kernels unroll their taps.
 const maxLoweredTaps = 64
 
-// lowered is the convolution another op is computed as; weights gives
-// its weights and bias when they are packed (nil: a geometry no weights
-// are packed for).
-func lowered(in Layout, out, kh, kw, stride, pad, groups int, weights func() (w, b []float64)) *ConvStep {
-	c := &ConvStep{Conv: graph.Conv{
-		In: in.C, Out: out, KH: kh, KW: kw,
-		StrideH: stride, StrideW: stride, PadH: pad, PadW: pad,
-		DilH: 1, DilW: 1, Groups: groups,
-	}, Block: in.Block, weights: weights}
-	c.OutH, c.OutW = c.Conv.OutSize(in.H, in.W)
-	return c
+// lowered is the convolution c (its geometry; In is the input's
+// channels) that another op is computed as; weights gives its weights
+// and bias when they are packed (nil: a geometry no weights are packed
+// for).
+func lowered(in Layout, c graph.Conv, weights func() (w, b []float64)) *ConvStep {
+	c.In = in.C
+	cs := &ConvStep{Conv: c, Block: in.Block, weights: weights}
+	cs.OutH, cs.OutW = c.OutSize(in.H, in.W)
+	return cs
+}
+
+// window is a square window's convolution geometry: out channels, a
+// kh x kw kernel, stride and padding on both axes, no dilation.
+func window(out, kh, kw, stride, pad, groups int) graph.Conv {
+	return graph.Conv{Out: out, KH: kh, KW: kw, StrideH: stride, StrideW: stride, PadH: pad, PadW: pad, DilH: 1, DilW: 1, Groups: groups}
+}
+
+// poolWindow is a pooling window's geometry as a depthwise convolution
+// of c channels.
+func poolWindow(c int, pl *graph.Pool) graph.Conv {
+	return graph.Conv{Out: c, KH: pl.KH, KW: pl.KW, StrideH: pl.StrideH, StrideW: pl.StrideW,
+		PadH: pl.PadH, PadW: pl.PadW, DilH: pl.DilH, DilW: pl.DilW, Groups: c}
+}
+
+// sameDivisor reports whether average pooling pl of input x to out
+// divides every window by KH*KW, as a convolution does: with
+// count_include_pad, when no ceil_mode window reaches past the padded
+// input; without, when there is no padding either.
+func sameDivisor(pl *graph.Pool, x Layout, out graph.Shape) bool {
+	if !pl.CountPad && (pl.PadH > 0 || pl.PadW > 0) {
+		return false
+	}
+	return graph.Overhang(x.H, out.H, pl.KH, pl.StrideH, pl.PadH, 1) == 0 &&
+		graph.Overhang(x.W, out.W, pl.KW, pl.StrideW, pl.PadW, 1) == 0
 }
 
 // constantWeights is the weights of a convolution every one of whose n

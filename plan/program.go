@@ -94,6 +94,10 @@ type Step struct {
 	Linear *LinearStep // Kind Linear
 	Pool   *graph.Pool // Kind MaxPool, AvgPool
 	Affine *AffineStep // Kind Affine
+	Norm   *NormStep   // Kind LayerNorm
+	// Channels are what a Gather step's output channels take of its
+	// input's: output channel j is input channel Channels[j].
+	Channels []int
 
 	FLOPs int64 // multiply-adds count two
 }
@@ -204,10 +208,28 @@ type LinearStep struct {
 	BiasOff   int // [Out]
 }
 
+// NormStep locates a LayerNorm's weight and bias, each padded to a whole
+// block with zeros (so padded lanes stay 0); for the assembly, MaskOff
+// is 1 in the lanes of the last channel block that are channels and 0
+// in the others, and ConstOff Group copies each of 1/C, eps and 1.
+type NormStep struct {
+	WeightOff, BiasOff int
+	MaskOff, ConstOff  int
+	Eps                float32
+}
+
 // AffineStep locates the scale and shift of an Affine step, each padded
 // to a whole block with zeros.
 type AffineStep struct {
 	ScaleOff, ShiftOff int
+}
+
+// Reach is how far c's windows read past an h x w input on either side:
+// its padding, or further where ceil_mode pooling windows reach past the
+// padded input. The input's halo must be as wide.
+func (c *ConvStep) Reach(h, w int) int {
+	past := func(in, out, k, stride, pad, dil int) int { return (out-1)*stride - pad + dil*(k-1) + 1 - in }
+	return max(c.PadH, c.PadW, past(h, c.OutH, c.KH, c.StrideH, c.PadH, c.DilH), past(w, c.OutW, c.KW, c.StrideW, c.PadW, c.DilW))
 }
 
 // InBlocks and OutBlocks are the input and output channel blocks.
@@ -232,7 +254,7 @@ func (s *Step) Cycles(t *target.Target) float64 {
 		// Comparisons, which FLOPs do not count: a vector load and max
 		// per window tap of every output vector.
 		out := s.Out.Layout
-		taps := s.Pool.K * s.Pool.K
+		taps := s.Pool.KH * s.Pool.KW
 		return float64(out.CB()*out.H*out.W*taps) / (t.Cost.LoadsPerCycle * t.Cost.Efficiency)
 	}
 	return float64(s.FLOPs) / (2 * float64(t.Lanes) * t.Cost.FMAsPerCycle * t.Cost.Efficiency)
@@ -246,7 +268,7 @@ func maxParts(t *target.Target, units int, cycles float64) int {
 }
 
 // Units is how many independent parts a step's kernel can be run in: its
-// output rows (the input's, packing it), its tiles' rows (ByTiles),
+// output rows (the input's, packing it; a LayerNorm's), its tiles' rows (ByTiles),
 // Winograd's blocks of tile rows, or 1 for the steps that run whole.
 func (s *Step) Units() int {
 	switch {
@@ -256,7 +278,7 @@ func (s *Step) Units() int {
 		return len(s.Conv.Tiles) * s.Conv.OutH
 	case s.Kind == Conv, s.Kind == MaxPool && s.Conv != nil:
 		return s.Conv.OutH
-	case s.Kind == Pack:
+	case s.Kind == Pack, s.Kind == LayerNorm:
 		return s.Out.Layout.H
 	}
 	return 1

@@ -115,34 +115,40 @@ func invariants(net *spec.Net) string {
 		if lo, hi := l.Op.Inputs(); i > 0 && (len(l.Inputs) < lo || hi > 0 && len(l.Inputs) > hi) {
 			return fmt.Sprintf("layer %v has %d inputs", l, len(l.Inputs))
 		}
-		for _, in := range l.Inputs {
+		if len(l.InputPorts) != len(l.Inputs) {
+			return fmt.Sprintf("layer %v: %d inputs, %d ports", l, len(l.Inputs), len(l.InputPorts))
+		}
+		for j, in := range l.Inputs {
 			if in.Index >= i || net.Layers[in.Index] != in {
 				return fmt.Sprintf("layer %v reads %v, which is not an earlier layer", l, in)
 			}
+			if p := l.InputPorts[j]; p < 0 || p >= in.Outputs() {
+				return fmt.Sprintf("layer %v reads output %d of %v, which has %d", l, p, in, in.Outputs())
+			}
 		}
-		for _, v := range []int{l.Out, l.Kernel, l.Stride, l.Padding, l.Groups, l.Dilation} {
+		for _, v := range []int{l.Out, l.Groups, l.Kernel.H, l.Kernel.W, l.Stride.H, l.Stride.W, l.Padding.H, l.Padding.W, l.Dilation.H, l.Dilation.W} {
 			if v < 0 || v > spec.MaxDim {
 				return fmt.Sprintf("layer %v: a hyper-parameter is %d", l, v)
 			}
 		}
-		if l.Stride < 1 || l.Groups < 1 || l.Dilation < 1 || !(l.Eps > 0) || math.IsInf(l.Eps, 0) {
-			return fmt.Sprintf("layer %v: stride %d groups %d dilation %d eps %g", l, l.Stride, l.Groups, l.Dilation, l.Eps)
+		if l.Stride.H < 1 || l.Stride.W < 1 || l.Groups < 1 || l.Dilation.H < 1 || l.Dilation.W < 1 || !(l.Eps > 0) || math.IsInf(l.Eps, 0) {
+			return fmt.Sprintf("layer %v: stride %v groups %d dilation %v eps %g", l, l.Stride, l.Groups, l.Dilation, l.Eps)
 		}
 		switch l.Op {
 		case spec.ACBlock, spec.Conv:
-			if l.Out < 1 || l.Kernel < 1 || l.Out%l.Groups != 0 {
-				return fmt.Sprintf("layer %v: out %d kernel %d groups %d", l, l.Out, l.Kernel, l.Groups)
+			if l.Out < 1 || l.Kernel.H < 1 || l.Kernel.W < 1 || l.Out%l.Groups != 0 {
+				return fmt.Sprintf("layer %v: out %d kernel %v groups %d", l, l.Out, l.Kernel, l.Groups)
 			}
-			if l.Op == spec.ACBlock && (l.Kernel%2 == 0 || l.Dilation != 1) {
-				return fmt.Sprintf("layer %v: kernel %d dilation %d", l, l.Kernel, l.Dilation)
+			if l.Op == spec.ACBlock && (l.Kernel.H%2 == 0 || !l.Kernel.Square() || l.Dilation != (spec.HW{H: 1, W: 1})) {
+				return fmt.Sprintf("layer %v: kernel %v dilation %v", l, l.Kernel, l.Dilation)
 			}
 		case spec.Linear:
 			if l.Out < 1 {
 				return fmt.Sprintf("layer %v: out %d", l, l.Out)
 			}
 		case spec.MaxPool, spec.AvgPool:
-			if l.Kernel < 1 || 2*l.Padding > l.Kernel {
-				return fmt.Sprintf("layer %v: kernel %d padding %d", l, l.Kernel, l.Padding)
+			if l.Kernel.H < 1 || l.Kernel.W < 1 || 2*l.Padding.H > l.Kernel.H || 2*l.Padding.W > l.Kernel.W {
+				return fmt.Sprintf("layer %v: kernel %v padding %v", l, l.Kernel, l.Padding)
 			}
 		}
 	}

@@ -35,25 +35,31 @@ func TestDefaults(t *testing.T) {
   - {name: fc, op: linear, out: 10}
 `)
 	type hp struct {
-		kernel, stride, padding, groups, dilation int
-		eps                                       float64
+		kernel, stride, padding spec.HW
+		groups                  int
+		dilation                spec.HW
+		eps                     float64
 	}
+	sq := func(v int) spec.HW { return spec.HW{H: v, W: v} }
 	want := map[string]hp{
-		"a3":   {3, 1, 1, 1, 1, 1e-5}, // ACBlock: padding kernel/2 (same size), as ACNet builds it
-		"a5":   {5, 1, 2, 1, 1, 1e-5},
-		"a5p0": {5, 2, 0, 2, 1, 0.001},
-		"c":    {3, 1, 0, 1, 1, 1e-5}, // nn.Conv2d: padding 0
-		"mp":   {2, 2, 0, 1, 1, 1e-5}, // nn.MaxPool2d: stride = kernel
-		"ap":   {3, 1, 1, 1, 1, 1e-5},
-		"bn":   {0, 1, 0, 1, 1, 1e-5}, // nn.BatchNorm2d: eps 1e-5
-		"bn2":  {0, 1, 0, 1, 1, 1e-3}, // YAML 1.2 reads 1e-3 as a string; it is taken
-		"bn3":  {0, 1, 0, 1, 1, 1e-3},
-		"fc":   {0, 1, 0, 1, 1, 1e-5},
+		"a3":   {sq(3), sq(1), sq(1), 1, sq(1), 1e-5}, // ACBlock: padding kernel/2 (same size), as ACNet builds it
+		"a5":   {sq(5), sq(1), sq(2), 1, sq(1), 1e-5},
+		"a5p0": {sq(5), sq(2), sq(0), 2, sq(1), 0.001},
+		"c":    {sq(3), sq(1), sq(0), 1, sq(1), 1e-5}, // nn.Conv2d: padding 0
+		"mp":   {sq(2), sq(2), sq(0), 1, sq(1), 1e-5}, // nn.MaxPool2d: stride = kernel
+		"ap":   {sq(3), sq(1), sq(1), 1, sq(1), 1e-5},
+		"bn":   {sq(0), sq(1), sq(0), 1, sq(1), 1e-5}, // nn.BatchNorm2d: eps 1e-5
+		"bn2":  {sq(0), sq(1), sq(0), 1, sq(1), 1e-3}, // YAML 1.2 reads 1e-3 as a string; it is taken
+		"bn3":  {sq(0), sq(1), sq(0), 1, sq(1), 1e-3},
+		"fc":   {sq(0), sq(1), sq(0), 1, sq(1), 1e-5},
 	}
 	for _, l := range net.Layers {
 		got := hp{l.Kernel, l.Stride, l.Padding, l.Groups, l.Dilation, l.Eps}
 		if got != want[l.Name] {
 			t.Errorf("layer %s: %+v, want %+v", l.Name, got, want[l.Name])
+		}
+		if !l.CountIncludePad || l.CeilMode {
+			t.Errorf("layer %s: count_include_pad %v ceil_mode %v, want PyTorch's true and false", l.Name, l.CountIncludePad, l.CeilMode)
 		}
 		if l.Prefix != l.Name {
 			t.Errorf("layer %s: prefix %q, want its name", l.Name, l.Prefix)
@@ -70,6 +76,83 @@ func TestDefaults(t *testing.T) {
 	}
 	if p := net.Layers[2].FieldPos("padding").String(); p != "s.yaml:5:59" {
 		t.Errorf("padding of a5p0 at %s", p)
+	}
+}
+
+// TestPerAxis: kernel, stride, padding and dilation take [h, w], a pool's
+// stride defaults to its kernel per axis, and the pools' flags are read.
+func TestPerAxis(t *testing.T) {
+	net := parse(t, head+`  - {name: c, op: conv, out: 8, kernel: [1, 7], padding: [0, 3], stride: [2, 1], dilation: [1, 2]}
+  - {name: mp, op: maxpool, kernel: [3, 2], ceil_mode: true, dilation: [2, 1]}
+  - {name: ap, op: avgpool, kernel: 2, stride: [1, 2], padding: [1, 0], ceil_mode: true, count_include_pad: false}
+  - {name: a, op: acblock, out: 8, kernel: [3, 3], padding: 1}
+  - {name: aap, op: adaptive_avgpool, size: [6, 1]}
+  - {name: aap2, op: adaptive_avgpool, size: 7}
+  - {name: g, op: gelu}
+  - {name: gt, op: gelu, approximate: tanh}
+`)
+	hw := func(h, w int) spec.HW { return spec.HW{H: h, W: w} }
+	c, mp, ap, a := net.Layers[0], net.Layers[1], net.Layers[2], net.Layers[3]
+	if c.Kernel != hw(1, 7) || c.Padding != hw(0, 3) || c.Stride != hw(2, 1) || c.Dilation != hw(1, 2) {
+		t.Errorf("conv: kernel %v padding %v stride %v dilation %v", c.Kernel, c.Padding, c.Stride, c.Dilation)
+	}
+	if mp.Stride != hw(3, 2) || !mp.CeilMode || mp.Dilation != hw(2, 1) {
+		t.Errorf("maxpool: stride %v ceil_mode %v dilation %v", mp.Stride, mp.CeilMode, mp.Dilation)
+	}
+	if ap.Stride != hw(1, 2) || ap.Padding != hw(1, 0) || !ap.CeilMode || ap.CountIncludePad {
+		t.Errorf("avgpool: stride %v padding %v ceil_mode %v count_include_pad %v", ap.Stride, ap.Padding, ap.CeilMode, ap.CountIncludePad)
+	}
+	if a.Kernel != hw(3, 3) {
+		t.Errorf("acblock: kernel %v", a.Kernel)
+	}
+	if s1, s2 := net.Layers[4].Size, net.Layers[5].Size; s1 != hw(6, 1) || s2 != hw(7, 7) {
+		t.Errorf("adaptive_avgpool sizes %v %v", s1, s2)
+	}
+	if g, gt := net.Layers[6], net.Layers[7]; g.Approximate != "none" || gt.Approximate != "tanh" || gt.FieldValue("approximate") != "tanh" {
+		t.Errorf("gelu approximate %q %q", g.Approximate, gt.Approximate)
+	}
+	for l, want := range map[*spec.Layer]map[string]string{
+		c:  {"kernel": "[1, 7]", "stride": "[2, 1]", "groups": "1"},
+		mp: {"kernel": "[3, 2]", "ceil_mode": "true", "padding": "0"},
+		ap: {"count_include_pad": "false", "stride": "[1, 2]"},
+		a:  {"kernel": "3", "eps": "1e-05"},
+	} {
+		for f, v := range want {
+			if got := l.FieldValue(f); got != v {
+				t.Errorf("%s: FieldValue(%s) = %q, want %q", l, f, got, v)
+			}
+		}
+	}
+	if p := mp.FieldPos("ceil_mode").String(); p != "s.yaml:4:56" {
+		t.Errorf("ceil_mode at %s", p)
+	}
+}
+
+// TestSplitPorts: readers name a split's outputs "NAME:i"; a layer
+// whose own name holds a colon is found by it.
+func TestSplitPorts(t *testing.T) {
+	net := parse(t, head+`  - {name: s, op: split, sizes: [1, 2]}
+  - {name: "a:1", op: relu, inputs: ["s:1"]}
+  - {name: c, op: concat, inputs: [s:1, s:0, "a:1"]}
+  - {name: sh, op: channel_shuffle, groups: 5}
+output: "s:0"
+`)
+	s, a, c := net.Layers[0], net.Layers[1], net.Layers[2]
+	if s.Outputs() != 2 || a.Outputs() != 1 || s.FieldValue("sizes") != "[1, 2]" || net.Layers[3].Groups != 5 {
+		t.Errorf("outputs %d, %d; sizes %q; groups %d", s.Outputs(), a.Outputs(), s.FieldValue("sizes"), net.Layers[3].Groups)
+	}
+	if len(a.Inputs) != 1 || a.Inputs[0] != s || a.InputPorts[0] != 1 {
+		t.Errorf("a:1 reads %v %v", a.Inputs, a.InputPorts)
+	}
+	if len(c.Inputs) != 3 || c.Inputs[0] != s || c.Inputs[1] != s || c.Inputs[2] != a ||
+		c.InputPorts[0] != 1 || c.InputPorts[1] != 0 || c.InputPorts[2] != 0 {
+		t.Errorf("c reads %v %v", c.Inputs, c.InputPorts)
+	}
+	if p := net.Layers[3].InputPorts; len(p) != 1 || p[0] != 0 {
+		t.Errorf("the default input's port is %v", p)
+	}
+	if net.Output != s || net.OutputPort != 0 {
+		t.Errorf("output %v:%d", net.Output, net.OutputPort)
 	}
 }
 
@@ -125,6 +208,38 @@ output: 2.0
 	}
 	if err := invariants(net); err != "" {
 		t.Error(err)
+	}
+}
+
+// TestFieldValues: every field of every op has a value to show (acgen
+// -dump spec prints them), as a spec would write it.
+func TestFieldValues(t *testing.T) {
+	net := parse(t, head+`  - {name: s, op: split, sizes: [1, 2]}
+  - {name: g, op: gelu, approximate: tanh, inputs: [s:1]}
+  - {name: a, op: adaptive_avgpool, size: [2, 3]}
+  - {name: l, op: layernorm, eps: 0.001}
+  - {name: m, op: maxpool, kernel: [2, 3], ceil_mode: true}
+  - {name: v, op: avgpool, kernel: 2, count_include_pad: false}
+  - {name: c, op: conv, out: 4, kernel: 1}
+`)
+	want := map[string]string{"s.sizes": "[1, 2]", "g.approximate": "tanh", "a.size": "[2, 3]", "l.eps": "0.001",
+		"m.kernel": "[2, 3]", "m.stride": "[2, 3]", "m.ceil_mode": "true", "m.dilation": "1", "v.count_include_pad": "false", "v.ceil_mode": "false", "c.padding": "0"}
+	for _, l := range net.Layers {
+		for _, f := range l.Op.Fields() {
+			v := l.FieldValue(f)
+			if w, ok := want[l.Name+"."+f]; ok && v != w {
+				t.Errorf("%s.%s = %q, want %q", l.Name, f, v, w)
+			}
+			delete(want, l.Name+"."+f)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("fields not listed: %v", want)
+	}
+	for _, o := range spec.KnownOps() {
+		for _, f := range spec.Op(o).Fields() {
+			(&spec.Layer{Op: spec.Op(o)}).FieldValue(f) // no field without a kind
+		}
 	}
 }
 

@@ -1,13 +1,12 @@
 package spec
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 )
 
-var topFields = []string{"name", "input", "layers", "output"}
+var topFields = []string{"name", "input", "layers", "output", "unread"}
 
 // net reads the top-level mapping. Layer references are resolved by link.
 func (p *parseState) net(m *ast.MappingNode) *Net {
@@ -37,6 +36,8 @@ func (p *parseState) net(m *ast.MappingNode) *Net {
 		case "output":
 			output = mv.Value
 			net.OutputPos = p.pos(mv.Value)
+		case "unread":
+			net.Unread = p.names(mv.Value, "unread")
 		default:
 			p.errorf(mv.Key, "unknown field %q; a spec has %s", key, strings.Join(topFields, ", "))
 		}
@@ -166,20 +167,10 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 			if l.Prefix, ok = p.nameValue(v, "prefix"); !ok {
 				reported["prefix"] = true
 			}
-		case (key == "eps" || key == "slope" || key == "p") && info.takes(key):
-			var ignored float64
-			dst := map[string]*float64{"eps": &l.Eps, "slope": &l.Slope, "p": &ignored}[key]
-			var ok bool
-			if *dst, ok = p.floatValue(v, key); !ok {
-				reported[key] = true
-			}
 		case info.takes(key):
-			x, ok := p.intValue(v, key)
-			if !ok {
+			if !p.readField(l, key, v) {
 				reported[key] = true
-				continue
 			}
-			*l.intField(key) = x
 		default:
 			takes := append([]string{"name", "inputs"}, info.fields...)
 			if info.weights {
@@ -205,22 +196,17 @@ func (p *parseState) layer(index int, n ast.Node) *Layer {
 	return l
 }
 
-func (l *Layer) intField(name string) *int {
-	switch name {
-	case "out":
-		return &l.Out
-	case "kernel":
-		return &l.Kernel
-	case "stride":
-		return &l.Stride
-	case "padding":
-		return &l.Padding
-	case "groups":
-		return &l.Groups
-	case "dilation":
-		return &l.Dilation
-	case "internal":
-		return &l.Internal
+// names reads a list of names (a single name is a list of one).
+func (p *parseState) names(n ast.Node, what string) []string {
+	values := []ast.Node{n}
+	if seq, ok := n.(*ast.SequenceNode); ok {
+		values = seq.Values
 	}
-	panic(fmt.Sprintf("spec: no int field %q", name)) // ops table and this switch disagree: a bug in acgen
+	var out []string
+	for _, v := range values {
+		if name, ok := p.nameValue(v, what); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }

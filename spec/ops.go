@@ -1,9 +1,6 @@
 package spec
 
-import (
-	"sort"
-	"strconv"
-)
+import "sort"
 
 // Op is a layer's operation, as written in the spec.
 type Op string
@@ -31,7 +28,8 @@ const (
 	// or 2*in when groups >= out, as the official block), eps (1e-5).
 	DBB Op = "dbb"
 	// Conv is nn.Conv2d: out, kernel, stride (1), padding (0), groups (1),
-	// dilation (1).
+	// dilation (1); kernel, stride, padding and dilation are a number or
+	// [h, w].
 	Conv Op = "conv"
 	// BN is nn.BatchNorm2d in eval mode: eps (1e-5).
 	BN Op = "bn"
@@ -49,21 +47,48 @@ const (
 	Sigmoid     Op = "sigmoid"
 	SiLU        Op = "silu"
 	Tanh        Op = "tanh"
+	// GELU is nn.GELU: approximate (none, the exact x/2 (1 + erf(x/sqrt 2));
+	// or tanh, PyTorch's approximation).
+	GELU Op = "gelu"
 	// Dropout is nn.Dropout (and Dropout2d, AlphaDropout...): the identity
 	// in inference, which graph.Build leaves out; p is accepted and
 	// ignored.
 	Dropout Op = "dropout"
-	// Mul multiplies a C,H,W input by a C,1,1 one channel by channel, in
-	// either order: the scaling of a squeeze-and-excitation block.
+	// Mul multiplies two inputs of one shape elementwise (hardswish
+	// written as x * hardsigmoid(x)), or a C,H,W input by a C,1,1 one
+	// channel by channel, in either order: the scaling of a
+	// squeeze-and-excitation block.
 	Mul Op = "mul"
-	// MaxPool and AvgPool take kernel, stride (kernel) and padding (0);
-	// AvgPool counts padded zeros like PyTorch's default.
+	// MaxPool is nn.MaxPool2d: kernel, stride (kernel), padding (0),
+	// dilation (1), ceil_mode (false). AvgPool is nn.AvgPool2d: kernel,
+	// stride (kernel), padding (0), ceil_mode (false) and
+	// count_include_pad (true). kernel, stride, padding and dilation are
+	// a number or [h, w].
 	MaxPool Op = "maxpool"
 	AvgPool Op = "avgpool"
+	// AdaptiveAvgPool is nn.AdaptiveAvgPool2d: size, the output's height
+	// and width (a number or [h, w]); output i of an axis of n inputs
+	// averages inputs floor(i*n/size) to ceil((i+1)*n/size)-1.
+	AdaptiveAvgPool Op = "adaptive_avgpool"
 	// GlobalAvgPool averages each channel to one value.
 	GlobalAvgPool Op = "global_avgpool"
 	// Flatten reshapes C,H,W to C*H*W channels of 1x1.
 	Flatten Op = "flatten"
+	// Split is torch.split (and chunk) along channels: sizes, the
+	// channels of each output, which a reader names "NAME:i" (i from 0).
+	Split Op = "split"
+	// ChannelShuffle is nn.ChannelShuffle (ShuffleNet's view, transpose,
+	// view): groups; output channel j is input channel
+	// (j % groups)*(C/groups) + j/groups.
+	ChannelShuffle Op = "channel_shuffle"
+	// LayerNorm normalises the channels of each pixel (ConvNeXt's
+	// LayerNorm2d; nn.LayerNorm between permutes): eps (1e-5); weight and
+	// bias [C], each optional.
+	LayerNorm Op = "layernorm"
+	// Scale multiplies each channel by a learned parameter whose
+	// checkpoint key is the layer's prefix itself, [C, 1, 1] or [C]
+	// (ConvNeXt's layer scale).
+	Scale Op = "scale"
 	// Add sums two or more inputs of one shape.
 	Add Op = "add"
 	// Concat joins two or more inputs along channels.
@@ -80,28 +105,34 @@ type opInfo struct {
 }
 
 var ops = map[Op]opInfo{
-	ACBlock:       {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	Conv:          {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation"}, required: []string{"out", "kernel"}, weights: true, minInputs: 1, maxInputs: 1},
-	RepVGG:        {fields: []string{"out", "kernel", "stride", "padding", "groups", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	DBB:           {fields: []string{"out", "kernel", "stride", "padding", "groups", "internal", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	BN:            {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
-	Linear:        {fields: []string{"out"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
-	ReLU:          {minInputs: 1, maxInputs: 1},
-	ReLU6:         {minInputs: 1, maxInputs: 1},
-	LeakyReLU:     {fields: []string{"slope"}, minInputs: 1, maxInputs: 1},
-	Hardswish:     {minInputs: 1, maxInputs: 1},
-	Hardsigmoid:   {minInputs: 1, maxInputs: 1},
-	Sigmoid:       {minInputs: 1, maxInputs: 1},
-	SiLU:          {minInputs: 1, maxInputs: 1},
-	Tanh:          {minInputs: 1, maxInputs: 1},
-	Mul:           {minInputs: 2, maxInputs: 2},
-	Dropout:       {fields: []string{"p"}, minInputs: 1, maxInputs: 1},
-	MaxPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
-	AvgPool:       {fields: []string{"kernel", "stride", "padding"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
-	GlobalAvgPool: {minInputs: 1, maxInputs: 1},
-	Flatten:       {minInputs: 1, maxInputs: 1},
-	Add:           {minInputs: 2},
-	Concat:        {minInputs: 2},
+	ACBlock:         {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	Conv:            {fields: []string{"out", "kernel", "stride", "padding", "groups", "dilation"}, required: []string{"out", "kernel"}, weights: true, minInputs: 1, maxInputs: 1},
+	RepVGG:          {fields: []string{"out", "kernel", "stride", "padding", "groups", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	DBB:             {fields: []string{"out", "kernel", "stride", "padding", "groups", "internal", "eps"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	BN:              {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
+	Linear:          {fields: []string{"out"}, required: []string{"out"}, weights: true, minInputs: 1, maxInputs: 1},
+	ReLU:            {minInputs: 1, maxInputs: 1},
+	ReLU6:           {minInputs: 1, maxInputs: 1},
+	LeakyReLU:       {fields: []string{"slope"}, minInputs: 1, maxInputs: 1},
+	Hardswish:       {minInputs: 1, maxInputs: 1},
+	Hardsigmoid:     {minInputs: 1, maxInputs: 1},
+	Sigmoid:         {minInputs: 1, maxInputs: 1},
+	SiLU:            {minInputs: 1, maxInputs: 1},
+	Tanh:            {minInputs: 1, maxInputs: 1},
+	GELU:            {fields: []string{"approximate"}, minInputs: 1, maxInputs: 1},
+	Mul:             {minInputs: 2, maxInputs: 2},
+	Dropout:         {fields: []string{"p"}, minInputs: 1, maxInputs: 1},
+	MaxPool:         {fields: []string{"kernel", "stride", "padding", "dilation", "ceil_mode"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	AvgPool:         {fields: []string{"kernel", "stride", "padding", "ceil_mode", "count_include_pad"}, required: []string{"kernel"}, minInputs: 1, maxInputs: 1},
+	GlobalAvgPool:   {minInputs: 1, maxInputs: 1},
+	AdaptiveAvgPool: {fields: []string{"size"}, required: []string{"size"}, minInputs: 1, maxInputs: 1},
+	Flatten:         {minInputs: 1, maxInputs: 1},
+	Split:           {fields: []string{"sizes"}, required: []string{"sizes"}, minInputs: 1, maxInputs: 1},
+	ChannelShuffle:  {fields: []string{"groups"}, required: []string{"groups"}, minInputs: 1, maxInputs: 1},
+	LayerNorm:       {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
+	Scale:           {weights: true, minInputs: 1, maxInputs: 1},
+	Add:             {minInputs: 2},
+	Concat:          {minInputs: 2},
 }
 
 // Inputs are how many inputs the op takes: at least min, at most max (0:
@@ -135,24 +166,32 @@ func (o opInfo) takes(field string) bool {
 
 // applyDefaults fills the fields the spec left out with PyTorch's defaults.
 func applyDefaults(l *Layer) {
-	def := func(field string, v *int, d int) {
+	def := func(field string, v *HW, d HW) {
 		if !l.Has(field) {
 			*v = d
 		}
 	}
-	def("stride", &l.Stride, 1)
-	def("groups", &l.Groups, 1)
-	def("dilation", &l.Dilation, 1)
+	def("stride", &l.Stride, HW{1, 1})
+	def("dilation", &l.Dilation, HW{1, 1})
+	if !l.Has("groups") {
+		l.Groups = 1
+	}
 	if !l.Has("eps") {
 		l.Eps = 1e-5
 	}
 	if !l.Has("slope") {
 		l.Slope = 0.01
 	}
+	if !l.Has("count_include_pad") {
+		l.CountIncludePad = true
+	}
+	if !l.Has("approximate") {
+		l.Approximate = "none"
+	}
 	switch l.Op {
 	case ACBlock, RepVGG, DBB:
-		def("kernel", &l.Kernel, 3)
-		def("padding", &l.Padding, l.Kernel/2)
+		def("kernel", &l.Kernel, HW{3, 3})
+		def("padding", &l.Padding, HW{l.Kernel.H / 2, l.Kernel.W / 2})
 	case MaxPool, AvgPool:
 		def("stride", &l.Stride, l.Kernel)
 	}
@@ -161,18 +200,3 @@ func applyDefaults(l *Layer) {
 // Fields lists the hyper-parameters op takes, in the spec's order (not
 // name, inputs and prefix, which every op may have).
 func (o Op) Fields() []string { return append([]string(nil), ops[o].fields...) }
-
-// FieldValue is the value of hyper-parameter name of l's op, written as a
-// spec would write it; "" for a field the op takes but acgen ignores
-// (dropout's p).
-func (l *Layer) FieldValue(name string) string {
-	switch name {
-	case "eps":
-		return strconv.FormatFloat(l.Eps, 'g', -1, 64)
-	case "slope":
-		return strconv.FormatFloat(l.Slope, 'g', -1, 64)
-	case "p":
-		return ""
-	}
-	return strconv.Itoa(*l.intField(name))
-}

@@ -36,9 +36,32 @@ type Net struct {
 	Layers []*Layer
 
 	// Output is the layer whose result the network returns: the spec's
-	// `output`, or the last layer.
-	Output    *Layer
-	OutputPos Pos
+	// `output`, or the last layer; OutputPort is which of its outputs
+	// (the i of "NAME:i").
+	Output     *Layer
+	OutputPort int
+	OutputPos  Pos
+
+	// Unread are the checkpoint prefixes of modules the network does not
+	// run in eval mode (an Inception's auxiliary classifiers, which only
+	// training uses): their keys are not reported as unread.
+	Unread []string
+}
+
+// HW is a hyper-parameter with a value per axis, height and width. A
+// spec writes one number for both or a list [h, w], as PyTorch takes an
+// int or a tuple.
+type HW struct{ H, W int }
+
+// Square reports whether both axes have the same value.
+func (v HW) Square() bool { return v.H == v.W }
+
+// String writes v as a spec would: one number when square, else [h, w].
+func (v HW) String() string {
+	if v.Square() {
+		return strconv.Itoa(v.H)
+	}
+	return fmt.Sprintf("[%d, %d]", v.H, v.W)
 }
 
 // Layer is one entry of the spec's layer list.
@@ -53,21 +76,43 @@ type Layer struct {
 	// Inputs are the layers this one reads, in order. Empty only for the
 	// first layer, which reads the network input.
 	Inputs []*Layer
+	// InputPorts are which output of each input this layer reads: i for
+	// an input written "NAME:i" (a split's), else 0. As long as Inputs.
+	InputPorts []int
 
 	// Hyper-parameters; only those that Op takes are meaningful, and each
 	// holds its PyTorch default when the spec leaves it out.
 	Out      int
-	Kernel   int
-	Stride   int
-	Padding  int
+	Kernel   HW // per axis: a spec writes one number for both, or [h, w]
+	Stride   HW
+	Padding  HW
+	Dilation HW
 	Groups   int
-	Dilation int
 	Eps      float64
 	Slope    float64 // LeakyReLU's negative slope
 	Internal int     // a DBB's 1x1-KxK channels; 0: the official default
+	Size     HW      // an adaptive pool's output
+	Sizes    []int   // a split's outputs' channels
+	// Approximate is GELU's form: "none" (erf) or "tanh".
+	Approximate string
+	// CeilMode rounds a pool's output size up, as PyTorch's ceil_mode.
+	CeilMode bool
+	// CountIncludePad: average pooling divides by the window's size
+	// including its padding (PyTorch's default), else by the values
+	// inside the input.
+	CountIncludePad bool
 
 	fields     map[string]Pos // where each field was written
 	inputsNode ast.Node       // `inputs` as written, resolved by link
+}
+
+// Outputs is how many values the layer gives: a split's one per size,
+// which readers name "NAME:i"; 1 for every other op.
+func (l *Layer) Outputs() int {
+	if l.Op == Split {
+		return len(l.Sizes)
+	}
+	return 1
 }
 
 // FieldPos is the position of the named field, or of the layer when the

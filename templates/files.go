@@ -9,6 +9,10 @@ import (
 var (
 	//go:embed support.go
 	support string
+	//go:embed pool.go
+	pool string
+	//go:embed norm.go
+	norm string
 	//go:embed api.go
 	api string
 	//go:embed acgentest.go
@@ -61,6 +65,8 @@ func Files() []File {
 	return []File{
 		{Name: "api.go", Source: body(api)},
 		{Name: "support.go", Source: body(support)},
+		{Name: "pool.go", Source: body(pool)},
+		{Name: "norm.go", Source: body(norm)},
 		{Name: "winograd.go", Source: body(winograd)},
 		{Name: "grid.go", Source: body(grid)},
 		{Name: "dispatch.go", Source: body(dispatch)},

@@ -192,6 +192,21 @@ func mul(ws []float32, in, s, out layout) {
 	}
 }
 
+// mulElementwise multiplies a and b, of one shape, value by value
+// (padded lanes are 0 in both).
+func mulElementwise(ws []float32, a, b, out layout) {
+	n := out.w * out.b
+	for cb := 0; cb < out.cb(); cb++ {
+		for y := 0; y < out.h; y++ {
+			i, j, o := a.pixel(cb, y, 0), b.pixel(cb, y, 0), out.pixel(cb, y, 0)
+			x, s, d := ws[i:i+n], ws[j:j+n], ws[o:o+n]
+			for k := range d {
+				d[k] = x[k] * s[k]
+			}
+		}
+	}
+}
+
 // add sums the inputs into out, then applies kind.
 func add(ws []float32, ins []layout, out layout, kind actKind) {
 	for cb := 0; cb < out.cb(); cb++ {
@@ -242,6 +257,29 @@ func concat(ws []float32, ins []layout, out layout) {
 	}
 }
 
+// gather copies in's channels ch to out's: out's channel j is in's
+// channel ch[j] (a split's output, a channel shuffle).
+func gather(ws []float32, in, out layout, ch []int) {
+	var src [maxBlock]int // where each lane of an output block reads, from pixel (0, 0)
+	for cb := 0; cb < out.cb(); cb++ {
+		lanes := min(out.b, out.c-cb*out.b)
+		for l := 0; l < lanes; l++ {
+			c := ch[cb*out.b+l]
+			src[l] = in.pixel(c/in.b, 0, 0) + c%in.b
+		}
+		for y := 0; y < out.h; y++ {
+			o := out.pixel(cb, y, 0)
+			for x := 0; x < out.w; x++ {
+				d := ws[o+x*out.b : o+x*out.b+lanes]
+				off := y*in.row() + x*in.b
+				for l := range d {
+					d[l] = ws[src[l]+off]
+				}
+			}
+		}
+	}
+}
+
 // flatten reorders C,H,W into C*H*W channels of 1x1.
 func flatten(ws []float32, in, out layout) {
 	for c := 0; c < in.c; c++ {
@@ -270,70 +308,6 @@ func globalAvgPool(ws []float32, in, out layout) {
 		o := out.pixel(cb, 0, 0)
 		for l := range s {
 			ws[o+l] = s[l] * inv
-		}
-	}
-}
-
-// maxPool takes the maximum over each window, skipping padding (which
-// PyTorch fills with -inf), for output rows lo to hi-1.
-func maxPool(ws []float32, in, out layout, k, stride, pad, lo, hi int) {
-	for cb := 0; cb < out.cb(); cb++ {
-		for oy := lo; oy < hi; oy++ {
-			for ox := 0; ox < out.w; ox++ {
-				var buf [maxBlock]float32
-				m := buf[:out.b]
-				for l := range m {
-					m[l] = float32(math.Inf(-1))
-				}
-				for ky := 0; ky < k; ky++ {
-					iy := oy*stride - pad + ky
-					if iy < 0 || iy >= in.h {
-						continue
-					}
-					for kx := 0; kx < k; kx++ {
-						ix := ox*stride - pad + kx
-						if ix < 0 || ix >= in.w {
-							continue
-						}
-						i := in.pixel(cb, iy, ix)
-						for l := range m {
-							m[l] = max(m[l], ws[i+l])
-						}
-					}
-				}
-				o := out.pixel(cb, oy, ox)
-				for l := range m {
-					if cb*out.b+l < out.c {
-						ws[o+l] = m[l]
-					}
-				}
-			}
-		}
-	}
-}
-
-// avgPool averages each window, counting padding as zeros: the input's
-// halo is at least pad wide and zero.
-func avgPool(ws []float32, in, out layout, k, stride, pad int) {
-	inv := 1 / float32(k*k)
-	for cb := 0; cb < out.cb(); cb++ {
-		for oy := 0; oy < out.h; oy++ {
-			for ox := 0; ox < out.w; ox++ {
-				var buf [maxBlock]float32
-				s := buf[:out.b]
-				for ky := 0; ky < k; ky++ {
-					for kx := 0; kx < k; kx++ {
-						i := in.pixel(cb, oy*stride-pad+ky, ox*stride-pad+kx)
-						for l := range s {
-							s[l] += ws[i+l]
-						}
-					}
-				}
-				o := out.pixel(cb, oy, ox)
-				for l := range s {
-					ws[o+l] = s[l] * inv
-				}
-			}
 		}
 	}
 }

@@ -37,13 +37,27 @@ func TestActivationAccuracy(t *testing.T) {
 	xs := accuracyInputs()
 	mod := t.TempDir()
 	newModule(t, mod, "accuracy")
+	type variant struct {
+		f      *act.Func
+		name   string
+		fields string  // the activation layer's, as a spec writes them
+		p      float64 // the parameter they give
+	}
+	var variants []variant
 	for _, f := range act.Table[1:] {
 		if f.Op == "relu" || f.Op == "relu6" {
 			continue
 		}
-		name := strings.ReplaceAll(f.Name(), "_", "")
+		// LeakyReLU's default slope; GELU's exact form.
+		variants = append(variants, variant{f, strings.ReplaceAll(f.Name(), "_", ""), "", 0.01})
+		if f.Op == "gelu" {
+			variants = append(variants, variant{f, "gelutanh", ", approximate: tanh", act.GELUTanh})
+		}
+	}
+	for _, v := range variants {
+		f, name, p := v.f, v.name, v.p
 		specPath := filepath.Join(mod, name+".yaml")
-		writeFile(t, specPath, []byte(fmt.Sprintf("input: [16, 16, 16]\nlayers:\n  - {name: c, op: conv, out: 16, kernel: 1}\n  - {name: a, op: %s}\n", f.Name())))
+		writeFile(t, specPath, []byte(fmt.Sprintf("input: [16, 16, 16]\nlayers:\n  - {name: c, op: conv, out: 16, kernel: 1}\n  - {name: a, op: %s%s}\n", f.Name(), v.fields)))
 		eye := make([]float32, 16*16)
 		for i := 0; i < 16; i++ {
 			eye[i*16+i] = 1
@@ -59,7 +73,6 @@ func TestActivationAccuracy(t *testing.T) {
 		if _, err := driver.Run(&driver.Config{Spec: specPath, Weights: weights, Out: dir, Package: name, Asm: assembler(), GoldenSamples: 1}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		p := 0.01 // LeakyReLU's default slope, the only parameter
 		xs := xs
 		if f.Op == "hardswish" {
 			// PyTorch's order, x*clamp(x+3)/6, overflows past 2^125 (so

@@ -103,8 +103,9 @@ layers:
 	// Every activation of the act table, fused into direct, depthwise and
 	// lowered (1x1-input) convolutions and standalone, at channel counts
 	// that do and do not fill a block (sigmoid and hardsigmoid, f(0) != 0,
-	// are fused only into full blocks), with a residual, and the
-	// channel-wise mul of a squeeze-and-excitation block.
+	// are fused only into full blocks), with a residual, the channel-wise
+	// mul of a squeeze-and-excitation block and the elementwise one of
+	// x * hardsigmoid(x).
 	{"activations", plan.Options{}, `
 input: [5, 9, 7]
 layers:
@@ -133,6 +134,7 @@ layers:
   - {name: s1, op: silu, inputs: [m]}
   - {name: t1, op: tanh}
   - {name: h1, op: hardsigmoid}
+  - {name: hx, op: mul, inputs: [h1, t1]}
   - {name: l1, op: leaky_relu, slope: 0.3}
   - {name: w1, op: hardswish}
   - {name: fc, op: linear, out: 6}
@@ -212,6 +214,155 @@ layers:
   - {name: gp, op: global_avgpool, inputs: [ap]}
   - {name: fc2, op: linear, out: 3}
   - {name: cat2, op: concat, inputs: [fc, fc2]}
+`},
+	// Kernels, strides, paddings and dilations of their own per axis
+	// (Inception's 1x7 and 7x1, with paddings [0, 3] and [3, 0]), direct
+	// and depthwise, and 3x3 convolutions padded per axis by Winograd
+	// F(4x4) and F(2x2), with residuals.
+	{"per_axis", plan.Options{ForceWinograd: true, WinogradM: 4}, `
+input: [9, 13, 12]
+layers:
+  - {name: a, op: conv, out: 16, kernel: [1, 7], padding: [0, 3]}
+  - {name: r1, op: relu}
+  - {name: b, op: conv, out: 13, kernel: [7, 1], padding: [3, 0]}
+  - {name: c, op: conv, out: 16, kernel: [1, 3], padding: [0, 1], inputs: [r1]}
+  - {name: d, op: conv, out: 16, kernel: [3, 1], padding: [1, 0]}
+  - {name: a2, op: add, inputs: [d, r1]}
+  - {name: dw, op: conv, out: 16, kernel: [1, 5], padding: [0, 2], groups: 16}
+  - {name: dw2, op: conv, out: 16, kernel: [5, 3], padding: [2, 0], stride: [1, 2], groups: 16, inputs: [a2]}
+  - {name: s, op: conv, out: 9, kernel: [1, 3], padding: [0, 1], stride: [2, 1], inputs: [b]}
+  - {name: dl, op: conv, out: 7, kernel: [3, 2], padding: [2, 1], dilation: [2, 1]}
+  - {name: w1, op: conv, out: 16, kernel: 3, padding: [1, 0], inputs: [dw]}
+  - {name: w2, op: conv, out: 16, kernel: 3, padding: [0, 1], inputs: [a2]}
+  - {name: w3, op: conv, out: 16, kernel: 3, padding: [2, 0], inputs: [w2]}
+  - {name: a3, op: add, inputs: [w3, w1]}
+`},
+	{"per_axis2", plan.Options{ForceWinograd: true, WinogradM: 2}, `
+input: [8, 9, 7]
+layers:
+  - {name: w1, op: conv, out: 8, kernel: 3, padding: [1, 0]}
+  - {name: r, op: relu6}
+  - {name: w2, op: conv, out: 8, kernel: 3, padding: [0, 1]}
+  - {name: w3, op: conv, out: 8, kernel: 3, padding: [2, 1], inputs: [r]}
+`},
+	// Pooling by PyTorch's rules: ceil_mode windows that reach past the
+	// input (read from a halo as wide by the assembly when a ReLU makes
+	// its zeros lose every max, else by the Go kernel), windows per axis
+	// with dilation, average pooling with count_include_pad false or a
+	// ceil_mode overhang (the Go kernel's divisors) and without (a
+	// depthwise convolution); every value reaches the output.
+	{"pools", plan.Options{}, `
+input: [13, 11, 10]
+layers:
+  - {name: c1, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: m1, op: maxpool, kernel: 3, stride: 2, ceil_mode: true}
+  - {name: m2, op: maxpool, kernel: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [2, 1], ceil_mode: true, inputs: [r1]}
+  - {name: m3, op: maxpool, kernel: 3, stride: 2, ceil_mode: true, inputs: [c1]}
+  - {name: m4, op: maxpool, kernel: [2, 3], stride: [2, 1], dilation: [1, 2], inputs: [c1]}
+  - {name: a1, op: avgpool, kernel: 3, stride: 2, ceil_mode: true, inputs: [c1]}
+  - {name: a2, op: avgpool, kernel: 3, stride: 2, padding: 1, count_include_pad: false, inputs: [c1]}
+  - {name: a3, op: avgpool, kernel: [2, 3], stride: [2, 1], padding: [0, 1], inputs: [c1]}
+  - {name: a4, op: avgpool, kernel: [3, 2], stride: 2, ceil_mode: true, count_include_pad: false, inputs: [c1]}
+  - {name: a5, op: avgpool, kernel: 2, padding: 1, ceil_mode: true, inputs: [c1]}
+  - {name: f1, op: flatten, inputs: [m1]}
+  - {name: f2, op: flatten, inputs: [m2]}
+  - {name: f3, op: flatten, inputs: [m3]}
+  - {name: f4, op: flatten, inputs: [m4]}
+  - {name: f5, op: flatten, inputs: [a1]}
+  - {name: f6, op: flatten, inputs: [a2]}
+  - {name: f7, op: flatten, inputs: [a3]}
+  - {name: f8, op: flatten, inputs: [a4]}
+  - {name: f9, op: flatten, inputs: [a5]}
+  - {name: all, op: concat, inputs: [f1, f2, f3, f4, f5, f6, f7, f8, f9]}
+`},
+	// Adaptive average pooling: to sizes that do not divide the input
+	// (windows of different sizes, overlapping: the Go kernel), that do
+	// (average pooling as a depthwise convolution), to 1x1 (global) and
+	// beyond the input (AlexNet's 6x6 on a small image: values repeated).
+	{"adaptive", plan.Options{}, `
+input: [13, 12, 10]
+layers:
+  - {name: c1, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: p1, op: adaptive_avgpool, size: [4, 3]}
+  - {name: p2, op: adaptive_avgpool, size: [6, 5], inputs: [c1]}
+  - {name: p3, op: adaptive_avgpool, size: 1, inputs: [c1]}
+  - {name: p4, op: adaptive_avgpool, size: [3, 10], inputs: [c1]}
+  - {name: mp, op: maxpool, kernel: 4, inputs: [c1]}
+  - {name: p5, op: adaptive_avgpool, size: [6, 6]}
+  - {name: f1, op: flatten, inputs: [p1]}
+  - {name: f2, op: flatten, inputs: [p2]}
+  - {name: f3, op: flatten, inputs: [p3]}
+  - {name: f4, op: flatten, inputs: [p4]}
+  - {name: f5, op: flatten, inputs: [p5]}
+  - {name: all, op: concat, inputs: [f1, f2, f3, f4, f5]}
+`},
+	// ShuffleNet's blocks: channel splits and shuffles, composed (a split
+	// of a shuffle is one gather), folded into the convolution that alone
+	// reads a permutation, and copied where they stay (split halves, a
+	// shuffle read by a max pooling that keeps its halo-free window since
+	// a gather of a ReLU's output is not negative), at channel counts that
+	// do and do not fill a block.
+	{"gathers", plan.Options{}, `
+input: [8, 9, 7]
+layers:
+  - {name: c0, op: conv, out: 24, kernel: 1}
+  - {name: r0, op: relu}
+  - {name: sp, op: split, sizes: [12, 12]}
+  - {name: b1, op: conv, out: 12, kernel: 1, inputs: [sp:1]}
+  - {name: b1r, op: relu}
+  - {name: b2, op: conv, out: 12, kernel: 3, padding: 1, groups: 12}
+  - {name: b3, op: conv, out: 12, kernel: 1}
+  - {name: cat, op: concat, inputs: [sp:0, b3]}
+  - {name: sh, op: channel_shuffle, groups: 2}
+  - {name: sp2, op: split, sizes: [12, 12]}
+  - {name: d1, op: conv, out: 12, kernel: 1, inputs: [sp2:1]}
+  - {name: cat2, op: concat, inputs: [sp2:0, d1]}
+  - {name: sh2, op: channel_shuffle, groups: 3}
+  - {name: e, op: conv, out: 14, kernel: 3, padding: 1}
+  - {name: er, op: relu}
+  - {name: sh3, op: channel_shuffle, groups: 7}
+  - {name: mp, op: maxpool, kernel: 3, stride: 1, padding: 1}
+  - {name: sp3, op: split, sizes: [5, 9]}
+  - {name: out, op: concat, inputs: [sp3:1, sp3:0]}
+`},
+	// GELU in both forms in the second pass of direct and depthwise
+	// convolutions' epilogues (its vector code, tables of constants in
+	// read-only data), at a channel count that does not fill a block, and
+	// standalone (the Go helper); layer scales, one folded into the
+	// convolution before it, one that cannot be (an affine step).
+	{"gelu", plan.Options{}, `
+input: [5, 9, 7]
+layers:
+  - {name: c1, op: conv, out: 16, kernel: 3, padding: 1}
+  - {name: g1, op: gelu}
+  - {name: c2, op: conv, out: 16, kernel: 3, padding: 1, groups: 16}
+  - {name: g2, op: gelu, approximate: tanh}
+  - {name: c3, op: conv, out: 13, kernel: 1}
+  - {name: g3, op: gelu}
+  - {name: g4, op: gelu, approximate: tanh}
+  - {name: c4, op: conv, out: 8, kernel: 3, padding: 1}
+  - {name: s1, op: scale}
+  - {name: a4, op: add, inputs: [s1, c4]}
+  - {name: c5, op: conv, out: 8, kernel: 1}
+  - {name: s2, op: scale}
+`},
+	// ConvNeXt's block: a depthwise 7x7 convolution, LayerNorm over
+	// channels (at channel counts that do and do not fill a block),
+	// pointwise layers with GELU, the layer scale folded, the residual.
+	{"convnext", plan.Options{}, `
+input: [12, 9, 8]
+layers:
+  - {name: dw, op: conv, out: 12, kernel: 7, padding: 3, groups: 12}
+  - {name: ln, op: layernorm, eps: 1e-6}
+  - {name: pw1, op: conv, out: 48, kernel: 1}
+  - {name: act, op: gelu}
+  - {name: pw2, op: conv, out: 12, kernel: 1}
+  - {name: gamma, op: scale}
+  - {name: res, op: add, inputs: [gamma, dw]}
+  - {name: ln2, op: layernorm}
+  - {name: head, op: conv, out: 17, kernel: 1}
+  - {name: ln3, op: layernorm}
 `},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]

@@ -23,6 +23,8 @@ func act(v float32, a actKind) float32 {
 		return actSilu(v, a.p)
 	case 8:
 		return actTanh(v, a.p)
+	case 9:
+		return actGelu(v, a.p)
 	}
 	return v
 }
@@ -51,6 +53,9 @@ func actSilu(v, p float32) float32 { return v * sigmoid32(v) }
 // actTanh is tanh.
 func actTanh(v, p float32) float32 { return float32(math.Tanh(float64(v))) }
 
+// actGelu is gelu.
+func actGelu(v, p float32) float32 { return gelu32(v, p) }
+
 // leaky32 is LeakyReLU with slope p; NaN stays NaN.
 func leaky32(v, p float32) float32 {
 	if v < 0 {
@@ -63,6 +68,19 @@ func leaky32(v, p float32) float32 {
 // rounding over the whole range.
 func sigmoid32(v float32) float32 {
 	return float32(1 / (1 + math.Exp(-float64(v))))
+}
+
+// gelu32 is GELU, exact (p = 0: x/2 erfc(-x/sqrt 2), which is
+// x/2 (1 + erf(x/sqrt 2)) without its cancellation below 0) or PyTorch's
+// tanh approximation (p = 1: x sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3))),
+// in float64 so that it is exact to float32 rounding.
+func gelu32(v, p float32) float32 {
+	x := float64(v)
+	if p == 1 {
+		u := math.Sqrt(2/math.Pi) * (x + 0.044715*x*x*x)
+		return float32(x / (1 + math.Exp(-2*u)))
+	}
+	return float32(0.5 * x * math.Erfc(-x/math.Sqrt2))
 }
 
 var _ = math.Exp

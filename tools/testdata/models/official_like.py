@@ -110,21 +110,63 @@ def broken():
 
 
 class Exotic(nn.Module):
-    """Parts acgen's spec does not have, for the one-run listing of all."""
+    """Parts acgen's spec does not have, for the one-run listing of all:
+    each refused for its own reason, and what reads a refused part not
+    reported again (the add)."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 8, 3, padding=1)
-        self.act = nn.GELU()
+        self.act = nn.Mish()
         self.up = nn.Upsample(scale_factor=2)
         self.elu = nn.ELU()
         self.fc = nn.Linear(8, 10)
 
     def forward(self, x):
         x = self.act(self.conv(x))
-        x = self.elu(self.up(x)) * x.repeat(1, 1, 2, 2)
+        y = self.elu(self.up(x))
+        z = x.repeat(1, 1, 2, 2)
+        x = (y + z) * 2.0
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
 def exotic():
     return Exotic()
+
+
+class SELinear(nn.Module):
+    """The other common SE block: Linear layers on the pooled [N, C],
+    viewed back as [N, C, 1, 1] and expanded; then an in-place ReLU whose
+    input is read again (PyTorch's readers see the new values)."""
+
+    def __init__(self, c=8, r=2):
+        super().__init__()
+        self.conv = nn.Conv2d(3, c, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Sequential(nn.Linear(c, c // r), nn.ReLU(inplace=True), nn.Linear(c // r, c), nn.Sigmoid())
+        self.head = nn.Linear(c, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        b, c, _, _ = x.size()
+        y = self.fc(self.pool(x).view(b, c)).view(b, c, 1, 1)
+        x = x * y.expand_as(x)
+        z = x.relu_()
+        return self.head((x + z).mean((2, 3)))
+
+
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x, y):
+        return self.conv(x) + y
+
+
+def se_linear():
+    return SELinear()
+
+
+def two_inputs():
+    return TwoInputs()
