@@ -42,10 +42,12 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 				}
 			}
 		} else {
-			// The partial sums the previous pass stored.
+			// A chain of its own, added to the partial sums the previous
+			// passes stored once it ends: shorter chains of FMAs round
+			// less (see plan.DirectSchedule).
 			for o := 0; o < vectors; o++ {
 				for p := 0; p < npx; p++ {
-					ctx.VMOVUPS(mem(pxOut, o*k.outPlane+p*k.blk*f32), acc(o, p))
+					k.zero(acc(o, p))
 				}
 			}
 		}
@@ -127,6 +129,13 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 				continue
 			}
 			block(run.channels)
+		}
+		if !ps.first {
+			for o := 0; o < vectors; o++ {
+				for p := 0; p < npx; p++ {
+					ctx.VADDPS(mem(pxOut, o*k.outPlane+p*k.blk*f32), acc(o, p), acc(o, p))
+				}
+			}
 		}
 		if ps.last {
 			k.epilogue(vectors, npx, acc, [2]reg.VecPhysical{wv[0], bc})
