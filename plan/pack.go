@@ -9,6 +9,7 @@ import (
 
 // chooseKernels picks each convolution's algorithm and register tiles.
 func (p *planner) chooseKernels() {
+	wino := p.chooseWinograd()
 	for _, s := range p.prog.Steps {
 		if s.Kind == MaxPool {
 			p.windowedMaxPool(s)
@@ -18,10 +19,7 @@ func (p *planner) chooseKernels() {
 			continue
 		}
 		c := s.Conv
-		m := 0
-		if s.Act.Clamp() { // see Act.Clamp
-			m = p.winogradM(c)
-		}
+		m := wino[s]
 		switch {
 		case m > 0:
 			p.planWinograd(c, m)

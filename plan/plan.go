@@ -19,6 +19,10 @@ type Options struct {
 	ForceWinograd bool
 	// WinogradM forces the Winograd tile size (2 or 4) when non-zero.
 	WinogradM int
+	// NoErrorBudget plans Winograd for speed alone, whatever the
+	// modelled error (see ErrorBudget): for measuring what the budget
+	// costs and saves.
+	NoErrorBudget bool
 	// KBlock, when non-zero, makes every dense direct convolution of
 	// more input channels pass over them KBlock at a time (a multiple of
 	// 16), and unroll one channel of its body at a time, a row of taps

@@ -34,6 +34,11 @@ type Program struct {
 	// memory.
 	StreamsWeights bool
 
+	// ModelledError is the accuracy model's estimate of the program's
+	// relative error against float64, in multiples of PyTorch's float32
+	// error (see ErrorBudget).
+	ModelledError float64
+
 	// WinogradLen is the floats of transformed Winograd weights: the
 	// package computes them from Weights when it loads (see
 	// ConvStep.KernelsOff), so that they cost no space in the binary,

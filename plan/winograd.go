@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -79,13 +80,13 @@ func WinogradTransforms(m int) WinogradMatrices {
 // whether it pays is up to convCycles' estimate. When the output does not
 // tile evenly, the last row and column of tiles reach past it (into the
 // halo, cleared afterwards), wasted work the estimate counts.
-func (p *planner) winogradM(c *ConvStep) int {
+func (p *planner) winogradM(c *ConvStep) (int, []winogradOption) {
 	if p.opt.NoWinograd || c.KH != 3 || c.KW != 3 || c.StrideH != 1 || c.StrideW != 1 ||
 		c.DilH != 1 || c.DilW != 1 || c.Groups != 1 {
-		return 0
+		return 0, nil
 	}
 	if !p.opt.ForceWinograd && (c.In < 8 || c.Out < 8) {
-		return 0
+		return 0, nil
 	}
 	// Winograd must win clearly: its weights are larger (they cost memory
 	// in every process, and time to transform on first use) and
@@ -97,18 +98,23 @@ func (p *planner) winogradM(c *ConvStep) int {
 		bestCost = 1e300
 	}
 	why := []string{fmt.Sprintf("direct %.0f", direct*margin/1e3)}
+	var opts []winogradOption
 	for _, m := range []int{4, 2} {
 		if p.opt.WinogradM != 0 && m != p.opt.WinogradM {
 			continue
 		}
 		cost := p.convCycles(c, m)
 		why = append(why, fmt.Sprintf("F(%d) %.0f", m, cost/1e3))
+		if cost < direct || p.opt.ForceWinograd {
+			opts = append(opts, winogradOption{m, cost})
+		}
 		if cost < bestCost {
 			best, bestCost = m, cost
 		}
 	}
+	sort.Slice(opts, func(i, j int) bool { return opts[i].cycles < opts[j].cycles })
 	c.Why = fmt.Sprintf("kcycles %s (Winograd if 1.2x faster)", strings.Join(why, ", "))
-	return best
+	return best, opts
 }
 
 // convCycles estimates a convolution's cycles on one core of the target,
