@@ -32,6 +32,7 @@ var (
 	icW    = reg.RDX // weights of the current channel chunk
 	icCnt  = reg.RCX
 	biasP  = reg.RDI
+	chCnt  = reg.RDI // direct: the runs of channels left in a block (biasP is free by then)
 	pfNext = reg.RDI // Winograd products: from the weights read to those to prefetch
 )
 
@@ -62,6 +63,15 @@ type convKernel struct {
 	// offset, and the unit of the current tile's output row 0 (non-zero
 	// when the step is split by tiles, plan.ConvStep.ByTiles).
 	lo, hi, rows, scratch, tileUnit operand.Mem
+	// passCnt counts a tile's middle passes over its input channels;
+	// kyCnt the rows of a window the innermost body loops over.
+	passCnt, kyCnt operand.Mem
+	// pf are the byte offsets of the weight groups whose next pass the
+	// rows prefetch, pfLines the cache lines of each, pfPtr where the
+	// next row's share starts (see tilePasses).
+	pf      []int
+	pfLines int
+	pfPtr   operand.Mem
 
 	labels   int
 	constMem *operand.Mem
@@ -118,15 +128,26 @@ func (k *convKernel) begin(sig, doc string) {
 func (k *convKernel) prologue(doc string) {
 	k.begin(gen.KernelSignature, doc)
 	k.hi, k.tileUnit = k.ctx.AllocLocal(8), k.ctx.AllocLocal(8)
+	k.passCnt, k.kyCnt, k.pfPtr = k.ctx.AllocLocal(8), k.ctx.AllocLocal(8), k.ctx.AllocLocal(8)
 	k.ctx.Load(k.ctx.Param("hi"), icIn)
 	k.ctx.MOVQ(icIn, k.hi)
 	k.ctx.MOVQ(imm(0), k.tileUnit)
 }
 
+// icPass says which of a tile's passes over its input channels a body
+// computes (see plan.DirectSchedule): the first starts from the bias,
+// the others from the partial sums the previous one stored; the last
+// stores through the epilogue, the others store the partial sums.
+type icPass struct{ first, last bool }
+
+// onlyPass is the one pass of a kernel that does not split its input
+// channels.
+var onlyPass = icPass{first: true, last: true}
+
 // build writes the kernel: for each tile group, for each tile, for each
-// output row from lo to hi, for each pixel tile, body computes the tile's
-// blocks for npx pixels.
-func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
+// pass over its input channels, for each output row from lo to hi, for
+// each pixel tile, body computes the tile's blocks for npx pixels.
+func (k *convKernel) build(body func(t plan.OCTile, npx int, ps icPass)) {
 	ctx := k.ctx
 	c := k.c
 	units := "output rows"
@@ -134,7 +155,6 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 		units = "(tile, output row) pairs, tile-major"
 	}
 	k.prologue(fmt.Sprintf("%s is the %s kernel of step %s, %s lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).", k.name, k.tg.Name, k.s.Name, units))
-	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
 	for _, g := range c.TileGroups() {
 		t := g.First()
 		k.store(k.tIn, wsBase, k.inBase+(t.ICLo/k.blk)*k.inPlane)
@@ -149,7 +169,7 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 			if j > 0 {
 				k.moveTile(g.Tiles[j-1], t)
 			}
-			k.tileRows(t, full, rem, body)
+			k.tilePasses(t, body)
 		}
 		if g.Count > 1 {
 			// From the period's last tile to the next period's first.
@@ -168,10 +188,88 @@ func (k *convKernel) build(body func(t plan.OCTile, npx int)) {
 	ctx.RET()
 }
 
+// tilePasses runs tile t's passes over its input channels (see
+// plan.DirectSchedule): the first, a loop over the middle ones (which
+// read the same channels of the blocks they reach, so one body serves
+// them all), and the last; then it moves the input and weight slots back
+// to the tile's start.
+func (k *convKernel) tilePasses(t plan.OCTile, body func(t plan.OCTile, npx int, ps icPass)) {
+	ctx := k.ctx
+	c := k.c
+	kb := c.Direct.KBlock
+	n := 1
+	if kb > 0 {
+		n = ceilDiv(t.ICHi-t.ICLo, kb)
+	}
+	if n <= 1 {
+		k.tileRows(t, body, onlyPass)
+		return
+	}
+	if kb%k.blk != 0 || t.ICLo%k.blk != 0 {
+		panic("asm: a pass must read whole channel blocks") // plan.kBlocks gives passes only to dense convolutions
+	}
+	part := func(i int) plan.OCTile {
+		p := t
+		p.ICLo = t.ICLo + i*kb
+		p.ICHi = min(t.ICHi, p.ICLo+kb)
+		p.WeightOff = c.BlockWeights(p.Block0, p.ICLo) // where tW points during the pass
+		return p
+	}
+	inStep := kb / k.blk * k.inPlane
+	wStep := kb * c.KH * c.KW * plan.Group * f32
+	advance := func() {
+		ctx.ADDQ(imm(inStep), k.tIn)
+		ctx.ADDQ(imm(wStep), k.tW)
+	}
+	// Each pass but the last prefetches into L2, a share of it a row,
+	// the weights the next one reads: a pass's panel spans a page of
+	// each weight group, where the hardware's prefetchers start over.
+	prefetch := func(p plan.OCTile) {
+		ctx.MOVQ(k.tW, icIn)
+		ctx.ADDQ(imm(wStep), icIn)
+		ctx.MOVQ(icIn, k.pfPtr)
+		k.pf = k.panelLines(p)
+	}
+	prefetch(part(0))
+	k.tileRows(part(0), body, icPass{first: true})
+	advance()
+	if n > 2 {
+		ctx.MOVQ(imm(n-2), k.passCnt)
+		loop := k.label("pass")
+		ctx.Label(loop)
+		prefetch(part(1))
+		k.tileRows(part(1), body, icPass{})
+		advance()
+		ctx.DECQ(k.passCnt)
+		ctx.JNZ(operand.LabelRef(loop))
+	}
+	k.pf = nil
+	k.tileRows(part(n-1), body, icPass{last: true})
+	ctx.SUBQ(imm((n-1)*inStep), k.tIn)
+	ctx.SUBQ(imm((n-1)*wStep), k.tW)
+}
+
+// pixelRuns are the pixel tiles of an output row: the step's schedule,
+// or whole tiles of Pixels and a remainder.
+func (k *convKernel) pixelRuns() []plan.PixelRun {
+	c := k.c
+	if len(c.Direct.Runs) > 0 {
+		return c.Direct.Runs
+	}
+	runs := []plan.PixelRun{}
+	if full := c.OutW / c.Pixels; full > 0 {
+		runs = append(runs, plan.PixelRun{Width: c.Pixels, Count: full})
+	}
+	if rem := c.OutW % c.Pixels; rem > 0 {
+		runs = append(runs, plan.PixelRun{Width: rem, Count: 1})
+	}
+	return runs
+}
+
 // tileRows runs body over every pixel tile of tile t in the output rows
 // of units lo to hi, from the tile slots: rows lo-u to hi-u where u is
 // the unit of the tile's row 0, within the image.
-func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCTile, npx int)) {
+func (k *convKernel) tileRows(t plan.OCTile, body func(t plan.OCTile, npx int, ps icPass), ps icPass) {
 	ctx := k.ctx
 	c := k.c
 	skip, first, last := k.label("skip"), k.label("first"), k.label("last")
@@ -199,22 +297,38 @@ func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCT
 	}
 	rowLoop := k.label("row")
 	ctx.Label(rowLoop)
+	if len(k.pf) > 0 {
+		// This row's share of the next pass's weights (see tilePasses).
+		per := ceilDiv(k.pfLines, c.OutH)
+		ctx.MOVQ(k.pfPtr, icW)
+		for _, g := range k.pf {
+			for l := 0; l < per; l++ {
+				ctx.PREFETCHT1(mem(icW, g+l*64))
+			}
+		}
+		ctx.ADDQ(imm(per*64), k.pfPtr)
+	}
 	ctx.MOVQ(rowIn, pxIn)
 	ctx.MOVQ(rowOut, pxOut)
 	ctx.MOVQ(rowRes, pxRes)
-	if full > 0 {
-		ctx.MOVQ(imm(full), pxCnt)
+	for _, run := range k.pixelRuns() {
+		step := func() {
+			ctx.ADDQ(imm(run.Width*c.StrideW*k.blk*f32), pxIn)
+			ctx.ADDQ(imm(run.Width*k.blk*f32), pxOut)
+			ctx.ADDQ(imm(run.Width*k.blk*f32), pxRes)
+		}
+		if run.Count == 1 {
+			body(t, run.Width, ps)
+			step()
+			continue
+		}
+		ctx.MOVQ(imm(run.Count), pxCnt)
 		pxLoop := k.label("px")
 		ctx.Label(pxLoop)
-		body(t, c.Pixels)
-		ctx.ADDQ(imm(c.Pixels*c.StrideW*k.blk*f32), pxIn)
-		ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxOut)
-		ctx.ADDQ(imm(c.Pixels*k.blk*f32), pxRes)
+		body(t, run.Width, ps)
+		step()
 		ctx.DECQ(pxCnt)
 		ctx.JNZ(operand.LabelRef(pxLoop))
-	}
-	if rem > 0 {
-		body(t, rem)
 	}
 	ctx.ADDQ(imm(c.StrideH*k.inRow), rowIn)
 	ctx.ADDQ(imm(k.outRow), rowOut)
@@ -222,9 +336,31 @@ func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCT
 	ctx.DECQ(rowCnt)
 	ctx.JNZ(operand.LabelRef(rowLoop))
 	ctx.Label(skip)
-	if c.ByTiles {
+	if c.ByTiles && ps.last {
 		ctx.ADDQ(imm(c.OutH), k.tileUnit)
 	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// panelLines sets k.pfLines to the cache lines of each weight group a
+// pass p of a tile reads, and returns where each group's lines start,
+// in bytes from the tile's weights at p's first channel.
+func (k *convKernel) panelLines(p plan.OCTile) []int {
+	c := k.c
+	var starts []int
+	seen := map[int]bool{}
+	for o := 0; o < p.Blocks; o++ {
+		g := (p.Block0 + o) * k.blk / plan.Group
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		r := c.WeightGroups[g]
+		starts = append(starts, (r.Off+(p.ICLo-r.ICLo)*c.KH*c.KW*plan.Group-p.WeightOff)*f32)
+	}
+	k.pfLines = ceilDiv((p.ICHi-p.ICLo)*c.KH*c.KW*plan.Group*f32, 64)
+	return starts
 }
 
 // moveTile moves the tile slots from tile a's to tile b's.

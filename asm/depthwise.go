@@ -15,7 +15,7 @@ import (
 func depthwise(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 	k := newConvKernel(ctx, name, t, s)
 	c := s.Conv
-	k.build(func(t plan.OCTile, npx int) {
+	k.build(func(t plan.OCTile, npx int, _ icPass) {
 		acc := func(_, p int) reg.VecPhysical { return k.vec[p] }
 		wv, spare := k.vec[npx], k.vec[npx+1]
 		if npx+2 > len(ymm) {

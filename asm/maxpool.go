@@ -22,7 +22,7 @@ func maxPool(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 		panic("asm: max pooling tile too wide") // plan keeps Pixels <= 12; 12 and 13 hold a tap and a max
 	}
 	x, both := k.vec[12], k.vec[13]
-	k.build(func(t plan.OCTile, npx int) {
+	k.build(func(t plan.OCTile, npx int, _ icPass) {
 		for p := 0; p < npx; p++ {
 			acc := k.vec[p]
 			for ky := 0; ky < c.KH; ky++ {

@@ -42,6 +42,7 @@ type winogradKernel struct {
 	// Stack slots.
 	bIn, bOut, bRes, xiCnt, ocbCnt, ocbOut, ocbRes operand.Mem
 	vm                                             operand.Mem // bytes past the step's V and M (see scratchPtr)
+	chainCnt                                       operand.Mem // the products' middle chains left
 	// The tile rows: r0 and r1-r0, and the bytes of V or M between the
 	// range's end in one channel block and its start in the next.
 	r0, nRows, rowSkip operand.Mem
@@ -92,7 +93,7 @@ func (k *winogradKernel) phasePrologue(sig, doc string) {
 	k.begin(sig, doc)
 	k.bIn, k.bOut, k.bRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
 	k.xiCnt, k.ocbCnt, k.ocbOut, k.ocbRes = ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8), ctx.AllocLocal(8)
-	k.vm = ctx.AllocLocal(8)
+	k.vm, k.chainCnt = ctx.AllocLocal(8), ctx.AllocLocal(8)
 	ctx.Load(ctx.Param("vm"), icIn)
 	ctx.SHLQ(operand.U8(2), icIn) // floats to bytes
 	ctx.MOVQ(icIn, k.vm)
@@ -479,28 +480,70 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 			}
 		}
 	}
-	for _, run := range plan.ChunkRuns(plan.OCTile{ICLo: 0, ICHi: k.c.In}, k.blk) {
-		step := len(run.Channels) * blocks * k.blk * f32
-		if run.Count > 1 {
-			ctx.MOVQ(imm(run.Count), icCnt)
-			loop := k.label("pic")
-			ctx.Label(loop)
+	// channels sums the products of input channels lo to hi-1.
+	channels := func(lo, hi int) {
+		for _, run := range plan.ChunkRuns(plan.OCTile{ICLo: lo, ICHi: hi}, k.blk) {
+			step := len(run.Channels) * blocks * k.blk * f32
+			if run.Count > 1 {
+				ctx.MOVQ(imm(run.Count), icCnt)
+				loop := k.label("pic")
+				ctx.Label(loop)
+				chunk(run.Channels)
+				ctx.ADDQ(imm(vBlock), icIn)
+				ctx.ADDQ(imm(step), icW)
+				ctx.DECQ(icCnt)
+				ctx.JNZ(operand.LabelRef(loop))
+				continue
+			}
 			chunk(run.Channels)
 			ctx.ADDQ(imm(vBlock), icIn)
 			ctx.ADDQ(imm(step), icW)
-			ctx.DECQ(icCnt)
-			ctx.JNZ(operand.LabelRef(loop))
-			continue
-		}
-		chunk(run.Channels)
-		ctx.ADDQ(imm(vBlock), icIn)
-		ctx.ADDQ(imm(step), icW)
-	}
-	for o := 0; o < vectors; o++ {
-		for p := 0; p < nt; p++ {
-			ctx.VMOVUPS(acc(o, p), mem(rowCnt, (o*k.t+p)*k.blk*f32))
 		}
 	}
+	// store stores the accumulators in M, after adding the sums of the
+	// chains before (first: none).
+	store := func(first bool) {
+		for o := 0; o < vectors; o++ {
+			for p := 0; p < nt; p++ {
+				m := mem(rowCnt, (o*k.t+p)*k.blk*f32)
+				if !first {
+					ctx.VADDPS(m, acc(o, p), acc(o, p))
+				}
+				ctx.VMOVUPS(acc(o, p), m)
+			}
+		}
+	}
+	zero := func() {
+		for o := 0; o < vectors; o++ {
+			for p := 0; p < nt; p++ {
+				k.zero(acc(o, p))
+			}
+		}
+	}
+	// The channels in chains of WinogradChain (see plan.WinogradChain):
+	// the first, the middle ones in a loop, the last.
+	in, chain := k.c.In, plan.WinogradChain
+	if in <= chain {
+		channels(0, in)
+		store(true)
+		return
+	}
+	n := (in + chain - 1) / chain
+	channels(0, chain)
+	store(true)
+	if n > 2 {
+		ctx.MOVQ(imm(n-2), k.chainCnt)
+		loop := k.label("chain")
+		ctx.Label(loop)
+		zero()
+		channels(chain, 2*chain)
+		store(false)
+		ctx.DECQ(k.chainCnt)
+		ctx.JNZ(operand.LabelRef(loop))
+	}
+	zero()
+	channels((n-1)*chain, in)
+	store(false)
 }
 
 // outputPhase: for each output channel block and tile, A^T M A plus bias,

@@ -39,6 +39,7 @@ const (
 	tmp      = a64.R24
 	tmp2     = a64.R25
 	inStride = a64.R26 // bytes from one kernel row's input to the next (row times dilation)
+	kyCnt    = a64.R4  // direct: the window rows left of a loop over them (plan.DirectSchedule.RowLoop)
 )
 
 // convKernel builds one convolution step's kernel.
@@ -55,7 +56,23 @@ type convKernel struct {
 	resRow, resPlane int
 	inBase           int // ws offset of the window origin of output (0,0), block 0
 	outBase, resBase int // ws offset of pixel (0,0), block 0
+
+	// passCnt is the stack slot counting a tile's middle passes over its
+	// input channels (see tilePasses); every register is taken by then.
+	passCnt  a64.Mem
+	havePass bool
 }
+
+// icPass says which of a tile's passes over its input channels a body
+// computes (see plan.DirectSchedule): the first starts from the bias,
+// the others from zero, adding the partial sums the previous one stored
+// as they end; the last stores through the epilogue, the others store
+// the partial sums.
+type icPass struct{ first, last bool }
+
+// onlyPass is the one pass of a kernel that does not split its input
+// channels.
+var onlyPass = icPass{first: true, last: true}
 
 func newConvKernel(t *target.Target, s *plan.Step) *convKernel {
 	c := s.Conv
@@ -130,14 +147,14 @@ func (k *convKernel) prologue(f *a64.File, name string) {
 }
 
 // build writes the kernel: for each tile group, for each tile, for each
-// output row from lo to hi, for each pixel tile, body computes the tile's
-// blocks for npx pixels (the tile's input at pxIn, its output at pxOut,
-// its residual at pxRes, its weights at tW and bias at tBias).
-func (k *convKernel) build(f *a64.File, name string, body func(t plan.OCTile, npx int)) {
+// pass over its input channels, for each output row from lo to hi, for
+// each pixel tile, body computes the tile's blocks for npx pixels (the
+// tile's input at pxIn, its output at pxOut, its residual at pxRes, its
+// weights at tW and bias at tBias).
+func (k *convKernel) build(f *a64.File, name string, body func(t plan.OCTile, npx int, ps icPass)) {
 	k.prologue(f, name)
 	fn := k.fn
 	c := k.c
-	full, rem := c.OutW/c.Pixels, c.OutW%c.Pixels
 	for _, g := range c.TileGroups() {
 		t := g.First()
 		addImm(fn, k.inBase+(t.ICLo/k.blk)*k.inPlane, wsBase, tIn)
@@ -154,7 +171,7 @@ func (k *convKernel) build(f *a64.File, name string, body func(t plan.OCTile, np
 			if j > 0 {
 				k.moveTile(g.Tiles[j-1], t)
 			}
-			k.tileRows(t, full, rem, body)
+			k.tilePasses(t, body)
 		}
 		if g.Count > 1 {
 			// From the period's last tile to the next period's first.
@@ -172,10 +189,84 @@ func (k *convKernel) build(f *a64.File, name string, body func(t plan.OCTile, np
 	fn.RET()
 }
 
+// tilePasses runs tile t's passes over its input channels (see
+// plan.DirectSchedule), as package asm's kernels do: the first, a loop
+// over the middle ones (which read the same channels of the blocks they
+// reach, so one body serves them all), and the last; then it moves tIn
+// and tW back to the tile's start.
+func (k *convKernel) tilePasses(t plan.OCTile, body func(t plan.OCTile, npx int, ps icPass)) {
+	fn := k.fn
+	c := k.c
+	kb := c.Direct.KBlock
+	n := 1
+	if kb > 0 {
+		n = ceilDiv(t.ICHi-t.ICLo, kb)
+	}
+	if n <= 1 {
+		k.tileRows(t, body, onlyPass)
+		return
+	}
+	if kb%k.blk != 0 || t.ICLo%k.blk != 0 {
+		panic("neon: a pass must read whole channel blocks") // plan.kBlocks gives passes only to dense convolutions
+	}
+	part := func(i int) plan.OCTile {
+		p := t
+		p.ICLo = t.ICLo + i*kb
+		p.ICHi = min(t.ICHi, p.ICLo+kb)
+		p.WeightOff = c.BlockWeights(p.Block0, p.ICLo) // where tW points during the pass
+		return p
+	}
+	inStep := kb / k.blk * k.inPlane
+	wStep := kb * c.KH * c.KW * plan.Group * f32
+	advance := func() {
+		addImm(fn, inStep, tIn, tIn)
+		addImm(fn, wStep, tW, tW)
+	}
+	k.tileRows(part(0), body, icPass{first: true})
+	advance()
+	if n > 2 {
+		if !k.havePass {
+			k.passCnt, k.havePass = fn.Local(8), true
+		}
+		fn.MOVD(a64.Imm(n-2), tmp)
+		fn.MOVD(tmp, k.passCnt)
+		loop := fn.NewLabel("pass")
+		fn.Label(loop)
+		k.tileRows(part(1), body, icPass{})
+		advance()
+		fn.MOVD(k.passCnt, tmp)
+		fn.SUBS(a64.Imm(1), tmp, tmp)
+		fn.MOVD(tmp, k.passCnt)
+		fn.BNE(loop)
+	}
+	k.tileRows(part(n-1), body, icPass{last: true})
+	addImm(fn, -(n-1)*inStep, tIn, tIn)
+	addImm(fn, -(n-1)*wStep, tW, tW)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// pixelRuns are the pixel tiles of an output row: the step's schedule,
+// or whole tiles of Pixels and a remainder.
+func (k *convKernel) pixelRuns() []plan.PixelRun {
+	c := k.c
+	if len(c.Direct.Runs) > 0 {
+		return c.Direct.Runs
+	}
+	var runs []plan.PixelRun
+	if full := c.OutW / c.Pixels; full > 0 {
+		runs = append(runs, plan.PixelRun{Width: c.Pixels, Count: full})
+	}
+	if rem := c.OutW % c.Pixels; rem > 0 {
+		runs = append(runs, plan.PixelRun{Width: rem, Count: 1})
+	}
+	return runs
+}
+
 // tileRows runs body over every pixel tile of tile t in the output rows
 // of units lo to hi: rows lo-u to hi-u where u is the unit of the tile's
 // row 0, within the image.
-func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCTile, npx int)) {
+func (k *convKernel) tileRows(t plan.OCTile, body func(t plan.OCTile, npx int, ps icPass), ps icPass) {
 	fn := k.fn
 	c := k.c
 	skip, first, last := fn.NewLabel("skip"), fn.NewLabel("first"), fn.NewLabel("last")
@@ -204,21 +295,26 @@ func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCT
 	if res {
 		fn.MOVD(rowRes, pxRes)
 	}
-	if full > 0 {
-		fn.MOVD(a64.Imm(full), pxCnt)
+	for _, run := range k.pixelRuns() {
+		step := func() {
+			addImm(fn, run.Width*c.StrideW*vb, pxIn, pxIn)
+			addImm(fn, run.Width*vb, pxOut, pxOut)
+			if res {
+				addImm(fn, run.Width*vb, pxRes, pxRes)
+			}
+		}
+		if run.Count == 1 {
+			body(t, run.Width, ps)
+			step()
+			continue
+		}
+		fn.MOVD(a64.Imm(run.Count), pxCnt)
 		pxLoop := fn.NewLabel("px")
 		fn.Label(pxLoop)
-		body(t, c.Pixels)
-		addImm(fn, c.Pixels*c.StrideW*vb, pxIn, pxIn)
-		addImm(fn, c.Pixels*vb, pxOut, pxOut)
-		if res {
-			addImm(fn, c.Pixels*vb, pxRes, pxRes)
-		}
+		body(t, run.Width, ps)
+		step()
 		fn.SUBS(a64.Imm(1), pxCnt, pxCnt)
 		fn.BNE(pxLoop)
-	}
-	if rem > 0 {
-		body(t, rem)
 	}
 	addImm(fn, c.StrideH*k.inRow, rowIn, rowIn)
 	addImm(fn, k.outRow, rowOut, rowOut)
@@ -228,7 +324,7 @@ func (k *convKernel) tileRows(t plan.OCTile, full, rem int, body func(t plan.OCT
 	fn.SUBS(a64.Imm(1), rowCnt, rowCnt)
 	fn.BNE(rowLoop)
 	fn.Label(skip)
-	if c.ByTiles {
+	if c.ByTiles && ps.last {
 		addImm(fn, c.OutH, tileUnit, tileUnit)
 	}
 }

@@ -15,7 +15,7 @@ func depthwise(f *a64.File, name string, t *target.Target, s *plan.Step) {
 	if 2*c.Pixels+1 > 32 {
 		panic("neon: depthwise tile too wide") // plan keeps Pixels <= 12
 	}
-	k.build(f, name, func(_ plan.OCTile, npx int) {
+	k.build(f, name, func(_ plan.OCTile, npx int, _ icPass) {
 		fn := k.fn
 		acc := func(_, p int) a64.Vec { return vreg(p) }
 		wv := vreg(npx)

@@ -17,7 +17,7 @@ func maxPool(f *a64.File, name string, t *target.Target, s *plan.Step) {
 	if 2*c.Pixels+3 > 32 {
 		panic("neon: max pooling tile too wide") // plan keeps Pixels <= 12
 	}
-	k.build(f, name, func(_ plan.OCTile, npx int) {
+	k.build(f, name, func(_ plan.OCTile, npx int, _ icPass) {
 		fn := k.fn
 		acc := func(_, p int) a64.Vec { return vreg(p) }
 		x := func(p int) a64.Vec { return vreg(npx + p) }

@@ -28,8 +28,9 @@ const (
 	gVP     = a64.R24 // V of the current channel block
 	gWP     = a64.R25 // U of the current channel
 	gICCnt  = a64.R26
-	gFrom   = gUT // before the tile loop: the group's first tile in range
-	gMStore = gVP // after the channel loop: M of one block
+	gFrom   = gUT      // before the tile loop: the group's first tile in range
+	gMStore = wR0      // M of one block (r0 is spent before the xi loop)
+	gChains = wScratch // the middle chains of a product left (the products use no scratch)
 	gTo     = gTCnt
 )
 
@@ -149,10 +150,12 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 	acc := func(o, p int) a64.Vec { return vreg(o*nt + p) }
 	wv := vreg(vectors * nt)
 	x := func(p int) a64.VReg { return a64.VReg(vectors*nt + vectors + p) }
-	for o := 0; o < vectors; o++ {
-		for p := 0; p < nt; p++ {
-			r := acc(o, p).V.B16()
-			fn.VEOR(r, r, r)
+	zero := func() {
+		for o := 0; o < vectors; o++ {
+			for p := 0; p < nt; p++ {
+				r := acc(o, p).V.B16()
+				fn.VEOR(r, r, r)
+			}
 		}
 	}
 	fn.MOVD(gVCur, gVP)
@@ -173,22 +176,60 @@ func (k *winogradKernel) product(t plan.OCTile, nt int) {
 		}
 		fn.ADD(gVBlk, gVP, gVP)
 	}
-	for _, run := range plan.ChunkRuns(plan.OCTile{ICLo: 0, ICHi: k.c.In}, k.blk) {
-		if run.Count > 1 {
-			fn.MOVD(a64.Imm(run.Count), gICCnt)
-			loop := fn.NewLabel("pic")
-			fn.Label(loop)
+	// channels sums the products of input channels lo to hi-1.
+	channels := func(lo, hi int) {
+		for _, run := range plan.ChunkRuns(plan.OCTile{ICLo: lo, ICHi: hi}, k.blk) {
+			if run.Count > 1 {
+				fn.MOVD(a64.Imm(run.Count), gICCnt)
+				loop := fn.NewLabel("pic")
+				fn.Label(loop)
+				chunk(run.Channels)
+				fn.SUBS(a64.Imm(1), gICCnt, gICCnt)
+				fn.BNE(loop)
+				continue
+			}
 			chunk(run.Channels)
-			fn.SUBS(a64.Imm(1), gICCnt, gICCnt)
-			fn.BNE(loop)
-			continue
-		}
-		chunk(run.Channels)
-	}
-	for o := 0; o < vectors; o++ {
-		at := qmem(fn, gMCur, o*k.mBlk, gMStore)
-		for p := 0; p < nt; p++ {
-			fn.FMOVQ(acc(o, p).V, a64.M(at.Base, at.Off+p*k.tileB))
 		}
 	}
+	// store stores the accumulators in M, after adding the sums of the
+	// chains before (first: none), through the free weight register.
+	store := func(first bool) {
+		for o := 0; o < vectors; o++ {
+			at := qmem(fn, gMCur, o*k.mBlk, gMStore)
+			for p := 0; p < nt; p++ {
+				m := a64.M(at.Base, at.Off+p*k.tileB)
+				if !first {
+					fn.FMOVQ(m, wv.V)
+					fn.VFADD(wv, acc(o, p), acc(o, p))
+				}
+				fn.FMOVQ(acc(o, p).V, m)
+			}
+		}
+	}
+	// The channels in chains of WinogradChain (see plan.WinogradChain),
+	// as package asm's kernels sum them: the first, the middle ones in a
+	// loop, the last.
+	in, chain := k.c.In, plan.WinogradChain
+	zero()
+	if in <= chain {
+		channels(0, in)
+		store(true)
+		return
+	}
+	n := ceilDiv(in, chain)
+	channels(0, chain)
+	store(true)
+	if n > 2 {
+		fn.MOVD(a64.Imm(n-2), gChains)
+		loop := fn.NewLabel("chain")
+		fn.Label(loop)
+		zero()
+		channels(chain, 2*chain)
+		store(false)
+		fn.SUBS(a64.Imm(1), gChains, gChains)
+		fn.BNE(loop)
+	}
+	zero()
+	channels((n-1)*chain, in)
+	store(false)
 }

@@ -9,6 +9,7 @@ import (
 
 // chooseKernels picks each convolution's algorithm and register tiles.
 func (p *planner) chooseKernels() {
+	wino := p.chooseWinograd()
 	for _, s := range p.prog.Steps {
 		if s.Kind == MaxPool {
 			p.windowedMaxPool(s)
@@ -18,10 +19,7 @@ func (p *planner) chooseKernels() {
 			continue
 		}
 		c := s.Conv
-		m := 0
-		if s.Act.Clamp() && p.target.Runs(Winograd) { // see Act.Clamp
-			m = p.winogradM(c)
-		}
+		m := wino[s]
 		switch {
 		case m > 0:
 			p.planWinograd(c, m)
@@ -31,6 +29,11 @@ func (p *planner) chooseKernels() {
 		default:
 			c.Algo = Direct
 			p.chooseDirect(c)
+			if c.Why != "" {
+				c.Why = c.Direct.Why + "; " + c.Why
+			} else {
+				c.Why = c.Direct.Why
+			}
 		}
 		// A direct convolution whose weights outweigh its input is split
 		// by tiles (see ConvStep.ByTiles): each goroutine sharing it then

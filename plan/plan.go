@@ -19,6 +19,19 @@ type Options struct {
 	ForceWinograd bool
 	// WinogradM forces the Winograd tile size (2 or 4) when non-zero.
 	WinogradM int
+	// NoErrorBudget plans Winograd for speed alone, whatever the
+	// modelled error (see ErrorBudget): for measuring what the budget
+	// costs and saves.
+	NoErrorBudget bool
+	// KBlock, when non-zero, makes every dense direct convolution of
+	// more input channels pass over them KBlock at a time (a multiple of
+	// 16), and unroll one channel of its body at a time, a row of taps
+	// at a time (for tests: see DirectSchedule).
+	KBlock int
+	// Caches, when set, are the cache sizes the cost model plans for in
+	// place of the target's portable defaults (acgen -tune host), for
+	// the targets of the architecture acgen runs on (see planner.cost).
+	Caches *target.Caches
 }
 
 // Package is the programs of one generated package, best target first,

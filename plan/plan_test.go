@@ -118,10 +118,31 @@ func TestAlgorithms(t *testing.T) {
 		}
 		return c
 	}
-	// 16 stride-1 3x3 layers with 16+ channels; the stem (3 channels),
-	// two stride-2 layers, two shortcuts and the linear layer are direct.
-	if c := count(program(t, "resnet20", plan.Options{})); c["winograd"] != 16 || c["direct"] != 6 || c["winograd2"] != 0 {
-		t.Errorf("resnet20: %v, want 16 Winograd F(4x4) and 6 direct", c)
+	// For speed alone: 16 stride-1 3x3 layers with 16+ channels; the
+	// stem (3 channels), two stride-2 layers, two shortcuts and the
+	// linear layer are direct.
+	fast := program(t, "resnet20", plan.Options{NoErrorBudget: true})
+	if c := count(fast); c["winograd"] != 16 || c["direct"] != 6 || c["winograd2"] != 0 {
+		t.Errorf("resnet20 for speed alone: %v, want 16 Winograd F(4x4) and 6 direct", c)
+	}
+	// Within the accuracy budget (F(4) everywhere made 2.36x PyTorch's
+	// error), the layers of 16 channels, early in the network, whose
+	// errors grow through the most layers after them, compute directly.
+	p := program(t, "resnet20", plan.Options{})
+	if c := count(p); c["winograd"] < 8 || c["winograd"] >= 16 || c["winograd"]+c["direct"] != 22 {
+		t.Errorf("resnet20: %v, want fewer Winograd layers than 16, the others direct", c)
+	}
+	if p.ModelledError > plan.ErrorBudget || fast.ModelledError <= plan.ErrorBudget {
+		t.Errorf("resnet20: modelled error %.2fx, %.2fx for speed alone; want the plan within %.2fx, the other over it", p.ModelledError, fast.ModelledError, plan.ErrorBudget)
+	}
+	wino16 := 0
+	for _, s := range p.Steps {
+		if c := s.Conv; c != nil && c.Algo == plan.Winograd && c.In == 16 {
+			wino16++
+		}
+	}
+	if wino16 > 1 {
+		t.Errorf("resnet20: %d of the 6 layers of 16 channels are Winograd, want at most the last", wino16)
 	}
 	if c := count(program(t, "resnet20", plan.Options{NoWinograd: true})); c["winograd"] != 0 {
 		t.Errorf("NoWinograd: %v", c)

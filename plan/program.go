@@ -34,6 +34,11 @@ type Program struct {
 	// memory.
 	StreamsWeights bool
 
+	// ModelledError is the accuracy model's estimate of the program's
+	// relative error against float64, in multiples of PyTorch's float32
+	// error (see ErrorBudget).
+	ModelledError float64
+
 	// WinogradLen is the floats of transformed Winograd weights: the
 	// package computes them from Weights when it loads (see
 	// ConvStep.KernelsOff), so that they cost no space in the binary,
@@ -141,6 +146,9 @@ type ConvStep struct {
 	// element).
 	Tiles  []OCTile
 	Pixels int
+	// Direct: the loop order, passes and row split of a direct
+	// convolution's kernel (see DirectSchedule).
+	Direct DirectSchedule
 
 	// ByTiles says a direct convolution is split by (tile, output
 	// row) pairs, tile-major, rather than by output rows: unit u is row
@@ -162,6 +170,9 @@ type ConvStep struct {
 
 	// Cycles is the cost model's estimate for the chosen algorithm.
 	Cycles float64
+	// Why says what the cost model weighed in choosing the algorithm and
+	// schedule: its estimates of the choice and the runner-up.
+	Why string
 
 	// weights gives the convolution's weights and bias when its sections
 	// are filled (see Package.Fill): the fused node's, or a pooling's

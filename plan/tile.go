@@ -1,31 +1,23 @@
 package plan
 
-// chooseDirect picks the register tile (from the target's DirectShapes)
-// that the target's cycle model says is fastest, and splits the output
-// channels into tiles. For each (input channel, tap) the model counts
-// max(FMAs/FMAsPerCycle, loads/LoadsPerCycle, FMALatency) cycles: a
-// broadcast is a load (on NEON, one vector load serves a pixel's Lanes
-// input channels; see target.Target.InputLoads), so tiles with few
-// weight vectors and many pixels are load-bound, and tiles with few
-// accumulators are latency-bound.
-func (p *planner) chooseDirect(c *ConvStep) { p.chooseTiles(c, true) }
-
-// chooseTiles is chooseDirect; packed says the tiles read the packed
-// weights (Winograd's products read transformed weights laid out tile by
-// tile, which any tile shape reads alike).
-func (p *planner) chooseTiles(c *ConvStep, packed bool) {
+// chooseTiles picks the register tile of a Winograd step's products
+// (from the target's DirectShapes) that the target's cycle model says is
+// fastest, and splits the output channels into tiles. For each (input
+// channel, transform element) the model counts max(FMAs/FMAsPerCycle,
+// loads/LoadsPerCycle, FMALatency) cycles: a broadcast is a load (on
+// NEON, one vector load serves a pixel's Lanes input channels; see
+// target.Target.InputLoads), so tiles with few weight vectors and many
+// pixels are load-bound, and tiles with few accumulators are
+// latency-bound. The products read transformed weights laid out tile by
+// tile, which any tile shape reads alike; direct convolutions, which
+// read the packed weights, have a model of their own (chooseDirect).
+func (p *planner) chooseTiles(c *ConvStep) {
 	t := p.target
 	cost := t.Cost
-	ocb := c.OutBlocks()
 	best := -1.0
 	for _, sh := range t.DirectShapes {
 		blocks := sh.Vectors
 		if sh.Pixels > c.OutW && sh.Pixels > 4 {
-			continue
-		}
-		if packed && blocks == 1 && c.Block < Group && ocb > 1 {
-			// One-block tiles would walk the weight groups' halves one
-			// kernel loop per pair of tiles; the model has better shapes.
 			continue
 		}
 		tiles := directTiles(c, blocks)

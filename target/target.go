@@ -141,6 +141,13 @@ type Cost struct {
 	// Bytes of weights read per cycle from the last-level cache, and
 	// from memory when a network's weights exceed it.
 	CacheBytesPerCycle, MemoryBytesPerCycle float64
+	// StoresPerCycle is the vector stores a core retires per cycle.
+	StoresPerCycle float64
+	// The data caches a core has to itself (bytes), and the rate L2
+	// streams to the FMAs: a direct convolution keeps each pass's weights
+	// within half of L1 (plan.DirectSchedule).
+	L1Bytes, L2Bytes int
+	L2BytesPerCycle  float64
 	// Cycles per tile and channel block of Winograd's input and output
 	// transforms, for F(2x2) and F(4x4).
 	WinogradIn2, WinogradOut2, WinogradIn4, WinogradOut4 float64

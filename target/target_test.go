@@ -28,6 +28,9 @@ func TestTable(t *testing.T) {
 		if c := tg.Cost; c.FMAsPerCycle <= 0 || c.LoadsPerCycle <= 0 || c.Efficiency <= 0 || c.Efficiency > 1 || c.CacheBytesPerCycle <= 0 || c.MemoryBytesPerCycle <= 0 || c.SyncCycles <= 0 {
 			t.Errorf("%s: cost model %+v", tg.Name, c)
 		}
+		if c := tg.Cost; c.StoresPerCycle <= 0 || c.L1Bytes <= 0 || c.L2Bytes <= c.L1Bytes || c.L2BytesPerCycle <= 0 {
+			t.Errorf("%s: no caches for the direct schedules' model: %+v", tg.Name, c)
+		}
 		if !tg.Runs(Direct) {
 			t.Errorf("%s: no direct convolution, which every convolution can run as", tg.Name)
 		}

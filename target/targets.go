@@ -27,7 +27,21 @@ var (
 		},
 		Cost: Cost{
 			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
-			CacheBytesPerCycle: 32, MemoryBytesPerCycle: 6,
+			CacheBytesPerCycle: 16, MemoryBytesPerCycle: 6,
+			// The smallest caches of the cores with AVX-512 (Skylake-SP,
+			// Zen 4; Ice Lake and later have 48 KB and 1.25-2 MB). A
+			// direct convolution's weight panel that outgrows L1 reaches
+			// the FMAs at about 28 bytes a cycle from L2 (a panel within
+			// an eighth of it) and 16 beyond, beside the kernel's own
+			// loads: on an Ice Lake Xeon, 1x1 layers at 56x56 and 14x14
+			// whose rows of 5-6 pixel tiles ask 23-27 bytes a cycle of a
+			// 64-96 KB panel ran at 85-93% of the FMA peak in one pass;
+			// those of 128-512 KB panels at 7x7-14x14 (4+3 or 6+6+2
+			// pixel tiles, 27-37 bytes a cycle) 1.25-1.4x faster in
+			// passes of 64-128 channels than in one, and the 3x3/2 layer
+			// of 512 channels 1.65x faster in passes of 16 than in one
+			// of 1.2 MB.
+			StoresPerCycle: 1, L1Bytes: 32 << 10, L2Bytes: 1 << 20, L2BytesPerCycle: 28,
 			// The transforms are bound by loads and stores, not FMAs:
 			// cycles measured on Zen 4 (per tile and channel block, the
 			// phase kernels timed alone, ResNet-18's and ResNet-20's
@@ -54,6 +68,7 @@ var (
 		Cost: Cost{
 			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
 			CacheBytesPerCycle: 24, MemoryBytesPerCycle: 6,
+			StoresPerCycle: 1, L1Bytes: 32 << 10, L2Bytes: 512 << 10, L2BytesPerCycle: 28,
 			WinogradIn2: 130, WinogradOut2: 70, WinogradIn4: 200, WinogradOut4: 150,
 			SyncCycles: 1000,
 		},
@@ -82,6 +97,10 @@ var (
 			// Graviton2's 1 MB L2 a core and 32 MB system cache; about 20
 			// GB/s of memory a core at 2.5 GHz.
 			CacheBytesPerCycle: 16, MemoryBytesPerCycle: 8,
+			// Neoverse N1's 64 KB L1D and 1 MB L2 a core (Graviton2,
+			// Altra); its L2 is taken to feed half a 64-byte line a
+			// cycle, an assumption not yet measured on an arm64 machine.
+			StoresPerCycle: 1, L1Bytes: 64 << 10, L2Bytes: 1 << 20, L2BytesPerCycle: 32,
 			// Per tile and 4-channel block: llvm-mca's Neoverse N1
 			// cycles for the transform kernels' tile loops (48, 28, 168
 			// and 119; bench/arm64), a fifth more for the caches, which

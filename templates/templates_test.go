@@ -266,3 +266,11 @@ func TestLineRange(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradChain: the portable Winograd kernel sums its products in
+// the chains the planner's accuracy model and the assembly assume.
+func TestWinogradChain(t *testing.T) {
+	if winogradChain != plan.WinogradChain {
+		t.Errorf("templates' winogradChain is %d, plan.WinogradChain %d", winogradChain, plan.WinogradChain)
+	}
+}

@@ -173,6 +173,26 @@ layers:
   - {name: c3, op: conv, out: 41, kernel: 3, stride: 2, padding: 1}
   - {name: fc, op: linear, out: 37}
 `},
+	// Direct convolutions in passes over their input channels
+	// (plan.DirectSchedule), forced at 32 channels a pass: passes whose
+	// last reads part of a channel block (40 and 36 channels), a middle
+	// pass in a loop (70), a stride-2 window, a residual and an
+	// activation the epilogue applies in a second sweep (silu) in the
+	// last pass only, a 5x5 window looped a row of taps at a time, one
+	// channel a body, and a linear layer (a convolution over its whole
+	// input, split by tiles) in passes.
+	{"passes", plan.Options{KBlock: 32}, `
+input: [40, 6, 9]
+layers:
+  - {name: c1, op: conv, out: 36, kernel: 3, stride: 2, padding: 1}
+  - {name: r1, op: relu6}
+  - {name: c2, op: conv, out: 70, kernel: 1}
+  - {name: c3, op: conv, out: 70, kernel: 1}
+  - {name: a, op: add, inputs: [c3, c2]}
+  - {name: s, op: silu}
+  - {name: c4, op: conv, out: 40, kernel: 5, padding: 2}
+  - {name: fc, op: linear, out: 37}
+`},
 	// Steps that are not convolutions: concatenations at channel counts
 	// that do and do not fill a block, a BatchNorm after an add (kept as
 	// an affine step), average and global pooling over windows too large
@@ -385,6 +405,8 @@ func TestKernelVariants(t *testing.T) {
 	newModule(t, mod, "kernels")
 	byTiles := map[string][]string{} // target: steps split by tiles
 	grids := map[string]int{}        // target: Winograd steps of 2+ tiles and 4+ tile rows
+	passes := map[string]int{}       // target: direct steps of 3+ passes over their input channels
+	rowLoops := map[string]int{}     // target: direct steps that loop over their window's rows
 	for i, kn := range kernelNets {
 		dir := filepath.Join(mod, kn.name)
 		specPath := filepath.Join(mod, kn.name+".yaml")
@@ -456,6 +478,12 @@ func TestKernelVariants(t *testing.T) {
 					if c := s.Conv; c.Algo == plan.Winograd && len(c.Tiles) >= 2 && c.TilesY >= 4 {
 						grids[p.Target.Name]++
 					}
+					if c := s.Conv; c.Algo == plan.Direct && c.Passes() >= 3 {
+						passes[p.Target.Name]++
+					}
+					if c := s.Conv; c.Algo == plan.Direct && c.Direct.RowLoop {
+						rowLoops[p.Target.Name]++
+					}
 				}
 			}
 		}
@@ -469,6 +497,9 @@ func TestKernelVariants(t *testing.T) {
 		}
 		if grids[tg] == 0 {
 			t.Errorf("%s: no Winograd step of several tiles and tile rows, whose grid three parts cut inside rows", tg)
+		}
+		if passes[tg] == 0 || rowLoops[tg] == 0 {
+			t.Errorf("%s: %d direct steps of 3+ passes and %d looping over window rows, want some of each", tg, passes[tg], rowLoops[tg])
 		}
 	}
 	goCmd(t, mod, "vet", "./...")

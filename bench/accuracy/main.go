@@ -2,15 +2,16 @@
 // network computed in float64, beside how far PyTorch's own float32 is:
 //
 //	go run ./bench/accuracy                       # the networks bench/peers exported
-//	go run ./bench/accuracy -nets resnet20
+//	go run ./bench/accuracy -nets resnet20 -modes planned,fast,off
 //
 // For each network with an io.safetensors holding PyTorch's float32 and
-// float64 outputs (bench/peers/out/NAME, or fixtures/NAME), it generates
-// the package twice (with Winograd where the planner picks it, and with
-// -no-winograd) into a scratch module, runs every instruction set the CPU
-// supports on the samples, and prints the largest relative error
-// |got - want| / max(1, |want|) against the float64 outputs, and the same
-// for PyTorch's float32 outputs.
+// float64 outputs (bench/peers/out/NAME, or fixtures/NAME; reference.py
+// writes 32 samples), it generates the package once per -modes plan into
+// a scratch module, runs every instruction set the CPU supports on the
+// samples, and prints the largest relative error |got - want| /
+// max(1, |want|) against the float64 outputs, the same for PyTorch's
+// float32 outputs, their ratio beside the planner's modelled ratio
+// (plan.Program.ModelledError), and the algorithms the plan chose.
 package main
 
 import (
@@ -34,15 +35,30 @@ import (
 func main() {
 	fs := flag.NewFlagSet("accuracy", flag.ExitOnError)
 	nets := fs.String("nets", "resnet20,resnet56,resnet18", "networks, comma-separated")
+	modes := fs.String("modes", "planned,off", "plans, comma-separated: planned (Winograd within the error budget), fast (Winograd for speed alone), f2 and f4 (Winograd of that tile size wherever the cost model takes Winograd), off (no Winograd)")
 	work := fs.String("work", filepath.Join(repoRoot(), "bench", "work", "accuracy"), "scratch directory")
 	fs.Parse(os.Args[1:])
-	if err := run(strings.Split(*nets, ","), *work); err != nil {
+	if err := run(strings.Split(*nets, ","), strings.Split(*modes, ","), *work); err != nil {
 		fmt.Fprintln(os.Stderr, "accuracy:", err)
 		os.Exit(1)
 	}
 }
 
-func run(names []string, work string) error {
+// planModes are the plans -modes names.
+var planModes = map[string]plan.Options{
+	"planned": {},
+	"fast":    {NoErrorBudget: true},
+	"f2":      {WinogradM: 2},
+	"f4":      {WinogradM: 4},
+	"off":     {NoWinograd: true},
+}
+
+func run(names, modes []string, work string) error {
+	for _, m := range modes {
+		if _, ok := planModes[m]; !ok {
+			return fmt.Errorf("-modes: no mode %q", m)
+		}
+	}
 	if err := os.RemoveAll(work); err != nil {
 		return err
 	}
@@ -52,7 +68,7 @@ func run(names []string, work string) error {
 	if err := os.WriteFile(filepath.Join(work, "go.mod"), []byte("module accuracy\n\ngo "+gen.GoVersion+"\n"), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("%-10s %-12s %-7s %12s %14s\n", "network", "winograd", "isa", "acgen vs f64", "torch f32 vs f64")
+	fmt.Printf("%-16s %-8s %-7s %12s %14s\n", "network", "plan", "isa", "acgen vs f64", "torch f32 vs f64")
 	for _, name := range names {
 		dir := filepath.Join(repoRoot(), "bench", "peers", "out", name)
 		if _, err := os.Stat(filepath.Join(dir, "io.safetensors")); err != nil {
@@ -67,15 +83,13 @@ func run(names []string, work string) error {
 		if err := writeSamples(ioFile, s); err != nil {
 			return err
 		}
-		for _, noWino := range []bool{false, true} {
-			pkg := name
-			if noWino {
-				pkg += "_nowino"
-			}
-			if _, err := driver.Run(&driver.Config{
+		for _, mode := range modes {
+			pkg := name + "_" + mode
+			res, err := driver.Run(&driver.Config{
 				Spec: f.Spec, Weights: f.Pth, Package: pkg, Out: filepath.Join(work, pkg),
-				Asm: emitters.All(), GoldenSamples: 1, Plan: plan.Options{NoWinograd: noWino},
-			}); err != nil {
+				Asm: emitters.All(), GoldenSamples: 1, Plan: planModes[mode],
+			})
+			if err != nil {
 				return err
 			}
 			test := strings.ReplaceAll(accuracyTest, "PKG", pkg)
@@ -89,21 +103,50 @@ func run(names []string, work string) error {
 			if err != nil {
 				return fmt.Errorf("%s: %v\n%s", pkg, err, out)
 			}
-			mode := "where planned"
-			if noWino {
-				mode = "off"
-			}
 			for _, line := range strings.Split(string(out), "\n") {
 				if i := strings.Index(line, "ACCURACY "); i >= 0 {
 					var isa string
 					var ours, torch float64
 					fmt.Sscan(line[i+len("ACCURACY "):], &isa, &ours, &torch)
-					fmt.Printf("%-10s %-12s %-7s %12.3g %14.3g  (%.2fx)\n", name, mode, isa, ours, torch, ours/torch)
+					prog := program(res.Plan, isa)
+					fmt.Printf("%-16s %-8s %-7s %12.3g %14.3g  (%.2fx; modelled %.2fx)  %s\n", name, mode, isa, ours, torch, ours/torch, prog.ModelledError, algorithms(prog))
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// program is the program the package runs for isa: the target's of
+// that name, else (the Go kernels) the portable one.
+func program(pk *plan.Package, isa string) *plan.Program {
+	for _, p := range pk.Programs {
+		if p.Target.Name == isa {
+			return p
+		}
+	}
+	return pk.Portable()
+}
+
+// algorithms counts a program's convolutions by algorithm.
+func algorithms(p *plan.Program) string {
+	n := map[string]int{}
+	for _, s := range p.Steps {
+		if c := s.Conv; c != nil && s.Kind == plan.Conv {
+			a := c.Algo.String()
+			if c.Algo == plan.Winograd {
+				a = fmt.Sprintf("F(%d)", c.WinogradM)
+			}
+			n[a]++
+		}
+	}
+	var parts []string
+	for _, a := range []string{"F(4)", "F(2)", "direct", "depthwise"} {
+		if n[a] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", a, n[a]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeSamples stores each sample's input, float32 and float64 outputs

@@ -25,6 +25,7 @@ type options struct {
 	noAsm, noWinograd              bool
 	debugChecks                    bool
 	isa                            string
+	tune                           string
 	dump                           string
 	quiet                          bool
 	version                        bool
@@ -50,6 +51,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.maxMemory, "max-memory", "", "refuse, before reading its weights, a network whose generation needs more than `SIZE` of memory (such as 4GB or 800MB; default three quarters of the machine's)")
 	fs.Float64Var(&o.maxCheckGFLOP, "max-check-gflop", driver.DefaultMaxCheckFLOPs/1e9, "bound the check stage's work (the network run as trained and fused, in float64) to `GFLOP`: fewer golden samples, or a refusal")
 	fs.StringVar(&o.isa, "isa", strings.Join(target.Names(), ","), "the instruction sets to hold kernels for, best first at run time: `LIST` of "+strings.Join(target.Names(), ", ")+" (the portable Go kernels are always there)")
+	fs.StringVar(&o.tune, "tune", "portable", "the caches the planner's cost model assumes: `portable` (the smallest of the cores each instruction set's program is for, the same plan wherever acgen runs) or host (this machine's L1 and L2, read from Linux's sysfs, for the instruction sets of its architecture)")
 	fs.BoolVar(&o.noAsm, "no-asm", false, "generate Go kernels only, no amd64 or arm64 assembly (the same as -isa go)")
 	fs.BoolVar(&o.noWinograd, "no-winograd", false, "compute every convolution directly: about 25% slower, but less memory and no Winograd weights to compute on the package's first call")
 	fs.StringVar(&o.dump, "dump", "", "print what `STAGE` produced: "+strings.Join(driver.StageNames(), ", "))

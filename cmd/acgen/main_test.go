@@ -19,6 +19,7 @@ import (
 	"github.com/acgen/acgen/gen"
 	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/spec"
+	"github.com/acgen/acgen/target"
 )
 
 // acgen runs the command in-process, as main would, and returns its exit
@@ -528,6 +529,21 @@ func TestISAFlag(t *testing.T) {
 	code, _, stderr := acgen(t, "-isa", "avx3", "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", t.TempDir())
 	if code != 2 || !strings.Contains(stderr, `unknown ISA "avx3" (known: avx512, avx2, neon, go)`) {
 		t.Errorf("-isa avx3: exit %d: %s", code, stderr)
+	}
+}
+
+// TestTuneFlag: -tune host plans for this machine's caches (on Linux);
+// anything but portable or host is bad usage.
+func TestTuneFlag(t *testing.T) {
+	if _, err := target.HostCaches(); err == nil {
+		out := filepath.Join(t.TempDir(), "pkg")
+		if code, _, stderr := acgen(t, "-q", "-tune", "host", "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out); code != 0 {
+			t.Errorf("-tune host: exit %d: %s", code, stderr)
+		}
+	}
+	code, _, stderr := acgen(t, "-tune", "fast", "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, `-tune "fast": want portable or host`) {
+		t.Errorf("-tune fast: exit %d: %s", code, stderr)
 	}
 }
 

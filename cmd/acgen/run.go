@@ -97,6 +97,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Log:                stdout,
 		Status:             prog.status,
 	}
+	switch o.tune {
+	case "portable":
+	case "host":
+		caches, err := target.HostCaches()
+		if err != nil {
+			fmt.Fprintf(stderr, "acgen: -tune host: %v\n", err)
+			return errUsage
+		}
+		cfg.Plan.Caches = &caches
+	default:
+		fmt.Fprintf(stderr, "acgen: -tune %q: want portable or host\nRun acgen -h for usage.\n", o.tune)
+		return errUsage
+	}
 	targets, err := target.ByName(o.isa)
 	if err != nil {
 		fmt.Fprintf(stderr, "acgen: -isa: %v\nRun acgen -h for usage.\n", err)

@@ -25,6 +25,9 @@ type Row struct {
 	Algorithm string // "winograd F(4,3)", "direct 3x3/2 16x6", ...
 	FLOPs     int64
 	NS        float64 // median ns per call; 0 if not measured
+	// Why is what the planner's cost model weighed: its estimate of the
+	// choice and of the runner-up (plan.ConvStep.Why).
+	Why string
 }
 
 // GFLOPs is the step's speed.
@@ -39,7 +42,11 @@ func (r Row) GFLOPs() float64 {
 func Rows(p *plan.Program) []Row {
 	var rows []Row
 	for _, s := range p.Steps {
-		rows = append(rows, Row{Step: s.Name, Op: gen.DescribeStep(s), Shape: shape(s), Algorithm: Algorithm(s), FLOPs: s.FLOPs})
+		r := Row{Step: s.Name, Op: gen.DescribeStep(s), Shape: shape(s), Algorithm: Algorithm(s), FLOPs: s.FLOPs}
+		if s.Conv != nil {
+			r.Why = s.Conv.Why
+		}
+		rows = append(rows, r)
 	}
 	return rows
 }
@@ -130,7 +137,11 @@ func Algorithm(s *plan.Step) string {
 	case plan.Winograd:
 		return fmt.Sprintf("winograd F(%d,3)", c.WinogradM)
 	case plan.Direct:
-		return fmt.Sprintf("direct %dx%d/%d tile %dx%d", c.KH, c.KW, c.StrideH, c.Tiles[0].Blocks*c.Block, c.Pixels)
+		a := fmt.Sprintf("direct %dx%d/%d tile %dx%d", c.KH, c.KW, c.StrideH, c.Tiles[0].Blocks*c.Block, c.Pixels)
+		if n := c.Passes(); n > 1 {
+			a += fmt.Sprintf(" %dx%dch", n, c.Direct.KBlock)
+		}
+		return a
 	}
 	return fmt.Sprintf("%s %dx%d/%d", c.Algo, c.KH, c.KW, c.StrideH)
 }

@@ -15,6 +15,13 @@ func WriteText(w io.Writer, rows []Row, peak float64) error {
 	if peak > 0 {
 		head = append(head, "% peak")
 	}
+	why := false
+	for _, r := range rows {
+		why = why || r.Why != ""
+	}
+	if why {
+		head = append(head, "planner's choice (modelled kcycles) and runner-up")
+	}
 	table := [][]string{head}
 	var total float64
 	for _, r := range rows {
@@ -27,6 +34,9 @@ func WriteText(w io.Writer, rows []Row, peak float64) error {
 				pct = fmt.Sprintf("%.0f%%", 100*r.GFLOPs()/peak)
 			}
 			line = append(line, pct)
+		}
+		if why {
+			line = append(line, r.Why)
 		}
 		table = append(table, line)
 	}
@@ -46,7 +56,7 @@ func WriteText(w io.Writer, rows []Row, peak float64) error {
 			if i > 0 {
 				l.WriteString("  ")
 			}
-			if i < textColumns {
+			if i < textColumns || why && i == len(line)-1 {
 				l.WriteString(cell + pad)
 			} else {
 				l.WriteString(pad + cell)

@@ -57,4 +57,18 @@ func TestText(t *testing.T) {
 	if !strings.Contains(b.String(), "98%") { // 884736 flops in 9 µs = 98 GFLOP/s of 100
 		t.Errorf("no %% of peak in:\n%s", b.String())
 	}
+	if strings.Contains(b.String(), "runner-up") {
+		t.Errorf("a planner column without reasons:\n%s", b.String())
+	}
+	// With the planner's reasons, a last column, left-aligned.
+	withWhy := append([]Row(nil), rows...)
+	withWhy[0].Why = "tile 64x6: 12 kcycles, runner-up tile 32x12: 13 kcycles"
+	b.Reset()
+	if err := WriteText(&b, withWhy, 100); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if !strings.Contains(lines[0], "runner-up") || !strings.HasSuffix(lines[1], "98%  "+withWhy[0].Why) {
+		t.Errorf("no planner's column at the end of:\n%s", b.String())
+	}
 }

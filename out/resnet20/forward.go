@@ -16,53 +16,33 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		for b := 0; b < 4; b++ {
-			step2AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-		}
+		step2AVX2(&ws[0], &w[0], 0, 32, 0)
 	} else {
-		step2(ws, u, 0, 4, 0)
+		step2(ws, w, 0, 32, 0)
 	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		for b := 0; b < 4; b++ {
-			step3AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-		}
+		step3AVX2(&ws[0], &w[0], 0, 32, 0)
 	} else {
-		step3(ws, u, 0, 4, 0)
+		step3(ws, w, 0, 32, 0)
 	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		for b := 0; b < 4; b++ {
-			step4AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-		}
+		step4AVX2(&ws[0], &w[0], 0, 32, 0)
 	} else {
-		step4(ws, u, 0, 4, 0)
+		step4(ws, w, 0, 32, 0)
 	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
-		for b := 0; b < 4; b++ {
-			step5AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-		}
+		step5AVX2(&ws[0], &w[0], 0, 32, 0)
 	} else {
-		step5(ws, u, 0, 4, 0)
+		step5(ws, w, 0, 32, 0)
 	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
 	if asm {
-		for b := 0; b < 4; b++ {
-			step6AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-		}
+		step6AVX2(&ws[0], &w[0], 0, 32, 0)
 	} else {
-		step6(ws, u, 0, 4, 0)
+		step6(ws, w, 0, 32, 0)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
 	if asm {
@@ -138,9 +118,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
 	if asm {
-		step15AVX2(&ws[0], &w[0], 0, 24, 0)
+		step15AVX2(&ws[0], &w[0], 0, 16, 0)
 	} else {
-		step15(ws, w, 0, 24, 0)
+		step15(ws, w, 0, 16, 0)
 	}
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	if asm {
@@ -227,208 +207,33 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		}
 	case 2:
 		if asm {
-			switch ph.kind {
-			case 4:
-				{
-					p := winogradRowsPart(lo, hi, 1)
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step2AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 5:
-				{
-					p := winogradChannelsPart(lo, hi, 8, []int{0, 2})
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step2AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step2AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 1:
-				step2AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			case 2:
-				step2AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-			case 3:
-				step2AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			}
+			step2AVX2(&ws[0], &w[0], lo, hi, scratch)
 		} else {
-			step2(ws, u, lo, hi, scratch)
+			step2(ws, w, lo, hi, scratch)
 		}
 	case 3:
 		if asm {
-			switch ph.kind {
-			case 4:
-				{
-					p := winogradRowsPart(lo, hi, 1)
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step3AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 5:
-				{
-					p := winogradChannelsPart(lo, hi, 8, []int{0, 2})
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step3AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step3AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 1:
-				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			case 2:
-				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-			case 3:
-				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			}
+			step3AVX2(&ws[0], &w[0], lo, hi, scratch)
 		} else {
-			step3(ws, u, lo, hi, scratch)
+			step3(ws, w, lo, hi, scratch)
 		}
 	case 4:
 		if asm {
-			switch ph.kind {
-			case 4:
-				{
-					p := winogradRowsPart(lo, hi, 1)
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step4AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 5:
-				{
-					p := winogradChannelsPart(lo, hi, 8, []int{0, 2})
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step4AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step4AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 1:
-				step4AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			case 2:
-				step4AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-			case 3:
-				step4AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			}
+			step4AVX2(&ws[0], &w[0], lo, hi, scratch)
 		} else {
-			step4(ws, u, lo, hi, scratch)
+			step4(ws, w, lo, hi, scratch)
 		}
 	case 5:
 		if asm {
-			switch ph.kind {
-			case 4:
-				{
-					p := winogradRowsPart(lo, hi, 1)
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step5AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 5:
-				{
-					p := winogradChannelsPart(lo, hi, 8, []int{0, 2})
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step5AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step5AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 1:
-				step5AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			case 2:
-				step5AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-			case 3:
-				step5AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			}
+			step5AVX2(&ws[0], &w[0], lo, hi, scratch)
 		} else {
-			step5(ws, u, lo, hi, scratch)
+			step5(ws, w, lo, hi, scratch)
 		}
 	case 6:
 		if asm {
-			switch ph.kind {
-			case 4:
-				{
-					p := winogradRowsPart(lo, hi, 1)
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step6AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 5:
-				{
-					p := winogradChannelsPart(lo, hi, 8, []int{0, 2})
-					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-						step6AVX2In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-								step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-								step6AVX2Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-							}
-						}
-					}
-				}
-			case 1:
-				step6AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			case 2:
-				step6AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-			case 3:
-				step6AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-			}
+			step6AVX2(&ws[0], &w[0], lo, hi, scratch)
 		} else {
-			step6(ws, u, lo, hi, scratch)
+			step6(ws, w, lo, hi, scratch)
 		}
 	case 7:
 		if asm {
@@ -923,17 +728,17 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 }
 
 // phasesGo is how calls sharing a step between goroutines split the work.
-var phasesGo = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 4, 4, 1, 0}, {4, 0, 0, 4, 4, 1, 0}, {5, 0, 0, 4, 4, 1, 0}, {6, 0, 0, 4, 4, 1, 0}, {7, 0, 0, 4, 4, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 1, 1, 1, 0}, {10, 0, 0, 16, 9, 1, 0}, {11, 0, 0, 1, 1, 1, 0}, {12, 0, 0, 1, 1, 1, 0}, {13, 0, 0, 1, 1, 1, 0}, {14, 0, 0, 1, 1, 1, 0}, {15, 0, 0, 24, 24, 1, 0}, {16, 0, 0, 1, 1, 1, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 0, 0, 1, 1, 1, 0}, {19, 0, 0, 1, 1, 1, 0}, {20, 0, 0, 1, 1, 1, 0}, {21, 0, 0, 1, 1, 1, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesGo = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 4, 4, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 1, 1, 1, 0}, {10, 0, 0, 16, 9, 1, 0}, {11, 0, 0, 1, 1, 1, 0}, {12, 0, 0, 1, 1, 1, 0}, {13, 0, 0, 1, 1, 1, 0}, {14, 0, 0, 1, 1, 1, 0}, {15, 0, 0, 16, 16, 1, 0}, {16, 0, 0, 1, 1, 1, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 0, 0, 1, 1, 1, 0}, {19, 0, 0, 1, 1, 1, 0}, {20, 0, 0, 1, 1, 1, 0}, {21, 0, 0, 1, 1, 1, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 16, 16, 0, -1}, {2, 1, 0, 2, 2, 0, -1}, {2, 2, 0, 36, 10, 0, -1}, {2, 3, 0, 2, 2, 0, -1}, {2, 1, 1, 2, 2, 0, -1}, {2, 2, 1, 36, 10, 0, -1}, {2, 3, 1, 2, 2, 0, -1}, {2, 1, 2, 2, 2, 0, -1}, {2, 2, 2, 36, 10, 0, -1}, {2, 3, 2, 2, 2, 0, -1}, {2, 1, 3, 2, 2, 0, -1}, {2, 2, 3, 36, 10, 0, -1}, {2, 3, 3, 2, 2, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 16, 16, 0, -1}, {3, 1, 0, 2, 2, 0, -1}, {3, 2, 0, 36, 10, 0, -1}, {3, 3, 0, 2, 2, 0, -1}, {3, 1, 1, 2, 2, 0, -1}, {3, 2, 1, 36, 10, 0, -1}, {3, 3, 1, 2, 2, 0, -1}, {3, 1, 2, 2, 2, 0, -1}, {3, 2, 2, 36, 10, 0, -1}, {3, 3, 2, 2, 2, 0, -1}, {3, 1, 3, 2, 2, 0, -1}, {3, 2, 3, 36, 10, 0, -1}, {3, 3, 3, 2, 2, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 16, 16, 0, -1}, {4, 1, 0, 2, 2, 0, -1}, {4, 2, 0, 36, 10, 0, -1}, {4, 3, 0, 2, 2, 0, -1}, {4, 1, 1, 2, 2, 0, -1}, {4, 2, 1, 36, 10, 0, -1}, {4, 3, 1, 2, 2, 0, -1}, {4, 1, 2, 2, 2, 0, -1}, {4, 2, 2, 36, 10, 0, -1}, {4, 3, 2, 2, 2, 0, -1}, {4, 1, 3, 2, 2, 0, -1}, {4, 2, 3, 36, 10, 0, -1}, {4, 3, 3, 2, 2, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 16, 16, 0, -1}, {5, 1, 0, 2, 2, 0, -1}, {5, 2, 0, 36, 10, 0, -1}, {5, 3, 0, 2, 2, 0, -1}, {5, 1, 1, 2, 2, 0, -1}, {5, 2, 1, 36, 10, 0, -1}, {5, 3, 1, 2, 2, 0, -1}, {5, 1, 2, 2, 2, 0, -1}, {5, 2, 2, 36, 10, 0, -1}, {5, 3, 2, 2, 2, 0, -1}, {5, 1, 3, 2, 2, 0, -1}, {5, 2, 3, 36, 10, 0, -1}, {5, 3, 3, 2, 2, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 16, 16, 0, -1}, {6, 1, 0, 2, 2, 0, -1}, {6, 2, 0, 36, 10, 0, -1}, {6, 3, 0, 2, 2, 0, -1}, {6, 1, 1, 2, 2, 0, -1}, {6, 2, 1, 36, 10, 0, -1}, {6, 3, 1, 2, 2, 0, -1}, {6, 1, 2, 2, 2, 0, -1}, {6, 2, 2, 36, 10, 0, -1}, {6, 3, 2, 2, 2, 0, -1}, {6, 1, 3, 2, 2, 0, -1}, {6, 2, 3, 36, 10, 0, -1}, {6, 3, 3, 2, 2, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 16, 16, 0, -1}, {7, 1, 0, 2, 2, 0, -1}, {7, 2, 0, 36, 10, 0, -1}, {7, 3, 0, 2, 2, 0, -1}, {7, 1, 1, 2, 2, 0, -1}, {7, 2, 1, 36, 10, 0, -1}, {7, 3, 1, 2, 2, 0, -1}, {7, 1, 2, 2, 2, 0, -1}, {7, 2, 2, 36, 10, 0, -1}, {7, 3, 2, 2, 2, 0, -1}, {7, 1, 3, 2, 2, 0, -1}, {7, 2, 3, 36, 10, 0, -1}, {7, 3, 3, 2, 2, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 8, 8, 1, 0}, {9, 5, 0, 16, 16, 0, -1}, {9, 1, 0, 4, 4, 0, -1}, {9, 2, 0, 36, 36, 0, -1}, {9, 3, 0, 4, 4, 0, -1}, {10, 0, 0, 16, 9, 1, 0}, {11, 4, 0, 8, 8, 1, 0}, {11, 5, 0, 16, 16, 0, -1}, {11, 1, 0, 4, 4, 0, -1}, {11, 2, 0, 36, 36, 0, -1}, {11, 3, 0, 4, 4, 0, -1}, {12, 4, 0, 8, 8, 1, 0}, {12, 5, 0, 16, 16, 0, -1}, {12, 1, 0, 4, 4, 0, -1}, {12, 2, 0, 36, 36, 0, -1}, {12, 3, 0, 4, 4, 0, -1}, {13, 4, 0, 8, 8, 1, 0}, {13, 5, 0, 16, 16, 0, -1}, {13, 1, 0, 4, 4, 0, -1}, {13, 2, 0, 36, 36, 0, -1}, {13, 3, 0, 4, 4, 0, -1}, {14, 4, 0, 8, 8, 1, 0}, {14, 5, 0, 16, 16, 0, -1}, {14, 1, 0, 4, 4, 0, -1}, {14, 2, 0, 36, 36, 0, -1}, {14, 3, 0, 4, 4, 0, -1}, {15, 0, 0, 24, 24, 1, 0}, {16, 4, 0, 6, 6, 1, 3}, {16, 1, 0, 8, 6, 4, 7}, {16, 2, 0, 36, 36, 4, 7}, {16, 3, 0, 8, 4, 4, 7}, {16, 5, 0, 16, 16, 8, 8}, {16, 1, 0, 8, 6, 9, 15}, {16, 2, 0, 36, 36, 9, 15}, {16, 3, 0, 8, 4, 9, 15}, {16, 5, 0, 16, 16, 16, 35}, {16, 1, 0, 8, 6, 36, 0}, {16, 2, 0, 36, 36, 36, 0}, {16, 3, 0, 8, 4, 36, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 6, 6, 1, 3}, {18, 1, 0, 8, 6, 4, 7}, {18, 2, 0, 36, 36, 4, 7}, {18, 3, 0, 8, 4, 4, 7}, {18, 5, 0, 16, 16, 8, 8}, {18, 1, 0, 8, 6, 9, 15}, {18, 2, 0, 36, 36, 9, 15}, {18, 3, 0, 8, 4, 9, 15}, {18, 5, 0, 16, 16, 16, 35}, {18, 1, 0, 8, 6, 36, 0}, {18, 2, 0, 36, 36, 36, 0}, {18, 3, 0, 8, 4, 36, 0}, {19, 4, 0, 6, 6, 1, 3}, {19, 1, 0, 8, 6, 4, 7}, {19, 2, 0, 36, 36, 4, 7}, {19, 3, 0, 8, 4, 4, 7}, {19, 5, 0, 16, 16, 8, 8}, {19, 1, 0, 8, 6, 9, 15}, {19, 2, 0, 36, 36, 9, 15}, {19, 3, 0, 8, 4, 9, 15}, {19, 5, 0, 16, 16, 16, 35}, {19, 1, 0, 8, 6, 36, 0}, {19, 2, 0, 36, 36, 36, 0}, {19, 3, 0, 8, 4, 36, 0}, {20, 4, 0, 6, 6, 1, 3}, {20, 1, 0, 8, 6, 4, 7}, {20, 2, 0, 36, 36, 4, 7}, {20, 3, 0, 8, 4, 4, 7}, {20, 5, 0, 16, 16, 8, 8}, {20, 1, 0, 8, 6, 9, 15}, {20, 2, 0, 36, 36, 9, 15}, {20, 3, 0, 8, 4, 9, 15}, {20, 5, 0, 16, 16, 16, 35}, {20, 1, 0, 8, 6, 36, 0}, {20, 2, 0, 36, 36, 36, 0}, {20, 3, 0, 8, 4, 36, 0}, {21, 4, 0, 6, 6, 1, 3}, {21, 1, 0, 8, 6, 4, 7}, {21, 2, 0, 36, 36, 4, 7}, {21, 3, 0, 8, 4, 4, 7}, {21, 5, 0, 16, 16, 8, 8}, {21, 1, 0, 8, 6, 9, 15}, {21, 2, 0, 36, 36, 9, 15}, {21, 3, 0, 8, 4, 9, 15}, {21, 5, 0, 16, 16, 16, 35}, {21, 1, 0, 8, 6, 36, 0}, {21, 2, 0, 36, 36, 36, 0}, {21, 3, 0, 8, 4, 36, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX2 = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 16, 16, 0, -1}, {7, 1, 0, 2, 2, 0, -1}, {7, 2, 0, 36, 10, 0, -1}, {7, 3, 0, 2, 2, 0, -1}, {7, 1, 1, 2, 2, 0, -1}, {7, 2, 1, 36, 10, 0, -1}, {7, 3, 1, 2, 2, 0, -1}, {7, 1, 2, 2, 2, 0, -1}, {7, 2, 2, 36, 10, 0, -1}, {7, 3, 2, 2, 2, 0, -1}, {7, 1, 3, 2, 2, 0, -1}, {7, 2, 3, 36, 10, 0, -1}, {7, 3, 3, 2, 2, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 8, 8, 1, 0}, {9, 5, 0, 16, 16, 0, -1}, {9, 1, 0, 4, 4, 0, -1}, {9, 2, 0, 36, 36, 0, -1}, {9, 3, 0, 4, 4, 0, -1}, {10, 0, 0, 16, 9, 1, 0}, {11, 4, 0, 8, 8, 1, 0}, {11, 5, 0, 16, 16, 0, -1}, {11, 1, 0, 4, 4, 0, -1}, {11, 2, 0, 36, 36, 0, -1}, {11, 3, 0, 4, 4, 0, -1}, {12, 4, 0, 8, 8, 1, 0}, {12, 5, 0, 16, 16, 0, -1}, {12, 1, 0, 4, 4, 0, -1}, {12, 2, 0, 36, 36, 0, -1}, {12, 3, 0, 4, 4, 0, -1}, {13, 4, 0, 8, 8, 1, 0}, {13, 5, 0, 16, 16, 0, -1}, {13, 1, 0, 4, 4, 0, -1}, {13, 2, 0, 36, 36, 0, -1}, {13, 3, 0, 4, 4, 0, -1}, {14, 4, 0, 8, 8, 1, 0}, {14, 5, 0, 16, 16, 0, -1}, {14, 1, 0, 4, 4, 0, -1}, {14, 2, 0, 36, 36, 0, -1}, {14, 3, 0, 4, 4, 0, -1}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 6, 6, 1, 3}, {16, 1, 0, 8, 6, 4, 7}, {16, 2, 0, 36, 36, 4, 7}, {16, 3, 0, 8, 4, 4, 7}, {16, 5, 0, 16, 16, 8, 8}, {16, 1, 0, 8, 6, 9, 15}, {16, 2, 0, 36, 36, 9, 15}, {16, 3, 0, 8, 4, 9, 15}, {16, 5, 0, 16, 16, 16, 35}, {16, 1, 0, 8, 6, 36, 0}, {16, 2, 0, 36, 36, 36, 0}, {16, 3, 0, 8, 4, 36, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 6, 6, 1, 3}, {18, 1, 0, 8, 6, 4, 7}, {18, 2, 0, 36, 36, 4, 7}, {18, 3, 0, 8, 4, 4, 7}, {18, 5, 0, 16, 16, 8, 8}, {18, 1, 0, 8, 6, 9, 15}, {18, 2, 0, 36, 36, 9, 15}, {18, 3, 0, 8, 4, 9, 15}, {18, 5, 0, 16, 16, 16, 35}, {18, 1, 0, 8, 6, 36, 0}, {18, 2, 0, 36, 36, 36, 0}, {18, 3, 0, 8, 4, 36, 0}, {19, 4, 0, 6, 6, 1, 3}, {19, 1, 0, 8, 6, 4, 7}, {19, 2, 0, 36, 36, 4, 7}, {19, 3, 0, 8, 4, 4, 7}, {19, 5, 0, 16, 16, 8, 8}, {19, 1, 0, 8, 6, 9, 15}, {19, 2, 0, 36, 36, 9, 15}, {19, 3, 0, 8, 4, 9, 15}, {19, 5, 0, 16, 16, 16, 35}, {19, 1, 0, 8, 6, 36, 0}, {19, 2, 0, 36, 36, 36, 0}, {19, 3, 0, 8, 4, 36, 0}, {20, 4, 0, 6, 6, 1, 3}, {20, 1, 0, 8, 6, 4, 7}, {20, 2, 0, 36, 36, 4, 7}, {20, 3, 0, 8, 4, 4, 7}, {20, 5, 0, 16, 16, 8, 8}, {20, 1, 0, 8, 6, 9, 15}, {20, 2, 0, 36, 36, 9, 15}, {20, 3, 0, 8, 4, 9, 15}, {20, 5, 0, 16, 16, 16, 35}, {20, 1, 0, 8, 6, 36, 0}, {20, 2, 0, 36, 36, 36, 0}, {20, 3, 0, 8, 4, 36, 0}, {21, 4, 0, 6, 6, 1, 3}, {21, 1, 0, 8, 6, 4, 7}, {21, 2, 0, 36, 36, 4, 7}, {21, 3, 0, 8, 4, 4, 7}, {21, 5, 0, 16, 16, 8, 8}, {21, 1, 0, 8, 6, 9, 15}, {21, 2, 0, 36, 36, 9, 15}, {21, 3, 0, 8, 4, 9, 15}, {21, 5, 0, 16, 16, 16, 35}, {21, 1, 0, 8, 6, 36, 0}, {21, 2, 0, 36, 36, 36, 0}, {21, 3, 0, 8, 4, 36, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // portableProgram is the avx2 program's state: 164560 floats of workspace per
-// inference, 977472 floats of transformed Winograd weights.
+// inference, 931312 floats of transformed Winograd weights.
 var portableProgram = program{
 	scratchLen:    37152,
-	winogradLen:   977472,
-	winogradSteps: []*winogradConv{&step2Winograd, &step3Winograd, &step4Winograd, &step5Winograd, &step6Winograd, &step7Winograd, &step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd},
+	winogradLen:   931312,
+	winogradSteps: []*winogradConv{&step7Winograd, &step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd},
 	workspaceLen:  164560,
 }
 

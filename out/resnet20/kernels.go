@@ -53,132 +53,256 @@ var step1Groups = [...]convTile{{0, 2, 0, 3, 16}}
 
 // step2 computes stage1.0.conv1+stage1.0.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step2(ws, w []float32, lo, hi, scratch int) {
-	step2Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 9248
+		inRow    = 272
+		inPlane  = 9248
+		outBase  = 28024
+		outRow   = 272
+		outPlane = 9248
+		bias     = 448
+	)
+	for _, t := range &step2Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
+					}
+				}
+			}
+		}
+	}
 }
 
-var step2Winograd = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      0,
-	biasSrc:   448,
-	blockRows: 2,
-	group:     16,
-	in:        layout{9248, 16, 32, 32, 1, 8},
-	inBase:    9248,
-	kernels:   464,
-	m:         4,
-	out:       layout{27744, 16, 32, 32, 1, 8},
-	scratch:   127408,
-	tiles:     step2Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step2Tiles = [...]convTile{{0, 2, 0, 16, 16}}
+var step2Groups = [...]convTile{{0, 2, 0, 16, 464}}
 
 // step3 computes stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step3(ws, w []float32, lo, hi, scratch int) {
-	step3Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 27744
+		inRow    = 272
+		inPlane  = 9248
+		outBase  = 46520
+		outRow   = 272
+		outPlane = 9248
+		bias     = 2768
+		resBase  = 9528
+		resRow   = 272
+		resPlane = 9248
+	)
+	for _, t := range &step3Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+					}
+				}
+			}
+		}
+	}
 }
 
-var step3Winograd = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      9232,
-	biasSrc:   2768,
-	blockRows: 2,
-	group:     16,
-	hasRes:    true,
-	in:        layout{27744, 16, 32, 32, 1, 8},
-	inBase:    27744,
-	kernels:   2784,
-	m:         4,
-	out:       layout{46240, 16, 32, 32, 1, 8},
-	res:       layout{9248, 16, 32, 32, 1, 8},
-	scratch:   127408,
-	tiles:     step3Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step3Tiles = [...]convTile{{0, 2, 0, 16, 9248}}
+var step3Groups = [...]convTile{{0, 2, 0, 16, 2784}}
 
 // step4 computes stage1.1.conv1+stage1.1.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step4(ws, w []float32, lo, hi, scratch int) {
-	step4Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 46240
+		inRow    = 272
+		inPlane  = 9248
+		outBase  = 9528
+		outRow   = 272
+		outPlane = 9248
+		bias     = 5088
+	)
+	for _, t := range &step4Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
+					}
+				}
+			}
+		}
+	}
 }
 
-var step4Winograd = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      18464,
-	biasSrc:   5088,
-	blockRows: 2,
-	group:     16,
-	in:        layout{46240, 16, 32, 32, 1, 8},
-	inBase:    46240,
-	kernels:   5104,
-	m:         4,
-	out:       layout{9248, 16, 32, 32, 1, 8},
-	scratch:   127408,
-	tiles:     step4Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step4Tiles = [...]convTile{{0, 2, 0, 16, 18480}}
+var step4Groups = [...]convTile{{0, 2, 0, 16, 5104}}
 
 // step5 computes stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step5(ws, w []float32, lo, hi, scratch int) {
-	step5Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 9248
+		inRow    = 272
+		inPlane  = 9248
+		outBase  = 28024
+		outRow   = 272
+		outPlane = 9248
+		bias     = 7408
+		resBase  = 46520
+		resRow   = 272
+		resPlane = 9248
+	)
+	for _, t := range &step5Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+					}
+				}
+			}
+		}
+	}
 }
 
-var step5Winograd = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      27696,
-	biasSrc:   7408,
-	blockRows: 2,
-	group:     16,
-	hasRes:    true,
-	in:        layout{9248, 16, 32, 32, 1, 8},
-	inBase:    9248,
-	kernels:   7424,
-	m:         4,
-	out:       layout{27744, 16, 32, 32, 1, 8},
-	res:       layout{46240, 16, 32, 32, 1, 8},
-	scratch:   127408,
-	tiles:     step5Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step5Tiles = [...]convTile{{0, 2, 0, 16, 27712}}
+var step5Groups = [...]convTile{{0, 2, 0, 16, 7424}}
 
 // step6 computes stage1.2.conv1+stage1.2.relu1: conv3x3+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step6(ws, w []float32, lo, hi, scratch int) {
-	step6Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 27744
+		inRow    = 272
+		inPlane  = 9248
+		outBase  = 9528
+		outRow   = 272
+		outPlane = 9248
+		bias     = 9728
+	)
+	for _, t := range &step6Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
+					}
+				}
+			}
+		}
+	}
 }
 
-var step6Winograd = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      36928,
-	biasSrc:   9728,
-	blockRows: 2,
-	group:     16,
-	in:        layout{27744, 16, 32, 32, 1, 8},
-	inBase:    27744,
-	kernels:   9744,
-	m:         4,
-	out:       layout{9248, 16, 32, 32, 1, 8},
-	scratch:   127408,
-	tiles:     step6Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step6Tiles = [...]convTile{{0, 2, 0, 16, 36944}}
+var step6Groups = [...]convTile{{0, 2, 0, 16, 9744}}
 
 // step7 computes stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step7(ws, w []float32, lo, hi, scratch int) {
@@ -187,7 +311,7 @@ func step7(ws, w []float32, lo, hi, scratch int) {
 
 var step7Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      46160,
+	bias:      0,
 	biasSrc:   12048,
 	blockRows: 2,
 	group:     16,
@@ -205,7 +329,7 @@ var step7Winograd = winogradConv{
 	xi:        256,
 }
 
-var step7Tiles = [...]convTile{{0, 2, 0, 16, 46176}}
+var step7Tiles = [...]convTile{{0, 2, 0, 16, 16}}
 
 // step8 computes stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 1.
 func step8(ws, w []float32, lo, hi, scratch int) {
@@ -263,7 +387,7 @@ func step9(ws, w []float32, lo, hi, scratch int) {
 
 var step9Winograd = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      55392,
+	bias:      9232,
 	biasSrc:   19008,
 	blockRows: 4,
 	group:     16,
@@ -279,7 +403,7 @@ var step9Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step9Tiles = [...]convTile{{0, 2, 0, 32, 55424}, {2, 2, 0, 32, 55936}}
+var step9Tiles = [...]convTile{{0, 2, 0, 32, 9264}, {2, 2, 0, 32, 9776}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32, lo, hi, scratch int) {
@@ -333,7 +457,7 @@ func step11(ws, w []float32, lo, hi, scratch int) {
 
 var step11Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      92288,
+	bias:      46128,
 	biasSrc:   28800,
 	blockRows: 4,
 	group:     16,
@@ -349,7 +473,7 @@ var step11Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step11Tiles = [...]convTile{{0, 2, 0, 32, 92320}, {2, 2, 0, 32, 92832}}
+var step11Tiles = [...]convTile{{0, 2, 0, 32, 46160}, {2, 2, 0, 32, 46672}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32, lo, hi, scratch int) {
@@ -358,7 +482,7 @@ func step12(ws, w []float32, lo, hi, scratch int) {
 
 var step12Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      129184,
+	bias:      83024,
 	biasSrc:   38048,
 	blockRows: 4,
 	group:     16,
@@ -376,7 +500,7 @@ var step12Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 129216}, {2, 2, 0, 32, 129728}}
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 83056}, {2, 2, 0, 32, 83568}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32, lo, hi, scratch int) {
@@ -385,7 +509,7 @@ func step13(ws, w []float32, lo, hi, scratch int) {
 
 var step13Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      166080,
+	bias:      119920,
 	biasSrc:   47296,
 	blockRows: 4,
 	group:     16,
@@ -401,7 +525,7 @@ var step13Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 166112}, {2, 2, 0, 32, 166624}}
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 119952}, {2, 2, 0, 32, 120464}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32, lo, hi, scratch int) {
@@ -410,7 +534,7 @@ func step14(ws, w []float32, lo, hi, scratch int) {
 
 var step14Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      202976,
+	bias:      156816,
 	biasSrc:   56544,
 	blockRows: 4,
 	group:     16,
@@ -428,7 +552,7 @@ var step14Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 203008}, {2, 2, 0, 32, 203520}}
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 156848}, {2, 2, 0, 32, 157360}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32, lo, hi, scratch int) {
@@ -482,7 +606,7 @@ func step15(ws, w []float32, lo, hi, scratch int) {
 
 var step15Groups = [...]convTile{{0, 2, 0, 32, 65856}, {2, 2, 0, 32, 70464}, {4, 2, 0, 32, 75072}, {6, 2, 0, 32, 79680}}
 
-var step15GroupsByTile = [...]tileGroups{{0, 2, 0, 3}, {1, 3, 3, 6}, {3, 4, 6, 8}}
+var step15GroupsByTile = [...]tileGroups{{0, 2, 0, 4}, {2, 4, 4, 8}}
 
 // step16 computes stage3.0.conv2: conv3x3, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step16(ws, w []float32, lo, hi, scratch int) {
@@ -491,7 +615,7 @@ func step16(ws, w []float32, lo, hi, scratch int) {
 
 var step16Winograd = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      239872,
+	bias:      193712,
 	biasSrc:   84288,
 	blockRows: 2,
 	group:     16,
@@ -507,7 +631,7 @@ var step16Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step16Tiles = [...]convTile{{0, 3, 0, 64, 239936}, {3, 3, 0, 64, 241472}, {6, 2, 0, 64, 243008}}
+var step16Tiles = [...]convTile{{0, 3, 0, 64, 193776}, {3, 3, 0, 64, 195312}, {6, 2, 0, 64, 196848}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32, lo, hi, scratch int) {
@@ -561,7 +685,7 @@ func step18(ws, w []float32, lo, hi, scratch int) {
 
 var step18Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      387392,
+	bias:      341232,
 	biasSrc:   123328,
 	blockRows: 2,
 	group:     16,
@@ -577,7 +701,7 @@ var step18Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 387456}, {3, 3, 0, 64, 388992}, {6, 2, 0, 64, 390528}}
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 341296}, {3, 3, 0, 64, 342832}, {6, 2, 0, 64, 344368}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32, lo, hi, scratch int) {
@@ -586,7 +710,7 @@ func step19(ws, w []float32, lo, hi, scratch int) {
 
 var step19Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      534912,
+	bias:      488752,
 	biasSrc:   160256,
 	blockRows: 2,
 	group:     16,
@@ -604,7 +728,7 @@ var step19Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 534976}, {3, 3, 0, 64, 536512}, {6, 2, 0, 64, 538048}}
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 488816}, {3, 3, 0, 64, 490352}, {6, 2, 0, 64, 491888}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32, lo, hi, scratch int) {
@@ -613,7 +737,7 @@ func step20(ws, w []float32, lo, hi, scratch int) {
 
 var step20Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      682432,
+	bias:      636272,
 	biasSrc:   197184,
 	blockRows: 2,
 	group:     16,
@@ -629,7 +753,7 @@ var step20Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 682496}, {3, 3, 0, 64, 684032}, {6, 2, 0, 64, 685568}}
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 636336}, {3, 3, 0, 64, 637872}, {6, 2, 0, 64, 639408}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32, lo, hi, scratch int) {
@@ -638,7 +762,7 @@ func step21(ws, w []float32, lo, hi, scratch int) {
 
 var step21Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      829952,
+	bias:      783792,
 	biasSrc:   234112,
 	blockRows: 2,
 	group:     16,
@@ -656,7 +780,7 @@ var step21Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 830016}, {3, 3, 0, 64, 831552}, {6, 2, 0, 64, 833088}}
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 783856}, {3, 3, 0, 64, 785392}, {6, 2, 0, 64, 786928}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32, lo, hi, scratch int) {

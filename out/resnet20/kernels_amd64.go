@@ -7,50 +7,20 @@ package resnet20
 // step1AVX512 is the avx512 kernel of step conv1+relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step1AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX512In is the avx512 kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step2AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step2AVX512 is the avx512 kernel of step stage1.0.conv1+stage1.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step2AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX512Gemm is the avx512 kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step2AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
+// step3AVX512 is the avx512 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step3AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX512Out is the avx512 kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step2AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step4AVX512 is the avx512 kernel of step stage1.1.conv1+stage1.1.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step4AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX512In is the avx512 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step3AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step5AVX512 is the avx512 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX512Gemm is the avx512 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step3AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step3AVX512Out is the avx512 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step3AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step4AVX512In is the avx512 kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step4AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step4AVX512Gemm is the avx512 kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step4AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step4AVX512Out is the avx512 kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step4AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step5AVX512In is the avx512 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step5AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step5AVX512Gemm is the avx512 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step5AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step5AVX512Out is the avx512 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step5AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step6AVX512In is the avx512 kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step6AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step6AVX512Gemm is the avx512 kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step6AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step6AVX512Out is the avx512 kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step6AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step6AVX512 is the avx512 kernel of step stage1.2.conv1+stage1.2.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step6AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step7AVX512In is the avx512 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step7AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
@@ -112,7 +82,7 @@ func step14AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, 
 // step14AVX512Out is the avx512 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step14AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step15AVX512 is the avx512 kernel of step stage3.0.conv1+stage3.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+// step15AVX512 is the avx512 kernel of step stage3.0.conv1+stage3.0.relu1, (tile, output row) pairs, tile-major lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step15AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step16AVX512In is the avx512 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
@@ -172,50 +142,20 @@ func step23AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // step1AVX2 is the avx2 kernel of step conv1+relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX2In is the avx2 kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step2AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step2AVX2 is the avx2 kernel of step stage1.0.conv1+stage1.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX2Gemm is the avx2 kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step2AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
+// step3AVX2 is the avx2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step2AVX2Out is the avx2 kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step2AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step4AVX2 is the avx2 kernel of step stage1.1.conv1+stage1.1.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX2In is the avx2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step3AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step5AVX2 is the avx2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX2Gemm is the avx2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step3AVX2Out is the avx2 kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step3AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step4AVX2In is the avx2 kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step4AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step4AVX2Gemm is the avx2 kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step4AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step4AVX2Out is the avx2 kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step4AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step5AVX2In is the avx2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step5AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step5AVX2Gemm is the avx2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step5AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step5AVX2Out is the avx2 kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step5AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step6AVX2In is the avx2 kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step6AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step6AVX2Gemm is the avx2 kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step6AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step6AVX2Out is the avx2 kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step6AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step6AVX2 is the avx2 kernel of step stage1.2.conv1+stage1.2.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step6AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step7AVX2In is the avx2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step7AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)

@@ -9,77 +9,77 @@ package resnet20
 //go:noescape
 func step1NEON(ws, w *float32, lo, hi, scratch int)
 
-// step2NEONIn is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step2NEONIn is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step2NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step2NEONGemm is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step2NEONGemm is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step2NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step2NEONOut is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step2NEONOut is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step2NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step3NEONIn is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step3NEONIn is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step3NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step3NEONGemm is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step3NEONGemm is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step3NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step3NEONOut is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step3NEONOut is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step3NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step4NEONIn is the neon kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step4NEONIn is the neon kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step4NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step4NEONGemm is the neon kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step4NEONGemm is the neon kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step4NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step4NEONOut is the neon kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step4NEONOut is the neon kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step4NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step5NEONIn is the neon kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step5NEONIn is the neon kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step5NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step5NEONGemm is the neon kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step5NEONGemm is the neon kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step5NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step5NEONOut is the neon kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step5NEONOut is the neon kernel of step stage1.1.conv2+stage1.1.add+stage1.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step5NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step6NEONIn is the neon kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step6NEONIn is the neon kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step6NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step6NEONGemm is the neon kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step6NEONGemm is the neon kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step6NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step6NEONOut is the neon kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step6NEONOut is the neon kernel of step stage1.2.conv1+stage1.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step6NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)

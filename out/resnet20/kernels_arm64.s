@@ -67,6 +67,9 @@ px6:
 	MOVD R16, R21
 	MOVD R8, R22
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky7:
 	FMOVQ (R24), F24
 	FMOVQ 16(R24), F25
 	FMOVQ 32(R24), F26
@@ -299,469 +302,10 @@ px6:
 	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
 	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
 	ADD R26, R24, R24
-	FMOVQ (R24), F24
-	FMOVQ 16(R24), F25
-	FMOVQ 32(R24), F26
-	FMOVQ 48(R24), F27
-	FMOVQ 64(R24), F28
-	FMOVQ 192(R22), F20
-	FMOVQ 208(R22), F21
-	FMOVQ 224(R22), F22
-	FMOVQ 240(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 768(R22), F20
-	FMOVQ 784(R22), F21
-	FMOVQ 800(R22), F22
-	FMOVQ 816(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1344(R22), F20
-	FMOVQ 1360(R22), F21
-	FMOVQ 1376(R22), F22
-	FMOVQ 1392(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 16(R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 48(R24), F26
-	FMOVQ 64(R24), F27
-	FMOVQ 80(R24), F28
-	FMOVQ 256(R22), F20
-	FMOVQ 272(R22), F21
-	FMOVQ 288(R22), F22
-	FMOVQ 304(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 832(R22), F20
-	FMOVQ 848(R22), F21
-	FMOVQ 864(R22), F22
-	FMOVQ 880(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1408(R22), F20
-	FMOVQ 1424(R22), F21
-	FMOVQ 1440(R22), F22
-	FMOVQ 1456(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 32(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 80(R24), F27
-	FMOVQ 96(R24), F28
-	FMOVQ 320(R22), F20
-	FMOVQ 336(R22), F21
-	FMOVQ 352(R22), F22
-	FMOVQ 368(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 896(R22), F20
-	FMOVQ 912(R22), F21
-	FMOVQ 928(R22), F22
-	FMOVQ 944(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1472(R22), F20
-	FMOVQ 1488(R22), F21
-	FMOVQ 1504(R22), F22
-	FMOVQ 1520(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	ADD R26, R24, R24
-	FMOVQ (R24), F24
-	FMOVQ 16(R24), F25
-	FMOVQ 32(R24), F26
-	FMOVQ 48(R24), F27
-	FMOVQ 64(R24), F28
-	FMOVQ 384(R22), F20
-	FMOVQ 400(R22), F21
-	FMOVQ 416(R22), F22
-	FMOVQ 432(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 960(R22), F20
-	FMOVQ 976(R22), F21
-	FMOVQ 992(R22), F22
-	FMOVQ 1008(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1536(R22), F20
-	FMOVQ 1552(R22), F21
-	FMOVQ 1568(R22), F22
-	FMOVQ 1584(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 16(R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 48(R24), F26
-	FMOVQ 64(R24), F27
-	FMOVQ 80(R24), F28
-	FMOVQ 448(R22), F20
-	FMOVQ 464(R22), F21
-	FMOVQ 480(R22), F22
-	FMOVQ 496(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 1024(R22), F20
-	FMOVQ 1040(R22), F21
-	FMOVQ 1056(R22), F22
-	FMOVQ 1072(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1600(R22), F20
-	FMOVQ 1616(R22), F21
-	FMOVQ 1632(R22), F22
-	FMOVQ 1648(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 32(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 80(R24), F27
-	FMOVQ 96(R24), F28
-	FMOVQ 512(R22), F20
-	FMOVQ 528(R22), F21
-	FMOVQ 544(R22), F22
-	FMOVQ 560(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 1088(R22), F20
-	FMOVQ 1104(R22), F21
-	FMOVQ 1120(R22), F22
-	FMOVQ 1136(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1664(R22), F20
-	FMOVQ 1680(R22), F21
-	FMOVQ 1696(R22), F22
-	FMOVQ 1712(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky7
+	SUB $576, R22, R22
 	ADD $18496, R21, R21
 	ADD $1728, R22, R22
 	VEOR V20.B16, V20.B16, V20.B16
@@ -820,6 +364,9 @@ px6:
 	MOVD R16, R21
 	MOVD R8, R22
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky8:
 	FMOVQ (R24), F12
 	FMOVQ 16(R24), F13
 	FMOVQ (R22), F8
@@ -935,235 +482,10 @@ px6:
 	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
 	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
 	ADD R26, R24, R24
-	FMOVQ (R24), F12
-	FMOVQ 16(R24), F13
-	FMOVQ 192(R22), F8
-	FMOVQ 208(R22), F9
-	FMOVQ 224(R22), F10
-	FMOVQ 240(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 768(R22), F8
-	FMOVQ 784(R22), F9
-	FMOVQ 800(R22), F10
-	FMOVQ 816(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1344(R22), F8
-	FMOVQ 1360(R22), F9
-	FMOVQ 1376(R22), F10
-	FMOVQ 1392(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 16(R24), F12
-	FMOVQ 32(R24), F13
-	FMOVQ 256(R22), F8
-	FMOVQ 272(R22), F9
-	FMOVQ 288(R22), F10
-	FMOVQ 304(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 832(R22), F8
-	FMOVQ 848(R22), F9
-	FMOVQ 864(R22), F10
-	FMOVQ 880(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1408(R22), F8
-	FMOVQ 1424(R22), F9
-	FMOVQ 1440(R22), F10
-	FMOVQ 1456(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 32(R24), F12
-	FMOVQ 48(R24), F13
-	FMOVQ 320(R22), F8
-	FMOVQ 336(R22), F9
-	FMOVQ 352(R22), F10
-	FMOVQ 368(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 896(R22), F8
-	FMOVQ 912(R22), F9
-	FMOVQ 928(R22), F10
-	FMOVQ 944(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1472(R22), F8
-	FMOVQ 1488(R22), F9
-	FMOVQ 1504(R22), F10
-	FMOVQ 1520(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	ADD R26, R24, R24
-	FMOVQ (R24), F12
-	FMOVQ 16(R24), F13
-	FMOVQ 384(R22), F8
-	FMOVQ 400(R22), F9
-	FMOVQ 416(R22), F10
-	FMOVQ 432(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 960(R22), F8
-	FMOVQ 976(R22), F9
-	FMOVQ 992(R22), F10
-	FMOVQ 1008(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1536(R22), F8
-	FMOVQ 1552(R22), F9
-	FMOVQ 1568(R22), F10
-	FMOVQ 1584(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 16(R24), F12
-	FMOVQ 32(R24), F13
-	FMOVQ 448(R22), F8
-	FMOVQ 464(R22), F9
-	FMOVQ 480(R22), F10
-	FMOVQ 496(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 1024(R22), F8
-	FMOVQ 1040(R22), F9
-	FMOVQ 1056(R22), F10
-	FMOVQ 1072(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1600(R22), F8
-	FMOVQ 1616(R22), F9
-	FMOVQ 1632(R22), F10
-	FMOVQ 1648(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 32(R24), F12
-	FMOVQ 48(R24), F13
-	FMOVQ 512(R22), F8
-	FMOVQ 528(R22), F9
-	FMOVQ 544(R22), F10
-	FMOVQ 560(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 1088(R22), F8
-	FMOVQ 1104(R22), F9
-	FMOVQ 1120(R22), F10
-	FMOVQ 1136(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1664(R22), F8
-	FMOVQ 1680(R22), F9
-	FMOVQ 1696(R22), F10
-	FMOVQ 1712(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky8
+	SUB $576, R22, R22
 	ADD $18496, R21, R21
 	ADD $1728, R22, R22
 	VEOR V8.B16, V8.B16, V8.B16
@@ -1183,6 +505,8 @@ px6:
 	FMOVQ F6, 55488(R17)
 	WORD $0x4e28f4e7 // fmax v7.4s, v7.4s, v8.4s
 	FMOVQ F7, 55504(R17)
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	ADD $544, R12, R12
 	ADD $544, R13, R13
 	SUBS $1, R15, R15
@@ -1210,23 +534,20 @@ TEXT ·step2NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $18496, R0, R9
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
 	MADD R25, R9, R3, R9
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R10, R3, R10
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -1236,354 +557,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $8, R16
+	MOVD $16, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 544(R13), F0
 	FMOVQ 560(R13), F1
 	FMOVQ 576(R13), F2
 	FMOVQ 592(R13), F3
-	FMOVQ 608(R13), F4
-	FMOVQ 624(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 1088(R13), F0
 	FMOVQ 1104(R13), F1
 	FMOVQ 1120(R13), F2
 	FMOVQ 1136(R13), F3
-	FMOVQ 1152(R13), F4
-	FMOVQ 1168(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 1632(R13), F0
 	FMOVQ 1648(R13), F1
 	FMOVQ 1664(R13), F2
 	FMOVQ 1680(R13), F3
-	FMOVQ 1696(R13), F4
-	FMOVQ 1712(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 2176(R13), F0
-	FMOVQ 2192(R13), F1
-	FMOVQ 2208(R13), F2
-	FMOVQ 2224(R13), F3
-	FMOVQ 2240(R13), F4
-	FMOVQ 2256(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 2720(R13), F0
-	FMOVQ 2736(R13), F1
-	FMOVQ 2752(R13), F2
-	FMOVQ 2768(R13), F3
-	FMOVQ 2784(R13), F4
-	FMOVQ 2800(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $1664, R13, R13
+	ADD $576, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $18496, R9, R9
-	ADD $9216, R10, R10
+	ADD $8192, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -1611,14 +692,14 @@ TEXT ·step2NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $8192, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
@@ -1628,15 +709,15 @@ TEXT ·step2NEONGemm(SB), NOSPLIT, $0-88
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $2, R15
-	MOVD $0, R16
+	MOVD $3, R15
+	MOVD $1, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $4, R15
-	MOVD $0, R16
+	MOVD $6, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows4:
@@ -1664,7 +745,7 @@ pto8:
 	MOVD $1024, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $32768, R25
 	MADD R25, R19, R24, R19
 
 ptile9:
@@ -1674,6 +755,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -1690,112 +773,244 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
 	MOVD $4, R26
 
 pic12:
-	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
 	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
 	SUBS $1, R23, R23
 	BNE pcol11
 
 nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
 
 remdone13:
 	ADD $1024, R17, R17
-	ADD $36864, R19, R19
+	ADD $32768, R19, R19
 	SUBS $1, R20, R20
 	BNE ptile9
 
@@ -1828,27 +1043,24 @@ TEXT ·step2NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R9, R3, R9
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R9, R5, R9
 	MOVD R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $93040, R0, R21
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
 	MADD R25, R21, R3, R12
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -1859,259 +1071,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $8, R20
+	MOVD $16, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 544(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 560(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 576(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 592(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1088(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1104(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1120(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1136(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1632(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1648(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1664(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1680(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $1664, R16, R16
+	ADD $576, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $8192, R9, R9
 	ADD $16, R10, R10
 	ADD $18496, R12, R12
 	SUBS $1, R14, R14
@@ -2139,23 +1177,20 @@ TEXT ·step3NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $92480, R0, R9
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
 	MADD R25, R9, R3, R9
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R10, R3, R10
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -2165,354 +1200,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $8, R16
+	MOVD $16, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 544(R13), F0
 	FMOVQ 560(R13), F1
 	FMOVQ 576(R13), F2
 	FMOVQ 592(R13), F3
-	FMOVQ 608(R13), F4
-	FMOVQ 624(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 1088(R13), F0
 	FMOVQ 1104(R13), F1
 	FMOVQ 1120(R13), F2
 	FMOVQ 1136(R13), F3
-	FMOVQ 1152(R13), F4
-	FMOVQ 1168(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 1632(R13), F0
 	FMOVQ 1648(R13), F1
 	FMOVQ 1664(R13), F2
 	FMOVQ 1680(R13), F3
-	FMOVQ 1696(R13), F4
-	FMOVQ 1712(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 2176(R13), F0
-	FMOVQ 2192(R13), F1
-	FMOVQ 2208(R13), F2
-	FMOVQ 2224(R13), F3
-	FMOVQ 2240(R13), F4
-	FMOVQ 2256(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 2720(R13), F0
-	FMOVQ 2736(R13), F1
-	FMOVQ 2752(R13), F2
-	FMOVQ 2768(R13), F3
-	FMOVQ 2784(R13), F4
-	FMOVQ 2800(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $1664, R13, R13
+	ADD $576, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $18496, R9, R9
-	ADD $9216, R10, R10
+	ADD $8192, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -2540,32 +1335,32 @@ TEXT ·step3NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $8192, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $36992, R1, R13
+	ADD $16512, R1, R13
 	MOVD $1024, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $2, R15
-	MOVD $0, R16
+	MOVD $3, R15
+	MOVD $1, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $4, R15
-	MOVD $0, R16
+	MOVD $6, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows4:
@@ -2593,7 +1388,7 @@ pto8:
 	MOVD $1024, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $32768, R25
 	MADD R25, R19, R24, R19
 
 ptile9:
@@ -2603,6 +1398,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -2619,112 +1416,244 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
 	MOVD $4, R26
 
 pic12:
-	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
 	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
 	SUBS $1, R23, R23
 	BNE pcol11
 
 nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
 
 remdone13:
 	ADD $1024, R17, R17
-	ADD $36864, R19, R19
+	ADD $32768, R19, R19
 	SUBS $1, R20, R20
 	BNE ptile9
 
@@ -2757,34 +1686,31 @@ TEXT ·step3NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R9, R3, R9
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R9, R5, R9
-	ADD $36928, R1, R10
+	ADD $16448, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $167024, R0, R21
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
 	MADD R25, R21, R3, R12
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R12, R5, R12
 	ADD $19056, R0, R13
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R13, R2, R13
 	MOVD $18496, R25
 	MADD R25, R13, R3, R13
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -2796,152 +1722,57 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $8, R20
+	MOVD $16, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -2952,33 +1783,14 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 32(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 48(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 544(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -2989,100 +1801,16 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 560(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 576(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 576(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 592(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 592(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 1088(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1088(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 1104(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1104(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 1120(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1120(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 1136(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1136(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 1632(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1632(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 1648(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1648(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 1664(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1664(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 1680(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1680(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
-	ADD $64, R17, R17
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $1664, R16, R16
-	ADD $1664, R17, R17
+	ADD $576, R16, R16
+	ADD $576, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $8192, R9, R9
 	ADD $16, R10, R10
 	ADD $18496, R12, R12
 	ADD $18496, R13, R13
@@ -3111,23 +1839,20 @@ TEXT ·step4NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $166464, R0, R9
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
 	MADD R25, R9, R3, R9
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R10, R3, R10
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -3137,354 +1862,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $8, R16
+	MOVD $16, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 544(R13), F0
 	FMOVQ 560(R13), F1
 	FMOVQ 576(R13), F2
 	FMOVQ 592(R13), F3
-	FMOVQ 608(R13), F4
-	FMOVQ 624(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 1088(R13), F0
 	FMOVQ 1104(R13), F1
 	FMOVQ 1120(R13), F2
 	FMOVQ 1136(R13), F3
-	FMOVQ 1152(R13), F4
-	FMOVQ 1168(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 1632(R13), F0
 	FMOVQ 1648(R13), F1
 	FMOVQ 1664(R13), F2
 	FMOVQ 1680(R13), F3
-	FMOVQ 1696(R13), F4
-	FMOVQ 1712(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 2176(R13), F0
-	FMOVQ 2192(R13), F1
-	FMOVQ 2208(R13), F2
-	FMOVQ 2224(R13), F3
-	FMOVQ 2240(R13), F4
-	FMOVQ 2256(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 2720(R13), F0
-	FMOVQ 2736(R13), F1
-	FMOVQ 2752(R13), F2
-	FMOVQ 2768(R13), F3
-	FMOVQ 2784(R13), F4
-	FMOVQ 2800(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $1664, R13, R13
+	ADD $576, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $18496, R9, R9
-	ADD $9216, R10, R10
+	ADD $8192, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -3512,32 +1997,32 @@ TEXT ·step4NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $8192, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $73920, R1, R13
+	ADD $32960, R1, R13
 	MOVD $1024, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $2, R15
-	MOVD $0, R16
+	MOVD $3, R15
+	MOVD $1, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $4, R15
-	MOVD $0, R16
+	MOVD $6, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows4:
@@ -3565,7 +2050,7 @@ pto8:
 	MOVD $1024, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $32768, R25
 	MADD R25, R19, R24, R19
 
 ptile9:
@@ -3575,6 +2060,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -3591,112 +2078,244 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
 	MOVD $4, R26
 
 pic12:
-	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
 	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
 	SUBS $1, R23, R23
 	BNE pcol11
 
 nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
 
 remdone13:
 	ADD $1024, R17, R17
-	ADD $36864, R19, R19
+	ADD $32768, R19, R19
 	SUBS $1, R20, R20
 	BNE ptile9
 
@@ -3729,27 +2348,24 @@ TEXT ·step4NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R9, R3, R9
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R9, R5, R9
-	ADD $73856, R1, R10
+	ADD $32896, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $19056, R0, R21
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
 	MADD R25, R21, R3, R12
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -3760,259 +2376,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $8, R20
+	MOVD $16, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 544(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 560(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 576(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 592(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1088(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1104(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1120(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1136(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1632(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1648(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1664(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1680(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $1664, R16, R16
+	ADD $576, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $8192, R9, R9
 	ADD $16, R10, R10
 	ADD $18496, R12, R12
 	SUBS $1, R14, R14
@@ -4040,23 +2482,20 @@ TEXT ·step5NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $18496, R0, R9
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
 	MADD R25, R9, R3, R9
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R10, R3, R10
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -4066,354 +2505,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $8, R16
+	MOVD $16, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 544(R13), F0
 	FMOVQ 560(R13), F1
 	FMOVQ 576(R13), F2
 	FMOVQ 592(R13), F3
-	FMOVQ 608(R13), F4
-	FMOVQ 624(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 1088(R13), F0
 	FMOVQ 1104(R13), F1
 	FMOVQ 1120(R13), F2
 	FMOVQ 1136(R13), F3
-	FMOVQ 1152(R13), F4
-	FMOVQ 1168(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 1632(R13), F0
 	FMOVQ 1648(R13), F1
 	FMOVQ 1664(R13), F2
 	FMOVQ 1680(R13), F3
-	FMOVQ 1696(R13), F4
-	FMOVQ 1712(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 2176(R13), F0
-	FMOVQ 2192(R13), F1
-	FMOVQ 2208(R13), F2
-	FMOVQ 2224(R13), F3
-	FMOVQ 2240(R13), F4
-	FMOVQ 2256(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 2720(R13), F0
-	FMOVQ 2736(R13), F1
-	FMOVQ 2752(R13), F2
-	FMOVQ 2768(R13), F3
-	FMOVQ 2784(R13), F4
-	FMOVQ 2800(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $1664, R13, R13
+	ADD $576, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $18496, R9, R9
-	ADD $9216, R10, R10
+	ADD $8192, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -4441,32 +2640,32 @@ TEXT ·step5NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $8192, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $110848, R1, R13
+	ADD $49408, R1, R13
 	MOVD $1024, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $2, R15
-	MOVD $0, R16
+	MOVD $3, R15
+	MOVD $1, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $4, R15
-	MOVD $0, R16
+	MOVD $6, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows4:
@@ -4494,7 +2693,7 @@ pto8:
 	MOVD $1024, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $32768, R25
 	MADD R25, R19, R24, R19
 
 ptile9:
@@ -4504,6 +2703,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -4520,112 +2721,244 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
 	MOVD $4, R26
 
 pic12:
-	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
 	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
 	SUBS $1, R23, R23
 	BNE pcol11
 
 nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
 
 remdone13:
 	ADD $1024, R17, R17
-	ADD $36864, R19, R19
+	ADD $32768, R19, R19
 	SUBS $1, R20, R20
 	BNE ptile9
 
@@ -4658,34 +2991,31 @@ TEXT ·step5NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R9, R3, R9
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R9, R5, R9
-	ADD $110784, R1, R10
+	ADD $49344, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $93040, R0, R21
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
 	MADD R25, R21, R3, R12
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R12, R5, R12
 	ADD $167024, R0, R13
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R13, R2, R13
 	MOVD $18496, R25
 	MADD R25, R13, R3, R13
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -4697,152 +3027,57 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $8, R20
+	MOVD $16, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -4853,33 +3088,14 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 32(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 48(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 544(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -4890,100 +3106,16 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 560(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 576(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 576(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 592(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 592(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 1088(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1088(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 1104(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1104(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 1120(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1120(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 1136(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1136(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 1632(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1632(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 1648(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1648(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 1664(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1664(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 1680(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1680(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
-	ADD $64, R17, R17
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $1664, R16, R16
-	ADD $1664, R17, R17
+	ADD $576, R16, R16
+	ADD $576, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $8192, R9, R9
 	ADD $16, R10, R10
 	ADD $18496, R12, R12
 	ADD $18496, R13, R13
@@ -5012,23 +3144,20 @@ TEXT ·step6NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $92480, R0, R9
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
 	MADD R25, R9, R3, R9
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R10, R3, R10
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -5038,354 +3167,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $8, R16
+	MOVD $16, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 544(R13), F0
 	FMOVQ 560(R13), F1
 	FMOVQ 576(R13), F2
 	FMOVQ 592(R13), F3
-	FMOVQ 608(R13), F4
-	FMOVQ 624(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 1088(R13), F0
 	FMOVQ 1104(R13), F1
 	FMOVQ 1120(R13), F2
 	FMOVQ 1136(R13), F3
-	FMOVQ 1152(R13), F4
-	FMOVQ 1168(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 1632(R13), F0
 	FMOVQ 1648(R13), F1
 	FMOVQ 1664(R13), F2
 	FMOVQ 1680(R13), F3
-	FMOVQ 1696(R13), F4
-	FMOVQ 1712(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 2176(R13), F0
-	FMOVQ 2192(R13), F1
-	FMOVQ 2208(R13), F2
-	FMOVQ 2224(R13), F3
-	FMOVQ 2240(R13), F4
-	FMOVQ 2256(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 2720(R13), F0
-	FMOVQ 2736(R13), F1
-	FMOVQ 2752(R13), F2
-	FMOVQ 2768(R13), F3
-	FMOVQ 2784(R13), F4
-	FMOVQ 2800(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $1664, R13, R13
+	ADD $576, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $18496, R9, R9
-	ADD $9216, R10, R10
+	ADD $8192, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -5413,32 +3302,32 @@ TEXT ·step6NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $8192, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $147776, R1, R13
+	ADD $65856, R1, R13
 	MOVD $1024, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $2, R15
-	MOVD $0, R16
+	MOVD $3, R15
+	MOVD $1, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $4, R15
-	MOVD $0, R16
+	MOVD $6, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows4:
@@ -5466,7 +3355,7 @@ pto8:
 	MOVD $1024, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $32768, R25
 	MADD R25, R19, R24, R19
 
 ptile9:
@@ -5476,6 +3365,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -5492,112 +3383,244 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
 	MOVD $4, R26
 
 pic12:
-	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
 	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
 	SUBS $1, R23, R23
 	BNE pcol11
 
 nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
 
 remdone13:
 	ADD $1024, R17, R17
-	ADD $36864, R19, R19
+	ADD $32768, R19, R19
 	SUBS $1, R20, R20
 	BNE ptile9
 
@@ -5630,27 +3653,24 @@ TEXT ·step6NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R9, R3, R9
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R9, R5, R9
-	ADD $147712, R1, R10
+	ADD $65792, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $19056, R0, R21
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
 	MADD R25, R21, R3, R12
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -5661,259 +3681,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $8, R20
+	MOVD $16, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 544(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 560(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 576(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 592(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1088(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1104(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1120(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1136(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1632(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1648(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1664(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1680(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $1664, R16, R16
+	ADD $576, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $8192, R9, R9
 	ADD $16, R10, R10
 	ADD $18496, R12, R12
 	SUBS $1, R14, R14
@@ -6354,7 +4200,7 @@ TEXT ·step7NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $184704, R1, R13
+	ADD $82304, R1, R13
 	MOVD $1024, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -6405,6 +4251,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -6421,8 +4269,6 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $4, R26
 
 pic12:
@@ -6569,7 +4415,7 @@ TEXT ·step7NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $4608, R25
 	MADD R25, R9, R5, R9
-	ADD $184640, R1, R10
+	ADD $82240, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $564864, R0, R11
@@ -6956,6 +4802,9 @@ px6:
 
 ic7:
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky8:
 	FMOVQ (R24), F20
 	FMOVQ 32(R24), F21
 	FMOVQ 64(R24), F22
@@ -7209,511 +5058,10 @@ ic7:
 	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R26, R24, R24
-	FMOVQ (R24), F20
-	FMOVQ 32(R24), F21
-	FMOVQ 64(R24), F22
-	FMOVQ 96(R24), F23
-	FMOVQ 192(R22), F16
-	FMOVQ 208(R22), F17
-	FMOVQ 224(R22), F18
-	FMOVQ 240(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 768(R22), F16
-	FMOVQ 784(R22), F17
-	FMOVQ 800(R22), F18
-	FMOVQ 816(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1344(R22), F16
-	FMOVQ 1360(R22), F17
-	FMOVQ 1376(R22), F18
-	FMOVQ 1392(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1920(R22), F16
-	FMOVQ 1936(R22), F17
-	FMOVQ 1952(R22), F18
-	FMOVQ 1968(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 16(R24), F20
-	FMOVQ 48(R24), F21
-	FMOVQ 80(R24), F22
-	FMOVQ 112(R24), F23
-	FMOVQ 256(R22), F16
-	FMOVQ 272(R22), F17
-	FMOVQ 288(R22), F18
-	FMOVQ 304(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 832(R22), F16
-	FMOVQ 848(R22), F17
-	FMOVQ 864(R22), F18
-	FMOVQ 880(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1408(R22), F16
-	FMOVQ 1424(R22), F17
-	FMOVQ 1440(R22), F18
-	FMOVQ 1456(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1984(R22), F16
-	FMOVQ 2000(R22), F17
-	FMOVQ 2016(R22), F18
-	FMOVQ 2032(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 32(R24), F20
-	FMOVQ 64(R24), F21
-	FMOVQ 96(R24), F22
-	FMOVQ 128(R24), F23
-	FMOVQ 320(R22), F16
-	FMOVQ 336(R22), F17
-	FMOVQ 352(R22), F18
-	FMOVQ 368(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 896(R22), F16
-	FMOVQ 912(R22), F17
-	FMOVQ 928(R22), F18
-	FMOVQ 944(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1472(R22), F16
-	FMOVQ 1488(R22), F17
-	FMOVQ 1504(R22), F18
-	FMOVQ 1520(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2048(R22), F16
-	FMOVQ 2064(R22), F17
-	FMOVQ 2080(R22), F18
-	FMOVQ 2096(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	ADD R26, R24, R24
-	FMOVQ (R24), F20
-	FMOVQ 32(R24), F21
-	FMOVQ 64(R24), F22
-	FMOVQ 96(R24), F23
-	FMOVQ 384(R22), F16
-	FMOVQ 400(R22), F17
-	FMOVQ 416(R22), F18
-	FMOVQ 432(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 960(R22), F16
-	FMOVQ 976(R22), F17
-	FMOVQ 992(R22), F18
-	FMOVQ 1008(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1536(R22), F16
-	FMOVQ 1552(R22), F17
-	FMOVQ 1568(R22), F18
-	FMOVQ 1584(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2112(R22), F16
-	FMOVQ 2128(R22), F17
-	FMOVQ 2144(R22), F18
-	FMOVQ 2160(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 16(R24), F20
-	FMOVQ 48(R24), F21
-	FMOVQ 80(R24), F22
-	FMOVQ 112(R24), F23
-	FMOVQ 448(R22), F16
-	FMOVQ 464(R22), F17
-	FMOVQ 480(R22), F18
-	FMOVQ 496(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 1024(R22), F16
-	FMOVQ 1040(R22), F17
-	FMOVQ 1056(R22), F18
-	FMOVQ 1072(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1600(R22), F16
-	FMOVQ 1616(R22), F17
-	FMOVQ 1632(R22), F18
-	FMOVQ 1648(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2176(R22), F16
-	FMOVQ 2192(R22), F17
-	FMOVQ 2208(R22), F18
-	FMOVQ 2224(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 32(R24), F20
-	FMOVQ 64(R24), F21
-	FMOVQ 96(R24), F22
-	FMOVQ 128(R24), F23
-	FMOVQ 512(R22), F16
-	FMOVQ 528(R22), F17
-	FMOVQ 544(R22), F18
-	FMOVQ 560(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 1088(R22), F16
-	FMOVQ 1104(R22), F17
-	FMOVQ 1120(R22), F18
-	FMOVQ 1136(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1664(R22), F16
-	FMOVQ 1680(R22), F17
-	FMOVQ 1696(R22), F18
-	FMOVQ 1712(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2240(R22), F16
-	FMOVQ 2256(R22), F17
-	FMOVQ 2272(R22), F18
-	FMOVQ 2288(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky8
+	SUB $576, R22, R22
 	ADD $18496, R21, R21
 	ADD $2304, R22, R22
 	SUBS $1, R23, R23
@@ -8200,7 +5548,7 @@ TEXT ·step9NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $221696, R1, R13
+	ADD $119296, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -8265,6 +5613,8 @@ ptile11:
 	CBZ R23, nofull12
 
 pcol13:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -8281,8 +5631,6 @@ pcol13:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $8, R26
 
 pic14:
@@ -8428,7 +5776,7 @@ TEXT ·step9NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2304, R25
 	MADD R25, R9, R5, R9
-	ADD $221568, R1, R10
+	ADD $119168, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $638592, R0, R11
@@ -9365,7 +6713,7 @@ TEXT ·step11NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $369280, R1, R13
+	ADD $266880, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -9430,6 +6778,8 @@ ptile11:
 	CBZ R23, nofull12
 
 pcol13:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -9446,8 +6796,6 @@ pcol13:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $8, R26
 
 pic14:
@@ -9594,7 +6942,7 @@ TEXT ·step11NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2304, R25
 	MADD R25, R9, R5, R9
-	ADD $369152, R1, R10
+	ADD $266752, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $638592, R0, R11
@@ -10308,7 +7656,7 @@ TEXT ·step12NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $516864, R1, R13
+	ADD $414464, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -10373,6 +7721,8 @@ ptile11:
 	CBZ R23, nofull12
 
 pcol13:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -10389,8 +7739,6 @@ pcol13:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $8, R26
 
 pic14:
@@ -10537,7 +7885,7 @@ TEXT ·step12NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2304, R25
 	MADD R25, R9, R5, R9
-	ADD $516736, R1, R10
+	ADD $414336, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $638592, R0, R11
@@ -11294,7 +8642,7 @@ TEXT ·step13NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $664448, R1, R13
+	ADD $562048, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -11359,6 +8707,8 @@ ptile11:
 	CBZ R23, nofull12
 
 pcol13:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -11375,8 +8725,6 @@ pcol13:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $8, R26
 
 pic14:
@@ -11523,7 +8871,7 @@ TEXT ·step13NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2304, R25
 	MADD R25, R9, R5, R9
-	ADD $664320, R1, R10
+	ADD $561920, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $638592, R0, R11
@@ -12237,7 +9585,7 @@ TEXT ·step14NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $812032, R1, R13
+	ADD $709632, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -12302,6 +9650,8 @@ ptile11:
 	CBZ R23, nofull12
 
 pcol13:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -12318,8 +9668,6 @@ pcol13:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $8, R26
 
 pic14:
@@ -12466,7 +9814,7 @@ TEXT ·step14NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2304, R25
 	MADD R25, R9, R5, R9
-	ADD $811904, R1, R10
+	ADD $709504, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $638592, R0, R11
@@ -12828,9 +10176,6 @@ last4:
 row5:
 	MOVD R12, R16
 	MOVD R13, R17
-	MOVD $1, R20
-
-px6:
 	FMOVQ (R9), F0
 	VMOV V0.B16, V1.B16
 	VMOV V0.B16, V2.B16
@@ -12853,10 +10198,13 @@ px6:
 	VMOV V15.B16, V19.B16
 	MOVD R16, R21
 	MOVD R8, R22
-	MOVD $8, R23
+	MOVD $4, R23
 
-ic7:
+ic6:
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky7:
 	FMOVQ (R24), F24
 	FMOVQ 32(R24), F25
 	FMOVQ 64(R24), F26
@@ -13161,662 +10509,36 @@ ic7:
 	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
 	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
 	ADD R26, R24, R24
-	FMOVQ (R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 96(R24), F27
-	FMOVQ 128(R24), F28
-	FMOVQ 192(R22), F20
-	FMOVQ 208(R22), F21
-	FMOVQ 224(R22), F22
-	FMOVQ 240(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 768(R22), F20
-	FMOVQ 784(R22), F21
-	FMOVQ 800(R22), F22
-	FMOVQ 816(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1344(R22), F20
-	FMOVQ 1360(R22), F21
-	FMOVQ 1376(R22), F22
-	FMOVQ 1392(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1920(R22), F20
-	FMOVQ 1936(R22), F21
-	FMOVQ 1952(R22), F22
-	FMOVQ 1968(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 16(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 80(R24), F26
-	FMOVQ 112(R24), F27
-	FMOVQ 144(R24), F28
-	FMOVQ 256(R22), F20
-	FMOVQ 272(R22), F21
-	FMOVQ 288(R22), F22
-	FMOVQ 304(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 832(R22), F20
-	FMOVQ 848(R22), F21
-	FMOVQ 864(R22), F22
-	FMOVQ 880(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1408(R22), F20
-	FMOVQ 1424(R22), F21
-	FMOVQ 1440(R22), F22
-	FMOVQ 1456(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1984(R22), F20
-	FMOVQ 2000(R22), F21
-	FMOVQ 2016(R22), F22
-	FMOVQ 2032(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 32(R24), F24
-	FMOVQ 64(R24), F25
-	FMOVQ 96(R24), F26
-	FMOVQ 128(R24), F27
-	FMOVQ 160(R24), F28
-	FMOVQ 320(R22), F20
-	FMOVQ 336(R22), F21
-	FMOVQ 352(R22), F22
-	FMOVQ 368(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 896(R22), F20
-	FMOVQ 912(R22), F21
-	FMOVQ 928(R22), F22
-	FMOVQ 944(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1472(R22), F20
-	FMOVQ 1488(R22), F21
-	FMOVQ 1504(R22), F22
-	FMOVQ 1520(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 2048(R22), F20
-	FMOVQ 2064(R22), F21
-	FMOVQ 2080(R22), F22
-	FMOVQ 2096(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	ADD R26, R24, R24
-	FMOVQ (R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 96(R24), F27
-	FMOVQ 128(R24), F28
-	FMOVQ 384(R22), F20
-	FMOVQ 400(R22), F21
-	FMOVQ 416(R22), F22
-	FMOVQ 432(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 960(R22), F20
-	FMOVQ 976(R22), F21
-	FMOVQ 992(R22), F22
-	FMOVQ 1008(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1536(R22), F20
-	FMOVQ 1552(R22), F21
-	FMOVQ 1568(R22), F22
-	FMOVQ 1584(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 2112(R22), F20
-	FMOVQ 2128(R22), F21
-	FMOVQ 2144(R22), F22
-	FMOVQ 2160(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 16(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 80(R24), F26
-	FMOVQ 112(R24), F27
-	FMOVQ 144(R24), F28
-	FMOVQ 448(R22), F20
-	FMOVQ 464(R22), F21
-	FMOVQ 480(R22), F22
-	FMOVQ 496(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 1024(R22), F20
-	FMOVQ 1040(R22), F21
-	FMOVQ 1056(R22), F22
-	FMOVQ 1072(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1600(R22), F20
-	FMOVQ 1616(R22), F21
-	FMOVQ 1632(R22), F22
-	FMOVQ 1648(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 2176(R22), F20
-	FMOVQ 2192(R22), F21
-	FMOVQ 2208(R22), F22
-	FMOVQ 2224(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 32(R24), F24
-	FMOVQ 64(R24), F25
-	FMOVQ 96(R24), F26
-	FMOVQ 128(R24), F27
-	FMOVQ 160(R24), F28
-	FMOVQ 512(R22), F20
-	FMOVQ 528(R22), F21
-	FMOVQ 544(R22), F22
-	FMOVQ 560(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 1088(R22), F20
-	FMOVQ 1104(R22), F21
-	FMOVQ 1120(R22), F22
-	FMOVQ 1136(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1664(R22), F20
-	FMOVQ 1680(R22), F21
-	FMOVQ 1696(R22), F22
-	FMOVQ 1712(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 2240(R22), F20
-	FMOVQ 2256(R22), F21
-	FMOVQ 2272(R22), F22
-	FMOVQ 2288(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky7
+	SUB $576, R22, R22
 	ADD $5184, R21, R21
 	ADD $2304, R22, R22
 	SUBS $1, R23, R23
-	BNE ic7
-	VEOR V20.B16, V20.B16, V20.B16
-	WORD $0x4e34f400 // fmax v0.4s, v0.4s, v20.4s
+	BNE ic6
 	FMOVQ F0, (R17)
-	WORD $0x4e34f421 // fmax v1.4s, v1.4s, v20.4s
 	FMOVQ F1, 16(R17)
-	WORD $0x4e34f442 // fmax v2.4s, v2.4s, v20.4s
 	FMOVQ F2, 32(R17)
-	WORD $0x4e34f463 // fmax v3.4s, v3.4s, v20.4s
 	FMOVQ F3, 48(R17)
-	WORD $0x4e34f484 // fmax v4.4s, v4.4s, v20.4s
 	FMOVQ F4, 64(R17)
-	WORD $0x4e34f4a5 // fmax v5.4s, v5.4s, v20.4s
 	FMOVQ F5, 1600(R17)
-	WORD $0x4e34f4c6 // fmax v6.4s, v6.4s, v20.4s
 	FMOVQ F6, 1616(R17)
-	WORD $0x4e34f4e7 // fmax v7.4s, v7.4s, v20.4s
 	FMOVQ F7, 1632(R17)
-	WORD $0x4e34f508 // fmax v8.4s, v8.4s, v20.4s
 	FMOVQ F8, 1648(R17)
-	WORD $0x4e34f529 // fmax v9.4s, v9.4s, v20.4s
 	FMOVQ F9, 1664(R17)
-	WORD $0x4e34f54a // fmax v10.4s, v10.4s, v20.4s
 	FMOVQ F10, 3200(R17)
-	WORD $0x4e34f56b // fmax v11.4s, v11.4s, v20.4s
 	FMOVQ F11, 3216(R17)
-	WORD $0x4e34f58c // fmax v12.4s, v12.4s, v20.4s
 	FMOVQ F12, 3232(R17)
-	WORD $0x4e34f5ad // fmax v13.4s, v13.4s, v20.4s
 	FMOVQ F13, 3248(R17)
-	WORD $0x4e34f5ce // fmax v14.4s, v14.4s, v20.4s
 	FMOVQ F14, 3264(R17)
-	WORD $0x4e34f5ef // fmax v15.4s, v15.4s, v20.4s
 	FMOVQ F15, 4800(R17)
-	WORD $0x4e34f610 // fmax v16.4s, v16.4s, v20.4s
 	FMOVQ F16, 4816(R17)
-	WORD $0x4e34f631 // fmax v17.4s, v17.4s, v20.4s
 	FMOVQ F17, 4832(R17)
-	WORD $0x4e34f652 // fmax v18.4s, v18.4s, v20.4s
 	FMOVQ F18, 4848(R17)
-	WORD $0x4e34f673 // fmax v19.4s, v19.4s, v20.4s
 	FMOVQ F19, 4864(R17)
 	ADD $160, R16, R16
 	ADD $80, R17, R17
-	SUBS $1, R20, R20
-	BNE px6
 	FMOVQ (R9), F0
 	VMOV V0.B16, V1.B16
 	VMOV V0.B16, V2.B16
@@ -13831,10 +10553,13 @@ ic7:
 	VMOV V9.B16, V11.B16
 	MOVD R16, R21
 	MOVD R8, R22
-	MOVD $8, R23
+	MOVD $4, R23
 
 ic8:
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky9:
 	FMOVQ (R24), F16
 	FMOVQ 32(R24), F17
 	FMOVQ 64(R24), F18
@@ -14037,13 +10762,510 @@ ic8:
 	WORD $0x4fb219c8 // fmla v8.4s, v14.4s, v18.s[3]
 	WORD $0x4fb219eb // fmla v11.4s, v15.4s, v18.s[3]
 	ADD R26, R24, R24
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky9
+	SUB $576, R22, R22
+	ADD $5184, R21, R21
+	ADD $2304, R22, R22
+	SUBS $1, R23, R23
+	BNE ic8
+	FMOVQ F0, (R17)
+	FMOVQ F1, 16(R17)
+	FMOVQ F2, 32(R17)
+	FMOVQ F3, 1600(R17)
+	FMOVQ F4, 1616(R17)
+	FMOVQ F5, 1632(R17)
+	FMOVQ F6, 3200(R17)
+	FMOVQ F7, 3216(R17)
+	FMOVQ F8, 3232(R17)
+	FMOVQ F9, 4800(R17)
+	FMOVQ F10, 4816(R17)
+	FMOVQ F11, 4832(R17)
+	ADD $96, R16, R16
+	ADD $48, R17, R17
+	ADD $576, R12, R12
+	ADD $160, R13, R13
+	SUBS $1, R15, R15
+	BNE row5
+
+skip2:
+	ADD $20736, R5, R5
+	ADD $9216, R8, R8
+	SUB R11, R2, R21
+	CMP $0, R21
+	BGE first11
+	MOVD $0, R21
+
+first11:
+	SUB R11, R3, R22
+	CMP $8, R22
+	BLE last12
+	MOVD $8, R22
+
+last12:
+	SUBS R21, R22, R15
+	BLE skip10
+	MOVD $576, R25
+	MADD R25, R5, R21, R12
+	MOVD $160, R25
+	MADD R25, R6, R21, R13
+
+row13:
+	MOVD R12, R16
+	MOVD R13, R17
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	MOVD R16, R21
+	MOVD R8, R22
+	MOVD $4, R23
+
+ic14:
+	MOVD R21, R24
+	MOVD $3, R4
+
+ky15:
+	FMOVQ (R24), F24
+	FMOVQ 32(R24), F25
+	FMOVQ 64(R24), F26
+	FMOVQ 96(R24), F27
+	FMOVQ 128(R24), F28
+	FMOVQ (R22), F20
+	FMOVQ 16(R22), F21
+	FMOVQ 32(R22), F22
+	FMOVQ 48(R22), F23
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	FMOVQ 576(R22), F20
+	FMOVQ 592(R22), F21
+	FMOVQ 608(R22), F22
+	FMOVQ 624(R22), F23
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	FMOVQ 1152(R22), F20
+	FMOVQ 1168(R22), F21
+	FMOVQ 1184(R22), F22
+	FMOVQ 1200(R22), F23
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	FMOVQ 1728(R22), F20
+	FMOVQ 1744(R22), F21
+	FMOVQ 1760(R22), F22
+	FMOVQ 1776(R22), F23
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
+	FMOVQ 16(R24), F24
+	FMOVQ 48(R24), F25
+	FMOVQ 80(R24), F26
+	FMOVQ 112(R24), F27
+	FMOVQ 144(R24), F28
+	FMOVQ 64(R22), F20
+	FMOVQ 80(R22), F21
+	FMOVQ 96(R22), F22
+	FMOVQ 112(R22), F23
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	FMOVQ 640(R22), F20
+	FMOVQ 656(R22), F21
+	FMOVQ 672(R22), F22
+	FMOVQ 688(R22), F23
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	FMOVQ 1216(R22), F20
+	FMOVQ 1232(R22), F21
+	FMOVQ 1248(R22), F22
+	FMOVQ 1264(R22), F23
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	FMOVQ 1792(R22), F20
+	FMOVQ 1808(R22), F21
+	FMOVQ 1824(R22), F22
+	FMOVQ 1840(R22), F23
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
+	FMOVQ 32(R24), F24
+	FMOVQ 64(R24), F25
+	FMOVQ 96(R24), F26
+	FMOVQ 128(R24), F27
+	FMOVQ 160(R24), F28
+	FMOVQ 128(R22), F20
+	FMOVQ 144(R22), F21
+	FMOVQ 160(R22), F22
+	FMOVQ 176(R22), F23
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	FMOVQ 704(R22), F20
+	FMOVQ 720(R22), F21
+	FMOVQ 736(R22), F22
+	FMOVQ 752(R22), F23
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	FMOVQ 1280(R22), F20
+	FMOVQ 1296(R22), F21
+	FMOVQ 1312(R22), F22
+	FMOVQ 1328(R22), F23
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	FMOVQ 1856(R22), F20
+	FMOVQ 1872(R22), F21
+	FMOVQ 1888(R22), F22
+	FMOVQ 1904(R22), F23
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
+	ADD R26, R24, R24
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky15
+	SUB $576, R22, R22
+	ADD $5184, R21, R21
+	ADD $2304, R22, R22
+	SUBS $1, R23, R23
+	BNE ic14
+	FMOVQ (R17), F20
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	FMOVQ 16(R17), F20
+	WORD $0x4e34d421 // fadd v1.4s, v1.4s, v20.4s
+	FMOVQ 32(R17), F20
+	WORD $0x4e34d442 // fadd v2.4s, v2.4s, v20.4s
+	FMOVQ 48(R17), F20
+	WORD $0x4e34d463 // fadd v3.4s, v3.4s, v20.4s
+	FMOVQ 64(R17), F20
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	FMOVQ 1600(R17), F20
+	WORD $0x4e34d4a5 // fadd v5.4s, v5.4s, v20.4s
+	FMOVQ 1616(R17), F20
+	WORD $0x4e34d4c6 // fadd v6.4s, v6.4s, v20.4s
+	FMOVQ 1632(R17), F20
+	WORD $0x4e34d4e7 // fadd v7.4s, v7.4s, v20.4s
+	FMOVQ 1648(R17), F20
+	WORD $0x4e34d508 // fadd v8.4s, v8.4s, v20.4s
+	FMOVQ 1664(R17), F20
+	WORD $0x4e34d529 // fadd v9.4s, v9.4s, v20.4s
+	FMOVQ 3200(R17), F20
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	FMOVQ 3216(R17), F20
+	WORD $0x4e34d56b // fadd v11.4s, v11.4s, v20.4s
+	FMOVQ 3232(R17), F20
+	WORD $0x4e34d58c // fadd v12.4s, v12.4s, v20.4s
+	FMOVQ 3248(R17), F20
+	WORD $0x4e34d5ad // fadd v13.4s, v13.4s, v20.4s
+	FMOVQ 3264(R17), F20
+	WORD $0x4e34d5ce // fadd v14.4s, v14.4s, v20.4s
+	FMOVQ 4800(R17), F20
+	WORD $0x4e34d5ef // fadd v15.4s, v15.4s, v20.4s
+	FMOVQ 4816(R17), F20
+	WORD $0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	FMOVQ 4832(R17), F20
+	WORD $0x4e34d631 // fadd v17.4s, v17.4s, v20.4s
+	FMOVQ 4848(R17), F20
+	WORD $0x4e34d652 // fadd v18.4s, v18.4s, v20.4s
+	FMOVQ 4864(R17), F20
+	WORD $0x4e34d673 // fadd v19.4s, v19.4s, v20.4s
+	VEOR V20.B16, V20.B16, V20.B16
+	WORD $0x4e34f400 // fmax v0.4s, v0.4s, v20.4s
+	FMOVQ F0, (R17)
+	WORD $0x4e34f421 // fmax v1.4s, v1.4s, v20.4s
+	FMOVQ F1, 16(R17)
+	WORD $0x4e34f442 // fmax v2.4s, v2.4s, v20.4s
+	FMOVQ F2, 32(R17)
+	WORD $0x4e34f463 // fmax v3.4s, v3.4s, v20.4s
+	FMOVQ F3, 48(R17)
+	WORD $0x4e34f484 // fmax v4.4s, v4.4s, v20.4s
+	FMOVQ F4, 64(R17)
+	WORD $0x4e34f4a5 // fmax v5.4s, v5.4s, v20.4s
+	FMOVQ F5, 1600(R17)
+	WORD $0x4e34f4c6 // fmax v6.4s, v6.4s, v20.4s
+	FMOVQ F6, 1616(R17)
+	WORD $0x4e34f4e7 // fmax v7.4s, v7.4s, v20.4s
+	FMOVQ F7, 1632(R17)
+	WORD $0x4e34f508 // fmax v8.4s, v8.4s, v20.4s
+	FMOVQ F8, 1648(R17)
+	WORD $0x4e34f529 // fmax v9.4s, v9.4s, v20.4s
+	FMOVQ F9, 1664(R17)
+	WORD $0x4e34f54a // fmax v10.4s, v10.4s, v20.4s
+	FMOVQ F10, 3200(R17)
+	WORD $0x4e34f56b // fmax v11.4s, v11.4s, v20.4s
+	FMOVQ F11, 3216(R17)
+	WORD $0x4e34f58c // fmax v12.4s, v12.4s, v20.4s
+	FMOVQ F12, 3232(R17)
+	WORD $0x4e34f5ad // fmax v13.4s, v13.4s, v20.4s
+	FMOVQ F13, 3248(R17)
+	WORD $0x4e34f5ce // fmax v14.4s, v14.4s, v20.4s
+	FMOVQ F14, 3264(R17)
+	WORD $0x4e34f5ef // fmax v15.4s, v15.4s, v20.4s
+	FMOVQ F15, 4800(R17)
+	WORD $0x4e34f610 // fmax v16.4s, v16.4s, v20.4s
+	FMOVQ F16, 4816(R17)
+	WORD $0x4e34f631 // fmax v17.4s, v17.4s, v20.4s
+	FMOVQ F17, 4832(R17)
+	WORD $0x4e34f652 // fmax v18.4s, v18.4s, v20.4s
+	FMOVQ F18, 4848(R17)
+	WORD $0x4e34f673 // fmax v19.4s, v19.4s, v20.4s
+	FMOVQ F19, 4864(R17)
+	ADD $160, R16, R16
+	ADD $80, R17, R17
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	MOVD R16, R21
+	MOVD R8, R22
+	MOVD $4, R23
+
+ic16:
+	MOVD R21, R24
+	MOVD $3, R4
+
+ky17:
 	FMOVQ (R24), F16
 	FMOVQ 32(R24), F17
 	FMOVQ 64(R24), F18
-	FMOVQ 192(R22), F12
-	FMOVQ 208(R22), F13
-	FMOVQ 224(R22), F14
-	FMOVQ 240(R22), F15
+	FMOVQ (R22), F12
+	FMOVQ 16(R22), F13
+	FMOVQ 32(R22), F14
+	FMOVQ 48(R22), F15
 	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
 	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
 	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
@@ -14056,10 +11278,10 @@ ic8:
 	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
 	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
 	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 768(R22), F12
-	FMOVQ 784(R22), F13
-	FMOVQ 800(R22), F14
-	FMOVQ 816(R22), F15
+	FMOVQ 576(R22), F12
+	FMOVQ 592(R22), F13
+	FMOVQ 608(R22), F14
+	FMOVQ 624(R22), F15
 	WORD $0x4fb01180 // fmla v0.4s, v12.4s, v16.s[1]
 	WORD $0x4fb011a3 // fmla v3.4s, v13.4s, v16.s[1]
 	WORD $0x4fb011c6 // fmla v6.4s, v14.4s, v16.s[1]
@@ -14072,10 +11294,10 @@ ic8:
 	WORD $0x4fb211a5 // fmla v5.4s, v13.4s, v18.s[1]
 	WORD $0x4fb211c8 // fmla v8.4s, v14.4s, v18.s[1]
 	WORD $0x4fb211eb // fmla v11.4s, v15.4s, v18.s[1]
-	FMOVQ 1344(R22), F12
-	FMOVQ 1360(R22), F13
-	FMOVQ 1376(R22), F14
-	FMOVQ 1392(R22), F15
+	FMOVQ 1152(R22), F12
+	FMOVQ 1168(R22), F13
+	FMOVQ 1184(R22), F14
+	FMOVQ 1200(R22), F15
 	WORD $0x4f901980 // fmla v0.4s, v12.4s, v16.s[2]
 	WORD $0x4f9019a3 // fmla v3.4s, v13.4s, v16.s[2]
 	WORD $0x4f9019c6 // fmla v6.4s, v14.4s, v16.s[2]
@@ -14088,10 +11310,10 @@ ic8:
 	WORD $0x4f9219a5 // fmla v5.4s, v13.4s, v18.s[2]
 	WORD $0x4f9219c8 // fmla v8.4s, v14.4s, v18.s[2]
 	WORD $0x4f9219eb // fmla v11.4s, v15.4s, v18.s[2]
-	FMOVQ 1920(R22), F12
-	FMOVQ 1936(R22), F13
-	FMOVQ 1952(R22), F14
-	FMOVQ 1968(R22), F15
+	FMOVQ 1728(R22), F12
+	FMOVQ 1744(R22), F13
+	FMOVQ 1760(R22), F14
+	FMOVQ 1776(R22), F15
 	WORD $0x4fb01980 // fmla v0.4s, v12.4s, v16.s[3]
 	WORD $0x4fb019a3 // fmla v3.4s, v13.4s, v16.s[3]
 	WORD $0x4fb019c6 // fmla v6.4s, v14.4s, v16.s[3]
@@ -14107,10 +11329,10 @@ ic8:
 	FMOVQ 16(R24), F16
 	FMOVQ 48(R24), F17
 	FMOVQ 80(R24), F18
-	FMOVQ 256(R22), F12
-	FMOVQ 272(R22), F13
-	FMOVQ 288(R22), F14
-	FMOVQ 304(R22), F15
+	FMOVQ 64(R22), F12
+	FMOVQ 80(R22), F13
+	FMOVQ 96(R22), F14
+	FMOVQ 112(R22), F15
 	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
 	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
 	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
@@ -14123,10 +11345,10 @@ ic8:
 	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
 	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
 	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 832(R22), F12
-	FMOVQ 848(R22), F13
-	FMOVQ 864(R22), F14
-	FMOVQ 880(R22), F15
+	FMOVQ 640(R22), F12
+	FMOVQ 656(R22), F13
+	FMOVQ 672(R22), F14
+	FMOVQ 688(R22), F15
 	WORD $0x4fb01180 // fmla v0.4s, v12.4s, v16.s[1]
 	WORD $0x4fb011a3 // fmla v3.4s, v13.4s, v16.s[1]
 	WORD $0x4fb011c6 // fmla v6.4s, v14.4s, v16.s[1]
@@ -14139,10 +11361,10 @@ ic8:
 	WORD $0x4fb211a5 // fmla v5.4s, v13.4s, v18.s[1]
 	WORD $0x4fb211c8 // fmla v8.4s, v14.4s, v18.s[1]
 	WORD $0x4fb211eb // fmla v11.4s, v15.4s, v18.s[1]
-	FMOVQ 1408(R22), F12
-	FMOVQ 1424(R22), F13
-	FMOVQ 1440(R22), F14
-	FMOVQ 1456(R22), F15
+	FMOVQ 1216(R22), F12
+	FMOVQ 1232(R22), F13
+	FMOVQ 1248(R22), F14
+	FMOVQ 1264(R22), F15
 	WORD $0x4f901980 // fmla v0.4s, v12.4s, v16.s[2]
 	WORD $0x4f9019a3 // fmla v3.4s, v13.4s, v16.s[2]
 	WORD $0x4f9019c6 // fmla v6.4s, v14.4s, v16.s[2]
@@ -14155,10 +11377,10 @@ ic8:
 	WORD $0x4f9219a5 // fmla v5.4s, v13.4s, v18.s[2]
 	WORD $0x4f9219c8 // fmla v8.4s, v14.4s, v18.s[2]
 	WORD $0x4f9219eb // fmla v11.4s, v15.4s, v18.s[2]
-	FMOVQ 1984(R22), F12
-	FMOVQ 2000(R22), F13
-	FMOVQ 2016(R22), F14
-	FMOVQ 2032(R22), F15
+	FMOVQ 1792(R22), F12
+	FMOVQ 1808(R22), F13
+	FMOVQ 1824(R22), F14
+	FMOVQ 1840(R22), F15
 	WORD $0x4fb01980 // fmla v0.4s, v12.4s, v16.s[3]
 	WORD $0x4fb019a3 // fmla v3.4s, v13.4s, v16.s[3]
 	WORD $0x4fb019c6 // fmla v6.4s, v14.4s, v16.s[3]
@@ -14174,10 +11396,10 @@ ic8:
 	FMOVQ 32(R24), F16
 	FMOVQ 64(R24), F17
 	FMOVQ 96(R24), F18
-	FMOVQ 320(R22), F12
-	FMOVQ 336(R22), F13
-	FMOVQ 352(R22), F14
-	FMOVQ 368(R22), F15
+	FMOVQ 128(R22), F12
+	FMOVQ 144(R22), F13
+	FMOVQ 160(R22), F14
+	FMOVQ 176(R22), F15
 	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
 	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
 	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
@@ -14190,10 +11412,10 @@ ic8:
 	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
 	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
 	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 896(R22), F12
-	FMOVQ 912(R22), F13
-	FMOVQ 928(R22), F14
-	FMOVQ 944(R22), F15
+	FMOVQ 704(R22), F12
+	FMOVQ 720(R22), F13
+	FMOVQ 736(R22), F14
+	FMOVQ 752(R22), F15
 	WORD $0x4fb01180 // fmla v0.4s, v12.4s, v16.s[1]
 	WORD $0x4fb011a3 // fmla v3.4s, v13.4s, v16.s[1]
 	WORD $0x4fb011c6 // fmla v6.4s, v14.4s, v16.s[1]
@@ -14206,10 +11428,10 @@ ic8:
 	WORD $0x4fb211a5 // fmla v5.4s, v13.4s, v18.s[1]
 	WORD $0x4fb211c8 // fmla v8.4s, v14.4s, v18.s[1]
 	WORD $0x4fb211eb // fmla v11.4s, v15.4s, v18.s[1]
-	FMOVQ 1472(R22), F12
-	FMOVQ 1488(R22), F13
-	FMOVQ 1504(R22), F14
-	FMOVQ 1520(R22), F15
+	FMOVQ 1280(R22), F12
+	FMOVQ 1296(R22), F13
+	FMOVQ 1312(R22), F14
+	FMOVQ 1328(R22), F15
 	WORD $0x4f901980 // fmla v0.4s, v12.4s, v16.s[2]
 	WORD $0x4f9019a3 // fmla v3.4s, v13.4s, v16.s[2]
 	WORD $0x4f9019c6 // fmla v6.4s, v14.4s, v16.s[2]
@@ -14222,10 +11444,10 @@ ic8:
 	WORD $0x4f9219a5 // fmla v5.4s, v13.4s, v18.s[2]
 	WORD $0x4f9219c8 // fmla v8.4s, v14.4s, v18.s[2]
 	WORD $0x4f9219eb // fmla v11.4s, v15.4s, v18.s[2]
-	FMOVQ 2048(R22), F12
-	FMOVQ 2064(R22), F13
-	FMOVQ 2080(R22), F14
-	FMOVQ 2096(R22), F15
+	FMOVQ 1856(R22), F12
+	FMOVQ 1872(R22), F13
+	FMOVQ 1888(R22), F14
+	FMOVQ 1904(R22), F15
 	WORD $0x4fb01980 // fmla v0.4s, v12.4s, v16.s[3]
 	WORD $0x4fb019a3 // fmla v3.4s, v13.4s, v16.s[3]
 	WORD $0x4fb019c6 // fmla v6.4s, v14.4s, v16.s[3]
@@ -14239,211 +11461,38 @@ ic8:
 	WORD $0x4fb219c8 // fmla v8.4s, v14.4s, v18.s[3]
 	WORD $0x4fb219eb // fmla v11.4s, v15.4s, v18.s[3]
 	ADD R26, R24, R24
-	FMOVQ (R24), F16
-	FMOVQ 32(R24), F17
-	FMOVQ 64(R24), F18
-	FMOVQ 384(R22), F12
-	FMOVQ 400(R22), F13
-	FMOVQ 416(R22), F14
-	FMOVQ 432(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 960(R22), F12
-	FMOVQ 976(R22), F13
-	FMOVQ 992(R22), F14
-	FMOVQ 1008(R22), F15
-	WORD $0x4fb01180 // fmla v0.4s, v12.4s, v16.s[1]
-	WORD $0x4fb011a3 // fmla v3.4s, v13.4s, v16.s[1]
-	WORD $0x4fb011c6 // fmla v6.4s, v14.4s, v16.s[1]
-	WORD $0x4fb011e9 // fmla v9.4s, v15.4s, v16.s[1]
-	WORD $0x4fb11181 // fmla v1.4s, v12.4s, v17.s[1]
-	WORD $0x4fb111a4 // fmla v4.4s, v13.4s, v17.s[1]
-	WORD $0x4fb111c7 // fmla v7.4s, v14.4s, v17.s[1]
-	WORD $0x4fb111ea // fmla v10.4s, v15.4s, v17.s[1]
-	WORD $0x4fb21182 // fmla v2.4s, v12.4s, v18.s[1]
-	WORD $0x4fb211a5 // fmla v5.4s, v13.4s, v18.s[1]
-	WORD $0x4fb211c8 // fmla v8.4s, v14.4s, v18.s[1]
-	WORD $0x4fb211eb // fmla v11.4s, v15.4s, v18.s[1]
-	FMOVQ 1536(R22), F12
-	FMOVQ 1552(R22), F13
-	FMOVQ 1568(R22), F14
-	FMOVQ 1584(R22), F15
-	WORD $0x4f901980 // fmla v0.4s, v12.4s, v16.s[2]
-	WORD $0x4f9019a3 // fmla v3.4s, v13.4s, v16.s[2]
-	WORD $0x4f9019c6 // fmla v6.4s, v14.4s, v16.s[2]
-	WORD $0x4f9019e9 // fmla v9.4s, v15.4s, v16.s[2]
-	WORD $0x4f911981 // fmla v1.4s, v12.4s, v17.s[2]
-	WORD $0x4f9119a4 // fmla v4.4s, v13.4s, v17.s[2]
-	WORD $0x4f9119c7 // fmla v7.4s, v14.4s, v17.s[2]
-	WORD $0x4f9119ea // fmla v10.4s, v15.4s, v17.s[2]
-	WORD $0x4f921982 // fmla v2.4s, v12.4s, v18.s[2]
-	WORD $0x4f9219a5 // fmla v5.4s, v13.4s, v18.s[2]
-	WORD $0x4f9219c8 // fmla v8.4s, v14.4s, v18.s[2]
-	WORD $0x4f9219eb // fmla v11.4s, v15.4s, v18.s[2]
-	FMOVQ 2112(R22), F12
-	FMOVQ 2128(R22), F13
-	FMOVQ 2144(R22), F14
-	FMOVQ 2160(R22), F15
-	WORD $0x4fb01980 // fmla v0.4s, v12.4s, v16.s[3]
-	WORD $0x4fb019a3 // fmla v3.4s, v13.4s, v16.s[3]
-	WORD $0x4fb019c6 // fmla v6.4s, v14.4s, v16.s[3]
-	WORD $0x4fb019e9 // fmla v9.4s, v15.4s, v16.s[3]
-	WORD $0x4fb11981 // fmla v1.4s, v12.4s, v17.s[3]
-	WORD $0x4fb119a4 // fmla v4.4s, v13.4s, v17.s[3]
-	WORD $0x4fb119c7 // fmla v7.4s, v14.4s, v17.s[3]
-	WORD $0x4fb119ea // fmla v10.4s, v15.4s, v17.s[3]
-	WORD $0x4fb21982 // fmla v2.4s, v12.4s, v18.s[3]
-	WORD $0x4fb219a5 // fmla v5.4s, v13.4s, v18.s[3]
-	WORD $0x4fb219c8 // fmla v8.4s, v14.4s, v18.s[3]
-	WORD $0x4fb219eb // fmla v11.4s, v15.4s, v18.s[3]
-	FMOVQ 16(R24), F16
-	FMOVQ 48(R24), F17
-	FMOVQ 80(R24), F18
-	FMOVQ 448(R22), F12
-	FMOVQ 464(R22), F13
-	FMOVQ 480(R22), F14
-	FMOVQ 496(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 1024(R22), F12
-	FMOVQ 1040(R22), F13
-	FMOVQ 1056(R22), F14
-	FMOVQ 1072(R22), F15
-	WORD $0x4fb01180 // fmla v0.4s, v12.4s, v16.s[1]
-	WORD $0x4fb011a3 // fmla v3.4s, v13.4s, v16.s[1]
-	WORD $0x4fb011c6 // fmla v6.4s, v14.4s, v16.s[1]
-	WORD $0x4fb011e9 // fmla v9.4s, v15.4s, v16.s[1]
-	WORD $0x4fb11181 // fmla v1.4s, v12.4s, v17.s[1]
-	WORD $0x4fb111a4 // fmla v4.4s, v13.4s, v17.s[1]
-	WORD $0x4fb111c7 // fmla v7.4s, v14.4s, v17.s[1]
-	WORD $0x4fb111ea // fmla v10.4s, v15.4s, v17.s[1]
-	WORD $0x4fb21182 // fmla v2.4s, v12.4s, v18.s[1]
-	WORD $0x4fb211a5 // fmla v5.4s, v13.4s, v18.s[1]
-	WORD $0x4fb211c8 // fmla v8.4s, v14.4s, v18.s[1]
-	WORD $0x4fb211eb // fmla v11.4s, v15.4s, v18.s[1]
-	FMOVQ 1600(R22), F12
-	FMOVQ 1616(R22), F13
-	FMOVQ 1632(R22), F14
-	FMOVQ 1648(R22), F15
-	WORD $0x4f901980 // fmla v0.4s, v12.4s, v16.s[2]
-	WORD $0x4f9019a3 // fmla v3.4s, v13.4s, v16.s[2]
-	WORD $0x4f9019c6 // fmla v6.4s, v14.4s, v16.s[2]
-	WORD $0x4f9019e9 // fmla v9.4s, v15.4s, v16.s[2]
-	WORD $0x4f911981 // fmla v1.4s, v12.4s, v17.s[2]
-	WORD $0x4f9119a4 // fmla v4.4s, v13.4s, v17.s[2]
-	WORD $0x4f9119c7 // fmla v7.4s, v14.4s, v17.s[2]
-	WORD $0x4f9119ea // fmla v10.4s, v15.4s, v17.s[2]
-	WORD $0x4f921982 // fmla v2.4s, v12.4s, v18.s[2]
-	WORD $0x4f9219a5 // fmla v5.4s, v13.4s, v18.s[2]
-	WORD $0x4f9219c8 // fmla v8.4s, v14.4s, v18.s[2]
-	WORD $0x4f9219eb // fmla v11.4s, v15.4s, v18.s[2]
-	FMOVQ 2176(R22), F12
-	FMOVQ 2192(R22), F13
-	FMOVQ 2208(R22), F14
-	FMOVQ 2224(R22), F15
-	WORD $0x4fb01980 // fmla v0.4s, v12.4s, v16.s[3]
-	WORD $0x4fb019a3 // fmla v3.4s, v13.4s, v16.s[3]
-	WORD $0x4fb019c6 // fmla v6.4s, v14.4s, v16.s[3]
-	WORD $0x4fb019e9 // fmla v9.4s, v15.4s, v16.s[3]
-	WORD $0x4fb11981 // fmla v1.4s, v12.4s, v17.s[3]
-	WORD $0x4fb119a4 // fmla v4.4s, v13.4s, v17.s[3]
-	WORD $0x4fb119c7 // fmla v7.4s, v14.4s, v17.s[3]
-	WORD $0x4fb119ea // fmla v10.4s, v15.4s, v17.s[3]
-	WORD $0x4fb21982 // fmla v2.4s, v12.4s, v18.s[3]
-	WORD $0x4fb219a5 // fmla v5.4s, v13.4s, v18.s[3]
-	WORD $0x4fb219c8 // fmla v8.4s, v14.4s, v18.s[3]
-	WORD $0x4fb219eb // fmla v11.4s, v15.4s, v18.s[3]
-	FMOVQ 32(R24), F16
-	FMOVQ 64(R24), F17
-	FMOVQ 96(R24), F18
-	FMOVQ 512(R22), F12
-	FMOVQ 528(R22), F13
-	FMOVQ 544(R22), F14
-	FMOVQ 560(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 1088(R22), F12
-	FMOVQ 1104(R22), F13
-	FMOVQ 1120(R22), F14
-	FMOVQ 1136(R22), F15
-	WORD $0x4fb01180 // fmla v0.4s, v12.4s, v16.s[1]
-	WORD $0x4fb011a3 // fmla v3.4s, v13.4s, v16.s[1]
-	WORD $0x4fb011c6 // fmla v6.4s, v14.4s, v16.s[1]
-	WORD $0x4fb011e9 // fmla v9.4s, v15.4s, v16.s[1]
-	WORD $0x4fb11181 // fmla v1.4s, v12.4s, v17.s[1]
-	WORD $0x4fb111a4 // fmla v4.4s, v13.4s, v17.s[1]
-	WORD $0x4fb111c7 // fmla v7.4s, v14.4s, v17.s[1]
-	WORD $0x4fb111ea // fmla v10.4s, v15.4s, v17.s[1]
-	WORD $0x4fb21182 // fmla v2.4s, v12.4s, v18.s[1]
-	WORD $0x4fb211a5 // fmla v5.4s, v13.4s, v18.s[1]
-	WORD $0x4fb211c8 // fmla v8.4s, v14.4s, v18.s[1]
-	WORD $0x4fb211eb // fmla v11.4s, v15.4s, v18.s[1]
-	FMOVQ 1664(R22), F12
-	FMOVQ 1680(R22), F13
-	FMOVQ 1696(R22), F14
-	FMOVQ 1712(R22), F15
-	WORD $0x4f901980 // fmla v0.4s, v12.4s, v16.s[2]
-	WORD $0x4f9019a3 // fmla v3.4s, v13.4s, v16.s[2]
-	WORD $0x4f9019c6 // fmla v6.4s, v14.4s, v16.s[2]
-	WORD $0x4f9019e9 // fmla v9.4s, v15.4s, v16.s[2]
-	WORD $0x4f911981 // fmla v1.4s, v12.4s, v17.s[2]
-	WORD $0x4f9119a4 // fmla v4.4s, v13.4s, v17.s[2]
-	WORD $0x4f9119c7 // fmla v7.4s, v14.4s, v17.s[2]
-	WORD $0x4f9119ea // fmla v10.4s, v15.4s, v17.s[2]
-	WORD $0x4f921982 // fmla v2.4s, v12.4s, v18.s[2]
-	WORD $0x4f9219a5 // fmla v5.4s, v13.4s, v18.s[2]
-	WORD $0x4f9219c8 // fmla v8.4s, v14.4s, v18.s[2]
-	WORD $0x4f9219eb // fmla v11.4s, v15.4s, v18.s[2]
-	FMOVQ 2240(R22), F12
-	FMOVQ 2256(R22), F13
-	FMOVQ 2272(R22), F14
-	FMOVQ 2288(R22), F15
-	WORD $0x4fb01980 // fmla v0.4s, v12.4s, v16.s[3]
-	WORD $0x4fb019a3 // fmla v3.4s, v13.4s, v16.s[3]
-	WORD $0x4fb019c6 // fmla v6.4s, v14.4s, v16.s[3]
-	WORD $0x4fb019e9 // fmla v9.4s, v15.4s, v16.s[3]
-	WORD $0x4fb11981 // fmla v1.4s, v12.4s, v17.s[3]
-	WORD $0x4fb119a4 // fmla v4.4s, v13.4s, v17.s[3]
-	WORD $0x4fb119c7 // fmla v7.4s, v14.4s, v17.s[3]
-	WORD $0x4fb119ea // fmla v10.4s, v15.4s, v17.s[3]
-	WORD $0x4fb21982 // fmla v2.4s, v12.4s, v18.s[3]
-	WORD $0x4fb219a5 // fmla v5.4s, v13.4s, v18.s[3]
-	WORD $0x4fb219c8 // fmla v8.4s, v14.4s, v18.s[3]
-	WORD $0x4fb219eb // fmla v11.4s, v15.4s, v18.s[3]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky17
+	SUB $576, R22, R22
 	ADD $5184, R21, R21
 	ADD $2304, R22, R22
 	SUBS $1, R23, R23
-	BNE ic8
+	BNE ic16
+	FMOVQ (R17), F12
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVQ 16(R17), F12
+	WORD $0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVQ 32(R17), F12
+	WORD $0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FMOVQ 1600(R17), F12
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FMOVQ 1616(R17), F12
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVQ 1632(R17), F12
+	WORD $0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FMOVQ 3200(R17), F12
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVQ 3216(R17), F12
+	WORD $0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FMOVQ 3232(R17), F12
+	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	FMOVQ 4800(R17), F12
+	WORD $0x4e2cd529 // fadd v9.4s, v9.4s, v12.4s
+	FMOVQ 4816(R17), F12
+	WORD $0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	FMOVQ 4832(R17), F12
+	WORD $0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
 	VEOR V12.B16, V12.B16, V12.B16
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R17)
@@ -14469,13 +11518,17 @@ ic8:
 	FMOVQ F10, 4816(R17)
 	WORD $0x4e2cf56b // fmax v11.4s, v11.4s, v12.4s
 	FMOVQ F11, 4832(R17)
+	ADD $96, R16, R16
+	ADD $48, R17, R17
 	ADD $576, R12, R12
 	ADD $160, R13, R13
 	SUBS $1, R15, R15
-	BNE row5
+	BNE row13
 
-skip2:
+skip10:
 	ADD $8, R11, R11
+	SUB $20736, R5, R5
+	SUB $9216, R8, R8
 	ADD $6400, R6, R6
 	ADD $18432, R8, R8
 	ADD $64, R9, R9
@@ -14915,7 +11968,7 @@ TEXT ·step16NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $959744, R1, R13
+	ADD $857344, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -14966,6 +12019,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -14982,9 +12037,7 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
-	MOVD $16, R26
+	MOVD $8, R26
 
 pic12:
 	FMOVQ (R24), F20
@@ -15078,14 +12131,6 @@ pic12:
 	FMOVQ F13, 7488(R22)
 	FMOVQ F14, 8064(R22)
 	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE pcol11
-
-nofull10:
-	CMP $2, R16
-	BNE rem14
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -15094,11 +12139,161 @@ nofull10:
 	VEOR V5.B16, V5.B16, V5.B16
 	VEOR V6.B16, V6.B16, V6.B16
 	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD $8, R26
+
+pic13:
+	FMOVQ (R24), F20
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
+	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
+	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
+	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
+	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
+	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
+	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
+	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
+	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
+	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
+	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
+	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
+	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
+	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
+	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
+	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
+	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
+	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
+	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
+	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
+	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
+	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
+	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
+	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
+	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
+	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
+	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
+	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
+	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
+	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
+	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
+	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
+	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
+	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
+	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
+	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
+	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
+	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
+	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
+	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
+	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
+	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
+	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
+	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
+	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
+	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
+	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
+	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
+	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
+	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
+	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
+	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
+	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
+	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
+	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
+	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
+	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
+	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
+	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
+	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
+	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic13
+	FMOVQ (R22), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 1152(R22), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 1152(R22)
+	FMOVQ 1728(R22), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 1728(R22)
+	FMOVQ 2304(R22), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 2304(R22)
+	FMOVQ 2880(R22), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 2880(R22)
+	FMOVQ 3456(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 3456(R22)
+	FMOVQ 4032(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4032(R22)
+	FMOVQ 4608(R22), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 4608(R22)
+	FMOVQ 5184(R22), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 5184(R22)
+	FMOVQ 5760(R22), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 5760(R22)
+	FMOVQ 6336(R22), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 6336(R22)
+	FMOVQ 6912(R22), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 6912(R22)
+	FMOVQ 7488(R22), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 7488(R22)
+	FMOVQ 8064(R22), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 8064(R22)
+	FMOVQ 8640(R22), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 8640(R22)
+	ADD $2304, R21, R21
+	ADD $2304, R22, R22
+	SUBS $1, R23, R23
+	BNE pcol11
+
+nofull10:
+	CMP $2, R16
+	BNE rem15
 	MOVD R21, R24
 	MOVD R17, R25
-	MOVD $16, R26
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-pic15:
+pic16:
 	FMOVQ (R24), F12
 	FMOVQ 576(R24), F13
 	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
@@ -15139,7 +12334,7 @@ pic15:
 	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic15
+	BNE pic16
 	FMOVQ F0, (R22)
 	FMOVQ F1, 576(R22)
 	FMOVQ F2, 2304(R22)
@@ -15148,11 +12343,87 @@ pic15:
 	FMOVQ F5, 5184(R22)
 	FMOVQ F6, 6912(R22)
 	FMOVQ F7, 7488(R22)
-	B remdone13
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-rem14:
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ (R22), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 2304(R22), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 2304(R22)
+	FMOVQ 2880(R22), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 2880(R22)
+	FMOVQ 4608(R22), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ F4, 4608(R22)
+	FMOVQ 5184(R22), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ F5, 5184(R22)
+	FMOVQ 6912(R22), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ F6, 6912(R22)
+	FMOVQ 7488(R22), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVQ F7, 7488(R22)
+	B remdone14
 
-remdone13:
+rem15:
+
+remdone14:
 	ADD $4096, R17, R17
 	ADD $9216, R19, R19
 	SUBS $1, R20, R20
@@ -15196,7 +12467,7 @@ TEXT ·step16NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1152, R25
 	MADD R25, R9, R5, R9
-	ADD $959488, R1, R10
+	ADD $857088, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $564864, R0, R11
@@ -15503,9 +12774,6 @@ row5:
 	MOVD R12, R16
 	MOVD R13, R17
 	MOVD R14, R19
-	MOVD $1, R20
-
-px6:
 	FMOVQ (R9), F0
 	VMOV V0.B16, V1.B16
 	VMOV V0.B16, V2.B16
@@ -15530,7 +12798,7 @@ px6:
 	MOVD R8, R22
 	MOVD $8, R23
 
-ic7:
+ic6:
 	MOVD R21, R24
 	FMOVQ (R24), F24
 	FMOVQ 32(R24), F25
@@ -15636,7 +12904,7 @@ ic7:
 	ADD $5184, R21, R21
 	ADD $256, R22, R22
 	SUBS $1, R23, R23
-	BNE ic7
+	BNE ic6
 	VEOR V20.B16, V20.B16, V20.B16
 	FMOVQ (R19), F22
 	WORD $0x4e36d400 // fadd v0.4s, v0.4s, v22.4s
@@ -15721,8 +12989,6 @@ ic7:
 	ADD $160, R16, R16
 	ADD $80, R17, R17
 	ADD $80, R19, R19
-	SUBS $1, R20, R20
-	BNE px6
 	FMOVQ (R9), F0
 	VMOV V0.B16, V1.B16
 	VMOV V0.B16, V2.B16
@@ -15739,7 +13005,7 @@ ic7:
 	MOVD R8, R22
 	MOVD $8, R23
 
-ic8:
+ic7:
 	MOVD R21, R24
 	FMOVQ (R24), F16
 	FMOVQ 32(R24), F17
@@ -15811,7 +13077,7 @@ ic8:
 	ADD $5184, R21, R21
 	ADD $256, R22, R22
 	SUBS $1, R23, R23
-	BNE ic8
+	BNE ic7
 	VEOR V12.B16, V12.B16, V12.B16
 	FMOVQ (R19), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -15861,6 +13127,9 @@ ic8:
 	WORD $0x4e2ed56b // fadd v11.4s, v11.4s, v14.4s
 	WORD $0x4e2cf56b // fmax v11.4s, v11.4s, v12.4s
 	FMOVQ F11, 4832(R17)
+	ADD $96, R16, R16
+	ADD $48, R17, R17
+	ADD $48, R19, R19
 	ADD $576, R12, R12
 	ADD $160, R13, R13
 	ADD $128, R14, R14
@@ -16308,7 +13577,7 @@ TEXT ·step18NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $1549824, R1, R13
+	ADD $1447424, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -16359,6 +13628,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -16375,9 +13646,7 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
-	MOVD $16, R26
+	MOVD $8, R26
 
 pic12:
 	FMOVQ (R24), F20
@@ -16471,14 +13740,6 @@ pic12:
 	FMOVQ F13, 7488(R22)
 	FMOVQ F14, 8064(R22)
 	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE pcol11
-
-nofull10:
-	CMP $2, R16
-	BNE rem14
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -16487,11 +13748,161 @@ nofull10:
 	VEOR V5.B16, V5.B16, V5.B16
 	VEOR V6.B16, V6.B16, V6.B16
 	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD $8, R26
+
+pic13:
+	FMOVQ (R24), F20
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
+	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
+	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
+	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
+	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
+	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
+	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
+	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
+	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
+	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
+	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
+	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
+	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
+	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
+	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
+	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
+	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
+	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
+	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
+	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
+	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
+	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
+	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
+	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
+	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
+	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
+	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
+	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
+	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
+	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
+	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
+	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
+	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
+	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
+	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
+	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
+	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
+	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
+	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
+	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
+	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
+	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
+	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
+	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
+	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
+	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
+	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
+	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
+	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
+	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
+	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
+	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
+	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
+	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
+	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
+	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
+	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
+	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
+	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
+	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
+	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic13
+	FMOVQ (R22), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 1152(R22), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 1152(R22)
+	FMOVQ 1728(R22), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 1728(R22)
+	FMOVQ 2304(R22), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 2304(R22)
+	FMOVQ 2880(R22), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 2880(R22)
+	FMOVQ 3456(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 3456(R22)
+	FMOVQ 4032(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4032(R22)
+	FMOVQ 4608(R22), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 4608(R22)
+	FMOVQ 5184(R22), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 5184(R22)
+	FMOVQ 5760(R22), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 5760(R22)
+	FMOVQ 6336(R22), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 6336(R22)
+	FMOVQ 6912(R22), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 6912(R22)
+	FMOVQ 7488(R22), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 7488(R22)
+	FMOVQ 8064(R22), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 8064(R22)
+	FMOVQ 8640(R22), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 8640(R22)
+	ADD $2304, R21, R21
+	ADD $2304, R22, R22
+	SUBS $1, R23, R23
+	BNE pcol11
+
+nofull10:
+	CMP $2, R16
+	BNE rem15
 	MOVD R21, R24
 	MOVD R17, R25
-	MOVD $16, R26
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-pic15:
+pic16:
 	FMOVQ (R24), F12
 	FMOVQ 576(R24), F13
 	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
@@ -16532,7 +13943,7 @@ pic15:
 	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic15
+	BNE pic16
 	FMOVQ F0, (R22)
 	FMOVQ F1, 576(R22)
 	FMOVQ F2, 2304(R22)
@@ -16541,11 +13952,87 @@ pic15:
 	FMOVQ F5, 5184(R22)
 	FMOVQ F6, 6912(R22)
 	FMOVQ F7, 7488(R22)
-	B remdone13
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-rem14:
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ (R22), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 2304(R22), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 2304(R22)
+	FMOVQ 2880(R22), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 2880(R22)
+	FMOVQ 4608(R22), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ F4, 4608(R22)
+	FMOVQ 5184(R22), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ F5, 5184(R22)
+	FMOVQ 6912(R22), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ F6, 6912(R22)
+	FMOVQ 7488(R22), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVQ F7, 7488(R22)
+	B remdone14
 
-remdone13:
+rem15:
+
+remdone14:
 	ADD $4096, R17, R17
 	ADD $9216, R19, R19
 	SUBS $1, R20, R20
@@ -16590,7 +14077,7 @@ TEXT ·step18NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1152, R25
 	MADD R25, R9, R5, R9
-	ADD $1549568, R1, R10
+	ADD $1447168, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $564864, R0, R11
@@ -17304,7 +14791,7 @@ TEXT ·step19NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $2139904, R1, R13
+	ADD $2037504, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -17355,6 +14842,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -17371,9 +14860,7 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
-	MOVD $16, R26
+	MOVD $8, R26
 
 pic12:
 	FMOVQ (R24), F20
@@ -17467,14 +14954,6 @@ pic12:
 	FMOVQ F13, 7488(R22)
 	FMOVQ F14, 8064(R22)
 	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE pcol11
-
-nofull10:
-	CMP $2, R16
-	BNE rem14
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -17483,11 +14962,161 @@ nofull10:
 	VEOR V5.B16, V5.B16, V5.B16
 	VEOR V6.B16, V6.B16, V6.B16
 	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD $8, R26
+
+pic13:
+	FMOVQ (R24), F20
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
+	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
+	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
+	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
+	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
+	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
+	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
+	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
+	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
+	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
+	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
+	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
+	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
+	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
+	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
+	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
+	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
+	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
+	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
+	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
+	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
+	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
+	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
+	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
+	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
+	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
+	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
+	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
+	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
+	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
+	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
+	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
+	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
+	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
+	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
+	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
+	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
+	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
+	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
+	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
+	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
+	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
+	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
+	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
+	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
+	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
+	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
+	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
+	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
+	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
+	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
+	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
+	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
+	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
+	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
+	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
+	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
+	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
+	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
+	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
+	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic13
+	FMOVQ (R22), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 1152(R22), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 1152(R22)
+	FMOVQ 1728(R22), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 1728(R22)
+	FMOVQ 2304(R22), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 2304(R22)
+	FMOVQ 2880(R22), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 2880(R22)
+	FMOVQ 3456(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 3456(R22)
+	FMOVQ 4032(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4032(R22)
+	FMOVQ 4608(R22), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 4608(R22)
+	FMOVQ 5184(R22), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 5184(R22)
+	FMOVQ 5760(R22), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 5760(R22)
+	FMOVQ 6336(R22), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 6336(R22)
+	FMOVQ 6912(R22), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 6912(R22)
+	FMOVQ 7488(R22), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 7488(R22)
+	FMOVQ 8064(R22), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 8064(R22)
+	FMOVQ 8640(R22), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 8640(R22)
+	ADD $2304, R21, R21
+	ADD $2304, R22, R22
+	SUBS $1, R23, R23
+	BNE pcol11
+
+nofull10:
+	CMP $2, R16
+	BNE rem15
 	MOVD R21, R24
 	MOVD R17, R25
-	MOVD $16, R26
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-pic15:
+pic16:
 	FMOVQ (R24), F12
 	FMOVQ 576(R24), F13
 	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
@@ -17528,7 +15157,7 @@ pic15:
 	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic15
+	BNE pic16
 	FMOVQ F0, (R22)
 	FMOVQ F1, 576(R22)
 	FMOVQ F2, 2304(R22)
@@ -17537,11 +15166,87 @@ pic15:
 	FMOVQ F5, 5184(R22)
 	FMOVQ F6, 6912(R22)
 	FMOVQ F7, 7488(R22)
-	B remdone13
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-rem14:
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ (R22), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 2304(R22), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 2304(R22)
+	FMOVQ 2880(R22), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 2880(R22)
+	FMOVQ 4608(R22), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ F4, 4608(R22)
+	FMOVQ 5184(R22), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ F5, 5184(R22)
+	FMOVQ 6912(R22), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ F6, 6912(R22)
+	FMOVQ 7488(R22), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVQ F7, 7488(R22)
+	B remdone14
 
-remdone13:
+rem15:
+
+remdone14:
 	ADD $4096, R17, R17
 	ADD $9216, R19, R19
 	SUBS $1, R20, R20
@@ -17586,7 +15291,7 @@ TEXT ·step19NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1152, R25
 	MADD R25, R9, R5, R9
-	ADD $2139648, R1, R10
+	ADD $2037248, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $564864, R0, R11
@@ -18343,7 +16048,7 @@ TEXT ·step20NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $2729984, R1, R13
+	ADD $2627584, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -18394,6 +16099,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -18410,9 +16117,7 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
-	MOVD $16, R26
+	MOVD $8, R26
 
 pic12:
 	FMOVQ (R24), F20
@@ -18506,14 +16211,6 @@ pic12:
 	FMOVQ F13, 7488(R22)
 	FMOVQ F14, 8064(R22)
 	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE pcol11
-
-nofull10:
-	CMP $2, R16
-	BNE rem14
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -18522,11 +16219,161 @@ nofull10:
 	VEOR V5.B16, V5.B16, V5.B16
 	VEOR V6.B16, V6.B16, V6.B16
 	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD $8, R26
+
+pic13:
+	FMOVQ (R24), F20
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
+	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
+	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
+	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
+	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
+	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
+	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
+	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
+	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
+	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
+	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
+	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
+	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
+	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
+	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
+	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
+	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
+	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
+	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
+	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
+	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
+	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
+	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
+	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
+	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
+	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
+	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
+	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
+	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
+	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
+	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
+	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
+	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
+	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
+	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
+	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
+	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
+	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
+	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
+	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
+	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
+	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
+	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
+	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
+	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
+	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
+	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
+	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
+	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
+	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
+	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
+	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
+	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
+	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
+	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
+	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
+	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
+	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
+	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
+	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
+	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic13
+	FMOVQ (R22), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 1152(R22), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 1152(R22)
+	FMOVQ 1728(R22), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 1728(R22)
+	FMOVQ 2304(R22), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 2304(R22)
+	FMOVQ 2880(R22), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 2880(R22)
+	FMOVQ 3456(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 3456(R22)
+	FMOVQ 4032(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4032(R22)
+	FMOVQ 4608(R22), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 4608(R22)
+	FMOVQ 5184(R22), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 5184(R22)
+	FMOVQ 5760(R22), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 5760(R22)
+	FMOVQ 6336(R22), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 6336(R22)
+	FMOVQ 6912(R22), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 6912(R22)
+	FMOVQ 7488(R22), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 7488(R22)
+	FMOVQ 8064(R22), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 8064(R22)
+	FMOVQ 8640(R22), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 8640(R22)
+	ADD $2304, R21, R21
+	ADD $2304, R22, R22
+	SUBS $1, R23, R23
+	BNE pcol11
+
+nofull10:
+	CMP $2, R16
+	BNE rem15
 	MOVD R21, R24
 	MOVD R17, R25
-	MOVD $16, R26
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-pic15:
+pic16:
 	FMOVQ (R24), F12
 	FMOVQ 576(R24), F13
 	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
@@ -18567,7 +16414,7 @@ pic15:
 	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic15
+	BNE pic16
 	FMOVQ F0, (R22)
 	FMOVQ F1, 576(R22)
 	FMOVQ F2, 2304(R22)
@@ -18576,11 +16423,87 @@ pic15:
 	FMOVQ F5, 5184(R22)
 	FMOVQ F6, 6912(R22)
 	FMOVQ F7, 7488(R22)
-	B remdone13
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-rem14:
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ (R22), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 2304(R22), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 2304(R22)
+	FMOVQ 2880(R22), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 2880(R22)
+	FMOVQ 4608(R22), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ F4, 4608(R22)
+	FMOVQ 5184(R22), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ F5, 5184(R22)
+	FMOVQ 6912(R22), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ F6, 6912(R22)
+	FMOVQ 7488(R22), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVQ F7, 7488(R22)
+	B remdone14
 
-remdone13:
+rem15:
+
+remdone14:
 	ADD $4096, R17, R17
 	ADD $9216, R19, R19
 	SUBS $1, R20, R20
@@ -18625,7 +16548,7 @@ TEXT ·step20NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1152, R25
 	MADD R25, R9, R5, R9
-	ADD $2729728, R1, R10
+	ADD $2627328, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $564864, R0, R11
@@ -19339,7 +17262,7 @@ TEXT ·step21NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $3320064, R1, R13
+	ADD $3217664, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -19390,6 +17313,8 @@ ptile9:
 	CBZ R23, nofull10
 
 pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -19406,9 +17331,7 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
-	MOVD $16, R26
+	MOVD $8, R26
 
 pic12:
 	FMOVQ (R24), F20
@@ -19502,14 +17425,6 @@ pic12:
 	FMOVQ F13, 7488(R22)
 	FMOVQ F14, 8064(R22)
 	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE pcol11
-
-nofull10:
-	CMP $2, R16
-	BNE rem14
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -19518,11 +17433,161 @@ nofull10:
 	VEOR V5.B16, V5.B16, V5.B16
 	VEOR V6.B16, V6.B16, V6.B16
 	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	MOVD $8, R26
+
+pic13:
+	FMOVQ (R24), F20
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
+	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
+	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
+	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
+	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
+	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
+	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
+	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
+	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
+	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
+	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
+	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
+	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
+	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
+	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
+	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
+	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
+	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
+	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
+	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
+	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
+	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
+	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
+	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
+	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
+	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
+	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
+	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
+	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
+	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
+	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
+	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
+	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
+	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
+	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
+	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
+	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
+	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
+	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
+	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
+	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
+	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
+	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
+	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
+	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
+	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
+	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
+	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
+	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
+	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
+	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
+	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
+	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
+	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
+	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
+	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
+	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
+	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
+	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
+	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
+	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic13
+	FMOVQ (R22), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 1152(R22), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 1152(R22)
+	FMOVQ 1728(R22), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 1728(R22)
+	FMOVQ 2304(R22), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 2304(R22)
+	FMOVQ 2880(R22), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 2880(R22)
+	FMOVQ 3456(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 3456(R22)
+	FMOVQ 4032(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4032(R22)
+	FMOVQ 4608(R22), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 4608(R22)
+	FMOVQ 5184(R22), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 5184(R22)
+	FMOVQ 5760(R22), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 5760(R22)
+	FMOVQ 6336(R22), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 6336(R22)
+	FMOVQ 6912(R22), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 6912(R22)
+	FMOVQ 7488(R22), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 7488(R22)
+	FMOVQ 8064(R22), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 8064(R22)
+	FMOVQ 8640(R22), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 8640(R22)
+	ADD $2304, R21, R21
+	ADD $2304, R22, R22
+	SUBS $1, R23, R23
+	BNE pcol11
+
+nofull10:
+	CMP $2, R16
+	BNE rem15
 	MOVD R21, R24
 	MOVD R17, R25
-	MOVD $16, R26
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-pic15:
+pic16:
 	FMOVQ (R24), F12
 	FMOVQ 576(R24), F13
 	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
@@ -19563,7 +17628,7 @@ pic15:
 	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic15
+	BNE pic16
 	FMOVQ F0, (R22)
 	FMOVQ F1, 576(R22)
 	FMOVQ F2, 2304(R22)
@@ -19572,11 +17637,87 @@ pic15:
 	FMOVQ F5, 5184(R22)
 	FMOVQ F6, 6912(R22)
 	FMOVQ F7, 7488(R22)
-	B remdone13
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-rem14:
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ (R22), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 2304(R22), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 2304(R22)
+	FMOVQ 2880(R22), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 2880(R22)
+	FMOVQ 4608(R22), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ F4, 4608(R22)
+	FMOVQ 5184(R22), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ F5, 5184(R22)
+	FMOVQ 6912(R22), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ F6, 6912(R22)
+	FMOVQ 7488(R22), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVQ F7, 7488(R22)
+	B remdone14
 
-remdone13:
+rem15:
+
+remdone14:
 	ADD $4096, R17, R17
 	ADD $9216, R19, R19
 	SUBS $1, R20, R20
@@ -19621,7 +17762,7 @@ TEXT ·step21NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1152, R25
 	MADD R25, R9, R5, R9
-	ADD $3319808, R1, R10
+	ADD $3217408, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $564864, R0, R11
@@ -19983,9 +18124,6 @@ last4:
 row5:
 	MOVD R12, R16
 	MOVD R13, R17
-	MOVD $1, R20
-
-px6:
 	FMOVQ (R9), F0
 	MOVD R8, R22
 	MOVD R16, R24
@@ -20255,8 +18393,6 @@ px6:
 	FMOVQ F0, (R17)
 	ADD $16, R16, R16
 	ADD $16, R17, R17
-	SUBS $1, R20, R20
-	BNE px6
 	ADD $128, R12, R12
 	ADD $16, R13, R13
 	SUBS $1, R15, R15
@@ -20349,6 +18485,8 @@ ic6:
 	FMOVQ F0, (R17)
 	FMOVQ F1, 16(R17)
 	FMOVQ F2, 32(R17)
+	ADD $16, R16, R16
+	ADD $16, R17, R17
 	ADD $16, R12, R12
 	ADD $16, R13, R13
 	SUBS $1, R15, R15

@@ -10,53 +10,23 @@ func step1AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step2AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step2AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step2AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step2AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step3AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step3AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step3AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step3AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step4AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step4AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step4AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step4AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step5AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step5AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step5AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step5AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step6AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step6AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step6AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step6AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 

@@ -21,35 +21,15 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	}}, {"01_conv1+relu1", 884736.0, func() {
 		step1AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
-		for b := 0; b < 4; b++ {
-			step2AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-			step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step2AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		}
+		step2AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
-		for b := 0; b < 4; b++ {
-			step3AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-			step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step3AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		}
+		step3AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
-		for b := 0; b < 4; b++ {
-			step4AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-			step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step4AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		}
+		step4AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"05_stage1.1.conv2+stage1.1.add+stage1.1.relu2", 4.718592e+06, func() {
-		for b := 0; b < 4; b++ {
-			step5AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-			step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step5AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		}
+		step5AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"06_stage1.2.conv1+stage1.2.relu1", 4.718592e+06, func() {
-		for b := 0; b < 4; b++ {
-			step6AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-			step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step6AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		}
+		step6AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
 		for b := 0; b < 4; b++ {
 			step7AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
@@ -91,7 +71,7 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 			step14AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
-		step15AVX512(&ws[0], &w[0], 0, 8, 0)
+		step15AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
 			step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)

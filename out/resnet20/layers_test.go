@@ -29,53 +29,33 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 4; b++ {
-				step2AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step2AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-				step2AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			}
+			step2AVX2(&ws[0], &w[0], 0, 32, 0)
 		} else {
-			step2(ws, u, 0, 4, 0)
+			step2(ws, w, 0, 32, 0)
 		}
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 4; b++ {
-				step3AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step3AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-				step3AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			}
+			step3AVX2(&ws[0], &w[0], 0, 32, 0)
 		} else {
-			step3(ws, u, 0, 4, 0)
+			step3(ws, w, 0, 32, 0)
 		}
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 4; b++ {
-				step4AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step4AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-				step4AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			}
+			step4AVX2(&ws[0], &w[0], 0, 32, 0)
 		} else {
-			step4(ws, u, 0, 4, 0)
+			step4(ws, w, 0, 32, 0)
 		}
 	}}, {"05_stage1.1.conv2+stage1.1.add+stage1.1.relu2", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 4; b++ {
-				step5AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step5AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-				step5AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			}
+			step5AVX2(&ws[0], &w[0], 0, 32, 0)
 		} else {
-			step5(ws, u, 0, 4, 0)
+			step5(ws, w, 0, 32, 0)
 		}
 	}}, {"06_stage1.2.conv1+stage1.2.relu1", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 4; b++ {
-				step6AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step6AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-				step6AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			}
+			step6AVX2(&ws[0], &w[0], 0, 32, 0)
 		} else {
-			step6(ws, u, 0, 4, 0)
+			step6(ws, w, 0, 32, 0)
 		}
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
 		if asm {
@@ -151,9 +131,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		if asm {
-			step15AVX2(&ws[0], &w[0], 0, 24, 0)
+			step15AVX2(&ws[0], &w[0], 0, 16, 0)
 		} else {
-			step15(ws, w, 0, 24, 0)
+			step15(ws, w, 0, 16, 0)
 		}
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		if asm {

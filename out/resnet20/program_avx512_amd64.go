@@ -11,35 +11,15 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	step1AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
-		step2AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-		step2AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-	}
+	step2AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
-		step3AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-		step3AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-	}
+	step3AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
-		step4AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-		step4AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-	}
+	step4AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
-		step5AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-		step5AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-	}
+	step5AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
-		step6AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-		step6AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-	}
+	step6AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
 	for b := 0; b < 4; b++ {
 		step7AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
@@ -81,7 +61,7 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 		step14AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
 	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
-	step15AVX512(&ws[0], &w[0], 0, 8, 0)
+	step15AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	for b := 0; b < 1; b++ {
 		step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
@@ -130,190 +110,15 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 1:
 		step1AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 2:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 1})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step2AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step2AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step2AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step2AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		case 2:
-			step2AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-		case 3:
-			step2AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		}
+		step2AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 3:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 1})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step3AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step3AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step3AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step3AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		case 2:
-			step3AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-		case 3:
-			step3AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		}
+		step3AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 4:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 1})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step4AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step4AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step4AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step4AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		case 2:
-			step4AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-		case 3:
-			step4AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		}
+		step4AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 5:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 1})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step5AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step5AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step5AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step5AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		case 2:
-			step5AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-		case 3:
-			step5AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		}
+		step5AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 6:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 1})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step6AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step6AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step6AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step6AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		case 2:
-			step6AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-		case 3:
-			step6AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		}
+		step6AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 7:
 		switch ph.kind {
 		case 4:
@@ -739,124 +544,20 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 }
 
 // phasesAVX512 is how calls sharing a step between goroutines split the work.
-var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 8, 8, 0, -1}, {2, 1, 0, 1, 1, 0, -1}, {2, 2, 0, 36, 5, 0, -1}, {2, 3, 0, 1, 1, 0, -1}, {2, 1, 1, 1, 1, 0, -1}, {2, 2, 1, 36, 5, 0, -1}, {2, 3, 1, 1, 1, 0, -1}, {2, 1, 2, 1, 1, 0, -1}, {2, 2, 2, 36, 5, 0, -1}, {2, 3, 2, 1, 1, 0, -1}, {2, 1, 3, 1, 1, 0, -1}, {2, 2, 3, 36, 5, 0, -1}, {2, 3, 3, 1, 1, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 8, 8, 0, -1}, {3, 1, 0, 1, 1, 0, -1}, {3, 2, 0, 36, 5, 0, -1}, {3, 3, 0, 1, 1, 0, -1}, {3, 1, 1, 1, 1, 0, -1}, {3, 2, 1, 36, 5, 0, -1}, {3, 3, 1, 1, 1, 0, -1}, {3, 1, 2, 1, 1, 0, -1}, {3, 2, 2, 36, 5, 0, -1}, {3, 3, 2, 1, 1, 0, -1}, {3, 1, 3, 1, 1, 0, -1}, {3, 2, 3, 36, 5, 0, -1}, {3, 3, 3, 1, 1, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 8, 8, 0, -1}, {4, 1, 0, 1, 1, 0, -1}, {4, 2, 0, 36, 5, 0, -1}, {4, 3, 0, 1, 1, 0, -1}, {4, 1, 1, 1, 1, 0, -1}, {4, 2, 1, 36, 5, 0, -1}, {4, 3, 1, 1, 1, 0, -1}, {4, 1, 2, 1, 1, 0, -1}, {4, 2, 2, 36, 5, 0, -1}, {4, 3, 2, 1, 1, 0, -1}, {4, 1, 3, 1, 1, 0, -1}, {4, 2, 3, 36, 5, 0, -1}, {4, 3, 3, 1, 1, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 8, 8, 0, -1}, {5, 1, 0, 1, 1, 0, -1}, {5, 2, 0, 36, 5, 0, -1}, {5, 3, 0, 1, 1, 0, -1}, {5, 1, 1, 1, 1, 0, -1}, {5, 2, 1, 36, 5, 0, -1}, {5, 3, 1, 1, 1, 0, -1}, {5, 1, 2, 1, 1, 0, -1}, {5, 2, 2, 36, 5, 0, -1}, {5, 3, 2, 1, 1, 0, -1}, {5, 1, 3, 1, 1, 0, -1}, {5, 2, 3, 36, 5, 0, -1}, {5, 3, 3, 1, 1, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 8, 8, 0, -1}, {6, 1, 0, 1, 1, 0, -1}, {6, 2, 0, 36, 5, 0, -1}, {6, 3, 0, 1, 1, 0, -1}, {6, 1, 1, 1, 1, 0, -1}, {6, 2, 1, 36, 5, 0, -1}, {6, 3, 1, 1, 1, 0, -1}, {6, 1, 2, 1, 1, 0, -1}, {6, 2, 2, 36, 5, 0, -1}, {6, 3, 2, 1, 1, 0, -1}, {6, 1, 3, 1, 1, 0, -1}, {6, 2, 3, 36, 5, 0, -1}, {6, 3, 3, 1, 1, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 8, 8, 0, -1}, {7, 1, 0, 1, 1, 0, -1}, {7, 2, 0, 36, 5, 0, -1}, {7, 3, 0, 1, 1, 0, -1}, {7, 1, 1, 1, 1, 0, -1}, {7, 2, 1, 36, 5, 0, -1}, {7, 3, 1, 1, 1, 0, -1}, {7, 1, 2, 1, 1, 0, -1}, {7, 2, 2, 36, 5, 0, -1}, {7, 3, 2, 1, 1, 0, -1}, {7, 1, 3, 1, 1, 0, -1}, {7, 2, 3, 36, 5, 0, -1}, {7, 3, 3, 1, 1, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 0}, {9, 5, 0, 8, 8, 0, -1}, {9, 1, 0, 2, 2, 0, -1}, {9, 2, 0, 36, 21, 0, -1}, {9, 3, 0, 2, 2, 0, -1}, {10, 0, 0, 16, 4, 1, 0}, {11, 4, 0, 4, 4, 1, 0}, {11, 5, 0, 8, 8, 0, -1}, {11, 1, 0, 2, 2, 0, -1}, {11, 2, 0, 36, 21, 0, -1}, {11, 3, 0, 2, 2, 0, -1}, {12, 4, 0, 4, 4, 1, 0}, {12, 5, 0, 8, 8, 0, -1}, {12, 1, 0, 2, 2, 0, -1}, {12, 2, 0, 36, 21, 0, -1}, {12, 3, 0, 2, 2, 0, -1}, {13, 4, 0, 4, 4, 1, 0}, {13, 5, 0, 8, 8, 0, -1}, {13, 1, 0, 2, 2, 0, -1}, {13, 2, 0, 36, 21, 0, -1}, {13, 3, 0, 2, 2, 0, -1}, {14, 4, 0, 4, 4, 1, 0}, {14, 5, 0, 8, 8, 0, -1}, {14, 1, 0, 2, 2, 0, -1}, {14, 2, 0, 36, 21, 0, -1}, {14, 3, 0, 2, 2, 0, -1}, {15, 0, 0, 8, 8, 1, 0}, {16, 4, 0, 4, 4, 1, 2}, {16, 5, 0, 8, 8, 3, 4}, {16, 1, 0, 4, 4, 5, 7}, {16, 2, 0, 36, 21, 5, 7}, {16, 3, 0, 4, 3, 5, 7}, {16, 5, 0, 8, 8, 8, 17}, {16, 1, 0, 4, 4, 18, 0}, {16, 2, 0, 36, 21, 18, 0}, {16, 3, 0, 4, 3, 18, 0}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 2}, {18, 5, 0, 8, 8, 3, 4}, {18, 1, 0, 4, 4, 5, 7}, {18, 2, 0, 36, 21, 5, 7}, {18, 3, 0, 4, 3, 5, 7}, {18, 5, 0, 8, 8, 8, 17}, {18, 1, 0, 4, 4, 18, 0}, {18, 2, 0, 36, 21, 18, 0}, {18, 3, 0, 4, 3, 18, 0}, {19, 4, 0, 4, 4, 1, 2}, {19, 5, 0, 8, 8, 3, 4}, {19, 1, 0, 4, 4, 5, 7}, {19, 2, 0, 36, 21, 5, 7}, {19, 3, 0, 4, 3, 5, 7}, {19, 5, 0, 8, 8, 8, 17}, {19, 1, 0, 4, 4, 18, 0}, {19, 2, 0, 36, 21, 18, 0}, {19, 3, 0, 4, 3, 18, 0}, {20, 4, 0, 4, 4, 1, 2}, {20, 5, 0, 8, 8, 3, 4}, {20, 1, 0, 4, 4, 5, 7}, {20, 2, 0, 36, 21, 5, 7}, {20, 3, 0, 4, 3, 5, 7}, {20, 5, 0, 8, 8, 8, 17}, {20, 1, 0, 4, 4, 18, 0}, {20, 2, 0, 36, 21, 18, 0}, {20, 3, 0, 4, 3, 18, 0}, {21, 4, 0, 4, 4, 1, 2}, {21, 5, 0, 8, 8, 3, 4}, {21, 1, 0, 4, 4, 5, 7}, {21, 2, 0, 36, 21, 5, 7}, {21, 3, 0, 4, 3, 5, 7}, {21, 5, 0, 8, 8, 8, 17}, {21, 1, 0, 4, 4, 18, 0}, {21, 2, 0, 36, 21, 18, 0}, {21, 3, 0, 4, 3, 18, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 8, 8, 0, -1}, {7, 1, 0, 1, 1, 0, -1}, {7, 2, 0, 36, 5, 0, -1}, {7, 3, 0, 1, 1, 0, -1}, {7, 1, 1, 1, 1, 0, -1}, {7, 2, 1, 36, 5, 0, -1}, {7, 3, 1, 1, 1, 0, -1}, {7, 1, 2, 1, 1, 0, -1}, {7, 2, 2, 36, 5, 0, -1}, {7, 3, 2, 1, 1, 0, -1}, {7, 1, 3, 1, 1, 0, -1}, {7, 2, 3, 36, 5, 0, -1}, {7, 3, 3, 1, 1, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 0}, {9, 5, 0, 8, 8, 0, -1}, {9, 1, 0, 2, 2, 0, -1}, {9, 2, 0, 36, 21, 0, -1}, {9, 3, 0, 2, 2, 0, -1}, {10, 0, 0, 16, 4, 1, 0}, {11, 4, 0, 4, 4, 1, 0}, {11, 5, 0, 8, 8, 0, -1}, {11, 1, 0, 2, 2, 0, -1}, {11, 2, 0, 36, 21, 0, -1}, {11, 3, 0, 2, 2, 0, -1}, {12, 4, 0, 4, 4, 1, 0}, {12, 5, 0, 8, 8, 0, -1}, {12, 1, 0, 2, 2, 0, -1}, {12, 2, 0, 36, 21, 0, -1}, {12, 3, 0, 2, 2, 0, -1}, {13, 4, 0, 4, 4, 1, 0}, {13, 5, 0, 8, 8, 0, -1}, {13, 1, 0, 2, 2, 0, -1}, {13, 2, 0, 36, 21, 0, -1}, {13, 3, 0, 2, 2, 0, -1}, {14, 4, 0, 4, 4, 1, 0}, {14, 5, 0, 8, 8, 0, -1}, {14, 1, 0, 2, 2, 0, -1}, {14, 2, 0, 36, 21, 0, -1}, {14, 3, 0, 2, 2, 0, -1}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 4, 4, 1, 1}, {16, 5, 0, 8, 8, 2, 0}, {16, 1, 0, 4, 4, 0, -1}, {16, 2, 0, 36, 21, 0, -1}, {16, 3, 0, 4, 3, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 1}, {18, 5, 0, 8, 8, 2, 0}, {18, 1, 0, 4, 4, 0, -1}, {18, 2, 0, 36, 21, 0, -1}, {18, 3, 0, 4, 3, 0, -1}, {19, 4, 0, 4, 4, 1, 1}, {19, 5, 0, 8, 8, 2, 0}, {19, 1, 0, 4, 4, 0, -1}, {19, 2, 0, 36, 21, 0, -1}, {19, 3, 0, 4, 3, 0, -1}, {20, 4, 0, 4, 4, 1, 1}, {20, 5, 0, 8, 8, 2, 0}, {20, 1, 0, 4, 4, 0, -1}, {20, 2, 0, 36, 21, 0, -1}, {20, 3, 0, 4, 3, 0, -1}, {21, 4, 0, 4, 4, 1, 1}, {21, 5, 0, 8, 8, 2, 0}, {21, 1, 0, 4, 4, 0, -1}, {21, 2, 0, 36, 21, 0, -1}, {21, 3, 0, 4, 3, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // programAVX512 is the avx512 program's state: 174096 floats of workspace per
-// inference, 977472 floats of transformed Winograd weights.
+// inference, 931312 floats of transformed Winograd weights.
 var programAVX512 = program{
 	scratchLen:    37440,
-	winogradLen:   977472,
-	winogradSteps: []*winogradConv{&step2WinogradAVX512, &step3WinogradAVX512, &step4WinogradAVX512, &step5WinogradAVX512, &step6WinogradAVX512, &step7WinogradAVX512, &step9WinogradAVX512, &step11WinogradAVX512, &step12WinogradAVX512, &step13WinogradAVX512, &step14WinogradAVX512, &step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
+	winogradLen:   931312,
+	winogradSteps: []*winogradConv{&step7WinogradAVX512, &step9WinogradAVX512, &step11WinogradAVX512, &step12WinogradAVX512, &step13WinogradAVX512, &step14WinogradAVX512, &step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
 	workspaceLen:  174096,
 }
 
-var step2WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      0,
-	biasSrc:   448,
-	blockRows: 2,
-	group:     16,
-	in:        layout{18496, 16, 32, 32, 1, 16},
-	inBase:    18496,
-	kernels:   464,
-	m:         4,
-	out:       layout{36992, 16, 32, 32, 1, 16},
-	scratch:   136656,
-	tiles:     step2TilesAVX512[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step2TilesAVX512 = [...]convTile{{0, 1, 0, 16, 16}}
-
-var step3WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      9232,
-	biasSrc:   2768,
-	blockRows: 2,
-	group:     16,
-	hasRes:    true,
-	in:        layout{36992, 16, 32, 32, 1, 16},
-	inBase:    36992,
-	kernels:   2784,
-	m:         4,
-	out:       layout{55488, 16, 32, 32, 1, 16},
-	res:       layout{18496, 16, 32, 32, 1, 16},
-	scratch:   136656,
-	tiles:     step3TilesAVX512[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step3TilesAVX512 = [...]convTile{{0, 1, 0, 16, 9248}}
-
-var step4WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      18464,
-	biasSrc:   5088,
-	blockRows: 2,
-	group:     16,
-	in:        layout{55488, 16, 32, 32, 1, 16},
-	inBase:    55488,
-	kernels:   5104,
-	m:         4,
-	out:       layout{18496, 16, 32, 32, 1, 16},
-	scratch:   136656,
-	tiles:     step4TilesAVX512[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step4TilesAVX512 = [...]convTile{{0, 1, 0, 16, 18480}}
-
-var step5WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      27696,
-	biasSrc:   7408,
-	blockRows: 2,
-	group:     16,
-	hasRes:    true,
-	in:        layout{18496, 16, 32, 32, 1, 16},
-	inBase:    18496,
-	kernels:   7424,
-	m:         4,
-	out:       layout{36992, 16, 32, 32, 1, 16},
-	res:       layout{55488, 16, 32, 32, 1, 16},
-	scratch:   136656,
-	tiles:     step5TilesAVX512[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step5TilesAVX512 = [...]convTile{{0, 1, 0, 16, 27712}}
-
-var step6WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      36928,
-	biasSrc:   9728,
-	blockRows: 2,
-	group:     16,
-	in:        layout{36992, 16, 32, 32, 1, 16},
-	inBase:    36992,
-	kernels:   9744,
-	m:         4,
-	out:       layout{18496, 16, 32, 32, 1, 16},
-	scratch:   136656,
-	tiles:     step6TilesAVX512[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step6TilesAVX512 = [...]convTile{{0, 1, 0, 16, 36944}}
-
 var step7WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      46160,
+	bias:      0,
 	biasSrc:   12048,
 	blockRows: 2,
 	group:     16,
@@ -874,11 +575,11 @@ var step7WinogradAVX512 = winogradConv{
 	xi:        256,
 }
 
-var step7TilesAVX512 = [...]convTile{{0, 1, 0, 16, 46176}}
+var step7TilesAVX512 = [...]convTile{{0, 1, 0, 16, 16}}
 
 var step9WinogradAVX512 = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      55392,
+	bias:      9232,
 	biasSrc:   19008,
 	blockRows: 4,
 	group:     16,
@@ -894,11 +595,11 @@ var step9WinogradAVX512 = winogradConv{
 	xi:        1024,
 }
 
-var step9TilesAVX512 = [...]convTile{{0, 2, 0, 32, 55424}}
+var step9TilesAVX512 = [...]convTile{{0, 2, 0, 32, 9264}}
 
 var step11WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      92288,
+	bias:      46128,
 	biasSrc:   28800,
 	blockRows: 4,
 	group:     16,
@@ -914,11 +615,11 @@ var step11WinogradAVX512 = winogradConv{
 	xi:        1024,
 }
 
-var step11TilesAVX512 = [...]convTile{{0, 2, 0, 32, 92320}}
+var step11TilesAVX512 = [...]convTile{{0, 2, 0, 32, 46160}}
 
 var step12WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      129184,
+	bias:      83024,
 	biasSrc:   38048,
 	blockRows: 4,
 	group:     16,
@@ -936,11 +637,11 @@ var step12WinogradAVX512 = winogradConv{
 	xi:        1024,
 }
 
-var step12TilesAVX512 = [...]convTile{{0, 2, 0, 32, 129216}}
+var step12TilesAVX512 = [...]convTile{{0, 2, 0, 32, 83056}}
 
 var step13WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      166080,
+	bias:      119920,
 	biasSrc:   47296,
 	blockRows: 4,
 	group:     16,
@@ -956,11 +657,11 @@ var step13WinogradAVX512 = winogradConv{
 	xi:        1024,
 }
 
-var step13TilesAVX512 = [...]convTile{{0, 2, 0, 32, 166112}}
+var step13TilesAVX512 = [...]convTile{{0, 2, 0, 32, 119952}}
 
 var step14WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      202976,
+	bias:      156816,
 	biasSrc:   56544,
 	blockRows: 4,
 	group:     16,
@@ -978,11 +679,11 @@ var step14WinogradAVX512 = winogradConv{
 	xi:        1024,
 }
 
-var step14TilesAVX512 = [...]convTile{{0, 2, 0, 32, 203008}}
+var step14TilesAVX512 = [...]convTile{{0, 2, 0, 32, 156848}}
 
 var step16WinogradAVX512 = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      239872,
+	bias:      193712,
 	biasSrc:   84288,
 	blockRows: 2,
 	group:     16,
@@ -998,11 +699,11 @@ var step16WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step16TilesAVX512 = [...]convTile{{0, 2, 0, 64, 239936}, {2, 2, 0, 64, 241984}}
+var step16TilesAVX512 = [...]convTile{{0, 2, 0, 64, 193776}, {2, 2, 0, 64, 195824}}
 
 var step18WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      387392,
+	bias:      341232,
 	biasSrc:   123328,
 	blockRows: 2,
 	group:     16,
@@ -1018,11 +719,11 @@ var step18WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step18TilesAVX512 = [...]convTile{{0, 2, 0, 64, 387456}, {2, 2, 0, 64, 389504}}
+var step18TilesAVX512 = [...]convTile{{0, 2, 0, 64, 341296}, {2, 2, 0, 64, 343344}}
 
 var step19WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      534912,
+	bias:      488752,
 	biasSrc:   160256,
 	blockRows: 2,
 	group:     16,
@@ -1040,11 +741,11 @@ var step19WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step19TilesAVX512 = [...]convTile{{0, 2, 0, 64, 534976}, {2, 2, 0, 64, 537024}}
+var step19TilesAVX512 = [...]convTile{{0, 2, 0, 64, 488816}, {2, 2, 0, 64, 490864}}
 
 var step20WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      682432,
+	bias:      636272,
 	biasSrc:   197184,
 	blockRows: 2,
 	group:     16,
@@ -1060,11 +761,11 @@ var step20WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 682496}, {2, 2, 0, 64, 684544}}
+var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 636336}, {2, 2, 0, 64, 638384}}
 
 var step21WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      829952,
+	bias:      783792,
 	biasSrc:   234112,
 	blockRows: 2,
 	group:     16,
@@ -1082,4 +783,4 @@ var step21WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 830016}, {2, 2, 0, 64, 832064}}
+var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 783856}, {2, 2, 0, 64, 785904}}

@@ -11,33 +11,33 @@ func forwardNEON(ws, w, u, dst, src []float32) {
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	step1NEON(&ws[0], &w[0], 0, 32, 0)
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
+	for b := 0; b < 8; b++ {
 		step2NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step2NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
+		step2NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
 		step2NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
+	for b := 0; b < 8; b++ {
 		step3NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step3NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
+		step3NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
 		step3NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
+	for b := 0; b < 8; b++ {
 		step4NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step4NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
+		step4NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
 		step4NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage1.1.conv2+stage1.1.add+stage1.1.relu2: conv3x3+add+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
+	for b := 0; b < 8; b++ {
 		step5NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step5NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
+		step5NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
 		step5NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
+	for b := 0; b < 8; b++ {
 		step6NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step6NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
+		step6NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
 		step6NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
@@ -139,7 +139,7 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 					step2NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step2NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step2NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step2NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -147,13 +147,13 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 4})
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
 					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step2NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step2NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step2NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step2NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -176,7 +176,7 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 					step3NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step3NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step3NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -184,13 +184,13 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 4})
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
 					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step3NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step3NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step3NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -213,7 +213,7 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 					step4NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step4NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step4NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step4NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -221,13 +221,13 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 4})
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
 					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step4NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step4NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step4NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step4NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -250,7 +250,7 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 					step5NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step5NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step5NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step5NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -258,13 +258,13 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 4})
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
 					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step5NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step5NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step5NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step5NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -287,7 +287,7 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 					step6NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step6NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step6NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step6NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -295,13 +295,13 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 4})
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
 					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step6NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step6NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step6NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step6NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -739,13 +739,13 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 }
 
 // phasesNEON is how calls sharing a step between goroutines split the work.
-var phasesNEON = []phase{{0, 0, 0, 32, 2, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 8, 8, 1, 0}, {2, 5, 0, 32, 32, 0, -1}, {2, 1, 0, 4, 4, 0, -1}, {2, 2, 0, 36, 21, 0, -1}, {2, 3, 0, 4, 4, 0, -1}, {2, 1, 1, 4, 4, 0, -1}, {2, 2, 1, 36, 21, 0, -1}, {2, 3, 1, 4, 4, 0, -1}, {2, 1, 2, 4, 4, 0, -1}, {2, 2, 2, 36, 21, 0, -1}, {2, 3, 2, 4, 4, 0, -1}, {2, 1, 3, 4, 4, 0, -1}, {2, 2, 3, 36, 21, 0, -1}, {2, 3, 3, 4, 4, 0, -1}, {3, 4, 0, 8, 8, 1, 0}, {3, 5, 0, 32, 32, 0, -1}, {3, 1, 0, 4, 4, 0, -1}, {3, 2, 0, 36, 21, 0, -1}, {3, 3, 0, 4, 4, 0, -1}, {3, 1, 1, 4, 4, 0, -1}, {3, 2, 1, 36, 21, 0, -1}, {3, 3, 1, 4, 4, 0, -1}, {3, 1, 2, 4, 4, 0, -1}, {3, 2, 2, 36, 21, 0, -1}, {3, 3, 2, 4, 4, 0, -1}, {3, 1, 3, 4, 4, 0, -1}, {3, 2, 3, 36, 21, 0, -1}, {3, 3, 3, 4, 4, 0, -1}, {4, 4, 0, 8, 8, 1, 0}, {4, 5, 0, 32, 32, 0, -1}, {4, 1, 0, 4, 4, 0, -1}, {4, 2, 0, 36, 21, 0, -1}, {4, 3, 0, 4, 4, 0, -1}, {4, 1, 1, 4, 4, 0, -1}, {4, 2, 1, 36, 21, 0, -1}, {4, 3, 1, 4, 4, 0, -1}, {4, 1, 2, 4, 4, 0, -1}, {4, 2, 2, 36, 21, 0, -1}, {4, 3, 2, 4, 4, 0, -1}, {4, 1, 3, 4, 4, 0, -1}, {4, 2, 3, 36, 21, 0, -1}, {4, 3, 3, 4, 4, 0, -1}, {5, 4, 0, 8, 8, 1, 0}, {5, 5, 0, 32, 32, 0, -1}, {5, 1, 0, 4, 4, 0, -1}, {5, 2, 0, 36, 21, 0, -1}, {5, 3, 0, 4, 4, 0, -1}, {5, 1, 1, 4, 4, 0, -1}, {5, 2, 1, 36, 21, 0, -1}, {5, 3, 1, 4, 4, 0, -1}, {5, 1, 2, 4, 4, 0, -1}, {5, 2, 2, 36, 21, 0, -1}, {5, 3, 2, 4, 4, 0, -1}, {5, 1, 3, 4, 4, 0, -1}, {5, 2, 3, 36, 21, 0, -1}, {5, 3, 3, 4, 4, 0, -1}, {6, 4, 0, 8, 8, 1, 0}, {6, 5, 0, 32, 32, 0, -1}, {6, 1, 0, 4, 4, 0, -1}, {6, 2, 0, 36, 21, 0, -1}, {6, 3, 0, 4, 4, 0, -1}, {6, 1, 1, 4, 4, 0, -1}, {6, 2, 1, 36, 21, 0, -1}, {6, 3, 1, 4, 4, 0, -1}, {6, 1, 2, 4, 4, 0, -1}, {6, 2, 2, 36, 21, 0, -1}, {6, 3, 2, 4, 4, 0, -1}, {6, 1, 3, 4, 4, 0, -1}, {6, 2, 3, 36, 21, 0, -1}, {6, 3, 3, 4, 4, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 32, 32, 0, -1}, {7, 1, 0, 4, 4, 0, -1}, {7, 2, 0, 36, 21, 0, -1}, {7, 3, 0, 4, 4, 0, -1}, {7, 1, 1, 4, 4, 0, -1}, {7, 2, 1, 36, 21, 0, -1}, {7, 3, 1, 4, 4, 0, -1}, {7, 1, 2, 4, 4, 0, -1}, {7, 2, 2, 36, 21, 0, -1}, {7, 3, 2, 4, 4, 0, -1}, {7, 1, 3, 4, 4, 0, -1}, {7, 2, 3, 36, 21, 0, -1}, {7, 3, 3, 4, 4, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 8, 8, 1, 0}, {9, 5, 0, 32, 32, 0, -1}, {9, 1, 0, 8, 8, 0, -1}, {9, 2, 0, 36, 36, 0, -1}, {9, 3, 0, 8, 8, 0, -1}, {10, 0, 0, 16, 16, 1, 0}, {11, 4, 0, 8, 8, 1, 0}, {11, 5, 0, 32, 32, 0, -1}, {11, 1, 0, 8, 8, 0, -1}, {11, 2, 0, 36, 36, 0, -1}, {11, 3, 0, 8, 8, 0, -1}, {12, 4, 0, 8, 8, 1, 0}, {12, 5, 0, 32, 32, 0, -1}, {12, 1, 0, 8, 8, 0, -1}, {12, 2, 0, 36, 36, 0, -1}, {12, 3, 0, 8, 8, 0, -1}, {13, 4, 0, 8, 8, 1, 0}, {13, 5, 0, 32, 32, 0, -1}, {13, 1, 0, 8, 8, 0, -1}, {13, 2, 0, 36, 36, 0, -1}, {13, 3, 0, 8, 8, 0, -1}, {14, 4, 0, 8, 8, 1, 0}, {14, 5, 0, 32, 32, 0, -1}, {14, 1, 0, 8, 8, 0, -1}, {14, 2, 0, 36, 36, 0, -1}, {14, 3, 0, 8, 8, 0, -1}, {15, 0, 0, 32, 32, 1, 0}, {16, 4, 0, 8, 8, 1, 2}, {16, 1, 0, 16, 12, 3, 0}, {16, 2, 0, 36, 36, 3, 0}, {16, 3, 0, 16, 8, 3, 0}, {16, 5, 0, 32, 32, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 8, 8, 1, 2}, {18, 1, 0, 16, 12, 3, 0}, {18, 2, 0, 36, 36, 3, 0}, {18, 3, 0, 16, 8, 3, 0}, {18, 5, 0, 32, 32, 0, -1}, {19, 4, 0, 8, 8, 1, 2}, {19, 1, 0, 16, 12, 3, 0}, {19, 2, 0, 36, 36, 3, 0}, {19, 3, 0, 16, 8, 3, 0}, {19, 5, 0, 32, 32, 0, -1}, {20, 4, 0, 8, 8, 1, 2}, {20, 1, 0, 16, 12, 3, 0}, {20, 2, 0, 36, 36, 3, 0}, {20, 3, 0, 16, 8, 3, 0}, {20, 5, 0, 32, 32, 0, -1}, {21, 4, 0, 8, 8, 1, 2}, {21, 1, 0, 16, 12, 3, 0}, {21, 2, 0, 36, 36, 3, 0}, {21, 3, 0, 16, 8, 3, 0}, {21, 5, 0, 32, 32, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesNEON = []phase{{0, 0, 0, 32, 2, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 16, 16, 1, 0}, {2, 5, 0, 64, 64, 0, -1}, {2, 1, 0, 4, 4, 0, -1}, {2, 2, 0, 16, 16, 0, -1}, {2, 3, 0, 4, 4, 0, -1}, {2, 1, 1, 4, 4, 0, -1}, {2, 2, 1, 16, 16, 0, -1}, {2, 3, 1, 4, 4, 0, -1}, {2, 1, 2, 4, 4, 0, -1}, {2, 2, 2, 16, 16, 0, -1}, {2, 3, 2, 4, 4, 0, -1}, {2, 1, 3, 4, 4, 0, -1}, {2, 2, 3, 16, 16, 0, -1}, {2, 3, 3, 4, 4, 0, -1}, {2, 1, 4, 4, 4, 0, -1}, {2, 2, 4, 16, 16, 0, -1}, {2, 3, 4, 4, 4, 0, -1}, {2, 1, 5, 4, 4, 0, -1}, {2, 2, 5, 16, 16, 0, -1}, {2, 3, 5, 4, 4, 0, -1}, {2, 1, 6, 4, 4, 0, -1}, {2, 2, 6, 16, 16, 0, -1}, {2, 3, 6, 4, 4, 0, -1}, {2, 1, 7, 4, 4, 0, -1}, {2, 2, 7, 16, 16, 0, -1}, {2, 3, 7, 4, 4, 0, -1}, {3, 4, 0, 16, 16, 1, 0}, {3, 5, 0, 64, 64, 0, -1}, {3, 1, 0, 4, 4, 0, -1}, {3, 2, 0, 16, 16, 0, -1}, {3, 3, 0, 4, 4, 0, -1}, {3, 1, 1, 4, 4, 0, -1}, {3, 2, 1, 16, 16, 0, -1}, {3, 3, 1, 4, 4, 0, -1}, {3, 1, 2, 4, 4, 0, -1}, {3, 2, 2, 16, 16, 0, -1}, {3, 3, 2, 4, 4, 0, -1}, {3, 1, 3, 4, 4, 0, -1}, {3, 2, 3, 16, 16, 0, -1}, {3, 3, 3, 4, 4, 0, -1}, {3, 1, 4, 4, 4, 0, -1}, {3, 2, 4, 16, 16, 0, -1}, {3, 3, 4, 4, 4, 0, -1}, {3, 1, 5, 4, 4, 0, -1}, {3, 2, 5, 16, 16, 0, -1}, {3, 3, 5, 4, 4, 0, -1}, {3, 1, 6, 4, 4, 0, -1}, {3, 2, 6, 16, 16, 0, -1}, {3, 3, 6, 4, 4, 0, -1}, {3, 1, 7, 4, 4, 0, -1}, {3, 2, 7, 16, 16, 0, -1}, {3, 3, 7, 4, 4, 0, -1}, {4, 4, 0, 16, 16, 1, 0}, {4, 5, 0, 64, 64, 0, -1}, {4, 1, 0, 4, 4, 0, -1}, {4, 2, 0, 16, 16, 0, -1}, {4, 3, 0, 4, 4, 0, -1}, {4, 1, 1, 4, 4, 0, -1}, {4, 2, 1, 16, 16, 0, -1}, {4, 3, 1, 4, 4, 0, -1}, {4, 1, 2, 4, 4, 0, -1}, {4, 2, 2, 16, 16, 0, -1}, {4, 3, 2, 4, 4, 0, -1}, {4, 1, 3, 4, 4, 0, -1}, {4, 2, 3, 16, 16, 0, -1}, {4, 3, 3, 4, 4, 0, -1}, {4, 1, 4, 4, 4, 0, -1}, {4, 2, 4, 16, 16, 0, -1}, {4, 3, 4, 4, 4, 0, -1}, {4, 1, 5, 4, 4, 0, -1}, {4, 2, 5, 16, 16, 0, -1}, {4, 3, 5, 4, 4, 0, -1}, {4, 1, 6, 4, 4, 0, -1}, {4, 2, 6, 16, 16, 0, -1}, {4, 3, 6, 4, 4, 0, -1}, {4, 1, 7, 4, 4, 0, -1}, {4, 2, 7, 16, 16, 0, -1}, {4, 3, 7, 4, 4, 0, -1}, {5, 4, 0, 16, 16, 1, 0}, {5, 5, 0, 64, 64, 0, -1}, {5, 1, 0, 4, 4, 0, -1}, {5, 2, 0, 16, 16, 0, -1}, {5, 3, 0, 4, 4, 0, -1}, {5, 1, 1, 4, 4, 0, -1}, {5, 2, 1, 16, 16, 0, -1}, {5, 3, 1, 4, 4, 0, -1}, {5, 1, 2, 4, 4, 0, -1}, {5, 2, 2, 16, 16, 0, -1}, {5, 3, 2, 4, 4, 0, -1}, {5, 1, 3, 4, 4, 0, -1}, {5, 2, 3, 16, 16, 0, -1}, {5, 3, 3, 4, 4, 0, -1}, {5, 1, 4, 4, 4, 0, -1}, {5, 2, 4, 16, 16, 0, -1}, {5, 3, 4, 4, 4, 0, -1}, {5, 1, 5, 4, 4, 0, -1}, {5, 2, 5, 16, 16, 0, -1}, {5, 3, 5, 4, 4, 0, -1}, {5, 1, 6, 4, 4, 0, -1}, {5, 2, 6, 16, 16, 0, -1}, {5, 3, 6, 4, 4, 0, -1}, {5, 1, 7, 4, 4, 0, -1}, {5, 2, 7, 16, 16, 0, -1}, {5, 3, 7, 4, 4, 0, -1}, {6, 4, 0, 16, 16, 1, 0}, {6, 5, 0, 64, 64, 0, -1}, {6, 1, 0, 4, 4, 0, -1}, {6, 2, 0, 16, 16, 0, -1}, {6, 3, 0, 4, 4, 0, -1}, {6, 1, 1, 4, 4, 0, -1}, {6, 2, 1, 16, 16, 0, -1}, {6, 3, 1, 4, 4, 0, -1}, {6, 1, 2, 4, 4, 0, -1}, {6, 2, 2, 16, 16, 0, -1}, {6, 3, 2, 4, 4, 0, -1}, {6, 1, 3, 4, 4, 0, -1}, {6, 2, 3, 16, 16, 0, -1}, {6, 3, 3, 4, 4, 0, -1}, {6, 1, 4, 4, 4, 0, -1}, {6, 2, 4, 16, 16, 0, -1}, {6, 3, 4, 4, 4, 0, -1}, {6, 1, 5, 4, 4, 0, -1}, {6, 2, 5, 16, 16, 0, -1}, {6, 3, 5, 4, 4, 0, -1}, {6, 1, 6, 4, 4, 0, -1}, {6, 2, 6, 16, 16, 0, -1}, {6, 3, 6, 4, 4, 0, -1}, {6, 1, 7, 4, 4, 0, -1}, {6, 2, 7, 16, 16, 0, -1}, {6, 3, 7, 4, 4, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 32, 32, 0, -1}, {7, 1, 0, 4, 4, 0, -1}, {7, 2, 0, 36, 21, 0, -1}, {7, 3, 0, 4, 4, 0, -1}, {7, 1, 1, 4, 4, 0, -1}, {7, 2, 1, 36, 21, 0, -1}, {7, 3, 1, 4, 4, 0, -1}, {7, 1, 2, 4, 4, 0, -1}, {7, 2, 2, 36, 21, 0, -1}, {7, 3, 2, 4, 4, 0, -1}, {7, 1, 3, 4, 4, 0, -1}, {7, 2, 3, 36, 21, 0, -1}, {7, 3, 3, 4, 4, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 8, 8, 1, 0}, {9, 5, 0, 32, 32, 0, -1}, {9, 1, 0, 8, 8, 0, -1}, {9, 2, 0, 36, 36, 0, -1}, {9, 3, 0, 8, 8, 0, -1}, {10, 0, 0, 16, 16, 1, 0}, {11, 4, 0, 8, 8, 1, 0}, {11, 5, 0, 32, 32, 0, -1}, {11, 1, 0, 8, 8, 0, -1}, {11, 2, 0, 36, 36, 0, -1}, {11, 3, 0, 8, 8, 0, -1}, {12, 4, 0, 8, 8, 1, 0}, {12, 5, 0, 32, 32, 0, -1}, {12, 1, 0, 8, 8, 0, -1}, {12, 2, 0, 36, 36, 0, -1}, {12, 3, 0, 8, 8, 0, -1}, {13, 4, 0, 8, 8, 1, 0}, {13, 5, 0, 32, 32, 0, -1}, {13, 1, 0, 8, 8, 0, -1}, {13, 2, 0, 36, 36, 0, -1}, {13, 3, 0, 8, 8, 0, -1}, {14, 4, 0, 8, 8, 1, 0}, {14, 5, 0, 32, 32, 0, -1}, {14, 1, 0, 8, 8, 0, -1}, {14, 2, 0, 36, 36, 0, -1}, {14, 3, 0, 8, 8, 0, -1}, {15, 0, 0, 32, 32, 1, 0}, {16, 4, 0, 8, 8, 1, 2}, {16, 1, 0, 16, 12, 3, 0}, {16, 2, 0, 36, 36, 3, 0}, {16, 3, 0, 16, 8, 3, 0}, {16, 5, 0, 32, 32, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 8, 8, 1, 2}, {18, 1, 0, 16, 12, 3, 0}, {18, 2, 0, 36, 36, 3, 0}, {18, 3, 0, 16, 8, 3, 0}, {18, 5, 0, 32, 32, 0, -1}, {19, 4, 0, 8, 8, 1, 2}, {19, 1, 0, 16, 12, 3, 0}, {19, 2, 0, 36, 36, 3, 0}, {19, 3, 0, 16, 8, 3, 0}, {19, 5, 0, 32, 32, 0, -1}, {20, 4, 0, 8, 8, 1, 2}, {20, 1, 0, 16, 12, 3, 0}, {20, 2, 0, 36, 36, 3, 0}, {20, 3, 0, 16, 8, 3, 0}, {20, 5, 0, 32, 32, 0, -1}, {21, 4, 0, 8, 8, 1, 2}, {21, 1, 0, 16, 12, 3, 0}, {21, 2, 0, 36, 36, 3, 0}, {21, 3, 0, 16, 8, 3, 0}, {21, 5, 0, 32, 32, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // programNEON is the neon program's state: 159792 floats of workspace per
-// inference, 977472 floats of transformed Winograd weights.
+// inference, 951872 floats of transformed Winograd weights.
 var programNEON = program{
 	scratchLen:    37008,
-	winogradLen:   977472,
+	winogradLen:   951872,
 	winogradSteps: []*winogradConv{&step2WinogradNEON, &step3WinogradNEON, &step4WinogradNEON, &step5WinogradNEON, &step6WinogradNEON, &step7WinogradNEON, &step9WinogradNEON, &step11WinogradNEON, &step12WinogradNEON, &step13WinogradNEON, &step14WinogradNEON, &step16WinogradNEON, &step18WinogradNEON, &step19WinogradNEON, &step20WinogradNEON, &step21WinogradNEON},
 	workspaceLen:  159792,
 }
@@ -759,12 +759,12 @@ var step2WinogradNEON = winogradConv{
 	in:        layout{4624, 16, 32, 32, 1, 4},
 	inBase:    4624,
 	kernels:   464,
-	m:         4,
+	m:         2,
 	out:       layout{23120, 16, 32, 32, 1, 4},
 	scratch:   122784,
 	tiles:     step2TilesNEON[:],
-	tilesX:    8,
-	tilesY:    8,
+	tilesX:    16,
+	tilesY:    16,
 	xi:        256,
 }
 
@@ -772,7 +772,7 @@ var step2TilesNEON = [...]convTile{{0, 4, 0, 16, 16}}
 
 var step3WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      9232,
+	bias:      4112,
 	biasSrc:   2768,
 	blockRows: 2,
 	group:     16,
@@ -780,41 +780,41 @@ var step3WinogradNEON = winogradConv{
 	in:        layout{23120, 16, 32, 32, 1, 4},
 	inBase:    23120,
 	kernels:   2784,
-	m:         4,
+	m:         2,
 	out:       layout{41616, 16, 32, 32, 1, 4},
 	res:       layout{4624, 16, 32, 32, 1, 4},
 	scratch:   122784,
 	tiles:     step3TilesNEON[:],
-	tilesX:    8,
-	tilesY:    8,
+	tilesX:    16,
+	tilesY:    16,
 	xi:        256,
 }
 
-var step3TilesNEON = [...]convTile{{0, 4, 0, 16, 9248}}
+var step3TilesNEON = [...]convTile{{0, 4, 0, 16, 4128}}
 
 var step4WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      18464,
+	bias:      8224,
 	biasSrc:   5088,
 	blockRows: 2,
 	group:     16,
 	in:        layout{41616, 16, 32, 32, 1, 4},
 	inBase:    41616,
 	kernels:   5104,
-	m:         4,
+	m:         2,
 	out:       layout{4624, 16, 32, 32, 1, 4},
 	scratch:   122784,
 	tiles:     step4TilesNEON[:],
-	tilesX:    8,
-	tilesY:    8,
+	tilesX:    16,
+	tilesY:    16,
 	xi:        256,
 }
 
-var step4TilesNEON = [...]convTile{{0, 4, 0, 16, 18480}}
+var step4TilesNEON = [...]convTile{{0, 4, 0, 16, 8240}}
 
 var step5WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      27696,
+	bias:      12336,
 	biasSrc:   7408,
 	blockRows: 2,
 	group:     16,
@@ -822,41 +822,41 @@ var step5WinogradNEON = winogradConv{
 	in:        layout{4624, 16, 32, 32, 1, 4},
 	inBase:    4624,
 	kernels:   7424,
-	m:         4,
+	m:         2,
 	out:       layout{23120, 16, 32, 32, 1, 4},
 	res:       layout{41616, 16, 32, 32, 1, 4},
 	scratch:   122784,
 	tiles:     step5TilesNEON[:],
-	tilesX:    8,
-	tilesY:    8,
+	tilesX:    16,
+	tilesY:    16,
 	xi:        256,
 }
 
-var step5TilesNEON = [...]convTile{{0, 4, 0, 16, 27712}}
+var step5TilesNEON = [...]convTile{{0, 4, 0, 16, 12352}}
 
 var step6WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      36928,
+	bias:      16448,
 	biasSrc:   9728,
 	blockRows: 2,
 	group:     16,
 	in:        layout{23120, 16, 32, 32, 1, 4},
 	inBase:    23120,
 	kernels:   9744,
-	m:         4,
+	m:         2,
 	out:       layout{4624, 16, 32, 32, 1, 4},
 	scratch:   122784,
 	tiles:     step6TilesNEON[:],
-	tilesX:    8,
-	tilesY:    8,
+	tilesX:    16,
+	tilesY:    16,
 	xi:        256,
 }
 
-var step6TilesNEON = [...]convTile{{0, 4, 0, 16, 36944}}
+var step6TilesNEON = [...]convTile{{0, 4, 0, 16, 16464}}
 
 var step7WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      46160,
+	bias:      20560,
 	biasSrc:   12048,
 	blockRows: 2,
 	group:     16,
@@ -874,11 +874,11 @@ var step7WinogradNEON = winogradConv{
 	xi:        256,
 }
 
-var step7TilesNEON = [...]convTile{{0, 4, 0, 16, 46176}}
+var step7TilesNEON = [...]convTile{{0, 4, 0, 16, 20576}}
 
 var step9WinogradNEON = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      55392,
+	bias:      29792,
 	biasSrc:   19008,
 	blockRows: 4,
 	group:     16,
@@ -894,11 +894,11 @@ var step9WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step9TilesNEON = [...]convTile{{0, 4, 0, 32, 55424}, {4, 4, 0, 32, 55936}}
+var step9TilesNEON = [...]convTile{{0, 4, 0, 32, 29824}, {4, 4, 0, 32, 30336}}
 
 var step11WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      92288,
+	bias:      66688,
 	biasSrc:   28800,
 	blockRows: 4,
 	group:     16,
@@ -914,11 +914,11 @@ var step11WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step11TilesNEON = [...]convTile{{0, 4, 0, 32, 92320}, {4, 4, 0, 32, 92832}}
+var step11TilesNEON = [...]convTile{{0, 4, 0, 32, 66720}, {4, 4, 0, 32, 67232}}
 
 var step12WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      129184,
+	bias:      103584,
 	biasSrc:   38048,
 	blockRows: 4,
 	group:     16,
@@ -936,11 +936,11 @@ var step12WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step12TilesNEON = [...]convTile{{0, 4, 0, 32, 129216}, {4, 4, 0, 32, 129728}}
+var step12TilesNEON = [...]convTile{{0, 4, 0, 32, 103616}, {4, 4, 0, 32, 104128}}
 
 var step13WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      166080,
+	bias:      140480,
 	biasSrc:   47296,
 	blockRows: 4,
 	group:     16,
@@ -956,11 +956,11 @@ var step13WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step13TilesNEON = [...]convTile{{0, 4, 0, 32, 166112}, {4, 4, 0, 32, 166624}}
+var step13TilesNEON = [...]convTile{{0, 4, 0, 32, 140512}, {4, 4, 0, 32, 141024}}
 
 var step14WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      202976,
+	bias:      177376,
 	biasSrc:   56544,
 	blockRows: 4,
 	group:     16,
@@ -978,11 +978,11 @@ var step14WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step14TilesNEON = [...]convTile{{0, 4, 0, 32, 203008}, {4, 4, 0, 32, 203520}}
+var step14TilesNEON = [...]convTile{{0, 4, 0, 32, 177408}, {4, 4, 0, 32, 177920}}
 
 var step16WinogradNEON = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      239872,
+	bias:      214272,
 	biasSrc:   84288,
 	blockRows: 2,
 	group:     16,
@@ -998,11 +998,11 @@ var step16WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step16TilesNEON = [...]convTile{{0, 4, 0, 64, 239936}, {4, 4, 0, 64, 240960}, {8, 4, 0, 64, 241984}, {12, 4, 0, 64, 243008}}
+var step16TilesNEON = [...]convTile{{0, 4, 0, 64, 214336}, {4, 4, 0, 64, 215360}, {8, 4, 0, 64, 216384}, {12, 4, 0, 64, 217408}}
 
 var step18WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      387392,
+	bias:      361792,
 	biasSrc:   123328,
 	blockRows: 2,
 	group:     16,
@@ -1018,11 +1018,11 @@ var step18WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step18TilesNEON = [...]convTile{{0, 4, 0, 64, 387456}, {4, 4, 0, 64, 388480}, {8, 4, 0, 64, 389504}, {12, 4, 0, 64, 390528}}
+var step18TilesNEON = [...]convTile{{0, 4, 0, 64, 361856}, {4, 4, 0, 64, 362880}, {8, 4, 0, 64, 363904}, {12, 4, 0, 64, 364928}}
 
 var step19WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      534912,
+	bias:      509312,
 	biasSrc:   160256,
 	blockRows: 2,
 	group:     16,
@@ -1040,11 +1040,11 @@ var step19WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step19TilesNEON = [...]convTile{{0, 4, 0, 64, 534976}, {4, 4, 0, 64, 536000}, {8, 4, 0, 64, 537024}, {12, 4, 0, 64, 538048}}
+var step19TilesNEON = [...]convTile{{0, 4, 0, 64, 509376}, {4, 4, 0, 64, 510400}, {8, 4, 0, 64, 511424}, {12, 4, 0, 64, 512448}}
 
 var step20WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      682432,
+	bias:      656832,
 	biasSrc:   197184,
 	blockRows: 2,
 	group:     16,
@@ -1060,11 +1060,11 @@ var step20WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step20TilesNEON = [...]convTile{{0, 4, 0, 64, 682496}, {4, 4, 0, 64, 683520}, {8, 4, 0, 64, 684544}, {12, 4, 0, 64, 685568}}
+var step20TilesNEON = [...]convTile{{0, 4, 0, 64, 656896}, {4, 4, 0, 64, 657920}, {8, 4, 0, 64, 658944}, {12, 4, 0, 64, 659968}}
 
 var step21WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      829952,
+	bias:      804352,
 	biasSrc:   234112,
 	blockRows: 2,
 	group:     16,
@@ -1082,4 +1082,4 @@ var step21WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step21TilesNEON = [...]convTile{{0, 4, 0, 64, 830016}, {4, 4, 0, 64, 831040}, {8, 4, 0, 64, 832064}, {12, 4, 0, 64, 833088}}
+var step21TilesNEON = [...]convTile{{0, 4, 0, 64, 804416}, {4, 4, 0, 64, 805440}, {8, 4, 0, 64, 806464}, {12, 4, 0, 64, 807488}}

@@ -27,6 +27,10 @@ type winogradConv struct {
 	scratch        int // workspace offset of room for V and M
 }
 
+// winogradChain is the most input channels the products sum in one
+// chain (plan.WinogradChain).
+const winogradChain = 32
+
 // run computes blocks lo to hi-1 of blockRows rows of tiles, with its
 // scratch space scratch floats past the step's.
 func (c *winogradConv) run(ws, w []float32, lo, hi, scratch int) {
@@ -69,34 +73,44 @@ func (c *winogradConv) run(ws, w []float32, lo, hi, scratch int) {
 					// Eight lanes at a time through array pointers, so
 					// the compiler checks no bounds in the loop, and
 					// four for a tile of an odd number of 4-lane blocks.
+					// In chains of winogradChain channels, each added to
+					// the sums of those before as it ends, as the
+					// assembly sums them.
 					b := 0
 					for ; b+8 <= lanes; b += 8 {
 						m := (*[8]float32)(acc[xi*lanes+b:])
-						m0, m1, m2, m3, m4, m5, m6, m7 := m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
-						for ch, x := range vx {
-							k := (*[8]float32)(u[ch*lanes+b:])
-							m0 += k[0] * x
-							m1 += k[1] * x
-							m2 += k[2] * x
-							m3 += k[3] * x
-							m4 += k[4] * x
-							m5 += k[5] * x
-							m6 += k[6] * x
-							m7 += k[7] * x
+						for c0 := 0; c0 < ic; c0 += winogradChain {
+							var m0, m1, m2, m3, m4, m5, m6, m7 float32
+							for ch := c0; ch < min(c0+winogradChain, ic); ch++ {
+								x := vx[ch]
+								k := (*[8]float32)(u[ch*lanes+b:])
+								m0 += k[0] * x
+								m1 += k[1] * x
+								m2 += k[2] * x
+								m3 += k[3] * x
+								m4 += k[4] * x
+								m5 += k[5] * x
+								m6 += k[6] * x
+								m7 += k[7] * x
+							}
+							m[0], m[1], m[2], m[3] = m[0]+m0, m[1]+m1, m[2]+m2, m[3]+m3
+							m[4], m[5], m[6], m[7] = m[4]+m4, m[5]+m5, m[6]+m6, m[7]+m7
 						}
-						m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7] = m0, m1, m2, m3, m4, m5, m6, m7
 					}
 					for ; b < lanes; b += 4 {
 						m := (*[4]float32)(acc[xi*lanes+b:])
-						m0, m1, m2, m3 := m[0], m[1], m[2], m[3]
-						for ch, x := range vx {
-							k := (*[4]float32)(u[ch*lanes+b:])
-							m0 += k[0] * x
-							m1 += k[1] * x
-							m2 += k[2] * x
-							m3 += k[3] * x
+						for c0 := 0; c0 < ic; c0 += winogradChain {
+							var m0, m1, m2, m3 float32
+							for ch := c0; ch < min(c0+winogradChain, ic); ch++ {
+								x := vx[ch]
+								k := (*[4]float32)(u[ch*lanes+b:])
+								m0 += k[0] * x
+								m1 += k[1] * x
+								m2 += k[2] * x
+								m3 += k[3] * x
+							}
+							m[0], m[1], m[2], m[3] = m[0]+m0, m[1]+m1, m[2]+m2, m[3]+m3
 						}
-						m[0], m[1], m[2], m[3] = m0, m1, m2, m3
 					}
 				}
 				for l := 0; l < lanes; l++ {

@@ -4,7 +4,7 @@
 
 package model
 
-// supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX512F], as
+// supportsAVX512 checks the extensions the avx512 kernels use ([AVX AVX512F MMX+], as
 // avo recorded them) and that the OS saves their registers across context switches.
 func supportsAVX512() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)

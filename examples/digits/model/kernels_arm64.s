@@ -41,9 +41,6 @@ last4:
 row5:
 	MOVD R12, R16
 	MOVD R13, R17
-	MOVD $1, R20
-
-px6:
 	FMOVQ (R9), F0
 	VMOV V0.B16, V1.B16
 	VMOV V0.B16, V2.B16
@@ -67,6 +64,9 @@ px6:
 	MOVD R16, R21
 	MOVD R8, R22
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky6:
 	FMOVQ (R24), F24
 	FMOVQ 16(R24), F25
 	FMOVQ 32(R24), F26
@@ -155,181 +155,10 @@ px6:
 	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
 	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
 	ADD R26, R24, R24
-	FMOVQ (R24), F24
-	FMOVQ 16(R24), F25
-	FMOVQ 32(R24), F26
-	FMOVQ 48(R24), F27
-	FMOVQ 64(R24), F28
-	FMOVQ 192(R22), F20
-	FMOVQ 208(R22), F21
-	FMOVQ 224(R22), F22
-	FMOVQ 240(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 16(R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 48(R24), F26
-	FMOVQ 64(R24), F27
-	FMOVQ 80(R24), F28
-	FMOVQ 256(R22), F20
-	FMOVQ 272(R22), F21
-	FMOVQ 288(R22), F22
-	FMOVQ 304(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 32(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 80(R24), F27
-	FMOVQ 96(R24), F28
-	FMOVQ 320(R22), F20
-	FMOVQ 336(R22), F21
-	FMOVQ 352(R22), F22
-	FMOVQ 368(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	ADD R26, R24, R24
-	FMOVQ (R24), F24
-	FMOVQ 16(R24), F25
-	FMOVQ 32(R24), F26
-	FMOVQ 48(R24), F27
-	FMOVQ 64(R24), F28
-	FMOVQ 384(R22), F20
-	FMOVQ 400(R22), F21
-	FMOVQ 416(R22), F22
-	FMOVQ 432(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 16(R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 48(R24), F26
-	FMOVQ 64(R24), F27
-	FMOVQ 80(R24), F28
-	FMOVQ 448(R22), F20
-	FMOVQ 464(R22), F21
-	FMOVQ 480(R22), F22
-	FMOVQ 496(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 32(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 80(R24), F27
-	FMOVQ 96(R24), F28
-	FMOVQ 512(R22), F20
-	FMOVQ 528(R22), F21
-	FMOVQ 544(R22), F22
-	FMOVQ 560(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky6
+	SUB $576, R22, R22
 	ADD $1600, R21, R21
 	ADD $576, R22, R22
 	VEOR V20.B16, V20.B16, V20.B16
@@ -375,8 +204,6 @@ px6:
 	FMOVQ F19, 4864(R17)
 	ADD $80, R16, R16
 	ADD $80, R17, R17
-	SUBS $1, R20, R20
-	BNE px6
 	FMOVQ (R9), F0
 	VMOV V0.B16, V1.B16
 	VMOV V0.B16, V2.B16
@@ -392,6 +219,9 @@ px6:
 	MOVD R16, R21
 	MOVD R8, R22
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky7:
 	FMOVQ (R24), F16
 	FMOVQ 16(R24), F17
 	FMOVQ 32(R24), F18
@@ -450,121 +280,10 @@ px6:
 	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
 	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
 	ADD R26, R24, R24
-	FMOVQ (R24), F16
-	FMOVQ 16(R24), F17
-	FMOVQ 32(R24), F18
-	FMOVQ 192(R22), F12
-	FMOVQ 208(R22), F13
-	FMOVQ 224(R22), F14
-	FMOVQ 240(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 16(R24), F16
-	FMOVQ 32(R24), F17
-	FMOVQ 48(R24), F18
-	FMOVQ 256(R22), F12
-	FMOVQ 272(R22), F13
-	FMOVQ 288(R22), F14
-	FMOVQ 304(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 32(R24), F16
-	FMOVQ 48(R24), F17
-	FMOVQ 64(R24), F18
-	FMOVQ 320(R22), F12
-	FMOVQ 336(R22), F13
-	FMOVQ 352(R22), F14
-	FMOVQ 368(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	ADD R26, R24, R24
-	FMOVQ (R24), F16
-	FMOVQ 16(R24), F17
-	FMOVQ 32(R24), F18
-	FMOVQ 384(R22), F12
-	FMOVQ 400(R22), F13
-	FMOVQ 416(R22), F14
-	FMOVQ 432(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 16(R24), F16
-	FMOVQ 32(R24), F17
-	FMOVQ 48(R24), F18
-	FMOVQ 448(R22), F12
-	FMOVQ 464(R22), F13
-	FMOVQ 480(R22), F14
-	FMOVQ 496(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
-	FMOVQ 32(R24), F16
-	FMOVQ 48(R24), F17
-	FMOVQ 64(R24), F18
-	FMOVQ 512(R22), F12
-	FMOVQ 528(R22), F13
-	FMOVQ 544(R22), F14
-	FMOVQ 560(R22), F15
-	WORD $0x4f901180 // fmla v0.4s, v12.4s, v16.s[0]
-	WORD $0x4f9011a3 // fmla v3.4s, v13.4s, v16.s[0]
-	WORD $0x4f9011c6 // fmla v6.4s, v14.4s, v16.s[0]
-	WORD $0x4f9011e9 // fmla v9.4s, v15.4s, v16.s[0]
-	WORD $0x4f911181 // fmla v1.4s, v12.4s, v17.s[0]
-	WORD $0x4f9111a4 // fmla v4.4s, v13.4s, v17.s[0]
-	WORD $0x4f9111c7 // fmla v7.4s, v14.4s, v17.s[0]
-	WORD $0x4f9111ea // fmla v10.4s, v15.4s, v17.s[0]
-	WORD $0x4f921182 // fmla v2.4s, v12.4s, v18.s[0]
-	WORD $0x4f9211a5 // fmla v5.4s, v13.4s, v18.s[0]
-	WORD $0x4f9211c8 // fmla v8.4s, v14.4s, v18.s[0]
-	WORD $0x4f9211eb // fmla v11.4s, v15.4s, v18.s[0]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky7
+	SUB $576, R22, R22
 	ADD $1600, R21, R21
 	ADD $576, R22, R22
 	VEOR V12.B16, V12.B16, V12.B16
@@ -592,6 +311,8 @@ px6:
 	FMOVQ F10, 4816(R17)
 	WORD $0x4e2cf56b // fmax v11.4s, v11.4s, v12.4s
 	FMOVQ F11, 4832(R17)
+	ADD $48, R16, R16
+	ADD $48, R17, R17
 	ADD $160, R12, R12
 	ADD $160, R13, R13
 	SUBS $1, R15, R15
@@ -637,9 +358,6 @@ last4:
 row5:
 	MOVD R12, R16
 	MOVD R13, R17
-	MOVD $1, R20
-
-px6:
 	FMOVQ (R9), F0
 	VMOV V0.B16, V1.B16
 	VMOV V0.B16, V2.B16
@@ -660,8 +378,11 @@ px6:
 	MOVD R8, R22
 	MOVD $4, R23
 
-ic7:
+ic6:
 	MOVD R21, R24
+	MOVD $3, R4
+
+ky7:
 	FMOVQ (R24), F20
 	FMOVQ 32(R24), F21
 	FMOVQ 64(R24), F22
@@ -915,515 +636,14 @@ ic7:
 	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R26, R24, R24
-	FMOVQ (R24), F20
-	FMOVQ 32(R24), F21
-	FMOVQ 64(R24), F22
-	FMOVQ 96(R24), F23
-	FMOVQ 192(R22), F16
-	FMOVQ 208(R22), F17
-	FMOVQ 224(R22), F18
-	FMOVQ 240(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 768(R22), F16
-	FMOVQ 784(R22), F17
-	FMOVQ 800(R22), F18
-	FMOVQ 816(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1344(R22), F16
-	FMOVQ 1360(R22), F17
-	FMOVQ 1376(R22), F18
-	FMOVQ 1392(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1920(R22), F16
-	FMOVQ 1936(R22), F17
-	FMOVQ 1952(R22), F18
-	FMOVQ 1968(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 16(R24), F20
-	FMOVQ 48(R24), F21
-	FMOVQ 80(R24), F22
-	FMOVQ 112(R24), F23
-	FMOVQ 256(R22), F16
-	FMOVQ 272(R22), F17
-	FMOVQ 288(R22), F18
-	FMOVQ 304(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 832(R22), F16
-	FMOVQ 848(R22), F17
-	FMOVQ 864(R22), F18
-	FMOVQ 880(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1408(R22), F16
-	FMOVQ 1424(R22), F17
-	FMOVQ 1440(R22), F18
-	FMOVQ 1456(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1984(R22), F16
-	FMOVQ 2000(R22), F17
-	FMOVQ 2016(R22), F18
-	FMOVQ 2032(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 32(R24), F20
-	FMOVQ 64(R24), F21
-	FMOVQ 96(R24), F22
-	FMOVQ 128(R24), F23
-	FMOVQ 320(R22), F16
-	FMOVQ 336(R22), F17
-	FMOVQ 352(R22), F18
-	FMOVQ 368(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 896(R22), F16
-	FMOVQ 912(R22), F17
-	FMOVQ 928(R22), F18
-	FMOVQ 944(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1472(R22), F16
-	FMOVQ 1488(R22), F17
-	FMOVQ 1504(R22), F18
-	FMOVQ 1520(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2048(R22), F16
-	FMOVQ 2064(R22), F17
-	FMOVQ 2080(R22), F18
-	FMOVQ 2096(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	ADD R26, R24, R24
-	FMOVQ (R24), F20
-	FMOVQ 32(R24), F21
-	FMOVQ 64(R24), F22
-	FMOVQ 96(R24), F23
-	FMOVQ 384(R22), F16
-	FMOVQ 400(R22), F17
-	FMOVQ 416(R22), F18
-	FMOVQ 432(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 960(R22), F16
-	FMOVQ 976(R22), F17
-	FMOVQ 992(R22), F18
-	FMOVQ 1008(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1536(R22), F16
-	FMOVQ 1552(R22), F17
-	FMOVQ 1568(R22), F18
-	FMOVQ 1584(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2112(R22), F16
-	FMOVQ 2128(R22), F17
-	FMOVQ 2144(R22), F18
-	FMOVQ 2160(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 16(R24), F20
-	FMOVQ 48(R24), F21
-	FMOVQ 80(R24), F22
-	FMOVQ 112(R24), F23
-	FMOVQ 448(R22), F16
-	FMOVQ 464(R22), F17
-	FMOVQ 480(R22), F18
-	FMOVQ 496(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 1024(R22), F16
-	FMOVQ 1040(R22), F17
-	FMOVQ 1056(R22), F18
-	FMOVQ 1072(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1600(R22), F16
-	FMOVQ 1616(R22), F17
-	FMOVQ 1632(R22), F18
-	FMOVQ 1648(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2176(R22), F16
-	FMOVQ 2192(R22), F17
-	FMOVQ 2208(R22), F18
-	FMOVQ 2224(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 32(R24), F20
-	FMOVQ 64(R24), F21
-	FMOVQ 96(R24), F22
-	FMOVQ 128(R24), F23
-	FMOVQ 512(R22), F16
-	FMOVQ 528(R22), F17
-	FMOVQ 544(R22), F18
-	FMOVQ 560(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 1088(R22), F16
-	FMOVQ 1104(R22), F17
-	FMOVQ 1120(R22), F18
-	FMOVQ 1136(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1664(R22), F16
-	FMOVQ 1680(R22), F17
-	FMOVQ 1696(R22), F18
-	FMOVQ 1712(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 2240(R22), F16
-	FMOVQ 2256(R22), F17
-	FMOVQ 2272(R22), F18
-	FMOVQ 2288(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	ADD $192, R22, R22
+	SUBS $1, R4, R4
+	BNE ky7
+	SUB $576, R22, R22
 	ADD $1600, R21, R21
 	ADD $2304, R22, R22
 	SUBS $1, R23, R23
-	BNE ic7
+	BNE ic6
 	VEOR V16.B16, V16.B16, V16.B16
 	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R17)
@@ -1459,8 +679,6 @@ ic7:
 	FMOVQ F15, 1776(R17)
 	ADD $128, R16, R16
 	ADD $64, R17, R17
-	SUBS $1, R20, R20
-	BNE px6
 	ADD $320, R12, R12
 	ADD $96, R13, R13
 	SUBS $1, R15, R15
@@ -1951,6 +1169,8 @@ ptile8:
 	CBZ R23, nofull9
 
 pcol10:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -1967,8 +1187,6 @@ pcol10:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $8, R26
 
 pic11:
@@ -2071,12 +1289,12 @@ pic11:
 nofull9:
 	CMP $1, R16
 	BNE rem13
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
 	VEOR V3.B16, V3.B16, V3.B16
-	MOVD R21, R24
-	MOVD R17, R25
 	MOVD $8, R26
 
 pic14:
@@ -2476,9 +1694,6 @@ last4:
 row5:
 	MOVD R12, R16
 	MOVD R13, R17
-	MOVD $1, R20
-
-px6:
 	FMOVQ (R9), F0
 	MOVD R8, R22
 	MOVD R16, R24
@@ -2552,8 +1767,6 @@ px6:
 	FMOVQ F0, (R17)
 	ADD $16, R16, R16
 	ADD $16, R17, R17
-	SUBS $1, R20, R20
-	BNE px6
 	ADD $64, R12, R12
 	ADD $16, R13, R13
 	SUBS $1, R15, R15
@@ -2646,6 +1859,8 @@ ic6:
 	FMOVQ F0, (R17)
 	FMOVQ F1, 16(R17)
 	FMOVQ F2, 32(R17)
+	ADD $16, R16, R16
+	ADD $16, R17, R17
 	ADD $16, R12, R12
 	ADD $16, R13, R13
 	SUBS $1, R15, R15
