@@ -9,7 +9,6 @@ import (
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/buildtags"
 	"github.com/mmcloughlin/avo/ir"
-	"github.com/mmcloughlin/avo/pass"
 	"github.com/mmcloughlin/avo/printer"
 
 	"github.com/acgen/acgen/gen"
@@ -57,35 +56,16 @@ var convBuilders = map[plan.Algo]builder{
 // progs, their Go declarations, and the CPU checks that enable their
 // levels (cpu_amd64.go).
 func (Generator) Emit(progs []*plan.Program, pkg string) (*gen.Kernels, error) {
-	ctx := build.NewContext()
-	calls := gen.Calls{}
-	for _, p := range progs {
-		if p.Target.BuildTag() != buildTag {
-			return nil, fmt.Errorf("asm: the %s program is not for amd64", p.Target.Name)
-		}
-		calls[p] = map[int]string{}
-		for i, s := range p.Steps {
-			b := kernel(s)
-			if b == nil {
-				continue
-			}
-			name := gen.AsmKernelName(p, i)
-			b(ctx, name, p.Target, s)
-			calls[p][i] = name
-		}
-	}
-	defineTables(ctx, progs)
-	cpuFunctions(ctx)
-	f, err := ctx.Result()
+	f, calls, err := kernelFile(progs)
 	if err != nil {
-		return nil, fmt.Errorf("asm: %w", err)
+		return nil, err
 	}
 	tag, err := buildtags.ParseConstraint(avoTag)
 	if err != nil {
 		return nil, err
 	}
 	f.Constraints = buildtags.Constraints{tag}
-	if err := pass.Compile.Execute(f); err != nil {
+	if err := compile(f); err != nil {
 		return nil, fmt.Errorf("asm: %w", err)
 	}
 	cfg := printer.Config{Name: "acgen", Pkg: pkg}
@@ -112,6 +92,35 @@ func (Generator) Emit(progs []*plan.Program, pkg string) (*gen.Kernels, error) {
 		Calls: calls, Asm: asmSrc, Stubs: stubs, Supported: supported,
 		Files: []gen.File{{Name: "cpu_amd64.go", Data: check}},
 	}, nil
+}
+
+// kernelFile returns the kernels of progs as avo's file, before register
+// allocation, and the kernel each step calls.
+func kernelFile(progs []*plan.Program) (*ir.File, gen.Calls, error) {
+	ctx := build.NewContext()
+	calls := gen.Calls{}
+	for _, p := range progs {
+		if p.Target.BuildTag() != buildTag {
+			return nil, nil, fmt.Errorf("asm: the %s program is not for amd64", p.Target.Name)
+		}
+		calls[p] = map[int]string{}
+		for i, s := range p.Steps {
+			b := kernel(s)
+			if b == nil {
+				continue
+			}
+			name := gen.AsmKernelName(p, i)
+			b(ctx, name, p.Target, s)
+			calls[p][i] = name
+		}
+	}
+	defineTables(ctx, progs)
+	cpuFunctions(ctx)
+	f, err := ctx.Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("asm: %w", err)
+	}
+	return f, calls, nil
 }
 
 // requiredISA is the union of the extensions avo found the named
