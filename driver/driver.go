@@ -73,11 +73,14 @@ type Result struct {
 	Fused      *graph.Graph
 	Fusion     fuse.Report
 	Golden     []gen.Sample
-	MaxFuseErr float64       // fused vs unfused on the golden inputs, relative
-	Plan       *plan.Package // every program, best target first
-	Program    *plan.Program // the portable one (Plan.Portable())
-	Files      []gen.File
-	Write      WriteReport
+	MaxFuseErr float64 // fused vs unfused on the golden inputs, relative
+	// Sensitivity is how far moving every weight by float32 rounding
+	// moves the first golden output (relative; gen.Input.Sensitivity).
+	Sensitivity float64
+	Plan        *plan.Package // every program, best target first
+	Program     *plan.Program // the portable one (Plan.Portable())
+	Files       []gen.File
+	Write       WriteReport
 
 	specSum, weightsSum string
 	wants               []graph.Want
@@ -266,13 +269,14 @@ func emit(cfg *Config, r *Result) error {
 	}
 	var err error
 	r.Files, err = gen.Generate(&gen.Input{
-		Package: pkg,
-		Plan:    r.Plan,
-		Unfused: r.Unfused,
-		Spec:    gen.Source{Name: filepath.Base(cfg.Spec), SHA256: r.specSum},
-		Weights: gen.Source{Name: filepath.Base(cfg.Weights), SHA256: r.weightsSum},
-		Golden:  r.Golden,
-		Asm:     cfg.Asm,
+		Package:     pkg,
+		Plan:        r.Plan,
+		Unfused:     r.Unfused,
+		Spec:        gen.Source{Name: filepath.Base(cfg.Spec), SHA256: r.specSum},
+		Weights:     gen.Source{Name: filepath.Base(cfg.Weights), SHA256: r.weightsSum},
+		Golden:      r.Golden,
+		Sensitivity: r.Sensitivity,
+		Asm:         cfg.Asm,
 	})
 	if err != nil {
 		return err

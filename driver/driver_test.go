@@ -208,12 +208,12 @@ func TestCheckBudget(t *testing.T) {
 	}
 	t.Logf("refusing took %v", time.Since(start)) // logged: a timed assertion flakes on a shared machine
 	f := fixtures.Get("cifar_small")
-	r, err := Run(&Config{Spec: f.Spec, Weights: f.Pth, GoldenSamples: 4, MaxCheckFLOPs: 20e6})
+	r, err := Run(&Config{Spec: f.Spec, Weights: f.Pth, GoldenSamples: 4, MaxCheckFLOPs: 30e6})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Golden) != 1 {
-		t.Errorf("%d golden samples under a budget of one (cifar_small: 4.6 MFLOP fused, 8 unfused)", len(r.Golden))
+		t.Errorf("%d golden samples under a budget of one (cifar_small: 4.6 MFLOP fused and 8 unfused a sample, and 8 more for the sensitivity)", len(r.Golden))
 	}
 }
 

@@ -14,26 +14,30 @@ import (
 const DefaultMaxCheckFLOPs = 100e9
 
 // checkSamples is how many golden samples the check stage can afford
-// within its work budget: want, or fewer, at least one; a network whose
-// single sample costs more than the budget is refused, naming its
-// largest layer.
+// within its work budget, besides the run of the unfused network with its
+// weights moved that measures its sensitivity: want, or fewer, at least
+// one; a network whose single sample costs more than the budget is
+// refused, naming its largest layer.
 func checkSamples(cfg *Config, r *Result, want int) (int, error) {
 	budget := cfg.MaxCheckFLOPs
 	if budget <= 0 {
 		budget = DefaultMaxCheckFLOPs
 	}
-	var per, worstFLOPs float64
+	var per, unfused, worstFLOPs float64
 	var worst *graph.Node
 	for _, g := range []*graph.Graph{r.Unfused, r.Fused} {
 		for _, n := range g.Nodes {
 			f := g.FLOPs(n)
 			per += f
+			if g == r.Unfused {
+				unfused += f
+			}
 			if g == r.Unfused && (worst == nil || f > worstFLOPs) {
 				worst, worstFLOPs = n, f
 			}
 		}
 	}
-	n := min(want, int(budget/max(per, 1)))
+	n := min(want, int((budget-unfused)/max(per, 1)))
 	if n >= 1 {
 		return n, nil
 	}
@@ -42,5 +46,5 @@ func checkSamples(cfg *Config, r *Result, want int) (int, error) {
 		where = fmt.Sprintf("%s: layer %q alone takes %.3g GFLOP; ", worst.Layer.Pos, worst.Name, worstFLOPs/1e9)
 	}
 	return 0, fmt.Errorf("%sthe check stage would compute %.3g GFLOP in the float64 reference runtime for one sample (about %.0f s), more than the budget of %.3g GFLOP: raise it with -max-check-gflop if the network is meant to be this large",
-		where, per/1e9, per/2e9, budget/1e9)
+		where, (per+unfused)/1e9, (per+unfused)/2e9, budget/1e9)
 }

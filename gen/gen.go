@@ -33,6 +33,10 @@ type Input struct {
 
 	Spec, Weights Source
 	Golden        []Sample // reference outputs of the unfused network
+	// Sensitivity is how far moving every weight by float32 rounding
+	// moves the golden outputs (relative): the network's own
+	// conditioning, which the package's test tolerances allow for.
+	Sensitivity float64
 
 	// Asm holds the emitters of the assembly programs' kernels (package
 	// asm's for amd64, package neon's for arm64), each found by the name
@@ -114,6 +118,7 @@ func Generate(in *Input) ([]File, error) {
 	}
 	for _, t := range templates.Files() {
 		src := Header + "\n\npackage " + in.Package + "\n" + t.Source
+		src = strings.Replace(src, templates.Tolerances(1e-4, 5e-5), templates.Tolerances(tolerances(in.Sensitivity)), 1)
 		if t.Name == templates.ExampleFile {
 			src = strings.Replace(src, templates.ExampleOutput(1), templates.ExampleOutput(in.Unfused.Output.Shape.Len()), 1)
 		}

@@ -3,6 +3,7 @@ package templates
 import (
 	_ "embed"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -86,6 +87,18 @@ const ExampleFile = "example_test.go"
 // ExampleOutput is the Example's Output line for a network of n outputs.
 func ExampleOutput(n int) string {
 	return fmt.Sprintf("// Output: %d outputs; the top 3 are %d of them, best first: true", n, min(3, n))
+}
+
+// Tolerances is the declaration of the package tests' tolerances
+// (acgen_test.go's goldenTolerance and isaTolerance).
+func Tolerances(golden, isa float64) string {
+	return fmt.Sprintf("const goldenTolerance, isaTolerance = %s, %s\n", short(golden), short(isa))
+}
+
+// short formats x as Go source the way a person writes it: 1e-4, 3.6e-4.
+func short(x float64) string {
+	s := strconv.FormatFloat(x, 'e', -1, 64)
+	return strings.Replace(strings.Replace(s, "e-0", "e-", 1), "e+0", "e+", 1)
 }
 
 // body strips everything up to and including the package clause, so that
