@@ -57,9 +57,11 @@ func TestStagesAttributed(t *testing.T) {
 	if p.peak == nil {
 		t.Fatal("no snapshot taken")
 	}
-	// Live at the end of the pipeline: the checkpoint's tensors (weights),
-	// the fused copy (fuse), the packed weights (plan), the files (emit).
-	for _, st := range []string{"weights", "fuse", "plan", "emit"} {
+	// Live at the end of the pipeline: the packed weights (plan) and the
+	// files (emit). The weights are streamed, so the weights and fuse
+	// stages hold only the graphs' structure, kilobytes that the sampling
+	// profiler may or may not catch.
+	for _, st := range []string{"plan", "emit"} {
 		if p.peak.byStage[st] == 0 {
 			t.Errorf("no live bytes attributed to stage %s; by stage: %v", st, p.peak.byStage)
 		}
