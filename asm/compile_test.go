@@ -7,12 +7,7 @@ import (
 	"github.com/mmcloughlin/avo/pass"
 	"github.com/mmcloughlin/avo/printer"
 
-	"github.com/acgen/acgen/fuse"
-	"github.com/acgen/acgen/graph"
-	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/plan"
-	"github.com/acgen/acgen/spec"
-	"github.com/acgen/acgen/target"
 )
 
 // TestCompileMatchesAvo: compiling a function at a time prints the same
@@ -20,7 +15,7 @@ import (
 // every algorithm (direct, Winograd, depthwise, pooling, LayerNorm) and
 // the tables and CPU checks beside them.
 func TestCompileMatchesAvo(t *testing.T) {
-	net, err := spec.Parse("s.yaml", []byte(`input: [16, 12, 12]
+	progs := amd64Programs(t, `input: [16, 12, 12]
 layers:
   - {name: ln, op: layernorm}
   - {name: c1, op: conv, out: 32, kernel: 3, padding: 1}
@@ -30,32 +25,12 @@ layers:
   - {name: dw, op: conv, out: 32, kernel: 3, padding: 1, groups: 32, stride: 2}
   - {name: p, op: maxpool, kernel: 2, stride: 2}
   - {name: c3, op: conv, out: 24, kernel: 1}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := synth.Checkpoint(net, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := graph.Build(net, synth.File("model.pth", ts), graph.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fused, _ := fuse.Fuse(g)
-	pk, err := plan.BuildPackage(fused, target.All, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var progs []*plan.Program
+`)
 	algos := map[plan.Algo]bool{}
-	for _, p := range pk.Programs {
-		if p.Target.Emitter == (Generator{}).Name() {
-			progs = append(progs, p)
-			for _, s := range p.Steps {
-				if s.Conv != nil && s.Kind == plan.Conv {
-					algos[s.Conv.Algo] = true
-				}
+	for _, p := range progs {
+		for _, s := range p.Steps {
+			if s.Conv != nil && s.Kind == plan.Conv {
+				algos[s.Conv.Algo] = true
 			}
 		}
 	}

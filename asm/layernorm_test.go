@@ -4,13 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/acgen/acgen/fuse"
 	"github.com/acgen/acgen/gen"
-	"github.com/acgen/acgen/graph"
-	"github.com/acgen/acgen/internal/synth"
 	"github.com/acgen/acgen/plan"
-	"github.com/acgen/acgen/spec"
-	"github.com/acgen/acgen/target"
 )
 
 // TestLayerNormKernels: every assembly program runs its LayerNorm steps
@@ -18,7 +13,7 @@ import (
 // assembly kernel, not the Go helper, and GELU in a convolution's
 // epilogue with the constant table defined once.
 func TestLayerNormKernels(t *testing.T) {
-	net, err := spec.Parse("s.yaml", []byte(`input: [16, 5, 31]
+	progs := amd64Programs(t, `input: [16, 5, 31]
 layers:
   - {name: ln, op: layernorm}
   - {name: c, op: conv, out: 13, kernel: 1}
@@ -26,29 +21,7 @@ layers:
   - {name: ln2, op: layernorm}
   - {name: c2, op: conv, out: 8, kernel: 1}
   - {name: g2, op: gelu, approximate: tanh}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := synth.Checkpoint(net, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := graph.Build(net, synth.File("model.pth", ts), graph.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fused, _ := fuse.Fuse(g)
-	pk, err := plan.BuildPackage(fused, target.All, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var progs []*plan.Program
-	for _, p := range pk.Programs {
-		if p.Target.Emitter == (Generator{}).Name() {
-			progs = append(progs, p)
-		}
-	}
+`)
 	k, err := Generator{}.Emit(progs, "p")
 	if err != nil {
 		t.Fatal(err)
