@@ -2,6 +2,7 @@ package fuse
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/spec"
@@ -83,7 +84,7 @@ func Structure(g *graph.Graph) (*graph.Graph, Report) {
 				rep.Blocks[row.Block]++
 			}
 		case n.Op == spec.BN:
-			if prev := foldTarget(n, readers, replaced); prev != nil {
+			if prev := foldTarget(n, readers, replaced, g.Output); prev != nil {
 				prev.From = append(prev.From, n)
 				replaced[n] = prev
 				rep.FoldedBNs++
@@ -112,7 +113,7 @@ func Structure(g *graph.Graph) (*graph.Graph, Report) {
 			out.Nodes = append(out.Nodes, m)
 			continue
 		case n.Op == spec.Scale:
-			if prev := foldTarget(n, readers, replaced); prev != nil {
+			if prev := foldTarget(n, readers, replaced, g.Output); prev != nil {
 				prev.From = append(prev.From, n)
 				replaced[n] = prev
 				rep.FoldedScales++
@@ -215,17 +216,22 @@ func float32Exact(n *graph.Node) bool {
 
 // foldTarget returns the fused convolution or linear layer (a
 // BatchNorm1d's) a BN or a scale can fold into: the node's input is one
-// that nothing else reads (nor is the output).
-func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph.Node]*graph.Node) *graph.Node {
+// that nothing else reads (nor is the output), and that node itself
+// became the convolution. A gather that fusion found to be the identity
+// (a channel shuffle of one group) passes its input's fused node on; that
+// node's own readers and the output are not this BN's to change (FuzzFuse
+// found a conv, the output, folding a BN that read it through such a
+// shuffle).
+func foldTarget(bn *graph.Node, readers map[*graph.Node]int, replaced map[*graph.Node]*graph.Node, output *graph.Node) *graph.Node {
 	if len(bn.Inputs) != 1 {
 		return nil
 	}
 	src := bn.Inputs[0]
-	if readers[src] != 1 {
+	if readers[src] != 1 || src == output {
 		return nil
 	}
 	prev := replaced[src]
-	if prev == nil || prev.Op != spec.Conv && prev.Op != spec.Linear {
+	if prev == nil || prev.Op != spec.Conv && prev.Op != spec.Linear || !slices.Contains(prev.From, src) {
 		return nil
 	}
 	return prev
