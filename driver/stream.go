@@ -193,10 +193,21 @@ func (s *stream) perturbedOutput(move func([]float64)) ([]float64, error) {
 	acts := map[*graph.Node][][]float64{}
 	one := &stream{samples: s.samples[:1]}
 	for i, u := range g.Nodes {
+		big := !s.keep && nodeBytes(u) > bigLayer
+		if big {
+			debug.FreeOSMemory() // as in run: collect before a large layer is read
+		}
 		if err := g.Bind(u); err != nil {
 			return nil, err
 		}
-		m := u.Clone()
+		m := u
+		if s.keep {
+			// The kept weights stay as read. A streamed layer's are
+			// moved where they lie: they are let go below, and read
+			// again from the checkpoint whenever the layer is bound next
+			// (a clone would hold VGG-16's fc6 twice, 1.6 GB).
+			m = u.Clone()
+		}
 		for _, p := range m.Tensors() {
 			move(*p.Data)
 		}
@@ -207,6 +218,9 @@ func (s *stream) perturbedOutput(move func([]float64)) ([]float64, error) {
 		acts[u] = out
 		if !s.keep {
 			g.Release(u)
+		}
+		if big {
+			debug.FreeOSMemory()
 		}
 		for n := range acts {
 			if s.unfusedEnd[n] <= i {
