@@ -15,14 +15,6 @@ import (
 // Go runtime, the plan, the generated source.
 const runtimeBytes = 300 << 20
 
-// keepWeights reports whether the check stage keeps every weight it reads.
-// Streaming them is as fast as holding them (ResNet-50: 7.8 s against
-// 8.2 s) for half the peak memory (611 MB against 1.10 GB), so only a
-// caller that uses the weights after Run holds them.
-func keepWeights(cfg *Config) bool {
-	return cfg.KeepWeights
-}
-
 // weightsFloat64 is the size of g's tensors in float64.
 func weightsFloat64(g *graph.Graph) float64 {
 	var n float64
@@ -52,7 +44,7 @@ func checkMemory(cfg *Config, r *Result, samples int) error {
 			layer, largest = b, m
 		}
 	}
-	if keepWeights(cfg) {
+	if cfg.KeepWeights {
 		layer = weightsFloat64(r.Unfused) + weightsFloat64(r.Fused)
 	}
 	// Each sample holds a few activations per network at a time.

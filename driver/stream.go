@@ -73,7 +73,7 @@ func newStream(r *Result, samples [][]float64, keep bool) *stream {
 // s.fused under each graph's output node.
 func (s *stream) run() error {
 	for i, u := range s.r.Unfused.Nodes {
-		if !s.keep && nodeBytes(u) > bigLayer {
+		if s.streamsBig(u) {
 			// Collect the last layers' garbage before a large one is
 			// read: the heap would otherwise grow by it first.
 			debug.FreeOSMemory()
@@ -185,6 +185,10 @@ func (s *stream) free(i int) {
 	}
 }
 
+// streamsBig reports whether u is a large layer whose weights the stream
+// reads and lets go: the heap is collected around it.
+func (s *stream) streamsBig(u *graph.Node) bool { return !s.keep && nodeBytes(u) > bigLayer }
+
 // perturbedOutput runs the training form on sample 0 with every
 // parameter moved by half a float32 ulp at random (see perturbed), again
 // one node at a time: what rounding the weights does to the network.
@@ -193,7 +197,7 @@ func (s *stream) perturbedOutput(move func([]float64)) ([]float64, error) {
 	acts := map[*graph.Node][][]float64{}
 	one := &stream{samples: s.samples[:1]}
 	for i, u := range g.Nodes {
-		big := !s.keep && nodeBytes(u) > bigLayer
+		big := s.streamsBig(u)
 		if big {
 			debug.FreeOSMemory() // as in run: collect before a large layer is read
 		}
