@@ -37,7 +37,8 @@ torch2spec, acgen, and building and running the package's tests).
 
 Arguments: network names to run only those; --all runs the giants too
 (the larger members of families whose small members run); --variant plain
-or acnet; --keep DIR keeps the generated packages there.
+or acnet; --acgen-flags "-no-winograd" passes flags to acgen; --keep DIR keeps the generated packages there, and the specs and
+checkpoints.
 """
 import argparse
 import copy
@@ -227,9 +228,10 @@ class Runner:
         row["layers"] = m.group(1) if m else "?"
 
         dir_ = os.path.join(self.mod, pkg)
-        ok, out, secs = run([self.acgen, "-q", "-spec", spec, "-weights", weights, "-out", dir_, "-pkg", pkg])
+        ok, out, secs = run([self.acgen, "-q", "-spec", spec, "-weights", weights, "-out", dir_, "-pkg", pkg] + ACGEN_FLAGS)
         row["times"].append(secs)
-        os.remove(weights)
+        if not KEEP:
+            os.remove(weights)
         if not ok:
             row["acgen"], row["note"] = "no", "acgen: " + first_line(out)
             return row
@@ -283,6 +285,7 @@ class Runner:
 
 
 KEEP = None
+ACGEN_FLAGS = []  # --acgen-flags
 
 
 def cpu_name():
@@ -303,12 +306,13 @@ def cpu_name():
 
 
 def main():
-    global KEEP
+    global KEEP, ACGEN_FLAGS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("names", nargs="*", help="networks to run (default: every one)")
     ap.add_argument("--all", action="store_true", help="run the giants too")
     ap.add_argument("--variant", choices=("plain", "acnet"), help="only this variant")
     ap.add_argument("--keep", help="keep the generated packages in this directory")
+    ap.add_argument("--acgen-flags", default="", help="more flags for acgen, space-separated (such as -no-winograd)")
     a = ap.parse_args()
     go = shutil.which("go") or "/usr/local/go/bin/go"
     if not os.path.exists(go):
@@ -326,6 +330,7 @@ def main():
     go_version = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
     work = a.keep or tempfile.mkdtemp(prefix="test_torchvision.")
     KEEP = a.keep
+    ACGEN_FLAGS = a.acgen_flags.split()
     os.makedirs(work, exist_ok=True)
     started = time.time()
     rows = []

@@ -8,11 +8,15 @@ float32 error over more samples than the exports' three (the largest
 error over three samples moves by half from one plan to the next).
 
     /usr/bin/python3 bench/accuracy/reference.py [--samples 32] resnet56 tv_resnet18 ...
+    /usr/bin/python3 bench/accuracy/reference.py --e2e DIR e2e_inceptionv3acnet ...
 
 A name tv_NAME is torchvision.models.NAME with 1000 classes; the others
 are bench/peers/nets.py's, in their trained form, as export.py runs them.
-Their weights are OUT/NAME/model.pth. Needs Debian's python3-torch and
-python3-torchvision.
+Their weights are OUT/NAME/model.pth. A name e2e_PKG is a network that
+`tools/test_torchvision.py NAME --keep DIR` generated as PKG (random
+weights and BatchNorm statistics, its own input size; PKG ends in acnet
+for the acnetified variant): its spec and weights are copied from DIR
+into OUT/e2e_PKG. Needs Debian's python3-torch and python3-torchvision.
 """
 import argparse
 import os
@@ -32,6 +36,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "peers", "out"))
     ap.add_argument("--samples", type=int, default=32)
+    ap.add_argument("--e2e", help="the directory tools/test_torchvision.py --keep wrote (for e2e_PKG names)")
     ap.add_argument("nets", nargs="+")
     a = ap.parse_args()
     try:
@@ -52,9 +57,11 @@ def reference(a, name, torch, torchvision, mf):
     """Writes OUT/name/io.safetensors."""
     d = os.path.join(a.out, name)
     pth = os.path.join(d, "model.pth")
-    if not os.path.exists(pth):
+    if name.startswith("e2e_"):
+        model, shape = e2e_model(a, name[4:], d, torch)
+    elif not os.path.exists(pth):
         sys.exit(f"reference.py: {pth}: missing (run bench/peers/export.py or bench/imagenet/export.py first)")
-    if name.startswith("tv_"):
+    elif name.startswith("tv_"):
         build = getattr(torchvision.models, name[3:], None)
         if build is None:
             sys.exit(f"reference.py: torchvision has no model {name[3:]}")
@@ -76,6 +83,32 @@ def reference(a, name, torch, torchvision, mf):
     mf.write_safetensors(os.path.join(d, "io.safetensors"), {"input": x, "output": y, "output64": y64})
     err = ((y.double() - y64).abs() / y64.abs().clamp(min=1)).max().item()
     print(f"{name}: PyTorch float32 against float64: {err:.3g} (max relative, {a.samples} samples)")
+
+
+def e2e_model(a, pkg, d, torch):
+    """The network tools/test_torchvision.py generated as pkg, with the
+    weights it kept in a.e2e, copied into d with its spec."""
+    import shutil
+    import yaml
+    sys.path.insert(0, os.path.join(REPO, "tools", "testdata", "models"))
+    import tvacnets
+    import tvmodels
+    if not a.e2e:
+        sys.exit(f"reference.py: e2e_{pkg} needs --e2e DIR")
+    spec = os.path.join(a.e2e, pkg + ".yaml")
+    with open(spec) as f:
+        shape = tuple(yaml.safe_load(f)["input"])
+    acnet = pkg.endswith("acnet")
+    base = pkg.removesuffix("acnet")
+    name = next((n for n in tvmodels.names() if n.replace("_", "") == base), None)
+    if name is None:
+        sys.exit(f"reference.py: e2e_{pkg}: no torchvision classifier {base}")
+    model = tvacnets.build(name) if acnet else tvmodels.build(name)
+    model.load_state_dict(torch.load(os.path.join(a.e2e, pkg + ".pth"), map_location="cpu"))
+    os.makedirs(d, exist_ok=True)
+    shutil.copy(os.path.join(a.e2e, pkg + ".pth"), os.path.join(d, "model.pth"))
+    shutil.copy(spec, os.path.join(d, "net.yaml"))
+    return model, shape
 
 
 if __name__ == "__main__":
