@@ -16,7 +16,7 @@ import (
 // the outputs), by a model of the network's error in multiples of
 // PyTorch's:
 //
-//	E^2 = 1.2^2 + sum over Winograd layers of c0 * x * sqrt(n)
+//	E^2 = 1.2^2 + sum over Winograd layers of c0 * x * g(n)
 //
 // where 1.2 is a network of direct convolutions (measured 0.97x on
 // ResNet-20 and 1.37x on ResNet-56, 32 samples each), n is the number of
@@ -29,9 +29,23 @@ import (
 // to the networks measured with bench/accuracy (32 samples): with F(4)
 // in every stride-1 3x3 layer ResNet-20 made 2.36x PyTorch's error (the
 // model: 2.40x), ResNet-56 3.66x (4.79x), ResNet-18 1.20x (1.41x); with
-// F(2) in ResNet-56's 17 layers where it is the faster, 1.43x. The model
-// is the assembly kernels'; the portable Go kernels err up to 1.3x more
-// with Winograd (ResNet-20, F(4) everywhere: 3.08x). Layers
+// F(2) in ResNet-56's 17 layers where it is the faster, 1.43x.
+//
+// How a layer's error grows, g(n), depends on where it lies. On a
+// residual branch (a later sum adds it to a value that does not depend
+// on it: every 3x3 layer of a ResNet) the branch's error joins a trunk
+// that carries the signal past it, and g(n) = sqrt(n), as fitted above.
+// On the network's main path (a plain stack, as VGG, RepVGG once fused,
+// or Inception and GoogLeNet, whose concatenations sum nothing), every
+// layer after it carries the error on, and g(n) = n: torchvision's
+// Inception-v3 at 75x75 (random weights and BatchNorm statistics) made
+// 4.6x PyTorch's error with F(4) in its three stem layers of 32 to 80
+// channels, which the square root modelled as 1.65x; by leaving out one
+// layer at a time, the three contributed 7.3, 3.2 and 1.1 to E^2, and
+// g(n) = n models them as 5.1, 5.1 and 1.5 (sqrt(n): 0.52, 0.52, 0.16).
+//
+// The model is the assembly kernels'; the portable Go kernels err up to
+// 1.3x more with Winograd (ResNet-20, F(4) everywhere: 3.08x). Layers
 // start with the fastest algorithm the cost model finds; while the
 // model's error exceeds the budget, the layer whose move to a more
 // accurate algorithm (F(4) to F(2), or to direct) saves the most error
@@ -90,7 +104,10 @@ func (p *planner) chooseWinograd() map[*Step]int {
 			convs = append(convs, s)
 		}
 	}
-	growth := func(s *Step, m int) float64 { return errorGrowth * winogradExcess(s.Conv, m) * math.Sqrt(after[s]) }
+	branch := onResidualBranch(p.prog.Steps)
+	growth := func(s *Step, m int) float64 {
+		return errorGrowth * winogradExcess(s.Conv, m) * errorReach(after[s], branch[s])
+	}
 	total := directError * directError
 	for i, s := range convs {
 		after[s] = float64(len(convs) - 1 - i)
@@ -150,4 +167,66 @@ func (p *planner) chooseWinograd() map[*Step]int {
 	}
 	p.prog.ModelledError = math.Sqrt(total)
 	return chosen
+}
+
+// errorReach is g(n) of the model: how a layer's error grows through the
+// n convolutions after it, on a residual branch or on the main path.
+func errorReach(n float64, onBranch bool) float64 {
+	if onBranch {
+		return math.Sqrt(n)
+	}
+	return n
+}
+
+// onResidualBranch reports the convolution steps that lie on a residual
+// branch: a later sum (an Add step, or a convolution's fused residual)
+// adds a value that depends on the step to one that does not. Steps are
+// in the order they run; a value's dependencies are those of every step
+// that writes it (concatenations write theirs in parts).
+func onResidualBranch(steps []*Step) map[*Step]bool {
+	deps := map[*Value]map[*Step]bool{}
+	of := func(v *Value) map[*Step]bool { return deps[v] } // nil (none) for nil or the input
+	union := func(sets ...map[*Step]bool) map[*Step]bool {
+		u := map[*Step]bool{}
+		for _, set := range sets {
+			for s := range set {
+				u[s] = true
+			}
+		}
+		return u
+	}
+	branch := map[*Step]bool{}
+	// sum marks the steps on one side of a sum and not on the other.
+	sum := func(sides ...map[*Step]bool) {
+		all := union(sides...)
+		for s := range all {
+			for _, side := range sides {
+				if !side[s] {
+					branch[s] = true
+				}
+			}
+		}
+	}
+	for _, s := range steps {
+		var ins []map[*Step]bool
+		for _, v := range s.In {
+			ins = append(ins, of(v))
+		}
+		d := union(ins...)
+		switch {
+		case s.Kind == Add:
+			sum(ins...)
+		case s.Residual() != nil:
+			main := union(ins[0])
+			main[s] = true
+			sum(main, ins[1])
+		}
+		if s.Kind == Conv {
+			d[s] = true
+		}
+		if s.Out != nil {
+			deps[s.Out] = union(deps[s.Out], d)
+		}
+	}
+	return branch
 }

@@ -27,7 +27,7 @@ func stack(tg *target.Target, n, ch, h int, opt Options) *planner {
 func modelled(steps []*Step, chosen map[*Step]int) float64 {
 	e := directError * directError
 	for i, s := range steps {
-		e += errorGrowth * winogradExcess(s.Conv, chosen[s]) * math.Sqrt(float64(len(steps)-1-i))
+		e += errorGrowth * winogradExcess(s.Conv, chosen[s]) * float64(len(steps)-1-i) // a plain stack: g(n) = n
 	}
 	return math.Sqrt(e)
 }
@@ -85,5 +85,31 @@ func TestErrorBudget(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestResidualBranch: in stem -> a -> b (+ stem's output) -> c -> d
+// (+ c's output, as a separate Add) -> e, a and b lie on a residual
+// branch, as does d; stem, c and e lie on the main path, whose errors
+// the model grows by n rather than sqrt(n).
+func TestResidualBranch(t *testing.T) {
+	v := func(name string) *Value { return &Value{Name: name} }
+	in, x, ya, yb, yc, yd, sum, ye := v("in"), v("x"), v("a"), v("b"), v("c"), v("d"), v("sum"), v("e")
+	conv := func(name string, out *Value, ins ...*Value) *Step {
+		return &Step{Name: name, Kind: Conv, In: ins, Out: out, Conv: &ConvStep{}}
+	}
+	stem, a, b, c := conv("stem", x, in), conv("a", ya, x), conv("b", yb, ya, x), conv("c", yc, yb)
+	d := conv("d", yd, yc)
+	add := &Step{Name: "add", Kind: Add, In: []*Value{yd, yc}, Out: sum}
+	e := conv("e", ye, sum)
+	got := onResidualBranch([]*Step{stem, a, b, c, d, add, e})
+	for _, s := range []*Step{stem, a, b, c, d, e} {
+		want := s == a || s == b || s == d
+		if got[s] != want {
+			t.Errorf("%s: on a residual branch %v, want %v", s.Name, got[s], want)
+		}
+	}
+	if errorReach(16, true) != 4 || errorReach(16, false) != 16 {
+		t.Errorf("errorReach(16): %g on a branch, %g on the main path; want 4 and 16", errorReach(16, true), errorReach(16, false))
 	}
 }
