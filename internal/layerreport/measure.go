@@ -28,6 +28,30 @@ type Row struct {
 	// Why is what the planner's cost model weighed: its estimate of the
 	// choice and of the runner-up (plan.ConvStep.Why).
 	Why string
+	// Bytes is what the step reads and writes; MemoryBound says memory
+	// bounds it rather than arithmetic (see memory.go), and CopyNS is
+	// then the time of a copy of as many bytes in the same run (0: not
+	// measured).
+	Bytes       int64
+	MemoryBound bool
+	CopyNS      float64
+}
+
+// GBs is the step's traffic per second.
+func (r Row) GBs() float64 {
+	if r.NS == 0 {
+		return 0
+	}
+	return float64(r.Bytes) / r.NS
+}
+
+// OfCopy is the step's speed as a share of a copy of its bytes (1: as
+// fast as the copy), or 0 when either is not measured.
+func (r Row) OfCopy() float64 {
+	if r.NS == 0 || r.CopyNS == 0 {
+		return 0
+	}
+	return r.CopyNS / r.NS
 }
 
 // GFLOPs is the step's speed.
@@ -42,7 +66,8 @@ func (r Row) GFLOPs() float64 {
 func Rows(p *plan.Program) []Row {
 	var rows []Row
 	for _, s := range p.Steps {
-		r := Row{Step: s.Name, Op: gen.DescribeStep(s), Shape: shape(s), Algorithm: Algorithm(s), FLOPs: s.FLOPs}
+		r := Row{Step: s.Name, Op: gen.DescribeStep(s), Shape: shape(s), Algorithm: Algorithm(s), FLOPs: s.FLOPs,
+			Bytes: stepBytes(s), MemoryBound: memoryBound(s)}
 		if s.Conv != nil {
 			r.Why = s.Conv.Why
 		}
@@ -54,7 +79,7 @@ func Rows(p *plan.Program) []Row {
 // Measure runs the generated package's BenchmarkLayers (files, as the
 // generator produced them) count times in a scratch module, on program
 // p's instruction set (ACGEN_ISA), and fills in the median time of every
-// step.
+// step, and for the memory-bound ones the time of a copy of their bytes.
 func Measure(p *plan.Program, files []gen.File, benchtime string, count int) ([]Row, error) {
 	tmp, err := os.MkdirTemp("", "acgen-report-")
 	if err != nil {
@@ -76,7 +101,9 @@ func Measure(p *plan.Program, files []gen.File, benchtime string, count int) ([]
 	if err != nil {
 		return nil, err
 	}
-	return Fill(Rows(p), out), nil
+	rows := Fill(Rows(p), out)
+	timeCopies(rows)
+	return rows, nil
 }
 
 var layerLine = regexp.MustCompile(`^BenchmarkLayers/(\d+)_\S*?(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)

@@ -9,11 +9,20 @@ import (
 )
 
 // WriteText prints the rows as a table, names left-aligned and numbers
-// right-aligned; with peak > 0 (GFLOP/s) it adds each step's share of it.
+// right-aligned; with peak > 0 (GFLOP/s) it adds each step's share of it,
+// and where a copy was timed (Row.CopyNS), a memory-bound step's traffic
+// and its share of the copy's speed.
 func WriteText(w io.Writer, rows []Row, peak float64) error {
 	head := []string{"step", "op", "shape", "algorithm", "MFLOP", "time µs", "GFLOP/s"}
 	if peak > 0 {
 		head = append(head, "% peak")
+	}
+	copies := false
+	for _, r := range rows {
+		copies = copies || r.CopyNS > 0
+	}
+	if copies {
+		head = append(head, "GB/s", "% copy")
 	}
 	why := false
 	for _, r := range rows {
@@ -34,6 +43,13 @@ func WriteText(w io.Writer, rows []Row, peak float64) error {
 				pct = fmt.Sprintf("%.0f%%", 100*r.GFLOPs()/peak)
 			}
 			line = append(line, pct)
+		}
+		if copies {
+			gbs, pct := "", ""
+			if r.CopyNS > 0 && r.NS > 0 {
+				gbs, pct = fmt.Sprintf("%.1f", r.GBs()), fmt.Sprintf("%.0f%%", 100*r.OfCopy())
+			}
+			line = append(line, gbs, pct)
 		}
 		if why {
 			line = append(line, r.Why)

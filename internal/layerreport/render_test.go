@@ -3,6 +3,7 @@ package layerreport
 import (
 	"bytes"
 	"encoding/xml"
+	"github.com/acgen/acgen/plan"
 	"strings"
 	"testing"
 )
@@ -70,5 +71,49 @@ func TestText(t *testing.T) {
 	lines := strings.Split(b.String(), "\n")
 	if !strings.Contains(lines[0], "runner-up") || !strings.HasSuffix(lines[1], "98%  "+withWhy[0].Why) {
 		t.Errorf("no planner's column at the end of:\n%s", b.String())
+	}
+}
+
+// TestCopyColumns: a memory-bound step with a copy timed shows its GB/s
+// and its share of the copy's speed; a table without copies has neither
+// column.
+func TestCopyColumns(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteText(&b, rows, 0); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "% copy") {
+		t.Errorf("copy columns without a copy timed:\n%s", b.String())
+	}
+	withCopy := append([]Row(nil), rows...)
+	// 64x8x8 floats read, 64 written: 16640 bytes in 6 µs, 2.8 GB/s;
+	// a copy of them in 4.5 µs: the step runs at 75% of its speed.
+	withCopy[1].Bytes, withCopy[1].MemoryBound, withCopy[1].CopyNS = 16640, true, 4500
+	b.Reset()
+	if err := WriteText(&b, withCopy, 0); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	f := strings.Fields(lines[2])
+	if !strings.Contains(lines[0], "GB/s") || len(f) < 2 || f[len(f)-2] != "2.8" || f[len(f)-1] != "75%" {
+		t.Errorf("want GB/s 2.8 and 75%% of the copy on the gap row of:\n%s", b.String())
+	}
+}
+
+// TestStepBytes: a step's traffic is its inputs and output, float32,
+// and only steps other than convolutions and linear layers are
+// memory-bound.
+func TestStepBytes(t *testing.T) {
+	in := &plan.Value{Layout: plan.Layout{C: 96, H: 56, W: 56, Block: 16}}
+	out := &plan.Value{Layout: plan.Layout{C: 96, H: 56, W: 56, Block: 16}}
+	ln := &plan.Step{Kind: plan.LayerNorm, In: []*plan.Value{in}, Out: out}
+	if got, want := stepBytes(ln), int64(8*96*56*56); got != want || !memoryBound(ln) {
+		t.Errorf("layernorm: %d bytes (memory-bound %v), want %d and memory-bound", got, memoryBound(ln), want)
+	}
+	if conv := (&plan.Step{Kind: plan.Conv, In: []*plan.Value{in}, Out: out}); memoryBound(conv) {
+		t.Error("a convolution counted memory-bound")
+	}
+	if n := copyNS(1 << 10); !(n > 0) {
+		t.Errorf("copying 1024 floats took %g ns", n)
 	}
 }
