@@ -51,6 +51,7 @@ func checkFusion(cfg *Config, r *Result) error {
 	}
 	r.Golden = nil
 	r.MaxFuseErr = 0
+	worst := 0 // the sample fusion moves most, whose conditioning is measured below
 	for i := range inputs {
 		want, got := s.unfused[r.Unfused.Output][i], s.fused[r.Fused.Output][i]
 		if !finite(want) {
@@ -59,21 +60,23 @@ func checkFusion(cfg *Config, r *Result) error {
 			return fmt.Errorf("%s: the network's output for a random input holds %g, beyond float32's range; check the weights (a BatchNorm's running_var + eps near 0?)",
 				cfg.Weights, firstNonFinite(want))
 		}
-		r.MaxFuseErr = math.Max(r.MaxFuseErr, maxRelErr(got, want))
+		if e := maxRelErr(got, want); !(e <= r.MaxFuseErr) {
+			r.MaxFuseErr, worst = e, i
+		}
 		out32 := make([]float32, len(want))
 		for j, v := range want {
 			out32[j] = float32(v)
 		}
 		r.Golden = append(r.Golden, gen.Sample{Input: in32[i], Output: out32})
 	}
-	// How far float32 rounding of the weights alone moves the outputs:
-	// the package's tests allow for it (gen.Input.Sensitivity), and a
-	// fused network further off than it is acgen's fault.
-	moved, err := s.perturbedOutput(func(v []float64) { perturb(v, rng) })
+	// How far float32 rounding of the weights and activations moves the
+	// outputs: the package's tests allow for it (gen.Input.Sensitivity),
+	// and a fused network further off than it is acgen's fault.
+	moved, err := s.perturbedOutput(worst, func(v []float64) { perturb(v, rng) })
 	if err != nil {
 		return fmt.Errorf("reference run: %w", err)
 	}
-	r.Sensitivity = maxRelErr(moved, float64s(r.Golden[0].Output))
+	r.Sensitivity = maxRelErr(moved, float64s(r.Golden[worst].Output))
 	if !(r.MaxFuseErr <= 1e-4) {
 		return fuseMismatch(cfg, r)
 	}
@@ -85,13 +88,21 @@ func checkFusion(cfg *Config, r *Result) error {
 // about 6e-8; a network that turns such small changes into large ones is
 // ill-conditioned, and no float32 inference of it (PyTorch's included)
 // can be accurate. So it measures how far the unfused network itself
-// moves when its parameters move by as much: if that is within two
-// orders of magnitude of the fused network's difference, the network is
-// to blame, else acgen.
+// moves when its parameters and activations are rounded as float32
+// rounds them: if that is within two orders of magnitude of the fused
+// network's difference, the network is to blame, else acgen.
+//
+// An ill-conditioned network is still generated, as PyTorch still runs
+// it in float32: with a warning that says how far float32 moves it, and
+// tests that allow for the fused network's difference (Sensitivity
+// raised to it), so that the package is as faithful as float32 lets any
+// inference be and says so.
 func fuseMismatch(cfg *Config, r *Result) error {
 	if sens := r.Sensitivity; sens*100 >= r.MaxFuseErr {
-		return fmt.Errorf("%s: the network is ill-conditioned: moving its weights by float32 rounding (6e-8) moves its output by %.3g (relative) and fusing them by %.3g, so no float32 inference of it, PyTorch's included, can be accurate; check the weights (tiny BatchNorm variances? a deep stack without normalisation?)",
-			cfg.Weights, sens, r.MaxFuseErr)
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: the network is ill-conditioned: rounding its weights and activations to float32 moves its output by %.3g (relative) and fusing its weights by %.3g, so no float32 inference of it, PyTorch's included, is accurate to more than that; the package's tests allow for it (check the weights: tiny BatchNorm variances? a deep stack without normalisation?)",
+			cfg.Weights, sens, r.MaxFuseErr))
+		r.Sensitivity = max(sens, r.MaxFuseErr)
+		return nil
 	}
 	return fmt.Errorf("internal error: the fused network differs from the unfused one by %.3g (relative) although the network is well-conditioned; please report this with the spec", r.MaxFuseErr)
 }

@@ -74,9 +74,14 @@ type Result struct {
 	Fusion     fuse.Report
 	Golden     []gen.Sample
 	MaxFuseErr float64 // fused vs unfused on the golden inputs, relative
-	// Sensitivity is how far moving every weight by float32 rounding
-	// moves the first golden output (relative; gen.Input.Sensitivity).
+	// Sensitivity is how far moving every weight by float32 rounding and
+	// rounding every activation to float32 moves the first golden output
+	// (relative; gen.Input.Sensitivity), raised to MaxFuseErr for an
+	// ill-conditioned network (see fuseMismatch).
 	Sensitivity float64
+	// Warnings are one line each: what the user should know about a
+	// package that was nonetheless generated.
+	Warnings []string
 	Plan        *plan.Package // every program, best target first
 	Program     *plan.Program // the portable one (Plan.Portable())
 	Files       []gen.File

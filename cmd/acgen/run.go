@@ -141,6 +141,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range res.Warnings { // even with -q: the package is less exact than it looks
+		fmt.Fprintf(stderr, "acgen: warning: %s\n", w)
+	}
 	if o.dump != "" {
 		return nil // stdout holds the dump alone
 	}
