@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
@@ -43,8 +44,7 @@ func elementwise(ctx *build.Context, name string, t *target.Target, s *plan.Step
 		k.vals = append(k.vals, sv)
 	}
 	k.scale = elemPointers[len(vals)]
-	vec := vectorRegs(t)
-	k.v, k.k = vec[:4], vec[4:]
+	k.vec = vectorRegs(t)
 	a := s.Act
 	if !a.Clamp() {
 		code, ok := actCodes[a.F.Op]
@@ -140,7 +140,9 @@ type elemKernel struct {
 	blk, w, cb int
 	vals       []elemValue // the output, then the inputs
 	scale      reg.Register
-	v, k       vecs // temporaries; the activation's constants
+	vec        vecs   // every vector register
+	lanes      []lane // pixel j's registers (a clamp's in lanes[0])
+	group      int    // pixels whose activations interleave
 	constMem   *operand.Mem
 	labels     int
 }
@@ -153,25 +155,91 @@ type elemValue struct {
 	base, px, row, plane int
 }
 
-// consts loads the activation's constants: zero (and six) for a clamp,
-// else its vector code's.
+// lane is the registers of one pixel of a group: the temporaries v
+// (v[0] its value) and the constants k, the activation's code's own
+// copy of those it writes, shared registers for the others (a clamp's
+// zero and six).
+type lane struct{ v, k vecs }
+
+// consts plans the registers and loads the activation's constants: zero
+// (and six) for a clamp; else its vector code's, for as many pixels at
+// once (group, up to elemPixels) as the registers hold: each pixel's
+// four temporaries and its copy of the constants the code writes (exact
+// GELU's k[0] is a temporary too), the others shared. AVX-512's 32
+// registers hold four pixels of GELU, AVX2's 16 one.
 func (k *elemKernel) consts() {
 	a := k.s.Act
-	switch {
-	case a.Is(spec.ReLU):
-		k.ops.xor(k.k[0], k.k[0], k.k[0])
-	case a.Is(spec.ReLU6):
-		k.ops.xor(k.k[0], k.k[0], k.k[0])
-		k.broadcast(6, k.k[1])
-	case k.code != nil:
-		c := k.code.consts(a.Param)
-		if len(c) > len(k.k) {
-			panic(fmt.Sprintf("asm: activation %s needs %d constants, %d registers are left", a, len(c), len(k.k)))
+	k.group = elemPixels
+	if k.code == nil { // a register a pixel, zero and six shared
+		for j := range k.group {
+			k.lanes = append(k.lanes, lane{v: k.vec[2+j : 3+j], k: k.vec[:2]})
 		}
-		for i, x := range c {
-			k.broadcast(x, k.k[i])
+		switch {
+		case a.Is(spec.ReLU):
+			k.ops.xor(k.vec[0], k.vec[0], k.vec[0])
+		case a.Is(spec.ReLU6):
+			k.ops.xor(k.vec[0], k.vec[0], k.vec[0])
+			k.broadcast(6, k.vec[1])
+		}
+		return
+	}
+	c := k.code.consts(a.Param)
+	written := k.written(len(c))
+	per := 4 + len(written)
+	k.group = min(elemPixels, (len(k.vec)-(len(c)-len(written)))/per)
+	if k.group < 1 {
+		panic(fmt.Sprintf("asm: activation %s needs %d constants, %d registers are left", a, len(c), len(k.vec)-4))
+	}
+	shared := k.vec[k.group*per:]
+	for j := 0; j < k.group; j++ {
+		regs := k.vec[j*per : (j+1)*per]
+		l := lane{v: regs[:4]}
+		own := regs[4:]
+		for i := range c {
+			var r reg.VecPhysical
+			switch {
+			case written[i]:
+				r, own = own[0], own[1:]
+			case j == 0:
+				r, shared = shared[0], shared[1:]
+			default:
+				r = k.lanes[0].k[i]
+			}
+			l.k = append(l.k, r)
+			if j == 0 || written[i] {
+				k.broadcast(c[i], r)
+			}
+		}
+		k.lanes = append(k.lanes, l)
+	}
+}
+
+// written is the set of the activation's n constant registers its code
+// writes, found by recording it once.
+func (k *elemKernel) written(n int) map[int]bool {
+	v, c := k.vec[:4], k.vec[4:4+n]
+	w := map[int]bool{}
+	for _, in := range k.record(lane{v: v, k: c}, mem(k.vals[1].ptr, 0)) {
+		for _, r := range in.OutputRegisters() {
+			for i, x := range c {
+				if r == reg.Register(x) {
+					w[i] = true
+				}
+			}
 		}
 	}
+	return w
+}
+
+// record returns the instructions of the activation's code on lane l
+// with x at x, emitted into a context of their own.
+func (k *elemKernel) record(l lane, x operand.Mem) []*ir.Instruction {
+	ctx := build.NewContext()
+	ctx.Function("record")
+	e := &vecEmitter{ctx: ctx, zmm: k.ops.zmm, tab: k.ops.tab}
+	k.code.apply(e, l.v, l.k, x, k.s.Act.Param)
+	f, _ := ctx.Result()
+	return f.Functions()[0].Instructions()
 }
 
 // broadcast sets every lane of r to x, through the stack.
@@ -224,12 +292,27 @@ func (k *elemKernel) block(masked bool) {
 	}
 }
 
-// pixels computes n pixels and moves the pointers past them.
+// pixels computes n pixels and moves the pointers past them, group
+// pixels at a time: their activations' instructions interleaved, one of
+// each pixel's in turn, so that the out-of-order core finds independent
+// work among the long chains of dependent ones.
 func (k *elemKernel) pixels(n int, masked bool) {
-	ctx, s, v := k.ctx, k.s, k.v
-	at := func(i, p int) operand.Mem { return mem(k.vals[i].ptr, p*k.vals[i].px) }
-	for p := 0; p < n; p++ {
-		out, x := at(0, p), at(1, p)
+	for p0 := 0; p0 < n; p0 += k.group {
+		k.group1(p0, min(k.group, n-p0), masked)
+	}
+	for _, sv := range k.vals {
+		k.add(sv.ptr, n*sv.px)
+	}
+}
+
+// group1 computes the g pixels from p0.
+func (k *elemKernel) group1(p0, g int, masked bool) {
+	ctx, s := k.ctx, k.s
+	at := func(i, p int) operand.Mem { return mem(k.vals[i].ptr, (p0+p)*k.vals[i].px) }
+	var streams [][]*ir.Instruction
+	for p := 0; p < g; p++ {
+		l := k.lanes[p]
+		v, out, x := l.v, at(0, p), at(1, p)
 		ctx.VMOVUPS(x, v[0])
 		switch s.Kind {
 		case plan.Add:
@@ -244,23 +327,28 @@ func (k *elemKernel) pixels(n int, masked bool) {
 		}
 		switch {
 		case s.Act.Is(spec.ReLU):
-			ctx.VMAXPS(v[0], k.k[0], v[0]) // NaN stays: VMAXPS returns its first Go operand then
+			ctx.VMAXPS(v[0], l.k[0], v[0]) // NaN stays: VMAXPS returns its first Go operand then
 		case s.Act.Is(spec.ReLU6):
-			ctx.VMAXPS(v[0], k.k[0], v[0])
-			ctx.VMINPS(v[0], k.k[1], v[0])
+			ctx.VMAXPS(v[0], l.k[0], v[0])
+			ctx.VMINPS(v[0], l.k[1], v[0])
 		case k.code != nil:
 			if s.Kind != plan.Activation {
 				ctx.VMOVUPS(v[0], out) // x, for the vector code to read again
 				x = out
 			}
-			k.code.apply(k.ops, v, k.k, x, s.Act.Param)
+			streams = append(streams, k.record(l, x))
 		}
+	}
+	for i := 0; len(streams) > 0 && i < len(streams[0]); i++ {
+		for _, st := range streams {
+			ctx.Instruction(st[i])
+		}
+	}
+	for p := 0; p < g; p++ {
+		v := k.lanes[p].v
 		if masked {
 			ctx.VMULPS(mem(wBase, s.MaskOff*f32), v[0], v[0])
 		}
-		ctx.VMOVUPS(v[0], out)
-	}
-	for _, sv := range k.vals {
-		k.add(sv.ptr, n*sv.px)
+		ctx.VMOVUPS(v[0], at(0, p))
 	}
 }
