@@ -40,6 +40,8 @@ func kernel(s *plan.Step) builder {
 		return maxPool
 	case s.Kind == plan.LayerNorm:
 		return layerNorm
+	case elemKinds[s.Kind] && s.NeedsKernel():
+		return elementwise
 	case s.Kind != plan.Conv:
 		return nil
 	}

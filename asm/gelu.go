@@ -157,14 +157,20 @@ func (e *vecEmitter) geluTanhTail(v, k vecs) {
 }
 
 // geluFinish sets v0 = x*phi(x), phi(x) = q below 0 (x's sign bit set,
-// -0 included) else 1-q, for q = phi(-|x|) in v0.
+// -0 included) else 1-q, for q = phi(-|x|) in v0: a select by the sign
+// bit, one instruction where AVX2 has VBLENDVPS (which reads the sign
+// bit itself) and AVX-512 VPTERNLOGD (of a mask made by shifting it),
+// where an AND, an AND-NOT and an OR took three.
 func (e *vecEmitter) geluFinish(v, k vecs, x operand.Mem) {
 	ctx := e.ctx
 	ctx.VMOVUPS(x, v[1])
-	ctx.VPSRAD(operand.U8(31), v[1], v[1]) // all ones where x < 0
-	ctx.VSUBPS(v[0], k[10], v[2])          // 1 - q
-	e.and(v[1], v[0], v[0])
-	e.andNot(v[2], v[1], v[2])
-	e.or(v[2], v[0], v[0])
+	ctx.VSUBPS(v[0], k[10], v[2]) // 1 - q
+	if e.zmm {
+		ctx.VPSRAD(operand.U8(31), v[1], v[1])             // all ones where x < 0
+		ctx.VPTERNLOGD(operand.U8(0xca), v[2], v[0], v[1]) // v1 ? q : 1 - q
+		ctx.VMULPS(x, v[1], v[0])
+		return
+	}
+	ctx.VBLENDVPS(v[1], v[0], v[2], v[0]) // q where x's sign bit is set, else 1 - q
 	ctx.VMULPS(x, v[0], v[0])
 }

@@ -387,7 +387,7 @@ var goCalls = map[plan.Kind]goCall{
 		return jen.Id("globalAvgPool").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))
 	},
 	plan.Add: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
-		return jen.Id("add").Call(jen.Id("ws"), lays(s.In), lay(s.Out), actLit(s.Act))
+		return jen.Id("add").Call(jen.Id("ws"), lays(s.In), lay(s.Out), actLit(s.Act), sp.lo, sp.hi)
 	},
 	plan.Concat: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("concat").Call(jen.Id("ws"), lays(s.In), lay(s.Out))
@@ -395,16 +395,16 @@ var goCalls = map[plan.Kind]goCall{
 	plan.Affine: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		n := s.Out.Layout.CB() * s.Out.Layout.Block
 		return jen.Id("affine").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out),
-			weightSlice(s.Affine.ScaleOff, n), weightSlice(s.Affine.ShiftOff, n), actLit(s.Act))
+			weightSlice(s.Affine.ScaleOff, n), weightSlice(s.Affine.ShiftOff, n), actLit(s.Act), sp.lo, sp.hi)
 	},
 	plan.Activation: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
-		return jen.Id("activation").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), actLit(s.Act))
+		return jen.Id("activation").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), actLit(s.Act), sp.lo, sp.hi)
 	},
 	plan.Mul: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		if a, b := s.In[0].Layout, s.In[1].Layout; a.H == b.H && a.W == b.W {
-			return jen.Id("mulElementwise").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out))
+			return jen.Id("mulElementwise").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out), actLit(s.Act), sp.lo, sp.hi)
 		}
-		return jen.Id("mul").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out))
+		return jen.Id("mul").Call(jen.Id("ws"), lay(s.In[0]), lay(s.In[1]), lay(s.Out), actLit(s.Act), sp.lo, sp.hi)
 	},
 	plan.Flatten: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("flatten").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out))

@@ -76,18 +76,20 @@ var kinds = [numKinds]KindRow{
 		Kernel: func(s *Step) bool { return s.Conv != nil }}, // a window the halo serves
 	AvgPool:       {Name: "avgpool"}, // the Go kernel reads the input values of each window only
 	GlobalAvgPool: {Name: "global_avgpool"},
-	Add:           {Name: "add"},
+	Add:           {Name: "add", Pack: packLaneMask, Weights: laneMaskWeights, Kernel: elemKernel},
 	Concat:        {Name: "concat", SignKeeping: true},
 	Affine: {Name: "affine",
 		Pack: func(p *planner, s *Step) {
 			n := s.Nodes[0]
 			s.Affine.ScaleOff = p.reserveVector(n, "scale", n.Shape.C, func() []float64 { return n.Affine.Scale })
 			s.Affine.ShiftOff = p.reserveVector(n, "shift", n.Shape.C, func() []float64 { return n.Affine.Shift })
+			packLaneMask(p, s)
 		},
-		Weights: func(s *Step) []int { return []int{s.Affine.ScaleOff, s.Affine.ShiftOff} }},
-	Activation: {Name: "activation"},
+		Weights: func(s *Step) []int { return append([]int{s.Affine.ScaleOff, s.Affine.ShiftOff}, laneMaskWeights(s)...) },
+		Kernel:  elemKernel},
+	Activation: {Name: "activation", Pack: packLaneMask, Weights: laneMaskWeights, Kernel: elemKernel},
 	Flatten:    {Name: "flatten"},
-	Mul:        {Name: "mul"},
+	Mul:        {Name: "mul", Pack: packLaneMask, Weights: laneMaskWeights, Kernel: elemKernel},
 	// Windows of different sizes, overlapping or repeating values: the
 	// Go kernel reads each one's values (others lower to AvgPool).
 	AdaptiveAvgPool: {Name: "adaptive_avgpool"},

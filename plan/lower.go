@@ -94,7 +94,7 @@ var lowerings = map[spec.Op]lowering{
 	spec.ChannelShuffle: lowerGather,
 	spec.Mul: func(p *planner, s *Step, n *graph.Node) *graph.Node {
 		s.Kind = Mul
-		return n
+		return p.absorbAct(s, n)
 	},
 }
 

@@ -103,6 +103,9 @@ type Step struct {
 	// Channels are what a Gather step's output channels take of its
 	// input's: output channel j is input channel Channels[j].
 	Channels []int
+	// MaskOff locates an elementwise step's lane mask when it
+	// NeedsLaneMask.
+	MaskOff int
 
 	FLOPs int64 // multiply-adds count two
 }
@@ -254,6 +257,9 @@ func (s *Step) Cycles(t *target.Target) float64 {
 		// Bound by writing the layout out.
 		return float64(s.Out.Layout.Len()*4) / t.Cost.MemoryBytesPerCycle
 	}
+	if elementwise(s.Kind) {
+		return s.elemCycles(t)
+	}
 	if s.Kind == MaxPool {
 		// Comparisons, which FLOPs do not count: a vector load and max
 		// per window tap of every output vector.
@@ -272,7 +278,7 @@ func maxParts(t *target.Target, units int, cycles float64) int {
 }
 
 // Units is how many independent parts a step's kernel can be run in: its
-// output rows (the input's, packing it; a LayerNorm's), its tiles' rows (ByTiles),
+// output rows (the input's, packing it; a LayerNorm's or an elementwise step's), its tiles' rows (ByTiles),
 // Winograd's blocks of tile rows, or 1 for the steps that run whole.
 func (s *Step) Units() int {
 	switch {
@@ -282,7 +288,7 @@ func (s *Step) Units() int {
 		return len(s.Conv.Tiles) * s.Conv.OutH
 	case s.Kind == Conv, s.Kind == MaxPool && s.Conv != nil:
 		return s.Conv.OutH
-	case s.Kind == Pack, s.Kind == LayerNorm:
+	case s.Kind == Pack, s.Kind == LayerNorm, elementwise(s.Kind):
 		return s.Out.Layout.H
 	}
 	return 1

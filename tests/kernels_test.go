@@ -141,6 +141,43 @@ layers:
   - {name: fs, op: sigmoid}
   - {name: fd, op: dropout}
 `},
+	// The elementwise kernels (plan's Activation, Add, Mul and Affine
+	// steps) at 13 channels, which fill no block of any target: a
+	// standalone sigmoid and an add with a hardsigmoid (f(0) != 0: the
+	// lane mask), a sum of four, ReLU and ReLU6 standalone, the
+	// elementwise and the channel-broadcast mul with an activation
+	// (SiLU; exact GELU, exp's 24 constants on NEON), a BatchNorm kept
+	// as an affine step with hardswish, tanh and leaky ReLU after a
+	// LayerNorm, tanh GELU; rows of 9 pixels, two iterations of four
+	// and one left.
+	{"elementwise", plan.Options{}, `
+input: [13, 7, 9]
+layers:
+  - {name: c1, op: conv, out: 13, kernel: 3, padding: 1}
+  - {name: l1, op: layernorm}
+  - {name: s1, op: sigmoid}
+  - {name: c2, op: conv, out: 13, kernel: 1, inputs: [l1]}
+  - {name: c3, op: conv, out: 13, kernel: 1, inputs: [l1]}
+  - {name: a3, op: add, inputs: [s1, c2, c3, l1]}
+  - {name: h, op: hardsigmoid}
+  - {name: r, op: relu, inputs: [l1]}
+  - {name: r6, op: relu6, inputs: [l1]}
+  - {name: m, op: mul, inputs: [r, r6]}
+  - {name: ms, op: silu}
+  - {name: gp, op: global_avgpool, inputs: [h]}
+  - {name: se, op: conv, out: 13, kernel: 1}
+  - {name: sg, op: sigmoid}
+  - {name: m2, op: mul, inputs: [ms, sg]}
+  - {name: m2g, op: gelu}
+  - {name: b, op: bn}
+  - {name: bh, op: hardswish}
+  - {name: t, op: tanh, inputs: [l1]}
+  - {name: lr, op: leaky_relu, slope: 0.2}
+  - {name: g2, op: gelu, approximate: tanh, inputs: [c1]}
+  - {name: a2, op: add, inputs: [g2, t]}
+  - {name: a2r, op: relu}
+  - {name: out, op: concat, inputs: [bh, lr, a2r, h]}
+`},
 	// Winograd steps of several output channel tiles and four tile rows,
 	// whose grid of (tile row, tile) units the harness's three parts cut
 	// inside rows and inside tiles (see templates/grid.go).
@@ -407,7 +444,14 @@ func TestKernelVariants(t *testing.T) {
 	grids := map[string]int{}        // target: Winograd steps of 2+ tiles and 4+ tile rows
 	passes := map[string]int{}       // target: direct steps of 3+ passes over their input channels
 	rowLoops := map[string]int{}     // target: direct steps that loop over their window's rows
+
+	// A comma-separated subset of the networks, while working on some
+	// kernels (the checks across all of them are then skipped).
+	only := os.Getenv("ACGEN_KERNEL_NETS")
 	for i, kn := range kernelNets {
+		if only != "" && !slices.Contains(strings.Split(only, ","), kn.name) {
+			continue
+		}
 		dir := filepath.Join(mod, kn.name)
 		specPath := filepath.Join(mod, kn.name+".yaml")
 		writeFile(t, specPath, []byte(strings.TrimSpace(kn.spec)+"\n"))
@@ -490,6 +534,9 @@ func TestKernelVariants(t *testing.T) {
 		t.Logf("%s: %v", kn.name, algos)
 	}
 	for _, tg := range []string{"avx512", "avx2", "neon"} {
+		if only != "" {
+			break
+		}
 		// A residual and a linear layer among them, for every emitter
 		// (the portable Go kernels run the AVX2 program).
 		if got := strings.Join(byTiles[tg], " "); !strings.Contains(got, "+a") || !strings.Contains(got, "fc") {

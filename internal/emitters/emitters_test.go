@@ -19,7 +19,9 @@ import (
 // kind of step that needs a kernel of its own: Winograd (forced) for
 // the 3x3 stride-1 convolutions, direct for the strided one and the
 // linear layer, depthwise, max pooling over a window (after a ReLU, so
-// its zero halo may stand for -inf), LayerNorm.
+// its zero halo may stand for -inf), LayerNorm, and the elementwise
+// steps no convolution absorbs: an activation, a sum, a product and a
+// BatchNorm kept as an affine step.
 const coverSpec = `input: [8, 12, 12]
 layers:
   - {name: wino, op: conv, out: 16, kernel: 3, padding: 1}
@@ -29,6 +31,10 @@ layers:
   - {name: r2, op: relu}
   - {name: pool, op: maxpool, kernel: 3, stride: 2, padding: 1}
   - {name: ln, op: layernorm}
+  - {name: g, op: gelu}
+  - {name: s, op: add, inputs: [g, ln]}
+  - {name: m, op: mul, inputs: [s, g]}
+  - {name: b, op: bn}
   - {name: fc, op: linear, out: 4}
 `
 
@@ -97,7 +103,7 @@ func TestEveryTargetHasItsKernels(t *testing.T) {
 				}
 				want = append(want, w)
 			}
-			want = append(want, "maxpool", "layernorm")
+			want = append(want, "maxpool", "layernorm", "activation", "add", "mul", "affine")
 			for _, w := range want {
 				if !got[w] {
 					t.Errorf("%s: the network gave the target no %s step; got %v", tg.Name, w, keys(got))

@@ -68,6 +68,9 @@ func Rows(p *plan.Program) []Row {
 	for _, s := range p.Steps {
 		r := Row{Step: s.Name, Op: gen.DescribeStep(s), Shape: shape(s), Algorithm: Algorithm(s), FLOPs: s.FLOPs,
 			Bytes: stepBytes(s), MemoryBound: memoryBound(s)}
+		if s.Conv == nil && s.NeedsKernel() && p.Target.Asm() {
+			r.Algorithm = "asm" // a kernel of its own: LayerNorm's, the elementwise steps'
+		}
 		if s.Conv != nil {
 			r.Why = s.Conv.Why
 		}

@@ -136,14 +136,14 @@ type actKind struct {
 	mask bool
 }
 
-// maskLanes zeroes the padded lanes of out's last channel block, which
-// an activation with f(0) != 0 has written.
-func maskLanes(ws []float32, out layout, a actKind) {
+// maskLanes zeroes the padded lanes of out's last channel block in rows
+// lo to hi-1, which an activation with f(0) != 0 has written.
+func maskLanes(ws []float32, out layout, a actKind, lo, hi int) {
 	if !a.mask || out.c%out.b == 0 {
 		return
 	}
 	cb := out.cb() - 1
-	for y := 0; y < out.h; y++ {
+	for y := lo; y < hi; y++ {
 		for x := 0; x < out.w; x++ {
 			o := out.pixel(cb, y, x)
 			for l := out.c % out.b; l < out.b; l++ {
@@ -154,10 +154,10 @@ func maskLanes(ws []float32, out layout, a actKind) {
 }
 
 // forPixels calls f with the index of lane 0 of every interior pixel of
-// in and out, two layouts of the same shape.
-func forPixels(in, out layout, f func(i, o int)) {
+// rows lo to hi-1 of in and out, two layouts of the same shape.
+func forPixels(in, out layout, lo, hi int, f func(i, o int)) {
 	for cb := 0; cb < out.cb(); cb++ {
-		for y := 0; y < out.h; y++ {
+		for y := lo; y < hi; y++ {
 			i, o := in.pixel(cb, y, 0), out.pixel(cb, y, 0)
 			for x := 0; x < out.w; x++ {
 				f(i+out.b*x, o+out.b*x)
@@ -166,51 +166,57 @@ func forPixels(in, out layout, f func(i, o int)) {
 	}
 }
 
+// The elementwise helpers below compute output rows lo to hi-1 (of every
+// channel block), as their assembly kernels do, so that goroutines can
+// share a step.
+
 // activation applies kind to every value of in, writing out.
-func activation(ws []float32, in, out layout, kind actKind) {
-	forPixels(in, out, func(i, o int) {
+func activation(ws []float32, in, out layout, kind actKind, lo, hi int) {
+	forPixels(in, out, lo, hi, func(i, o int) {
 		for l := 0; l < out.b; l++ {
 			ws[o+l] = act(ws[i+l], kind)
 		}
 	})
-	maskLanes(ws, out, kind)
+	maskLanes(ws, out, kind, lo, hi)
 }
 
-// mul scales every channel c of in by s's value c (s is C x 1 x 1);
-// padded lanes are 0 in both.
-func mul(ws []float32, in, s, out layout) {
+// mul scales every channel c of in by s's value c (s is C x 1 x 1), then
+// applies kind; padded lanes are 0 in both.
+func mul(ws []float32, in, s, out layout, kind actKind, lo, hi int) {
 	for cb := 0; cb < out.cb(); cb++ {
 		sv := ws[s.pixel(cb, 0, 0) : s.pixel(cb, 0, 0)+out.b]
-		for y := 0; y < out.h; y++ {
+		for y := lo; y < hi; y++ {
 			for x := 0; x < out.w; x++ {
 				i, o := in.pixel(cb, y, x), out.pixel(cb, y, x)
 				for l, v := range sv {
-					ws[o+l] = ws[i+l] * v
+					ws[o+l] = act(ws[i+l]*v, kind)
 				}
 			}
 		}
 	}
+	maskLanes(ws, out, kind, lo, hi)
 }
 
-// mulElementwise multiplies a and b, of one shape, value by value
-// (padded lanes are 0 in both).
-func mulElementwise(ws []float32, a, b, out layout) {
+// mulElementwise multiplies a and b, of one shape, value by value, then
+// applies kind (padded lanes are 0 in both).
+func mulElementwise(ws []float32, a, b, out layout, kind actKind, lo, hi int) {
 	n := out.w * out.b
 	for cb := 0; cb < out.cb(); cb++ {
-		for y := 0; y < out.h; y++ {
+		for y := lo; y < hi; y++ {
 			i, j, o := a.pixel(cb, y, 0), b.pixel(cb, y, 0), out.pixel(cb, y, 0)
 			x, s, d := ws[i:i+n], ws[j:j+n], ws[o:o+n]
 			for k := range d {
-				d[k] = x[k] * s[k]
+				d[k] = act(x[k]*s[k], kind)
 			}
 		}
 	}
+	maskLanes(ws, out, kind, lo, hi)
 }
 
 // add sums the inputs into out, then applies kind.
-func add(ws []float32, ins []layout, out layout, kind actKind) {
+func add(ws []float32, ins []layout, out layout, kind actKind, lo, hi int) {
 	for cb := 0; cb < out.cb(); cb++ {
-		for y := 0; y < out.h; y++ {
+		for y := lo; y < hi; y++ {
 			for x := 0; x < out.w; x++ {
 				o := out.pixel(cb, y, x)
 				for l := 0; l < out.b; l++ {
@@ -223,14 +229,14 @@ func add(ws []float32, ins []layout, out layout, kind actKind) {
 			}
 		}
 	}
-	maskLanes(ws, out, kind)
+	maskLanes(ws, out, kind, lo, hi)
 }
 
 // affine computes x*scale[c]+shift[c], then kind. Padded lanes have
 // scale and shift 0, so they stay 0.
-func affine(ws []float32, in, out layout, scale, shift []float32, kind actKind) {
+func affine(ws []float32, in, out layout, scale, shift []float32, kind actKind, lo, hi int) {
 	for cb := 0; cb < out.cb(); cb++ {
-		for y := 0; y < out.h; y++ {
+		for y := lo; y < hi; y++ {
 			for x := 0; x < out.w; x++ {
 				i, o := in.pixel(cb, y, x), out.pixel(cb, y, x)
 				for l := 0; l < out.b; l++ {
@@ -239,7 +245,7 @@ func affine(ws []float32, in, out layout, scale, shift []float32, kind actKind) 
 			}
 		}
 	}
-	maskLanes(ws, out, kind)
+	maskLanes(ws, out, kind, lo, hi)
 }
 
 // concat copies each input's channels after the previous ones'.
