@@ -28,6 +28,8 @@ func kernel(s *plan.Step) builder {
 		return maxPool
 	case s.Kind == plan.LayerNorm:
 		return layerNorm
+	case s.Kind == plan.GRN:
+		return grn
 	case s.Kind != plan.Conv:
 		return nil
 	}

@@ -19,7 +19,7 @@ import (
 // kind of step that needs a kernel of its own: Winograd (forced) for
 // the 3x3 stride-1 convolutions, direct for the strided one and the
 // linear layer, depthwise, max pooling over a window (after a ReLU, so
-// its zero halo may stand for -inf), LayerNorm.
+// its zero halo may stand for -inf), LayerNorm, GRN.
 const coverSpec = `input: [8, 12, 12]
 layers:
   - {name: wino, op: conv, out: 16, kernel: 3, padding: 1}
@@ -29,6 +29,7 @@ layers:
   - {name: r2, op: relu}
   - {name: pool, op: maxpool, kernel: 3, stride: 2, padding: 1}
   - {name: ln, op: layernorm}
+  - {name: grn, op: grn}
   - {name: fc, op: linear, out: 4}
 `
 
@@ -97,7 +98,7 @@ func TestEveryTargetHasItsKernels(t *testing.T) {
 				}
 				want = append(want, w)
 			}
-			want = append(want, "maxpool", "layernorm")
+			want = append(want, "maxpool", "layernorm", "grn")
 			for _, w := range want {
 				if !got[w] {
 					t.Errorf("%s: the network gave the target no %s step; got %v", tg.Name, w, keys(got))
