@@ -47,6 +47,12 @@ type Node struct {
 	// absorbed: its weights for input channel j move to channel
 	// PermuteIn[j] (see package fuse).
 	PermuteIn []int
+	// ShiftTo, in a fused graph, is the convolution a GRN's beta folds
+	// into: the one reader of the GRN, without padding, whose bias takes
+	// the weights times beta (InShift). Materializing the GRN hands its
+	// beta over and drops it; materializing the convolution folds it.
+	ShiftTo *Node
+	InShift []float64
 
 	Conv   *Conv      // spec.Conv
 	AC     *ACBlock   // spec.ACBlock

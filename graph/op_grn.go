@@ -74,3 +74,25 @@ func grn(x Tensor, g *GRN) Tensor {
 	}
 	return out
 }
+
+// FoldInputShift adds to c's bias what a per-channel shift of its input
+// (shift[i] added to input channel i) adds to its output: each output
+// channel's weights times the shift, summed over its window. Exact only
+// when every window lies inside the input (no padding), where each tap
+// reads a shifted value.
+func (c *Conv) FoldInputShift(shift []float64) {
+	if c.Bias == nil {
+		c.Bias = make([]float64, c.Out)
+	}
+	inG, outG, taps := c.In/c.Groups, c.Out/c.Groups, c.KH*c.KW
+	for o := 0; o < c.Out; o++ {
+		g := o / outG
+		sum := 0.0
+		for i := 0; i < inG; i++ {
+			for _, w := range c.Weight[(o*inG+i)*taps : (o*inG+i+1)*taps] {
+				sum += w * shift[g*inG+i]
+			}
+		}
+		c.Bias[o] += sum
+	}
+}
