@@ -195,10 +195,14 @@ func (k *normKernel) zero(n int) {
 
 // reduce sets every lane of dst to the sum of a's lanes; a, below the
 // 16th register as a temporary is, is clobbered.
-func (k *normKernel) reduce(a, dst reg.VecPhysical) {
-	ctx, t := k.ctx, k.tmp[0]
+func (k *normKernel) reduce(a, dst reg.VecPhysical) { reduceLanes(k.ctx, k.ops.zmm, a, k.tmp[0], dst) }
+
+// reduceLanes sets every lane of dst to the sum of a's lanes, with t a
+// temporary; a and t must be below the 16th register (the VEX
+// instructions' reach), and a is clobbered.
+func reduceLanes(ctx *build.Context, zmm bool, a, t, dst reg.VecPhysical) {
 	x, tx := a.AsX(), t.AsX()
-	if k.ops.zmm {
+	if zmm {
 		ctx.VEXTRACTF64X4(operand.U8(1), a, t.AsY())
 		ctx.VADDPS(t.AsY(), a.AsY(), a.AsY())
 	}

@@ -17,6 +17,7 @@ type Report struct {
 	RepBNs       int // the BatchNorms inside them
 	FoldedBNs    int // standalone BatchNorms folded into a convolution
 	FoldedScales int // scale layers folded into the convolution or linear layer before them
+	FoldedShifts int // GRN betas folded into the bias of the convolution after them
 	ParamsIn     int // learnable parameters (as PyTorch counts them) before
 	ParamsOut    int // and after
 	KeptBNs      []string
@@ -65,6 +66,7 @@ func Structure(g *graph.Graph) (*graph.Graph, Report) {
 	// from: only what that node's readers read.
 	gathers := map[*graph.Node]*graph.Node{}
 	readers := g.Readers()
+	shifts := grnShifts(g, readers) // a GRN's reader -> the GRN whose beta folds into it
 	for _, n := range g.Nodes {
 		m := n.Geometry()
 		m.From = []*graph.Node{n}
@@ -130,6 +132,16 @@ func Structure(g *graph.Graph) (*graph.Graph, Report) {
 		if in := n.Inputs; len(in) == 1 && foldGather(m, g.Input, gathers[m.Inputs[0]] == in[0] && readers[in[0]] == 1 && in[0] != g.Output) {
 			rep.FoldedGathers++
 		}
+		if grn := shifts[n]; grn != nil {
+			// Folding beta makes a bias where there was none.
+			f := replaced[grn]
+			f.ShiftTo, f.GRN.Beta = m, nil
+			m.InShift = []float64{}
+			if m.Conv.Bias == nil {
+				m.Conv.Bias = []float64{}
+			}
+			rep.FoldedShifts++
+		}
 		replaced[n] = m
 		out.Nodes = append(out.Nodes, m)
 	}
@@ -163,13 +175,20 @@ func materialize(n *graph.Node, round bool) {
 	case src.Op == spec.BN:
 		scale, shift := src.BN.ScaleShift()
 		n.Affine = &graph.Affine{Scale: scale, Shift: shift}
-	case len(n.From) == 1 && n.PermuteIn == nil && round && float32Exact(src):
+	case len(n.From) == 1 && n.PermuteIn == nil && n.ShiftTo == nil && n.InShift == nil && round && float32Exact(src):
 		// Rounding changes nothing: share the weights rather than copy
 		// them (the largest layers are the plain ones).
 		n.TakeParams(src)
 		return
 	default:
 		n.TakeParams(src.Clone())
+	}
+	if n.ShiftTo != nil { // a GRN: its beta goes to its reader
+		n.ShiftTo.InShift, n.GRN.Beta = n.GRN.Beta, nil
+	}
+	if n.InShift != nil {
+		n.Conv.FoldInputShift(n.InShift)
+		n.InShift = []float64{}
 	}
 	for _, x := range n.From[1:] {
 		switch {
@@ -212,6 +231,24 @@ func float32Exact(n *graph.Node) bool {
 		}
 	}
 	return true
+}
+
+// grnShifts finds the GRNs whose beta folds into the convolution that
+// reads them: its only reader, not the output, a plain convolution (the
+// fused node of a block is made from its own weights only) without
+// padding, whose every tap reads a shifted value. It maps the reader to
+// the GRN.
+func grnShifts(g *graph.Graph, readers map[*graph.Node]int) map[*graph.Node]*graph.Node {
+	out := map[*graph.Node]*graph.Node{}
+	for _, r := range g.Nodes {
+		if r.Op != spec.Conv || len(r.Inputs) != 1 || r.Conv.PadH != 0 || r.Conv.PadW != 0 {
+			continue
+		}
+		if n := r.Inputs[0]; n.Op == spec.GRN && n.GRN.Beta != nil && readers[n] == 1 && n != g.Output {
+			out[r] = n
+		}
+	}
+	return out
 }
 
 // foldTarget returns the fused convolution or linear layer (a

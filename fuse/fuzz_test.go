@@ -153,7 +153,7 @@ func randomSpec(data []byte) (string, weightOptions) {
 		ops := []string{"acblock", "conv", "bn", "relu", "relu6", "maxpool", "avgpool", "add", "concat", "global_avgpool", "flatten", "linear",
 			"leaky_relu", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh", "mul", "dropout", "repvgg", "dbb",
 			"adaptive_avgpool", "split", "channel_shuffle", "gelu", "scale", "layernorm",
-			"mobileone", "qarepvgg", "repvggdw", "dilated_reparam", "repconv", "linear_sum"}
+			"mobileone", "qarepvgg", "repvggdw", "dilated_reparam", "repconv", "linear_sum", "grn"}
 		op := ops[r.pick(len(ops))]
 		if i == 0 && (op == "add" || op == "concat" || op == "dropout") || op == "split" && cur.c < 2 {
 			op = "acblock"

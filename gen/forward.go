@@ -373,6 +373,11 @@ var goCalls = map[plan.Kind]goCall{
 		return jen.Id("layerNorm").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out),
 			weightSlice(s.Norm.WeightOff, n), weightSlice(s.Norm.BiasOff, n), jen.Lit(s.Norm.Eps), sp.lo, sp.hi)
 	},
+	plan.GRN: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
+		n := s.Out.Layout.CB() * s.Out.Layout.Block
+		return jen.Id("grn").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out),
+			weightSlice(s.GRN.GammaOff, n), weightSlice(s.GRN.BetaOff, n), jen.Lit(s.GRN.Eps), jen.Lit(s.GRN.ScratchOff))
+	},
 	plan.Gather: func(g *generator, p *plan.Program, i int, s *plan.Step, sp span) jen.Code {
 		return jen.Id("gather").Call(jen.Id("ws"), lay(s.In[0]), lay(s.Out), jen.Index().Int().ValuesFunc(func(vals *jen.Group) {
 			for _, c := range s.Channels {

@@ -47,6 +47,12 @@ type Node struct {
 	// absorbed: its weights for input channel j move to channel
 	// PermuteIn[j] (see package fuse).
 	PermuteIn []int
+	// ShiftTo, in a fused graph, is the convolution a GRN's beta folds
+	// into: the one reader of the GRN, without padding, whose bias takes
+	// the weights times beta (InShift). Materializing the GRN hands its
+	// beta over and drops it; materializing the convolution folds it.
+	ShiftTo *Node
+	InShift []float64
 
 	Conv   *Conv      // spec.Conv
 	AC     *ACBlock   // spec.ACBlock
@@ -59,6 +65,7 @@ type Node struct {
 	Affine *Affine    // OpAffine
 	Gather *Gather    // spec.Split, spec.ChannelShuffle
 	Norm   *LayerNorm // spec.LayerNorm
+	GRN    *GRN       // spec.GRN
 	Param  float64    // an activation's parameter (LeakyReLU's slope), see package act
 }
 
@@ -90,13 +97,13 @@ func (n *Node) Geometry() *Node {
 // themselves, not copies): every parameter field but the structural
 // ones (Gather, Pool, Param).
 func (n *Node) TakeParams(src *Node) {
-	n.Conv, n.AC, n.Rep, n.DBB, n.BN, n.Linear, n.Affine, n.Norm = src.Conv, src.AC, src.Rep, src.DBB, src.BN, src.Linear, src.Affine, src.Norm
+	n.Conv, n.AC, n.Rep, n.DBB, n.BN, n.Linear, n.Affine, n.Norm, n.GRN = src.Conv, src.AC, src.Rep, src.DBB, src.BN, src.Linear, src.Affine, src.Norm, src.GRN
 }
 
 // SameParams reports whether n and m hold the very same parameter structs.
 func (n *Node) SameParams(m *Node) bool {
 	return n.Conv == m.Conv && n.AC == m.AC && n.Rep == m.Rep && n.DBB == m.DBB && n.BN == m.BN &&
-		n.Linear == m.Linear && n.Affine == m.Affine && n.Norm == m.Norm
+		n.Linear == m.Linear && n.Affine == m.Affine && n.Norm == m.Norm && n.GRN == m.GRN
 }
 
 // copyParams is a copy of n whose parameter structs are its own and whose
@@ -121,6 +128,7 @@ func (n *Node) copyParams() *Node {
 	m.Pool = clonePtr(n.Pool)
 	m.Affine = clonePtr(n.Affine)
 	m.Norm = clonePtr(n.Norm)
+	m.GRN = clonePtr(n.GRN)
 	if n.Gather != nil {
 		m.Gather = &Gather{Channels: append([]int(nil), n.Gather.Channels...)}
 	}

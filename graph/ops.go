@@ -118,7 +118,7 @@ func init() {
 func Rows() []*Row {
 	all := []*Row{convRow, acblockRow, repvggRow, dbbRow, bnRow, affineRow, linearRow,
 		maxPoolRow, avgPoolRow, globalAvgPoolRow, adaptiveAvgPoolRow, addRow, mulRow, concatRow, flattenRow, dropoutRow,
-		splitRow, channelShuffleRow, scaleRow, layerNormRow}
+		splitRow, channelShuffleRow, scaleRow, layerNormRow, grnRow}
 	all = append(all, mobileOneRow, qaRepVGGRow, repVGGDWRow, dilatedReparamRow, repConvRow, linearSumRow)
 	all = append(all, activationRows()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Op < all[j].Op })

@@ -60,6 +60,7 @@ layers:
   - {name: fcbn, op: bn}
   - {name: lsc, op: scale}
   - {name: ln, op: layernorm, eps: 1e-6, inputs: [cat]}
+  - {name: grn, op: grn}
 `
 
 func buildEveryOp(t *testing.T, withWeights bool) (*spec.Net, *graph.Graph) {

@@ -30,6 +30,8 @@ func kernel(s *plan.Step) builder {
 		return layerNorm
 	case elemKinds[s.Kind] && s.NeedsKernel():
 		return elementwise
+	case s.Kind == plan.GRN:
+		return grn
 	case s.Kind != plan.Conv:
 		return nil
 	}

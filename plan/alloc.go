@@ -75,14 +75,18 @@ func (p *planner) allocate() {
 		v.Buf = buf
 		busyUntil[buf] = v.last
 	}
-	// One scratch region serves every Winograd step: steps run one at a
-	// time.
+	// One scratch region serves every Winograd and GRN step: steps run
+	// one at a time.
 	scratch := 0
 	for _, s := range steps {
-		if s.Kind == Conv && s.Conv.Algo == Winograd {
+		switch {
+		case s.Kind == Conv && s.Conv.Algo == Winograd:
 			v, m, t := s.Conv.WinogradScratch()
 			scratch = max(scratch, v+m+t)
 			s.Conv.ScratchOff = p.prog.WorkspaceLen
+		case s.Kind == GRN:
+			scratch = max(scratch, padded(s.Out.Layout.C))
+			s.GRN.ScratchOff = p.prog.WorkspaceLen
 		}
 	}
 	p.prog.ScratchLen = align16(scratch)

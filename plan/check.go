@@ -10,8 +10,8 @@ import (
 // value overwritten while a later step still reads it, halos as wide as
 // their readers' padding (and Winograd's overhang), every convolution's
 // tiles covering its output blocks once, in order, reading only input
-// channels their weight groups hold, and every weight offset inside the
-// weights. It is cheap; tests run it on every plan, and acgen
+// channels their weight groups hold, every GRN's scratch space inside
+// the workspace, and every weight offset inside the weights. It is cheap; tests run it on every plan, and acgen
 // -debug-checks after planning.
 func (p *Program) Check() error {
 	var errs []error
@@ -44,6 +44,9 @@ func (p *Program) Check() error {
 		}
 		if s.Conv != nil {
 			errs = append(errs, p.checkConv(i, s)...)
+		}
+		if s.GRN != nil && (s.GRN.ScratchOff < 0 || s.GRN.ScratchOff+padded(s.Out.Layout.C) > p.WorkspaceLen) {
+			fail("step %d (%s): GRN scratch space at %d runs past the %d-float workspace", i, s.Name, s.GRN.ScratchOff, p.WorkspaceLen)
 		}
 		for _, off := range weightOffsets(s) {
 			if off < 0 || off > len(p.Weights) {

@@ -22,6 +22,7 @@ const (
 	AdaptiveAvgPool             // mean over windows from floor(i*in/out) to ceil((i+1)*in/out)
 	Gather                      // output channel j is In[0]'s channel Channels[j]: a split's output, a shuffle
 	LayerNorm                   // each pixel's channels normalised, then scaled and shifted per channel
+	GRN                         // each channel scaled by gamma times its L2 norm over the mean norm, plus 1; then shifted
 	numKinds
 )
 
@@ -127,6 +128,23 @@ var kinds = [numKinds]KindRow{
 		},
 		Weights: func(s *Step) []int { return []int{s.Norm.WeightOff, s.Norm.BiasOff, s.Norm.MaskOff, s.Norm.ConstOff} },
 		Kernel:  func(*Step) bool { return true }}, // ConvNeXt's and the transformers' per-pixel norm
+	GRN: {Name: "grn",
+		Pack: func(p *planner, s *Step) {
+			// The closures read n.GRN when the sections are filled:
+			// materialising a streamed node gives it its struct then.
+			n := s.Nodes[0]
+			c, eps := n.GRN.C, n.GRN.Eps
+			s.GRN.GammaOff = p.reserveVector(n, "gamma", c, func() []float64 { return n.GRN.Gamma })
+			s.GRN.BetaOff = p.reserveVector(n, "beta", c, func() []float64 { return n.GRN.Beta })
+			// For the assembly: 1/C, eps and 1, each in a whole vector.
+			s.GRN.ConstOff = p.blob.reserve(n, "consts", 3*Group, func(dst []float32) {
+				for i := 0; i < Group; i++ {
+					dst[i], dst[Group+i], dst[2*Group+i] = float32(1/float64(c)), float32(eps), 1
+				}
+			})
+		},
+		Weights: func(s *Step) []int { return []int{s.GRN.GammaOff, s.GRN.BetaOff, s.GRN.ConstOff} },
+		Kernel:  func(*Step) bool { return true }}, // ConvNeXt-V2's and UniRepLKNet's every block
 }
 
 // Kinds lists every kind, for the emitters' tests.

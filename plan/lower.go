@@ -90,6 +90,12 @@ var lowerings = map[spec.Op]lowering{
 		s.FLOPs = int64(n.Row().FLOPs(n, nil))
 		return n
 	},
+	spec.GRN: func(p *planner, s *Step, n *graph.Node) *graph.Node {
+		s.Kind = GRN
+		s.GRN = &GRNStep{Eps: float32(n.GRN.Eps)}
+		s.FLOPs = int64(n.Row().FLOPs(n, nil))
+		return n
+	},
 	spec.Split:          lowerGather,
 	spec.ChannelShuffle: lowerGather,
 	spec.Mul: func(p *planner, s *Step, n *graph.Node) *graph.Node {

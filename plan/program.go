@@ -100,6 +100,7 @@ type Step struct {
 	Pool   *graph.Pool // Kind MaxPool, AvgPool
 	Affine *AffineStep // Kind Affine
 	Norm   *NormStep   // Kind LayerNorm
+	GRN    *GRNStep    // Kind GRN
 	// Channels are what a Gather step's output channels take of its
 	// input's: output channel j is input channel Channels[j].
 	Channels []int
@@ -223,6 +224,17 @@ type NormStep struct {
 	WeightOff, BiasOff int
 	MaskOff, ConstOff  int
 	Eps                float32
+}
+
+// GRNStep locates a GRN's gamma and beta (zeros when absent or folded
+// into the next layer), each padded to a whole block with zeros, and
+// for the assembly ConstOff, Group copies each of 1/C, eps and 1.
+// ScratchOff is where in the workspace the kernel keeps its per-channel
+// norms and then scales between its passes (padded(C) floats).
+type GRNStep struct {
+	GammaOff, BetaOff, ConstOff int
+	ScratchOff                  int
+	Eps                         float32
 }
 
 // AffineStep locates the scale and shift of an Affine step, each padded

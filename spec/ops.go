@@ -128,6 +128,12 @@ const (
 	// LayerNorm2d; nn.LayerNorm between permutes): eps (1e-5); weight and
 	// bias [C], each optional.
 	LayerNorm Op = "layernorm"
+	// GRN is global response normalisation (ConvNeXt-V2's and
+	// UniRepLKNet's GRN on a channels-last tensor): each channel's L2
+	// norm over the image, divided by the mean of those norms plus eps
+	// (1e-6), gives x*(gamma*N + 1) + beta; gamma and beta [1, 1, 1, C],
+	// beta optional.
+	GRN Op = "grn"
 	// Scale multiplies each channel by a learned parameter whose
 	// checkpoint key is the layer's prefix itself, [C, 1, 1] or [C]
 	// (ConvNeXt's layer scale).
@@ -173,6 +179,7 @@ var ops = map[Op]opInfo{
 	Split:           {fields: []string{"sizes"}, required: []string{"sizes"}, minInputs: 1, maxInputs: 1},
 	ChannelShuffle:  {fields: []string{"groups"}, required: []string{"groups"}, minInputs: 1, maxInputs: 1},
 	LayerNorm:       {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
+	GRN:             {fields: []string{"eps"}, weights: true, minInputs: 1, maxInputs: 1},
 	Scale:           {weights: true, minInputs: 1, maxInputs: 1},
 	Add:             {minInputs: 2},
 	Concat:          {minInputs: 2},
@@ -221,6 +228,9 @@ func applyDefaults(l *Layer) {
 	}
 	if !l.Has("eps") {
 		l.Eps = 1e-5
+		if l.Op == GRN {
+			l.Eps = 1e-6 // ConvNeXt-V2's constant
+		}
 	}
 	if !l.Has("slope") {
 		l.Slope = 0.01

@@ -14,6 +14,8 @@ var (
 	pool string
 	//go:embed norm.go
 	norm string
+	//go:embed grn.go
+	grnSrc string
 	//go:embed api.go
 	api string
 	//go:embed acgentest.go
@@ -68,6 +70,7 @@ func Files() []File {
 		{Name: "support.go", Source: body(support)},
 		{Name: "pool.go", Source: body(pool)},
 		{Name: "norm.go", Source: body(norm)},
+		{Name: "grn.go", Source: body(grnSrc)},
 		{Name: "winograd.go", Source: body(winograd)},
 		{Name: "grid.go", Source: body(grid)},
 		{Name: "dispatch.go", Source: body(dispatch)},

@@ -403,6 +403,26 @@ layers:
   - {name: head, op: conv, out: 17, kernel: 1}
   - {name: ln3, op: layernorm}
 `},
+	// UniRepLKNet's block: ConvNeXt's with GRN after the GELU, whose beta
+	// folds into pw2's bias; GRN again where beta cannot fold (before a
+	// padded convolution, and at the output), on rows of 17 pixels (the
+	// GRN kernels' runs of 4 and a remainder) and channel counts that do
+	// and do not fill a block.
+	{"unirep", plan.Options{}, `
+input: [12, 9, 17]
+layers:
+  - {name: dw, op: conv, out: 12, kernel: 7, padding: 3, groups: 12}
+  - {name: ln, op: layernorm, eps: 1e-6}
+  - {name: pw1, op: conv, out: 40, kernel: 1}
+  - {name: act, op: gelu}
+  - {name: grn, op: grn}
+  - {name: pw2, op: conv, out: 12, kernel: 1}
+  - {name: gamma, op: scale}
+  - {name: res, op: add, inputs: [gamma, dw]}
+  - {name: grn2, op: grn}
+  - {name: c3, op: conv, out: 20, kernel: 3, padding: 1}
+  - {name: grn3, op: grn}
+`},
 	// A wide image of several output channel blocks: offsets from one
 	// block's plane (and Winograd's M) to the next beyond the 64 KB a NEON
 	// load's immediate reaches, which its kernels add in a register.

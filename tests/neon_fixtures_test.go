@@ -15,8 +15,9 @@ import (
 // neonFixtures are the fixtures TestFixturesNEON runs unless
 // ACGEN_QEMU=all asks for every one: Winograd with residuals
 // (resnet20), every activation and an SE block (modern), groups and
-// depthwise (groups), pooling, concat and odd shapes (misc).
-var neonFixtures = []string{"resnet20", "modern", "groups", "misc"}
+// depthwise (groups), pooling, concat and odd shapes (misc), and
+// UniRepLKNet's official form (GRN, LayerNorms, GELU, large kernels).
+var neonFixtures = []string{"resnet20", "modern", "groups", "misc", "unireplknet_official"}
 
 // TestFixturesNEON runs fixtures' packages under qemu-aarch64 on their
 // NEON level: the golden vectors on every level, the NEON outputs

@@ -42,7 +42,7 @@ var deployKeys = map[spec.Op]struct{ conv, bn string }{
 // fixture's.) torch2spec's spec of the deploy form runs too.
 func TestReparamMatchesSwitchToDeploy(t *testing.T) {
 	for _, name := range []string{"repvgg_cifar", "repvgg_g2", "repvgg_se", "dbb_resnet18", "dbb_mobilenet",
-		"mobileone", "qarepvgg", "qarepvgg_v2", "repvit", "unireplknet", "repconv", "user_reparam"} {
+		"mobileone", "qarepvgg", "qarepvgg_v2", "repvit", "unireplknet", "unireplknet_official", "repconv", "user_reparam"} {
 		f := fixtures.Get(name)
 		g := buildGraph(t, f.Spec, f.Pth)
 		deploy, err := checkpoint.Load(filepath.Join(f.Dir, "deploy.safetensors"), checkpoint.Options{})

@@ -2,7 +2,7 @@
 """Tests tools/torch2spec.py as a user runs it, beside their own code: a
 package named acnet laid out as the official code's, networks written the
 way the official code and today's users write them
-(testdata/models/official_like.py, newops.py), models it must refuse
+(testdata/models/official_like.py, newops.py, written_norms.py), models it must refuse
 without leaving a file (broken_models.py), checkpoints saved the ways
 trainers save them, and every convolutional classifier torchvision lists
 (testdata/models/tvmodels.py). Needs torch and h5py (Debian: python3-torch
@@ -41,6 +41,7 @@ MODELS = os.path.join(HERE, "testdata", "models")
 sys.path.insert(0, MODELS)
 import broken_models  # noqa: E402  (after the path it lives on)
 import newops  # noqa: E402
+import written_norms  # noqa: E402
 import official_like  # noqa: E402
 
 
@@ -303,6 +304,57 @@ class NewOps(unittest.TestCase):
         self.assertLess(float((interp.layernorm(h, w, b, 1e-6) - ref).abs().max()), 1e-12)
         for approximate in ("none", "tanh"):
             self.assertLess(float((interp.gelu(h, approximate) - F.gelu(h, approximate=approximate)).abs().max()), 1e-14)
+
+
+class WrittenNorms(Case):
+    """LayerNorm over channels and GRN written out in PyTorch operations
+    (testdata/models/written_norms.py; UniRepLKNet's official form in
+    fixtures/reparam_family_nets.py), recognised from the traced graph."""
+
+    def convert(self, model, env=None):
+        code, _, stderr, text = torch2spec("--model", model, "--input", "3,12,10", env=env)
+        self.assertEqual(code, 0, stderr)
+        return {l["name"]: l for l in yaml.safe_load(text)["layers"]}
+
+    def test_converts(self):
+        layers = self.convert("written_norms:net")
+        want = {"norm1": {"op": "layernorm", "eps": 1e-06}, "fc1": {"op": "conv", "out": 24, "kernel": 1},
+                "grn": {"op": "grn", "eps": None}, "gamma": {"op": "scale"}, "norm": {"op": "layernorm", "eps": 1e-06}}
+        for name, fields in want.items():
+            self.assertEqual({k: layers[name].get(k) for k in fields}, fields, name)
+        self.assertEqual(self.convert("written_norms:net_grn_eps")["grn"].get("eps"), 1e-05)
+        self.assertEqual(self.convert("written_norms:net_no_beta")["grn"]["op"], "grn")
+
+    def test_unireplknet_official(self):
+        env = {"PYTHONPATH": os.path.join(HERE, "..", "fixtures")}
+        for model in ("unireplknet_official", "unireplknet_official_deploy"):
+            layers = self.convert("reparam_family_nets:" + model, env=env)
+            ops = [l["op"] for l in layers.values()]
+            self.assertEqual(ops.count("grn"), 5, model)
+            self.assertEqual(ops.count("layernorm"), 6, model)  # the stem's two, three downsamples', the head's
+            self.assertEqual(layers["stages.2.1.act.1"]["op"], "grn")
+            self.assertEqual(layers["downsample_layers.0.1"]["op"], "layernorm")
+
+    def test_refusals_name_the_reason(self):
+        for model, want in (
+                ("net_beta_unused", "grn: a GRN written out (torch.norm over H and W of a channels-last tensor, "
+                                    "/ its mean over channels + eps, (gamma * N + 1) * x + beta) without adding grn.beta"),
+                ("net_one_dim", "grn: norm: torch.norm(p=2, dim=(1,), keepdim=True) of a channels-last tensor"),
+                ("net_eps_outside", "norm1: sqrt: sqrt of the variance, eps added after it")):
+            code, _, stderr, spec = torch2spec("--model", "written_norms:" + model, "--input", "3,12,10")
+            self.assertEqual(code, 1, model)
+            self.assertEqual(spec, "")
+            self.assertOneLineEach(stderr, want)
+
+    def test_interpreter_grn_matches_the_formula(self):
+        g = torch.Generator().manual_seed(3)
+        h = torch.randn(2, 12, 5, 7, dtype=torch.float64, generator=g)
+        gamma, beta = torch.randn(1, 1, 1, 12, dtype=torch.float64, generator=g), torch.randn(1, 1, 1, 12, dtype=torch.float64, generator=g)
+        x = h.permute(0, 2, 3, 1)
+        n = torch.norm(x, p=2, dim=(1, 2), keepdim=True)
+        ref = ((gamma * (n / (n.mean(dim=-1, keepdim=True) + 1e-6)) + 1) * x + beta).permute(0, 3, 1, 2)
+        self.assertLess(float((interp.grn(h, gamma, beta, 1e-6) - ref).abs().max()), 1e-12)
+        self.assertLess(float((interp.grn(h, gamma, None, 1e-6) - (ref - beta.permute(0, 3, 1, 2))).abs().max()), 1e-12)
 
 
 def have_torchvision():

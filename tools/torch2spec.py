@@ -60,6 +60,7 @@ def _load(name, path):
 
 _tr = _load("torch2spec_trace", os.path.join(HERE, "torch2spec_trace.py"))
 _ops = _load("torch2spec_ops", os.path.join(HERE, "torch2spec_ops.py"))
+_patterns = _load("torch2spec_patterns", os.path.join(HERE, "torch2spec_patterns.py"))
 _graph = _load("torch2spec_graph", os.path.join(HERE, "torch2spec_graph.py"))
 _weights = _load("torch2spec_weights", os.path.join(HERE, "torch2spec_weights.py"))
 _interp = _load("spec_interp", os.path.join(HERE, "..", "fixtures", "spec_interp.py"))

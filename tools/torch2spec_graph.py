@@ -16,13 +16,13 @@ import torch
 import torch.fx as fx
 import torch.nn.functional as F
 
-from _acgen_torch2spec_ops import (GROUPED, NCHW, NHWC, SHUFFLED, ACT_FUNCTIONS, ACT_METHODS, SPEC_OPS, Unsupported,
+from _acgen_torch2spec_ops import (ABOVE, GROUPED, NCHW, NHWC, SHUFFLED, ACT_FUNCTIONS, ACT_METHODS, SPEC_OPS, Unsupported,
                                    adaptive_fields, block_layers, describe, gelu_fields, layernorm_fields, module_layer,
                                    need_nchw, plain, pool_fields, slope_fields)
+from _acgen_torch2spec_patterns import Patterns
 from _acgen_torch2spec_trace import Shape
 import _acgen_torch2spec_ops as _ops_module
 
-ABOVE = "(above)"  # an Unsupported for a node whose input was refused
 INPUT = object()   # the name of the network's input
 
 ADD = {operator.add, operator.iadd, torch.add}
@@ -57,6 +57,7 @@ class Walk:
         self.parts = {}   # a split node: its outputs' names
         self.param = {}   # a get_attr node: its checkpoint key
         self.taken, self.called = set(), set()
+        self.patterns = Patterns(self)  # the written-out LayerNorms and GRNs
 
     # ---- names and inputs
 
@@ -73,9 +74,12 @@ class Walk:
             return a
         if not isinstance(a, fx.Node):
             raise Unsupported(f"reads {a!r}, not a tensor")
+        if a in self.patterns.parts:
+            raise Unsupported(f"reads a step of {self.patterns.parts[a].what()} other than as the "
+                              "formula's next step: torch2spec takes the formula whole")
         if a in self.param:
-            raise Unsupported(f"reads parameter {self.param[a]} other than as a per-channel scale "
-                              "or a LayerNorm's weight")
+            raise Unsupported(f"reads parameter {self.param[a]} other than as a per-channel scale, "
+                              "a LayerNorm's weight or a GRN's")
         if a.op == "get_attr":
             raise Unsupported(f"reads {a.target}, a tensor the checkpoint does not hold")
         if a not in self.name:
@@ -152,7 +156,8 @@ class Walk:
                     self.problems.append(msg if msg.startswith(where) else f"{where}: {msg}")
                 self.name[n] = None  # what reads it is not reported again
                 firsts = [a for a in n.args if isinstance(a, fx.Node) and a in self.form]
-                self.form[n] = self.form[firsts[0]] if firsts else NCHW
+                self.form[n] = self.refused_form(n, self.form[firsts[0]] if firsts else NCHW)
+        self.problems += self.patterns.unread_betas()
         if self.problems:
             raise Unsupported("\n".join(self.problems))
         if not isinstance(output, fx.Node) or self.name.get(output) in (None, INPUT):
@@ -160,6 +165,22 @@ class Walk:
         if self.form[output] != NCHW:
             raise Unsupported(f"the model returns {describe(self.form[output], self.shape.get(output, ()))}")
         return self.layers, self.name[output]
+
+    def refused_form(self, n, form):
+        """The form refused node n's output would have had, so that its
+        readers are judged as they would be had it been taken: a permute
+        to or from channels-last changes it."""
+        t, method = n.target, n.op == "call_method"
+        if (method and t == "permute") or t is torch.permute:
+            dims = n.args[1:] if method else (arg(n, 1, "dims"),)
+            if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+                dims = dims[0]
+            dims = tuple(plain(list(dims)))
+            if form == NCHW and dims == (0, 2, 3, 1):
+                return NHWC
+            if form == NHWC and dims in ((0, 3, 1, 2), (0, -1, 1, 2)):
+                return NCHW
+        return form
 
     def linear_sums(self, graph):
         """The sums of linear branches the graph holds, each one
@@ -205,6 +226,14 @@ class Walk:
         form, shape = self.form.get(src, NCHW), self.shape.get(src, ())
         out = self.shape.get(n, ())
         inplace = None
+        if src in self.param and ((method and t in RESHAPE_METHODS) or t in RESHAPE or t is operator.getitem) \
+                and _prod(out) == _prod(shape):
+            # A view of a parameter (gamma.view(1, -1, 1, 1), weight[:, None,
+            # None]): the same values, which its reader takes by shape.
+            self.param[n] = self.param[src]
+            return
+        if self.patterns.step(n, where, t, method):
+            return
         if method and t.endswith("_") and not t.endswith("__") or arg(n, 1, "inplace", None) is True:
             inplace = src
 
@@ -369,11 +398,11 @@ class Walk:
         key, ps = self.param[p], tuple(self.shape.get(p, ()))
         form, shape = self.form.get(x), self.shape.get(x, ())
         c = shape[-1] if form == NHWC else shape[1] if len(shape) >= 2 else None
-        ok = (ps == (c, 1, 1) and form == NCHW and len(shape) == 4) or \
+        ok = (ps in ((c, 1, 1), (1, c, 1, 1)) and form == NCHW and len(shape) == 4) or \
              (ps == (c,) and (form == NHWC or (form == NCHW and len(shape) == 2)))
         if not ok:
             raise Unsupported(f"{where}: multiplies {describe(form, shape)} by parameter {key} of shape {list(ps)}: "
-                              "acgen's scale takes one value a channel ([C, 1, 1] on N,C,H,W maps, [C] channels-last)")
+                              "acgen's scale takes one value a channel ([C, 1, 1] or [1, C, 1, 1] on N,C,H,W maps, [C] channels-last)")
         self.emit(n, "scale", {}, [x], key, prefix=key, form=form)
 
     def cat(self, n, where):

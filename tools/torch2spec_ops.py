@@ -17,7 +17,10 @@ class Unsupported(Exception):
     """A part of the model that acgen's spec cannot express."""
 
 
-SPEC_OPS = ("(acgen's spec has acblock, repvgg, dbb, conv, bn, layernorm, scale, linear, relu, relu6, "
+ABOVE = "(above)"  # an Unsupported for a node whose input was refused
+
+
+SPEC_OPS = ("(acgen's spec has acblock, repvgg, dbb, conv, bn, layernorm, grn, scale, linear, relu, relu6, "
             "leaky_relu, hardswish, hardsigmoid, sigmoid, silu, tanh, gelu, maxpool, avgpool, "
             "adaptive_avgpool, global_avgpool, flatten, add, mul, concat, split and channel_shuffle)")
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""RepVGG-A0 or MobileOne-S0 on 3x224x224 (fixtures/reparam_nets.py and
+"""RepVGG-A0, MobileOne-S0 or UniRepLKNet-A on 3x224x224 (fixtures/reparam_nets.py and
 reparam_family_nets.py, the official blocks' layouts at full width):
 correctness of the generated package against PyTorch's unfused training
 form, and its speed against ONNX Runtime on the deploy form (the family's
@@ -8,7 +8,7 @@ batch 1, interleaved rounds. Not in CI: needs torch, onnx, Node with
 bench/peers/node_modules (bench/peers/run.sh installs it) and a few
 minutes.
 
-    /usr/bin/python3 bench/reparam/run.py [--net mobileone_s0] [--rounds 5] [--no-speed]
+    /usr/bin/python3 bench/reparam/run.py [--net mobileone_s0|unireplknet_a] [--rounds 5] [--no-speed]
 
 Writes bench/reparam/results-DATE.txt (RepVGG-A0) or results-NET-DATE.txt.
 """
@@ -41,7 +41,10 @@ SHAPE = (3, 224, 224)
 # Each network: its module, the module's name for torch2spec, and what it is.
 NETS = {"repvgg_a0": (rn, "reparam_nets", "RepVGG-A0 (3x224x224, fixtures/reparam_nets.py repvgg_a0: 22 blocks)"),
         "mobileone_s0": (fn, "reparam_family_nets", "MobileOne-S0 (3x224x224, fixtures/reparam_family_nets.py "
-                         "mobileone_s0: 43 MobileOneBlocks of 4 KxK branches)")}
+                         "mobileone_s0: 43 MobileOneBlocks of 4 KxK branches)"),
+        "unireplknet_a": (fn, "reparam_family_nets", "UniRepLKNet-A (3x224x224, fixtures/reparam_family_nets.py "
+                          "unireplknet_a, the official form: 12 blocks, 10 DilatedReparamBlocks of kernel 13, GRN, "
+                          "channels-first LayerNorms, layer scale)")}
 
 
 

@@ -98,7 +98,7 @@ var badInputs = []struct {
 	}, "net.yaml:2:1: ',' or ']' must be specified", 0},
 	{"unknown op", func(t *testing.T) (string, string) {
 		return cifarSpec(t, "{name: relu1, op: relu}", "{name: relu1, op: ReLU}"), cifar.Pth
-	}, `net.yaml:7:23: layer "relu1": unknown op "ReLU" (did you mean "relu"?); known ops: acblock, adaptive_avgpool, add, avgpool, bn, channel_shuffle, concat, conv, dbb, dilated_reparam, dropout, flatten, gelu, global_avgpool, hardsigmoid, hardswish, layernorm, leaky_relu, linear, linear_sum, maxpool, mobileone, mul, qarepvgg, relu, relu6, repconv, repvgg, repvggdw, scale, sigmoid, silu, split, tanh`, 0},
+	}, `net.yaml:7:23: layer "relu1": unknown op "ReLU" (did you mean "relu"?); known ops: acblock, adaptive_avgpool, add, avgpool, bn, channel_shuffle, concat, conv, dbb, dilated_reparam, dropout, flatten, gelu, global_avgpool, grn, hardsigmoid, hardswish, layernorm, leaky_relu, linear, linear_sum, maxpool, mobileone, mul, qarepvgg, relu, relu6, repconv, repvgg, repvggdw, scale, sigmoid, silu, split, tanh`, 0},
 	{"unknown field", func(t *testing.T) (string, string) {
 		return cifarSpec(t, "op: acblock, out: 8, kernel: 3}", "op: acblock, out: 8, kernal: 3}"), cifar.Pth
 	}, `net.yaml:6:40: layer "conv1": op acblock has no field "kernal" (did you mean "kernel"?)`, 0},
@@ -251,7 +251,7 @@ func TestRegenerate(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, out+": 35 files written, 0 unchanged") {
+	if !strings.Contains(stdout, out+": 36 files written, 0 unchanged") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	// A user's files, and a stale generated one (in the package and in
@@ -266,7 +266,7 @@ func TestRegenerate(t *testing.T) {
 
 	// The same inputs again: no file is touched.
 	code, stdout, _ = acgen(t, "-spec", cifar.Spec, "-weights", cifar.Pth, "-out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 35 unchanged\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 36 unchanged\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -275,7 +275,7 @@ func TestRegenerate(t *testing.T) {
 		os.WriteFile(filepath.Join(out, filepath.FromSlash(name)), []byte(gen.Header+"\n\npackage cifar_small\n"), 0o644)
 	}
 	code, stdout, _ = acgen(t, "--spec", cifar.Spec, "--weights", cifar.Pth, "--out", out)
-	if code != 0 || !strings.Contains(stdout, ": 0 files written, 35 unchanged, 2 stale removed\n") {
+	if code != 0 || !strings.Contains(stdout, ": 0 files written, 36 unchanged, 2 stale removed\n") {
 		t.Errorf("exit %d, stdout:\n%s", code, stdout)
 	}
 	sameFiles(t, snapshot(t, parent), before)
@@ -487,7 +487,7 @@ func TestVerifyBeforeWrite(t *testing.T) {
 
 	os.Remove(filepath.Join(out, "mine_test.go"))
 	code, stdout, stderr := acgen(t, "-spec", specPath, "-weights", cifar.Pth, "-out", out, "-verify")
-	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 32 unchanged") {
+	if code != 0 || !strings.Contains(stdout, out+": verified before writing") || !strings.Contains(stdout, "3 files written, 33 unchanged") {
 		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // linear layer, depthwise, max pooling over a window (after a ReLU, so
 // its zero halo may stand for -inf), LayerNorm, and the elementwise
 // steps no convolution absorbs: an activation, a sum, a product and a
-// BatchNorm kept as an affine step.
+// BatchNorm kept as an affine step; GRN.
 const coverSpec = `input: [8, 12, 12]
 layers:
   - {name: wino, op: conv, out: 16, kernel: 3, padding: 1}
@@ -35,6 +35,7 @@ layers:
   - {name: s, op: add, inputs: [g, ln]}
   - {name: m, op: mul, inputs: [s, g]}
   - {name: b, op: bn}
+  - {name: grn, op: grn}
   - {name: fc, op: linear, out: 4}
 `
 
@@ -103,7 +104,7 @@ func TestEveryTargetHasItsKernels(t *testing.T) {
 				}
 				want = append(want, w)
 			}
-			want = append(want, "maxpool", "layernorm", "activation", "add", "mul", "affine")
+			want = append(want, "maxpool", "layernorm", "activation", "add", "mul", "affine", "grn")
 			for _, w := range want {
 				if !got[w] {
 					t.Errorf("%s: the network gave the target no %s step; got %v", tg.Name, w, keys(got))
