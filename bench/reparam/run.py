@@ -8,7 +8,7 @@ batch 1, interleaved rounds. Not in CI: needs torch, onnx, Node with
 bench/peers/node_modules (bench/peers/run.sh installs it) and a few
 minutes.
 
-    /usr/bin/python3 bench/reparam/run.py [--net mobileone_s0|unireplknet_a] [--rounds 5] [--no-speed]
+    /usr/bin/python3 bench/reparam/run.py [--net mobileone_s0|unireplknet_a|repvit_m0_9] [--rounds 5] [--no-speed]
 
 Writes bench/reparam/results-DATE.txt (RepVGG-A0) or results-NET-DATE.txt.
 """
@@ -44,7 +44,9 @@ NETS = {"repvgg_a0": (rn, "reparam_nets", "RepVGG-A0 (3x224x224, fixtures/repara
                          "mobileone_s0: 43 MobileOneBlocks of 4 KxK branches)"),
         "unireplknet_a": (fn, "reparam_family_nets", "UniRepLKNet-A (3x224x224, fixtures/reparam_family_nets.py "
                           "unireplknet_a, the official form: 12 blocks, 10 DilatedReparamBlocks of kernel 13, GRN, "
-                          "channels-first LayerNorms, layer scale)")}
+                          "channels-first LayerNorms, layer scale)"),
+        "repvit_m0_9": (fn, "reparam_family_nets", "RepViT-M0.9 (3x224x224, fixtures/reparam_family_nets.py "
+                        "repvit_m0_9, the official configuration: 26 blocks, 23 RepVGGDW token mixers, SE, GELU)")}
 
 
 
