@@ -82,10 +82,10 @@ type Result struct {
 	// Warnings are one line each: what the user should know about a
 	// package that was nonetheless generated.
 	Warnings []string
-	Plan        *plan.Package // every program, best target first
-	Program     *plan.Program // the portable one (Plan.Portable())
-	Files       []gen.File
-	Write       WriteReport
+	Plan     *plan.Package // every program, best target first
+	Program  *plan.Program // the portable one (Plan.Portable())
+	Files    []gen.File
+	Write    WriteReport
 
 	specSum, weightsSum string
 	wants               []graph.Want
