@@ -40,7 +40,7 @@ func kernel(s *plan.Step) builder {
 		return maxPool
 	case s.Kind == plan.LayerNorm:
 		return layerNorm
-	case elemKinds[s.Kind] && s.NeedsKernel():
+	case s.Kind.Elementwise() && s.NeedsKernel():
 		return elementwise
 	case s.Kind == plan.GRN:
 		return grn

@@ -109,9 +109,6 @@ func elementwise(ctx *build.Context, name string, t *target.Target, s *plan.Step
 // scale (its shift is as far after it as in the weights).
 var elemPointers = []reg.Register{pxOut, rowIn, rowOut, rowRes, pxIn, pxRes, icIn, icW, reg.RDI}
 
-// elemKinds are the kinds elementwise builds.
-var elemKinds = map[plan.Kind]bool{plan.Activation: true, plan.Add: true, plan.Mul: true, plan.Affine: true}
-
 // elemPixels is the pixels an iteration of the pixel loop computes: the
 // activations' chains of dependent instructions are long, and
 // out-of-order execution overlaps the independent ones of a few pixels.

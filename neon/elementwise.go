@@ -91,9 +91,6 @@ func elementwise(f *a64.File, name string, t *target.Target, s *plan.Step) {
 // scale (its shift is as far after it as in the weights).
 var elemPointers = []a64.Reg{a64.R4, a64.R5, a64.R6, a64.R7, a64.R8, a64.R9, a64.R10, a64.R11, a64.R12, a64.R13}
 
-// elemKinds are the kinds elementwise builds.
-var elemKinds = map[plan.Kind]bool{plan.Activation: true, plan.Add: true, plan.Mul: true, plan.Affine: true}
-
 // elemPixels is the pixels an iteration of the pixel loop computes.
 const elemPixels = 4
 

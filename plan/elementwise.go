@@ -17,8 +17,9 @@ import (
 // more runs in Go.
 const MaxElemInputs = 8
 
-// elementwise reports whether k is one of the elementwise kinds.
-func elementwise(k Kind) bool { return k == Activation || k == Add || k == Mul || k == Affine }
+// Elementwise reports whether k is one of the elementwise kinds, whose
+// steps the emitters' elementwise kernels build.
+func (k Kind) Elementwise() bool { return k == Activation || k == Add || k == Mul || k == Affine }
 
 // elemKernel is the elementwise kinds' KindRow.Kernel.
 func elemKernel(s *Step) bool { return len(s.In) <= MaxElemInputs }

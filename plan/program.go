@@ -269,7 +269,7 @@ func (s *Step) Cycles(t *target.Target) float64 {
 		// Bound by writing the layout out.
 		return float64(s.Out.Layout.Len()*4) / t.Cost.MemoryBytesPerCycle
 	}
-	if elementwise(s.Kind) {
+	if s.Kind.Elementwise() {
 		return s.elemCycles(t)
 	}
 	if s.Kind == MaxPool {
@@ -300,7 +300,7 @@ func (s *Step) Units() int {
 		return len(s.Conv.Tiles) * s.Conv.OutH
 	case s.Kind == Conv, s.Kind == MaxPool && s.Conv != nil:
 		return s.Conv.OutH
-	case s.Kind == Pack, s.Kind == LayerNorm, elementwise(s.Kind):
+	case s.Kind == Pack, s.Kind == LayerNorm, s.Kind.Elementwise():
 		return s.Out.Layout.H
 	}
 	return 1
