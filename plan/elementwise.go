@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 
+	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/target"
 )
 
@@ -39,8 +40,15 @@ func packLaneMask(p *planner, s *Step) {
 	if !s.NeedsLaneMask() {
 		return
 	}
-	c, blk := s.Out.Layout.C, p.target.Lanes
-	s.MaskOff = p.blob.reserve(s.Nodes[0], fmt.Sprintf("lanemask/%d", blk), padded(blk), func(dst []float32) {
+	s.MaskOff = p.reserveLaneMask(s.Nodes[0], s.Out.Layout.C)
+}
+
+// reserveLaneMask reserves node's vector of 1 in the lanes of the last
+// block of c channels that are channels and 0 in the others, for the
+// target's lanes: the elementwise kernels' mask, and LayerNorm's.
+func (p *planner) reserveLaneMask(node *graph.Node, c int) int {
+	blk := p.target.Lanes
+	return p.blob.reserve(node, fmt.Sprintf("mask/%d", blk), padded(blk), func(dst []float32) {
 		for i := 0; i < blk; i++ {
 			if (c-1)/blk*blk+i < c {
 				dst[i] = 1

@@ -112,14 +112,7 @@ var kinds = [numKinds]KindRow{
 			s.Norm.BiasOff = p.reserveVector(n, "bias", c, func() []float64 { return n.Norm.Bias })
 			// For the assembly: which lanes of the last channel block are
 			// channels, then 1/C, eps and 1, each in a whole vector.
-			blk := p.target.Lanes
-			s.Norm.MaskOff = p.blob.reserve(n, fmt.Sprintf("mask/%d", blk), padded(blk), func(dst []float32) {
-				for i := 0; i < blk; i++ {
-					if (c-1)/blk*blk+i < c {
-						dst[i] = 1
-					}
-				}
-			})
+			s.Norm.MaskOff = p.reserveLaneMask(n, c)
 			s.Norm.ConstOff = p.blob.reserve(n, "consts", 3*Group, func(dst []float32) {
 				for i := 0; i < Group; i++ {
 					dst[i], dst[Group+i], dst[2*Group+i] = float32(1/float64(c)), float32(eps), 1
