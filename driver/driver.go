@@ -74,6 +74,10 @@ type Result struct {
 	Fusion     fuse.Report
 	Golden     []gen.Sample
 	MaxFuseErr float64 // fused vs unfused on the golden inputs, relative
+	// EmulatedPlans counts the plans the check stage emulated after the
+	// model's own was beyond the accuracy budget (see replan); 0 when it
+	// was within it, or nothing was emulated.
+	EmulatedPlans int
 	// Sensitivity is how far moving every weight by float32 rounding and
 	// rounding every activation to float32 moves the first golden output
 	// (relative; gen.Input.Sensitivity), raised to MaxFuseErr for an
@@ -236,7 +240,10 @@ func fuseGraph(cfg *Config, r *Result) error {
 	return nil
 }
 
-func planProgram(cfg *Config, r *Result) error {
+func planProgram(cfg *Config, r *Result) error { return buildPlan(cfg, r, cfg.Plan) }
+
+// buildPlan plans the fused network with options opt.
+func buildPlan(cfg *Config, r *Result, opt plan.Options) error {
 	var err error
 	targets := cfg.Targets
 	if targets == nil {
@@ -245,7 +252,7 @@ func planProgram(cfg *Config, r *Result) error {
 	if cfg.Asm == nil {
 		targets = []*target.Target{target.Go}
 	}
-	r.Plan, err = plan.BuildPackage(r.Fused, targets, cfg.Plan)
+	r.Plan, err = plan.BuildPackage(r.Fused, targets, opt)
 	if err != nil {
 		return err
 	}

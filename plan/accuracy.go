@@ -59,8 +59,20 @@ const ErrorBudget = 2 * 0.9
 // direct convolutions.
 const errorGrowth, directError = 1.35e-3, 1.2
 
-// winogradExcess is the model's excess of a convolution of c's input
-// channels by Winograd F(m x m, 3 x 3) (m = 0: direct, none).
+// stepExcess is the model's excess of step s by Winograd F(m x m, 3 x 3)
+// (m = 0: direct, none): measured where the options hold it (see
+// MeasureWinogradExcess), else the channel table's.
+func (p *planner) stepExcess(s *Step, m int) float64 {
+	if (m == 2 || m == 4) && len(s.Nodes) > 0 {
+		if x, ok := p.opt.Excess[s.Nodes[0]]; ok {
+			return x.Measured(m)
+		}
+	}
+	return winogradExcess(s.Conv, m)
+}
+
+// winogradExcess is the channel table's excess of a convolution of c's
+// input channels by F(m x m, 3 x 3) (m = 0: direct, none).
 func winogradExcess(c *ConvStep, m int) float64 {
 	// x16, x32 and x64 for 16, 32 and 64 or more channels.
 	var x16, x32, x64 float64
@@ -106,7 +118,7 @@ func (p *planner) chooseWinograd() map[*Step]int {
 	}
 	branch := onResidualBranch(p.prog.Steps)
 	growth := func(s *Step, m int) float64 {
-		return errorGrowth * winogradExcess(s.Conv, m) * errorReach(after[s], branch[s])
+		return errorGrowth * p.stepExcess(s, m) * errorReach(after[s], branch[s])
 	}
 	total := directError * directError
 	for i, s := range convs {
@@ -125,7 +137,10 @@ func (p *planner) chooseWinograd() map[*Step]int {
 	}
 	budget := ErrorBudget * ErrorBudget
 	if !(p.opt.ForceWinograd || p.opt.WinogradM != 0 || p.opt.NoErrorBudget) {
-		for total > budget {
+		for moves := 0; ; moves++ {
+			if n := p.opt.WinogradMoves; n != nil && moves >= *n || n == nil && total <= budget {
+				break
+			}
 			// The move that saves the most error for its cycles.
 			var best *Step
 			var bestM int
@@ -155,6 +170,7 @@ func (p *planner) chooseWinograd() map[*Step]int {
 			if best == nil {
 				break
 			}
+			p.prog.WinogradMoves++
 			was := chosen[best]
 			chosen[best] = bestM
 			total -= bestSaved

@@ -38,6 +38,13 @@ type Program struct {
 	// relative error against float64, in multiples of PyTorch's float32
 	// error (see ErrorBudget).
 	ModelledError float64
+	// EmulatedError is the same estimate from emulating the program's
+	// Winograd layers on a sample (see EmulatedError), or 0 where acgen
+	// did not emulate them.
+	EmulatedError float64
+	// WinogradMoves is how many moves the accuracy model made (see
+	// Options.WinogradMoves).
+	WinogradMoves int
 
 	// WinogradLen is the floats of transformed Winograd weights: the
 	// package computes them from Weights when it loads (see

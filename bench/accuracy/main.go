@@ -109,7 +109,7 @@ func run(names, modes []string, work string) error {
 					var ours, torch float64
 					fmt.Sscan(line[i+len("ACCURACY "):], &isa, &ours, &torch)
 					prog := program(res.Plan, isa)
-					fmt.Printf("%-16s %-8s %-7s %12.3g %14.3g  (%.2fx; modelled %.2fx)  %s\n", name, mode, isa, ours, torch, ours/torch, prog.ModelledError, algorithms(prog))
+					fmt.Printf("%-16s %-8s %-7s %12.3g %14.3g  (%.2fx; modelled %.2fx, emulated %.2fx)  %s\n", name, mode, isa, ours, torch, ours/torch, prog.ModelledError, prog.EmulatedError, algorithms(prog))
 				}
 			}
 		}

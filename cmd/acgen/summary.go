@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/acgen/acgen/driver"
+	"github.com/acgen/acgen/plan"
 )
 
 func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
@@ -26,6 +27,17 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 	fmt.Fprintf(w, "acgen: fused %s and %d BatchNorms: %s -> %s parameters, %s MFLOP per sample\n",
 		blocks, f.BatchNorms(), thousands(f.ParamsIn), thousands(f.ParamsOut), mflop(flops))
 	fmt.Fprintf(w, "acgen: fused vs unfused on %d random inputs: max relative difference %.2g\n", len(r.Golden), r.MaxFuseErr)
+	if p := r.Plan.Programs[0]; p.EmulatedError > 0 {
+		var convs, wino int
+		for _, s := range p.Steps {
+			if s.Kind == plan.Conv {
+				convs++
+			}
+		}
+		wino = len(p.WinogradLayers())
+		fmt.Fprintf(w, "acgen: %s: Winograd in %d of %d convolutions, emulated error %.2gx PyTorch's float32 (budget %.2gx)\n",
+			p.Target.Name, wino, convs, p.EmulatedError, plan.ErrorBudget)
+	}
 	if cfg.Out == "" {
 		return // -dump without -out: nothing was written
 	}

@@ -306,30 +306,56 @@ var step6Groups = [...]convTile{{0, 2, 0, 16, 9744}}
 
 // step7 computes stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu, 16x32x32+1 -> 16x32x32+1, stride 1, padding 1.
 func step7(ws, w []float32, lo, hi, scratch int) {
-	step7Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 9248
+		inRow    = 272
+		inPlane  = 9248
+		outBase  = 46520
+		outRow   = 272
+		outPlane = 9248
+		bias     = 12048
+		resBase  = 28024
+		resRow   = 272
+		resPlane = 9248
+	)
+	for _, t := range &step7Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[561]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[272]
+					x4 := x[280]
+					x5 := x[288]
+					x6 := x[544]
+					x7 := x[552]
+					x8 := x[560]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					r := resBase + (t.block0+b)*resPlane + oy*resRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l]+ws[r+l], 0)
+					}
+				}
+			}
+		}
+	}
 }
 
-var step7Winograd = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      0,
-	biasSrc:   12048,
-	blockRows: 2,
-	group:     16,
-	hasRes:    true,
-	in:        layout{9248, 16, 32, 32, 1, 8},
-	inBase:    9248,
-	kernels:   12064,
-	m:         4,
-	out:       layout{46240, 16, 32, 32, 1, 8},
-	res:       layout{27744, 16, 32, 32, 1, 8},
-	scratch:   127408,
-	tiles:     step7Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step7Tiles = [...]convTile{{0, 2, 0, 16, 16}}
+var step7Groups = [...]convTile{{0, 2, 0, 16, 12064}}
 
 // step8 computes stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 1.
 func step8(ws, w []float32, lo, hi, scratch int) {
@@ -387,23 +413,23 @@ func step9(ws, w []float32, lo, hi, scratch int) {
 
 var step9Winograd = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      9232,
+	bias:      0,
 	biasSrc:   19008,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{64736, 32, 16, 16, 1, 8},
 	inBase:    64736,
 	kernels:   19040,
-	m:         4,
+	m:         2,
 	out:       layout{75104, 32, 16, 16, 0, 8},
 	scratch:   127408,
 	tiles:     step9Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step9Tiles = [...]convTile{{0, 2, 0, 32, 9264}, {2, 2, 0, 32, 9776}}
+var step9Tiles = [...]convTile{{0, 2, 0, 32, 32}, {2, 2, 0, 32, 544}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32, lo, hi, scratch int) {
@@ -457,23 +483,23 @@ func step11(ws, w []float32, lo, hi, scratch int) {
 
 var step11Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      46128,
+	bias:      16416,
 	biasSrc:   28800,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{64736, 32, 16, 16, 1, 8},
 	inBase:    64736,
 	kernels:   28832,
-	m:         4,
+	m:         2,
 	out:       layout{83296, 32, 16, 16, 1, 8},
 	scratch:   127408,
 	tiles:     step11Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step11Tiles = [...]convTile{{0, 2, 0, 32, 46160}, {2, 2, 0, 32, 46672}}
+var step11Tiles = [...]convTile{{0, 2, 0, 32, 16448}, {2, 2, 0, 32, 16960}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32, lo, hi, scratch int) {
@@ -482,25 +508,25 @@ func step12(ws, w []float32, lo, hi, scratch int) {
 
 var step12Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      83024,
+	bias:      32832,
 	biasSrc:   38048,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{83296, 32, 16, 16, 1, 8},
 	inBase:    83296,
 	kernels:   38080,
-	m:         4,
+	m:         2,
 	out:       layout{93664, 32, 16, 16, 1, 8},
 	res:       layout{64736, 32, 16, 16, 1, 8},
 	scratch:   127408,
 	tiles:     step12Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 83056}, {2, 2, 0, 32, 83568}}
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 32864}, {2, 2, 0, 32, 33376}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32, lo, hi, scratch int) {
@@ -509,23 +535,23 @@ func step13(ws, w []float32, lo, hi, scratch int) {
 
 var step13Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      119920,
+	bias:      49248,
 	biasSrc:   47296,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{93664, 32, 16, 16, 1, 8},
 	inBase:    93664,
 	kernels:   47328,
-	m:         4,
+	m:         2,
 	out:       layout{64736, 32, 16, 16, 1, 8},
 	scratch:   127408,
 	tiles:     step13Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 119952}, {2, 2, 0, 32, 120464}}
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 49280}, {2, 2, 0, 32, 49792}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32, lo, hi, scratch int) {
@@ -534,25 +560,25 @@ func step14(ws, w []float32, lo, hi, scratch int) {
 
 var step14Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      156816,
+	bias:      65664,
 	biasSrc:   56544,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{64736, 32, 16, 16, 1, 8},
 	inBase:    64736,
 	kernels:   56576,
-	m:         4,
+	m:         2,
 	out:       layout{83296, 32, 16, 16, 1, 8},
 	res:       layout{93664, 32, 16, 16, 1, 8},
 	scratch:   127408,
 	tiles:     step14Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 156848}, {2, 2, 0, 32, 157360}}
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 65696}, {2, 2, 0, 32, 66208}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32, lo, hi, scratch int) {
@@ -615,23 +641,23 @@ func step16(ws, w []float32, lo, hi, scratch int) {
 
 var step16Winograd = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      193712,
+	bias:      82080,
 	biasSrc:   84288,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{104032, 64, 8, 8, 1, 8},
 	inBase:    104032,
 	kernels:   84352,
-	m:         4,
+	m:         2,
 	out:       layout{110432, 64, 8, 8, 0, 8},
 	scratch:   127408,
 	tiles:     step16Tiles[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step16Tiles = [...]convTile{{0, 3, 0, 64, 193776}, {3, 3, 0, 64, 195312}, {6, 2, 0, 64, 196848}}
+var step16Tiles = [...]convTile{{0, 3, 0, 64, 82144}, {3, 3, 0, 64, 83680}, {6, 2, 0, 64, 85216}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32, lo, hi, scratch int) {
@@ -685,23 +711,23 @@ func step18(ws, w []float32, lo, hi, scratch int) {
 
 var step18Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      341232,
+	bias:      147680,
 	biasSrc:   123328,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{104032, 64, 8, 8, 1, 8},
 	inBase:    104032,
 	kernels:   123392,
-	m:         4,
+	m:         2,
 	out:       layout{114528, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step18Tiles[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 341296}, {3, 3, 0, 64, 342832}, {6, 2, 0, 64, 344368}}
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 147744}, {3, 3, 0, 64, 149280}, {6, 2, 0, 64, 150816}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32, lo, hi, scratch int) {
@@ -710,25 +736,25 @@ func step19(ws, w []float32, lo, hi, scratch int) {
 
 var step19Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      488752,
+	bias:      213280,
 	biasSrc:   160256,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	hasRes:    true,
 	in:        layout{114528, 64, 8, 8, 1, 8},
 	inBase:    114528,
 	kernels:   160320,
-	m:         4,
+	m:         2,
 	out:       layout{120928, 64, 8, 8, 1, 8},
 	res:       layout{104032, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step19Tiles[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 488816}, {3, 3, 0, 64, 490352}, {6, 2, 0, 64, 491888}}
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 213344}, {3, 3, 0, 64, 214880}, {6, 2, 0, 64, 216416}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32, lo, hi, scratch int) {
@@ -737,23 +763,23 @@ func step20(ws, w []float32, lo, hi, scratch int) {
 
 var step20Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      636272,
+	bias:      278880,
 	biasSrc:   197184,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{120928, 64, 8, 8, 1, 8},
 	inBase:    120928,
 	kernels:   197248,
-	m:         4,
+	m:         2,
 	out:       layout{104032, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step20Tiles[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 636336}, {3, 3, 0, 64, 637872}, {6, 2, 0, 64, 639408}}
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 278944}, {3, 3, 0, 64, 280480}, {6, 2, 0, 64, 282016}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32, lo, hi, scratch int) {
@@ -762,25 +788,25 @@ func step21(ws, w []float32, lo, hi, scratch int) {
 
 var step21Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      783792,
+	bias:      344480,
 	biasSrc:   234112,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	hasRes:    true,
 	in:        layout{104032, 64, 8, 8, 1, 8},
 	inBase:    104032,
 	kernels:   234176,
-	m:         4,
+	m:         2,
 	out:       layout{110432, 64, 8, 8, 0, 8},
 	res:       layout{120928, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step21Tiles[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 783856}, {3, 3, 0, 64, 785392}, {6, 2, 0, 64, 786928}}
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 344544}, {3, 3, 0, 64, 346080}, {6, 2, 0, 64, 347616}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32, lo, hi, scratch int) {

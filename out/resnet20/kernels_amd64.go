@@ -22,115 +22,79 @@ func step5AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 // step6AVX512 is the avx512 kernel of step stage1.2.conv1+stage1.2.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step6AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step7AVX512In is the avx512 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step7AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step7AVX512Gemm is the avx512 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step7AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step7AVX512Out is the avx512 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step7AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step7AVX512 is the avx512 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step7AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step8AVX512 is the avx512 kernel of step stage2.0.conv1+stage2.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step8AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step9AVX512In is the avx512 kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step9AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step9AVX512Gemm is the avx512 kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step9AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step9AVX512Out is the avx512 kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step9AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step9AVX512 is the avx512 kernel of step stage2.0.conv2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step9AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step10AVX512 is the avx512 kernel of step stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step10AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step11AVX512In is the avx512 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step11AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step11AVX512 is the avx512 kernel of step stage2.1.conv1+stage2.1.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step11AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step11AVX512Gemm is the avx512 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step11AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
+// step12AVX512 is the avx512 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step12AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step11AVX512Out is the avx512 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step11AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step13AVX512 is the avx512 kernel of step stage2.2.conv1+stage2.2.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step13AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step12AVX512In is the avx512 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step12AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step12AVX512Gemm is the avx512 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step12AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step12AVX512Out is the avx512 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step12AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step13AVX512In is the avx512 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step13AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step13AVX512Gemm is the avx512 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step13AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step13AVX512Out is the avx512 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step13AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step14AVX512In is the avx512 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step14AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step14AVX512Gemm is the avx512 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step14AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step14AVX512Out is the avx512 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step14AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step14AVX512 is the avx512 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step14AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step15AVX512 is the avx512 kernel of step stage3.0.conv1+stage3.0.relu1, (tile, output row) pairs, tile-major lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step15AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step16AVX512In is the avx512 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step16AVX512In is the avx512 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step16AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step16AVX512Gemm is the avx512 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step16AVX512Gemm is the avx512 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step16AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step16AVX512Out is the avx512 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step16AVX512Out is the avx512 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step16AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step17AVX512 is the avx512 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step17AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step18AVX512In is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step18AVX512In is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step18AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step18AVX512Gemm is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step18AVX512Gemm is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step18AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step18AVX512Out is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step18AVX512Out is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step18AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX512In is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step19AVX512In is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step19AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX512Gemm is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step19AVX512Gemm is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step19AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step19AVX512Out is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step19AVX512Out is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step19AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX512In is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step20AVX512In is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step20AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX512Gemm is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step20AVX512Gemm is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step20AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step20AVX512Out is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step20AVX512Out is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step20AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step21AVX512In is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step21AVX512In is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step21AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step21AVX512Gemm is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step21AVX512Gemm is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step21AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step21AVX512Out is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step21AVX512Out is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step21AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step22AVX512 is the avx512 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
@@ -157,115 +121,109 @@ func step5AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // step6AVX2 is the avx2 kernel of step stage1.2.conv1+stage1.2.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step6AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step7AVX2In is the avx2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
-func step7AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
-
-// step7AVX2Gemm is the avx2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
-func step7AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
-
-// step7AVX2Out is the avx2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
-func step7AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+// step7AVX2 is the avx2 kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+func step7AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
 // step8AVX2 is the avx2 kernel of step stage2.0.conv1+stage2.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step8AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step9AVX2In is the avx2 kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step9AVX2In is the avx2 kernel of step stage2.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step9AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step9AVX2Gemm is the avx2 kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step9AVX2Gemm is the avx2 kernel of step stage2.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step9AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step9AVX2Out is the avx2 kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step9AVX2Out is the avx2 kernel of step stage2.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step9AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step10AVX2 is the avx2 kernel of step stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step10AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step11AVX2In is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step11AVX2In is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step11AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step11AVX2Gemm is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step11AVX2Gemm is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step11AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step11AVX2Out is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step11AVX2Out is the avx2 kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step11AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step12AVX2In is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step12AVX2In is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step12AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step12AVX2Gemm is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step12AVX2Gemm is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step12AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step12AVX2Out is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step12AVX2Out is the avx2 kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step12AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step13AVX2In is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step13AVX2In is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step13AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step13AVX2Gemm is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step13AVX2Gemm is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step13AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step13AVX2Out is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step13AVX2Out is the avx2 kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step13AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step14AVX2In is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step14AVX2In is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step14AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step14AVX2Gemm is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step14AVX2Gemm is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step14AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step14AVX2Out is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step14AVX2Out is the avx2 kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step14AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step15AVX2 is the avx2 kernel of step stage3.0.conv1+stage3.0.relu1, (tile, output row) pairs, tile-major lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step15AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step16AVX2In is the avx2 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step16AVX2In is the avx2 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step16AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step16AVX2Gemm is the avx2 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step16AVX2Gemm is the avx2 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step16AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step16AVX2Out is the avx2 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step16AVX2Out is the avx2 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step16AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step17AVX2 is the avx2 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step17AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step18AVX2In is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step18AVX2In is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step18AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step18AVX2Gemm is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step18AVX2Gemm is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step18AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step18AVX2Out is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step18AVX2Out is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step18AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX2In is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step19AVX2In is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step19AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX2Gemm is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step19AVX2Gemm is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step19AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step19AVX2Out is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step19AVX2Out is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step19AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX2In is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step20AVX2In is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step20AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX2Gemm is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step20AVX2Gemm is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step20AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step20AVX2Out is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step20AVX2Out is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step20AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step21AVX2In is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step21AVX2In is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step21AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step21AVX2Gemm is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step21AVX2Gemm is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step21AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step21AVX2Out is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step21AVX2Out is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step21AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step22AVX2 is the avx2 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).

@@ -84,17 +84,17 @@ func step6NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 //go:noescape
 func step6NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step7NEONIn is the neon kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step7NEONIn is the neon kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step7NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step7NEONGemm is the neon kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step7NEONGemm is the neon kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step7NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step7NEONOut is the neon kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step7NEONOut is the neon kernel of step stage1.2.conv2+stage1.2.add+stage1.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step7NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
@@ -104,17 +104,17 @@ func step7NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 //go:noescape
 func step8NEON(ws, w *float32, lo, hi, scratch int)
 
-// step9NEONIn is the neon kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step9NEONIn is the neon kernel of step stage2.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step9NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step9NEONGemm is the neon kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step9NEONGemm is the neon kernel of step stage2.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step9NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step9NEONOut is the neon kernel of step stage2.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step9NEONOut is the neon kernel of step stage2.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step9NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
@@ -124,62 +124,62 @@ func step9NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 //go:noescape
 func step10NEON(ws, w *float32, lo, hi, scratch int)
 
-// step11NEONIn is the neon kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step11NEONIn is the neon kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step11NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step11NEONGemm is the neon kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step11NEONGemm is the neon kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step11NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step11NEONOut is the neon kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step11NEONOut is the neon kernel of step stage2.1.conv1+stage2.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step11NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step12NEONIn is the neon kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step12NEONIn is the neon kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step12NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step12NEONGemm is the neon kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step12NEONGemm is the neon kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step12NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step12NEONOut is the neon kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step12NEONOut is the neon kernel of step stage2.1.conv2+stage2.1.add+stage2.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step12NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step13NEONIn is the neon kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step13NEONIn is the neon kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step13NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step13NEONGemm is the neon kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step13NEONGemm is the neon kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step13NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step13NEONOut is the neon kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step13NEONOut is the neon kernel of step stage2.2.conv1+stage2.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step13NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step14NEONIn is the neon kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step14NEONIn is the neon kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step14NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step14NEONGemm is the neon kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step14NEONGemm is the neon kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step14NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step14NEONOut is the neon kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step14NEONOut is the neon kernel of step stage2.2.conv2+stage2.2.add+stage2.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step14NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
@@ -189,17 +189,17 @@ func step14NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 //go:noescape
 func step15NEON(ws, w *float32, lo, hi, scratch int)
 
-// step16NEONIn is the neon kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step16NEONIn is the neon kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step16NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step16NEONGemm is the neon kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step16NEONGemm is the neon kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step16NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step16NEONOut is the neon kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step16NEONOut is the neon kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step16NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
@@ -209,62 +209,62 @@ func step16NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 //go:noescape
 func step17NEON(ws, w *float32, lo, hi, scratch int)
 
-// step18NEONIn is the neon kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step18NEONIn is the neon kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step18NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step18NEONGemm is the neon kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step18NEONGemm is the neon kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step18NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step18NEONOut is the neon kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step18NEONOut is the neon kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step18NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step19NEONIn is the neon kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step19NEONIn is the neon kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step19NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step19NEONGemm is the neon kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step19NEONGemm is the neon kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step19NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step19NEONOut is the neon kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step19NEONOut is the neon kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step19NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step20NEONIn is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step20NEONIn is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step20NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step20NEONGemm is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step20NEONGemm is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step20NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step20NEONOut is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step20NEONOut is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step20NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step21NEONIn is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step21NEONIn is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step21NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step21NEONGemm is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step21NEONGemm is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step21NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step21NEONOut is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step21NEONOut is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step21NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)

@@ -3787,23 +3787,20 @@ TEXT ·step7NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $18496, R0, R9
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
 	MADD R25, R9, R3, R9
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R10, R3, R10
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -3813,354 +3810,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $8, R16
+	MOVD $16, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 544(R13), F0
 	FMOVQ 560(R13), F1
 	FMOVQ 576(R13), F2
 	FMOVQ 592(R13), F3
-	FMOVQ 608(R13), F4
-	FMOVQ 624(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 1088(R13), F0
 	FMOVQ 1104(R13), F1
 	FMOVQ 1120(R13), F2
 	FMOVQ 1136(R13), F3
-	FMOVQ 1152(R13), F4
-	FMOVQ 1168(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 1632(R13), F0
 	FMOVQ 1648(R13), F1
 	FMOVQ 1664(R13), F2
 	FMOVQ 1680(R13), F3
-	FMOVQ 1696(R13), F4
-	FMOVQ 1712(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 2176(R13), F0
-	FMOVQ 2192(R13), F1
-	FMOVQ 2208(R13), F2
-	FMOVQ 2224(R13), F3
-	FMOVQ 2240(R13), F4
-	FMOVQ 2256(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 2720(R13), F0
-	FMOVQ 2736(R13), F1
-	FMOVQ 2752(R13), F2
-	FMOVQ 2768(R13), F3
-	FMOVQ 2784(R13), F4
-	FMOVQ 2800(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $1664, R13, R13
+	ADD $576, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $18496, R9, R9
-	ADD $9216, R10, R10
+	ADD $8192, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -4188,14 +3945,14 @@ TEXT ·step7NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $8192, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
@@ -4205,15 +3962,15 @@ TEXT ·step7NEONGemm(SB), NOSPLIT, $0-88
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $2, R15
-	MOVD $0, R16
+	MOVD $3, R15
+	MOVD $1, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $4, R15
-	MOVD $0, R16
+	MOVD $6, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows4:
@@ -4241,7 +3998,7 @@ pto8:
 	MOVD $1024, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $32768, R25
 	MADD R25, R19, R24, R19
 
 ptile9:
@@ -4269,110 +4026,244 @@ pcol11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
 	MOVD $4, R26
 
 pic12:
-	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
 	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
 	SUBS $1, R23, R23
 	BNE pcol11
 
 nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
 
 remdone13:
 	ADD $1024, R17, R17
-	ADD $36864, R19, R19
+	ADD $32768, R19, R19
 	SUBS $1, R20, R20
 	BNE ptile9
 
@@ -4405,34 +4296,31 @@ TEXT ·step7NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $8192, R25
 	MADD R25, R9, R3, R9
-	MOVD $4608, R25
+	MOVD $4096, R25
 	MADD R25, R9, R5, R9
 	ADD $82240, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $167024, R0, R21
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
 	MADD R25, R21, R3, R12
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R12, R5, R12
 	ADD $93040, R0, R13
-	MOVD $4352, R25
+	MOVD $2176, R25
 	MADD R25, R13, R2, R13
 	MOVD $18496, R25
 	MADD R25, R13, R3, R13
-	MOVD $2176, R25
+	MOVD $1088, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -4444,152 +4332,57 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $8, R20
+	MOVD $16, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -4600,33 +4393,14 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 32(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 48(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 544(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -4637,100 +4411,16 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 560(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 576(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 576(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 592(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 592(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 1088(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1088(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 1104(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1104(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 1120(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1120(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 1136(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1136(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 1632(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 1632(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 1648(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 1648(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 1664(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 1664(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 1680(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 1680(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
-	ADD $64, R17, R17
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $1664, R16, R16
-	ADD $1664, R17, R17
+	ADD $576, R16, R16
+	ADD $576, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $8192, R9, R9
 	ADD $16, R10, R10
 	ADD $18496, R12, R12
 	ADD $18496, R13, R13
@@ -5135,23 +4825,20 @@ TEXT ·step9NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $240448, R0, R9
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R9, R2, R9
 	MOVD $5184, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R10, R5, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -5161,354 +4848,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $4, R16
+	MOVD $8, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 288(R13), F0
 	FMOVQ 304(R13), F1
 	FMOVQ 320(R13), F2
 	FMOVQ 336(R13), F3
-	FMOVQ 352(R13), F4
-	FMOVQ 368(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 576(R13), F0
 	FMOVQ 592(R13), F1
 	FMOVQ 608(R13), F2
 	FMOVQ 624(R13), F3
-	FMOVQ 640(R13), F4
-	FMOVQ 656(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 864(R13), F0
 	FMOVQ 880(R13), F1
 	FMOVQ 896(R13), F2
 	FMOVQ 912(R13), F3
-	FMOVQ 928(R13), F4
-	FMOVQ 944(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 1152(R13), F0
-	FMOVQ 1168(R13), F1
-	FMOVQ 1184(R13), F2
-	FMOVQ 1200(R13), F3
-	FMOVQ 1216(R13), F4
-	FMOVQ 1232(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 1440(R13), F0
-	FMOVQ 1456(R13), F1
-	FMOVQ 1472(R13), F2
-	FMOVQ 1488(R13), F3
-	FMOVQ 1504(R13), F4
-	FMOVQ 1520(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $896, R13, R13
+	ADD $320, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $5184, R9, R9
-	ADD $9216, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -5536,83 +4983,69 @@ TEXT ·step9NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R11, R5, R11
-	ADD $564864, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $119296, R1, R13
+	ADD $98816, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $2, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows4:
-	CMP $3, R6
-	BNE rows5
-	MOVD $3, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows5:
-	CMP $4, R6
-	BNE rows6
 	MOVD $4, R15
 	MOVD $0, R16
 	B rowsknown2
 
-rows6:
+rows4:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi7:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom9
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom9:
+pfrom7:
 	MOVD R10, R20
 	CMP $2, R20
-	BLE pto10
+	BLE pto8
 	MOVD $2, R20
 
-pto10:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip8
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $2048, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile11:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull12
+	CBZ R23, nofull10
 
-pcol13:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -5633,11 +5066,11 @@ pcol13:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic14:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -5708,42 +5141,42 @@ pic14:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol13
+	BNE pcol11
 
-nofull12:
+nofull10:
 
-remdone15:
+remdone13:
 	ADD $2048, R17, R17
-	ADD $36864, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile11
+	BNE ptile9
 
-pskip8:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $4096, R13, R13
 	SUBS $1, R14, R14
-	BNE xi7
+	BNE xi5
 
 done1:
 	RET
@@ -5767,26 +5200,23 @@ TEXT ·step9NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
-	ADD $564864, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $119168, R1, R10
+	ADD $98688, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $281920, R0, R21
-	MOVD $4096, R25
+	MOVD $1024, R25
 	MADD R25, R21, R2, R21
 	MOVD $4096, R25
 	MADD R25, R21, R3, R12
-	MOVD $1024, R25
+	MOVD $512, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -5797,243 +5227,81 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $4, R20
+	MOVD $8, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ F0, 256(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	FMOVQ F1, 272(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 288(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 304(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ F0, 512(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ F1, 528(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 544(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 560(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ F0, 768(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ F1, 784(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 800(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 816(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $768, R16, R16
+	ADD $256, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $4096, R12, R12
 	SUBS $1, R14, R14
@@ -6300,23 +5568,20 @@ TEXT ·step11NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $240448, R0, R9
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R9, R2, R9
 	MOVD $5184, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R10, R5, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -6326,354 +5591,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $4, R16
+	MOVD $8, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 288(R13), F0
 	FMOVQ 304(R13), F1
 	FMOVQ 320(R13), F2
 	FMOVQ 336(R13), F3
-	FMOVQ 352(R13), F4
-	FMOVQ 368(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 576(R13), F0
 	FMOVQ 592(R13), F1
 	FMOVQ 608(R13), F2
 	FMOVQ 624(R13), F3
-	FMOVQ 640(R13), F4
-	FMOVQ 656(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 864(R13), F0
 	FMOVQ 880(R13), F1
 	FMOVQ 896(R13), F2
 	FMOVQ 912(R13), F3
-	FMOVQ 928(R13), F4
-	FMOVQ 944(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 1152(R13), F0
-	FMOVQ 1168(R13), F1
-	FMOVQ 1184(R13), F2
-	FMOVQ 1200(R13), F3
-	FMOVQ 1216(R13), F4
-	FMOVQ 1232(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 1440(R13), F0
-	FMOVQ 1456(R13), F1
-	FMOVQ 1472(R13), F2
-	FMOVQ 1488(R13), F3
-	FMOVQ 1504(R13), F4
-	FMOVQ 1520(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $896, R13, R13
+	ADD $320, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $5184, R9, R9
-	ADD $9216, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -6701,83 +5726,69 @@ TEXT ·step11NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R11, R5, R11
-	ADD $564864, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $266880, R1, R13
+	ADD $164480, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $2, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows4:
-	CMP $3, R6
-	BNE rows5
-	MOVD $3, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows5:
-	CMP $4, R6
-	BNE rows6
 	MOVD $4, R15
 	MOVD $0, R16
 	B rowsknown2
 
-rows6:
+rows4:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi7:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom9
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom9:
+pfrom7:
 	MOVD R10, R20
 	CMP $2, R20
-	BLE pto10
+	BLE pto8
 	MOVD $2, R20
 
-pto10:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip8
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $2048, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile11:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull12
+	CBZ R23, nofull10
 
-pcol13:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -6798,11 +5809,11 @@ pcol13:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic14:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -6873,42 +5884,42 @@ pic14:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol13
+	BNE pcol11
 
-nofull12:
+nofull10:
 
-remdone15:
+remdone13:
 	ADD $2048, R17, R17
-	ADD $36864, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile11
+	BNE ptile9
 
-pskip8:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $4096, R13, R13
 	SUBS $1, R14, R14
-	BNE xi7
+	BNE xi5
 
 done1:
 	RET
@@ -6932,27 +5943,24 @@ TEXT ·step11NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $564864, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $266752, R1, R10
+	ADD $164352, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $314992, R0, R21
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R21, R2, R21
 	MOVD $5184, R25
 	MADD R25, R21, R3, R12
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -6963,259 +5971,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $4, R20
+	MOVD $8, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 288(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 304(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 320(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 336(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 576(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 592(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 608(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 624(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 864(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 880(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 896(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 912(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $896, R16, R16
+	ADD $320, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $5184, R12, R12
 	SUBS $1, R14, R14
@@ -7243,23 +6077,20 @@ TEXT ·step12NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $314688, R0, R9
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R9, R2, R9
 	MOVD $5184, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R10, R5, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -7269,354 +6100,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $4, R16
+	MOVD $8, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 288(R13), F0
 	FMOVQ 304(R13), F1
 	FMOVQ 320(R13), F2
 	FMOVQ 336(R13), F3
-	FMOVQ 352(R13), F4
-	FMOVQ 368(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 576(R13), F0
 	FMOVQ 592(R13), F1
 	FMOVQ 608(R13), F2
 	FMOVQ 624(R13), F3
-	FMOVQ 640(R13), F4
-	FMOVQ 656(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 864(R13), F0
 	FMOVQ 880(R13), F1
 	FMOVQ 896(R13), F2
 	FMOVQ 912(R13), F3
-	FMOVQ 928(R13), F4
-	FMOVQ 944(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 1152(R13), F0
-	FMOVQ 1168(R13), F1
-	FMOVQ 1184(R13), F2
-	FMOVQ 1200(R13), F3
-	FMOVQ 1216(R13), F4
-	FMOVQ 1232(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 1440(R13), F0
-	FMOVQ 1456(R13), F1
-	FMOVQ 1472(R13), F2
-	FMOVQ 1488(R13), F3
-	FMOVQ 1504(R13), F4
-	FMOVQ 1520(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $896, R13, R13
+	ADD $320, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $5184, R9, R9
-	ADD $9216, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -7644,83 +6235,69 @@ TEXT ·step12NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R11, R5, R11
-	ADD $564864, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $414464, R1, R13
+	ADD $230144, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $2, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows4:
-	CMP $3, R6
-	BNE rows5
-	MOVD $3, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows5:
-	CMP $4, R6
-	BNE rows6
 	MOVD $4, R15
 	MOVD $0, R16
 	B rowsknown2
 
-rows6:
+rows4:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi7:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom9
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom9:
+pfrom7:
 	MOVD R10, R20
 	CMP $2, R20
-	BLE pto10
+	BLE pto8
 	MOVD $2, R20
 
-pto10:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip8
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $2048, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile11:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull12
+	CBZ R23, nofull10
 
-pcol13:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -7741,11 +6318,11 @@ pcol13:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic14:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -7816,42 +6393,42 @@ pic14:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol13
+	BNE pcol11
 
-nofull12:
+nofull10:
 
-remdone15:
+remdone13:
 	ADD $2048, R17, R17
-	ADD $36864, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile11
+	BNE ptile9
 
-pskip8:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $4096, R13, R13
 	SUBS $1, R14, R14
-	BNE xi7
+	BNE xi5
 
 done1:
 	RET
@@ -7875,34 +6452,31 @@ TEXT ·step12NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $564864, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $414336, R1, R10
+	ADD $230016, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $356464, R0, R21
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R21, R2, R21
 	MOVD $5184, R25
 	MADD R25, R21, R3, R12
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R12, R5, R12
 	ADD $240752, R0, R13
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R13, R2, R13
 	MOVD $5184, R25
 	MADD R25, R13, R3, R13
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -7914,152 +6488,57 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $4, R20
+	MOVD $8, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -8070,33 +6549,14 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 32(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 48(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 288(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -8107,100 +6567,16 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 304(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 320(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 320(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 336(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 336(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 576(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 576(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 592(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 592(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 608(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 608(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 624(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 624(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 864(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 864(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 880(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 880(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 896(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 896(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 912(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 912(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
-	ADD $64, R17, R17
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $896, R16, R16
-	ADD $896, R17, R17
+	ADD $320, R16, R16
+	ADD $320, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $5184, R12, R12
 	ADD $5184, R13, R13
@@ -8229,23 +6605,20 @@ TEXT ·step13NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $356160, R0, R9
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R9, R2, R9
 	MOVD $5184, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R10, R5, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -8255,354 +6628,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $4, R16
+	MOVD $8, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 288(R13), F0
 	FMOVQ 304(R13), F1
 	FMOVQ 320(R13), F2
 	FMOVQ 336(R13), F3
-	FMOVQ 352(R13), F4
-	FMOVQ 368(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 576(R13), F0
 	FMOVQ 592(R13), F1
 	FMOVQ 608(R13), F2
 	FMOVQ 624(R13), F3
-	FMOVQ 640(R13), F4
-	FMOVQ 656(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 864(R13), F0
 	FMOVQ 880(R13), F1
 	FMOVQ 896(R13), F2
 	FMOVQ 912(R13), F3
-	FMOVQ 928(R13), F4
-	FMOVQ 944(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 1152(R13), F0
-	FMOVQ 1168(R13), F1
-	FMOVQ 1184(R13), F2
-	FMOVQ 1200(R13), F3
-	FMOVQ 1216(R13), F4
-	FMOVQ 1232(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 1440(R13), F0
-	FMOVQ 1456(R13), F1
-	FMOVQ 1472(R13), F2
-	FMOVQ 1488(R13), F3
-	FMOVQ 1504(R13), F4
-	FMOVQ 1520(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $896, R13, R13
+	ADD $320, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $5184, R9, R9
-	ADD $9216, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -8630,83 +6763,69 @@ TEXT ·step13NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R11, R5, R11
-	ADD $564864, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $562048, R1, R13
+	ADD $295808, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $2, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows4:
-	CMP $3, R6
-	BNE rows5
-	MOVD $3, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows5:
-	CMP $4, R6
-	BNE rows6
 	MOVD $4, R15
 	MOVD $0, R16
 	B rowsknown2
 
-rows6:
+rows4:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi7:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom9
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom9:
+pfrom7:
 	MOVD R10, R20
 	CMP $2, R20
-	BLE pto10
+	BLE pto8
 	MOVD $2, R20
 
-pto10:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip8
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $2048, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile11:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull12
+	CBZ R23, nofull10
 
-pcol13:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -8727,11 +6846,11 @@ pcol13:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic14:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -8802,42 +6921,42 @@ pic14:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol13
+	BNE pcol11
 
-nofull12:
+nofull10:
 
-remdone15:
+remdone13:
 	ADD $2048, R17, R17
-	ADD $36864, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile11
+	BNE ptile9
 
-pskip8:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $4096, R13, R13
 	SUBS $1, R14, R14
-	BNE xi7
+	BNE xi5
 
 done1:
 	RET
@@ -8861,27 +6980,24 @@ TEXT ·step13NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $564864, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $561920, R1, R10
+	ADD $295680, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $240752, R0, R21
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R21, R2, R21
 	MOVD $5184, R25
 	MADD R25, R21, R3, R12
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -8892,259 +7008,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $4, R20
+	MOVD $8, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 288(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 304(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 320(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 336(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 576(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 592(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 608(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 624(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 864(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 880(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 896(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 912(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $896, R16, R16
+	ADD $320, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $5184, R12, R12
 	SUBS $1, R14, R14
@@ -9172,23 +7114,20 @@ TEXT ·step14NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $240448, R0, R9
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R9, R2, R9
 	MOVD $5184, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R10, R5, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -9198,354 +7137,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $4, R16
+	MOVD $8, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 288(R13), F0
 	FMOVQ 304(R13), F1
 	FMOVQ 320(R13), F2
 	FMOVQ 336(R13), F3
-	FMOVQ 352(R13), F4
-	FMOVQ 368(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 576(R13), F0
 	FMOVQ 592(R13), F1
 	FMOVQ 608(R13), F2
 	FMOVQ 624(R13), F3
-	FMOVQ 640(R13), F4
-	FMOVQ 656(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 864(R13), F0
 	FMOVQ 880(R13), F1
 	FMOVQ 896(R13), F2
 	FMOVQ 912(R13), F3
-	FMOVQ 928(R13), F4
-	FMOVQ 944(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 1152(R13), F0
-	FMOVQ 1168(R13), F1
-	FMOVQ 1184(R13), F2
-	FMOVQ 1200(R13), F3
-	FMOVQ 1216(R13), F4
-	FMOVQ 1232(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 1440(R13), F0
-	FMOVQ 1456(R13), F1
-	FMOVQ 1472(R13), F2
-	FMOVQ 1488(R13), F3
-	FMOVQ 1504(R13), F4
-	FMOVQ 1520(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $896, R13, R13
+	ADD $320, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $5184, R9, R9
-	ADD $9216, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -9573,83 +7272,69 @@ TEXT ·step14NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $9216, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R11, R5, R11
-	ADD $564864, R0, R12
+	ADD $523904, R0, R12
 	ADD R8, R12, R12
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $709632, R1, R13
+	ADD $361472, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $2, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows4:
-	CMP $3, R6
-	BNE rows5
-	MOVD $3, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows5:
-	CMP $4, R6
-	BNE rows6
 	MOVD $4, R15
 	MOVD $0, R16
 	B rowsknown2
 
-rows6:
+rows4:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi7:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom9
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom9:
+pfrom7:
 	MOVD R10, R20
 	CMP $2, R20
-	BLE pto10
+	BLE pto8
 	MOVD $2, R20
 
-pto10:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip8
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $2048, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $36864, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile11:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull12
+	CBZ R23, nofull10
 
-pcol13:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -9670,11 +7355,11 @@ pcol13:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic14:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -9745,42 +7430,42 @@ pic14:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 9216(R22)
-	FMOVQ F5, 9792(R22)
-	FMOVQ F6, 10368(R22)
-	FMOVQ F7, 10944(R22)
-	FMOVQ F8, 18432(R22)
-	FMOVQ F9, 19008(R22)
-	FMOVQ F10, 19584(R22)
-	FMOVQ F11, 20160(R22)
-	FMOVQ F12, 27648(R22)
-	FMOVQ F13, 28224(R22)
-	FMOVQ F14, 28800(R22)
-	FMOVQ F15, 29376(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol13
+	BNE pcol11
 
-nofull12:
+nofull10:
 
-remdone15:
+remdone13:
 	ADD $2048, R17, R17
-	ADD $36864, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile11
+	BNE ptile9
 
-pskip8:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $4096, R13, R13
 	SUBS $1, R14, R14
-	BNE xi7
+	BNE xi5
 
 done1:
 	RET
@@ -9804,34 +7489,31 @@ TEXT ·step14NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $564864, R0, R9
+	ADD $523904, R0, R9
 	ADD R8, R9, R9
-	MOVD $9216, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $2304, R25
+	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $709504, R1, R10
+	ADD $361344, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $638592, R0, R11
+	ADD $556672, R0, R11
 	ADD R7, R11, R11
 	ADD $314992, R0, R21
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R21, R2, R21
 	MOVD $5184, R25
 	MADD R25, R21, R3, R12
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R12, R5, R12
 	ADD $356464, R0, R13
-	MOVD $4608, R25
+	MOVD $1152, R25
 	MADD R25, R13, R2, R13
 	MOVD $5184, R25
 	MADD R25, R13, R3, R13
-	MOVD $1152, R25
+	MOVD $576, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -9843,152 +7525,57 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $4, R20
+	MOVD $8, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -9999,33 +7586,14 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 32(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 48(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 288(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -10036,100 +7604,16 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 304(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 320(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 320(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 336(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 336(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 576(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 576(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 592(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 592(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 608(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 608(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 624(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 624(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 864(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 864(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 880(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 880(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 896(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 896(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 912(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 912(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
-	ADD $64, R17, R17
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $896, R16, R16
-	ADD $896, R17, R17
+	ADD $320, R16, R16
+	ADD $320, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $9216, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $5184, R12, R12
 	ADD $5184, R13, R13
@@ -11555,23 +9039,20 @@ TEXT ·step16NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $397632, R0, R9
 	MOVD $1280, R25
 	MADD R25, R9, R2, R9
 	MOVD $1600, R25
 	MADD R25, R9, R3, R9
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -11581,354 +9062,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $2, R16
+	MOVD $4, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 160(R13), F0
 	FMOVQ 176(R13), F1
 	FMOVQ 192(R13), F2
 	FMOVQ 208(R13), F3
-	FMOVQ 224(R13), F4
-	FMOVQ 240(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 320(R13), F0
 	FMOVQ 336(R13), F1
 	FMOVQ 352(R13), F2
 	FMOVQ 368(R13), F3
-	FMOVQ 384(R13), F4
-	FMOVQ 400(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 480(R13), F0
 	FMOVQ 496(R13), F1
 	FMOVQ 512(R13), F2
 	FMOVQ 528(R13), F3
-	FMOVQ 544(R13), F4
-	FMOVQ 560(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 640(R13), F0
-	FMOVQ 656(R13), F1
-	FMOVQ 672(R13), F2
-	FMOVQ 688(R13), F3
-	FMOVQ 704(R13), F4
-	FMOVQ 720(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 800(R13), F0
-	FMOVQ 816(R13), F1
-	FMOVQ 832(R13), F2
-	FMOVQ 848(R13), F3
-	FMOVQ 864(R13), F4
-	FMOVQ 880(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $512, R13, R13
+	ADD $192, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $1600, R9, R9
-	ADD $2304, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -11956,69 +9197,83 @@ TEXT ·step16NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $2304, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $556672, R0, R12
 	ADD R8, R12, R12
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $857344, R1, R13
+	ADD $427264, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $0, R15
-	MOVD $2, R16
+	MOVD $1, R15
+	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows4:
+	CMP $3, R6
+	BNE rows5
+	MOVD $3, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows5:
+	CMP $4, R6
+	BNE rows6
+	MOVD $4, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows6:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi5:
+xi7:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom7
+	BGE pfrom9
 	MOVD $0, R17
 
-pfrom7:
+pfrom9:
 	MOVD R10, R20
 	CMP $4, R20
-	BLE pto8
+	BLE pto10
 	MOVD $4, R20
 
-pto8:
+pto10:
 	SUBS R17, R20, R20
-	BLE pskip6
+	BLE pskip8
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $4096, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $9216, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile9:
+ptile11:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull10
+	CBZ R23, nofull12
 
-pcol11:
+pcol13:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -12039,11 +9294,11 @@ pcol11:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic12:
+pic14:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -12114,23 +9369,23 @@ pic12:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic12
+	BNE pic14
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 2304(R22)
-	FMOVQ F5, 2880(R22)
-	FMOVQ F6, 3456(R22)
-	FMOVQ F7, 4032(R22)
-	FMOVQ F8, 4608(R22)
-	FMOVQ F9, 5184(R22)
-	FMOVQ F10, 5760(R22)
-	FMOVQ F11, 6336(R22)
-	FMOVQ F12, 6912(R22)
-	FMOVQ F13, 7488(R22)
-	FMOVQ F14, 8064(R22)
-	FMOVQ F15, 8640(R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -12149,11 +9404,11 @@ pic12:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic13:
+pic15:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -12224,217 +9479,74 @@ pic13:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic13
+	BNE pic15
 	FMOVQ (R22), F16
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F16
+	FMOVQ 256(R22), F16
 	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 1152(R22), F16
+	FMOVQ F1, 256(R22)
+	FMOVQ 512(R22), F16
 	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 1152(R22)
-	FMOVQ 1728(R22), F16
+	FMOVQ F2, 512(R22)
+	FMOVQ 768(R22), F16
 	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 1728(R22)
-	FMOVQ 2304(R22), F16
+	FMOVQ F3, 768(R22)
+	FMOVQ 4096(R22), F16
 	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 2304(R22)
-	FMOVQ 2880(R22), F16
+	FMOVQ F4, 4096(R22)
+	FMOVQ 4352(R22), F16
 	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 2880(R22)
-	FMOVQ 3456(R22), F16
-	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 3456(R22)
-	FMOVQ 4032(R22), F16
-	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 4032(R22)
+	FMOVQ F5, 4352(R22)
 	FMOVQ 4608(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 4608(R22)
+	FMOVQ 4864(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4864(R22)
+	FMOVQ 8192(R22), F16
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 4608(R22)
-	FMOVQ 5184(R22), F16
+	FMOVQ F8, 8192(R22)
+	FMOVQ 8448(R22), F16
 	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 5184(R22)
-	FMOVQ 5760(R22), F16
+	FMOVQ F9, 8448(R22)
+	FMOVQ 8704(R22), F16
 	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 5760(R22)
-	FMOVQ 6336(R22), F16
+	FMOVQ F10, 8704(R22)
+	FMOVQ 8960(R22), F16
 	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 6336(R22)
-	FMOVQ 6912(R22), F16
+	FMOVQ F11, 8960(R22)
+	FMOVQ 12288(R22), F16
 	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 6912(R22)
-	FMOVQ 7488(R22), F16
+	FMOVQ F12, 12288(R22)
+	FMOVQ 12544(R22), F16
 	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 7488(R22)
-	FMOVQ 8064(R22), F16
+	FMOVQ F13, 12544(R22)
+	FMOVQ 12800(R22), F16
 	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 8064(R22)
-	FMOVQ 8640(R22), F16
+	FMOVQ F14, 12800(R22)
+	FMOVQ 13056(R22), F16
 	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol11
+	BNE pcol13
 
-nofull10:
-	CMP $2, R16
-	BNE rem15
-	MOVD R21, R24
-	MOVD R17, R25
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
+nofull12:
 
-pic16:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic16
-	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 2304(R22)
-	FMOVQ F3, 2880(R22)
-	FMOVQ F4, 4608(R22)
-	FMOVQ F5, 5184(R22)
-	FMOVQ F6, 6912(R22)
-	FMOVQ F7, 7488(R22)
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
-
-pic17:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic17
-	FMOVQ (R22), F8
-	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
-	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F8
-	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 2304(R22), F8
-	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
-	FMOVQ F2, 2304(R22)
-	FMOVQ 2880(R22), F8
-	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
-	FMOVQ F3, 2880(R22)
-	FMOVQ 4608(R22), F8
-	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
-	FMOVQ F4, 4608(R22)
-	FMOVQ 5184(R22), F8
-	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
-	FMOVQ F5, 5184(R22)
-	FMOVQ 6912(R22), F8
-	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
-	FMOVQ F6, 6912(R22)
-	FMOVQ 7488(R22), F8
-	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
-	FMOVQ F7, 7488(R22)
-	B remdone14
-
-rem15:
-
-remdone14:
+remdone16:
 	ADD $4096, R17, R17
-	ADD $9216, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile9
+	BNE ptile11
 
-pskip6:
+pskip8:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $16384, R13, R13
 	SUBS $1, R14, R14
-	BNE xi5
+	BNE xi7
 
 done1:
 	RET
@@ -12458,26 +9570,23 @@ TEXT ·step16NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
-	ADD $528000, R0, R9
+	ADD $556672, R0, R9
 	ADD R8, R9, R9
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $857088, R1, R10
+	ADD $427008, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	ADD $423232, R0, R21
 	MOVD $1024, R25
 	MADD R25, R21, R2, R21
 	MOVD $1024, R25
 	MADD R25, R21, R3, R12
-	MOVD $512, R25
+	MOVD $256, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -12488,243 +9597,81 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $2, R20
+	MOVD $4, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ F0, 128(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	FMOVQ F1, 144(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 160(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 176(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ F0, 256(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ F1, 272(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 288(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 304(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ F0, 384(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ F1, 400(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ F6, 416(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ F5, 432(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $384, R16, R16
+	ADD $128, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $2304, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $1024, R12, R12
 	SUBS $1, R14, R14
@@ -13164,23 +10111,20 @@ TEXT ·step18NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $397632, R0, R9
 	MOVD $1280, R25
 	MADD R25, R9, R2, R9
 	MOVD $1600, R25
 	MADD R25, R9, R3, R9
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -13190,354 +10134,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $2, R16
+	MOVD $4, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 160(R13), F0
 	FMOVQ 176(R13), F1
 	FMOVQ 192(R13), F2
 	FMOVQ 208(R13), F3
-	FMOVQ 224(R13), F4
-	FMOVQ 240(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 320(R13), F0
 	FMOVQ 336(R13), F1
 	FMOVQ 352(R13), F2
 	FMOVQ 368(R13), F3
-	FMOVQ 384(R13), F4
-	FMOVQ 400(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 480(R13), F0
 	FMOVQ 496(R13), F1
 	FMOVQ 512(R13), F2
 	FMOVQ 528(R13), F3
-	FMOVQ 544(R13), F4
-	FMOVQ 560(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 640(R13), F0
-	FMOVQ 656(R13), F1
-	FMOVQ 672(R13), F2
-	FMOVQ 688(R13), F3
-	FMOVQ 704(R13), F4
-	FMOVQ 720(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 800(R13), F0
-	FMOVQ 816(R13), F1
-	FMOVQ 832(R13), F2
-	FMOVQ 848(R13), F3
-	FMOVQ 864(R13), F4
-	FMOVQ 880(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $512, R13, R13
+	ADD $192, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $1600, R9, R9
-	ADD $2304, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -13565,69 +10269,83 @@ TEXT ·step18NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $2304, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $556672, R0, R12
 	ADD R8, R12, R12
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $1447424, R1, R13
+	ADD $689664, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $0, R15
-	MOVD $2, R16
+	MOVD $1, R15
+	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows4:
+	CMP $3, R6
+	BNE rows5
+	MOVD $3, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows5:
+	CMP $4, R6
+	BNE rows6
+	MOVD $4, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows6:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi5:
+xi7:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom7
+	BGE pfrom9
 	MOVD $0, R17
 
-pfrom7:
+pfrom9:
 	MOVD R10, R20
 	CMP $4, R20
-	BLE pto8
+	BLE pto10
 	MOVD $4, R20
 
-pto8:
+pto10:
 	SUBS R17, R20, R20
-	BLE pskip6
+	BLE pskip8
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $4096, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $9216, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile9:
+ptile11:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull10
+	CBZ R23, nofull12
 
-pcol11:
+pcol13:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -13648,11 +10366,11 @@ pcol11:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic12:
+pic14:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -13723,23 +10441,23 @@ pic12:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic12
+	BNE pic14
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 2304(R22)
-	FMOVQ F5, 2880(R22)
-	FMOVQ F6, 3456(R22)
-	FMOVQ F7, 4032(R22)
-	FMOVQ F8, 4608(R22)
-	FMOVQ F9, 5184(R22)
-	FMOVQ F10, 5760(R22)
-	FMOVQ F11, 6336(R22)
-	FMOVQ F12, 6912(R22)
-	FMOVQ F13, 7488(R22)
-	FMOVQ F14, 8064(R22)
-	FMOVQ F15, 8640(R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -13758,11 +10476,11 @@ pic12:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic13:
+pic15:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -13833,217 +10551,74 @@ pic13:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic13
+	BNE pic15
 	FMOVQ (R22), F16
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F16
+	FMOVQ 256(R22), F16
 	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 1152(R22), F16
+	FMOVQ F1, 256(R22)
+	FMOVQ 512(R22), F16
 	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 1152(R22)
-	FMOVQ 1728(R22), F16
+	FMOVQ F2, 512(R22)
+	FMOVQ 768(R22), F16
 	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 1728(R22)
-	FMOVQ 2304(R22), F16
+	FMOVQ F3, 768(R22)
+	FMOVQ 4096(R22), F16
 	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 2304(R22)
-	FMOVQ 2880(R22), F16
+	FMOVQ F4, 4096(R22)
+	FMOVQ 4352(R22), F16
 	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 2880(R22)
-	FMOVQ 3456(R22), F16
-	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 3456(R22)
-	FMOVQ 4032(R22), F16
-	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 4032(R22)
+	FMOVQ F5, 4352(R22)
 	FMOVQ 4608(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 4608(R22)
+	FMOVQ 4864(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4864(R22)
+	FMOVQ 8192(R22), F16
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 4608(R22)
-	FMOVQ 5184(R22), F16
+	FMOVQ F8, 8192(R22)
+	FMOVQ 8448(R22), F16
 	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 5184(R22)
-	FMOVQ 5760(R22), F16
+	FMOVQ F9, 8448(R22)
+	FMOVQ 8704(R22), F16
 	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 5760(R22)
-	FMOVQ 6336(R22), F16
+	FMOVQ F10, 8704(R22)
+	FMOVQ 8960(R22), F16
 	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 6336(R22)
-	FMOVQ 6912(R22), F16
+	FMOVQ F11, 8960(R22)
+	FMOVQ 12288(R22), F16
 	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 6912(R22)
-	FMOVQ 7488(R22), F16
+	FMOVQ F12, 12288(R22)
+	FMOVQ 12544(R22), F16
 	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 7488(R22)
-	FMOVQ 8064(R22), F16
+	FMOVQ F13, 12544(R22)
+	FMOVQ 12800(R22), F16
 	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 8064(R22)
-	FMOVQ 8640(R22), F16
+	FMOVQ F14, 12800(R22)
+	FMOVQ 13056(R22), F16
 	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol11
+	BNE pcol13
 
-nofull10:
-	CMP $2, R16
-	BNE rem15
-	MOVD R21, R24
-	MOVD R17, R25
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
+nofull12:
 
-pic16:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic16
-	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 2304(R22)
-	FMOVQ F3, 2880(R22)
-	FMOVQ F4, 4608(R22)
-	FMOVQ F5, 5184(R22)
-	FMOVQ F6, 6912(R22)
-	FMOVQ F7, 7488(R22)
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
-
-pic17:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic17
-	FMOVQ (R22), F8
-	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
-	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F8
-	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 2304(R22), F8
-	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
-	FMOVQ F2, 2304(R22)
-	FMOVQ 2880(R22), F8
-	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
-	FMOVQ F3, 2880(R22)
-	FMOVQ 4608(R22), F8
-	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
-	FMOVQ F4, 4608(R22)
-	FMOVQ 5184(R22), F8
-	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
-	FMOVQ F5, 5184(R22)
-	FMOVQ 6912(R22), F8
-	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
-	FMOVQ F6, 6912(R22)
-	FMOVQ 7488(R22), F8
-	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
-	FMOVQ F7, 7488(R22)
-	B remdone14
-
-rem15:
-
-remdone14:
+remdone16:
 	ADD $4096, R17, R17
-	ADD $9216, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile9
+	BNE ptile11
 
-pskip6:
+pskip8:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $16384, R13, R13
 	SUBS $1, R14, R14
-	BNE xi5
+	BNE xi7
 
 done1:
 	RET
@@ -14067,27 +10642,24 @@ TEXT ·step18NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $556672, R0, R9
 	ADD R8, R9, R9
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $1447168, R1, R10
+	ADD $689408, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	ADD $439792, R0, R21
 	MOVD $1280, R25
 	MADD R25, R21, R2, R21
 	MOVD $1600, R25
 	MADD R25, R21, R3, R12
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -14098,259 +10670,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $2, R20
+	MOVD $4, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 160(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 176(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 192(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 208(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 320(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 336(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 352(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 368(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 480(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 496(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 512(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 528(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $512, R16, R16
+	ADD $192, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $2304, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $1600, R12, R12
 	SUBS $1, R14, R14
@@ -14378,23 +10776,20 @@ TEXT ·step19NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $439616, R0, R9
 	MOVD $1280, R25
 	MADD R25, R9, R2, R9
 	MOVD $1600, R25
 	MADD R25, R9, R3, R9
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -14404,354 +10799,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $2, R16
+	MOVD $4, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 160(R13), F0
 	FMOVQ 176(R13), F1
 	FMOVQ 192(R13), F2
 	FMOVQ 208(R13), F3
-	FMOVQ 224(R13), F4
-	FMOVQ 240(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 320(R13), F0
 	FMOVQ 336(R13), F1
 	FMOVQ 352(R13), F2
 	FMOVQ 368(R13), F3
-	FMOVQ 384(R13), F4
-	FMOVQ 400(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 480(R13), F0
 	FMOVQ 496(R13), F1
 	FMOVQ 512(R13), F2
 	FMOVQ 528(R13), F3
-	FMOVQ 544(R13), F4
-	FMOVQ 560(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 640(R13), F0
-	FMOVQ 656(R13), F1
-	FMOVQ 672(R13), F2
-	FMOVQ 688(R13), F3
-	FMOVQ 704(R13), F4
-	FMOVQ 720(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 800(R13), F0
-	FMOVQ 816(R13), F1
-	FMOVQ 832(R13), F2
-	FMOVQ 848(R13), F3
-	FMOVQ 864(R13), F4
-	FMOVQ 880(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $512, R13, R13
+	ADD $192, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $1600, R9, R9
-	ADD $2304, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -14779,69 +10934,83 @@ TEXT ·step19NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $2304, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $556672, R0, R12
 	ADD R8, R12, R12
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $2037504, R1, R13
+	ADD $952064, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $0, R15
-	MOVD $2, R16
+	MOVD $1, R15
+	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows4:
+	CMP $3, R6
+	BNE rows5
+	MOVD $3, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows5:
+	CMP $4, R6
+	BNE rows6
+	MOVD $4, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows6:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi5:
+xi7:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom7
+	BGE pfrom9
 	MOVD $0, R17
 
-pfrom7:
+pfrom9:
 	MOVD R10, R20
 	CMP $4, R20
-	BLE pto8
+	BLE pto10
 	MOVD $4, R20
 
-pto8:
+pto10:
 	SUBS R17, R20, R20
-	BLE pskip6
+	BLE pskip8
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $4096, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $9216, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile9:
+ptile11:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull10
+	CBZ R23, nofull12
 
-pcol11:
+pcol13:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -14862,11 +11031,11 @@ pcol11:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic12:
+pic14:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -14937,23 +11106,23 @@ pic12:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic12
+	BNE pic14
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 2304(R22)
-	FMOVQ F5, 2880(R22)
-	FMOVQ F6, 3456(R22)
-	FMOVQ F7, 4032(R22)
-	FMOVQ F8, 4608(R22)
-	FMOVQ F9, 5184(R22)
-	FMOVQ F10, 5760(R22)
-	FMOVQ F11, 6336(R22)
-	FMOVQ F12, 6912(R22)
-	FMOVQ F13, 7488(R22)
-	FMOVQ F14, 8064(R22)
-	FMOVQ F15, 8640(R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -14972,11 +11141,11 @@ pic12:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic13:
+pic15:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -15047,217 +11216,74 @@ pic13:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic13
+	BNE pic15
 	FMOVQ (R22), F16
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F16
+	FMOVQ 256(R22), F16
 	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 1152(R22), F16
+	FMOVQ F1, 256(R22)
+	FMOVQ 512(R22), F16
 	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 1152(R22)
-	FMOVQ 1728(R22), F16
+	FMOVQ F2, 512(R22)
+	FMOVQ 768(R22), F16
 	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 1728(R22)
-	FMOVQ 2304(R22), F16
+	FMOVQ F3, 768(R22)
+	FMOVQ 4096(R22), F16
 	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 2304(R22)
-	FMOVQ 2880(R22), F16
+	FMOVQ F4, 4096(R22)
+	FMOVQ 4352(R22), F16
 	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 2880(R22)
-	FMOVQ 3456(R22), F16
-	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 3456(R22)
-	FMOVQ 4032(R22), F16
-	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 4032(R22)
+	FMOVQ F5, 4352(R22)
 	FMOVQ 4608(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 4608(R22)
+	FMOVQ 4864(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4864(R22)
+	FMOVQ 8192(R22), F16
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 4608(R22)
-	FMOVQ 5184(R22), F16
+	FMOVQ F8, 8192(R22)
+	FMOVQ 8448(R22), F16
 	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 5184(R22)
-	FMOVQ 5760(R22), F16
+	FMOVQ F9, 8448(R22)
+	FMOVQ 8704(R22), F16
 	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 5760(R22)
-	FMOVQ 6336(R22), F16
+	FMOVQ F10, 8704(R22)
+	FMOVQ 8960(R22), F16
 	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 6336(R22)
-	FMOVQ 6912(R22), F16
+	FMOVQ F11, 8960(R22)
+	FMOVQ 12288(R22), F16
 	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 6912(R22)
-	FMOVQ 7488(R22), F16
+	FMOVQ F12, 12288(R22)
+	FMOVQ 12544(R22), F16
 	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 7488(R22)
-	FMOVQ 8064(R22), F16
+	FMOVQ F13, 12544(R22)
+	FMOVQ 12800(R22), F16
 	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 8064(R22)
-	FMOVQ 8640(R22), F16
+	FMOVQ F14, 12800(R22)
+	FMOVQ 13056(R22), F16
 	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol11
+	BNE pcol13
 
-nofull10:
-	CMP $2, R16
-	BNE rem15
-	MOVD R21, R24
-	MOVD R17, R25
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
+nofull12:
 
-pic16:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic16
-	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 2304(R22)
-	FMOVQ F3, 2880(R22)
-	FMOVQ F4, 4608(R22)
-	FMOVQ F5, 5184(R22)
-	FMOVQ F6, 6912(R22)
-	FMOVQ F7, 7488(R22)
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
-
-pic17:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic17
-	FMOVQ (R22), F8
-	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
-	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F8
-	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 2304(R22), F8
-	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
-	FMOVQ F2, 2304(R22)
-	FMOVQ 2880(R22), F8
-	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
-	FMOVQ F3, 2880(R22)
-	FMOVQ 4608(R22), F8
-	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
-	FMOVQ F4, 4608(R22)
-	FMOVQ 5184(R22), F8
-	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
-	FMOVQ F5, 5184(R22)
-	FMOVQ 6912(R22), F8
-	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
-	FMOVQ F6, 6912(R22)
-	FMOVQ 7488(R22), F8
-	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
-	FMOVQ F7, 7488(R22)
-	B remdone14
-
-rem15:
-
-remdone14:
+remdone16:
 	ADD $4096, R17, R17
-	ADD $9216, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile9
+	BNE ptile11
 
-pskip6:
+pskip8:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $16384, R13, R13
 	SUBS $1, R14, R14
-	BNE xi5
+	BNE xi7
 
 done1:
 	RET
@@ -15281,34 +11307,31 @@ TEXT ·step19NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $556672, R0, R9
 	ADD R8, R9, R9
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $2037248, R1, R10
+	ADD $951808, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	ADD $465392, R0, R21
 	MOVD $1280, R25
 	MADD R25, R21, R2, R21
 	MOVD $1600, R25
 	MADD R25, R21, R3, R12
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R12, R5, R12
 	ADD $397808, R0, R13
 	MOVD $1280, R25
 	MADD R25, R13, R2, R13
 	MOVD $1600, R25
 	MADD R25, R13, R3, R13
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -15320,152 +11343,57 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $2, R20
+	MOVD $4, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -15476,33 +11404,14 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 32(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 48(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 160(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -15513,100 +11422,16 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 176(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 192(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 192(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 208(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 208(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 320(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 320(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 336(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 336(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 352(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 352(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 368(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 368(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 480(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 480(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 496(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 496(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 512(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 512(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 528(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 528(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
-	ADD $64, R17, R17
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $512, R16, R16
-	ADD $512, R17, R17
+	ADD $192, R16, R16
+	ADD $192, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $2304, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $1600, R12, R12
 	ADD $1600, R13, R13
@@ -15635,23 +11460,20 @@ TEXT ·step20NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $465216, R0, R9
 	MOVD $1280, R25
 	MADD R25, R9, R2, R9
 	MOVD $1600, R25
 	MADD R25, R9, R3, R9
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -15661,354 +11483,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $2, R16
+	MOVD $4, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 160(R13), F0
 	FMOVQ 176(R13), F1
 	FMOVQ 192(R13), F2
 	FMOVQ 208(R13), F3
-	FMOVQ 224(R13), F4
-	FMOVQ 240(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 320(R13), F0
 	FMOVQ 336(R13), F1
 	FMOVQ 352(R13), F2
 	FMOVQ 368(R13), F3
-	FMOVQ 384(R13), F4
-	FMOVQ 400(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 480(R13), F0
 	FMOVQ 496(R13), F1
 	FMOVQ 512(R13), F2
 	FMOVQ 528(R13), F3
-	FMOVQ 544(R13), F4
-	FMOVQ 560(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 640(R13), F0
-	FMOVQ 656(R13), F1
-	FMOVQ 672(R13), F2
-	FMOVQ 688(R13), F3
-	FMOVQ 704(R13), F4
-	FMOVQ 720(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 800(R13), F0
-	FMOVQ 816(R13), F1
-	FMOVQ 832(R13), F2
-	FMOVQ 848(R13), F3
-	FMOVQ 864(R13), F4
-	FMOVQ 880(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $512, R13, R13
+	ADD $192, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $1600, R9, R9
-	ADD $2304, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -16036,69 +11618,83 @@ TEXT ·step20NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $2304, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $556672, R0, R12
 	ADD R8, R12, R12
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $2627584, R1, R13
+	ADD $1214464, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $0, R15
-	MOVD $2, R16
+	MOVD $1, R15
+	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows4:
+	CMP $3, R6
+	BNE rows5
+	MOVD $3, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows5:
+	CMP $4, R6
+	BNE rows6
+	MOVD $4, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows6:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi5:
+xi7:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom7
+	BGE pfrom9
 	MOVD $0, R17
 
-pfrom7:
+pfrom9:
 	MOVD R10, R20
 	CMP $4, R20
-	BLE pto8
+	BLE pto10
 	MOVD $4, R20
 
-pto8:
+pto10:
 	SUBS R17, R20, R20
-	BLE pskip6
+	BLE pskip8
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $4096, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $9216, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile9:
+ptile11:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull10
+	CBZ R23, nofull12
 
-pcol11:
+pcol13:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -16119,11 +11715,11 @@ pcol11:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic12:
+pic14:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -16194,23 +11790,23 @@ pic12:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic12
+	BNE pic14
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 2304(R22)
-	FMOVQ F5, 2880(R22)
-	FMOVQ F6, 3456(R22)
-	FMOVQ F7, 4032(R22)
-	FMOVQ F8, 4608(R22)
-	FMOVQ F9, 5184(R22)
-	FMOVQ F10, 5760(R22)
-	FMOVQ F11, 6336(R22)
-	FMOVQ F12, 6912(R22)
-	FMOVQ F13, 7488(R22)
-	FMOVQ F14, 8064(R22)
-	FMOVQ F15, 8640(R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -16229,11 +11825,11 @@ pic12:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic13:
+pic15:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -16304,217 +11900,74 @@ pic13:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic13
+	BNE pic15
 	FMOVQ (R22), F16
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F16
+	FMOVQ 256(R22), F16
 	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 1152(R22), F16
+	FMOVQ F1, 256(R22)
+	FMOVQ 512(R22), F16
 	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 1152(R22)
-	FMOVQ 1728(R22), F16
+	FMOVQ F2, 512(R22)
+	FMOVQ 768(R22), F16
 	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 1728(R22)
-	FMOVQ 2304(R22), F16
+	FMOVQ F3, 768(R22)
+	FMOVQ 4096(R22), F16
 	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 2304(R22)
-	FMOVQ 2880(R22), F16
+	FMOVQ F4, 4096(R22)
+	FMOVQ 4352(R22), F16
 	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 2880(R22)
-	FMOVQ 3456(R22), F16
-	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 3456(R22)
-	FMOVQ 4032(R22), F16
-	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 4032(R22)
+	FMOVQ F5, 4352(R22)
 	FMOVQ 4608(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 4608(R22)
+	FMOVQ 4864(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4864(R22)
+	FMOVQ 8192(R22), F16
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 4608(R22)
-	FMOVQ 5184(R22), F16
+	FMOVQ F8, 8192(R22)
+	FMOVQ 8448(R22), F16
 	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 5184(R22)
-	FMOVQ 5760(R22), F16
+	FMOVQ F9, 8448(R22)
+	FMOVQ 8704(R22), F16
 	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 5760(R22)
-	FMOVQ 6336(R22), F16
+	FMOVQ F10, 8704(R22)
+	FMOVQ 8960(R22), F16
 	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 6336(R22)
-	FMOVQ 6912(R22), F16
+	FMOVQ F11, 8960(R22)
+	FMOVQ 12288(R22), F16
 	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 6912(R22)
-	FMOVQ 7488(R22), F16
+	FMOVQ F12, 12288(R22)
+	FMOVQ 12544(R22), F16
 	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 7488(R22)
-	FMOVQ 8064(R22), F16
+	FMOVQ F13, 12544(R22)
+	FMOVQ 12800(R22), F16
 	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 8064(R22)
-	FMOVQ 8640(R22), F16
+	FMOVQ F14, 12800(R22)
+	FMOVQ 13056(R22), F16
 	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol11
+	BNE pcol13
 
-nofull10:
-	CMP $2, R16
-	BNE rem15
-	MOVD R21, R24
-	MOVD R17, R25
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
+nofull12:
 
-pic16:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic16
-	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 2304(R22)
-	FMOVQ F3, 2880(R22)
-	FMOVQ F4, 4608(R22)
-	FMOVQ F5, 5184(R22)
-	FMOVQ F6, 6912(R22)
-	FMOVQ F7, 7488(R22)
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
-
-pic17:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic17
-	FMOVQ (R22), F8
-	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
-	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F8
-	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 2304(R22), F8
-	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
-	FMOVQ F2, 2304(R22)
-	FMOVQ 2880(R22), F8
-	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
-	FMOVQ F3, 2880(R22)
-	FMOVQ 4608(R22), F8
-	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
-	FMOVQ F4, 4608(R22)
-	FMOVQ 5184(R22), F8
-	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
-	FMOVQ F5, 5184(R22)
-	FMOVQ 6912(R22), F8
-	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
-	FMOVQ F6, 6912(R22)
-	FMOVQ 7488(R22), F8
-	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
-	FMOVQ F7, 7488(R22)
-	B remdone14
-
-rem15:
-
-remdone14:
+remdone16:
 	ADD $4096, R17, R17
-	ADD $9216, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile9
+	BNE ptile11
 
-pskip6:
+pskip8:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $16384, R13, R13
 	SUBS $1, R14, R14
-	BNE xi5
+	BNE xi7
 
 done1:
 	RET
@@ -16538,27 +11991,24 @@ TEXT ·step20NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $556672, R0, R9
 	ADD R8, R9, R9
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $2627328, R1, R10
+	ADD $1214208, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	ADD $397808, R0, R21
 	MOVD $1280, R25
 	MADD R25, R21, R2, R21
 	MOVD $1600, R25
 	MADD R25, R21, R3, R12
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -16569,259 +12019,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $2, R20
+	MOVD $4, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 160(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 176(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 192(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 208(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 320(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 336(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 352(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 368(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 480(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 496(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 512(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 528(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $512, R16, R16
+	ADD $192, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $2304, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $1600, R12, R12
 	SUBS $1, R14, R14
@@ -16849,23 +12125,20 @@ TEXT ·step21NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $397632, R0, R9
 	MOVD $1280, R25
 	MADD R25, R9, R2, R9
 	MOVD $1600, R25
 	MADD R25, R9, R3, R9
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R10, R3, R10
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R10, R5, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -16875,354 +12148,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $2, R16
+	MOVD $4, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 160(R13), F0
 	FMOVQ 176(R13), F1
 	FMOVQ 192(R13), F2
 	FMOVQ 208(R13), F3
-	FMOVQ 224(R13), F4
-	FMOVQ 240(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 320(R13), F0
 	FMOVQ 336(R13), F1
 	FMOVQ 352(R13), F2
 	FMOVQ 368(R13), F3
-	FMOVQ 384(R13), F4
-	FMOVQ 400(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 480(R13), F0
 	FMOVQ 496(R13), F1
 	FMOVQ 512(R13), F2
 	FMOVQ 528(R13), F3
-	FMOVQ 544(R13), F4
-	FMOVQ 560(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 640(R13), F0
-	FMOVQ 656(R13), F1
-	FMOVQ 672(R13), F2
-	FMOVQ 688(R13), F3
-	FMOVQ 704(R13), F4
-	FMOVQ 720(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 800(R13), F0
-	FMOVQ 816(R13), F1
-	FMOVQ 832(R13), F2
-	FMOVQ 848(R13), F3
-	FMOVQ 864(R13), F4
-	FMOVQ 880(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $512, R13, R13
+	ADD $192, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $1600, R9, R9
-	ADD $2304, R10, R10
+	ADD $4096, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -17250,69 +12283,83 @@ TEXT ·step21NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $2304, R2
+	MOVD $4096, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R11, R5, R11
-	ADD $528000, R0, R12
+	ADD $556672, R0, R12
 	ADD R8, R12, R12
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $3217664, R1, R13
+	ADD $1476864, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $0, R15
-	MOVD $2, R16
+	MOVD $1, R15
+	MOVD $0, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $1, R15
+	MOVD $2, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows4:
+	CMP $3, R6
+	BNE rows5
+	MOVD $3, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows5:
+	CMP $4, R6
+	BNE rows6
+	MOVD $4, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows6:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi5:
+xi7:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom7
+	BGE pfrom9
 	MOVD $0, R17
 
-pfrom7:
+pfrom9:
 	MOVD R10, R20
 	CMP $4, R20
-	BLE pto8
+	BLE pto10
 	MOVD $4, R20
 
-pto8:
+pto10:
 	SUBS R17, R20, R20
-	BLE pskip6
+	BLE pskip8
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $4096, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $9216, R25
+	MOVD $16384, R25
 	MADD R25, R19, R24, R19
 
-ptile9:
+ptile11:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull10
+	CBZ R23, nofull12
 
-pcol11:
+pcol13:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -17333,11 +12380,11 @@ pcol11:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic12:
+pic14:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -17408,23 +12455,23 @@ pic12:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic12
+	BNE pic14
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 2304(R22)
-	FMOVQ F5, 2880(R22)
-	FMOVQ F6, 3456(R22)
-	FMOVQ F7, 4032(R22)
-	FMOVQ F8, 4608(R22)
-	FMOVQ F9, 5184(R22)
-	FMOVQ F10, 5760(R22)
-	FMOVQ F11, 6336(R22)
-	FMOVQ F12, 6912(R22)
-	FMOVQ F13, 7488(R22)
-	FMOVQ F14, 8064(R22)
-	FMOVQ F15, 8640(R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 4096(R22)
+	FMOVQ F5, 4352(R22)
+	FMOVQ F6, 4608(R22)
+	FMOVQ F7, 4864(R22)
+	FMOVQ F8, 8192(R22)
+	FMOVQ F9, 8448(R22)
+	FMOVQ F10, 8704(R22)
+	FMOVQ F11, 8960(R22)
+	FMOVQ F12, 12288(R22)
+	FMOVQ F13, 12544(R22)
+	FMOVQ F14, 12800(R22)
+	FMOVQ F15, 13056(R22)
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -17443,11 +12490,11 @@ pic12:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic13:
+pic15:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -17518,217 +12565,74 @@ pic13:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic13
+	BNE pic15
 	FMOVQ (R22), F16
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F16
+	FMOVQ 256(R22), F16
 	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 1152(R22), F16
+	FMOVQ F1, 256(R22)
+	FMOVQ 512(R22), F16
 	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 1152(R22)
-	FMOVQ 1728(R22), F16
+	FMOVQ F2, 512(R22)
+	FMOVQ 768(R22), F16
 	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 1728(R22)
-	FMOVQ 2304(R22), F16
+	FMOVQ F3, 768(R22)
+	FMOVQ 4096(R22), F16
 	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 2304(R22)
-	FMOVQ 2880(R22), F16
+	FMOVQ F4, 4096(R22)
+	FMOVQ 4352(R22), F16
 	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 2880(R22)
-	FMOVQ 3456(R22), F16
-	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 3456(R22)
-	FMOVQ 4032(R22), F16
-	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 4032(R22)
+	FMOVQ F5, 4352(R22)
 	FMOVQ 4608(R22), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 4608(R22)
+	FMOVQ 4864(R22), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 4864(R22)
+	FMOVQ 8192(R22), F16
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 4608(R22)
-	FMOVQ 5184(R22), F16
+	FMOVQ F8, 8192(R22)
+	FMOVQ 8448(R22), F16
 	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 5184(R22)
-	FMOVQ 5760(R22), F16
+	FMOVQ F9, 8448(R22)
+	FMOVQ 8704(R22), F16
 	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 5760(R22)
-	FMOVQ 6336(R22), F16
+	FMOVQ F10, 8704(R22)
+	FMOVQ 8960(R22), F16
 	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 6336(R22)
-	FMOVQ 6912(R22), F16
+	FMOVQ F11, 8960(R22)
+	FMOVQ 12288(R22), F16
 	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 6912(R22)
-	FMOVQ 7488(R22), F16
+	FMOVQ F12, 12288(R22)
+	FMOVQ 12544(R22), F16
 	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 7488(R22)
-	FMOVQ 8064(R22), F16
+	FMOVQ F13, 12544(R22)
+	FMOVQ 12800(R22), F16
 	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 8064(R22)
-	FMOVQ 8640(R22), F16
+	FMOVQ F14, 12800(R22)
+	FMOVQ 13056(R22), F16
 	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 8640(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F15, 13056(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol11
+	BNE pcol13
 
-nofull10:
-	CMP $2, R16
-	BNE rem15
-	MOVD R21, R24
-	MOVD R17, R25
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
+nofull12:
 
-pic16:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic16
-	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 2304(R22)
-	FMOVQ F3, 2880(R22)
-	FMOVQ F4, 4608(R22)
-	FMOVQ F5, 5184(R22)
-	FMOVQ F6, 6912(R22)
-	FMOVQ F7, 7488(R22)
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	MOVD $8, R26
-
-pic17:
-	FMOVQ (R24), F12
-	FMOVQ 576(R24), F13
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R2, R24, R24
-	SUBS $1, R26, R26
-	BNE pic17
-	FMOVQ (R22), F8
-	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
-	FMOVQ F0, (R22)
-	FMOVQ 576(R22), F8
-	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
-	FMOVQ F1, 576(R22)
-	FMOVQ 2304(R22), F8
-	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
-	FMOVQ F2, 2304(R22)
-	FMOVQ 2880(R22), F8
-	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
-	FMOVQ F3, 2880(R22)
-	FMOVQ 4608(R22), F8
-	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
-	FMOVQ F4, 4608(R22)
-	FMOVQ 5184(R22), F8
-	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
-	FMOVQ F5, 5184(R22)
-	FMOVQ 6912(R22), F8
-	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
-	FMOVQ F6, 6912(R22)
-	FMOVQ 7488(R22), F8
-	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
-	FMOVQ F7, 7488(R22)
-	B remdone14
-
-rem15:
-
-remdone14:
+remdone16:
 	ADD $4096, R17, R17
-	ADD $9216, R19, R19
+	ADD $16384, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile9
+	BNE ptile11
 
-pskip6:
+pskip8:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $16384, R13, R13
 	SUBS $1, R14, R14
-	BNE xi5
+	BNE xi7
 
 done1:
 	RET
@@ -17752,34 +12656,31 @@ TEXT ·step21NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $528000, R0, R9
+	ADD $556672, R0, R9
 	ADD R8, R9, R9
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R9, R3, R9
-	MOVD $1152, R25
+	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $3217408, R1, R10
+	ADD $1476608, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $564864, R0, R11
+	ADD $622208, R0, R11
 	ADD R7, R11, R11
 	ADD $423232, R0, R21
 	MOVD $1024, R25
 	MADD R25, R21, R2, R21
 	MOVD $1024, R25
 	MADD R25, R21, R3, R12
-	MOVD $512, R25
+	MOVD $256, R25
 	MADD R25, R12, R5, R12
 	ADD $465392, R0, R13
 	MOVD $1280, R25
 	MADD R25, R13, R2, R13
 	MOVD $1600, R25
 	MADD R25, R13, R3, R13
-	MOVD $640, R25
+	MOVD $320, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -17791,152 +12692,57 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $2, R20
+	MOVD $4, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -17947,33 +12753,14 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 32(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 48(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 160(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -17984,100 +12771,16 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 144(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 192(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 160(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 208(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 176(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 320(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 256(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 336(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 272(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 352(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 288(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 368(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 304(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	FMOVQ 480(R17), F14
-	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 384(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	FMOVQ 496(R17), F14
-	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 400(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	FMOVQ 512(R17), F14
-	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 416(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	FMOVQ 528(R17), F14
-	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 432(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
-	ADD $64, R17, R17
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $384, R16, R16
-	ADD $512, R17, R17
+	ADD $128, R16, R16
+	ADD $192, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $2304, R9, R9
+	ADD $4096, R9, R9
 	ADD $16, R10, R10
 	ADD $1024, R12, R12
 	ADD $1600, R13, R13

@@ -30,13 +30,7 @@ func step6AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step7AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step7AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
-	panic("acgen: assembly kernel called where it does not exist")
-}
-func step7AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+func step7AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 

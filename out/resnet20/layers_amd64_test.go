@@ -31,78 +31,54 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	}}, {"06_stage1.2.conv1+stage1.2.relu1", 4.718592e+06, func() {
 		step6AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
-		for b := 0; b < 4; b++ {
-			step7AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-			step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-			step7AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		}
+		step7AVX512(&ws[0], &w[0], 0, 32, 0)
 	}}, {"08_stage2.0.conv1+stage2.0.relu1", 2.359296e+06, func() {
 		step8AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step9AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-			step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-			step9AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		}
+		step9AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"10_stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2", 262144.0, func() {
 		step10AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step11AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-			step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-			step11AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		}
+		step11AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step12AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-			step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-			step12AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		}
+		step12AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"13_stage2.2.conv1+stage2.2.relu1", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step13AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-			step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-			step13AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		}
+		step13AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"14_stage2.2.conv2+stage2.2.add+stage2.2.relu2", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step14AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-			step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-			step14AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		}
+		step14AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		step15AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-			step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+			step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	}}, {"17_stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2", 262144.0, func() {
 		step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-			step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+			step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-			step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+			step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-			step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step20AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+			step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-			step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+			step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 		}
 	}}, {"22_gap", 8192.0, func() {
 		step22AVX512(&ws[0], &w[0], 0, 1, 0)

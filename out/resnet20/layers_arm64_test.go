@@ -48,78 +48,78 @@ func layersNEON(ws, w, u []float32) []layerStep {
 			step6NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 		}
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
-		for b := 0; b < 4; b++ {
+		for b := 0; b < 8; b++ {
 			step7NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step7NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
+			step7NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
 			step7NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 		}
 	}}, {"08_stage2.0.conv1+stage2.0.relu1", 2.359296e+06, func() {
 		step8NEON(&ws[0], &w[0], 0, 16, 0)
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step9NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step9NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-			step9NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+		for b := 0; b < 4; b++ {
+			step9NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step9NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+			step9NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	}}, {"10_stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2", 262144.0, func() {
 		step10NEON(&ws[0], &w[0], 0, 16, 0)
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step11NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step11NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-			step11NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+		for b := 0; b < 4; b++ {
+			step11NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step11NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+			step11NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step12NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step12NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-			step12NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+		for b := 0; b < 4; b++ {
+			step12NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step12NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+			step12NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	}}, {"13_stage2.2.conv1+stage2.2.relu1", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step13NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step13NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-			step13NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+		for b := 0; b < 4; b++ {
+			step13NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step13NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+			step13NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	}}, {"14_stage2.2.conv2+stage2.2.add+stage2.2.relu2", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step14NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step14NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-			step14NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+		for b := 0; b < 4; b++ {
+			step14NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step14NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+			step14NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		step15NEON(&ws[0], &w[0], 0, 32, 0)
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step16NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-			step16NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-			step16NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+			step16NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+			step16NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+			step16NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 		}
 	}}, {"17_stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2", 262144.0, func() {
 		step17NEON(&ws[0], &w[0], 0, 8, 0)
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step18NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-			step18NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-			step18NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+			step18NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+			step18NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+			step18NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 		}
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step19NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-			step19NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-			step19NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+			step19NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+			step19NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+			step19NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-			step20NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-			step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+			step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+			step20NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+			step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-			step21NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-			step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+			step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+			step21NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+			step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 		}
 	}}, {"22_gap", 8192.0, func() {
 		step22NEON(&ws[0], &w[0], 0, 1, 0)

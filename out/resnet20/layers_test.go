@@ -59,13 +59,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"07_stage1.2.conv2+stage1.2.add+stage1.2.relu2", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 4; b++ {
-				step7AVX2In(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-				step7AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-				step7AVX2Out(&ws[0], &u[0], b, 0, 2, 0, 2, 0, 0)
-			}
+			step7AVX2(&ws[0], &w[0], 0, 32, 0)
 		} else {
-			step7(ws, u, 0, 4, 0)
+			step7(ws, w, 0, 32, 0)
 		}
 	}}, {"08_stage2.0.conv1+stage2.0.relu1", 2.359296e+06, func() {
 		if asm {
@@ -75,13 +71,13 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 1; b++ {
-				step9AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step9AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-				step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			for b := 0; b < 4; b++ {
+				step9AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step9AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+				step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 			}
 		} else {
-			step9(ws, u, 0, 1, 0)
+			step9(ws, u, 0, 4, 0)
 		}
 	}}, {"10_stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2", 262144.0, func() {
 		if asm {
@@ -91,43 +87,43 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 1; b++ {
-				step11AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step11AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-				step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			for b := 0; b < 4; b++ {
+				step11AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step11AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+				step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 			}
 		} else {
-			step11(ws, u, 0, 1, 0)
+			step11(ws, u, 0, 4, 0)
 		}
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 1; b++ {
-				step12AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step12AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-				step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			for b := 0; b < 4; b++ {
+				step12AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step12AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+				step12AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 			}
 		} else {
-			step12(ws, u, 0, 1, 0)
+			step12(ws, u, 0, 4, 0)
 		}
 	}}, {"13_stage2.2.conv1+stage2.2.relu1", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 1; b++ {
-				step13AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step13AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-				step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			for b := 0; b < 4; b++ {
+				step13AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step13AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+				step13AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 			}
 		} else {
-			step13(ws, u, 0, 1, 0)
+			step13(ws, u, 0, 4, 0)
 		}
 	}}, {"14_stage2.2.conv2+stage2.2.add+stage2.2.relu2", 4.718592e+06, func() {
 		if asm {
-			for b := 0; b < 1; b++ {
-				step14AVX2In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-				step14AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-				step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			for b := 0; b < 4; b++ {
+				step14AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step14AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+				step14AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 			}
 		} else {
-			step14(ws, u, 0, 1, 0)
+			step14(ws, u, 0, 4, 0)
 		}
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		if asm {
@@ -138,9 +134,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
-				step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step16AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
+				step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
 			}
 		} else {
 			step16(ws, u, 0, 1, 0)
@@ -154,9 +150,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
-				step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step18AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
+				step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
 			}
 		} else {
 			step18(ws, u, 0, 1, 0)
@@ -164,9 +160,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
-				step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step19AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
+				step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
 			}
 		} else {
 			step19(ws, u, 0, 1, 0)
@@ -174,9 +170,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
-				step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step20AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
+				step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
 			}
 		} else {
 			step20(ws, u, 0, 1, 0)
@@ -184,9 +180,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
-				step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
-				step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step21AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
+				step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
 			}
 		} else {
 			step21(ws, u, 0, 1, 0)

@@ -21,78 +21,54 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// stage1.2.conv1+stage1.2.relu1: conv3x3+relu -> 16x32x32+1
 	step6AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
-		step7AVX512In(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-		step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
-		step7AVX512Out(&ws[0], &u[0], b, 0, 1, 0, 2, 0, 0)
-	}
+	step7AVX512(&ws[0], &w[0], 0, 32, 0)
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
 	step8AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
-	for b := 0; b < 1; b++ {
-		step9AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-		step9AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-	}
+	step9AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
 	step10AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step11AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-		step11AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-	}
+	step11AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step12AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-		step12AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-	}
+	step12AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step13AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-		step13AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-	}
+	step13AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step14AVX512In(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-		step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 1, 0, 0)
-		step14AVX512Out(&ws[0], &u[0], b, 0, 2, 0, 4, 0, 0)
-	}
+	step14AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
 	step15AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	for b := 0; b < 1; b++ {
-		step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-		step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+		step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
 	step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-		step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+		step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-		step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+		step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-		step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step20AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+		step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	for b := 0; b < 1; b++ {
-		step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
-		step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+		step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
 	}
 	// gap: global_avgpool -> 64x1x1+0
 	step22AVX512(&ws[0], &w[0], 0, 1, 0)
@@ -120,269 +96,59 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 6:
 		step6AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 7:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 1})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
-					step7AVX512In(&ws[0], &u[0], b, 0, 1, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step7AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step7AVX512Out(&ws[0], &u[0], b, []int{0, 1}[q.tiles[0]], []int{0, 1}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step7AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		case 2:
-			step7AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
-		case 3:
-			step7AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
-		}
+		step7AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 8:
 		step8AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 9:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 2})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step9AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step9AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step9AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step9AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		case 2:
-			step9AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
-		case 3:
-			step9AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		}
+		step9AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 10:
 		step10AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 11:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 2})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step11AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step11AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step11AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step11AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		case 2:
-			step11AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
-		case 3:
-			step11AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		}
+		step11AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 12:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 2})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step12AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step12AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step12AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step12AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		case 2:
-			step12AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
-		case 3:
-			step12AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		}
+		step12AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 13:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 2})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step13AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step13AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step13AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step13AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		case 2:
-			step13AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
-		case 3:
-			step13AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		}
+		step13AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 14:
-		switch ph.kind {
-		case 4:
-			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 5:
-			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 2})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
-					step14AVX512In(&ws[0], &u[0], b, 0, 2, r0, r1, scratch, scratch)
-					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step14AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step14AVX512Out(&ws[0], &u[0], b, []int{0, 2}[q.tiles[0]], []int{0, 2}[q.tiles[1]], q0, q1, scratch, scratch)
-						}
-					}
-				}
-			}
-		case 1:
-			step14AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		case 2:
-			step14AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
-		case 3:
-			step14AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
-		}
+		step14AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 15:
 		step15AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 16:
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step16AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step16AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step16AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step16AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step16AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step16AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step16AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
+			step16AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
-			step16AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step16AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 17:
 		step17AVX512(&ws[0], &w[0], lo, hi, scratch)
@@ -390,149 +156,149 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
+			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
-			step18AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step18AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 19:
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step19AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step19AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step19AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step19AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step19AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
+			step19AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
-			step19AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step19AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 20:
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step20AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step20AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step20AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step20AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step20AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step20AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step20AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step20AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step20AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
+			step20AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
-			step20AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step20AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 21:
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step21AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step21AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step21AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step21AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step21AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
+			step21AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
 		case 3:
-			step21AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step21AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 22:
 		step22AVX512(&ws[0], &w[0], 0, 1, 0)
@@ -544,243 +310,117 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 }
 
 // phasesAVX512 is how calls sharing a step between goroutines split the work.
-var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 8, 8, 0, -1}, {7, 1, 0, 1, 1, 0, -1}, {7, 2, 0, 36, 5, 0, -1}, {7, 3, 0, 1, 1, 0, -1}, {7, 1, 1, 1, 1, 0, -1}, {7, 2, 1, 36, 5, 0, -1}, {7, 3, 1, 1, 1, 0, -1}, {7, 1, 2, 1, 1, 0, -1}, {7, 2, 2, 36, 5, 0, -1}, {7, 3, 2, 1, 1, 0, -1}, {7, 1, 3, 1, 1, 0, -1}, {7, 2, 3, 36, 5, 0, -1}, {7, 3, 3, 1, 1, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 4, 4, 1, 0}, {9, 5, 0, 8, 8, 0, -1}, {9, 1, 0, 2, 2, 0, -1}, {9, 2, 0, 36, 21, 0, -1}, {9, 3, 0, 2, 2, 0, -1}, {10, 0, 0, 16, 4, 1, 0}, {11, 4, 0, 4, 4, 1, 0}, {11, 5, 0, 8, 8, 0, -1}, {11, 1, 0, 2, 2, 0, -1}, {11, 2, 0, 36, 21, 0, -1}, {11, 3, 0, 2, 2, 0, -1}, {12, 4, 0, 4, 4, 1, 0}, {12, 5, 0, 8, 8, 0, -1}, {12, 1, 0, 2, 2, 0, -1}, {12, 2, 0, 36, 21, 0, -1}, {12, 3, 0, 2, 2, 0, -1}, {13, 4, 0, 4, 4, 1, 0}, {13, 5, 0, 8, 8, 0, -1}, {13, 1, 0, 2, 2, 0, -1}, {13, 2, 0, 36, 21, 0, -1}, {13, 3, 0, 2, 2, 0, -1}, {14, 4, 0, 4, 4, 1, 0}, {14, 5, 0, 8, 8, 0, -1}, {14, 1, 0, 2, 2, 0, -1}, {14, 2, 0, 36, 21, 0, -1}, {14, 3, 0, 2, 2, 0, -1}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 4, 4, 1, 1}, {16, 5, 0, 8, 8, 2, 0}, {16, 1, 0, 4, 4, 0, -1}, {16, 2, 0, 36, 21, 0, -1}, {16, 3, 0, 4, 3, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 1}, {18, 5, 0, 8, 8, 2, 0}, {18, 1, 0, 4, 4, 0, -1}, {18, 2, 0, 36, 21, 0, -1}, {18, 3, 0, 4, 3, 0, -1}, {19, 4, 0, 4, 4, 1, 1}, {19, 5, 0, 8, 8, 2, 0}, {19, 1, 0, 4, 4, 0, -1}, {19, 2, 0, 36, 21, 0, -1}, {19, 3, 0, 4, 3, 0, -1}, {20, 4, 0, 4, 4, 1, 1}, {20, 5, 0, 8, 8, 2, 0}, {20, 1, 0, 4, 4, 0, -1}, {20, 2, 0, 36, 21, 0, -1}, {20, 3, 0, 4, 3, 0, -1}, {21, 4, 0, 4, 4, 1, 1}, {21, 5, 0, 8, 8, 2, 0}, {21, 1, 0, 4, 4, 0, -1}, {21, 2, 0, 36, 21, 0, -1}, {21, 3, 0, 4, 3, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 16, 16, 1, 0}, {10, 0, 0, 16, 4, 1, 0}, {11, 0, 0, 16, 16, 1, 0}, {12, 0, 0, 16, 16, 1, 0}, {13, 0, 0, 16, 16, 1, 0}, {14, 0, 0, 16, 16, 1, 0}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 4, 4, 1, 0}, {16, 5, 0, 16, 16, 0, -1}, {16, 1, 0, 4, 4, 0, -1}, {16, 2, 0, 16, 16, 0, -1}, {16, 3, 0, 4, 4, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 0}, {18, 5, 0, 16, 16, 0, -1}, {18, 1, 0, 4, 4, 0, -1}, {18, 2, 0, 16, 16, 0, -1}, {18, 3, 0, 4, 4, 0, -1}, {19, 4, 0, 4, 4, 1, 0}, {19, 5, 0, 16, 16, 0, -1}, {19, 1, 0, 4, 4, 0, -1}, {19, 2, 0, 16, 16, 0, -1}, {19, 3, 0, 4, 4, 0, -1}, {20, 4, 0, 4, 4, 1, 0}, {20, 5, 0, 16, 16, 0, -1}, {20, 1, 0, 4, 4, 0, -1}, {20, 2, 0, 16, 16, 0, -1}, {20, 3, 0, 4, 4, 0, -1}, {21, 4, 0, 4, 4, 1, 0}, {21, 5, 0, 16, 16, 0, -1}, {21, 1, 0, 4, 4, 0, -1}, {21, 2, 0, 16, 16, 0, -1}, {21, 3, 0, 4, 4, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
-// programAVX512 is the avx512 program's state: 174096 floats of workspace per
-// inference, 931312 floats of transformed Winograd weights.
+// programAVX512 is the avx512 program's state: 169680 floats of workspace per
+// inference, 328000 floats of transformed Winograd weights.
 var programAVX512 = program{
-	scratchLen:    37440,
-	winogradLen:   931312,
-	winogradSteps: []*winogradConv{&step7WinogradAVX512, &step9WinogradAVX512, &step11WinogradAVX512, &step12WinogradAVX512, &step13WinogradAVX512, &step14WinogradAVX512, &step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
-	workspaceLen:  174096,
+	scratchLen:    33024,
+	winogradLen:   328000,
+	winogradSteps: []*winogradConv{&step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
+	workspaceLen:  169680,
 }
-
-var step7WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      0,
-	biasSrc:   12048,
-	blockRows: 2,
-	group:     16,
-	hasRes:    true,
-	in:        layout{18496, 16, 32, 32, 1, 16},
-	inBase:    18496,
-	kernels:   12064,
-	m:         4,
-	out:       layout{55488, 16, 32, 32, 1, 16},
-	res:       layout{36992, 16, 32, 32, 1, 16},
-	scratch:   136656,
-	tiles:     step7TilesAVX512[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        256,
-}
-
-var step7TilesAVX512 = [...]convTile{{0, 1, 0, 16, 16}}
-
-var step9WinogradAVX512 = winogradConv{
-	act:       actKind{0, float32(0), false},
-	bias:      9232,
-	biasSrc:   19008,
-	blockRows: 4,
-	group:     16,
-	in:        layout{73984, 32, 16, 16, 1, 16},
-	inBase:    73984,
-	kernels:   19040,
-	m:         4,
-	out:       layout{84352, 32, 16, 16, 0, 16},
-	scratch:   136656,
-	tiles:     step9TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
-	xi:        1024,
-}
-
-var step9TilesAVX512 = [...]convTile{{0, 2, 0, 32, 9264}}
-
-var step11WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      46128,
-	biasSrc:   28800,
-	blockRows: 4,
-	group:     16,
-	in:        layout{73984, 32, 16, 16, 1, 16},
-	inBase:    73984,
-	kernels:   28832,
-	m:         4,
-	out:       layout{92544, 32, 16, 16, 1, 16},
-	scratch:   136656,
-	tiles:     step11TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
-	xi:        1024,
-}
-
-var step11TilesAVX512 = [...]convTile{{0, 2, 0, 32, 46160}}
-
-var step12WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      83024,
-	biasSrc:   38048,
-	blockRows: 4,
-	group:     16,
-	hasRes:    true,
-	in:        layout{92544, 32, 16, 16, 1, 16},
-	inBase:    92544,
-	kernels:   38080,
-	m:         4,
-	out:       layout{102912, 32, 16, 16, 1, 16},
-	res:       layout{73984, 32, 16, 16, 1, 16},
-	scratch:   136656,
-	tiles:     step12TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
-	xi:        1024,
-}
-
-var step12TilesAVX512 = [...]convTile{{0, 2, 0, 32, 83056}}
-
-var step13WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      119920,
-	biasSrc:   47296,
-	blockRows: 4,
-	group:     16,
-	in:        layout{102912, 32, 16, 16, 1, 16},
-	inBase:    102912,
-	kernels:   47328,
-	m:         4,
-	out:       layout{73984, 32, 16, 16, 1, 16},
-	scratch:   136656,
-	tiles:     step13TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
-	xi:        1024,
-}
-
-var step13TilesAVX512 = [...]convTile{{0, 2, 0, 32, 119952}}
-
-var step14WinogradAVX512 = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      156816,
-	biasSrc:   56544,
-	blockRows: 4,
-	group:     16,
-	hasRes:    true,
-	in:        layout{73984, 32, 16, 16, 1, 16},
-	inBase:    73984,
-	kernels:   56576,
-	m:         4,
-	out:       layout{92544, 32, 16, 16, 1, 16},
-	res:       layout{102912, 32, 16, 16, 1, 16},
-	scratch:   136656,
-	tiles:     step14TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
-	xi:        1024,
-}
-
-var step14TilesAVX512 = [...]convTile{{0, 2, 0, 32, 156848}}
 
 var step16WinogradAVX512 = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      193712,
+	bias:      0,
 	biasSrc:   84288,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{113280, 64, 8, 8, 1, 16},
 	inBase:    113280,
 	kernels:   84352,
-	m:         4,
+	m:         2,
 	out:       layout{119680, 64, 8, 8, 0, 16},
 	scratch:   136656,
 	tiles:     step16TilesAVX512[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step16TilesAVX512 = [...]convTile{{0, 2, 0, 64, 193776}, {2, 2, 0, 64, 195824}}
+var step16TilesAVX512 = [...]convTile{{0, 4, 0, 64, 64}}
 
 var step18WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      341232,
+	bias:      65600,
 	biasSrc:   123328,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{113280, 64, 8, 8, 1, 16},
 	inBase:    113280,
 	kernels:   123392,
-	m:         4,
+	m:         2,
 	out:       layout{123776, 64, 8, 8, 1, 16},
 	scratch:   136656,
 	tiles:     step18TilesAVX512[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step18TilesAVX512 = [...]convTile{{0, 2, 0, 64, 341296}, {2, 2, 0, 64, 343344}}
+var step18TilesAVX512 = [...]convTile{{0, 4, 0, 64, 65664}}
 
 var step19WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      488752,
+	bias:      131200,
 	biasSrc:   160256,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	hasRes:    true,
 	in:        layout{123776, 64, 8, 8, 1, 16},
 	inBase:    123776,
 	kernels:   160320,
-	m:         4,
+	m:         2,
 	out:       layout{130176, 64, 8, 8, 1, 16},
 	res:       layout{113280, 64, 8, 8, 1, 16},
 	scratch:   136656,
 	tiles:     step19TilesAVX512[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step19TilesAVX512 = [...]convTile{{0, 2, 0, 64, 488816}, {2, 2, 0, 64, 490864}}
+var step19TilesAVX512 = [...]convTile{{0, 4, 0, 64, 131264}}
 
 var step20WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      636272,
+	bias:      196800,
 	biasSrc:   197184,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{130176, 64, 8, 8, 1, 16},
 	inBase:    130176,
 	kernels:   197248,
-	m:         4,
+	m:         2,
 	out:       layout{113280, 64, 8, 8, 1, 16},
 	scratch:   136656,
 	tiles:     step20TilesAVX512[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 636336}, {2, 2, 0, 64, 638384}}
+var step20TilesAVX512 = [...]convTile{{0, 4, 0, 64, 196864}}
 
 var step21WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      783792,
+	bias:      262400,
 	biasSrc:   234112,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	hasRes:    true,
 	in:        layout{113280, 64, 8, 8, 1, 16},
 	inBase:    113280,
 	kernels:   234176,
-	m:         4,
+	m:         2,
 	out:       layout{119680, 64, 8, 8, 0, 16},
 	res:       layout{130176, 64, 8, 8, 1, 16},
 	scratch:   136656,
 	tiles:     step21TilesAVX512[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 783856}, {2, 2, 0, 64, 785904}}
+var step21TilesAVX512 = [...]convTile{{0, 4, 0, 64, 262464}}

@@ -41,78 +41,78 @@ func forwardNEON(ws, w, u, dst, src []float32) {
 		step6NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage1.2.conv2+stage1.2.add+stage1.2.relu2: conv3x3+add+relu -> 16x32x32+1
-	for b := 0; b < 4; b++ {
+	for b := 0; b < 8; b++ {
 		step7NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		step7NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 1, 0, 0)
+		step7NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
 		step7NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage2.0.conv1+stage2.0.relu1: conv3x3/2+relu -> 32x16x16+1
 	step8NEON(&ws[0], &w[0], 0, 16, 0)
 	// stage2.0.conv2: conv3x3 -> 32x16x16+0
-	for b := 0; b < 1; b++ {
-		step9NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-		step9NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-		step9NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+	for b := 0; b < 4; b++ {
+		step9NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+		step9NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+		step9NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 	}
 	// stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu -> 32x16x16+1
 	step10NEON(&ws[0], &w[0], 0, 16, 0)
 	// stage2.1.conv1+stage2.1.relu1: conv3x3+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step11NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-		step11NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-		step11NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+	for b := 0; b < 4; b++ {
+		step11NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+		step11NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+		step11NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 	}
 	// stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step12NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-		step12NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-		step12NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+	for b := 0; b < 4; b++ {
+		step12NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+		step12NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+		step12NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 	}
 	// stage2.2.conv1+stage2.2.relu1: conv3x3+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step13NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-		step13NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-		step13NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+	for b := 0; b < 4; b++ {
+		step13NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+		step13NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+		step13NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 	}
 	// stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu -> 32x16x16+1
-	for b := 0; b < 1; b++ {
-		step14NEONIn(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-		step14NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 4, 0, 2, 0, 0)
-		step14NEONOut(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+	for b := 0; b < 4; b++ {
+		step14NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+		step14NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+		step14NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 	}
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
 	step15NEON(&ws[0], &w[0], 0, 32, 0)
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	for b := 0; b < 1; b++ {
-		step16NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-		step16NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-		step16NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+		step16NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+		step16NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+		step16NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
 	step17NEON(&ws[0], &w[0], 0, 8, 0)
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step18NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-		step18NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-		step18NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+		step18NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+		step18NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+		step18NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step19NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-		step19NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-		step19NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+		step19NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+		step19NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+		step19NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-		step20NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-		step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+		step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+		step20NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+		step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	for b := 0; b < 1; b++ {
-		step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
-		step21NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
-		step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+		step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+		step21NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
+		step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
 	}
 	// gap: global_avgpool -> 64x1x1+0
 	step22NEON(&ws[0], &w[0], 0, 1, 0)
@@ -324,7 +324,7 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 					step7NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step7NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step7NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step7NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -332,13 +332,13 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 8, []int{0, 4})
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
 				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
 					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step7NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
 						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step7NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step7NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step7NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -358,12 +358,12 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step9NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step9NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step9NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step9NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -371,24 +371,24 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 8, []int{0, 4, 8})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step9NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step9NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step9NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step9NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step9NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step9NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step9NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 2, scratch, 0)
+			step9NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step9NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step9NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 10:
 		step10NEON(&ws[0], &w[0], lo, hi, scratch)
@@ -397,12 +397,12 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step11NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step11NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step11NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step11NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -410,36 +410,36 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 8, []int{0, 4, 8})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step11NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step11NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step11NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step11NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step11NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step11NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step11NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 2, scratch, 0)
+			step11NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step11NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step11NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 12:
 		switch ph.kind {
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step12NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step12NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step12NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step12NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -447,36 +447,36 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 8, []int{0, 4, 8})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step12NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step12NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step12NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step12NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step12NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step12NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step12NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 2, scratch, 0)
+			step12NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step12NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step12NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 13:
 		switch ph.kind {
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step13NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step13NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step13NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step13NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -484,36 +484,36 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 8, []int{0, 4, 8})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step13NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step13NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step13NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step13NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step13NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step13NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step13NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 2, scratch, 0)
+			step13NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step13NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step13NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 14:
 		switch ph.kind {
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 2)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step14NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step14NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step14NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step14NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -521,24 +521,24 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 8, []int{0, 4, 8})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step14NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step14NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step14NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step14NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step14NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step14NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step14NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 2, scratch, 0)
+			step14NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step14NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step14NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 15:
 		step15NEON(&ws[0], &w[0], lo, hi, scratch)
@@ -547,12 +547,12 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 4)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step16NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step16NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step16NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step16NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -560,24 +560,24 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8, 12, 16})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8, 12, 16})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step16NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step16NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step16NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step16NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step16NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step16NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step16NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 4, scratch, 0)
+			step16NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 4, scratch, 0)
 		case 3:
-			step16NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step16NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 17:
 		step17NEON(&ws[0], &w[0], lo, hi, scratch)
@@ -586,12 +586,12 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 4)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step18NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step18NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step18NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step18NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -599,36 +599,36 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8, 12, 16})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8, 12, 16})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step18NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step18NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step18NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step18NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step18NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step18NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step18NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 4, scratch, 0)
+			step18NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 4, scratch, 0)
 		case 3:
-			step18NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step18NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 19:
 		switch ph.kind {
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 4)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step19NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step19NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step19NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step19NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -636,36 +636,36 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8, 12, 16})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8, 12, 16})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step19NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step19NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step19NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step19NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step19NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step19NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step19NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 4, scratch, 0)
+			step19NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 4, scratch, 0)
 		case 3:
-			step19NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step19NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 20:
 		switch ph.kind {
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 4)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step20NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step20NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step20NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step20NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -673,36 +673,36 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8, 12, 16})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8, 12, 16})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step20NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step20NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step20NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step20NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step20NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step20NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step20NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 4, scratch, 0)
+			step20NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 4, scratch, 0)
 		case 3:
-			step20NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step20NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 21:
 		switch ph.kind {
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 4)
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step21NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step21NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step21NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step21NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -710,24 +710,24 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8, 12, 16})
-				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8, 12, 16})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
 					step21NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
-							step21NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step21NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step21NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step21NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step21NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		case 2:
-			step21NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 4, scratch, 0)
+			step21NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 4, scratch, 0)
 		case 3:
-			step21NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			step21NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
 		}
 	case 22:
 		step22NEON(&ws[0], &w[0], 0, 1, 0)
@@ -739,15 +739,15 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 }
 
 // phasesNEON is how calls sharing a step between goroutines split the work.
-var phasesNEON = []phase{{0, 0, 0, 32, 2, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 16, 16, 1, 0}, {2, 5, 0, 64, 64, 0, -1}, {2, 1, 0, 4, 4, 0, -1}, {2, 2, 0, 16, 16, 0, -1}, {2, 3, 0, 4, 4, 0, -1}, {2, 1, 1, 4, 4, 0, -1}, {2, 2, 1, 16, 16, 0, -1}, {2, 3, 1, 4, 4, 0, -1}, {2, 1, 2, 4, 4, 0, -1}, {2, 2, 2, 16, 16, 0, -1}, {2, 3, 2, 4, 4, 0, -1}, {2, 1, 3, 4, 4, 0, -1}, {2, 2, 3, 16, 16, 0, -1}, {2, 3, 3, 4, 4, 0, -1}, {2, 1, 4, 4, 4, 0, -1}, {2, 2, 4, 16, 16, 0, -1}, {2, 3, 4, 4, 4, 0, -1}, {2, 1, 5, 4, 4, 0, -1}, {2, 2, 5, 16, 16, 0, -1}, {2, 3, 5, 4, 4, 0, -1}, {2, 1, 6, 4, 4, 0, -1}, {2, 2, 6, 16, 16, 0, -1}, {2, 3, 6, 4, 4, 0, -1}, {2, 1, 7, 4, 4, 0, -1}, {2, 2, 7, 16, 16, 0, -1}, {2, 3, 7, 4, 4, 0, -1}, {3, 4, 0, 16, 16, 1, 0}, {3, 5, 0, 64, 64, 0, -1}, {3, 1, 0, 4, 4, 0, -1}, {3, 2, 0, 16, 16, 0, -1}, {3, 3, 0, 4, 4, 0, -1}, {3, 1, 1, 4, 4, 0, -1}, {3, 2, 1, 16, 16, 0, -1}, {3, 3, 1, 4, 4, 0, -1}, {3, 1, 2, 4, 4, 0, -1}, {3, 2, 2, 16, 16, 0, -1}, {3, 3, 2, 4, 4, 0, -1}, {3, 1, 3, 4, 4, 0, -1}, {3, 2, 3, 16, 16, 0, -1}, {3, 3, 3, 4, 4, 0, -1}, {3, 1, 4, 4, 4, 0, -1}, {3, 2, 4, 16, 16, 0, -1}, {3, 3, 4, 4, 4, 0, -1}, {3, 1, 5, 4, 4, 0, -1}, {3, 2, 5, 16, 16, 0, -1}, {3, 3, 5, 4, 4, 0, -1}, {3, 1, 6, 4, 4, 0, -1}, {3, 2, 6, 16, 16, 0, -1}, {3, 3, 6, 4, 4, 0, -1}, {3, 1, 7, 4, 4, 0, -1}, {3, 2, 7, 16, 16, 0, -1}, {3, 3, 7, 4, 4, 0, -1}, {4, 4, 0, 16, 16, 1, 0}, {4, 5, 0, 64, 64, 0, -1}, {4, 1, 0, 4, 4, 0, -1}, {4, 2, 0, 16, 16, 0, -1}, {4, 3, 0, 4, 4, 0, -1}, {4, 1, 1, 4, 4, 0, -1}, {4, 2, 1, 16, 16, 0, -1}, {4, 3, 1, 4, 4, 0, -1}, {4, 1, 2, 4, 4, 0, -1}, {4, 2, 2, 16, 16, 0, -1}, {4, 3, 2, 4, 4, 0, -1}, {4, 1, 3, 4, 4, 0, -1}, {4, 2, 3, 16, 16, 0, -1}, {4, 3, 3, 4, 4, 0, -1}, {4, 1, 4, 4, 4, 0, -1}, {4, 2, 4, 16, 16, 0, -1}, {4, 3, 4, 4, 4, 0, -1}, {4, 1, 5, 4, 4, 0, -1}, {4, 2, 5, 16, 16, 0, -1}, {4, 3, 5, 4, 4, 0, -1}, {4, 1, 6, 4, 4, 0, -1}, {4, 2, 6, 16, 16, 0, -1}, {4, 3, 6, 4, 4, 0, -1}, {4, 1, 7, 4, 4, 0, -1}, {4, 2, 7, 16, 16, 0, -1}, {4, 3, 7, 4, 4, 0, -1}, {5, 4, 0, 16, 16, 1, 0}, {5, 5, 0, 64, 64, 0, -1}, {5, 1, 0, 4, 4, 0, -1}, {5, 2, 0, 16, 16, 0, -1}, {5, 3, 0, 4, 4, 0, -1}, {5, 1, 1, 4, 4, 0, -1}, {5, 2, 1, 16, 16, 0, -1}, {5, 3, 1, 4, 4, 0, -1}, {5, 1, 2, 4, 4, 0, -1}, {5, 2, 2, 16, 16, 0, -1}, {5, 3, 2, 4, 4, 0, -1}, {5, 1, 3, 4, 4, 0, -1}, {5, 2, 3, 16, 16, 0, -1}, {5, 3, 3, 4, 4, 0, -1}, {5, 1, 4, 4, 4, 0, -1}, {5, 2, 4, 16, 16, 0, -1}, {5, 3, 4, 4, 4, 0, -1}, {5, 1, 5, 4, 4, 0, -1}, {5, 2, 5, 16, 16, 0, -1}, {5, 3, 5, 4, 4, 0, -1}, {5, 1, 6, 4, 4, 0, -1}, {5, 2, 6, 16, 16, 0, -1}, {5, 3, 6, 4, 4, 0, -1}, {5, 1, 7, 4, 4, 0, -1}, {5, 2, 7, 16, 16, 0, -1}, {5, 3, 7, 4, 4, 0, -1}, {6, 4, 0, 16, 16, 1, 0}, {6, 5, 0, 64, 64, 0, -1}, {6, 1, 0, 4, 4, 0, -1}, {6, 2, 0, 16, 16, 0, -1}, {6, 3, 0, 4, 4, 0, -1}, {6, 1, 1, 4, 4, 0, -1}, {6, 2, 1, 16, 16, 0, -1}, {6, 3, 1, 4, 4, 0, -1}, {6, 1, 2, 4, 4, 0, -1}, {6, 2, 2, 16, 16, 0, -1}, {6, 3, 2, 4, 4, 0, -1}, {6, 1, 3, 4, 4, 0, -1}, {6, 2, 3, 16, 16, 0, -1}, {6, 3, 3, 4, 4, 0, -1}, {6, 1, 4, 4, 4, 0, -1}, {6, 2, 4, 16, 16, 0, -1}, {6, 3, 4, 4, 4, 0, -1}, {6, 1, 5, 4, 4, 0, -1}, {6, 2, 5, 16, 16, 0, -1}, {6, 3, 5, 4, 4, 0, -1}, {6, 1, 6, 4, 4, 0, -1}, {6, 2, 6, 16, 16, 0, -1}, {6, 3, 6, 4, 4, 0, -1}, {6, 1, 7, 4, 4, 0, -1}, {6, 2, 7, 16, 16, 0, -1}, {6, 3, 7, 4, 4, 0, -1}, {7, 4, 0, 8, 8, 1, 0}, {7, 5, 0, 32, 32, 0, -1}, {7, 1, 0, 4, 4, 0, -1}, {7, 2, 0, 36, 21, 0, -1}, {7, 3, 0, 4, 4, 0, -1}, {7, 1, 1, 4, 4, 0, -1}, {7, 2, 1, 36, 21, 0, -1}, {7, 3, 1, 4, 4, 0, -1}, {7, 1, 2, 4, 4, 0, -1}, {7, 2, 2, 36, 21, 0, -1}, {7, 3, 2, 4, 4, 0, -1}, {7, 1, 3, 4, 4, 0, -1}, {7, 2, 3, 36, 21, 0, -1}, {7, 3, 3, 4, 4, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 8, 8, 1, 0}, {9, 5, 0, 32, 32, 0, -1}, {9, 1, 0, 8, 8, 0, -1}, {9, 2, 0, 36, 36, 0, -1}, {9, 3, 0, 8, 8, 0, -1}, {10, 0, 0, 16, 16, 1, 0}, {11, 4, 0, 8, 8, 1, 0}, {11, 5, 0, 32, 32, 0, -1}, {11, 1, 0, 8, 8, 0, -1}, {11, 2, 0, 36, 36, 0, -1}, {11, 3, 0, 8, 8, 0, -1}, {12, 4, 0, 8, 8, 1, 0}, {12, 5, 0, 32, 32, 0, -1}, {12, 1, 0, 8, 8, 0, -1}, {12, 2, 0, 36, 36, 0, -1}, {12, 3, 0, 8, 8, 0, -1}, {13, 4, 0, 8, 8, 1, 0}, {13, 5, 0, 32, 32, 0, -1}, {13, 1, 0, 8, 8, 0, -1}, {13, 2, 0, 36, 36, 0, -1}, {13, 3, 0, 8, 8, 0, -1}, {14, 4, 0, 8, 8, 1, 0}, {14, 5, 0, 32, 32, 0, -1}, {14, 1, 0, 8, 8, 0, -1}, {14, 2, 0, 36, 36, 0, -1}, {14, 3, 0, 8, 8, 0, -1}, {15, 0, 0, 32, 32, 1, 0}, {16, 4, 0, 8, 8, 1, 2}, {16, 1, 0, 16, 12, 3, 0}, {16, 2, 0, 36, 36, 3, 0}, {16, 3, 0, 16, 8, 3, 0}, {16, 5, 0, 32, 32, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 8, 8, 1, 2}, {18, 1, 0, 16, 12, 3, 0}, {18, 2, 0, 36, 36, 3, 0}, {18, 3, 0, 16, 8, 3, 0}, {18, 5, 0, 32, 32, 0, -1}, {19, 4, 0, 8, 8, 1, 2}, {19, 1, 0, 16, 12, 3, 0}, {19, 2, 0, 36, 36, 3, 0}, {19, 3, 0, 16, 8, 3, 0}, {19, 5, 0, 32, 32, 0, -1}, {20, 4, 0, 8, 8, 1, 2}, {20, 1, 0, 16, 12, 3, 0}, {20, 2, 0, 36, 36, 3, 0}, {20, 3, 0, 16, 8, 3, 0}, {20, 5, 0, 32, 32, 0, -1}, {21, 4, 0, 8, 8, 1, 2}, {21, 1, 0, 16, 12, 3, 0}, {21, 2, 0, 36, 36, 3, 0}, {21, 3, 0, 16, 8, 3, 0}, {21, 5, 0, 32, 32, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesNEON = []phase{{0, 0, 0, 32, 2, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 16, 16, 1, 0}, {2, 5, 0, 64, 64, 0, -1}, {2, 1, 0, 4, 4, 0, -1}, {2, 2, 0, 16, 16, 0, -1}, {2, 3, 0, 4, 4, 0, -1}, {2, 1, 1, 4, 4, 0, -1}, {2, 2, 1, 16, 16, 0, -1}, {2, 3, 1, 4, 4, 0, -1}, {2, 1, 2, 4, 4, 0, -1}, {2, 2, 2, 16, 16, 0, -1}, {2, 3, 2, 4, 4, 0, -1}, {2, 1, 3, 4, 4, 0, -1}, {2, 2, 3, 16, 16, 0, -1}, {2, 3, 3, 4, 4, 0, -1}, {2, 1, 4, 4, 4, 0, -1}, {2, 2, 4, 16, 16, 0, -1}, {2, 3, 4, 4, 4, 0, -1}, {2, 1, 5, 4, 4, 0, -1}, {2, 2, 5, 16, 16, 0, -1}, {2, 3, 5, 4, 4, 0, -1}, {2, 1, 6, 4, 4, 0, -1}, {2, 2, 6, 16, 16, 0, -1}, {2, 3, 6, 4, 4, 0, -1}, {2, 1, 7, 4, 4, 0, -1}, {2, 2, 7, 16, 16, 0, -1}, {2, 3, 7, 4, 4, 0, -1}, {3, 4, 0, 16, 16, 1, 0}, {3, 5, 0, 64, 64, 0, -1}, {3, 1, 0, 4, 4, 0, -1}, {3, 2, 0, 16, 16, 0, -1}, {3, 3, 0, 4, 4, 0, -1}, {3, 1, 1, 4, 4, 0, -1}, {3, 2, 1, 16, 16, 0, -1}, {3, 3, 1, 4, 4, 0, -1}, {3, 1, 2, 4, 4, 0, -1}, {3, 2, 2, 16, 16, 0, -1}, {3, 3, 2, 4, 4, 0, -1}, {3, 1, 3, 4, 4, 0, -1}, {3, 2, 3, 16, 16, 0, -1}, {3, 3, 3, 4, 4, 0, -1}, {3, 1, 4, 4, 4, 0, -1}, {3, 2, 4, 16, 16, 0, -1}, {3, 3, 4, 4, 4, 0, -1}, {3, 1, 5, 4, 4, 0, -1}, {3, 2, 5, 16, 16, 0, -1}, {3, 3, 5, 4, 4, 0, -1}, {3, 1, 6, 4, 4, 0, -1}, {3, 2, 6, 16, 16, 0, -1}, {3, 3, 6, 4, 4, 0, -1}, {3, 1, 7, 4, 4, 0, -1}, {3, 2, 7, 16, 16, 0, -1}, {3, 3, 7, 4, 4, 0, -1}, {4, 4, 0, 16, 16, 1, 0}, {4, 5, 0, 64, 64, 0, -1}, {4, 1, 0, 4, 4, 0, -1}, {4, 2, 0, 16, 16, 0, -1}, {4, 3, 0, 4, 4, 0, -1}, {4, 1, 1, 4, 4, 0, -1}, {4, 2, 1, 16, 16, 0, -1}, {4, 3, 1, 4, 4, 0, -1}, {4, 1, 2, 4, 4, 0, -1}, {4, 2, 2, 16, 16, 0, -1}, {4, 3, 2, 4, 4, 0, -1}, {4, 1, 3, 4, 4, 0, -1}, {4, 2, 3, 16, 16, 0, -1}, {4, 3, 3, 4, 4, 0, -1}, {4, 1, 4, 4, 4, 0, -1}, {4, 2, 4, 16, 16, 0, -1}, {4, 3, 4, 4, 4, 0, -1}, {4, 1, 5, 4, 4, 0, -1}, {4, 2, 5, 16, 16, 0, -1}, {4, 3, 5, 4, 4, 0, -1}, {4, 1, 6, 4, 4, 0, -1}, {4, 2, 6, 16, 16, 0, -1}, {4, 3, 6, 4, 4, 0, -1}, {4, 1, 7, 4, 4, 0, -1}, {4, 2, 7, 16, 16, 0, -1}, {4, 3, 7, 4, 4, 0, -1}, {5, 4, 0, 16, 16, 1, 0}, {5, 5, 0, 64, 64, 0, -1}, {5, 1, 0, 4, 4, 0, -1}, {5, 2, 0, 16, 16, 0, -1}, {5, 3, 0, 4, 4, 0, -1}, {5, 1, 1, 4, 4, 0, -1}, {5, 2, 1, 16, 16, 0, -1}, {5, 3, 1, 4, 4, 0, -1}, {5, 1, 2, 4, 4, 0, -1}, {5, 2, 2, 16, 16, 0, -1}, {5, 3, 2, 4, 4, 0, -1}, {5, 1, 3, 4, 4, 0, -1}, {5, 2, 3, 16, 16, 0, -1}, {5, 3, 3, 4, 4, 0, -1}, {5, 1, 4, 4, 4, 0, -1}, {5, 2, 4, 16, 16, 0, -1}, {5, 3, 4, 4, 4, 0, -1}, {5, 1, 5, 4, 4, 0, -1}, {5, 2, 5, 16, 16, 0, -1}, {5, 3, 5, 4, 4, 0, -1}, {5, 1, 6, 4, 4, 0, -1}, {5, 2, 6, 16, 16, 0, -1}, {5, 3, 6, 4, 4, 0, -1}, {5, 1, 7, 4, 4, 0, -1}, {5, 2, 7, 16, 16, 0, -1}, {5, 3, 7, 4, 4, 0, -1}, {6, 4, 0, 16, 16, 1, 0}, {6, 5, 0, 64, 64, 0, -1}, {6, 1, 0, 4, 4, 0, -1}, {6, 2, 0, 16, 16, 0, -1}, {6, 3, 0, 4, 4, 0, -1}, {6, 1, 1, 4, 4, 0, -1}, {6, 2, 1, 16, 16, 0, -1}, {6, 3, 1, 4, 4, 0, -1}, {6, 1, 2, 4, 4, 0, -1}, {6, 2, 2, 16, 16, 0, -1}, {6, 3, 2, 4, 4, 0, -1}, {6, 1, 3, 4, 4, 0, -1}, {6, 2, 3, 16, 16, 0, -1}, {6, 3, 3, 4, 4, 0, -1}, {6, 1, 4, 4, 4, 0, -1}, {6, 2, 4, 16, 16, 0, -1}, {6, 3, 4, 4, 4, 0, -1}, {6, 1, 5, 4, 4, 0, -1}, {6, 2, 5, 16, 16, 0, -1}, {6, 3, 5, 4, 4, 0, -1}, {6, 1, 6, 4, 4, 0, -1}, {6, 2, 6, 16, 16, 0, -1}, {6, 3, 6, 4, 4, 0, -1}, {6, 1, 7, 4, 4, 0, -1}, {6, 2, 7, 16, 16, 0, -1}, {6, 3, 7, 4, 4, 0, -1}, {7, 4, 0, 16, 16, 1, 0}, {7, 5, 0, 64, 64, 0, -1}, {7, 1, 0, 4, 4, 0, -1}, {7, 2, 0, 16, 16, 0, -1}, {7, 3, 0, 4, 4, 0, -1}, {7, 1, 1, 4, 4, 0, -1}, {7, 2, 1, 16, 16, 0, -1}, {7, 3, 1, 4, 4, 0, -1}, {7, 1, 2, 4, 4, 0, -1}, {7, 2, 2, 16, 16, 0, -1}, {7, 3, 2, 4, 4, 0, -1}, {7, 1, 3, 4, 4, 0, -1}, {7, 2, 3, 16, 16, 0, -1}, {7, 3, 3, 4, 4, 0, -1}, {7, 1, 4, 4, 4, 0, -1}, {7, 2, 4, 16, 16, 0, -1}, {7, 3, 4, 4, 4, 0, -1}, {7, 1, 5, 4, 4, 0, -1}, {7, 2, 5, 16, 16, 0, -1}, {7, 3, 5, 4, 4, 0, -1}, {7, 1, 6, 4, 4, 0, -1}, {7, 2, 6, 16, 16, 0, -1}, {7, 3, 6, 4, 4, 0, -1}, {7, 1, 7, 4, 4, 0, -1}, {7, 2, 7, 16, 16, 0, -1}, {7, 3, 7, 4, 4, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 16, 16, 1, 0}, {9, 5, 0, 64, 64, 0, -1}, {9, 1, 0, 8, 7, 0, -1}, {9, 2, 0, 16, 16, 0, -1}, {9, 3, 0, 8, 4, 0, -1}, {9, 1, 1, 8, 7, 0, -1}, {9, 2, 1, 16, 16, 0, -1}, {9, 3, 1, 8, 4, 0, -1}, {9, 1, 2, 8, 7, 0, -1}, {9, 2, 2, 16, 16, 0, -1}, {9, 3, 2, 8, 4, 0, -1}, {9, 1, 3, 8, 7, 0, -1}, {9, 2, 3, 16, 16, 0, -1}, {9, 3, 3, 8, 4, 0, -1}, {10, 0, 0, 16, 16, 1, 0}, {11, 4, 0, 16, 16, 1, 0}, {11, 5, 0, 64, 64, 0, -1}, {11, 1, 0, 8, 7, 0, -1}, {11, 2, 0, 16, 16, 0, -1}, {11, 3, 0, 8, 4, 0, -1}, {11, 1, 1, 8, 7, 0, -1}, {11, 2, 1, 16, 16, 0, -1}, {11, 3, 1, 8, 4, 0, -1}, {11, 1, 2, 8, 7, 0, -1}, {11, 2, 2, 16, 16, 0, -1}, {11, 3, 2, 8, 4, 0, -1}, {11, 1, 3, 8, 7, 0, -1}, {11, 2, 3, 16, 16, 0, -1}, {11, 3, 3, 8, 4, 0, -1}, {12, 4, 0, 16, 16, 1, 0}, {12, 5, 0, 64, 64, 0, -1}, {12, 1, 0, 8, 7, 0, -1}, {12, 2, 0, 16, 16, 0, -1}, {12, 3, 0, 8, 4, 0, -1}, {12, 1, 1, 8, 7, 0, -1}, {12, 2, 1, 16, 16, 0, -1}, {12, 3, 1, 8, 4, 0, -1}, {12, 1, 2, 8, 7, 0, -1}, {12, 2, 2, 16, 16, 0, -1}, {12, 3, 2, 8, 4, 0, -1}, {12, 1, 3, 8, 7, 0, -1}, {12, 2, 3, 16, 16, 0, -1}, {12, 3, 3, 8, 4, 0, -1}, {13, 4, 0, 16, 16, 1, 0}, {13, 5, 0, 64, 64, 0, -1}, {13, 1, 0, 8, 7, 0, -1}, {13, 2, 0, 16, 16, 0, -1}, {13, 3, 0, 8, 4, 0, -1}, {13, 1, 1, 8, 7, 0, -1}, {13, 2, 1, 16, 16, 0, -1}, {13, 3, 1, 8, 4, 0, -1}, {13, 1, 2, 8, 7, 0, -1}, {13, 2, 2, 16, 16, 0, -1}, {13, 3, 2, 8, 4, 0, -1}, {13, 1, 3, 8, 7, 0, -1}, {13, 2, 3, 16, 16, 0, -1}, {13, 3, 3, 8, 4, 0, -1}, {14, 4, 0, 16, 16, 1, 0}, {14, 5, 0, 64, 64, 0, -1}, {14, 1, 0, 8, 7, 0, -1}, {14, 2, 0, 16, 16, 0, -1}, {14, 3, 0, 8, 4, 0, -1}, {14, 1, 1, 8, 7, 0, -1}, {14, 2, 1, 16, 16, 0, -1}, {14, 3, 1, 8, 4, 0, -1}, {14, 1, 2, 8, 7, 0, -1}, {14, 2, 2, 16, 16, 0, -1}, {14, 3, 2, 8, 4, 0, -1}, {14, 1, 3, 8, 7, 0, -1}, {14, 2, 3, 16, 16, 0, -1}, {14, 3, 3, 8, 4, 0, -1}, {15, 0, 0, 32, 32, 1, 0}, {16, 4, 0, 16, 16, 1, 0}, {16, 5, 0, 64, 64, 0, -1}, {16, 1, 0, 16, 15, 0, -1}, {16, 2, 0, 16, 16, 0, -1}, {16, 3, 0, 16, 8, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 16, 16, 1, 0}, {18, 5, 0, 64, 64, 0, -1}, {18, 1, 0, 16, 15, 0, -1}, {18, 2, 0, 16, 16, 0, -1}, {18, 3, 0, 16, 8, 0, -1}, {19, 4, 0, 16, 16, 1, 0}, {19, 5, 0, 64, 64, 0, -1}, {19, 1, 0, 16, 15, 0, -1}, {19, 2, 0, 16, 16, 0, -1}, {19, 3, 0, 16, 8, 0, -1}, {20, 4, 0, 16, 16, 1, 0}, {20, 5, 0, 64, 64, 0, -1}, {20, 1, 0, 16, 15, 0, -1}, {20, 2, 0, 16, 16, 0, -1}, {20, 3, 0, 16, 8, 0, -1}, {21, 4, 0, 16, 16, 1, 0}, {21, 5, 0, 64, 64, 0, -1}, {21, 1, 0, 16, 15, 0, -1}, {21, 2, 0, 16, 16, 0, -1}, {21, 3, 0, 16, 8, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
-// programNEON is the neon program's state: 159792 floats of workspace per
-// inference, 951872 floats of transformed Winograd weights.
+// programNEON is the neon program's state: 155616 floats of workspace per
+// inference, 434752 floats of transformed Winograd weights.
 var programNEON = program{
-	scratchLen:    37008,
-	winogradLen:   951872,
+	scratchLen:    32832,
+	winogradLen:   434752,
 	winogradSteps: []*winogradConv{&step2WinogradNEON, &step3WinogradNEON, &step4WinogradNEON, &step5WinogradNEON, &step6WinogradNEON, &step7WinogradNEON, &step9WinogradNEON, &step11WinogradNEON, &step12WinogradNEON, &step13WinogradNEON, &step14WinogradNEON, &step16WinogradNEON, &step18WinogradNEON, &step19WinogradNEON, &step20WinogradNEON, &step21WinogradNEON},
-	workspaceLen:  159792,
+	workspaceLen:  155616,
 }
 
 var step2WinogradNEON = winogradConv{
@@ -864,13 +864,13 @@ var step7WinogradNEON = winogradConv{
 	in:        layout{4624, 16, 32, 32, 1, 4},
 	inBase:    4624,
 	kernels:   12064,
-	m:         4,
+	m:         2,
 	out:       layout{41616, 16, 32, 32, 1, 4},
 	res:       layout{23120, 16, 32, 32, 1, 4},
 	scratch:   122784,
 	tiles:     step7TilesNEON[:],
-	tilesX:    8,
-	tilesY:    8,
+	tilesX:    16,
+	tilesY:    16,
 	xi:        256,
 }
 
@@ -878,208 +878,208 @@ var step7TilesNEON = [...]convTile{{0, 4, 0, 16, 20576}}
 
 var step9WinogradNEON = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      29792,
+	bias:      24672,
 	biasSrc:   19008,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{60112, 32, 16, 16, 1, 4},
 	inBase:    60112,
 	kernels:   19040,
-	m:         4,
+	m:         2,
 	out:       layout{70480, 32, 16, 16, 0, 4},
 	scratch:   122784,
 	tiles:     step9TilesNEON[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step9TilesNEON = [...]convTile{{0, 4, 0, 32, 29824}, {4, 4, 0, 32, 30336}}
+var step9TilesNEON = [...]convTile{{0, 4, 0, 32, 24704}, {4, 4, 0, 32, 25216}}
 
 var step11WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      66688,
+	bias:      41088,
 	biasSrc:   28800,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{60112, 32, 16, 16, 1, 4},
 	inBase:    60112,
 	kernels:   28832,
-	m:         4,
+	m:         2,
 	out:       layout{78672, 32, 16, 16, 1, 4},
 	scratch:   122784,
 	tiles:     step11TilesNEON[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step11TilesNEON = [...]convTile{{0, 4, 0, 32, 66720}, {4, 4, 0, 32, 67232}}
+var step11TilesNEON = [...]convTile{{0, 4, 0, 32, 41120}, {4, 4, 0, 32, 41632}}
 
 var step12WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      103584,
+	bias:      57504,
 	biasSrc:   38048,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{78672, 32, 16, 16, 1, 4},
 	inBase:    78672,
 	kernels:   38080,
-	m:         4,
+	m:         2,
 	out:       layout{89040, 32, 16, 16, 1, 4},
 	res:       layout{60112, 32, 16, 16, 1, 4},
 	scratch:   122784,
 	tiles:     step12TilesNEON[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step12TilesNEON = [...]convTile{{0, 4, 0, 32, 103616}, {4, 4, 0, 32, 104128}}
+var step12TilesNEON = [...]convTile{{0, 4, 0, 32, 57536}, {4, 4, 0, 32, 58048}}
 
 var step13WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      140480,
+	bias:      73920,
 	biasSrc:   47296,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{89040, 32, 16, 16, 1, 4},
 	inBase:    89040,
 	kernels:   47328,
-	m:         4,
+	m:         2,
 	out:       layout{60112, 32, 16, 16, 1, 4},
 	scratch:   122784,
 	tiles:     step13TilesNEON[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step13TilesNEON = [...]convTile{{0, 4, 0, 32, 140512}, {4, 4, 0, 32, 141024}}
+var step13TilesNEON = [...]convTile{{0, 4, 0, 32, 73952}, {4, 4, 0, 32, 74464}}
 
 var step14WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      177376,
+	bias:      90336,
 	biasSrc:   56544,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{60112, 32, 16, 16, 1, 4},
 	inBase:    60112,
 	kernels:   56576,
-	m:         4,
+	m:         2,
 	out:       layout{78672, 32, 16, 16, 1, 4},
 	res:       layout{89040, 32, 16, 16, 1, 4},
 	scratch:   122784,
 	tiles:     step14TilesNEON[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    8,
+	tilesY:    8,
 	xi:        1024,
 }
 
-var step14TilesNEON = [...]convTile{{0, 4, 0, 32, 177408}, {4, 4, 0, 32, 177920}}
+var step14TilesNEON = [...]convTile{{0, 4, 0, 32, 90368}, {4, 4, 0, 32, 90880}}
 
 var step16WinogradNEON = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      214272,
+	bias:      106752,
 	biasSrc:   84288,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{99408, 64, 8, 8, 1, 4},
 	inBase:    99408,
 	kernels:   84352,
-	m:         4,
+	m:         2,
 	out:       layout{105808, 64, 8, 8, 0, 4},
 	scratch:   122784,
 	tiles:     step16TilesNEON[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step16TilesNEON = [...]convTile{{0, 4, 0, 64, 214336}, {4, 4, 0, 64, 215360}, {8, 4, 0, 64, 216384}, {12, 4, 0, 64, 217408}}
+var step16TilesNEON = [...]convTile{{0, 4, 0, 64, 106816}, {4, 4, 0, 64, 107840}, {8, 4, 0, 64, 108864}, {12, 4, 0, 64, 109888}}
 
 var step18WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      361792,
+	bias:      172352,
 	biasSrc:   123328,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{99408, 64, 8, 8, 1, 4},
 	inBase:    99408,
 	kernels:   123392,
-	m:         4,
+	m:         2,
 	out:       layout{109904, 64, 8, 8, 1, 4},
 	scratch:   122784,
 	tiles:     step18TilesNEON[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step18TilesNEON = [...]convTile{{0, 4, 0, 64, 361856}, {4, 4, 0, 64, 362880}, {8, 4, 0, 64, 363904}, {12, 4, 0, 64, 364928}}
+var step18TilesNEON = [...]convTile{{0, 4, 0, 64, 172416}, {4, 4, 0, 64, 173440}, {8, 4, 0, 64, 174464}, {12, 4, 0, 64, 175488}}
 
 var step19WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      509312,
+	bias:      237952,
 	biasSrc:   160256,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	hasRes:    true,
 	in:        layout{109904, 64, 8, 8, 1, 4},
 	inBase:    109904,
 	kernels:   160320,
-	m:         4,
+	m:         2,
 	out:       layout{116304, 64, 8, 8, 1, 4},
 	res:       layout{99408, 64, 8, 8, 1, 4},
 	scratch:   122784,
 	tiles:     step19TilesNEON[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step19TilesNEON = [...]convTile{{0, 4, 0, 64, 509376}, {4, 4, 0, 64, 510400}, {8, 4, 0, 64, 511424}, {12, 4, 0, 64, 512448}}
+var step19TilesNEON = [...]convTile{{0, 4, 0, 64, 238016}, {4, 4, 0, 64, 239040}, {8, 4, 0, 64, 240064}, {12, 4, 0, 64, 241088}}
 
 var step20WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      656832,
+	bias:      303552,
 	biasSrc:   197184,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	in:        layout{116304, 64, 8, 8, 1, 4},
 	inBase:    116304,
 	kernels:   197248,
-	m:         4,
+	m:         2,
 	out:       layout{99408, 64, 8, 8, 1, 4},
 	scratch:   122784,
 	tiles:     step20TilesNEON[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step20TilesNEON = [...]convTile{{0, 4, 0, 64, 656896}, {4, 4, 0, 64, 657920}, {8, 4, 0, 64, 658944}, {12, 4, 0, 64, 659968}}
+var step20TilesNEON = [...]convTile{{0, 4, 0, 64, 303616}, {4, 4, 0, 64, 304640}, {8, 4, 0, 64, 305664}, {12, 4, 0, 64, 306688}}
 
 var step21WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      804352,
+	bias:      369152,
 	biasSrc:   234112,
-	blockRows: 2,
+	blockRows: 4,
 	group:     16,
 	hasRes:    true,
 	in:        layout{99408, 64, 8, 8, 1, 4},
 	inBase:    99408,
 	kernels:   234176,
-	m:         4,
+	m:         2,
 	out:       layout{105808, 64, 8, 8, 0, 4},
 	res:       layout{116304, 64, 8, 8, 1, 4},
 	scratch:   122784,
 	tiles:     step21TilesNEON[:],
-	tilesX:    2,
-	tilesY:    2,
+	tilesX:    4,
+	tilesY:    4,
 	xi:        4096,
 }
 
-var step21TilesNEON = [...]convTile{{0, 4, 0, 64, 804416}, {4, 4, 0, 64, 805440}, {8, 4, 0, 64, 806464}, {12, 4, 0, 64, 807488}}
+var step21TilesNEON = [...]convTile{{0, 4, 0, 64, 369216}, {4, 4, 0, 64, 370240}, {8, 4, 0, 64, 371264}, {12, 4, 0, 64, 372288}}

@@ -712,23 +712,20 @@ TEXT ·step3NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
-	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $8000, R0, R9
 	MOVD $384, R25
 	MADD R25, R9, R2, R9
 	MOVD $576, R25
 	MADD R25, R9, R3, R9
-	MOVD $384, R25
+	MOVD $192, R25
 	MADD R25, R9, R5, R9
 	ADD $14848, R0, R10
 	ADD R8, R10, R10
-	MOVD $576, R25
+	MOVD $1024, R25
 	MADD R25, R10, R3, R10
-	MOVD $576, R25
+	MOVD $512, R25
 	MADD R25, R10, R5, R10
-	ADD $24064, R0, R11
+	ADD $31232, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -738,354 +735,114 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $1, R16
+	MOVD $2, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	FMOVQ 64(R13), F4
-	FMOVQ 80(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R11)
-	FMOVQ F8, 16(R11)
-	FMOVQ F3, 32(R11)
-	FMOVQ F7, 48(R11)
-	FMOVQ F2, 64(R11)
-	FMOVQ F5, 80(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
 	FMOVQ 96(R13), F0
 	FMOVQ 112(R13), F1
 	FMOVQ 128(R13), F2
 	FMOVQ 144(R13), F3
-	FMOVQ 160(R13), F4
-	FMOVQ 176(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 96(R11)
-	FMOVQ F8, 112(R11)
-	FMOVQ F3, 128(R11)
-	FMOVQ F7, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F5, 176(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
 	FMOVQ 192(R13), F0
 	FMOVQ 208(R13), F1
 	FMOVQ 224(R13), F2
 	FMOVQ 240(R13), F3
-	FMOVQ 256(R13), F4
-	FMOVQ 272(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 192(R11)
-	FMOVQ F8, 208(R11)
-	FMOVQ F3, 224(R11)
-	FMOVQ F7, 240(R11)
-	FMOVQ F2, 256(R11)
-	FMOVQ F5, 272(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
 	FMOVQ 288(R13), F0
 	FMOVQ 304(R13), F1
 	FMOVQ 320(R13), F2
 	FMOVQ 336(R13), F3
-	FMOVQ 352(R13), F4
-	FMOVQ 368(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 288(R11)
-	FMOVQ F8, 304(R11)
-	FMOVQ F3, 320(R11)
-	FMOVQ F7, 336(R11)
-	FMOVQ F2, 352(R11)
-	FMOVQ F5, 368(R11)
-	FMOVQ 384(R13), F0
-	FMOVQ 400(R13), F1
-	FMOVQ 416(R13), F2
-	FMOVQ 432(R13), F3
-	FMOVQ 448(R13), F4
-	FMOVQ 464(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 384(R11)
-	FMOVQ F8, 400(R11)
-	FMOVQ F3, 416(R11)
-	FMOVQ F7, 432(R11)
-	FMOVQ F2, 448(R11)
-	FMOVQ F5, 464(R11)
-	FMOVQ 480(R13), F0
-	FMOVQ 496(R13), F1
-	FMOVQ 512(R13), F2
-	FMOVQ 528(R13), F3
-	FMOVQ 544(R13), F4
-	FMOVQ 560(R13), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 480(R11)
-	FMOVQ F8, 496(R11)
-	FMOVQ F3, 512(R11)
-	FMOVQ F7, 528(R11)
-	FMOVQ F2, 544(R11)
-	FMOVQ F5, 560(R11)
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
 	FMOVQ (R11), F0
-	FMOVQ 96(R11), F1
-	FMOVQ 192(R11), F2
-	FMOVQ 288(R11), F3
-	FMOVQ 384(R11), F4
-	FMOVQ 480(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, (R14)
-	FMOVQ F8, 96(R14)
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
 	FMOVQ F3, 192(R14)
-	FMOVQ F7, 288(R14)
-	FMOVQ F2, 384(R14)
-	FMOVQ F5, 480(R14)
 	FMOVQ 16(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 208(R11), F2
-	FMOVQ 304(R11), F3
-	FMOVQ 400(R11), F4
-	FMOVQ 496(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 16(R14)
-	FMOVQ F8, 112(R14)
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
 	FMOVQ F3, 208(R14)
-	FMOVQ F7, 304(R14)
-	FMOVQ F2, 400(R14)
-	FMOVQ F5, 496(R14)
 	FMOVQ 32(R11), F0
-	FMOVQ 128(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 320(R11), F3
-	FMOVQ 416(R11), F4
-	FMOVQ 512(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 32(R14)
-	FMOVQ F8, 128(R14)
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
 	FMOVQ F3, 224(R14)
-	FMOVQ F7, 320(R14)
-	FMOVQ F2, 416(R14)
-	FMOVQ F5, 512(R14)
 	FMOVQ 48(R11), F0
-	FMOVQ 144(R11), F1
-	FMOVQ 240(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 432(R11), F4
-	FMOVQ 528(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 48(R14)
-	FMOVQ F8, 144(R14)
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
 	FMOVQ F3, 240(R14)
-	FMOVQ F7, 336(R14)
-	FMOVQ F2, 432(R14)
-	FMOVQ F5, 528(R14)
-	FMOVQ 64(R11), F0
-	FMOVQ 160(R11), F1
-	FMOVQ 256(R11), F2
-	FMOVQ 352(R11), F3
-	FMOVQ 448(R11), F4
-	FMOVQ 544(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 64(R14)
-	FMOVQ F8, 160(R14)
-	FMOVQ F3, 256(R14)
-	FMOVQ F7, 352(R14)
-	FMOVQ F2, 448(R14)
-	FMOVQ F5, 544(R14)
-	FMOVQ 80(R11), F0
-	FMOVQ 176(R11), F1
-	FMOVQ 272(R11), F2
-	FMOVQ 368(R11), F3
-	FMOVQ 464(R11), F4
-	FMOVQ 560(R11), F5
-	VMOV V4.B16, V6.B16
-	VFMLA V9.S4, V0.S4, V6.S4
-	VFMLS V10.S4, V2.S4, V6.S4
-	VFMLA V9.S4, V1.S4, V5.S4
-	VFMLS V10.S4, V3.S4, V5.S4
-	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
-	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
-	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
-	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
-	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
-	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
-	VFMLS V9.S4, V0.S4, V8.S4
-	VFMLA V9.S4, V7.S4, V3.S4
-	VMOV V2.B16, V7.B16
-	VFMLA V11.S4, V1.S4, V7.S4
-	VFMLS V11.S4, V1.S4, V2.S4
-	FMOVQ F6, 80(R14)
-	FMOVQ F8, 176(R14)
-	FMOVQ F3, 272(R14)
-	FMOVQ F7, 368(R14)
-	FMOVQ F2, 464(R14)
-	FMOVQ F5, 560(R14)
-	ADD $64, R13, R13
-	ADD $576, R14, R14
+	ADD $32, R13, R13
+	ADD $256, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $320, R13, R13
+	ADD $128, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $576, R9, R9
-	ADD $576, R10, R10
+	ADD $1024, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -1113,14 +870,14 @@ TEXT ·step3NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $576, R2
+	MOVD $1024, R2
 	ADD $14848, R0, R11
 	ADD R8, R11, R11
-	MOVD $576, R25
+	MOVD $512, R25
 	MADD R25, R11, R5, R11
-	ADD $19456, R0, R12
+	ADD $23040, R0, R12
 	ADD R8, R12, R12
-	MOVD $576, R25
+	MOVD $512, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
@@ -1131,44 +888,51 @@ TEXT ·step3NEONGemm(SB), NOSPLIT, $0-88
 	CMP $1, R6
 	BNE rows3
 	MOVD $0, R15
-	MOVD $1, R16
+	MOVD $2, R16
 	B rowsknown2
 
 rows3:
+	CMP $2, R6
+	BNE rows4
+	MOVD $1, R15
+	MOVD $0, R16
+	B rowsknown2
+
+rows4:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi4:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom6
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom6:
+pfrom7:
 	MOVD R10, R20
 	CMP $2, R20
-	BLE pto7
+	BLE pto8
 	MOVD $2, R20
 
-pto7:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip5
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $2048, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $2304, R25
+	MOVD $4096, R25
 	MADD R25, R19, R24, R19
 
-ptile8:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull9
+	CBZ R23, nofull10
 
-pcol10:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -1189,11 +953,11 @@ pcol10:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic11:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 576(R24), F21
-	FMOVQ 1152(R24), F22
-	FMOVQ 1728(R24), F23
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -1264,84 +1028,109 @@ pic11:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic11
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	FMOVQ F4, 576(R22)
-	FMOVQ F5, 1152(R22)
-	FMOVQ F6, 1728(R22)
-	FMOVQ F7, 2304(R22)
-	FMOVQ F8, 1152(R22)
-	FMOVQ F9, 1728(R22)
-	FMOVQ F10, 2304(R22)
-	FMOVQ F11, 2880(R22)
-	FMOVQ F12, 1728(R22)
-	FMOVQ F13, 2304(R22)
-	FMOVQ F14, 2880(R22)
-	FMOVQ F15, 3456(R22)
-	ADD $2304, R21, R21
-	ADD $2304, R22, R22
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 1280(R22)
+	FMOVQ F6, 1536(R22)
+	FMOVQ F7, 1792(R22)
+	FMOVQ F8, 2048(R22)
+	FMOVQ F9, 2304(R22)
+	FMOVQ F10, 2560(R22)
+	FMOVQ F11, 2816(R22)
+	FMOVQ F12, 3072(R22)
+	FMOVQ F13, 3328(R22)
+	FMOVQ F14, 3584(R22)
+	FMOVQ F15, 3840(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol10
+	BNE pcol11
 
-nofull9:
-	CMP $1, R16
-	BNE rem13
+nofull10:
+	CMP $2, R16
+	BNE rem14
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
 	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
 	MOVD $8, R26
 
-pic14:
-	FMOVQ (R24), F8
-	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
-	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
-	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
-	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
-	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
-	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
-	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
-	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
-	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
-	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
-	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
-	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
-	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
-	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
-	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
-	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
-	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+pic15:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic15
 	FMOVQ F0, (R22)
-	FMOVQ F1, 576(R22)
-	FMOVQ F2, 1152(R22)
-	FMOVQ F3, 1728(R22)
-	B remdone12
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 1024(R22)
+	FMOVQ F3, 1280(R22)
+	FMOVQ F4, 2048(R22)
+	FMOVQ F5, 2304(R22)
+	FMOVQ F6, 3072(R22)
+	FMOVQ F7, 3328(R22)
+	B remdone13
 
-rem13:
+rem14:
 
-remdone12:
+remdone13:
 	ADD $2048, R17, R17
-	ADD $2304, R19, R19
+	ADD $4096, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile8
+	BNE ptile9
 
-pskip5:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $4096, R13, R13
 	SUBS $1, R14, R14
-	BNE xi4
+	BNE xi5
 
 done1:
 	RET
@@ -1365,27 +1154,24 @@ TEXT ·step3NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
-	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
-	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $19456, R0, R9
+	ADD $23040, R0, R9
 	ADD R8, R9, R9
-	MOVD $576, R25
+	MOVD $1024, R25
 	MADD R25, R9, R3, R9
-	MOVD $576, R25
+	MOVD $512, R25
 	MADD R25, R9, R5, R9
 	MOVD R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $24064, R0, R11
+	ADD $31232, R0, R11
 	ADD R7, R11, R11
 	ADD $12608, R0, R21
 	MOVD $256, R25
 	MADD R25, R21, R2, R21
 	MOVD $256, R25
 	MADD R25, R21, R3, R12
-	MOVD $256, R25
+	MOVD $128, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -1396,259 +1182,85 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $1, R20
+	MOVD $2, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 96(R15), F1
-	FMOVQ 192(R15), F2
-	FMOVQ 288(R15), F3
-	FMOVQ 384(R15), F4
-	FMOVQ 480(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, (R11)
-	FMOVQ F1, 96(R11)
-	FMOVQ F6, 192(R11)
-	FMOVQ F5, 288(R11)
+	FMOVQ F1, 64(R11)
 	FMOVQ 16(R15), F0
-	FMOVQ 112(R15), F1
-	FMOVQ 208(R15), F2
-	FMOVQ 304(R15), F3
-	FMOVQ 400(R15), F4
-	FMOVQ 496(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 16(R11)
-	FMOVQ F1, 112(R11)
-	FMOVQ F6, 208(R11)
-	FMOVQ F5, 304(R11)
+	FMOVQ F1, 80(R11)
 	FMOVQ 32(R15), F0
-	FMOVQ 128(R15), F1
-	FMOVQ 224(R15), F2
-	FMOVQ 320(R15), F3
-	FMOVQ 416(R15), F4
-	FMOVQ 512(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 32(R11)
-	FMOVQ F1, 128(R11)
-	FMOVQ F6, 224(R11)
-	FMOVQ F5, 320(R11)
+	FMOVQ F1, 96(R11)
 	FMOVQ 48(R15), F0
-	FMOVQ 144(R15), F1
-	FMOVQ 240(R15), F2
-	FMOVQ 336(R15), F3
-	FMOVQ 432(R15), F4
-	FMOVQ 528(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	FMOVQ F0, 48(R11)
-	FMOVQ F1, 144(R11)
-	FMOVQ F6, 240(R11)
-	FMOVQ F5, 336(R11)
-	FMOVQ 64(R15), F0
-	FMOVQ 160(R15), F1
-	FMOVQ 256(R15), F2
-	FMOVQ 352(R15), F3
-	FMOVQ 448(R15), F4
-	FMOVQ 544(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 64(R11)
-	FMOVQ F1, 160(R11)
-	FMOVQ F6, 256(R11)
-	FMOVQ F5, 352(R11)
-	FMOVQ 80(R15), F0
-	FMOVQ 176(R15), F1
-	FMOVQ 272(R15), F2
-	FMOVQ 368(R15), F3
-	FMOVQ 464(R15), F4
-	FMOVQ 560(R15), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	FMOVQ F0, 80(R11)
-	FMOVQ F1, 176(R11)
-	FMOVQ F6, 272(R11)
-	FMOVQ F5, 368(R11)
+	FMOVQ F1, 112(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	FMOVQ 64(R11), F4
-	FMOVQ 80(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 32(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 48(R16)
-	FMOVQ 96(R11), F0
-	FMOVQ 112(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 144(R11), F3
-	FMOVQ 160(R11), F4
-	FMOVQ 176(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 64(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 80(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 96(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 112(R16)
-	FMOVQ 192(R11), F0
-	FMOVQ 208(R11), F1
-	FMOVQ 224(R11), F2
-	FMOVQ 240(R11), F3
-	FMOVQ 256(R11), F4
-	FMOVQ 272(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 128(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 144(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 160(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 176(R16)
-	FMOVQ 288(R11), F0
-	FMOVQ 304(R11), F1
-	FMOVQ 320(R11), F2
-	FMOVQ 336(R11), F3
-	FMOVQ 352(R11), F4
-	FMOVQ 368(R11), F5
-	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
-	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
-	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
-	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
-	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
-	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
-	VMOV V2.B16, V1.B16
-	VFMLA V8.S4, V4.S4, V1.S4
-	VFMLA V9.S4, V7.S4, V6.S4
-	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
-	VFMLA V10.S4, V4.S4, V5.S4
-	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
-	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
-	FMOVQ F0, 192(R16)
-	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
-	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
-	FMOVQ F1, 208(R16)
-	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
-	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
-	FMOVQ F6, 224(R16)
-	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
-	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
-	FMOVQ F5, 240(R16)
-	ADD $576, R15, R15
-	ADD $64, R16, R16
+	ADD $256, R15, R15
+	ADD $32, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $192, R16, R16
+	ADD $64, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $576, R9, R9
+	ADD $1024, R9, R9
 	ADD $16, R10, R10
 	ADD $256, R12, R12
 	SUBS $1, R14, R14

@@ -1,0 +1,293 @@
+package driver
+
+import (
+	"fmt"
+	"math"
+	"runtime/debug"
+	"slices"
+
+	"github.com/acgen/acgen/fuse"
+	"github.com/acgen/acgen/graph"
+	"github.com/acgen/acgen/plan"
+	"github.com/acgen/acgen/spec"
+)
+
+// Winograd's error, measured. The plan stage chooses each layer's
+// algorithm by the accuracy model's channel table, which knows nothing
+// of the data. The check stage knows more: its stream computes every
+// fused layer in float64, and so
+//   - measures each Winograd candidate's excess on the first sample's
+//     input to it (plan.MeasureWinogradExcess), which ranks the layers;
+//   - then emulates the planned network (see plan.EmulatedError) and
+//     scales the model until it agrees with the emulation, so that the
+//     plan it chooses is within the budget by the emulation too;
+//   - and packs the final plan's weights in a last pass (refill).
+// Each further pass reads and fuses the weights again, layer by layer,
+// as the first did: what the stream holds stays one layer's weights.
+
+// wantsExcess reports whether the check stage measures the Winograd
+// excesses for this run: unless Winograd is off or chosen by hand.
+func wantsExcess(cfg *Config) bool {
+	o := cfg.Plan
+	return !o.NoWinograd && !o.ForceWinograd && o.WinogradM == 0 && o.Excess == nil
+}
+
+// measureExcess measures fused node m's excess when it is a Winograd
+// candidate, from its input's values on the first sample.
+func (s *stream) measureExcess(m *graph.Node) {
+	c := m.Conv
+	if s.excess == nil || c == nil || m.Op != spec.Conv || !plan.WinogradEligible(c) || c.In < 8 || c.Out < 8 {
+		return
+	}
+	in := s.samples[0]
+	if len(m.Inputs) > 0 {
+		in = s.fused[m.Inputs[0]][0]
+	}
+	s.excess[m] = plan.MeasureWinogradExcess(c, in, s.r.Fused.InputShapes(m)[0])
+}
+
+// emulationRounds is the most plans the check stage emulates after the
+// model's own, and emulatedSamples the samples it emulates them on (each
+// costs a run of the network with its convolutions emulated in Go:
+// ResNet-50 at 224x224 takes about 3 s).
+const emulationRounds, emulatedSamples = 4, 1
+
+// replan chooses the Winograd layers again with what the stream
+// measured, checks the choice by emulation, and packs the chosen plan.
+// It runs after run, while s.fused holds the fused network's float64
+// outputs.
+//
+// The model's plan is kept when its emulation is within the budget.
+// Else the model's order of moves stands (each moves one layer to a more
+// accurate algorithm, the one that saves the most modelled error for its
+// cycles first) but the emulation, not the model, says how many to make:
+// it bisects between the model's count, which failed, and the count that
+// leaves no Winograd, which cannot.
+func (s *stream) replan(cfg *Config) error {
+	if len(s.excess) == 0 {
+		return nil
+	}
+	exact := s.fused[s.r.Fused.Output][:emulatedSamples]
+	build := func(moves *int) error {
+		opt := cfg.Plan
+		opt.Excess, opt.WinogradMoves = s.excess, moves
+		return buildPlan(cfg, s.r, opt)
+	}
+	if err := build(nil); err != nil {
+		return err
+	}
+	if cfg.Plan.NoErrorBudget || !slices.ContainsFunc(s.r.Plan.Programs, func(p *plan.Program) bool { return len(p.WinogradLayers()) > 0 }) {
+		return s.refill()
+	}
+	direct, err := s.forward(true, nil)
+	if err != nil {
+		return err
+	}
+	d := rmsErr(direct, exact)
+	// emulate sets each program's EmulatedError (programs that choose
+	// the same layers share one run) and reports whether all are within
+	// the budget.
+	emulate := func() (bool, error) {
+		ok := true
+		var runs []map[*graph.Node]int
+		var errs []float64
+		for _, p := range s.r.Plan.Programs {
+			layers := p.WinogradLayers()
+			p.EmulatedError = plan.EmulatedError(0, d)
+			if len(layers) > 0 {
+				i := slices.IndexFunc(runs, func(l map[*graph.Node]int) bool { return sameLayers(l, layers) })
+				if i < 0 {
+					y, err := s.forward(false, layers)
+					if err != nil {
+						return false, err
+					}
+					runs, errs = append(runs, layers), append(errs, plan.EmulatedError(rmsErr(y, exact), d))
+					i = len(runs) - 1
+				}
+				p.EmulatedError = errs[i]
+			}
+			ok = ok && plan.WithinBudget(p.EmulatedError)
+		}
+		return ok, nil
+	}
+	ok, err := emulate()
+	if err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.refill()
+	}
+	moves := func() int {
+		n := 0
+		for _, p := range s.r.Plan.Programs {
+			n = max(n, p.WinogradMoves)
+		}
+		return n
+	}
+	lo := moves() // fails
+	all := math.MaxInt
+	if err := build(&all); err != nil {
+		return err
+	}
+	hi := moves() // no Winograd left: within the budget
+	var hiErrs []float64
+	for round := 0; round < emulationRounds && hi-lo > 1; round++ {
+		mid := (lo + hi) / 2
+		s.r.EmulatedPlans++
+		if err := build(&mid); err != nil {
+			return err
+		}
+		ok, err := emulate()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			lo = mid
+			continue
+		}
+		hi, hiErrs = mid, hiErrs[:0]
+		for _, p := range s.r.Plan.Programs {
+			hiErrs = append(hiErrs, p.EmulatedError)
+		}
+	}
+	if err := build(&hi); err != nil {
+		return err
+	}
+	for i, p := range s.r.Plan.Programs { // as emulated, or with no Winograd
+		p.EmulatedError = plan.EmulatedError(0, d)
+		if hiErrs != nil {
+			p.EmulatedError = hiErrs[i]
+		}
+	}
+	return s.refill()
+}
+
+// sameLayers reports whether two programs compute the same layers by
+// Winograd of the same tile sizes.
+func sameLayers(a, b map[*graph.Node]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for n, m := range a {
+		if b[n] != m {
+			return false
+		}
+	}
+	return true
+}
+
+// rmsErr is the root mean square of got - want over every sample's
+// outputs.
+func rmsErr(got, want [][]float64) float64 {
+	var s float64
+	var n int
+	for k := range got {
+		for i, v := range got[k] {
+			d := v - want[k][i]
+			s += d * d
+			n++
+		}
+	}
+	return math.Sqrt(s / float64(max(n, 1)))
+}
+
+// forward runs the fused network on the golden samples, reading and
+// fusing the weights again as run does. With direct, as float32 would:
+// every dense convolution by graph.Conv32, every value rounded to
+// float32. Else in float64, but the layers of winograd by Winograd in
+// float32 (plan.WinogradConv32).
+func (s *stream) forward(direct bool, winograd map[*graph.Node]int) ([][]float64, error) {
+	g := s.r.Fused
+	acts := map[*graph.Node][][]float64{}
+	err := s.restream(func(m *graph.Node, i int) error {
+		shapes := g.InputShapes(m)
+		out := make([][]float64, emulatedSamples)
+		for k, in := range s.samples[:emulatedSamples] {
+			args := make([]graph.Tensor, len(shapes))
+			for j, sh := range shapes {
+				args[j] = graph.Tensor{Shape: sh, Data: in}
+				if len(m.Inputs) > 0 {
+					args[j].Data = acts[m.Inputs[j]][k]
+				}
+			}
+			var y []float64
+			switch {
+			case winograd[m] > 0:
+				y = plan.WinogradConv32(m.Conv, args[0].Data, shapes[0], winograd[m])
+			case direct && m.Op == spec.Conv && m.Conv.Groups == 1:
+				y = graph.Conv32(args[0], m.Conv).Data
+			default:
+				y = m.Row().Ref(m, args).Data
+			}
+			if direct {
+				y = slices.Clone(y) // Ref may return its input's values
+				for j, v := range y {
+					y[j] = float64(float32(v))
+				}
+			}
+			out[k] = y
+		}
+		acts[m] = out
+		for n := range acts {
+			if s.fusedEnd[n] <= i {
+				delete(acts, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acts[g.Output], nil
+}
+
+// refill packs every fused node's weights into the plan.
+func (s *stream) refill() error {
+	err := s.restream(func(m *graph.Node, _ int) error {
+		s.r.Plan.Fill(m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if pending := s.r.Plan.Unfilled(); len(pending) > 0 {
+		return fmt.Errorf("%w: the weights of %s were never packed", ErrInternal, pending[0])
+	}
+	return nil
+}
+
+// restream reads and fuses the weights again in run's order, calling do
+// with each fused node once its weights are ready (and the step of the
+// training-form node it is due at), then letting them go.
+func (s *stream) restream(do func(m *graph.Node, step int) error) error {
+	for i, u := range s.r.Unfused.Nodes {
+		if s.streamsBig(u) {
+			debug.FreeOSMemory()
+		}
+		if err := s.r.Unfused.Bind(u); err != nil {
+			return err
+		}
+		m := s.fusedOf[u]
+		if m == nil || u != m.From[len(m.From)-1] {
+			continue
+		}
+		fuse.Materialize(m)
+		if err := fuse.FiniteNode(m); err != nil {
+			return err
+		}
+		if err := do(m, i); err != nil {
+			return err
+		}
+		if !s.keep {
+			big := weightBytes(m) > bigLayer
+			m.Unload()
+			for _, v := range m.From {
+				s.r.Unfused.Release(v)
+			}
+			if big {
+				debug.FreeOSMemory()
+			}
+		}
+	}
+	return nil
+}
