@@ -142,14 +142,19 @@ func (k *normKernel) pixels(n int) {
 			dev(p, true) // icIn is at the last block
 		}
 	}
+	// In lane 0 alone: the scalar square root and division take a
+	// fraction of the divider's time a whole vector's do (on Ice Lake,
+	// 3 cycles each against 12 and 10 for 16 lanes), once a pixel.
 	for p := 0; p < n; p++ {
 		r := k.r[p]
-		k.reduce(r, r)
-		ctx.VMULPS(k.weight(st.ConstOff, 0), r, r)
-		ctx.VADDPS(k.weight(st.ConstOff, plan.Group*f32), r, r)
-		ctx.VSQRTPS(r, r)
-		ctx.VMOVUPS(k.weight(st.ConstOff, 2*plan.Group*f32), k.tmp[0])
-		ctx.VDIVPS(r, k.tmp[0], r)
+		x := r.AsX()
+		sumLanes(ctx, k.ops.zmm, r, k.tmp[0])
+		ctx.VMULSS(k.weight(st.ConstOff, 0), x, x)
+		ctx.VADDSS(k.weight(st.ConstOff, plan.Group*f32), x, x)
+		ctx.VSQRTSS(x, x, x)
+		ctx.VMOVSS(k.weight(st.ConstOff, 2*plan.Group*f32), k.tmp[0].AsX())
+		ctx.VDIVSS(x, k.tmp[0].AsX(), x)
+		ctx.VBROADCASTSS(x, r)
 	}
 	// (x - mean) * rstd * weight + bias.
 	w, b, t := k.tmp[1], k.tmp[2], k.tmp[3]
@@ -201,6 +206,13 @@ func (k *normKernel) reduce(a, dst reg.VecPhysical) { reduceLanes(k.ctx, k.ops.z
 // temporary; a and t must be below the 16th register (the VEX
 // instructions' reach), and a is clobbered.
 func reduceLanes(ctx *build.Context, zmm bool, a, t, dst reg.VecPhysical) {
+	sumLanes(ctx, zmm, a, t)
+	ctx.VBROADCASTSS(a.AsX(), dst)
+}
+
+// sumLanes leaves the sum of a's lanes in its lane 0, with t a
+// temporary; a and t must be below the 16th register.
+func sumLanes(ctx *build.Context, zmm bool, a, t reg.VecPhysical) {
 	x, tx := a.AsX(), t.AsX()
 	if zmm {
 		ctx.VEXTRACTF64X4(operand.U8(1), a, t.AsY())
@@ -212,5 +224,4 @@ func reduceLanes(ctx *build.Context, zmm bool, a, t, dst reg.VecPhysical) {
 	ctx.VADDPS(tx, x, x)
 	ctx.VMOVHLPS(x, tx, tx)
 	ctx.VADDSS(tx, x, x)
-	ctx.VBROADCASTSS(x, dst)
 }
