@@ -7,7 +7,6 @@ import (
 
 	"github.com/acgen/acgen/fuse"
 	"github.com/acgen/acgen/graph"
-	"github.com/acgen/acgen/plan"
 )
 
 // A stream runs the network as trained and as fused, side by side, on
@@ -38,10 +37,6 @@ type stream struct {
 	// inputs' values. The stream takes those values rather than compute
 	// them again: a network without BatchNorms (VGG) costs one run.
 	same map[*graph.Node]bool
-
-	// excess, when not nil, collects the Winograd candidates' measured
-	// excesses (see measureExcess).
-	excess map[*graph.Node]plan.Excess
 }
 
 func newStream(r *Result, samples [][]float64, keep bool) *stream {
@@ -128,7 +123,6 @@ func (s *stream) fuse(m *graph.Node) error {
 		}
 		s.fused[m] = out
 	}
-	s.measureExcess(m)
 	s.r.Plan.Fill(m)
 	if !s.keep {
 		big := weightBytes(m) > bigLayer

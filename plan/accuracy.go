@@ -49,7 +49,9 @@ import (
 // start with the fastest algorithm the cost model finds; while the
 // model's error exceeds the budget, the layer whose move to a more
 // accurate algorithm (F(4) to F(2), or to direct) saves the most error
-// for the cycles it costs moves.
+// for the cycles it costs moves. Package driver then checks the plan by
+// emulation (see EmulatedError), and where the emulation finds it beyond
+// the budget, makes more of the same moves.
 
 // ErrorBudget is how many times PyTorch's float32 error a package may
 // make, less a tenth for the model's own error.
@@ -59,20 +61,8 @@ const ErrorBudget = 2 * 0.9
 // direct convolutions.
 const errorGrowth, directError = 1.35e-3, 1.2
 
-// stepExcess is the model's excess of step s by Winograd F(m x m, 3 x 3)
-// (m = 0: direct, none): measured where the options hold it (see
-// MeasureWinogradExcess), else the channel table's.
-func (p *planner) stepExcess(s *Step, m int) float64 {
-	if (m == 2 || m == 4) && len(s.Nodes) > 0 {
-		if x, ok := p.opt.Excess[s.Nodes[0]]; ok {
-			return x.Measured(m)
-		}
-	}
-	return winogradExcess(s.Conv, m)
-}
-
-// winogradExcess is the channel table's excess of a convolution of c's
-// input channels by F(m x m, 3 x 3) (m = 0: direct, none).
+// winogradExcess is the model's excess of a convolution of c's input
+// channels by Winograd F(m x m, 3 x 3) (m = 0: direct, none).
 func winogradExcess(c *ConvStep, m int) float64 {
 	// x16, x32 and x64 for 16, 32 and 64 or more channels.
 	var x16, x32, x64 float64
@@ -118,7 +108,7 @@ func (p *planner) chooseWinograd() map[*Step]int {
 	}
 	branch := onResidualBranch(p.prog.Steps)
 	growth := func(s *Step, m int) float64 {
-		return errorGrowth * p.stepExcess(s, m) * errorReach(after[s], branch[s])
+		return errorGrowth * winogradExcess(s.Conv, m) * errorReach(after[s], branch[s])
 	}
 	total := directError * directError
 	for i, s := range convs {

@@ -6,14 +6,14 @@ import (
 	"github.com/acgen/acgen/graph"
 )
 
-// The accuracy model checked by emulation. The channel table, and even
-// the measured excess of each layer, predict a network's error poorly
-// where the error's growth through the layers after a Winograd layer
-// differs from the networks the model was fitted to: torchvision's
-// ResNet-18 at 64x64 with random BatchNorm statistics made 2.32x
-// PyTorch's error with Winograd in four 16x16 layers, modelled 1.31x,
-// although those layers' measured excesses (0.5 to 12) are no larger
-// than the table's. So acgen (package driver) runs the fused network on
+// The accuracy model checked by emulation. The model predicts a
+// network's error poorly where the error's growth through the layers
+// after a Winograd layer differs from the networks it was fitted to:
+// torchvision's ResNet-18 at 64x64 with random BatchNorm statistics made
+// 2.32x PyTorch's error with Winograd in four 16x16 layers, modelled
+// 1.31x, although each of those layers, measured alone on its input,
+// errs no more than the model's table says (an excess of 0.5 to 12 over
+// a direct layer, the table's 12). So acgen (package driver) runs the fused network on
 // the golden samples three ways: in float64; with every value rounded
 // to float32 and every dense convolution summed in float32
 // (graph.Conv32), the error a network of direct convolutions makes;
@@ -72,6 +72,3 @@ func (p *Program) WinogradShare() float64 { return WinogradPart(p.ModelledError)
 // WinogradPart is the part of error e (in PyTorch's errors) Winograd
 // makes: e^2 less a direct network's.
 func WinogradPart(e float64) float64 { return e*e - directError*directError }
-
-// Scaled is x with both excesses times f.
-func (x Excess) Scaled(f float64) Excess { return Excess{F2: x.F2 * f, F4: x.F4 * f} }

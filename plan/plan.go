@@ -32,10 +32,6 @@ type Options struct {
 	// place of the target's portable defaults (acgen -tune host), for
 	// the targets of the architecture acgen runs on (see planner.cost).
 	Caches *target.Caches
-	// Excess, when it holds a convolution's fused node, is that layer's
-	// Winograd excess measured on a sample (MeasureWinogradExcess), which
-	// the accuracy model takes in place of its channel table.
-	Excess map[*graph.Node]Excess
 	// WinogradMoves, when set, is how many of the accuracy model's moves
 	// (each one layer to a more accurate algorithm, the one that saves
 	// the most modelled error for its cycles first) to make, whatever the

@@ -408,28 +408,52 @@ var step8Groups = [...]convTile{{0, 2, 0, 16, 14400}, {2, 2, 0, 16, 16704}}
 
 // step9 computes stage2.0.conv2: conv3x3, 32x16x16+1 -> 32x16x16+0, stride 1, padding 1.
 func step9(ws, w []float32, lo, hi, scratch int) {
-	step9Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 64736
+		inRow    = 144
+		inPlane  = 2592
+		outBase  = 75104
+		outRow   = 128
+		outPlane = 2048
+		bias     = 19008
+	)
+	for _, t := range &step9Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 16; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[144]
+					x4 := x[152]
+					x5 := x[160]
+					x6 := x[288]
+					x7 := x[296]
+					x8 := x[304]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = acc[b*8+l]
+					}
+				}
+			}
+		}
+	}
 }
 
-var step9Winograd = winogradConv{
-	act:       actKind{0, float32(0), false},
-	bias:      0,
-	biasSrc:   19008,
-	blockRows: 2,
-	group:     16,
-	in:        layout{64736, 32, 16, 16, 1, 8},
-	inBase:    64736,
-	kernels:   19040,
-	m:         2,
-	out:       layout{75104, 32, 16, 16, 0, 8},
-	scratch:   127408,
-	tiles:     step9Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        1024,
-}
-
-var step9Tiles = [...]convTile{{0, 2, 0, 32, 32}, {2, 2, 0, 32, 544}}
+var step9Groups = [...]convTile{{0, 2, 0, 32, 19040}, {2, 2, 0, 32, 23648}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32, lo, hi, scratch int) {
@@ -478,28 +502,52 @@ var step10Groups = [...]convTile{{0, 2, 0, 16, 28288}, {2, 2, 0, 16, 28544}}
 
 // step11 computes stage2.1.conv1+stage2.1.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step11(ws, w []float32, lo, hi, scratch int) {
-	step11Winograd.run(ws, w, lo, hi, scratch)
+	_ = scratch
+	const (
+		inBase   = 64736
+		inRow    = 144
+		inPlane  = 2592
+		outBase  = 83448
+		outRow   = 144
+		outPlane = 2592
+		bias     = 28800
+	)
+	for _, t := range &step11Groups {
+		for oy := lo; oy < hi; oy++ {
+			for ox := 0; ox < 16; ox++ {
+				var acc [16]float32
+				copy(acc[:], w[bias+t.block0*8:])
+				wi := t.wOff
+				p0 := inBase + oy*1*inRow + ox*8
+				for ic := t.icLo; ic < t.icHi; ic++ {
+					x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
+					x0 := x[0]
+					x1 := x[8]
+					x2 := x[16]
+					x3 := x[144]
+					x4 := x[152]
+					x5 := x[160]
+					x6 := x[288]
+					x7 := x[296]
+					x8 := x[304]
+					k := (*[144]float32)(w[wi:])
+					for l := 0; l < 16; l++ {
+						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
+					}
+					wi += 144
+				}
+				for b := 0; b < t.blocks; b++ {
+					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
+					for l := 0; l < 8; l++ {
+						ws[o+l] = max(acc[b*8+l], 0)
+					}
+				}
+			}
+		}
+	}
 }
 
-var step11Winograd = winogradConv{
-	act:       actKind{1, float32(0), false},
-	bias:      16416,
-	biasSrc:   28800,
-	blockRows: 2,
-	group:     16,
-	in:        layout{64736, 32, 16, 16, 1, 8},
-	inBase:    64736,
-	kernels:   28832,
-	m:         2,
-	out:       layout{83296, 32, 16, 16, 1, 8},
-	scratch:   127408,
-	tiles:     step11Tiles[:],
-	tilesX:    8,
-	tilesY:    8,
-	xi:        1024,
-}
-
-var step11Tiles = [...]convTile{{0, 2, 0, 32, 16448}, {2, 2, 0, 32, 16960}}
+var step11Groups = [...]convTile{{0, 2, 0, 32, 28832}, {2, 2, 0, 32, 33440}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32, lo, hi, scratch int) {
@@ -508,7 +556,7 @@ func step12(ws, w []float32, lo, hi, scratch int) {
 
 var step12Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      32832,
+	bias:      0,
 	biasSrc:   38048,
 	blockRows: 2,
 	group:     16,
@@ -526,7 +574,7 @@ var step12Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 32864}, {2, 2, 0, 32, 33376}}
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 32}, {2, 2, 0, 32, 544}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32, lo, hi, scratch int) {
@@ -535,7 +583,7 @@ func step13(ws, w []float32, lo, hi, scratch int) {
 
 var step13Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      49248,
+	bias:      16416,
 	biasSrc:   47296,
 	blockRows: 2,
 	group:     16,
@@ -551,7 +599,7 @@ var step13Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 49280}, {2, 2, 0, 32, 49792}}
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 16448}, {2, 2, 0, 32, 16960}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32, lo, hi, scratch int) {
@@ -560,7 +608,7 @@ func step14(ws, w []float32, lo, hi, scratch int) {
 
 var step14Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      65664,
+	bias:      32832,
 	biasSrc:   56544,
 	blockRows: 2,
 	group:     16,
@@ -578,7 +626,7 @@ var step14Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 65696}, {2, 2, 0, 32, 66208}}
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 32864}, {2, 2, 0, 32, 33376}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32, lo, hi, scratch int) {
@@ -641,7 +689,7 @@ func step16(ws, w []float32, lo, hi, scratch int) {
 
 var step16Winograd = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      82080,
+	bias:      49248,
 	biasSrc:   84288,
 	blockRows: 4,
 	group:     16,
@@ -657,7 +705,7 @@ var step16Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step16Tiles = [...]convTile{{0, 3, 0, 64, 82144}, {3, 3, 0, 64, 83680}, {6, 2, 0, 64, 85216}}
+var step16Tiles = [...]convTile{{0, 3, 0, 64, 49312}, {3, 3, 0, 64, 50848}, {6, 2, 0, 64, 52384}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32, lo, hi, scratch int) {
@@ -711,7 +759,7 @@ func step18(ws, w []float32, lo, hi, scratch int) {
 
 var step18Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      147680,
+	bias:      114848,
 	biasSrc:   123328,
 	blockRows: 4,
 	group:     16,
@@ -727,7 +775,7 @@ var step18Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 147744}, {3, 3, 0, 64, 149280}, {6, 2, 0, 64, 150816}}
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 114912}, {3, 3, 0, 64, 116448}, {6, 2, 0, 64, 117984}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32, lo, hi, scratch int) {
@@ -736,7 +784,7 @@ func step19(ws, w []float32, lo, hi, scratch int) {
 
 var step19Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      213280,
+	bias:      180448,
 	biasSrc:   160256,
 	blockRows: 4,
 	group:     16,
@@ -754,7 +802,7 @@ var step19Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 213344}, {3, 3, 0, 64, 214880}, {6, 2, 0, 64, 216416}}
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 180512}, {3, 3, 0, 64, 182048}, {6, 2, 0, 64, 183584}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32, lo, hi, scratch int) {
@@ -763,7 +811,7 @@ func step20(ws, w []float32, lo, hi, scratch int) {
 
 var step20Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      278880,
+	bias:      246048,
 	biasSrc:   197184,
 	blockRows: 4,
 	group:     16,
@@ -779,7 +827,7 @@ var step20Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 278944}, {3, 3, 0, 64, 280480}, {6, 2, 0, 64, 282016}}
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 246112}, {3, 3, 0, 64, 247648}, {6, 2, 0, 64, 249184}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32, lo, hi, scratch int) {
@@ -788,7 +836,7 @@ func step21(ws, w []float32, lo, hi, scratch int) {
 
 var step21Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      344480,
+	bias:      311648,
 	biasSrc:   234112,
 	blockRows: 4,
 	group:     16,
@@ -806,7 +854,7 @@ var step21Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 344544}, {3, 3, 0, 64, 346080}, {6, 2, 0, 64, 347616}}
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 311712}, {3, 3, 0, 64, 313248}, {6, 2, 0, 64, 314784}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32, lo, hi, scratch int) {

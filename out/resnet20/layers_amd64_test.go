@@ -49,19 +49,11 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		step15AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-			step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-			step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-		}
+		step16AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"17_stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2", 262144.0, func() {
 		step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
-		for b := 0; b < 1; b++ {
-			step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-			step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-			step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-		}
+		step18AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
 			step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)

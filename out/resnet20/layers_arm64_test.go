@@ -18,17 +18,9 @@ func layersNEON(ws, w, u []float32) []layerStep {
 	}}, {"01_conv1+relu1", 884736.0, func() {
 		step1NEON(&ws[0], &w[0], 0, 32, 0)
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
-		for b := 0; b < 8; b++ {
-			step2NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step2NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
-			step2NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		}
+		step2NEON(&ws[0], &w[0], 0, 32, 0)
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
-		for b := 0; b < 8; b++ {
-			step3NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-			step3NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
-			step3NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
-		}
+		step3NEON(&ws[0], &w[0], 0, 32, 0)
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
 		for b := 0; b < 8; b++ {
 			step4NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)

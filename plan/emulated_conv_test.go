@@ -51,16 +51,3 @@ func TestWinogradConv32(t *testing.T) {
 		}
 	}
 }
-
-// TestMeasureWinogradExcess: F(4) errs more than F(2), and neither
-// falls below a tenth of the table's excess.
-func TestMeasureWinogradExcess(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	c, x, sh := randomConv(rng, 16, 16, 1, 12, 12)
-	x4 := MeasureWinogradExcess(c, x, sh)
-	cs := &ConvStep{Conv: *c}
-	if !(x4.F4 > x4.F2) || !(x4.F4 > winogradExcess(cs, 4)/10) || x4.F2 < winogradExcess(cs, 2)/10 {
-		t.Errorf("excess %+v, want F(4) above F(2) and above a tenth of the table's (%g), F(2) at least its tenth (%g)",
-			x4, winogradExcess(cs, 4)/10, winogradExcess(cs, 2)/10)
-	}
-}

@@ -1,0 +1,153 @@
+package plan
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/acgen/acgen/graph"
+)
+
+// WinogradConv32 computes convolution c (eligible) of input in, of shape
+// sh, by Winograd F(m x m, 3 x 3) in float32 as the kernels do (see
+// above): the whole output, in float64 slots.
+func WinogradConv32(c *graph.Conv, in []float64, sh graph.Shape, m int) []float64 {
+	tr := WinogradTransforms(m)
+	a := tr.A
+	aa := a * a
+	oh, ow := c.OutSize(sh.H, sh.W)
+	tilesY, tilesX := (oh+m-1)/m, (ow+m-1)/m
+	tiles := tilesY * tilesX
+	at := func(ch, y, x int) float32 {
+		y, x = y-c.PadH, x-c.PadW
+		if y < 0 || y >= sh.H || x < 0 || x >= sh.W {
+			return 0
+		}
+		return float32(in[(ch*sh.H+y)*sh.W+x])
+	}
+	// U[oc][xi][ch] = G g G^T in float64, rounded once.
+	u := make([]float32, c.Out*aa*c.In)
+	inParallel(c.Out, func(oc int) {
+		var h [6][3]float64 // G g
+		for ch := 0; ch < c.In; ch++ {
+			g := c.Weight[(oc*c.In+ch)*9 : (oc*c.In+ch)*9+9]
+			for r := 0; r < a; r++ {
+				for l := 0; l < 3; l++ {
+					h[r][l] = 0
+					for k := 0; k < 3; k++ {
+						h[r][l] += tr.G[r][k] * float64(float32(g[k*3+l]))
+					}
+				}
+			}
+			for r := 0; r < a; r++ {
+				for s := 0; s < a; s++ {
+					var x float64
+					for l := 0; l < 3; l++ {
+						x += h[r][l] * tr.G[s][l]
+					}
+					u[(oc*aa+r*a+s)*c.In+ch] = float32(x)
+				}
+			}
+		}
+	})
+	out := make([]float64, c.Out*oh*ow)
+	inParallel(tiles, func(t int) {
+		y0, x0 := t/tilesX*m, t%tilesX*m
+		// V[xi][ch] = B^T d B, rows then columns, in float32.
+		v := make([]float32, aa*c.In)
+		d, e := make([]float32, aa), make([]float32, aa)
+		for ch := 0; ch < c.In; ch++ {
+			for r := 0; r < a; r++ {
+				for s := 0; s < a; s++ {
+					d[r*a+s] = at(ch, y0+r, x0+s)
+				}
+			}
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
+					var acc float32
+					for k := 0; k < a; k++ {
+						acc += float32(tr.BT[i][k]) * d[k*a+j]
+					}
+					e[i*a+j] = acc
+				}
+			}
+			for i := 0; i < a; i++ {
+				for j := 0; j < a; j++ {
+					var acc float32
+					for k := 0; k < a; k++ {
+						acc += e[i*a+k] * float32(tr.BT[j][k])
+					}
+					v[(i*a+j)*c.In+ch] = acc
+				}
+			}
+		}
+		var mm [4][36]float32
+		for oc0 := 0; oc0 < c.Out; oc0 += 4 {
+			// Four output channels at once (the last repeated): four
+			// independent chains.
+			var ocs [4]int
+			for q := range ocs {
+				ocs[q] = min(oc0+q, c.Out-1)
+			}
+			for xi := 0; xi < aa; xi++ {
+				vv := v[xi*c.In : (xi+1)*c.In]
+				u0 := u[(ocs[0]*aa+xi)*c.In:][:len(vv)]
+				u1 := u[(ocs[1]*aa+xi)*c.In:][:len(vv)]
+				u2 := u[(ocs[2]*aa+xi)*c.In:][:len(vv)]
+				u3 := u[(ocs[3]*aa+xi)*c.In:][:len(vv)]
+				var a0, a1, a2, a3 float32
+				for c0 := 0; c0 < len(vv); c0 += WinogradChain {
+					var s0, s1, s2, s3 float64 // float32 values: each sum is rounded, as an FMA rounds
+					for ch := c0; ch < min(c0+WinogradChain, len(vv)); ch++ {
+						x := float64(vv[ch])
+						s0 = float64(float32(s0 + float64(u0[ch])*x))
+						s1 = float64(float32(s1 + float64(u1[ch])*x))
+						s2 = float64(float32(s2 + float64(u2[ch])*x))
+						s3 = float64(float32(s3 + float64(u3[ch])*x))
+					}
+					a0, a1, a2, a3 = a0+float32(s0), a1+float32(s1), a2+float32(s2), a3+float32(s3)
+				}
+				mm[0][xi], mm[1][xi], mm[2][xi], mm[3][xi] = a0, a1, a2, a3
+			}
+			for q, oc := range ocs {
+				if q > 0 && oc == ocs[q-1] {
+					break
+				}
+				var b float32
+				if c.Bias != nil {
+					b = float32(c.Bias[oc])
+				}
+				for i := 0; i < m && y0+i < oh; i++ { // A^T M A
+					for j := 0; j < m && x0+j < ow; j++ {
+						var acc float32
+						for k := 0; k < a; k++ {
+							var row float32
+							for l := 0; l < a; l++ {
+								row += mm[q][k*a+l] * float32(tr.AT[j][l])
+							}
+							acc += float32(tr.AT[i][k]) * row
+						}
+						out[(oc*oh+y0+i)*ow+x0+j] = float64(acc + b)
+					}
+				}
+			}
+		}
+	})
+	return out
+}
+
+// inParallel calls f(0) to f(n-1) on every processor.
+func inParallel(n int, f func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(n, runtime.GOMAXPROCS(0)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
