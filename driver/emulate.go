@@ -273,16 +273,7 @@ func (s *stream) restream(do func(m *graph.Node, step int) error) error {
 		if err := do(m, i); err != nil {
 			return err
 		}
-		if !s.keep {
-			big := weightBytes(m) > bigLayer
-			m.Unload()
-			for _, v := range m.From {
-				s.r.Unfused.Release(v)
-			}
-			if big {
-				debug.FreeOSMemory()
-			}
-		}
+		s.letGo(m)
 	}
 	return nil
 }

@@ -124,17 +124,24 @@ func (s *stream) fuse(m *graph.Node) error {
 		s.fused[m] = out
 	}
 	s.r.Plan.Fill(m)
-	if !s.keep {
-		big := weightBytes(m) > bigLayer
-		m.Unload()
-		for _, u := range m.From {
-			s.r.Unfused.Release(u)
-		}
-		if big {
-			debug.FreeOSMemory() // give its float64 weights back now
-		}
-	}
+	s.letGo(m)
 	return nil
+}
+
+// letGo lets go of fused node m's weights and those of the nodes it
+// comes from, unless the stream keeps them.
+func (s *stream) letGo(m *graph.Node) {
+	if s.keep {
+		return
+	}
+	big := weightBytes(m) > bigLayer
+	m.Unload()
+	for _, u := range m.From {
+		s.r.Unfused.Release(u)
+	}
+	if big {
+		debug.FreeOSMemory() // give its float64 weights back now
+	}
 }
 
 // bigLayer is the float64 size of a layer's weights past which the

@@ -8,7 +8,11 @@ package graph
 // two output channels by two pixels at once: every load feeds two
 // multiply-adds, and the loops carry no bounds to test. Each sum runs in
 // (input channel, ky, kx) order, as PyTorch's definition writes it.
-func conv(x Tensor, c *Conv) Tensor {
+func conv(x Tensor, c *Conv) Tensor { return convWith(x, c, dot2x2) }
+
+// convWith is conv with dot computing the products of a pair of weight
+// rows with a pair of input rows.
+func convWith(x Tensor, c *Conv, dot func(w0, w1, r0, r1 []float64) (s00, s01, s10, s11 float64)) Tensor {
 	oh, ow := c.OutSize(x.H, x.W)
 	out := NewTensor(Shape{C: c.Out, H: oh, W: ow})
 	inPer, outPer := c.In/c.Groups, c.Out/c.Groups
@@ -33,7 +37,7 @@ func conv(x Tensor, c *Conv) Tensor {
 			for p := p0; p < p1; p += 2 {
 				q := min(p+1, p1-1) // an odd last pixel pairs with itself
 				r0, r1 := col[(p-p0)*k:(p-p0+1)*k], col[(q-p0)*k:(q-p0+1)*k]
-				s00, s01, s10, s11 := dot2x2(w0, w1, r0, r1)
+				s00, s01, s10, s11 := dot(w0, w1, r0, r1)
 				d0[p], d0[q], d1[p], d1[q] = b0+s00, b0+s01, b1+s10, b1+s11
 			}
 		}
