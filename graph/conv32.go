@@ -1,9 +1,11 @@
 package graph
 
 // Conv32 computes convolution c of x as float32 arithmetic would: the
-// inputs, weights and bias rounded to float32, each output a chain of
+// inputs, weights and bias rounded to float32, each output one chain of
 // fused multiply-adds in float32 over its input channels and taps in
-// order, as a direct kernel sums them, and the bias added. The values
+// order, and the bias added. (acgen's direct kernels chain at most 256
+// products and add the chains: on a layer of more, Conv32 errs more
+// than they do; the emulation's constants are fitted with it as it is.) The values
 // are float64 slots holding float32s. It is the baseline against which
 // acgen measures what Winograd costs in accuracy (see package driver's
 // emulation).
