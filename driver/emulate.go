@@ -65,16 +65,20 @@ const emulationRounds, emulatedSamples = 4, 1
 // Else the model's order of moves stands (each moves one layer to a more
 // accurate algorithm, the one that saves the most modelled error for its
 // cycles first) but the emulation, not the model, says how many to make:
-// it bisects between the model's count, which failed, and the count that
-// leaves no Winograd, which cannot.
+// each program that failed bisects between the model's count and the
+// count that leaves no Winograd, which cannot fail, on its own (the
+// targets' cost models order their moves differently).
 func (s *stream) replan(cfg *Config) error {
 	if !slices.ContainsFunc(s.r.Plan.Programs, func(p *plan.Program) bool { return len(p.WinogradLayers()) > 0 }) {
 		return nil // the weights are packed already
 	}
 	exact := s.fused[s.r.Fused.Output][:emulatedSamples]
-	build := func(moves *int) error {
+	build := func(moves []int) error {
 		opt := cfg.Plan
-		opt.WinogradMoves = moves
+		opt.WinogradMoves = map[string]int{}
+		for i, p := range s.r.Plan.Programs {
+			opt.WinogradMoves[p.Target.Name] = moves[i]
+		}
 		return buildPlan(cfg, s.r, opt)
 	}
 	direct, err := s.forward(true, nil)
@@ -83,10 +87,10 @@ func (s *stream) replan(cfg *Config) error {
 	}
 	d := rmsErr(direct, exact)
 	// emulate sets each program's EmulatedError (programs that choose
-	// the same layers share one run) and reports whether all are within
-	// the budget.
-	emulate := func() (bool, error) {
-		ok := true
+	// the same layers share one run) and reports which are within the
+	// budget.
+	emulate := func() ([]bool, error) {
+		var ok []bool
 		var runs []map[*graph.Node]int
 		var errs []float64
 		for _, p := range s.r.Plan.Programs {
@@ -97,62 +101,75 @@ func (s *stream) replan(cfg *Config) error {
 				if i < 0 {
 					y, err := s.forward(false, layers)
 					if err != nil {
-						return false, err
+						return nil, err
 					}
 					runs, errs = append(runs, layers), append(errs, plan.EmulatedError(rmsErr(y, exact), d))
 					i = len(runs) - 1
 				}
 				p.EmulatedError = errs[i]
 			}
-			ok = ok && plan.WithinBudget(p.EmulatedError)
+			ok = append(ok, plan.WithinBudget(p.EmulatedError))
 		}
 		return ok, nil
 	}
 	ok, err := emulate()
-	if err != nil || ok {
+	if err != nil || !slices.Contains(ok, false) {
 		return err // the model's plan, packed already
 	}
-	moves := func() int {
-		n := 0
-		for _, p := range s.r.Plan.Programs {
-			n = max(n, p.WinogradMoves)
-		}
-		return n
+	// Each program bisects its own count of moves: lo fails, hi passes.
+	n := len(s.r.Plan.Programs)
+	lo, hi := make([]int, n), make([]int, n)
+	for i, p := range s.r.Plan.Programs {
+		lo[i] = p.WinogradMoves
 	}
-	lo := moves() // fails
-	all := math.MaxInt
-	if err := build(&all); err != nil {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = math.MaxInt
+	}
+	if err := build(all); err != nil {
 		return err
 	}
-	hi := moves() // no Winograd left: within the budget
-	var hiErrs []float64
-	for round := 0; round < emulationRounds && hi-lo > 1; round++ {
-		mid := (lo + hi) / 2
+	hiErrs := make([]float64, n)
+	for i, p := range s.r.Plan.Programs {
+		hi[i], hiErrs[i] = p.WinogradMoves, plan.EmulatedError(0, d) // no Winograd left
+		if ok[i] {
+			hi[i], hiErrs[i] = lo[i], s.r.Plan.Programs[i].EmulatedError // within it already
+		}
+	}
+	for round := 0; round < emulationRounds; round++ {
+		mid, open := make([]int, n), false
+		for i := range mid {
+			mid[i] = hi[i]
+			if hi[i]-lo[i] > 1 {
+				mid[i], open = (lo[i]+hi[i])/2, true
+			}
+		}
+		if !open {
+			break
+		}
 		s.r.EmulatedPlans++
-		if err := build(&mid); err != nil {
+		if err := build(mid); err != nil {
 			return err
 		}
 		ok, err := emulate()
 		if err != nil {
 			return err
 		}
-		if !ok {
-			lo = mid
-			continue
-		}
-		hi, hiErrs = mid, hiErrs[:0]
-		for _, p := range s.r.Plan.Programs {
-			hiErrs = append(hiErrs, p.EmulatedError)
+		for i, p := range s.r.Plan.Programs {
+			switch {
+			case mid[i] == hi[i]:
+			case ok[i]:
+				hi[i], hiErrs[i] = mid[i], p.EmulatedError
+			default:
+				lo[i] = mid[i]
+			}
 		}
 	}
-	if err := build(&hi); err != nil {
+	if err := build(hi); err != nil {
 		return err
 	}
 	for i, p := range s.r.Plan.Programs { // as emulated, or with no Winograd
-		p.EmulatedError = plan.EmulatedError(0, d)
-		if hiErrs != nil {
-			p.EmulatedError = hiErrs[i]
-		}
+		p.EmulatedError = hiErrs[i]
 	}
 	return s.refill()
 }
@@ -208,7 +225,7 @@ func (s *stream) forward(direct bool, winograd map[*graph.Node]int) ([][]float64
 			var y []float64
 			switch {
 			case winograd[m] > 0:
-				y = plan.WinogradConv32(m.Conv, args[0].Data, shapes[0], winograd[m])
+				y = winogradError(m, args[0], winograd[m])
 			case direct && m.Op == spec.Conv && m.Conv.Groups == 1:
 				y = graph.Conv32(args[0], m.Conv).Data
 			default:
@@ -234,6 +251,24 @@ func (s *stream) forward(direct bool, winograd map[*graph.Node]int) ([][]float64
 		return nil, err
 	}
 	return acts[g.Output], nil
+}
+
+// winogradError is convolution node m of x in float64 plus the error
+// Winograd F(mm) makes computing it in float32 (plan.WinogradConv32)
+// from x rounded to float32: the rounding of x itself is not Winograd's
+// doing, and the direct run counts it already.
+func winogradError(m *graph.Node, x graph.Tensor, mm int) []float64 {
+	x32 := graph.Tensor{Shape: x.Shape, Data: slices.Clone(x.Data)}
+	for i, v := range x32.Data {
+		x32.Data[i] = float64(float32(v))
+	}
+	w := plan.WinogradConv32(m.Conv, x32.Data, x.Shape, mm)
+	exact32 := m.Row().Ref(m, []graph.Tensor{x32}).Data
+	y := slices.Clone(m.Row().Ref(m, []graph.Tensor{x}).Data)
+	for i := range y {
+		y[i] += w[i] - exact32[i]
+	}
+	return y
 }
 
 // refill packs every fused node's weights into the plan.

@@ -128,7 +128,7 @@ func (p *planner) chooseWinograd() map[*Step]int {
 	budget := ErrorBudget * ErrorBudget
 	if !(p.opt.ForceWinograd || p.opt.WinogradM != 0 || p.opt.NoErrorBudget) {
 		for moves := 0; ; moves++ {
-			if n := p.opt.WinogradMoves; n != nil && moves >= *n || n == nil && total <= budget {
+			if n, set := p.opt.WinogradMoves[p.target.Name]; set && moves >= n || !set && total <= budget {
 				break
 			}
 			// The move that saves the most error for its cycles.

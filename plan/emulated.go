@@ -13,14 +13,16 @@ import (
 // 2.32x PyTorch's error with Winograd in four 16x16 layers, modelled
 // 1.31x, although each of those layers, measured alone on its input,
 // errs no more than the model's table says (an excess of 0.5 to 12 over
-// a direct layer, the table's 12). So acgen (package driver) runs the fused network on
-// the golden samples three ways: in float64; with every value rounded
-// to float32 and every dense convolution summed in float32
-// (graph.Conv32), the error a network of direct convolutions makes;
-// and in float64 but for the Winograd layers, computed as the kernels
-// compute them in float32 (WinogradConv32), Winograd's own error. Both
-// errors are root mean squares over the outputs against float64, and
-// add in quadrature, so the program errs, in PyTorch's errors,
+// a direct layer, the table's 12). So acgen (package driver) runs the
+// fused network on a golden sample three ways: in float64; with every
+// value rounded to float32 and every dense convolution summed in
+// float32 (graph.Conv32), the error a network of direct convolutions
+// makes; and in float64 but for the Winograd layers, to which it adds
+// the error they make computed as the kernels compute them in float32
+// (WinogradConv32) from their input rounded to float32 (the rounding
+// itself is the direct run's), Winograd's own error. Both errors are
+// root mean squares over the outputs against float64, and add in
+// quadrature, so the program errs, in PyTorch's errors,
 //
 //	E = sqrt(directError^2 + (emulatedDirect * w / d)^2)
 //
@@ -28,13 +30,12 @@ import (
 // factor that turns the emulation's ratio into the packages' measured
 // one: the largest error over 32 samples, which bench/accuracy reports
 // and the budget is about, where the emulation has root mean squares
-// over one or two. Fitted on ResNet-18 at 64x64 (random BatchNorm
-// statistics; 1.83x measured against 1.66x emulated with 1.5) and
-// ResNet-20 (1.90x and 2.19x against 1.65x and 1.52x), where the
-// emulation fell short, it is 2; elsewhere it is then pessimistic
-// (VGG-11-BN 1.06x measured, 1.69x emulated with 1.5; GoogLeNet 0.94x,
-// 1.25x; Inception-v3 1.12x, 1.31x), which costs those networks some
-// Winograd layers, not accuracy.
+// over one sample. It is 2: the ResNet-18 at 64x64 above, with the
+// model's plan, emulates at 2.66x against 2.32x measured; elsewhere the
+// emulation is pessimistic (the CIFAR ResNet-20 with the model's plan,
+// F(4) in 11 layers: 3.62x emulated, 1.74x measured), which costs some
+// networks Winograd layers, not accuracy. The plans it keeps measured
+// 0.75x to 1.68x (bench/accuracy/results-2026-12-07-emulated.txt).
 const emulatedDirect = 2.0
 
 // EmulatedError is E above for Winograd error w and direct error d.

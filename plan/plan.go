@@ -32,11 +32,12 @@ type Options struct {
 	// place of the target's portable defaults (acgen -tune host), for
 	// the targets of the architecture acgen runs on (see planner.cost).
 	Caches *target.Caches
-	// WinogradMoves, when set, is how many of the accuracy model's moves
-	// (each one layer to a more accurate algorithm, the one that saves
-	// the most modelled error for its cycles first) to make, whatever the
-	// model's budget: the emulation (see EmulatedError) chooses it.
-	WinogradMoves *int
+	// WinogradMoves, where it holds a target's name, is how many of the
+	// accuracy model's moves (each one layer to a more accurate
+	// algorithm, the one that saves the most modelled error for its
+	// cycles first) that target's program makes, whatever the model's
+	// budget: the emulation (see EmulatedError) chooses it.
+	WinogradMoves map[string]int
 }
 
 // Package is the programs of one generated package, best target first,

@@ -27,14 +27,13 @@ func printSummary(w io.Writer, cfg *driver.Config, r *driver.Result) {
 	fmt.Fprintf(w, "acgen: fused %s and %d BatchNorms: %s -> %s parameters, %s MFLOP per sample\n",
 		blocks, f.BatchNorms(), thousands(f.ParamsIn), thousands(f.ParamsOut), mflop(flops))
 	fmt.Fprintf(w, "acgen: fused vs unfused on %d random inputs: max relative difference %.2g\n", len(r.Golden), r.MaxFuseErr)
-	if p := r.Plan.Programs[0]; p.EmulatedError > 0 {
-		var convs, wino int
+	if p := r.Plan.Programs[0]; p.EmulatedError > 0 && len(p.WinogradLayers()) > 0 {
+		convs, wino := 0, len(p.WinogradLayers())
 		for _, s := range p.Steps {
 			if s.Kind == plan.Conv {
 				convs++
 			}
 		}
-		wino = len(p.WinogradLayers())
 		fmt.Fprintf(w, "acgen: %s: Winograd in %d of %d convolutions, emulated error %.2gx PyTorch's float32 (budget %.2gx)\n",
 			p.Target.Name, wino, convs, p.EmulatedError, plan.ErrorBudget)
 	}

@@ -408,52 +408,28 @@ var step8Groups = [...]convTile{{0, 2, 0, 16, 14400}, {2, 2, 0, 16, 16704}}
 
 // step9 computes stage2.0.conv2: conv3x3, 32x16x16+1 -> 32x16x16+0, stride 1, padding 1.
 func step9(ws, w []float32, lo, hi, scratch int) {
-	_ = scratch
-	const (
-		inBase   = 64736
-		inRow    = 144
-		inPlane  = 2592
-		outBase  = 75104
-		outRow   = 128
-		outPlane = 2048
-		bias     = 19008
-	)
-	for _, t := range &step9Groups {
-		for oy := lo; oy < hi; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [16]float32
-				copy(acc[:], w[bias+t.block0*8:])
-				wi := t.wOff
-				p0 := inBase + oy*1*inRow + ox*8
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-					x0 := x[0]
-					x1 := x[8]
-					x2 := x[16]
-					x3 := x[144]
-					x4 := x[152]
-					x5 := x[160]
-					x6 := x[288]
-					x7 := x[296]
-					x8 := x[304]
-					k := (*[144]float32)(w[wi:])
-					for l := 0; l < 16; l++ {
-						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
-					}
-					wi += 144
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = acc[b*8+l]
-					}
-				}
-			}
-		}
-	}
+	step9Winograd.run(ws, w, lo, hi, scratch)
 }
 
-var step9Groups = [...]convTile{{0, 2, 0, 32, 19040}, {2, 2, 0, 32, 23648}}
+var step9Winograd = winogradConv{
+	act:       actKind{0, float32(0), false},
+	bias:      0,
+	biasSrc:   19008,
+	blockRows: 2,
+	group:     16,
+	in:        layout{64736, 32, 16, 16, 1, 8},
+	inBase:    64736,
+	kernels:   19040,
+	m:         2,
+	out:       layout{75104, 32, 16, 16, 0, 8},
+	scratch:   127408,
+	tiles:     step9Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        1024,
+}
+
+var step9Tiles = [...]convTile{{0, 2, 0, 32, 32}, {2, 2, 0, 32, 544}}
 
 // step10 computes stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2: conv1x1/2+add+relu, 16x32x32+1 -> 32x16x16+1, stride 2, padding 0.
 func step10(ws, w []float32, lo, hi, scratch int) {
@@ -502,52 +478,28 @@ var step10Groups = [...]convTile{{0, 2, 0, 16, 28288}, {2, 2, 0, 16, 28544}}
 
 // step11 computes stage2.1.conv1+stage2.1.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step11(ws, w []float32, lo, hi, scratch int) {
-	_ = scratch
-	const (
-		inBase   = 64736
-		inRow    = 144
-		inPlane  = 2592
-		outBase  = 83448
-		outRow   = 144
-		outPlane = 2592
-		bias     = 28800
-	)
-	for _, t := range &step11Groups {
-		for oy := lo; oy < hi; oy++ {
-			for ox := 0; ox < 16; ox++ {
-				var acc [16]float32
-				copy(acc[:], w[bias+t.block0*8:])
-				wi := t.wOff
-				p0 := inBase + oy*1*inRow + ox*8
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					x := (*[305]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-					x0 := x[0]
-					x1 := x[8]
-					x2 := x[16]
-					x3 := x[144]
-					x4 := x[152]
-					x5 := x[160]
-					x6 := x[288]
-					x7 := x[296]
-					x8 := x[304]
-					k := (*[144]float32)(w[wi:])
-					for l := 0; l < 16; l++ {
-						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
-					}
-					wi += 144
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step11Winograd.run(ws, w, lo, hi, scratch)
 }
 
-var step11Groups = [...]convTile{{0, 2, 0, 32, 28832}, {2, 2, 0, 32, 33440}}
+var step11Winograd = winogradConv{
+	act:       actKind{1, float32(0), false},
+	bias:      16416,
+	biasSrc:   28800,
+	blockRows: 2,
+	group:     16,
+	in:        layout{64736, 32, 16, 16, 1, 8},
+	inBase:    64736,
+	kernels:   28832,
+	m:         2,
+	out:       layout{83296, 32, 16, 16, 1, 8},
+	scratch:   127408,
+	tiles:     step11Tiles[:],
+	tilesX:    8,
+	tilesY:    8,
+	xi:        1024,
+}
+
+var step11Tiles = [...]convTile{{0, 2, 0, 32, 16448}, {2, 2, 0, 32, 16960}}
 
 // step12 computes stage2.1.conv2+stage2.1.add+stage2.1.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step12(ws, w []float32, lo, hi, scratch int) {
@@ -556,7 +508,7 @@ func step12(ws, w []float32, lo, hi, scratch int) {
 
 var step12Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      0,
+	bias:      32832,
 	biasSrc:   38048,
 	blockRows: 2,
 	group:     16,
@@ -574,7 +526,7 @@ var step12Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step12Tiles = [...]convTile{{0, 2, 0, 32, 32}, {2, 2, 0, 32, 544}}
+var step12Tiles = [...]convTile{{0, 2, 0, 32, 32864}, {2, 2, 0, 32, 33376}}
 
 // step13 computes stage2.2.conv1+stage2.2.relu1: conv3x3+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step13(ws, w []float32, lo, hi, scratch int) {
@@ -583,7 +535,7 @@ func step13(ws, w []float32, lo, hi, scratch int) {
 
 var step13Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      16416,
+	bias:      49248,
 	biasSrc:   47296,
 	blockRows: 2,
 	group:     16,
@@ -599,7 +551,7 @@ var step13Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step13Tiles = [...]convTile{{0, 2, 0, 32, 16448}, {2, 2, 0, 32, 16960}}
+var step13Tiles = [...]convTile{{0, 2, 0, 32, 49280}, {2, 2, 0, 32, 49792}}
 
 // step14 computes stage2.2.conv2+stage2.2.add+stage2.2.relu2: conv3x3+add+relu, 32x16x16+1 -> 32x16x16+1, stride 1, padding 1.
 func step14(ws, w []float32, lo, hi, scratch int) {
@@ -608,7 +560,7 @@ func step14(ws, w []float32, lo, hi, scratch int) {
 
 var step14Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      32832,
+	bias:      65664,
 	biasSrc:   56544,
 	blockRows: 2,
 	group:     16,
@@ -626,7 +578,7 @@ var step14Winograd = winogradConv{
 	xi:        1024,
 }
 
-var step14Tiles = [...]convTile{{0, 2, 0, 32, 32864}, {2, 2, 0, 32, 33376}}
+var step14Tiles = [...]convTile{{0, 2, 0, 32, 65696}, {2, 2, 0, 32, 66208}}
 
 // step15 computes stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 1.
 func step15(ws, w []float32, lo, hi, scratch int) {
@@ -689,7 +641,7 @@ func step16(ws, w []float32, lo, hi, scratch int) {
 
 var step16Winograd = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      49248,
+	bias:      82080,
 	biasSrc:   84288,
 	blockRows: 4,
 	group:     16,
@@ -705,7 +657,7 @@ var step16Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step16Tiles = [...]convTile{{0, 3, 0, 64, 49312}, {3, 3, 0, 64, 50848}, {6, 2, 0, 64, 52384}}
+var step16Tiles = [...]convTile{{0, 3, 0, 64, 82144}, {3, 3, 0, 64, 83680}, {6, 2, 0, 64, 85216}}
 
 // step17 computes stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu, 32x16x16+1 -> 64x8x8+1, stride 2, padding 0.
 func step17(ws, w []float32, lo, hi, scratch int) {
@@ -759,7 +711,7 @@ func step18(ws, w []float32, lo, hi, scratch int) {
 
 var step18Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      114848,
+	bias:      147680,
 	biasSrc:   123328,
 	blockRows: 4,
 	group:     16,
@@ -775,7 +727,7 @@ var step18Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 114912}, {3, 3, 0, 64, 116448}, {6, 2, 0, 64, 117984}}
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 147744}, {3, 3, 0, 64, 149280}, {6, 2, 0, 64, 150816}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32, lo, hi, scratch int) {
@@ -784,7 +736,7 @@ func step19(ws, w []float32, lo, hi, scratch int) {
 
 var step19Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      180448,
+	bias:      213280,
 	biasSrc:   160256,
 	blockRows: 4,
 	group:     16,
@@ -802,7 +754,7 @@ var step19Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 180512}, {3, 3, 0, 64, 182048}, {6, 2, 0, 64, 183584}}
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 213344}, {3, 3, 0, 64, 214880}, {6, 2, 0, 64, 216416}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32, lo, hi, scratch int) {
@@ -811,7 +763,7 @@ func step20(ws, w []float32, lo, hi, scratch int) {
 
 var step20Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      246048,
+	bias:      278880,
 	biasSrc:   197184,
 	blockRows: 4,
 	group:     16,
@@ -827,7 +779,7 @@ var step20Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 246112}, {3, 3, 0, 64, 247648}, {6, 2, 0, 64, 249184}}
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 278944}, {3, 3, 0, 64, 280480}, {6, 2, 0, 64, 282016}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32, lo, hi, scratch int) {
@@ -836,7 +788,7 @@ func step21(ws, w []float32, lo, hi, scratch int) {
 
 var step21Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      311648,
+	bias:      344480,
 	biasSrc:   234112,
 	blockRows: 4,
 	group:     16,
@@ -854,7 +806,7 @@ var step21Winograd = winogradConv{
 	xi:        4096,
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 311712}, {3, 3, 0, 64, 313248}, {6, 2, 0, 64, 314784}}
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 344544}, {3, 3, 0, 64, 346080}, {6, 2, 0, 64, 347616}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32, lo, hi, scratch int) {

@@ -38,7 +38,13 @@ func step8AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step9AVX2(ws, w *float32, lo, hi, scratch int) {
+func step9AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step9AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step9AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
@@ -46,7 +52,13 @@ func step10AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step11AVX2(ws, w *float32, lo, hi, scratch int) {
+func step11AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step11AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step11AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 

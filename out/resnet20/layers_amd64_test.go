@@ -49,11 +49,19 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 	}}, {"15_stage3.0.conv1+stage3.0.relu1", 2.359296e+06, func() {
 		step15AVX512(&ws[0], &w[0], 0, 16, 0)
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
-		step16AVX512(&ws[0], &w[0], 0, 16, 0)
+		for b := 0; b < 1; b++ {
+			step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+			step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		}
 	}}, {"17_stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2", 262144.0, func() {
 		step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
-		step18AVX512(&ws[0], &w[0], 0, 16, 0)
+		for b := 0; b < 1; b++ {
+			step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+			step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		}
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
 			step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
@@ -68,9 +76,9 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-			step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-			step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
+			step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 		}
 	}}, {"22_gap", 8192.0, func() {
 		step22AVX512(&ws[0], &w[0], 0, 1, 0)

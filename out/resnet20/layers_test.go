@@ -71,9 +71,13 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"09_stage2.0.conv2", 4.718592e+06, func() {
 		if asm {
-			step9AVX2(&ws[0], &w[0], 0, 16, 0)
+			for b := 0; b < 4; b++ {
+				step9AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step9AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+				step9AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			}
 		} else {
-			step9(ws, w, 0, 16, 0)
+			step9(ws, u, 0, 4, 0)
 		}
 	}}, {"10_stage2.0.shortcut.conv+stage2.0.add+stage2.0.relu2", 262144.0, func() {
 		if asm {
@@ -83,9 +87,13 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"11_stage2.1.conv1+stage2.1.relu1", 4.718592e+06, func() {
 		if asm {
-			step11AVX2(&ws[0], &w[0], 0, 16, 0)
+			for b := 0; b < 4; b++ {
+				step11AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step11AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+				step11AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			}
 		} else {
-			step11(ws, w, 0, 16, 0)
+			step11(ws, u, 0, 4, 0)
 		}
 	}}, {"12_stage2.1.conv2+stage2.1.add+stage2.1.relu2", 4.718592e+06, func() {
 		if asm {

@@ -39,11 +39,19 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	// stage3.0.conv1+stage3.0.relu1: conv3x3/2+relu -> 64x8x8+1
 	step15AVX512(&ws[0], &w[0], 0, 16, 0)
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
-	step16AVX512(&ws[0], &w[0], 0, 16, 0)
+	for b := 0; b < 1; b++ {
+		step16AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+		step16AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+	}
 	// stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2: conv1x1/2+add+relu -> 64x8x8+1
 	step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
-	step18AVX512(&ws[0], &w[0], 0, 16, 0)
+	for b := 0; b < 1; b++ {
+		step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
+		step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
 		step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
@@ -58,9 +66,9 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	for b := 0; b < 1; b++ {
-		step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-		step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-		step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step21AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
+		step21AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// gap: global_avgpool -> 64x1x1+0
 	step22AVX512(&ws[0], &w[0], 0, 1, 0)
@@ -106,11 +114,81 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 	case 15:
 		step15AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 16:
-		step16AVX512(&ws[0], &w[0], lo, hi, scratch)
+		switch ph.kind {
+		case 4:
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step16AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 5:
+			{
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					step16AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step16AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step16AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 1:
+			step16AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+		case 2:
+			step16AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
+		case 3:
+			step16AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+		}
 	case 17:
 		step17AVX512(&ws[0], &w[0], lo, hi, scratch)
 	case 18:
-		step18AVX512(&ws[0], &w[0], lo, hi, scratch)
+		switch ph.kind {
+		case 4:
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 5:
+			{
+				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
+				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 1:
+			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+		case 2:
+			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
+		case 3:
+			step18AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+		}
 	case 19:
 		switch ph.kind {
 		case 4:
@@ -189,38 +267,38 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step21AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step21AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step21AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step21AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step21AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step21AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step21AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step21AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step21AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
+			step21AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step21AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step21AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 22:
 		step22AVX512(&ws[0], &w[0], 0, 1, 0)
@@ -232,20 +310,60 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 }
 
 // phasesAVX512 is how calls sharing a step between goroutines split the work.
-var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 16, 16, 1, 0}, {10, 0, 0, 16, 4, 1, 0}, {11, 0, 0, 16, 16, 1, 0}, {12, 0, 0, 16, 16, 1, 0}, {13, 0, 0, 16, 16, 1, 0}, {14, 0, 0, 16, 16, 1, 0}, {15, 0, 0, 16, 16, 1, 0}, {16, 0, 0, 16, 16, 1, 0}, {17, 0, 0, 8, 4, 1, 0}, {18, 0, 0, 16, 16, 1, 0}, {19, 4, 0, 4, 4, 1, 0}, {19, 5, 0, 16, 16, 0, -1}, {19, 1, 0, 4, 4, 0, -1}, {19, 2, 0, 16, 16, 0, -1}, {19, 3, 0, 4, 4, 0, -1}, {20, 4, 0, 4, 4, 1, 0}, {20, 5, 0, 16, 16, 0, -1}, {20, 1, 0, 4, 4, 0, -1}, {20, 2, 0, 16, 16, 0, -1}, {20, 3, 0, 4, 4, 0, -1}, {21, 4, 0, 4, 4, 1, 0}, {21, 5, 0, 16, 16, 0, -1}, {21, 1, 0, 4, 4, 0, -1}, {21, 2, 0, 16, 16, 0, -1}, {21, 3, 0, 4, 4, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 16, 16, 1, 0}, {10, 0, 0, 16, 4, 1, 0}, {11, 0, 0, 16, 16, 1, 0}, {12, 0, 0, 16, 16, 1, 0}, {13, 0, 0, 16, 16, 1, 0}, {14, 0, 0, 16, 16, 1, 0}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 4, 4, 1, 0}, {16, 5, 0, 16, 16, 0, -1}, {16, 1, 0, 4, 4, 0, -1}, {16, 2, 0, 16, 16, 0, -1}, {16, 3, 0, 4, 4, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 0}, {18, 5, 0, 16, 16, 0, -1}, {18, 1, 0, 4, 4, 0, -1}, {18, 2, 0, 16, 16, 0, -1}, {18, 3, 0, 4, 4, 0, -1}, {19, 4, 0, 4, 4, 1, 0}, {19, 5, 0, 16, 16, 0, -1}, {19, 1, 0, 4, 4, 0, -1}, {19, 2, 0, 16, 16, 0, -1}, {19, 3, 0, 4, 4, 0, -1}, {20, 4, 0, 4, 4, 1, 0}, {20, 5, 0, 16, 16, 0, -1}, {20, 1, 0, 4, 4, 0, -1}, {20, 2, 0, 16, 16, 0, -1}, {20, 3, 0, 4, 4, 0, -1}, {21, 4, 0, 4, 4, 1, 1}, {21, 5, 0, 8, 8, 2, 0}, {21, 1, 0, 4, 4, 0, -1}, {21, 2, 0, 36, 21, 0, -1}, {21, 3, 0, 4, 3, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // programAVX512 is the avx512 program's state: 169680 floats of workspace per
-// inference, 196800 floats of transformed Winograd weights.
+// inference, 409920 floats of transformed Winograd weights.
 var programAVX512 = program{
 	scratchLen:    33024,
-	winogradLen:   196800,
-	winogradSteps: []*winogradConv{&step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
+	winogradLen:   409920,
+	winogradSteps: []*winogradConv{&step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
 	workspaceLen:  169680,
 }
 
+var step16WinogradAVX512 = winogradConv{
+	act:       actKind{0, float32(0), false},
+	bias:      0,
+	biasSrc:   84288,
+	blockRows: 4,
+	group:     16,
+	in:        layout{113280, 64, 8, 8, 1, 16},
+	inBase:    113280,
+	kernels:   84352,
+	m:         2,
+	out:       layout{119680, 64, 8, 8, 0, 16},
+	scratch:   136656,
+	tiles:     step16TilesAVX512[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        4096,
+}
+
+var step16TilesAVX512 = [...]convTile{{0, 4, 0, 64, 64}}
+
+var step18WinogradAVX512 = winogradConv{
+	act:       actKind{1, float32(0), false},
+	bias:      65600,
+	biasSrc:   123328,
+	blockRows: 4,
+	group:     16,
+	in:        layout{113280, 64, 8, 8, 1, 16},
+	inBase:    113280,
+	kernels:   123392,
+	m:         2,
+	out:       layout{123776, 64, 8, 8, 1, 16},
+	scratch:   136656,
+	tiles:     step18TilesAVX512[:],
+	tilesX:    4,
+	tilesY:    4,
+	xi:        4096,
+}
+
+var step18TilesAVX512 = [...]convTile{{0, 4, 0, 64, 65664}}
+
 var step19WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      0,
+	bias:      131200,
 	biasSrc:   160256,
 	blockRows: 4,
 	group:     16,
@@ -263,11 +381,11 @@ var step19WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step19TilesAVX512 = [...]convTile{{0, 4, 0, 64, 64}}
+var step19TilesAVX512 = [...]convTile{{0, 4, 0, 64, 131264}}
 
 var step20WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      65600,
+	bias:      196800,
 	biasSrc:   197184,
 	blockRows: 4,
 	group:     16,
@@ -283,26 +401,26 @@ var step20WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step20TilesAVX512 = [...]convTile{{0, 4, 0, 64, 65664}}
+var step20TilesAVX512 = [...]convTile{{0, 4, 0, 64, 196864}}
 
 var step21WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      131200,
+	bias:      262400,
 	biasSrc:   234112,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{113280, 64, 8, 8, 1, 16},
 	inBase:    113280,
 	kernels:   234176,
-	m:         2,
+	m:         4,
 	out:       layout{119680, 64, 8, 8, 0, 16},
 	res:       layout{130176, 64, 8, 8, 1, 16},
 	scratch:   136656,
 	tiles:     step21TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step21TilesAVX512 = [...]convTile{{0, 4, 0, 64, 131264}}
+var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 262464}, {2, 2, 0, 64, 264512}}
