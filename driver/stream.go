@@ -162,14 +162,7 @@ func (s *stream) eval(n *graph.Node, acts map[*graph.Node][][]float64, g *graph.
 	shapes := g.InputShapes(n)
 	out := make([][]float64, len(s.samples))
 	for k, in := range s.samples {
-		args := make([]graph.Tensor, len(shapes))
-		for j, sh := range shapes {
-			args[j] = graph.Tensor{Shape: sh, Data: in}
-			if len(n.Inputs) > 0 {
-				args[j].Data = acts[n.Inputs[j]][k]
-			}
-		}
-		t := n.Row().Ref(n, args)
+		t := n.Row().Ref(n, nodeArgs(n, shapes, acts, in, k))
 		if t.Shape != n.Shape {
 			return nil, fmt.Errorf("%w: node %s computed %s, the graph says %s", ErrInternal, n, t.Shape, n.Shape)
 		}
@@ -178,16 +171,32 @@ func (s *stream) eval(n *graph.Node, acts map[*graph.Node][][]float64, g *graph.
 	return out, nil
 }
 
-// free lets go of the values no node after step i reads.
-func (s *stream) free(i int) {
-	for n := range s.unfused {
-		if s.unfusedEnd[n] <= i {
-			delete(s.unfused, n)
+// nodeArgs are node n's inputs, of shapes shapes, on sample k: the
+// sample itself (in) for a node that reads the network's input, else
+// its input nodes' values in acts.
+func nodeArgs(n *graph.Node, shapes []graph.Shape, acts map[*graph.Node][][]float64, in []float64, k int) []graph.Tensor {
+	args := make([]graph.Tensor, len(shapes))
+	for j, sh := range shapes {
+		args[j] = graph.Tensor{Shape: sh, Data: in}
+		if len(n.Inputs) > 0 {
+			args[j].Data = acts[n.Inputs[j]][k]
 		}
 	}
-	for n := range s.fused {
-		if s.fusedEnd[n] <= i {
-			delete(s.fused, n)
+	return args
+}
+
+// free lets go of the values no node after step i reads.
+func (s *stream) free(i int) {
+	dropRead(s.unfused, s.unfusedEnd, i)
+	dropRead(s.fused, s.fusedEnd, i)
+}
+
+// dropRead deletes from acts the values whose last reader runs at step
+// end[n] <= i.
+func dropRead(acts map[*graph.Node][][]float64, end map[*graph.Node]int, i int) {
+	for n := range acts {
+		if end[n] <= i {
+			delete(acts, n)
 		}
 	}
 }
@@ -242,11 +251,7 @@ func (s *stream) perturbedOutput(i int, move func([]float64)) ([]float64, error)
 		if big {
 			debug.FreeOSMemory()
 		}
-		for n := range acts {
-			if s.unfusedEnd[n] <= i {
-				delete(acts, n)
-			}
-		}
+		dropRead(acts, s.unfusedEnd, i)
 	}
 	return acts[g.Output][0], nil
 }

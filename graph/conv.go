@@ -21,7 +21,7 @@ func convWith(x Tensor, c *Conv, dot func(w0, w1, r0, r1 []float64) (s00, s01, s
 	// A block of pixels gathers at most 4 MB, and at least two pixels.
 	block := max(2, min(64, (1<<19)/max(k, 1)))
 	blocks := (pixels + block - 1) / block
-	parallel(c.Groups*blocks, func(job int) {
+	Parallel(c.Groups*blocks, func(job int) {
 		g, b := job/blocks, job%blocks
 		p0, p1 := b*block, min((b+1)*block, pixels)
 		col := im2col(x, c, g, p0, p1, ow)

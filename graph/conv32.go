@@ -11,8 +11,8 @@ package graph
 // emulation).
 func Conv32(x Tensor, c *Conv) Tensor {
 	r := *c
-	r.Weight, r.Bias = round32(c.Weight), round32(c.Bias)
-	out := convWith(Tensor{Shape: x.Shape, Data: round32(x.Data)}, &r, fma2x2)
+	r.Weight, r.Bias = Round32(c.Weight), Round32(c.Bias)
+	out := convWith(Tensor{Shape: x.Shape, Data: Round32(x.Data)}, &r, fma2x2)
 	for i, v := range out.Data {
 		out.Data[i] = float64(float32(v)) // the bias added in float32
 	}
@@ -20,7 +20,7 @@ func Conv32(x Tensor, c *Conv) Tensor {
 }
 
 // round32 is v rounded to float32 (nil for nil).
-func round32(v []float64) []float64 {
+func Round32(v []float64) []float64 {
 	if v == nil {
 		return nil
 	}

@@ -26,10 +26,10 @@ func mapValues(x Tensor, f func(float64) float64) Tensor {
 	return out
 }
 
-// parallel runs f(0..n-1) spread over the CPU's cores. Each f writes
+// Parallel runs f(0..n-1) spread over the CPU's cores. Each f writes
 // only its own slice of the output, so results do not depend on the
 // schedule.
-func parallel(n int, f func(i int)) {
+func Parallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {

@@ -1,12 +1,6 @@
 package plan
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-
-	"github.com/acgen/acgen/graph"
-)
+import "github.com/acgen/acgen/graph"
 
 // WinogradConv32 computes convolution c (eligible) of input in, of shape
 // sh, by Winograd F(m x m, 3 x 3) in float32 as the kernels do (see
@@ -27,7 +21,7 @@ func WinogradConv32(c *graph.Conv, in []float64, sh graph.Shape, m int) []float6
 	}
 	// U[oc][xi][ch] = G g G^T in float64, rounded once.
 	u := make([]float32, c.Out*aa*c.In)
-	inParallel(c.Out, func(oc int) {
+	graph.Parallel(c.Out, func(oc int) {
 		var h [6][3]float64 // G g
 		for ch := 0; ch < c.In; ch++ {
 			g := c.Weight[(oc*c.In+ch)*9 : (oc*c.In+ch)*9+9]
@@ -51,7 +45,7 @@ func WinogradConv32(c *graph.Conv, in []float64, sh graph.Shape, m int) []float6
 		}
 	})
 	out := make([]float64, c.Out*oh*ow)
-	inParallel(tiles, func(t int) {
+	graph.Parallel(tiles, func(t int) {
 		y0, x0 := t/tilesX*m, t%tilesX*m
 		// V[xi][ch] = B^T d B, rows then columns, in float32.
 		v := make([]float32, aa*c.In)
@@ -134,20 +128,4 @@ func WinogradConv32(c *graph.Conv, in []float64, sh graph.Shape, m int) []float6
 		}
 	})
 	return out
-}
-
-// inParallel calls f(0) to f(n-1) on every processor.
-func inParallel(n int, f func(int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(n, runtime.GOMAXPROCS(0)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
