@@ -246,13 +246,19 @@ func (s *stream) forward(direct bool, winograd map[*graph.Node]int) ([][]float64
 // Winograd F(mm) makes computing it in float32 (plan.WinogradConv32)
 // from x rounded to float32: the rounding of x itself is not Winograd's
 // doing, and the direct run counts it already.
+//
+// That is conv(x) + (W(x32) - conv(x32)) = W(x32) + conv(x - x32), the
+// convolution being linear (the bias cancels): one float64 convolution,
+// of x's rounding error, instead of two.
 func winogradError(m *graph.Node, x graph.Tensor, mm int) []float64 {
-	x32 := graph.Tensor{Shape: x.Shape, Data: graph.Round32(x.Data)}
-	w := plan.WinogradConv32(m.Conv, x32.Data, x.Shape, mm)
-	exact32 := m.Row().Ref(m, []graph.Tensor{x32}).Data
-	y := slices.Clone(m.Row().Ref(m, []graph.Tensor{x}).Data)
-	for i := range y {
-		y[i] += w[i] - exact32[i]
+	x32 := graph.Round32(x.Data)
+	y := plan.WinogradConv32(m.Conv, x32, x.Shape, mm)
+	rounding := graph.NewTensor(x.Shape)
+	for i, v := range x.Data {
+		rounding.Data[i] = v - x32[i]
+	}
+	for i, v := range graph.ConvLinear(rounding, m.Conv).Data {
+		y[i] += v
 	}
 	return y
 }

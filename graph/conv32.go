@@ -45,3 +45,11 @@ func fma2x2(w0, w1, r0, r1 []float64) (s00, s01, s10, s11 float64) {
 	}
 	return
 }
+
+// ConvLinear is convolution c of x in float64 without its bias: the
+// linear part alone, for carrying a perturbation of x through c.
+func ConvLinear(x Tensor, c *Conv) Tensor {
+	r := *c
+	r.Bias = nil
+	return conv(x, &r)
+}

@@ -75,33 +75,31 @@ func WinogradConv32(c *graph.Conv, in []float64, sh graph.Shape, m int) []float6
 				}
 			}
 		}
-		var mm [4][36]float32
-		for oc0 := 0; oc0 < c.Out; oc0 += 4 {
-			// Four output channels at once (the last repeated): four
-			// independent chains.
-			var ocs [4]int
+		var mm [8][36]float32
+		for oc0 := 0; oc0 < c.Out; oc0 += 8 {
+			// Eight output channels at once (the last repeated): eight
+			// independent chains, to hide the latency of each step's
+			// rounding.
+			var ocs [8]int
 			for q := range ocs {
 				ocs[q] = min(oc0+q, c.Out-1)
 			}
 			for xi := 0; xi < aa; xi++ {
 				vv := v[xi*c.In : (xi+1)*c.In]
-				u0 := u[(ocs[0]*aa+xi)*c.In:][:len(vv)]
-				u1 := u[(ocs[1]*aa+xi)*c.In:][:len(vv)]
-				u2 := u[(ocs[2]*aa+xi)*c.In:][:len(vv)]
-				u3 := u[(ocs[3]*aa+xi)*c.In:][:len(vv)]
-				var a0, a1, a2, a3 float32
-				for c0 := 0; c0 < len(vv); c0 += WinogradChain {
-					var s0, s1, s2, s3 float64 // float32 values: each sum is rounded, as an FMA rounds
-					for ch := c0; ch < min(c0+WinogradChain, len(vv)); ch++ {
-						x := float64(vv[ch])
-						s0 = float64(float32(s0 + float64(u0[ch])*x))
-						s1 = float64(float32(s1 + float64(u1[ch])*x))
-						s2 = float64(float32(s2 + float64(u2[ch])*x))
-						s3 = float64(float32(s3 + float64(u3[ch])*x))
-					}
-					a0, a1, a2, a3 = a0+float32(s0), a1+float32(s1), a2+float32(s2), a3+float32(s3)
+				var us [8][]float32
+				for q, oc := range ocs {
+					us[q] = u[(oc*aa+xi)*c.In:][:len(vv)]
 				}
-				mm[0][xi], mm[1][xi], mm[2][xi], mm[3][xi] = a0, a1, a2, a3
+				var acc [8]float32
+				for c0 := 0; c0 < len(vv); c0 += WinogradChain {
+					s := chain8(&us, vv, c0, min(c0+WinogradChain, len(vv)))
+					for q := range acc {
+						acc[q] += float32(s[q])
+					}
+				}
+				for q := range acc {
+					mm[q][xi] = acc[q]
+				}
 			}
 			for q, oc := range ocs {
 				if q > 0 && oc == ocs[q-1] {
@@ -128,4 +126,25 @@ func WinogradConv32(c *graph.Conv, in []float64, sh graph.Shape, m int) []float6
 		}
 	})
 	return out
+}
+
+// chain8 is eight chains of float32 fused multiply-adds, us[q][ch] *
+// vv[ch] over channels c0 to c1-1: each sum is rounded as an FMA rounds
+// it (the product is exact in float64).
+func chain8(us *[8][]float32, vv []float32, c0, c1 int) [8]float64 {
+	u0, u1, u2, u3 := us[0][:c1], us[1][:c1], us[2][:c1], us[3][:c1]
+	u4, u5, u6, u7 := us[4][:c1], us[5][:c1], us[6][:c1], us[7][:c1]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float64
+	for ch := c0; ch < c1; ch++ {
+		x := float64(vv[ch])
+		s0 = float64(float32(s0 + float64(u0[ch])*x))
+		s1 = float64(float32(s1 + float64(u1[ch])*x))
+		s2 = float64(float32(s2 + float64(u2[ch])*x))
+		s3 = float64(float32(s3 + float64(u3[ch])*x))
+		s4 = float64(float32(s4 + float64(u4[ch])*x))
+		s5 = float64(float32(s5 + float64(u5[ch])*x))
+		s6 = float64(float32(s6 + float64(u6[ch])*x))
+		s7 = float64(float32(s7 + float64(u7[ch])*x))
+	}
+	return [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
 }
