@@ -51,6 +51,11 @@ type Config struct {
 	// Result.Fused); without it they are let go layer by layer, once
 	// packed, and the Result's graphs hold shapes alone.
 	KeepWeights bool
+	// MeasureEmulation emulates every program's plan, whatever the plan
+	// options and the network's size, and records what it measured
+	// (plan.Program.Emulation) without planning again: for calibrating
+	// the emulation against measured errors (bench/accuracy).
+	MeasureEmulation bool
 	// DebugChecks verifies each stage's result where a check exists
 	// (plan.Program.Check after planning): for debugging acgen.
 	DebugChecks bool

@@ -26,6 +26,9 @@ import (
 // unless Winograd is off or chosen by hand, the plan is for speed alone,
 // or the network is larger than emulationFLOPs.
 func wantsEmulation(cfg *Config, r *Result) bool {
+	if cfg.MeasureEmulation {
+		return true
+	}
 	o := cfg.Plan
 	if o.NoWinograd || o.ForceWinograd || o.WinogradM != 0 || o.NoErrorBudget || o.WinogradMoves != nil {
 		return false
@@ -70,6 +73,9 @@ const emulationRounds, emulatedSamples = 4, 1
 // count that leaves no Winograd, which cannot fail, on its own (the
 // targets' cost models order their moves differently).
 func (s *stream) replan(cfg *Config) error {
+	if cfg.MeasureEmulation {
+		return s.measureEmulation()
+	}
 	if !slices.ContainsFunc(s.r.Plan.Programs, func(p *plan.Program) bool { return len(p.WinogradLayers()) > 0 }) {
 		return nil // the weights are packed already
 	}
@@ -174,6 +180,48 @@ func (s *stream) replan(cfg *Config) error {
 		p.EmulatedError = hiErrs[i]
 	}
 	return s.refill()
+}
+
+// measureEmulation emulates every program's plan as replan does, and
+// the whole float32 run besides, and records what it measured in each
+// program, changing no plan.
+func (s *stream) measureEmulation() error {
+	exact := s.fused[s.r.Fused.Output][:emulatedSamples]
+	direct, err := s.forward(true, nil)
+	if err != nil {
+		return err
+	}
+	var e plan.Emulation
+	e.DirectRMS, e.DirectMax = errStats(direct, exact)
+	for _, p := range s.r.Plan.Programs {
+		p.Emulation = e
+		p.EmulatedError = plan.EmulatedError(0, e.DirectRMS)
+		if layers := p.WinogradLayers(); len(layers) > 0 {
+			w, err := s.forward(false, layers)
+			if err != nil {
+				return err
+			}
+			full, err := s.forward(true, layers)
+			if err != nil {
+				return err
+			}
+			p.Emulation.WinogradRMS, p.Emulation.WinogradMax = errStats(w, exact)
+			p.Emulation.FullRMS, p.Emulation.FullMax = errStats(full, exact)
+			p.EmulatedError = plan.EmulatedError(p.Emulation.WinogradRMS, e.DirectRMS)
+		}
+	}
+	return nil
+}
+
+// errStats is the root mean square of got - want over every sample's
+// outputs, and the largest |got - want| / max(1, |want|).
+func errStats(got, want [][]float64) (rms, largest float64) {
+	for k := range got {
+		for i, v := range got[k] {
+			largest = max(largest, math.Abs(v-want[k][i])/max(1, math.Abs(want[k][i])))
+		}
+	}
+	return rmsErr(got, want), largest
 }
 
 // sameLayers reports whether two programs compute the same layers by

@@ -30,3 +30,37 @@ func TestWinogradEmulation(t *testing.T) {
 		t.Errorf("%s: no Winograd layer left", r.Plan.Programs[0].Target.Name)
 	}
 }
+
+// TestMeasureEmulation: measuring the emulation (for calibration) on a
+// plan made for speed alone records what each program's Winograd layers
+// err, and the whole float32 run's error (more than the direct run's:
+// 16 layers of F(4)), and leaves the plan as it was.
+func TestMeasureEmulation(t *testing.T) {
+	f := fixtures.Get("resnet20")
+	cfg := Config{Spec: f.Spec, Weights: f.Pth, Package: "x", Asm: emitters.All(), Plan: plan.Options{NoErrorBudget: true}}
+	plain, err := Run(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MeasureEmulation = true
+	measured, err := Run(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if measured.EmulatedPlans != 0 {
+		t.Errorf("%d plans emulated after the first: measuring must not plan again", measured.EmulatedPlans)
+	}
+	for i, p := range measured.Plan.Programs {
+		want := len(plain.Plan.Programs[i].WinogradLayers())
+		if got := len(p.WinogradLayers()); got != want || want == 0 {
+			t.Errorf("%s: %d Winograd layers measured, %d planned: want the same, more than 0", p.Target.Name, got, want)
+		}
+		e := p.Emulation
+		if !(e.DirectRMS > 0 && e.DirectMax > 0 && e.WinogradRMS > 0 && e.WinogradMax > 0 && e.FullRMS > e.DirectRMS && e.FullMax > 0) {
+			t.Errorf("%s: emulation measured %+v: want every error positive, the whole run's beyond the direct one's", p.Target.Name, e)
+		}
+		if p.EmulatedError != plan.EmulatedError(e.WinogradRMS, e.DirectRMS) {
+			t.Errorf("%s: emulated error %g, want E of what was measured", p.Target.Name, p.EmulatedError)
+		}
+	}
+}

@@ -38,6 +38,20 @@ import (
 // 0.75x to 1.68x (bench/accuracy/results-2026-12-07-emulated.txt).
 const emulatedDirect = 2.0
 
+// Emulation is what emulating a program's plan measured on the first
+// golden sample, against the fused network in float64: the root mean
+// square (RMS) and the largest relative error (Max, |got - want| /
+// max(1, |want|), as bench/accuracy and the budget measure) of the
+// direct float32 run (Direct), of Winograd's own error (Winograd), and,
+// where the driver measures the emulation for calibration
+// (driver.Config.MeasureEmulation), of the whole float32 run with the
+// Winograd layers computed as the kernels do (Full). Zero where not run.
+type Emulation struct {
+	DirectRMS, DirectMax     float64
+	WinogradRMS, WinogradMax float64
+	FullRMS, FullMax         float64
+}
+
 // EmulatedError is E above for Winograd error w and direct error d.
 func EmulatedError(w, d float64) float64 {
 	if d == 0 {

@@ -45,6 +45,9 @@ type Program struct {
 	// WinogradMoves is how many moves the accuracy model made (see
 	// Options.WinogradMoves).
 	WinogradMoves int
+	// Emulation is what the emulation measured of the program's plan,
+	// when it ran.
+	Emulation Emulation
 
 	// WinogradLen is the floats of transformed Winograd weights: the
 	// package computes them from Weights when it loads (see

@@ -36,9 +36,10 @@ func main() {
 	fs := flag.NewFlagSet("accuracy", flag.ExitOnError)
 	nets := fs.String("nets", "resnet20,resnet56,resnet18", "networks, comma-separated")
 	modes := fs.String("modes", "planned,off", "plans, comma-separated: planned (Winograd within the error budget), fast (Winograd for speed alone), f2 and f4 (Winograd of that tile size wherever the cost model takes Winograd), off (no Winograd)")
+	measure := fs.Bool("measure", false, "emulate every plan but planned's (driver.Config.MeasureEmulation) and print what the emulation measured beside each measured error, one EMULATION line each: for calibrating plan.EmulatedError")
 	work := fs.String("work", filepath.Join(repoRoot(), "bench", "work", "accuracy"), "scratch directory")
 	fs.Parse(os.Args[1:])
-	if err := run(strings.Split(*nets, ","), strings.Split(*modes, ","), *work); err != nil {
+	if err := run(strings.Split(*nets, ","), strings.Split(*modes, ","), *work, *measure); err != nil {
 		fmt.Fprintln(os.Stderr, "accuracy:", err)
 		os.Exit(1)
 	}
@@ -53,7 +54,7 @@ var planModes = map[string]plan.Options{
 	"off":     {NoWinograd: true},
 }
 
-func run(names, modes []string, work string) error {
+func run(names, modes []string, work string, measure bool) error {
 	for _, m := range modes {
 		if _, ok := planModes[m]; !ok {
 			return fmt.Errorf("-modes: no mode %q", m)
@@ -88,6 +89,7 @@ func run(names, modes []string, work string) error {
 			res, err := driver.Run(&driver.Config{
 				Spec: f.Spec, Weights: f.Pth, Package: pkg, Out: filepath.Join(work, pkg),
 				Asm: emitters.All(), GoldenSamples: 1, Plan: planModes[mode],
+				MeasureEmulation: measure && mode != "planned",
 			})
 			if err != nil {
 				return err
@@ -110,6 +112,10 @@ func run(names, modes []string, work string) error {
 					fmt.Sscan(line[i+len("ACCURACY "):], &isa, &ours, &torch)
 					prog := program(res.Plan, isa)
 					fmt.Printf("%-16s %-8s %-7s %12.3g %14.3g  (%.2fx; modelled %.2fx, emulated %.2fx)  %s\n", name, mode, isa, ours, torch, ours/torch, prog.ModelledError, prog.EmulatedError, algorithms(prog))
+					if e := prog.Emulation; measure {
+						fmt.Printf("EMULATION %s %s %s measured %.4g direct %.4g %.4g winograd %.4g %.4g full %.4g %.4g\n", name, mode, isa, ours/torch,
+							e.DirectRMS, e.DirectMax, e.WinogradRMS, e.WinogradMax, e.FullRMS, e.FullMax)
+					}
 				}
 			}
 		}
