@@ -79,7 +79,7 @@ func (s *stream) replan(cfg *Config) error {
 	if !slices.ContainsFunc(s.r.Plan.Programs, func(p *plan.Program) bool { return len(p.WinogradLayers()) > 0 }) {
 		return nil // the weights are packed already
 	}
-	exact := s.fused[s.r.Fused.Output][:emulatedSamples]
+	exact := s.fused[s.r.Fused.Output][:s.emulated()]
 	build := func(moves []int) error {
 		opt := cfg.Plan
 		opt.WinogradMoves = map[string]int{}
@@ -183,11 +183,13 @@ func (s *stream) replan(cfg *Config) error {
 }
 
 // measureEmulation emulates every program's plan as replan does, and
-// the whole float32 run besides, and records what it measured in each
-// program, changing no plan.
+// the whole float32 run besides, on every golden sample (replan, on the
+// first), and records what it measured in each program, changing no
+// plan.
 func (s *stream) measureEmulation() error {
-	exact := s.fused[s.r.Fused.Output][:emulatedSamples]
-	direct, err := s.forward(true, nil)
+	n := len(s.samples) // every golden sample, where the plan is emulated on the first
+	exact := s.fused[s.r.Fused.Output][:n]
+	direct, err := s.forwardOn(n, true, nil)
 	if err != nil {
 		return err
 	}
@@ -197,11 +199,11 @@ func (s *stream) measureEmulation() error {
 		p.Emulation = e
 		p.EmulatedError = plan.EmulatedError(0, e.DirectRMS)
 		if layers := p.WinogradLayers(); len(layers) > 0 {
-			w, err := s.forward(false, layers)
+			w, err := s.forwardOn(n, false, layers)
 			if err != nil {
 				return err
 			}
-			full, err := s.forward(true, layers)
+			full, err := s.forwardOn(n, true, layers)
 			if err != nil {
 				return err
 			}
@@ -259,19 +261,27 @@ func rmsErr(got, want [][]float64) float64 {
 // float32. Else in float64, but the layers of winograd by Winograd in
 // float32 (plan.WinogradConv32).
 func (s *stream) forward(direct bool, winograd map[*graph.Node]int) ([][]float64, error) {
+	return s.forwardOn(s.emulated(), direct, winograd)
+}
+
+// emulated is the number of golden samples replan emulates plans on.
+func (s *stream) emulated() int { return min(emulatedSamples, len(s.samples)) }
+
+// forwardOn is forward on the first n golden samples.
+func (s *stream) forwardOn(n int, direct bool, winograd map[*graph.Node]int) ([][]float64, error) {
 	g := s.r.Fused
 	acts := map[*graph.Node][][]float64{}
 	err := s.restream(func(m *graph.Node, i int) error {
 		shapes := g.InputShapes(m)
-		out := make([][]float64, emulatedSamples)
-		for k, in := range s.samples[:emulatedSamples] {
+		out := make([][]float64, n)
+		for k, in := range s.samples[:n] {
 			args := nodeArgs(m, shapes, acts, in, k)
 			var y []float64
 			switch {
 			case winograd[m] > 0:
 				y = winogradError(m, args[0], winograd[m])
 			case direct && m.Op == spec.Conv && m.Conv.Groups == 1:
-				y = graph.Conv32(args[0], m.Conv).Data
+				y = graph.Conv32(args[0], m.Conv, plan.DirectChain(m.Conv)).Data
 			default:
 				y = m.Row().Ref(m, args).Data
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/acgen/acgen/graph"
+
 	"github.com/acgen/acgen/target"
 )
 
@@ -220,9 +222,7 @@ func (p *planner) kBlocks(c *ConvStep, tiles []OCTile) []int {
 	if c.Groups != 1 || c.In <= c.Block {
 		return ks
 	}
-	// The longest chain of FMAs for accuracy: whole weight groups of
-	// input channels whose products number maxChain or fewer.
-	chain := max(Group, maxChain/(c.KH*c.KW)/Group*Group)
+	chain := directChain(c.KH, c.KW)
 	if kb := p.opt.KBlock; kb > 0 {
 		if kb%Group != 0 {
 			panic("plan: Options.KBlock must be a multiple of 16")
@@ -254,6 +254,16 @@ func (p *planner) kBlocks(c *ConvStep, tiles []OCTile) []int {
 // maxChain is the most products a direct convolution sums in one chain
 // of FMAs (see DirectSchedule).
 const maxChain = 256
+
+// directChain is the most input channels of a KH x KW window a pass of a
+// dense direct convolution sums in one chain: whole channel blocks whose
+// products number maxChain or fewer.
+func directChain(kh, kw int) int { return max(Group, maxChain/(kh*kw)/Group*Group) }
+
+// DirectChain is the most input channels of convolution c a direct
+// kernel sums in one chain of FMAs, as its passes do (the emulation's
+// direct float32 network, graph.Conv32, chains likewise).
+func DirectChain(c *graph.Conv) int { return directChain(c.KH, c.KW) }
 
 // directCost is the model's cycles for candidate d of step c. Per
 // output row and (input channel, tap), each pixel tile takes the larger

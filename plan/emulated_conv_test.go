@@ -37,7 +37,7 @@ func TestWinogradConv32(t *testing.T) {
 	for _, m := range []int{2, 4} {
 		for _, tc := range []struct{ in, out, pad, h, w int }{{8, 8, 1, 8, 8}, {40, 5, 1, 7, 10}, {9, 3, 0, 9, 6}} {
 			c, x, sh := randomConv(rng, tc.in, tc.out, tc.pad, tc.h, tc.w)
-			want := graph.Conv32(graph.Tensor{Shape: sh, Data: x}, c)
+			want := graph.Conv32(graph.Tensor{Shape: sh, Data: x}, c, 0)
 			got := WinogradConv32(c, x, sh, m)
 			if len(got) != len(want.Data) {
 				t.Fatalf("F(%d) %+v: %d outputs, want %d", m, tc, len(got), len(want.Data))

@@ -36,6 +36,7 @@ func main() {
 	fs := flag.NewFlagSet("accuracy", flag.ExitOnError)
 	nets := fs.String("nets", "resnet20,resnet56,resnet18", "networks, comma-separated")
 	modes := fs.String("modes", "planned,off", "plans, comma-separated: planned (Winograd within the error budget), fast (Winograd for speed alone), f2 and f4 (Winograd of that tile size wherever the cost model takes Winograd), off (no Winograd)")
+	fs.IntVar(&goldenSamples, "samples", 1, "golden samples a package gets: with -measure, the samples the emulation is measured on")
 	measure := fs.Bool("measure", false, "emulate every plan but planned's (driver.Config.MeasureEmulation) and print what the emulation measured beside each measured error, one EMULATION line each: for calibrating plan.EmulatedError")
 	work := fs.String("work", filepath.Join(repoRoot(), "bench", "work", "accuracy"), "scratch directory")
 	fs.Parse(os.Args[1:])
@@ -44,6 +45,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// goldenSamples is -samples.
+var goldenSamples int
 
 // planModes are the plans -modes names.
 var planModes = map[string]plan.Options{
@@ -88,7 +92,7 @@ func run(names, modes []string, work string, measure bool) error {
 			pkg := name + "_" + mode
 			res, err := driver.Run(&driver.Config{
 				Spec: f.Spec, Weights: f.Pth, Package: pkg, Out: filepath.Join(work, pkg),
-				Asm: emitters.All(), GoldenSamples: 1, Plan: planModes[mode],
+				Asm: emitters.All(), GoldenSamples: goldenSamples, Plan: planModes[mode],
 				MeasureEmulation: measure && mode != "planned",
 			})
 			if err != nil {

@@ -79,13 +79,13 @@ func step19AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, 
 // step19AVX512Out is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step19AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX512In is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step20AVX512In is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step20AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX512Gemm is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step20AVX512Gemm is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step20AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step20AVX512Out is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step20AVX512Out is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step20AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step21AVX512In is the avx512 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.

@@ -70,9 +70,9 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-			step20AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-			step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step20AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step20AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
+			step20AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
