@@ -257,8 +257,8 @@ func rmsErr(got, want [][]float64) float64 {
 
 // forward runs the fused network on the golden samples, reading and
 // fusing the weights again as run does. With direct, as float32 would:
-// every dense convolution by graph.Conv32, every value rounded to
-// float32. Else in float64, but the layers of winograd by Winograd in
+// every convolution and linear layer by graph.Conv32, every value
+// rounded to float32. Else in float64, but the layers of winograd by Winograd in
 // float32 (plan.WinogradConv32).
 func (s *stream) forward(direct bool, winograd map[*graph.Node]int) ([][]float64, error) {
 	return s.forwardOn(s.emulated(), direct, winograd)
@@ -280,8 +280,13 @@ func (s *stream) forwardOn(n int, direct bool, winograd map[*graph.Node]int) ([]
 			switch {
 			case winograd[m] > 0:
 				y = winogradError(m, args[0], winograd[m])
-			case direct && m.Op == spec.Conv && m.Conv.Groups == 1:
+			case direct && m.Op == spec.Conv:
 				y = graph.Conv32(args[0], m.Conv, plan.DirectChain(m.Conv)).Data
+			case direct && m.Op == spec.Linear:
+				// A 1x1 convolution of the flattened input, as the
+				// kernels compute it.
+				c := graph.LinearConv(m.Linear)
+				y = graph.Conv32(graph.Tensor{Shape: graph.Shape{C: c.In, H: 1, W: 1}, Data: args[0].Data}, c, plan.DirectChain(c)).Data
 			default:
 				y = m.Row().Ref(m, args).Data
 			}

@@ -29,6 +29,12 @@ type Linear struct {
 	Bias    []float64 // len Out, or nil
 }
 
+// LinearConv is l as the 1x1 convolution of its flattened input that the
+// kernels compute (sharing l's weights).
+func LinearConv(l *Linear) *Conv {
+	return &Conv{In: l.In, Out: l.Out, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1, Weight: l.Weight, Bias: l.Bias}
+}
+
 // linear is nn.Linear on x flattened in C,H,W order.
 func linear(x Tensor, l *Linear) Tensor {
 	out := NewTensor(Shape{C: l.Out, H: 1, W: 1})

@@ -121,9 +121,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.0.conv2: conv3x3 -> 64x8x8+0
 	if asm {
 		for b := 0; b < 1; b++ {
-			step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step16AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-			step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+			step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+			step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step16(ws, u, 0, 1, 0)
@@ -137,9 +137,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step18AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-			step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+			step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+			step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step18(ws, u, 0, 1, 0)
@@ -147,9 +147,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step19AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-			step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+			step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+			step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step19(ws, u, 0, 1, 0)
@@ -157,9 +157,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	if asm {
 		for b := 0; b < 1; b++ {
-			step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step20AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-			step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+			step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+			step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step20(ws, u, 0, 1, 0)
@@ -167,9 +167,9 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	if asm {
 		for b := 0; b < 1; b++ {
-			step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-			step21AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-			step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+			step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+			step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 		}
 	} else {
 		step21(ws, u, 0, 1, 0)
@@ -466,12 +466,12 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 			case 4:
 				{
 					p := winogradRowsPart(lo, hi, 3)
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step16AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step16AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
@@ -479,24 +479,24 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				}
 			case 5:
 				{
-					p := winogradChannelsPart(lo, hi, 4, []int{0, 3, 6, 8})
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					p := winogradChannelsPart(lo, hi, 2, []int{0, 3, 6, 8})
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step16AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step16AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step16AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
 					}
 				}
 			case 1:
-				step16AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step16AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step16AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 3, scratch, 0)
+				step16AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 3, scratch, 0)
 			case 3:
-				step16AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step16AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step16(ws, u, 0, 1, 0)
@@ -513,12 +513,12 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 			case 4:
 				{
 					p := winogradRowsPart(lo, hi, 3)
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step18AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step18AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
@@ -526,24 +526,24 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				}
 			case 5:
 				{
-					p := winogradChannelsPart(lo, hi, 4, []int{0, 3, 6, 8})
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					p := winogradChannelsPart(lo, hi, 2, []int{0, 3, 6, 8})
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step18AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step18AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step18AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
 					}
 				}
 			case 1:
-				step18AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step18AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step18AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 3, scratch, 0)
+				step18AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 3, scratch, 0)
 			case 3:
-				step18AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step18AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step18(ws, u, 0, 1, 0)
@@ -554,12 +554,12 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 			case 4:
 				{
 					p := winogradRowsPart(lo, hi, 3)
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step19AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step19AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
@@ -567,24 +567,24 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				}
 			case 5:
 				{
-					p := winogradChannelsPart(lo, hi, 4, []int{0, 3, 6, 8})
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					p := winogradChannelsPart(lo, hi, 2, []int{0, 3, 6, 8})
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step19AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step19AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step19AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
 					}
 				}
 			case 1:
-				step19AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step19AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step19AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 3, scratch, 0)
+				step19AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 3, scratch, 0)
 			case 3:
-				step19AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step19AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step19(ws, u, 0, 1, 0)
@@ -595,12 +595,12 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 			case 4:
 				{
 					p := winogradRowsPart(lo, hi, 3)
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step20AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step20AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
@@ -608,24 +608,24 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				}
 			case 5:
 				{
-					p := winogradChannelsPart(lo, hi, 4, []int{0, 3, 6, 8})
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					p := winogradChannelsPart(lo, hi, 2, []int{0, 3, 6, 8})
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step20AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step20AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step20AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
 					}
 				}
 			case 1:
-				step20AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step20AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step20AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 3, scratch, 0)
+				step20AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 3, scratch, 0)
 			case 3:
-				step20AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step20AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step20(ws, u, 0, 1, 0)
@@ -636,12 +636,12 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 			case 4:
 				{
 					p := winogradRowsPart(lo, hi, 3)
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step21AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step21AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
@@ -649,24 +649,24 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 				}
 			case 5:
 				{
-					p := winogradChannelsPart(lo, hi, 4, []int{0, 3, 6, 8})
-					for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+					p := winogradChannelsPart(lo, hi, 2, []int{0, 3, 6, 8})
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 						step21AVX2In(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
 						for _, q := range p.rects[:p.n] {
-							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-								step21AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 								step21AVX2Out(&ws[0], &u[0], b, []int{0, 3, 6, 8}[q.tiles[0]], []int{0, 3, 6, 8}[q.tiles[1]], q0, q1, scratch, scratch)
 							}
 						}
 					}
 				}
 			case 1:
-				step21AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step21AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			case 2:
-				step21AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 3, scratch, 0)
+				step21AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 3, scratch, 0)
 			case 3:
-				step21AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+				step21AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 			}
 		} else {
 			step21(ws, u, 0, 1, 0)
@@ -692,15 +692,15 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 var phasesGo = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 4, 4, 1, 0}, {10, 0, 0, 16, 9, 1, 0}, {11, 0, 0, 4, 4, 1, 0}, {12, 0, 0, 4, 4, 1, 0}, {13, 0, 0, 4, 4, 1, 0}, {14, 0, 0, 4, 4, 1, 0}, {15, 0, 0, 16, 16, 1, 0}, {16, 0, 0, 1, 1, 1, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 0, 0, 1, 1, 1, 0}, {19, 0, 0, 1, 1, 1, 0}, {20, 0, 0, 1, 1, 1, 0}, {21, 0, 0, 1, 1, 1, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 16, 16, 1, 0}, {9, 5, 0, 32, 32, 0, -1}, {9, 1, 0, 4, 4, 0, -1}, {9, 2, 0, 16, 16, 0, -1}, {9, 3, 0, 4, 4, 0, -1}, {9, 1, 1, 4, 4, 0, -1}, {9, 2, 1, 16, 16, 0, -1}, {9, 3, 1, 4, 4, 0, -1}, {9, 1, 2, 4, 4, 0, -1}, {9, 2, 2, 16, 16, 0, -1}, {9, 3, 2, 4, 4, 0, -1}, {9, 1, 3, 4, 4, 0, -1}, {9, 2, 3, 16, 16, 0, -1}, {9, 3, 3, 4, 4, 0, -1}, {10, 0, 0, 16, 9, 1, 0}, {11, 4, 0, 16, 16, 1, 0}, {11, 5, 0, 32, 32, 0, -1}, {11, 1, 0, 4, 4, 0, -1}, {11, 2, 0, 16, 16, 0, -1}, {11, 3, 0, 4, 4, 0, -1}, {11, 1, 1, 4, 4, 0, -1}, {11, 2, 1, 16, 16, 0, -1}, {11, 3, 1, 4, 4, 0, -1}, {11, 1, 2, 4, 4, 0, -1}, {11, 2, 2, 16, 16, 0, -1}, {11, 3, 2, 4, 4, 0, -1}, {11, 1, 3, 4, 4, 0, -1}, {11, 2, 3, 16, 16, 0, -1}, {11, 3, 3, 4, 4, 0, -1}, {12, 4, 0, 16, 16, 1, 0}, {12, 5, 0, 32, 32, 0, -1}, {12, 1, 0, 4, 4, 0, -1}, {12, 2, 0, 16, 16, 0, -1}, {12, 3, 0, 4, 4, 0, -1}, {12, 1, 1, 4, 4, 0, -1}, {12, 2, 1, 16, 16, 0, -1}, {12, 3, 1, 4, 4, 0, -1}, {12, 1, 2, 4, 4, 0, -1}, {12, 2, 2, 16, 16, 0, -1}, {12, 3, 2, 4, 4, 0, -1}, {12, 1, 3, 4, 4, 0, -1}, {12, 2, 3, 16, 16, 0, -1}, {12, 3, 3, 4, 4, 0, -1}, {13, 4, 0, 16, 16, 1, 0}, {13, 5, 0, 32, 32, 0, -1}, {13, 1, 0, 4, 4, 0, -1}, {13, 2, 0, 16, 16, 0, -1}, {13, 3, 0, 4, 4, 0, -1}, {13, 1, 1, 4, 4, 0, -1}, {13, 2, 1, 16, 16, 0, -1}, {13, 3, 1, 4, 4, 0, -1}, {13, 1, 2, 4, 4, 0, -1}, {13, 2, 2, 16, 16, 0, -1}, {13, 3, 2, 4, 4, 0, -1}, {13, 1, 3, 4, 4, 0, -1}, {13, 2, 3, 16, 16, 0, -1}, {13, 3, 3, 4, 4, 0, -1}, {14, 4, 0, 16, 16, 1, 0}, {14, 5, 0, 32, 32, 0, -1}, {14, 1, 0, 4, 4, 0, -1}, {14, 2, 0, 16, 16, 0, -1}, {14, 3, 0, 4, 4, 0, -1}, {14, 1, 1, 4, 4, 0, -1}, {14, 2, 1, 16, 16, 0, -1}, {14, 3, 1, 4, 4, 0, -1}, {14, 1, 2, 4, 4, 0, -1}, {14, 2, 2, 16, 16, 0, -1}, {14, 3, 2, 4, 4, 0, -1}, {14, 1, 3, 4, 4, 0, -1}, {14, 2, 3, 16, 16, 0, -1}, {14, 3, 3, 4, 4, 0, -1}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 12, 12, 1, 7}, {16, 1, 0, 8, 8, 8, 11}, {16, 2, 0, 16, 16, 8, 11}, {16, 3, 0, 8, 8, 8, 11}, {16, 4, 0, 12, 12, 12, 0}, {16, 5, 0, 32, 32, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 12, 12, 1, 7}, {18, 1, 0, 8, 8, 8, 11}, {18, 2, 0, 16, 16, 8, 11}, {18, 3, 0, 8, 8, 8, 11}, {18, 4, 0, 12, 12, 12, 0}, {18, 5, 0, 32, 32, 0, -1}, {19, 4, 0, 12, 12, 1, 7}, {19, 1, 0, 8, 8, 8, 11}, {19, 2, 0, 16, 16, 8, 11}, {19, 3, 0, 8, 8, 8, 11}, {19, 4, 0, 12, 12, 12, 0}, {19, 5, 0, 32, 32, 0, -1}, {20, 4, 0, 12, 12, 1, 7}, {20, 1, 0, 8, 8, 8, 11}, {20, 2, 0, 16, 16, 8, 11}, {20, 3, 0, 8, 8, 8, 11}, {20, 4, 0, 12, 12, 12, 0}, {20, 5, 0, 32, 32, 0, -1}, {21, 4, 0, 12, 12, 1, 7}, {21, 1, 0, 8, 8, 8, 11}, {21, 2, 0, 16, 16, 8, 11}, {21, 3, 0, 8, 8, 8, 11}, {21, 4, 0, 12, 12, 12, 0}, {21, 5, 0, 32, 32, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX2 = []phase{{0, 0, 0, 32, 6, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 16, 16, 1, 0}, {9, 5, 0, 32, 32, 0, -1}, {9, 1, 0, 4, 4, 0, -1}, {9, 2, 0, 16, 16, 0, -1}, {9, 3, 0, 4, 4, 0, -1}, {9, 1, 1, 4, 4, 0, -1}, {9, 2, 1, 16, 16, 0, -1}, {9, 3, 1, 4, 4, 0, -1}, {9, 1, 2, 4, 4, 0, -1}, {9, 2, 2, 16, 16, 0, -1}, {9, 3, 2, 4, 4, 0, -1}, {9, 1, 3, 4, 4, 0, -1}, {9, 2, 3, 16, 16, 0, -1}, {9, 3, 3, 4, 4, 0, -1}, {10, 0, 0, 16, 9, 1, 0}, {11, 4, 0, 16, 16, 1, 0}, {11, 5, 0, 32, 32, 0, -1}, {11, 1, 0, 4, 4, 0, -1}, {11, 2, 0, 16, 16, 0, -1}, {11, 3, 0, 4, 4, 0, -1}, {11, 1, 1, 4, 4, 0, -1}, {11, 2, 1, 16, 16, 0, -1}, {11, 3, 1, 4, 4, 0, -1}, {11, 1, 2, 4, 4, 0, -1}, {11, 2, 2, 16, 16, 0, -1}, {11, 3, 2, 4, 4, 0, -1}, {11, 1, 3, 4, 4, 0, -1}, {11, 2, 3, 16, 16, 0, -1}, {11, 3, 3, 4, 4, 0, -1}, {12, 4, 0, 16, 16, 1, 0}, {12, 5, 0, 32, 32, 0, -1}, {12, 1, 0, 4, 4, 0, -1}, {12, 2, 0, 16, 16, 0, -1}, {12, 3, 0, 4, 4, 0, -1}, {12, 1, 1, 4, 4, 0, -1}, {12, 2, 1, 16, 16, 0, -1}, {12, 3, 1, 4, 4, 0, -1}, {12, 1, 2, 4, 4, 0, -1}, {12, 2, 2, 16, 16, 0, -1}, {12, 3, 2, 4, 4, 0, -1}, {12, 1, 3, 4, 4, 0, -1}, {12, 2, 3, 16, 16, 0, -1}, {12, 3, 3, 4, 4, 0, -1}, {13, 4, 0, 16, 16, 1, 0}, {13, 5, 0, 32, 32, 0, -1}, {13, 1, 0, 4, 4, 0, -1}, {13, 2, 0, 16, 16, 0, -1}, {13, 3, 0, 4, 4, 0, -1}, {13, 1, 1, 4, 4, 0, -1}, {13, 2, 1, 16, 16, 0, -1}, {13, 3, 1, 4, 4, 0, -1}, {13, 1, 2, 4, 4, 0, -1}, {13, 2, 2, 16, 16, 0, -1}, {13, 3, 2, 4, 4, 0, -1}, {13, 1, 3, 4, 4, 0, -1}, {13, 2, 3, 16, 16, 0, -1}, {13, 3, 3, 4, 4, 0, -1}, {14, 4, 0, 16, 16, 1, 0}, {14, 5, 0, 32, 32, 0, -1}, {14, 1, 0, 4, 4, 0, -1}, {14, 2, 0, 16, 16, 0, -1}, {14, 3, 0, 4, 4, 0, -1}, {14, 1, 1, 4, 4, 0, -1}, {14, 2, 1, 16, 16, 0, -1}, {14, 3, 1, 4, 4, 0, -1}, {14, 1, 2, 4, 4, 0, -1}, {14, 2, 2, 16, 16, 0, -1}, {14, 3, 2, 4, 4, 0, -1}, {14, 1, 3, 4, 4, 0, -1}, {14, 2, 3, 16, 16, 0, -1}, {14, 3, 3, 4, 4, 0, -1}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 6, 6, 1, 3}, {16, 1, 0, 8, 6, 4, 7}, {16, 2, 0, 36, 36, 4, 7}, {16, 3, 0, 8, 4, 4, 7}, {16, 5, 0, 16, 16, 8, 8}, {16, 1, 0, 8, 6, 9, 15}, {16, 2, 0, 36, 36, 9, 15}, {16, 3, 0, 8, 4, 9, 15}, {16, 5, 0, 16, 16, 16, 35}, {16, 1, 0, 8, 6, 36, 0}, {16, 2, 0, 36, 36, 36, 0}, {16, 3, 0, 8, 4, 36, 0}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 6, 6, 1, 3}, {18, 1, 0, 8, 6, 4, 7}, {18, 2, 0, 36, 36, 4, 7}, {18, 3, 0, 8, 4, 4, 7}, {18, 5, 0, 16, 16, 8, 8}, {18, 1, 0, 8, 6, 9, 15}, {18, 2, 0, 36, 36, 9, 15}, {18, 3, 0, 8, 4, 9, 15}, {18, 5, 0, 16, 16, 16, 35}, {18, 1, 0, 8, 6, 36, 0}, {18, 2, 0, 36, 36, 36, 0}, {18, 3, 0, 8, 4, 36, 0}, {19, 4, 0, 6, 6, 1, 3}, {19, 1, 0, 8, 6, 4, 7}, {19, 2, 0, 36, 36, 4, 7}, {19, 3, 0, 8, 4, 4, 7}, {19, 5, 0, 16, 16, 8, 8}, {19, 1, 0, 8, 6, 9, 15}, {19, 2, 0, 36, 36, 9, 15}, {19, 3, 0, 8, 4, 9, 15}, {19, 5, 0, 16, 16, 16, 35}, {19, 1, 0, 8, 6, 36, 0}, {19, 2, 0, 36, 36, 36, 0}, {19, 3, 0, 8, 4, 36, 0}, {20, 4, 0, 6, 6, 1, 3}, {20, 1, 0, 8, 6, 4, 7}, {20, 2, 0, 36, 36, 4, 7}, {20, 3, 0, 8, 4, 4, 7}, {20, 5, 0, 16, 16, 8, 8}, {20, 1, 0, 8, 6, 9, 15}, {20, 2, 0, 36, 36, 9, 15}, {20, 3, 0, 8, 4, 9, 15}, {20, 5, 0, 16, 16, 16, 35}, {20, 1, 0, 8, 6, 36, 0}, {20, 2, 0, 36, 36, 36, 0}, {20, 3, 0, 8, 4, 36, 0}, {21, 4, 0, 6, 6, 1, 3}, {21, 1, 0, 8, 6, 4, 7}, {21, 2, 0, 36, 36, 4, 7}, {21, 3, 0, 8, 4, 4, 7}, {21, 5, 0, 16, 16, 8, 8}, {21, 1, 0, 8, 6, 9, 15}, {21, 2, 0, 36, 36, 9, 15}, {21, 3, 0, 8, 4, 9, 15}, {21, 5, 0, 16, 16, 16, 35}, {21, 1, 0, 8, 6, 36, 0}, {21, 2, 0, 36, 36, 36, 0}, {21, 3, 0, 8, 4, 36, 0}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
-// portableProgram is the avx2 program's state: 160304 floats of workspace per
-// inference, 410080 floats of transformed Winograd weights.
+// portableProgram is the avx2 program's state: 146128 floats of workspace per
+// inference, 819680 floats of transformed Winograd weights.
 var portableProgram = program{
-	scratchLen:    32896,
-	winogradLen:   410080,
+	scratchLen:    18720,
+	winogradLen:   819680,
 	winogradSteps: []*winogradConv{&step9Winograd, &step11Winograd, &step12Winograd, &step13Winograd, &step14Winograd, &step16Winograd, &step18Winograd, &step19Winograd, &step20Winograd, &step21Winograd},
-	workspaceLen:  160304,
+	workspaceLen:  146128,
 }
 
 // portableLevel runs the portable Go kernels, everywhere.

@@ -643,17 +643,17 @@ var step16Winograd = winogradConv{
 	act:       actKind{0, float32(0), false},
 	bias:      82080,
 	biasSrc:   84288,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{104032, 64, 8, 8, 1, 8},
 	inBase:    104032,
 	kernels:   84352,
-	m:         2,
+	m:         4,
 	out:       layout{110432, 64, 8, 8, 0, 8},
 	scratch:   127408,
 	tiles:     step16Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
@@ -711,23 +711,23 @@ func step18(ws, w []float32, lo, hi, scratch int) {
 
 var step18Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      147680,
+	bias:      229600,
 	biasSrc:   123328,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{104032, 64, 8, 8, 1, 8},
 	inBase:    104032,
 	kernels:   123392,
-	m:         2,
+	m:         4,
 	out:       layout{114528, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step18Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step18Tiles = [...]convTile{{0, 3, 0, 64, 147744}, {3, 3, 0, 64, 149280}, {6, 2, 0, 64, 150816}}
+var step18Tiles = [...]convTile{{0, 3, 0, 64, 229664}, {3, 3, 0, 64, 231200}, {6, 2, 0, 64, 232736}}
 
 // step19 computes stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step19(ws, w []float32, lo, hi, scratch int) {
@@ -736,25 +736,25 @@ func step19(ws, w []float32, lo, hi, scratch int) {
 
 var step19Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      213280,
+	bias:      377120,
 	biasSrc:   160256,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{114528, 64, 8, 8, 1, 8},
 	inBase:    114528,
 	kernels:   160320,
-	m:         2,
+	m:         4,
 	out:       layout{120928, 64, 8, 8, 1, 8},
 	res:       layout{104032, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step19Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step19Tiles = [...]convTile{{0, 3, 0, 64, 213344}, {3, 3, 0, 64, 214880}, {6, 2, 0, 64, 216416}}
+var step19Tiles = [...]convTile{{0, 3, 0, 64, 377184}, {3, 3, 0, 64, 378720}, {6, 2, 0, 64, 380256}}
 
 // step20 computes stage3.2.conv1+stage3.2.relu1: conv3x3+relu, 64x8x8+1 -> 64x8x8+1, stride 1, padding 1.
 func step20(ws, w []float32, lo, hi, scratch int) {
@@ -763,23 +763,23 @@ func step20(ws, w []float32, lo, hi, scratch int) {
 
 var step20Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      278880,
+	bias:      524640,
 	biasSrc:   197184,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{120928, 64, 8, 8, 1, 8},
 	inBase:    120928,
 	kernels:   197248,
-	m:         2,
+	m:         4,
 	out:       layout{104032, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step20Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step20Tiles = [...]convTile{{0, 3, 0, 64, 278944}, {3, 3, 0, 64, 280480}, {6, 2, 0, 64, 282016}}
+var step20Tiles = [...]convTile{{0, 3, 0, 64, 524704}, {3, 3, 0, 64, 526240}, {6, 2, 0, 64, 527776}}
 
 // step21 computes stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu, 64x8x8+1 -> 64x8x8+0, stride 1, padding 1.
 func step21(ws, w []float32, lo, hi, scratch int) {
@@ -788,25 +788,25 @@ func step21(ws, w []float32, lo, hi, scratch int) {
 
 var step21Winograd = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      344480,
+	bias:      672160,
 	biasSrc:   234112,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{104032, 64, 8, 8, 1, 8},
 	inBase:    104032,
 	kernels:   234176,
-	m:         2,
+	m:         4,
 	out:       layout{110432, 64, 8, 8, 0, 8},
 	res:       layout{120928, 64, 8, 8, 1, 8},
 	scratch:   127408,
 	tiles:     step21Tiles[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step21Tiles = [...]convTile{{0, 3, 0, 64, 344544}, {3, 3, 0, 64, 346080}, {6, 2, 0, 64, 347616}}
+var step21Tiles = [...]convTile{{0, 3, 0, 64, 672224}, {3, 3, 0, 64, 673760}, {6, 2, 0, 64, 675296}}
 
 // step22 computes gap: global_avgpool, 64x8x8+0 -> 64x1x1+0, stride 1, padding 0.
 func step22(ws, w []float32, lo, hi, scratch int) {

@@ -61,22 +61,22 @@ func step16AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r
 // step17AVX512 is the avx512 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step17AVX512(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step18AVX512In is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step18AVX512In is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step18AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step18AVX512Gemm is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step18AVX512Gemm is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step18AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step18AVX512Out is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step18AVX512Out is the avx512 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step18AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX512In is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step19AVX512In is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step19AVX512In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX512Gemm is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step19AVX512Gemm is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step19AVX512Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step19AVX512Out is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step19AVX512Out is the avx512 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step19AVX512Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step20AVX512In is the avx512 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
@@ -178,52 +178,52 @@ func step14AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 
 // step15AVX2 is the avx2 kernel of step stage3.0.conv1+stage3.0.relu1, (tile, output row) pairs, tile-major lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step15AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step16AVX2In is the avx2 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step16AVX2In is the avx2 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step16AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step16AVX2Gemm is the avx2 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step16AVX2Gemm is the avx2 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step16AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step16AVX2Out is the avx2 kernel of step stage3.0.conv2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step16AVX2Out is the avx2 kernel of step stage3.0.conv2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step16AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step17AVX2 is the avx2 kernel of step stage3.0.shortcut.conv+stage3.0.add+stage3.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step17AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step18AVX2In is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step18AVX2In is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step18AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step18AVX2Gemm is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step18AVX2Gemm is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step18AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step18AVX2Out is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step18AVX2Out is the avx2 kernel of step stage3.1.conv1+stage3.1.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step18AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX2In is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step19AVX2In is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step19AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step19AVX2Gemm is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step19AVX2Gemm is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step19AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step19AVX2Out is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step19AVX2Out is the avx2 kernel of step stage3.1.conv2+stage3.1.add+stage3.1.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step19AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX2In is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step20AVX2In is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step20AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step20AVX2Gemm is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step20AVX2Gemm is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step20AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step20AVX2Out is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step20AVX2Out is the avx2 kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step20AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step21AVX2In is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step21AVX2In is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 func step21AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
-// step21AVX2Gemm is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step21AVX2Gemm is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 func step21AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
 
-// step21AVX2Out is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step21AVX2Out is the avx2 kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 func step21AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step22AVX2 is the avx2 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).

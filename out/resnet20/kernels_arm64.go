@@ -9,15 +9,35 @@ package resnet20
 //go:noescape
 func step1NEON(ws, w *float32, lo, hi, scratch int)
 
-// step2NEON is the neon kernel of step stage1.0.conv1+stage1.0.relu1, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+// step2NEONIn is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
-func step2NEON(ws, w *float32, lo, hi, scratch int)
+func step2NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step3NEON is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+// step2NEONGemm is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
-func step3NEON(ws, w *float32, lo, hi, scratch int)
+func step2NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+
+// step2NEONOut is the neon kernel of step stage1.0.conv1+stage1.0.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+//
+//go:noescape
+func step2NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+
+// step3NEONIn is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+//
+//go:noescape
+func step3NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+
+// step3NEONGemm is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+//
+//go:noescape
+func step3NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+
+// step3NEONOut is the neon kernel of step stage1.0.conv2+stage1.0.add+stage1.0.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+//
+//go:noescape
+func step3NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
 // step4NEONIn is the neon kernel of step stage1.1.conv1+stage1.1.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
@@ -219,32 +239,32 @@ func step19NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int
 //go:noescape
 func step19NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step20NEONIn is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step20NEONIn is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step20NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step20NEONGemm is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step20NEONGemm is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step20NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step20NEONOut is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step20NEONOut is the neon kernel of step stage3.2.conv1+stage3.2.relu1, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step20NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step21NEONIn is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the input transform, input channel blocks lo to hi-1.
+// step21NEONIn is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
 func step21NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
-// step21NEONGemm is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+// step21NEONGemm is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
 //
 //go:noescape
 func step21NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
 
-// step21NEONOut is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 4 rows of tiles, the output transform, output channel blocks lo to hi-1.
+// step21NEONOut is the neon kernel of step stage3.2.conv2+stage3.2.add+stage3.2.relu2, Winograd F(4x4, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
 //
 //go:noescape
 func step21NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)

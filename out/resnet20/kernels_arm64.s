@@ -515,1329 +515,8 @@ ky8:
 skip2:
 	RET
 
-// step2NEON(ws, w *float32, lo, hi, scratch int)
-TEXT ·step2NEON(SB), NOSPLIT, $0-40
-	MOVD ws+0(FP), R0
-	MOVD w+8(FP), R1
-	MOVD lo+16(FP), R2
-	MOVD hi+24(FP), R3
-	MOVD $0, R11
-	MOVD $544, R26
-	ADD $18496, R0, R5
-	ADD $93040, R0, R6
-	ADD $1856, R1, R8
-	ADD $1792, R1, R9
-	MOVD $1, R10
-
-tile1:
-	SUB R11, R2, R21
-	CMP $0, R21
-	BGE first3
-	MOVD $0, R21
-
-first3:
-	SUB R11, R3, R22
-	CMP $32, R22
-	BLE last4
-	MOVD $32, R22
-
-last4:
-	SUBS R21, R22, R15
-	BLE skip2
-	MOVD $544, R25
-	MADD R25, R5, R21, R12
-	MOVD $544, R25
-	MADD R25, R6, R21, R13
-
-row5:
-	MOVD R12, R16
-	MOVD R13, R17
-	MOVD $6, R20
-
-px6:
-	FMOVQ (R9), F0
-	VMOV V0.B16, V1.B16
-	VMOV V0.B16, V2.B16
-	VMOV V0.B16, V3.B16
-	VMOV V0.B16, V4.B16
-	FMOVQ 16(R9), F5
-	VMOV V5.B16, V6.B16
-	VMOV V5.B16, V7.B16
-	VMOV V5.B16, V8.B16
-	VMOV V5.B16, V9.B16
-	FMOVQ 32(R9), F10
-	VMOV V10.B16, V11.B16
-	VMOV V10.B16, V12.B16
-	VMOV V10.B16, V13.B16
-	VMOV V10.B16, V14.B16
-	FMOVQ 48(R9), F15
-	VMOV V15.B16, V16.B16
-	VMOV V15.B16, V17.B16
-	VMOV V15.B16, V18.B16
-	VMOV V15.B16, V19.B16
-	MOVD R16, R21
-	MOVD R8, R22
-	MOVD $4, R23
-
-ic7:
-	MOVD R21, R24
-	MOVD $3, R4
-
-ky8:
-	FMOVQ (R24), F24
-	FMOVQ 16(R24), F25
-	FMOVQ 32(R24), F26
-	FMOVQ 48(R24), F27
-	FMOVQ 64(R24), F28
-	FMOVQ (R22), F20
-	FMOVQ 16(R22), F21
-	FMOVQ 32(R22), F22
-	FMOVQ 48(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 576(R22), F20
-	FMOVQ 592(R22), F21
-	FMOVQ 608(R22), F22
-	FMOVQ 624(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1152(R22), F20
-	FMOVQ 1168(R22), F21
-	FMOVQ 1184(R22), F22
-	FMOVQ 1200(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1728(R22), F20
-	FMOVQ 1744(R22), F21
-	FMOVQ 1760(R22), F22
-	FMOVQ 1776(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 16(R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 48(R24), F26
-	FMOVQ 64(R24), F27
-	FMOVQ 80(R24), F28
-	FMOVQ 64(R22), F20
-	FMOVQ 80(R22), F21
-	FMOVQ 96(R22), F22
-	FMOVQ 112(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 640(R22), F20
-	FMOVQ 656(R22), F21
-	FMOVQ 672(R22), F22
-	FMOVQ 688(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1216(R22), F20
-	FMOVQ 1232(R22), F21
-	FMOVQ 1248(R22), F22
-	FMOVQ 1264(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1792(R22), F20
-	FMOVQ 1808(R22), F21
-	FMOVQ 1824(R22), F22
-	FMOVQ 1840(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 32(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 80(R24), F27
-	FMOVQ 96(R24), F28
-	FMOVQ 128(R22), F20
-	FMOVQ 144(R22), F21
-	FMOVQ 160(R22), F22
-	FMOVQ 176(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 704(R22), F20
-	FMOVQ 720(R22), F21
-	FMOVQ 736(R22), F22
-	FMOVQ 752(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1280(R22), F20
-	FMOVQ 1296(R22), F21
-	FMOVQ 1312(R22), F22
-	FMOVQ 1328(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1856(R22), F20
-	FMOVQ 1872(R22), F21
-	FMOVQ 1888(R22), F22
-	FMOVQ 1904(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	ADD R26, R24, R24
-	ADD $192, R22, R22
-	SUBS $1, R4, R4
-	BNE ky8
-	SUB $576, R22, R22
-	ADD $18496, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE ic7
-	VEOR V20.B16, V20.B16, V20.B16
-	WORD $0x4e34f400 // fmax v0.4s, v0.4s, v20.4s
-	FMOVQ F0, (R17)
-	WORD $0x4e34f421 // fmax v1.4s, v1.4s, v20.4s
-	FMOVQ F1, 16(R17)
-	WORD $0x4e34f442 // fmax v2.4s, v2.4s, v20.4s
-	FMOVQ F2, 32(R17)
-	WORD $0x4e34f463 // fmax v3.4s, v3.4s, v20.4s
-	FMOVQ F3, 48(R17)
-	WORD $0x4e34f484 // fmax v4.4s, v4.4s, v20.4s
-	FMOVQ F4, 64(R17)
-	WORD $0x4e34f4a5 // fmax v5.4s, v5.4s, v20.4s
-	FMOVQ F5, 18496(R17)
-	WORD $0x4e34f4c6 // fmax v6.4s, v6.4s, v20.4s
-	FMOVQ F6, 18512(R17)
-	WORD $0x4e34f4e7 // fmax v7.4s, v7.4s, v20.4s
-	FMOVQ F7, 18528(R17)
-	WORD $0x4e34f508 // fmax v8.4s, v8.4s, v20.4s
-	FMOVQ F8, 18544(R17)
-	WORD $0x4e34f529 // fmax v9.4s, v9.4s, v20.4s
-	FMOVQ F9, 18560(R17)
-	WORD $0x4e34f54a // fmax v10.4s, v10.4s, v20.4s
-	FMOVQ F10, 36992(R17)
-	WORD $0x4e34f56b // fmax v11.4s, v11.4s, v20.4s
-	FMOVQ F11, 37008(R17)
-	WORD $0x4e34f58c // fmax v12.4s, v12.4s, v20.4s
-	FMOVQ F12, 37024(R17)
-	WORD $0x4e34f5ad // fmax v13.4s, v13.4s, v20.4s
-	FMOVQ F13, 37040(R17)
-	WORD $0x4e34f5ce // fmax v14.4s, v14.4s, v20.4s
-	FMOVQ F14, 37056(R17)
-	WORD $0x4e34f5ef // fmax v15.4s, v15.4s, v20.4s
-	FMOVQ F15, 55488(R17)
-	WORD $0x4e34f610 // fmax v16.4s, v16.4s, v20.4s
-	FMOVQ F16, 55504(R17)
-	WORD $0x4e34f631 // fmax v17.4s, v17.4s, v20.4s
-	FMOVQ F17, 55520(R17)
-	WORD $0x4e34f652 // fmax v18.4s, v18.4s, v20.4s
-	FMOVQ F18, 55536(R17)
-	WORD $0x4e34f673 // fmax v19.4s, v19.4s, v20.4s
-	FMOVQ F19, 55552(R17)
-	ADD $80, R16, R16
-	ADD $80, R17, R17
-	SUBS $1, R20, R20
-	BNE px6
-	FMOVQ (R9), F0
-	VMOV V0.B16, V1.B16
-	FMOVQ 16(R9), F2
-	VMOV V2.B16, V3.B16
-	FMOVQ 32(R9), F4
-	VMOV V4.B16, V5.B16
-	FMOVQ 48(R9), F6
-	VMOV V6.B16, V7.B16
-	MOVD R16, R21
-	MOVD R8, R22
-	MOVD $4, R23
-
-ic9:
-	MOVD R21, R24
-	MOVD $3, R4
-
-ky10:
-	FMOVQ (R24), F12
-	FMOVQ 16(R24), F13
-	FMOVQ (R22), F8
-	FMOVQ 16(R22), F9
-	FMOVQ 32(R22), F10
-	FMOVQ 48(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 576(R22), F8
-	FMOVQ 592(R22), F9
-	FMOVQ 608(R22), F10
-	FMOVQ 624(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1152(R22), F8
-	FMOVQ 1168(R22), F9
-	FMOVQ 1184(R22), F10
-	FMOVQ 1200(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 1728(R22), F8
-	FMOVQ 1744(R22), F9
-	FMOVQ 1760(R22), F10
-	FMOVQ 1776(R22), F11
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	FMOVQ 16(R24), F12
-	FMOVQ 32(R24), F13
-	FMOVQ 64(R22), F8
-	FMOVQ 80(R22), F9
-	FMOVQ 96(R22), F10
-	FMOVQ 112(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 640(R22), F8
-	FMOVQ 656(R22), F9
-	FMOVQ 672(R22), F10
-	FMOVQ 688(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1216(R22), F8
-	FMOVQ 1232(R22), F9
-	FMOVQ 1248(R22), F10
-	FMOVQ 1264(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 1792(R22), F8
-	FMOVQ 1808(R22), F9
-	FMOVQ 1824(R22), F10
-	FMOVQ 1840(R22), F11
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	FMOVQ 32(R24), F12
-	FMOVQ 48(R24), F13
-	FMOVQ 128(R22), F8
-	FMOVQ 144(R22), F9
-	FMOVQ 160(R22), F10
-	FMOVQ 176(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 704(R22), F8
-	FMOVQ 720(R22), F9
-	FMOVQ 736(R22), F10
-	FMOVQ 752(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1280(R22), F8
-	FMOVQ 1296(R22), F9
-	FMOVQ 1312(R22), F10
-	FMOVQ 1328(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 1856(R22), F8
-	FMOVQ 1872(R22), F9
-	FMOVQ 1888(R22), F10
-	FMOVQ 1904(R22), F11
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R26, R24, R24
-	ADD $192, R22, R22
-	SUBS $1, R4, R4
-	BNE ky10
-	SUB $576, R22, R22
-	ADD $18496, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE ic9
-	VEOR V8.B16, V8.B16, V8.B16
-	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
-	FMOVQ F0, (R17)
-	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
-	FMOVQ F1, 16(R17)
-	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
-	FMOVQ F2, 18496(R17)
-	WORD $0x4e28f463 // fmax v3.4s, v3.4s, v8.4s
-	FMOVQ F3, 18512(R17)
-	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
-	FMOVQ F4, 36992(R17)
-	WORD $0x4e28f4a5 // fmax v5.4s, v5.4s, v8.4s
-	FMOVQ F5, 37008(R17)
-	WORD $0x4e28f4c6 // fmax v6.4s, v6.4s, v8.4s
-	FMOVQ F6, 55488(R17)
-	WORD $0x4e28f4e7 // fmax v7.4s, v7.4s, v8.4s
-	FMOVQ F7, 55504(R17)
-	ADD $32, R16, R16
-	ADD $32, R17, R17
-	ADD $544, R12, R12
-	ADD $544, R13, R13
-	SUBS $1, R15, R15
-	BNE row5
-
-skip2:
-	RET
-
-// step3NEON(ws, w *float32, lo, hi, scratch int)
-TEXT ·step3NEON(SB), NOSPLIT, $0-40
-	MOVD ws+0(FP), R0
-	MOVD w+8(FP), R1
-	MOVD lo+16(FP), R2
-	MOVD hi+24(FP), R3
-	MOVD $0, R11
-	MOVD $544, R26
-	ADD $92480, R0, R5
-	ADD $167024, R0, R6
-	ADD $19056, R0, R7
-	ADD $11136, R1, R8
-	ADD $11072, R1, R9
-	MOVD $1, R10
-
-tile1:
-	SUB R11, R2, R21
-	CMP $0, R21
-	BGE first3
-	MOVD $0, R21
-
-first3:
-	SUB R11, R3, R22
-	CMP $32, R22
-	BLE last4
-	MOVD $32, R22
-
-last4:
-	SUBS R21, R22, R15
-	BLE skip2
-	MOVD $544, R25
-	MADD R25, R5, R21, R12
-	MOVD $544, R25
-	MADD R25, R6, R21, R13
-	MOVD $544, R25
-	MADD R25, R7, R21, R14
-
-row5:
-	MOVD R12, R16
-	MOVD R13, R17
-	MOVD R14, R19
-	MOVD $6, R20
-
-px6:
-	FMOVQ (R9), F0
-	VMOV V0.B16, V1.B16
-	VMOV V0.B16, V2.B16
-	VMOV V0.B16, V3.B16
-	VMOV V0.B16, V4.B16
-	FMOVQ 16(R9), F5
-	VMOV V5.B16, V6.B16
-	VMOV V5.B16, V7.B16
-	VMOV V5.B16, V8.B16
-	VMOV V5.B16, V9.B16
-	FMOVQ 32(R9), F10
-	VMOV V10.B16, V11.B16
-	VMOV V10.B16, V12.B16
-	VMOV V10.B16, V13.B16
-	VMOV V10.B16, V14.B16
-	FMOVQ 48(R9), F15
-	VMOV V15.B16, V16.B16
-	VMOV V15.B16, V17.B16
-	VMOV V15.B16, V18.B16
-	VMOV V15.B16, V19.B16
-	MOVD R16, R21
-	MOVD R8, R22
-	MOVD $4, R23
-
-ic7:
-	MOVD R21, R24
-	MOVD $3, R4
-
-ky8:
-	FMOVQ (R24), F24
-	FMOVQ 16(R24), F25
-	FMOVQ 32(R24), F26
-	FMOVQ 48(R24), F27
-	FMOVQ 64(R24), F28
-	FMOVQ (R22), F20
-	FMOVQ 16(R22), F21
-	FMOVQ 32(R22), F22
-	FMOVQ 48(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 576(R22), F20
-	FMOVQ 592(R22), F21
-	FMOVQ 608(R22), F22
-	FMOVQ 624(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1152(R22), F20
-	FMOVQ 1168(R22), F21
-	FMOVQ 1184(R22), F22
-	FMOVQ 1200(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1728(R22), F20
-	FMOVQ 1744(R22), F21
-	FMOVQ 1760(R22), F22
-	FMOVQ 1776(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 16(R24), F24
-	FMOVQ 32(R24), F25
-	FMOVQ 48(R24), F26
-	FMOVQ 64(R24), F27
-	FMOVQ 80(R24), F28
-	FMOVQ 64(R22), F20
-	FMOVQ 80(R22), F21
-	FMOVQ 96(R22), F22
-	FMOVQ 112(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 640(R22), F20
-	FMOVQ 656(R22), F21
-	FMOVQ 672(R22), F22
-	FMOVQ 688(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1216(R22), F20
-	FMOVQ 1232(R22), F21
-	FMOVQ 1248(R22), F22
-	FMOVQ 1264(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1792(R22), F20
-	FMOVQ 1808(R22), F21
-	FMOVQ 1824(R22), F22
-	FMOVQ 1840(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	FMOVQ 32(R24), F24
-	FMOVQ 48(R24), F25
-	FMOVQ 64(R24), F26
-	FMOVQ 80(R24), F27
-	FMOVQ 96(R24), F28
-	FMOVQ 128(R22), F20
-	FMOVQ 144(R22), F21
-	FMOVQ 160(R22), F22
-	FMOVQ 176(R22), F23
-	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
-	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
-	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
-	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
-	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
-	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
-	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
-	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
-	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
-	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
-	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
-	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
-	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
-	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
-	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
-	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
-	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
-	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
-	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
-	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
-	FMOVQ 704(R22), F20
-	FMOVQ 720(R22), F21
-	FMOVQ 736(R22), F22
-	FMOVQ 752(R22), F23
-	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
-	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
-	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
-	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
-	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
-	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
-	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
-	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
-	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
-	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
-	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
-	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
-	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
-	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
-	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
-	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
-	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
-	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
-	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
-	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
-	FMOVQ 1280(R22), F20
-	FMOVQ 1296(R22), F21
-	FMOVQ 1312(R22), F22
-	FMOVQ 1328(R22), F23
-	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
-	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
-	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
-	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
-	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
-	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
-	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
-	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
-	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
-	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
-	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
-	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
-	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
-	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
-	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
-	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
-	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
-	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
-	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
-	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
-	FMOVQ 1856(R22), F20
-	FMOVQ 1872(R22), F21
-	FMOVQ 1888(R22), F22
-	FMOVQ 1904(R22), F23
-	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
-	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
-	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
-	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
-	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
-	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
-	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
-	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
-	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
-	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
-	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
-	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
-	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
-	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
-	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
-	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
-	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
-	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
-	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
-	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
-	ADD R26, R24, R24
-	ADD $192, R22, R22
-	SUBS $1, R4, R4
-	BNE ky8
-	SUB $576, R22, R22
-	ADD $18496, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE ic7
-	VEOR V20.B16, V20.B16, V20.B16
-	FMOVQ (R19), F22
-	WORD $0x4e36d400 // fadd v0.4s, v0.4s, v22.4s
-	WORD $0x4e34f400 // fmax v0.4s, v0.4s, v20.4s
-	FMOVQ F0, (R17)
-	FMOVQ 16(R19), F22
-	WORD $0x4e36d421 // fadd v1.4s, v1.4s, v22.4s
-	WORD $0x4e34f421 // fmax v1.4s, v1.4s, v20.4s
-	FMOVQ F1, 16(R17)
-	FMOVQ 32(R19), F22
-	WORD $0x4e36d442 // fadd v2.4s, v2.4s, v22.4s
-	WORD $0x4e34f442 // fmax v2.4s, v2.4s, v20.4s
-	FMOVQ F2, 32(R17)
-	FMOVQ 48(R19), F22
-	WORD $0x4e36d463 // fadd v3.4s, v3.4s, v22.4s
-	WORD $0x4e34f463 // fmax v3.4s, v3.4s, v20.4s
-	FMOVQ F3, 48(R17)
-	FMOVQ 64(R19), F22
-	WORD $0x4e36d484 // fadd v4.4s, v4.4s, v22.4s
-	WORD $0x4e34f484 // fmax v4.4s, v4.4s, v20.4s
-	FMOVQ F4, 64(R17)
-	FMOVQ 18496(R19), F22
-	WORD $0x4e36d4a5 // fadd v5.4s, v5.4s, v22.4s
-	WORD $0x4e34f4a5 // fmax v5.4s, v5.4s, v20.4s
-	FMOVQ F5, 18496(R17)
-	FMOVQ 18512(R19), F22
-	WORD $0x4e36d4c6 // fadd v6.4s, v6.4s, v22.4s
-	WORD $0x4e34f4c6 // fmax v6.4s, v6.4s, v20.4s
-	FMOVQ F6, 18512(R17)
-	FMOVQ 18528(R19), F22
-	WORD $0x4e36d4e7 // fadd v7.4s, v7.4s, v22.4s
-	WORD $0x4e34f4e7 // fmax v7.4s, v7.4s, v20.4s
-	FMOVQ F7, 18528(R17)
-	FMOVQ 18544(R19), F22
-	WORD $0x4e36d508 // fadd v8.4s, v8.4s, v22.4s
-	WORD $0x4e34f508 // fmax v8.4s, v8.4s, v20.4s
-	FMOVQ F8, 18544(R17)
-	FMOVQ 18560(R19), F22
-	WORD $0x4e36d529 // fadd v9.4s, v9.4s, v22.4s
-	WORD $0x4e34f529 // fmax v9.4s, v9.4s, v20.4s
-	FMOVQ F9, 18560(R17)
-	FMOVQ 36992(R19), F22
-	WORD $0x4e36d54a // fadd v10.4s, v10.4s, v22.4s
-	WORD $0x4e34f54a // fmax v10.4s, v10.4s, v20.4s
-	FMOVQ F10, 36992(R17)
-	FMOVQ 37008(R19), F22
-	WORD $0x4e36d56b // fadd v11.4s, v11.4s, v22.4s
-	WORD $0x4e34f56b // fmax v11.4s, v11.4s, v20.4s
-	FMOVQ F11, 37008(R17)
-	FMOVQ 37024(R19), F22
-	WORD $0x4e36d58c // fadd v12.4s, v12.4s, v22.4s
-	WORD $0x4e34f58c // fmax v12.4s, v12.4s, v20.4s
-	FMOVQ F12, 37024(R17)
-	FMOVQ 37040(R19), F22
-	WORD $0x4e36d5ad // fadd v13.4s, v13.4s, v22.4s
-	WORD $0x4e34f5ad // fmax v13.4s, v13.4s, v20.4s
-	FMOVQ F13, 37040(R17)
-	FMOVQ 37056(R19), F22
-	WORD $0x4e36d5ce // fadd v14.4s, v14.4s, v22.4s
-	WORD $0x4e34f5ce // fmax v14.4s, v14.4s, v20.4s
-	FMOVQ F14, 37056(R17)
-	FMOVQ 55488(R19), F22
-	WORD $0x4e36d5ef // fadd v15.4s, v15.4s, v22.4s
-	WORD $0x4e34f5ef // fmax v15.4s, v15.4s, v20.4s
-	FMOVQ F15, 55488(R17)
-	FMOVQ 55504(R19), F22
-	WORD $0x4e36d610 // fadd v16.4s, v16.4s, v22.4s
-	WORD $0x4e34f610 // fmax v16.4s, v16.4s, v20.4s
-	FMOVQ F16, 55504(R17)
-	FMOVQ 55520(R19), F22
-	WORD $0x4e36d631 // fadd v17.4s, v17.4s, v22.4s
-	WORD $0x4e34f631 // fmax v17.4s, v17.4s, v20.4s
-	FMOVQ F17, 55520(R17)
-	FMOVQ 55536(R19), F22
-	WORD $0x4e36d652 // fadd v18.4s, v18.4s, v22.4s
-	WORD $0x4e34f652 // fmax v18.4s, v18.4s, v20.4s
-	FMOVQ F18, 55536(R17)
-	FMOVQ 55552(R19), F22
-	WORD $0x4e36d673 // fadd v19.4s, v19.4s, v22.4s
-	WORD $0x4e34f673 // fmax v19.4s, v19.4s, v20.4s
-	FMOVQ F19, 55552(R17)
-	ADD $80, R16, R16
-	ADD $80, R17, R17
-	ADD $80, R19, R19
-	SUBS $1, R20, R20
-	BNE px6
-	FMOVQ (R9), F0
-	VMOV V0.B16, V1.B16
-	FMOVQ 16(R9), F2
-	VMOV V2.B16, V3.B16
-	FMOVQ 32(R9), F4
-	VMOV V4.B16, V5.B16
-	FMOVQ 48(R9), F6
-	VMOV V6.B16, V7.B16
-	MOVD R16, R21
-	MOVD R8, R22
-	MOVD $4, R23
-
-ic9:
-	MOVD R21, R24
-	MOVD $3, R4
-
-ky10:
-	FMOVQ (R24), F12
-	FMOVQ 16(R24), F13
-	FMOVQ (R22), F8
-	FMOVQ 16(R22), F9
-	FMOVQ 32(R22), F10
-	FMOVQ 48(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 576(R22), F8
-	FMOVQ 592(R22), F9
-	FMOVQ 608(R22), F10
-	FMOVQ 624(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1152(R22), F8
-	FMOVQ 1168(R22), F9
-	FMOVQ 1184(R22), F10
-	FMOVQ 1200(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 1728(R22), F8
-	FMOVQ 1744(R22), F9
-	FMOVQ 1760(R22), F10
-	FMOVQ 1776(R22), F11
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	FMOVQ 16(R24), F12
-	FMOVQ 32(R24), F13
-	FMOVQ 64(R22), F8
-	FMOVQ 80(R22), F9
-	FMOVQ 96(R22), F10
-	FMOVQ 112(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 640(R22), F8
-	FMOVQ 656(R22), F9
-	FMOVQ 672(R22), F10
-	FMOVQ 688(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1216(R22), F8
-	FMOVQ 1232(R22), F9
-	FMOVQ 1248(R22), F10
-	FMOVQ 1264(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 1792(R22), F8
-	FMOVQ 1808(R22), F9
-	FMOVQ 1824(R22), F10
-	FMOVQ 1840(R22), F11
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	FMOVQ 32(R24), F12
-	FMOVQ 48(R24), F13
-	FMOVQ 128(R22), F8
-	FMOVQ 144(R22), F9
-	FMOVQ 160(R22), F10
-	FMOVQ 176(R22), F11
-	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
-	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
-	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
-	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
-	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
-	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
-	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
-	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
-	FMOVQ 704(R22), F8
-	FMOVQ 720(R22), F9
-	FMOVQ 736(R22), F10
-	FMOVQ 752(R22), F11
-	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
-	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
-	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
-	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
-	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
-	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
-	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
-	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
-	FMOVQ 1280(R22), F8
-	FMOVQ 1296(R22), F9
-	FMOVQ 1312(R22), F10
-	FMOVQ 1328(R22), F11
-	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
-	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
-	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
-	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
-	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
-	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
-	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
-	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
-	FMOVQ 1856(R22), F8
-	FMOVQ 1872(R22), F9
-	FMOVQ 1888(R22), F10
-	FMOVQ 1904(R22), F11
-	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
-	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
-	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
-	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
-	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
-	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
-	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
-	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
-	ADD R26, R24, R24
-	ADD $192, R22, R22
-	SUBS $1, R4, R4
-	BNE ky10
-	SUB $576, R22, R22
-	ADD $18496, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE ic9
-	VEOR V8.B16, V8.B16, V8.B16
-	FMOVQ (R19), F10
-	WORD $0x4e2ad400 // fadd v0.4s, v0.4s, v10.4s
-	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
-	FMOVQ F0, (R17)
-	FMOVQ 16(R19), F10
-	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
-	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
-	FMOVQ F1, 16(R17)
-	FMOVQ 18496(R19), F10
-	WORD $0x4e2ad442 // fadd v2.4s, v2.4s, v10.4s
-	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
-	FMOVQ F2, 18496(R17)
-	FMOVQ 18512(R19), F10
-	WORD $0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
-	WORD $0x4e28f463 // fmax v3.4s, v3.4s, v8.4s
-	FMOVQ F3, 18512(R17)
-	FMOVQ 36992(R19), F10
-	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
-	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
-	FMOVQ F4, 36992(R17)
-	FMOVQ 37008(R19), F10
-	WORD $0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
-	WORD $0x4e28f4a5 // fmax v5.4s, v5.4s, v8.4s
-	FMOVQ F5, 37008(R17)
-	FMOVQ 55488(R19), F10
-	WORD $0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
-	WORD $0x4e28f4c6 // fmax v6.4s, v6.4s, v8.4s
-	FMOVQ F6, 55488(R17)
-	FMOVQ 55504(R19), F10
-	WORD $0x4e2ad4e7 // fadd v7.4s, v7.4s, v10.4s
-	WORD $0x4e28f4e7 // fmax v7.4s, v7.4s, v8.4s
-	FMOVQ F7, 55504(R17)
-	ADD $32, R16, R16
-	ADD $32, R17, R17
-	ADD $32, R19, R19
-	ADD $544, R12, R12
-	ADD $544, R13, R13
-	ADD $544, R14, R14
-	SUBS $1, R15, R15
-	BNE row5
-
-skip2:
-	RET
-
-// step4NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
-TEXT ·step4NEONIn(SB), NOSPLIT, $0-72
+// step2NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step2NEONIn(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -1855,7 +534,7 @@ TEXT ·step4NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	ADD $166464, R0, R9
+	ADD $18496, R0, R9
 	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
@@ -1992,8 +671,8 @@ tcol4:
 done1:
 	RET
 
-// step4NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
-TEXT ·step4NEONGemm(SB), NOSPLIT, $0-88
+// step2NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+TEXT ·step2NEONGemm(SB), NOSPLIT, $0-88
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -2345,8 +1024,8 @@ pskip6:
 done1:
 	RET
 
-// step4NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
-TEXT ·step4NEONOut(SB), NOSPLIT, $0-72
+// step2NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step2NEONOut(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -2376,7 +1055,7 @@ TEXT ·step4NEONOut(SB), NOSPLIT, $0-72
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
 	ADD R7, R11, R11
-	ADD $19056, R0, R21
+	ADD $93040, R0, R21
 	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
@@ -2479,8 +1158,8 @@ tcol4:
 done1:
 	RET
 
-// step5NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
-TEXT ·step5NEONIn(SB), NOSPLIT, $0-72
+// step3NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step3NEONIn(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -2498,7 +1177,7 @@ TEXT ·step5NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	ADD $18496, R0, R9
+	ADD $92480, R0, R9
 	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
@@ -2635,8 +1314,8 @@ tcol4:
 done1:
 	RET
 
-// step5NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
-TEXT ·step5NEONGemm(SB), NOSPLIT, $0-88
+// step3NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+TEXT ·step3NEONGemm(SB), NOSPLIT, $0-88
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -2988,8 +1667,8 @@ pskip6:
 done1:
 	RET
 
-// step5NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
-TEXT ·step5NEONOut(SB), NOSPLIT, $0-72
+// step3NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step3NEONOut(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -3019,14 +1698,14 @@ TEXT ·step5NEONOut(SB), NOSPLIT, $0-72
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
 	ADD R7, R11, R11
-	ADD $93040, R0, R21
+	ADD $167024, R0, R21
 	MOVD $2176, R25
 	MADD R25, R21, R2, R21
 	MOVD $18496, R25
 	MADD R25, R21, R3, R12
 	MOVD $1088, R25
 	MADD R25, R12, R5, R12
-	ADD $167024, R0, R13
+	ADD $19056, R0, R13
 	MOVD $2176, R25
 	MADD R25, R13, R2, R13
 	MOVD $18496, R25
@@ -3141,8 +1820,8 @@ tcol4:
 done1:
 	RET
 
-// step6NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
-TEXT ·step6NEONIn(SB), NOSPLIT, $0-72
+// step4NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step4NEONIn(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -3160,7 +1839,7 @@ TEXT ·step6NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
-	ADD $92480, R0, R9
+	ADD $166464, R0, R9
 	MOVD $2176, R25
 	MADD R25, R9, R2, R9
 	MOVD $18496, R25
@@ -3297,8 +1976,8 @@ tcol4:
 done1:
 	RET
 
-// step6NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
-TEXT ·step6NEONGemm(SB), NOSPLIT, $0-88
+// step4NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+TEXT ·step4NEONGemm(SB), NOSPLIT, $0-88
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -3650,8 +2329,8 @@ pskip6:
 done1:
 	RET
 
-// step6NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
-TEXT ·step6NEONOut(SB), NOSPLIT, $0-72
+// step4NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step4NEONOut(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -3784,8 +2463,8 @@ tcol4:
 done1:
 	RET
 
-// step7NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
-TEXT ·step7NEONIn(SB), NOSPLIT, $0-72
+// step5NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step5NEONIn(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -3940,8 +2619,8 @@ tcol4:
 done1:
 	RET
 
-// step7NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
-TEXT ·step7NEONGemm(SB), NOSPLIT, $0-88
+// step5NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+TEXT ·step5NEONGemm(SB), NOSPLIT, $0-88
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
 	MOVD blk+16(FP), R2
@@ -4293,6 +2972,1311 @@ pskip6:
 done1:
 	RET
 
+// step5NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step5NEONOut(SB), NOSPLIT, $0-72
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+56(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+64(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	VEOR V12.B16, V12.B16, V12.B16
+	ADD $523904, R0, R9
+	ADD R8, R9, R9
+	MOVD $8192, R25
+	MADD R25, R9, R3, R9
+	MOVD $4096, R25
+	MADD R25, R9, R5, R9
+	ADD $49344, R1, R10
+	LSL $4, R3, R24
+	ADD R24, R10, R10
+	ADD $556672, R0, R11
+	ADD R7, R11, R11
+	ADD $93040, R0, R21
+	MOVD $2176, R25
+	MADD R25, R21, R2, R21
+	MOVD $18496, R25
+	MADD R25, R21, R3, R12
+	MOVD $1088, R25
+	MADD R25, R12, R5, R12
+	ADD $167024, R0, R13
+	MOVD $2176, R25
+	MADD R25, R13, R2, R13
+	MOVD $18496, R25
+	MADD R25, R13, R3, R13
+	MOVD $1088, R25
+	MADD R25, R13, R5, R13
+	MOVD R4, R14
+
+ocb2:
+	FMOVQ (R10), F11
+	MOVD R9, R15
+	MOVD R12, R16
+	MOVD R13, R17
+	MOVD R6, R19
+
+trow3:
+	MOVD $16, R20
+
+tcol4:
+	FMOVQ (R15), F0
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F1, 64(R11)
+	FMOVQ 16(R15), F0
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R11)
+	FMOVQ F1, 80(R11)
+	FMOVQ 32(R15), F0
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R11)
+	FMOVQ F1, 96(R11)
+	FMOVQ 48(R15), F0
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R11)
+	FMOVQ F1, 112(R11)
+	FMOVQ (R11), F0
+	FMOVQ 16(R11), F1
+	FMOVQ 32(R11), F2
+	FMOVQ 48(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	FMOVQ (R17), F14
+	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, (R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	FMOVQ 16(R17), F14
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 16(R16)
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	FMOVQ 544(R17), F14
+	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 544(R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	FMOVQ 560(R17), F14
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 560(R16)
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	ADD $32, R17, R17
+	SUBS $1, R20, R20
+	BNE tcol4
+	ADD $576, R16, R16
+	ADD $576, R17, R17
+	SUBS $1, R19, R19
+	BNE trow3
+	ADD $8192, R9, R9
+	ADD $16, R10, R10
+	ADD $18496, R12, R12
+	ADD $18496, R13, R13
+	SUBS $1, R14, R14
+	BNE ocb2
+
+done1:
+	RET
+
+// step6NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step6NEONIn(SB), NOSPLIT, $0-72
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+56(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+64(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	ADD $92480, R0, R9
+	MOVD $2176, R25
+	MADD R25, R9, R2, R9
+	MOVD $18496, R25
+	MADD R25, R9, R3, R9
+	MOVD $1088, R25
+	MADD R25, R9, R5, R9
+	ADD $491136, R0, R10
+	ADD R8, R10, R10
+	MOVD $8192, R25
+	MADD R25, R10, R3, R10
+	MOVD $4096, R25
+	MADD R25, R10, R5, R10
+	ADD $556672, R0, R11
+	ADD R7, R11, R11
+	MOVD R4, R12
+
+vic2:
+	MOVD R9, R13
+	MOVD R10, R14
+	MOVD R6, R15
+
+trow3:
+	MOVD $16, R16
+
+tcol4:
+	FMOVQ (R13), F0
+	FMOVQ 16(R13), F1
+	FMOVQ 32(R13), F2
+	FMOVQ 48(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
+	FMOVQ 544(R13), F0
+	FMOVQ 560(R13), F1
+	FMOVQ 576(R13), F2
+	FMOVQ 592(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
+	FMOVQ 1088(R13), F0
+	FMOVQ 1104(R13), F1
+	FMOVQ 1120(R13), F2
+	FMOVQ 1136(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
+	FMOVQ 1632(R13), F0
+	FMOVQ 1648(R13), F1
+	FMOVQ 1664(R13), F2
+	FMOVQ 1680(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
+	FMOVQ (R11), F0
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
+	FMOVQ F3, 192(R14)
+	FMOVQ 16(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
+	FMOVQ F3, 208(R14)
+	FMOVQ 32(R11), F0
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
+	FMOVQ F3, 224(R14)
+	FMOVQ 48(R11), F0
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
+	FMOVQ F3, 240(R14)
+	ADD $32, R13, R13
+	ADD $256, R14, R14
+	SUBS $1, R16, R16
+	BNE tcol4
+	ADD $576, R13, R13
+	SUBS $1, R15, R15
+	BNE trow3
+	ADD $18496, R9, R9
+	ADD $8192, R10, R10
+	SUBS $1, R12, R12
+	BNE vic2
+
+done1:
+	RET
+
+// step6NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+TEXT ·step6NEONGemm(SB), NOSPLIT, $0-88
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+72(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+80(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	MOVD t0+56(FP), R9
+	MOVD t1+64(FP), R10
+	MOVD $8192, R2
+	ADD $491136, R0, R11
+	ADD R8, R11, R11
+	MOVD $4096, R25
+	MADD R25, R11, R5, R11
+	ADD $523904, R0, R12
+	ADD R8, R12, R12
+	MOVD $4096, R25
+	MADD R25, R12, R5, R12
+	LSL $4, R3, R24
+	ADD R24, R11, R11
+	ADD R24, R12, R12
+	ADD $65856, R1, R13
+	MOVD $1024, R25
+	MADD R25, R13, R3, R13
+	CMP $1, R6
+	BNE rows3
+	MOVD $3, R15
+	MOVD $1, R16
+	B rowsknown2
+
+rows3:
+	CMP $2, R6
+	BNE rows4
+	MOVD $6, R15
+	MOVD $2, R16
+	B rowsknown2
+
+rows4:
+
+rowsknown2:
+	MOVD R4, R14
+
+xi5:
+	MOVD R9, R17
+	CMP $0, R17
+	BGE pfrom7
+	MOVD $0, R17
+
+pfrom7:
+	MOVD R10, R20
+	CMP $1, R20
+	BLE pto8
+	MOVD $1, R20
+
+pto8:
+	SUBS R17, R20, R20
+	BLE pskip6
+	MOVD R17, R24
+	MOVD R13, R17
+	MOVD $1024, R25
+	MADD R25, R17, R24, R17
+	MOVD R12, R19
+	MOVD $32768, R25
+	MADD R25, R19, R24, R19
+
+ptile9:
+	MOVD R11, R21
+	MOVD R19, R22
+	MOVD R15, R23
+	CBZ R23, nofull10
+
+pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	MOVD $4, R26
+
+pic12:
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic12
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
+	SUBS $1, R23, R23
+	BNE pcol11
+
+nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
+
+remdone13:
+	ADD $1024, R17, R17
+	ADD $32768, R19, R19
+	SUBS $1, R20, R20
+	BNE ptile9
+
+pskip6:
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	ADD $1024, R13, R13
+	SUBS $1, R14, R14
+	BNE xi5
+
+done1:
+	RET
+
+// step6NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step6NEONOut(SB), NOSPLIT, $0-72
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+56(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+64(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	VEOR V12.B16, V12.B16, V12.B16
+	ADD $523904, R0, R9
+	ADD R8, R9, R9
+	MOVD $8192, R25
+	MADD R25, R9, R3, R9
+	MOVD $4096, R25
+	MADD R25, R9, R5, R9
+	ADD $65792, R1, R10
+	LSL $4, R3, R24
+	ADD R24, R10, R10
+	ADD $556672, R0, R11
+	ADD R7, R11, R11
+	ADD $19056, R0, R21
+	MOVD $2176, R25
+	MADD R25, R21, R2, R21
+	MOVD $18496, R25
+	MADD R25, R21, R3, R12
+	MOVD $1088, R25
+	MADD R25, R12, R5, R12
+	MOVD R4, R14
+
+ocb2:
+	FMOVQ (R10), F11
+	MOVD R9, R15
+	MOVD R12, R16
+	MOVD R6, R19
+
+trow3:
+	MOVD $16, R20
+
+tcol4:
+	FMOVQ (R15), F0
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F1, 64(R11)
+	FMOVQ 16(R15), F0
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R11)
+	FMOVQ F1, 80(R11)
+	FMOVQ 32(R15), F0
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R11)
+	FMOVQ F1, 96(R11)
+	FMOVQ 48(R15), F0
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R11)
+	FMOVQ F1, 112(R11)
+	FMOVQ (R11), F0
+	FMOVQ 16(R11), F1
+	FMOVQ 32(R11), F2
+	FMOVQ 48(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, (R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 16(R16)
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 544(R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 560(R16)
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	SUBS $1, R20, R20
+	BNE tcol4
+	ADD $576, R16, R16
+	SUBS $1, R19, R19
+	BNE trow3
+	ADD $8192, R9, R9
+	ADD $16, R10, R10
+	ADD $18496, R12, R12
+	SUBS $1, R14, R14
+	BNE ocb2
+
+done1:
+	RET
+
+// step7NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step7NEONIn(SB), NOSPLIT, $0-72
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+56(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+64(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	ADD $18496, R0, R9
+	MOVD $2176, R25
+	MADD R25, R9, R2, R9
+	MOVD $18496, R25
+	MADD R25, R9, R3, R9
+	MOVD $1088, R25
+	MADD R25, R9, R5, R9
+	ADD $491136, R0, R10
+	ADD R8, R10, R10
+	MOVD $8192, R25
+	MADD R25, R10, R3, R10
+	MOVD $4096, R25
+	MADD R25, R10, R5, R10
+	ADD $556672, R0, R11
+	ADD R7, R11, R11
+	MOVD R4, R12
+
+vic2:
+	MOVD R9, R13
+	MOVD R10, R14
+	MOVD R6, R15
+
+trow3:
+	MOVD $16, R16
+
+tcol4:
+	FMOVQ (R13), F0
+	FMOVQ 16(R13), F1
+	FMOVQ 32(R13), F2
+	FMOVQ 48(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
+	FMOVQ 544(R13), F0
+	FMOVQ 560(R13), F1
+	FMOVQ 576(R13), F2
+	FMOVQ 592(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
+	FMOVQ 1088(R13), F0
+	FMOVQ 1104(R13), F1
+	FMOVQ 1120(R13), F2
+	FMOVQ 1136(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
+	FMOVQ 1632(R13), F0
+	FMOVQ 1648(R13), F1
+	FMOVQ 1664(R13), F2
+	FMOVQ 1680(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
+	FMOVQ (R11), F0
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
+	FMOVQ F3, 192(R14)
+	FMOVQ 16(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
+	FMOVQ F3, 208(R14)
+	FMOVQ 32(R11), F0
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
+	FMOVQ F3, 224(R14)
+	FMOVQ 48(R11), F0
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
+	FMOVQ F3, 240(R14)
+	ADD $32, R13, R13
+	ADD $256, R14, R14
+	SUBS $1, R16, R16
+	BNE tcol4
+	ADD $576, R13, R13
+	SUBS $1, R15, R15
+	BNE trow3
+	ADD $18496, R9, R9
+	ADD $8192, R10, R10
+	SUBS $1, R12, R12
+	BNE vic2
+
+done1:
+	RET
+
+// step7NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+TEXT ·step7NEONGemm(SB), NOSPLIT, $0-88
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+72(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+80(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	MOVD t0+56(FP), R9
+	MOVD t1+64(FP), R10
+	MOVD $8192, R2
+	ADD $491136, R0, R11
+	ADD R8, R11, R11
+	MOVD $4096, R25
+	MADD R25, R11, R5, R11
+	ADD $523904, R0, R12
+	ADD R8, R12, R12
+	MOVD $4096, R25
+	MADD R25, R12, R5, R12
+	LSL $4, R3, R24
+	ADD R24, R11, R11
+	ADD R24, R12, R12
+	ADD $82304, R1, R13
+	MOVD $1024, R25
+	MADD R25, R13, R3, R13
+	CMP $1, R6
+	BNE rows3
+	MOVD $3, R15
+	MOVD $1, R16
+	B rowsknown2
+
+rows3:
+	CMP $2, R6
+	BNE rows4
+	MOVD $6, R15
+	MOVD $2, R16
+	B rowsknown2
+
+rows4:
+
+rowsknown2:
+	MOVD R4, R14
+
+xi5:
+	MOVD R9, R17
+	CMP $0, R17
+	BGE pfrom7
+	MOVD $0, R17
+
+pfrom7:
+	MOVD R10, R20
+	CMP $1, R20
+	BLE pto8
+	MOVD $1, R20
+
+pto8:
+	SUBS R17, R20, R20
+	BLE pskip6
+	MOVD R17, R24
+	MOVD R13, R17
+	MOVD $1024, R25
+	MADD R25, R17, R24, R17
+	MOVD R12, R19
+	MOVD $32768, R25
+	MADD R25, R19, R24, R19
+
+ptile9:
+	MOVD R11, R21
+	MOVD R19, R22
+	MOVD R15, R23
+	CBZ R23, nofull10
+
+pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	MOVD $4, R26
+
+pic12:
+	FMOVQ (R24), F24
+	FMOVQ 256(R24), F25
+	FMOVQ 512(R24), F26
+	FMOVQ 768(R24), F27
+	FMOVQ 1024(R24), F28
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981280 // fmla v0.4s, v20.4s, v24.s[0]
+	WORD $0x4f9812a5 // fmla v5.4s, v21.4s, v24.s[0]
+	WORD $0x4f9812ca // fmla v10.4s, v22.4s, v24.s[0]
+	WORD $0x4f9812ef // fmla v15.4s, v23.4s, v24.s[0]
+	WORD $0x4f991281 // fmla v1.4s, v20.4s, v25.s[0]
+	WORD $0x4f9912a6 // fmla v6.4s, v21.4s, v25.s[0]
+	WORD $0x4f9912cb // fmla v11.4s, v22.4s, v25.s[0]
+	WORD $0x4f9912f0 // fmla v16.4s, v23.4s, v25.s[0]
+	WORD $0x4f9a1282 // fmla v2.4s, v20.4s, v26.s[0]
+	WORD $0x4f9a12a7 // fmla v7.4s, v21.4s, v26.s[0]
+	WORD $0x4f9a12cc // fmla v12.4s, v22.4s, v26.s[0]
+	WORD $0x4f9a12f1 // fmla v17.4s, v23.4s, v26.s[0]
+	WORD $0x4f9b1283 // fmla v3.4s, v20.4s, v27.s[0]
+	WORD $0x4f9b12a8 // fmla v8.4s, v21.4s, v27.s[0]
+	WORD $0x4f9b12cd // fmla v13.4s, v22.4s, v27.s[0]
+	WORD $0x4f9b12f2 // fmla v18.4s, v23.4s, v27.s[0]
+	WORD $0x4f9c1284 // fmla v4.4s, v20.4s, v28.s[0]
+	WORD $0x4f9c12a9 // fmla v9.4s, v21.4s, v28.s[0]
+	WORD $0x4f9c12ce // fmla v14.4s, v22.4s, v28.s[0]
+	WORD $0x4f9c12f3 // fmla v19.4s, v23.4s, v28.s[0]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81280 // fmla v0.4s, v20.4s, v24.s[1]
+	WORD $0x4fb812a5 // fmla v5.4s, v21.4s, v24.s[1]
+	WORD $0x4fb812ca // fmla v10.4s, v22.4s, v24.s[1]
+	WORD $0x4fb812ef // fmla v15.4s, v23.4s, v24.s[1]
+	WORD $0x4fb91281 // fmla v1.4s, v20.4s, v25.s[1]
+	WORD $0x4fb912a6 // fmla v6.4s, v21.4s, v25.s[1]
+	WORD $0x4fb912cb // fmla v11.4s, v22.4s, v25.s[1]
+	WORD $0x4fb912f0 // fmla v16.4s, v23.4s, v25.s[1]
+	WORD $0x4fba1282 // fmla v2.4s, v20.4s, v26.s[1]
+	WORD $0x4fba12a7 // fmla v7.4s, v21.4s, v26.s[1]
+	WORD $0x4fba12cc // fmla v12.4s, v22.4s, v26.s[1]
+	WORD $0x4fba12f1 // fmla v17.4s, v23.4s, v26.s[1]
+	WORD $0x4fbb1283 // fmla v3.4s, v20.4s, v27.s[1]
+	WORD $0x4fbb12a8 // fmla v8.4s, v21.4s, v27.s[1]
+	WORD $0x4fbb12cd // fmla v13.4s, v22.4s, v27.s[1]
+	WORD $0x4fbb12f2 // fmla v18.4s, v23.4s, v27.s[1]
+	WORD $0x4fbc1284 // fmla v4.4s, v20.4s, v28.s[1]
+	WORD $0x4fbc12a9 // fmla v9.4s, v21.4s, v28.s[1]
+	WORD $0x4fbc12ce // fmla v14.4s, v22.4s, v28.s[1]
+	WORD $0x4fbc12f3 // fmla v19.4s, v23.4s, v28.s[1]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f981a80 // fmla v0.4s, v20.4s, v24.s[2]
+	WORD $0x4f981aa5 // fmla v5.4s, v21.4s, v24.s[2]
+	WORD $0x4f981aca // fmla v10.4s, v22.4s, v24.s[2]
+	WORD $0x4f981aef // fmla v15.4s, v23.4s, v24.s[2]
+	WORD $0x4f991a81 // fmla v1.4s, v20.4s, v25.s[2]
+	WORD $0x4f991aa6 // fmla v6.4s, v21.4s, v25.s[2]
+	WORD $0x4f991acb // fmla v11.4s, v22.4s, v25.s[2]
+	WORD $0x4f991af0 // fmla v16.4s, v23.4s, v25.s[2]
+	WORD $0x4f9a1a82 // fmla v2.4s, v20.4s, v26.s[2]
+	WORD $0x4f9a1aa7 // fmla v7.4s, v21.4s, v26.s[2]
+	WORD $0x4f9a1acc // fmla v12.4s, v22.4s, v26.s[2]
+	WORD $0x4f9a1af1 // fmla v17.4s, v23.4s, v26.s[2]
+	WORD $0x4f9b1a83 // fmla v3.4s, v20.4s, v27.s[2]
+	WORD $0x4f9b1aa8 // fmla v8.4s, v21.4s, v27.s[2]
+	WORD $0x4f9b1acd // fmla v13.4s, v22.4s, v27.s[2]
+	WORD $0x4f9b1af2 // fmla v18.4s, v23.4s, v27.s[2]
+	WORD $0x4f9c1a84 // fmla v4.4s, v20.4s, v28.s[2]
+	WORD $0x4f9c1aa9 // fmla v9.4s, v21.4s, v28.s[2]
+	WORD $0x4f9c1ace // fmla v14.4s, v22.4s, v28.s[2]
+	WORD $0x4f9c1af3 // fmla v19.4s, v23.4s, v28.s[2]
+	VLD1.P 64(R25), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb81a80 // fmla v0.4s, v20.4s, v24.s[3]
+	WORD $0x4fb81aa5 // fmla v5.4s, v21.4s, v24.s[3]
+	WORD $0x4fb81aca // fmla v10.4s, v22.4s, v24.s[3]
+	WORD $0x4fb81aef // fmla v15.4s, v23.4s, v24.s[3]
+	WORD $0x4fb91a81 // fmla v1.4s, v20.4s, v25.s[3]
+	WORD $0x4fb91aa6 // fmla v6.4s, v21.4s, v25.s[3]
+	WORD $0x4fb91acb // fmla v11.4s, v22.4s, v25.s[3]
+	WORD $0x4fb91af0 // fmla v16.4s, v23.4s, v25.s[3]
+	WORD $0x4fba1a82 // fmla v2.4s, v20.4s, v26.s[3]
+	WORD $0x4fba1aa7 // fmla v7.4s, v21.4s, v26.s[3]
+	WORD $0x4fba1acc // fmla v12.4s, v22.4s, v26.s[3]
+	WORD $0x4fba1af1 // fmla v17.4s, v23.4s, v26.s[3]
+	WORD $0x4fbb1a83 // fmla v3.4s, v20.4s, v27.s[3]
+	WORD $0x4fbb1aa8 // fmla v8.4s, v21.4s, v27.s[3]
+	WORD $0x4fbb1acd // fmla v13.4s, v22.4s, v27.s[3]
+	WORD $0x4fbb1af2 // fmla v18.4s, v23.4s, v27.s[3]
+	WORD $0x4fbc1a84 // fmla v4.4s, v20.4s, v28.s[3]
+	WORD $0x4fbc1aa9 // fmla v9.4s, v21.4s, v28.s[3]
+	WORD $0x4fbc1ace // fmla v14.4s, v22.4s, v28.s[3]
+	WORD $0x4fbc1af3 // fmla v19.4s, v23.4s, v28.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic12
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 8192(R22)
+	FMOVQ F6, 8448(R22)
+	FMOVQ F7, 8704(R22)
+	FMOVQ F8, 8960(R22)
+	FMOVQ F9, 9216(R22)
+	FMOVQ F10, 16384(R22)
+	FMOVQ F11, 16640(R22)
+	FMOVQ F12, 16896(R22)
+	FMOVQ F13, 17152(R22)
+	FMOVQ F14, 17408(R22)
+	FMOVQ F15, 24576(R22)
+	FMOVQ F16, 24832(R22)
+	FMOVQ F17, 25088(R22)
+	FMOVQ F18, 25344(R22)
+	FMOVQ F19, 25600(R22)
+	ADD $1280, R21, R21
+	ADD $1280, R22, R22
+	SUBS $1, R23, R23
+	BNE pcol11
+
+nofull10:
+	CMP $1, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD $4, R26
+
+pic15:
+	FMOVQ (R24), F8
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881080 // fmla v0.4s, v4.4s, v8.s[0]
+	WORD $0x4f8810a1 // fmla v1.4s, v5.4s, v8.s[0]
+	WORD $0x4f8810c2 // fmla v2.4s, v6.4s, v8.s[0]
+	WORD $0x4f8810e3 // fmla v3.4s, v7.4s, v8.s[0]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81080 // fmla v0.4s, v4.4s, v8.s[1]
+	WORD $0x4fa810a1 // fmla v1.4s, v5.4s, v8.s[1]
+	WORD $0x4fa810c2 // fmla v2.4s, v6.4s, v8.s[1]
+	WORD $0x4fa810e3 // fmla v3.4s, v7.4s, v8.s[1]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f881880 // fmla v0.4s, v4.4s, v8.s[2]
+	WORD $0x4f8818a1 // fmla v1.4s, v5.4s, v8.s[2]
+	WORD $0x4f8818c2 // fmla v2.4s, v6.4s, v8.s[2]
+	WORD $0x4f8818e3 // fmla v3.4s, v7.4s, v8.s[2]
+	VLD1.P 64(R25), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4fa81880 // fmla v0.4s, v4.4s, v8.s[3]
+	WORD $0x4fa818a1 // fmla v1.4s, v5.4s, v8.s[3]
+	WORD $0x4fa818c2 // fmla v2.4s, v6.4s, v8.s[3]
+	WORD $0x4fa818e3 // fmla v3.4s, v7.4s, v8.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 8192(R22)
+	FMOVQ F2, 16384(R22)
+	FMOVQ F3, 24576(R22)
+	B remdone13
+
+rem14:
+	CMP $2, R16
+	BNE rem16
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $4, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 8192(R22)
+	FMOVQ F3, 8448(R22)
+	FMOVQ F4, 16384(R22)
+	FMOVQ F5, 16640(R22)
+	FMOVQ F6, 24576(R22)
+	FMOVQ F7, 24832(R22)
+	B remdone13
+
+rem16:
+
+remdone13:
+	ADD $1024, R17, R17
+	ADD $32768, R19, R19
+	SUBS $1, R20, R20
+	BNE ptile9
+
+pskip6:
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	ADD $1024, R13, R13
+	SUBS $1, R14, R14
+	BNE xi5
+
+done1:
+	RET
+
 // step7NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 TEXT ·step7NEONOut(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
@@ -4319,7 +4303,7 @@ TEXT ·step7NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $4096, R25
 	MADD R25, R9, R5, R9
-	ADD $49344, R1, R10
+	ADD $82240, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
@@ -5011,7 +4995,7 @@ TEXT ·step9NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $65920, R1, R13
+	ADD $98816, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -5222,7 +5206,7 @@ TEXT ·step9NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $65792, R1, R10
+	ADD $98688, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
@@ -5754,7 +5738,7 @@ TEXT ·step11NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $131584, R1, R13
+	ADD $164480, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -5966,7 +5950,7 @@ TEXT ·step11NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $131456, R1, R10
+	ADD $164352, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
@@ -6263,7 +6247,7 @@ TEXT ·step12NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $197248, R1, R13
+	ADD $230144, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -6475,7 +6459,7 @@ TEXT ·step12NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $197120, R1, R10
+	ADD $230016, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
@@ -6791,7 +6775,7 @@ TEXT ·step13NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $262912, R1, R13
+	ADD $295808, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -7003,7 +6987,7 @@ TEXT ·step13NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $262784, R1, R10
+	ADD $295680, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
@@ -7300,7 +7284,7 @@ TEXT ·step14NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $328576, R1, R13
+	ADD $361472, R1, R13
 	MOVD $4096, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -7512,7 +7496,7 @@ TEXT ·step14NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $2048, R25
 	MADD R25, R9, R5, R9
-	ADD $328448, R1, R10
+	ADD $361344, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $556672, R0, R11
@@ -9225,7 +9209,7 @@ TEXT ·step16NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $394368, R1, R13
+	ADD $427264, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -9592,7 +9576,7 @@ TEXT ·step16NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $394112, R1, R10
+	ADD $427008, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $622208, R0, R11
@@ -10297,7 +10281,7 @@ TEXT ·step18NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $656768, R1, R13
+	ADD $689664, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -10665,7 +10649,7 @@ TEXT ·step18NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $656512, R1, R10
+	ADD $689408, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $622208, R0, R11
@@ -10962,7 +10946,7 @@ TEXT ·step19NEONGemm(SB), NOSPLIT, $0-88
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $919168, R1, R13
+	ADD $952064, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
@@ -11330,7 +11314,7 @@ TEXT ·step19NEONOut(SB), NOSPLIT, $0-72
 	MADD R25, R9, R3, R9
 	MOVD $1024, R25
 	MADD R25, R9, R5, R9
-	ADD $918912, R1, R10
+	ADD $951808, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
 	ADD $622208, R0, R11
@@ -11476,20 +11460,23 @@ TEXT ·step20NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
+	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
+	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
+	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $465216, R0, R9
 	MOVD $1280, R25
 	MADD R25, R9, R2, R9
 	MOVD $1600, R25
 	MADD R25, R9, R3, R9
-	MOVD $320, R25
+	MOVD $640, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $4096, R25
+	MOVD $2304, R25
 	MADD R25, R10, R3, R10
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R10, R5, R10
-	ADD $622208, R0, R11
+	ADD $564864, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -11499,114 +11486,354 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $4, R16
+	MOVD $2, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, (R11)
-	FMOVQ F4, 16(R11)
-	FMOVQ F2, 32(R11)
-	FMOVQ F3, 48(R11)
+	FMOVQ 64(R13), F4
+	FMOVQ 80(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, (R11)
+	FMOVQ F8, 16(R11)
+	FMOVQ F3, 32(R11)
+	FMOVQ F7, 48(R11)
+	FMOVQ F2, 64(R11)
+	FMOVQ F5, 80(R11)
 	FMOVQ 160(R13), F0
 	FMOVQ 176(R13), F1
 	FMOVQ 192(R13), F2
 	FMOVQ 208(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 64(R11)
-	FMOVQ F4, 80(R11)
-	FMOVQ F2, 96(R11)
-	FMOVQ F3, 112(R11)
+	FMOVQ 224(R13), F4
+	FMOVQ 240(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 96(R11)
+	FMOVQ F8, 112(R11)
+	FMOVQ F3, 128(R11)
+	FMOVQ F7, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F5, 176(R11)
 	FMOVQ 320(R13), F0
 	FMOVQ 336(R13), F1
 	FMOVQ 352(R13), F2
 	FMOVQ 368(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 128(R11)
-	FMOVQ F4, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F3, 176(R11)
+	FMOVQ 384(R13), F4
+	FMOVQ 400(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 192(R11)
+	FMOVQ F8, 208(R11)
+	FMOVQ F3, 224(R11)
+	FMOVQ F7, 240(R11)
+	FMOVQ F2, 256(R11)
+	FMOVQ F5, 272(R11)
 	FMOVQ 480(R13), F0
 	FMOVQ 496(R13), F1
 	FMOVQ 512(R13), F2
 	FMOVQ 528(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 192(R11)
-	FMOVQ F4, 208(R11)
-	FMOVQ F2, 224(R11)
-	FMOVQ F3, 240(R11)
+	FMOVQ 544(R13), F4
+	FMOVQ 560(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 288(R11)
+	FMOVQ F8, 304(R11)
+	FMOVQ F3, 320(R11)
+	FMOVQ F7, 336(R11)
+	FMOVQ F2, 352(R11)
+	FMOVQ F5, 368(R11)
+	FMOVQ 640(R13), F0
+	FMOVQ 656(R13), F1
+	FMOVQ 672(R13), F2
+	FMOVQ 688(R13), F3
+	FMOVQ 704(R13), F4
+	FMOVQ 720(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 384(R11)
+	FMOVQ F8, 400(R11)
+	FMOVQ F3, 416(R11)
+	FMOVQ F7, 432(R11)
+	FMOVQ F2, 448(R11)
+	FMOVQ F5, 464(R11)
+	FMOVQ 800(R13), F0
+	FMOVQ 816(R13), F1
+	FMOVQ 832(R13), F2
+	FMOVQ 848(R13), F3
+	FMOVQ 864(R13), F4
+	FMOVQ 880(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 480(R11)
+	FMOVQ F8, 496(R11)
+	FMOVQ F3, 512(R11)
+	FMOVQ F7, 528(R11)
+	FMOVQ F2, 544(R11)
+	FMOVQ F5, 560(R11)
 	FMOVQ (R11), F0
-	FMOVQ 64(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 192(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, (R14)
-	FMOVQ F4, 64(R14)
-	FMOVQ F2, 128(R14)
-	FMOVQ F3, 192(R14)
-	FMOVQ 16(R11), F0
-	FMOVQ 80(R11), F1
-	FMOVQ 144(R11), F2
-	FMOVQ 208(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 16(R14)
-	FMOVQ F4, 80(R14)
-	FMOVQ F2, 144(R14)
-	FMOVQ F3, 208(R14)
-	FMOVQ 32(R11), F0
 	FMOVQ 96(R11), F1
-	FMOVQ 160(R11), F2
-	FMOVQ 224(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 32(R14)
-	FMOVQ F4, 96(R14)
-	FMOVQ F2, 160(R14)
-	FMOVQ F3, 224(R14)
-	FMOVQ 48(R11), F0
+	FMOVQ 192(R11), F2
+	FMOVQ 288(R11), F3
+	FMOVQ 384(R11), F4
+	FMOVQ 480(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, (R14)
+	FMOVQ F8, 96(R14)
+	FMOVQ F3, 192(R14)
+	FMOVQ F7, 288(R14)
+	FMOVQ F2, 384(R14)
+	FMOVQ F5, 480(R14)
+	FMOVQ 16(R11), F0
 	FMOVQ 112(R11), F1
-	FMOVQ 176(R11), F2
-	FMOVQ 240(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 48(R14)
-	FMOVQ F4, 112(R14)
-	FMOVQ F2, 176(R14)
+	FMOVQ 208(R11), F2
+	FMOVQ 304(R11), F3
+	FMOVQ 400(R11), F4
+	FMOVQ 496(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 16(R14)
+	FMOVQ F8, 112(R14)
+	FMOVQ F3, 208(R14)
+	FMOVQ F7, 304(R14)
+	FMOVQ F2, 400(R14)
+	FMOVQ F5, 496(R14)
+	FMOVQ 32(R11), F0
+	FMOVQ 128(R11), F1
+	FMOVQ 224(R11), F2
+	FMOVQ 320(R11), F3
+	FMOVQ 416(R11), F4
+	FMOVQ 512(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 32(R14)
+	FMOVQ F8, 128(R14)
+	FMOVQ F3, 224(R14)
+	FMOVQ F7, 320(R14)
+	FMOVQ F2, 416(R14)
+	FMOVQ F5, 512(R14)
+	FMOVQ 48(R11), F0
+	FMOVQ 144(R11), F1
+	FMOVQ 240(R11), F2
+	FMOVQ 336(R11), F3
+	FMOVQ 432(R11), F4
+	FMOVQ 528(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 48(R14)
+	FMOVQ F8, 144(R14)
 	FMOVQ F3, 240(R14)
-	ADD $32, R13, R13
-	ADD $256, R14, R14
+	FMOVQ F7, 336(R14)
+	FMOVQ F2, 432(R14)
+	FMOVQ F5, 528(R14)
+	FMOVQ 64(R11), F0
+	FMOVQ 160(R11), F1
+	FMOVQ 256(R11), F2
+	FMOVQ 352(R11), F3
+	FMOVQ 448(R11), F4
+	FMOVQ 544(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 64(R14)
+	FMOVQ F8, 160(R14)
+	FMOVQ F3, 256(R14)
+	FMOVQ F7, 352(R14)
+	FMOVQ F2, 448(R14)
+	FMOVQ F5, 544(R14)
+	FMOVQ 80(R11), F0
+	FMOVQ 176(R11), F1
+	FMOVQ 272(R11), F2
+	FMOVQ 368(R11), F3
+	FMOVQ 464(R11), F4
+	FMOVQ 560(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 80(R14)
+	FMOVQ F8, 176(R14)
+	FMOVQ F3, 272(R14)
+	FMOVQ F7, 368(R14)
+	FMOVQ F2, 464(R14)
+	FMOVQ F5, 560(R14)
+	ADD $64, R13, R13
+	ADD $576, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $192, R13, R13
+	ADD $512, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $1600, R9, R9
-	ADD $4096, R10, R10
+	ADD $2304, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -11634,83 +11861,69 @@ TEXT ·step20NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $4096, R2
+	MOVD $2304, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R11, R5, R11
-	ADD $556672, R0, R12
+	ADD $528000, R0, R12
 	ADD R8, R12, R12
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $1181568, R1, R13
+	ADD $1214464, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $1, R15
-	MOVD $0, R16
+	MOVD $0, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $2, R15
+	MOVD $1, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows4:
-	CMP $3, R6
-	BNE rows5
-	MOVD $3, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows5:
-	CMP $4, R6
-	BNE rows6
-	MOVD $4, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows6:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi7:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom9
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom9:
+pfrom7:
 	MOVD R10, R20
 	CMP $4, R20
-	BLE pto10
+	BLE pto8
 	MOVD $4, R20
 
-pto10:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip8
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $4096, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $16384, R25
+	MOVD $9216, R25
 	MADD R25, R19, R24, R19
 
-ptile11:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull12
+	CBZ R23, nofull10
 
-pcol13:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -11731,11 +11944,11 @@ pcol13:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic14:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 256(R24), F21
-	FMOVQ 512(R24), F22
-	FMOVQ 768(R24), F23
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -11806,23 +12019,23 @@ pic14:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 256(R22)
-	FMOVQ F2, 512(R22)
-	FMOVQ F3, 768(R22)
-	FMOVQ F4, 4096(R22)
-	FMOVQ F5, 4352(R22)
-	FMOVQ F6, 4608(R22)
-	FMOVQ F7, 4864(R22)
-	FMOVQ F8, 8192(R22)
-	FMOVQ F9, 8448(R22)
-	FMOVQ F10, 8704(R22)
-	FMOVQ F11, 8960(R22)
-	FMOVQ F12, 12288(R22)
-	FMOVQ F13, 12544(R22)
-	FMOVQ F14, 12800(R22)
-	FMOVQ F15, 13056(R22)
+	FMOVQ F1, 576(R22)
+	FMOVQ F2, 1152(R22)
+	FMOVQ F3, 1728(R22)
+	FMOVQ F4, 2304(R22)
+	FMOVQ F5, 2880(R22)
+	FMOVQ F6, 3456(R22)
+	FMOVQ F7, 4032(R22)
+	FMOVQ F8, 4608(R22)
+	FMOVQ F9, 5184(R22)
+	FMOVQ F10, 5760(R22)
+	FMOVQ F11, 6336(R22)
+	FMOVQ F12, 6912(R22)
+	FMOVQ F13, 7488(R22)
+	FMOVQ F14, 8064(R22)
+	FMOVQ F15, 8640(R22)
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -11841,11 +12054,11 @@ pic14:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic15:
+pic13:
 	FMOVQ (R24), F20
-	FMOVQ 256(R24), F21
-	FMOVQ 512(R24), F22
-	FMOVQ 768(R24), F23
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -11916,74 +12129,217 @@ pic15:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic15
+	BNE pic13
 	FMOVQ (R22), F16
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R22)
-	FMOVQ 256(R22), F16
+	FMOVQ 576(R22), F16
 	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 256(R22)
-	FMOVQ 512(R22), F16
+	FMOVQ F1, 576(R22)
+	FMOVQ 1152(R22), F16
 	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 512(R22)
-	FMOVQ 768(R22), F16
+	FMOVQ F2, 1152(R22)
+	FMOVQ 1728(R22), F16
 	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 768(R22)
-	FMOVQ 4096(R22), F16
+	FMOVQ F3, 1728(R22)
+	FMOVQ 2304(R22), F16
 	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 4096(R22)
-	FMOVQ 4352(R22), F16
+	FMOVQ F4, 2304(R22)
+	FMOVQ 2880(R22), F16
 	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 4352(R22)
-	FMOVQ 4608(R22), F16
+	FMOVQ F5, 2880(R22)
+	FMOVQ 3456(R22), F16
 	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 4608(R22)
-	FMOVQ 4864(R22), F16
+	FMOVQ F6, 3456(R22)
+	FMOVQ 4032(R22), F16
 	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 4864(R22)
-	FMOVQ 8192(R22), F16
+	FMOVQ F7, 4032(R22)
+	FMOVQ 4608(R22), F16
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 8192(R22)
-	FMOVQ 8448(R22), F16
+	FMOVQ F8, 4608(R22)
+	FMOVQ 5184(R22), F16
 	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 8448(R22)
-	FMOVQ 8704(R22), F16
+	FMOVQ F9, 5184(R22)
+	FMOVQ 5760(R22), F16
 	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 8704(R22)
-	FMOVQ 8960(R22), F16
+	FMOVQ F10, 5760(R22)
+	FMOVQ 6336(R22), F16
 	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 8960(R22)
-	FMOVQ 12288(R22), F16
+	FMOVQ F11, 6336(R22)
+	FMOVQ 6912(R22), F16
 	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 12288(R22)
-	FMOVQ 12544(R22), F16
+	FMOVQ F12, 6912(R22)
+	FMOVQ 7488(R22), F16
 	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 12544(R22)
-	FMOVQ 12800(R22), F16
+	FMOVQ F13, 7488(R22)
+	FMOVQ 8064(R22), F16
 	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 12800(R22)
-	FMOVQ 13056(R22), F16
+	FMOVQ F14, 8064(R22)
+	FMOVQ 8640(R22), F16
 	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 13056(R22)
-	ADD $1024, R21, R21
-	ADD $1024, R22, R22
+	FMOVQ F15, 8640(R22)
+	ADD $2304, R21, R21
+	ADD $2304, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol13
+	BNE pcol11
 
-nofull12:
+nofull10:
+	CMP $2, R16
+	BNE rem15
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-remdone16:
+pic16:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic16
+	FMOVQ F0, (R22)
+	FMOVQ F1, 576(R22)
+	FMOVQ F2, 2304(R22)
+	FMOVQ F3, 2880(R22)
+	FMOVQ F4, 4608(R22)
+	FMOVQ F5, 5184(R22)
+	FMOVQ F6, 6912(R22)
+	FMOVQ F7, 7488(R22)
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ (R22), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 2304(R22), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 2304(R22)
+	FMOVQ 2880(R22), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 2880(R22)
+	FMOVQ 4608(R22), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ F4, 4608(R22)
+	FMOVQ 5184(R22), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ F5, 5184(R22)
+	FMOVQ 6912(R22), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ F6, 6912(R22)
+	FMOVQ 7488(R22), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVQ F7, 7488(R22)
+	B remdone14
+
+rem15:
+
+remdone14:
 	ADD $4096, R17, R17
-	ADD $16384, R19, R19
+	ADD $9216, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile11
+	BNE ptile9
 
-pskip8:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $16384, R13, R13
 	SUBS $1, R14, R14
-	BNE xi7
+	BNE xi5
 
 done1:
 	RET
@@ -12007,24 +12363,27 @@ TEXT ·step20NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
+	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
+	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
+	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $556672, R0, R9
+	ADD $528000, R0, R9
 	ADD R8, R9, R9
-	MOVD $4096, R25
+	MOVD $2304, R25
 	MADD R25, R9, R3, R9
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R9, R5, R9
-	ADD $1181312, R1, R10
+	ADD $1214208, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $622208, R0, R11
+	ADD $564864, R0, R11
 	ADD R7, R11, R11
 	ADD $397808, R0, R21
 	MOVD $1280, R25
 	MADD R25, R21, R2, R21
 	MOVD $1600, R25
 	MADD R25, R21, R3, R12
-	MOVD $320, R25
+	MOVD $640, R25
 	MADD R25, R12, R5, R12
 	MOVD R4, R14
 
@@ -12035,85 +12394,259 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $4, R20
+	MOVD $2, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 64(R15), F1
-	FMOVQ 128(R15), F2
-	FMOVQ 192(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, (R11)
-	FMOVQ F1, 64(R11)
-	FMOVQ 16(R15), F0
-	FMOVQ 80(R15), F1
-	FMOVQ 144(R15), F2
-	FMOVQ 208(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, 16(R11)
-	FMOVQ F1, 80(R11)
-	FMOVQ 32(R15), F0
 	FMOVQ 96(R15), F1
-	FMOVQ 160(R15), F2
-	FMOVQ 224(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, 32(R11)
+	FMOVQ 192(R15), F2
+	FMOVQ 288(R15), F3
+	FMOVQ 384(R15), F4
+	FMOVQ 480(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, (R11)
 	FMOVQ F1, 96(R11)
-	FMOVQ 48(R15), F0
+	FMOVQ F6, 192(R11)
+	FMOVQ F5, 288(R11)
+	FMOVQ 16(R15), F0
 	FMOVQ 112(R15), F1
-	FMOVQ 176(R15), F2
-	FMOVQ 240(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, 48(R11)
+	FMOVQ 208(R15), F2
+	FMOVQ 304(R15), F3
+	FMOVQ 400(R15), F4
+	FMOVQ 496(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 16(R11)
 	FMOVQ F1, 112(R11)
+	FMOVQ F6, 208(R11)
+	FMOVQ F5, 304(R11)
+	FMOVQ 32(R15), F0
+	FMOVQ 128(R15), F1
+	FMOVQ 224(R15), F2
+	FMOVQ 320(R15), F3
+	FMOVQ 416(R15), F4
+	FMOVQ 512(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 32(R11)
+	FMOVQ F1, 128(R11)
+	FMOVQ F6, 224(R11)
+	FMOVQ F5, 320(R11)
+	FMOVQ 48(R15), F0
+	FMOVQ 144(R15), F1
+	FMOVQ 240(R15), F2
+	FMOVQ 336(R15), F3
+	FMOVQ 432(R15), F4
+	FMOVQ 528(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 48(R11)
+	FMOVQ F1, 144(R11)
+	FMOVQ F6, 240(R11)
+	FMOVQ F5, 336(R11)
+	FMOVQ 64(R15), F0
+	FMOVQ 160(R15), F1
+	FMOVQ 256(R15), F2
+	FMOVQ 352(R15), F3
+	FMOVQ 448(R15), F4
+	FMOVQ 544(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 64(R11)
+	FMOVQ F1, 160(R11)
+	FMOVQ F6, 256(R11)
+	FMOVQ F5, 352(R11)
+	FMOVQ 80(R15), F0
+	FMOVQ 176(R15), F1
+	FMOVQ 272(R15), F2
+	FMOVQ 368(R15), F3
+	FMOVQ 464(R15), F4
+	FMOVQ 560(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 80(R11)
+	FMOVQ F1, 176(R11)
+	FMOVQ F6, 272(R11)
+	FMOVQ F5, 368(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ 64(R11), F4
+	FMOVQ 80(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, (R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	FMOVQ 64(R11), F0
-	FMOVQ 80(R11), F1
-	FMOVQ 96(R11), F2
-	FMOVQ 112(R11), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 32(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 48(R16)
+	FMOVQ 96(R11), F0
+	FMOVQ 112(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 144(R11), F3
+	FMOVQ 160(R11), F4
+	FMOVQ 176(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
 	FMOVQ F0, 160(R16)
 	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 176(R16)
-	ADD $256, R15, R15
-	ADD $32, R16, R16
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 192(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 208(R16)
+	FMOVQ 192(R11), F0
+	FMOVQ 208(R11), F1
+	FMOVQ 224(R11), F2
+	FMOVQ 240(R11), F3
+	FMOVQ 256(R11), F4
+	FMOVQ 272(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 320(R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 336(R16)
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 352(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 368(R16)
+	FMOVQ 288(R11), F0
+	FMOVQ 304(R11), F1
+	FMOVQ 320(R11), F2
+	FMOVQ 336(R11), F3
+	FMOVQ 352(R11), F4
+	FMOVQ 368(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 480(R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 496(R16)
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 512(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 528(R16)
+	ADD $576, R15, R15
+	ADD $64, R16, R16
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $192, R16, R16
+	ADD $512, R16, R16
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $4096, R9, R9
+	ADD $2304, R9, R9
 	ADD $16, R10, R10
 	ADD $1600, R12, R12
 	SUBS $1, R14, R14
@@ -12141,20 +12674,23 @@ TEXT ·step21NEONIn(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
+	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
+	WORD $0x4f00f68a // fmov v10.4s, #5.000000000000000000e+00
+	WORD $0x4f00f40b // fmov v11.4s, #2.000000000000000000e+00
 	ADD $397632, R0, R9
 	MOVD $1280, R25
 	MADD R25, R9, R2, R9
 	MOVD $1600, R25
 	MADD R25, R9, R3, R9
-	MOVD $320, R25
+	MOVD $640, R25
 	MADD R25, R9, R5, R9
 	ADD $491136, R0, R10
 	ADD R8, R10, R10
-	MOVD $4096, R25
+	MOVD $2304, R25
 	MADD R25, R10, R3, R10
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R10, R5, R10
-	ADD $622208, R0, R11
+	ADD $564864, R0, R11
 	ADD R7, R11, R11
 	MOVD R4, R12
 
@@ -12164,114 +12700,354 @@ vic2:
 	MOVD R6, R15
 
 trow3:
-	MOVD $4, R16
+	MOVD $2, R16
 
 tcol4:
 	FMOVQ (R13), F0
 	FMOVQ 16(R13), F1
 	FMOVQ 32(R13), F2
 	FMOVQ 48(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, (R11)
-	FMOVQ F4, 16(R11)
-	FMOVQ F2, 32(R11)
-	FMOVQ F3, 48(R11)
+	FMOVQ 64(R13), F4
+	FMOVQ 80(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, (R11)
+	FMOVQ F8, 16(R11)
+	FMOVQ F3, 32(R11)
+	FMOVQ F7, 48(R11)
+	FMOVQ F2, 64(R11)
+	FMOVQ F5, 80(R11)
 	FMOVQ 160(R13), F0
 	FMOVQ 176(R13), F1
 	FMOVQ 192(R13), F2
 	FMOVQ 208(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 64(R11)
-	FMOVQ F4, 80(R11)
-	FMOVQ F2, 96(R11)
-	FMOVQ F3, 112(R11)
+	FMOVQ 224(R13), F4
+	FMOVQ 240(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 96(R11)
+	FMOVQ F8, 112(R11)
+	FMOVQ F3, 128(R11)
+	FMOVQ F7, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F5, 176(R11)
 	FMOVQ 320(R13), F0
 	FMOVQ 336(R13), F1
 	FMOVQ 352(R13), F2
 	FMOVQ 368(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 128(R11)
-	FMOVQ F4, 144(R11)
-	FMOVQ F2, 160(R11)
-	FMOVQ F3, 176(R11)
+	FMOVQ 384(R13), F4
+	FMOVQ 400(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 192(R11)
+	FMOVQ F8, 208(R11)
+	FMOVQ F3, 224(R11)
+	FMOVQ F7, 240(R11)
+	FMOVQ F2, 256(R11)
+	FMOVQ F5, 272(R11)
 	FMOVQ 480(R13), F0
 	FMOVQ 496(R13), F1
 	FMOVQ 512(R13), F2
 	FMOVQ 528(R13), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 192(R11)
-	FMOVQ F4, 208(R11)
-	FMOVQ F2, 224(R11)
-	FMOVQ F3, 240(R11)
+	FMOVQ 544(R13), F4
+	FMOVQ 560(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 288(R11)
+	FMOVQ F8, 304(R11)
+	FMOVQ F3, 320(R11)
+	FMOVQ F7, 336(R11)
+	FMOVQ F2, 352(R11)
+	FMOVQ F5, 368(R11)
+	FMOVQ 640(R13), F0
+	FMOVQ 656(R13), F1
+	FMOVQ 672(R13), F2
+	FMOVQ 688(R13), F3
+	FMOVQ 704(R13), F4
+	FMOVQ 720(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 384(R11)
+	FMOVQ F8, 400(R11)
+	FMOVQ F3, 416(R11)
+	FMOVQ F7, 432(R11)
+	FMOVQ F2, 448(R11)
+	FMOVQ F5, 464(R11)
+	FMOVQ 800(R13), F0
+	FMOVQ 816(R13), F1
+	FMOVQ 832(R13), F2
+	FMOVQ 848(R13), F3
+	FMOVQ 864(R13), F4
+	FMOVQ 880(R13), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 480(R11)
+	FMOVQ F8, 496(R11)
+	FMOVQ F3, 512(R11)
+	FMOVQ F7, 528(R11)
+	FMOVQ F2, 544(R11)
+	FMOVQ F5, 560(R11)
 	FMOVQ (R11), F0
-	FMOVQ 64(R11), F1
-	FMOVQ 128(R11), F2
-	FMOVQ 192(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, (R14)
-	FMOVQ F4, 64(R14)
-	FMOVQ F2, 128(R14)
-	FMOVQ F3, 192(R14)
-	FMOVQ 16(R11), F0
-	FMOVQ 80(R11), F1
-	FMOVQ 144(R11), F2
-	FMOVQ 208(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 16(R14)
-	FMOVQ F4, 80(R14)
-	FMOVQ F2, 144(R14)
-	FMOVQ F3, 208(R14)
-	FMOVQ 32(R11), F0
 	FMOVQ 96(R11), F1
-	FMOVQ 160(R11), F2
-	FMOVQ 224(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 32(R14)
-	FMOVQ F4, 96(R14)
-	FMOVQ F2, 160(R14)
-	FMOVQ F3, 224(R14)
-	FMOVQ 48(R11), F0
+	FMOVQ 192(R11), F2
+	FMOVQ 288(R11), F3
+	FMOVQ 384(R11), F4
+	FMOVQ 480(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, (R14)
+	FMOVQ F8, 96(R14)
+	FMOVQ F3, 192(R14)
+	FMOVQ F7, 288(R14)
+	FMOVQ F2, 384(R14)
+	FMOVQ F5, 480(R14)
+	FMOVQ 16(R11), F0
 	FMOVQ 112(R11), F1
-	FMOVQ 176(R11), F2
-	FMOVQ 240(R11), F3
-	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
-	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
-	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
-	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
-	FMOVQ F0, 48(R14)
-	FMOVQ F4, 112(R14)
-	FMOVQ F2, 176(R14)
+	FMOVQ 208(R11), F2
+	FMOVQ 304(R11), F3
+	FMOVQ 400(R11), F4
+	FMOVQ 496(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 16(R14)
+	FMOVQ F8, 112(R14)
+	FMOVQ F3, 208(R14)
+	FMOVQ F7, 304(R14)
+	FMOVQ F2, 400(R14)
+	FMOVQ F5, 496(R14)
+	FMOVQ 32(R11), F0
+	FMOVQ 128(R11), F1
+	FMOVQ 224(R11), F2
+	FMOVQ 320(R11), F3
+	FMOVQ 416(R11), F4
+	FMOVQ 512(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 32(R14)
+	FMOVQ F8, 128(R14)
+	FMOVQ F3, 224(R14)
+	FMOVQ F7, 320(R14)
+	FMOVQ F2, 416(R14)
+	FMOVQ F5, 512(R14)
+	FMOVQ 48(R11), F0
+	FMOVQ 144(R11), F1
+	FMOVQ 240(R11), F2
+	FMOVQ 336(R11), F3
+	FMOVQ 432(R11), F4
+	FMOVQ 528(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 48(R14)
+	FMOVQ F8, 144(R14)
 	FMOVQ F3, 240(R14)
-	ADD $32, R13, R13
-	ADD $256, R14, R14
+	FMOVQ F7, 336(R14)
+	FMOVQ F2, 432(R14)
+	FMOVQ F5, 528(R14)
+	FMOVQ 64(R11), F0
+	FMOVQ 160(R11), F1
+	FMOVQ 256(R11), F2
+	FMOVQ 352(R11), F3
+	FMOVQ 448(R11), F4
+	FMOVQ 544(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 64(R14)
+	FMOVQ F8, 160(R14)
+	FMOVQ F3, 256(R14)
+	FMOVQ F7, 352(R14)
+	FMOVQ F2, 448(R14)
+	FMOVQ F5, 544(R14)
+	FMOVQ 80(R11), F0
+	FMOVQ 176(R11), F1
+	FMOVQ 272(R11), F2
+	FMOVQ 368(R11), F3
+	FMOVQ 464(R11), F4
+	FMOVQ 560(R11), F5
+	VMOV V4.B16, V6.B16
+	VFMLA V9.S4, V0.S4, V6.S4
+	VFMLS V10.S4, V2.S4, V6.S4
+	VFMLA V9.S4, V1.S4, V5.S4
+	VFMLS V10.S4, V3.S4, V5.S4
+	WORD $0x4e22d420 // fadd v0.4s, v1.4s, v2.4s
+	WORD $0x4ea2d427 // fsub v7.4s, v1.4s, v2.4s
+	WORD $0x4ea1d461 // fsub v1.4s, v3.4s, v1.4s
+	WORD $0x4ea2d482 // fsub v2.4s, v4.4s, v2.4s
+	WORD $0x4e24d468 // fadd v8.4s, v3.4s, v4.4s
+	WORD $0x4ea3d483 // fsub v3.4s, v4.4s, v3.4s
+	VFMLS V9.S4, V0.S4, V8.S4
+	VFMLA V9.S4, V7.S4, V3.S4
+	VMOV V2.B16, V7.B16
+	VFMLA V11.S4, V1.S4, V7.S4
+	VFMLS V11.S4, V1.S4, V2.S4
+	FMOVQ F6, 80(R14)
+	FMOVQ F8, 176(R14)
+	FMOVQ F3, 272(R14)
+	FMOVQ F7, 368(R14)
+	FMOVQ F2, 464(R14)
+	FMOVQ F5, 560(R14)
+	ADD $64, R13, R13
+	ADD $576, R14, R14
 	SUBS $1, R16, R16
 	BNE tcol4
-	ADD $192, R13, R13
+	ADD $512, R13, R13
 	SUBS $1, R15, R15
 	BNE trow3
 	ADD $1600, R9, R9
-	ADD $4096, R10, R10
+	ADD $2304, R10, R10
 	SUBS $1, R12, R12
 	BNE vic2
 
@@ -12299,83 +13075,69 @@ TEXT ·step21NEONGemm(SB), NOSPLIT, $0-88
 	BLE done1
 	MOVD t0+56(FP), R9
 	MOVD t1+64(FP), R10
-	MOVD $4096, R2
+	MOVD $2304, R2
 	ADD $491136, R0, R11
 	ADD R8, R11, R11
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R11, R5, R11
-	ADD $556672, R0, R12
+	ADD $528000, R0, R12
 	ADD R8, R12, R12
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R12, R5, R12
 	LSL $4, R3, R24
 	ADD R24, R11, R11
 	ADD R24, R12, R12
-	ADD $1443968, R1, R13
+	ADD $1804544, R1, R13
 	MOVD $16384, R25
 	MADD R25, R13, R3, R13
 	CMP $1, R6
 	BNE rows3
-	MOVD $1, R15
-	MOVD $0, R16
+	MOVD $0, R15
+	MOVD $2, R16
 	B rowsknown2
 
 rows3:
 	CMP $2, R6
 	BNE rows4
-	MOVD $2, R15
+	MOVD $1, R15
 	MOVD $0, R16
 	B rowsknown2
 
 rows4:
-	CMP $3, R6
-	BNE rows5
-	MOVD $3, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows5:
-	CMP $4, R6
-	BNE rows6
-	MOVD $4, R15
-	MOVD $0, R16
-	B rowsknown2
-
-rows6:
 
 rowsknown2:
 	MOVD R4, R14
 
-xi7:
+xi5:
 	MOVD R9, R17
 	CMP $0, R17
-	BGE pfrom9
+	BGE pfrom7
 	MOVD $0, R17
 
-pfrom9:
+pfrom7:
 	MOVD R10, R20
 	CMP $4, R20
-	BLE pto10
+	BLE pto8
 	MOVD $4, R20
 
-pto10:
+pto8:
 	SUBS R17, R20, R20
-	BLE pskip8
+	BLE pskip6
 	MOVD R17, R24
 	MOVD R13, R17
 	MOVD $4096, R25
 	MADD R25, R17, R24, R17
 	MOVD R12, R19
-	MOVD $16384, R25
+	MOVD $9216, R25
 	MADD R25, R19, R24, R19
 
-ptile11:
+ptile9:
 	MOVD R11, R21
 	MOVD R19, R22
 	MOVD R15, R23
-	CBZ R23, nofull12
+	CBZ R23, nofull10
 
-pcol13:
+pcol11:
 	MOVD R21, R24
 	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
@@ -12396,11 +13158,11 @@ pcol13:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic14:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 256(R24), F21
-	FMOVQ 512(R24), F22
-	FMOVQ 768(R24), F23
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -12471,23 +13233,23 @@ pic14:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic14
+	BNE pic12
 	FMOVQ F0, (R22)
-	FMOVQ F1, 256(R22)
-	FMOVQ F2, 512(R22)
-	FMOVQ F3, 768(R22)
-	FMOVQ F4, 4096(R22)
-	FMOVQ F5, 4352(R22)
-	FMOVQ F6, 4608(R22)
-	FMOVQ F7, 4864(R22)
-	FMOVQ F8, 8192(R22)
-	FMOVQ F9, 8448(R22)
-	FMOVQ F10, 8704(R22)
-	FMOVQ F11, 8960(R22)
-	FMOVQ F12, 12288(R22)
-	FMOVQ F13, 12544(R22)
-	FMOVQ F14, 12800(R22)
-	FMOVQ F15, 13056(R22)
+	FMOVQ F1, 576(R22)
+	FMOVQ F2, 1152(R22)
+	FMOVQ F3, 1728(R22)
+	FMOVQ F4, 2304(R22)
+	FMOVQ F5, 2880(R22)
+	FMOVQ F6, 3456(R22)
+	FMOVQ F7, 4032(R22)
+	FMOVQ F8, 4608(R22)
+	FMOVQ F9, 5184(R22)
+	FMOVQ F10, 5760(R22)
+	FMOVQ F11, 6336(R22)
+	FMOVQ F12, 6912(R22)
+	FMOVQ F13, 7488(R22)
+	FMOVQ F14, 8064(R22)
+	FMOVQ F15, 8640(R22)
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -12506,11 +13268,11 @@ pic14:
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD $8, R26
 
-pic15:
+pic13:
 	FMOVQ (R24), F20
-	FMOVQ 256(R24), F21
-	FMOVQ 512(R24), F22
-	FMOVQ 768(R24), F23
+	FMOVQ 576(R24), F21
+	FMOVQ 1152(R24), F22
+	FMOVQ 1728(R24), F23
 	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
@@ -12581,74 +13343,217 @@ pic15:
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
 	ADD R2, R24, R24
 	SUBS $1, R26, R26
-	BNE pic15
+	BNE pic13
 	FMOVQ (R22), F16
 	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
 	FMOVQ F0, (R22)
-	FMOVQ 256(R22), F16
+	FMOVQ 576(R22), F16
 	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 256(R22)
-	FMOVQ 512(R22), F16
+	FMOVQ F1, 576(R22)
+	FMOVQ 1152(R22), F16
 	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 512(R22)
-	FMOVQ 768(R22), F16
+	FMOVQ F2, 1152(R22)
+	FMOVQ 1728(R22), F16
 	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 768(R22)
-	FMOVQ 4096(R22), F16
+	FMOVQ F3, 1728(R22)
+	FMOVQ 2304(R22), F16
 	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 4096(R22)
-	FMOVQ 4352(R22), F16
+	FMOVQ F4, 2304(R22)
+	FMOVQ 2880(R22), F16
 	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 4352(R22)
-	FMOVQ 4608(R22), F16
+	FMOVQ F5, 2880(R22)
+	FMOVQ 3456(R22), F16
 	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 4608(R22)
-	FMOVQ 4864(R22), F16
+	FMOVQ F6, 3456(R22)
+	FMOVQ 4032(R22), F16
 	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 4864(R22)
-	FMOVQ 8192(R22), F16
+	FMOVQ F7, 4032(R22)
+	FMOVQ 4608(R22), F16
 	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 8192(R22)
-	FMOVQ 8448(R22), F16
+	FMOVQ F8, 4608(R22)
+	FMOVQ 5184(R22), F16
 	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 8448(R22)
-	FMOVQ 8704(R22), F16
+	FMOVQ F9, 5184(R22)
+	FMOVQ 5760(R22), F16
 	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 8704(R22)
-	FMOVQ 8960(R22), F16
+	FMOVQ F10, 5760(R22)
+	FMOVQ 6336(R22), F16
 	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 8960(R22)
-	FMOVQ 12288(R22), F16
+	FMOVQ F11, 6336(R22)
+	FMOVQ 6912(R22), F16
 	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 12288(R22)
-	FMOVQ 12544(R22), F16
+	FMOVQ F12, 6912(R22)
+	FMOVQ 7488(R22), F16
 	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 12544(R22)
-	FMOVQ 12800(R22), F16
+	FMOVQ F13, 7488(R22)
+	FMOVQ 8064(R22), F16
 	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 12800(R22)
-	FMOVQ 13056(R22), F16
+	FMOVQ F14, 8064(R22)
+	FMOVQ 8640(R22), F16
 	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 13056(R22)
-	ADD $1024, R21, R21
-	ADD $1024, R22, R22
+	FMOVQ F15, 8640(R22)
+	ADD $2304, R21, R21
+	ADD $2304, R22, R22
 	SUBS $1, R23, R23
-	BNE pcol13
+	BNE pcol11
 
-nofull12:
+nofull10:
+	CMP $2, R16
+	BNE rem15
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
 
-remdone16:
+pic16:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic16
+	FMOVQ F0, (R22)
+	FMOVQ F1, 576(R22)
+	FMOVQ F2, 2304(R22)
+	FMOVQ F3, 2880(R22)
+	FMOVQ F4, 4608(R22)
+	FMOVQ F5, 5184(R22)
+	FMOVQ F6, 6912(R22)
+	FMOVQ F7, 7488(R22)
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
+
+pic17:
+	FMOVQ (R24), F12
+	FMOVQ 576(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic17
+	FMOVQ (R22), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R22)
+	FMOVQ 576(R22), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 576(R22)
+	FMOVQ 2304(R22), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 2304(R22)
+	FMOVQ 2880(R22), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 2880(R22)
+	FMOVQ 4608(R22), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ F4, 4608(R22)
+	FMOVQ 5184(R22), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ F5, 5184(R22)
+	FMOVQ 6912(R22), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ F6, 6912(R22)
+	FMOVQ 7488(R22), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVQ F7, 7488(R22)
+	B remdone14
+
+rem15:
+
+remdone14:
 	ADD $4096, R17, R17
-	ADD $16384, R19, R19
+	ADD $9216, R19, R19
 	SUBS $1, R20, R20
-	BNE ptile11
+	BNE ptile9
 
-pskip8:
+pskip6:
 	ADD $16, R11, R11
 	ADD $16, R12, R12
 	ADD $16384, R13, R13
 	SUBS $1, R14, R14
-	BNE xi7
+	BNE xi5
 
 done1:
 	RET
@@ -12672,31 +13577,34 @@ TEXT ·step21NEONOut(SB), NOSPLIT, $0-72
 	BLE done1
 	CMP $0, R6
 	BLE done1
+	WORD $0x4f00f408 // fmov v8.4s, #2.000000000000000000e+00
+	WORD $0x4f00f609 // fmov v9.4s, #4.000000000000000000e+00
+	WORD $0x4f01f40a // fmov v10.4s, #8.000000000000000000e+00
 	VEOR V12.B16, V12.B16, V12.B16
-	ADD $556672, R0, R9
+	ADD $528000, R0, R9
 	ADD R8, R9, R9
-	MOVD $4096, R25
+	MOVD $2304, R25
 	MADD R25, R9, R3, R9
-	MOVD $1024, R25
+	MOVD $1152, R25
 	MADD R25, R9, R5, R9
-	ADD $1443712, R1, R10
+	ADD $1804288, R1, R10
 	LSL $4, R3, R24
 	ADD R24, R10, R10
-	ADD $622208, R0, R11
+	ADD $564864, R0, R11
 	ADD R7, R11, R11
 	ADD $423232, R0, R21
 	MOVD $1024, R25
 	MADD R25, R21, R2, R21
 	MOVD $1024, R25
 	MADD R25, R21, R3, R12
-	MOVD $256, R25
+	MOVD $512, R25
 	MADD R25, R12, R5, R12
 	ADD $465392, R0, R13
 	MOVD $1280, R25
 	MADD R25, R13, R2, R13
 	MOVD $1600, R25
 	MADD R25, R13, R3, R13
-	MOVD $320, R25
+	MOVD $640, R25
 	MADD R25, R13, R5, R13
 	MOVD R4, R14
 
@@ -12708,57 +13616,152 @@ ocb2:
 	MOVD R6, R19
 
 trow3:
-	MOVD $4, R20
+	MOVD $2, R20
 
 tcol4:
 	FMOVQ (R15), F0
-	FMOVQ 64(R15), F1
-	FMOVQ 128(R15), F2
-	FMOVQ 192(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, (R11)
-	FMOVQ F1, 64(R11)
-	FMOVQ 16(R15), F0
-	FMOVQ 80(R15), F1
-	FMOVQ 144(R15), F2
-	FMOVQ 208(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, 16(R11)
-	FMOVQ F1, 80(R11)
-	FMOVQ 32(R15), F0
 	FMOVQ 96(R15), F1
-	FMOVQ 160(R15), F2
-	FMOVQ 224(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, 32(R11)
+	FMOVQ 192(R15), F2
+	FMOVQ 288(R15), F3
+	FMOVQ 384(R15), F4
+	FMOVQ 480(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, (R11)
 	FMOVQ F1, 96(R11)
-	FMOVQ 48(R15), F0
+	FMOVQ F6, 192(R11)
+	FMOVQ F5, 288(R11)
+	FMOVQ 16(R15), F0
 	FMOVQ 112(R15), F1
-	FMOVQ 176(R15), F2
-	FMOVQ 240(R15), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
-	FMOVQ F0, 48(R11)
+	FMOVQ 208(R15), F2
+	FMOVQ 304(R15), F3
+	FMOVQ 400(R15), F4
+	FMOVQ 496(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 16(R11)
 	FMOVQ F1, 112(R11)
+	FMOVQ F6, 208(R11)
+	FMOVQ F5, 304(R11)
+	FMOVQ 32(R15), F0
+	FMOVQ 128(R15), F1
+	FMOVQ 224(R15), F2
+	FMOVQ 320(R15), F3
+	FMOVQ 416(R15), F4
+	FMOVQ 512(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 32(R11)
+	FMOVQ F1, 128(R11)
+	FMOVQ F6, 224(R11)
+	FMOVQ F5, 320(R11)
+	FMOVQ 48(R15), F0
+	FMOVQ 144(R15), F1
+	FMOVQ 240(R15), F2
+	FMOVQ 336(R15), F3
+	FMOVQ 432(R15), F4
+	FMOVQ 528(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 48(R11)
+	FMOVQ F1, 144(R11)
+	FMOVQ F6, 240(R11)
+	FMOVQ F5, 336(R11)
+	FMOVQ 64(R15), F0
+	FMOVQ 160(R15), F1
+	FMOVQ 256(R15), F2
+	FMOVQ 352(R15), F3
+	FMOVQ 448(R15), F4
+	FMOVQ 544(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 64(R11)
+	FMOVQ F1, 160(R11)
+	FMOVQ F6, 256(R11)
+	FMOVQ F5, 352(R11)
+	FMOVQ 80(R15), F0
+	FMOVQ 176(R15), F1
+	FMOVQ 272(R15), F2
+	FMOVQ 368(R15), F3
+	FMOVQ 464(R15), F4
+	FMOVQ 560(R15), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	FMOVQ F0, 80(R11)
+	FMOVQ F1, 176(R11)
+	FMOVQ F6, 272(R11)
+	FMOVQ F5, 368(R11)
 	FMOVQ (R11), F0
 	FMOVQ 16(R11), F1
 	FMOVQ 32(R11), F2
 	FMOVQ 48(R11), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ 64(R11), F4
+	FMOVQ 80(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ (R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -12769,14 +13772,33 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 16(R16)
-	FMOVQ 64(R11), F0
-	FMOVQ 80(R11), F1
-	FMOVQ 96(R11), F2
-	FMOVQ 112(R11), F3
-	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
-	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
-	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	FMOVQ 32(R17), F14
+	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 32(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	FMOVQ 48(R17), F14
+	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 48(R16)
+	FMOVQ 96(R11), F0
+	FMOVQ 112(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 144(R11), F3
+	FMOVQ 160(R11), F4
+	FMOVQ 176(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
 	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
 	FMOVQ 160(R17), F14
 	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
@@ -12787,16 +13809,100 @@ tcol4:
 	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
 	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
 	FMOVQ F1, 144(R16)
-	ADD $256, R15, R15
-	ADD $32, R16, R16
-	ADD $32, R17, R17
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	FMOVQ 192(R17), F14
+	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 160(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	FMOVQ 208(R17), F14
+	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 176(R16)
+	FMOVQ 192(R11), F0
+	FMOVQ 208(R11), F1
+	FMOVQ 224(R11), F2
+	FMOVQ 240(R11), F3
+	FMOVQ 256(R11), F4
+	FMOVQ 272(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	FMOVQ 320(R17), F14
+	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 256(R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	FMOVQ 336(R17), F14
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 272(R16)
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	FMOVQ 352(R17), F14
+	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 288(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	FMOVQ 368(R17), F14
+	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 304(R16)
+	FMOVQ 288(R11), F0
+	FMOVQ 304(R11), F1
+	FMOVQ 320(R11), F2
+	FMOVQ 336(R11), F3
+	FMOVQ 352(R11), F4
+	FMOVQ 368(R11), F5
+	WORD $0x4e22d426 // fadd v6.4s, v1.4s, v2.4s
+	WORD $0x4ea2d422 // fsub v2.4s, v1.4s, v2.4s
+	WORD $0x4e24d467 // fadd v7.4s, v3.4s, v4.4s
+	WORD $0x4ea4d464 // fsub v4.4s, v3.4s, v4.4s
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V9.S4, V7.S4, V6.S4
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	VFMLA V10.S4, V4.S4, V5.S4
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	FMOVQ 480(R17), F14
+	WORD $0x4e2ed400 // fadd v0.4s, v0.4s, v14.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 384(R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	FMOVQ 496(R17), F14
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 400(R16)
+	WORD $0x4e2bd4c6 // fadd v6.4s, v6.4s, v11.4s
+	FMOVQ 512(R17), F14
+	WORD $0x4e2ed4c6 // fadd v6.4s, v6.4s, v14.4s
+	WORD $0x4e2cf4c6 // fmax v6.4s, v6.4s, v12.4s
+	FMOVQ F6, 416(R16)
+	WORD $0x4e2bd4a5 // fadd v5.4s, v5.4s, v11.4s
+	FMOVQ 528(R17), F14
+	WORD $0x4e2ed4a5 // fadd v5.4s, v5.4s, v14.4s
+	WORD $0x4e2cf4a5 // fmax v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 432(R16)
+	ADD $576, R15, R15
+	ADD $64, R16, R16
+	ADD $64, R17, R17
 	SUBS $1, R20, R20
 	BNE tcol4
-	ADD $128, R16, R16
-	ADD $192, R17, R17
+	ADD $384, R16, R16
+	ADD $512, R17, R17
 	SUBS $1, R19, R19
 	BNE trow3
-	ADD $4096, R9, R9
+	ADD $2304, R9, R9
 	ADD $16, R10, R10
 	ADD $1024, R12, R12
 	ADD $1600, R13, R13

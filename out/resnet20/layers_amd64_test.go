@@ -58,15 +58,15 @@ func layersAVX512(ws, w, u []float32) []layerStep {
 		step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-			step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-			step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
+			step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 		}
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-			step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-			step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+			step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
+			step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {

@@ -18,9 +18,17 @@ func layersNEON(ws, w, u []float32) []layerStep {
 	}}, {"01_conv1+relu1", 884736.0, func() {
 		step1NEON(&ws[0], &w[0], 0, 32, 0)
 	}}, {"02_stage1.0.conv1+stage1.0.relu1", 4.718592e+06, func() {
-		step2NEON(&ws[0], &w[0], 0, 32, 0)
+		for b := 0; b < 8; b++ {
+			step2NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step2NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
+			step2NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		}
 	}}, {"03_stage1.0.conv2+stage1.0.add+stage1.0.relu2", 4.718592e+06, func() {
-		step3NEON(&ws[0], &w[0], 0, 32, 0)
+		for b := 0; b < 8; b++ {
+			step3NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step3NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
+			step3NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		}
 	}}, {"04_stage1.1.conv1+stage1.1.relu1", 4.718592e+06, func() {
 		for b := 0; b < 8; b++ {
 			step4NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
@@ -103,15 +111,15 @@ func layersNEON(ws, w, u []float32) []layerStep {
 		}
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
-			step20NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
-			step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+			step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+			step20NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
+			step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
 		}
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		for b := 0; b < 1; b++ {
-			step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
-			step21NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
-			step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+			step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+			step21NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
+			step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
 		}
 	}}, {"22_gap", 8192.0, func() {
 		step22NEON(&ws[0], &w[0], 0, 1, 0)

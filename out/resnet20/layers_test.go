@@ -134,9 +134,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"16_stage3.0.conv2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-				step16AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-				step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step16AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step16AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+				step16AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step16(ws, u, 0, 1, 0)
@@ -150,9 +150,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"18_stage3.1.conv1+stage3.1.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-				step18AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-				step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step18AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step18AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+				step18AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step18(ws, u, 0, 1, 0)
@@ -160,9 +160,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"19_stage3.1.conv2+stage3.1.add+stage3.1.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-				step19AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-				step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step19AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step19AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+				step19AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step19(ws, u, 0, 1, 0)
@@ -170,9 +170,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"20_stage3.2.conv1+stage3.2.relu1", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-				step20AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-				step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step20AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step20AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+				step20AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step20(ws, u, 0, 1, 0)
@@ -180,9 +180,9 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 	}}, {"21_stage3.2.conv2+stage3.2.add+stage3.2.relu2", 4.718592e+06, func() {
 		if asm {
 			for b := 0; b < 1; b++ {
-				step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
-				step21AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 3, 0, 0)
-				step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 4, 0, 0)
+				step21AVX2In(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+				step21AVX2Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 3, 0, 0)
+				step21AVX2Out(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
 			}
 		} else {
 			step21(ws, u, 0, 1, 0)

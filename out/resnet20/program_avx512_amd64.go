@@ -48,15 +48,15 @@ func forwardAVX512(ws, w, u, dst, src []float32) {
 	step17AVX512(&ws[0], &w[0], 0, 8, 0)
 	// stage3.1.conv1+stage3.1.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-		step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-		step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step18AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
+		step18AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage3.1.conv2+stage3.1.add+stage3.1.relu2: conv3x3+add+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
-		step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 1, 0, 0)
-		step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 4, 0, 0)
+		step19AVX512In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 2, 0, 0)
+		step19AVX512Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
@@ -156,75 +156,75 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step18AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step18AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step18AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step18AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step18AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step18AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step18AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
+			step18AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step18AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step18AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 19:
 		switch ph.kind {
 		case 4:
 			{
-				p := winogradRowsPart(lo, hi, 1)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step19AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 2, []int{0, 2, 4})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step19AVX512In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step19AVX512Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
-							step19AVX512Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step19AVX512Gemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step19AVX512Out(&ws[0], &u[0], b, []int{0, 2, 4}[q.tiles[0]], []int{0, 2, 4}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step19AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step19AVX512In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step19AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 1, scratch, 0)
+			step19AVX512Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
 		case 3:
-			step19AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step19AVX512Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 20:
 		switch ph.kind {
@@ -310,13 +310,13 @@ func forwardPartAVX512(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch 
 }
 
 // phasesAVX512 is how calls sharing a step between goroutines split the work.
-var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 16, 16, 1, 0}, {10, 0, 0, 16, 4, 1, 0}, {11, 0, 0, 16, 16, 1, 0}, {12, 0, 0, 16, 16, 1, 0}, {13, 0, 0, 16, 16, 1, 0}, {14, 0, 0, 16, 16, 1, 0}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 4, 4, 1, 0}, {16, 5, 0, 16, 16, 0, -1}, {16, 1, 0, 4, 4, 0, -1}, {16, 2, 0, 16, 16, 0, -1}, {16, 3, 0, 4, 4, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 0}, {18, 5, 0, 16, 16, 0, -1}, {18, 1, 0, 4, 4, 0, -1}, {18, 2, 0, 16, 16, 0, -1}, {18, 3, 0, 4, 4, 0, -1}, {19, 4, 0, 4, 4, 1, 0}, {19, 5, 0, 16, 16, 0, -1}, {19, 1, 0, 4, 4, 0, -1}, {19, 2, 0, 16, 16, 0, -1}, {19, 3, 0, 4, 4, 0, -1}, {20, 4, 0, 4, 4, 1, 1}, {20, 5, 0, 8, 8, 2, 0}, {20, 1, 0, 4, 4, 0, -1}, {20, 2, 0, 36, 21, 0, -1}, {20, 3, 0, 4, 3, 0, -1}, {21, 4, 0, 4, 4, 1, 1}, {21, 5, 0, 8, 8, 2, 0}, {21, 1, 0, 4, 4, 0, -1}, {21, 2, 0, 36, 21, 0, -1}, {21, 3, 0, 4, 3, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesAVX512 = []phase{{0, 0, 0, 32, 12, 1, 0}, {1, 0, 0, 32, 16, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 0, 0, 32, 32, 1, 0}, {5, 0, 0, 32, 32, 1, 0}, {6, 0, 0, 32, 32, 1, 0}, {7, 0, 0, 32, 32, 1, 0}, {8, 0, 0, 16, 16, 1, 0}, {9, 0, 0, 16, 16, 1, 0}, {10, 0, 0, 16, 4, 1, 0}, {11, 0, 0, 16, 16, 1, 0}, {12, 0, 0, 16, 16, 1, 0}, {13, 0, 0, 16, 16, 1, 0}, {14, 0, 0, 16, 16, 1, 0}, {15, 0, 0, 16, 16, 1, 0}, {16, 4, 0, 4, 4, 1, 0}, {16, 5, 0, 16, 16, 0, -1}, {16, 1, 0, 4, 4, 0, -1}, {16, 2, 0, 16, 16, 0, -1}, {16, 3, 0, 4, 4, 0, -1}, {17, 0, 0, 8, 4, 1, 0}, {18, 4, 0, 4, 4, 1, 1}, {18, 5, 0, 8, 8, 2, 0}, {18, 1, 0, 4, 4, 0, -1}, {18, 2, 0, 36, 21, 0, -1}, {18, 3, 0, 4, 3, 0, -1}, {19, 4, 0, 4, 4, 1, 1}, {19, 5, 0, 8, 8, 2, 0}, {19, 1, 0, 4, 4, 0, -1}, {19, 2, 0, 36, 21, 0, -1}, {19, 3, 0, 4, 3, 0, -1}, {20, 4, 0, 4, 4, 1, 1}, {20, 5, 0, 8, 8, 2, 0}, {20, 1, 0, 4, 4, 0, -1}, {20, 2, 0, 36, 21, 0, -1}, {20, 3, 0, 4, 3, 0, -1}, {21, 4, 0, 4, 4, 1, 1}, {21, 5, 0, 8, 8, 2, 0}, {21, 1, 0, 4, 4, 0, -1}, {21, 2, 0, 36, 21, 0, -1}, {21, 3, 0, 4, 3, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // programAVX512 is the avx512 program's state: 169680 floats of workspace per
-// inference, 491840 floats of transformed Winograd weights.
+// inference, 655680 floats of transformed Winograd weights.
 var programAVX512 = program{
 	scratchLen:    33024,
-	winogradLen:   491840,
+	winogradLen:   655680,
 	winogradSteps: []*winogradConv{&step16WinogradAVX512, &step18WinogradAVX512, &step19WinogradAVX512, &step20WinogradAVX512, &step21WinogradAVX512},
 	workspaceLen:  169680,
 }
@@ -345,47 +345,47 @@ var step18WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
 	bias:      65600,
 	biasSrc:   123328,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{113280, 64, 8, 8, 1, 16},
 	inBase:    113280,
 	kernels:   123392,
-	m:         2,
+	m:         4,
 	out:       layout{123776, 64, 8, 8, 1, 16},
 	scratch:   136656,
 	tiles:     step18TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step18TilesAVX512 = [...]convTile{{0, 4, 0, 64, 65664}}
+var step18TilesAVX512 = [...]convTile{{0, 2, 0, 64, 65664}, {2, 2, 0, 64, 67712}}
 
 var step19WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      131200,
+	bias:      213120,
 	biasSrc:   160256,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{123776, 64, 8, 8, 1, 16},
 	inBase:    123776,
 	kernels:   160320,
-	m:         2,
+	m:         4,
 	out:       layout{130176, 64, 8, 8, 1, 16},
 	res:       layout{113280, 64, 8, 8, 1, 16},
 	scratch:   136656,
 	tiles:     step19TilesAVX512[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step19TilesAVX512 = [...]convTile{{0, 4, 0, 64, 131264}}
+var step19TilesAVX512 = [...]convTile{{0, 2, 0, 64, 213184}, {2, 2, 0, 64, 215232}}
 
 var step20WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      196800,
+	bias:      360640,
 	biasSrc:   197184,
 	blockRows: 2,
 	group:     16,
@@ -401,11 +401,11 @@ var step20WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 196864}, {2, 2, 0, 64, 198912}}
+var step20TilesAVX512 = [...]convTile{{0, 2, 0, 64, 360704}, {2, 2, 0, 64, 362752}}
 
 var step21WinogradAVX512 = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      344320,
+	bias:      508160,
 	biasSrc:   234112,
 	blockRows: 2,
 	group:     16,
@@ -423,4 +423,4 @@ var step21WinogradAVX512 = winogradConv{
 	xi:        4096,
 }
 
-var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 344384}, {2, 2, 0, 64, 346432}}
+var step21TilesAVX512 = [...]convTile{{0, 2, 0, 64, 508224}, {2, 2, 0, 64, 510272}}

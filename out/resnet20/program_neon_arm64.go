@@ -11,9 +11,17 @@ func forwardNEON(ws, w, u, dst, src []float32) {
 	// conv1+relu1: conv3x3+relu -> 16x32x32+1
 	step1NEON(&ws[0], &w[0], 0, 32, 0)
 	// stage1.0.conv1+stage1.0.relu1: conv3x3+relu -> 16x32x32+1
-	step2NEON(&ws[0], &w[0], 0, 32, 0)
+	for b := 0; b < 8; b++ {
+		step2NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step2NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
+		step2NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+	}
 	// stage1.0.conv2+stage1.0.add+stage1.0.relu2: conv3x3+add+relu -> 16x32x32+1
-	step3NEON(&ws[0], &w[0], 0, 32, 0)
+	for b := 0; b < 8; b++ {
+		step3NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		step3NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
+		step3NEONOut(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+	}
 	// stage1.1.conv1+stage1.1.relu1: conv3x3+relu -> 16x32x32+1
 	for b := 0; b < 8; b++ {
 		step4NEONIn(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
@@ -96,15 +104,15 @@ func forwardNEON(ws, w, u, dst, src []float32) {
 	}
 	// stage3.2.conv1+stage3.2.relu1: conv3x3+relu -> 64x8x8+1
 	for b := 0; b < 1; b++ {
-		step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
-		step20NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
-		step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+		step20NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+		step20NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
+		step20NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
 	}
 	// stage3.2.conv2+stage3.2.add+stage3.2.relu2: conv3x3+add+relu -> 64x8x8+0
 	for b := 0; b < 1; b++ {
-		step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
-		step21NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 4, 0, 0)
-		step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 4, 0, 0)
+		step21NEONIn(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
+		step21NEONGemm(&ws[0], &u[0], b, 0, 36, 0, 2, 0, 4, 0, 0)
+		step21NEONOut(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 0)
 	}
 	// gap: global_avgpool -> 64x1x1+0
 	step22NEON(&ws[0], &w[0], 0, 1, 0)
@@ -122,9 +130,79 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 	case 1:
 		step1NEON(&ws[0], &w[0], lo, hi, scratch)
 	case 2:
-		step2NEON(&ws[0], &w[0], lo, hi, scratch)
+		switch ph.kind {
+		case 4:
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+					step2NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step2NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step2NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 5:
+			{
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+					step2NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step2NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step2NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 1:
+			step2NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+		case 2:
+			step2NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
+		case 3:
+			step2NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+		}
 	case 3:
-		step3NEON(&ws[0], &w[0], lo, hi, scratch)
+		switch ph.kind {
+		case 4:
+			{
+				p := winogradRowsPart(lo, hi, 1)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+					step3NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step3NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 5:
+			{
+				p := winogradChannelsPart(lo, hi, 16, []int{0, 4})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+					step3NEONIn(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step3NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3NEONOut(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 1:
+			step3NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+		case 2:
+			step3NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
+		case 3:
+			step3NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+		}
 	case 4:
 		switch ph.kind {
 		case 4:
@@ -582,12 +660,12 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 4)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step20NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step20NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step20NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step20NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -595,36 +673,36 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8, 12, 16})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8, 12, 16})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step20NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step20NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step20NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step20NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step20NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step20NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step20NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 4, scratch, 0)
+			step20NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 4, scratch, 0)
 		case 3:
-			step20NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step20NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 21:
 		switch ph.kind {
 		case 4:
 			{
 				p := winogradRowsPart(lo, hi, 4)
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step21NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step21NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step21NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step21NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
@@ -632,24 +710,24 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 			}
 		case 5:
 			{
-				p := winogradChannelsPart(lo, hi, 4, []int{0, 4, 8, 12, 16})
-				for b := p.rows[0] / 4; b*4 < p.rows[1]; b++ {
-					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 4)
+				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8, 12, 16})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
 					step21NEONIn(&ws[0], &u[0], b, 0, 16, r0, r1, scratch, scratch)
 					for _, q := range p.rects[:p.n] {
-						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 4); q0 < q1 {
-							step21NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step21NEONGemm(&ws[0], &u[0], b, 0, 36, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
 							step21NEONOut(&ws[0], &u[0], b, []int{0, 4, 8, 12, 16}[q.tiles[0]], []int{0, 4, 8, 12, 16}[q.tiles[1]], q0, q1, scratch, scratch)
 						}
 					}
 				}
 			}
 		case 1:
-			step21NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step21NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		case 2:
-			step21NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, 0, 4, scratch, 0)
+			step21NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 4, scratch, 0)
 		case 3:
-			step21NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 4, scratch, 0)
+			step21NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
 		}
 	case 22:
 		step22NEON(&ws[0], &w[0], 0, 1, 0)
@@ -661,20 +739,62 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 }
 
 // phasesNEON is how calls sharing a step between goroutines split the work.
-var phasesNEON = []phase{{0, 0, 0, 32, 2, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 0, 0, 32, 32, 1, 0}, {3, 0, 0, 32, 32, 1, 0}, {4, 4, 0, 16, 16, 1, 0}, {4, 5, 0, 64, 64, 0, -1}, {4, 1, 0, 4, 4, 0, -1}, {4, 2, 0, 16, 16, 0, -1}, {4, 3, 0, 4, 4, 0, -1}, {4, 1, 1, 4, 4, 0, -1}, {4, 2, 1, 16, 16, 0, -1}, {4, 3, 1, 4, 4, 0, -1}, {4, 1, 2, 4, 4, 0, -1}, {4, 2, 2, 16, 16, 0, -1}, {4, 3, 2, 4, 4, 0, -1}, {4, 1, 3, 4, 4, 0, -1}, {4, 2, 3, 16, 16, 0, -1}, {4, 3, 3, 4, 4, 0, -1}, {4, 1, 4, 4, 4, 0, -1}, {4, 2, 4, 16, 16, 0, -1}, {4, 3, 4, 4, 4, 0, -1}, {4, 1, 5, 4, 4, 0, -1}, {4, 2, 5, 16, 16, 0, -1}, {4, 3, 5, 4, 4, 0, -1}, {4, 1, 6, 4, 4, 0, -1}, {4, 2, 6, 16, 16, 0, -1}, {4, 3, 6, 4, 4, 0, -1}, {4, 1, 7, 4, 4, 0, -1}, {4, 2, 7, 16, 16, 0, -1}, {4, 3, 7, 4, 4, 0, -1}, {5, 4, 0, 16, 16, 1, 0}, {5, 5, 0, 64, 64, 0, -1}, {5, 1, 0, 4, 4, 0, -1}, {5, 2, 0, 16, 16, 0, -1}, {5, 3, 0, 4, 4, 0, -1}, {5, 1, 1, 4, 4, 0, -1}, {5, 2, 1, 16, 16, 0, -1}, {5, 3, 1, 4, 4, 0, -1}, {5, 1, 2, 4, 4, 0, -1}, {5, 2, 2, 16, 16, 0, -1}, {5, 3, 2, 4, 4, 0, -1}, {5, 1, 3, 4, 4, 0, -1}, {5, 2, 3, 16, 16, 0, -1}, {5, 3, 3, 4, 4, 0, -1}, {5, 1, 4, 4, 4, 0, -1}, {5, 2, 4, 16, 16, 0, -1}, {5, 3, 4, 4, 4, 0, -1}, {5, 1, 5, 4, 4, 0, -1}, {5, 2, 5, 16, 16, 0, -1}, {5, 3, 5, 4, 4, 0, -1}, {5, 1, 6, 4, 4, 0, -1}, {5, 2, 6, 16, 16, 0, -1}, {5, 3, 6, 4, 4, 0, -1}, {5, 1, 7, 4, 4, 0, -1}, {5, 2, 7, 16, 16, 0, -1}, {5, 3, 7, 4, 4, 0, -1}, {6, 4, 0, 16, 16, 1, 0}, {6, 5, 0, 64, 64, 0, -1}, {6, 1, 0, 4, 4, 0, -1}, {6, 2, 0, 16, 16, 0, -1}, {6, 3, 0, 4, 4, 0, -1}, {6, 1, 1, 4, 4, 0, -1}, {6, 2, 1, 16, 16, 0, -1}, {6, 3, 1, 4, 4, 0, -1}, {6, 1, 2, 4, 4, 0, -1}, {6, 2, 2, 16, 16, 0, -1}, {6, 3, 2, 4, 4, 0, -1}, {6, 1, 3, 4, 4, 0, -1}, {6, 2, 3, 16, 16, 0, -1}, {6, 3, 3, 4, 4, 0, -1}, {6, 1, 4, 4, 4, 0, -1}, {6, 2, 4, 16, 16, 0, -1}, {6, 3, 4, 4, 4, 0, -1}, {6, 1, 5, 4, 4, 0, -1}, {6, 2, 5, 16, 16, 0, -1}, {6, 3, 5, 4, 4, 0, -1}, {6, 1, 6, 4, 4, 0, -1}, {6, 2, 6, 16, 16, 0, -1}, {6, 3, 6, 4, 4, 0, -1}, {6, 1, 7, 4, 4, 0, -1}, {6, 2, 7, 16, 16, 0, -1}, {6, 3, 7, 4, 4, 0, -1}, {7, 4, 0, 16, 16, 1, 0}, {7, 5, 0, 64, 64, 0, -1}, {7, 1, 0, 4, 4, 0, -1}, {7, 2, 0, 16, 16, 0, -1}, {7, 3, 0, 4, 4, 0, -1}, {7, 1, 1, 4, 4, 0, -1}, {7, 2, 1, 16, 16, 0, -1}, {7, 3, 1, 4, 4, 0, -1}, {7, 1, 2, 4, 4, 0, -1}, {7, 2, 2, 16, 16, 0, -1}, {7, 3, 2, 4, 4, 0, -1}, {7, 1, 3, 4, 4, 0, -1}, {7, 2, 3, 16, 16, 0, -1}, {7, 3, 3, 4, 4, 0, -1}, {7, 1, 4, 4, 4, 0, -1}, {7, 2, 4, 16, 16, 0, -1}, {7, 3, 4, 4, 4, 0, -1}, {7, 1, 5, 4, 4, 0, -1}, {7, 2, 5, 16, 16, 0, -1}, {7, 3, 5, 4, 4, 0, -1}, {7, 1, 6, 4, 4, 0, -1}, {7, 2, 6, 16, 16, 0, -1}, {7, 3, 6, 4, 4, 0, -1}, {7, 1, 7, 4, 4, 0, -1}, {7, 2, 7, 16, 16, 0, -1}, {7, 3, 7, 4, 4, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 16, 16, 1, 0}, {9, 5, 0, 64, 64, 0, -1}, {9, 1, 0, 8, 7, 0, -1}, {9, 2, 0, 16, 16, 0, -1}, {9, 3, 0, 8, 4, 0, -1}, {9, 1, 1, 8, 7, 0, -1}, {9, 2, 1, 16, 16, 0, -1}, {9, 3, 1, 8, 4, 0, -1}, {9, 1, 2, 8, 7, 0, -1}, {9, 2, 2, 16, 16, 0, -1}, {9, 3, 2, 8, 4, 0, -1}, {9, 1, 3, 8, 7, 0, -1}, {9, 2, 3, 16, 16, 0, -1}, {9, 3, 3, 8, 4, 0, -1}, {10, 0, 0, 16, 16, 1, 0}, {11, 4, 0, 16, 16, 1, 0}, {11, 5, 0, 64, 64, 0, -1}, {11, 1, 0, 8, 7, 0, -1}, {11, 2, 0, 16, 16, 0, -1}, {11, 3, 0, 8, 4, 0, -1}, {11, 1, 1, 8, 7, 0, -1}, {11, 2, 1, 16, 16, 0, -1}, {11, 3, 1, 8, 4, 0, -1}, {11, 1, 2, 8, 7, 0, -1}, {11, 2, 2, 16, 16, 0, -1}, {11, 3, 2, 8, 4, 0, -1}, {11, 1, 3, 8, 7, 0, -1}, {11, 2, 3, 16, 16, 0, -1}, {11, 3, 3, 8, 4, 0, -1}, {12, 4, 0, 16, 16, 1, 0}, {12, 5, 0, 64, 64, 0, -1}, {12, 1, 0, 8, 7, 0, -1}, {12, 2, 0, 16, 16, 0, -1}, {12, 3, 0, 8, 4, 0, -1}, {12, 1, 1, 8, 7, 0, -1}, {12, 2, 1, 16, 16, 0, -1}, {12, 3, 1, 8, 4, 0, -1}, {12, 1, 2, 8, 7, 0, -1}, {12, 2, 2, 16, 16, 0, -1}, {12, 3, 2, 8, 4, 0, -1}, {12, 1, 3, 8, 7, 0, -1}, {12, 2, 3, 16, 16, 0, -1}, {12, 3, 3, 8, 4, 0, -1}, {13, 4, 0, 16, 16, 1, 0}, {13, 5, 0, 64, 64, 0, -1}, {13, 1, 0, 8, 7, 0, -1}, {13, 2, 0, 16, 16, 0, -1}, {13, 3, 0, 8, 4, 0, -1}, {13, 1, 1, 8, 7, 0, -1}, {13, 2, 1, 16, 16, 0, -1}, {13, 3, 1, 8, 4, 0, -1}, {13, 1, 2, 8, 7, 0, -1}, {13, 2, 2, 16, 16, 0, -1}, {13, 3, 2, 8, 4, 0, -1}, {13, 1, 3, 8, 7, 0, -1}, {13, 2, 3, 16, 16, 0, -1}, {13, 3, 3, 8, 4, 0, -1}, {14, 4, 0, 16, 16, 1, 0}, {14, 5, 0, 64, 64, 0, -1}, {14, 1, 0, 8, 7, 0, -1}, {14, 2, 0, 16, 16, 0, -1}, {14, 3, 0, 8, 4, 0, -1}, {14, 1, 1, 8, 7, 0, -1}, {14, 2, 1, 16, 16, 0, -1}, {14, 3, 1, 8, 4, 0, -1}, {14, 1, 2, 8, 7, 0, -1}, {14, 2, 2, 16, 16, 0, -1}, {14, 3, 2, 8, 4, 0, -1}, {14, 1, 3, 8, 7, 0, -1}, {14, 2, 3, 16, 16, 0, -1}, {14, 3, 3, 8, 4, 0, -1}, {15, 0, 0, 32, 32, 1, 0}, {16, 4, 0, 16, 16, 1, 0}, {16, 5, 0, 64, 64, 0, -1}, {16, 1, 0, 16, 15, 0, -1}, {16, 2, 0, 16, 16, 0, -1}, {16, 3, 0, 16, 8, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 16, 16, 1, 0}, {18, 5, 0, 64, 64, 0, -1}, {18, 1, 0, 16, 15, 0, -1}, {18, 2, 0, 16, 16, 0, -1}, {18, 3, 0, 16, 8, 0, -1}, {19, 4, 0, 16, 16, 1, 0}, {19, 5, 0, 64, 64, 0, -1}, {19, 1, 0, 16, 15, 0, -1}, {19, 2, 0, 16, 16, 0, -1}, {19, 3, 0, 16, 8, 0, -1}, {20, 4, 0, 16, 16, 1, 0}, {20, 5, 0, 64, 64, 0, -1}, {20, 1, 0, 16, 15, 0, -1}, {20, 2, 0, 16, 16, 0, -1}, {20, 3, 0, 16, 8, 0, -1}, {21, 4, 0, 16, 16, 1, 0}, {21, 5, 0, 64, 64, 0, -1}, {21, 1, 0, 16, 15, 0, -1}, {21, 2, 0, 16, 16, 0, -1}, {21, 3, 0, 16, 8, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
+var phasesNEON = []phase{{0, 0, 0, 32, 2, 1, 0}, {1, 0, 0, 32, 32, 1, 0}, {2, 4, 0, 16, 16, 1, 0}, {2, 5, 0, 64, 64, 0, -1}, {2, 1, 0, 4, 4, 0, -1}, {2, 2, 0, 16, 16, 0, -1}, {2, 3, 0, 4, 4, 0, -1}, {2, 1, 1, 4, 4, 0, -1}, {2, 2, 1, 16, 16, 0, -1}, {2, 3, 1, 4, 4, 0, -1}, {2, 1, 2, 4, 4, 0, -1}, {2, 2, 2, 16, 16, 0, -1}, {2, 3, 2, 4, 4, 0, -1}, {2, 1, 3, 4, 4, 0, -1}, {2, 2, 3, 16, 16, 0, -1}, {2, 3, 3, 4, 4, 0, -1}, {2, 1, 4, 4, 4, 0, -1}, {2, 2, 4, 16, 16, 0, -1}, {2, 3, 4, 4, 4, 0, -1}, {2, 1, 5, 4, 4, 0, -1}, {2, 2, 5, 16, 16, 0, -1}, {2, 3, 5, 4, 4, 0, -1}, {2, 1, 6, 4, 4, 0, -1}, {2, 2, 6, 16, 16, 0, -1}, {2, 3, 6, 4, 4, 0, -1}, {2, 1, 7, 4, 4, 0, -1}, {2, 2, 7, 16, 16, 0, -1}, {2, 3, 7, 4, 4, 0, -1}, {3, 4, 0, 16, 16, 1, 0}, {3, 5, 0, 64, 64, 0, -1}, {3, 1, 0, 4, 4, 0, -1}, {3, 2, 0, 16, 16, 0, -1}, {3, 3, 0, 4, 4, 0, -1}, {3, 1, 1, 4, 4, 0, -1}, {3, 2, 1, 16, 16, 0, -1}, {3, 3, 1, 4, 4, 0, -1}, {3, 1, 2, 4, 4, 0, -1}, {3, 2, 2, 16, 16, 0, -1}, {3, 3, 2, 4, 4, 0, -1}, {3, 1, 3, 4, 4, 0, -1}, {3, 2, 3, 16, 16, 0, -1}, {3, 3, 3, 4, 4, 0, -1}, {3, 1, 4, 4, 4, 0, -1}, {3, 2, 4, 16, 16, 0, -1}, {3, 3, 4, 4, 4, 0, -1}, {3, 1, 5, 4, 4, 0, -1}, {3, 2, 5, 16, 16, 0, -1}, {3, 3, 5, 4, 4, 0, -1}, {3, 1, 6, 4, 4, 0, -1}, {3, 2, 6, 16, 16, 0, -1}, {3, 3, 6, 4, 4, 0, -1}, {3, 1, 7, 4, 4, 0, -1}, {3, 2, 7, 16, 16, 0, -1}, {3, 3, 7, 4, 4, 0, -1}, {4, 4, 0, 16, 16, 1, 0}, {4, 5, 0, 64, 64, 0, -1}, {4, 1, 0, 4, 4, 0, -1}, {4, 2, 0, 16, 16, 0, -1}, {4, 3, 0, 4, 4, 0, -1}, {4, 1, 1, 4, 4, 0, -1}, {4, 2, 1, 16, 16, 0, -1}, {4, 3, 1, 4, 4, 0, -1}, {4, 1, 2, 4, 4, 0, -1}, {4, 2, 2, 16, 16, 0, -1}, {4, 3, 2, 4, 4, 0, -1}, {4, 1, 3, 4, 4, 0, -1}, {4, 2, 3, 16, 16, 0, -1}, {4, 3, 3, 4, 4, 0, -1}, {4, 1, 4, 4, 4, 0, -1}, {4, 2, 4, 16, 16, 0, -1}, {4, 3, 4, 4, 4, 0, -1}, {4, 1, 5, 4, 4, 0, -1}, {4, 2, 5, 16, 16, 0, -1}, {4, 3, 5, 4, 4, 0, -1}, {4, 1, 6, 4, 4, 0, -1}, {4, 2, 6, 16, 16, 0, -1}, {4, 3, 6, 4, 4, 0, -1}, {4, 1, 7, 4, 4, 0, -1}, {4, 2, 7, 16, 16, 0, -1}, {4, 3, 7, 4, 4, 0, -1}, {5, 4, 0, 16, 16, 1, 0}, {5, 5, 0, 64, 64, 0, -1}, {5, 1, 0, 4, 4, 0, -1}, {5, 2, 0, 16, 16, 0, -1}, {5, 3, 0, 4, 4, 0, -1}, {5, 1, 1, 4, 4, 0, -1}, {5, 2, 1, 16, 16, 0, -1}, {5, 3, 1, 4, 4, 0, -1}, {5, 1, 2, 4, 4, 0, -1}, {5, 2, 2, 16, 16, 0, -1}, {5, 3, 2, 4, 4, 0, -1}, {5, 1, 3, 4, 4, 0, -1}, {5, 2, 3, 16, 16, 0, -1}, {5, 3, 3, 4, 4, 0, -1}, {5, 1, 4, 4, 4, 0, -1}, {5, 2, 4, 16, 16, 0, -1}, {5, 3, 4, 4, 4, 0, -1}, {5, 1, 5, 4, 4, 0, -1}, {5, 2, 5, 16, 16, 0, -1}, {5, 3, 5, 4, 4, 0, -1}, {5, 1, 6, 4, 4, 0, -1}, {5, 2, 6, 16, 16, 0, -1}, {5, 3, 6, 4, 4, 0, -1}, {5, 1, 7, 4, 4, 0, -1}, {5, 2, 7, 16, 16, 0, -1}, {5, 3, 7, 4, 4, 0, -1}, {6, 4, 0, 16, 16, 1, 0}, {6, 5, 0, 64, 64, 0, -1}, {6, 1, 0, 4, 4, 0, -1}, {6, 2, 0, 16, 16, 0, -1}, {6, 3, 0, 4, 4, 0, -1}, {6, 1, 1, 4, 4, 0, -1}, {6, 2, 1, 16, 16, 0, -1}, {6, 3, 1, 4, 4, 0, -1}, {6, 1, 2, 4, 4, 0, -1}, {6, 2, 2, 16, 16, 0, -1}, {6, 3, 2, 4, 4, 0, -1}, {6, 1, 3, 4, 4, 0, -1}, {6, 2, 3, 16, 16, 0, -1}, {6, 3, 3, 4, 4, 0, -1}, {6, 1, 4, 4, 4, 0, -1}, {6, 2, 4, 16, 16, 0, -1}, {6, 3, 4, 4, 4, 0, -1}, {6, 1, 5, 4, 4, 0, -1}, {6, 2, 5, 16, 16, 0, -1}, {6, 3, 5, 4, 4, 0, -1}, {6, 1, 6, 4, 4, 0, -1}, {6, 2, 6, 16, 16, 0, -1}, {6, 3, 6, 4, 4, 0, -1}, {6, 1, 7, 4, 4, 0, -1}, {6, 2, 7, 16, 16, 0, -1}, {6, 3, 7, 4, 4, 0, -1}, {7, 4, 0, 16, 16, 1, 0}, {7, 5, 0, 64, 64, 0, -1}, {7, 1, 0, 4, 4, 0, -1}, {7, 2, 0, 16, 16, 0, -1}, {7, 3, 0, 4, 4, 0, -1}, {7, 1, 1, 4, 4, 0, -1}, {7, 2, 1, 16, 16, 0, -1}, {7, 3, 1, 4, 4, 0, -1}, {7, 1, 2, 4, 4, 0, -1}, {7, 2, 2, 16, 16, 0, -1}, {7, 3, 2, 4, 4, 0, -1}, {7, 1, 3, 4, 4, 0, -1}, {7, 2, 3, 16, 16, 0, -1}, {7, 3, 3, 4, 4, 0, -1}, {7, 1, 4, 4, 4, 0, -1}, {7, 2, 4, 16, 16, 0, -1}, {7, 3, 4, 4, 4, 0, -1}, {7, 1, 5, 4, 4, 0, -1}, {7, 2, 5, 16, 16, 0, -1}, {7, 3, 5, 4, 4, 0, -1}, {7, 1, 6, 4, 4, 0, -1}, {7, 2, 6, 16, 16, 0, -1}, {7, 3, 6, 4, 4, 0, -1}, {7, 1, 7, 4, 4, 0, -1}, {7, 2, 7, 16, 16, 0, -1}, {7, 3, 7, 4, 4, 0, -1}, {8, 0, 0, 16, 16, 1, 0}, {9, 4, 0, 16, 16, 1, 0}, {9, 5, 0, 64, 64, 0, -1}, {9, 1, 0, 8, 7, 0, -1}, {9, 2, 0, 16, 16, 0, -1}, {9, 3, 0, 8, 4, 0, -1}, {9, 1, 1, 8, 7, 0, -1}, {9, 2, 1, 16, 16, 0, -1}, {9, 3, 1, 8, 4, 0, -1}, {9, 1, 2, 8, 7, 0, -1}, {9, 2, 2, 16, 16, 0, -1}, {9, 3, 2, 8, 4, 0, -1}, {9, 1, 3, 8, 7, 0, -1}, {9, 2, 3, 16, 16, 0, -1}, {9, 3, 3, 8, 4, 0, -1}, {10, 0, 0, 16, 16, 1, 0}, {11, 4, 0, 16, 16, 1, 0}, {11, 5, 0, 64, 64, 0, -1}, {11, 1, 0, 8, 7, 0, -1}, {11, 2, 0, 16, 16, 0, -1}, {11, 3, 0, 8, 4, 0, -1}, {11, 1, 1, 8, 7, 0, -1}, {11, 2, 1, 16, 16, 0, -1}, {11, 3, 1, 8, 4, 0, -1}, {11, 1, 2, 8, 7, 0, -1}, {11, 2, 2, 16, 16, 0, -1}, {11, 3, 2, 8, 4, 0, -1}, {11, 1, 3, 8, 7, 0, -1}, {11, 2, 3, 16, 16, 0, -1}, {11, 3, 3, 8, 4, 0, -1}, {12, 4, 0, 16, 16, 1, 0}, {12, 5, 0, 64, 64, 0, -1}, {12, 1, 0, 8, 7, 0, -1}, {12, 2, 0, 16, 16, 0, -1}, {12, 3, 0, 8, 4, 0, -1}, {12, 1, 1, 8, 7, 0, -1}, {12, 2, 1, 16, 16, 0, -1}, {12, 3, 1, 8, 4, 0, -1}, {12, 1, 2, 8, 7, 0, -1}, {12, 2, 2, 16, 16, 0, -1}, {12, 3, 2, 8, 4, 0, -1}, {12, 1, 3, 8, 7, 0, -1}, {12, 2, 3, 16, 16, 0, -1}, {12, 3, 3, 8, 4, 0, -1}, {13, 4, 0, 16, 16, 1, 0}, {13, 5, 0, 64, 64, 0, -1}, {13, 1, 0, 8, 7, 0, -1}, {13, 2, 0, 16, 16, 0, -1}, {13, 3, 0, 8, 4, 0, -1}, {13, 1, 1, 8, 7, 0, -1}, {13, 2, 1, 16, 16, 0, -1}, {13, 3, 1, 8, 4, 0, -1}, {13, 1, 2, 8, 7, 0, -1}, {13, 2, 2, 16, 16, 0, -1}, {13, 3, 2, 8, 4, 0, -1}, {13, 1, 3, 8, 7, 0, -1}, {13, 2, 3, 16, 16, 0, -1}, {13, 3, 3, 8, 4, 0, -1}, {14, 4, 0, 16, 16, 1, 0}, {14, 5, 0, 64, 64, 0, -1}, {14, 1, 0, 8, 7, 0, -1}, {14, 2, 0, 16, 16, 0, -1}, {14, 3, 0, 8, 4, 0, -1}, {14, 1, 1, 8, 7, 0, -1}, {14, 2, 1, 16, 16, 0, -1}, {14, 3, 1, 8, 4, 0, -1}, {14, 1, 2, 8, 7, 0, -1}, {14, 2, 2, 16, 16, 0, -1}, {14, 3, 2, 8, 4, 0, -1}, {14, 1, 3, 8, 7, 0, -1}, {14, 2, 3, 16, 16, 0, -1}, {14, 3, 3, 8, 4, 0, -1}, {15, 0, 0, 32, 32, 1, 0}, {16, 4, 0, 16, 16, 1, 0}, {16, 5, 0, 64, 64, 0, -1}, {16, 1, 0, 16, 15, 0, -1}, {16, 2, 0, 16, 16, 0, -1}, {16, 3, 0, 16, 8, 0, -1}, {17, 0, 0, 8, 8, 1, 0}, {18, 4, 0, 16, 16, 1, 0}, {18, 5, 0, 64, 64, 0, -1}, {18, 1, 0, 16, 15, 0, -1}, {18, 2, 0, 16, 16, 0, -1}, {18, 3, 0, 16, 8, 0, -1}, {19, 4, 0, 16, 16, 1, 0}, {19, 5, 0, 64, 64, 0, -1}, {19, 1, 0, 16, 15, 0, -1}, {19, 2, 0, 16, 16, 0, -1}, {19, 3, 0, 16, 8, 0, -1}, {20, 4, 0, 8, 8, 1, 2}, {20, 1, 0, 16, 12, 3, 0}, {20, 2, 0, 36, 36, 3, 0}, {20, 3, 0, 16, 8, 3, 0}, {20, 5, 0, 32, 32, 0, -1}, {21, 4, 0, 8, 8, 1, 2}, {21, 1, 0, 16, 12, 3, 0}, {21, 2, 0, 36, 36, 3, 0}, {21, 3, 0, 16, 8, 3, 0}, {21, 5, 0, 32, 32, 0, -1}, {22, 0, 0, 1, 1, 1, 0}, {23, 0, 0, 1, 1, 1, 0}, {24, 0, 0, 1, 1, 1, 0}}
 
 // programNEON is the neon program's state: 155616 floats of workspace per
-// inference, 426528 floats of transformed Winograd weights.
+// inference, 598592 floats of transformed Winograd weights.
 var programNEON = program{
 	scratchLen:    32832,
-	winogradLen:   426528,
-	winogradSteps: []*winogradConv{&step4WinogradNEON, &step5WinogradNEON, &step6WinogradNEON, &step7WinogradNEON, &step9WinogradNEON, &step11WinogradNEON, &step12WinogradNEON, &step13WinogradNEON, &step14WinogradNEON, &step16WinogradNEON, &step18WinogradNEON, &step19WinogradNEON, &step20WinogradNEON, &step21WinogradNEON},
+	winogradLen:   598592,
+	winogradSteps: []*winogradConv{&step2WinogradNEON, &step3WinogradNEON, &step4WinogradNEON, &step5WinogradNEON, &step6WinogradNEON, &step7WinogradNEON, &step9WinogradNEON, &step11WinogradNEON, &step12WinogradNEON, &step13WinogradNEON, &step14WinogradNEON, &step16WinogradNEON, &step18WinogradNEON, &step19WinogradNEON, &step20WinogradNEON, &step21WinogradNEON},
 	workspaceLen:  155616,
 }
 
-var step4WinogradNEON = winogradConv{
+var step2WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
 	bias:      0,
+	biasSrc:   448,
+	blockRows: 2,
+	group:     16,
+	in:        layout{4624, 16, 32, 32, 1, 4},
+	inBase:    4624,
+	kernels:   464,
+	m:         2,
+	out:       layout{23120, 16, 32, 32, 1, 4},
+	scratch:   122784,
+	tiles:     step2TilesNEON[:],
+	tilesX:    16,
+	tilesY:    16,
+	xi:        256,
+}
+
+var step2TilesNEON = [...]convTile{{0, 4, 0, 16, 16}}
+
+var step3WinogradNEON = winogradConv{
+	act:       actKind{1, float32(0), false},
+	bias:      4112,
+	biasSrc:   2768,
+	blockRows: 2,
+	group:     16,
+	hasRes:    true,
+	in:        layout{23120, 16, 32, 32, 1, 4},
+	inBase:    23120,
+	kernels:   2784,
+	m:         2,
+	out:       layout{41616, 16, 32, 32, 1, 4},
+	res:       layout{4624, 16, 32, 32, 1, 4},
+	scratch:   122784,
+	tiles:     step3TilesNEON[:],
+	tilesX:    16,
+	tilesY:    16,
+	xi:        256,
+}
+
+var step3TilesNEON = [...]convTile{{0, 4, 0, 16, 4128}}
+
+var step4WinogradNEON = winogradConv{
+	act:       actKind{1, float32(0), false},
+	bias:      8224,
 	biasSrc:   5088,
 	blockRows: 2,
 	group:     16,
@@ -690,11 +810,11 @@ var step4WinogradNEON = winogradConv{
 	xi:        256,
 }
 
-var step4TilesNEON = [...]convTile{{0, 4, 0, 16, 16}}
+var step4TilesNEON = [...]convTile{{0, 4, 0, 16, 8240}}
 
 var step5WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      4112,
+	bias:      12336,
 	biasSrc:   7408,
 	blockRows: 2,
 	group:     16,
@@ -712,11 +832,11 @@ var step5WinogradNEON = winogradConv{
 	xi:        256,
 }
 
-var step5TilesNEON = [...]convTile{{0, 4, 0, 16, 4128}}
+var step5TilesNEON = [...]convTile{{0, 4, 0, 16, 12352}}
 
 var step6WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      8224,
+	bias:      16448,
 	biasSrc:   9728,
 	blockRows: 2,
 	group:     16,
@@ -732,11 +852,11 @@ var step6WinogradNEON = winogradConv{
 	xi:        256,
 }
 
-var step6TilesNEON = [...]convTile{{0, 4, 0, 16, 8240}}
+var step6TilesNEON = [...]convTile{{0, 4, 0, 16, 16464}}
 
 var step7WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      12336,
+	bias:      20560,
 	biasSrc:   12048,
 	blockRows: 2,
 	group:     16,
@@ -754,11 +874,11 @@ var step7WinogradNEON = winogradConv{
 	xi:        256,
 }
 
-var step7TilesNEON = [...]convTile{{0, 4, 0, 16, 12352}}
+var step7TilesNEON = [...]convTile{{0, 4, 0, 16, 20576}}
 
 var step9WinogradNEON = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      16448,
+	bias:      24672,
 	biasSrc:   19008,
 	blockRows: 2,
 	group:     16,
@@ -774,11 +894,11 @@ var step9WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step9TilesNEON = [...]convTile{{0, 4, 0, 32, 16480}, {4, 4, 0, 32, 16992}}
+var step9TilesNEON = [...]convTile{{0, 4, 0, 32, 24704}, {4, 4, 0, 32, 25216}}
 
 var step11WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      32864,
+	bias:      41088,
 	biasSrc:   28800,
 	blockRows: 2,
 	group:     16,
@@ -794,11 +914,11 @@ var step11WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step11TilesNEON = [...]convTile{{0, 4, 0, 32, 32896}, {4, 4, 0, 32, 33408}}
+var step11TilesNEON = [...]convTile{{0, 4, 0, 32, 41120}, {4, 4, 0, 32, 41632}}
 
 var step12WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      49280,
+	bias:      57504,
 	biasSrc:   38048,
 	blockRows: 2,
 	group:     16,
@@ -816,11 +936,11 @@ var step12WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step12TilesNEON = [...]convTile{{0, 4, 0, 32, 49312}, {4, 4, 0, 32, 49824}}
+var step12TilesNEON = [...]convTile{{0, 4, 0, 32, 57536}, {4, 4, 0, 32, 58048}}
 
 var step13WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      65696,
+	bias:      73920,
 	biasSrc:   47296,
 	blockRows: 2,
 	group:     16,
@@ -836,11 +956,11 @@ var step13WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step13TilesNEON = [...]convTile{{0, 4, 0, 32, 65728}, {4, 4, 0, 32, 66240}}
+var step13TilesNEON = [...]convTile{{0, 4, 0, 32, 73952}, {4, 4, 0, 32, 74464}}
 
 var step14WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      82112,
+	bias:      90336,
 	biasSrc:   56544,
 	blockRows: 2,
 	group:     16,
@@ -858,11 +978,11 @@ var step14WinogradNEON = winogradConv{
 	xi:        1024,
 }
 
-var step14TilesNEON = [...]convTile{{0, 4, 0, 32, 82144}, {4, 4, 0, 32, 82656}}
+var step14TilesNEON = [...]convTile{{0, 4, 0, 32, 90368}, {4, 4, 0, 32, 90880}}
 
 var step16WinogradNEON = winogradConv{
 	act:       actKind{0, float32(0), false},
-	bias:      98528,
+	bias:      106752,
 	biasSrc:   84288,
 	blockRows: 4,
 	group:     16,
@@ -878,11 +998,11 @@ var step16WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step16TilesNEON = [...]convTile{{0, 4, 0, 64, 98592}, {4, 4, 0, 64, 99616}, {8, 4, 0, 64, 100640}, {12, 4, 0, 64, 101664}}
+var step16TilesNEON = [...]convTile{{0, 4, 0, 64, 106816}, {4, 4, 0, 64, 107840}, {8, 4, 0, 64, 108864}, {12, 4, 0, 64, 109888}}
 
 var step18WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      164128,
+	bias:      172352,
 	biasSrc:   123328,
 	blockRows: 4,
 	group:     16,
@@ -898,11 +1018,11 @@ var step18WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step18TilesNEON = [...]convTile{{0, 4, 0, 64, 164192}, {4, 4, 0, 64, 165216}, {8, 4, 0, 64, 166240}, {12, 4, 0, 64, 167264}}
+var step18TilesNEON = [...]convTile{{0, 4, 0, 64, 172416}, {4, 4, 0, 64, 173440}, {8, 4, 0, 64, 174464}, {12, 4, 0, 64, 175488}}
 
 var step19WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      229728,
+	bias:      237952,
 	biasSrc:   160256,
 	blockRows: 4,
 	group:     16,
@@ -920,46 +1040,46 @@ var step19WinogradNEON = winogradConv{
 	xi:        4096,
 }
 
-var step19TilesNEON = [...]convTile{{0, 4, 0, 64, 229792}, {4, 4, 0, 64, 230816}, {8, 4, 0, 64, 231840}, {12, 4, 0, 64, 232864}}
+var step19TilesNEON = [...]convTile{{0, 4, 0, 64, 238016}, {4, 4, 0, 64, 239040}, {8, 4, 0, 64, 240064}, {12, 4, 0, 64, 241088}}
 
 var step20WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      295328,
+	bias:      303552,
 	biasSrc:   197184,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	in:        layout{116304, 64, 8, 8, 1, 4},
 	inBase:    116304,
 	kernels:   197248,
-	m:         2,
+	m:         4,
 	out:       layout{99408, 64, 8, 8, 1, 4},
 	scratch:   122784,
 	tiles:     step20TilesNEON[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step20TilesNEON = [...]convTile{{0, 4, 0, 64, 295392}, {4, 4, 0, 64, 296416}, {8, 4, 0, 64, 297440}, {12, 4, 0, 64, 298464}}
+var step20TilesNEON = [...]convTile{{0, 4, 0, 64, 303616}, {4, 4, 0, 64, 304640}, {8, 4, 0, 64, 305664}, {12, 4, 0, 64, 306688}}
 
 var step21WinogradNEON = winogradConv{
 	act:       actKind{1, float32(0), false},
-	bias:      360928,
+	bias:      451072,
 	biasSrc:   234112,
-	blockRows: 4,
+	blockRows: 2,
 	group:     16,
 	hasRes:    true,
 	in:        layout{99408, 64, 8, 8, 1, 4},
 	inBase:    99408,
 	kernels:   234176,
-	m:         2,
+	m:         4,
 	out:       layout{105808, 64, 8, 8, 0, 4},
 	res:       layout{116304, 64, 8, 8, 1, 4},
 	scratch:   122784,
 	tiles:     step21TilesNEON[:],
-	tilesX:    4,
-	tilesY:    4,
+	tilesX:    2,
+	tilesY:    2,
 	xi:        4096,
 }
 
-var step21TilesNEON = [...]convTile{{0, 4, 0, 64, 360992}, {4, 4, 0, 64, 362016}, {8, 4, 0, 64, 363040}, {12, 4, 0, 64, 364064}}
+var step21TilesNEON = [...]convTile{{0, 4, 0, 64, 451136}, {4, 4, 0, 64, 452160}, {8, 4, 0, 64, 453184}, {12, 4, 0, 64, 454208}}

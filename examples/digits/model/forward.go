@@ -22,9 +22,13 @@ func forward(ws, w, u, dst, src []float32, asm bool) {
 	}
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
 	if asm {
-		step3AVX2(&ws[0], &w[0], 0, 4, 0)
+		for b := 0; b < 1; b++ {
+			step3AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
+			step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+		}
 	} else {
-		step3(ws, w, 0, 4, 0)
+		step3(ws, u, 0, 1, 0)
 	}
 	// gap: global_avgpool -> 32x1x1+0
 	if asm {
@@ -61,9 +65,44 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 		}
 	case 3:
 		if asm {
-			step3AVX2(&ws[0], &w[0], lo, hi, scratch)
+			switch ph.kind {
+			case 4:
+				{
+					p := winogradRowsPart(lo, hi, 1)
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+						step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
+				}
+			case 5:
+				{
+					p := winogradChannelsPart(lo, hi, 2, []int{0, 4})
+					for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+						r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+						step3AVX2In(&ws[0], &u[0], b, 0, 4, r0, r1, scratch, scratch)
+						for _, q := range p.rects[:p.n] {
+							if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+								step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+								step3AVX2Out(&ws[0], &u[0], b, []int{0, 4}[q.tiles[0]], []int{0, 4}[q.tiles[1]], q0, q1, scratch, scratch)
+							}
+						}
+					}
+				}
+			case 1:
+				step3AVX2In(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			case 2:
+				step3AVX2Gemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 1, scratch, 0)
+			case 3:
+				step3AVX2Out(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+			}
 		} else {
-			step3(ws, w, lo, hi, scratch)
+			step3(ws, u, 0, 1, 0)
 		}
 	case 4:
 		if asm {
@@ -83,18 +122,18 @@ func forwardPart(ws, w, u, dst, src []float32, asm bool, ph *phase, lo, hi, scra
 }
 
 // phasesGo is how calls sharing a step between goroutines split the work.
-var phasesGo = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 4, 4, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
+var phasesGo = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 1, 1, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
 // phasesAVX2 is how calls sharing a step between goroutines split the work.
-var phasesAVX2 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 0, 0, 4, 4, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
+var phasesAVX2 = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 4, 4, 1, 0}, {3, 4, 0, 2, 2, 1, 7}, {3, 5, 0, 8, 8, 8, 0}, {3, 1, 0, 4, 2, 0, -1}, {3, 2, 0, 16, 4, 0, -1}, {3, 3, 0, 4, 1, 0, -1}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
-// portableProgram is the avx2 program's state: 4112 floats of workspace per
-// inference, 0 floats of transformed Winograd weights.
+// portableProgram is the avx2 program's state: 8336 floats of workspace per
+// inference, 16416 floats of transformed Winograd weights.
 var portableProgram = program{
-	scratchLen:    0,
-	winogradLen:   0,
-	winogradSteps: []*winogradConv{},
-	workspaceLen:  4112,
+	scratchLen:    4224,
+	winogradLen:   16416,
+	winogradSteps: []*winogradConv{&step3Winograd},
+	workspaceLen:  8336,
 }
 
 // portableLevel runs the portable Go kernels, everywhere.

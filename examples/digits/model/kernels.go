@@ -102,52 +102,28 @@ var step2Groups = [...]convTile{{0, 2, 0, 16, 192}, {2, 2, 0, 16, 2496}}
 
 // step3 computes conv3+relu3: conv3x3+relu, 32x4x4+1 -> 32x4x4+0, stride 1, padding 1.
 func step3(ws, w []float32, lo, hi, scratch int) {
-	_ = scratch
-	const (
-		inBase   = 2400
-		inRow    = 48
-		inPlane  = 288
-		outBase  = 3552
-		outRow   = 32
-		outPlane = 128
-		bias     = 4800
-	)
-	for _, t := range &step3Groups {
-		for oy := lo; oy < hi; oy++ {
-			for ox := 0; ox < 4; ox++ {
-				var acc [16]float32
-				copy(acc[:], w[bias+t.block0*8:])
-				wi := t.wOff
-				p0 := inBase + oy*1*inRow + ox*8
-				for ic := t.icLo; ic < t.icHi; ic++ {
-					x := (*[113]float32)(ws[p0+(ic>>3)*inPlane+ic&7:])
-					x0 := x[0]
-					x1 := x[8]
-					x2 := x[16]
-					x3 := x[48]
-					x4 := x[56]
-					x5 := x[64]
-					x6 := x[96]
-					x7 := x[104]
-					x8 := x[112]
-					k := (*[144]float32)(w[wi:])
-					for l := 0; l < 16; l++ {
-						acc[l] += k[l]*x0 + k[16+l]*x1 + k[32+l]*x2 + k[48+l]*x3 + k[64+l]*x4 + k[80+l]*x5 + k[96+l]*x6 + k[112+l]*x7 + k[128+l]*x8
-					}
-					wi += 144
-				}
-				for b := 0; b < t.blocks; b++ {
-					o := outBase + (t.block0+b)*outPlane + oy*outRow + ox*8
-					for l := 0; l < 8; l++ {
-						ws[o+l] = max(acc[b*8+l], 0)
-					}
-				}
-			}
-		}
-	}
+	step3Winograd.run(ws, w, lo, hi, scratch)
 }
 
-var step3Groups = [...]convTile{{0, 2, 0, 32, 4832}, {2, 2, 0, 32, 9440}}
+var step3Winograd = winogradConv{
+	act:       actKind{1, float32(0), false},
+	bias:      0,
+	biasSrc:   4800,
+	blockRows: 2,
+	group:     16,
+	in:        layout{2400, 32, 4, 4, 1, 8},
+	inBase:    2400,
+	kernels:   4832,
+	m:         2,
+	out:       layout{3552, 32, 4, 4, 0, 8},
+	scratch:   4112,
+	tiles:     step3Tiles[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        1024,
+}
+
+var step3Tiles = [...]convTile{{0, 4, 0, 32, 32}}
 
 // step4 computes gap: global_avgpool, 32x4x4+0 -> 32x1x1+0, stride 1, padding 0.
 func step4(ws, w []float32, lo, hi, scratch int) {

@@ -25,8 +25,14 @@ func step1AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 // step2AVX2 is the avx2 kernel of step conv2+relu2, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step2AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
 
-// step3AVX2 is the avx2 kernel of step conv3+relu3, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
-func step3AVX2(ws *float32, w *float32, lo int, hi int, scratch int)
+// step3AVX2In is the avx2 kernel of step conv3+relu3, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
+func step3AVX2In(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
+
+// step3AVX2Gemm is the avx2 kernel of step conv3+relu3, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+func step3AVX2Gemm(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, t0 int, t1 int, scratch int, vm int)
+
+// step3AVX2Out is the avx2 kernel of step conv3+relu3, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+func step3AVX2Out(ws *float32, w *float32, blk int, lo int, hi int, r0 int, r1 int, scratch int, vm int)
 
 // step4AVX2 is the avx2 kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 func step4AVX2(ws *float32, w *float32, lo int, hi int, scratch int)

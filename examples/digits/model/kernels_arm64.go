@@ -14,10 +14,20 @@ func step1NEON(ws, w *float32, lo, hi, scratch int)
 //go:noescape
 func step2NEON(ws, w *float32, lo, hi, scratch int)
 
-// step3NEON is the neon kernel of step conv3+relu3, (tile, output row) pairs, tile-major lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
+// step3NEONIn is the neon kernel of step conv3+relu3, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the input transform, input channel blocks lo to hi-1.
 //
 //go:noescape
-func step3NEON(ws, w *float32, lo, hi, scratch int)
+func step3NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+
+// step3NEONGemm is the neon kernel of step conv3+relu3, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the products, transform elements lo to hi-1 of output channel tiles t0 to t1-1.
+//
+//go:noescape
+func step3NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+
+// step3NEONOut is the neon kernel of step conv3+relu3, Winograd F(2x2, 3x3): for tile rows r0 to r1-1 of block blk of 2 rows of tiles, the output transform, output channel blocks lo to hi-1.
+//
+//go:noescape
+func step3NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
 
 // step4NEON is the neon kernel of step gap, output rows lo to hi-1 (see the portable Go kernel of the same step for the loop it computes).
 //

@@ -693,377 +693,248 @@ skip2:
 	BNE tile1
 	RET
 
-// step3NEON(ws, w *float32, lo, hi, scratch int)
-TEXT ·step3NEON(SB), NOSPLIT, $0-40
+// step3NEONIn(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step3NEONIn(SB), NOSPLIT, $0-72
 	MOVD ws+0(FP), R0
 	MOVD w+8(FP), R1
-	MOVD lo+16(FP), R2
-	MOVD hi+24(FP), R3
-	MOVD $0, R11
-	MOVD $96, R26
-	ADD $8000, R0, R5
-	ADD $12608, R0, R6
-	ADD $19328, R1, R8
-	ADD $19200, R1, R9
-	MOVD $2, R10
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+56(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+64(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	ADD $8000, R0, R9
+	MOVD $384, R25
+	MADD R25, R9, R2, R9
+	MOVD $576, R25
+	MADD R25, R9, R3, R9
+	MOVD $192, R25
+	MADD R25, R9, R5, R9
+	ADD $14848, R0, R10
+	ADD R8, R10, R10
+	MOVD $1024, R25
+	MADD R25, R10, R3, R10
+	MOVD $512, R25
+	MADD R25, R10, R5, R10
+	ADD $31232, R0, R11
+	ADD R7, R11, R11
+	MOVD R4, R12
 
-tile1:
-	SUB R11, R2, R21
-	CMP $0, R21
-	BGE first3
-	MOVD $0, R21
+vic2:
+	MOVD R9, R13
+	MOVD R10, R14
+	MOVD R6, R15
 
-first3:
-	SUB R11, R3, R22
-	CMP $4, R22
-	BLE last4
-	MOVD $4, R22
+trow3:
+	MOVD $2, R16
 
-last4:
-	SUBS R21, R22, R15
-	BLE skip2
-	MOVD $96, R25
-	MADD R25, R5, R21, R12
-	MOVD $64, R25
-	MADD R25, R6, R21, R13
-
-row5:
-	MOVD R12, R16
-	MOVD R13, R17
-	FMOVQ (R9), F0
-	VMOV V0.B16, V1.B16
-	VMOV V0.B16, V2.B16
-	VMOV V0.B16, V3.B16
-	FMOVQ 16(R9), F4
-	VMOV V4.B16, V5.B16
-	VMOV V4.B16, V6.B16
-	VMOV V4.B16, V7.B16
-	FMOVQ 32(R9), F8
-	VMOV V8.B16, V9.B16
-	VMOV V8.B16, V10.B16
-	VMOV V8.B16, V11.B16
-	FMOVQ 48(R9), F12
-	VMOV V12.B16, V13.B16
-	VMOV V12.B16, V14.B16
-	VMOV V12.B16, V15.B16
-	MOVD R16, R21
-	MOVD R8, R22
-	MOVD $4, R23
-
-ic6:
-	MOVD R21, R24
-	MOVD $3, R4
-
-ky7:
-	FMOVQ (R24), F20
-	FMOVQ 16(R24), F21
-	FMOVQ 32(R24), F22
-	FMOVQ 48(R24), F23
-	FMOVQ (R22), F16
-	FMOVQ 16(R22), F17
-	FMOVQ 32(R22), F18
-	FMOVQ 48(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 576(R22), F16
-	FMOVQ 592(R22), F17
-	FMOVQ 608(R22), F18
-	FMOVQ 624(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1152(R22), F16
-	FMOVQ 1168(R22), F17
-	FMOVQ 1184(R22), F18
-	FMOVQ 1200(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1728(R22), F16
-	FMOVQ 1744(R22), F17
-	FMOVQ 1760(R22), F18
-	FMOVQ 1776(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 16(R24), F20
-	FMOVQ 32(R24), F21
-	FMOVQ 48(R24), F22
-	FMOVQ 64(R24), F23
-	FMOVQ 64(R22), F16
-	FMOVQ 80(R22), F17
-	FMOVQ 96(R22), F18
-	FMOVQ 112(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 640(R22), F16
-	FMOVQ 656(R22), F17
-	FMOVQ 672(R22), F18
-	FMOVQ 688(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1216(R22), F16
-	FMOVQ 1232(R22), F17
-	FMOVQ 1248(R22), F18
-	FMOVQ 1264(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1792(R22), F16
-	FMOVQ 1808(R22), F17
-	FMOVQ 1824(R22), F18
-	FMOVQ 1840(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 32(R24), F20
-	FMOVQ 48(R24), F21
-	FMOVQ 64(R24), F22
-	FMOVQ 80(R24), F23
-	FMOVQ 128(R22), F16
-	FMOVQ 144(R22), F17
-	FMOVQ 160(R22), F18
-	FMOVQ 176(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 704(R22), F16
-	FMOVQ 720(R22), F17
-	FMOVQ 736(R22), F18
-	FMOVQ 752(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1280(R22), F16
-	FMOVQ 1296(R22), F17
-	FMOVQ 1312(R22), F18
-	FMOVQ 1328(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1856(R22), F16
-	FMOVQ 1872(R22), F17
-	FMOVQ 1888(R22), F18
-	FMOVQ 1904(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	ADD R26, R24, R24
-	ADD $192, R22, R22
-	SUBS $1, R4, R4
-	BNE ky7
-	SUB $576, R22, R22
-	ADD $576, R21, R21
-	ADD $2304, R22, R22
-	SUBS $1, R23, R23
-	BNE ic6
-	FMOVQ F0, (R17)
-	FMOVQ F1, 16(R17)
-	FMOVQ F2, 32(R17)
-	FMOVQ F3, 48(R17)
-	FMOVQ F4, 256(R17)
-	FMOVQ F5, 272(R17)
-	FMOVQ F6, 288(R17)
-	FMOVQ F7, 304(R17)
-	FMOVQ F8, 512(R17)
-	FMOVQ F9, 528(R17)
-	FMOVQ F10, 544(R17)
-	FMOVQ F11, 560(R17)
-	FMOVQ F12, 768(R17)
-	FMOVQ F13, 784(R17)
-	FMOVQ F14, 800(R17)
-	FMOVQ F15, 816(R17)
-	ADD $64, R16, R16
-	ADD $64, R17, R17
-	ADD $96, R12, R12
-	ADD $64, R13, R13
+tcol4:
+	FMOVQ (R13), F0
+	FMOVQ 16(R13), F1
+	FMOVQ 32(R13), F2
+	FMOVQ 48(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F4, 16(R11)
+	FMOVQ F2, 32(R11)
+	FMOVQ F3, 48(R11)
+	FMOVQ 96(R13), F0
+	FMOVQ 112(R13), F1
+	FMOVQ 128(R13), F2
+	FMOVQ 144(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 64(R11)
+	FMOVQ F4, 80(R11)
+	FMOVQ F2, 96(R11)
+	FMOVQ F3, 112(R11)
+	FMOVQ 192(R13), F0
+	FMOVQ 208(R13), F1
+	FMOVQ 224(R13), F2
+	FMOVQ 240(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 128(R11)
+	FMOVQ F4, 144(R11)
+	FMOVQ F2, 160(R11)
+	FMOVQ F3, 176(R11)
+	FMOVQ 288(R13), F0
+	FMOVQ 304(R13), F1
+	FMOVQ 320(R13), F2
+	FMOVQ 336(R13), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 192(R11)
+	FMOVQ F4, 208(R11)
+	FMOVQ F2, 224(R11)
+	FMOVQ F3, 240(R11)
+	FMOVQ (R11), F0
+	FMOVQ 64(R11), F1
+	FMOVQ 128(R11), F2
+	FMOVQ 192(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, (R14)
+	FMOVQ F4, 64(R14)
+	FMOVQ F2, 128(R14)
+	FMOVQ F3, 192(R14)
+	FMOVQ 16(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 144(R11), F2
+	FMOVQ 208(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R14)
+	FMOVQ F4, 80(R14)
+	FMOVQ F2, 144(R14)
+	FMOVQ F3, 208(R14)
+	FMOVQ 32(R11), F0
+	FMOVQ 96(R11), F1
+	FMOVQ 160(R11), F2
+	FMOVQ 224(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R14)
+	FMOVQ F4, 96(R14)
+	FMOVQ F2, 160(R14)
+	FMOVQ F3, 224(R14)
+	FMOVQ 48(R11), F0
+	FMOVQ 112(R11), F1
+	FMOVQ 176(R11), F2
+	FMOVQ 240(R11), F3
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4e22d424 // fadd v4.4s, v1.4s, v2.4s
+	WORD $0x4ea1d442 // fsub v2.4s, v2.4s, v1.4s
+	WORD $0x4ea3d423 // fsub v3.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R14)
+	FMOVQ F4, 112(R14)
+	FMOVQ F2, 176(R14)
+	FMOVQ F3, 240(R14)
+	ADD $32, R13, R13
+	ADD $256, R14, R14
+	SUBS $1, R16, R16
+	BNE tcol4
+	ADD $128, R13, R13
 	SUBS $1, R15, R15
-	BNE row5
+	BNE trow3
+	ADD $576, R9, R9
+	ADD $1024, R10, R10
+	SUBS $1, R12, R12
+	BNE vic2
 
-skip2:
-	ADD $2304, R5, R5
-	ADD $9216, R8, R8
-	SUB R11, R2, R21
-	CMP $0, R21
-	BGE first9
-	MOVD $0, R21
+done1:
+	RET
 
-first9:
-	SUB R11, R3, R22
-	CMP $4, R22
-	BLE last10
-	MOVD $4, R22
+// step3NEONGemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int)
+TEXT ·step3NEONGemm(SB), NOSPLIT, $0-88
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+72(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+80(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	MOVD t0+56(FP), R9
+	MOVD t1+64(FP), R10
+	MOVD $1024, R2
+	ADD $14848, R0, R11
+	ADD R8, R11, R11
+	MOVD $512, R25
+	MADD R25, R11, R5, R11
+	ADD $23040, R0, R12
+	ADD R8, R12, R12
+	MOVD $512, R25
+	MADD R25, R12, R5, R12
+	LSL $4, R3, R24
+	ADD R24, R11, R11
+	ADD R24, R12, R12
+	ADD $128, R1, R13
+	MOVD $4096, R25
+	MADD R25, R13, R3, R13
+	CMP $1, R6
+	BNE rows3
+	MOVD $0, R15
+	MOVD $2, R16
+	B rowsknown2
 
-last10:
-	SUBS R21, R22, R15
-	BLE skip8
-	MOVD $96, R25
-	MADD R25, R5, R21, R12
-	MOVD $64, R25
-	MADD R25, R6, R21, R13
+rows3:
+	CMP $2, R6
+	BNE rows4
+	MOVD $1, R15
+	MOVD $0, R16
+	B rowsknown2
 
-row11:
-	MOVD R12, R16
+rows4:
+
+rowsknown2:
+	MOVD R4, R14
+
+xi5:
+	MOVD R9, R17
+	CMP $0, R17
+	BGE pfrom7
+	MOVD $0, R17
+
+pfrom7:
+	MOVD R10, R20
+	CMP $2, R20
+	BLE pto8
+	MOVD $2, R20
+
+pto8:
+	SUBS R17, R20, R20
+	BLE pskip6
+	MOVD R17, R24
 	MOVD R13, R17
+	MOVD $2048, R25
+	MADD R25, R17, R24, R17
+	MOVD R12, R19
+	MOVD $4096, R25
+	MADD R25, R19, R24, R19
+
+ptile9:
+	MOVD R11, R21
+	MOVD R19, R22
+	MOVD R15, R23
+	CBZ R23, nofull10
+
+pcol11:
+	MOVD R21, R24
+	MOVD R17, R25
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
 	VEOR V2.B16, V2.B16, V2.B16
@@ -1080,23 +951,14 @@ row11:
 	VEOR V13.B16, V13.B16, V13.B16
 	VEOR V14.B16, V14.B16, V14.B16
 	VEOR V15.B16, V15.B16, V15.B16
-	MOVD R16, R21
-	MOVD R8, R22
-	MOVD $4, R23
+	MOVD $8, R26
 
-ic12:
-	MOVD R21, R24
-	MOVD $3, R4
-
-ky13:
+pic12:
 	FMOVQ (R24), F20
-	FMOVQ 16(R24), F21
-	FMOVQ 32(R24), F22
-	FMOVQ 48(R24), F23
-	FMOVQ (R22), F16
-	FMOVQ 16(R22), F17
-	FMOVQ 32(R22), F18
-	FMOVQ 48(R22), F19
+	FMOVQ 256(R24), F21
+	FMOVQ 512(R24), F22
+	FMOVQ 768(R24), F23
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
 	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
 	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
@@ -1113,10 +975,7 @@ ky13:
 	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
 	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
 	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 576(R22), F16
-	FMOVQ 592(R22), F17
-	FMOVQ 608(R22), F18
-	FMOVQ 624(R22), F19
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
 	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
 	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
@@ -1133,10 +992,7 @@ ky13:
 	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
 	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
 	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1152(R22), F16
-	FMOVQ 1168(R22), F17
-	FMOVQ 1184(R22), F18
-	FMOVQ 1200(R22), F19
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
 	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
 	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
@@ -1153,10 +1009,7 @@ ky13:
 	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
 	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
 	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1728(R22), F16
-	FMOVQ 1744(R22), F17
-	FMOVQ 1760(R22), F18
-	FMOVQ 1776(R22), F19
+	VLD1.P 64(R25), [V16.S4, V17.S4, V18.S4, V19.S4]
 	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
 	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
 	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
@@ -1173,264 +1026,247 @@ ky13:
 	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
 	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
 	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 16(R24), F20
-	FMOVQ 32(R24), F21
-	FMOVQ 48(R24), F22
-	FMOVQ 64(R24), F23
-	FMOVQ 64(R22), F16
-	FMOVQ 80(R22), F17
-	FMOVQ 96(R22), F18
-	FMOVQ 112(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 640(R22), F16
-	FMOVQ 656(R22), F17
-	FMOVQ 672(R22), F18
-	FMOVQ 688(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1216(R22), F16
-	FMOVQ 1232(R22), F17
-	FMOVQ 1248(R22), F18
-	FMOVQ 1264(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1792(R22), F16
-	FMOVQ 1808(R22), F17
-	FMOVQ 1824(R22), F18
-	FMOVQ 1840(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	FMOVQ 32(R24), F20
-	FMOVQ 48(R24), F21
-	FMOVQ 64(R24), F22
-	FMOVQ 80(R24), F23
-	FMOVQ 128(R22), F16
-	FMOVQ 144(R22), F17
-	FMOVQ 160(R22), F18
-	FMOVQ 176(R22), F19
-	WORD $0x4f941200 // fmla v0.4s, v16.4s, v20.s[0]
-	WORD $0x4f941224 // fmla v4.4s, v17.4s, v20.s[0]
-	WORD $0x4f941248 // fmla v8.4s, v18.4s, v20.s[0]
-	WORD $0x4f94126c // fmla v12.4s, v19.4s, v20.s[0]
-	WORD $0x4f951201 // fmla v1.4s, v16.4s, v21.s[0]
-	WORD $0x4f951225 // fmla v5.4s, v17.4s, v21.s[0]
-	WORD $0x4f951249 // fmla v9.4s, v18.4s, v21.s[0]
-	WORD $0x4f95126d // fmla v13.4s, v19.4s, v21.s[0]
-	WORD $0x4f961202 // fmla v2.4s, v16.4s, v22.s[0]
-	WORD $0x4f961226 // fmla v6.4s, v17.4s, v22.s[0]
-	WORD $0x4f96124a // fmla v10.4s, v18.4s, v22.s[0]
-	WORD $0x4f96126e // fmla v14.4s, v19.4s, v22.s[0]
-	WORD $0x4f971203 // fmla v3.4s, v16.4s, v23.s[0]
-	WORD $0x4f971227 // fmla v7.4s, v17.4s, v23.s[0]
-	WORD $0x4f97124b // fmla v11.4s, v18.4s, v23.s[0]
-	WORD $0x4f97126f // fmla v15.4s, v19.4s, v23.s[0]
-	FMOVQ 704(R22), F16
-	FMOVQ 720(R22), F17
-	FMOVQ 736(R22), F18
-	FMOVQ 752(R22), F19
-	WORD $0x4fb41200 // fmla v0.4s, v16.4s, v20.s[1]
-	WORD $0x4fb41224 // fmla v4.4s, v17.4s, v20.s[1]
-	WORD $0x4fb41248 // fmla v8.4s, v18.4s, v20.s[1]
-	WORD $0x4fb4126c // fmla v12.4s, v19.4s, v20.s[1]
-	WORD $0x4fb51201 // fmla v1.4s, v16.4s, v21.s[1]
-	WORD $0x4fb51225 // fmla v5.4s, v17.4s, v21.s[1]
-	WORD $0x4fb51249 // fmla v9.4s, v18.4s, v21.s[1]
-	WORD $0x4fb5126d // fmla v13.4s, v19.4s, v21.s[1]
-	WORD $0x4fb61202 // fmla v2.4s, v16.4s, v22.s[1]
-	WORD $0x4fb61226 // fmla v6.4s, v17.4s, v22.s[1]
-	WORD $0x4fb6124a // fmla v10.4s, v18.4s, v22.s[1]
-	WORD $0x4fb6126e // fmla v14.4s, v19.4s, v22.s[1]
-	WORD $0x4fb71203 // fmla v3.4s, v16.4s, v23.s[1]
-	WORD $0x4fb71227 // fmla v7.4s, v17.4s, v23.s[1]
-	WORD $0x4fb7124b // fmla v11.4s, v18.4s, v23.s[1]
-	WORD $0x4fb7126f // fmla v15.4s, v19.4s, v23.s[1]
-	FMOVQ 1280(R22), F16
-	FMOVQ 1296(R22), F17
-	FMOVQ 1312(R22), F18
-	FMOVQ 1328(R22), F19
-	WORD $0x4f941a00 // fmla v0.4s, v16.4s, v20.s[2]
-	WORD $0x4f941a24 // fmla v4.4s, v17.4s, v20.s[2]
-	WORD $0x4f941a48 // fmla v8.4s, v18.4s, v20.s[2]
-	WORD $0x4f941a6c // fmla v12.4s, v19.4s, v20.s[2]
-	WORD $0x4f951a01 // fmla v1.4s, v16.4s, v21.s[2]
-	WORD $0x4f951a25 // fmla v5.4s, v17.4s, v21.s[2]
-	WORD $0x4f951a49 // fmla v9.4s, v18.4s, v21.s[2]
-	WORD $0x4f951a6d // fmla v13.4s, v19.4s, v21.s[2]
-	WORD $0x4f961a02 // fmla v2.4s, v16.4s, v22.s[2]
-	WORD $0x4f961a26 // fmla v6.4s, v17.4s, v22.s[2]
-	WORD $0x4f961a4a // fmla v10.4s, v18.4s, v22.s[2]
-	WORD $0x4f961a6e // fmla v14.4s, v19.4s, v22.s[2]
-	WORD $0x4f971a03 // fmla v3.4s, v16.4s, v23.s[2]
-	WORD $0x4f971a27 // fmla v7.4s, v17.4s, v23.s[2]
-	WORD $0x4f971a4b // fmla v11.4s, v18.4s, v23.s[2]
-	WORD $0x4f971a6f // fmla v15.4s, v19.4s, v23.s[2]
-	FMOVQ 1856(R22), F16
-	FMOVQ 1872(R22), F17
-	FMOVQ 1888(R22), F18
-	FMOVQ 1904(R22), F19
-	WORD $0x4fb41a00 // fmla v0.4s, v16.4s, v20.s[3]
-	WORD $0x4fb41a24 // fmla v4.4s, v17.4s, v20.s[3]
-	WORD $0x4fb41a48 // fmla v8.4s, v18.4s, v20.s[3]
-	WORD $0x4fb41a6c // fmla v12.4s, v19.4s, v20.s[3]
-	WORD $0x4fb51a01 // fmla v1.4s, v16.4s, v21.s[3]
-	WORD $0x4fb51a25 // fmla v5.4s, v17.4s, v21.s[3]
-	WORD $0x4fb51a49 // fmla v9.4s, v18.4s, v21.s[3]
-	WORD $0x4fb51a6d // fmla v13.4s, v19.4s, v21.s[3]
-	WORD $0x4fb61a02 // fmla v2.4s, v16.4s, v22.s[3]
-	WORD $0x4fb61a26 // fmla v6.4s, v17.4s, v22.s[3]
-	WORD $0x4fb61a4a // fmla v10.4s, v18.4s, v22.s[3]
-	WORD $0x4fb61a6e // fmla v14.4s, v19.4s, v22.s[3]
-	WORD $0x4fb71a03 // fmla v3.4s, v16.4s, v23.s[3]
-	WORD $0x4fb71a27 // fmla v7.4s, v17.4s, v23.s[3]
-	WORD $0x4fb71a4b // fmla v11.4s, v18.4s, v23.s[3]
-	WORD $0x4fb71a6f // fmla v15.4s, v19.4s, v23.s[3]
-	ADD R26, R24, R24
-	ADD $192, R22, R22
-	SUBS $1, R4, R4
-	BNE ky13
-	SUB $576, R22, R22
-	ADD $576, R21, R21
-	ADD $2304, R22, R22
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic12
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 512(R22)
+	FMOVQ F3, 768(R22)
+	FMOVQ F4, 1024(R22)
+	FMOVQ F5, 1280(R22)
+	FMOVQ F6, 1536(R22)
+	FMOVQ F7, 1792(R22)
+	FMOVQ F8, 2048(R22)
+	FMOVQ F9, 2304(R22)
+	FMOVQ F10, 2560(R22)
+	FMOVQ F11, 2816(R22)
+	FMOVQ F12, 3072(R22)
+	FMOVQ F13, 3328(R22)
+	FMOVQ F14, 3584(R22)
+	FMOVQ F15, 3840(R22)
+	ADD $1024, R21, R21
+	ADD $1024, R22, R22
 	SUBS $1, R23, R23
-	BNE ic12
-	FMOVQ (R17), F16
-	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
-	FMOVQ 16(R17), F16
-	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
-	FMOVQ 32(R17), F16
-	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
-	FMOVQ 48(R17), F16
-	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
-	FMOVQ 256(R17), F16
-	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
-	FMOVQ 272(R17), F16
-	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
-	FMOVQ 288(R17), F16
-	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
-	FMOVQ 304(R17), F16
-	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
-	FMOVQ 512(R17), F16
-	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
-	FMOVQ 528(R17), F16
-	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
-	FMOVQ 544(R17), F16
-	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
-	FMOVQ 560(R17), F16
-	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
-	FMOVQ 768(R17), F16
-	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
-	FMOVQ 784(R17), F16
-	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
-	FMOVQ 800(R17), F16
-	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
-	FMOVQ 816(R17), F16
-	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
-	VEOR V16.B16, V16.B16, V16.B16
-	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
-	FMOVQ F0, (R17)
-	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
-	FMOVQ F1, 16(R17)
-	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
-	FMOVQ F2, 32(R17)
-	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
-	FMOVQ F3, 48(R17)
-	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
-	FMOVQ F4, 256(R17)
-	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
-	FMOVQ F5, 272(R17)
-	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
-	FMOVQ F6, 288(R17)
-	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
-	FMOVQ F7, 304(R17)
-	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
-	FMOVQ F8, 512(R17)
-	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
-	FMOVQ F9, 528(R17)
-	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
-	FMOVQ F10, 544(R17)
-	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
-	FMOVQ F11, 560(R17)
-	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
-	FMOVQ F12, 768(R17)
-	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
-	FMOVQ F13, 784(R17)
-	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
-	FMOVQ F14, 800(R17)
-	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
-	FMOVQ F15, 816(R17)
-	ADD $64, R16, R16
-	ADD $64, R17, R17
-	ADD $96, R12, R12
-	ADD $64, R13, R13
-	SUBS $1, R15, R15
-	BNE row11
+	BNE pcol11
 
-skip8:
-	ADD $4, R11, R11
-	SUB $2304, R5, R5
-	SUB $9216, R8, R8
-	ADD $1024, R6, R6
-	ADD $18432, R8, R8
-	ADD $64, R9, R9
-	SUBS $1, R10, R10
-	BNE tile1
+nofull10:
+	CMP $2, R16
+	BNE rem14
+	MOVD R21, R24
+	MOVD R17, R25
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD $8, R26
+
+pic15:
+	FMOVQ (R24), F12
+	FMOVQ 256(R24), F13
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1100 // fmla v0.4s, v8.4s, v12.s[0]
+	WORD $0x4f8c1122 // fmla v2.4s, v9.4s, v12.s[0]
+	WORD $0x4f8c1144 // fmla v4.4s, v10.4s, v12.s[0]
+	WORD $0x4f8c1166 // fmla v6.4s, v11.4s, v12.s[0]
+	WORD $0x4f8d1101 // fmla v1.4s, v8.4s, v13.s[0]
+	WORD $0x4f8d1123 // fmla v3.4s, v9.4s, v13.s[0]
+	WORD $0x4f8d1145 // fmla v5.4s, v10.4s, v13.s[0]
+	WORD $0x4f8d1167 // fmla v7.4s, v11.4s, v13.s[0]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1100 // fmla v0.4s, v8.4s, v12.s[1]
+	WORD $0x4fac1122 // fmla v2.4s, v9.4s, v12.s[1]
+	WORD $0x4fac1144 // fmla v4.4s, v10.4s, v12.s[1]
+	WORD $0x4fac1166 // fmla v6.4s, v11.4s, v12.s[1]
+	WORD $0x4fad1101 // fmla v1.4s, v8.4s, v13.s[1]
+	WORD $0x4fad1123 // fmla v3.4s, v9.4s, v13.s[1]
+	WORD $0x4fad1145 // fmla v5.4s, v10.4s, v13.s[1]
+	WORD $0x4fad1167 // fmla v7.4s, v11.4s, v13.s[1]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4f8c1900 // fmla v0.4s, v8.4s, v12.s[2]
+	WORD $0x4f8c1922 // fmla v2.4s, v9.4s, v12.s[2]
+	WORD $0x4f8c1944 // fmla v4.4s, v10.4s, v12.s[2]
+	WORD $0x4f8c1966 // fmla v6.4s, v11.4s, v12.s[2]
+	WORD $0x4f8d1901 // fmla v1.4s, v8.4s, v13.s[2]
+	WORD $0x4f8d1923 // fmla v3.4s, v9.4s, v13.s[2]
+	WORD $0x4f8d1945 // fmla v5.4s, v10.4s, v13.s[2]
+	WORD $0x4f8d1967 // fmla v7.4s, v11.4s, v13.s[2]
+	VLD1.P 64(R25), [V8.S4, V9.S4, V10.S4, V11.S4]
+	WORD $0x4fac1900 // fmla v0.4s, v8.4s, v12.s[3]
+	WORD $0x4fac1922 // fmla v2.4s, v9.4s, v12.s[3]
+	WORD $0x4fac1944 // fmla v4.4s, v10.4s, v12.s[3]
+	WORD $0x4fac1966 // fmla v6.4s, v11.4s, v12.s[3]
+	WORD $0x4fad1901 // fmla v1.4s, v8.4s, v13.s[3]
+	WORD $0x4fad1923 // fmla v3.4s, v9.4s, v13.s[3]
+	WORD $0x4fad1945 // fmla v5.4s, v10.4s, v13.s[3]
+	WORD $0x4fad1967 // fmla v7.4s, v11.4s, v13.s[3]
+	ADD R2, R24, R24
+	SUBS $1, R26, R26
+	BNE pic15
+	FMOVQ F0, (R22)
+	FMOVQ F1, 256(R22)
+	FMOVQ F2, 1024(R22)
+	FMOVQ F3, 1280(R22)
+	FMOVQ F4, 2048(R22)
+	FMOVQ F5, 2304(R22)
+	FMOVQ F6, 3072(R22)
+	FMOVQ F7, 3328(R22)
+	B remdone13
+
+rem14:
+
+remdone13:
+	ADD $2048, R17, R17
+	ADD $4096, R19, R19
+	SUBS $1, R20, R20
+	BNE ptile9
+
+pskip6:
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	ADD $4096, R13, R13
+	SUBS $1, R14, R14
+	BNE xi5
+
+done1:
+	RET
+
+// step3NEONOut(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int)
+TEXT ·step3NEONOut(SB), NOSPLIT, $0-72
+	MOVD ws+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD blk+16(FP), R2
+	MOVD lo+24(FP), R3
+	MOVD hi+32(FP), R4
+	SUB R3, R4, R4
+	MOVD r0+40(FP), R5
+	MOVD r1+48(FP), R6
+	SUB R5, R6, R6
+	MOVD scratch+56(FP), R7
+	LSL $2, R7, R7
+	MOVD vm+64(FP), R8
+	LSL $2, R8, R8
+	CMP $0, R4
+	BLE done1
+	CMP $0, R6
+	BLE done1
+	VEOR V12.B16, V12.B16, V12.B16
+	ADD $23040, R0, R9
+	ADD R8, R9, R9
+	MOVD $1024, R25
+	MADD R25, R9, R3, R9
+	MOVD $512, R25
+	MADD R25, R9, R5, R9
+	MOVD R1, R10
+	LSL $4, R3, R24
+	ADD R24, R10, R10
+	ADD $31232, R0, R11
+	ADD R7, R11, R11
+	ADD $12608, R0, R21
+	MOVD $256, R25
+	MADD R25, R21, R2, R21
+	MOVD $256, R25
+	MADD R25, R21, R3, R12
+	MOVD $128, R25
+	MADD R25, R12, R5, R12
+	MOVD R4, R14
+
+ocb2:
+	FMOVQ (R10), F11
+	MOVD R9, R15
+	MOVD R12, R16
+	MOVD R6, R19
+
+trow3:
+	MOVD $2, R20
+
+tcol4:
+	FMOVQ (R15), F0
+	FMOVQ 64(R15), F1
+	FMOVQ 128(R15), F2
+	FMOVQ 192(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, (R11)
+	FMOVQ F1, 64(R11)
+	FMOVQ 16(R15), F0
+	FMOVQ 80(R15), F1
+	FMOVQ 144(R15), F2
+	FMOVQ 208(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 16(R11)
+	FMOVQ F1, 80(R11)
+	FMOVQ 32(R15), F0
+	FMOVQ 96(R15), F1
+	FMOVQ 160(R15), F2
+	FMOVQ 224(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 32(R11)
+	FMOVQ F1, 96(R11)
+	FMOVQ 48(R15), F0
+	FMOVQ 112(R15), F1
+	FMOVQ 176(R15), F2
+	FMOVQ 240(R15), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	FMOVQ F0, 48(R11)
+	FMOVQ F1, 112(R11)
+	FMOVQ (R11), F0
+	FMOVQ 16(R11), F1
+	FMOVQ 32(R11), F2
+	FMOVQ 48(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, (R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 16(R16)
+	FMOVQ 64(R11), F0
+	FMOVQ 80(R11), F1
+	FMOVQ 96(R11), F2
+	FMOVQ 112(R11), F3
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x4ea2d421 // fsub v1.4s, v1.4s, v2.4s
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4e2bd400 // fadd v0.4s, v0.4s, v11.4s
+	WORD $0x4e2cf400 // fmax v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 64(R16)
+	WORD $0x4e2bd421 // fadd v1.4s, v1.4s, v11.4s
+	WORD $0x4e2cf421 // fmax v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 80(R16)
+	ADD $256, R15, R15
+	ADD $32, R16, R16
+	SUBS $1, R20, R20
+	BNE tcol4
+	ADD $64, R16, R16
+	SUBS $1, R19, R19
+	BNE trow3
+	ADD $1024, R9, R9
+	ADD $16, R10, R10
+	ADD $256, R12, R12
+	SUBS $1, R14, R14
+	BNE ocb2
+
+done1:
 	RET
 
 // step4NEON(ws, w *float32, lo, hi, scratch int)

@@ -14,7 +14,13 @@ func step2AVX2(ws, w *float32, lo, hi, scratch int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 
-func step3AVX2(ws, w *float32, lo, hi, scratch int) {
+func step3AVX2In(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step3AVX2Gemm(ws, w *float32, blk, lo, hi, r0, r1, t0, t1, scratch, vm int) {
+	panic("acgen: assembly kernel called where it does not exist")
+}
+func step3AVX2Out(ws, w *float32, blk, lo, hi, r0, r1, scratch, vm int) {
 	panic("acgen: assembly kernel called where it does not exist")
 }
 

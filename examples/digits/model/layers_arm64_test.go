@@ -20,7 +20,11 @@ func layersNEON(ws, w, u []float32) []layerStep {
 	}}, {"02_conv2+relu2", 147456.0, func() {
 		step2NEON(&ws[0], &w[0], 0, 8, 0)
 	}}, {"03_conv3+relu3", 294912.0, func() {
-		step3NEON(&ws[0], &w[0], 0, 8, 0)
+		for b := 0; b < 1; b++ {
+			step3NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+			step3NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+			step3NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+		}
 	}}, {"04_gap", 1024.0, func() {
 		step4NEON(&ws[0], &w[0], 0, 1, 0)
 	}}, {"05_fc", 640.0, func() {

@@ -35,9 +35,13 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 		}
 	}}, {"03_conv3+relu3", 294912.0, func() {
 		if asm {
-			step3AVX2(&ws[0], &w[0], 0, 4, 0)
+			for b := 0; b < 1; b++ {
+				step3AVX2In(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+				step3AVX2Gemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 1, 0, 0)
+				step3AVX2Out(&ws[0], &u[0], b, 0, 4, 0, 2, 0, 0)
+			}
 		} else {
-			step3(ws, w, 0, 4, 0)
+			step3(ws, u, 0, 1, 0)
 		}
 	}}, {"04_gap", 1024.0, func() {
 		if asm {

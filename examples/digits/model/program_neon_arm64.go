@@ -13,7 +13,11 @@ func forwardNEON(ws, w, u, dst, src []float32) {
 	// conv2+relu2: conv3x3/2+relu -> 32x4x4+1
 	step2NEON(&ws[0], &w[0], 0, 8, 0)
 	// conv3+relu3: conv3x3+relu -> 32x4x4+0
-	step3NEON(&ws[0], &w[0], 0, 8, 0)
+	for b := 0; b < 1; b++ {
+		step3NEONIn(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+		step3NEONGemm(&ws[0], &u[0], b, 0, 16, 0, 2, 0, 2, 0, 0)
+		step3NEONOut(&ws[0], &u[0], b, 0, 8, 0, 2, 0, 0)
+	}
 	// gap: global_avgpool -> 32x1x1+0
 	step4NEON(&ws[0], &w[0], 0, 1, 0)
 	// fc: linear -> 10x1x1+0
@@ -32,7 +36,42 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 	case 2:
 		step2NEON(&ws[0], &w[0], lo, hi, scratch)
 	case 3:
-		step3NEON(&ws[0], &w[0], lo, hi, scratch)
+		switch ph.kind {
+		case 4:
+			{
+				p := winogradRowsPart(lo, hi, 2)
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+					step3NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step3NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 5:
+			{
+				p := winogradChannelsPart(lo, hi, 2, []int{0, 4, 8})
+				for b := p.rows[0] / 2; b*2 < p.rows[1]; b++ {
+					r0, r1 := lineRange(p.rows[0], p.rows[1], b, 2)
+					step3NEONIn(&ws[0], &u[0], b, 0, 8, r0, r1, scratch, scratch)
+					for _, q := range p.rects[:p.n] {
+						if q0, q1 := lineRange(q.rows[0], q.rows[1], b, 2); q0 < q1 {
+							step3NEONGemm(&ws[0], &u[0], b, 0, 16, q0, q1, q.tiles[0], q.tiles[1], scratch, scratch)
+							step3NEONOut(&ws[0], &u[0], b, []int{0, 4, 8}[q.tiles[0]], []int{0, 4, 8}[q.tiles[1]], q0, q1, scratch, scratch)
+						}
+					}
+				}
+			}
+		case 1:
+			step3NEONIn(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+		case 2:
+			step3NEONGemm(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, 0, 2, scratch, 0)
+		case 3:
+			step3NEONOut(&ws[0], &u[0], ph.blk, lo, hi, 0, 2, scratch, 0)
+		}
 	case 4:
 		step4NEON(&ws[0], &w[0], 0, 1, 0)
 	case 5:
@@ -43,13 +82,33 @@ func forwardPartNEON(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch in
 }
 
 // phasesNEON is how calls sharing a step between goroutines split the work.
-var phasesNEON = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 8, 8, 1, 0}, {3, 0, 0, 8, 8, 1, 0}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
+var phasesNEON = []phase{{0, 0, 0, 8, 1, 1, 0}, {1, 0, 0, 8, 1, 1, 0}, {2, 0, 0, 8, 8, 1, 0}, {3, 4, 0, 4, 4, 1, 2}, {3, 5, 0, 16, 12, 3, 3}, {3, 4, 0, 4, 4, 4, 7}, {3, 5, 0, 16, 12, 8, 0}, {3, 1, 0, 8, 1, 0, -1}, {3, 2, 0, 16, 9, 0, -1}, {3, 3, 0, 8, 1, 0, -1}, {4, 0, 0, 1, 1, 1, 0}, {5, 0, 0, 1, 1, 1, 0}, {6, 0, 0, 1, 1, 1, 0}}
 
-// programNEON is the neon program's state: 3712 floats of workspace per
-// inference, 0 floats of transformed Winograd weights.
+// programNEON is the neon program's state: 7872 floats of workspace per
+// inference, 16416 floats of transformed Winograd weights.
 var programNEON = program{
-	scratchLen:    0,
-	winogradLen:   0,
-	winogradSteps: []*winogradConv{},
-	workspaceLen:  3712,
+	scratchLen:    4160,
+	winogradLen:   16416,
+	winogradSteps: []*winogradConv{&step3WinogradNEON},
+	workspaceLen:  7872,
 }
+
+var step3WinogradNEON = winogradConv{
+	act:       actKind{1, float32(0), false},
+	bias:      0,
+	biasSrc:   4800,
+	blockRows: 2,
+	group:     16,
+	in:        layout{2000, 32, 4, 4, 1, 4},
+	inBase:    2000,
+	kernels:   4832,
+	m:         2,
+	out:       layout{3152, 32, 4, 4, 0, 4},
+	scratch:   3712,
+	tiles:     step3TilesNEON[:],
+	tilesX:    2,
+	tilesY:    2,
+	xi:        1024,
+}
+
+var step3TilesNEON = [...]convTile{{0, 4, 0, 32, 32}, {4, 4, 0, 32, 544}}
