@@ -258,8 +258,8 @@ func rmsErr(got, want [][]float64) float64 {
 // forward runs the fused network on the golden samples, reading and
 // fusing the weights again as run does. With direct, as float32 would:
 // every convolution and linear layer by graph.Conv32, every value
-// rounded to float32. Else in float64, but the layers of winograd by Winograd in
-// float32 (plan.WinogradConv32).
+// rounded to float32. Else in float64, but the layers of winograd with
+// the error Winograd makes in float32 added (winogradError).
 func (s *stream) forward(direct bool, winograd map[*graph.Node]int) ([][]float64, error) {
 	return s.forwardOn(s.emulated(), direct, winograd)
 }

@@ -6,13 +6,13 @@ package graph
 // of chain input channels (all of them for chain <= 0), each chain of
 // fused multiply-adds in float32 from 0 and added to the chains before it
 // in float32; the bias added last (the kernels start the first chain
-// from it). The values are float64 slots holding
-// float32s. It is the baseline against which acgen measures what
-// Winograd costs in accuracy (see package driver's emulation), and its
-// chains must be the kernels' (plan.DirectChain): one chain over a
-// layer's thousands of products rounds twice as much (VGG-11-BN at 64x64:
-// the emulated network 4.3e-6 from float64, the kernels 2.0e-6), which
-// made Winograd's error look half what it is beside it.
+// from it). The values are float64 slots holding float32s. It is the
+// baseline against which acgen measures what Winograd costs in accuracy
+// (see package driver's emulation), and its chains must be the kernels'
+// (plan.DirectChain): one chain over a layer's thousands of products
+// rounds twice as much (VGG-11-BN at 64x64: the emulated network 4.3e-6
+// from float64, the kernels 2.0e-6), which made Winograd's error look
+// half what it is beside it.
 func Conv32(x Tensor, c *Conv, chain int) Tensor {
 	r := *c
 	r.Weight, r.Bias = Round32(c.Weight), Round32(c.Bias)
@@ -36,7 +36,7 @@ func Conv32(x Tensor, c *Conv, chain int) Tensor {
 	return out
 }
 
-// round32 is v rounded to float32 (nil for nil).
+// Round32 is v rounded to float32 (nil for nil).
 func Round32(v []float64) []float64 {
 	if v == nil {
 		return nil

@@ -5,7 +5,6 @@ import (
 	"runtime"
 
 	"github.com/acgen/acgen/graph"
-
 	"github.com/acgen/acgen/target"
 )
 

@@ -15,9 +15,9 @@ import (
 // errs no more than the model's table says (an excess of 0.5 to 12 over
 // a direct layer, the table's 12). So acgen (package driver) runs the
 // fused network on a golden sample three ways: in float64; with every
-// value rounded to float32 and every dense convolution summed in
-// float32 (graph.Conv32), the error a network of direct convolutions
-// makes; and in float64 but for the Winograd layers, to which it adds
+// value rounded to float32 and every convolution and linear layer
+// summed in float32 as the kernels sum them (graph.Conv32), the error a
+// network of direct convolutions makes; and in float64 but for the Winograd layers, to which it adds
 // the error they make computed as the kernels compute them in float32
 // (WinogradConv32) from their input rounded to float32 (the rounding
 // itself is the direct run's), Winograd's own error. Both errors are
@@ -46,15 +46,15 @@ import (
 // assumes 1.2x).
 const emulatedDirect = 1.2
 
-// Emulation is what emulating a program's plan measured on the first
-// golden sample (on all of them where the driver measures the emulation
-// for calibration), against the fused network in float64: the root mean
+// Emulation is what the driver measured of a program's plan when asked
+// to for calibration (driver.Config.MeasureEmulation; zero otherwise: a
+// plan checked for the budget keeps only its EmulatedError), on every
+// golden sample, against the fused network in float64: the root mean
 // square (RMS) and the largest relative error (Max, |got - want| /
 // max(1, |want|), as bench/accuracy and the budget measure) of the
-// direct float32 run (Direct), of Winograd's own error (Winograd), and,
-// where the driver measures the emulation for calibration
-// (driver.Config.MeasureEmulation), of the whole float32 run with the
-// Winograd layers computed as the kernels do (Full). Zero where not run.
+// direct float32 run (Direct), of Winograd's own error (Winograd), and
+// of the whole float32 run with the Winograd layers computed as the
+// kernels do (Full).
 type Emulation struct {
 	DirectRMS, DirectMax     float64
 	WinogradRMS, WinogradMax float64

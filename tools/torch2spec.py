@@ -176,7 +176,7 @@ def check(model, spec, input_shape, samples=3):
         raise Unsupported(f"the model returns a {type(want).__name__}, not a tensor")
     want, got = want.reshape(samples, -1), got.reshape(samples, -1)
     if got.shape != want.shape:
-        return math.inf, []
+        return math.inf, [], 0.0
     diff = rel_diff(got, want)
     unread = sorted(k for k in sd if k not in used and not k.endswith("num_batches_tracked"))
     noise = 0.0
