@@ -242,7 +242,7 @@ func (k *convKernel) actPass(blocks, npx int) {
 	k.ops.tab = func(i int) operand.Mem { return tableEntryMem(a.F.Op, i) }
 	for o := 0; o < blocks; o++ {
 		for p := 0; p < npx; p++ {
-			out := mem(pxOut, o*k.outPlane+p*k.blk*f32)
+			out := mem(pxOut, o*k.outPlane+k.outPx(p))
 			k.ctx.VMOVUPS(out, v[0])
 			code.apply(k.ops, v, kr, out, a.Param)
 			k.ctx.VMOVUPS(v[0], out)

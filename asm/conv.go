@@ -73,6 +73,10 @@ type convKernel struct {
 	pfLines int
 	pfPtr   operand.Mem
 
+	// bandW is the pixels a row of the body's pixel tile when the tile
+	// spans several output rows (plan.DirectSchedule.Rows), else 0.
+	bandW int
+
 	labels   int
 	constMem *operand.Mem
 }
@@ -295,11 +299,13 @@ func (k *convKernel) tileRows(t plan.OCTile, body func(t plan.OCTile, npx int, p
 		ctx.IMUL3Q(imm(r.bytes), icIn, r.row)
 		ctx.ADDQ(r.slot, r.row)
 	}
-	rowLoop := k.label("row")
-	ctx.Label(rowLoop)
-	if len(k.pf) > 0 {
-		// This row's share of the next pass's weights (see tilePasses).
-		per := ceilDiv(k.pfLines, c.OutH)
+	// prefetch issues rows rows' share of the next pass's weights (see
+	// tilePasses).
+	prefetch := func(rows int) {
+		if len(k.pf) == 0 {
+			return
+		}
+		per := rows * ceilDiv(k.pfLines, c.OutH)
 		ctx.MOVQ(k.pfPtr, icW)
 		for _, g := range k.pf {
 			for l := 0; l < per; l++ {
@@ -308,6 +314,32 @@ func (k *convKernel) tileRows(t plan.OCTile, body func(t plan.OCTile, npx int, p
 		}
 		ctx.ADDQ(imm(per*64), k.pfPtr)
 	}
+	if band := c.Direct.TileRows(); band > 1 {
+		// Bands of rows, one pixel tile each, while the part has them;
+		// then the rows left, one at a time.
+		bandLoop, rest := k.label("band"), k.label("rest")
+		ctx.Label(bandLoop)
+		ctx.CMPQ(rowCnt, imm(band))
+		ctx.JLT(operand.LabelRef(rest))
+		prefetch(band)
+		ctx.MOVQ(rowIn, pxIn)
+		ctx.MOVQ(rowOut, pxOut)
+		ctx.MOVQ(rowRes, pxRes)
+		k.bandW = c.OutW
+		body(t, band*c.OutW, ps)
+		k.bandW = 0
+		ctx.ADDQ(imm(band*c.StrideH*k.inRow), rowIn)
+		ctx.ADDQ(imm(band*k.outRow), rowOut)
+		ctx.ADDQ(imm(band*k.resRow), rowRes)
+		ctx.SUBQ(imm(band), rowCnt)
+		ctx.JMP(operand.LabelRef(bandLoop))
+		ctx.Label(rest)
+		ctx.TESTQ(rowCnt, rowCnt)
+		ctx.JZ(operand.LabelRef(skip))
+	}
+	rowLoop := k.label("row")
+	ctx.Label(rowLoop)
+	prefetch(1)
 	ctx.MOVQ(rowIn, pxIn)
 	ctx.MOVQ(rowOut, pxOut)
 	ctx.MOVQ(rowRes, pxRes)
@@ -342,6 +374,32 @@ func (k *convKernel) tileRows(t plan.OCTile, body func(t plan.OCTile, npx int, p
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// pixel is the row (from pxIn's, pxOut's and pxRes's) and column of the
+// body's pixel p.
+func (k *convKernel) pixel(p int) (row, col int) {
+	if k.bandW == 0 {
+		return 0, p
+	}
+	return plan.PixelOf(p, k.bandW)
+}
+
+// inPx, outPx and resPx are the byte offsets of the body's pixel p from
+// pxIn (its window origin), pxOut and pxRes.
+func (k *convKernel) inPx(p int) int {
+	r, col := k.pixel(p)
+	return r*k.c.StrideH*k.inRow + col*k.c.StrideW*k.blk*f32
+}
+
+func (k *convKernel) outPx(p int) int {
+	r, col := k.pixel(p)
+	return r*k.outRow + col*k.blk*f32
+}
+
+func (k *convKernel) resPx(p int) int {
+	r, col := k.pixel(p)
+	return r*k.resRow + col*k.blk*f32
+}
 
 // panelLines sets k.pfLines to the cache lines of each weight group a
 // pass p of a tile reads, and returns where each group's lines start,
@@ -405,10 +463,10 @@ func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) reg.VecPhysica
 		for p := 0; p < npx; p++ {
 			a := acc(o, p)
 			if k.s.Residual() != nil {
-				ctx.VADDPS(mem(pxRes, o*k.resPlane+p*k.blk*f32), a, a)
+				ctx.VADDPS(mem(pxRes, o*k.resPlane+k.resPx(p)), a, a)
 			}
 			k.activate(a, zero, six)
-			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+p*k.blk*f32))
+			ctx.VMOVUPS(a, mem(pxOut, o*k.outPlane+k.outPx(p)))
 		}
 	}
 	if !k.s.Act.Clamp() {

@@ -31,7 +31,7 @@ func depthwise(ctx *build.Context, name string, t *target.Target, s *plan.Step) 
 				ctx.VMOVUPS(mem(icW, (ky*c.KW+kx)*c.DepthwiseRow()*f32), wv)
 				tap := ky*c.DilH*k.inRow + kx*c.DilW*k.blk*f32
 				for p := 0; p < npx; p++ {
-					ctx.VFMADD231PS(mem(pxIn, tap+p*c.StrideW*k.blk*f32), wv, acc(0, p))
+					ctx.VFMADD231PS(mem(pxIn, tap+k.inPx(p)), wv, acc(0, p))
 				}
 			}
 		}

@@ -68,7 +68,7 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 					}
 					tap := ky*c.DilH*k.inRow + kx*c.DilW*k.blk*f32 + ch
 					for p := 0; p < npx; p++ {
-						ctx.VBROADCASTSS(mem(icIn, tap+p*c.StrideW*k.blk*f32), bc)
+						ctx.VBROADCASTSS(mem(icIn, tap+k.inPx(p)), bc)
 						for o := 0; o < vectors; o++ {
 							ctx.VFMADD231PS(wv[o], bc, acc(o, p))
 						}
@@ -133,7 +133,7 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 		if !ps.first {
 			for o := 0; o < vectors; o++ {
 				for p := 0; p < npx; p++ {
-					ctx.VADDPS(mem(pxOut, o*k.outPlane+p*k.blk*f32), acc(o, p), acc(o, p))
+					ctx.VADDPS(mem(pxOut, o*k.outPlane+k.outPx(p)), acc(o, p), acc(o, p))
 				}
 			}
 		}
@@ -143,7 +143,7 @@ func direct(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 		}
 		for o := 0; o < vectors; o++ {
 			for p := 0; p < npx; p++ {
-				ctx.VMOVUPS(acc(o, p), mem(pxOut, o*k.outPlane+p*k.blk*f32))
+				ctx.VMOVUPS(acc(o, p), mem(pxOut, o*k.outPlane+k.outPx(p)))
 			}
 		}
 	})

@@ -27,7 +27,7 @@ func maxPool(ctx *build.Context, name string, t *target.Target, s *plan.Step) {
 			acc := k.vec[p]
 			for ky := 0; ky < c.KH; ky++ {
 				for kx := 0; kx < c.KW; kx++ {
-					src := mem(pxIn, ky*c.DilH*k.inRow+kx*c.DilW*k.blk*f32+p*c.StrideW*k.blk*f32)
+					src := mem(pxIn, ky*c.DilH*k.inRow+kx*c.DilW*k.blk*f32+k.inPx(p))
 					if ky == 0 && kx == 0 {
 						ctx.VMOVUPS(src, acc)
 						continue

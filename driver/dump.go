@@ -98,7 +98,11 @@ func dumpProgram(tw io.Writer, p *plan.Program) {
 				extra = fmt.Sprintf("winograd F%d tiles=%d pixels=%d rows=%d", s.Conv.WinogradM, len(s.Conv.Tiles), s.Conv.Pixels, s.Conv.BlockRows)
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%v -> %s\t%s\t%.2f MFLOP\n", i, s.Name, s.Kind, ins, out, extra, float64(s.FLOPs)/1e6)
+		why := ""
+		if s.Conv != nil && s.Conv.Why != "" {
+			why = "\t" + s.Conv.Why
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v -> %s\t%s\t%.2f MFLOP%s\n", i, s.Name, s.Kind, ins, out, extra, float64(s.FLOPs)/1e6, why)
 	}
 	for _, b := range p.Buffers {
 		fmt.Fprintf(tw, "buffer b%d\t%s\toffset %d\t%d floats\n", b.ID, b.Layout, b.Offset, b.Layout.Len())

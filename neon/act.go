@@ -200,7 +200,7 @@ func (k *convKernel) actPass(blocks, npx int) {
 	for o := 0; o < blocks; o++ {
 		out := qmem(fn, pxOut, o*k.outPlane, tmp)
 		for p := 0; p < npx; p++ {
-			at := a64.M(out.Base, out.Off+p*vb)
+			at := a64.M(out.Base, out.Off+k.outPx(p))
 			fn.FMOVQ(at, v[0].V)
 			code.apply(fn, v, kr, at, a.Param)
 			fn.FMOVQ(v[0].V, at)

@@ -61,6 +61,10 @@ type convKernel struct {
 	// input channels (see tilePasses); every register is taken by then.
 	passCnt  a64.Mem
 	havePass bool
+
+	// bandW is the pixels a row of the body's pixel tile when the tile
+	// spans several output rows (plan.DirectSchedule.Rows), else 0.
+	bandW int
 }
 
 // icPass says which of a tile's passes over its input channels a body
@@ -246,6 +250,32 @@ func (k *convKernel) tilePasses(t plan.OCTile, body func(t plan.OCTile, npx int,
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
+// pixel is the row (from pxIn's, pxOut's and pxRes's) and column of the
+// body's pixel p.
+func (k *convKernel) pixel(p int) (row, col int) {
+	if k.bandW == 0 {
+		return 0, p
+	}
+	return plan.PixelOf(p, k.bandW)
+}
+
+// inPx, outPx and resPx are the byte offsets of the body's pixel p from
+// pxIn (its window origin), pxOut and pxRes.
+func (k *convKernel) inPx(p int) int {
+	r, col := k.pixel(p)
+	return r*k.c.StrideH*k.inRow + col*k.c.StrideW*vb
+}
+
+func (k *convKernel) outPx(p int) int {
+	r, col := k.pixel(p)
+	return r*k.outRow + col*vb
+}
+
+func (k *convKernel) resPx(p int) int {
+	r, col := k.pixel(p)
+	return r*k.resRow + col*vb
+}
+
 // pixelRuns are the pixel tiles of an output row: the step's schedule,
 // or whole tiles of Pixels and a remainder.
 func (k *convKernel) pixelRuns() []plan.PixelRun {
@@ -287,6 +317,32 @@ func (k *convKernel) tileRows(t plan.OCTile, body func(t plan.OCTile, npx int, p
 	mulAdd(fn, icIn, k.outRow, tOut, rowOut)
 	if res {
 		mulAdd(fn, icIn, k.resRow, tRes, rowRes)
+	}
+	if band := c.Direct.TileRows(); band > 1 {
+		// Bands of rows, one pixel tile each, while the part has them;
+		// then the rows left, one at a time.
+		bandLoop, rest := fn.NewLabel("band"), fn.NewLabel("rest")
+		fn.Label(bandLoop)
+		fn.CMP(a64.Imm(band), rowCnt)
+		fn.BLT(rest)
+		fn.MOVD(rowIn, pxIn)
+		fn.MOVD(rowOut, pxOut)
+		if res {
+			fn.MOVD(rowRes, pxRes)
+		}
+		k.bandW = c.OutW
+		body(t, band*c.OutW, ps)
+		k.bandW = 0
+		addImm(fn, band*c.StrideH*k.inRow, rowIn, rowIn)
+		addImm(fn, band*k.outRow, rowOut, rowOut)
+		if res {
+			addImm(fn, band*k.resRow, rowRes, rowRes)
+		}
+		fn.SUB(a64.Imm(band), rowCnt, rowCnt)
+		fn.B(bandLoop)
+		fn.Label(rest)
+		fn.CMP(a64.Imm(0), rowCnt)
+		fn.BEQ(skip)
 	}
 	rowLoop := fn.NewLabel("row")
 	fn.Label(rowLoop)
@@ -366,11 +422,11 @@ func (k *convKernel) epilogue(blocks, npx int, acc func(o, p int) a64.Vec, free 
 		for p := 0; p < npx; p++ {
 			a := acc(o, p)
 			if k.s.Residual() != nil {
-				fn.FMOVQ(a64.M(res.Base, res.Off+p*vb), x.V)
+				fn.FMOVQ(a64.M(res.Base, res.Off+k.resPx(p)), x.V)
 				fn.VFADD(x, a, a)
 			}
 			k.activate(a, zero, six)
-			fn.FMOVQ(a.V, a64.M(out.Base, out.Off+p*vb))
+			fn.FMOVQ(a.V, a64.M(out.Base, out.Off+k.outPx(p)))
 		}
 	}
 	if !k.s.Act.Clamp() {

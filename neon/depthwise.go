@@ -36,7 +36,7 @@ func depthwise(f *a64.File, name string, t *target.Target, s *plan.Step) {
 				fn.FMOVQ(a64.M(icW, 0), wv.V)
 				addImm(fn, c.DepthwiseRow()*f32, icW, icW)
 				for p := 0; p < npx; p++ {
-					fn.FMOVQ(qmem(fn, tmp, kx*c.DilW*vb+p*c.StrideW*vb, tmp2), x(p).V)
+					fn.FMOVQ(qmem(fn, tmp, kx*c.DilW*vb+k.inPx(p), tmp2), x(p).V)
 				}
 				for p := 0; p < npx; p++ {
 					fn.VFMLA(x(p), wv, acc(0, p))

@@ -69,7 +69,7 @@ func direct(f *a64.File, name string, t *target.Target, s *plan.Step) {
 			for ky := ky0; ky < ky1; ky++ {
 				for kx := 0; kx < c.KW; kx++ {
 					for p := 0; p < npx; p++ {
-						fn.FMOVQ(qmem(fn, tmp, kx*c.DilW*vb+p*c.StrideW*vb, tmp2), x(p))
+						fn.FMOVQ(qmem(fn, tmp, kx*c.DilW*vb+k.inPx(p), tmp2), x(p))
 					}
 					for j, ch := range cs {
 						woff := (j*taps + ky*c.KW + kx) * tapBytes
@@ -131,7 +131,7 @@ func direct(f *a64.File, name string, t *target.Target, s *plan.Step) {
 			for o := 0; o < vectors; o++ {
 				out := qmem(fn, pxOut, o*k.outPlane, tmp)
 				for p := 0; p < npx; p++ {
-					fn.FMOVQ(a64.M(out.Base, out.Off+p*vb), y.V)
+					fn.FMOVQ(a64.M(out.Base, out.Off+k.outPx(p)), y.V)
 					fn.VFADD(y, acc(o, p), acc(o, p))
 				}
 			}
@@ -143,7 +143,7 @@ func direct(f *a64.File, name string, t *target.Target, s *plan.Step) {
 		for o := 0; o < vectors; o++ {
 			out := qmem(fn, pxOut, o*k.outPlane, tmp)
 			for p := 0; p < npx; p++ {
-				fn.FMOVQ(acc(o, p).V, a64.M(out.Base, out.Off+p*vb))
+				fn.FMOVQ(acc(o, p).V, a64.M(out.Base, out.Off+k.outPx(p)))
 			}
 		}
 	})

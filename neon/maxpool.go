@@ -29,7 +29,7 @@ func maxPool(f *a64.File, name string, t *target.Target, s *plan.Step) {
 		for ky := 0; ky < c.KH; ky++ {
 			for kx := 0; kx < c.KW; kx++ {
 				for p := 0; p < npx; p++ {
-					src := qmem(fn, tmp, kx*c.DilW*vb+p*c.StrideW*vb, tmp2)
+					src := qmem(fn, tmp, kx*c.DilW*vb+k.inPx(p), tmp2)
 					if ky == 0 && kx == 0 {
 						fn.FMOVQ(src, acc(0, p).V)
 						continue

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/acgen/acgen/graph"
 	"github.com/acgen/acgen/target"
@@ -13,7 +14,7 @@ import (
 //
 //	for each output channel tile (Tiles):
 //	  for each pass over KBlock input channels:
-//	    for each output row of the call's part:
+//	    for each output row of the call's part (Rows at a time):
 //	      for each pixel tile of the row (Runs):
 //	        accumulators = bias (first pass) or the partial sums stored
 //	        for each input channel of the pass, each tap: FMAs
@@ -36,6 +37,15 @@ type DirectSchedule struct {
 	// Runs split an output row into pixel tiles, left to right: Count
 	// tiles of Width pixels each.
 	Runs []PixelRun
+	// Rows, when above 1, makes each pixel tile span Rows output rows of
+	// a whole row each (Runs is then the one run of the row): on maps
+	// narrower than a register tile (7x7), so that a tile of 2x14 or
+	// 1x28 pixels reuses each weight vector it loads as often as on wide
+	// maps, where rows of 4+3 pixels streamed the weights from L2 for
+	// 3-4 FMAs a vector. The rows a call's part leaves (its rows mod
+	// Rows) take one-row tiles. The tiles are only the order outputs are
+	// computed in: each output sums the same products in the same order.
+	Rows int
 	// KBlock is the input channels of a pass, a multiple of the channel
 	// block; 0 is one pass over all of them.
 	KBlock int
@@ -56,6 +66,13 @@ type DirectSchedule struct {
 
 // PixelRun is Count adjacent pixel tiles of Width output pixels.
 type PixelRun struct{ Width, Count int }
+
+// PixelOf is where pixel p of a tile of width pixels a row lies: its
+// row within the tile and its column from the tile's first.
+func PixelOf(p, width int) (row, col int) { return p / width, p % width }
+
+// TileRows is the output rows a pixel tile of the schedule spans.
+func (d DirectSchedule) TileRows() int { return max(d.Rows, 1) }
 
 // passes is the number of passes over the input channels of tile t.
 func (d DirectSchedule) passes(t OCTile) int {
@@ -101,6 +118,9 @@ func (p *planner) chooseDirect(c *ConvStep) {
 	// and then the one of more vectors wins (it reads the input fewer
 	// times, which the model does not count).
 	better := func(d *directPlan, cost float64) bool {
+		if banded := d.sched.Rows > 1; p.opt.Bands && best != nil && banded != (best.sched.Rows > 1) {
+			return banded // see Options.Bands
+		}
 		if best == nil || cost < bestCost*0.995 {
 			return true
 		}
@@ -119,19 +139,35 @@ func (p *planner) chooseDirect(c *ConvStep) {
 	}
 	t := p.target
 	ocb := c.OutBlocks()
-	for _, sh := range t.DirectShapes {
-		if sh.Pixels > c.OutW && sh.Pixels > 4 {
-			continue
-		}
+	// Tiles of several rows only where the layer's weights outgrow L2:
+	// there (ResNet's 7x7 layers of 256 to 2048 channels, 4-9 MB of
+	// weights) they ran 1.2-1.45x faster than rows of 4+3 pixels on an
+	// Ice Lake Xeon; on layers whose weights L2 holds (MobileNetV2's 7x7
+	// layers, 0.6-1.2 MB; ResNet-18's 1x1/2 downsampling, 0.5 MB)
+	// 1.03-1.14x slower, which the cycles do not tell apart.
+	bands := float64(c.weightFloats()*4) > float64(p.cost().L2Bytes) || p.opt.Bands
+	shapes := append(slices.Clip(t.DirectShapes), t.RowShapes...)
+	for i, sh := range shapes {
+		rowShape := i >= len(t.DirectShapes)
 		if sh.Vectors == 1 && c.Block < Group && ocb > 1 {
 			// One-block tiles would walk the weight groups' halves one
 			// kernel loop per pair of tiles; the model has better shapes.
 			continue
 		}
 		tiles := directTiles(c, sh.Vectors)
-		for _, runs := range rowSplits(c.OutW, sh.Pixels) {
+		if !rowShape && (sh.Pixels <= c.OutW || sh.Pixels <= 4) || rowShape && sh.Pixels == c.OutW {
+			for _, runs := range rowSplits(c.OutW, sh.Pixels) {
+				for _, kb := range p.kBlocks(c, tiles) {
+					d := &directPlan{tiles: tiles, pixels: sh.Pixels, sched: DirectSchedule{Runs: runs, KBlock: kb}}
+					consider(d, p.directCost(c, d))
+				}
+			}
+		}
+		if rows := sh.Pixels / max(c.OutW, 1); rows > 1 && c.OutH > 1 && bands {
+			// Tiles of whole rows, as many as the shape holds.
+			rows = min(rows, c.OutH)
 			for _, kb := range p.kBlocks(c, tiles) {
-				d := &directPlan{tiles: tiles, pixels: sh.Pixels, sched: DirectSchedule{Runs: runs, KBlock: kb}}
+				d := &directPlan{tiles: tiles, pixels: rows * c.OutW, sched: DirectSchedule{Runs: []PixelRun{{c.OutW, 1}}, KBlock: kb, Rows: rows}}
 				consider(d, p.directCost(c, d))
 			}
 		}
@@ -165,7 +201,13 @@ func sameOrder(a, b *directPlan) bool {
 // passes.
 func describeDirect(c *ConvStep, d *directPlan) string {
 	s := fmt.Sprintf("tile %dx%d row", d.tiles[0].Blocks*c.Block, d.pixels)
+	if d.sched.Rows > 1 {
+		s = fmt.Sprintf("tile %dx%d (%d rows of %d)", d.tiles[0].Blocks*c.Block, d.pixels, d.sched.Rows, c.OutW)
+	}
 	for i, r := range d.sched.Runs {
+		if d.sched.Rows > 1 {
+			break
+		}
 		sep := " "
 		if i > 0 {
 			sep = "+"
@@ -264,12 +306,13 @@ func directChain(kh, kw int) int { return max(Group, maxChain/(kh*kw)/Group*Grou
 // direct float32 network, graph.Conv32, chains likewise).
 func DirectChain(c *graph.Conv) int { return directChain(c.KH, c.KW) }
 
-// directCost is the model's cycles for candidate d of step c. Per
-// output row and (input channel, tap), each pixel tile takes the larger
-// of its FMAs, its loads and the FMAs' latency, and the row as a whole
-// no less than its tiles' weight bytes take to stream from the cache
-// the panel stays in (the hardware runs ahead of one tile's FMAs into
-// the next, so a row averages its tiles' demand).
+// directCost is the model's cycles for candidate d of step c. Per band
+// of output rows a tile spans (one, or Rows) and (input channel, tap),
+// each pixel tile takes the larger of its FMAs, its loads and the FMAs'
+// latency, and the band as a whole no less than its tiles' weight bytes
+// take to stream from the cache the panel stays in (the hardware runs
+// ahead of one tile's FMAs into the next, so a band averages its tiles'
+// demand).
 func (p *planner) directCost(c *ConvStep, d *directPlan) float64 {
 	cost, t := p.cost(), p.target
 	taps := float64(c.KH * c.KW)
@@ -284,22 +327,31 @@ func (p *planner) directCost(c *ConvStep, d *directPlan) float64 {
 		}
 		passes := float64(d.sched.passes(tl))
 		bw := p.panelBandwidth(float64(min(kb, ic)) * taps * v * vecBytes)
-		compute, bytes, edges := 0.0, 0.0, 0.0
-		for _, r := range d.sched.Runs {
-			n, count := float64(r.Width), float64(r.Count)
-			fma := v * n / cost.FMAsPerCycle
-			loads := (v + n*t.InputLoads()) / cost.LoadsPerCycle
-			compute += count * max(fma, loads, cost.FMALatency)
-			bytes += count * v * vecBytes
-			// Each pass starts and ends the tile's accumulators: the
-			// first from the bias, the others from the partial sums,
-			// each stored.
-			edges += count * (passes*(v*n/cost.StoresPerCycle+8) + (passes-1)*v*n/cost.LoadsPerCycle)
+		// rows is the cycles of a band of rows output rows whose pixel
+		// tiles each span them all.
+		rows := func(rows int) float64 {
+			compute, bytes, edges := 0.0, 0.0, 0.0
+			for _, r := range d.sched.Runs {
+				n, count := float64(r.Width*rows), float64(r.Count)
+				fma := v * n / cost.FMAsPerCycle
+				loads := (v + n*t.InputLoads()) / cost.LoadsPerCycle
+				compute += count * max(fma, loads, cost.FMALatency)
+				bytes += count * v * vecBytes
+				// Each pass starts and ends the tile's accumulators: the
+				// first from the bias, the others from the partial sums,
+				// each stored.
+				edges += count * (passes*(v*n/cost.StoresPerCycle+8) + (passes-1)*v*n/cost.LoadsPerCycle)
+			}
+			if bw > 0 {
+				compute = max(compute, bytes/bw)
+			}
+			return float64(ic)*taps*compute + edges
 		}
-		if bw > 0 {
-			compute = max(compute, bytes/bw)
+		band := d.sched.TileRows()
+		total += rows(band) * float64(c.OutH/band)
+		if left := c.OutH % band; left > 0 {
+			total += rows(1) * float64(left)
 		}
-		total += (float64(ic)*taps*compute + edges) * float64(c.OutH)
 	}
 	return total
 }

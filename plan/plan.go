@@ -28,6 +28,10 @@ type Options struct {
 	// 16), and unroll one channel of its body at a time, a row of taps
 	// at a time (for tests: see DirectSchedule).
 	KBlock int
+	// Bands makes every direct convolution whose output rows a register
+	// tile holds two or more of take tiles of whole rows (for tests: see
+	// DirectSchedule.Rows).
+	Bands bool
 	// Caches, when set, are the cache sizes the cost model plans for in
 	// place of the target's portable defaults (acgen -tune host), for
 	// the targets of the architecture acgen runs on (see planner.cost).

@@ -42,6 +42,15 @@ type Target struct {
 	// adjacent output pixels, with Vectors*Pixels accumulators; TileRegs
 	// counts the registers one takes.
 	DirectShapes []Shape
+	// RowShapes are register tiles the direct convolution takes only
+	// for tiles of whole output rows, one or several
+	// (plan.DirectSchedule.Rows), and Winograd's products never: on
+	// wider maps a tile of fewer vectors reads the input once per fewer
+	// output channels, which the cost model does not count (2x14 ran a
+	// 1x1 layer of 16 channels at 112x112 1.22x slower than 3x8 on an
+	// Ice Lake Xeon, where it ran 7x7 and 14x14 layers 1.15-1.45x
+	// faster than tiles of part of a row).
+	RowShapes []Shape
 	// PixelRegs is the registers a direct tile keeps per pixel besides
 	// its accumulators: 0 where each input value is broadcast into one
 	// register that every pixel's FMAs take in turn (x86), 1 where each

@@ -20,7 +20,7 @@ func TestTable(t *testing.T) {
 		if tg.Title == "" || len(tg.DirectShapes) == 0 {
 			t.Errorf("%s: no title or no direct tiles", tg.Name)
 		}
-		for _, sh := range tg.DirectShapes {
+		for _, sh := range append(tg.DirectShapes, tg.RowShapes...) {
 			if regs := tg.TileRegs(sh); regs > tg.Regs {
 				t.Errorf("%s: tile %+v needs %d registers of %d", tg.Name, sh, regs, tg.Regs)
 			}

@@ -25,6 +25,9 @@ var (
 		DirectShapes: []Shape{
 			{4, 6}, {3, 8}, {2, 12}, {2, 8}, {2, 6}, {2, 4}, {1, 24}, {1, 16}, {1, 12}, {1, 8}, {1, 4},
 		},
+		// Maps of 7, 14 and 28 pixels a row: whole rows a tile, 28
+		// accumulators.
+		RowShapes: []Shape{{2, 14}, {1, 28}},
 		Cost: Cost{
 			FMAsPerCycle: 2, LoadsPerCycle: 2, FMALatency: 4, Efficiency: 0.85,
 			CacheBytesPerCycle: 16, MemoryBytesPerCycle: 6,

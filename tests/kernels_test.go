@@ -436,6 +436,26 @@ layers:
   - {name: s1, op: silu}
   - {name: mp, op: maxpool, kernel: 2}
 `},
+	// Pixel tiles of several output rows (plan.DirectSchedule.Rows), which
+	// the planner gives layers whose weights outgrow L2 on narrow maps,
+	// forced: 3x3 layers at 7x7 (bands of two rows and the row left, in
+	// passes over the input channels, a residual, an activation the
+	// epilogue applies in a second sweep) and stride-2 ones at 4x4 and
+	// 2x2 (the only maps narrow enough for AVX2's tiles) of channel
+	// counts that do not fill a block; the harness's parts leave bands
+	// and rows of their own.
+	{"bands", plan.Options{Bands: true}, `
+input: [24, 7, 7]
+layers:
+  - {name: c1, op: conv, out: 192, kernel: 3, padding: 1}
+  - {name: r1, op: relu}
+  - {name: c2, op: conv, out: 192, kernel: 3, padding: 1}
+  - {name: a2, op: add, inputs: [c2, r1]}
+  - {name: s2, op: silu}
+  - {name: c3, op: conv, out: 70, kernel: 3, stride: 2, padding: 1}
+  - {name: r3, op: relu6}
+  - {name: c4, op: conv, out: 40, kernel: 3, stride: 2, padding: 1}
+`},
 	{"tiny", plan.Options{}, `
 input: [1, 1, 1]
 layers:
@@ -464,6 +484,7 @@ func TestKernelVariants(t *testing.T) {
 	grids := map[string]int{}        // target: Winograd steps of 2+ tiles and 4+ tile rows
 	passes := map[string]int{}       // target: direct steps of 3+ passes over their input channels
 	rowLoops := map[string]int{}     // target: direct steps that loop over their window's rows
+	bands := map[string]int{}        // target: direct steps whose pixel tiles span several rows
 
 	// A comma-separated subset of the networks, while working on some
 	// kernels (the checks across all of them are then skipped).
@@ -535,7 +556,11 @@ func TestKernelVariants(t *testing.T) {
 		for _, p := range res.Plan.Programs {
 			for _, s := range p.Steps {
 				if s.Conv != nil {
-					algos = append(algos, fmt.Sprintf("%s %s:%s/%d", p.Target.Name, s.Name, s.Conv.Algo, s.Conv.WinogradM))
+					a := fmt.Sprintf("%s %s:%s/%d", p.Target.Name, s.Name, s.Conv.Algo, s.Conv.WinogradM)
+					if r := s.Conv.Direct.Rows; r > 1 && s.Conv.Algo == plan.Direct {
+						a += fmt.Sprintf(" rows %d", r)
+					}
+					algos = append(algos, a)
 					if s.Conv.ByTiles {
 						byTiles[p.Target.Name] = append(byTiles[p.Target.Name], s.Name)
 					}
@@ -547,6 +572,9 @@ func TestKernelVariants(t *testing.T) {
 					}
 					if c := s.Conv; c.Algo == plan.Direct && c.Direct.RowLoop {
 						rowLoops[p.Target.Name]++
+					}
+					if c := s.Conv; c.Algo == plan.Direct && c.Direct.Rows > 1 {
+						bands[p.Target.Name]++
 					}
 				}
 			}
@@ -567,6 +595,9 @@ func TestKernelVariants(t *testing.T) {
 		}
 		if passes[tg] == 0 || rowLoops[tg] == 0 {
 			t.Errorf("%s: %d direct steps of 3+ passes and %d looping over window rows, want some of each", tg, passes[tg], rowLoops[tg])
+		}
+		if bands[tg] == 0 {
+			t.Errorf("%s: no direct step of pixel tiles spanning several rows", tg)
 		}
 	}
 	goCmd(t, mod, "vet", "./...")
