@@ -138,6 +138,7 @@ func (g *generator) levelsFile(a *arch) *jen.File {
 					jen.Id("phases"):    jen.Id(PhasesVar(p, true)),
 					jen.Id("part"):      part,
 					jen.Id("supported"): supported,
+					jen.Id("align"):     jen.Lit(p.Target.Lanes * 4),
 				})
 			}
 		})),

@@ -35,7 +35,7 @@ func (g *generator) layersTestFile() *jen.File {
 	f.Func().Id("BenchmarkLayers").Params(jen.Id("b").Op("*").Qual("testing", "B")).BlockFunc(func(body *jen.Group) {
 		body.List(jen.Id("inputs"), jen.Id("_")).Op(":=").Id("goldenSamples").Call(jen.Id("b"))
 		body.Id("l").Op(":=").Id("current").Call()
-		body.Id("w").Op(":=").Id("packedWeights").Call()
+		body.Id("w").Op(":=").Id("packedWeights").Call(jen.Id("l").Dot("align"))
 		body.Id("u").Op(":=").Id("l").Dot("prog").Dot("transformed").Call(jen.Id("w"))
 		body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("l").Dot("prog").Dot("workspaceLen"))
 		body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))

@@ -239,6 +239,40 @@ func TestInferArrayAndBatchAgree(t *testing.T) {
 	}
 }
 
+// TestWeightsAligned: every level reads the packed weights from a
+// multiple of its vector bytes (in place where the embedded file is so
+// aligned, else a copy), the same floats either way; and the copy
+// starts where it should from any start.
+func TestWeightsAligned(t *testing.T) {
+	base := packedWeights(0)
+	for _, l := range levels {
+		w := packedWeights(l.align)
+		if !isAligned(w, l.align) {
+			t.Errorf("%s: weights not aligned to %d bytes", l.name, l.align)
+		}
+		sameFloats(t, l.name, w, base)
+	}
+	if len(base) > 1 {
+		c := alignedCopy(base[1:], 64)
+		if !isAligned(c, 64) {
+			t.Errorf("alignedCopy: not aligned to 64 bytes")
+		}
+		sameFloats(t, "alignedCopy", c, base[1:])
+	}
+}
+
+func sameFloats(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d weights, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: weight %d is %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
 func TestNoAllocations(t *testing.T) {
 	inputs, _ := goldenSamples(t)
 	dst := make([]float32, OutputLen)

@@ -49,7 +49,7 @@ func run(dst, src []float32, n int) {
 			return
 		}
 	}
-	w := packedWeights()
+	w := packedWeights(l.align)
 	u := l.prog.transformed(w)
 	ws := l.prog.getWorkspace()
 	l.run(ws, w, u, dst, src)
@@ -96,7 +96,7 @@ func InferBatchContext(ctx context.Context, dst, src []float32) error {
 		return &InputError{Sample: i / InputLen, Index: i % InputLen, Value: src[i], Batch: true}
 	}
 	l := current()
-	w := packedWeights()
+	w := packedWeights(l.align)
 	u := l.prog.transformed(w)
 	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
@@ -137,7 +137,7 @@ func InferBatchContext(ctx context.Context, dst, src []float32) error {
 // request is as fast as the others; Infer stays correct without it.
 func Warm() {
 	l := current()
-	w := packedWeights()
+	w := packedWeights(l.align)
 	l.prog.transformed(w)
 	l.prog.putWorkspace(l.prog.getWorkspace())
 }

@@ -37,7 +37,7 @@ func runGuardedLanes(t *testing.T, l *level, src []float32, shift int, lanes boo
 	}
 	ws := buf[lo : lo+n : lo+n]
 	dst := make([]float32, OutputLen)
-	w := packedWeights()
+	w := packedWeights(0)
 	u := l.prog.transformed(w)
 	w, u = shifted(w, shift), shifted(u, shift)
 	l.run(ws, w, u, dst, src)
@@ -90,7 +90,7 @@ func runParts(t *testing.T, l *level, src []float32, schedule int) []float32 {
 		}
 	}
 	ws := buf[guard : guard+n : guard+n]
-	w := packedWeights()
+	w := packedWeights(0)
 	u := l.prog.transformed(w)
 	dst := make([]float32, OutputLen)
 	for i := range l.phases {

@@ -8,6 +8,7 @@ package resnet20
 // runs where its check says the CPU can.
 func asmLevels() []*level {
 	return []*level{{
+		align:     16,
 		name:      "neon",
 		part:      forwardPartNEON,
 		phases:    phasesNEON,

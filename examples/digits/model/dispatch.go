@@ -73,6 +73,7 @@ type level struct {
 	phases    []phase                                                            // its work, as goroutines sharing a call split it
 	part      func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) // units lo to hi-1 of one phase
 	supported bool                                                               // this CPU can run it
+	align     int                                                                // the bytes of its kernels' weight vectors (see packedWeights)
 }
 
 // levels are the package's levels, best first; the last is the

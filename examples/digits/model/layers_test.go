@@ -65,7 +65,7 @@ func portableLayers(ws, w, u []float32, asm bool) []layerStep {
 func BenchmarkLayers(b *testing.B) {
 	inputs, _ := goldenSamples(b)
 	l := current()
-	w := packedWeights()
+	w := packedWeights(l.align)
 	u := l.prog.transformed(w)
 	ws := make([]float32, l.prog.workspaceLen)
 	dst := make([]float32, OutputLen)

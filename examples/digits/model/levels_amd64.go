@@ -8,6 +8,7 @@ package model
 // runs where its check says the CPU can.
 func asmLevels() []*level {
 	return []*level{{
+		align:     64,
 		name:      "avx512",
 		part:      forwardPartAVX512,
 		phases:    phasesAVX512,
@@ -15,7 +16,8 @@ func asmLevels() []*level {
 		run:       forwardAVX512,
 		supported: supportsAVX512(),
 	}, {
-		name: "avx2",
+		align: 32,
+		name:  "avx2",
 		part: func(ws, w, u, dst, src []float32, ph *phase, lo, hi, scratch int) {
 			forwardPart(ws, w, u, dst, src, true, ph, lo, hi, scratch)
 		},

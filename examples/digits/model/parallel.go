@@ -154,7 +154,7 @@ func (l *level) widest() int {
 // runParallel runs one sample on level l over up to want (> 1)
 // goroutines.
 func runParallel(l *level, dst, src []float32, want int) {
-	w := packedWeights()
+	w := packedWeights(l.align)
 	u := l.prog.transformed(w)
 	sharing.Add(1)
 	defer sharing.Add(-1)
