@@ -15,6 +15,7 @@ import (
 func (g *generator) layersTestFile() *jen.File {
 	f := g.newFile()
 	f.ImportName("testing", "testing")
+	f.ImportName("time", "time")
 	f.Comment("layerStep is one step of a program, to time alone.")
 	f.Type().Id("layerStep").Struct(
 		jen.Id("name").String(),
@@ -52,6 +53,39 @@ func (g *generator) layersTestFile() *jen.File {
 					),
 				),
 			)),
+		)
+	})
+	f.Line()
+	f.Comment("BenchmarkLayersInContext times each step of the current level inside")
+	f.Comment("whole inferences: each iteration runs every step in order, as Infer")
+	f.Comment("does, so that a step finds its weights and input where the steps")
+	f.Comment("before it left them (in memory, or in caches they shared), not")
+	f.Comment("warm from its own last run as in BenchmarkLayers. Its metric")
+	f.Comment("µs/STEP is the step's mean time; the steps' sum against their sum")
+	f.Comment("in BenchmarkLayers is what running in sequence costs, step by step.")
+	f.Func().Id("BenchmarkLayersInContext").Params(jen.Id("b").Op("*").Qual("testing", "B")).BlockFunc(func(body *jen.Group) {
+		body.List(jen.Id("inputs"), jen.Id("_")).Op(":=").Id("goldenSamples").Call(jen.Id("b"))
+		body.Id("l").Op(":=").Id("current").Call()
+		body.Id("w").Op(":=").Id("packedWeights").Call(jen.Id("l").Dot("align"))
+		body.Id("u").Op(":=").Id("l").Dot("prog").Dot("transformed").Call(jen.Id("w"))
+		body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("l").Dot("prog").Dot("workspaceLen"))
+		body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))
+		body.Id("l").Dot("run").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("inputs").Index(jen.Lit(0)))
+		body.Id("steps").Op(":=").Id("levelLayers").Index(jen.Id("l").Dot("name")).Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"))
+		body.Id("spent").Op(":=").Make(jen.Index().Qual("time", "Duration"), jen.Len(jen.Id("steps")))
+		body.Id("b").Dot("ResetTimer").Call()
+		body.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("b").Dot("N"), jen.Id("i").Op("++")).Block(
+			jen.For(jen.List(jen.Id("j"), jen.Id("s")).Op(":=").Range().Id("steps")).Block(
+				jen.Id("start").Op(":=").Qual("time", "Now").Call(),
+				jen.Id("s").Dot("run").Call(),
+				jen.Id("spent").Index(jen.Id("j")).Op("+=").Qual("time", "Since").Call(jen.Id("start")),
+			),
+		)
+		body.For(jen.List(jen.Id("j"), jen.Id("s")).Op(":=").Range().Id("steps")).Block(
+			jen.Id("b").Dot("ReportMetric").Call(
+				jen.Id("spent").Index(jen.Id("j")).Dot("Seconds").Call().Op("*").Lit(1e6).Op("/").Float64().Parens(jen.Id("b").Dot("N")),
+				jen.Lit("µs/").Op("+").Id("s").Dot("name"),
+			),
 		)
 	})
 	return f

@@ -2,7 +2,10 @@
 
 package resnet20
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // layerStep is one step of a program, to time alone.
 type layerStep struct {
@@ -223,5 +226,35 @@ func BenchmarkLayers(b *testing.B) {
 				b.ReportMetric(s.flops*float64(b.N)/b.Elapsed().Seconds()/1e+09, "GFLOP/s")
 			}
 		})
+	}
+}
+
+// BenchmarkLayersInContext times each step of the current level inside
+// whole inferences: each iteration runs every step in order, as Infer
+// does, so that a step finds its weights and input where the steps
+// before it left them (in memory, or in caches they shared), not
+// warm from its own last run as in BenchmarkLayers. Its metric
+// µs/STEP is the step's mean time; the steps' sum against their sum
+// in BenchmarkLayers is what running in sequence costs, step by step.
+func BenchmarkLayersInContext(b *testing.B) {
+	inputs, _ := goldenSamples(b)
+	l := current()
+	w := packedWeights(l.align)
+	u := l.prog.transformed(w)
+	ws := make([]float32, l.prog.workspaceLen)
+	dst := make([]float32, OutputLen)
+	l.run(ws, w, u, dst, inputs[0])
+	steps := levelLayers[l.name](ws, w, u)
+	spent := make([]time.Duration, len(steps))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, s := range steps {
+			start := time.Now()
+			s.run()
+			spent[j] += time.Since(start)
+		}
+	}
+	for j, s := range steps {
+		b.ReportMetric(spent[j].Seconds()*1e+06/float64(b.N), "µs/"+s.name)
 	}
 }
