@@ -375,31 +375,15 @@ func (k *convKernel) tileRows(t plan.OCTile, body func(t plan.OCTile, npx int, p
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// pixel is the row (from pxIn's, pxOut's and pxRes's) and column of the
-// body's pixel p.
-func (k *convKernel) pixel(p int) (row, col int) {
-	if k.bandW == 0 {
-		return 0, p
-	}
-	return plan.PixelOf(p, k.bandW)
-}
-
 // inPx, outPx and resPx are the byte offsets of the body's pixel p from
 // pxIn (its window origin), pxOut and pxRes.
 func (k *convKernel) inPx(p int) int {
-	r, col := k.pixel(p)
-	return r*k.c.StrideH*k.inRow + col*k.c.StrideW*k.blk*f32
+	return plan.PixelBytes(p, k.bandW, k.c.StrideH*k.inRow, k.c.StrideW*k.blk*f32)
 }
 
-func (k *convKernel) outPx(p int) int {
-	r, col := k.pixel(p)
-	return r*k.outRow + col*k.blk*f32
-}
+func (k *convKernel) outPx(p int) int { return plan.PixelBytes(p, k.bandW, k.outRow, k.blk*f32) }
 
-func (k *convKernel) resPx(p int) int {
-	r, col := k.pixel(p)
-	return r*k.resRow + col*k.blk*f32
-}
+func (k *convKernel) resPx(p int) int { return plan.PixelBytes(p, k.bandW, k.resRow, k.blk*f32) }
 
 // panelLines sets k.pfLines to the cache lines of each weight group a
 // pass p of a tile reads, and returns where each group's lines start,

@@ -67,9 +67,17 @@ type DirectSchedule struct {
 // PixelRun is Count adjacent pixel tiles of Width output pixels.
 type PixelRun struct{ Width, Count int }
 
-// PixelOf is where pixel p of a tile of width pixels a row lies: its
-// row within the tile and its column from the tile's first.
-func PixelOf(p, width int) (row, col int) { return p / width, p % width }
+// PixelBytes is the byte offset of pixel p of a kernel body's pixel
+// tile from the tile's first pixel, where an output row lies rowBytes
+// and a column colBytes further on: the tile is one row when bandW is 0,
+// else rows of bandW pixels (DirectSchedule.Rows). The emitters take it
+// for the input window, the output and the residual alike.
+func PixelBytes(p, bandW, rowBytes, colBytes int) int {
+	if bandW == 0 {
+		return p * colBytes
+	}
+	return p/bandW*rowBytes + p%bandW*colBytes
+}
 
 // TileRows is the output rows a pixel tile of the schedule spans.
 func (d DirectSchedule) TileRows() int { return max(d.Rows, 1) }
@@ -201,13 +209,11 @@ func sameOrder(a, b *directPlan) bool {
 // passes.
 func describeDirect(c *ConvStep, d *directPlan) string {
 	s := fmt.Sprintf("tile %dx%d row", d.tiles[0].Blocks*c.Block, d.pixels)
+	runs := d.sched.Runs
 	if d.sched.Rows > 1 {
-		s = fmt.Sprintf("tile %dx%d (%d rows of %d)", d.tiles[0].Blocks*c.Block, d.pixels, d.sched.Rows, c.OutW)
+		s, runs = fmt.Sprintf("tile %dx%d (%d rows of %d)", d.tiles[0].Blocks*c.Block, d.pixels, d.sched.Rows, c.OutW), nil
 	}
-	for i, r := range d.sched.Runs {
-		if d.sched.Rows > 1 {
-			break
-		}
+	for i, r := range runs {
 		sep := " "
 		if i > 0 {
 			sep = "+"

@@ -48,8 +48,8 @@ type Target struct {
 	// wider maps a tile of fewer vectors reads the input once per fewer
 	// output channels, which the cost model does not count (2x14 ran a
 	// 1x1 layer of 16 channels at 112x112 1.22x slower than 3x8 on an
-	// Ice Lake Xeon, where it ran 7x7 and 14x14 layers 1.15-1.45x
-	// faster than tiles of part of a row).
+	// Ice Lake Xeon, where it ran 7x7 and 14x14 layers 1.1-1.5x faster
+	// than tiles of part of a row).
 	RowShapes []Shape
 	// PixelRegs is the registers a direct tile keeps per pixel besides
 	// its accumulators: 0 where each input value is broadcast into one

@@ -71,7 +71,7 @@ var (
 // read-only. Elsewhere it decodes a copy. The Go linker aligns the
 // embedded file to 32 bytes only, so in about half of all builds the
 // AVX-512 kernels would load each 64-byte weight vector across two cache
-// lines: ResNet-50 ran 11-15% slower so on an Ice Lake Xeon. There this
+// lines: ResNet-50 ran 11-17% slower so on an Ice Lake Xeon. There this
 // copies them, once, to a 64-byte boundary. Every program reads these;
 // each computes its Winograd weights from them (program.transformed).
 func packedWeights(align int) []float32 {
