@@ -34,13 +34,7 @@ func (g *generator) layersTestFile() *jen.File {
 	f.Comment("BenchmarkLayers times each step of the current level alone, on a")
 	f.Comment("workspace holding the activations of a real input.")
 	f.Func().Id("BenchmarkLayers").Params(jen.Id("b").Op("*").Qual("testing", "B")).BlockFunc(func(body *jen.Group) {
-		body.List(jen.Id("inputs"), jen.Id("_")).Op(":=").Id("goldenSamples").Call(jen.Id("b"))
-		body.Id("l").Op(":=").Id("current").Call()
-		body.Id("w").Op(":=").Id("packedWeights").Call(jen.Id("l").Dot("align"))
-		body.Id("u").Op(":=").Id("l").Dot("prog").Dot("transformed").Call(jen.Id("w"))
-		body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("l").Dot("prog").Dot("workspaceLen"))
-		body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))
-		body.Id("l").Dot("run").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("inputs").Index(jen.Lit(0)))
+		layerBenchSetup(body)
 		body.For(jen.List(jen.Id("_"), jen.Id("s")).Op(":=").Range().Id("levelLayers").Index(jen.Id("l").Dot("name")).Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"))).Block(
 			jen.Id("b").Dot("Run").Call(jen.Id("s").Dot("name"), jen.Func().Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(
 				jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("b").Dot("N"), jen.Id("i").Op("++")).Block(
@@ -64,13 +58,7 @@ func (g *generator) layersTestFile() *jen.File {
 	f.Comment("µs/STEP is the step's mean time; the steps' sum against their sum")
 	f.Comment("in BenchmarkLayers is what running in sequence costs, step by step.")
 	f.Func().Id("BenchmarkLayersInContext").Params(jen.Id("b").Op("*").Qual("testing", "B")).BlockFunc(func(body *jen.Group) {
-		body.List(jen.Id("inputs"), jen.Id("_")).Op(":=").Id("goldenSamples").Call(jen.Id("b"))
-		body.Id("l").Op(":=").Id("current").Call()
-		body.Id("w").Op(":=").Id("packedWeights").Call(jen.Id("l").Dot("align"))
-		body.Id("u").Op(":=").Id("l").Dot("prog").Dot("transformed").Call(jen.Id("w"))
-		body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("l").Dot("prog").Dot("workspaceLen"))
-		body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))
-		body.Id("l").Dot("run").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("inputs").Index(jen.Lit(0)))
+		layerBenchSetup(body)
 		body.Id("steps").Op(":=").Id("levelLayers").Index(jen.Id("l").Dot("name")).Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"))
 		body.Id("spent").Op(":=").Make(jen.Index().Qual("time", "Duration"), jen.Len(jen.Id("steps")))
 		body.Id("b").Dot("ResetTimer").Call()
@@ -141,4 +129,16 @@ func (g *generator) layerList(f *jen.File, p *plan.Program, name string, portabl
 		}))
 	})
 	f.Line()
+}
+
+// layerBenchSetup starts a layer benchmark: the current level's weights
+// and a workspace holding the activations of a real input (l, w, u, ws).
+func layerBenchSetup(body *jen.Group) {
+	body.List(jen.Id("inputs"), jen.Id("_")).Op(":=").Id("goldenSamples").Call(jen.Id("b"))
+	body.Id("l").Op(":=").Id("current").Call()
+	body.Id("w").Op(":=").Id("packedWeights").Call(jen.Id("l").Dot("align"))
+	body.Id("u").Op(":=").Id("l").Dot("prog").Dot("transformed").Call(jen.Id("w"))
+	body.Id("ws").Op(":=").Make(jen.Index().Float32(), jen.Id("l").Dot("prog").Dot("workspaceLen"))
+	body.Id("dst").Op(":=").Make(jen.Index().Float32(), jen.Id("OutputLen"))
+	body.Id("l").Dot("run").Call(jen.Id("ws"), jen.Id("w"), jen.Id("u"), jen.Id("dst"), jen.Id("inputs").Index(jen.Lit(0)))
 }
